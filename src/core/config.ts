@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file (/etc/rewind/config.json), version 1.
+ * docs/config.md documents every field; this schema is the source of truth.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const relativePath = z
+  .string()
+  .refine((p) => !p.startsWith('/'), 'must be relative to the filesystem top level, not start with "/"')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+const sourceSchema = z.strictObject({
+  /** Where the subvolume is mounted, e.g. /home. */
+  path: z.string().startsWith('/', 'must be an absolute path'),
+});
+
+const btrfsDestinationSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
+  kind: z.literal('btrfs'),
+  /** Filesystem UUID of the backup disk: stable, unlike /dev/sdX. */
+  filesystem: z.string().regex(UUID, 'must be a filesystem UUID such as 0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1'),
+  /** Folder below the disk's top level that holds Rewind's backups. */
+  path: relativePath.default(''),
+  label: z.string().max(200).optional(),
+  enabled: z.boolean().default(true),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  /** Name of this machine in the destination layout; defaults to the host name. */
+  hostName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name without "/"')
+    .optional(),
+  sources: z.array(sourceSchema).min(1),
+  destinations: z.array(btrfsDestinationSchema),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Source = Config['sources'][number];
+export type Destination = Config['destinations'][number];
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[key];
+  }
+  return node;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** Validates parsed JSON; each problem names the field, what was expected and what was found. */
+export function validateConfig(data: unknown): ConfigResult {
+  const result = configSchema.safeParse(data);
+  if (result.success) {
+    const ids = result.data.destinations.map((d) => d.id);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup !== undefined) {
+      return { ok: false, problems: [`destinations: the id "${dup}" is used twice; each destination needs its own id`] };
+    }
+    return { ok: true, config: result.data };
+  }
+  const problems = result.error.issues.map((issue) => {
+    const found = issue.code === 'unrecognized_keys' ? undefined : valueAt(data, issue.path);
+    const where = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    const message = issue.message.replace(/^Invalid input: /, '');
+    return found === undefined && issue.code === 'invalid_type'
+      ? `${where}: ${message.replace(/, received undefined$/, '')}, but it is missing`
+      : `${where}: ${message}; found ${describe(found)}`;
+  });
+  return { ok: false, problems };
+}
+
+/** Parses the file's text; JSON syntax errors are reported like schema errors. */
+export function parseConfig(text: string): ConfigResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`not valid JSON: ${(error as Error).message}`] };
+  }
+  return validateConfig(data);
+}

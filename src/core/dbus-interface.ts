@@ -1,0 +1,29 @@
+import { HELPER_INTERFACE } from './ids';
+
+/**
+ * The helper's D-Bus contract. Structured results travel as JSON strings whose
+ * shapes are the types in ./status, so the app and the helper share one
+ * definition instead of two hand-kept variant layouts.
+ *
+ * BackUpNow returns as soon as the caller is authorised and the job started;
+ * the job then reports through Progress and ends with exactly one Completed.
+ */
+export const HELPER_INTERFACE_XML = `<node>
+  <interface name="${HELPER_INTERFACE}">
+    <method name="GetStatus">
+      <arg direction="out" type="s" name="status_json"/>
+    </method>
+    <method name="BackUpNow">
+      <arg direction="out" type="s" name="job_id"/>
+    </method>
+    <signal name="Progress">
+      <arg type="s" name="job_id"/>
+      <arg type="s" name="progress_json"/>
+    </signal>
+    <signal name="Completed">
+      <arg type="s" name="job_id"/>
+      <arg type="b" name="success"/>
+      <arg type="s" name="result_json"/>
+    </signal>
+  </interface>
+</node>`;

@@ -1,0 +1,79 @@
+import { ERROR_PREFIX } from './ids';
+
+/**
+ * One error type for the whole helper. Each code maps to exactly one D-Bus
+ * error name and one message that says what happened and what to do; the
+ * Record type makes the compiler prove the table is complete.
+ */
+export type ErrorCode =
+  | 'NotAuthorized'
+  | 'Dismissed'
+  | 'Busy'
+  | 'NotConfigured'
+  | 'InvalidConfig'
+  | 'InvalidArgs'
+  | 'SourceNotBtrfs'
+  | 'SourceMissing'
+  | 'DestinationMissing'
+  | 'DestinationFull'
+  | 'TransferFailed'
+  | 'Internal';
+
+interface ErrorInfo {
+  /** What the user should do; appended to the specific detail. */
+  advice: string;
+}
+
+const ERRORS: Record<ErrorCode, ErrorInfo> = {
+  NotAuthorized: { advice: 'Ask an administrator to allow backups for your account.' },
+  Dismissed: { advice: 'The authentication dialog was closed; try again to authenticate.' },
+  Busy: { advice: 'Wait for the running backup to finish, or cancel it.' },
+  NotConfigured: { advice: 'Set up backups first: choose what to back up and where.' },
+  InvalidConfig: { advice: 'Fix the configuration file named above, or set up backups again.' },
+  InvalidArgs: { advice: 'This is a bug in the calling program; please report it.' },
+  SourceNotBtrfs: {
+    advice: 'Rewind needs the folder to be on a btrfs subvolume, because it uses btrfs snapshots to copy only what changed.',
+  },
+  SourceMissing: { advice: 'Check that the folder to back up exists and its disk is mounted.' },
+  DestinationMissing: { advice: 'Connect the backup disk, then try again.' },
+  DestinationFull: { advice: 'Free space on the backup disk, or use a larger one.' },
+  TransferFailed: { advice: 'Try again; if it keeps failing, check the backup disk for errors.' },
+  Internal: { advice: 'This is a bug in Rewind; please report it with the system log.' },
+};
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+export function dbusErrorName(code: ErrorCode): string {
+  return `${ERROR_PREFIX}.${code}`;
+}
+
+export function errorCodeFromDbusName(name: string): ErrorCode | undefined {
+  const prefix = `${ERROR_PREFIX}.`;
+  if (!name.startsWith(prefix)) return undefined;
+  const code = name.slice(prefix.length);
+  return (ERROR_CODES as string[]).includes(code) ? (code as ErrorCode) : undefined;
+}
+
+export function adviceFor(code: ErrorCode): string {
+  return ERRORS[code].advice;
+}
+
+/** An error the helper reports to its callers; `detail` names the specific cause. */
+export class RewindError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
+    super(`${detail} ${ERRORS[code].advice}`, options);
+    this.name = 'RewindError';
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** Anything thrown becomes a RewindError, keeping the original as the cause. */
+export function toRewindError(error: unknown): RewindError {
+  if (error instanceof RewindError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new RewindError('Internal', `Unexpected error: ${detail}.`, { cause: error });
+}

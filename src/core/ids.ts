@@ -1,0 +1,31 @@
+/**
+ * Every name Rewind is known by on the system, derived from the app ID in one
+ * place so that the bus name, object path, polkit actions and files agree.
+ * meson and the data files use the same strings; tests/data-files.test.ts
+ * checks that they do.
+ */
+export const APP_ID = 'io.github.rewindbackup.Rewind';
+
+export const HELPER_BUS_NAME = `${APP_ID}.Helper`;
+export const HELPER_OBJECT_PATH = '/io/github/rewindbackup/Rewind/Helper';
+export const HELPER_INTERFACE = `${APP_ID}.Helper1`;
+export const ERROR_PREFIX = `${APP_ID}.Error`;
+
+/** polkit actions, one per kind of call (see data/*.policy.in). */
+export const ACTIONS = {
+  readStatus: `${APP_ID}.read-status`,
+  runBackup: `${APP_ID}.run-backup`,
+  configure: `${APP_ID}.configure`,
+} as const;
+export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
+
+export const DEFAULT_CONFIG_PATH = '/etc/rewind/config.json';
+export const DEFAULT_STATE_DIR = '/var/lib/rewind';
+export const DEFAULT_RUNTIME_DIR = '/run/rewind';
+
+/** Hidden directory at the source filesystem's top level that holds snapshots. */
+export const SNAPSHOT_DIR = '.rewind';
+
+export const BACKUP_SERVICE = 'rewind-backup.service';
+export const BACKUP_TIMER = 'rewind-backup.timer';
+export const HELPER_SERVICE = 'rewind-helper.service';

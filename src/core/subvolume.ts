@@ -1,0 +1,14 @@
+/** What Rewind knows of a btrfs subvolume, as `btrfs subvolume list` reports it. */
+export interface Subvolume {
+  id: number;
+  /** Path below the filesystem's top level. */
+  path: string;
+  uuid: string;
+  /** UUID of the subvolume this one is a snapshot of, if any. */
+  parentUuid?: string;
+  /** UUID of the source snapshot this one was received from, if any. */
+  receivedUuid?: string;
+  /** Generation at creation; orders snapshots by age even after a rename. */
+  createdGeneration: number;
+  readOnly: boolean;
+}
