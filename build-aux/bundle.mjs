@@ -34,6 +34,8 @@ await Promise.all([
     target: 'node20',
     // Bundled CommonJS dependencies (dbus-next) call require(); give ESM one.
     banner: { js: "import { createRequire as __rewindRequire } from 'node:module'; const require = __rewindRequire(import.meta.url);" },
+    // Optional dbus-next dependencies for X11 session-bus autolaunch and abstract sockets; unused on the system bus.
+    external: ['x11', 'usocket'],
     legalComments: 'none',
     logLevel: 'warning',
   }),

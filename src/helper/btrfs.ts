@@ -1,0 +1,77 @@
+import type { Subvolume } from '../core/subvolume';
+import { runCommand } from './run-command';
+
+/** The btrfs-progs commands Rewind uses, with their output parsed. */
+
+const LIST_LINE =
+  /^ID (\d+) gen \d+ cgen (\d+) top level \d+ parent_uuid (\S+)\s+received_uuid (\S+)\s+uuid (\S+) path (.*)$/;
+
+function uuidOrUndefined(value: string): string | undefined {
+  return value === '-' ? undefined : value;
+}
+
+/** Every subvolume of the filesystem mounted (top level) at `mountPoint`. */
+export async function listSubvolumes(mountPoint: string): Promise<Subvolume[]> {
+  const [all, readOnly] = await Promise.all([
+    runCommand('btrfs', ['subvolume', 'list', '-c', '-u', '-q', '-R', mountPoint]),
+    runCommand('btrfs', ['subvolume', 'list', '-r', mountPoint]),
+  ]);
+  const readOnlyIds = new Set(
+    readOnly
+      .split('\n')
+      .map((line) => /^ID (\d+) /.exec(line)?.[1])
+      .filter((id): id is string => id !== undefined),
+  );
+  const result: Subvolume[] = [];
+  for (const line of all.split('\n')) {
+    if (!line) continue;
+    const m = LIST_LINE.exec(line);
+    if (!m) throw new Error(`unexpected line from btrfs subvolume list: ${line}`);
+    result.push({
+      id: Number(m[1]),
+      createdGeneration: Number(m[2]),
+      parentUuid: uuidOrUndefined(m[3]),
+      receivedUuid: uuidOrUndefined(m[4]),
+      uuid: m[5],
+      path: m[6],
+      readOnly: readOnlyIds.has(m[1]),
+    });
+  }
+  return result;
+}
+
+export interface SubvolumeShow {
+  /** Path below the top level ("home"); "" for the top level itself. */
+  path: string;
+  id: number;
+  uuid: string;
+}
+
+/** Details of the subvolume whose root is `path`; fails when `path` is not a subvolume root. */
+export async function showSubvolume(path: string): Promise<SubvolumeShow> {
+  const out = await runCommand('btrfs', ['subvolume', 'show', path]);
+  const lines = out.split('\n');
+  const field = (name: string) => {
+    const line = lines.find((l) => l.trimStart().startsWith(`${name}:`));
+    return line?.slice(line.indexOf(':') + 1).trim();
+  };
+  const id = Number(field('Subvolume ID'));
+  const uuid = field('UUID');
+  if (!uuid || !Number.isInteger(id)) throw new Error(`unexpected output from btrfs subvolume show ${path}`);
+  // The first line is the path below the top level, or "/" for the top level.
+  const first = lines[0].trim();
+  return { path: id === 5 ? '' : first, id, uuid };
+}
+
+export async function snapshotReadOnly(source: string, target: string): Promise<void> {
+  await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target]);
+}
+
+export async function deleteSubvolume(path: string): Promise<void> {
+  await runCommand('btrfs', ['subvolume', 'delete', '--commit-after', path]);
+}
+
+/** Filesystem UUID of a block device, read from the device itself (works without udev). */
+export async function filesystemUuidOfDevice(device: string): Promise<string> {
+  return runCommand('blkid', ['-p', '-s', 'UUID', '-o', 'value', device]);
+}

@@ -1,0 +1,115 @@
+import dbus from 'dbus-next';
+import { randomUUID } from 'node:crypto';
+import { HELPER_INTERFACE_XML } from '../core/dbus-interface';
+import { dbusErrorName, RewindError, toRewindError } from '../core/errors';
+import { ACTIONS, HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
+import type { Progress } from '../core/status';
+import { runBackup, type EngineOptions } from './engine';
+import { authorize } from './polkit';
+import { readStatus } from './status';
+
+/**
+ * The helper on the system bus. Every method has the same shape: authorise
+ * the caller's bus name with the method's own polkit action, validate, call
+ * the engine, reply. The daemon exits after a while without work; D-Bus
+ * activation starts it again on the next call.
+ */
+export interface DaemonOptions extends Omit<EngineOptions, 'onProgress'> {
+  idleSeconds: number;
+}
+
+const PROGRESS_INTERVAL_MS = 200;
+
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const bus = dbus.systemBus();
+  let running: string | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+
+  const resetIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      if (!running) shutdown(0);
+    }, options.idleSeconds * 1000);
+  };
+  const shutdown = (code: number) => {
+    bus.disconnect();
+    process.exit(code);
+  };
+  bus.on('error', (error) => {
+    console.error(`rewind-helper: lost the system bus: ${String(error)}`);
+    process.exit(running ? 1 : 0);
+  });
+
+  const emit = (member: string, signature: string, body: unknown[]) =>
+    bus.send(dbus.Message.newSignal(HELPER_OBJECT_PATH, HELPER_INTERFACE, member, signature, body));
+
+  const startBackup = (): string => {
+    const job = randomUUID();
+    running = job;
+    let lastSent = 0;
+    let pending: Progress | undefined;
+    const onProgress = (progress: Progress) => {
+      pending = progress;
+      const now = Date.now();
+      if (progress.phase !== 'send' || now - lastSent >= PROGRESS_INTERVAL_MS) {
+        lastSent = now;
+        emit('Progress', 'ss', [job, JSON.stringify(progress)]);
+        pending = undefined;
+      }
+    };
+    void runBackup({ ...options, onProgress })
+      .then((run) => {
+        if (pending) emit('Progress', 'ss', [job, JSON.stringify(pending)]);
+        emit('Completed', 'sbs', [job, run.ok, JSON.stringify(run)]);
+      })
+      .catch((error: unknown) => {
+        const failure = toRewindError(error);
+        emit('Completed', 'sbs', [job, false, JSON.stringify({ error: { code: failure.code, message: failure.message } })]);
+      })
+      .finally(() => {
+        running = undefined;
+        resetIdle();
+      });
+    return job;
+  };
+
+  const methods: Record<string, (msg: dbus.Message) => Promise<[string, unknown[]]>> = {
+    async GetStatus(msg) {
+      await authorize(bus, msg.sender, ACTIONS.readStatus);
+      const status = await readStatus(options.configPath, options.stateDir, running !== undefined);
+      return ['s', [JSON.stringify(status)]];
+    },
+    async BackUpNow(msg) {
+      await authorize(bus, msg.sender, ACTIONS.runBackup);
+      if (running) throw new RewindError('Busy', 'A backup is already running.');
+      return ['s', [startBackup()]];
+    },
+  };
+
+  bus.addMethodHandler((msg: dbus.Message) => {
+    if (msg.path !== HELPER_OBJECT_PATH) return false;
+    if (msg.interface === 'org.freedesktop.DBus.Introspectable' && msg.member === 'Introspect') {
+      bus.send(dbus.Message.newMethodReturn(msg, 's', [HELPER_INTERFACE_XML]));
+      return true;
+    }
+    if (msg.interface !== HELPER_INTERFACE && msg.interface) return false;
+    const method = methods[msg.member];
+    if (!method) return false;
+    resetIdle();
+    method(msg).then(
+      ([signature, body]) => bus.send(dbus.Message.newMethodReturn(msg, signature, body)),
+      (error: unknown) => {
+        const failure = toRewindError(error);
+        if (failure.code === 'Internal') console.error(`rewind-helper: ${msg.member}:`, failure.cause ?? failure);
+        bus.send(dbus.Message.newError(msg as unknown as string, dbusErrorName(failure.code), failure.message));
+      },
+    );
+    return true;
+  });
+
+  const reply = await bus.requestName(HELPER_BUS_NAME, dbus.NameFlag.DO_NOT_QUEUE);
+  if (reply !== dbus.RequestNameReply.PRIMARY_OWNER) {
+    throw new Error(`could not own ${HELPER_BUS_NAME} on the system bus (reply ${reply}); is another helper running?`);
+  }
+  resetIdle();
+}

@@ -1,0 +1,31 @@
+import { toRewindError } from '../core/errors';
+import type { HelperStatus } from '../core/status';
+import { loadConfig } from './config-file';
+import { History } from './history';
+
+export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
+  const runs = await new History(stateDir).read();
+  const status: HelperStatus = {
+    configured: false,
+    sources: [],
+    destinations: [],
+    running,
+    lastRun: runs.at(-1),
+    lastSuccess: runs.findLast((r) => r.ok),
+  };
+  try {
+    const config = await loadConfig(configPath);
+    status.configured = true;
+    status.sources = config.sources.map((s) => s.path);
+    status.destinations = config.destinations.map((d) => ({
+      id: d.id,
+      kind: d.kind,
+      label: d.label ?? d.id,
+      enabled: d.enabled,
+    }));
+  } catch (error) {
+    const failure = toRewindError(error);
+    if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };
+  }
+  return status;
+}

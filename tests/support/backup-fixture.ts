@@ -1,0 +1,116 @@
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ACTIONS, APP_ID } from '../../src/core/ids';
+import { Cleanup } from './cleanup';
+import { sh } from './exec';
+import { createLoopBtrfs, mountLoop, unmount, type LoopBtrfs } from './loop-btrfs';
+import { REPO, startSystemBus, type SystemBus } from './system-bus';
+import { createTestUser, type TestUser } from './test-user';
+
+/**
+ * Everything a system test of Rewind needs, real and private to the test:
+ * a source btrfs filesystem whose "home" subvolume is mounted like Fedora's
+ * /home, an empty btrfs backup disk, a config naming both, a freshly built
+ * helper and app, a private system bus with polkitd, and two users: one that
+ * polkit allows to back up and one that it denies.
+ */
+export interface BackupFixture {
+  dir: string;
+  cleanup: Cleanup;
+  dist: string;
+  home: string;
+  source: LoopBtrfs;
+  destination: LoopBtrfs;
+  configPath: string;
+  stateDir: string;
+  runtimeDir: string;
+  hostName: string;
+  allowed: TestUser;
+  denied: TestUser;
+  bus: SystemBus;
+  helperCli: (args: string[]) => string[];
+  callHelper: string;
+}
+
+export function writeSampleFiles(home: string): void {
+  mkdirSync(path.join(home, 'alice/Documents'), { recursive: true });
+  writeFileSync(path.join(home, 'alice/Documents/report.txt'), 'Quarterly report\n'.repeat(200));
+  writeFileSync(path.join(home, 'alice/Documents/notes.md'), '# Notes\n- buy milk\n');
+  mkdirSync(path.join(home, 'alice/Pictures'), { recursive: true });
+  writeFileSync(path.join(home, 'alice/Pictures/holiday.raw'), Buffer.alloc(3 * 1024 * 1024, 7));
+  writeFileSync(path.join(home, 'alice/.bashrc'), 'export EDITOR=nano\n', { mode: 0o600 });
+  sh('ln', ['-s', 'Documents/report.txt', path.join(home, 'alice/latest-report')]);
+  sh('setfattr', ['-n', 'user.rewind.tag', '-v', 'important', path.join(home, 'alice/Documents/report.txt')]);
+}
+
+export async function createBackupFixture(options: { withBus?: boolean } = {}): Promise<BackupFixture> {
+  const cleanup = new Cleanup();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
+  cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  try {
+    const dist = path.join(dir, 'dist');
+    sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', dist]);
+    const callHelper = path.join(dir, 'call-helper.js');
+    copyFileSync(path.join(REPO, 'tests/support/call-helper.js'), callHelper);
+
+    const source = createLoopBtrfs(cleanup, dir, 'source');
+    const top = path.join(dir, 'source-top');
+    mountLoop(cleanup, source, top);
+    sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
+    unmount(top);
+    const home = path.join(dir, 'home');
+    mountLoop(cleanup, source, home, 'home');
+    writeSampleFiles(home);
+
+    const destination = createLoopBtrfs(cleanup, dir, 'backup-disk');
+    const hostName = 'testhost';
+    const configPath = path.join(dir, 'config.json');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        version: 1,
+        hostName,
+        sources: [{ path: home }],
+        destinations: [{ id: 'usb', kind: 'btrfs', filesystem: destination.uuid, label: 'Test backup disk' }],
+      }),
+    );
+    const stateDir = path.join(dir, 'state');
+    const runtimeDir = path.join(dir, 'run');
+    const helperCli = (args: string[]) => [
+      process.execPath,
+      path.join(dist, 'helper/rewind-helper.mjs'),
+      ...args,
+      '--config', configPath,
+      '--state-dir', stateDir,
+      '--runtime-dir', runtimeDir,
+    ];
+
+    const allowed = createTestUser(cleanup, 'rwa');
+    const denied = createTestUser(cleanup, 'rwd');
+    const bus =
+      options.withBus === false
+        ? (undefined as unknown as SystemBus)
+        : await startSystemBus(cleanup, dir, {
+            helperCommand: helperCli(['daemon', '--idle-seconds', '60']),
+            rules: [
+              { user: allowed.name, action: `${APP_ID}.`, result: 'YES' },
+              { user: denied.name, action: ACTIONS.runBackup, result: 'NO' },
+            ],
+          });
+    return { dir, cleanup, dist, home, source, destination, configPath, stateDir, runtimeDir, hostName, allowed, denied, bus, helperCli, callHelper };
+  } catch (error) {
+    await cleanup.run().catch((e: Error) => console.error(e.message));
+    throw error;
+  }
+}
+
+/** Mounts the filesystem's top level read-only for inspection; the cleanup unmounts it. */
+export function inspect(fixture: BackupFixture, fs: LoopBtrfs, name: string): string {
+  const target = path.join(fixture.dir, `inspect-${name}`);
+  mkdirSync(target, { recursive: true });
+  sh('mount', ['-o', 'ro,subvolid=5', fs.device, target]);
+  fixture.cleanup.add(`unmount ${target}`, () => unmount(target));
+  return target;
+}

@@ -1,0 +1,58 @@
+// A minimal D-Bus client of the Rewind helper for tests, run with `gjs -m` as
+// a test user. Prints one JSON object per line: what the helper answered,
+// every Progress signal of the job, and the Completed signal.
+// Usage: gjs -m call-helper.js status|backup
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import System from 'system';
+
+const NAME = 'io.github.rewindbackup.Rewind.Helper';
+const PATH = '/io/github/rewindbackup/Rewind/Helper';
+const IFACE = 'io.github.rewindbackup.Rewind.Helper1';
+const [command] = System.programArgs;
+const bus = Gio.DBus.system;
+const loop = new GLib.MainLoop(null, false);
+let exitCode = 0;
+
+function print(obj) {
+  console.log(JSON.stringify(obj));
+}
+
+function call(method, then) {
+  bus.call(NAME, PATH, IFACE, method, null, null, Gio.DBusCallFlags.NONE, 120000, null, (_bus, res) => {
+    try {
+      then(bus.call_finish(res).deep_unpack());
+    } catch (e) {
+      print({ error: { name: Gio.DBusError.get_remote_error(e), message: Gio.DBusError.strip_remote_error(e) || e.message } });
+      exitCode = 3;
+      loop.quit();
+    }
+  });
+}
+
+if (command === 'status') {
+  call('GetStatus', ([json]) => {
+    print({ status: JSON.parse(json) });
+    loop.quit();
+  });
+} else if (command === 'backup') {
+  let job = null;
+  bus.signal_subscribe(NAME, IFACE, null, PATH, null, Gio.DBusSignalFlags.NONE, (_c, _s, _p, _i, signal, params) => {
+    const args = params.deep_unpack();
+    if (args[0] !== job) return;
+    if (signal === 'Progress') print({ progress: JSON.parse(args[1]) });
+    if (signal === 'Completed') {
+      print({ completed: args[1], result: JSON.parse(args[2]) });
+      loop.quit();
+    }
+  });
+  call('BackUpNow', ([id]) => {
+    job = id;
+    print({ job });
+  });
+} else {
+  printerr('usage: call-helper.js status|backup');
+  exitCode = 2;
+}
+if (exitCode === 0) loop.run();
+System.exit(exitCode);

@@ -1,0 +1,54 @@
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+
+/** Runs a command and returns stdout; throws with stderr on failure. */
+export function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', env: options.env ?? process.env, input: options.input, stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; status?: number };
+    throw new Error(`${file} ${args.join(' ')} failed (${e.status}): ${e.stderr || e.stdout}`);
+  }
+}
+
+/** Like sh, but returns the exit status and both outputs instead of throwing. */
+export function shResult(
+  file: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): { status: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(file, args, { encoding: 'utf8', env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: 0, stdout, stderr: '' };
+  } catch (error) {
+    const e = error as { stderr?: string; stdout?: string; status?: number };
+    return { status: e.status ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Starts a long-running process; its output is collected for failure messages. */
+export function startProcess(file: string, args: string[], options: SpawnOptions = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  return { child, output: () => output };
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,44 @@
+import { describe, expect, test } from '@jest/globals';
+import { parseConfig, validateConfig } from '../../src/core/config';
+
+const disk = '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1';
+const valid = {
+  version: 1,
+  sources: [{ path: '/home' }],
+  destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk }],
+};
+
+describe('config validation', () => {
+  test('accepts a minimal config and fills defaults', () => {
+    const result = validateConfig(valid);
+    expect(result).toEqual({
+      ok: true,
+      config: { ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '', enabled: true }] },
+    });
+  });
+
+  test.each([
+    [{ ...valid, version: 2 }, /^version: .*expected 1.*; found number 2$/],
+    [{ ...valid, sources: [{ path: 42 }] }, /^sources\[0\]\.path: expected string, received number; found number 42$/],
+    [{ ...valid, sources: [{ path: 'home' }] }, /^sources\[0\]\.path: must be an absolute path; found "home"$/],
+    [{ version: 1, destinations: [] }, /^sources: expected array, but it is missing$/],
+    [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: '/dev/sdb1' }] }, /^destinations\[0\]\.filesystem: must be a filesystem UUID.*; found "\/dev\/sdb1"$/],
+    [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '../etc' }] }, /^destinations\[0\]\.path: must not contain "\.\."; found "\.\.\/etc"$/],
+    [{ ...valid, colour: 'blue' }, /^\(top level\): unknown field "colour"$/],
+  ])('reports the field, what was expected and what was found (%#)', (data, message) => {
+    const result = validateConfig(data);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(message);
+  });
+
+  test('rejects two destinations with the same id', () => {
+    const dup = { ...valid, destinations: [valid.destinations[0], valid.destinations[0]] };
+    expect(validateConfig(dup)).toEqual({ ok: false, problems: [expect.stringMatching(/"usb" is used twice/)] });
+  });
+
+  test('reports broken JSON as a problem, not an exception', () => {
+    const result = parseConfig('{"version": 1,');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(/^not valid JSON: /);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, test } from '@jest/globals';
+import { choosePlan, isCompleteBackup, snapshotsOf } from '../../src/core/parent';
+import type { Subvolume } from '../../src/core/subvolume';
+
+let nextId = 300;
+function subvolume(fields: Partial<Subvolume> & Pick<Subvolume, 'uuid'>): Subvolume {
+  return { id: nextId++, path: `x/${fields.uuid}`, createdGeneration: 1, readOnly: true, ...fields };
+}
+
+const home = 'home-uuid';
+const s1 = subvolume({ uuid: 's1', parentUuid: home, createdGeneration: 10, path: '.rewind/home/20260101T000000Z' });
+const s2 = subvolume({ uuid: 's2', parentUuid: home, createdGeneration: 20, path: '.rewind/home/20260102T000000Z' });
+const s3 = subvolume({ uuid: 's3', parentUuid: home, createdGeneration: 30, path: '.rewind/home/20260103T000000Z' });
+const b1 = subvolume({ uuid: 'b1', receivedUuid: 's1' });
+const b2 = subvolume({ uuid: 'b2', receivedUuid: 's2', parentUuid: 'b1' });
+
+describe('choosePlan', () => {
+  test('with nothing at the destination the send is full', () => {
+    expect(choosePlan([s1, s2], [], 's2')).toEqual({ kind: 'full' });
+  });
+
+  test('the newest snapshot the destination also has is the parent', () => {
+    expect(choosePlan([s1, s2, s3], [b1, b2], 's3')).toEqual({ kind: 'incremental', parent: s2, parentBackup: b2 });
+  });
+
+  test('renamed snapshots are still paired by UUID, not by name', () => {
+    const renamed2 = { ...s2, path: '.rewind/home/zzz-renamed' };
+    const renamed1 = { ...s1, path: '.rewind/home/20991231T000000Z' };
+    expect(choosePlan([renamed1, renamed2, s3], [b1, b2], 's3')).toMatchObject({ kind: 'incremental', parent: renamed2 });
+  });
+
+  test('a wiped destination means a full send', () => {
+    expect(choosePlan([s1, s2, s3], [], 's3')).toEqual({ kind: 'full' });
+  });
+
+  test('when the newest source snapshot was deleted by hand, an older shared one is the parent', () => {
+    // s2 is gone from the source; b2 still exists at the destination but cannot be a parent.
+    expect(choosePlan([s1, s3], [b1, b2], 's3')).toMatchObject({ kind: 'incremental', parent: s1, parentBackup: b1 });
+  });
+
+  test('a backup left by an interrupted receive is never a parent', () => {
+    const writable = subvolume({ uuid: 'b2w', receivedUuid: 's2', readOnly: false });
+    const unreceived = subvolume({ uuid: 'b2u', readOnly: true });
+    expect(isCompleteBackup(writable)).toBe(false);
+    expect(isCompleteBackup(unreceived)).toBe(false);
+    expect(choosePlan([s1, s2, s3], [b1, writable, unreceived], 's3')).toMatchObject({ parent: s1 });
+  });
+
+  test('the new snapshot itself is never its own parent', () => {
+    expect(choosePlan([s1, s2], [b1, b2], 's2')).toMatchObject({ parent: s1 });
+  });
+
+  test('a writable source subvolume is not a parent', () => {
+    expect(choosePlan([{ ...s2, readOnly: false }, s3], [b2], 's3')).toEqual({ kind: 'full' });
+  });
+});
+
+describe('snapshotsOf', () => {
+  test('finds snapshots by parent UUID and orders them by creation generation', () => {
+    const other = subvolume({ uuid: 'o1', parentUuid: 'other', createdGeneration: 15 });
+    const writable = subvolume({ uuid: 'w', parentUuid: home, readOnly: false, createdGeneration: 25 });
+    expect(snapshotsOf(home, [s3, other, s1, writable, s2])).toEqual([s1, s2, s3]);
+  });
+});
