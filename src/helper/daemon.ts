@@ -47,12 +47,16 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     const job = randomUUID();
     running = job;
     let lastSent = 0;
+    let lastPhase = '';
     let pending: Progress | undefined;
+    // Every change of phase is sent; byte counts within a phase at most every PROGRESS_INTERVAL_MS.
     const onProgress = (progress: Progress) => {
       pending = progress;
       const now = Date.now();
-      if (progress.phase !== 'send' || now - lastSent >= PROGRESS_INTERVAL_MS) {
+      const phase = `${progress.phase}:${progress.source}:${progress.destination ?? ''}`;
+      if (phase !== lastPhase || now - lastSent >= PROGRESS_INTERVAL_MS) {
         lastSent = now;
+        lastPhase = phase;
         emit('Progress', 'ss', [job, JSON.stringify(progress)]);
         pending = undefined;
       }

@@ -26,8 +26,13 @@ export async function authorize(bus: dbus.MessageBus, sender: string, action: Ac
       cause: error,
     });
   }
-  const [authorized, , details] = (reply?.body ?? [false, false, {}]) as [boolean, boolean, Record<string, string>];
-  if (authorized) return;
+  // The reply is one struct (bba{ss}): authorised, challenge, details.
+  const [result] = (reply?.body ?? []) as [[boolean, boolean, Record<string, string>]?];
+  if (!Array.isArray(result) || typeof result[0] !== 'boolean') {
+    throw new RewindError('NotAuthorized', 'The authorization service (polkit) gave an answer Rewind does not understand.');
+  }
+  const [authorized, , details] = result;
+  if (authorized === true) return;
   if (details['polkit.dismissed']) {
     throw new RewindError('Dismissed', 'The request was not authorised because the authentication dialog was dismissed.');
   }

@@ -14,8 +14,8 @@ const bus = Gio.DBus.system;
 const loop = new GLib.MainLoop(null, false);
 let exitCode = 0;
 
-function print(obj) {
-  console.log(JSON.stringify(obj));
+function emit(obj) {
+  print(JSON.stringify(obj));
 }
 
 function call(method, then) {
@@ -23,7 +23,9 @@ function call(method, then) {
     try {
       then(bus.call_finish(res).deep_unpack());
     } catch (e) {
-      print({ error: { name: Gio.DBusError.get_remote_error(e), message: Gio.DBusError.strip_remote_error(e) || e.message } });
+      const name = Gio.DBusError.get_remote_error(e);
+      Gio.DBusError.strip_remote_error(e);
+      emit({ error: { name, message: e.message } });
       exitCode = 3;
       loop.quit();
     }
@@ -32,7 +34,7 @@ function call(method, then) {
 
 if (command === 'status') {
   call('GetStatus', ([json]) => {
-    print({ status: JSON.parse(json) });
+    emit({ status: JSON.parse(json) });
     loop.quit();
   });
 } else if (command === 'backup') {
@@ -40,15 +42,15 @@ if (command === 'status') {
   bus.signal_subscribe(NAME, IFACE, null, PATH, null, Gio.DBusSignalFlags.NONE, (_c, _s, _p, _i, signal, params) => {
     const args = params.deep_unpack();
     if (args[0] !== job) return;
-    if (signal === 'Progress') print({ progress: JSON.parse(args[1]) });
+    if (signal === 'Progress') emit({ progress: JSON.parse(args[1]) });
     if (signal === 'Completed') {
-      print({ completed: args[1], result: JSON.parse(args[2]) });
+      emit({ completed: args[1], result: JSON.parse(args[2]) });
       loop.quit();
     }
   });
   call('BackUpNow', ([id]) => {
     job = id;
-    print({ job });
+    emit({ job });
   });
 } else {
   printerr('usage: call-helper.js status|backup');

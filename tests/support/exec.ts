@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 /** Runs a command and returns stdout; throws with stderr on failure. */
 export function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
@@ -16,13 +16,8 @@ export function shResult(
   args: string[],
   options: { env?: NodeJS.ProcessEnv } = {},
 ): { status: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(file, args, { encoding: 'utf8', env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { status: 0, stdout, stderr: '' };
-  } catch (error) {
-    const e = error as { stderr?: string; stdout?: string; status?: number };
-    return { status: e.status ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  const r = spawnSync(file, args, { encoding: 'utf8', env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error ? String(r.error) : '') };
 }
 
 /** Starts a long-running process; its output is collected for failure messages. */
