@@ -1,0 +1,101 @@
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { APP_ID } from '../../src/core/ids';
+import type { RunRecord } from '../../src/core/status';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
+import { REPO } from '../support/system-bus';
+
+function expectWindow(file: string, style: 'light' | 'dark'): void {
+  const { mean, spread } = windowBrightness(file);
+  // Something is drawn (not a flat area), in the expected style.
+  expect(spread).toBeGreaterThan(0.02);
+  if (style === 'light') expect(mean).toBeGreaterThan(0.7);
+  else expect(mean).toBeLessThan(0.35);
+}
+
+/**
+ * The real app in a real window (Xvfb), run by an ordinary user against the
+ * real D-Bus activated helper. Back Up Now is triggered by activating the
+ * app's `back-up-now` action over the session bus — the same action the
+ * button names — and the window is photographed after the backup.
+ */
+jest.setTimeout(180_000);
+
+let fx: BackupFixture;
+let display: string;
+let sessionBus: string;
+let userEnv: string[];
+const shots = artifactsDir(REPO, 'screenshots');
+
+function runAsUser(args: string[]) {
+  return ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
+}
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  display = await startXvfb(fx.cleanup);
+  const home = path.join(fx.dir, 'user-home');
+  const runtime = path.join(fx.dir, 'user-runtime');
+  for (const dir of [home, runtime]) {
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, fx.allowed.uid, fx.allowed.uid);
+  }
+  userEnv = [`HOME=${home}`, `XDG_RUNTIME_DIR=${runtime}`, `DISPLAY=${display}`, `DBUS_SYSTEM_BUS_ADDRESS=${fx.bus.address}`, 'GDK_BACKEND=x11', 'LANG=C.UTF-8'];
+  const session = startProcess('runuser', runAsUser(['dbus-daemon', '--session', '--nofork', '--nopidfile', '--print-address=1']));
+  fx.cleanup.add('stop the session bus', () => stopProcess(session.child));
+  sessionBus = await waitFor('the session bus address', () => session.output().split('\n')[0] || undefined);
+  userEnv.push(`DBUS_SESSION_BUS_ADDRESS=${sessionBus.trim()}`);
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+async function startApp(extraEnv: string[] = []) {
+  const app = startProcess('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...extraEnv, 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]);
+  fx.cleanup.add('stop the app', () => stopProcess(app.child));
+  return app;
+}
+
+function activate(action: string): void {
+  sh('runuser', runAsUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`,
+    '--method', 'org.gtk.Actions.Activate', action, '[]', '{}']));
+}
+
+describe('the app', () => {
+  test('backs up when Back Up Now is activated, and shows the result', async () => {
+    const app = await startApp();
+    await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = path.join(shots, 'main-before-backup-light.png');
+    screenshot(display, before);
+    expectWindow(before, 'light');
+
+    activate('back-up-now');
+    await waitFor('the backup to finish', () => /rewind: backup (completed ok|failed \S+)/.exec(app.output())?.[0], 60000);
+    expect(app.output()).toContain('rewind: backup completed ok');
+    const history = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ ok: true, transfers: [{ kind: 'full', ok: true }] });
+
+    await new Promise((r) => setTimeout(r, 1500));
+    const file = path.join(shots, 'main-after-backup-light.png');
+    screenshot(display, file);
+    expectWindow(file, 'light');
+    console.log(`screenshots: ${shots}`);
+    await stopProcess(app.child);
+  });
+
+  test('shows the same window in the dark style', async () => {
+    const app = await startApp(['ADW_DEBUG_COLOR_SCHEME=prefer-dark']);
+    await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const file = path.join(shots, 'main-after-backup-dark.png');
+    screenshot(display, file);
+    expectWindow(file, 'dark');
+    await stopProcess(app.child);
+  });
+});
