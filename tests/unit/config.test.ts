@@ -42,3 +42,11 @@ describe('config validation', () => {
     if (!result.ok) expect(result.problems[0]).toMatch(/^not valid JSON: /);
   });
 });
+
+describe('the documented example', () => {
+  test('docs/examples/usb-disk.json is a valid config', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../docs/examples/usb-disk.json', import.meta.url), 'utf8');
+    expect(parseConfig(text)).toMatchObject({ ok: true });
+  });
+});
