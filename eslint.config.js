@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/app/**/*.ts'],
+    files: ['src/app/**/*.ts', 'tests/support/*.js'],
     languageOptions: { globals: { imports: 'readonly', print: 'readonly', printerr: 'readonly', log: 'readonly', logError: 'readonly', ARGV: 'readonly', pkg: 'readonly', _: 'readonly', C_: 'readonly', N_: 'readonly', ngettext: 'readonly' } },
   },
   {

@@ -114,14 +114,13 @@ async function sendToDestination(
     ok: false,
   };
   let receiveDir: string | undefined;
-  let dirBelowTop = '';
   try {
     const device = await deviceOfFilesystem(destination.filesystem);
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${destination.label ?? destination.id} is not connected.`);
     }
     const { mountPoint: top } = await mounts.get(device, destination.filesystem);
-    dirBelowTop = path.join(destination.path, host, snap.dirName);
+    const dirBelowTop = path.join(destination.path, host, snap.dirName);
     receiveDir = path.join(top, dirBelowTop);
     await mkdir(receiveDir, { recursive: true, mode: 0o755 });
 

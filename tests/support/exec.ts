@@ -6,7 +6,7 @@ export function sh(file: string, args: string[], options: { env?: NodeJS.Process
     return execFileSync(file, args, { encoding: 'utf8', env: options.env ?? process.env, input: options.input, stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; status?: number };
-    throw new Error(`${file} ${args.join(' ')} failed (${e.status}): ${e.stderr || e.stdout}`);
+    throw new Error(`${file} ${args.join(' ')} failed (${e.status}): ${e.stderr || e.stdout}`, { cause: error });
   }
 }
 
