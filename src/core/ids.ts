@@ -1,7 +1,7 @@
 /**
  * Every name Rewind is known by on the system, derived from the app ID in one
  * place so that the bus name, object path, polkit actions and files agree.
- * meson and the data files use the same strings; tests/data-files.test.ts
+ * meson and the data files use the same strings; tests/system/data-files.test.ts
  * checks that they do.
  */
 export const APP_ID = 'io.github.rewindbackup.Rewind';

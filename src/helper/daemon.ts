@@ -61,19 +61,20 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         pending = undefined;
       }
     };
+    // `running` is cleared before Completed goes out, so a client that
+    // refreshes its status on Completed never sees the finished job as running.
     void runBackup({ ...options, onProgress })
       .then((run) => {
         if (pending) emit('Progress', 'ss', [job, JSON.stringify(pending)]);
+        running = undefined;
         emit('Completed', 'sbs', [job, run.ok, JSON.stringify(run)]);
       })
       .catch((error: unknown) => {
+        running = undefined;
         const failure = toRewindError(error);
         emit('Completed', 'sbs', [job, false, JSON.stringify({ error: { code: failure.code, message: failure.message } })]);
       })
-      .finally(() => {
-        running = undefined;
-        resetIdle();
-      });
+      .finally(resetIdle);
     return job;
   };
 

@@ -1,0 +1,141 @@
+import Adw from 'gi://Adw?version=1';
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import { DEFAULT_CONFIG_PATH } from '../core/ids';
+import { BackupPage } from './backup-page';
+import { showAlert } from './compat';
+import { escapeMarkup } from './format';
+import type { HelperClient } from './helper-client';
+import { _ } from './i18n';
+import { MessagePage } from './message-page';
+import { newShortcutsWindow } from './shortcuts-window';
+
+const INSTALL_COMMAND = 'sudo dnf install rewind-helper';
+
+function helperMissingText(): string {
+  const missing = _('The Rewind helper (rewind-helper) is not installed, or it could not start. Rewind needs it to make backups.');
+  if (GLib.file_test('/.flatpak-info', GLib.FileTest.EXISTS)) {
+    return `${missing}\n\n${_('Rewind runs as a Flatpak, so the helper must be installed on the host system, outside the Flatpak. Install the rewind-helper package there, for example with:')}`;
+  }
+  return `${missing}\n\n${_('Install the rewind-helper package, for example with:')}`;
+}
+
+/** The main window: one page per state of the helper, toasts for outcomes. */
+export class RewindWindow extends Adw.ApplicationWindow {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindWindow' }, this);
+  }
+
+  private _client!: HelperClient;
+  private _stack!: Gtk.Stack;
+  private _toasts!: Adw.ToastOverlay;
+  private _notConfigured!: MessagePage;
+  private _error!: MessagePage;
+
+  constructor(application: Adw.Application, client: HelperClient) {
+    super({ application, title: _('Rewind'), default_width: 600, default_height: 680, width_request: 360, height_request: 400 });
+    this._client = client;
+    this.set_help_overlay(newShortcutsWindow());
+
+    const menu = new Gio.Menu();
+    const section = new Gio.Menu();
+    section.append(_('_Refresh'), 'app.refresh');
+    menu.append_section(null, section);
+    const about = new Gio.Menu();
+    about.append(_('_Keyboard Shortcuts'), 'win.show-help-overlay');
+    about.append(_('_About Rewind'), 'app.about');
+    menu.append_section(null, about);
+    const menuButton = new Gtk.MenuButton({
+      icon_name: 'open-menu-symbolic',
+      menu_model: menu,
+      primary: true,
+      tooltip_text: _('Main Menu'),
+    });
+    menuButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Main Menu')]);
+    const header = new Adw.HeaderBar();
+    header.pack_end(menuButton);
+
+    this._stack = new Gtk.Stack({ transition_type: Gtk.StackTransitionType.CROSSFADE, vexpand: true });
+    const spinner = new Gtk.Spinner({ spinning: true, width_request: 32, height_request: 32, halign: Gtk.Align.CENTER, valign: Gtk.Align.CENTER });
+    spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Loading')]);
+    this._stack.add_named(spinner, 'loading');
+    this._stack.add_named(
+      new MessagePage({
+        iconName: 'system-software-install-symbolic',
+        title: _('Backup helper not available'),
+        description: escapeMarkup(helperMissingText()),
+        code: INSTALL_COMMAND,
+        buttonLabel: _('Try Again'),
+        actionName: 'app.refresh',
+      }),
+      'unreachable',
+    );
+    this._stack.add_named(
+      new MessagePage({
+        iconName: 'changes-prevent-symbolic',
+        title: _('Not allowed to back up'),
+        description: escapeMarkup(_('The system’s policy does not allow this account to run backups. Ask an administrator to allow it.')),
+        buttonLabel: _('Try Again'),
+        actionName: 'app.refresh',
+      }),
+      'not-authorised',
+    );
+    this._notConfigured = new MessagePage({
+      iconName: 'drive-harddisk-symbolic',
+      title: _('Backups are not set up'),
+      description: '',
+      code: DEFAULT_CONFIG_PATH,
+      buttonLabel: _('Check Again'),
+      actionName: 'app.refresh',
+    });
+    this._stack.add_named(this._notConfigured, 'not-configured');
+    this._error = new MessagePage({
+      iconName: 'dialog-error-symbolic',
+      title: _('Could not read the backup status'),
+      description: '',
+      buttonLabel: _('Try Again'),
+      actionName: 'app.refresh',
+    });
+    this._stack.add_named(this._error, 'error');
+    this._stack.add_named(new BackupPage(client), 'ready');
+
+    this._toasts = new Adw.ToastOverlay({ child: this._stack });
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    content.append(header);
+    content.append(this._toasts);
+    this.set_content(content);
+
+    for (const property of ['state', 'status', 'error-message']) {
+      client.connect(`notify::${property}`, () => this._sync());
+    }
+    client.connect('backup-finished', (_c, ok: boolean, message: string) =>
+      ok ? this._toast(_('Backup finished')) : this._alert(_('Backup failed'), message),
+    );
+    client.connect('backup-refused', (_c, message: string) => this._alert(_('Could not start the backup'), message));
+    this._sync();
+  }
+
+  private _sync(): void {
+    const state = this._client.state;
+    this._stack.visible_child_name = state === 'running' ? 'ready' : state;
+    this._error.description = escapeMarkup(this._client.error_message);
+    const configError = this._client.status?.configError;
+    this._notConfigured.description = escapeMarkup(
+      configError
+        ? configError.message
+        : _('Setting up backups in this window comes in a later version. For now, an administrator can choose what to back up and where in this file:'),
+    );
+  }
+
+  private _toast(title: string): void {
+    this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(title) }));
+  }
+
+  // A failure needs reading: a dialog while the window is in use, else a toast that stays.
+  private _alert(heading: string, message: string): void {
+    if (this.is_active) showAlert(this, heading, message, _('_Close'));
+    else this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(message), timeout: 0 }));
+  }
+}
