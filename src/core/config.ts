@@ -11,10 +11,21 @@ const relativePath = z
   .refine((p) => !p.startsWith('/'), 'must be relative to the filesystem top level, not start with "/"')
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
 
-const sourceSchema = z.strictObject({
-  /** Where the subvolume is mounted, e.g. /home. */
-  path: z.string().startsWith('/', 'must be an absolute path'),
-});
+const absolutePath = z.string().startsWith('/', 'must be an absolute path');
+
+/**
+ * A source is either one subvolume, named by where it is mounted ("path":
+ * "/home"), or every subvolume of the filesystem that holds a folder
+ * ("allSubvolumesOf": "/"), found anew at each run.
+ */
+const sourceSchema = z
+  .strictObject({
+    path: absolutePath.optional(),
+    allSubvolumesOf: absolutePath.optional(),
+  })
+  .refine((s) => (s.path === undefined) !== (s.allSubvolumesOf === undefined), {
+    message: 'needs exactly one of "path" (one subvolume) or "allSubvolumesOf" (every subvolume of a filesystem)',
+  });
 
 const btrfsDestinationSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
@@ -34,7 +45,8 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a host name without "/"')
     .optional(),
-  sources: z.array(sourceSchema).min(1),
+  /** What to back up; the default is the subvolume mounted at /home. */
+  sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
   destinations: z.array(btrfsDestinationSchema),
 });
 

@@ -14,13 +14,26 @@ export interface TransferRecord {
   source: string;
   destination: string;
   snapshot: string;
+  /** UUID of the source snapshot, which the backup carries as its received UUID. */
+  snapshotUuid?: string;
   kind: TransferKind;
   /** Name of the parent snapshot for an incremental send. */
   parent?: string;
+  /** Send stream protocol version. */
+  protocol?: number;
   bytes: number;
   seconds: number;
   ok: boolean;
   error?: ErrorReport;
+  /** Backups left incomplete by an interrupted run, removed before this transfer. */
+  removedIncomplete?: string[];
+  /** Older backups removed because the destination ran out of space. */
+  removedForSpace?: string[];
+}
+
+export interface SourceProblem {
+  source: string;
+  error: ErrorReport;
 }
 
 export interface RunRecord {
@@ -30,6 +43,8 @@ export interface RunRecord {
   ok: boolean;
   error?: ErrorReport;
   transfers: TransferRecord[];
+  /** Sources that could not be snapshotted at all. */
+  sourceProblems?: SourceProblem[];
 }
 
 export interface DestinationSummary {

@@ -1,30 +1,33 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Config, Destination, Source } from '../core/config';
+import type { Config, Destination } from '../core/config';
 import { RewindError, toRewindError } from '../core/errors';
-import { SNAPSHOT_DIR } from '../core/ids';
-import { choosePlan, isCompleteBackup, snapshotsOf } from '../core/parent';
-import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
-import type { Progress, RunRecord, TransferRecord } from '../core/status';
+import { choosePlan, isCompleteBackup } from '../core/parent';
+import { parseSnapshotName } from '../core/snapshot-name';
+import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../core/status';
 import type { Subvolume } from '../core/subvolume';
-import { deleteSubvolume, filesystemUuidOfDevice, listSubvolumes, showSubvolume, snapshotReadOnly } from './btrfs';
+import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { History } from './history';
-import { deviceOfFilesystem, mountOf, mountTopLevel, type TopLevelMount } from './mounts';
+import { MountSet, releaseStaleMounts } from './mount-set';
 import { CommandError } from './run-command';
 import { acquireRunLock } from './run-lock';
+import { sendProtocol } from './send-capabilities';
+import { resolveSource, takeSnapshot, type SourceSnapshot } from './sources';
 import { sendReceive } from './transfer';
 
 /**
  * A backup run:
- * 1. take a read-only snapshot of each source subvolume under
+ * 1. take the run lock and unmount what a dead run left mounted;
+ * 2. take a read-only snapshot of each source subvolume under
  *    <top level>/.rewind/<subvolume>/<timestamp>;
- * 2. for each enabled destination, remove what an interrupted run left
+ * 3. for each enabled destination, remove what an interrupted run left
  *    (backups that are writable or have no received UUID);
- * 3. choose the parent by UUID (src/core/parent) and send, full or incremental;
- * 4. verify that the received backup is read-only and carries the snapshot's UUID.
+ * 4. choose the parent by UUID (src/core/parent) and send, full or incremental;
+ *    when the destination runs out of space, remove its oldest backup that is
+ *    not the newest of its folder and try again;
+ * 5. verify that the received backup is read-only and carries the snapshot's UUID.
  * Every run is recorded in the history, whatever its outcome.
  */
 export interface EngineOptions {
@@ -34,134 +37,112 @@ export interface EngineOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Top-level mounts made during one run, one per filesystem, released at the end. */
-class MountSet {
-  private readonly mounts = new Map<string, Promise<TopLevelMount>>();
-  constructor(private readonly runtimeDir: string) {}
+type Report = (p: Omit<Progress, 'source' | 'destination'>) => void;
 
-  get(device: string, fsUuid: string): Promise<TopLevelMount> {
-    let mount = this.mounts.get(fsUuid);
-    if (!mount) {
-      mount = mountTopLevel(device, this.runtimeDir, fsUuid);
-      this.mounts.set(fsUuid, mount);
-    }
-    return mount;
-  }
-
-  async releaseAll(): Promise<void> {
-    for (const mount of this.mounts.values()) {
-      await mount.then((m) => m.release()).catch(() => undefined);
-    }
-    this.mounts.clear();
-  }
+function report(error: unknown): ErrorReport {
+  const failure = toRewindError(
+    error instanceof CommandError ? new RewindError('TransferFailed', `${error.message}.`, { cause: error }) : error,
+  );
+  return { code: failure.code, message: failure.message };
 }
 
-interface SourceSnapshot {
-  source: Source;
-  dirName: string;
-  top: string;
-  snapshot: Subvolume;
-  snapshots: Subvolume[];
+/** Oldest first: by the time in the name, then by creation order on the disk. */
+function byAge(a: Subvolume, b: Subvolume): number {
+  const ta = parseSnapshotName(path.basename(a.path))?.getTime() ?? 0;
+  const tb = parseSnapshotName(path.basename(b.path))?.getTime() ?? 0;
+  return ta - tb || a.createdGeneration - b.createdGeneration;
 }
 
-async function snapshotSource(source: Source, mounts: MountSet, now: Date): Promise<SourceSnapshot> {
-  const exists = await stat(source.path).catch(() => undefined);
-  if (!exists?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${source.path} does not exist.`);
-  const mount = await mountOf(source.path);
-  if (mount.fstype !== 'btrfs') {
-    throw new RewindError('SourceNotBtrfs', `${source.path} is on a ${mount.fstype} filesystem, not btrfs.`);
+/**
+ * The backup to give up when space runs out: the oldest complete backup of
+ * this host that is neither the newest of its folder (the next parent there)
+ * nor `keep`.
+ */
+async function oldestRemovable(destination: BtrfsDestination, keep: ReadonlySet<string>): Promise<Subvolume | undefined> {
+  const candidates: Subvolume[] = [];
+  for (const backups of (await destination.allBackups()).values()) {
+    const complete = backups.filter(isCompleteBackup).sort(byAge);
+    candidates.push(...complete.slice(0, -1).filter((b) => !keep.has(b.uuid)));
   }
-  const info = await showSubvolume(source.path).catch((error: unknown) => {
-    throw new RewindError('SourceNotBtrfs', `${source.path} is on btrfs but is not a subvolume of its own.`, { cause: error });
-  });
-  if (info.id === 5) {
-    throw new RewindError('SourceNotBtrfs', `${source.path} is the top level of its filesystem; Rewind backs up subvolumes such as /home.`);
-  }
-  const fsUuid = await filesystemUuidOfDevice(mount.source);
-  const { mountPoint: top } = await mounts.get(mount.source, fsUuid);
-  const dirName = subvolumeDirName(info.path);
-  const dir = path.join(top, SNAPSHOT_DIR, dirName);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const name = snapshotName(now, new Set(await readdir(dir)));
-  await snapshotReadOnly(path.join(top, info.path), path.join(dir, name));
-  const all = await listSubvolumes(top);
-  const relative = path.join(SNAPSHOT_DIR, dirName, name);
-  const snapshot = all.find((s) => s.path === relative);
-  if (!snapshot) throw new RewindError('Internal', `The new snapshot ${relative} is missing from the subvolume list.`);
-  return { source, dirName, top, snapshot, snapshots: snapshotsOf(info.uuid, all) };
-}
-
-function backupsIn(all: readonly Subvolume[], dirBelowTop: string): Subvolume[] {
-  return all.filter((s) => path.dirname(s.path) === dirBelowTop);
+  return candidates.sort(byAge)[0];
 }
 
 async function sendToDestination(
   snap: SourceSnapshot,
-  destination: Destination,
+  config: Destination,
   host: string,
   mounts: MountSet,
-  report: (p: Omit<Progress, 'source' | 'destination'>) => void,
+  progress: Report,
 ): Promise<TransferRecord> {
   const started = Date.now();
   const name = path.basename(snap.snapshot.path);
   const record: TransferRecord = {
-    source: snap.source.path,
-    destination: destination.id,
+    source: snap.source.label,
+    destination: config.id,
     snapshot: name,
+    snapshotUuid: snap.snapshot.uuid,
     kind: 'full',
     bytes: 0,
     seconds: 0,
     ok: false,
   };
-  let receiveDir: string | undefined;
+  let destination: BtrfsDestination | undefined;
   try {
-    const device = await deviceOfFilesystem(destination.filesystem);
-    if (!device) {
-      throw new RewindError('DestinationMissing', `The backup disk ${destination.label ?? destination.id} is not connected.`);
-    }
-    const { mountPoint: top } = await mounts.get(device, destination.filesystem);
-    const dirBelowTop = path.join(destination.path, host, snap.dirName);
-    receiveDir = path.join(top, dirBelowTop);
-    await mkdir(receiveDir, { recursive: true, mode: 0o755 });
+    destination = await BtrfsDestination.open(config, host, mounts);
+    const receiveDir = await destination.receiveDir(snap.source.dirName);
 
-    report({ phase: 'cleanup', bytes: 0 });
-    const before = backupsIn(await listSubvolumes(top), dirBelowTop);
-    for (const leftover of before.filter((b) => !isCompleteBackup(b))) {
-      await deleteSubvolume(path.join(top, leftover.path));
-    }
-    const plan = choosePlan(snap.snapshots, before.filter(isCompleteBackup), snap.snapshot.uuid);
+    progress({ phase: 'cleanup', bytes: 0 });
+    const removed = await destination.removeIncomplete(snap.source.dirName);
+    if (removed.length > 0) record.removedIncomplete = removed;
+    const plan = choosePlan(snap.snapshots, (await destination.backups(snap.source.dirName)).filter(isCompleteBackup), snap.snapshot.uuid);
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
+    const protocol = await sendProtocol();
+    record.protocol = protocol.version;
+    const keep = new Set(plan.kind === 'incremental' ? [plan.parentBackup.uuid] : []);
 
-    report({ phase: 'send', kind: plan.kind, bytes: 0 });
-    record.bytes = await sendReceive({
-      snapshot: path.join(snap.top, snap.snapshot.path),
-      parent: plan.kind === 'incremental' ? path.join(snap.top, plan.parent.path) : undefined,
-      receiveDir,
-      onBytes: (bytes) => report({ phase: 'send', kind: plan.kind, bytes }),
-    });
+    for (;;) {
+      progress({ phase: 'send', kind: plan.kind, bytes: 0 });
+      try {
+        record.bytes = await sendReceive({
+          snapshot: path.join(snap.source.top, snap.snapshot.path),
+          parent: plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined,
+          sendArgs: protocol.args,
+          receiveDir,
+          onBytes: (bytes) => progress({ phase: 'send', kind: plan.kind, bytes }),
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+        await destination.removePartial(snap.source.dirName, name);
+        const victim = await oldestRemovable(destination, keep);
+        if (!victim) {
+          const freed = record.removedForSpace?.length ?? 0;
+          throw new RewindError(
+            'DestinationFull',
+            `There is not enough space on ${destination.name} for this backup` +
+              (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
+          );
+        }
+        progress({ phase: 'cleanup', bytes: 0 });
+        await destination.remove(victim);
+        await destination.reclaim();
+        record.removedForSpace = [...(record.removedForSpace ?? []), victim.path];
+      }
+    }
 
-    report({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
-    const received = backupsIn(await listSubvolumes(top), dirBelowTop).find(
-      (b) => path.basename(b.path) === name,
-    );
+    progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
+    const received = (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
     if (!received || !isCompleteBackup(received) || received.receivedUuid !== snap.snapshot.uuid) {
-      throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${destination.id}.`);
+      throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${destination.name}.`);
     }
     record.ok = true;
   } catch (error) {
-    const failure = toRewindError(error instanceof CommandError ? new RewindError('TransferFailed', `${error.message}.`, { cause: error }) : error);
-    record.error = { code: failure.code, message: failure.message };
-    if (receiveDir) await removeIncomplete(path.join(receiveDir, name));
+    record.error = report(error);
+    await destination?.removePartial(snap.source.dirName, name).catch(() => undefined);
   }
   record.seconds = (Date.now() - started) / 1000;
   return record;
-}
-
-/** Deletes what an interrupted receive left at `target`, if anything. */
-async function removeIncomplete(target: string): Promise<void> {
-  const exists = await stat(target).catch(() => undefined);
-  if (exists) await deleteSubvolume(target).catch(() => undefined);
 }
 
 export async function runBackup(options: EngineOptions): Promise<RunRecord> {
@@ -172,23 +153,34 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   try {
     const config: Config = await loadConfig(options.configPath);
     unlock = await acquireRunLock(options.stateDir);
+    await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();
+    const problems: RunRecord['sourceProblems'] = [];
     for (const source of config.sources) {
-      options.onProgress?.({ phase: 'snapshot', source: source.path, bytes: 0 });
-      const snap = await snapshotSource(source, mounts, new Date());
-      for (const destination of config.destinations.filter((d) => d.enabled)) {
-        const record = await sendToDestination(snap, destination, host, mounts, (p) =>
-          options.onProgress?.({ ...p, source: source.path, destination: destination.id }),
-        );
-        run.transfers.push(record);
+      const label = (source.path ?? source.allSubvolumesOf) as string;
+      let snaps: SourceSnapshot[] = [];
+      try {
+        options.onProgress?.({ phase: 'snapshot', source: label, bytes: 0 });
+        for (const subvolume of await resolveSource(source, mounts)) snaps.push(await takeSnapshot(subvolume, new Date()));
+      } catch (error) {
+        problems.push({ source: label, error: report(error) });
+        snaps = [];
+      }
+      for (const snap of snaps) {
+        for (const destination of config.destinations.filter((d) => d.enabled)) {
+          const record = await sendToDestination(snap, destination, host, mounts, (p) =>
+            options.onProgress?.({ ...p, source: snap.source.label, destination: destination.id }),
+          );
+          run.transfers.push(record);
+        }
       }
     }
-    const failed = run.transfers.find((t) => !t.ok);
+    if (problems.length > 0) run.sourceProblems = problems;
+    const failed = problems[0]?.error ?? run.transfers.find((t) => !t.ok)?.error;
     run.ok = !failed;
-    if (failed?.error) run.error = failed.error;
+    if (failed) run.error = failed;
   } catch (error) {
-    const failure = toRewindError(error);
-    run.error = { code: failure.code, message: failure.message };
+    run.error = report(error);
   } finally {
     await mounts.releaseAll();
     await unlock?.();

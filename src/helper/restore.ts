@@ -40,9 +40,9 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const config = await loadConfig(request.configPath);
   const destination = config.destinations.find((d) => d.id === request.destination);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
-  const sourcePath = request.source ?? config.sources[0].path;
-  const source = config.sources.find((s) => s.path === sourcePath);
-  if (!source) throw new RewindError('InvalidArgs', `${sourcePath} is not one of the backed-up folders.`);
+  const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
+  const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
+  if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`);
   const device = await deviceOfFilesystem(destination.filesystem);
   if (!device) throw new RewindError('DestinationMissing', `The backup disk ${destination.label ?? destination.id} is not connected.`);
 

@@ -16,7 +16,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
   try {
     const config = await loadConfig(configPath);
     status.configured = true;
-    status.sources = config.sources.map((s) => s.path);
+    status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
     status.destinations = config.destinations.map((d) => ({
       id: d.id,
       kind: d.kind,

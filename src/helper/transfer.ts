@@ -10,6 +10,8 @@ import { RewindError } from '../core/errors';
 export interface TransferRequest {
   snapshot: string;
   parent?: string;
+  /** Protocol options for btrfs send (see ./send-capabilities). */
+  sendArgs?: string[];
   receiveDir: string;
   onBytes?: (bytes: number) => void;
 }
@@ -38,7 +40,7 @@ function classifyReceiveFailure(stderr: string): RewindError {
 }
 
 export async function sendReceive(request: TransferRequest): Promise<number> {
-  const sendArgs = ['send', '-q', ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
+  const sendArgs = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
   const send = execa('btrfs', sendArgs, { buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false, stdin: 'ignore' });
   const receive = execa('btrfs', ['receive', '-q', request.receiveDir], {
     buffer: { stdout: true, stderr: true },

@@ -21,7 +21,9 @@ describe('config validation', () => {
     [{ ...valid, version: 2 }, /^version: .*expected 1.*; found number 2$/],
     [{ ...valid, sources: [{ path: 42 }] }, /^sources\[0\]\.path: expected string, received number; found number 42$/],
     [{ ...valid, sources: [{ path: 'home' }] }, /^sources\[0\]\.path: must be an absolute path; found "home"$/],
-    [{ version: 1, destinations: [] }, /^sources: expected array, but it is missing$/],
+    [{ version: 1, sources: [{ path: '/home' }] }, /^destinations: expected array, but it is missing$/],
+    [{ ...valid, sources: [{ path: '/home', allSubvolumesOf: '/' }] }, /^sources\[0\]: needs exactly one of "path" .* or "allSubvolumesOf"/],
+    [{ ...valid, sources: [{}] }, /^sources\[0\]: needs exactly one of/],
     [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: '/dev/sdb1' }] }, /^destinations\[0\]\.filesystem: must be a filesystem UUID.*; found "\/dev\/sdb1"$/],
     [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '../etc' }] }, /^destinations\[0\]\.path: must not contain "\.\."; found "\.\.\/etc"$/],
     [{ ...valid, colour: 'blue' }, /^\(top level\): unknown field "colour"$/],
@@ -29,6 +31,15 @@ describe('config validation', () => {
     const result = validateConfig(data);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems[0]).toMatch(message);
+  });
+
+  test('backs up /home when no source is given', () => {
+    const result = validateConfig({ version: 1, destinations: [] });
+    expect(result).toMatchObject({ ok: true, config: { sources: [{ path: '/home' }] } });
+  });
+
+  test('accepts every subvolume of a filesystem as a source', () => {
+    expect(validateConfig({ ...valid, sources: [{ allSubvolumesOf: '/' }] })).toMatchObject({ ok: true });
   });
 
   test('rejects two destinations with the same id', () => {

@@ -1,0 +1,93 @@
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Destination } from '../core/config';
+import { RewindError } from '../core/errors';
+import { isCompleteBackup } from '../core/parent';
+import type { Subvolume } from '../core/subvolume';
+import { deleteSubvolume, listSubvolumes } from './btrfs';
+import type { MountSet } from './mount-set';
+import { deviceOfFilesystem } from './mounts';
+import { runCommand } from './run-command';
+
+/**
+ * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
+ * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
+ */
+export class BtrfsDestination {
+  private constructor(
+    readonly config: Destination,
+    readonly host: string,
+    readonly top: string,
+  ) {}
+
+  static async open(config: Destination, host: string, mounts: MountSet): Promise<BtrfsDestination> {
+    const device = await deviceOfFilesystem(config.filesystem);
+    if (!device) {
+      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
+    }
+    const { mountPoint } = await mounts.get(device, config.filesystem);
+    return new BtrfsDestination(config, host, mountPoint);
+  }
+
+  get name(): string {
+    return this.config.label ?? this.config.id;
+  }
+
+  /** The folder below the top level that holds one subvolume's backups. */
+  dirBelowTop(dirName: string): string {
+    return path.join(this.config.path, this.host, dirName);
+  }
+
+  async receiveDir(dirName: string): Promise<string> {
+    const dir = path.join(this.top, this.dirBelowTop(dirName));
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  /** Every subvolume in one source subvolume's folder, complete or not. */
+  async backups(dirName: string): Promise<Subvolume[]> {
+    const below = this.dirBelowTop(dirName);
+    return (await listSubvolumes(this.top)).filter((s) => path.dirname(s.path) === below);
+  }
+
+  /** Every subvolume under this host's folder, grouped by source folder name. */
+  async allBackups(): Promise<Map<string, Subvolume[]>> {
+    const hostDir = path.join(this.config.path, this.host);
+    const groups = new Map<string, Subvolume[]>();
+    for (const s of await listSubvolumes(this.top)) {
+      const dir = path.dirname(s.path);
+      if (path.dirname(dir) !== hostDir) continue;
+      const key = path.basename(dir);
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+    return groups;
+  }
+
+  /** Deletes what interrupted receives left behind; returns their names. */
+  async removeIncomplete(dirName: string): Promise<string[]> {
+    const leftovers = (await this.backups(dirName)).filter((b) => !isCompleteBackup(b));
+    for (const leftover of leftovers) await this.remove(leftover);
+    return leftovers.map((l) => path.basename(l.path));
+  }
+
+  async remove(backup: Subvolume): Promise<void> {
+    await deleteSubvolume(path.join(this.top, backup.path));
+  }
+
+  /** Deletes a partial receive at `name`, if one is there. */
+  async removePartial(dirName: string, name: string): Promise<void> {
+    const target = path.join(this.top, this.dirBelowTop(dirName), name);
+    if (await stat(target).catch(() => undefined)) await deleteSubvolume(target).catch(() => undefined);
+  }
+
+  /** Waits until the space of deleted subvolumes is given back. */
+  async reclaim(): Promise<void> {
+    await runCommand('btrfs', ['subvolume', 'sync', this.top]);
+  }
+
+  async freeBytes(): Promise<number> {
+    const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.top]);
+    const m = /Free \(estimated\):\s+(\d+)/.exec(out);
+    return m ? Number(m[1]) : 0;
+  }
+}
