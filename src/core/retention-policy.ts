@@ -71,8 +71,12 @@ export const retentionPolicySchema = z.discriminatedUnion(
     customSchema,
   ],
   {
-    error: (issue) =>
-      issue.code === 'invalid_union' ? (issue.input === undefined ? `is missing; it ${presetError}` : presetError) : undefined,
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return undefined;
+      const input = issue.input;
+      const missing = typeof input === 'object' && input !== null && (input as { preset?: unknown }).preset === undefined;
+      return missing ? `is missing; it ${presetError}` : presetError;
+    },
   },
 );
 

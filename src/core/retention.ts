@@ -33,8 +33,8 @@ import type { RetentionRules } from './retention-policy';
  * 7. `keepAll` keeps everything.
  * 8. Snapshots in `protect` are kept ("protected"): the engine passes the
  *    newest snapshot a destination shares with the source, the next parent.
- * 9. Never delete everything: when no rule keeps any snapshot, the newest one
- *    is kept ("newest").
+ * 9. Never delete everything: when neither the rules nor `protect` keep any
+ *    snapshot, the newest one is kept ("newest").
  * Every snapshot ends in exactly one of `keep` (with all its reasons, e.g.
  * "within 24 h", "daily 2026-11-25", "weekly 2026-W47", "hourly
  * 2026-11-01T01:00-05:00") or `remove`, both ordered oldest first; a dry run
@@ -80,10 +80,15 @@ function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, s
   return d.getTime();
 }
 
+export type PeriodLabels = Readonly<Record<PeriodKind, string>>;
+
 interface Clock {
   readonly format: Intl.DateTimeFormat;
-  /** Readings by epoch ms; bounded, and only an optimisation (readings never change). */
-  readonly memo: Map<number, LocalTime>;
+  /**
+   * Period labels by epoch ms. Only an optimisation, bounded: a label never
+   * changes, and the same snapshots are planned again at every prune.
+   */
+  readonly memo: Map<number, PeriodLabels>;
 }
 const clocks = new Map<string, Clock>();
 const MEMO_LIMIT = 200_000;
@@ -115,27 +120,20 @@ function clockFor(timeZone: string): Clock {
 
 /** The wall clock in `timeZone` at `instant`. */
 export function localTime(instant: Date, timeZone: string): LocalTime {
-  const clock = clockFor(timeZone);
-  const ms = instant.getTime();
-  const known = clock.memo.get(ms);
-  if (known) return known;
   const parts: Record<string, number> = {};
-  for (const part of clock.format.formatToParts(instant)) {
+  for (const part of clockFor(timeZone).format.formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   // Some engines write midnight as 24 even with h23; it is hour 0 of the same day.
   const hour = parts.hour % 24;
   const wall = utcMs(parts.year, parts.month, parts.day, hour, parts.minute, parts.second);
-  const reading: LocalTime = {
+  return {
     year: parts.year,
     month: parts.month,
     day: parts.day,
     hour,
-    offsetSeconds: Math.round((wall - Math.floor(ms / 1000) * 1000) / 1000),
+    offsetSeconds: Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 1000),
   };
-  if (clock.memo.size >= MEMO_LIMIT) clock.memo.clear();
-  clock.memo.set(ms, reading);
-  return reading;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -176,6 +174,26 @@ export function periodLabel(kind: PeriodKind, t: LocalTime): string {
   }
 }
 
+/** The labels of every period that holds `instant`. */
+export function periodLabels(instant: Date, timeZone: string): PeriodLabels {
+  const clock = clockFor(timeZone);
+  const ms = instant.getTime();
+  let labels = clock.memo.get(ms);
+  if (!labels) {
+    const t = localTime(instant, timeZone);
+    labels = Object.freeze({
+      hourly: periodLabel('hourly', t),
+      daily: periodLabel('daily', t),
+      weekly: periodLabel('weekly', t),
+      monthly: periodLabel('monthly', t),
+      yearly: periodLabel('yearly', t),
+    });
+    if (clock.memo.size >= MEMO_LIMIT) clock.memo.clear();
+    clock.memo.set(ms, labels);
+  }
+  return labels;
+}
+
 function checkInput(points: readonly RetentionPoint[], now: Date): void {
   if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new RangeError('retention: "now" is not a valid time');
   const seen = new Set<string>();
@@ -196,21 +214,26 @@ export function planRetention(
   const { now, timeZone, protect } = options;
   checkInput(points, now);
   clockFor(timeZone); // an unknown zone is an error even with nothing to plan
-  const sorted = [...points].sort((a, b) => a.time.getTime() - b.time.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const reasons = new Map<string, string[]>();
-  const keep = (id: string, reason: string) => {
-    const list = reasons.get(id);
+  const sorted = points
+    .map((point) => ({ point, ms: point.time.getTime() }))
+    .sort((a, b) => a.ms - b.ms || (a.point.id < b.point.id ? -1 : a.point.id > b.point.id ? 1 : 0));
+  const reasons = new Map<RetentionPoint, string[]>();
+  const keep = (point: RetentionPoint, reason: string) => {
+    const list = reasons.get(point);
     if (list) list.push(reason);
-    else reasons.set(id, [reason]);
+    else reasons.set(point, [reason]);
   };
 
   const nowMs = now.getTime();
-  const past = sorted.filter((p) => p.time.getTime() <= nowMs);
-  for (const p of sorted) {
-    const age = nowMs - p.time.getTime();
-    if (rules.keepAll) keep(p.id, 'keep all');
-    if (age < 0) keep(p.id, 'newer than now');
-    else if (age < rules.keepWithinHours * HOUR_MS) keep(p.id, `within ${rules.keepWithinHours} h`);
+  const past: Array<{ point: RetentionPoint; labels: PeriodLabels }> = [];
+  for (const { point, ms } of sorted) {
+    if (rules.keepAll) keep(point, 'keep all');
+    if (ms > nowMs) {
+      keep(point, 'newer than now');
+      continue;
+    }
+    if (nowMs - ms < rules.keepWithinHours * HOUR_MS) keep(point, `within ${rules.keepWithinHours} h`);
+    past.push({ point, labels: periodLabels(point.time, timeZone) });
   }
 
   for (const kind of PERIOD_KINDS) {
@@ -219,22 +242,21 @@ export function planRetention(
     // Oldest first, so the first point seen in a period is its representative
     // and periods come out ordered by their first point.
     const firsts = new Map<string, RetentionPoint>();
-    for (const p of past) {
-      const label = periodLabel(kind, localTime(p.time, timeZone));
-      if (!firsts.has(label)) firsts.set(label, p);
+    for (const { point, labels } of past) {
+      if (!firsts.has(labels[kind])) firsts.set(labels[kind], point);
     }
     const periods = [...firsts];
-    for (const [label, p] of periods.slice(Math.max(0, periods.length - n))) keep(p.id, `${kind} ${label}`);
+    for (const [label, point] of periods.slice(Math.max(0, periods.length - n))) keep(point, `${kind} ${label}`);
   }
 
-  for (const p of sorted) if (protect.has(p.id)) keep(p.id, 'protected');
-  if (reasons.size === 0 && sorted.length > 0) keep(sorted[sorted.length - 1].id, 'newest');
+  for (const { point } of sorted) if (protect.has(point.id)) keep(point, 'protected');
+  if (reasons.size === 0 && sorted.length > 0) keep(sorted[sorted.length - 1].point, 'newest');
 
   const plan: RetentionPlan = { keep: [], remove: [] };
-  for (const p of sorted) {
-    const why = reasons.get(p.id);
-    if (why) plan.keep.push({ id: p.id, reasons: why });
-    else plan.remove.push({ id: p.id });
+  for (const { point } of sorted) {
+    const why = reasons.get(point);
+    if (why) plan.keep.push({ id: point.id, reasons: why });
+    else plan.remove.push({ id: point.id });
   }
   return plan;
 }
