@@ -10,7 +10,7 @@ if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.spli
 fi
 
 packages="
-  btrfs-progs util-linux mount procps passwd attr acl
+  btrfs-progs util-linux mount procps passwd attr acl bindfs
   dbus dbus-daemon dbus-bin polkitd pkexec libglib2.0-bin
   gjs gir1.2-gtk-4.0 gir1.2-adw-1 adwaita-icon-theme fonts-cantarell
   xvfb xauth imagemagick

@@ -44,7 +44,16 @@ export function writeSampleFiles(home: string): void {
   sh('setfattr', ['-n', 'user.rewind.tag', '-v', 'important', path.join(home, 'alice/Documents/report.txt')]);
 }
 
-export async function createBackupFixture(options: { withBus?: boolean } = {}): Promise<BackupFixture> {
+export interface FixtureOptions {
+  /** Start the private system bus with polkitd (default true). */
+  withBus?: boolean;
+  /** Size of the backup disk (default 256 MiB). */
+  destinationMiB?: number;
+  /** Size of the source disk (default 256 MiB). */
+  sourceMiB?: number;
+}
+
+export async function createBackupFixture(options: FixtureOptions = {}): Promise<BackupFixture> {
   const cleanup = new Cleanup();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
@@ -55,7 +64,7 @@ export async function createBackupFixture(options: { withBus?: boolean } = {}): 
     const callHelper = path.join(dir, 'call-helper.js');
     copyFileSync(path.join(REPO, 'tests/support/call-helper.js'), callHelper);
 
-    const source = createLoopBtrfs(cleanup, dir, 'source');
+    const source = createLoopBtrfs(cleanup, dir, 'source', options.sourceMiB);
     const top = path.join(dir, 'source-top');
     mountLoop(cleanup, source, top);
     sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
@@ -64,7 +73,7 @@ export async function createBackupFixture(options: { withBus?: boolean } = {}): 
     mountLoop(cleanup, source, home, 'home');
     writeSampleFiles(home);
 
-    const destination = createLoopBtrfs(cleanup, dir, 'backup-disk');
+    const destination = createLoopBtrfs(cleanup, dir, 'backup-disk', options.destinationMiB);
     const hostName = 'testhost';
     const configPath = path.join(dir, 'config.json');
     writeFileSync(

@@ -1,0 +1,95 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunRecord } from '../../src/core/status';
+import type { BackupFixture } from './backup-fixture';
+import { waitFor } from './exec';
+
+/** Runs `rewind-helper run --json` to the end and returns its record. */
+export function runBackupCli(fx: BackupFixture): RunRecord {
+  const [file, ...args] = fx.helperCli(['run', '--json']);
+  const r = spawnSync(file, args, { encoding: 'utf8' });
+  try {
+    return JSON.parse(r.stdout) as RunRecord;
+  } catch {
+    throw new Error(`rewind-helper run printed no record (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** Starts `rewind-helper run --json` without waiting for it. */
+export function startBackupCli(fx: BackupFixture): { child: ChildProcess; done: Promise<string> } {
+  const [file, ...args] = fx.helperCli(['run', '--json']);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const done = new Promise<string>((resolve) => child.once('exit', () => resolve(out)));
+  return { child, done };
+}
+
+/** Names in a folder, or none when it does not exist (yet). */
+export function entries(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** Where the helper, while it runs, has the destination's backups of `home`. */
+export function liveBackupDir(fx: BackupFixture, fsUuid = fx.destination.uuid): string {
+  return path.join(fx.runtimeDir, fsUuid, fx.hostName, 'home');
+}
+
+/** Waits for a name in `dir` that is not in `known`. */
+export async function waitForNewEntry(dir: string, known: readonly string[], timeoutMs = 30000): Promise<string> {
+  return waitFor(`a new entry in ${dir}`, () => entries(dir).find((n) => !known.includes(n)), timeoutMs, 5);
+}
+
+/** PIDs of processes whose command line starts with `prefix` and mentions `mention`. */
+export function findProcesses(prefix: string, mention: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmdline.startsWith(prefix) && cmdline.includes(mention)) pids.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Catches the helper's transfer in the middle: as soon as `btrfs send` and
+ * `btrfs receive` exist they are stopped with SIGSTOP, then let run in short
+ * steps until the receive has created its subvolume in `dir`. Whatever the
+ * speed of the machine, the stream is then begun and not finished.
+ */
+export async function freezeTransfer(fx: BackupFixture, dir: string, known: readonly string[]): Promise<{ send: number; receive: number }> {
+  const deadline = Date.now() + 30000;
+  let send: number[] = [];
+  let receive: number[] = [];
+  while (send.length === 0 || receive.length === 0) {
+    if (Date.now() > deadline) throw new Error('the helper never started btrfs send and receive');
+    send = findProcesses('btrfs send', fx.runtimeDir);
+    receive = findProcesses('btrfs receive', fx.runtimeDir);
+  }
+  const both = [send[0], receive[0]];
+  for (const pid of both) process.kill(pid, 'SIGSTOP');
+  // Whatever the test does next, nothing stays frozen after it.
+  fx.cleanup.add('end the frozen transfer', () => both.filter(isRunning).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  while (!entries(dir).some((n) => !known.includes(n))) {
+    if (Date.now() > deadline || !both.every(isRunning)) throw new Error('the transfer ended before it could be caught');
+    for (const pid of both) process.kill(pid, 'SIGCONT');
+    await new Promise((r) => setTimeout(r, 1));
+    for (const pid of both) process.kill(pid, 'SIGSTOP');
+  }
+  if (!both.every(isRunning)) throw new Error('the transfer ended before it could be caught');
+  return { send: both[0], receive: both[1] };
+}

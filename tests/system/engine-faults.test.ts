@@ -1,0 +1,111 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { waitFor } from '../support/exec';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { isCompleteBackup } from '../../src/core/parent';
+import type { RunRecord } from '../../src/core/status';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { backupState } from '../support/inspection';
+import { freezeTransfer, liveBackupDir, runBackupCli, startBackupCli, waitForNewEntry } from '../support/helper-run';
+import { writeRandomFile } from '../support/random-file';
+
+/**
+ * Faults caused for real: processes killed with SIGKILL at several points of
+ * a run. After each, the next run must succeed incrementally from the last
+ * good backup, with every earlier backup still there and the new one equal
+ * to its snapshot.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let lastGood: RunRecord;
+const bigFile = () => path.join(fx.home, 'alice/big.bin');
+
+/** Names of the backups on the destination now (the helper's own mount is gone between runs). */
+async function backupNames(): Promise<string[]> {
+  return (await backupState(fx)).backups.map((b) => path.basename(b.path));
+}
+
+function snapshotOf(run: RunRecord): string {
+  return run.transfers[0].snapshot;
+}
+
+/** The next run after a fault: incremental from the last good backup, nothing lost. */
+async function expectRecovery(expectRemovedIncomplete: boolean): Promise<void> {
+  const before = await backupState(fx);
+  const kept = before.backups.filter(isCompleteBackup).map((b) => b.uuid);
+  const run = runBackupCli(fx);
+  expect(run.error).toBeUndefined();
+  expect(run.transfers[0]).toMatchObject({ ok: true, kind: 'incremental', parent: snapshotOf(lastGood) });
+  if (expectRemovedIncomplete) expect(run.transfers[0].removedIncomplete?.length).toBe(1);
+  const after = await backupState(fx);
+  expect(after.backups.every(isCompleteBackup)).toBe(true);
+  expect(after.backups.map((b) => b.uuid)).toEqual(expect.arrayContaining(kept));
+  expect(path.basename(after.backups.at(-1)!.path)).toBe(snapshotOf(run));
+  expect(after.newestDiffers).toEqual([]);
+  expect(after.homeDiffers).toEqual([]);
+  lastGood = run;
+}
+
+/** A large change, so that the next send takes long enough to be interrupted. */
+function changeALot(): void {
+  rmSync(bigFile(), { force: true });
+  writeRandomFile(bigFile(), 96);
+}
+
+async function waitForExit(pids: number[]): Promise<void> {
+  await waitFor('the interrupted transfer to end', () => pids.every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) || undefined);
+}
+
+beforeAll(async () => {
+  fx = await createBackupFixture({ withBus: false, sourceMiB: 1024, destinationMiB: 2048 });
+  lastGood = runBackupCli(fx);
+  expect(lastGood).toMatchObject({ ok: true, transfers: [{ kind: 'full' }] });
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+describe('a run interrupted by SIGKILL', () => {
+  test('of the helper right after its snapshot: the next run sends both changes', async () => {
+    changeALot();
+    const snapshots = path.join(fx.runtimeDir, fx.source.uuid, '.rewind/home');
+    const known = (await backupState(fx)).snapshots.map((s) => path.basename(s.path));
+    const run = startBackupCli(fx);
+    await waitForNewEntry(snapshots, known);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await expectRecovery(false);
+  });
+
+  test('of the helper in the middle of the stream: the partial backup is removed and reported', async () => {
+    changeALot();
+    const known = await backupNames();
+    const run = startBackupCli(fx);
+    const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
+    run.child.kill('SIGKILL');
+    for (const pid of [frozen.send, frozen.receive]) process.kill(pid, 'SIGCONT');
+    await waitForExit([frozen.send, frozen.receive]);
+    const state = await backupState(fx);
+    expect(state.backups.filter((b) => !isCompleteBackup(b))).toHaveLength(1);
+    await expectRecovery(true);
+  });
+
+  test.each(['send', 'receive'])('of btrfs %s in the middle of the stream: the run fails cleanly', async (command) => {
+    changeALot();
+    const known = await backupNames();
+    const run = startBackupCli(fx);
+    const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
+    const [victim, other] = command === 'send' ? [frozen.send, frozen.receive] : [frozen.receive, frozen.send];
+    process.kill(victim, 'SIGKILL');
+    process.kill(other, 'SIGCONT');
+    const result = JSON.parse(await run.done) as RunRecord;
+    expect(result.ok).toBe(false);
+    expect(result.transfers[0].error?.code).toBe('TransferFailed');
+    expect(result.transfers[0].error?.message).toMatch(/\S+ \S+/);
+    // The helper removed its partial backup itself.
+    expect((await backupState(fx)).backups.every(isCompleteBackup)).toBe(true);
+    await expectRecovery(false);
+  });
+});
