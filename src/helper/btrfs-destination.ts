@@ -85,6 +85,15 @@ export class BtrfsDestination {
     await runCommand('btrfs', ['subvolume', 'sync', this.top]);
   }
 
+  /**
+   * Writes everything received so far to the disk. A backup only counts once
+   * this succeeded: a disk unplugged mid-run can otherwise fail after btrfs
+   * receive has already returned.
+   */
+  async flush(): Promise<void> {
+    await runCommand('btrfs', ['filesystem', 'sync', this.top]);
+  }
+
   async freeBytes(): Promise<number> {
     const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.top]);
     const m = /Free \(estimated\):\s+(\d+)/.exec(out);

@@ -132,6 +132,9 @@ async function sendToDestination(
     }
 
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
+    await destination.flush().catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup disk ${destination?.name} stopped responding while the backup was written.`, { cause: error });
+    });
     const received = (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
     if (!received || !isCompleteBackup(received) || received.receivedUuid !== snap.snapshot.uuid) {
       throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${destination.name}.`);

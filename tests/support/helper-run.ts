@@ -66,30 +66,31 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Catches the helper's transfer in the middle: as soon as `btrfs send` and
- * `btrfs receive` exist they are stopped with SIGSTOP, then let run in short
- * steps until the receive has created its subvolume in `dir`. Whatever the
- * speed of the machine, the stream is then begun and not finished.
+ * Catches the helper's transfer in the middle: as soon as `btrfs receive`
+ * exists it is stopped with SIGSTOP, then let run in short steps until it has
+ * created its subvolume in `dir`. Whatever the speed of the machine, the
+ * stream is then begun and not finished: `btrfs send` waits on the full pipe.
+ * Only the receiver is ever stopped: a SIGSTOP/SIGCONT of `btrfs send`
+ * interrupts the kernel's write of the stream and corrupts it.
  */
 export async function freezeTransfer(fx: BackupFixture, dir: string, known: readonly string[]): Promise<{ send: number; receive: number }> {
   const deadline = Date.now() + 30000;
-  let send: number[] = [];
   let receive: number[] = [];
-  while (send.length === 0 || receive.length === 0) {
-    if (Date.now() > deadline) throw new Error('the helper never started btrfs send and receive');
-    send = findProcesses('btrfs send', fx.runtimeDir);
+  while (receive.length === 0) {
+    if (Date.now() > deadline) throw new Error('the helper never started btrfs receive');
     receive = findProcesses('btrfs receive', fx.runtimeDir);
   }
-  const both = [send[0], receive[0]];
-  for (const pid of both) process.kill(pid, 'SIGSTOP');
+  const pid = receive[0];
+  process.kill(pid, 'SIGSTOP');
   // Whatever the test does next, nothing stays frozen after it.
-  fx.cleanup.add('end the frozen transfer', () => both.filter(isRunning).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  fx.cleanup.add('end the frozen transfer', () => isRunning(pid) && process.kill(pid, 'SIGKILL'));
   while (!entries(dir).some((n) => !known.includes(n))) {
-    if (Date.now() > deadline || !both.every(isRunning)) throw new Error('the transfer ended before it could be caught');
-    for (const pid of both) process.kill(pid, 'SIGCONT');
+    if (Date.now() > deadline || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
+    process.kill(pid, 'SIGCONT');
     await new Promise((r) => setTimeout(r, 1));
-    for (const pid of both) process.kill(pid, 'SIGSTOP');
+    process.kill(pid, 'SIGSTOP');
   }
-  if (!both.every(isRunning)) throw new Error('the transfer ended before it could be caught');
-  return { send: both[0], receive: both[1] };
+  const send = findProcesses('btrfs send', fx.runtimeDir);
+  if (send.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
+  return { send: send[0], receive: pid };
 }
