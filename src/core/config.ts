@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy';
 
 /**
  * The configuration file (/etc/rewind/config.json), version 1.
@@ -36,6 +37,8 @@ const btrfsDestinationSchema = z.strictObject({
   path: relativePath.default(''),
   label: z.string().max(200).optional(),
   enabled: z.boolean().default(true),
+  /** This destination's own retention; otherwise retention.destinations. */
+  retention: retentionPolicySchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -48,6 +51,8 @@ export const configSchema = z.strictObject({
   /** What to back up; the default is the subvolume mounted at /home. */
   sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
   destinations: z.array(btrfsDestinationSchema),
+  /** How long snapshots and backups are kept (docs/retention.md). */
+  retention: retentionSettingsSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -98,9 +103,8 @@ export function validateConfig(data: unknown): ConfigResult {
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
     const message = issue.message.replace(/^Invalid input: /, '');
-    return found === undefined && issue.code === 'invalid_type'
-      ? `${where}: ${message.replace(/, received undefined$/, '')}, but it is missing`
-      : `${where}: ${message}; found ${describe(found)}`;
+    if (found !== undefined) return `${where}: ${message}; found ${describe(found)}`;
+    return issue.code === 'invalid_type' ? `${where}: ${message.replace(/, received undefined$/, '')}, but it is missing` : `${where}: ${message}`;
   });
   return { ok: false, problems };
 }

@@ -86,6 +86,13 @@ export type CustomRetentionPolicy = Extract<RetentionPolicy, { preset: 'custom' 
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ preset: 'time-machine' });
 
 /**
+ * Local snapshots default to "frugal": they live on the disk being backed up,
+ * where every snapshot holds on to deleted files, and the backups on the
+ * destinations keep the long history.
+ */
+export const DEFAULT_LOCAL_RETENTION: RetentionPolicy = Object.freeze({ preset: 'frugal' });
+
+/**
  * The config file's "retention" object: one policy for local snapshots and a
  * default for every destination; a destination may override it with its own
  * "retention" field.
@@ -138,6 +145,6 @@ export function policyFor(
   settings: RetentionSettings | undefined,
   target: 'local' | { retention?: RetentionPolicy },
 ): RetentionPolicy {
-  if (target === 'local') return settings?.local ?? DEFAULT_RETENTION;
+  if (target === 'local') return settings?.local ?? DEFAULT_LOCAL_RETENTION;
   return target.retention ?? settings?.destinations ?? DEFAULT_RETENTION;
 }

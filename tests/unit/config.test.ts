@@ -42,6 +42,25 @@ describe('config validation', () => {
     expect(validateConfig({ ...valid, sources: [{ allSubvolumesOf: '/' }] })).toMatchObject({ ok: true });
   });
 
+  test('takes retention for local snapshots, for all destinations and for one', () => {
+    const config = {
+      ...valid,
+      retention: { local: { preset: 'frugal' }, destinations: { preset: 'custom', daily: 14, weekly: 8 } },
+      destinations: [{ ...valid.destinations[0], retention: { preset: 'keep-all' } }],
+    };
+    expect(validateConfig(config)).toMatchObject({ ok: true, config: { retention: config.retention } });
+  });
+
+  test.each([
+    [{ retention: { local: {} } }, /^retention\.local\.preset: .*is missing; it must be one of/],
+    [{ retention: { local: { preset: 'custom', daily: -1 } } }, /^retention\.local\.daily: must be a whole number from 0 to 10000; found number -1$/],
+    [{ retention: { destinations: { preset: 'custom' } } }, /^retention\.destinations: a custom policy must keep something/],
+  ])('explains a wrong retention policy (%#)', (extra, message) => {
+    const result = validateConfig({ ...valid, ...extra });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(message);
+  });
+
   test('rejects two destinations with the same id', () => {
     const dup = { ...valid, destinations: [valid.destinations[0], valid.destinations[0]] };
     expect(validateConfig(dup)).toEqual({ ok: false, problems: [expect.stringMatching(/"usb" is used twice/)] });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { isoWeek, localTime, periodLabel, planRetention, type RetentionPoint } from '../../src/core/retention';
 import {
+  DEFAULT_LOCAL_RETENTION,
   DEFAULT_RETENTION,
   PRESET_RULES,
   policyFor,
@@ -479,7 +480,8 @@ describe('the config schema', () => {
     expect(policyFor(settings, 'local')).toEqual({ preset: 'frugal' });
     expect(policyFor(settings, {})).toEqual({ preset: 'custom', daily: 5 });
     expect(policyFor(settings, { retention: { preset: 'keep-all' } })).toEqual({ preset: 'keep-all' });
-    expect(policyFor(undefined, 'local')).toBe(DEFAULT_RETENTION);
+    expect(policyFor(undefined, 'local')).toBe(DEFAULT_LOCAL_RETENTION);
+    expect(DEFAULT_LOCAL_RETENTION).toEqual({ preset: 'frugal' });
     expect(policyFor({}, {})).toBe(DEFAULT_RETENTION);
     expect(retentionSettingsSchema.safeParse({ remote: {} }).success).toBe(false);
   });

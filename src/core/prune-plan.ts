@@ -1,0 +1,92 @@
+import { choosePlan, isCompleteBackup } from './parent';
+import { planRetention, type RetentionPlan } from './retention';
+import type { RetentionRules } from './retention-policy';
+import { parseSnapshotName } from './snapshot-name';
+import type { Subvolume } from './subvolume';
+
+/**
+ * What pruning may delete, on each side of one source subvolume.
+ *
+ * Rules:
+ * 1. Only Rewind's own snapshots and backups are candidates: those whose name
+ *    is a Rewind timestamp. Anything renamed by hand is kept ("unknown name").
+ * 2. A snapshot's time is the time in its name, the same on both sides.
+ * 3. Locally, the newest snapshot is always kept, and so is, for each enabled
+ *    destination, the newest snapshot it shares with the source (its next
+ *    parent). For a destination that is not connected, that snapshot is the
+ *    one last sent to it according to the history; when the history does not
+ *    say, nothing is deleted locally ("destination X is not connected").
+ * 4. At a destination (only when connected), the newest backup shared with
+ *    the source is kept; incomplete backups are not pruning's business (they
+ *    are removed before each transfer and by `clean`).
+ * 5. Within those bounds, the retention rules decide (./retention).
+ */
+export interface PruneDecision {
+  /** Why nothing is deleted, when nothing may be. */
+  skipped?: string;
+  keep: Array<{ subvolume: Subvolume; reasons: string[] }>;
+  remove: Subvolume[];
+}
+
+export type DestinationView =
+  | { id: string; connected: true; backups: readonly Subvolume[] }
+  | { id: string; connected: false; lastSentUuid?: string };
+
+export interface PruneContext {
+  rules: RetentionRules;
+  now: Date;
+  timeZone: string;
+}
+
+function baseName(s: Subvolume): string {
+  return s.path.slice(s.path.lastIndexOf('/') + 1);
+}
+
+function decide(candidates: readonly Subvolume[], protect: ReadonlySet<string>, context: PruneContext, protectReason: Map<string, string>): PruneDecision {
+  const named: Array<{ subvolume: Subvolume; time: Date }> = [];
+  const keep: PruneDecision['keep'] = [];
+  for (const subvolume of candidates) {
+    const time = parseSnapshotName(baseName(subvolume));
+    if (time) named.push({ subvolume, time });
+    else keep.push({ subvolume, reasons: ['unknown name'] });
+  }
+  const plan: RetentionPlan = planRetention(
+    named.map((n) => ({ id: n.subvolume.uuid, time: n.time })),
+    context.rules,
+    { now: context.now, timeZone: context.timeZone, protect },
+  );
+  const byUuid = new Map(named.map((n) => [n.subvolume.uuid, n.subvolume]));
+  for (const k of plan.keep) {
+    const reasons = k.reasons.map((r) => (r === 'protected' ? (protectReason.get(k.id) ?? r) : r));
+    keep.push({ subvolume: byUuid.get(k.id)!, reasons });
+  }
+  return { keep, remove: plan.remove.map((r) => byUuid.get(r.id)!) };
+}
+
+/** Local snapshots of one subvolume: `snapshots` are Rewind's own, oldest first. */
+export function planLocalPrune(snapshots: readonly Subvolume[], destinations: readonly DestinationView[], context: PruneContext): PruneDecision {
+  const protect = new Map<string, string>();
+  const newest = snapshots.at(-1);
+  if (newest) protect.set(newest.uuid, 'newest');
+  for (const destination of destinations) {
+    if (!destination.connected) {
+      if (destination.lastSentUuid === undefined) {
+        return { skipped: `destination ${destination.id} is not connected`, keep: snapshots.map((s) => ({ subvolume: s, reasons: ['kept while a destination is away'] })), remove: [] };
+      }
+      protect.set(destination.lastSentUuid, `next parent for ${destination.id}`);
+      continue;
+    }
+    const plan = choosePlan(snapshots, destination.backups);
+    if (plan.kind === 'incremental') protect.set(plan.parent.uuid, `next parent for ${destination.id}`);
+  }
+  return decide(snapshots, new Set(protect.keys()), context, protect);
+}
+
+/** Backups of one subvolume at a connected destination. */
+export function planDestinationPrune(backups: readonly Subvolume[], sourceSnapshots: readonly Subvolume[], context: PruneContext): PruneDecision {
+  const complete = backups.filter(isCompleteBackup);
+  const protect = new Map<string, string>();
+  const plan = choosePlan(sourceSnapshots, complete);
+  if (plan.kind === 'incremental') protect.set(plan.parentBackup.uuid, 'next parent');
+  return decide(complete, new Set(protect.keys()), context, protect);
+}
