@@ -42,7 +42,15 @@ function baseName(s: Subvolume): string {
   return s.path.slice(s.path.lastIndexOf('/') + 1);
 }
 
-function decide(candidates: readonly Subvolume[], protect: ReadonlySet<string>, context: PruneContext, protectReason: Map<string, string>): PruneDecision {
+/** Why each protected snapshot is kept; one snapshot may be protected for several reasons. */
+class Protection {
+  readonly reasons = new Map<string, string[]>();
+  add(uuid: string, reason: string): void {
+    this.reasons.set(uuid, [...(this.reasons.get(uuid) ?? []), reason]);
+  }
+}
+
+function decide(candidates: readonly Subvolume[], protection: Protection, context: PruneContext): PruneDecision {
   const named: Array<{ subvolume: Subvolume; time: Date }> = [];
   const keep: PruneDecision['keep'] = [];
   for (const subvolume of candidates) {
@@ -53,11 +61,11 @@ function decide(candidates: readonly Subvolume[], protect: ReadonlySet<string>, 
   const plan: RetentionPlan = planRetention(
     named.map((n) => ({ id: n.subvolume.uuid, time: n.time })),
     context.rules,
-    { now: context.now, timeZone: context.timeZone, protect },
+    { now: context.now, timeZone: context.timeZone, protect: new Set(protection.reasons.keys()) },
   );
   const byUuid = new Map(named.map((n) => [n.subvolume.uuid, n.subvolume]));
   for (const k of plan.keep) {
-    const reasons = k.reasons.map((r) => (r === 'protected' ? (protectReason.get(k.id) ?? r) : r));
+    const reasons = k.reasons.flatMap((r) => (r === 'protected' ? (protection.reasons.get(k.id) ?? [r]) : [r]));
     keep.push({ subvolume: byUuid.get(k.id)!, reasons });
   }
   return { keep, remove: plan.remove.map((r) => byUuid.get(r.id)!) };
@@ -65,28 +73,28 @@ function decide(candidates: readonly Subvolume[], protect: ReadonlySet<string>, 
 
 /** Local snapshots of one subvolume: `snapshots` are Rewind's own, oldest first. */
 export function planLocalPrune(snapshots: readonly Subvolume[], destinations: readonly DestinationView[], context: PruneContext): PruneDecision {
-  const protect = new Map<string, string>();
+  const protection = new Protection();
   const newest = snapshots.at(-1);
-  if (newest) protect.set(newest.uuid, 'newest');
+  if (newest) protection.add(newest.uuid, 'newest');
   for (const destination of destinations) {
     if (!destination.connected) {
       if (destination.lastSentUuid === undefined) {
         return { skipped: `destination ${destination.id} is not connected`, keep: snapshots.map((s) => ({ subvolume: s, reasons: ['kept while a destination is away'] })), remove: [] };
       }
-      protect.set(destination.lastSentUuid, `next parent for ${destination.id}`);
+      protection.add(destination.lastSentUuid, `next parent for ${destination.id}`);
       continue;
     }
     const plan = choosePlan(snapshots, destination.backups);
-    if (plan.kind === 'incremental') protect.set(plan.parent.uuid, `next parent for ${destination.id}`);
+    if (plan.kind === 'incremental') protection.add(plan.parent.uuid, `next parent for ${destination.id}`);
   }
-  return decide(snapshots, new Set(protect.keys()), context, protect);
+  return decide(snapshots, protection, context);
 }
 
 /** Backups of one subvolume at a connected destination. */
 export function planDestinationPrune(backups: readonly Subvolume[], sourceSnapshots: readonly Subvolume[], context: PruneContext): PruneDecision {
   const complete = backups.filter(isCompleteBackup);
-  const protect = new Map<string, string>();
+  const protection = new Protection();
   const plan = choosePlan(sourceSnapshots, complete);
-  if (plan.kind === 'incremental') protect.set(plan.parentBackup.uuid, 'next parent');
-  return decide(complete, new Set(protect.keys()), context, protect);
+  if (plan.kind === 'incremental') protection.add(plan.parentBackup.uuid, 'next parent');
+  return decide(complete, protection, context);
 }

@@ -36,6 +36,20 @@ export interface SourceProblem {
   error: ErrorReport;
 }
 
+/** What retention did (or, in a dry run, would do) on one side of one source. */
+export interface PruneReport {
+  side: 'local' | 'destination';
+  source: string;
+  destination?: string;
+  /** Why nothing was deleted, when nothing could be. */
+  skipped?: string;
+  /** What is kept and why; left out of the history, which keeps only the count. */
+  kept: Array<{ name: string; reasons: string[] }>;
+  keptCount: number;
+  removed: string[];
+  error?: ErrorReport;
+}
+
 export interface RunRecord {
   id: string;
   started: string;
@@ -45,6 +59,8 @@ export interface RunRecord {
   transfers: TransferRecord[];
   /** Sources that could not be snapshotted at all. */
   sourceProblems?: SourceProblem[];
+  /** Retention applied after the transfers. */
+  pruned?: PruneReport[];
 }
 
 export interface DestinationSummary {

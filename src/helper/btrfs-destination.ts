@@ -25,7 +25,9 @@ export class BtrfsDestination {
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
     }
-    const { mountPoint } = await mounts.get(device, config.filesystem);
+    const { mountPoint } = await mounts.get(device, config.filesystem).catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} could not be opened (${(error as Error).message}).`, { cause: error });
+    });
     return new BtrfsDestination(config, host, mountPoint);
   }
 

@@ -68,7 +68,12 @@ export async function snapshotReadOnly(source: string, target: string): Promise<
 }
 
 export async function deleteSubvolume(path: string): Promise<void> {
-  await runCommand('btrfs', ['subvolume', 'delete', '--commit-after', path]);
+  await deleteSubvolumes([path]);
+}
+
+/** Deletes several subvolumes with one transaction commit at the end. */
+export async function deleteSubvolumes(paths: readonly string[]): Promise<void> {
+  if (paths.length > 0) await runCommand('btrfs', ['subvolume', 'delete', '--commit-after', ...paths]);
 }
 
 /** Filesystem UUID of a block device, read from the device itself (works without udev). */

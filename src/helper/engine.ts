@@ -12,9 +12,10 @@ import { loadConfig } from './config-file';
 import { History } from './history';
 import { MountSet, releaseStaleMounts } from './mount-set';
 import { CommandError } from './run-command';
+import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
-import { resolveSource, takeSnapshot, type SourceSnapshot } from './sources';
+import { resolveSource, takeSnapshot, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { sendReceive } from './transfer';
 
 /**
@@ -27,7 +28,9 @@ import { sendReceive } from './transfer';
  * 4. choose the parent by UUID (src/core/parent) and send, full or incremental;
  *    when the destination runs out of space, remove its oldest backup that is
  *    not the newest of its folder and try again;
- * 5. verify that the received backup is read-only and carries the snapshot's UUID.
+ * 5. flush the destination, then verify that the received backup is read-only
+ *    and carries the snapshot's UUID;
+ * 6. prune both sides by retention (./prune), never the next parent.
  * Every run is recorded in the history, whatever its outcome.
  */
 export interface EngineOptions {
@@ -70,8 +73,7 @@ async function oldestRemovable(destination: BtrfsDestination, keep: ReadonlySet<
 async function sendToDestination(
   snap: SourceSnapshot,
   config: Destination,
-  host: string,
-  mounts: MountSet,
+  opened: BtrfsDestination | RewindError,
   progress: Report,
 ): Promise<TransferRecord> {
   const started = Date.now();
@@ -88,7 +90,8 @@ async function sendToDestination(
   };
   let destination: BtrfsDestination | undefined;
   try {
-    destination = await BtrfsDestination.open(config, host, mounts);
+    if (opened instanceof RewindError) throw opened;
+    destination = opened;
     const receiveDir = await destination.receiveDir(snap.source.dirName);
 
     progress({ phase: 'cleanup', bytes: 0 });
@@ -158,20 +161,36 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();
+    const enabled = config.destinations.filter((d) => d.enabled);
+    const destinations = new Map<string, BtrfsDestination | RewindError>();
+    for (const d of enabled) {
+      destinations.set(d.id, await BtrfsDestination.open(d, host, mounts).catch((error: unknown) => toRewindError(error)));
+    }
+    const namesAtDestinations = async (dirName: string) => {
+      const names: string[] = [];
+      for (const d of destinations.values()) {
+        if (d instanceof BtrfsDestination) names.push(...(await d.backups(dirName)).map((b) => path.basename(b.path)));
+      }
+      return names;
+    };
     const problems: RunRecord['sourceProblems'] = [];
+    const snapshotted: SourceSubvolume[] = [];
     for (const source of config.sources) {
       const label = (source.path ?? source.allSubvolumesOf) as string;
       let snaps: SourceSnapshot[] = [];
       try {
         options.onProgress?.({ phase: 'snapshot', source: label, bytes: 0 });
-        for (const subvolume of await resolveSource(source, mounts)) snaps.push(await takeSnapshot(subvolume, new Date()));
+        for (const subvolume of await resolveSource(source, mounts)) {
+          snaps.push(await takeSnapshot(subvolume, new Date(), await namesAtDestinations(subvolume.dirName)));
+        }
       } catch (error) {
         problems.push({ source: label, error: report(error) });
         snaps = [];
       }
       for (const snap of snaps) {
-        for (const destination of config.destinations.filter((d) => d.enabled)) {
-          const record = await sendToDestination(snap, destination, host, mounts, (p) =>
+        snapshotted.push(snap.source);
+        for (const destination of enabled) {
+          const record = await sendToDestination(snap, destination, destinations.get(destination.id)!, (p) =>
             options.onProgress?.({ ...p, source: snap.source.label, destination: destination.id }),
           );
           run.transfers.push(record);
@@ -179,6 +198,16 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       }
     }
     if (problems.length > 0) run.sourceProblems = problems;
+    run.pruned = await pruneAll({
+      config,
+      host,
+      mounts,
+      history: [...(await history.read()), run],
+      now: new Date(),
+      timeZone: systemTimeZone(),
+      dryRun: false,
+      sources: snapshotted,
+    }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);
     const failed = problems[0]?.error ?? run.transfers.find((t) => !t.ok)?.error;
     run.ok = !failed;
     if (failed) run.error = failed;
@@ -190,6 +219,8 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   }
   run.finished = new Date().toISOString();
   // A run refused because another one holds the lock is not part of the history.
-  if (run.error?.code !== 'Busy') await history.append(run);
+  if (run.error?.code !== 'Busy') {
+    await history.append({ ...run, pruned: run.pruned?.map((p) => ({ ...p, kept: [] })) });
+  }
   return run;
 }

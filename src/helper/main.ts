@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
 import { toRewindError } from '../core/errors';
 import { DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from '../core/ids';
-import type { RunRecord } from '../core/status';
+import type { PruneReport, RunRecord } from '../core/status';
 import { runDaemon } from './daemon';
 import { runBackup } from './engine';
+import { cleanDestinations } from './clean';
+import { History } from './history';
+import { takeInventory } from './inventory';
+import { pruneAll, systemTimeZone } from './prune';
 import { restorePath } from './restore';
+import { withRunContext } from './run-context';
 import { readStatus } from './status';
 
 const USAGE = `Usage: rewind-helper COMMAND [OPTIONS]
@@ -13,6 +18,9 @@ Commands:
   daemon                 serve the Rewind D-Bus interface on the system bus
   run                    back up every source to every enabled destination now
   status                 show the configuration and the last runs
+  list                   list local snapshots and each destination's backups
+  prune [--dry-run]      apply retention now; --dry-run only shows what it would do
+  clean                  remove what interrupted runs left on the destinations
   restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR]
                          copy PATH out of a backup into DIR
 
@@ -38,6 +46,21 @@ function describeRun(run: RunRecord): string {
   return lines.join('\n');
 }
 
+function describePrune(reports: PruneReport[], dryRun: boolean): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    const where = r.side === 'local' ? `${r.source}, local snapshots` : `${r.source} on ${r.destination}`;
+    if (r.skipped) {
+      lines.push(`${where}: nothing deleted (${r.skipped})`);
+      continue;
+    }
+    lines.push(`${where}: keep ${r.keptCount}, ${dryRun ? 'would remove' : 'removed'} ${r.removed.length}${r.error ? ` - FAILED: ${r.error.message}` : ''}`);
+    for (const k of r.kept) lines.push(`  keep    ${k.name}  (${k.reasons.join(', ')})`);
+    for (const name of r.removed) lines.push(`  remove  ${name}`);
+  }
+  return lines.join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -48,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
       'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
       json: { type: 'boolean', default: false },
       'idle-seconds': { type: 'string', default: '120' },
+      'dry-run': { type: 'boolean', default: false },
       destination: { type: 'string' },
       snapshot: { type: 'string' },
       path: { type: 'string' },
@@ -85,6 +109,40 @@ async function main(argv: string[]): Promise<number> {
         ...(status.lastRun && !status.lastRun.ok ? [`Last run failed: ${status.lastRun.error?.message}`] : []),
       ].join('\n');
       print(status, human);
+      return 0;
+    }
+    case 'list': {
+      const inventory = await withRunContext(paths, false, takeInventory);
+      const lines: string[] = [];
+      for (const s of inventory.sources) {
+        lines.push(s.source, `  local snapshots (${s.snapshots.length}):`, ...s.snapshots.map((x) => `    ${x.name}`));
+        for (const d of s.destinations) {
+          if (!d.connected) {
+            lines.push(`  ${d.destination}: not connected`);
+            continue;
+          }
+          lines.push(`  ${d.destination} (${d.backups.length}):`, ...d.backups.map((b) => `    ${b.name}${b.complete ? '' : '  (incomplete)'}`));
+        }
+      }
+      for (const p of inventory.problems) lines.push(`${p.source}: ${p.error.message}`);
+      print(inventory, lines.join('\n'));
+      return inventory.problems.length > 0 ? 1 : 0;
+    }
+    case 'prune': {
+      const dryRun = values['dry-run'];
+      const history = await new History(paths.stateDir).read();
+      const reports = await withRunContext(paths, true, (context) =>
+        pruneAll({ ...context, history, now: new Date(), timeZone: systemTimeZone(), dryRun }),
+      );
+      print({ dryRun, reports }, describePrune(reports, dryRun));
+      return reports.some((r) => r.error) ? 1 : 0;
+    }
+    case 'clean': {
+      const reports = await withRunContext(paths, true, cleanDestinations);
+      const human = reports
+        .map((r) => (r.connected ? `${r.destination}: removed ${r.removed.length} incomplete backup(s)${r.removed.map((n) => `\n  ${n}`).join('')}` : `${r.destination}: not connected`))
+        .join('\n');
+      print(reports, human);
       return 0;
     }
     case 'restore': {

@@ -35,13 +35,17 @@ export async function mountOf(dir: string): Promise<MountInfo> {
 
 /** The block device of a filesystem UUID, or undefined when no such disk is attached. */
 export async function deviceOfFilesystem(uuid: string): Promise<string | undefined> {
+  let device: string;
   try {
-    const out = await runCommand('blkid', ['-U', uuid]);
-    return out.trim() || undefined;
+    device = (await runCommand('blkid', ['-U', uuid])).trim();
   } catch (error) {
     if (error instanceof CommandError && error.exitCode === 2) return undefined;
     throw error;
   }
+  // blkid -U can name a device that no longer holds the filesystem (a loop
+  // device detached, a disk unplugged): ask the device itself.
+  const probed = await runCommand('blkid', ['-p', '-s', 'UUID', '-o', 'value', device]).catch(() => '');
+  return device && probed.trim() === uuid ? device : undefined;
 }
 
 export interface TopLevelMount {

@@ -74,11 +74,15 @@ export interface SourceSnapshot {
   snapshots: Subvolume[];
 }
 
-/** Takes a read-only snapshot at <top>/.rewind/<dirName>/<timestamp>. */
-export async function takeSnapshot(source: SourceSubvolume, now: Date): Promise<SourceSnapshot> {
+/**
+ * Takes a read-only snapshot at <top>/.rewind/<dirName>/<timestamp>. The name
+ * also avoids `takenElsewhere` (the backups' names at the destinations): a
+ * snapshot deleted by hand frees its name here but not there.
+ */
+export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElsewhere: Iterable<string> = []): Promise<SourceSnapshot> {
   const dir = path.join(source.top, SNAPSHOT_DIR, source.dirName);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const name = snapshotName(now, new Set(await readdir(dir)));
+  const name = snapshotName(now, new Set([...(await readdir(dir)), ...takenElsewhere]));
   await snapshotReadOnly(path.join(source.top, source.path), path.join(dir, name));
   const all = await listSubvolumes(source.top);
   const relative = path.join(SNAPSHOT_DIR, source.dirName, name);

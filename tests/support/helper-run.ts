@@ -94,3 +94,10 @@ export async function freezeTransfer(fx: BackupFixture, dir: string, known: read
   if (send.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
   return { send: send[0], receive: pid };
 }
+
+/** Runs any helper command on the fixture's config and state. */
+export function helperCommand(fx: BackupFixture, args: string[]): { status: number; stdout: string; stderr: string } {
+  const [file, ...rest] = fx.helperCli(args);
+  const r = spawnSync(file, rest, { encoding: 'utf8' });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

@@ -31,6 +31,11 @@ describe('local pruning', () => {
       ['s9', ['daily 2026-11-09']],
       ['s10', ['daily 2026-11-10', 'newest']],
     ]);
+    expect(planLocalPrune(snapshots, [{ id: 'usb', connected: true, backups: [backupOf(snapshots[9])] }], context).keep.at(-1)?.reasons).toEqual([
+      'daily 2026-11-10',
+      'newest',
+      'next parent for usb',
+    ]);
     expect(names(decision.remove)).toHaveLength(7);
   });
 

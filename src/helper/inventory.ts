@@ -1,0 +1,61 @@
+import path from 'node:path';
+import { toRewindError } from '../core/errors';
+import { SNAPSHOT_DIR } from '../core/ids';
+import { isCompleteBackup } from '../core/parent';
+import type { ErrorReport } from '../core/status';
+import { BtrfsDestination } from './btrfs-destination';
+import type { RunContext } from './run-context';
+import { listSnapshots, resolveSource } from './sources';
+
+/** Every restore point Rewind knows of: local snapshots and each destination's backups. */
+export interface Inventory {
+  sources: Array<{
+    source: string;
+    snapshots: Array<{ name: string; uuid: string }>;
+    destinations: Array<{
+      destination: string;
+      connected: boolean;
+      backups: Array<{ name: string; uuid: string; receivedUuid?: string; complete: boolean }>;
+    }>;
+  }>;
+  problems: Array<{ source: string; error: ErrorReport }>;
+}
+
+export async function takeInventory({ config, host, mounts }: RunContext): Promise<Inventory> {
+  const inventory: Inventory = { sources: [], problems: [] };
+  const destinations = new Map<string, BtrfsDestination | undefined>();
+  for (const d of config.destinations.filter((x) => x.enabled)) {
+    destinations.set(d.id, await BtrfsDestination.open(d, host, mounts).catch(() => undefined));
+  }
+  for (const configured of config.sources) {
+    let resolved;
+    try {
+      resolved = await resolveSource(configured, mounts);
+    } catch (error) {
+      const failure = toRewindError(error);
+      inventory.problems.push({ source: (configured.path ?? configured.allSubvolumesOf) as string, error: { code: failure.code, message: failure.message } });
+      continue;
+    }
+    for (const source of resolved) {
+      const ownDir = path.join(SNAPSHOT_DIR, source.dirName);
+      const snapshots = (await listSnapshots(source)).filter((s) => path.dirname(s.path) === ownDir);
+      const entry: Inventory['sources'][number] = {
+        source: source.label,
+        snapshots: snapshots.map((s) => ({ name: path.basename(s.path), uuid: s.uuid })),
+        destinations: [],
+      };
+      for (const [id, destination] of destinations) {
+        const backups = destination ? await destination.backups(source.dirName) : [];
+        entry.destinations.push({
+          destination: id,
+          connected: destination !== undefined,
+          backups: backups
+            .sort((a, b) => a.createdGeneration - b.createdGeneration)
+            .map((b) => ({ name: path.basename(b.path), uuid: b.uuid, receivedUuid: b.receivedUuid, complete: isCompleteBackup(b) })),
+        });
+      }
+      inventory.sources.push(entry);
+    }
+  }
+  return inventory;
+}

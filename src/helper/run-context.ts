@@ -1,0 +1,35 @@
+import { hostname } from 'node:os';
+import type { Config } from '../core/config';
+import { loadConfig } from './config-file';
+import { MountSet, releaseStaleMounts } from './mount-set';
+import { acquireRunLock } from './run-lock';
+
+/** What the maintenance commands (list, prune, clean) share with a run. */
+export interface RunContext {
+  config: Config;
+  host: string;
+  mounts: MountSet;
+}
+
+export interface ContextOptions {
+  configPath: string;
+  stateDir: string;
+  runtimeDir: string;
+}
+
+/**
+ * Loads the config, takes the run lock when the command changes anything,
+ * and always releases the mounts and the lock, whatever `fn` does.
+ */
+export async function withRunContext<T>(options: ContextOptions, exclusive: boolean, fn: (context: RunContext) => Promise<T>): Promise<T> {
+  const config = await loadConfig(options.configPath);
+  const unlock = exclusive ? await acquireRunLock(options.stateDir) : undefined;
+  const mounts = new MountSet(options.runtimeDir);
+  try {
+    if (exclusive) await releaseStaleMounts(options.runtimeDir);
+    return await fn({ config, host: config.hostName ?? hostname(), mounts });
+  } finally {
+    await mounts.releaseAll();
+    await unlock?.();
+  }
+}
