@@ -67,6 +67,28 @@ afterAll(async () => {
   await fx?.cleanup.run();
 });
 
+describe('the run lock', () => {
+  test('refuses a second run while one is going, and is taken over once its owner died', async () => {
+    changeALot();
+    const known = await backupNames();
+    const first = startBackupCli(fx);
+    const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
+    const second = runBackupCli(fx);
+    expect(second.ok).toBe(false);
+    expect(second.error).toEqual({
+      code: 'Busy',
+      message: `A backup is already running (process ${first.child.pid}). Wait for the running backup to finish, or cancel it.`,
+    });
+    first.child.kill('SIGKILL');
+    await first.done;
+    process.kill(frozen.receive, 'SIGCONT');
+    await waitForExit([frozen.send, frozen.receive]);
+    // The lock file still names the dead process; the next run takes it over.
+    expect(readFileSync(path.join(fx.stateDir, 'run.lock'), 'utf8').trim()).toBe(String(first.child.pid));
+    await expectRecovery(true);
+  });
+});
+
 describe('a run interrupted by SIGKILL', () => {
   test('of the helper right after its snapshot: the next run sends both changes', async () => {
     changeALot();
