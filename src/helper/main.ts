@@ -10,6 +10,7 @@ import { takeInventory } from './inventory';
 import { pruneAll, systemTimeZone } from './prune';
 import { restorePath } from './restore';
 import { withRunContext } from './run-context';
+import { runServeCli, SERVE_USAGE } from './serve/cli';
 import { readStatus } from './status';
 
 const USAGE = `Usage: rewind-helper COMMAND [OPTIONS]
@@ -23,6 +24,7 @@ Commands:
   clean                  remove what interrupted runs left on the destinations
   restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR]
                          copy PATH out of a backup into DIR
+${SERVE_USAGE}
 
 Options:
   --config FILE          configuration file (default ${DEFAULT_CONFIG_PATH})
@@ -62,6 +64,8 @@ function describePrune(reports: PruneReport[], dryRun: boolean): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The server side has options of its own; it must never fall through to the admin commands.
+  if (argv[0] === 'serve' || argv[0] === 'accept-key') return runServeCli(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -1,0 +1,211 @@
+import { lstat, mkdir, open, readdir, readFile, statfs, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { RewindError } from '../../core/errors';
+import type { BackupInfo } from '../../core/serve-protocol';
+import type { Subvolume } from '../../core/subvolume';
+import { deleteSubvolumes, listSubvolumes } from '../btrfs';
+import { runCommand } from '../run-command';
+
+/**
+ * The one host folder a serve process may act in: ROOT/HOST/. Every backup
+ * folder below it is ROOT/HOST/<subvolume>/, every backup a subvolume directly
+ * in it. Nothing here follows a symbolic link: each folder is checked with
+ * lstat, and a backup must be a real subvolume root (a directory whose inode
+ * is 256) on the same filesystem as ROOT.
+ */
+
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+/** The inode number of every btrfs subvolume's root directory. */
+const SUBVOLUME_ROOT_INO = 256;
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errno(error) === 'EPERM';
+  }
+}
+
+export interface BackupRef {
+  name: string;
+  path: string;
+  dev: number;
+}
+
+export class HostStore {
+  private constructor(
+    readonly root: string,
+    readonly host: string,
+    private readonly lockFile: string,
+  ) {}
+
+  /**
+   * Opens ROOT, which must be a directory on btrfs; HOST was validated by the
+   * caller. Locks live in `lockDir` (on tmpfs, /run/rewind/serve), not on the
+   * backup disk: a full disk must not stop the deletes that free it.
+   */
+  static async open(root: string, host: string, lockDir: string): Promise<HostStore> {
+    if (!path.isAbsolute(root)) throw new RewindError('InvalidArgs', `The backup folder ${root} must be an absolute path.`);
+    const info = await lstat(root).catch(() => undefined);
+    if (!info?.isDirectory()) throw new RewindError('InvalidArgs', `The backup folder ${root} does not exist or is not a folder.`);
+    const fs = await statfs(root);
+    if (fs.type !== BTRFS_SUPER_MAGIC) throw new RewindError('InvalidArgs', `The backup folder ${root} is not on a btrfs filesystem.`);
+    // One lock per ROOT and host, whatever path names ROOT.
+    return new HostStore(root, host, path.join(lockDir, `${info.dev}-${info.ino}-${host}.lock`));
+  }
+
+  get hostDir(): string {
+    return path.join(this.root, this.host);
+  }
+
+  /** A folder that must be a real directory (not a link); created (0700) when `create`, else undefined when missing. */
+  private async realDir(dir: string, create: boolean, what: string): Promise<string | undefined> {
+    let info = await lstat(dir).catch((error: unknown) => {
+      if (errno(error) === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (!info && create) {
+      await mkdir(dir, { mode: 0o700 }).catch((error: unknown) => {
+        if (errno(error) !== 'EEXIST') throw error;
+      });
+      info = await lstat(dir);
+    }
+    if (!info) return undefined;
+    if (info.isSymbolicLink()) throw new RewindError('InvalidArgs', `${what} is a symbolic link on the server; refused.`);
+    if (!info.isDirectory()) throw new RewindError('InvalidArgs', `${what} is not a folder on the server; refused.`);
+    return dir;
+  }
+
+  /** ROOT/HOST/<subvolume>, checked; undefined when it does not exist and `create` is false. */
+  async folder(subvolume: string, create = false): Promise<string | undefined> {
+    const hostDir = await this.realDir(this.hostDir, create, `The folder of ${this.host}`);
+    if (!hostDir) return undefined;
+    return this.realDir(path.join(hostDir, subvolume), create, `The backup folder ${subvolume}`);
+  }
+
+  /** The backup `name` in `subvolume`'s folder: a real subvolume root, or a refusal. */
+  async backup(subvolume: string, name: string): Promise<BackupRef> {
+    const dir = await this.folder(subvolume);
+    const missing = () => new RewindError('InvalidArgs', `There is no backup ${name} of ${subvolume}.`);
+    if (!dir) throw missing();
+    const target = path.join(dir, name);
+    const info = await lstat(target).catch(() => undefined);
+    if (!info) throw missing();
+    if (info.isSymbolicLink()) throw new RewindError('InvalidArgs', `${subvolume}/${name} is a symbolic link, not a backup; refused.`);
+    if (!info.isDirectory() || info.ino !== SUBVOLUME_ROOT_INO) {
+      throw new RewindError('InvalidArgs', `${subvolume}/${name} is not a backup (not a subvolume); refused.`);
+    }
+    return { name, path: target, dev: info.dev };
+  }
+
+  /** Names of the subvolumes directly in a folder (links and plain files are not backups). */
+  private async subvolumeNames(dir: string): Promise<string[]> {
+    const names: string[] = [];
+    for (const name of (await readdir(dir)).sort()) {
+      const info = await lstat(path.join(dir, name)).catch(() => undefined);
+      if (info?.isDirectory() && info.ino === SUBVOLUME_ROOT_INO) names.push(name);
+    }
+    return names;
+  }
+
+  /** Every subvolume directly in `subvolume`'s folder, as btrfs sees it, oldest first. */
+  async backups(subvolume: string): Promise<Array<BackupInfo & { id: number }>> {
+    const dir = await this.folder(subvolume);
+    if (!dir) return [];
+    const result: Array<BackupInfo & { id: number }> = [];
+    for (const name of await this.subvolumeNames(dir)) {
+      const shown = await showBackup(path.join(dir, name)).catch(() => undefined);
+      if (shown) result.push({ name, ...shown });
+    }
+    return result.sort((a, b) => a.createdGeneration - b.createdGeneration);
+  }
+
+  /** Every subvolume of the filesystem, for checks that look beyond this host. */
+  async allSubvolumes(): Promise<Subvolume[]> {
+    return listSubvolumes(this.root);
+  }
+
+  async deleteBackups(subvolume: string, names: readonly string[]): Promise<void> {
+    const paths: string[] = [];
+    for (const name of names) paths.push((await this.backup(subvolume, name)).path);
+    await deleteSubvolumes(paths);
+  }
+
+  /** Deletes what interrupted receives left (writable, or no received UUID); returns their names. */
+  async clean(subvolume: string): Promise<string[]> {
+    const incomplete = (await this.backups(subvolume)).filter((b) => !b.complete).map((b) => b.name);
+    await this.deleteBackups(subvolume, incomplete);
+    return incomplete;
+  }
+
+  async space(): Promise<{ freeBytes: number; totalBytes: number }> {
+    const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.root]);
+    const free = /Free \(estimated\):\s+(\d+)/.exec(out);
+    const total = /Device size:\s+(\d+)/.exec(out);
+    if (!free || !total) throw new RewindError('Internal', 'btrfs filesystem usage printed no free space.');
+    return { freeBytes: Number(free[1]), totalBytes: Number(total[1]) };
+  }
+
+  async sync(): Promise<void> {
+    await runCommand('btrfs', ['filesystem', 'sync', this.root]);
+  }
+
+  /**
+   * One changing request at a time per host (receive, delete, clean): a lock
+   * file with the owner's PID, taken over when that process is gone.
+   */
+  async lock(): Promise<() => Promise<void>> {
+    const dir = path.dirname(this.lockFile);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!(await lstat(dir)).isDirectory()) throw new RewindError('Internal', `${dir} is not a folder.`);
+    const file = this.lockFile;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(file, 'wx', 0o600);
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        return () => unlink(file).catch(() => undefined);
+      } catch (error) {
+        if (errno(error) !== 'EEXIST') throw error;
+        const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+        if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+          throw new RewindError('Busy', `Another connection of ${this.host} is changing its backups (process ${owner}).`);
+        }
+        await unlink(file).catch(() => undefined);
+      }
+    }
+    throw new RewindError('Busy', `Another connection of ${this.host} started changing its backups at the same moment.`);
+  }
+}
+
+/** One subvolume's details from `btrfs subvolume show`. */
+export async function showBackup(target: string): Promise<Omit<BackupInfo, 'name'> & { id: number }> {
+  const out = await runCommand('btrfs', ['subvolume', 'show', target]);
+  const field = (label: string) => {
+    const line = out.split('\n').find((l) => l.trimStart().startsWith(`${label}:`));
+    const value = line?.slice(line.indexOf(':') + 1).trim();
+    return value === '-' || value === '' ? undefined : value;
+  };
+  const uuid = field('UUID');
+  const id = Number(field('Subvolume ID'));
+  const createdGeneration = Number(field('Gen at creation'));
+  if (!uuid || !Number.isInteger(id) || !Number.isInteger(createdGeneration)) {
+    throw new Error(`unexpected output from btrfs subvolume show ${target}`);
+  }
+  const readOnly = (field('Flags') ?? '').split(/[ ,]+/).includes('readonly');
+  const receivedUuid = field('Received UUID');
+  return {
+    id,
+    uuid,
+    receivedUuid,
+    parentUuid: field('Parent UUID'),
+    readOnly,
+    createdGeneration,
+    complete: readOnly && receivedUuid !== undefined,
+  };
+}

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Cleanup } from './cleanup';
+import { sh, startProcess, stopProcess, waitFor } from './exec';
+
+/**
+ * A real OpenSSH server for one test: its own host key and config in the
+ * test's directory, listening only on 127.0.0.1 at a free high port, reading
+ * authorized keys from one file there, and stopped by the cleanup. Clients pin
+ * its host key through a known_hosts file of their own.
+ */
+export interface Sshd {
+  port: number;
+  /** The authorized_keys file sshd reads (for root). */
+  authorizedKeys: string;
+  knownHosts: string;
+  output: () => string;
+  /** ssh arguments up to and including the destination, for the key `key`. */
+  sshArgs: (key: string, options?: string[]) => string[];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An ed25519 key pair without passphrase; returns the private key's path. */
+export function makeKey(dir: string, name: string, comment: string): string {
+  const key = path.join(dir, name);
+  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', key]);
+  return key;
+}
+
+export async function startSshd(cleanup: Cleanup, dir: string): Promise<Sshd> {
+  const sshDir = path.join(dir, 'sshd');
+  mkdirSync(sshDir, { mode: 0o700 });
+  const hostKey = makeKey(sshDir, 'ssh_host_ed25519_key', 'rewind-test-host');
+  const authorizedKeys = path.join(sshDir, 'authorized_keys');
+  writeFileSync(authorizedKeys, '', { mode: 0o600 });
+  // sshd refuses to start without its privilege separation directory.
+  if (!existsSync('/run/sshd')) {
+    mkdirSync('/run/sshd', { mode: 0o755 });
+    cleanup.add('remove /run/sshd', () => existsSync('/run/sshd') && readdirSync('/run/sshd').length === 0 && rmdirSync('/run/sshd'));
+  }
+  const port = await freePort();
+  const config = path.join(sshDir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      'PidFile none',
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'AuthorizedPrincipalsFile none',
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'AllowUsers root',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'HostbasedAuthentication no',
+      'PermitUserEnvironment no',
+      'PermitUserRC no',
+      'X11Forwarding no',
+      // A subsystem the forced command must override.
+      'Subsystem sftp internal-sftp',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
+  sh('/usr/sbin/sshd', ['-t', '-f', config]);
+  const { child, output } = startProcess('/usr/sbin/sshd', ['-D', '-e', '-f', config]);
+  cleanup.add(`stop sshd on port ${port}`, () => stopProcess(child));
+  await waitFor('sshd to listen', () => output().includes(`Server listening on 127.0.0.1 port ${port}`) || undefined, 10_000);
+
+  const knownHosts = path.join(dir, 'known_hosts');
+  const [type, blob] = readFileSync(`${hostKey}.pub`, 'utf8').split(' ');
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${type} ${blob}\n`);
+  // ssh keeps the first value of each option: the caller's come first.
+  const sshArgs = (key: string, options: string[] = []) => [
+    ...options,
+    '-F', '/dev/null',
+    '-i', key,
+    '-p', String(port),
+    '-o', 'BatchMode=yes',
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'IdentityAgent=none',
+    '-o', `UserKnownHostsFile=${knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'LogLevel=ERROR',
+    'root@127.0.0.1',
+  ];
+  return { port, authorizedKeys, knownHosts, output, sshArgs };
+}
+
+/** Runs `ssh ... command` to the end. */
+export function runSsh(sshd: Sshd, key: string, command: string[], options: string[] = [], input = ''): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync('ssh', [...sshd.sshArgs(key, options), ...command], { encoding: 'utf8', input, timeout: 60_000 });
+  return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
