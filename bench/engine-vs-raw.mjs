@@ -1,0 +1,542 @@
+#!/usr/bin/env node
+/**
+ * Rewind against raw `btrfs send | btrfs receive` and btrbk, on the same
+ * corpus, in the same run. See docs/benchmarks.md for what it measures.
+ *
+ *   npm run build && sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R]
+ *
+ * Everything lives in a temporary folder: loop-backed btrfs images (one
+ * source with a `home` subvolume mounted like /home, one destination
+ * filesystem per tool), mounts and files are removed at the end, also on
+ * error and Ctrl+C. The report (markdown) goes to stdout, progress to stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
+
+  --size-mib N    corpus size in MiB (default 1024)
+  --files N       number of small files (default 20000 per GiB of corpus)
+  --repeats R     measurements per job and tool; the median is reported (default 3)
+  --compress ALG  mount the source with compress=ALG (e.g. zstd:1, as Fedora does); default: no compression
+  --tools LIST    comma-separated subset of raw,rewind,btrbk (default all three)
+  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.mjs, made by "npm run build")
+  --json FILE     also write every sample and the machine facts as JSON`;
+
+const { values: opts } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '1024' },
+    files: { type: 'string' },
+    repeats: { type: 'string', default: '3' },
+    compress: { type: 'string' },
+    tools: { type: 'string', default: 'raw,rewind,btrbk' },
+    json: { type: 'string' },
+    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.mjs') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const SIZE_MIB = Number(opts['size-mib']);
+const FILES = opts.files !== undefined ? Number(opts.files) : Math.round((20000 * SIZE_MIB) / 1024);
+const REPEATS = Number(opts.repeats);
+const TOOLS = opts.tools.split(',').map((t) => t.trim());
+if (!(SIZE_MIB >= 16) || !(FILES >= 0) || !(REPEATS >= 1) || TOOLS.some((t) => !['raw', 'rewind', 'btrbk'].includes(t))) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const HELPER = path.resolve(opts.helper);
+const JOBS = ['full', 'incremental', 'no change'];
+
+// ---------------------------------------------------------------- commands
+
+function log(text) {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Runs a command; returns stdout, throws with stderr on failure. */
+function sh(file, args, { allowFail = false } = {}) {
+  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !allowFail) {
+    throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
+  }
+  return allowFail ? { status: r.status, stdout: r.stdout, stderr: r.stderr } : r.stdout;
+}
+
+/** Seconds `fn` takes, by the monotonic clock, and what it returned. */
+function timed(fn) {
+  const start = process.hrtime.bigint();
+  const value = fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+// ---------------------------------------------------------------- cleanup
+
+const undo = [];
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  const problems = [];
+  while (undo.length > 0) {
+    const { what, fn } = undo.pop();
+    try {
+      fn();
+    } catch (error) {
+      problems.push(`${what}: ${error.message}`);
+    }
+  }
+  if (problems.length > 0) log(`cleanup problems:\n${problems.join('\n')}`);
+  else log('cleaned up: mounts, loop devices and temporary files are gone');
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    log(`\n${signal}: cleaning up`);
+    cleanup();
+    process.exit(130);
+  });
+}
+
+function unmount(target) {
+  for (let i = 0; i < 20; i++) {
+    const r = sh('umount', [target], { allowFail: true });
+    if (r.status === 0 || /not mounted|no mount point/.test(r.stderr)) return;
+    spawnSync('sleep', ['0.2']);
+  }
+  sh('umount', ['-l', target]);
+}
+
+/** Unmounts everything mounted from `device` (ours or the helper's), then detaches it. */
+function detachLoop(device) {
+  const targets = sh('findmnt', ['-rn', '-S', device, '-o', 'TARGET'], { allowFail: true }).stdout.split('\n').filter(Boolean);
+  for (const target of targets.reverse()) unmount(target.replace(/\\x20/g, ' '));
+  const r = sh('losetup', ['-d', device], { allowFail: true });
+  if (r.status !== 0 && !/No such device/.test(r.stderr)) throw new Error(`losetup -d ${device}: ${r.stderr}`);
+}
+
+// ---------------------------------------------------------------- filesystems
+
+function createLoopBtrfs(dir, name, sizeMiB) {
+  const image = path.join(dir, `${name}.img`);
+  sh('truncate', ['-s', `${sizeMiB}M`, image]);
+  undo.push({ what: `remove ${image}`, fn: () => rmSync(image, { force: true }) });
+  const device = sh('losetup', ['--find', '--show', image]).trim();
+  undo.push({ what: `detach ${device}`, fn: () => detachLoop(device) });
+  return { name, image, device, uuid: mkfs(device, name) };
+}
+
+/** A fresh filesystem on `device`; returns its UUID. */
+function mkfs(device, label) {
+  sh('mkfs.btrfs', ['-q', '-f', '-L', label, device]);
+  return sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', device]).trim();
+}
+
+/** Mounts are undone with their loop device (detachLoop unmounts everything from it). */
+function mount(device, target, options) {
+  mkdirSync(target, { recursive: true });
+  sh('mount', ['-t', 'btrfs', '-o', options, device, target]);
+}
+
+function dropCaches() {
+  sh('sync', []);
+  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+}
+
+// ---------------------------------------------------------------- corpus
+
+/** Deterministic, fast, incompressible bytes: AES-128-CTR of zeros, keyed by `seed`. */
+function streamOf(seed) {
+  const key = Buffer.alloc(16);
+  key.writeUInt32LE(seed >>> 0, 0);
+  key.writeUInt32LE(0x52657764, 4); // "Rewd"
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  return (n) => cipher.update(Buffer.alloc(n));
+}
+
+/** Small deterministic PRNG (mulberry32) for sizes and choices. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Odd files are random bytes, even ones hex text (compressible about 2:1). */
+function smallFileContent(index, size, seed) {
+  const bytes = streamOf(seed * 1000003 + index)(size);
+  return index % 2 === 1 ? bytes : Buffer.from(bytes.toString('hex').slice(0, size));
+}
+
+function planCorpus() {
+  const random = prng(42);
+  const small = [];
+  let smallBytes = 0;
+  for (let i = 0; i < FILES; i++) {
+    const size = 1024 + Math.floor(random() * 63 * 1024);
+    const dir = `docs/d${String(Math.floor(i / 1000)).padStart(2, '0')}/s${String(Math.floor(i / 50) % 20).padStart(2, '0')}`;
+    small.push({ file: `${dir}/f${String(i).padStart(5, '0')}.${i % 2 ? 'bin' : 'txt'}`, size });
+    smallBytes += size;
+  }
+  const largeBytes = Math.max(4 * 1024 * 1024, SIZE_MIB * 1024 * 1024 - smallBytes);
+  const large = [0, 1, 2, 3].map((i) => ({ file: `media/video-${i}.bin`, size: Math.floor(largeBytes / 4 / 65536) * 65536 }));
+  return { small, large, bytes: smallBytes + large.reduce((s, f) => s + f.size, 0) };
+}
+
+function writeLarge(file, size, seed, flags = 'w') {
+  const next = streamOf(seed);
+  const fd = openSync(file, flags);
+  try {
+    for (let left = size; left > 0; left -= 8 << 20) writeSync(fd, next(Math.min(left, 8 << 20)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeCorpus(home, corpus) {
+  for (const [i, f] of corpus.large.entries()) {
+    mkdirSync(path.dirname(path.join(home, f.file)), { recursive: true });
+    writeLarge(path.join(home, f.file), f.size, 7000 + i);
+  }
+  for (const [i, f] of corpus.small.entries()) {
+    const file = path.join(home, f.file);
+    if (i % 50 === 0) mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, smallFileContent(i, f.size, 1));
+  }
+}
+
+/** The small change before the incremental job: 10 small files rewritten, 1 MiB appended to a large file. */
+function smallChange(home, corpus, repeat) {
+  const random = prng(1000 + repeat);
+  for (let k = 0; k < Math.min(10, corpus.small.length); k++) {
+    const i = Math.floor(random() * corpus.small.length);
+    writeFileSync(path.join(home, corpus.small[i].file), smallFileContent(i, corpus.small[i].size, 100 + repeat));
+  }
+  writeLarge(path.join(home, corpus.large[0].file), 1 << 20, 9000 + repeat, 'a');
+  sh('sync', []);
+}
+
+// ---------------------------------------------------------------- statistics
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmt = (x, digits = 3) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  if (process.getuid?.() !== 0) {
+    console.error('The benchmark creates loop devices and mounts btrfs images, which needs root: run it with sudo.');
+    process.exit(2);
+  }
+  if (TOOLS.includes('rewind') && !existsSync(HELPER)) {
+    console.error(`${HELPER} is missing: run "npm run build" first.`);
+    process.exit(2);
+  }
+  if (TOOLS.includes('btrbk') && !has('btrbk')) {
+    console.error('btrbk is not installed (apt-get install btrbk), or leave it out with --tools raw,rewind.');
+    process.exit(2);
+  }
+  const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  if (!gnuTime) log('note: /usr/bin/time is missing (apt-get install time), so CPU time and peak RSS are not measured');
+
+  const began = process.hrtime.bigint();
+  if (os.loadavg()[0] > os.cpus().length / 2) {
+    log(`warning: the load average is ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores; other work will distort the figures`);
+  }
+  const kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim() || '1');
+  const help = sh('btrfs', ['send', '--help'], { allowFail: true });
+  const progsProto = /--compressed-data/.test(help.stdout + help.stderr) && /--proto/.test(help.stdout + help.stderr);
+  // The same choice as src/helper/send-capabilities.ts, so raw sends what Rewind sends.
+  const protoArgs = kernelProto >= 2 && progsProto ? ['--proto', '2', '--compressed-data'] : [];
+  const machine = {
+    date: new Date().toISOString(),
+    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch(),
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    btrfsProgs: sh('btrfs', ['--version']).trim(),
+    btrbk: has('btrbk') ? sh('btrbk', ['--version']).trim() : 'not installed',
+    node: process.version,
+    sendProtocol: protoArgs.length ? 'protocol 2, --compressed-data' : 'protocol 1',
+    loadStart: os.loadavg(),
+    tmp: '',
+  };
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-'));
+  chmodSync(tmp, 0o755);
+  undo.push({
+    what: `remove ${tmp}`,
+    fn: () => {
+      // Never recurse into a mount that is somehow still there.
+      const left = sh('findmnt', ['-rn', '-o', 'TARGET'])
+        .split('\n')
+        .filter((t) => t.startsWith(`${tmp}/`));
+      if (left.length > 0) throw new Error(`still mounted, so ${tmp} was kept: ${left.join(', ')}`);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  });
+  machine.tmp = `${tmp} on ${sh('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', tmp]).trim().replace(/\s+/, ' ')}`;
+
+  // Source: a filesystem whose subvolume "home" is mounted like /home; its top level is mounted too, for raw and btrbk.
+  const corpus = planCorpus();
+  const corpusMiB = corpus.bytes / 2 ** 20;
+  const imageMiB = Math.max(2048, Math.ceil(corpusMiB * 1.5 + 1024));
+  log(`corpus: ${corpus.small.length} small files (1–64 KiB) and ${corpus.large.length} large ones, ${fmt(corpusMiB, 0)} MiB in all`);
+  const source = createLoopBtrfs(tmp, 'bench-source', imageMiB);
+  const srcTop = path.join(tmp, 'source-top');
+  const sourceOptions = `noatime${opts.compress ? `,compress=${opts.compress}` : ''}`;
+  mount(source.device, srcTop, `subvolid=5,${sourceOptions}`);
+  sh('btrfs', ['subvolume', 'create', path.join(srcTop, 'home')]);
+  const home = path.join(tmp, 'home');
+  mount(source.device, home, `subvol=home,${sourceOptions}`);
+  const { seconds: genSeconds } = timed(() => writeCorpus(home, corpus));
+  sh('sync', []);
+  log(`corpus written in ${fmt(genSeconds, 1)} s`);
+
+  // One destination filesystem per tool, recreated (mkfs) before every repeat.
+  const dest = {};
+  for (const tool of TOOLS) dest[tool] = createLoopBtrfs(tmp, `bench-dest-${tool}`, imageMiB);
+  const destTop = { raw: path.join(tmp, 'dest-raw'), btrbk: path.join(tmp, 'dest-btrbk') };
+  const rawSnaps = path.join(srcTop, 'raw-snapshots');
+  const rawTarget = path.join(destTop.raw, 'raw');
+  const btrbkSnaps = path.join(srcTop, 'btrbk-snapshots');
+  const btrbkTarget = path.join(destTop.btrbk, 'btrbk');
+  const btrbkConf = path.join(tmp, 'btrbk.conf');
+  writeFileSync(
+    btrbkConf,
+    [
+      '# Generated by bench/engine-vs-raw.mjs',
+      'timestamp_format long-iso',
+      'snapshot_preserve_min all',
+      'target_preserve_min all',
+      'transaction_log no',
+      'lockfile no',
+      `volume ${srcTop}`,
+      '  snapshot_dir btrbk-snapshots',
+      '  subvolume home',
+      `    target send-receive ${btrbkTarget}`,
+      '',
+    ].join('\n'),
+  );
+  const rewindConfig = path.join(tmp, 'rewind.json');
+  const stateDir = path.join(tmp, 'rewind-state');
+  const runtimeDir = path.join(tmp, 'rewind-run');
+
+  const samples = [];
+  let rawParent;
+
+  /** Before each repeat: no snapshots on the source, empty new destination filesystems. */
+  function reset() {
+    const victims = sh('btrfs', ['subvolume', 'list', srcTop])
+      .split('\n')
+      .map((l) => /path (.*)$/.exec(l)?.[1])
+      .filter((p) => p && p !== 'home')
+      .map((p) => path.join(srcTop, p));
+    if (victims.length > 0) sh('btrfs', ['subvolume', 'delete', '--commit-after', ...victims]);
+    sh('btrfs', ['subvolume', 'sync', srcTop]);
+    mkdirSync(rawSnaps, { recursive: true });
+    mkdirSync(btrbkSnaps, { recursive: true });
+    rawParent = undefined;
+    for (const tool of TOOLS) {
+      const d = dest[tool];
+      if (destTop[tool] && existsSync(destTop[tool])) unmount(destTop[tool]);
+      d.uuid = mkfs(d.device, d.name);
+      if (destTop[tool]) mount(d.device, destTop[tool], 'subvolid=5,noatime');
+    }
+    if (TOOLS.includes('raw')) mkdirSync(rawTarget, { recursive: true });
+    if (TOOLS.includes('btrbk')) mkdirSync(btrbkTarget, { recursive: true });
+    if (TOOLS.includes('rewind')) {
+      rmSync(stateDir, { recursive: true, force: true });
+      writeFileSync(
+        rewindConfig,
+        `${JSON.stringify({
+          version: 1,
+          hostName: 'bench',
+          sources: [{ path: home }],
+          destinations: [{ id: 'disk', kind: 'btrfs', filesystem: dest.rewind.uuid }],
+          retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } },
+        }, null, 2)}\n`,
+      );
+    }
+  }
+
+  /**
+   * Runs one measured command: wall time by the monotonic clock around it,
+   * CPU time (user + system, the command and every process it waited for)
+   * and peak RSS (its largest process) from GNU time.
+   */
+  const usageFile = path.join(tmp, 'usage.txt');
+  function measured(file, args) {
+    const { seconds, value: stdout } = timed(() => (gnuTime ? sh(gnuTime, ['-f', '%U %S %M', '-o', usageFile, file, ...args]) : sh(file, args)));
+    if (!gnuTime) return { seconds, stdout };
+    const [user, system, rssKiB] = readFileSync(usageFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    return { seconds, cpu: user + system, rssKiB, stdout };
+  }
+  const sum = (parts, key) => (parts.every((p) => p[key] !== undefined) ? parts.reduce((s, p) => s + p[key], 0) : undefined);
+
+  const measure = {
+    raw(job, repeat) {
+      const name = `home.${repeat}.${JOBS.indexOf(job)}`;
+      const snap = path.join(rawSnaps, name);
+      const snapshot = measured('btrfs', ['subvolume', 'snapshot', '-r', path.join(srcTop, 'home'), snap]);
+      const sendArgs = [...protoArgs, ...(rawParent ? ['-p', rawParent] : []), snap];
+      const transfer = measured('bash', ['-c', 'set -o pipefail; btrfs send -q "${@:2}" | btrfs receive -q "$1"', 'bash', rawTarget, ...sendArgs]);
+      const flush = measured('btrfs', ['filesystem', 'sync', destTop.raw]);
+      const kind = rawParent ? 'incremental' : 'full';
+      rawParent = snap;
+      const parts = [snapshot, transfer, flush];
+      return { seconds: sum(parts, 'seconds'), cpu: sum(parts, 'cpu'), snapshot: snapshot.seconds, transfer: transfer.seconds, flush: flush.seconds, kind };
+    },
+    rewind() {
+      const run = measured(process.execPath, [HELPER, 'run', '--json', '--config', rewindConfig, '--state-dir', stateDir, '--runtime-dir', runtimeDir]);
+      const record = JSON.parse(run.stdout);
+      const t = record.transfers[0];
+      if (!record.ok || !t?.ok) throw new Error(`rewind-helper run failed: ${JSON.stringify(record.error ?? t?.error)}`);
+      return { seconds: run.seconds, cpu: run.cpu, rssKiB: run.rssKiB, transfer: t.seconds, bytes: t.bytes, kind: t.kind, protocol: t.protocol };
+    },
+    btrbk() {
+      const run = measured('btrbk', ['-c', btrbkConf, '--format=raw', 'run']);
+      const flush = measured('btrfs', ['filesystem', 'sync', destTop.btrbk]);
+      // --format=raw prints one transaction line per action; an incremental send names its parent.
+      const send = run.stdout.split('\n').find((l) => /type='send-receive' status='success'/.test(l));
+      if (!send) throw new Error(`btrbk run made no backup:\n${run.stdout}`);
+      const kind = /parent_url='[^']/.test(send) ? 'incremental' : 'full';
+      return { seconds: run.seconds + flush.seconds, cpu: sum([run, flush], 'cpu'), btrbk: run.seconds, flush: flush.seconds, kind };
+    },
+  };
+
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    log(`repeat ${repeat + 1}/${REPEATS}: new destination filesystems, no snapshots`);
+    reset();
+    // Rotate the order of the tools so none is always first or last.
+    const order = TOOLS.map((_, i) => TOOLS[(i + repeat) % TOOLS.length]);
+    for (const job of JOBS) {
+      if (job === 'incremental') smallChange(home, corpus, repeat);
+      for (const tool of order) {
+        dropCaches();
+        const load = os.loadavg()[0];
+        const sample = { repeat, job, tool, load, ...measure[tool](job, repeat) };
+        const expected = job === 'full' ? 'full' : 'incremental';
+        if (sample.kind !== expected) throw new Error(`${tool} made a ${sample.kind} backup for the ${job} job (expected ${expected})`);
+        samples.push(sample);
+        log(
+          `  ${job.padEnd(11)} ${tool.padEnd(6)} ${fmt(sample.seconds)} s, CPU ${fmt(sample.cpu, 2)} s, load ${fmt(load, 2)}` +
+            (tool === 'raw' ? `  (snapshot ${fmt(sample.snapshot)}, send|receive ${fmt(sample.transfer)}, flush ${fmt(sample.flush)})` : '') +
+            (tool === 'rewind' ? `  (transfer ${fmt(sample.transfer)}, ${sample.bytes} bytes, peak RSS ${sample.rssKiB ?? 'n/a'} KiB)` : '') +
+            (tool === 'btrbk' ? `  (btrbk ${fmt(sample.btrbk)}, flush ${fmt(sample.flush)})` : ''),
+        );
+      }
+    }
+  }
+  machine.loadEnd = os.loadavg();
+  const totalSeconds = Number(process.hrtime.bigint() - began) / 1e9;
+
+  // ------------------------------------------------------------ report
+  const med = (tool, job, key = 'seconds') => {
+    const xs = samples.filter((s) => s.tool === tool && s.job === job).map((s) => s[key]).filter((x) => x !== undefined);
+    return xs.length ? median(xs) : undefined;
+  };
+  const out = [];
+  out.push(`### Results (median of ${REPEATS}; seconds of wall time)`, '');
+  out.push(
+    `Corpus: ${fmt(corpusMiB, 0)} MiB: ${corpus.small.length} small files of 1–64 KiB in ${Math.ceil(corpus.small.length / 50)} folders, ` +
+      `${corpus.large.length} incompressible files of ${fmt(corpus.large[0].size / 2 ** 20, 0)} MiB; source mounted ${sourceOptions}. ` +
+      `Send: ${machine.sendProtocol} (raw and Rewind).`,
+    '',
+  );
+  const head = ['job'];
+  if (TOOLS.includes('raw')) head.push('raw snapshot', 'raw send\\|receive', 'raw flush', '**raw total**');
+  if (TOOLS.includes('rewind')) head.push('**Rewind**', 'Rewind transfer', 'Rewind peak RSS');
+  if (TOOLS.includes('btrbk')) head.push('**btrbk**');
+  if (TOOLS.includes('raw') && TOOLS.includes('rewind')) head.push('Rewind/raw', 'Rewind − raw');
+  if (TOOLS.includes('raw') && TOOLS.includes('btrbk')) head.push('btrbk/raw');
+  out.push(`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`);
+  for (const job of JOBS) {
+    const row = [job];
+    const raw = med('raw', job);
+    const rewind = med('rewind', job);
+    const btrbk = med('btrbk', job);
+    if (TOOLS.includes('raw')) row.push(fmt(med('raw', job, 'snapshot')), fmt(med('raw', job, 'transfer')), fmt(med('raw', job, 'flush')), `**${fmt(raw)}**`);
+    if (TOOLS.includes('rewind')) {
+      const rss = samples.filter((s) => s.tool === 'rewind' && s.job === job && s.rssKiB).map((s) => s.rssKiB);
+      row.push(`**${fmt(rewind)}**`, fmt(med('rewind', job, 'transfer')), rss.length ? `${fmt(Math.max(...rss) / 1024, 0)} MiB` : 'n/a');
+    }
+    if (TOOLS.includes('btrbk')) row.push(`**${fmt(btrbk)}**`);
+    if (TOOLS.includes('raw') && TOOLS.includes('rewind')) row.push(`${fmt(rewind / raw, 2)}×`, `${rewind - raw >= 0 ? '+' : ''}${fmt(rewind - raw)}`);
+    if (TOOLS.includes('raw') && TOOLS.includes('btrbk')) row.push(`${fmt(btrbk / raw, 2)}×`);
+    out.push(`| ${row.join(' | ')} |`);
+  }
+  out.push('');
+
+  if (samples.some((s) => s.cpu !== undefined)) {
+    out.push('CPU time (user + system of each tool and every process it waited for; median seconds):', '');
+    out.push(`| job | ${TOOLS.join(' | ')} |`, `| --- | ${TOOLS.map(() => '---').join(' | ')} |`);
+    for (const job of JOBS) out.push(`| ${job} | ${TOOLS.map((t) => fmt(med(t, job, 'cpu'), 2)).join(' | ')} |`);
+    out.push('');
+  }
+
+  if (TOOLS.includes('raw') && TOOLS.includes('rewind')) {
+    const raw = (job) => med('raw', job);
+    const rw = (job) => med('rewind', job);
+    const targets = [
+      ['full backup ≤ 1.05 × raw', `${fmt(rw('full'))} s vs ${fmt(1.05 * raw('full'))} s`, rw('full') <= 1.05 * raw('full')],
+      ['incremental ≤ raw (snapshot + send\\|receive + flush) + 0.3 s', `${fmt(rw('incremental'))} s vs ${fmt(raw('incremental') + 0.3)} s`, rw('incremental') <= raw('incremental') + 0.3],
+      ['no change ≤ raw (snapshot + send\\|receive + flush) + 0.3 s', `${fmt(rw('no change'))} s vs ${fmt(raw('no change') + 0.3)} s`, rw('no change') <= raw('no change') + 0.3],
+      ['no change < 1 s', `${fmt(rw('no change'))} s`, rw('no change') < 1],
+    ];
+    out.push('### Targets', '', '| target | Rewind vs limit | met |', '| --- | --- | --- |');
+    for (const [what, figures, ok] of targets) out.push(`| ${what} | ${figures} | ${ok ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+
+  out.push('### Machine', '');
+  out.push(
+    `- CPU: ${machine.cpu}, ${machine.nproc} cores; ${machine.memGiB} GiB RAM`,
+    `- kernel ${machine.kernel}; ${machine.btrfsProgs}; ${machine.btrbk}; Node ${machine.node}`,
+    `- images: sparse files in ${machine.tmp}, on loop devices (buffered)`,
+    `- load average (1, 5, 15 min): ${machine.loadStart.map((x) => x.toFixed(2)).join(', ')} at the start, ${machine.loadEnd.map((x) => x.toFixed(2)).join(', ')} at the end; ` +
+      `1-minute load before the measurements: median ${fmt(median(samples.map((s) => s.load)), 2)}, max ${fmt(Math.max(...samples.map((s) => s.load)), 2)}`,
+    `- benchmark run time: ${fmt(totalSeconds, 0)} s (corpus generation ${fmt(genSeconds, 0)} s)`,
+    '',
+  );
+  out.push('### Every sample (seconds)', '', '| job | tool | ' + [...Array(REPEATS).keys()].map((r) => `#${r + 1}`).join(' | ') + ' |');
+  out.push(`| --- | --- | ${[...Array(REPEATS).keys()].map(() => '---').join(' | ')} |`);
+  for (const job of JOBS) {
+    for (const tool of TOOLS) {
+      const xs = [...Array(REPEATS).keys()].map((r) => samples.find((s) => s.tool === tool && s.job === job && s.repeat === r)?.seconds);
+      out.push(`| ${job} | ${tool} | ${xs.map((x) => fmt(x)).join(' | ')} |`);
+    }
+  }
+  console.log(out.join('\n'));
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ machine, corpus: { mib: corpusMiB, small: corpus.small.length, large: corpus.large.length }, argv: process.argv.slice(2), totalSeconds, samples }, null, 2)}\n`);
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`benchmark failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+}
