@@ -110,6 +110,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/**
+ * Everything here is synchronous, so a signal handler only runs when the
+ * event loop gets a turn: give it one between steps, so Ctrl+C stops the
+ * benchmark (and cleans up) at the next step, not at the end.
+ */
+function yieldToSignals() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function unmount(target) {
   for (let i = 0; i < 20; i++) {
     const r = sh('umount', [target], { allowFail: true });
@@ -209,15 +218,17 @@ function writeLarge(file, size, seed, flags = 'w') {
   }
 }
 
-function writeCorpus(home, corpus) {
+async function writeCorpus(home, corpus) {
   for (const [i, f] of corpus.large.entries()) {
     mkdirSync(path.dirname(path.join(home, f.file)), { recursive: true });
     writeLarge(path.join(home, f.file), f.size, 7000 + i);
+    await yieldToSignals();
   }
   for (const [i, f] of corpus.small.entries()) {
     const file = path.join(home, f.file);
     if (i % 50 === 0) mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, smallFileContent(i, f.size, 1));
+    if (i % 1000 === 999) await yieldToSignals();
   }
 }
 
@@ -264,7 +275,12 @@ async function main() {
   if (os.loadavg()[0] > os.cpus().length / 2) {
     log(`warning: the load average is ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores; other work will distort the figures`);
   }
-  const kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim() || '1');
+  let kernelProto = 1;
+  try {
+    kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim());
+  } catch {
+    // Kernels before 5.19 have no such file and send protocol 1 only.
+  }
   const help = sh('btrfs', ['send', '--help'], { allowFail: true });
   const progsProto = /--compressed-data/.test(help.stdout + help.stderr) && /--proto/.test(help.stdout + help.stderr);
   // The same choice as src/helper/send-capabilities.ts, so raw sends what Rewind sends.
@@ -310,7 +326,9 @@ async function main() {
   sh('btrfs', ['subvolume', 'create', path.join(srcTop, 'home')]);
   const home = path.join(tmp, 'home');
   mount(source.device, home, `subvol=home,${sourceOptions}`);
-  const { seconds: genSeconds } = timed(() => writeCorpus(home, corpus));
+  const genStart = process.hrtime.bigint();
+  await writeCorpus(home, corpus);
+  const genSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
   sh('sync', []);
   log(`corpus written in ${fmt(genSeconds, 1)} s`);
 
@@ -428,12 +446,14 @@ async function main() {
 
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     log(`repeat ${repeat + 1}/${REPEATS}: new destination filesystems, no snapshots`);
+    await yieldToSignals();
     reset();
     // Rotate the order of the tools so none is always first or last.
     const order = TOOLS.map((_, i) => TOOLS[(i + repeat) % TOOLS.length]);
     for (const job of JOBS) {
       if (job === 'incremental') smallChange(home, corpus, repeat);
       for (const tool of order) {
+        await yieldToSignals();
         dropCaches();
         const load = os.loadavg()[0];
         const sample = { repeat, job, tool, load, ...measure[tool](job, repeat) };
