@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { sh } from './exec';
+import { mulberry32, type Rng } from './prng';
 
 /**
  * A tree of awkward cases for a backup to get right, and random changes to
@@ -26,21 +27,8 @@ import { sh } from './exec';
  * rounds can be replayed from its seed.
  */
 
-export type Rng = () => number;
+export { mulberry32, type Rng };
 
-/** mulberry32: a tiny, fast, seedable 32-bit PRNG; returns [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** An integer in [lo, hi]. */
 export function randInt(rng: Rng, lo: number, hi: number): number {
   return lo + Math.floor(rng() * (hi - lo + 1));
 }
