@@ -13,7 +13,7 @@ import { APP_ID } from '../src/core/ids';
 import { writeSampleFiles } from '../tests/support/backup-fixture';
 import { Cleanup } from '../tests/support/cleanup';
 import { sh } from '../tests/support/exec';
-import { createLoopBtrfs, mountLoop, unmount } from '../tests/support/loop-btrfs';
+import { createLoopBtrfs, mountHomeSubvolume } from '../tests/support/loop-btrfs';
 import { REPO, startSystemBus } from '../tests/support/system-bus';
 
 function step(text: string): void {
@@ -51,12 +51,7 @@ async function main(): Promise<void> {
 
     step('Creating a demo "home" on btrfs and an empty btrfs backup disk (loop-backed images)');
     const source = createLoopBtrfs(cleanup, dir, 'demo-home', 512);
-    const top = path.join(dir, 'top');
-    mountLoop(cleanup, source, top);
-    sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
-    unmount(top);
-    const home = path.join(dir, 'home');
-    mountLoop(cleanup, source, home, 'home');
+    const home = mountHomeSubvolume(cleanup, source, dir);
     writeSampleFiles(home);
     const disk = createLoopBtrfs(cleanup, dir, 'demo-backup-disk', 512);
     console.log(`  home: ${home} (subvolume "home" on ${source.device})`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
 import { Cleanup } from './cleanup';
 import { sh } from './exec';
-import { createLoopBtrfs, mountLoop, unmount, type LoopBtrfs } from './loop-btrfs';
+import { createLoopBtrfs, mountHomeSubvolume, unmount, type LoopBtrfs } from './loop-btrfs';
 import { REPO, startSystemBus, type SystemBus } from './system-bus';
 import { createTestUser, type TestUser } from './test-user';
 
@@ -65,12 +65,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
     copyFileSync(path.join(REPO, 'tests/support/call-helper.js'), callHelper);
 
     const source = createLoopBtrfs(cleanup, dir, 'source', options.sourceMiB);
-    const top = path.join(dir, 'source-top');
-    mountLoop(cleanup, source, top);
-    sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
-    unmount(top);
-    const home = path.join(dir, 'home');
-    mountLoop(cleanup, source, home, 'home');
+    const home = mountHomeSubvolume(cleanup, source, dir);
     writeSampleFiles(home);
 
     const destination = createLoopBtrfs(cleanup, dir, 'backup-disk', options.destinationMiB);

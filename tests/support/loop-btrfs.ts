@@ -44,3 +44,17 @@ export function mountLoop(cleanup: Cleanup, fs: LoopBtrfs, target: string, subvo
   sh('mount', ['-o', subvol ? `subvol=${subvol}` : 'subvolid=5', fs.device, target]);
   cleanup.add(`unmount ${target}`, () => unmount(target));
 }
+
+/**
+ * Gives the filesystem a subvolume "home" and mounts it at <dir>/home, the way
+ * Fedora mounts /home; returns that mount point.
+ */
+export function mountHomeSubvolume(cleanup: Cleanup, fs: LoopBtrfs, dir: string): string {
+  const top = path.join(dir, `${path.basename(fs.image, '.img')}-top`);
+  mountLoop(cleanup, fs, top);
+  sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
+  unmount(top);
+  const home = path.join(dir, 'home');
+  mountLoop(cleanup, fs, home, 'home');
+  return home;
+}
