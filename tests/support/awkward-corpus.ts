@@ -658,7 +658,11 @@ const MUTATIONS: Record<string, Mutation> = {
   },
   invertParentChild(m, rng) {
     // dir P with subdirectory C: afterwards C is where P was and P is inside C.
-    const subdirs = (d: Node) => readdirSync(m.abs(d.rel)).sort().filter((c) => lstatSync(m.abs(path.join(d.rel, c))).isDirectory());
+    // C must not already hold an entry named like P, which P would have to replace.
+    const subdirs = (d: Node) =>
+      readdirSync(m.abs(d.rel))
+        .sort()
+        .filter((c) => lstatSync(m.abs(path.join(d.rel, c))).isDirectory() && lstatSync(m.abs(path.join(d.rel, c, path.basename(d.rel))), { throwIfNoEntry: false }) === undefined);
     const parents = m.dirs().filter((d) => !d.huge && d.maxRel + 256 < MAX_REL_PATH && d.maxDepth < 120 && subdirs(d).length > 0);
     if (parents.length === 0) return undefined;
     const p = pick(rng, parents);
