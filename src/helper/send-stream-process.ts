@@ -9,9 +9,16 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
  * The codec as a process of its own in the pipe,
  *   btrfs send | node rewind-helper.mjs <verb> OPTIONS_JSON | btrfs receive
  * with the helper spawning all three and handing each one the other's pipe
- * (`stdio: [send.stdout, 'pipe', 'pipe']`), so the data never passes through
- * the helper's event loop. It reads and writes its stdin and stdout with
- * blocking calls into one reused buffer, as `cat` does: no allocation per
+ * (`stdio: [send.stdout, 'pipe', 'pipe']`, then the receiver's
+ * `stdio: [codec.stdout, …]`), so the data never passes through the helper's
+ * event loop. Right after each such spawn, in the same tick, the helper must
+ * `destroy()` its own copy (`send.stdout`, `codec.stdout`): otherwise it may
+ * read from it too, and the child's 'close' waits for an end of stream that
+ * the helper never reads (tests/system/send-stream-real.test.ts does this).
+ * The verb must not touch process.stdin or process.stdout (Node would make
+ * them non-blocking and read ahead) and must print nothing else on stdout.
+ * It reads and writes its stdin and stdout with blocking calls into one
+ * reused buffer, as `cat` does: no allocation per
  * chunk or per command, which is what makes an in-process Transform cost
  * several times the CPU of `cat` (see docs/benchmarks.md).
  *
