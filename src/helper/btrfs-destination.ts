@@ -4,9 +4,9 @@ import type { Destination } from '../core/config';
 import { RewindError } from '../core/errors';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
-import { deleteSubvolume, listSubvolumes } from './btrfs';
+import { deleteSubvolume, deleteSubvolumes } from './btrfs';
 import type { MountSet } from './mount-set';
-import { deviceOfFilesystem } from './mounts';
+import { deviceOfFilesystem, type TopLevelMount } from './mounts';
 import { runCommand } from './run-command';
 
 /**
@@ -17,18 +17,25 @@ export class BtrfsDestination {
   private constructor(
     readonly config: Destination,
     readonly host: string,
-    readonly top: string,
+    private readonly mount: TopLevelMount,
   ) {}
+
+  /** Its top level, mounted by the helper. */
+  get top(): string {
+    return this.mount.mountPoint;
+  }
 
   static async open(config: Destination, host: string, mounts: MountSet): Promise<BtrfsDestination> {
     const device = await deviceOfFilesystem(config.filesystem);
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
     }
-    const { mountPoint } = await mounts.get(device, config.filesystem).catch((error: unknown) => {
+    const mount = await mounts.get(device, config.filesystem).catch((error: unknown) => {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} could not be opened (${(error as Error).message}).`, { cause: error });
     });
-    return new BtrfsDestination(config, host, mountPoint);
+    // Listed now, while the run does other things: every run needs the list.
+    void mount.subvolumes();
+    return new BtrfsDestination(config, host, mount);
   }
 
   get name(): string {
@@ -49,14 +56,14 @@ export class BtrfsDestination {
   /** Every subvolume in one source subvolume's folder, complete or not. */
   async backups(dirName: string): Promise<Subvolume[]> {
     const below = this.dirBelowTop(dirName);
-    return (await listSubvolumes(this.top)).filter((s) => path.dirname(s.path) === below);
+    return (await this.mount.subvolumes()).filter((s) => path.dirname(s.path) === below);
   }
 
   /** Every subvolume under this host's folder, grouped by source folder name. */
   async allBackups(): Promise<Map<string, Subvolume[]>> {
     const hostDir = path.join(this.config.path, this.host);
     const groups = new Map<string, Subvolume[]>();
-    for (const s of await listSubvolumes(this.top)) {
+    for (const s of await this.mount.subvolumes()) {
       const dir = path.dirname(s.path);
       if (path.dirname(dir) !== hostDir) continue;
       const key = path.basename(dir);
@@ -68,18 +75,33 @@ export class BtrfsDestination {
   /** Deletes what interrupted receives left behind; returns their names. */
   async removeIncomplete(dirName: string): Promise<string[]> {
     const leftovers = (await this.backups(dirName)).filter((b) => !isCompleteBackup(b));
-    for (const leftover of leftovers) await this.remove(leftover);
+    await this.removeAll(leftovers);
     return leftovers.map((l) => path.basename(l.path));
   }
 
   async remove(backup: Subvolume): Promise<void> {
-    await deleteSubvolume(path.join(this.top, backup.path));
+    await this.removeAll([backup]);
+  }
+
+  /** Deletes several backups with one commit. */
+  async removeAll(backups: readonly Subvolume[]): Promise<void> {
+    if (backups.length === 0) return;
+    this.mount.changed();
+    await deleteSubvolumes(backups.map((b) => path.join(this.top, b.path)));
+  }
+
+  /** Forgets what it knew of its subvolumes, after a receive made a new one. */
+  changed(): void {
+    this.mount.changed();
   }
 
   /** Deletes a partial receive at `name`, if one is there. */
   async removePartial(dirName: string, name: string): Promise<void> {
     const target = path.join(this.top, this.dirBelowTop(dirName), name);
-    if (await stat(target).catch(() => undefined)) await deleteSubvolume(target).catch(() => undefined);
+    if (await stat(target).catch(() => undefined)) {
+      this.mount.changed();
+      await deleteSubvolume(target).catch(() => undefined);
+    }
   }
 
   /** Waits until the space of deleted subvolumes is given back. */

@@ -75,6 +75,7 @@ async function sendToDestination(
   config: Destination,
   opened: BtrfsDestination | RewindError,
   progress: Report,
+  stateDir: string,
 ): Promise<TransferRecord> {
   const started = Date.now();
   const name = path.basename(snap.snapshot.path);
@@ -100,7 +101,7 @@ async function sendToDestination(
     const plan = choosePlan(snap.snapshots, (await destination.backups(snap.source.dirName)).filter(isCompleteBackup), snap.snapshot.uuid);
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
-    const protocol = await sendProtocol();
+    const protocol = await sendProtocol(stateDir);
     record.protocol = protocol.version;
     const keep = new Set(plan.kind === 'incremental' ? [plan.parentBackup.uuid] : []);
 
@@ -117,6 +118,7 @@ async function sendToDestination(
         break;
       } catch (error) {
         if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+        destination.changed();
         await destination.removePartial(snap.source.dirName, name);
         const victim = await oldestRemovable(destination, keep);
         if (!victim) {
@@ -134,6 +136,7 @@ async function sendToDestination(
       }
     }
 
+    destination.changed();
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
     await destination.flush().catch((error: unknown) => {
       throw new RewindError('DestinationMissing', `The backup disk ${destination?.name} stopped responding while the backup was written.`, { cause: error });
@@ -145,6 +148,7 @@ async function sendToDestination(
     record.ok = true;
   } catch (error) {
     record.error = report(error);
+    destination?.changed();
     await destination?.removePartial(snap.source.dirName, name).catch(() => undefined);
   }
   record.seconds = (Date.now() - started) / 1000;
@@ -162,10 +166,18 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();
     const enabled = config.destinations.filter((d) => d.enabled);
-    const destinations = new Map<string, BtrfsDestination | RewindError>();
-    for (const d of enabled) {
-      destinations.set(d.id, await BtrfsDestination.open(d, host, mounts).catch((error: unknown) => toRewindError(error)));
-    }
+    // Finding, mounting and listing the destinations and the sources are
+    // independent commands: they run side by side.
+    const opening = Promise.all(
+      enabled.map(async (d) => [d.id, await BtrfsDestination.open(d, host, mounts).catch((error: unknown) => toRewindError(error))] as const),
+    );
+    const resolving = config.sources.map((source) =>
+      resolveSource(source, mounts).then(
+        (subvolumes) => ({ subvolumes }),
+        (error: unknown) => ({ error }),
+      ),
+    );
+    const destinations = new Map<string, BtrfsDestination | RewindError>(await opening);
     const namesAtDestinations = async (dirName: string) => {
       const names: string[] = [];
       for (const d of destinations.values()) {
@@ -175,12 +187,14 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     };
     const problems: RunRecord['sourceProblems'] = [];
     const snapshotted: SourceSubvolume[] = [];
-    for (const source of config.sources) {
+    for (const [index, source] of config.sources.entries()) {
       const label = (source.path ?? source.allSubvolumesOf) as string;
       let snaps: SourceSnapshot[] = [];
       try {
         options.onProgress?.({ phase: 'snapshot', source: label, bytes: 0 });
-        for (const subvolume of await resolveSource(source, mounts)) {
+        const resolved = await resolving[index];
+        if ('error' in resolved) throw resolved.error;
+        for (const subvolume of resolved.subvolumes) {
           snaps.push(await takeSnapshot(subvolume, new Date(), await namesAtDestinations(subvolume.dirName)));
         }
       } catch (error) {
@@ -192,6 +206,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         for (const destination of enabled) {
           const record = await sendToDestination(snap, destination, destinations.get(destination.id)!, (p) =>
             options.onProgress?.({ ...p, source: snap.source.label, destination: destination.id }),
+            options.stateDir,
           );
           run.transfers.push(record);
         }
@@ -207,6 +222,13 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       timeZone: systemTimeZone(),
       dryRun: false,
       sources: snapshotted,
+      // A disk that went away during the run counts as not connected, as at the start.
+      destinations: new Map(
+        [...destinations].map(([id, d]) => {
+          const gone = run.transfers.some((t) => t.destination === id && t.error?.code === 'DestinationMissing');
+          return [id, d instanceof BtrfsDestination && !gone ? d : undefined];
+        }),
+      ),
     }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);
     const failed = problems[0]?.error ?? run.transfers.find((t) => !t.ok)?.error;
     run.ok = !failed;

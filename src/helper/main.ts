@@ -2,16 +2,7 @@ import { parseArgs } from 'node:util';
 import { toRewindError } from '../core/errors';
 import { DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from '../core/ids';
 import type { PruneReport, RunRecord } from '../core/status';
-import { runDaemon } from './daemon';
-import { runBackup } from './engine';
-import { cleanDestinations } from './clean';
-import { History } from './history';
-import { takeInventory } from './inventory';
-import { pruneAll, systemTimeZone } from './prune';
-import { restorePath } from './restore';
-import { withRunContext } from './run-context';
-import { runServeCli, SERVE_USAGE } from './serve/cli';
-import { readStatus } from './status';
+import { SERVE_USAGE } from './serve/usage';
 
 const USAGE = `Usage: rewind-helper COMMAND [OPTIONS]
 
@@ -65,7 +56,7 @@ function describePrune(reports: PruneReport[], dryRun: boolean): string {
 
 async function main(argv: string[]): Promise<number> {
   // The server side has options of its own; it must never fall through to the admin commands.
-  if (argv[0] === 'serve' || argv[0] === 'accept-key') return runServeCli(argv);
+  if (argv[0] === 'serve' || argv[0] === 'accept-key') return (await import('./serve/cli')).runServeCli(argv);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -93,10 +84,15 @@ async function main(argv: string[]): Promise<number> {
   const print = (json: unknown, human: string) => console.log(values.json ? JSON.stringify(json, null, 2) : human);
 
   switch (command) {
-    case 'daemon':
+    // Each command loads only its own modules: a backup run from the timer
+    // should not pay for the D-Bus library or the server side.
+    case 'daemon': {
+      const { runDaemon } = await import('./daemon');
       await runDaemon({ ...paths, idleSeconds: Number(values['idle-seconds']) });
       return -1;
+    }
     case 'run': {
+      const { runBackup } = await import('./engine');
       const run = await runBackup({
         ...paths,
         onProgress: values.json ? undefined : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
@@ -105,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
       return run.ok ? 0 : 1;
     }
     case 'status': {
+      const { readStatus } = await import('./status');
       const status = await readStatus(paths.configPath, paths.stateDir, false);
       const human = [
         status.configured ? `Sources: ${status.sources.join(', ')}` : status.configError?.message ?? 'Not configured.',
@@ -116,6 +113,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'list': {
+      const [{ withRunContext }, { takeInventory }] = await Promise.all([import('./run-context'), import('./inventory')]);
       const inventory = await withRunContext(paths, false, takeInventory);
       const lines: string[] = [];
       for (const s of inventory.sources) {
@@ -133,6 +131,11 @@ async function main(argv: string[]): Promise<number> {
       return inventory.problems.length > 0 ? 1 : 0;
     }
     case 'prune': {
+      const [{ withRunContext }, { History }, { pruneAll, systemTimeZone }] = await Promise.all([
+        import('./run-context'),
+        import('./history'),
+        import('./prune'),
+      ]);
       const dryRun = values['dry-run'];
       const history = await new History(paths.stateDir).read();
       const reports = await withRunContext(paths, true, (context) =>
@@ -142,6 +145,7 @@ async function main(argv: string[]): Promise<number> {
       return reports.some((r) => r.error) ? 1 : 0;
     }
     case 'clean': {
+      const [{ withRunContext }, { cleanDestinations }] = await Promise.all([import('./run-context'), import('./clean')]);
       const reports = await withRunContext(paths, true, cleanDestinations);
       const human = reports
         .map((r) => (r.connected ? `${r.destination}: removed ${r.removed.length} incomplete backup(s)${r.removed.map((n) => `\n  ${n}`).join('')}` : `${r.destination}: not connected`))
@@ -155,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`restore needs ${missing.map((k) => `--${k}`).join(', ')}\n\n${USAGE}`);
         return 2;
       }
+      const { restorePath } = await import('./restore');
       const target = await restorePath({
         configPath: paths.configPath,
         runtimeDir: paths.runtimeDir,

@@ -1,4 +1,5 @@
 import { runCommand } from './run-command';
+import { readMountTable } from './mountinfo';
 import { mountTopLevel, type TopLevelMount } from './mounts';
 
 /** Top-level mounts made during one run, one per filesystem, released at the end. */
@@ -18,9 +19,7 @@ export class MountSet {
   }
 
   async releaseAll(): Promise<void> {
-    for (const mount of this.mounts.values()) {
-      await mount.then((m) => m.release()).catch(() => undefined);
-    }
+    await Promise.all([...this.mounts.values()].map((mount) => mount.then((m) => m.release()).catch(() => undefined)));
     this.mounts.clear();
   }
 }
@@ -30,11 +29,9 @@ export class MountSet {
  * Called while holding the run lock, so no live run owns these mounts.
  */
 export async function releaseStaleMounts(runtimeDir: string): Promise<string[]> {
-  const out = await runCommand('findmnt', ['-rn', '-o', 'TARGET']);
   const prefix = `${runtimeDir.replace(/\/+$/, '')}/`;
-  const stale = out
-    .split('\n')
-    .map((t) => t.replace(/\\x20/g, ' '))
+  const stale = (await readMountTable())
+    .map((m) => m.target)
     .filter((t) => t.startsWith(prefix))
     .sort((a, b) => b.length - a.length);
   for (const target of stale) {

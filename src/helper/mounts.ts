@@ -1,6 +1,7 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { RewindError } from '../core/errors';
+import type { Subvolume } from '../core/subvolume';
+import { listSubvolumes } from './btrfs';
 import { CommandError, runCommand } from './run-command';
 
 /**
@@ -8,30 +9,6 @@ import { CommandError, runCommand } from './run-command';
  * helper under its runtime directory (mode 0700), so snapshots never appear
  * in the user's home and the user's own mounts are left alone.
  */
-
-interface MountInfo {
-  target: string;
-  source: string;
-  fstype: string;
-}
-
-async function findMount(args: string[]): Promise<MountInfo[]> {
-  try {
-    const out = await runCommand('findmnt', ['-J', '-v', '-o', 'TARGET,SOURCE,FSTYPE', ...args]);
-    return (JSON.parse(out) as { filesystems: MountInfo[] }).filesystems;
-  } catch (error) {
-    // findmnt exits 1 when nothing matches.
-    if (error instanceof CommandError && error.exitCode === 1) return [];
-    throw error;
-  }
-}
-
-/** The mount that holds `dir`: its device and filesystem type. */
-export async function mountOf(dir: string): Promise<MountInfo> {
-  const [mount] = await findMount(['-T', dir]);
-  if (!mount) throw new RewindError('SourceMissing', `Could not find the disk that holds ${dir}.`);
-  return mount;
-}
 
 /** The block device of a filesystem UUID, or undefined when no such disk is attached. */
 export async function deviceOfFilesystem(uuid: string): Promise<string | undefined> {
@@ -50,6 +27,13 @@ export async function deviceOfFilesystem(uuid: string): Promise<string | undefin
 
 export interface TopLevelMount {
   mountPoint: string;
+  /**
+   * Every subvolume of the filesystem, listed once and remembered until
+   * `changed()`: a run lists each filesystem only when it changed it.
+   */
+  subvolumes(): Promise<Subvolume[]>;
+  /** Forgets the listing, after the run created or deleted a subvolume here. */
+  changed(): void;
   release(): Promise<void>;
 }
 
@@ -59,8 +43,18 @@ export async function mountTopLevel(device: string, runtimeDir: string, name: st
   const mountPoint = path.join(runtimeDir, name);
   await mkdir(mountPoint, { recursive: true, mode: 0o700 });
   await runCommand('mount', ['-t', 'btrfs', '-o', 'subvolid=5,noatime', device, mountPoint]);
+  let listing: Promise<Subvolume[]> | undefined;
   return {
     mountPoint,
+    subvolumes() {
+      listing ??= listSubvolumes(mountPoint);
+      // A failed listing is not remembered, so the next call tries again.
+      listing.catch(() => (listing = undefined));
+      return listing;
+    },
+    changed() {
+      listing = undefined;
+    },
     async release() {
       await runCommand('umount', [mountPoint]);
       await rmdir(mountPoint).catch(() => undefined);

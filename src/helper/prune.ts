@@ -25,6 +25,11 @@ export interface PruneOptions {
   dryRun: boolean;
   /** Sources already resolved by the run; otherwise resolved here. */
   sources?: SourceSubvolume[];
+  /**
+   * Destinations the run already opened (undefined: not connected);
+   * otherwise opened here. Enabled destinations missing from the map are not connected.
+   */
+  destinations?: ReadonlyMap<string, BtrfsDestination | undefined>;
 }
 
 function lastSentUuid(history: readonly RunRecord[], source: string, destination: string): string | undefined {
@@ -55,7 +60,8 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
   const reports: PruneReport[] = [];
   const destinations = new Map<string, BtrfsDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    destinations.set(d.id, await BtrfsDestination.open(d, options.host, mounts).catch(() => undefined));
+    const opened = options.destinations ? options.destinations.get(d.id) : await BtrfsDestination.open(d, options.host, mounts).catch(() => undefined);
+    destinations.set(d.id, opened);
   }
   let sources = options.sources;
   if (!sources) {
@@ -86,6 +92,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     const localReport = toReport({ side: 'local', source: source.label }, local);
     reports.push(localReport);
     if (!dryRun) {
+      if (local.remove.length > 0) source.mount.changed();
       await deleteSubvolumes(local.remove.map((s) => path.join(source.top, s.path))).catch((error: unknown) => {
         const failure = toRewindError(error);
         localReport.error = { code: failure.code, message: failure.message };
@@ -106,7 +113,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       const report = toReport({ side: 'destination', source: source.label, destination: view.id }, decision);
       reports.push(report);
       if (!dryRun) {
-        await deleteSubvolumes(decision.remove.map((b) => path.join(destination.top, b.path))).catch((error: unknown) => {
+        await destination.removeAll(decision.remove).catch((error: unknown) => {
           const failure = toRewindError(error);
           report.error = { code: failure.code, message: failure.message };
         });

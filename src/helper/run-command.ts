@@ -1,9 +1,13 @@
-import { execa, type Options } from 'execa';
+import { execFile } from 'node:child_process';
 
 /**
  * Runs a system command with an argument array (never a shell string) and
  * returns its stdout. A failure keeps stderr, which callers inspect to name
  * the cause (full disk, missing device) before anything reaches a user.
+ *
+ * Node's own execFile rather than execa: a backup run starts a dozen of these
+ * one after another, and execa costs about 5 ms more per command and 60 ms to
+ * load (docs/benchmarks.md); streaming pipelines still use execa.
  */
 export class CommandError extends Error {
   constructor(
@@ -17,13 +21,20 @@ export class CommandError extends Error {
   }
 }
 
-export async function runCommand(file: string, args: readonly string[], options: Options = {}): Promise<string> {
-  try {
-    const result = await execa(file, args, { ...options, stripFinalNewline: true, encoding: 'utf8' });
-    return String(result.stdout ?? '');
-  } catch (error) {
-    const e = error as { exitCode?: number; stderr?: unknown; shortMessage?: string };
-    const stderr = typeof e.stderr === 'string' && e.stderr ? e.stderr : (e.shortMessage ?? String(error));
-    throw new CommandError([file, ...args].join(' '), e.exitCode, stderr, { cause: error });
-  }
+/** Large enough for `btrfs subvolume list` of a filesystem with many thousands of snapshots. */
+const MAX_OUTPUT = 256 * 1024 * 1024;
+
+export function runCommand(file: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { encoding: 'utf8', maxBuffer: MAX_OUTPUT }, (error, stdout, stderr) => {
+      if (!error) {
+        resolve(stdout.replace(/\r?\n$/, ''));
+        return;
+      }
+      // A number when the command ran and failed; a string such as ENOENT when it could not start.
+      const exitCode = typeof error.code === 'number' ? error.code : undefined;
+      const message = stderr || (error.signal ? `killed by ${error.signal}` : error.message);
+      reject(new CommandError([file, ...args].join(' '), exitCode, message, { cause: error }));
+    });
+  });
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { runCommand } from './run-command';
 
 /**
@@ -7,28 +8,61 @@ import { runCommand } from './run-command';
  * them; it needs a kernel that can send it and a btrfs-progs that can both
  * send and receive it. Everything else gets protocol 1, which every
  * btrfs-progs since 2013 receives.
+ *
+ * Asking btrfs-progs costs a process on every run, so the answer is kept in
+ * the state directory, tied to the btrfs binary (path, size, time) and to the
+ * kernel's send stream version: an upgrade of either asks again.
  */
 export interface SendProtocol {
   version: 1 | 2;
   args: string[];
 }
 
-let cached: Promise<SendProtocol> | undefined;
+const PROTOCOL_1: SendProtocol = { version: 1, args: [] };
+const PROTOCOL_2: SendProtocol = { version: 2, args: ['--proto', '2', '--compressed-data'] };
 
-async function detect(): Promise<SendProtocol> {
-  const kernel = await readFile('/sys/fs/btrfs/features/send_stream_version', 'utf8').then(
-    (text) => Number(text.trim()),
+async function kernelSendVersion(): Promise<number> {
+  return readFile('/sys/fs/btrfs/features/send_stream_version', 'utf8').then(
+    (text) => Number(text.trim()) || 1,
     () => 1,
   );
-  // btrfs-progs prints its help on stdout or stderr depending on the version.
-  const help = await runCommand('btrfs', ['send', '--help']).catch((error: { stderr?: string }) => error.stderr ?? '');
-  const progs = help.includes('--compressed-data') && help.includes('--proto');
-  return kernel >= 2 && progs
-    ? { version: 2, args: ['--proto', '2', '--compressed-data'] }
-    : { version: 1, args: [] };
 }
 
-export function sendProtocol(): Promise<SendProtocol> {
-  cached ??= detect();
+/** Identifies the btrfs binary that PATH finds, so a new btrfs-progs is noticed. */
+async function btrfsBinary(): Promise<string> {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const file = path.join(dir || '.', 'btrfs');
+    const info = await stat(file).catch(() => undefined);
+    if (info?.isFile()) return `${file}:${info.size}:${info.mtimeMs}`;
+  }
+  return 'none';
+}
+
+async function progsCanSend2(): Promise<boolean> {
+  // btrfs-progs prints its help on stdout or stderr depending on the version.
+  const help = await runCommand('btrfs', ['send', '--help']).catch((error: { stderr?: string }) => error.stderr ?? '');
+  return help.includes('--compressed-data') && help.includes('--proto');
+}
+
+async function detect(cacheDir: string | undefined): Promise<SendProtocol> {
+  const kernel = await kernelSendVersion();
+  if (kernel < 2) return PROTOCOL_1;
+  const key = `${await btrfsBinary()} kernel ${kernel}`;
+  const cacheFile = cacheDir && path.join(cacheDir, 'send-protocol.json');
+  if (cacheFile) {
+    const cached = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as { key?: string; version?: number }, () => undefined);
+    if (cached?.key === key && (cached.version === 1 || cached.version === 2)) return cached.version === 2 ? PROTOCOL_2 : PROTOCOL_1;
+  }
+  const protocol = (await progsCanSend2()) ? PROTOCOL_2 : PROTOCOL_1;
+  // Only a hint: when it cannot be written, the next run asks again.
+  if (cacheFile) await writeFile(cacheFile, JSON.stringify({ key, version: protocol.version }), { mode: 0o644 }).catch(() => undefined);
+  return protocol;
+}
+
+let cached: Promise<SendProtocol> | undefined;
+
+/** The protocol for this machine; `cacheDir` (the state directory) keeps the answer between runs. */
+export function sendProtocol(cacheDir?: string): Promise<SendProtocol> {
+  cached ??= detect(cacheDir);
   return cached;
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Source } from '../core/config';
 import { RewindError } from '../core/errors';
@@ -6,9 +6,10 @@ import { SNAPSHOT_DIR } from '../core/ids';
 import { snapshotsOf } from '../core/parent';
 import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
 import type { Subvolume } from '../core/subvolume';
-import { filesystemUuidOfDevice, listSubvolumes, showSubvolume, snapshotReadOnly } from './btrfs';
+import { filesystemUuidOfDevice, snapshotReadOnly } from './btrfs';
 import type { MountSet } from './mount-set';
-import { mountOf } from './mounts';
+import { mountOf, mountedBtrfsUuid } from './mountinfo';
+import type { TopLevelMount } from './mounts';
 
 /** One subvolume to back up, located on its filesystem. */
 export interface SourceSubvolume {
@@ -21,18 +22,37 @@ export interface SourceSubvolume {
   uuid: string;
   /** Top level of its filesystem, mounted by the helper. */
   top: string;
+  mount: TopLevelMount;
   /** Folder name of its snapshots and backups. */
   dirName: string;
 }
 
-async function btrfsMountOf(dir: string): Promise<{ device: string; fsUuid: string }> {
-  const exists = await stat(dir).catch(() => undefined);
-  if (!exists?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${dir} does not exist.`);
+/** A btrfs subvolume's root folder has this inode number (BTRFS_FIRST_FREE_OBJECTID). */
+const SUBVOLUME_ROOT_INODE = 256;
+
+interface SourceLocation {
+  device: string;
+  fsUuid: string;
+  /** Path of `dir` below the filesystem's top level ("" for the top level). */
+  pathBelowTop: string;
+  isSubvolumeRoot: boolean;
+}
+
+async function locate(dir: string): Promise<SourceLocation> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${dir} does not exist.`);
   const mount = await mountOf(dir);
   if (mount.fstype !== 'btrfs') {
     throw new RewindError('SourceNotBtrfs', `${dir} is on a ${mount.fstype} filesystem, not btrfs.`);
   }
-  return { device: mount.source, fsUuid: await filesystemUuidOfDevice(mount.source) };
+  const fsUuid = (await mountedBtrfsUuid(mount.source)) ?? (await filesystemUuidOfDevice(mount.source));
+  const below = path.join(mount.root, path.relative(mount.target, await realpath(dir)));
+  return {
+    device: mount.source,
+    fsUuid,
+    pathBelowTop: below.replace(/^\/+/, '').replace(/\/+$/, ''),
+    isSubvolumeRoot: info.ino === SUBVOLUME_ROOT_INODE,
+  };
 }
 
 /** Subvolumes that "every subvolume" means: the user's own, not snapshots or backups. */
@@ -43,25 +63,26 @@ export function isBackupCandidate(s: Subvolume): boolean {
 
 export async function resolveSource(source: Source, mounts: MountSet): Promise<SourceSubvolume[]> {
   const dir = (source.path ?? source.allSubvolumesOf) as string;
-  const { device, fsUuid } = await btrfsMountOf(dir);
+  const { device, fsUuid, pathBelowTop, isSubvolumeRoot } = await locate(dir);
+  const mount = await mounts.get(device, fsUuid);
+  const top = mount.mountPoint;
   if (source.path !== undefined) {
-    const info = await showSubvolume(dir).catch((error: unknown) => {
-      throw new RewindError('SourceNotBtrfs', `${dir} is on btrfs but is not a subvolume of its own.`, { cause: error });
-    });
-    if (info.id === 5) {
+    if (!isSubvolumeRoot) throw new RewindError('SourceNotBtrfs', `${dir} is on btrfs but is not a subvolume of its own.`);
+    if (pathBelowTop === '') {
       throw new RewindError('SourceNotBtrfs', `${dir} is the top level of its filesystem; Rewind backs up subvolumes such as /home.`);
     }
-    const { mountPoint: top } = await mounts.get(device, fsUuid);
-    return [{ label: dir, device, fsUuid, path: info.path, uuid: info.uuid, top, dirName: subvolumeDirName(info.path) }];
+    const subvolume = (await mount.subvolumes()).find((s) => s.path === pathBelowTop);
+    if (!subvolume) throw new RewindError('SourceMissing', `The subvolume ${pathBelowTop} of ${dir} is not on its filesystem any more.`);
+    return [{ label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop) }];
   }
-  const { mountPoint: top } = await mounts.get(device, fsUuid);
-  return (await listSubvolumes(top)).filter(isBackupCandidate).map((s) => ({
+  return (await mount.subvolumes()).filter(isBackupCandidate).map((s) => ({
     label: `${dir}: ${s.path}`,
     device,
     fsUuid,
     path: s.path,
     uuid: s.uuid,
     top,
+    mount,
     dirName: subvolumeDirName(s.path),
   }));
 }
@@ -84,7 +105,8 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const name = snapshotName(now, new Set([...(await readdir(dir)), ...takenElsewhere]));
   await snapshotReadOnly(path.join(source.top, source.path), path.join(dir, name));
-  const all = await listSubvolumes(source.top);
+  source.mount.changed();
+  const all = await source.mount.subvolumes();
   const relative = path.join(SNAPSHOT_DIR, source.dirName, name);
   const snapshot = all.find((s) => s.path === relative);
   if (!snapshot) throw new RewindError('Internal', `The new snapshot ${relative} is missing from the subvolume list.`);
@@ -93,5 +115,5 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
 
 /** The source's existing snapshots, oldest first. */
 export async function listSnapshots(source: SourceSubvolume): Promise<Subvolume[]> {
-  return snapshotsOf(source.uuid, await listSubvolumes(source.top));
+  return snapshotsOf(source.uuid, await source.mount.subvolumes());
 }

@@ -5,13 +5,7 @@ import { DEFAULT_RUNTIME_DIR } from '../../core/ids';
 import { DEFAULT_HELPER_PATH } from '../../core/serve-protocol';
 import { acceptKey } from './accept-key';
 import { runServe } from './server';
-
-export const SERVE_USAGE = `  serve --root DIR --host NAME [--runtime-dir DIR]
-                         answer one SSH client on stdin/stdout (the forced command
-                         of its key); acts only in DIR/NAME/ (docs/serve-protocol.md)
-  accept-key --root DIR --host NAME [--authorized-keys FILE] [--helper PATH] < KEY.pub
-                         allow the public key on stdin to run only "serve" for NAME
-                         (default FILE /root/.ssh/authorized_keys, PATH ${DEFAULT_HELPER_PATH})`;
+import { SERVE_USAGE } from './usage';
 
 const DEFAULT_AUTHORIZED_KEYS = '/root/.ssh/authorized_keys';
 
