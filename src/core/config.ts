@@ -41,6 +41,39 @@ const btrfsDestinationSchema = z.strictObject({
   retention: retentionPolicySchema.optional(),
 });
 
+/**
+ * Stream files on any filesystem (ext4, exFAT, vfat, NFS, SMB): either a disk
+ * found by its filesystem UUID and mounted by the helper ("filesystem" and a
+ * "path" below its root), or a folder that is already mounted ("path" alone,
+ * absolute).
+ */
+const filesDestinationSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
+    kind: z.literal('files'),
+    /** blkid's UUID of the disk: a UUID, or a vfat/exFAT serial such as 1A2B-3C4D. */
+    filesystem: z.string().regex(/^[0-9A-Fa-f][0-9A-Fa-f-]{3,35}$/, 'must be a filesystem UUID as blkid shows it').optional(),
+    path: z.string().refine((p) => !p.split('/').includes('..'), 'must not contain ".."').default(''),
+    label: z.string().max(200).optional(),
+    enabled: z.boolean().default(true),
+    retention: retentionPolicySchema.optional(),
+    /** Encrypt every stream with age, for the helper's key of this destination. */
+    encrypt: z.boolean().default(false),
+    /** A new full stream after this many incrementals, or this many days. */
+    chain: z
+      .strictObject({
+        maxIncrementals: z.number().int().min(0).max(1000).default(30),
+        maxDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .default({ maxIncrementals: 30, maxDays: 30 }),
+    /** Largest file written, in MiB (vfat cannot hold 4 GiB). */
+    partSizeMiB: z.number().int().min(1).max(4095).default(1024),
+  })
+  .refine((d) => (d.filesystem === undefined ? d.path.startsWith('/') : !d.path.startsWith('/')), {
+    message: 'path must be an absolute folder, or, with "filesystem", a folder relative to that disk',
+    path: ['path'],
+  });
+
 export const configSchema = z.strictObject({
   version: z.literal(1),
   /** Name of this machine in the destination layout; defaults to the host name. */
@@ -50,7 +83,7 @@ export const configSchema = z.strictObject({
     .optional(),
   /** What to back up; the default is the subvolume mounted at /home. */
   sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
-  destinations: z.array(btrfsDestinationSchema),
+  destinations: z.array(z.discriminatedUnion('kind', [btrfsDestinationSchema, filesDestinationSchema])),
   /** How long snapshots and backups are kept (docs/retention.md). */
   retention: retentionSettingsSchema.optional(),
 });
@@ -58,6 +91,8 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type Source = Config['sources'][number];
 export type Destination = Config['destinations'][number];
+export type BtrfsDestinationConfig = Extract<Destination, { kind: 'btrfs' }>;
+export type FilesDestinationConfig = Extract<Destination, { kind: 'files' }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 

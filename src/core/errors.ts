@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'DestinationMissing'
   | 'DestinationFull'
   | 'TransferFailed'
+  | 'BackupDamaged'
+  | 'WrongKey'
   | 'Internal';
 
 interface ErrorInfo {
@@ -38,6 +40,10 @@ const ERRORS: Record<ErrorCode, ErrorInfo> = {
   DestinationMissing: { advice: 'Connect the backup disk, then try again.' },
   DestinationFull: { advice: 'Free space on the backup disk, or use a larger one.' },
   TransferFailed: { advice: 'Try again; if it keeps failing, check the backup disk for errors.' },
+  BackupDamaged: {
+    advice: 'The damaged backup cannot be used; restore from another point in time or another destination, and check the backup disk for errors.',
+  },
+  WrongKey: { advice: 'Use the recovery key that Rewind showed when encryption was turned on for this destination.' },
   Internal: { advice: 'This is a bug in Rewind; please report it with the system log.' },
 };
 

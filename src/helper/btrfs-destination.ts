@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Destination } from '../core/config';
+import type { BtrfsDestinationConfig } from '../core/config';
 import { RewindError } from '../core/errors';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
@@ -15,7 +15,7 @@ import { runCommand } from './run-command';
  */
 export class BtrfsDestination {
   private constructor(
-    readonly config: Destination,
+    readonly config: BtrfsDestinationConfig,
     readonly host: string,
     private readonly mount: TopLevelMount,
   ) {}
@@ -25,7 +25,7 @@ export class BtrfsDestination {
     return this.mount.mountPoint;
   }
 
-  static async open(config: Destination, host: string, mounts: MountSet): Promise<BtrfsDestination> {
+  static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
     const device = await deviceOfFilesystem(config.filesystem);
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);

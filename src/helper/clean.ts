@@ -1,4 +1,5 @@
-import { BtrfsDestination } from './btrfs-destination';
+import { openDestination } from './open-destination';
+import { FilesDestination } from './stream-files/files-destination';
 import type { RunContext } from './run-context';
 
 /**
@@ -13,12 +14,20 @@ export interface CleanReport {
   removed: string[];
 }
 
-export async function cleanDestinations({ config, host, mounts }: RunContext): Promise<CleanReport[]> {
+export async function cleanDestinations({ config, host, mounts, stateDir }: RunContext): Promise<CleanReport[]> {
   const reports: CleanReport[] = [];
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    const destination = await BtrfsDestination.open(d, host, mounts).catch(() => undefined);
+    const destination = await openDestination(d, host, mounts, stateDir).catch(() => undefined);
     if (!destination) {
       reports.push({ destination: d.id, connected: false, removed: [] });
+      continue;
+    }
+    if (destination instanceof FilesDestination) {
+      const removed: string[] = [];
+      for (const dirName of await destination.dirNames()) {
+        removed.push(...(await destination.removeUnlisted(dirName)).map((name) => `${dirName}/${name}`));
+      }
+      reports.push({ destination: d.id, connected: true, removed });
       continue;
     }
     const removed: string[] = [];

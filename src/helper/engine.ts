@@ -8,6 +8,8 @@ import { parseSnapshotName } from '../core/snapshot-name';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../core/status';
 import type { Subvolume } from '../core/subvolume';
 import { BtrfsDestination } from './btrfs-destination';
+import { openDestination, type OpenedDestination } from './open-destination';
+import { FilesDestination } from './stream-files/files-destination';
 import { loadConfig } from './config-file';
 import { History } from './history';
 import { MountSet, releaseStaleMounts } from './mount-set';
@@ -73,7 +75,7 @@ async function oldestRemovable(destination: BtrfsDestination, keep: ReadonlySet<
 async function sendToDestination(
   snap: SourceSnapshot,
   config: Destination,
-  opened: BtrfsDestination | RewindError,
+  opened: OpenedDestination | RewindError,
   progress: Report,
   stateDir: string,
 ): Promise<TransferRecord> {
@@ -92,6 +94,12 @@ async function sendToDestination(
   let destination: BtrfsDestination | undefined;
   try {
     if (opened instanceof RewindError) throw opened;
+    if (opened instanceof FilesDestination) {
+      await opened.backUp(snap, await sendProtocol(stateDir), progress, record);
+      record.ok = true;
+      record.seconds = (Date.now() - started) / 1000;
+      return record;
+    }
     destination = opened;
     const receiveDir = await destination.receiveDir(snap.source.dirName);
 
@@ -169,7 +177,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     // Finding, mounting and listing the destinations and the sources are
     // independent commands: they run side by side.
     const opening = Promise.all(
-      enabled.map(async (d) => [d.id, await BtrfsDestination.open(d, host, mounts).catch((error: unknown) => toRewindError(error))] as const),
+      enabled.map(async (d) => [d.id, await openDestination(d, host, mounts, options.stateDir).catch((error: unknown) => toRewindError(error))] as const),
     );
     const resolving = config.sources.map((source) =>
       resolveSource(source, mounts).then(
@@ -177,11 +185,12 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         (error: unknown) => ({ error }),
       ),
     );
-    const destinations = new Map<string, BtrfsDestination | RewindError>(await opening);
+    const destinations = new Map<string, OpenedDestination | RewindError>(await opening);
     const namesAtDestinations = async (dirName: string) => {
       const names: string[] = [];
       for (const d of destinations.values()) {
         if (d instanceof BtrfsDestination) names.push(...(await d.backups(dirName)).map((b) => path.basename(b.path)));
+        if (d instanceof FilesDestination) names.push(...(await d.manifest(dirName).catch(() => ({ streams: [] }))).streams.map((s) => s.name));
       }
       return names;
     };
@@ -222,11 +231,12 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       timeZone: systemTimeZone(),
       dryRun: false,
       sources: snapshotted,
+      stateDir: options.stateDir,
       // A disk that went away during the run counts as not connected, as at the start.
       destinations: new Map(
         [...destinations].map(([id, d]) => {
           const gone = run.transfers.some((t) => t.destination === id && t.error?.code === 'DestinationMissing');
-          return [id, d instanceof BtrfsDestination && !gone ? d : undefined];
+          return [id, d instanceof RewindError || gone ? undefined : d];
         }),
       ),
     }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);

@@ -3,7 +3,8 @@ import { toRewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { isCompleteBackup } from '../core/parent';
 import type { ErrorReport } from '../core/status';
-import { BtrfsDestination } from './btrfs-destination';
+import { openDestination, type OpenedDestination } from './open-destination';
+import { FilesDestination } from './stream-files/files-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
 
@@ -21,11 +22,11 @@ export interface Inventory {
   problems: Array<{ source: string; error: ErrorReport }>;
 }
 
-export async function takeInventory({ config, host, mounts }: RunContext): Promise<Inventory> {
+export async function takeInventory({ config, host, mounts, stateDir }: RunContext): Promise<Inventory> {
   const inventory: Inventory = { sources: [], problems: [] };
-  const destinations = new Map<string, BtrfsDestination | undefined>();
+  const destinations = new Map<string, OpenedDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    destinations.set(d.id, await BtrfsDestination.open(d, host, mounts).catch(() => undefined));
+    destinations.set(d.id, await openDestination(d, host, mounts, stateDir).catch(() => undefined));
   }
   for (const configured of config.sources) {
     let resolved;
@@ -45,6 +46,15 @@ export async function takeInventory({ config, host, mounts }: RunContext): Promi
         destinations: [],
       };
       for (const [id, destination] of destinations) {
+        if (destination instanceof FilesDestination) {
+          const streams = (await destination.manifest(source.dirName)).streams;
+          entry.destinations.push({
+            destination: id,
+            connected: true,
+            backups: streams.map((s) => ({ name: s.name, uuid: s.receivedUuid, receivedUuid: s.snapshotUuid, complete: true })),
+          });
+          continue;
+        }
         const backups = destination ? await destination.backups(source.dirName) : [];
         entry.destinations.push({
           destination: id,

@@ -13,8 +13,15 @@ Commands:
   list                   list local snapshots and each destination's backups
   prune [--dry-run]      apply retention now; --dry-run only shows what it would do
   clean                  remove what interrupted runs left on the destinations
-  restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR]
-                         copy PATH out of a backup into DIR
+  restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR] [--key FILE]
+                         copy PATH out of a backup into DIR (--key: the recovery
+                         key of an encrypted stream-file destination)
+  verify [--destination ID] [--key FILE]
+                         check every stream file (checksums, and every command's
+                         CRC) without restoring anything; names the first bad file
+  new-key --destination ID
+                         make the encryption key of a stream-file destination and
+                         show its recovery key, once
 ${SERVE_USAGE}
 
 Options:
@@ -72,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
       path: { type: 'string' },
       to: { type: 'string' },
       source: { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -168,8 +176,39 @@ async function main(argv: string[]): Promise<number> {
         path: values.path!,
         targetDir: values.to!,
         source: values.source,
+        stateDir: paths.stateDir,
+        keyFile: values.key,
       });
       print({ restored: target }, `Restored ${target}`);
+      return 0;
+    }
+    case 'verify': {
+      const [{ withRunContext }, { verifyDestinations }] = await Promise.all([import('./run-context'), import('./stream-files/verify')]);
+      const reports = await withRunContext(paths, true, (context) => verifyDestinations(context, values.destination, values.key));
+      const human = reports
+        .map((r) => `${r.destination}: ${r.problem ? `DAMAGED: ${r.problem}` : r.connected ? `${r.streams} stream(s), all good` : 'not connected'}`)
+        .join('\n');
+      print(reports, human);
+      return reports.some((r) => r.problem || !r.connected) ? 1 : 0;
+    }
+    case 'new-key': {
+      if (!values.destination) {
+        console.error(`new-key needs --destination\n\n${USAGE}`);
+        return 2;
+      }
+      const { createKey } = await import('./stream-files/age-key');
+      const key = await createKey(paths.stateDir, values.destination);
+      print(
+        key,
+        [
+          `Encryption key for ${values.destination} saved in ${key.file}.`,
+          'Recovery key (write it down or store it somewhere safe; it is not shown again):',
+          '',
+          `  ${key.identity}`,
+          '',
+          'Without it, the backups cannot be restored on another machine.',
+        ].join('\n'),
+      );
       return 0;
     }
     default:

@@ -1,19 +1,29 @@
 import { runCommand } from './run-command';
 import { readMountTable } from './mountinfo';
-import { mountTopLevel, type TopLevelMount } from './mounts';
+import { mountDisk, mountTopLevel, type TopLevelMount } from './mounts';
 
 /** Top-level mounts made during one run, one per filesystem, released at the end. */
 export class MountSet {
-  private readonly mounts = new Map<string, Promise<TopLevelMount>>();
+  private readonly mounts = new Map<string, Promise<{ release(): Promise<void> }>>();
   constructor(private readonly runtimeDir: string) {}
 
+  /** The top level of a btrfs filesystem. */
   get(device: string, fsUuid: string): Promise<TopLevelMount> {
-    let mount = this.mounts.get(fsUuid);
+    return this.once(fsUuid, () => mountTopLevel(device, this.runtimeDir, fsUuid));
+  }
+
+  /** A disk of any filesystem, for stream files. */
+  disk(device: string, fsUuid: string): Promise<{ mountPoint: string }> {
+    return this.once(`disk-${fsUuid}`, () => mountDisk(device, this.runtimeDir, `disk-${fsUuid}`));
+  }
+
+  private once<T extends { release(): Promise<void> }>(key: string, make: () => Promise<T>): Promise<T> {
+    let mount = this.mounts.get(key) as Promise<T> | undefined;
     if (!mount) {
-      mount = mountTopLevel(device, this.runtimeDir, fsUuid);
-      this.mounts.set(fsUuid, mount);
+      mount = make();
+      this.mounts.set(key, mount);
       // A failed mount is not remembered, so the next call tries again.
-      mount.catch(() => this.mounts.delete(fsUuid));
+      mount.catch(() => this.mounts.delete(key));
     }
     return mount;
   }

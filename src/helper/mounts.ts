@@ -61,3 +61,40 @@ export async function mountTopLevel(device: string, runtimeDir: string, name: st
     },
   };
 }
+
+/** FUSE drivers for filesystems a kernel may lack (Debian packages fusefat, exfat-fuse). */
+const FUSE_DRIVERS: Record<string, string[]> = {
+  vfat: ['fusefat', '-o', 'rw+,nosuid,nodev,noexec'],
+  exfat: ['mount.exfat-fuse', '-o', 'nosuid,nodev,noexec'],
+};
+
+/**
+ * Mounts a disk of any filesystem (for stream files) under `runtimeDir`,
+ * without executables, devices or setuid: only Rewind's files are read there.
+ */
+export async function mountDisk(device: string, runtimeDir: string, name: string): Promise<{ mountPoint: string; release(): Promise<void> }> {
+  await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+  const mountPoint = path.join(runtimeDir, name);
+  await mkdir(mountPoint, { recursive: true, mode: 0o700 });
+  try {
+    await runCommand('mount', ['-o', 'noatime,nosuid,nodev,noexec', device, mountPoint]);
+  } catch (error) {
+    // A kernel without the filesystem (some ship no vfat or exFAT): its FUSE driver, when installed.
+    if (!(error instanceof CommandError && /unknown filesystem type/.test(error.stderr))) throw error;
+    const type = await runCommand('blkid', ['-p', '-s', 'TYPE', '-o', 'value', device]).catch(() => '');
+    const fuse = FUSE_DRIVERS[type.trim()];
+    if (!fuse) throw error;
+    await runCommand(fuse[0], [...fuse.slice(1), device, mountPoint]).catch((fuseError: unknown) => {
+      throw new CommandError(`mount ${device}`, undefined, `the kernel cannot mount ${type.trim()} and its FUSE driver failed: ${(fuseError as Error).message}`, {
+        cause: fuseError,
+      });
+    });
+  }
+  return {
+    mountPoint,
+    async release() {
+      await runCommand('umount', [mountPoint]);
+      await rmdir(mountPoint).catch(() => undefined);
+    },
+  };
+}

@@ -7,6 +7,10 @@ import { policyFor, policyRules } from '../core/retention-policy';
 import type { PruneReport, RunRecord } from '../core/status';
 import { deleteSubvolumes } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
+import { openDestination, type OpenedDestination } from './open-destination';
+import { FilesDestination } from './stream-files/files-destination';
+import { planChainPrune, streamsAsBackups } from '../core/stream-chains';
+import type { StreamManifest } from '../core/stream-manifest';
 import type { MountSet } from './mount-set';
 import { listSnapshots, resolveSource, type SourceSubvolume } from './sources';
 
@@ -29,7 +33,8 @@ export interface PruneOptions {
    * Destinations the run already opened (undefined: not connected);
    * otherwise opened here. Enabled destinations missing from the map are not connected.
    */
-  destinations?: ReadonlyMap<string, BtrfsDestination | undefined>;
+  destinations?: ReadonlyMap<string, OpenedDestination | undefined>;
+  stateDir: string;
 }
 
 function lastSentUuid(history: readonly RunRecord[], source: string, destination: string): string | undefined {
@@ -58,9 +63,11 @@ export function systemTimeZone(): string {
 export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
   const { config, mounts, now, timeZone, dryRun } = options;
   const reports: PruneReport[] = [];
-  const destinations = new Map<string, BtrfsDestination | undefined>();
+  const destinations = new Map<string, OpenedDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    const opened = options.destinations ? options.destinations.get(d.id) : await BtrfsDestination.open(d, options.host, mounts).catch(() => undefined);
+    const opened = options.destinations
+      ? options.destinations.get(d.id)
+      : await openDestination(d, options.host, mounts, options.stateDir).catch(() => undefined);
     destinations.set(d.id, opened);
   }
   let sources = options.sources;
@@ -81,9 +88,18 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     const ownDir = path.join(SNAPSHOT_DIR, source.dirName);
     let snapshots = (await listSnapshots(source)).filter((s) => path.dirname(s.path) === ownDir);
     const views: DestinationView[] = [];
+    const manifests = new Map<string, StreamManifest>();
     for (const [id, destination] of destinations) {
+      if (destination instanceof FilesDestination) {
+        const manifest = await destination.manifest(source.dirName).catch(() => undefined);
+        if (manifest) {
+          manifests.set(id, manifest);
+          views.push({ id, connected: true, backups: streamsAsBackups(manifest.streams) });
+          continue;
+        }
+      }
       views.push(
-        destination
+        destination instanceof BtrfsDestination
           ? { id, connected: true, backups: await destination.backups(source.dirName) }
           : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) },
       );
@@ -109,6 +125,25 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       }
       const destinationConfig = config.destinations.find((d) => d.id === view.id)!;
       const rules = policyRules(policyFor(config.retention, destinationConfig));
+      if (destination instanceof FilesDestination) {
+        const decision = planChainPrune(manifests.get(view.id)!.streams, snapshots, { rules, now, timeZone });
+        const report: PruneReport = {
+          side: 'destination',
+          source: source.label,
+          destination: view.id,
+          kept: decision.keep.map((k) => ({ name: k.stream.name, reasons: k.reasons })),
+          keptCount: decision.keep.length,
+          removed: decision.remove.map((r) => r.name),
+        };
+        reports.push(report);
+        if (!dryRun) {
+          await destination.removeStreams(source.dirName, decision.remove).catch((error: unknown) => {
+            const failure = toRewindError(error);
+            report.error = { code: failure.code, message: failure.message };
+          });
+        }
+        continue;
+      }
       const decision = planDestinationPrune(view.backups, snapshots, { rules, now, timeZone });
       const report = toReport({ side: 'destination', source: source.label, destination: view.id }, decision);
       reports.push(report);

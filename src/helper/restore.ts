@@ -1,16 +1,21 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { lstat, mkdir, readdir, rmdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../core/errors';
 import { subvolumeDirName } from '../core/snapshot-name';
-import { showSubvolume } from './btrfs';
+import { SNAPSHOT_DIR } from '../core/ids';
+import { deleteSubvolumes, showSubvolume } from './btrfs';
+import { BtrfsDestination } from './btrfs-destination';
+import { MountSet } from './mount-set';
+import { resolveSource } from './sources';
+import { FilesDestination } from './stream-files/files-destination';
 import { loadConfig } from './config-file';
-import { deviceOfFilesystem, mountTopLevel } from './mounts';
 import { runCommand } from './run-command';
 
 /**
- * Copies one file or folder out of a backup on a btrfs destination into a
- * folder, keeping content, mode, owner, times and xattrs. The restore UI and
+ * Copies one file or folder out of a backup (on a btrfs disk, or replayed
+ * from stream files) into a folder, keeping content, mode, owner, times and xattrs. The restore UI and
  * per-user authorisation come later; this is the administrator's path.
  */
 export interface RestoreRequest {
@@ -22,6 +27,10 @@ export interface RestoreRequest {
   path: string;
   targetDir: string;
   source?: string;
+  /** For stream files: where the helper keeps its keys. */
+  stateDir: string;
+  /** For encrypted stream files: the recovery key, instead of the helper's own. */
+  keyFile?: string;
 }
 
 function checkRelative(p: string): string {
@@ -43,17 +52,30 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
   if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`);
-  const device = await deviceOfFilesystem(destination.filesystem);
-  if (!device) throw new RewindError('DestinationMissing', `The backup disk ${destination.label ?? destination.id} is not connected.`);
+  const host = config.hostName ?? hostname();
 
   const subvolume = await showSubvolume(source.path);
+  const dirName = subvolumeDirName(subvolume.path);
   const target = path.join(request.targetDir, path.basename(relative));
   if (await lstat(target).catch(() => undefined)) {
     throw new RewindError('InvalidArgs', `${target} already exists; choose another folder to restore into.`);
   }
-  const mount = await mountTopLevel(device, request.runtimeDir, `restore-${destination.filesystem}`);
+  // Mount points of its own: a backup run may have the same disks mounted.
+  const mounts = new MountSet(path.join(request.runtimeDir, `restore-${process.pid}`));
+  let scratch: string | undefined;
   try {
-    const backup = path.join(mount.mountPoint, destination.path, config.hostName ?? hostname(), subvolumeDirName(subvolume.path), request.snapshot);
+    let backup: string;
+    if (destination.kind === 'files') {
+      // Stream files are replayed into a scratch folder on the source's own
+      // filesystem first; from there the restore is the same as from a disk.
+      const files = await FilesDestination.open(destination, host, mounts, request.stateDir);
+      const [resolved] = await resolveSource({ path: source.path }, mounts);
+      scratch = path.join(resolved.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
+      backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile);
+    } else {
+      const opened = await BtrfsDestination.open(destination, host, mounts);
+      backup = path.join(opened.top, opened.dirBelowTop(dirName), request.snapshot);
+    }
     const from = path.join(backup, relative);
     // Refuse anything whose real location is outside the backup (a symlink inside it).
     const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {
@@ -63,7 +85,12 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     await mkdir(request.targetDir, { recursive: true });
     await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', from, target]);
   } finally {
-    await mount.release();
+    if (scratch) {
+      const leftovers = await readdir(scratch).catch(() => [] as string[]);
+      await deleteSubvolumes(leftovers.map((name) => path.join(scratch as string, name))).catch(() => undefined);
+      await rmdir(scratch).catch(() => undefined);
+    }
+    await mounts.releaseAll();
   }
   return target;
 }

@@ -1,0 +1,134 @@
+import { planRetention } from './retention';
+import type { RetentionRules } from './retention-policy';
+import { parseSnapshotName } from './snapshot-name';
+import type { StreamEntry } from './stream-manifest';
+import type { Subvolume } from './subvolume';
+
+/**
+ * Chains of stream files: a full stream and the incrementals that apply on
+ * it, one after another. Restoring a point replays its chain from the full
+ * stream, so:
+ * 1. A stream's chain is found by following parentUuid to a full stream; a
+ *    stream whose parent is not in the manifest is broken and never a parent.
+ * 2. The next send is incremental from the newest stream whose snapshot still
+ *    exists at the source (paired by UUID, as for btrfs destinations), unless
+ *    that chain already holds `maxIncrementals` incrementals or its full
+ *    stream is `maxDays` days old or more: then a new chain starts, so a
+ *    restore never replays more than maxIncrementals + 1 streams, and one
+ *    damaged file loses at most one chain.
+ * 3. Retention is applied to the streams as to backups, and then a chain is
+ *    deleted only when it keeps no stream at all: never a file that a kept
+ *    stream depends on. The chain of the next parent is always kept.
+ */
+export interface ChainPolicy {
+  maxIncrementals: number;
+  maxDays: number;
+}
+
+export const DEFAULT_CHAIN_POLICY: ChainPolicy = Object.freeze({ maxIncrementals: 30, maxDays: 30 });
+
+export interface Chain {
+  /** Oldest (the full stream) first. */
+  streams: StreamEntry[];
+}
+
+/** The chain ending at each stream, or undefined when its parents do not lead to a full stream. */
+export function chainTo(entries: readonly StreamEntry[], target: StreamEntry): StreamEntry[] | undefined {
+  const byReceived = new Map(entries.map((e) => [e.receivedUuid, e]));
+  const chain: StreamEntry[] = [];
+  const seen = new Set<string>();
+  for (let at: StreamEntry | undefined = target; at; at = at.parentUuid ? byReceived.get(at.parentUuid) : undefined) {
+    if (seen.has(at.receivedUuid)) return undefined;
+    seen.add(at.receivedUuid);
+    chain.unshift(at);
+    if (at.kind === 'full') return chain;
+    if (!at.parentUuid) return undefined;
+  }
+  return undefined;
+}
+
+/** Every whole chain, each with the streams built on its full stream, oldest first. */
+export function chainsOf(entries: readonly StreamEntry[]): Chain[] {
+  const chains = new Map<string, Chain>();
+  for (const entry of entries) {
+    const chain = chainTo(entries, entry);
+    if (!chain) continue;
+    const head = chain[0].receivedUuid;
+    if (!chains.has(head)) chains.set(head, { streams: [] });
+    chains.get(head)!.streams.push(entry);
+  }
+  return [...chains.values()];
+}
+
+export type StreamPlan = { kind: 'full'; reason: string } | { kind: 'incremental'; parent: Subvolume; parentStream: StreamEntry };
+
+/** Rule 2: full or incremental, and from which snapshot. */
+export function planStreamSend(
+  entries: readonly StreamEntry[],
+  sourceSnapshots: readonly Subvolume[],
+  policy: ChainPolicy,
+  now: Date,
+  exclude?: string,
+): StreamPlan {
+  const bySnapshot = new Map<string, StreamEntry>();
+  for (const entry of entries) if (chainTo(entries, entry)) bySnapshot.set(entry.snapshotUuid, entry);
+  let best: { parent: Subvolume; parentStream: StreamEntry } | undefined;
+  for (const snapshot of sourceSnapshots) {
+    if (!snapshot.readOnly || snapshot.uuid === exclude) continue;
+    const stream = bySnapshot.get(snapshot.uuid);
+    if (stream && (!best || snapshot.createdGeneration > best.parent.createdGeneration)) best = { parent: snapshot, parentStream: stream };
+  }
+  if (!best) return { kind: 'full', reason: entries.length ? 'no stream shares a snapshot with the source' : 'first backup' };
+  const chain = chainTo(entries, best.parentStream)!;
+  if (chain.length - 1 >= policy.maxIncrementals) return { kind: 'full', reason: `the chain holds ${policy.maxIncrementals} incrementals` };
+  const age = now.getTime() - Date.parse(chain[0].created);
+  if (age >= policy.maxDays * 86_400_000) return { kind: 'full', reason: `the chain started ${policy.maxDays} or more days ago` };
+  return { kind: 'incremental', ...best };
+}
+
+export interface ChainPruneDecision {
+  keep: Array<{ stream: StreamEntry; reasons: string[] }>;
+  /** Streams of chains that keep nothing, oldest first. */
+  remove: StreamEntry[];
+}
+
+/** Rule 3. Streams without a time in their name, and broken ones, are left alone. */
+export function planChainPrune(
+  entries: readonly StreamEntry[],
+  sourceSnapshots: readonly Subvolume[],
+  context: { rules: RetentionRules; now: Date; timeZone: string },
+): ChainPruneDecision {
+  const timed = entries.filter((e) => parseSnapshotName(e.name) !== undefined && chainTo(entries, e));
+  const protect = new Set<string>();
+  const next = planStreamSend(entries, sourceSnapshots, { maxIncrementals: Infinity, maxDays: Infinity }, context.now);
+  if (next.kind === 'incremental') protect.add(next.parentStream.receivedUuid);
+  const plan = planRetention(
+    timed.map((e) => ({ id: e.receivedUuid, time: parseSnapshotName(e.name)! })),
+    context.rules,
+    { now: context.now, timeZone: context.timeZone, protect },
+  );
+  const reasons = new Map(plan.keep.map((k) => [k.id, k.reasons.map((r) => (r === 'protected' ? 'next parent' : r))]));
+  const keep: ChainPruneDecision['keep'] = [];
+  const remove: StreamEntry[] = [];
+  const chained = new Set<string>();
+  for (const chain of chainsOf(entries)) {
+    const kept = chain.streams.some((s) => reasons.has(s.receivedUuid) || !timed.includes(s));
+    for (const stream of chain.streams) {
+      chained.add(stream.receivedUuid);
+      if (kept) keep.push({ stream, reasons: reasons.get(stream.receivedUuid) ?? ['needed by a kept stream'] });
+      else remove.push(stream);
+    }
+  }
+  for (const entry of entries) if (!chained.has(entry.receivedUuid)) keep.push({ stream: entry, reasons: ['broken chain'] });
+  return { keep, remove };
+}
+
+/**
+ * Streams of whole chains in the shape of received backups, for the rules
+ * that pair backups with source snapshots (local pruning's next parent).
+ */
+export function streamsAsBackups(entries: readonly StreamEntry[]): Subvolume[] {
+  return entries
+    .filter((e) => chainTo(entries, e))
+    .map((e, index) => ({ id: 0, path: e.name, uuid: e.receivedUuid, receivedUuid: e.snapshotUuid, createdGeneration: index, readOnly: true }));
+}

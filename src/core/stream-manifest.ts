@@ -1,0 +1,95 @@
+import * as z from 'zod';
+
+/**
+ * The manifest of one subvolume's stream-file backups
+ * (<folder>/<host>/<subvolume>/manifest.json), version 1.
+ *
+ * A stream is a backup only once the manifest lists it: the data files are
+ * written and flushed first, the manifest is replaced atomically after them.
+ * A file the manifest does not list (an interrupted write) is never read as a
+ * backup; the next run deletes it. The manifest comes from a disk anyone may
+ * have handled, so every field is checked before it is used, and file names
+ * may not leave the folder.
+ */
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_VERSION = 1;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Names Rewind gives its files: safe on vfat and exFAT, no folder parts. */
+export const STREAM_FILE_NAME = /^[0-9A-Za-z][0-9A-Za-z._-]{0,200}$/;
+
+const uuid = z.string().regex(UUID, 'must be a UUID');
+
+const partSchema = z.strictObject({
+  file: z.string().regex(STREAM_FILE_NAME, 'must be a plain file name'),
+  size: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'),
+});
+
+const streamSchema = z.strictObject({
+  /** The snapshot's name, its time (src/core/snapshot-name). */
+  name: z.string().regex(STREAM_FILE_NAME, 'must be a snapshot name'),
+  kind: z.enum(['full', 'incremental']),
+  /** UUID of the snapshot at the source, which parent choice pairs with. */
+  snapshotUuid: uuid,
+  /** The UUID in the stream: what a receive of it sets as Received UUID. */
+  receivedUuid: uuid,
+  /** For an incremental: the receivedUuid of the stream it applies on. */
+  parentUuid: uuid.optional(),
+  created: z.iso.datetime(),
+  /** Bytes of the send stream itself, before compression. */
+  streamBytes: z.number().int().min(0),
+  compression: z.literal('zstd'),
+  encrypted: z.boolean(),
+  /** The stored file in parts (vfat holds at most 4 GiB per file), in order. */
+  parts: z.array(partSchema).min(1),
+});
+
+export const manifestSchema = z.strictObject({
+  version: z.literal(MANIFEST_VERSION),
+  host: z.string().min(1),
+  subvolume: z.string().min(1),
+  /** The age recipient the encrypted streams are for, so a wrong key is named before any work. */
+  recipient: z.string().regex(/^age1[0-9a-z]{20,}$/).optional(),
+  streams: z.array(streamSchema),
+});
+
+export type StreamManifest = z.infer<typeof manifestSchema>;
+export type StreamEntry = StreamManifest['streams'][number];
+export type StreamPart = StreamEntry['parts'][number];
+
+export function emptyManifest(host: string, subvolume: string): StreamManifest {
+  return { version: MANIFEST_VERSION, host, subvolume, streams: [] };
+}
+
+/** Parses a manifest's text; the error says which field is wrong. */
+export function parseManifest(text: string): StreamManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`it is not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const result = manifestSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${issue.path.join('.') || 'the manifest'}: ${issue.message}`);
+  }
+  const names = new Set<string>();
+  for (const stream of result.data.streams) {
+    for (const part of stream.parts) {
+      if (names.has(part.file)) throw new Error(`the file ${part.file} is listed twice`);
+      names.add(part.file);
+    }
+  }
+  return result.data;
+}
+
+export function serializeManifest(manifest: StreamManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** The file name of part `index` of a stream: "<name>.<full|incr>.zst[.age].<nnn>". */
+export function partFileName(entry: Pick<StreamEntry, 'name' | 'kind' | 'encrypted'>, index: number): string {
+  return `${entry.name}.${entry.kind === 'full' ? 'full' : 'incr'}.btrfs.zst${entry.encrypted ? '.age' : ''}.${String(index).padStart(3, '0')}`;
+}

@@ -1,0 +1,350 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { FilesDestinationConfig } from '../../core/config';
+import { RewindError } from '../../core/errors';
+import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
+import { chainTo, planStreamSend } from '../../core/stream-chains';
+import {
+  emptyManifest,
+  MANIFEST_FILE,
+  parseManifest,
+  partFileName,
+  serializeManifest,
+  type StreamEntry,
+  type StreamManifest,
+} from '../../core/stream-manifest';
+import type { TransferRecord } from '../../core/status';
+import { writeFileAtomic } from '../atomic-write';
+import type { MountSet } from '../mount-set';
+import { deviceOfFilesystem } from '../mounts';
+import { nativeCrc32cUpdate } from '../send-stream-pipe';
+import type { SendProtocol } from '../send-capabilities';
+import type { SourceSnapshot } from '../sources';
+import { identityOf, keyFile, recipientFor, recipientOf } from './age-key';
+import { checkPart, readParts, writeParts } from './part-files';
+
+/**
+ * Backups as stream files, for disks and shares that are not btrfs:
+ * <folder>/<host>/<subvolume>/ holds manifest.json (src/core/stream-manifest)
+ * and each stream's parts, `btrfs send` compressed with zstd and, when the
+ * destination says so, encrypted with age. Chains and their retention are
+ * src/core/stream-chains.
+ */
+
+class ByteCounter extends Transform {
+  bytes = 0;
+  constructor(private readonly onBytes?: (bytes: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    done(null, chunk);
+  }
+}
+
+type Child = ResultPromise<{ encoding: 'buffer'; buffer: { stdout: false; stderr: true }; reject: false }>;
+
+function spawnFilter(command: string, args: string[]): Child {
+  return execa(command, args, { encoding: 'buffer', buffer: { stdout: false, stderr: true }, reject: false });
+}
+
+async function failureOf(children: Array<[string, Child]>): Promise<string | undefined> {
+  for (const [name, child] of children) {
+    const result = await child;
+    if (result.exitCode !== 0 || result.signal) {
+      const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
+      return `${name}: ${stderr || result.signal || `exit ${result.exitCode}`}`;
+    }
+  }
+  return undefined;
+}
+
+function isNoSpace(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOSPC' || (error as NodeJS.ErrnoException)?.code === 'EDQUOT';
+}
+
+export class FilesDestination {
+  private constructor(
+    readonly config: FilesDestinationConfig,
+    readonly host: string,
+    /** The folder that holds this host's folders. */
+    readonly root: string,
+    private readonly stateDir: string,
+  ) {}
+
+  static async open(config: FilesDestinationConfig, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {
+    const name = config.label ?? config.id;
+    let base = config.path;
+    if (config.filesystem !== undefined) {
+      const device = await deviceOfFilesystem(config.filesystem);
+      if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`);
+      const mount = await mounts.disk(device, config.filesystem).catch((error: unknown) => {
+        throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error });
+      });
+      base = path.join(mount.mountPoint, config.path);
+    }
+    await mkdir(base, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup folder ${base} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+    });
+    return new FilesDestination(config, host, base, stateDir);
+  }
+
+  get name(): string {
+    return this.config.label ?? this.config.id;
+  }
+
+  folder(dirName: string): string {
+    return path.join(this.root, this.host, dirName);
+  }
+
+  /** The subvolume folders of this host. */
+  async dirNames(): Promise<string[]> {
+    const entries = await readdir(path.join(this.root, this.host), { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  }
+
+  async manifest(dirName: string): Promise<StreamManifest> {
+    const file = path.join(this.folder(dirName), MANIFEST_FILE);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest(this.host, dirName);
+      throw new RewindError('DestinationMissing', `The backup list ${file} cannot be read (${(error as Error).message}).`, { cause: error });
+    }
+    try {
+      return parseManifest(text);
+    } catch (error) {
+      throw new RewindError('BackupDamaged', `The backup list ${file} is damaged: ${(error as Error).message}.`, { cause: error });
+    }
+  }
+
+  private async saveManifest(dirName: string, manifest: StreamManifest): Promise<void> {
+    await writeFileAtomic(path.join(this.folder(dirName), MANIFEST_FILE), serializeManifest(manifest), 0o600);
+  }
+
+  /** Deletes the files the manifest does not list: what interrupted writes left. Returns their names. */
+  async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
+    const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
+    const dir = this.folder(dirName);
+    const leftovers = (await readdir(dir).catch(() => [] as string[])).filter((f) => f !== MANIFEST_FILE && !listed.has(f));
+    for (const file of leftovers) await rm(path.join(dir, file), { force: true, recursive: true });
+    return leftovers;
+  }
+
+  /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
+  async removeStreams(dirName: string, streams: readonly StreamEntry[]): Promise<void> {
+    if (streams.length === 0) return;
+    const manifest = await this.manifest(dirName);
+    const gone = new Set(streams.map((s) => s.receivedUuid));
+    await this.saveManifest(dirName, { ...manifest, streams: manifest.streams.filter((s) => !gone.has(s.receivedUuid)) });
+    for (const stream of streams) for (const part of stream.parts) await unlink(path.join(this.folder(dirName), part.file)).catch(() => undefined);
+  }
+
+  /** One backup of a snapshot: full or incremental by the chain rules, written, flushed, then listed. */
+  async backUp(
+    snap: SourceSnapshot,
+    protocol: SendProtocol,
+    progress: (p: { phase: 'cleanup' | 'send' | 'verify'; kind?: 'full' | 'incremental'; bytes: number }) => void,
+    record: TransferRecord,
+  ): Promise<void> {
+    const dirName = snap.source.dirName;
+    const dir = this.folder(dirName);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    progress({ phase: 'cleanup', bytes: 0 });
+    const manifest = await this.manifest(dirName);
+    const removed = await this.removeUnlisted(dirName, manifest);
+    if (removed.length > 0) record.removedIncomplete = removed;
+
+    const recipient = this.config.encrypt ? await recipientFor(this.stateDir, this.config.id) : undefined;
+    if (manifest.recipient && recipient && manifest.recipient !== recipient && manifest.streams.length > 0) {
+      throw new RewindError('WrongKey', `The backups on ${this.name} were encrypted for another key than this machine's key for it.`);
+    }
+    const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+    record.kind = plan.kind;
+    record.protocol = protocol.version;
+    if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
+    const name = path.basename(snap.snapshot.path);
+    const entry = { name, kind: plan.kind, encrypted: recipient !== undefined };
+
+    progress({ phase: 'send', kind: plan.kind, bytes: 0 });
+    const top = snap.source.top;
+    const send = execa(
+      'btrfs',
+      ['send', '-q', ...protocol.args, ...(plan.kind === 'incremental' ? ['-p', path.join(top, plan.parent.path)] : []), path.join(top, snap.snapshot.path)],
+      { encoding: 'buffer', buffer: { stdout: false, stderr: true }, reject: false, stdin: 'ignore' },
+    );
+    const zstd = spawnFilter('zstd', ['-q', '-c', '-3', '-T0']);
+    const age = recipient ? spawnFilter('age', ['-r', recipient]) : undefined;
+    const counter = new ByteCounter((bytes) => progress({ phase: 'send', kind: plan.kind, bytes }));
+    const children: Array<[string, Child]> = [
+      ['btrfs send', send as unknown as Child],
+      ['zstd', zstd],
+      ...(age ? [['age', age] as [string, Child]] : []),
+    ];
+    const last = (age ?? zstd).stdout as Readable;
+    let parts;
+    try {
+      const feeding = pipeline(send.stdout as Readable, counter, zstd.stdin!);
+      const linking = age ? pipeline(zstd.stdout as Readable, age.stdin!) : Promise.resolve();
+      const writing = writeParts(last, dir, (index) => partFileName(entry, index), this.config.partSizeMiB * 1024 * 1024);
+      const [fed, linked, written] = await Promise.allSettled([feeding, linking, writing]);
+      const failed = await failureOf(children);
+      if (written.status === 'rejected') throw written.reason;
+      if (failed) throw new RewindError('TransferFailed', `Writing the backup failed (${failed}).`);
+      if (fed.status === 'rejected' || linked.status === 'rejected') {
+        throw new RewindError('TransferFailed', `The backup stream was interrupted: ${String((fed as PromiseRejectedResult).reason ?? (linked as PromiseRejectedResult).reason)}.`);
+      }
+      parts = written.value;
+    } catch (error) {
+      for (const [, child] of children) child.kill();
+      await Promise.all(children.map(([, c]) => c));
+      await this.removeUnlisted(dirName, manifest).catch(() => undefined);
+      if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error });
+      if (error instanceof RewindError) throw error;
+      throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error });
+    }
+    record.bytes = counter.bytes;
+
+    progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
+    const stream: StreamEntry = {
+      ...entry,
+      snapshotUuid: snap.snapshot.uuid,
+      // btrfs send names a snapshot that was itself received by its received UUID.
+      receivedUuid: snap.snapshot.receivedUuid ?? snap.snapshot.uuid,
+      ...(plan.kind === 'incremental' ? { parentUuid: plan.parentStream.receivedUuid } : {}),
+      created: new Date().toISOString(),
+      streamBytes: counter.bytes,
+      compression: 'zstd',
+      parts,
+    };
+    const next: StreamManifest = {
+      ...manifest,
+      ...(recipient ? { recipient } : {}),
+      streams: [...manifest.streams.filter((s) => s.receivedUuid !== stream.receivedUuid), stream],
+    };
+    try {
+      await this.saveManifest(dirName, next);
+    } catch (error) {
+      await this.removeUnlisted(dirName, manifest).catch(() => undefined);
+      if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for the backup list.`, { cause: error });
+      throw new RewindError('DestinationMissing', `Writing the backup list on ${this.name} failed (${(error as Error).message}).`, { cause: error });
+    }
+  }
+
+  /** The identity that opens this destination's streams: `keyPath`, or the helper's own. */
+  private async identityFile(manifest: StreamManifest, keyPath?: string): Promise<string> {
+    const file = keyPath ?? keyFile(this.stateDir, this.config.id);
+    await identityOf(file);
+    const recipient = await recipientOf(file);
+    if (manifest.recipient && manifest.recipient !== recipient) {
+      throw new RewindError('WrongKey', `The key in ${file} is not the key these backups were encrypted with (${manifest.recipient}).`);
+    }
+    return file;
+  }
+
+  /** The decrypted, decompressed send stream of one entry, and the processes making it. */
+  private openStream(dirName: string, stream: StreamEntry, identity: string | undefined): { output: Readable; done: Promise<string | undefined> } {
+    const input = readParts(this.folder(dirName), stream.parts);
+    const age = stream.encrypted ? spawnFilter('age', ['-d', '-i', identity!]) : undefined;
+    const zstd = spawnFilter('zstd', ['-q', '-d', '-c']);
+    const steps = age ? [pipeline(input, age.stdin!), pipeline(age.stdout as Readable, zstd.stdin!)] : [pipeline(input, zstd.stdin!)];
+    const children: Array<[string, Child]> = [...(age ? [['age', age] as [string, Child]] : []), ['zstd', zstd]];
+    const done = Promise.allSettled(steps).then(() => failureOf(children));
+    return { output: zstd.stdout as Readable, done };
+  }
+
+  /**
+   * Checks one stream without receiving it: each part's size and SHA-256,
+   * then every command's CRC32C after decryption and decompression.
+   * Returns what is wrong, naming the file, or undefined.
+   */
+  async verifyStream(dirName: string, stream: StreamEntry, identity?: string): Promise<string | undefined> {
+    for (const part of stream.parts) {
+      const problem = await checkPart(this.folder(dirName), part);
+      if (problem) return `${part.file} ${problem}`;
+    }
+    const { output, done } = this.openStream(dirName, stream, identity);
+    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: () => undefined, reuseBuffers: true });
+    try {
+      for await (const chunk of output) parser.push(chunk as Buffer);
+      parser.end();
+    } catch (error) {
+      await done;
+      if (error instanceof SendStreamError) return `${stream.parts[0].file}: ${error.message}`;
+      return `${stream.parts[0].file}: ${(error as Error).message}`;
+    }
+    const failed = await done;
+    return failed ? `${stream.parts[0].file}: ${failed}` : undefined;
+  }
+
+  /** Every stream of every subvolume folder, in order; stops at the first bad file. */
+  async verify(keyPath?: string): Promise<{ streams: number; problem?: string }> {
+    let streams = 0;
+    for (const dirName of await this.dirNames()) {
+      const manifest = await this.manifest(dirName);
+      const identity = manifest.streams.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
+      for (const stream of manifest.streams) {
+        const problem = await this.verifyStream(dirName, stream, identity);
+        streams++;
+        if (problem) return { streams, problem: `${dirName}/${problem}` };
+      }
+    }
+    return { streams };
+  }
+
+  /**
+   * Replays the chain of `name` into `into` (a folder on a btrfs filesystem,
+   * normally a scratch folder on the source's), checking every file first,
+   * and returns the path of the received subvolume; the chain's earlier
+   * subvolumes are deleted again.
+   */
+  async replay(dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
+    const manifest = await this.manifest(dirName);
+    const target = manifest.streams.find((s) => s.name === name);
+    if (!target) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`);
+    const chain = chainTo(manifest.streams, target);
+    if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
+    const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
+    for (const stream of chain) {
+      for (const part of stream.parts) {
+        const problem = await checkPart(this.folder(dirName), part);
+        if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
+      }
+    }
+    await mkdir(into, { recursive: true, mode: 0o700 });
+    const received: string[] = [];
+    try {
+      for (const stream of chain) {
+        const { output, done } = this.openStream(dirName, stream, identity);
+        const receive = execa('btrfs', ['receive', '-q', into], { reject: false, buffer: { stdout: true, stderr: true } });
+        const piped = await pipeline(output, receive.stdin!).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        const [failed, result] = await Promise.all([done, receive]);
+        received.push(path.join(into, stream.name));
+        if (failed) {
+          const wrongKey = /no identity matched|incorrect|failed to decrypt/i.test(failed);
+          throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed (${failed}).`);
+        }
+        if (result.exitCode !== 0 || piped) {
+          throw new RewindError('TransferFailed', `Replaying ${stream.parts[0].file} failed: ${String(result.stderr || piped || result.exitCode).trim()}.`);
+        }
+      }
+    } catch (error) {
+      await deleteReceived(received);
+      throw error;
+    }
+    await deleteReceived(received.slice(0, -1));
+    return received[received.length - 1];
+  }
+}
+
+async function deleteReceived(paths: readonly string[]): Promise<void> {
+  for (const p of paths) await execa('btrfs', ['subvolume', 'delete', p], { reject: false });
+}

@@ -1,0 +1,107 @@
+import { describe, expect, test } from '@jest/globals';
+import { PRESET_RULES } from '../../src/core/retention-policy';
+import { chainTo, chainsOf, planChainPrune, planStreamSend } from '../../src/core/stream-chains';
+import { parseManifest, partFileName, serializeManifest, type StreamEntry } from '../../src/core/stream-manifest';
+import type { Subvolume } from '../../src/core/subvolume';
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const day = (d: number) => new Date(Date.UTC(2026, 0, d, 12));
+const nameOf = (d: number) => `202601${String(d).padStart(2, '0')}T120000Z`;
+
+/** Stream n is of snapshot n (uuid 100+n), carries received uuid n, and applies on `parent`. */
+function stream(n: number, d: number, parent?: number): StreamEntry {
+  return {
+    name: nameOf(d),
+    kind: parent === undefined ? 'full' : 'incremental',
+    snapshotUuid: uuid(100 + n),
+    receivedUuid: uuid(n),
+    ...(parent === undefined ? {} : { parentUuid: uuid(parent) }),
+    created: day(d).toISOString(),
+    streamBytes: 10,
+    compression: 'zstd',
+    encrypted: false,
+    parts: [{ file: `${nameOf(d)}.x.000`, size: 1, sha256: 'a'.repeat(64) }],
+  };
+}
+
+function snapshot(n: number): Subvolume {
+  return { id: 300 + n, path: `.rewind/home/s${n}`, uuid: uuid(100 + n), parentUuid: uuid(999), createdGeneration: n, readOnly: true };
+}
+
+describe('chains', () => {
+  const entries = [stream(1, 1), stream(2, 2, 1), stream(3, 3, 2), stream(4, 4), stream(5, 5, 4), stream(6, 6, 77)];
+
+  test('a chain runs from its full stream to the stream asked for', () => {
+    expect(chainTo(entries, entries[2])?.map((e) => e.receivedUuid)).toEqual([uuid(1), uuid(2), uuid(3)]);
+    expect(chainTo(entries, entries[5])).toBeUndefined();
+    expect(chainsOf(entries).map((c) => c.streams.length)).toEqual([3, 2]);
+  });
+
+  test('a cycle in a tampered manifest ends as a broken chain, not a hang', () => {
+    const a = { ...stream(1, 1, 2), kind: 'incremental' as const };
+    const b = stream(2, 2, 1);
+    expect(chainTo([a, b], b)).toBeUndefined();
+  });
+
+  test('incremental from the newest stream whose snapshot the source still has', () => {
+    const plan = planStreamSend(entries, [snapshot(3), snapshot(5), snapshot(7)], { maxIncrementals: 30, maxDays: 30 }, day(7), uuid(107));
+    expect(plan).toMatchObject({ kind: 'incremental', parentStream: { receivedUuid: uuid(5) } });
+  });
+
+  test('a stream of a broken chain is never a parent', () => {
+    expect(planStreamSend(entries, [snapshot(6)], { maxIncrementals: 30, maxDays: 30 }, day(7)).kind).toBe('full');
+  });
+
+  test('a new chain after N incrementals or D days', () => {
+    expect(planStreamSend(entries, [snapshot(3)], { maxIncrementals: 2, maxDays: 30 }, day(7))).toMatchObject({ kind: 'full', reason: 'the chain holds 2 incrementals' });
+    expect(planStreamSend(entries, [snapshot(3)], { maxIncrementals: 3, maxDays: 30 }, day(7)).kind).toBe('incremental');
+    expect(planStreamSend(entries, [snapshot(3)], { maxIncrementals: 30, maxDays: 6 }, day(7))).toMatchObject({ kind: 'full' });
+    expect(planStreamSend(entries, [snapshot(3)], { maxIncrementals: 30, maxDays: 7 }, day(7)).kind).toBe('incremental');
+  });
+
+  test('pruning removes whole chains only, and keeps what a kept stream needs', () => {
+    // Keep one daily, the newest: stream 5, which needs 4.
+    const rules = { ...PRESET_RULES['keep-all'], keepAll: false, daily: 1 };
+    const decision = planChainPrune(entries, [snapshot(5)], { rules, now: day(7), timeZone: 'UTC' });
+    expect(decision.remove.map((s) => s.receivedUuid)).toEqual([uuid(1), uuid(2), uuid(3)]);
+    expect(decision.keep.map((k) => [k.stream.receivedUuid, k.reasons])).toEqual([
+      [uuid(4), ['needed by a kept stream']],
+      [uuid(5), expect.arrayContaining(['next parent'])],
+      [uuid(6), ['broken chain']],
+    ]);
+  });
+
+  test('the chain of the next parent is kept even when retention would drop it', () => {
+    const rules = { ...PRESET_RULES['keep-all'], keepAll: false, daily: 1 };
+    const decision = planChainPrune(entries.slice(0, 5), [snapshot(2)], { rules, now: day(7), timeZone: 'UTC' });
+    expect(decision.remove).toEqual([]);
+  });
+});
+
+describe('manifest', () => {
+  const manifest = { version: 1 as const, host: 'alice', subvolume: 'home', streams: [stream(1, 1), stream(2, 2, 1)] };
+
+  test('round-trips', () => {
+    expect(parseManifest(serializeManifest(manifest))).toEqual(manifest);
+  });
+
+  test('names the wrong field', () => {
+    const bad = JSON.parse(serializeManifest(manifest));
+    bad.streams[1].parts[0].sha256 = 'xyz';
+    expect(() => parseManifest(JSON.stringify(bad))).toThrow(/^streams\.1\.parts\.0\.sha256: must be a SHA-256 in hex$/);
+    expect(() => parseManifest('{')).toThrow(/not JSON/);
+  });
+
+  test('refuses file names that leave the folder, and files listed twice', () => {
+    const bad = JSON.parse(serializeManifest(manifest));
+    bad.streams[0].parts[0].file = '../../etc/passwd';
+    expect(() => parseManifest(JSON.stringify(bad))).toThrow(/file: must be a plain file name/);
+    const twice = JSON.parse(serializeManifest(manifest));
+    twice.streams[1].parts[0].file = twice.streams[0].parts[0].file;
+    expect(() => parseManifest(JSON.stringify(twice))).toThrow(/listed twice/);
+  });
+
+  test('part names say what they are and sort in order', () => {
+    expect(partFileName({ name: nameOf(1), kind: 'incremental', encrypted: true }, 2)).toBe('20260101T120000Z.incr.btrfs.zst.age.002');
+  });
+});
