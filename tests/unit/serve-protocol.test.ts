@@ -42,6 +42,7 @@ describe('requests', () => {
     [{ op: 'clean', subvolume: 'home' }],
     [{ op: 'space' }],
     [{ op: 'sync' }],
+    [{ op: 'folders' }],
     [{ op: 'read', subvolume: 'home', name: '20260101T080000Z', path: 'alice/Documents/report (1).odt' }],
     [{ op: 'read', subvolume: 'home', name: '20260101T080000Z', path: '...hidden/..x/x..' }],
     [{ op: 'readdir', subvolume: 'home', name: '20260101T080000Z', path: '' }],
