@@ -15,6 +15,12 @@ Commands:
   clean                  remove what interrupted runs left on the destinations
   restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR]
                          copy PATH out of a backup into DIR
+  ssh-setup --path DIR   make this computer's SSH key if needed, and show the line
+                         to install on a server whose backup folder is DIR
+  ssh-probe --host H [--port P]
+                         show the server's host key fingerprint and whether it is trusted
+  ssh-trust --host H [--port P] --fingerprint SHA256:...
+                         trust the server's key, only if it has that fingerprint
 ${SERVE_USAGE}
 
 Options:
@@ -72,6 +78,9 @@ async function main(argv: string[]): Promise<number> {
       path: { type: 'string' },
       to: { type: 'string' },
       source: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      fingerprint: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -170,6 +179,48 @@ async function main(argv: string[]): Promise<number> {
         source: values.source,
       });
       print({ restored: target }, `Restored ${target}`);
+      return 0;
+    }
+    case 'ssh-setup': {
+      const { parseSetupRequest, setup } = await import('./ssh/setup');
+      const result = await setup(paths, parseSetupRequest(JSON.stringify({ path: values.path })));
+      print(result, [
+        `This computer backs up as "${result.host}". Its key:`,
+        `  ${result.publicKey}`,
+        'On the server, as root, run:',
+        `  ${result.acceptKeyCommand}`,
+        'or add this line to /root/.ssh/authorized_keys there:',
+        `  ${result.authorizedKeysLine}`,
+      ].join('\n'));
+      return 0;
+    }
+    case 'ssh-probe':
+    case 'ssh-trust': {
+      const { parseProbeRequest, parseTrustRequest, probe, trust } = await import('./ssh/setup');
+      const port = values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : values.port;
+      if (command === 'ssh-probe') {
+        const result = await probe(paths, parseProbeRequest(JSON.stringify({ host: values.host, port })));
+        const human = [`${result.host} port ${result.port}: ${result.keyType} key ${result.fingerprint}`];
+        if (result.state === 'known') human.push('This key is trusted.');
+        if (result.state === 'unknown') {
+          human.push(
+            'This key is not trusted yet. Compare the fingerprint with the one the server shows',
+            '(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server), then run:',
+            `  rewind-helper ssh-trust --host ${result.host} --port ${result.port} --fingerprint ${result.fingerprint}`,
+          );
+        }
+        if (result.state === 'changed') {
+          human.push(
+            `WARNING: this is not the key trusted before (${result.pinnedFingerprint}).`,
+            'If the server was reinstalled, check the new fingerprint on the server before trusting it;',
+            'otherwise someone may be intercepting the connection.',
+          );
+        }
+        print(result, human.join('\n'));
+        return result.state === 'known' ? 0 : 1;
+      }
+      const result = await trust(paths, parseTrustRequest(JSON.stringify({ host: values.host, port, fingerprint: values.fingerprint })));
+      print(result, `Trusted the ${result.keyType} key ${result.fingerprint} of ${result.host} port ${result.port}.`);
       return 0;
     }
     default:
