@@ -90,7 +90,7 @@ export const configSchema = z.strictObject({
     .optional(),
   /** What to back up; the default is the subvolume mounted at /home. */
   sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
-  destinations: z.array(btrfsDestinationSchema),
+  destinations: z.array(destinationSchema),
   /** How long snapshots and backups are kept (docs/retention.md). */
   retention: retentionSettingsSchema.optional(),
 });

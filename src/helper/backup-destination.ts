@@ -18,6 +18,10 @@ export interface BackupDestination {
   removeIncomplete(dirName: string): Promise<string[]>;
   /** Deletes one backup (one of those `backups` returned). */
   remove(backup: Subvolume): Promise<void>;
+  /** Deletes several backups (retention). */
+  removeAll(backups: readonly Subvolume[]): Promise<void>;
+  /** Forgets what the destination remembers of its backups after someone else changed them. */
+  changed(): void;
   /** Deletes a partial receive named `name`, if there is one. */
   removePartial(dirName: string, name: string): Promise<void>;
   /** Waits until the space of deleted backups is given back, as far as the destination can tell. */

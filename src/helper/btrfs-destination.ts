@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Destination } from '../core/config';
+import type { BtrfsDestinationConfig } from '../core/config';
+import type { BackupDestination } from './backup-destination';
 import { RewindError } from '../core/errors';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
@@ -13,9 +14,9 @@ import { runCommand } from './run-command';
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
  * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
  */
-export class BtrfsDestination {
+export class BtrfsDestination implements BackupDestination {
   private constructor(
-    readonly config: Destination,
+    readonly config: BtrfsDestinationConfig,
     readonly host: string,
     private readonly mount: TopLevelMount,
   ) {}
@@ -25,7 +26,7 @@ export class BtrfsDestination {
     return this.mount.mountPoint;
   }
 
-  static async open(config: Destination, host: string, mounts: MountSet): Promise<BtrfsDestination> {
+  static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
     const device = await deviceOfFilesystem(config.filesystem);
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);

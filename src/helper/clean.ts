@@ -1,4 +1,4 @@
-import { BtrfsDestination } from './btrfs-destination';
+import { closeDestinations, openDestination } from './open-destination';
 import type { RunContext } from './run-context';
 
 /**
@@ -13,10 +13,10 @@ export interface CleanReport {
   removed: string[];
 }
 
-export async function cleanDestinations({ config, host, mounts }: RunContext): Promise<CleanReport[]> {
+export async function cleanDestinations({ config, host, mounts, stateDir }: RunContext): Promise<CleanReport[]> {
   const reports: CleanReport[] = [];
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    const destination = await BtrfsDestination.open(d, host, mounts).catch(() => undefined);
+    const destination = await openDestination(d, host, mounts, stateDir).catch(() => undefined);
     if (!destination) {
       reports.push({ destination: d.id, connected: false, removed: [] });
       continue;
@@ -25,6 +25,7 @@ export async function cleanDestinations({ config, host, mounts }: RunContext): P
     for (const dirName of (await destination.allBackups()).keys()) {
       removed.push(...(await destination.removeIncomplete(dirName)).map((name) => `${dirName}/${name}`));
     }
+    await closeDestinations([destination]);
     reports.push({ destination: d.id, connected: true, removed });
   }
   return reports;

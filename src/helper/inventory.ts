@@ -3,7 +3,7 @@ import { toRewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { isCompleteBackup } from '../core/parent';
 import type { ErrorReport } from '../core/status';
-import { BtrfsDestination } from './btrfs-destination';
+import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
 
@@ -21,12 +21,25 @@ export interface Inventory {
   problems: Array<{ source: string; error: ErrorReport }>;
 }
 
-export async function takeInventory({ config, host, mounts }: RunContext): Promise<Inventory> {
+export async function takeInventory({ config, host, mounts, stateDir }: RunContext): Promise<Inventory> {
   const inventory: Inventory = { sources: [], problems: [] };
-  const destinations = new Map<string, BtrfsDestination | undefined>();
+  const destinations = new Map<string, OpenedDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    destinations.set(d.id, await BtrfsDestination.open(d, host, mounts).catch(() => undefined));
+    destinations.set(d.id, await openDestination(d, host, mounts, stateDir).catch(() => undefined));
   }
+  try {
+    return await inventoryOf(config, mounts, destinations, inventory);
+  } finally {
+    await closeDestinations(destinations.values());
+  }
+}
+
+async function inventoryOf(
+  config: RunContext['config'],
+  mounts: RunContext['mounts'],
+  destinations: ReadonlyMap<string, OpenedDestination | undefined>,
+  inventory: Inventory,
+): Promise<Inventory> {
   for (const configured of config.sources) {
     let resolved;
     try {

@@ -6,7 +6,7 @@ import { planDestinationPrune, planLocalPrune, type DestinationView, type PruneD
 import { policyFor, policyRules } from '../core/retention-policy';
 import type { PruneReport, RunRecord } from '../core/status';
 import { deleteSubvolumes } from './btrfs';
-import { BtrfsDestination } from './btrfs-destination';
+import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
 import type { MountSet } from './mount-set';
 import { listSnapshots, resolveSource, type SourceSubvolume } from './sources';
 
@@ -29,7 +29,9 @@ export interface PruneOptions {
    * Destinations the run already opened (undefined: not connected);
    * otherwise opened here. Enabled destinations missing from the map are not connected.
    */
-  destinations?: ReadonlyMap<string, BtrfsDestination | undefined>;
+  destinations?: ReadonlyMap<string, OpenedDestination | undefined>;
+  /** Where the SSH key and pinned host keys are, to open SSH destinations here. */
+  stateDir?: string;
 }
 
 function lastSentUuid(history: readonly RunRecord[], source: string, destination: string): string | undefined {
@@ -58,9 +60,13 @@ export function systemTimeZone(): string {
 export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
   const { config, mounts, now, timeZone, dryRun } = options;
   const reports: PruneReport[] = [];
-  const destinations = new Map<string, BtrfsDestination | undefined>();
+  const destinations = new Map<string, OpenedDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
-    const opened = options.destinations ? options.destinations.get(d.id) : await BtrfsDestination.open(d, options.host, mounts).catch(() => undefined);
+    const opened = options.destinations
+      ? options.destinations.get(d.id)
+      : d.kind === 'ssh' && options.stateDir === undefined
+        ? undefined
+        : await openDestination(d, options.host, mounts, options.stateDir ?? '').catch(() => undefined);
     destinations.set(d.id, opened);
   }
   let sources = options.sources;
@@ -120,5 +126,6 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       }
     }
   }
+  if (!options.destinations) await closeDestinations(destinations.values());
   return reports;
 }

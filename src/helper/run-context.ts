@@ -9,6 +9,8 @@ export interface RunContext {
   config: Config;
   host: string;
   mounts: MountSet;
+  /** Where the helper's SSH key and pinned host keys are (<state>/ssh). */
+  stateDir: string;
 }
 
 export interface ContextOptions {
@@ -27,7 +29,7 @@ export async function withRunContext<T>(options: ContextOptions, exclusive: bool
   const mounts = new MountSet(options.runtimeDir);
   try {
     if (exclusive) await releaseStaleMounts(options.runtimeDir);
-    return await fn({ config, host: config.hostName ?? hostname(), mounts });
+    return await fn({ config, host: config.hostName ?? hostname(), mounts, stateDir: options.stateDir });
   } finally {
     await mounts.releaseAll();
     await unlock?.();

@@ -110,6 +110,13 @@ export class SshDestination implements StreamDestination {
     await this.connection.call((c) => c.delete(folder, name));
   }
 
+  async removeAll(backups: readonly Subvolume[]): Promise<void> {
+    for (const backup of backups) await this.remove(backup);
+  }
+
+  /** Every listing is asked of the server anew: nothing to forget. */
+  changed(): void {}
+
   /** The server removes a failed receive itself before it answers; this removes what a killed server left. */
   async removePartial(dirName: string, name: string): Promise<void> {
     if (!this.connection.alive) return;
