@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy';
+import { checkSshHost, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, normalizeSshHost } from './ssh';
 
 /**
  * The configuration file (/etc/rewind/config.json), version 1.
@@ -28,8 +29,10 @@ const sourceSchema = z
     message: 'needs exactly one of "path" (one subvolume) or "allSubvolumesOf" (every subvolume of a filesystem)',
   });
 
-const btrfsDestinationSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
+const destinationId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');
+
+export const btrfsDestinationSchema = z.strictObject({
+  id: destinationId,
   kind: z.literal('btrfs'),
   /** Filesystem UUID of the backup disk: stable, unlike /dev/sdX. */
   filesystem: z.string().regex(UUID, 'must be a filesystem UUID such as 0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1'),
@@ -49,7 +52,7 @@ const btrfsDestinationSchema = z.strictObject({
  */
 const filesDestinationSchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"'),
+    id: destinationId,
     kind: z.literal('files'),
     /** blkid's UUID of the disk: a UUID, or a vfat/exFAT serial such as 1A2B-3C4D. */
     filesystem: z.string().regex(/^[0-9A-Fa-f][0-9A-Fa-f-]{3,35}$/, 'must be a filesystem UUID as blkid shows it').optional(),
@@ -74,6 +77,43 @@ const filesDestinationSchema = z
     path: ['path'],
   });
 
+/** Letters, digits and ._+-/ only: the folder appears in the server's forced command, which a shell reads. */
+const SHELL_SAFE_ABSOLUTE = /^\/[A-Za-z0-9._+/-]*$/;
+
+/**
+ * Another machine that runs `rewind-helper serve --root PATH` as the forced
+ * command of this helper's key (docs/serve-protocol.md). The client never
+ * sends `path`: the server's key line fixes it. It is here to make that line.
+ */
+export const sshDestinationSchema = z.strictObject({
+  id: destinationId,
+  kind: z.literal('ssh'),
+  host: z
+    .string()
+    .refine((h) => checkSshHost(h) === undefined, 'must be a host name (letters, digits, "-" and "."), an IPv4 address or an IPv6 address without brackets')
+    .transform(normalizeSshHost),
+  port: z.number().int('must be a whole number').min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535').default(DEFAULT_SSH_PORT),
+  user: z
+    .string()
+    .refine((u) => checkSshUser(u) === undefined, 'must be a user name of 1–32 letters, digits, ".", "_" or "-", not starting with "-" or "."')
+    .default(DEFAULT_SSH_USER),
+  /** The server's backup folder: ROOT of `serve --root`. */
+  path: z
+    .string()
+    .regex(SHELL_SAFE_ABSOLUTE, 'must be an absolute path on the server of letters, digits, ".", "_", "+", "-" and "/"')
+    .refine((p) => !p.split('/').includes('..'), 'must not contain ".."'),
+  label: z.string().max(200).optional(),
+  enabled: z.boolean().default(true),
+  retention: retentionPolicySchema.optional(),
+  /** zstd on the wire: "auto" compresses unless the host is this machine (loopback). */
+  compression: z.enum(['auto', 'zstd', 'none']).default('auto'),
+});
+
+export const destinationSchema = z.discriminatedUnion('kind', [btrfsDestinationSchema, filesDestinationSchema, sshDestinationSchema]);
+
+export type BtrfsDestinationConfig = z.infer<typeof btrfsDestinationSchema>;
+export type SshDestinationConfig = z.infer<typeof sshDestinationSchema>;
+
 export const configSchema = z.strictObject({
   version: z.literal(1),
   /** Name of this machine in the destination layout; defaults to the host name. */
@@ -83,7 +123,7 @@ export const configSchema = z.strictObject({
     .optional(),
   /** What to back up; the default is the subvolume mounted at /home. */
   sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
-  destinations: z.array(z.discriminatedUnion('kind', [btrfsDestinationSchema, filesDestinationSchema])),
+  destinations: z.array(destinationSchema),
   /** How long snapshots and backups are kept (docs/retention.md). */
   retention: retentionSettingsSchema.optional(),
 });
@@ -91,7 +131,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type Source = Config['sources'][number];
 export type Destination = Config['destinations'][number];
-export type BtrfsDestinationConfig = Extract<Destination, { kind: 'btrfs' }>;
 export type FilesDestinationConfig = Extract<Destination, { kind: 'files' }>;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };

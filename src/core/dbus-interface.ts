@@ -7,6 +7,12 @@ import { HELPER_INTERFACE } from './ids';
  *
  * BackUpNow returns as soon as the caller is authorised and the job started;
  * the job then reports through Progress and ends with exactly one Completed.
+ *
+ * The SSH setup methods take and return JSON too (shapes in ./ssh):
+ * ProbeHost({host, port?, user?}) → HostProbe: the server's key fingerprint
+ * and whether it is the pinned one; TrustHost({host, port?, fingerprint})
+ * pins exactly the key with that fingerprint; GetSshSetup({path}) → SshSetup:
+ * the helper's public key and the authorized_keys line for the server.
  */
 export const HELPER_INTERFACE_XML = `<node>
   <interface name="${HELPER_INTERFACE}">
@@ -15,6 +21,17 @@ export const HELPER_INTERFACE_XML = `<node>
     </method>
     <method name="BackUpNow">
       <arg direction="out" type="s" name="job_id"/>
+    </method>
+    <method name="ProbeHost">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="probe_json"/>
+    </method>
+    <method name="TrustHost">
+      <arg direction="in" type="s" name="request_json"/>
+    </method>
+    <method name="GetSshSetup">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="setup_json"/>
     </method>
     <signal name="Progress">
       <arg type="s" name="job_id"/>

@@ -19,6 +19,11 @@ export type ErrorCode =
   | 'TransferFailed'
   | 'BackupDamaged'
   | 'WrongKey'
+  | 'HostKeyUnknown'
+  | 'HostKeyChanged'
+  | 'HostUnreachable'
+  | 'KeyNotAccepted'
+  | 'ConnectionLost'
   | 'Internal';
 
 interface ErrorInfo {
@@ -44,6 +49,18 @@ const ERRORS: Record<ErrorCode, ErrorInfo> = {
     advice: 'The damaged backup cannot be used; restore from another point in time or another destination, and check the backup disk for errors.',
   },
   WrongKey: { advice: 'Use the recovery key that Rewind showed when encryption was turned on for this destination.' },
+  HostKeyUnknown: {
+    advice: 'Confirm the server’s key fingerprint in Rewind (or with rewind-helper ssh-probe and ssh-trust), after checking it on the server with ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub.',
+  },
+  HostKeyChanged: {
+    advice:
+      'If the server was reinstalled or its keys were regenerated, check the new fingerprint on the server and confirm it in Rewind; otherwise someone may be intercepting the connection: do not confirm it.',
+  },
+  HostUnreachable: { advice: 'Check that the server is on, reachable over the network and runs its SSH service, then try again.' },
+  KeyNotAccepted: {
+    advice: 'Install this computer’s key on the server with rewind-helper accept-key (Rewind shows the exact command), then try again.',
+  },
+  ConnectionLost: { advice: 'Check the network and the server; the next backup cleans up and continues from the last complete one.' },
   Internal: { advice: 'This is a bug in Rewind; please report it with the system log.' },
 };
 

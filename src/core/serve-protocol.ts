@@ -40,6 +40,7 @@ export type Compression = 'zstd' | 'none';
 export type ServeRequest =
   | { op: 'hello'; version: number }
   | { op: 'list'; subvolume: string }
+  | { op: 'folders' }
   | { op: 'receive'; subvolume: string; name: string; compression: Compression }
   | { op: 'delete'; subvolume: string; name: string }
   | { op: 'clean'; subvolume: string }
@@ -81,6 +82,12 @@ export interface BackupInfo {
   createdGeneration: number;
   /** Read-only with a received UUID: a finished receive. */
   complete: boolean;
+}
+
+/** The backup folders of this host (one per source subvolume), sorted. */
+export interface FoldersResponse {
+  ok: true;
+  folders: string[];
 }
 
 export interface ListResponse {
@@ -165,6 +172,7 @@ export interface SyncResponse {
 export interface ServeResponses {
   hello: HelloResponse;
   list: ListResponse;
+  folders: FoldersResponse;
   receive: ReceiveResponse;
   delete: DeleteResponse;
   clean: CleanResponse;
@@ -246,6 +254,7 @@ const OPS: Record<ServeOp, Record<string, FieldRule>> = {
     },
   },
   list: { subvolume: SUBVOLUME },
+  folders: {},
   receive: {
     subvolume: SUBVOLUME,
     name: NAME,

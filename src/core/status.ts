@@ -22,6 +22,8 @@ export interface TransferRecord {
   /** Send stream protocol version. */
   protocol?: number;
   bytes: number;
+  /** Bytes on the wire to an SSH destination (after zstd), when they differ from the stream. */
+  wireBytes?: number;
   seconds: number;
   ok: boolean;
   error?: ErrorReport;

@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BtrfsDestinationConfig } from '../core/config';
+import type { BackupDestination } from './backup-destination';
 import { RewindError } from '../core/errors';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
@@ -13,7 +14,7 @@ import { runCommand } from './run-command';
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
  * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
  */
-export class BtrfsDestination {
+export class BtrfsDestination implements BackupDestination {
   private constructor(
     readonly config: BtrfsDestinationConfig,
     readonly host: string,

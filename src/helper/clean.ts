@@ -1,4 +1,4 @@
-import { openDestination } from './open-destination';
+import { closeDestinations, openDestination } from './open-destination';
 import { FilesDestination } from './stream-files/files-destination';
 import type { RunContext } from './run-context';
 
@@ -34,6 +34,7 @@ export async function cleanDestinations({ config, host, mounts, stateDir }: RunC
     for (const dirName of (await destination.allBackups()).keys()) {
       removed.push(...(await destination.removeIncomplete(dirName)).map((name) => `${dirName}/${name}`));
     }
+    await closeDestinations([destination]);
     reports.push({ destination: d.id, connected: true, removed });
   }
   return reports;

@@ -6,6 +6,7 @@ import { ACTIONS, HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '
 import type { Progress } from '../core/status';
 import { runBackup, type EngineOptions } from './engine';
 import { authorize } from './polkit';
+import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
 /**
@@ -19,6 +20,14 @@ export interface DaemonOptions extends Omit<EngineOptions, 'onProgress'> {
 }
 
 const PROGRESS_INTERVAL_MS = 200;
+
+/** The one string argument of a method; anything else is refused. */
+function stringArgument(msg: dbus.Message, method: string): string {
+  if (msg.signature !== 's' || typeof msg.body[0] !== 'string') {
+    throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
+  }
+  return msg.body[0] as string;
+}
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const bus = dbus.systemBus();
@@ -88,6 +97,20 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       await authorize(bus, msg.sender, ACTIONS.runBackup);
       if (running) throw new RewindError('Busy', 'A backup is already running.');
       return ['s', [startBackup()]];
+    },
+    // Authorise first, then validate: an unauthorised caller learns nothing about its arguments.
+    async ProbeHost(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      return ['s', [JSON.stringify(await probe(options, parseProbeRequest(stringArgument(msg, 'ProbeHost'))))]];
+    },
+    async TrustHost(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      await trust(options, parseTrustRequest(stringArgument(msg, 'TrustHost')));
+      return ['', []];
+    },
+    async GetSshSetup(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      return ['s', [JSON.stringify(await setup(options, parseSetupRequest(stringArgument(msg, 'GetSshSetup'))))]];
     },
   };
 

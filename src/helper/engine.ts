@@ -7,8 +7,11 @@ import { choosePlan, isCompleteBackup } from '../core/parent';
 import { parseSnapshotName } from '../core/snapshot-name';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../core/status';
 import type { Subvolume } from '../core/subvolume';
+import type { BackupDestination } from './backup-destination';
 import { BtrfsDestination } from './btrfs-destination';
-import { openDestination, type OpenedDestination } from './open-destination';
+import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
+import { SshDestination } from './ssh-destination';
+import { sendToStream } from './ssh/send';
 import { FilesDestination } from './stream-files/files-destination';
 import { loadConfig } from './config-file';
 import { History } from './history';
@@ -63,7 +66,7 @@ function byAge(a: Subvolume, b: Subvolume): number {
  * this host that is neither the newest of its folder (the next parent there)
  * nor `keep`.
  */
-async function oldestRemovable(destination: BtrfsDestination, keep: ReadonlySet<string>): Promise<Subvolume | undefined> {
+async function oldestRemovable(destination: BackupDestination, keep: ReadonlySet<string>): Promise<Subvolume | undefined> {
   const candidates: Subvolume[] = [];
   for (const backups of (await destination.allBackups()).values()) {
     const complete = backups.filter(isCompleteBackup).sort(byAge);
@@ -91,7 +94,7 @@ async function sendToDestination(
     seconds: 0,
     ok: false,
   };
-  let destination: BtrfsDestination | undefined;
+  let destination: BtrfsDestination | SshDestination | undefined;
   try {
     if (opened instanceof RewindError) throw opened;
     if (opened instanceof FilesDestination) {
@@ -101,7 +104,7 @@ async function sendToDestination(
       return record;
     }
     destination = opened;
-    const receiveDir = await destination.receiveDir(snap.source.dirName);
+    const receiveDir = destination instanceof BtrfsDestination ? await destination.receiveDir(snap.source.dirName) : '';
 
     progress({ phase: 'cleanup', bytes: 0 });
     const removed = await destination.removeIncomplete(snap.source.dirName);
@@ -109,20 +112,25 @@ async function sendToDestination(
     const plan = choosePlan(snap.snapshots, (await destination.backups(snap.source.dirName)).filter(isCompleteBackup), snap.snapshot.uuid);
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
-    const protocol = await sendProtocol(stateDir);
+    let protocol = await sendProtocol(stateDir);
+    // A server whose btrfs receive is older gets the stream version it understands.
+    if (destination instanceof SshDestination && !destination.sendProtocols.includes(protocol.version)) protocol = { ...protocol, version: 1, args: [] };
     record.protocol = protocol.version;
     const keep = new Set(plan.kind === 'incremental' ? [plan.parentBackup.uuid] : []);
 
     for (;;) {
       progress({ phase: 'send', kind: plan.kind, bytes: 0 });
       try {
-        record.bytes = await sendReceive({
-          snapshot: path.join(snap.source.top, snap.snapshot.path),
-          parent: plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined,
-          sendArgs: protocol.args,
-          receiveDir,
-          onBytes: (bytes) => progress({ phase: 'send', kind: plan.kind, bytes }),
-        });
+        const snapshot = path.join(snap.source.top, snap.snapshot.path);
+        const parent = plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined;
+        const onBytes = (bytes: number) => progress({ phase: 'send', kind: plan.kind, bytes });
+        if (destination instanceof SshDestination) {
+          const sent = await sendToStream(destination, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes });
+          record.bytes = sent.bytes;
+          if (sent.wireBytes !== undefined) record.wireBytes = sent.wireBytes;
+        } else {
+          record.bytes = await sendReceive({ snapshot, parent, sendArgs: protocol.args, receiveDir, onBytes });
+        }
         break;
       } catch (error) {
         if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
@@ -147,6 +155,7 @@ async function sendToDestination(
     destination.changed();
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
     await destination.flush().catch((error: unknown) => {
+      if (destination instanceof SshDestination && error instanceof RewindError) throw error;
       throw new RewindError('DestinationMissing', `The backup disk ${destination?.name} stopped responding while the backup was written.`, { cause: error });
     });
     const received = (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
@@ -168,6 +177,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   const run: RunRecord = { id: randomUUID(), started: new Date().toISOString(), finished: '', ok: false, transfers: [] };
   const mounts = new MountSet(options.runtimeDir);
   let unlock: (() => Promise<void>) | undefined;
+  let opened: unknown[] = [];
   try {
     const config: Config = await loadConfig(options.configPath);
     unlock = await acquireRunLock(options.stateDir);
@@ -186,11 +196,12 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       ),
     );
     const destinations = new Map<string, OpenedDestination | RewindError>(await opening);
+    opened = [...destinations.values()];
     const namesAtDestinations = async (dirName: string) => {
       const names: string[] = [];
       for (const d of destinations.values()) {
-        if (d instanceof BtrfsDestination) names.push(...(await d.backups(dirName)).map((b) => path.basename(b.path)));
         if (d instanceof FilesDestination) names.push(...(await d.manifest(dirName).catch(() => ({ streams: [] }))).streams.map((s) => s.name));
+        else if (!(d instanceof RewindError)) names.push(...(await d.backups(dirName)).map((b) => path.basename(b.path)));
       }
       return names;
     };
@@ -235,8 +246,8 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       // A disk that went away during the run counts as not connected, as at the start.
       destinations: new Map(
         [...destinations].map(([id, d]) => {
-          const gone = run.transfers.some((t) => t.destination === id && t.error?.code === 'DestinationMissing');
-          return [id, d instanceof RewindError || gone ? undefined : d];
+          const gone = run.transfers.some((t) => t.destination === id && (t.error?.code === 'DestinationMissing' || t.error?.code === 'ConnectionLost'));
+          return [id, !(d instanceof RewindError) && !gone && !(d instanceof SshDestination && !d.connection.alive) ? d : undefined];
         }),
       ),
     }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);
@@ -246,6 +257,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   } catch (error) {
     run.error = report(error);
   } finally {
+    await closeDestinations(opened);
     await mounts.releaseAll();
     await unlock?.();
   }

@@ -3,7 +3,7 @@ import { toRewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { isCompleteBackup } from '../core/parent';
 import type { ErrorReport } from '../core/status';
-import { openDestination, type OpenedDestination } from './open-destination';
+import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
 import { FilesDestination } from './stream-files/files-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
@@ -28,6 +28,19 @@ export async function takeInventory({ config, host, mounts, stateDir }: RunConte
   for (const d of config.destinations.filter((x) => x.enabled)) {
     destinations.set(d.id, await openDestination(d, host, mounts, stateDir).catch(() => undefined));
   }
+  try {
+    return await inventoryOf(config, mounts, destinations, inventory);
+  } finally {
+    await closeDestinations(destinations.values());
+  }
+}
+
+async function inventoryOf(
+  config: RunContext['config'],
+  mounts: RunContext['mounts'],
+  destinations: ReadonlyMap<string, OpenedDestination | undefined>,
+  inventory: Inventory,
+): Promise<Inventory> {
   for (const configured of config.sources) {
     let resolved;
     try {

@@ -22,6 +22,12 @@ Commands:
   new-key --destination ID
                          make the encryption key of a stream-file destination and
                          show its recovery key, once
+  ssh-setup --path DIR   make this computer's SSH key if needed, and show the line
+                         to install on a server whose backup folder is DIR
+  ssh-probe --host H [--port P]
+                         show the server's host key fingerprint and whether it is trusted
+  ssh-trust --host H [--port P] --fingerprint SHA256:...
+                         trust the server's key, only if it has that fingerprint
 ${SERVE_USAGE}
 
 Options:
@@ -80,6 +86,9 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       source: { type: 'string' },
       key: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      fingerprint: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -209,6 +218,48 @@ async function main(argv: string[]): Promise<number> {
           'Without it, the backups cannot be restored on another machine.',
         ].join('\n'),
       );
+      return 0;
+    }
+    case 'ssh-setup': {
+      const { parseSetupRequest, setup } = await import('./ssh/setup');
+      const result = await setup(paths, parseSetupRequest(JSON.stringify({ path: values.path })));
+      print(result, [
+        `This computer backs up as "${result.host}". Its key:`,
+        `  ${result.publicKey}`,
+        'On the server, as root, run:',
+        `  ${result.acceptKeyCommand}`,
+        'or add this line to /root/.ssh/authorized_keys there:',
+        `  ${result.authorizedKeysLine}`,
+      ].join('\n'));
+      return 0;
+    }
+    case 'ssh-probe':
+    case 'ssh-trust': {
+      const { parseProbeRequest, parseTrustRequest, probe, trust } = await import('./ssh/setup');
+      const port = values.port === undefined ? undefined : /^\d+$/.test(values.port) ? Number(values.port) : values.port;
+      if (command === 'ssh-probe') {
+        const result = await probe(paths, parseProbeRequest(JSON.stringify({ host: values.host, port })));
+        const human = [`${result.host} port ${result.port}: ${result.keyType} key ${result.fingerprint}`];
+        if (result.state === 'known') human.push('This key is trusted.');
+        if (result.state === 'unknown') {
+          human.push(
+            'This key is not trusted yet. Compare the fingerprint with the one the server shows',
+            '(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server), then run:',
+            `  rewind-helper ssh-trust --host ${result.host} --port ${result.port} --fingerprint ${result.fingerprint}`,
+          );
+        }
+        if (result.state === 'changed') {
+          human.push(
+            `WARNING: this is not the key trusted before (${result.pinnedFingerprint}).`,
+            'If the server was reinstalled, check the new fingerprint on the server before trusting it;',
+            'otherwise someone may be intercepting the connection.',
+          );
+        }
+        print(result, human.join('\n'));
+        return result.state === 'known' ? 0 : 1;
+      }
+      const result = await trust(paths, parseTrustRequest(JSON.stringify({ host: values.host, port, fingerprint: values.fingerprint })));
+      print(result, `Trusted the ${result.keyType} key ${result.fingerprint} of ${result.host} port ${result.port}.`);
       return 0;
     }
     default:

@@ -6,8 +6,7 @@ import { planDestinationPrune, planLocalPrune, type DestinationView, type PruneD
 import { policyFor, policyRules } from '../core/retention-policy';
 import type { PruneReport, RunRecord } from '../core/status';
 import { deleteSubvolumes } from './btrfs';
-import { BtrfsDestination } from './btrfs-destination';
-import { openDestination, type OpenedDestination } from './open-destination';
+import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
 import { FilesDestination } from './stream-files/files-destination';
 import { planChainPrune, streamsAsBackups } from '../core/stream-chains';
 import type { StreamManifest } from '../core/stream-manifest';
@@ -34,6 +33,7 @@ export interface PruneOptions {
    * otherwise opened here. Enabled destinations missing from the map are not connected.
    */
   destinations?: ReadonlyMap<string, OpenedDestination | undefined>;
+  /** Where the helper's keys are (SSH identity, pinned host keys, stream-file keys). */
   stateDir: string;
 }
 
@@ -99,7 +99,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
         }
       }
       views.push(
-        destination instanceof BtrfsDestination
+        destination && !(destination instanceof FilesDestination)
           ? { id, connected: true, backups: await destination.backups(source.dirName) }
           : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) },
       );
@@ -155,5 +155,6 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       }
     }
   }
+  if (!options.destinations) await closeDestinations(destinations.values());
   return reports;
 }

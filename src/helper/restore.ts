@@ -49,6 +49,9 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const config = await loadConfig(request.configPath);
   const destination = config.destinations.find((d) => d.id === request.destination);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
+  if (destination.kind === 'ssh') {
+    throw new RewindError('InvalidArgs', `Restoring from the SSH destination "${request.destination}" is not possible yet; copy the file from the server's backup folder instead.`);
+  }
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
   if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`);

@@ -9,6 +9,7 @@ export interface RunContext {
   config: Config;
   host: string;
   mounts: MountSet;
+  /** Where the helper's SSH key and pinned host keys are (<state>/ssh). */
   stateDir: string;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Cleanup } from './cleanup';
@@ -19,6 +19,11 @@ export interface Sshd {
   output: () => string;
   /** ssh arguments up to and including the destination, for the key `key`. */
   sshArgs: (key: string, options?: string[]) => string[];
+  /** The listening sshd; each connection is a child of it. */
+  pid: number;
+  hostKey: string;
+  /** Makes a new host key and has sshd load it (SIGHUP): the server's key "changed". */
+  regenerateHostKey: () => Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -101,7 +106,41 @@ export async function startSshd(cleanup: Cleanup, dir: string): Promise<Sshd> {
     '-o', 'LogLevel=ERROR',
     'root@127.0.0.1',
   ];
-  return { port, authorizedKeys, knownHosts, output, sshArgs };
+  const regenerateHostKey = async () => {
+    rmSync(hostKey);
+    rmSync(`${hostKey}.pub`);
+    makeKey(sshDir, 'ssh_host_ed25519_key', 'rewind-test-host');
+    const listening = () => output().split(`Server listening on 127.0.0.1 port ${port}`).length - 1;
+    const before = listening();
+    child.kill('SIGHUP');
+    await waitFor('sshd to listen again', () => listening() > before || undefined, 10_000);
+  };
+  return { port, authorizedKeys, knownHosts, output, sshArgs, pid: child.pid!, hostKey, regenerateHostKey };
+}
+
+/**
+ * PIDs of the sshd processes that serve connections: the listener's children
+ * (the privileged monitors) and their sshd children (which hold the network
+ * connection), but not the commands they run.
+ */
+export function connectionProcesses(sshd: Sshd): number[] {
+  const parent = new Map<number, number>();
+  const isSshd = new Set<number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').startsWith('sshd:')) isSshd.add(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === sshd.pid) return true;
+    return false;
+  };
+  return [...isSshd].filter(below);
 }
 
 /** Runs `ssh ... command` to the end. */

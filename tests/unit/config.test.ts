@@ -80,3 +80,31 @@ describe('the documented example', () => {
     expect(parseConfig(text)).toMatchObject({ ok: true });
   });
 });
+
+describe('ssh destinations', () => {
+  const ssh = { id: 'server', kind: 'ssh', host: 'Backup.Example', path: '/srv/rewind' };
+  test('fill port 22, user root and compression auto; the host is kept in lower case', () => {
+    expect(validateConfig({ version: 1, destinations: [ssh] })).toMatchObject({
+      ok: true,
+      config: { destinations: [{ ...ssh, host: 'backup.example', port: 22, user: 'root', compression: 'auto', enabled: true }] },
+    });
+  });
+  test.each([
+    [{ ...ssh, host: '-oProxyCommand=x' }, /^destinations\[0\]\.host: must be a host name.*; found "-oProxyCommand=x"$/],
+    [{ ...ssh, port: 70000 }, /^destinations\[0\]\.port: must be from 1 to 65535; found number 70000$/],
+    [{ ...ssh, user: '-l' }, /^destinations\[0\]\.user: must be a user name/],
+    [{ ...ssh, path: 'srv' }, /^destinations\[0\]\.path: must be an absolute path on the server/],
+    [{ ...ssh, path: '/srv/$(x)' }, /^destinations\[0\]\.path: must be an absolute path on the server/],
+    [{ ...ssh, compression: 'gzip' }, /^destinations\[0\]\.compression: .*"auto"|"zstd"|"none"/],
+    [{ ...ssh, filesystem: '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1' }, /^destinations\[0\]: unknown field "filesystem"$/],
+  ])('report the field, what was expected and what was found (%#)', (destination, message) => {
+    const result = validateConfig({ version: 1, destinations: [destination] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(message);
+  });
+  test('docs/examples/ssh-server.json is a valid config', async () => {
+    const { readFileSync } = await import('node:fs');
+    const result = parseConfig(readFileSync(new URL('../../docs/examples/ssh-server.json', import.meta.url), 'utf8'));
+    expect(result.ok).toBe(true);
+  });
+});

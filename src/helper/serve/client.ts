@@ -71,6 +71,10 @@ export class ServeClient {
     return (await this.request({ op: 'list', subvolume })).backups;
   }
 
+  async folders(): Promise<string[]> {
+    return (await this.request({ op: 'folders' })).folders;
+  }
+
   async delete(subvolume: string, name: string): Promise<void> {
     await this.request({ op: 'delete', subvolume, name });
   }

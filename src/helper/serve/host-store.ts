@@ -1,7 +1,7 @@
 import { lstat, mkdir, open, readdir, readFile, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
-import type { BackupInfo } from '../../core/serve-protocol';
+import { checkSubvolumeDir, type BackupInfo } from '../../core/serve-protocol';
 import type { Subvolume } from '../../core/subvolume';
 import { deleteSubvolumes, listSubvolumes } from '../btrfs';
 import { runCommand } from '../run-command';
@@ -86,6 +86,19 @@ export class HostStore {
     const hostDir = await this.realDir(this.hostDir, create, `The folder of ${this.host}`);
     if (!hostDir) return undefined;
     return this.realDir(path.join(hostDir, subvolume), create, `The backup folder ${subvolume}`);
+  }
+
+  /** The backup folders in ROOT/HOST/: real directories with valid names (links and files are left out). */
+  async folders(): Promise<string[]> {
+    const hostDir = await this.realDir(this.hostDir, false, `The folder of ${this.host}`);
+    if (!hostDir) return [];
+    const names: string[] = [];
+    for (const name of (await readdir(hostDir)).sort()) {
+      if (checkSubvolumeDir(name) !== undefined) continue;
+      const info = await lstat(path.join(hostDir, name)).catch(() => undefined);
+      if (info?.isDirectory()) names.push(name);
+    }
+    return names;
   }
 
   /** The backup `name` in `subvolume`'s folder: a real subvolume root, or a refusal. */

@@ -65,6 +65,9 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
       await writer.line({ ok: true, backups });
       return;
     }
+    case 'folders':
+      await writer.line({ ok: true, folders: await store.folders() });
+      return;
     case 'receive':
       await receiveBackup(store, request, reader, writer);
       return;

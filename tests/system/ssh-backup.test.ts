@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunRecord } from '../../src/core/status';
+import { runBackup } from '../../src/helper/engine';
+import { sshPaths } from '../../src/helper/ssh/identity';
+import { probe, setup, trust } from '../../src/helper/ssh/setup';
+import { sh, waitFor } from '../support/exec';
+import { findProcesses } from '../support/helper-run';
+import { writeRandomFile } from '../support/random-file';
+import { createServeFixture, listDir, type ServeFixture } from '../support/serve-fixture';
+import { connectionProcesses, startSshd, type Sshd } from '../support/sshd';
+import { compareTrees } from '../support/tree-compare';
+
+/**
+ * The engine backing up over SSH: a real sshd on 127.0.0.1 runs
+ * `rewind-helper serve` as the forced command of the helper's own key, the
+ * host key pinned the way the app does it (probe, then trust). A full and an
+ * incremental run are each checked against their snapshots; a run whose
+ * connection is cut mid-stream (the sshd child killed) loses nothing, and the
+ * next run is incremental again.
+ */
+jest.setTimeout(300_000);
+
+const HOST = 'alice-laptop';
+let fx: ServeFixture;
+let sshd: Sshd;
+let options: { configPath: string; stateDir: string; runtimeDir: string };
+
+function snapshotPath(run: RunRecord): string {
+  return path.join(fx.clientMount, '.rewind/home', run.transfers[0].snapshot);
+}
+
+function backupPath(run: RunRecord): string {
+  return path.join(fx.root, HOST, 'home', run.transfers[0].snapshot);
+}
+
+beforeAll(async () => {
+  fx = createServeFixture('rewind-ssh-backup');
+  const helper = path.join(fx.dir, 'rewind-helper');
+  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${fx.bundle}' "$@" --runtime-dir '${fx.runtimeDir}'\n`);
+  chmodSync(helper, 0o755);
+  sshd = await startSshd(fx.cleanup, fx.dir);
+  const stateDir = path.join(fx.dir, 'state');
+  const runtimeDir = path.join(fx.dir, 'client-run');
+  const configPath = path.join(fx.dir, 'config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      version: 1,
+      hostName: HOST,
+      sources: [{ path: fx.home }],
+      destinations: [{ id: 'server', kind: 'ssh', host: '127.0.0.1', port: sshd.port, path: fx.root, compression: 'zstd' }],
+    }),
+  );
+  options = { configPath, stateDir, runtimeDir };
+  const context = { configPath, stateDir };
+  const { publicKey } = await setup(context, { path: fx.root });
+  const r = spawnSync(process.execPath, [fx.bundle, 'accept-key', '--root', fx.root, '--host', HOST, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], {
+    input: `${publicKey}\n`,
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(0);
+  const shown = await probe(context, { host: '127.0.0.1', port: sshd.port, user: 'root' });
+  await trust(context, { host: '127.0.0.1', port: sshd.port, fingerprint: shown.fingerprint });
+  expect(readFileSync(sshPaths(stateDir).knownHosts, 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 `);
+  mkdirSync(path.join(fx.home, 'alice'));
+  writeFileSync(path.join(fx.home, 'alice/notes.txt'), 'notes\n'.repeat(10_000));
+  writeRandomFile(path.join(fx.home, 'alice/photo.bin'), 8);
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+describe('backups over SSH', () => {
+  let first: RunRecord;
+  let second: RunRecord;
+
+  test('a full and then an incremental backup, each the same as its snapshot', async () => {
+    first = await runBackup(options);
+    expect(first).toMatchObject({ ok: true, transfers: [{ destination: 'server', kind: 'full', ok: true }] });
+    expect(first.transfers[0].wireBytes).toBeLessThan(first.transfers[0].bytes);
+    expect(compareTrees(snapshotPath(first), backupPath(first))).toEqual([]);
+
+    writeFileSync(path.join(fx.home, 'alice/notes.txt'), 'changed\n');
+    writeFileSync(path.join(fx.home, 'alice/new.txt'), 'new\n');
+    await new Promise((r) => setTimeout(r, 1100));
+    second = await runBackup(options);
+    expect(second).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: first.transfers[0].snapshot, ok: true }] });
+    expect(second.transfers[0].bytes).toBeLessThan(first.transfers[0].bytes / 10);
+    expect(compareTrees(snapshotPath(second), backupPath(second))).toEqual([]);
+  });
+
+  test('a connection cut mid-stream loses nothing; the next run is incremental and complete', async () => {
+    writeRandomFile(path.join(fx.home, 'alice/big.bin'), 64);
+    await new Promise((r) => setTimeout(r, 1100));
+    let cut = false;
+    const cutRun = await runBackup({
+      ...options,
+      onProgress: (p) => {
+        if (!cut && p.phase === 'send' && p.bytes > 8 * 1024 * 1024) {
+          cut = true;
+          for (const pid of connectionProcesses(sshd)) process.kill(pid, 'SIGKILL');
+        }
+      },
+    });
+    expect(cut).toBe(true);
+    expect(cutRun.ok).toBe(false);
+    expect(cutRun.transfers[0]).toMatchObject({ kind: 'incremental', ok: false, error: { code: 'ConnectionLost' } });
+    await waitFor('the cut serve to exit', () => findProcesses(process.execPath, `${fx.bundle} serve`).length === 0 || undefined, 30_000);
+    // The earlier backups are all there and whole.
+    const names = listDir(path.join(fx.root, HOST, 'home'));
+    expect(names).toEqual(expect.arrayContaining([first.transfers[0].snapshot, second.transfers[0].snapshot]));
+    expect(compareTrees(snapshotPath(second), backupPath(second))).toEqual([]);
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const next = await runBackup(options);
+    expect(next).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', ok: true }] });
+    expect(compareTrees(snapshotPath(next), backupPath(next))).toEqual([]);
+    const show = sh('btrfs', ['subvolume', 'show', backupPath(next)]);
+    expect(show).toMatch(/Flags:\s+readonly/);
+  });
+});
