@@ -332,7 +332,7 @@ describe('a key acts only in its own host folder', () => {
   });
 
   test.each([
-    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, receive, delete, clean, space, read, readdir, sync\.$/],
+    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync\.$/],
     ['shell', { op: 'shell' }, /^Unknown op "shell"/],
     ['__proto__', { op: '__proto__' }, /^Unknown op "__proto__"/],
     ['constructor', { op: 'constructor' }, /^Unknown op "constructor"/],
