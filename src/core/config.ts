@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { WEEKDAYS } from './schedule';
 import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy';
 import { checkSshHost, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, normalizeSshHost } from './ssh';
 
@@ -114,6 +115,22 @@ export const destinationSchema = z.discriminatedUnion('kind', [btrfsDestinationS
 export type BtrfsDestinationConfig = z.infer<typeof btrfsDestinationSchema>;
 export type SshDestinationConfig = z.infer<typeof sshDestinationSchema>;
 
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day such as 09:30');
+
+/** When automatic backups run (src/core/schedule.ts); "manual" turns the timer off. */
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('manual') }),
+  z.strictObject({ kind: z.literal('hourly') }),
+  z.strictObject({ kind: z.literal('daily'), at: clockTime }),
+  z.strictObject({ kind: z.literal('weekly'), day: z.enum(WEEKDAYS), at: clockTime }),
+]);
+
+/** When a scheduled run waits for a better moment; a run started by hand never does. */
+const conditionsSchema = z.strictObject({
+  postponeOnBattery: z.boolean().default(false),
+  postponeOnMetered: z.boolean().default(true),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1),
   /** Name of this machine in the destination layout; defaults to the host name. */
@@ -126,6 +143,8 @@ export const configSchema = z.strictObject({
   destinations: z.array(destinationSchema),
   /** How long snapshots and backups are kept (docs/retention.md). */
   retention: retentionSettingsSchema.optional(),
+  schedule: scheduleSchema.default({ kind: 'hourly' }),
+  conditions: conditionsSchema.default({ postponeOnBattery: false, postponeOnMetered: true }),
 });
 
 export type Config = z.infer<typeof configSchema>;

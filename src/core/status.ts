@@ -80,6 +80,10 @@ export interface HelperStatus {
   running: boolean;
   lastRun?: RunRecord;
   lastSuccess?: RunRecord;
+  /** The configured schedule's OnCalendar=, when automatic backups are on. */
+  onCalendar?: string;
+  /** When the timer elapses next (ISO 8601), as systemd computes it; absent for manual. */
+  nextRun?: string;
 }
 
 export type Phase = 'snapshot' | 'cleanup' | 'send' | 'verify';

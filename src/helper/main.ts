@@ -8,7 +8,12 @@ const USAGE = `Usage: rewind-helper COMMAND [OPTIONS]
 
 Commands:
   daemon                 serve the Rewind D-Bus interface on the system bus
-  run                    back up every source to every enabled destination now
+  run [--scheduled]      back up every source to every enabled destination now;
+                         --scheduled (the timer): first check the configured
+                         conditions (battery, metered network) and maybe wait
+  schedule [--unit-dir DIR] [--systemd-root DIR]
+                         write rewind-backup.timer from the configured schedule
+                         and enable it (or disable it for "manual")
   status                 show the configuration and the last runs
   list                   list local snapshots and each destination's backups
   prune [--dry-run]      apply retention now; --dry-run only shows what it would do
@@ -89,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       fingerprint: { type: 'string' },
+      scheduled: { type: 'boolean', default: false },
+      'unit-dir': { type: 'string' },
+      'systemd-root': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -109,6 +117,14 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case 'run': {
+      if (values.scheduled) {
+        const { scheduledRunWaits } = await import('./scheduled-run');
+        const reason = await scheduledRunWaits(paths.configPath);
+        if (reason) {
+          print({ postponed: reason }, `Backup postponed: ${reason}. The next scheduled time tries again.`);
+          return 0;
+        }
+      }
       const { runBackup } = await import('./engine');
       const run = await runBackup({
         ...paths,
@@ -189,6 +205,24 @@ async function main(argv: string[]): Promise<number> {
         keyFile: values.key,
       });
       print({ restored: target }, `Restored ${target}`);
+      return 0;
+    }
+    case 'schedule': {
+      const [{ loadConfig }, { applySchedule }, { nextRun, onCalendar }, { systemTimeZone }] = await Promise.all([
+        import('./config-file'),
+        import('./timer'),
+        import('../core/schedule'),
+        import('./time-zone'),
+      ]);
+      const { schedule } = await loadConfig(paths.configPath);
+      const applied = await applySchedule(schedule, { unitDir: values['unit-dir'], systemdRoot: values['systemd-root'] });
+      const next = nextRun(schedule, new Date(), systemTimeZone());
+      print(
+        { ...applied, onCalendar: onCalendar(schedule), nextRun: next?.toISOString() },
+        applied.enabled
+          ? `Automatic backups: OnCalendar=${onCalendar(schedule)} in ${applied.unitFile}; next at ${next?.toString()}.`
+          : 'Automatic backups are off (manual schedule); the timer is disabled.',
+      );
       return 0;
     }
     case 'verify': {

@@ -55,10 +55,7 @@ function toReport(base: Omit<PruneReport, 'kept' | 'keptCount' | 'removed'>, dec
   };
 }
 
-/** The machine's time zone, which retention's days and weeks follow. */
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
-}
+export { systemTimeZone } from './time-zone';
 
 export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
   const { config, mounts, now, timeZone, dryRun } = options;

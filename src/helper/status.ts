@@ -2,6 +2,8 @@ import { toRewindError } from '../core/errors';
 import type { HelperStatus } from '../core/status';
 import { loadConfig } from './config-file';
 import { History } from './history';
+import { nextRun, onCalendar } from '../core/schedule';
+import { systemTimeZone } from './time-zone';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
   const runs = await new History(stateDir).read();
@@ -23,6 +25,8 @@ export async function readStatus(configPath: string, stateDir: string, running: 
       label: d.label ?? d.id,
       enabled: d.enabled,
     }));
+    status.onCalendar = onCalendar(config.schedule);
+    status.nextRun = nextRun(config.schedule, new Date(), systemTimeZone())?.toISOString();
   } catch (error) {
     const failure = toRewindError(error);
     if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };
