@@ -358,7 +358,8 @@ describe('systemd units', () => {
 
     const backup = read(INSTALLED.backupUnit);
     expect(iniValue(backup, 'Service', 'Type')).toBe('oneshot');
-    expect(iniValue(backup, 'Service', 'ExecStart')).toBe(`${LIBEXEC_HELPER} run`);
+    expect(iniValue(backup, 'Service', 'ExecStart')).toBe(`${LIBEXEC_HELPER} run --scheduled`);
+    expect(iniValue(backup, 'Service', 'Restart')).toBe('on-failure');
     expect(iniValue(backup, 'Service', 'IOSchedulingClass')).toBe('idle');
 
     const timer = read(INSTALLED.backupTimer);
