@@ -11,6 +11,11 @@ import type { Subvolume } from './subvolume';
  * 3. The parent is the newest (highest creation generation) read-only source
  *    snapshot whose UUID is the received UUID of a complete destination backup.
  * 4. No such snapshot: the send is full.
+ * 5. A snapshot that was itself received (a restore brought it back from a
+ *    backup) is sent under its received UUID, as `btrfs send` names it, so
+ *    its pairing key is its received UUID; and a subvolume made from such a
+ *    snapshot (the restored home) counts that snapshot, its origin, among its
+ *    own. Backups made before the restore are then parents after it.
  *
  * Renaming snapshots, wiping the destination, or deleting the newest source
  * snapshot by hand therefore never leads to a wrong parent, only to a full send.
@@ -19,10 +24,17 @@ export type SendPlan =
   | { kind: 'full' }
   | { kind: 'incremental'; parent: Subvolume; parentBackup: Subvolume };
 
+/** Read-only snapshots of the subvolume, oldest first, with its origin when that is a read-only snapshot (rule 5). */
 export function snapshotsOf(subvolumeUuid: string, all: readonly Subvolume[]): Subvolume[] {
+  const origin = all.find((s) => s.uuid === subvolumeUuid)?.parentUuid;
   return all
-    .filter((s) => s.parentUuid === subvolumeUuid && s.readOnly)
+    .filter((s) => s.readOnly && (s.parentUuid === subvolumeUuid || (origin !== undefined && s.uuid === origin)))
     .sort((a, b) => a.createdGeneration - b.createdGeneration);
+}
+
+/** The UUID a receive of this snapshot's stream gets as Received UUID (rule 5). */
+export function streamUuid(snapshot: Subvolume): string {
+  return snapshot.receivedUuid ?? snapshot.uuid;
 }
 
 export function isCompleteBackup(backup: Subvolume): boolean {
@@ -41,7 +53,7 @@ export function choosePlan(
   let best: { parent: Subvolume; parentBackup: Subvolume } | undefined;
   for (const snapshot of sourceSnapshots) {
     if (!snapshot.readOnly || snapshot.uuid === exclude) continue;
-    const parentBackup = received.get(snapshot.uuid);
+    const parentBackup = received.get(streamUuid(snapshot));
     if (!parentBackup) continue;
     if (!best || snapshot.createdGeneration > best.parent.createdGeneration) {
       best = { parent: snapshot, parentBackup };

@@ -1,3 +1,4 @@
+import { streamUuid } from './parent';
 import { planRetention } from './retention';
 import type { RetentionRules } from './retention-policy';
 import { parseSnapshotName } from './snapshot-name';
@@ -70,12 +71,13 @@ export function planStreamSend(
   now: Date,
   exclude?: string,
 ): StreamPlan {
-  const bySnapshot = new Map<string, StreamEntry>();
-  for (const entry of entries) if (chainTo(entries, entry)) bySnapshot.set(entry.snapshotUuid, entry);
+  // Paired as backups are (src/core/parent.ts): the stream's UUID is the snapshot's received UUID, or its own.
+  const byStreamUuid = new Map<string, StreamEntry>();
+  for (const entry of entries) if (chainTo(entries, entry)) byStreamUuid.set(entry.receivedUuid, entry);
   let best: { parent: Subvolume; parentStream: StreamEntry } | undefined;
   for (const snapshot of sourceSnapshots) {
     if (!snapshot.readOnly || snapshot.uuid === exclude) continue;
-    const stream = bySnapshot.get(snapshot.uuid);
+    const stream = byStreamUuid.get(streamUuid(snapshot));
     if (stream && (!best || snapshot.createdGeneration > best.parent.createdGeneration)) best = { parent: snapshot, parentStream: stream };
   }
   if (!best) return { kind: 'full', reason: entries.length ? 'no stream shares a snapshot with the source' : 'first backup' };
@@ -130,5 +132,5 @@ export function planChainPrune(
 export function streamsAsBackups(entries: readonly StreamEntry[]): Subvolume[] {
   return entries
     .filter((e) => chainTo(entries, e))
-    .map((e, index) => ({ id: 0, path: e.name, uuid: e.receivedUuid, receivedUuid: e.snapshotUuid, createdGeneration: index, readOnly: true }));
+    .map((e, index) => ({ id: 0, path: e.name, uuid: e.receivedUuid, receivedUuid: e.receivedUuid, createdGeneration: index, readOnly: true }));
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Config, Destination } from '../core/config';
 import { RewindError, toRewindError } from '../core/errors';
-import { choosePlan, isCompleteBackup } from '../core/parent';
+import { choosePlan, isCompleteBackup, streamUuid } from '../core/parent';
 import { parseSnapshotName } from '../core/snapshot-name';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../core/status';
 import type { Subvolume } from '../core/subvolume';
@@ -159,7 +159,7 @@ async function sendToDestination(
       throw new RewindError('DestinationMissing', `The backup disk ${destination?.name} stopped responding while the backup was written.`, { cause: error });
     });
     const received = (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
-    if (!received || !isCompleteBackup(received) || received.receivedUuid !== snap.snapshot.uuid) {
+    if (!received || !isCompleteBackup(received) || received.receivedUuid !== streamUuid(snap.snapshot)) {
       throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${destination.name}.`);
     }
     record.ok = true;

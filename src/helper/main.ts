@@ -21,6 +21,11 @@ Commands:
   restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR] [--key FILE]
                          copy PATH out of a backup into DIR (--key: the recovery
                          key of an encrypted stream-file destination)
+  restore-subvolume --into DIR (--destination ID --snapshot NAME | --backup PATH)
+                    [--subvolume NAME] [--source DIR] [--key FILE]
+                         bring a whole subvolume back as a new subvolume beside the
+                         current one on the btrfs filesystem of DIR, and print the
+                         steps to switch to it (works from a live USB with --backup)
   verify [--destination ID] [--key FILE]
                          check every stream file (checksums, and every command's
                          CRC) without restoring anything; names the first bad file
@@ -91,6 +96,9 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       source: { type: 'string' },
       key: { type: 'string' },
+      into: { type: 'string' },
+      backup: { type: 'string' },
+      subvolume: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       fingerprint: { type: 'string' },
@@ -207,6 +215,29 @@ async function main(argv: string[]): Promise<number> {
       print({ restored: target }, `Restored ${target}`);
       return 0;
     }
+    case 'restore-subvolume': {
+      if (!values.into) {
+        console.error(`restore-subvolume needs --into\n\n${USAGE}`);
+        return 2;
+      }
+      const { restoreSubvolume } = await import('./restore-subvolume');
+      const { existsSync } = await import('node:fs');
+      const result = await restoreSubvolume({
+        runtimeDir: paths.runtimeDir,
+        stateDir: paths.stateDir,
+        into: values.into,
+        subvolume: values.subvolume,
+        // From a live USB there is no configuration; --backup needs none.
+        configPath: values.destination || existsSync(paths.configPath) ? paths.configPath : undefined,
+        destination: values.destination,
+        snapshot: values.snapshot,
+        source: values.source,
+        backup: values.backup,
+        keyFile: values.key,
+      });
+      print(result, [`Restored as ${result.subvolume} (from ${result.snapshot}) on ${result.device}. To switch to it:`, ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n'));
+      return 0;
+    }
     case 'schedule': {
       const [{ loadConfig }, { applySchedule }, { nextRun, onCalendar }, { systemTimeZone }] = await Promise.all([
         import('./config-file'),
@@ -302,7 +333,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+let settled = false;
+// Node exits with status 0 when nothing is left to wait for, even if main()
+// never finished (a promise nobody will settle). That must not pass for success.
+process.on('exit', () => {
+  if (settled) return;
+  console.error('rewind-helper: internal error: the command stopped before it finished. This is a bug in Rewind; please report it.');
+  process.exitCode = 70;
+});
+
+main(process.argv.slice(2)).finally(() => (settled = true)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },

@@ -13,7 +13,12 @@ describe('config validation', () => {
     const result = validateConfig(valid);
     expect(result).toEqual({
       ok: true,
-      config: { ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '', enabled: true }] },
+      config: {
+        ...valid,
+        destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '', enabled: true }],
+        schedule: { kind: 'hourly' },
+        conditions: { postponeOnBattery: false, postponeOnMetered: true },
+      },
     });
   });
 
@@ -27,6 +32,9 @@ describe('config validation', () => {
     [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: '/dev/sdb1' }] }, /^destinations\[0\]\.filesystem: must be a filesystem UUID.*; found "\/dev\/sdb1"$/],
     [{ ...valid, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, path: '../etc' }] }, /^destinations\[0\]\.path: must not contain "\.\."; found "\.\.\/etc"$/],
     [{ ...valid, colour: 'blue' }, /^\(top level\): unknown field "colour"$/],
+    [{ ...valid, schedule: { kind: 'weekly', day: 'monday', at: '09:30' } }, /^schedule\.day: .*"mon".*; found "monday"$/],
+    [{ ...valid, schedule: { kind: 'daily', at: '9:30' } }, /^schedule\.at: must be a time of day such as 09:30; found "9:30"$/],
+    [{ ...valid, destinations: [{ id: 'usb', kind: 'files', path: 'relative' }] }, /^destinations\[0\]\.path: path must be an absolute folder/],
   ])('reports the field, what was expected and what was found (%#)', (data, message) => {
     const result = validateConfig(data);
     expect(result.ok).toBe(false);

@@ -62,3 +62,24 @@ describe('snapshotsOf', () => {
     expect(snapshotsOf(home, [s3, other, s1, writable, s2])).toEqual([s1, s2, s3]);
   });
 });
+
+describe('after a whole-subvolume restore (rule 5)', () => {
+  // The disk died. The backup b2 (of s2) was received back as r2 on the new
+  // disk, and the new home is a writable snapshot of r2; then s4 is taken of it.
+  const r2 = subvolume({ uuid: 'r2', receivedUuid: 's2', createdGeneration: 5, path: '.rewind/home/20260102T000000Z' });
+  const newHome = subvolume({ uuid: 'new-home', parentUuid: 'r2', readOnly: false, createdGeneration: 6, path: 'home' });
+  const s4 = subvolume({ uuid: 's4', parentUuid: 'new-home', createdGeneration: 7, path: '.rewind/home/20260105T000000Z' });
+
+  test("the new home's snapshots include its origin, the restored snapshot", () => {
+    expect(snapshotsOf('new-home', [r2, newHome, s4]).map((s) => s.uuid)).toEqual(['r2', 's4']);
+  });
+
+  test('the restored snapshot pairs with the old backup by its received UUID, so the next send is incremental', () => {
+    expect(choosePlan(snapshotsOf('new-home', [r2, newHome, s4]), [b1, b2], 's4')).toEqual({ kind: 'incremental', parent: r2, parentBackup: b2 });
+  });
+
+  test('a writable origin is not a parent', () => {
+    const writable = { ...r2, readOnly: false };
+    expect(snapshotsOf('new-home', [writable, newHome, s4]).map((s) => s.uuid)).toEqual(['s4']);
+  });
+});

@@ -8,12 +8,12 @@ const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0
 const day = (d: number) => new Date(Date.UTC(2026, 0, d, 12));
 const nameOf = (d: number) => `202601${String(d).padStart(2, '0')}T120000Z`;
 
-/** Stream n is of snapshot n (uuid 100+n), carries received uuid n, and applies on `parent`. */
+/** Stream n is of snapshot n (uuid n, so its stream carries uuid n too), and applies on `parent`. */
 function stream(n: number, d: number, parent?: number): StreamEntry {
   return {
     name: nameOf(d),
     kind: parent === undefined ? 'full' : 'incremental',
-    snapshotUuid: uuid(100 + n),
+    snapshotUuid: uuid(n),
     receivedUuid: uuid(n),
     ...(parent === undefined ? {} : { parentUuid: uuid(parent) }),
     created: day(d).toISOString(),
@@ -25,7 +25,7 @@ function stream(n: number, d: number, parent?: number): StreamEntry {
 }
 
 function snapshot(n: number): Subvolume {
-  return { id: 300 + n, path: `.rewind/home/s${n}`, uuid: uuid(100 + n), parentUuid: uuid(999), createdGeneration: n, readOnly: true };
+  return { id: 300 + n, path: `.rewind/home/s${n}`, uuid: uuid(n), parentUuid: uuid(999), createdGeneration: n, readOnly: true };
 }
 
 describe('chains', () => {
@@ -44,7 +44,7 @@ describe('chains', () => {
   });
 
   test('incremental from the newest stream whose snapshot the source still has', () => {
-    const plan = planStreamSend(entries, [snapshot(3), snapshot(5), snapshot(7)], { maxIncrementals: 30, maxDays: 30 }, day(7), uuid(107));
+    const plan = planStreamSend(entries, [snapshot(3), snapshot(5), snapshot(7)], { maxIncrementals: 30, maxDays: 30 }, day(7), uuid(7));
     expect(plan).toMatchObject({ kind: 'incremental', parentStream: { receivedUuid: uuid(5) } });
   });
 
