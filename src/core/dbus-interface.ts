@@ -13,6 +13,10 @@ import { HELPER_INTERFACE } from './ids';
  * and whether it is the pinned one; TrustHost({host, port?, fingerprint})
  * pins exactly the key with that fingerprint; GetSshSetup({path}) → SshSetup:
  * the helper's public key and the authorized_keys line for the server.
+ *
+ * RestoreFiles(RestoreRequest) → RestoreResult (./restore-request): as the
+ * caller first (action restore-own-files), and only when the kernel refuses
+ * that, as root after asking for an administrator (restore-files).
  */
 export const HELPER_INTERFACE_XML = `<node>
   <interface name="${HELPER_INTERFACE}">
@@ -32,6 +36,10 @@ export const HELPER_INTERFACE_XML = `<node>
     <method name="GetSshSetup">
       <arg direction="in" type="s" name="request_json"/>
       <arg direction="out" type="s" name="setup_json"/>
+    </method>
+    <method name="RestoreFiles">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="result_json"/>
     </method>
     <signal name="Progress">
       <arg type="s" name="job_id"/>

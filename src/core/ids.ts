@@ -16,6 +16,10 @@ export const ACTIONS = {
   readStatus: `${APP_ID}.read-status`,
   runBackup: `${APP_ID}.run-backup`,
   configure: `${APP_ID}.configure`,
+  /** Restore what the caller could read in the snapshot anyway, where the caller may write. */
+  restoreOwnFiles: `${APP_ID}.restore-own-files`,
+  /** Restore anything anywhere (administrators). */
+  restoreFiles: `${APP_ID}.restore-files`,
 } as const;
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 

@@ -6,6 +6,9 @@ import { ACTIONS, HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '
 import type { Progress } from '../core/status';
 import { runBackup, type EngineOptions } from './engine';
 import { authorize } from './polkit';
+import { parseRestoreRequest } from '../core/restore-request';
+import { runCommand } from './run-command';
+import { NeedsAdmin, restoreFiles } from './user-restore';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
@@ -27,6 +30,25 @@ function stringArgument(msg: dbus.Message, method: string): string {
     throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
   }
   return msg.body[0] as string;
+}
+
+/** The caller's user and primary group, as the bus (not the caller) knows it. */
+async function callerIdentity(bus: dbus.MessageBus, sender: string): Promise<{ uid: number; gid: number }> {
+  const reply = await bus.call(
+    new dbus.Message({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'GetConnectionUnixUser',
+      signature: 's',
+      body: [sender],
+    }),
+  );
+  const uid = Number(reply?.body[0]);
+  if (!Number.isInteger(uid)) throw new RewindError('NotAuthorized', 'The bus could not say who is asking.');
+  const gid = Number(await runCommand('id', ['-g', String(uid)]).catch(() => 'x'));
+  if (!Number.isInteger(gid)) throw new RewindError('NotAuthorized', `User ${uid} has no account on this computer.`);
+  return { uid, gid };
 }
 
 export async function runDaemon(options: DaemonOptions): Promise<void> {
@@ -107,6 +129,25 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       await authorize(bus, msg.sender, ACTIONS.configure);
       await trust(options, parseTrustRequest(stringArgument(msg, 'TrustHost')));
       return ['', []];
+    },
+    async RestoreFiles(msg) {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      let request;
+      try {
+        request = parseRestoreRequest(stringArgument(msg, 'RestoreFiles'));
+      } catch (error) {
+        throw new RewindError('InvalidArgs', `RestoreFiles: ${(error as Error).message}.`);
+      }
+      const { uid, gid } = await callerIdentity(bus, msg.sender);
+      try {
+        return ['s', [JSON.stringify(await restoreFiles(options, request, { uid, gid, admin: false }))]];
+      } catch (error) {
+        if (!(error instanceof NeedsAdmin)) throw error;
+        // The kernel refused the caller: only an administrator may go on.
+        await authorize(bus, msg.sender, ACTIONS.restoreFiles);
+        const rest = await restoreFiles(options, { ...request, paths: error.remaining }, { uid, gid, admin: true });
+        return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin' })]];
+      }
     },
     async GetSshSetup(msg) {
       await authorize(bus, msg.sender, ACTIONS.configure);

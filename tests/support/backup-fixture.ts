@@ -5,7 +5,7 @@ import { ACTIONS, APP_ID } from '../../src/core/ids';
 import { Cleanup } from './cleanup';
 import { sh } from './exec';
 import { createLoopBtrfs, mountHomeSubvolume, unmount, type LoopBtrfs } from './loop-btrfs';
-import { REPO, startSystemBus, type SystemBus } from './system-bus';
+import { REPO, startSystemBus, type PolkitRule, type SystemBus } from './system-bus';
 import { createTestUser, type TestUser } from './test-user';
 
 /**
@@ -51,6 +51,8 @@ export interface FixtureOptions {
   destinationMiB?: number;
   /** Size of the source disk (default 256 MiB). */
   sourceMiB?: number;
+  /** polkit rules checked before the fixture's own (which allow everything to `allowed`). */
+  extraRules?: (allowed: TestUser, denied: TestUser) => PolkitRule[];
 }
 
 export async function createBackupFixture(options: FixtureOptions = {}): Promise<BackupFixture> {
@@ -99,6 +101,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
         : await startSystemBus(cleanup, dir, {
             helperCommand: helperCli(['daemon', '--idle-seconds', '60']),
             rules: [
+              ...(options.extraRules?.(allowed, denied) ?? []),
               { user: allowed.name, action: `${APP_ID}.`, result: 'YES' },
               { user: denied.name, action: ACTIONS.runBackup, result: 'NO' },
             ],

@@ -1,7 +1,7 @@
 // A minimal D-Bus client of the Rewind helper for tests, run with `gjs -m` as
 // a test user. Prints one JSON object per line: what the helper answered,
 // every Progress signal of the job, and the Completed signal.
-// Usage: gjs -m call-helper.js status|backup
+// Usage: gjs -m call-helper.js status|backup|restore REQUEST_JSON
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import System from 'system';
@@ -18,8 +18,8 @@ function emit(obj) {
   print(JSON.stringify(obj));
 }
 
-function call(method, then) {
-  bus.call(NAME, PATH, IFACE, method, null, null, Gio.DBusCallFlags.NONE, 120000, null, (_bus, res) => {
+function call(method, then, params = null) {
+  bus.call(NAME, PATH, IFACE, method, params, null, Gio.DBusCallFlags.NONE, 120000, null, (_bus, res) => {
     try {
       then(bus.call_finish(res).deep_unpack());
     } catch (e) {
@@ -52,8 +52,17 @@ if (command === 'status') {
     job = id;
     emit({ job });
   });
+} else if (command === 'restore') {
+  call(
+    'RestoreFiles',
+    ([json]) => {
+      emit({ result: JSON.parse(json) });
+      loop.quit();
+    },
+    new GLib.Variant('(s)', [System.programArgs[1]]),
+  );
 } else {
-  printerr('usage: call-helper.js status|backup');
+  printerr('usage: call-helper.js status|backup|restore REQUEST_JSON');
   exitCode = 2;
 }
 if (exitCode === 0) loop.run();

@@ -1,0 +1,65 @@
+import * as z from 'zod';
+
+/**
+ * A request to restore files (D-Bus RestoreFiles): from which point, which
+ * paths inside the backed-up subvolume, and where to. Paths are relative to
+ * the subvolume ("alice/Documents/report.odt"), never absolute, never with
+ * "..", never empty.
+ */
+const relativePath = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096)
+  .refine((p) => !p.startsWith('/'), 'must be relative to the backed-up folder, not start with "/"')
+  .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), 'must not contain "..", "." or empty parts')
+  .refine((p) => !p.includes('\0'), 'must not contain a NUL character');
+
+export const restoreRequestSchema = z.strictObject({
+  /** "local" for a snapshot on this computer, or a destination id. */
+  from: z.union([z.literal('local'), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be "local" or a destination id')]),
+  snapshot: z.string().regex(/^[0-9]{8}T[0-9]{6}Z(_[0-9]+)?$/, 'must be the name of a snapshot or backup'),
+  /** The backed-up folder (a source's path); the first source by default. */
+  source: z.string().startsWith('/').optional(),
+  paths: z.array(relativePath).min(1).max(1000),
+  /** Back where it was (the current version is kept aside), or into a folder. */
+  to: z.union([z.strictObject({ original: z.literal(true) }), z.strictObject({ folder: z.string().startsWith('/', 'must be an absolute path') })]),
+});
+
+export type RestoreRequest = z.infer<typeof restoreRequestSchema>;
+
+export interface RestoredItem {
+  path: string;
+  /** Where it is now. */
+  restoredTo: string;
+  /** Where the version it replaced was moved, if there was one. */
+  keptAsideAs?: string;
+}
+
+export interface RestoreResult {
+  restored: RestoredItem[];
+  /** "user": read and written with the caller's own permissions; "admin": after polkit admin authentication. */
+  as: 'user' | 'admin';
+}
+
+export function parseRestoreRequest(json: string): RestoreRequest {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new Error('the request is not JSON');
+  }
+  const result = restoreRequestSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${issue.path.join('.') || 'request'}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** The name the current version is kept under: "report.odt (before restore)", then "… 2)". */
+export function asideName(name: string, taken: (candidate: string) => boolean): string {
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? `${name} (before restore)` : `${name} (before restore ${n})`;
+    if (!taken(candidate)) return candidate;
+  }
+}

@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { constants, existsSync } from 'node:fs';
+import { lstat, open, readdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { RewindError } from '../core/errors';
+import { SNAPSHOT_DIR } from '../core/ids';
+import { asideName, type RestoreRequest, type RestoreResult, type RestoredItem } from '../core/restore-request';
+import { deleteSubvolumes } from './btrfs';
+import { BtrfsDestination } from './btrfs-destination';
+import { loadConfig } from './config-file';
+import { MountSet } from './mount-set';
+import { resolveSource } from './sources';
+import { FilesDestination } from './stream-files/files-destination';
+
+/**
+ * Restoring files for a user (D-Bus RestoreFiles). The helper finds the
+ * restore point and opens its root folder; the copy then runs with the
+ * caller's own user and groups (setpriv), reading through that open folder
+ * (/proc/self/fd/3/…), so the kernel decides, with the snapshot's own owners
+ * and modes, what the user may read, and the files written belong to the user
+ * and land only where the user may write. When that is refused, the daemon
+ * asks polkit for an administrator and runs the same steps as root
+ * (`admin`): then symbolic links in the target folder's path are refused, and
+ * files that would belong to root in someone's folder go to that folder's owner.
+ *
+ * Steps for each path: copy into a hidden temporary name beside the target;
+ * move the current version, if any, aside as "name (before restore)"; move
+ * the copy into place. `mv -T -n` renames links themselves, never through
+ * them, and never replaces what appeared in the meantime.
+ */
+export interface RestoreCaller {
+  uid: number;
+  gid: number;
+  admin: boolean;
+}
+
+/**
+ * The copy as the user was refused: the daemon may ask for an administrator
+ * and go on with `remaining`; `done` were restored as the user already.
+ */
+export class NeedsAdmin extends Error {
+  done: RestoredItem[] = [];
+  remaining: string[] = [];
+}
+
+interface Paths {
+  configPath: string;
+  stateDir: string;
+  runtimeDir: string;
+}
+
+function run(args: string[], caller: RestoreCaller, fd?: number): Promise<{ code: number | null; stderr: string }> {
+  const command = caller.admin ? args : ['setpriv', `--reuid=${caller.uid}`, `--regid=${caller.gid}`, '--init-groups', '--inh-caps=-all', '--', ...args];
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'ignore', 'pipe', ...(fd === undefined ? [] : [fd])], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ code: -1, stderr: error.message }));
+    child.once('close', (code) => resolve({ code, stderr: stderr.trim() }));
+  });
+}
+
+async function step(args: string[], caller: RestoreCaller, what: string, fd?: number): Promise<void> {
+  const r = await run(args, caller, fd);
+  if (r.code === 0) return;
+  if (!caller.admin && /Permission denied|Operation not permitted|Read-only file system/.test(r.stderr)) {
+    throw new NeedsAdmin(`${what}: ${r.stderr}`);
+  }
+  throw new RewindError('TransferFailed', `${what} failed: ${r.stderr || `exit ${r.code}`}.`);
+}
+
+/** The folder the restore point's tree starts at, and how to put it away again. */
+async function openPoint(paths: Paths, request: RestoreRequest, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+  const config = await loadConfig(paths.configPath);
+  const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
+  if (!sourcePath || !config.sources.some((s) => s.path === sourcePath)) {
+    throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders.`);
+  }
+  const [source] = await resolveSource({ path: sourcePath }, mounts);
+  const nothing = async () => undefined;
+  if (request.from === 'local') {
+    return { root: path.join(source.top, SNAPSHOT_DIR, source.dirName, request.snapshot), sourcePath, done: nothing };
+  }
+  const destination = config.destinations.find((d) => d.id === request.from);
+  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.from}" in the configuration.`);
+  const host = config.hostName ?? hostname();
+  if (destination.kind === 'btrfs') {
+    const disk = await BtrfsDestination.open(destination, host, mounts);
+    return { root: path.join(disk.top, disk.dirBelowTop(source.dirName), request.snapshot), sourcePath, done: nothing };
+  }
+  if (destination.kind === 'files') {
+    const files = await FilesDestination.open(destination, host, mounts, paths.stateDir);
+    const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
+    const done = async () => {
+      const left = await readdir(scratch).catch(() => [] as string[]);
+      await deleteSubvolumes(left.map((n) => path.join(scratch, n))).catch(() => undefined);
+      await rmdir(scratch).catch(() => undefined);
+    };
+    try {
+      return { root: await files.replay(source.dirName, request.snapshot, scratch), sourcePath, done };
+    } catch (error) {
+      await done();
+      throw error;
+    }
+  }
+  throw new RewindError('InvalidArgs', `Restoring files from the SSH destination "${destination.id}" is not possible yet; restore from a local snapshot or another destination.`);
+}
+
+async function restoreOne(rootFd: number, relative: string, target: string, caller: RestoreCaller): Promise<RestoredItem> {
+  const parent = path.dirname(target);
+  const name = path.basename(target);
+  if (caller.admin) {
+    // As root, never through a link: the target folder must be exactly where it says.
+    const real = await realpath(parent).catch(() => undefined);
+    if (real !== undefined && real !== parent) {
+      throw new RewindError('InvalidArgs', `${parent} is reached through a symbolic link; restore into the folder it points to instead.`);
+    }
+  }
+  await step(['mkdir', '-p', '--', parent], caller, `Making the folder ${parent}`);
+  const temp = path.join(parent, `.${name}.rewind-restore-${randomBytes(4).toString('hex')}`);
+  const source = `/proc/self/fd/3/${relative}`;
+  const copy = caller.admin ? ['cp', '-a', '--no-dereference', '--', source, temp] : ['cp', '-a', '--no-preserve=ownership', '--no-dereference', '--', source, temp];
+  try {
+    await step(copy, caller, `Copying ${relative} out of the backup`, rootFd);
+  } catch (error) {
+    await run(['rm', '-rf', '--', temp], caller);
+    if (error instanceof RewindError && /No such file or directory/.test(error.message)) {
+      throw new RewindError('InvalidArgs', `${relative} is not in this backup.`);
+    }
+    throw error;
+  }
+  let keptAsideAs: string | undefined;
+  try {
+    if (await lstat(target).catch(() => undefined)) {
+      keptAsideAs = path.join(parent, asideName(name, (candidate) => existsSync(path.join(parent, candidate))));
+      await step(['mv', '-T', '-n', '--', target, keptAsideAs], caller, `Keeping the current ${name} aside`);
+    }
+    await step(['mv', '-T', '-n', '--', temp, target], caller, `Putting ${name} in place`);
+    if (await lstat(temp).catch(() => undefined)) throw new RewindError('TransferFailed', `Something new appeared at ${target} during the restore; the restored copy is at ${temp}.`);
+  } catch (error) {
+    await run(['rm', '-rf', '--', temp], caller);
+    throw error;
+  }
+  if (caller.admin) {
+    // Never leave root's files in someone's folder: they get the folder's owner.
+    const owner = await stat(parent);
+    if (owner.uid !== 0) await step(['chown', '-R', '-h', '--from=0', `${owner.uid}:${owner.gid}`, '--', target], caller, `Giving ${name} to its folder's owner`);
+  }
+  // SELinux: labels for the new place, not the ones the backup had.
+  if (existsSync('/sys/fs/selinux/enforce') && existsSync('/usr/sbin/restorecon')) await run(['restorecon', '-R', '-F', '--', target], { ...caller, admin: true });
+  return { path: relative, restoredTo: target, ...(keptAsideAs ? { keptAsideAs } : {}) };
+}
+
+export async function restoreFiles(paths: Paths, request: RestoreRequest, caller: RestoreCaller): Promise<RestoreResult> {
+  const mounts = new MountSet(path.join(paths.runtimeDir, `restore-${process.pid}-${randomBytes(3).toString('hex')}`));
+  let point: Awaited<ReturnType<typeof openPoint>> | undefined;
+  try {
+    point = await openPoint(paths, request, mounts);
+    const handle = await open(point.root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => {
+      throw new RewindError('InvalidArgs', `There is no snapshot or backup ${request.snapshot} in ${request.from === 'local' ? 'the local snapshots' : request.from}.`);
+    });
+    try {
+      const restored: RestoredItem[] = [];
+      for (const [index, relative] of request.paths.entries()) {
+        const target = 'original' in request.to ? path.join(point.sourcePath, relative) : path.join(request.to.folder, path.basename(relative));
+        try {
+          restored.push(await restoreOne(handle.fd, relative, target, caller));
+        } catch (error) {
+          if (error instanceof NeedsAdmin) {
+            error.done = restored;
+            error.remaining = request.paths.slice(index);
+          }
+          throw error;
+        }
+      }
+      return { restored, as: caller.admin ? 'admin' : 'user' };
+    } finally {
+      await handle.close();
+    }
+  } finally {
+    await point?.done();
+    await mounts.releaseAll();
+  }
+}
