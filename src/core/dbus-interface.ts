@@ -14,6 +14,13 @@ import { HELPER_INTERFACE } from './ids';
  * pins exactly the key with that fingerprint; GetSshSetup({path}) → SshSetup:
  * the helper's public key and the authorized_keys line for the server.
  *
+ * Setup: GetConfig → Config (src/core/config.ts); SetConfig(Config) validates,
+ * saves atomically and applies the schedule (→ {config, timer}); ListDisks →
+ * DiskInfo[] (src/helper/disks.ts); PrepareDisk({path, sizeBytes, label?})
+ * makes btrfs on an empty disk (→ {uuid}); ListRestorePoints → Inventory
+ * (every local snapshot and backup). Changes need the configure action,
+ * reading needs read-status.
+ *
  * RestoreFiles(RestoreRequest) → RestoreResult (./restore-request): as the
  * caller first (action restore-own-files), and only when the kernel refuses
  * that, as root after asking for an administrator (restore-files).
@@ -36,6 +43,23 @@ export const HELPER_INTERFACE_XML = `<node>
     <method name="GetSshSetup">
       <arg direction="in" type="s" name="request_json"/>
       <arg direction="out" type="s" name="setup_json"/>
+    </method>
+    <method name="GetConfig">
+      <arg direction="out" type="s" name="config_json"/>
+    </method>
+    <method name="SetConfig">
+      <arg direction="in" type="s" name="config_json"/>
+      <arg direction="out" type="s" name="result_json"/>
+    </method>
+    <method name="ListDisks">
+      <arg direction="out" type="s" name="disks_json"/>
+    </method>
+    <method name="PrepareDisk">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="result_json"/>
+    </method>
+    <method name="ListRestorePoints">
+      <arg direction="out" type="s" name="inventory_json"/>
     </method>
     <method name="RestoreFiles">
       <arg direction="in" type="s" name="request_json"/>

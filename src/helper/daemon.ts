@@ -6,6 +6,12 @@ import { ACTIONS, HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '
 import type { Progress } from '../core/status';
 import { runBackup, type EngineOptions } from './engine';
 import { authorize } from './polkit';
+import { existsSync } from 'node:fs';
+import { loadConfig, saveConfig } from './config-file';
+import { listDisks, prepareDisk } from './disks';
+import { takeInventory } from './inventory';
+import { withRunContext } from './run-context';
+import { applySchedule } from './timer';
 import { parseRestoreRequest } from '../core/restore-request';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
@@ -30,6 +36,29 @@ function stringArgument(msg: dbus.Message, method: string): string {
     throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
   }
   return msg.body[0] as string;
+}
+
+/** PrepareDisk's argument: the device and the size the user was shown. */
+function parsePrepareRequest(json: string): { path: string; sizeBytes: number; label?: string } {
+  let data: { path?: unknown; sizeBytes?: unknown; label?: unknown } | undefined;
+  try {
+    data = JSON.parse(json) as typeof data;
+  } catch {
+    // handled below
+  }
+  const keys = data && typeof data === 'object' ? Object.keys(data) : [];
+  if (
+    !data ||
+    keys.some((k) => !['path', 'sizeBytes', 'label'].includes(k)) ||
+    typeof data.path !== 'string' ||
+    !/^\/dev\/[A-Za-z0-9_./-]+$/.test(data.path) ||
+    data.path.includes('..') ||
+    !Number.isSafeInteger(data.sizeBytes) ||
+    (data.label !== undefined && (typeof data.label !== 'string' || data.label.length > 64))
+  ) {
+    throw new RewindError('InvalidArgs', 'PrepareDisk needs {"path": "/dev/…", "sizeBytes": N, "label"?: "…"}.');
+  }
+  return { path: data.path, sizeBytes: data.sizeBytes as number, ...(data.label === undefined ? {} : { label: data.label as string }) };
 }
 
 /** The caller's user and primary group, as the bus (not the caller) knows it. */
@@ -148,6 +177,38 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         const rest = await restoreFiles(options, { ...request, paths: error.remaining }, { uid, gid, admin: true });
         return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin' })]];
       }
+    },
+    async GetConfig(msg) {
+      await authorize(bus, msg.sender, ACTIONS.readStatus);
+      return ['s', [JSON.stringify(await loadConfig(options.configPath))]];
+    },
+    async SetConfig(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      const text = stringArgument(msg, 'SetConfig');
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw new RewindError('InvalidConfig', 'The new configuration is not JSON.');
+      }
+      const config = await saveConfig(options.configPath, data);
+      // The schedule takes effect at once; without systemd (a container) there is no timer to set.
+      let timer = 'not changed: systemd is not running';
+      if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';
+      return ['s', [JSON.stringify({ config, timer })]];
+    },
+    async ListDisks(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      return ['s', [JSON.stringify(await listDisks())]];
+    },
+    async PrepareDisk(msg) {
+      await authorize(bus, msg.sender, ACTIONS.configure);
+      const request = parsePrepareRequest(stringArgument(msg, 'PrepareDisk'));
+      return ['s', [JSON.stringify(await prepareDisk(request))]];
+    },
+    async ListRestorePoints(msg) {
+      await authorize(bus, msg.sender, ACTIONS.readStatus);
+      return ['s', [JSON.stringify(await withRunContext(options, false, takeInventory))]];
     },
     async GetSshSetup(msg) {
       await authorize(bus, msg.sender, ACTIONS.configure);

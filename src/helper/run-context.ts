@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from '../core/config';
 import { loadConfig } from './config-file';
@@ -26,7 +28,8 @@ export interface ContextOptions {
 export async function withRunContext<T>(options: ContextOptions, exclusive: boolean, fn: (context: RunContext) => Promise<T>): Promise<T> {
   const config = await loadConfig(options.configPath);
   const unlock = exclusive ? await acquireRunLock(options.stateDir) : undefined;
-  const mounts = new MountSet(options.runtimeDir);
+  // A reader runs beside a backup: its mount points must not be the backup's.
+  const mounts = new MountSet(exclusive ? options.runtimeDir : path.join(options.runtimeDir, `read-${process.pid}-${randomBytes(3).toString('hex')}`));
   try {
     if (exclusive) await releaseStaleMounts(options.runtimeDir);
     return await fn({ config, host: config.hostName ?? hostname(), mounts, stateDir: options.stateDir });

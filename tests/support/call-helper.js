@@ -1,7 +1,7 @@
 // A minimal D-Bus client of the Rewind helper for tests, run with `gjs -m` as
 // a test user. Prints one JSON object per line: what the helper answered,
 // every Progress signal of the job, and the Completed signal.
-// Usage: gjs -m call-helper.js status|backup|restore REQUEST_JSON
+// Usage: gjs -m call-helper.js status|backup|restore REQUEST_JSON|call METHOD [ARGUMENT]
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import System from 'system';
@@ -52,6 +52,17 @@ if (command === 'status') {
     job = id;
     emit({ job });
   });
+} else if (command === 'call') {
+  // call METHOD [ARGUMENT]: any method with no or one string argument.
+  const [, method, argument] = System.programArgs;
+  call(
+    method,
+    (out) => {
+      emit({ result: out.length ? JSON.parse(out[0]) : null });
+      loop.quit();
+    },
+    argument === undefined ? null : new GLib.Variant('(s)', [argument]),
+  );
 } else if (command === 'restore') {
   call(
     'RestoreFiles',

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { Config } from '../../src/core/config';
+import type { DiskInfo } from '../../src/helper/disks';
+import type { Inventory } from '../../src/helper/inventory';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { sh, shResult } from '../support/exec';
+import { runBackupCli } from '../support/helper-run';
+import { detachLoop } from '../support/loop-btrfs';
+import { asUser } from '../support/system-bus';
+
+/**
+ * What the app's setup asks of the helper (issue 7), over the real system
+ * bus with polkitd, as non-root users: the configuration, the disks, preparing
+ * an empty disk, and the restore points.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let emptyDisk: { device: string; sizeBytes: number };
+
+function call(user: string, method: string, argument?: string): { result?: unknown; error?: { name: string; message: string } } {
+  const r = asUser(user, fx.bus, 'gjs', ['-m', fx.callHelper, 'call', method, ...(argument === undefined ? [] : [argument])]);
+  const line = r.stdout.trim().split('\n').at(-1);
+  if (!line) throw new Error(`no answer (exit ${r.status}): ${r.stderr}\n${fx.bus.log()}`);
+  return JSON.parse(line) as { result?: unknown; error?: { name: string; message: string } };
+}
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  const image = `${fx.dir}/empty-disk.img`;
+  sh('truncate', ['-s', '300M', image]);
+  const device = sh('losetup', ['--find', '--show', image]).trim();
+  fx.cleanup.add(`detach ${device}`, () => detachLoop(device));
+  emptyDisk = { device, sizeBytes: 300 * 1024 * 1024 };
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+describe('configuration', () => {
+  test('GetConfig returns the file with its defaults filled in', () => {
+    const { result } = call(fx.allowed.name, 'GetConfig');
+    expect(result).toMatchObject({ version: 1, hostName: fx.hostName, schedule: { kind: 'hourly' }, destinations: [{ id: 'usb', kind: 'btrfs' }] });
+  });
+
+  test('SetConfig refuses a wrong configuration, naming the field, and keeps the file', () => {
+    const before = readFileSync(fx.configPath, 'utf8');
+    const config = call(fx.allowed.name, 'GetConfig').result as Config;
+    const { error } = call(fx.allowed.name, 'SetConfig', JSON.stringify({ ...config, schedule: { kind: 'daily', at: '9:30' } }));
+    expect(error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidConfig');
+    expect(error?.message).toContain('schedule.at: must be a time of day such as 09:30; found "9:30"');
+    expect(readFileSync(fx.configPath, 'utf8')).toBe(before);
+  });
+
+  test('SetConfig saves a valid one', () => {
+    const config = call(fx.allowed.name, 'GetConfig').result as Config;
+    const { result, error } = call(fx.allowed.name, 'SetConfig', JSON.stringify({ ...config, schedule: { kind: 'daily', at: '21:30' } }));
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ config: { schedule: { kind: 'daily', at: '21:30' } } });
+    expect(JSON.parse(readFileSync(fx.configPath, 'utf8'))).toMatchObject({ schedule: { kind: 'daily', at: '21:30' } });
+  });
+
+  test('a user without the configure right changes nothing', () => {
+    const before = readFileSync(fx.configPath, 'utf8');
+    const { error } = call(fx.denied.name, 'SetConfig', JSON.stringify({ version: 1, destinations: [] }));
+    expect(error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+    expect(readFileSync(fx.configPath, 'utf8')).toBe(before);
+  });
+});
+
+describe('disks', () => {
+  test('ListDisks shows the backup disk as btrfs, the empty one as empty, and the source as in use', () => {
+    const disks = call(fx.allowed.name, 'ListDisks').result as DiskInfo[];
+    expect(disks.find((d) => d.path === fx.destination.device)).toMatchObject({ use: 'btrfs', uuid: fx.destination.uuid, label: 'backup-disk', name: 'backup-disk' });
+    expect(disks.find((d) => d.path === emptyDisk.device)).toMatchObject({ use: 'empty', sizeBytes: emptyDisk.sizeBytes });
+    expect(disks.find((d) => d.path === fx.source.device)).toMatchObject({ use: 'btrfs', mountpoints: [fx.home] });
+  });
+
+  test('PrepareDisk refuses a disk that is not empty, or not the size shown, and formats the empty one', () => {
+    const notEmpty = call(fx.allowed.name, 'PrepareDisk', JSON.stringify({ path: fx.destination.device, sizeBytes: 256 * 1024 * 1024 }));
+    expect(notEmpty.error?.message).toContain('is not empty');
+    const wrongSize = call(fx.allowed.name, 'PrepareDisk', JSON.stringify({ path: emptyDisk.device, sizeBytes: 1 }));
+    expect(wrongSize.error?.message).toContain('its size changed');
+    const injected = call(fx.allowed.name, 'PrepareDisk', JSON.stringify({ path: '/dev/../etc/passwd', sizeBytes: 1 }));
+    expect(injected.error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+    expect(call(fx.denied.name, 'PrepareDisk', JSON.stringify({ path: emptyDisk.device, sizeBytes: emptyDisk.sizeBytes })).error?.name).toBe(
+      'io.github.rewindbackup.Rewind.Error.NotAuthorized',
+    );
+    // Still nothing on it: blkid finds no filesystem (exit 2).
+    expect(shResult('blkid', ['-p', '-o', 'export', emptyDisk.device]).status).toBe(2);
+
+    const { result, error } = call(fx.allowed.name, 'PrepareDisk', JSON.stringify({ path: emptyDisk.device, sizeBytes: emptyDisk.sizeBytes, label: 'My backups' }));
+    expect(error).toBeUndefined();
+    const uuid = (result as { uuid: string }).uuid;
+    expect(sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', emptyDisk.device]).trim()).toBe(uuid);
+    const disks = call(fx.allowed.name, 'ListDisks').result as DiskInfo[];
+    expect(disks.find((d) => d.path === emptyDisk.device)).toMatchObject({ use: 'btrfs', label: 'My backups' });
+  });
+});
+
+test('ListRestorePoints lists local snapshots and backups after a run', () => {
+  const run = runBackupCli(fx);
+  expect(run.ok).toBe(true);
+  const inventory = call(fx.allowed.name, 'ListRestorePoints').result as Inventory;
+  const name = run.transfers[0].snapshot;
+  expect(inventory.sources[0].snapshots.map((s) => s.name)).toContain(name);
+  expect(inventory.sources[0].destinations[0]).toMatchObject({ destination: 'usb', connected: true });
+  expect(inventory.sources[0].destinations[0].backups.map((b) => b.name)).toContain(name);
+});
