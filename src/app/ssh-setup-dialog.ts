@@ -122,7 +122,6 @@ export class SshSetupDialog extends Adw.Window {
 
   private _errorLabel(): Gtk.Label {
     const label = new Gtk.Label({ wrap: true, xalign: 0, visible: false, css_classes: ['error'], margin_bottom: 12 });
-    label.update_property([Gtk.AccessibleProperty.LABEL], [_('Problem')]);
     this._errors.push(label);
     return label;
   }
@@ -207,7 +206,7 @@ export class SshSetupDialog extends Adw.Window {
     done.add(this._doneText);
     const next = new Adw.PreferencesGroup({
       title: _('Next: add the destination'),
-      description: _('Setting up destinations in this window comes in a later version. For now, an administrator adds this entry to "destinations" in /etc/rewind/config.json:'),
+      description: _('Setting up destinations in this window comes in a later version. For now, an administrator adds this entry to “destinations” in /etc/rewind/config.json:'),
       header_suffix: copyButton('config', _('Copy Entry')),
     });
     next.add(card);
