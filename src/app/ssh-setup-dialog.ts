@@ -4,7 +4,8 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { escapeMarkup } from './format';
 import { _, fmt } from './i18n';
-import { compareCommand, type SshSetupFlow } from './ssh-setup';
+import { hostKeyFile } from '../core/ssh';
+import type { SshSetupFlow } from './ssh-setup';
 
 /** Text to copy (a command, a key line): monospace, selectable, wrapped anywhere, in a card. */
 function codeCard(): { card: Gtk.Widget; label: Gtk.Label } {
@@ -242,7 +243,7 @@ export class SshSetupDialog extends Adw.Window {
     if (name === 'fingerprint' && flow.probe) {
       const probe = flow.probe;
       this._fingerprint.label = probe.fingerprint;
-      this._compare.label = compareCommand(probe.keyType);
+      this._compare.label = `ssh-keygen -lf ${hostKeyFile(probe.keyType)}`;
       this._changedGroup.visible = probe.state === 'changed';
       this._pinnedRow.visible = probe.state === 'changed';
       this._pinnedRow.subtitle = probe.pinnedFingerprint ?? '';

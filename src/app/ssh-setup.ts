@@ -2,7 +2,7 @@ import Gdk from 'gi://Gdk?version=4.0';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
-import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, type HostProbe, type SshSetup } from '../core/ssh';
+import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, destinationSnippet, type HostProbe, type SshSetup } from '../core/ssh';
 import type { Failure, HelperClient } from './helper-client';
 import { _ } from './i18n';
 
@@ -31,15 +31,6 @@ export interface ServerFields {
 }
 
 export const DEFAULT_SERVER_PATH = '/srv/rewind';
-
-/** The entry to add to "destinations" in the configuration (docs/config.md). */
-export function destinationSnippet(fields: { host: string; port: number; user: string; path: string }): string {
-  const entry: Record<string, unknown> = { id: 'server', kind: 'ssh', host: fields.host };
-  if (fields.port !== DEFAULT_SSH_PORT) entry.port = fields.port;
-  if (fields.user !== DEFAULT_SSH_USER) entry.user = fields.user;
-  entry.path = fields.path;
-  return JSON.stringify(entry, null, 2);
-}
 
 function say(line: string): void {
   print(line);
@@ -261,10 +252,4 @@ export class SshSetupFlow extends GObject.Object {
     for (const action of this._actions) action.enabled = enabled[action.name] ?? true;
     this._confirmChanged.enabled = !this._busy && this._page === 'fingerprint' && this.probe?.state === 'changed';
   }
-}
-
-/** "Compare with …": what the user runs on the server to see its key's fingerprint. */
-export function compareCommand(keyType: string): string {
-  const file = keyType === 'ssh-ed25519' ? 'ssh_host_ed25519_key' : keyType.startsWith('ecdsa-') ? 'ssh_host_ecdsa_key' : keyType === 'ssh-rsa' ? 'ssh_host_rsa_key' : 'ssh_host_ed25519_key';
-  return `ssh-keygen -lf /etc/ssh/${file}.pub`;
 }
