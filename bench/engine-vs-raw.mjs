@@ -10,13 +10,12 @@
  * filesystem per tool), mounts and files are removed at the end, also on
  * error and Ctrl+C. The report (markdown) goes to stdout, progress to stderr.
  */
-import { spawnSync } from 'node:child_process';
-import { createCipheriv } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cleanup, createLoopBtrfs, dropCaches, fmt, has, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -55,203 +54,6 @@ if (!(SIZE_MIB >= 16) || !(FILES >= 0) || !(REPEATS >= 1) || TOOLS.some((t) => !
 }
 const HELPER = path.resolve(opts.helper);
 const JOBS = ['full', 'incremental', 'no change'];
-
-// ---------------------------------------------------------------- commands
-
-function log(text) {
-  process.stderr.write(`${text}\n`);
-}
-
-/** Runs a command; returns stdout, throws with stderr on failure. */
-function sh(file, args, { allowFail = false } = {}) {
-  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw r.error;
-  if (r.status !== 0 && !allowFail) {
-    throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
-  }
-  return allowFail ? { status: r.status, stdout: r.stdout, stderr: r.stderr } : r.stdout;
-}
-
-/** Seconds `fn` takes, by the monotonic clock, and what it returned. */
-function timed(fn) {
-  const start = process.hrtime.bigint();
-  const value = fn();
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
-}
-
-function has(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-// ---------------------------------------------------------------- cleanup
-
-const undo = [];
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  const problems = [];
-  while (undo.length > 0) {
-    const { what, fn } = undo.pop();
-    try {
-      fn();
-    } catch (error) {
-      problems.push(`${what}: ${error.message}`);
-    }
-  }
-  if (problems.length > 0) log(`cleanup problems:\n${problems.join('\n')}`);
-  else log('cleaned up: mounts, loop devices and temporary files are gone');
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    log(`\n${signal}: cleaning up`);
-    cleanup();
-    process.exit(130);
-  });
-}
-
-/**
- * Everything here is synchronous, so a signal handler only runs when the
- * event loop gets a turn: give it one between steps, so Ctrl+C stops the
- * benchmark (and cleans up) at the next step, not at the end.
- */
-function yieldToSignals() {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function unmount(target) {
-  for (let i = 0; i < 20; i++) {
-    const r = sh('umount', [target], { allowFail: true });
-    if (r.status === 0 || /not mounted|no mount point/.test(r.stderr)) return;
-    spawnSync('sleep', ['0.2']);
-  }
-  sh('umount', ['-l', target]);
-}
-
-/** Unmounts everything mounted from `device` (ours or the helper's), then detaches it. */
-function detachLoop(device) {
-  const targets = sh('findmnt', ['-rn', '-S', device, '-o', 'TARGET'], { allowFail: true }).stdout.split('\n').filter(Boolean);
-  for (const target of targets.reverse()) unmount(target.replace(/\\x20/g, ' '));
-  const r = sh('losetup', ['-d', device], { allowFail: true });
-  if (r.status !== 0 && !/No such device/.test(r.stderr)) throw new Error(`losetup -d ${device}: ${r.stderr}`);
-}
-
-// ---------------------------------------------------------------- filesystems
-
-function createLoopBtrfs(dir, name, sizeMiB) {
-  const image = path.join(dir, `${name}.img`);
-  sh('truncate', ['-s', `${sizeMiB}M`, image]);
-  undo.push({ what: `remove ${image}`, fn: () => rmSync(image, { force: true }) });
-  const device = sh('losetup', ['--find', '--show', image]).trim();
-  undo.push({ what: `detach ${device}`, fn: () => detachLoop(device) });
-  return { name, image, device, uuid: mkfs(device, name) };
-}
-
-/** A fresh filesystem on `device`; returns its UUID. */
-function mkfs(device, label) {
-  sh('mkfs.btrfs', ['-q', '-f', '-L', label, device]);
-  return sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', device]).trim();
-}
-
-/** Mounts are undone with their loop device (detachLoop unmounts everything from it). */
-function mount(device, target, options) {
-  mkdirSync(target, { recursive: true });
-  sh('mount', ['-t', 'btrfs', '-o', options, device, target]);
-}
-
-function dropCaches() {
-  sh('sync', []);
-  writeFileSync('/proc/sys/vm/drop_caches', '3\n');
-}
-
-// ---------------------------------------------------------------- corpus
-
-/** Deterministic, fast, incompressible bytes: AES-128-CTR of zeros, keyed by `seed`. */
-function streamOf(seed) {
-  const key = Buffer.alloc(16);
-  key.writeUInt32LE(seed >>> 0, 0);
-  key.writeUInt32LE(0x52657764, 4); // "Rewd"
-  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
-  return (n) => cipher.update(Buffer.alloc(n));
-}
-
-/** Small deterministic PRNG (mulberry32) for sizes and choices. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Odd files are random bytes, even ones hex text (compressible about 2:1). */
-function smallFileContent(index, size, seed) {
-  const bytes = streamOf(seed * 1000003 + index)(size);
-  return index % 2 === 1 ? bytes : Buffer.from(bytes.toString('hex').slice(0, size));
-}
-
-function planCorpus() {
-  const random = prng(42);
-  const small = [];
-  let smallBytes = 0;
-  for (let i = 0; i < FILES; i++) {
-    const size = 1024 + Math.floor(random() * 63 * 1024);
-    const dir = `docs/d${String(Math.floor(i / 1000)).padStart(2, '0')}/s${String(Math.floor(i / 50) % 20).padStart(2, '0')}`;
-    small.push({ file: `${dir}/f${String(i).padStart(5, '0')}.${i % 2 ? 'bin' : 'txt'}`, size });
-    smallBytes += size;
-  }
-  const largeBytes = Math.max(4 * 1024 * 1024, SIZE_MIB * 1024 * 1024 - smallBytes);
-  const large = [0, 1, 2, 3].map((i) => ({ file: `media/video-${i}.bin`, size: Math.floor(largeBytes / 4 / 65536) * 65536 }));
-  return { small, large, bytes: smallBytes + large.reduce((s, f) => s + f.size, 0) };
-}
-
-function writeLarge(file, size, seed, flags = 'w') {
-  const next = streamOf(seed);
-  const fd = openSync(file, flags);
-  try {
-    for (let left = size; left > 0; left -= 8 << 20) writeSync(fd, next(Math.min(left, 8 << 20)));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function writeCorpus(home, corpus) {
-  for (const [i, f] of corpus.large.entries()) {
-    mkdirSync(path.dirname(path.join(home, f.file)), { recursive: true });
-    writeLarge(path.join(home, f.file), f.size, 7000 + i);
-    await yieldToSignals();
-  }
-  for (const [i, f] of corpus.small.entries()) {
-    const file = path.join(home, f.file);
-    if (i % 50 === 0) mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, smallFileContent(i, f.size, 1));
-    if (i % 1000 === 999) await yieldToSignals();
-  }
-}
-
-/** The small change before the incremental job: 10 small files rewritten, 1 MiB appended to a large file. */
-function smallChange(home, corpus, repeat) {
-  const random = prng(1000 + repeat);
-  for (let k = 0; k < Math.min(10, corpus.small.length); k++) {
-    const i = Math.floor(random() * corpus.small.length);
-    writeFileSync(path.join(home, corpus.small[i].file), smallFileContent(i, corpus.small[i].size, 100 + repeat));
-  }
-  writeLarge(path.join(home, corpus.large[0].file), 1 << 20, 9000 + repeat, 'a');
-  sh('sync', []);
-}
-
-// ---------------------------------------------------------------- statistics
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-const fmt = (x, digits = 3) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 
 // ---------------------------------------------------------------- main
 
@@ -315,7 +117,7 @@ async function main() {
   machine.tmp = `${tmp} on ${sh('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', tmp]).trim().replace(/\s+/, ' ')}`;
 
   // Source: a filesystem whose subvolume "home" is mounted like /home; its top level is mounted too, for raw and btrbk.
-  const corpus = planCorpus();
+  const corpus = planCorpus(SIZE_MIB, FILES);
   const corpusMiB = corpus.bytes / 2 ** 20;
   const imageMiB = Math.max(2048, Math.ceil(corpusMiB * 1.5 + 1024));
   log(`corpus: ${corpus.small.length} small files (1–64 KiB) and ${corpus.large.length} large ones, ${fmt(corpusMiB, 0)} MiB in all`);

@@ -7,6 +7,8 @@ import { showAbout } from './compat';
 import { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { shortcutGroups } from './shortcuts-window';
+import { SshSetupDialog } from './ssh-setup-dialog';
+import { SshSetupFlow } from './ssh-setup';
 import { RewindWindow } from './window';
 
 /**
@@ -20,6 +22,8 @@ export class RewindApplication extends Adw.Application {
   }
 
   private _client: HelperClient | null = null;
+  private _sshFlow: SshSetupFlow | null = null;
+  private _sshDialog: SshSetupDialog | null = null;
 
   constructor() {
     super({ application_id: APP_ID, flags: Gio.ApplicationFlags.DEFAULT_FLAGS });
@@ -35,6 +39,8 @@ export class RewindApplication extends Adw.Application {
     client.bind_property('can-back-up', backUpNow, 'enabled', GObject.BindingFlags.SYNC_CREATE);
     this._addAction(backUpNow);
     this._addAction('refresh', () => void client.refresh());
+    this._sshFlow = new SshSetupFlow(client, this);
+    this._addAction('add-ssh-destination', () => this._addSshDestination());
     this._addAction('about', () => this._about());
     this._addAction('quit', () => this.quit());
 
@@ -60,6 +66,22 @@ export class RewindApplication extends Adw.Application {
       if (activate) action.connect('activate', activate);
     }
     this.add_action(action);
+  }
+
+  /** Opens the "Add Backup Server" dialog, or brings the open one forward. */
+  private _addSshDestination(): void {
+    const parent = this.active_window;
+    if (!parent || !this._sshFlow) return;
+    if (!this._sshDialog) {
+      this._sshFlow.reset();
+      const dialog = new SshSetupDialog(parent, this._sshFlow);
+      dialog.connect('close-request', () => {
+        if (this._sshDialog === dialog) this._sshDialog = null;
+        return false;
+      });
+      this._sshDialog = dialog;
+    }
+    this._sshDialog.present();
   }
 
   private _about(): void {

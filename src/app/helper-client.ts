@@ -46,8 +46,10 @@ function say(line: string): void {
 const GET_STATUS_TIMEOUT_MS = 25_000;
 // BackUpNow returns as soon as polkit said yes; the prompt may take a while.
 const BACK_UP_NOW_TIMEOUT_MS = 60_000;
+// The configure action asks for a password; ProbeHost then connects to the server.
+const SSH_METHOD_TIMEOUT_MS = 120_000;
 
-type Failure =
+export type Failure =
   | { kind: 'unreachable'; code: string }
   | { kind: 'not-authorised'; code: string }
   | { kind: 'dismissed'; code: ErrorCode }
@@ -147,6 +149,18 @@ export function parseResult(success: boolean, json: string): BackupResult {
 function call(proxy: Gio.DBusProxy, method: string, timeout: number): Promise<GLib.Variant> {
   return new Promise((resolve, reject) => {
     proxy.call(method, null, Gio.DBusCallFlags.NONE, timeout, null, (_p, result) => {
+      try {
+        resolve(proxy.call_finish(result));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function callWith(proxy: Gio.DBusProxy, method: string, json: string, timeout: number): Promise<GLib.Variant> {
+  return new Promise((resolve, reject) => {
+    proxy.call(method, new GLib.Variant('(s)', [json]), Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, timeout, null, (_p, result) => {
       try {
         resolve(proxy.call_finish(result));
       } catch (e) {
@@ -313,6 +327,22 @@ export class HelperClient extends GObject.Object {
       // Dismissed: the user closed the authentication dialog; say nothing.
     } finally {
       this._setStarting(false);
+    }
+  }
+
+  /**
+   * One of the SSH setup methods (GetSshSetup, ProbeHost, TrustHost): JSON
+   * in, JSON out, shapes in core/ssh. A failure rejects with the classified
+   * Failure, so the caller can show the helper's message.
+   */
+  async callSshMethod(method: 'GetSshSetup' | 'ProbeHost' | 'TrustHost', request: object): Promise<unknown> {
+    try {
+      const proxy = await this._getProxy();
+      const reply = await callWith(proxy, method, JSON.stringify(request), SSH_METHOD_TIMEOUT_MS);
+      const [json] = (reply.deep_unpack() as string[] | undefined) ?? [];
+      return json === undefined ? undefined : (JSON.parse(json) as unknown);
+    } catch (e) {
+      throw classifyError(e);
     }
   }
 

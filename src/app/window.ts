@@ -42,6 +42,7 @@ export class RewindWindow extends Adw.ApplicationWindow {
     const menu = new Gio.Menu();
     const section = new Gio.Menu();
     section.append(_('_Refresh'), 'app.refresh');
+    section.append(_('_Add Backup Server…'), 'app.add-ssh-destination');
     menu.append_section(null, section);
     const about = new Gio.Menu();
     about.append(_('_Keyboard Shortcuts'), 'win.show-help-overlay');

@@ -89,3 +89,19 @@ export function checkFields(value: unknown, required: readonly string[], optiona
   for (const k of keys) if (!required.includes(k) && !optional.includes(k)) problems.push(`unknown field "${k}"`);
   return problems;
 }
+
+/** The entry to add to "destinations" in the configuration (docs/config.md). */
+export function destinationSnippet(fields: { host: string; port: number; user: string; path: string }): string {
+  const entry: Record<string, unknown> = { id: 'server', kind: 'ssh', host: fields.host };
+  if (fields.port !== DEFAULT_SSH_PORT) entry.port = fields.port;
+  if (fields.user !== DEFAULT_SSH_USER) entry.user = fields.user;
+  entry.path = fields.path;
+  return JSON.stringify(entry, null, 2);
+}
+
+/** The file on the server whose fingerprint `ssh-keygen -lf` shows for a host key of this type. */
+export function hostKeyFile(keyType: string): string {
+  if (keyType.startsWith('ecdsa-')) return '/etc/ssh/ssh_host_ecdsa_key.pub';
+  if (keyType === 'ssh-rsa' || keyType.startsWith('rsa-')) return '/etc/ssh/ssh_host_rsa_key.pub';
+  return '/etc/ssh/ssh_host_ed25519_key.pub';
+}

@@ -1,0 +1,464 @@
+#!/usr/bin/env node
+/**
+ * Rewind's SSH backup against a hand-run `btrfs send | ssh … btrfs receive`,
+ * with and without zstd, over a real sshd on 127.0.0.1, on the same corpus,
+ * in the same run. See docs/benchmarks.md ("Over SSH") for what it measures.
+ *
+ *   npm run build && sudo node bench/ssh-vs-raw.mjs [--size-mib N] [--files N] [--repeats R]
+ *
+ * Everything lives in a temporary folder: loop-backed btrfs images (the
+ * source with a `home` subvolume mounted like /home, one destination
+ * filesystem per tool), an sshd of its own on a free port with its own host
+ * key and authorized_keys, and the helper's state. All of it, the sshd
+ * included, is removed or stopped at the end, also on error and Ctrl+C. The
+ * report (markdown) goes to stdout, progress to stderr.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cleanup, createLoopBtrfs, dropCaches, fmt, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals } from './lib.mjs';
+
+const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const ALL_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd'];
+const USAGE = `Usage: sudo node bench/ssh-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--tools LIST] [--json FILE] [--helper FILE]
+
+  --size-mib N    corpus size in MiB (default 512)
+  --files N       number of small files (default 20000 per GiB of corpus)
+  --repeats R     measurements per job and tool; the median is reported (default 3)
+  --tools LIST    comma-separated subset of ${ALL_TOOLS.join(',')} (default all)
+  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.mjs, made by "npm run build")
+  --json FILE     also write every sample and the machine facts as JSON
+
+  raw          btrfs send | ssh root@127.0.0.1 btrfs receive DIR
+  raw-zstd     btrfs send | zstd -3 -T0 | ssh root@127.0.0.1 'zstd -d | btrfs receive DIR'
+  rewind       rewind-helper run, an "ssh" destination with "compression": "none"
+  rewind-zstd  the same with "compression": "zstd" (Rewind's choice for a host that is not loopback)`;
+
+const { values: opts } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '512' },
+    files: { type: 'string' },
+    repeats: { type: 'string', default: '3' },
+    tools: { type: 'string', default: ALL_TOOLS.join(',') },
+    json: { type: 'string' },
+    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.mjs') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const SIZE_MIB = Number(opts['size-mib']);
+const FILES = opts.files !== undefined ? Number(opts.files) : Math.round((20000 * SIZE_MIB) / 1024);
+const REPEATS = Number(opts.repeats);
+const TOOLS = opts.tools.split(',').map((t) => t.trim());
+if (!(SIZE_MIB >= 16) || !(FILES >= 0) || !(REPEATS >= 1) || TOOLS.some((t) => !ALL_TOOLS.includes(t))) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const HELPER = path.resolve(opts.helper);
+const JOBS = ['full', 'incremental'];
+const CLK_TCK = Number(sh('getconf', ['CLK_TCK']).trim()) || 100;
+
+// ---------------------------------------------------------------- sshd
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function makeKey(file, comment) {
+  sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  return file;
+}
+
+function otherSshdRunning() {
+  return readdirSync('/proc').some((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sshd';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** An sshd on 127.0.0.1 for this run only, stopped by the undo steps. */
+async function startSshd(dir) {
+  mkdirSync(dir, { mode: 0o700 });
+  const hostKey = makeKey(path.join(dir, 'ssh_host_ed25519_key'), 'rewind-bench-host');
+  const authorizedKeys = path.join(dir, 'authorized_keys');
+  writeFileSync(authorizedKeys, '', { mode: 0o600 });
+  if (!existsSync('/run/sshd')) {
+    mkdirSync('/run/sshd', { mode: 0o755 });
+    // Left in place while any other sshd runs: it is their privilege separation directory too.
+    undo.push({ what: 'remove /run/sshd', fn: () => otherSshdRunning() || rmdirSync('/run/sshd') });
+  }
+  const port = await freePort();
+  const config = path.join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      'PidFile none',
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'AllowUsers root',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'X11Forwarding no',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  sh('/usr/sbin/sshd', ['-t', '-f', config]);
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  undo.push({
+    what: `stop sshd ${child.pid}`,
+    fn: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // Wait (synchronously: cleanup may run from a signal handler) until it is gone or a zombie.
+      for (let i = 0; i < 50; i++) {
+        const stat = existsSync(`/proc/${child.pid}/stat`) ? readFileSync(`/proc/${child.pid}/stat`, 'utf8') : '';
+        if (!stat || /\) Z /.test(stat)) return;
+        spawnSync('sleep', ['0.1']);
+      }
+      throw new Error(`sshd ${child.pid} did not stop`);
+    },
+  });
+  // Listening once a connection attempt gets an SSH banner.
+  for (let i = 0; ; i++) {
+    const r = spawnSync('ssh-keyscan', ['-T', '2', '-p', String(port), '127.0.0.1'], { encoding: 'utf8' });
+    if (r.stdout.includes('ssh-ed25519')) break;
+    if (i > 50 || child.exitCode !== null) throw new Error(`sshd did not start: ${stderr}`);
+    spawnSync('sleep', ['0.1']);
+  }
+  return { port, pid: child.pid, authorizedKeys, hostKeyPub: `${hostKey}.pub` };
+}
+
+/** CPU seconds (user + system) of the sshd's connections that have ended: the server side of every transfer. */
+function serverCpu(sshd) {
+  const stat = readFileSync(`/proc/${sshd.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // cutime and cstime, fields 16 and 17 of /proc/PID/stat (the 14th and 15th after the name).
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  if (process.getuid?.() !== 0) {
+    console.error('The benchmark creates loop devices, mounts btrfs images and runs sshd as root: run it with sudo.');
+    process.exit(2);
+  }
+  if (TOOLS.some((t) => t.startsWith('rewind')) && !existsSync(HELPER)) {
+    console.error(`${HELPER} is missing: run "npm run build" first.`);
+    process.exit(2);
+  }
+  for (const command of ['/usr/sbin/sshd', '/usr/bin/ssh', '/usr/bin/zstd']) {
+    if (!existsSync(command)) {
+      console.error(`${command} is missing (apt-get install openssh-server openssh-client zstd).`);
+      process.exit(2);
+    }
+  }
+  const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+  if (!gnuTime) log('note: /usr/bin/time is missing (apt-get install time), so client CPU time is not measured');
+
+  const began = process.hrtime.bigint();
+  if (os.loadavg()[0] > os.cpus().length / 2) {
+    log(`warning: the load average is ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores; other work will distort the figures`);
+  }
+  let kernelProto = 1;
+  try {
+    kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim());
+  } catch {
+    // Kernels before 5.19 have no such file and send protocol 1 only.
+  }
+  const help = sh('btrfs', ['send', '--help'], { allowFail: true });
+  const progsProto = /--compressed-data/.test(help.stdout + help.stderr) && /--proto/.test(help.stdout + help.stderr);
+  const protoArgs = kernelProto >= 2 && progsProto ? ['--proto', '2', '--compressed-data'] : [];
+  const machine = {
+    date: new Date().toISOString(),
+    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch(),
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    btrfsProgs: sh('btrfs', ['--version']).trim(),
+    openssh: spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim(),
+    zstd: sh('zstd', ['--version']).trim(),
+    node: process.version,
+    sendProtocol: protoArgs.length ? 'protocol 2, --compressed-data' : 'protocol 1',
+    loadStart: os.loadavg(),
+  };
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-ssh-'));
+  chmodSync(tmp, 0o755);
+  undo.push({
+    what: `remove ${tmp}`,
+    fn: () => {
+      const left = sh('findmnt', ['-rn', '-o', 'TARGET'])
+        .split('\n')
+        .filter((t) => t.startsWith(`${tmp}/`));
+      if (left.length > 0) throw new Error(`still mounted, so ${tmp} was kept: ${left.join(', ')}`);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  });
+
+  const corpus = planCorpus(SIZE_MIB, FILES);
+  const corpusMiB = corpus.bytes / 2 ** 20;
+  const imageMiB = Math.max(2048, Math.ceil(corpusMiB * 1.5 + 1024));
+  log(`corpus: ${corpus.small.length} small files (1–64 KiB) and ${corpus.large.length} large ones, ${fmt(corpusMiB, 0)} MiB in all`);
+  const source = createLoopBtrfs(tmp, 'bench-source', imageMiB);
+  const srcTop = path.join(tmp, 'source-top');
+  mount(source.device, srcTop, 'subvolid=5,noatime');
+  sh('btrfs', ['subvolume', 'create', path.join(srcTop, 'home')]);
+  const home = path.join(tmp, 'home');
+  mount(source.device, home, 'subvol=home,noatime');
+  const genStart = process.hrtime.bigint();
+  await writeCorpus(home, corpus);
+  const genSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
+  sh('sync', []);
+  log(`corpus written in ${fmt(genSeconds, 1)} s`);
+
+  // One destination filesystem per tool, recreated before every repeat, each mounted (the server's disk).
+  const dest = {};
+  const destTop = {};
+  for (const tool of TOOLS) {
+    dest[tool] = createLoopBtrfs(tmp, `bench-dest-${tool}`, imageMiB);
+    destTop[tool] = path.join(tmp, `dest-${tool}`);
+  }
+
+  // The server: sshd with two kinds of key. A plain one for the hand-run pipeline, and the helper's, installed by accept-key.
+  const sshd = await startSshd(path.join(tmp, 'sshd'));
+  const knownHosts = path.join(tmp, 'known_hosts');
+  const [keyType, keyBlob] = readFileSync(sshd.hostKeyPub, 'utf8').split(' ');
+  writeFileSync(knownHosts, `[127.0.0.1]:${sshd.port} ${keyType} ${keyBlob}\n`);
+  const rawKey = makeKey(path.join(tmp, 'raw_key'), 'bench-raw');
+  writeFileSync(sshd.authorizedKeys, readFileSync(`${rawKey}.pub`));
+  const rawSsh = [
+    'ssh', '-F', '/dev/null', '-i', rawKey, '-p', String(sshd.port),
+    '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', 'StrictHostKeyChecking=yes', '-o', 'LogLevel=ERROR', 'root@127.0.0.1',
+  ];
+  const rewindTools = TOOLS.filter((t) => t.startsWith('rewind'));
+  const state = {};
+  const serveHelper = path.join(tmp, 'rewind-helper');
+  writeFileSync(serveHelper, `#!/bin/sh\nexec '${process.execPath}' '${HELPER}' "$@" --runtime-dir '${path.join(tmp, 'serve-run')}'\n`);
+  chmodSync(serveHelper, 0o755);
+  for (const tool of rewindTools) {
+    // One helper state (so one key and one host name) per Rewind variant: each has its own destination filesystem and serve root.
+    state[tool] = {
+      dir: path.join(tmp, `state-${tool}`),
+      runtime: path.join(tmp, `run-${tool}`),
+      config: path.join(tmp, `${tool}.json`),
+      root: path.join(destTop[tool], 'rewind'),
+      host: `bench-${tool}`,
+    };
+  }
+  const helperCli = (tool, args) => [HELPER, ...args, '--config', state[tool].config, '--state-dir', state[tool].dir, '--runtime-dir', state[tool].runtime];
+  const writeConfig = (tool) =>
+    writeFileSync(
+      state[tool].config,
+      `${JSON.stringify({
+        version: 1,
+        hostName: state[tool].host,
+        sources: [{ path: home }],
+        destinations: [{ id: 'server', kind: 'ssh', host: '127.0.0.1', port: sshd.port, path: state[tool].root, compression: tool === 'rewind-zstd' ? 'zstd' : 'none' }],
+        retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } },
+      }, null, 2)}\n`,
+    );
+  const samples = [];
+  const rawParent = {};
+  const rawSnaps = path.join(srcTop, 'raw-snapshots');
+
+  /** Before each repeat: no snapshots on the source, new empty destination filesystems, no history. */
+  function reset() {
+    const victims = sh('btrfs', ['subvolume', 'list', srcTop])
+      .split('\n')
+      .map((l) => /path (.*)$/.exec(l)?.[1])
+      .filter((p) => p && p !== 'home')
+      .map((p) => path.join(srcTop, p));
+    if (victims.length > 0) sh('btrfs', ['subvolume', 'delete', '--commit-after', ...victims]);
+    sh('btrfs', ['subvolume', 'sync', srcTop]);
+    for (const tool of TOOLS) {
+      if (existsSync(destTop[tool])) unmount(destTop[tool]);
+      mkfs(dest[tool].device, dest[tool].name);
+      mount(dest[tool].device, destTop[tool], 'subvolid=5,noatime');
+      if (tool.startsWith('raw')) {
+        mkdirSync(path.join(destTop[tool], 'raw'));
+        mkdirSync(path.join(rawSnaps, tool), { recursive: true });
+        rawParent[tool] = undefined;
+      } else {
+        mkdirSync(state[tool].root, { mode: 0o700 });
+        // Keep the key and the pinned host key; forget the runs.
+        rmSync(path.join(state[tool].dir, 'history.json'), { force: true });
+      }
+    }
+  }
+
+  // The serve roots must exist before accept-key names them.
+  reset();
+  for (const tool of rewindTools) {
+    writeConfig(tool);
+    // What a user does once: ssh-setup, accept-key on the server, ssh-probe, compare, ssh-trust.
+    const setup = JSON.parse(sh(process.execPath, [...helperCli(tool, ['ssh-setup', '--path', state[tool].root, '--json'])]));
+    const accepted = spawnSync(process.execPath, [HELPER, 'accept-key', '--root', state[tool].root, '--host', state[tool].host, '--authorized-keys', sshd.authorizedKeys, '--helper', serveHelper], {
+      input: `${setup.publicKey}\n`,
+      encoding: 'utf8',
+    });
+    if (accepted.status !== 0) throw new Error(`accept-key failed: ${accepted.stderr}`);
+    // ssh-probe exits 1 while the key is not trusted yet.
+    const probe = JSON.parse(sh(process.execPath, helperCli(tool, ['ssh-probe', '--host', '127.0.0.1', '--port', String(sshd.port), '--json']), { allowFail: true }).stdout);
+    if (probe.state !== 'unknown') throw new Error(`ssh-probe: expected an unknown key, found ${JSON.stringify(probe)}`);
+    const expected = sh('ssh-keygen', ['-l', '-E', 'sha256', '-f', sshd.hostKeyPub]).split(' ')[1];
+    if (probe.fingerprint !== expected) throw new Error(`ssh-probe showed ${probe.fingerprint}, the server's key is ${expected}`);
+    sh(process.execPath, helperCli(tool, ['ssh-trust', '--host', '127.0.0.1', '--port', String(sshd.port), '--fingerprint', probe.fingerprint]));
+  }
+
+  /**
+   * One measured command: wall time by the monotonic clock; CPU time of the
+   * client (the command and every process it waited for, from GNU time) and
+   * of the server (what the sshd's finished connections used: sshd, serve or
+   * the shell, zstd -d, btrfs receive), as the growth of the listening sshd's
+   * children's CPU time.
+   */
+  const usageFile = path.join(tmp, 'usage.txt');
+  function measured(file, args) {
+    const server0 = serverCpu(sshd);
+    const { seconds, value: stdout } = timed(() => (gnuTime ? sh(gnuTime, ['-f', '%U %S', '-o', usageFile, file, ...args]) : sh(file, args)));
+    // The connection's processes are reaped (and counted) just after the client sees the end.
+    spawnSync('sleep', ['0.2']);
+    const server = serverCpu(sshd) - server0;
+    if (!gnuTime) return { seconds, server, stdout };
+    const [user, system] = readFileSync(usageFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    return { seconds, client: user + system, server, cpu: user + system + server, stdout };
+  }
+
+  const measure = {};
+  for (const tool of ['raw', 'raw-zstd']) {
+    measure[tool] = (job, repeat) => {
+      const snap = path.join(rawSnaps, tool, `home.${repeat}.${JOBS.indexOf(job)}`);
+      const snapshot = timed(() => sh('btrfs', ['subvolume', 'snapshot', '-r', path.join(srcTop, 'home'), snap]));
+      const sendArgs = [...protoArgs, ...(rawParent[tool] ? ['-p', rawParent[tool]] : []), snap];
+      const target = path.join(destTop[tool], 'raw');
+      // The server flushes before it answers, as Rewind's serve does; the remote command is one shell-safe string.
+      const remote = tool === 'raw-zstd' ? `zstd -d -q -c | btrfs receive -q ${target} && btrfs filesystem sync ${target}` : `btrfs receive -q ${target} && btrfs filesystem sync ${target}`;
+      const pipeline = tool === 'raw-zstd' ? 'btrfs send -q "${@:2}" | zstd -q -c -3 -T0 | "${SSH[@]}" "$REMOTE"' : 'btrfs send -q "${@:2}" | "${SSH[@]}" "$REMOTE"';
+      const transfer = measured('bash', ['-c', `set -o pipefail; SSH=(${rawSsh.map((a) => `'${a}'`).join(' ')}); REMOTE="$1"; ${pipeline}`, 'bash', remote, ...sendArgs]);
+      const kind = rawParent[tool] ? 'incremental' : 'full';
+      rawParent[tool] = snap;
+      return { seconds: snapshot.seconds + transfer.seconds, client: transfer.client, server: transfer.server, cpu: transfer.cpu, snapshot: snapshot.seconds, transfer: transfer.seconds, kind };
+    };
+  }
+  for (const tool of rewindTools) {
+    measure[tool] = () => {
+      const run = measured(process.execPath, [...helperCli(tool, ['run', '--json'])]);
+      const record = JSON.parse(run.stdout);
+      const t = record.transfers[0];
+      if (!record.ok || !t?.ok) throw new Error(`rewind-helper run failed: ${JSON.stringify(record.error ?? t?.error)}`);
+      return { seconds: run.seconds, client: run.client, server: run.server, cpu: run.cpu, transfer: t.seconds, bytes: t.bytes, wireBytes: t.wireBytes, kind: t.kind };
+    };
+  }
+
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    log(`repeat ${repeat + 1}/${REPEATS}: new destination filesystems, no snapshots`);
+    await yieldToSignals();
+    reset();
+    const order = TOOLS.map((_, i) => TOOLS[(i + repeat) % TOOLS.length]);
+    for (const job of JOBS) {
+      if (job === 'incremental') smallChange(home, corpus, repeat);
+      for (const tool of order) {
+        await yieldToSignals();
+        dropCaches();
+        const load = os.loadavg()[0];
+        const sample = { repeat, job, tool, load, ...measure[tool](job, repeat) };
+        if (sample.kind !== job) throw new Error(`${tool} made a ${sample.kind} backup for the ${job} job`);
+        samples.push(sample);
+        log(
+          `  ${job.padEnd(11)} ${tool.padEnd(11)} ${fmt(sample.seconds)} s, CPU client ${fmt(sample.client, 2)} s + server ${fmt(sample.server, 2)} s, load ${fmt(load, 2)}` +
+            (tool.startsWith('raw') ? `  (snapshot ${fmt(sample.snapshot)}, send|ssh|receive ${fmt(sample.transfer)})` : `  (transfer ${fmt(sample.transfer)}, ${sample.bytes} bytes, ${sample.wireBytes} on the wire)`),
+        );
+      }
+    }
+  }
+  machine.loadEnd = os.loadavg();
+  const totalSeconds = Number(process.hrtime.bigint() - began) / 1e9;
+
+  // ------------------------------------------------------------ report
+  const med = (tool, job, key = 'seconds') => {
+    const xs = samples.filter((s) => s.tool === tool && s.job === job).map((s) => s[key]).filter((x) => x !== undefined);
+    return xs.length ? median(xs) : undefined;
+  };
+  const out = [];
+  out.push(`#### Results (median of ${REPEATS}; seconds)`, '');
+  out.push(
+    `Corpus: ${fmt(corpusMiB, 0)} MiB: ${corpus.small.length} small files of 1–64 KiB (half random, half hex text), ` +
+      `${corpus.large.length} incompressible files of ${fmt(corpus.large[0].size / 2 ** 20, 0)} MiB. Send: ${machine.sendProtocol} (all four). ` +
+      'Wall time includes the snapshot for every tool; CPU is client + server (sshd and everything under it).',
+    '',
+  );
+  const head = ['job', ...TOOLS.map((t) => `**${t}** wall`), ...TOOLS.map((t) => `${t} CPU`)];
+  const pairs = [['rewind', 'raw'], ['rewind-zstd', 'raw-zstd']].filter(([x, y]) => TOOLS.includes(x) && TOOLS.includes(y));
+  for (const [x, y] of pairs) head.push(`${x}/${y} wall`, `${x}/${y} CPU`);
+  out.push(`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`);
+  for (const job of JOBS) {
+    const row = [job, ...TOOLS.map((t) => `**${fmt(med(t, job))}**`), ...TOOLS.map((t) => fmt(med(t, job, 'cpu'), 2))];
+    for (const [x, y] of pairs) row.push(`${fmt(med(x, job) / med(y, job), 2)}×`, `${fmt(med(x, job, 'cpu') / med(y, job, 'cpu'), 2)}×`);
+    out.push(`| ${row.join(' | ')} |`);
+  }
+  out.push('');
+  out.push('CPU split (median seconds, client / server):', '');
+  out.push(`| job | ${TOOLS.join(' | ')} |`, `| --- | ${TOOLS.map(() => '---').join(' | ')} |`);
+  for (const job of JOBS) out.push(`| ${job} | ${TOOLS.map((t) => `${fmt(med(t, job, 'client'), 2)} / ${fmt(med(t, job, 'server'), 2)}`).join(' | ')} |`);
+  out.push('');
+  const rw = rewindTools.filter((t) => samples.some((s) => s.tool === t && s.wireBytes));
+  if (rw.length) {
+    out.push('Rewind stream and wire bytes (median MiB):', '', '| job | ' + rw.map((t) => `${t} stream / wire`).join(' | ') + ' |', `| --- | ${rw.map(() => '---').join(' | ')} |`);
+    for (const job of JOBS) out.push(`| ${job} | ${rw.map((t) => `${fmt(med(t, job, 'bytes') / 2 ** 20, 1)} / ${fmt(med(t, job, 'wireBytes') / 2 ** 20, 1)}`).join(' | ')} |`);
+    out.push('');
+  }
+  out.push('#### Machine', '');
+  out.push(
+    `- CPU: ${machine.cpu}, ${machine.nproc} cores; ${machine.memGiB} GiB RAM`,
+    `- kernel ${machine.kernel}; ${machine.btrfsProgs}; ${machine.openssh}; ${machine.zstd}; Node ${machine.node}`,
+    `- load average (1, 5, 15 min): ${machine.loadStart.map((x) => x.toFixed(2)).join(', ')} at the start, ${machine.loadEnd.map((x) => x.toFixed(2)).join(', ')} at the end; ` +
+      `1-minute load before the measurements: median ${fmt(median(samples.map((s) => s.load)), 2)}, max ${fmt(Math.max(...samples.map((s) => s.load)), 2)}`,
+    `- benchmark run time: ${fmt(totalSeconds, 0)} s (corpus generation ${fmt(genSeconds, 0)} s)`,
+    '',
+  );
+  out.push('#### Every sample (seconds of wall time)', '', '| job | tool | ' + [...Array(REPEATS).keys()].map((r) => `#${r + 1}`).join(' | ') + ' |');
+  out.push(`| --- | --- | ${[...Array(REPEATS).keys()].map(() => '---').join(' | ')} |`);
+  for (const job of JOBS) {
+    for (const tool of TOOLS) {
+      const xs = [...Array(REPEATS).keys()].map((r) => samples.find((s) => s.tool === tool && s.job === job && s.repeat === r)?.seconds);
+      out.push(`| ${job} | ${tool} | ${xs.map((x) => fmt(x)).join(' | ')} |`);
+    }
+  }
+  console.log(out.join('\n'));
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ machine, corpus: { mib: corpusMiB, small: corpus.small.length, large: corpus.large.length }, argv: process.argv.slice(2), totalSeconds, samples }, null, 2)}\n`);
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`benchmark failed: ${error.stack ?? error}`);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+}

@@ -1,0 +1,152 @@
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { APP_ID } from '../../src/core/ids';
+import { sshPaths } from '../../src/helper/ssh/identity';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
+import { startSshd, type Sshd } from '../support/sshd';
+import { REPO } from '../support/system-bus';
+
+/**
+ * The app's "Add Backup Server" dialog, end to end: the real app in Xvfb as
+ * an ordinary user, the real D-Bus activated helper (polkit allows the user
+ * the configure action), a real sshd on 127.0.0.1. The dialog's steps are app
+ * actions, activated over org.gtk.Actions on the app's session bus like the
+ * buttons that name them; the fields are filled through the `ssh-fill` test
+ * hook. GetSshSetup, ProbeHost and TrustHost go to the real helper. Each page
+ * is photographed in the light and the dark style.
+ */
+jest.setTimeout(240_000);
+
+let fx: BackupFixture;
+let sshd: Sshd;
+let display: string;
+let userEnv: string[];
+const shots = artifactsDir(REPO, 'screenshots');
+
+function runAsUser(args: string[]) {
+  return ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
+}
+
+function gdbus(method: string, ...args: string[]): void {
+  sh('runuser', runAsUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', method, ...args]));
+}
+
+function activate(action: string, parameter?: string): void {
+  gdbus('org.gtk.Actions.Activate', action, parameter === undefined ? '[]' : `[<'${parameter}'>]`, '{}');
+}
+
+function hostFingerprint(): string {
+  return sh('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${sshd.hostKey}.pub`]).split(' ')[1];
+}
+
+function pinned(): string {
+  const file = sshPaths(fx.stateDir).knownHosts;
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+function shoot(name: string, style: 'light' | 'dark'): void {
+  const file = path.join(shots, `ssh-setup-${name}-${style}.png`);
+  screenshot(display, file);
+  const { mean, spread } = windowBrightness(file);
+  expect(spread).toBeGreaterThan(0.02);
+  if (style === 'light') expect(mean).toBeGreaterThan(0.6);
+  else expect(mean).toBeLessThan(0.35);
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 1500));
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  sshd = await startSshd(fx.cleanup, fx.dir);
+  display = await startXvfb(fx.cleanup);
+  const home = path.join(fx.dir, 'user-home');
+  const runtime = path.join(fx.dir, 'user-runtime');
+  for (const dir of [home, runtime]) {
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, fx.allowed.uid, fx.allowed.uid);
+  }
+  userEnv = [`HOME=${home}`, `XDG_RUNTIME_DIR=${runtime}`, `DISPLAY=${display}`, `DBUS_SYSTEM_BUS_ADDRESS=${fx.bus.address}`, 'GDK_BACKEND=x11', 'LANG=C.UTF-8'];
+  const session = startProcess('runuser', runAsUser(['dbus-daemon', '--session', '--nofork', '--nopidfile', '--print-address=1']));
+  fx.cleanup.add('stop the session bus', () => stopProcess(session.child));
+  const address = await waitFor('the session bus address', () => session.output().split('\n')[0] || undefined);
+  userEnv.push(`DBUS_SESSION_BUS_ADDRESS=${address.trim()}`);
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+// The app of the test under way, stopped after it even when it failed (a second instance would only activate it).
+let onExit: ReturnType<typeof startProcess> | undefined;
+afterEach(async () => {
+  if (onExit) await stopProcess(onExit.child);
+  onExit = undefined;
+});
+
+async function openDialog(style: 'light' | 'dark') {
+  const app = startProcess('runuser', runAsUser([...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
+  fx.cleanup.add('stop the app', () => stopProcess(app.child));
+  onExit = app;
+  await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30_000);
+  const pageCount = (page: string) => app.output().split(`rewind: ssh page ${page}\n`).length - 1;
+  const next = async (action: string, page: string) => {
+    const before = pageCount(page);
+    activate(action);
+    await waitFor(`the ${page} page`, () => pageCount(page) > before || /rewind: ssh error .*/.exec(app.output())?.[0], 60_000);
+    expect(app.output()).not.toMatch(/rewind: ssh error/);
+    await settle();
+  };
+  activate('add-ssh-destination');
+  await waitFor('the dialog', () => pageCount('server') > 0 || undefined);
+  activate('ssh-fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: '/srv/rewind' }));
+  await settle();
+  shoot('1-server', style);
+  await next('ssh-continue', 'key');
+  // The exact command and line of the helper's own key.
+  const publicKey = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+  expect(app.output()).not.toContain('failed');
+  shoot('2-key', style);
+  await next('ssh-continue', 'fingerprint');
+  const shown = /rewind: ssh shown fingerprint (\S+) (\w+)/.exec(app.output().split('rewind: ssh page fingerprint').pop()!);
+  shoot('3-fingerprint', style);
+  return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next };
+}
+
+describe('adding a backup server in the app', () => {
+  test('shows the key to install and the server’s fingerprint, and pins it once confirmed', async () => {
+    expect(pinned()).toBe('');
+    const { app, shown, publicKey, next } = await openDialog('light');
+    expect(publicKey).toMatch(/^ssh-ed25519 /);
+    expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'unknown' });
+    expect(pinned()).toBe('');
+    await next('ssh-trust', 'done');
+    expect(app.output()).toContain(`rewind: ssh trusted ${hostFingerprint()}`);
+    const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
+    expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    shoot('4-done', 'light');
+    await stopProcess(app.child);
+  });
+
+  test('a changed key is a warning, is not trusted until the user confirms it, then replaces the old one', async () => {
+    const before = pinned();
+    await sshd.regenerateHostKey();
+    const { app, shown, next } = await openDialog('dark');
+    expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'changed' });
+    // Trust does nothing before the confirmation.
+    activate('ssh-trust');
+    await settle();
+    expect(app.output()).not.toContain('rewind: ssh page done');
+    expect(pinned()).toBe(before);
+    gdbus('org.gtk.Actions.SetState', 'ssh-confirm-changed', '<true>', '{}');
+    await settle();
+    shoot('3-fingerprint-changed-confirmed', 'dark');
+    await next('ssh-trust', 'done');
+    const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
+    expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    shoot('4-done', 'dark');
+    await stopProcess(app.child);
+  });
+});
