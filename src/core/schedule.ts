@@ -1,3 +1,5 @@
+import { localTime } from './retention';
+
 /**
  * When automatic backups run. The helper turns a schedule into the
  * OnCalendar= of rewind-backup.timer, and the app shows the next run, which
@@ -54,33 +56,10 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-function formatFor(timeZone: string): Intl.DateTimeFormat {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formats.set(timeZone, format);
-  }
-  return format;
-}
-
 /** The wall-clock reading at `instant`, as milliseconds of a naive (UTC-labelled) date. */
 function wallClock(instant: number, timeZone: string): number {
-  const p: Record<string, number> = {};
-  for (const part of formatFor(timeZone).formatToParts(new Date(instant))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const d = new Date(0);
-  d.setUTCFullYear(p.year, p.month - 1, p.day);
-  d.setUTCHours(p.hour % 24, p.minute, p.second, 0);
-  return d.getTime();
+  const t = Math.floor(instant / 1000) * 1000;
+  return t + localTime(new Date(t), timeZone).offsetSeconds * 1000;
 }
 
 /** Every instant whose wall-clock reading is `wall`: none in a gap, two in an overlap. */
