@@ -54,10 +54,10 @@ step rpmbuild rpmbuild -bb --nodeps \
   --quiet \
   "$root/build-aux/rewind.spec"
 
-# rpmlint exits non-zero on any error; the findings are checked by
-# tests/system/packaging.test.ts against the explained ones.
+# rpmlint with the explained findings filtered (build-aux/rewind.rpmlintrc);
+# tests/system/packaging.test.ts checks that nothing else is reported.
 lint() {
-  rpmlint "$root/build-aux/rewind.spec" "$out"/noarch/*.rpm >"$out/rpmlint.txt" 2>&1 || true
+  rpmlint -r "$root/build-aux/rewind.rpmlintrc" "$root/build-aux/rewind.spec" "$out"/noarch/*.rpm >"$out/rpmlint.txt" 2>&1 || true
 }
 step rpmlint lint
 ls -l "$out"/noarch/*.rpm
