@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,9 +126,12 @@ describe('RPM', () => {
   test('the app tells a Flatpak user to install the helper package on the host', () => {
     // src/app/window.ts: shown when the helper's bus name cannot be activated.
     const bundle = must('sh', ['-c', `rpm2cpio '${rpm('rewind')}' | cpio -i --quiet --to-stdout ./usr/share/rewind/rewind.js`]);
-    expect(bundle).toContain('/.flatpak-info');
-    expect(bundle).toContain('so the helper must be installed on the host system, outside the Flatpak');
-    expect(bundle).toContain("'sudo dnf install rewind-helper'");
+    // Booleans: a failure would print the whole bundle.
+    expect({
+      detectsFlatpak: bundle.includes('/.flatpak-info'),
+      saysHost: bundle.includes('so the helper must be installed on the host system, outside the Flatpak'),
+      namesPackage: /["']sudo dnf install rewind-helper["']/.test(bundle),
+    }).toEqual({ detectsFlatpak: true, saysHost: true, namesPackage: true });
   });
 
   test('rpmlint reports nothing but the findings explained in build-aux/rewind.rpmlintrc', () => {
