@@ -1,0 +1,223 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { APP_ID, HELPER_BUS_NAME } from '../../src/core/ids';
+
+/**
+ * The packages (docs/packaging.md): build-aux/build-rpm.sh makes the
+ * "meson dist" tarball and the vendor tarball of node_modules, builds the
+ * rewind and rewind-helper RPMs from them offline with build-aux/rewind.spec
+ * and runs rpmlint; the Flatpak manifest is checked as far as can be without
+ * the network (no runtime to build against here).
+ *
+ * meson dist archives the last commit: uncommitted changes are not tested.
+ */
+jest.setTimeout(600_000);
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+const MANIFEST = path.join(REPO, 'build-aux', `${APP_ID}.json`);
+const SOURCES = path.join(REPO, 'build-aux', 'generated-sources.json');
+
+let tmp = '';
+let out = '';
+
+function must(file: string, args: string[], cwd = REPO): string {
+  const r = spawnSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.status}:\n${r.stdout}\n${r.stderr}${r.error ?? ''}`);
+  return r.stdout;
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '');
+const rpm = (name: string): string => path.join(out, 'noarch', `${name}-${VERSION}-1.noarch.rpm`);
+
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'rewind-packaging-'));
+  out = path.join(tmp, 'out');
+  must('sh', [path.join(REPO, 'build-aux', 'build-rpm.sh'), out]);
+});
+
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('meson dist', () => {
+  test('the tarball holds every committed file and nothing else', () => {
+    const tarball = path.join(out, 'SOURCES', `rewind-${VERSION}.tar.xz`);
+    const prefix = `rewind-${VERSION}/`;
+    const files = lines(must('tar', ['-tJf', tarball]))
+      .filter((f) => !f.endsWith('/'))
+      .map((f) => f.slice(prefix.length))
+      .sort();
+    expect(files).toEqual(lines(must('git', ['ls-files'])).sort());
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/app/tsconfig.json', 'meson.build', 'COPYING']) {
+      expect(files).toContain(needed);
+    }
+    for (const dir of ['src/', 'data/', 'po/', 'build-aux/', 'docs/', 'tests/']) {
+      expect(files.some((f) => f.startsWith(dir))).toBe(true);
+    }
+    expect(files.filter((f) => /^(node_modules|dist|build|builddir)\/|\.pot$|\.rpm$/.test(f))).toEqual([]);
+  });
+
+  test('the vendor tarball holds node_modules with esbuild and the bundled dependencies only', () => {
+    const entries = lines(must('tar', ['-tJf', path.join(out, 'SOURCES', `rewind-${VERSION}-node-modules.tar.xz`)]));
+    const packages = new Set(entries.map((e) => e.split('/').slice(0, e.startsWith('node_modules/@') ? 3 : 2).join('/')));
+    expect(entries.every((e) => e.startsWith('node_modules/'))).toBe(true);
+    for (const p of ['esbuild', 'dbus-next', 'execa', 'zod']) expect(packages).toContain(`node_modules/${p}`);
+    for (const p of ['jest', 'typescript', 'eslint', '@swc/core']) expect(packages).not.toContain(`node_modules/${p}`);
+  });
+
+  test('the versions agree: meson, package.json, the spec', () => {
+    expect(readFileSync(path.join(REPO, 'meson.build'), 'utf8')).toContain(`  version: '${VERSION}',`);
+    expect(readFileSync(path.join(REPO, 'build-aux', 'rewind.spec'), 'utf8')).toMatch(new RegExp(`^Version:\\s+${VERSION.replaceAll('.', '\\.')}$`, 'm'));
+  });
+});
+
+describe('RPM', () => {
+  const DOC = `/usr/share/doc`;
+  const LICENSES = `/usr/share/licenses`;
+
+  test('rewind holds the app and its desktop files', () => {
+    expect(lines(must('rpm', ['-qlp', rpm('rewind')]))).toEqual([
+      '/usr/bin/rewind',
+      `/usr/share/applications/${APP_ID}.desktop`,
+      `${DOC}/rewind-${VERSION}`,
+      `${DOC}/rewind-${VERSION}/README.md`,
+      `/usr/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
+      `/usr/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
+      `${LICENSES}/rewind-${VERSION}`,
+      `${LICENSES}/rewind-${VERSION}/COPYING`,
+      `/usr/share/metainfo/${APP_ID}.metainfo.xml`,
+      '/usr/share/rewind',
+      '/usr/share/rewind/rewind.js',
+    ]);
+  });
+
+  test('rewind-helper holds the daemon, CLI, polkit, D-Bus and systemd files', () => {
+    const files = lines(must('rpm', ['-qlp', rpm('rewind-helper')])).filter((f) => !f.startsWith(DOC) && !f.startsWith(LICENSES));
+    expect(files).toEqual([
+      '/usr/lib/systemd/system/rewind-backup.service',
+      '/usr/lib/systemd/system/rewind-backup.timer',
+      '/usr/lib/systemd/system/rewind-helper.service',
+      '/usr/libexec/rewind-helper',
+      `/usr/share/dbus-1/system-services/${HELPER_BUS_NAME}.service`,
+      `/usr/share/dbus-1/system.d/${HELPER_BUS_NAME}.conf`,
+      `/usr/share/polkit-1/actions/${APP_ID}.policy`,
+      '/usr/share/rewind',
+      '/usr/share/rewind/rewind-helper.mjs',
+    ]);
+  });
+
+  test('their dependencies', () => {
+    const requires = (name: string): string[] => lines(must('rpm', ['-qRp', rpm(name)])).filter((r) => !r.startsWith('rpmlib('));
+    expect(requires('rewind').sort()).toEqual(['gjs', 'gtk4', 'hicolor-icon-theme', 'libadwaita', `rewind-helper = ${VERSION}-1`]);
+    expect(requires('rewind-helper').sort()).toEqual(['/bin/sh', 'btrfs-progs', 'dbus-common', 'nodejs >= 1:20', 'polkit', 'util-linux', 'zstd']);
+    expect(lines(must('rpm', ['-qp', '--recommends', rpm('rewind-helper')])).sort()).toEqual(['age', 'openssh-clients']);
+  });
+
+  test('the helper launcher runs the installed bundle with node', () => {
+    const launcher = must('sh', ['-c', `rpm2cpio '${rpm('rewind-helper')}' | cpio -i --quiet --to-stdout ./usr/libexec/rewind-helper`]);
+    expect(lines(launcher).at(-1)).toMatch(/^exec '\/usr\/bin\/node' '\/usr\/share\/rewind\/rewind-helper\.mjs' "\$@"$/);
+  });
+
+  test('the app tells a Flatpak user to install the helper package on the host', () => {
+    // src/app/window.ts: shown when the helper's bus name cannot be activated.
+    const bundle = must('sh', ['-c', `rpm2cpio '${rpm('rewind')}' | cpio -i --quiet --to-stdout ./usr/share/rewind/rewind.js`]);
+    // Booleans: a failure would print the whole bundle.
+    expect({
+      detectsFlatpak: bundle.includes('/.flatpak-info'),
+      saysHost: bundle.includes('so the helper must be installed on the host system, outside the Flatpak'),
+      namesPackage: /["']sudo dnf install rewind-helper["']/.test(bundle),
+    }).toEqual({ detectsFlatpak: true, saysHost: true, namesPackage: true });
+  });
+
+  test('rpmlint reports nothing but the findings explained in build-aux/rewind.rpmlintrc', () => {
+    // rpmlint also reports a filter that matched nothing (unused-rpmlintrc-filter).
+    const report = readFileSync(path.join(out, 'rpmlint.txt'), 'utf8');
+    expect(report).toMatch(/2 packages and 1 specfiles checked; 0 errors, 0 warnings/);
+  });
+});
+
+describe('Flatpak manifest', () => {
+  interface Source {
+    type: string;
+    url?: string;
+    sha512?: string;
+    dest?: string;
+    'dest-filename'?: string;
+    'only-arches'?: string[];
+  }
+  interface Module {
+    name: string;
+    buildsystem: string;
+    'build-options'?: { 'append-path'?: string; env?: Record<string, string> };
+    'build-commands'?: string[];
+    sources: Array<Source | string>;
+  }
+  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, unknown> & { modules: Module[]; 'finish-args': string[] };
+
+  test('names the app, a GNOME runtime and the node SDK extension', () => {
+    expect(manifest.id).toBe(APP_ID);
+    expect(manifest.command).toBe('rewind');
+    expect(manifest.runtime).toBe('org.gnome.Platform');
+    expect(manifest.sdk).toBe('org.gnome.Sdk');
+    expect(Number(manifest['runtime-version'])).toBeGreaterThanOrEqual(47);
+    expect(manifest['sdk-extensions']).toEqual([expect.stringMatching(/^org\.freedesktop\.Sdk\.Extension\.node(20|22)$/)]);
+  });
+
+  test('has exactly the allowed finish-args: no host files, only the helper on the system bus', () => {
+    expect([...manifest['finish-args']].sort()).toEqual(
+      ['--device=dri', '--share=ipc', '--socket=fallback-x11', '--socket=wayland', `--system-talk-name=${HELPER_BUS_NAME}`].sort(),
+    );
+  });
+
+  test('builds the app alone, offline, with node on the PATH only while building', () => {
+    expect(manifest.modules).toHaveLength(1);
+    const [module] = manifest.modules;
+    const ext = String((manifest['sdk-extensions'] as string[])[0]).replace(/^org\.freedesktop\.Sdk\.Extension\./, '');
+    expect(module['build-options']?.['append-path']).toBe(`/usr/lib/sdk/${ext}/bin`);
+    const commands = module['build-commands'] ?? [];
+    expect(commands.filter((c) => /\bnpm (ci|install)\b/.test(c))).toEqual([expect.stringContaining('--offline')]);
+    expect(commands.some((c) => /meson setup .*--prefix=\/app .*-Dhelper=false/.test(c))).toBe(true);
+    expect(module.sources).toContain('generated-sources.json');
+    // Nothing from the SDK extension is copied into /app.
+    expect(commands.filter((c) => c.includes('/usr/lib/sdk'))).toEqual([]);
+  });
+
+  test('generated-sources.json is what build-aux/flatpak-npm-sources.mjs makes from package-lock.json', () => {
+    const fresh = path.join(tmp, 'generated-sources.json');
+    must(process.execPath, [path.join(REPO, 'build-aux', 'flatpak-npm-sources.mjs'), fresh]);
+    expect(readFileSync(SOURCES, 'utf8')).toBe(readFileSync(fresh, 'utf8'));
+  });
+
+  test('every npm tarball is pinned by the lock file integrity, into npm cache', () => {
+    const sources = JSON.parse(readFileSync(SOURCES, 'utf8')) as Source[];
+    const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { integrity?: string }> };
+    const digests = new Set(
+      Object.values(lock.packages)
+        .map((p) => p.integrity)
+        .filter((i): i is string => typeof i === 'string')
+        .map((i) => Buffer.from(i.replace(/^sha512-/, ''), 'base64').toString('hex')),
+    );
+    expect(sources.length).toBeGreaterThan(100);
+    for (const s of sources) {
+      expect(s.type).toBe('file');
+      expect(s.url).toMatch(/^https:\/\/registry\.npmjs\.org\/.+\.tgz$/);
+      expect(digests.has(s.sha512 ?? '')).toBe(true);
+      expect(`${s.dest}/${s['dest-filename']}`).toBe(`flatpak-node/npm-cache/_cacache/content-v2/sha512/${s.sha512!.slice(0, 2)}/${s.sha512!.slice(2, 4)}/${s.sha512!.slice(4)}`);
+    }
+    // The build's own node_modules: esbuild for both Flatpak arches.
+    const esbuild = sources.filter((s) => /\/@esbuild\/linux-(x64|arm64)\//.test(s.url ?? '')).map((s) => s['only-arches']);
+    expect(esbuild.sort()).toEqual([['aarch64'], ['x86_64']]);
+  });
+
+  test('flatpak-builder reads it', () => {
+    const shown = JSON.parse(must('flatpak-builder', ['--show-manifest', MANIFEST], tmp)) as { id: string; modules: Module[] };
+    expect(shown.id).toBe(APP_ID);
+    const generated = (JSON.parse(readFileSync(SOURCES, 'utf8')) as Source[]).length;
+    expect(shown.modules[0].sources).toHaveLength(1 + generated);
+  });
+});
