@@ -15,7 +15,12 @@ describe('the config file', () => {
     const file = path.join(dir, 'etc/rewind/config.json');
     await saveConfig(file, good);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(good);
-    expect(await loadConfig(file)).toEqual({ ...good, destinations: [] });
+    expect(await loadConfig(file)).toEqual({
+      ...good,
+      destinations: [],
+      schedule: { kind: 'hourly' },
+      conditions: { postponeOnBattery: false, postponeOnMetered: true },
+    });
     expect(readdirSync(path.dirname(file))).toEqual(['config.json']);
   });
 
