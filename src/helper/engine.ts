@@ -16,7 +16,7 @@ import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
 import { resolveSource, takeSnapshot, type SourceSnapshot, type SourceSubvolume } from './sources';
-import { sendReceive } from './transfer';
+import { codecOptions, sendReceive } from './transfer';
 
 /**
  * A backup run:
@@ -112,7 +112,9 @@ async function sendToDestination(
           parent: plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined,
           sendArgs: protocol.args,
           receiveDir,
-          onBytes: (bytes) => progress({ phase: 'send', kind: plan.kind, bytes }),
+          codec: codecOptions(config),
+          onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
+          onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
         });
         break;
       } catch (error) {

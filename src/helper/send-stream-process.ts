@@ -37,6 +37,13 @@ export interface CodecProcessOptions {
   progressIntervalMs?: number;
   checksum?: 'auto' | 'js' | 'native';
   maxCommandLength?: number;
+  /**
+   * The process that started the pipe (the helper). When it is gone the
+   * codec stops with an error: a transfer nobody records must not complete.
+   */
+  parentPid?: number;
+  /** Where the stream goes, only so that `ps` shows which transfer this is. */
+  label?: string;
 }
 
 export type CodecMessage =
@@ -173,6 +180,9 @@ export function runCodecLoop(
   for (;;) {
     const n = readSome(input, buffer);
     if (n === 0) break;
+    if (options.parentPid !== undefined && process.ppid !== options.parentPid) {
+      throw Object.assign(new Error('The helper that started this transfer has gone; stopping it.'), { code: 'ORPHANED' });
+    }
     stats.bytesIn += n;
     try {
       parser.push(buffer.subarray(0, n));

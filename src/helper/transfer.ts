@@ -1,11 +1,30 @@
-import { execa } from 'execa';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Destination } from '../core/config';
 import { RewindError } from '../core/errors';
+import type { ProgressSnapshot } from '../core/send-stream/progress';
+import type { TransferProgress } from '../core/status';
+import type { CodecMessage, CodecProcessOptions } from './send-stream-process';
+import { parseCodecMessage } from './send-stream-process';
 
 /**
- * One `btrfs send | btrfs receive`, with the stream passing through this
- * process so it can be counted (and, later, checked and filtered).
+ * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
+ *
+ * The helper spawns the three processes and hands each one the previous
+ * one's stdout, so no byte of the stream passes through the helper: the codec
+ * (src/helper/send-stream-process.ts, the helper bundle's hidden
+ * `stream-codec` verb) checks every command's CRC, drops the xattrs the
+ * destination is configured to refuse, and reports progress as JSON lines on
+ * its stderr, which the helper reads.
+ *
+ * Which failure is reported, when several processes fail together (one dying
+ * makes the others fail with a broken pipe or a cut stream): a process killed
+ * by a signal first (codec, send, receive), then an xattr the destination
+ * refused, a full or vanished destination, a bad stream found by the codec,
+ * a failed send, any other receive failure, any other codec failure.
  */
 export interface TransferRequest {
   snapshot: string;
@@ -13,23 +32,90 @@ export interface TransferRequest {
   /** Protocol options for btrfs send (see ./send-capabilities). */
   sendArgs?: string[];
   receiveDir: string;
-  onBytes?: (bytes: number) => void;
+  /** Xattr filters and other codec options (see ./send-stream-process). */
+  codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum'>;
+  /**
+   * Estimated total work, in the codec's units (about the logical bytes to
+   * send). Default: none for an incremental send; for a full one, the space
+   * used on the source filesystem (one statfs, an upper bound when there are
+   * other subvolumes or snapshots on it).
+   */
+  estimate?: number | null;
+  onBytes?: (bytes: number, detail: TransferProgress) => void;
+  /** How the codec ran: which CRC32C, what it dropped. */
+  onCodecDone?: (summary: CodecSummary) => void;
 }
 
-class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
+export interface CodecSummary {
+  checksum: 'native' | 'js' | 'custom';
+  commands: number;
+  droppedXattrs: number;
+  rewrittenXattrs: number;
 }
 
-function classifyReceiveFailure(stderr: string): RewindError {
+/** A destination's xattr settings as codec options (default: keep everything). */
+export function codecOptions(destination: Pick<Destination, 'xattrs'>): TransferRequest['codec'] {
+  const xattrs = destination.xattrs;
+  if (!xattrs) return {};
+  return {
+    selinux: xattrs.selinux,
+    dropXattrs: xattrs.drop.length > 0 ? xattrs.drop : undefined,
+  };
+}
+
+/** The helper bundle: this very file when bundled, else (tests from sources) the built one. */
+export function helperBundlePath(): string {
+  const self = fileURLToPath(import.meta.url);
+  if (self.endsWith('.mjs')) return self;
+  const argv1 = process.argv[1];
+  if (argv1?.endsWith('rewind-helper.mjs')) return path.resolve(argv1);
+  return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper.mjs');
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+function exited(child: ChildProcess, keepStderr: boolean): Promise<Exit> {
+  let stderr = '';
+  if (keepStderr) {
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      if (stderr.length < 64 * 1024) stderr += d;
+    });
+  }
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ code: -1, signal: null, stderr: `${stderr}${error.message}` }));
+    child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
+
+/**
+ * What `btrfs receive` said when the destination refused an xattr, e.g.
+ * "ERROR: lsetxattr dir/file security.capability=… failed: Invalid argument".
+ */
+export function refusedXattr(stderr: string): { path: string; name: string; reason: string } | undefined {
+  const m = /(?:lsetxattr|set_xattr) (.*?) ([^\s=]+)=[\s\S]*? failed: ([^\n]+)/.exec(stderr);
+  return m ? { path: m[1], name: m[2], reason: m[3].trim() } : undefined;
+}
+
+export function classifyReceiveFailure(stderr: string): RewindError {
   const text = stderr.trim();
+  const xattr = refusedXattr(text);
+  if (xattr) {
+    const selinux = xattr.name === 'security.selinux';
+    return new RewindError(
+      'TransferFailed',
+      `The backup disk refused the extended attribute ${xattr.name} of "${xattr.path}" (${xattr.reason}). ` +
+        (selinux
+          ? 'Set "xattrs": {"selinux": "drop"} (or "keepOnlyKnown") for this destination in the configuration, then back up again.'
+          : `Add "${xattr.name}" to "xattrs": {"drop": [...]} for this destination in the configuration, then back up again.`),
+    );
+  }
   if (/No space left on device/i.test(text)) {
     return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.');
   }
@@ -39,34 +125,106 @@ function classifyReceiveFailure(stderr: string): RewindError {
   return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
 }
 
+/** The codec's progress in the shape of status.ts. */
+export function transferProgress(p: ProgressSnapshot): TransferProgress {
+  return {
+    created: p.created,
+    modified: p.modified,
+    renamed: p.renamed,
+    deleted: p.deleted,
+    currentPath: p.currentPath,
+    bytesPerSecond: p.bytesPerSecond === undefined ? undefined : Math.round(p.bytesPerSecond),
+    fraction: p.fraction,
+    etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds),
+  };
+}
+
+async function defaultEstimate(request: TransferRequest): Promise<number | undefined> {
+  if (request.estimate !== undefined) return request.estimate ?? undefined;
+  if (request.parent) return undefined;
+  try {
+    const s = await statfs(request.snapshot);
+    return (s.blocks - s.bfree) * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
+
+/** Runs the transfer; returns the bytes of the stream btrfs send made (before any filter). */
 export async function sendReceive(request: TransferRequest): Promise<number> {
   const sendArgs = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
-  const send = execa('btrfs', sendArgs, { buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false, stdin: 'ignore' });
-  const receive = execa('btrfs', ['receive', '-q', request.receiveDir], {
-    buffer: { stdout: true, stderr: true },
-    reject: false,
-    stdout: 'pipe',
+  const options: CodecProcessOptions = {
+    ...request.codec,
+    estimate: await defaultEstimate(request),
+    progressIntervalMs: 500,
+    parentPid: process.pid,
+    label: request.receiveDir,
+  };
+  const send = spawn('btrfs', sendArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const codec = spawn(process.execPath, [helperBundlePath(), 'stream-codec', JSON.stringify(options)], {
+    stdio: [send.stdout ?? 'ignore', 'pipe', 'pipe'],
   });
-  const counter = new ByteCounter(request.onBytes);
-  let pipeError: unknown;
-  try {
-    await pipeline(send.stdout!, counter, receive.stdin!);
-  } catch (error) {
-    // A broken pipe here means one side died; the exit statuses below say which.
-    pipeError = error;
-  }
-  const [sendResult, receiveResult] = await Promise.all([send, receive]);
-  if (receiveResult.exitCode !== 0 || receiveResult.signal) {
-    if (sendResult.exitCode === 0 || receiveResult.stderr) {
-      throw classifyReceiveFailure(String(receiveResult.stderr ?? receiveResult.signal ?? ''));
+  const receive = spawn('btrfs', ['receive', '-q', request.receiveDir], { stdio: [codec.stdout ?? 'ignore', 'ignore', 'pipe'] });
+  // The helper's own ends of the pipes now live in the children: closed in
+  // this same tick, so the helper never reads the stream (see send-stream-process.ts).
+  send.stdout?.destroy();
+  codec.stdout?.destroy();
+
+  let last: CodecMessage | undefined;
+  let bytes = 0;
+  const codecOther: string[] = [];
+  const lines = createInterface({ input: codec.stderr!, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    const message = parseCodecMessage(line);
+    if (!message) {
+      if (codecOther.length < 20) codecOther.push(line);
+      return;
     }
+    if (message.type === 'progress' || message.type === 'done') {
+      bytes = message.type === 'done' ? message.stats.bytesIn : message.progress.bytes;
+      request.onBytes?.(bytes, transferProgress(message.progress));
+    }
+    if (message.type === 'done') {
+      request.onCodecDone?.({
+        checksum: message.stats.checksum,
+        commands: message.stats.commands,
+        droppedXattrs: message.stats.droppedCommands,
+        rewrittenXattrs: message.stats.rewrittenCommands,
+      });
+    }
+    if (message.type !== 'progress') last = message;
+  });
+  const linesDone = new Promise<void>((resolve) => lines.once('close', resolve));
+  const [s, c, r] = await Promise.all([exited(send, true), exited(codec, false), exited(receive, true), linesDone]);
+
+  const killed = (e: Exit, what: string) =>
+    new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
+  // SIGPIPE is what the others get when one dies: a consequence, not a cause.
+  const killedBySignal = (e: Exit) => e.signal !== null && e.signal !== 'SIGPIPE';
+  if (killedBySignal(c)) throw killed(c, 'the stream codec');
+  if (killedBySignal(s)) throw killed(s, 'btrfs send');
+  if (killedBySignal(r)) throw killed(r, 'btrfs receive');
+  const codecError = last?.type === 'error' ? last : undefined;
+  const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !(codecError.reason === 'truncated' && failed(s));
+  if (failed(r) && !streamError) {
+    const error = classifyReceiveFailure(r.stderr);
+    if (error.code !== 'TransferFailed' || refusedXattr(r.stderr) || !failed(s)) throw error;
   }
-  if (sendResult.exitCode !== 0 || sendResult.signal) {
-    const stderr = Buffer.isBuffer(sendResult.stderr) ? sendResult.stderr.toString('utf8') : String(sendResult.stderr ?? '');
-    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sendResult.signal || 'btrfs send failed'}.`);
+  if (streamError) {
+    throw new RewindError(
+      'TransferFailed',
+      `The stream from btrfs send is invalid at byte ${codecError.offset} (${codecError.reason}): ${codecError.message}`,
+    );
   }
-  if (pipeError) {
-    throw new RewindError('TransferFailed', `The backup stream was interrupted: ${(pipeError as Error).message}.`);
+  if (failed(s)) {
+    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${s.stderr.trim() || `btrfs send exited with status ${s.code}`}.`);
   }
-  return counter.bytes;
+  if (failed(r)) throw classifyReceiveFailure(r.stderr);
+  if (failed(c) || last?.type !== 'done') {
+    const why = codecError?.message ?? (codecOther.join('\n').trim() || `it exited with status ${c.code}`);
+    throw new RewindError('TransferFailed', `The stream codec failed: ${why}`);
+  }
+  return last.stats.bytesIn;
 }
