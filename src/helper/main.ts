@@ -24,6 +24,9 @@ Commands:
   clean                  remove what interrupted runs left on the destinations
   restore --destination ID --snapshot NAME --path PATH --to DIR [--source DIR]
                          copy PATH out of a backup into DIR
+  diff A B [--source DIR] [--destination ID]
+                         what changed from snapshot A to snapshot B (local
+                         snapshots, or backups on destination ID)
 ${SERVE_USAGE}
 
 Options:
@@ -167,6 +170,17 @@ async function main(argv: string[]): Promise<number> {
         source: values.source,
       });
       print({ restored: target }, `Restored ${target}`);
+      return 0;
+    }
+    case 'diff': {
+      if (positionals.length !== 3) {
+        console.error(`diff needs two snapshot names\n\n${USAGE}`);
+        return 2;
+      }
+      const { describeDiff, diffSnapshots } = await import('./diff');
+      const request = { from: positionals[1], to: positionals[2], source: values.source, destination: values.destination };
+      const result = await withRunContext(paths, false, (context) => diffSnapshots(context, request));
+      print(result, describeDiff(result));
       return 0;
     }
     default:
