@@ -42,6 +42,8 @@ export interface TransferRequest {
    */
   estimate?: number | null;
   onBytes?: (bytes: number, detail: TransferProgress) => void;
+  /** The bundle whose stream-codec verb to run; default: the helper's own (bench/ drives transfers from another bundle). */
+  helperBundle?: string;
   /** How the codec ran: which CRC32C, what it dropped. */
   onCodecDone?: (summary: CodecSummary) => void;
 }
@@ -163,7 +165,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     label: request.receiveDir,
   };
   const send = spawn('btrfs', sendArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const codec = spawn(process.execPath, [helperBundlePath(), 'stream-codec', JSON.stringify(options)], {
+  const codec = spawn(process.execPath, [request.helperBundle ?? helperBundlePath(), 'stream-codec', JSON.stringify(options)], {
     stdio: [send.stdout ?? 'ignore', 'pipe', 'pipe'],
   });
   const receive = spawn('btrfs', ['receive', '-q', request.receiveDir], { stdio: [codec.stdout ?? 'ignore', 'ignore', 'pipe'] });
