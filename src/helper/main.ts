@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { toRewindError } from '../core/errors';
+import { RewindError, toRewindError } from '../core/errors';
 import { DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from '../core/ids';
 import type { PruneReport, RunRecord } from '../core/status';
 import { runDaemon } from './daemon';
@@ -179,7 +179,15 @@ async function main(argv: string[]): Promise<number> {
       }
       const { describeDiff, diffSnapshots } = await import('./diff');
       const request = { from: positionals[1], to: positionals[2], source: values.source, destination: values.destination };
-      const result = await withRunContext(paths, false, (context) => diffSnapshots(context, request));
+      const result = await withRunContext(paths, false, (context) => diffSnapshots(context, request)).catch((error: unknown) => {
+        // A name that is not there is the user's to fix, not "a bug in the calling program".
+        if (error instanceof RewindError && error.code === 'InvalidArgs') return error;
+        throw error;
+      });
+      if (result instanceof RewindError) {
+        console.error(result.detail);
+        return 1;
+      }
       print(result, describeDiff(result));
       return 0;
     }

@@ -1,4 +1,4 @@
-import { readSync, writeSync } from 'node:fs';
+import { openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { crc32cUpdate } from '../core/send-stream/crc32c';
 import { XattrFilter, type SelinuxPolicy, type XattrChange, type XattrFilterOptions } from '../core/send-stream/filter';
 import { SendStreamError, SendStreamParser } from '../core/send-stream/parser';
@@ -38,10 +38,11 @@ export interface CodecProcessOptions {
   checksum?: 'auto' | 'js' | 'native';
   maxCommandLength?: number;
   /**
-   * The process that started the pipe (the helper). When it is gone the
-   * codec stops with an error: a transfer nobody records must not complete.
+   * The helper that started the pipe. When it is gone (checked every 200 ms
+   * while data flows) the codec stops with an error: a transfer nobody
+   * records must not complete.
    */
-  parentPid?: number;
+  helperPid?: number;
   /** Where the stream goes, only so that `ps` shows which transfer this is. */
   label?: string;
 }
@@ -95,6 +96,21 @@ function writeAll(fd: number, bytes: Uint8Array): void {
       if (code === 'EAGAIN') pause();
       else if (code !== 'EINTR') throw error;
     }
+  }
+}
+
+/** Whether a process exists and is not a zombie (a dead helper its own parent has not reaped yet). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -176,12 +192,16 @@ export function runCodecLoop(
       }
     },
   });
+  let lastHelperCheck = now();
   const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
   for (;;) {
     const n = readSome(input, buffer);
     if (n === 0) break;
-    if (options.parentPid !== undefined && process.ppid !== options.parentPid) {
-      throw Object.assign(new Error('The helper that started this transfer has gone; stopping it.'), { code: 'ORPHANED' });
+    if (options.helperPid !== undefined && now() - lastHelperCheck >= 200) {
+      lastHelperCheck = now();
+      if (!isAlive(options.helperPid)) {
+        throw Object.assign(new Error('The helper that started this transfer has gone; stopping it.'), { code: 'ORPHANED' });
+      }
     }
     stats.bytesIn += n;
     try {
@@ -201,6 +221,22 @@ export function runCodecLoop(
 }
 
 /**
+ * A blocking descriptor for the pipe at `fd`. O_NONBLOCK belongs to the open
+ * file, which this process shares with its neighbours in the pipe and which
+ * anything in Node that touches process.stdin or process.stdout sets; the
+ * loop then spins on EAGAIN (the helper's transfers ran 5 times slower that
+ * way). Opening /proc/self/fd/N makes a new open file of the same pipe, with
+ * flags of its own. Not possible for a socket: then the descriptor as it is.
+ */
+function blocking(fd: number, flags: 'r' | 'w'): number {
+  try {
+    return openSync(`/proc/self/fd/${fd}`, flags);
+  } catch {
+    return fd;
+  }
+}
+
+/**
  * The whole child process: options as one JSON argument, stdin to stdout,
  * messages on stderr. Returns the exit status. For the helper's CLI verb.
  */
@@ -214,7 +250,7 @@ export function codecProcessMain(argv: string[]): number {
     return 2;
   }
   try {
-    const { stats, progress } = runCodecLoop(0, 1, options, report);
+    const { stats, progress } = runCodecLoop(blocking(0, 'r'), blocking(1, 'w'), options, report);
     report({ type: 'done', stats, progress });
     return 0;
   } catch (error) {

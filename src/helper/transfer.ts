@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,19 +81,39 @@ interface Exit {
   stderr: string;
 }
 
-function exited(child: ChildProcess, keepStderr: boolean): Promise<Exit> {
-  let stderr = '';
-  if (keepStderr) {
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
-      if (stderr.length < 64 * 1024) stderr += d;
-    });
-  }
+/** Everything a stream says, up to 64 KiB. */
+function collect(stream: NodeJS.ReadableStream | null | undefined): Promise<string> {
   return new Promise((resolve) => {
-    child.once('error', (error) => resolve({ code: -1, signal: null, stderr: `${stderr}${error.message}` }));
-    child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      if (text.length < 64 * 1024) text += d;
+    });
+    stream.once('end', () => resolve(text));
+    stream.once('error', () => resolve(text));
   });
 }
+
+/** A status as bash reports it: 128 + n for a process killed by signal n. */
+function exitOf(status: number, stderr: string): Exit {
+  if (status > 128) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0] as NodeJS.Signals | undefined;
+    if (name) return { code: null, signal: name, stderr };
+  }
+  return { code: status, signal: null, stderr };
+}
+
+/**
+ * bash -c PIPE_SCRIPT NAME N_SEND N_CODEC SEND… CODEC… RECEIVE…: the three
+ * commands in one pipe, each with its own stderr and no other extra fds.
+ */
+const PIPE_SCRIPT = [
+  'n1=$1; n2=$2; shift 2',
+  'send=("${@:1:n1}"); codec=("${@:n1+1:n2}"); receive=("${@:n1+n2+1}")',
+  '"${send[@]}" 2>&3 3>&- 4>&- 5>&- 6>&- | "${codec[@]}" 2>&4 3>&- 4>&- 5>&- 6>&- | "${receive[@]}" 2>&5 3>&- 4>&- 5>&- 6>&-',
+  'echo "${PIPESTATUS[@]}" >&6',
+].join('\n');
 
 const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
 
@@ -161,23 +182,27 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     ...request.codec,
     estimate: await defaultEstimate(request),
     progressIntervalMs: 500,
-    parentPid: process.pid,
+    helperPid: process.pid,
     label: request.receiveDir,
   };
-  const send = spawn('btrfs', sendArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const codec = spawn(process.execPath, [request.helperBundle ?? helperBundlePath(), 'stream-codec', JSON.stringify(options)], {
-    stdio: [send.stdout ?? 'ignore', 'pipe', 'pipe'],
+  const codecArgs = [process.execPath, request.helperBundle ?? helperBundlePath(), 'stream-codec', JSON.stringify(options)];
+  const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
+  // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
+  // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
+  // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
+  // Each command gets its own stderr (fds 3, 4, 5); fd 6 gets the exit statuses.
+  const pipe = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', String(sendArgs.length + 1), String(codecArgs.length), 'btrfs', ...sendArgs, ...codecArgs, ...receiveArgs], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
   });
-  const receive = spawn('btrfs', ['receive', '-q', request.receiveDir], { stdio: [codec.stdout ?? 'ignore', 'ignore', 'pipe'] });
-  // The helper's own ends of the pipes now live in the children: closed in
-  // this same tick, so the helper never reads the stream (see send-stream-process.ts).
-  send.stdout?.destroy();
-  codec.stdout?.destroy();
-
+  const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
+  const statuses = collect(stdio[6]);
+  const sendStderr = collect(stdio[3]);
+  const receiveStderr = collect(stdio[5]);
+  const bashStderr = collect(stdio[2]);
   let last: CodecMessage | undefined;
   let bytes = 0;
   const codecOther: string[] = [];
-  const lines = createInterface({ input: codec.stderr!, crlfDelay: Infinity });
+  const lines = createInterface({ input: stdio[4]!, crlfDelay: Infinity });
   lines.on('line', (line) => {
     const message = parseCodecMessage(line);
     if (!message) {
@@ -199,7 +224,17 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     if (message.type !== 'progress') last = message;
   });
   const linesDone = new Promise<void>((resolve) => lines.once('close', resolve));
-  const [s, c, r] = await Promise.all([exited(send, true), exited(codec, false), exited(receive, true), linesDone]);
+  const bashExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    pipe.once('error', (error) => resolve({ code: null, signal: null, error }));
+    pipe.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  await linesDone;
+  const codes = (await statuses).trim().split(/\s+/).map(Number);
+  if (codes.length !== 3 || codes.some((n) => !Number.isInteger(n))) {
+    const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);
+    throw new RewindError('TransferFailed', `The transfer could not run: ${why}.`);
+  }
+  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], await receiveStderr)];
 
   const killed = (e: Exit, what: string) =>
     new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
