@@ -67,8 +67,6 @@ function describePrune(reports: PruneReport[], dryRun: boolean): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // Internal, not in the usage: the stream codec in the middle of a transfer (./transfer).
-  if (argv[0] === 'stream-codec') return (await import('./send-stream-process')).codecProcessMain(argv.slice(1));
   // The server side has options of its own; it must never fall through to the admin commands.
   if (argv[0] === 'serve' || argv[0] === 'accept-key') return runServeCli(argv);
   const { values, positionals } = parseArgs({

@@ -17,7 +17,7 @@ import { parseCodecMessage } from './send-stream-process';
  * The helper spawns the three processes and hands each one the previous
  * one's stdout, so no byte of the stream passes through the helper: the codec
  * (src/helper/send-stream-process.ts, the helper bundle's hidden
- * `stream-codec` verb) checks every command's CRC, drops the xattrs the
+ * `stream-codec` verb, dispatched by ./entry.ts before the rest of the helper loads) checks every command's CRC, drops the xattrs the
  * destination is configured to refuse, and reports progress as JSON lines on
  * its stderr, which the helper reads.
  *
