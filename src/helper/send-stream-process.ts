@@ -8,15 +8,16 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
 /**
  * The codec as a process of its own in the pipe,
  *   btrfs send | node rewind-helper.mjs <verb> OPTIONS_JSON | btrfs receive
- * with the helper spawning all three and handing each one the other's pipe
- * (`stdio: [send.stdout, 'pipe', 'pipe']`, then the receiver's
- * `stdio: [codec.stdout, …]`), so the data never passes through the helper's
- * event loop. Right after each such spawn, in the same tick, the helper must
- * `destroy()` its own copy (`send.stdout`, `codec.stdout`): otherwise it may
- * read from it too, and the child's 'close' waits for an end of stream that
- * the helper never reads (tests/system/send-stream-real.test.ts does this).
+ * so the data never passes through the helper's event loop. The helper runs
+ * the three in one bash pipe (./transfer.ts): kernel pipes. Handing Node's
+ * own stdio pipes from one spawn to the next also works (see
+ * tests/system/send-stream-real.test.ts, which must `destroy()` its copies
+ * in the same tick), but those are non-blocking socket pairs and the loop
+ * below then spins on EAGAIN (docs/benchmarks.md).
  * The verb must not touch process.stdin or process.stdout (Node would make
- * them non-blocking and read ahead) and must print nothing else on stdout.
+ * them non-blocking and read ahead) and must print nothing else on stdout;
+ * codecProcessMain reopens both through /proc/self/fd so that its own open
+ * files are blocking whatever the rest of the process or the neighbours did.
  * It reads and writes its stdin and stdout with blocking calls into one
  * reused buffer, as `cat` does: no allocation per
  * chunk or per command, which is what makes an in-process Transform cost

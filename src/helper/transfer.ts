@@ -14,12 +14,13 @@ import { parseCodecMessage } from './send-stream-process';
 /**
  * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
  *
- * The helper spawns the three processes and hands each one the previous
- * one's stdout, so no byte of the stream passes through the helper: the codec
- * (src/helper/send-stream-process.ts, the helper bundle's hidden
- * `stream-codec` verb, dispatched by ./entry.ts before the rest of the helper loads) checks every command's CRC, drops the xattrs the
- * destination is configured to refuse, and reports progress as JSON lines on
- * its stderr, which the helper reads.
+ * The three processes run in one bash pipe, each reading the previous one's
+ * stdout through a kernel pipe, so no byte of the stream passes through the
+ * helper. The codec (src/helper/send-stream-process.ts, the helper bundle's
+ * hidden `stream-codec` verb, dispatched by ./entry.ts before the rest of the
+ * helper loads) checks every command's CRC, drops the xattrs the destination
+ * is configured to refuse, and reports progress as JSON lines on its stderr,
+ * which the helper reads.
  *
  * Which failure is reported, when several processes fail together (one dying
  * makes the others fail with a broken pipe or a cut stream): a process killed
