@@ -4,9 +4,12 @@
 // backup (btrfs send | codec | btrfs receive vs btrfs send | btrfs receive).
 //
 // Needs root, btrfs-progs, /usr/bin/time (Debian package "time") and openssl.
-// Usage: node bench/codec-throughput.mjs [--gib 3] [--runs 3] [--proto 2] [--cold] [--backup-only] [--json FILE]
-//   --cold         drop the page cache before each backup, so btrfs send reads the disk
-//   --backup-only  skip the throughput part
+// Usage: node bench/codec-throughput.mjs [--gib 3] [--runs 3] [--proto 2] [--cold] [--backup-only] [--integrated-only] [--json FILE]
+//   --cold             drop the page cache before each backup, so btrfs send reads the disk
+//   --backup-only      skip the throughput part
+//   --integrated-only  backups: only plain send | receive against the helper's own transfer
+//                      (src/helper/transfer.ts, the codec run from the built helper bundle
+//                      dist/helper/rewind-helper.mjs: run `npm run build` first)
 // Everything it makes (loop devices, mounts, images) is removed at the end.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,8 @@ const runs = Number(option('--runs', '3'));
 const proto = option('--proto', '2');
 const jsonOut = option('--json', undefined);
 const cold = argv.includes('--cold');
-const backupOnly = argv.includes('--backup-only');
+const integratedOnly = argv.includes('--integrated-only');
+const backupOnly = argv.includes('--backup-only') || integratedOnly;
 const sendArgs = proto === '2' ? ['--proto', '2', '--compressed-data'] : ['--proto', '1'];
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'rewind-codec-bench-'));
@@ -74,6 +78,18 @@ try {
     target: 'node20',
     logLevel: 'warning',
   });
+  const driver = path.join(work, 'transfer-driver.mjs');
+  await build({
+    entryPoints: [path.join(root, 'bench/transfer-driver.ts')],
+    outfile: driver,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  const helperBundle = path.join(root, 'dist/helper/rewind-helper.mjs');
+  statSync(helperBundle);
   // The bundle finds the native CRC module through a node_modules link beside it.
   const node = 'node';
   const codec = (args) => `${node} ${cli} ${args}`;
@@ -123,13 +139,19 @@ try {
   const receive = path.join(dst, 'in');
   sh('mkdir', ['-p', receive]);
   const send = `btrfs send -q ${sendArgs.join(' ')} ${src}/snap`;
-  const variants = [
+  const integrated = [
+    'send | helper stream-codec | receive, as the helper runs it',
+    `TIME node ${driver} ${helperBundle} ${src}/snap ${receive} ${sendArgs.join(' ')}`,
+  ];
+  const all = [
     ['send | receive', `${send} | TIME btrfs receive -q ${receive}`],
+    integrated,
     ['send | node PassThrough | receive', `${send} | TIME ${codec('--passthrough')} | btrfs receive -q ${receive}`],
     ['send | codec Transform | receive', `${send} | TIME ${codec('--checksum native')} | btrfs receive -q ${receive}`],
     ['send | codec process | receive', `${send} | TIME ${codec('--process --checksum native')} | btrfs receive -q ${receive}`],
     ['send | codec process (TS CRC) | receive', `${send} | TIME ${codec('--process --checksum js')} | btrfs receive -q ${receive}`],
   ];
+  const variants = integratedOnly ? all.slice(0, 2) : all;
   for (let run = 0; run < runs; run++) {
     for (const [name, script] of variants) {
       sh('sync', []);

@@ -26,7 +26,7 @@ await Promise.all([
     logLevel: 'warning',
   }),
   build({
-    entryPoints: [path.join(root, 'src/helper/main.ts')],
+    entryPoints: [path.join(root, 'src/helper/entry.ts')],
     outfile: path.join(outdir, 'helper/rewind-helper.mjs'),
     bundle: true,
     format: 'esm',

@@ -94,11 +94,15 @@ export class BackupPage extends Adw.Bin {
 
     this._progressBar.visible = running;
     this._progressBar.text = describeProgress(this._client.progress);
-    if (running) this._startPulse();
+    const fraction = this._client.progress?.fraction;
+    if (running && fraction !== undefined) {
+      this._stopPulse();
+      this._progressBar.fraction = fraction;
+    } else if (running) this._startPulse();
     else this._stopPulse();
   }
 
-  // The helper reports bytes but no total, so the bar pulses.
+  // Without an estimate of the total (incremental sends, other phases) the bar pulses.
   private _startPulse(): void {
     if (this._pulse || !this.get_mapped()) return;
     this._pulse = GLib.timeout_add(GLib.PRIORITY_DEFAULT, PULSE_MS, () => {

@@ -43,11 +43,14 @@ export function describeProgress(progress: Progress | null): string {
     case 'snapshot':
       // Translators: %s is the folder being backed up.
       return fmt(_('Taking a snapshot of %s…'), progress.source);
-    case 'send':
+    case 'send': {
       // Translators: the folder, the backup destination, and how much was copied so far ("1.2 GB").
-      return progress.destination
+      const text = progress.destination
         ? fmt(_('Copying %s to %s — %s'), progress.source, progress.destination, bytes)
         : fmt(_('Copying %s — %s'), progress.source, bytes);
+      const left = formatTimeLeft(progress.etaSeconds);
+      return left ? `${text}, ${left}` : text;
+    }
     case 'verify':
       // Translators: the folder, and how much was copied ("1.2 GB").
       return fmt(_('Checking the copy of %s — %s'), progress.source, bytes);
@@ -57,6 +60,16 @@ export function describeProgress(progress: Progress | null): string {
       // Translators: %s is how much was copied so far ("1.2 GB").
       return fmt(_('Backing up — %s'), bytes);
   }
+}
+
+/** "about 3 minutes left", when the helper knows the total; otherwise nothing. */
+export function formatTimeLeft(seconds: number | undefined): string | null {
+  if (seconds === undefined || !Number.isFinite(seconds)) return null;
+  if (seconds < 60) return _('less than a minute left');
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return fmt(ngettext('about %s minute left', 'about %s minutes left', minutes), minutes);
+  const hours = Math.round(minutes / 60);
+  return fmt(ngettext('about %s hour left', 'about %s hours left', hours), hours);
 }
 
 /** The "Last result" row: success, or what went wrong in the last run. */

@@ -30,6 +30,28 @@ const sourceSchema = z
     message: 'needs exactly one of "path" (one subvolume) or "allSubvolumesOf" (every subvolume of a filesystem)',
   });
 
+/**
+ * Xattrs this destination must not receive (its kernel refuses them, and a
+ * receive that fails on one never gets its Received UUID). The stream codec
+ * drops them in flight; everything else is kept. docs/config.md has the grammar.
+ */
+const xattrName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\s]+$/, 'must be an xattr name or a glob such as "user.*", without spaces');
+
+export const xattrsSchema = z.strictObject({
+  /** SELinux labels (security.selinux): keep them, drop them, or keep only these labels. */
+  selinux: z
+    .union([z.enum(['keep', 'drop']), z.strictObject({ keepOnlyKnown: z.array(z.string().min(1)).min(1) })])
+    .default('keep'),
+  /** Names or globs (`*` any run of characters, `?` one) of xattrs to drop. */
+  drop: z.array(xattrName).default([]),
+});
+
+export type XattrsConfig = z.infer<typeof xattrsSchema>;
+
 const destinationId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, "-" or "_"');
 
 export const btrfsDestinationSchema = z.strictObject({
@@ -43,6 +65,8 @@ export const btrfsDestinationSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** This destination's own retention; otherwise retention.destinations. */
   retention: retentionPolicySchema.optional(),
+  /** Xattrs to leave out of this destination's backups; by default none. */
+  xattrs: xattrsSchema.optional(),
 });
 
 /**

@@ -31,6 +31,8 @@ export interface TransferRecord {
   removedIncomplete?: string[];
   /** Older backups removed because the destination ran out of space. */
   removedForSpace?: string[];
+  /** How the stream codec ran: which CRC32C implementation, how many xattr commands it dropped or rewrote. */
+  codec?: { checksum: 'native' | 'js' | 'custom'; droppedXattrs: number; rewrittenXattrs: number };
 }
 
 export interface SourceProblem {
@@ -88,10 +90,29 @@ export interface HelperStatus {
 
 export type Phase = 'snapshot' | 'cleanup' | 'send' | 'verify';
 
-export interface Progress {
+/**
+ * What the stream codec sees while it passes (phase "send"); counts are
+ * approximate (src/core/send-stream/progress.ts). `fraction` and
+ * `etaSeconds` are there only when the helper has an estimate of the total.
+ */
+export interface TransferProgress {
+  created?: number;
+  modified?: number;
+  renamed?: number;
+  deleted?: number;
+  /** The path being written, relative to the subvolume. */
+  currentPath?: string;
+  bytesPerSecond?: number;
+  /** 0 to 1. */
+  fraction?: number;
+  etaSeconds?: number;
+}
+
+export interface Progress extends TransferProgress {
   phase: Phase;
   source: string;
   destination?: string;
   kind?: TransferKind;
+  /** Stream bytes so far. */
   bytes: number;
 }

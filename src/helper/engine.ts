@@ -21,7 +21,7 @@ import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
 import { resolveSource, takeSnapshot, type SourceSnapshot, type SourceSubvolume } from './sources';
-import { sendReceive } from './transfer';
+import { codecOptions, sendReceive } from './transfer';
 
 /**
  * A backup run:
@@ -123,13 +123,21 @@ async function sendToDestination(
       try {
         const snapshot = path.join(snap.source.top, snap.snapshot.path);
         const parent = plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined;
-        const onBytes = (bytes: number) => progress({ phase: 'send', kind: plan.kind, bytes });
         if (destination instanceof SshDestination) {
+          const onBytes = (bytes: number) => progress({ phase: 'send', kind: plan.kind, bytes });
           const sent = await sendToStream(destination, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes });
           record.bytes = sent.bytes;
           if (sent.wireBytes !== undefined) record.wireBytes = sent.wireBytes;
         } else {
-          record.bytes = await sendReceive({ snapshot, parent, sendArgs: protocol.args, receiveDir, onBytes });
+          record.bytes = await sendReceive({
+            snapshot,
+            parent,
+            sendArgs: protocol.args,
+            receiveDir,
+            codec: config.kind === 'btrfs' ? codecOptions(config) : {},
+            onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
+            onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
+          });
         }
         break;
       } catch (error) {

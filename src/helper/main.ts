@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { toRewindError } from '../core/errors';
+import { RewindError, toRewindError } from '../core/errors';
 import { DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from '../core/ids';
 import type { PruneReport, RunRecord } from '../core/status';
 import { SERVE_USAGE } from './serve/usage';
@@ -38,6 +38,9 @@ Commands:
                          show the server's host key fingerprint and whether it is trusted
   ssh-trust --host H [--port P] --fingerprint SHA256:...
                          trust the server's key, only if it has that fingerprint
+  diff A B [--source DIR] [--destination ID]
+                         what changed from snapshot A to snapshot B (local
+                         snapshots, or backups on destination ID)
 ${SERVE_USAGE}
 
 Options:
@@ -325,6 +328,25 @@ async function main(argv: string[]): Promise<number> {
       }
       const result = await trust(paths, parseTrustRequest(JSON.stringify({ host: values.host, port, fingerprint: values.fingerprint })));
       print(result, `Trusted the ${result.keyType} key ${result.fingerprint} of ${result.host} port ${result.port}.`);
+      return 0;
+    }
+    case 'diff': {
+      if (positionals.length !== 3) {
+        console.error(`diff needs two snapshot names\n\n${USAGE}`);
+        return 2;
+      }
+      const [{ withRunContext }, { describeDiff, diffSnapshots }] = await Promise.all([import('./run-context'), import('./diff')]);
+      const request = { from: positionals[1], to: positionals[2], source: values.source, destination: values.destination };
+      const result = await withRunContext(paths, false, (context) => diffSnapshots(context, request)).catch((error: unknown) => {
+        // A name that is not there is the user's to fix, not "a bug in the calling program".
+        if (error instanceof RewindError && error.code === 'InvalidArgs') return error;
+        throw error;
+      });
+      if (result instanceof RewindError) {
+        console.error(result.detail);
+        return 1;
+      }
+      print(result, describeDiff(result));
       return 0;
     }
     default:

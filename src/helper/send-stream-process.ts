@@ -1,4 +1,4 @@
-import { readSync, writeSync } from 'node:fs';
+import { openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { crc32cUpdate } from '../core/send-stream/crc32c';
 import { XattrFilter, type SelinuxPolicy, type XattrChange, type XattrFilterOptions } from '../core/send-stream/filter';
 import { SendStreamError, SendStreamParser } from '../core/send-stream/parser';
@@ -8,15 +8,16 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
 /**
  * The codec as a process of its own in the pipe,
  *   btrfs send | node rewind-helper.mjs <verb> OPTIONS_JSON | btrfs receive
- * with the helper spawning all three and handing each one the other's pipe
- * (`stdio: [send.stdout, 'pipe', 'pipe']`, then the receiver's
- * `stdio: [codec.stdout, …]`), so the data never passes through the helper's
- * event loop. Right after each such spawn, in the same tick, the helper must
- * `destroy()` its own copy (`send.stdout`, `codec.stdout`): otherwise it may
- * read from it too, and the child's 'close' waits for an end of stream that
- * the helper never reads (tests/system/send-stream-real.test.ts does this).
+ * so the data never passes through the helper's event loop. The helper runs
+ * the three in one bash pipe (./transfer.ts): kernel pipes. Handing Node's
+ * own stdio pipes from one spawn to the next also works (see
+ * tests/system/send-stream-real.test.ts, which must `destroy()` its copies
+ * in the same tick), but those are non-blocking socket pairs and the loop
+ * below then spins on EAGAIN (docs/benchmarks.md).
  * The verb must not touch process.stdin or process.stdout (Node would make
- * them non-blocking and read ahead) and must print nothing else on stdout.
+ * them non-blocking and read ahead) and must print nothing else on stdout;
+ * codecProcessMain reopens both through /proc/self/fd so that its own open
+ * files are blocking whatever the rest of the process or the neighbours did.
  * It reads and writes its stdin and stdout with blocking calls into one
  * reused buffer, as `cat` does: no allocation per
  * chunk or per command, which is what makes an in-process Transform cost
@@ -37,6 +38,14 @@ export interface CodecProcessOptions {
   progressIntervalMs?: number;
   checksum?: 'auto' | 'js' | 'native';
   maxCommandLength?: number;
+  /**
+   * The helper that started the pipe. When it is gone (checked every 200 ms
+   * while data flows) the codec stops with an error: a transfer nobody
+   * records must not complete.
+   */
+  helperPid?: number;
+  /** Where the stream goes, only so that `ps` shows which transfer this is. */
+  label?: string;
 }
 
 export type CodecMessage =
@@ -88,6 +97,21 @@ function writeAll(fd: number, bytes: Uint8Array): void {
       if (code === 'EAGAIN') pause();
       else if (code !== 'EINTR') throw error;
     }
+  }
+}
+
+/** Whether a process exists and is not a zombie (a dead helper its own parent has not reaped yet). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -169,10 +193,17 @@ export function runCodecLoop(
       }
     },
   });
+  let lastHelperCheck = now();
   const buffer = Buffer.allocUnsafeSlow(READ_SIZE);
   for (;;) {
     const n = readSome(input, buffer);
     if (n === 0) break;
+    if (options.helperPid !== undefined && now() - lastHelperCheck >= 200) {
+      lastHelperCheck = now();
+      if (!isAlive(options.helperPid)) {
+        throw Object.assign(new Error('The helper that started this transfer has gone; stopping it.'), { code: 'ORPHANED' });
+      }
+    }
     stats.bytesIn += n;
     try {
       parser.push(buffer.subarray(0, n));
@@ -191,6 +222,22 @@ export function runCodecLoop(
 }
 
 /**
+ * A blocking descriptor for the pipe at `fd`. O_NONBLOCK belongs to the open
+ * file, which this process shares with its neighbours in the pipe and which
+ * anything in Node that touches process.stdin or process.stdout sets; the
+ * loop then spins on EAGAIN (the helper's transfers ran 5 times slower that
+ * way). Opening /proc/self/fd/N makes a new open file of the same pipe, with
+ * flags of its own. Not possible for a socket: then the descriptor as it is.
+ */
+function blocking(fd: number, flags: 'r' | 'w'): number {
+  try {
+    return openSync(`/proc/self/fd/${fd}`, flags);
+  } catch {
+    return fd;
+  }
+}
+
+/**
  * The whole child process: options as one JSON argument, stdin to stdout,
  * messages on stderr. Returns the exit status. For the helper's CLI verb.
  */
@@ -204,7 +251,7 @@ export function codecProcessMain(argv: string[]): number {
     return 2;
   }
   try {
-    const { stats, progress } = runCodecLoop(0, 1, options, report);
+    const { stats, progress } = runCodecLoop(blocking(0, 'r'), blocking(1, 'w'), options, report);
     report({ type: 'done', stats, progress });
     return 0;
   } catch (error) {

@@ -1,11 +1,32 @@
-import { execa } from 'execa';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { BtrfsDestinationConfig } from '../core/config';
 import { RewindError } from '../core/errors';
+import type { ProgressSnapshot } from '../core/send-stream/progress';
+import type { TransferProgress } from '../core/status';
+import type { CodecMessage, CodecProcessOptions } from './send-stream-process';
+import { parseCodecMessage } from './send-stream-process';
 
 /**
- * One `btrfs send | btrfs receive`, with the stream passing through this
- * process so it can be counted (and, later, checked and filtered).
+ * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
+ *
+ * The three processes run in one bash pipe, each reading the previous one's
+ * stdout through a kernel pipe, so no byte of the stream passes through the
+ * helper. The codec (src/helper/send-stream-process.ts, the helper bundle's
+ * hidden `stream-codec` verb, dispatched by ./entry.ts before the rest of the
+ * helper loads) checks every command's CRC, drops the xattrs the destination
+ * is configured to refuse, and reports progress as JSON lines on its stderr,
+ * which the helper reads.
+ *
+ * Which failure is reported, when several processes fail together (one dying
+ * makes the others fail with a broken pipe or a cut stream): a process killed
+ * by a signal first (codec, send, receive), then an xattr the destination
+ * refused, a full or vanished destination, a bad stream found by the codec,
+ * a failed send, any other receive failure, any other codec failure.
  */
 export interface TransferRequest {
   snapshot: string;
@@ -13,23 +34,112 @@ export interface TransferRequest {
   /** Protocol options for btrfs send (see ./send-capabilities). */
   sendArgs?: string[];
   receiveDir: string;
-  onBytes?: (bytes: number) => void;
+  /** Xattr filters and other codec options (see ./send-stream-process). */
+  codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum'>;
+  /**
+   * Estimated total work, in the codec's units (about the logical bytes to
+   * send). Default: none for an incremental send; for a full one, the space
+   * used on the source filesystem (one statfs, an upper bound when there are
+   * other subvolumes or snapshots on it).
+   */
+  estimate?: number | null;
+  onBytes?: (bytes: number, detail: TransferProgress) => void;
+  /** The bundle whose stream-codec verb to run; default: the helper's own (bench/ drives transfers from another bundle). */
+  helperBundle?: string;
+  /** How the codec ran: which CRC32C, what it dropped. */
+  onCodecDone?: (summary: CodecSummary) => void;
 }
 
-class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
+export interface CodecSummary {
+  checksum: 'native' | 'js' | 'custom';
+  commands: number;
+  droppedXattrs: number;
+  rewrittenXattrs: number;
 }
 
-function classifyReceiveFailure(stderr: string): RewindError {
+/** A destination's xattr settings as codec options (default: keep everything). */
+export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>): TransferRequest['codec'] {
+  const xattrs = destination.xattrs;
+  if (!xattrs) return {};
+  return {
+    selinux: xattrs.selinux,
+    dropXattrs: xattrs.drop.length > 0 ? xattrs.drop : undefined,
+  };
+}
+
+/** The helper bundle: this very file when bundled, else (tests from sources) the built one. */
+export function helperBundlePath(): string {
+  const self = fileURLToPath(import.meta.url);
+  if (self.endsWith('.mjs')) return self;
+  const argv1 = process.argv[1];
+  if (argv1?.endsWith('rewind-helper.mjs')) return path.resolve(argv1);
+  return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper.mjs');
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Everything a stream says, up to 64 KiB. */
+function collect(stream: NodeJS.ReadableStream | null | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      if (text.length < 64 * 1024) text += d;
+    });
+    stream.once('end', () => resolve(text));
+    stream.once('error', () => resolve(text));
+  });
+}
+
+/** A status as bash reports it: 128 + n for a process killed by signal n. */
+function exitOf(status: number, stderr: string): Exit {
+  if (status > 128) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0] as NodeJS.Signals | undefined;
+    if (name) return { code: null, signal: name, stderr };
+  }
+  return { code: status, signal: null, stderr };
+}
+
+/**
+ * bash -c PIPE_SCRIPT NAME N_SEND N_CODEC SEND… CODEC… RECEIVE…: the three
+ * commands in one pipe, each with its own stderr and no other extra fds.
+ */
+const PIPE_SCRIPT = [
+  'n1=$1; n2=$2; shift 2',
+  'send=("${@:1:n1}"); codec=("${@:n1+1:n2}"); receive=("${@:n1+n2+1}")',
+  '"${send[@]}" 2>&3 3>&- 4>&- 5>&- 6>&- | "${codec[@]}" 2>&4 3>&- 4>&- 5>&- 6>&- | "${receive[@]}" 2>&5 3>&- 4>&- 5>&- 6>&-',
+  'echo "${PIPESTATUS[@]}" >&6',
+].join('\n');
+
+const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
+
+/**
+ * What `btrfs receive` said when the destination refused an xattr, e.g.
+ * "ERROR: lsetxattr dir/file security.capability=… failed: Invalid argument".
+ */
+export function refusedXattr(stderr: string): { path: string; name: string; reason: string } | undefined {
+  const m = /(?:lsetxattr|set_xattr) (.*?) ([^\s=]+)=[\s\S]*? failed: ([^\n]+)/.exec(stderr);
+  return m ? { path: m[1], name: m[2], reason: m[3].trim() } : undefined;
+}
+
+export function classifyReceiveFailure(stderr: string): RewindError {
   const text = stderr.trim();
+  const xattr = refusedXattr(text);
+  if (xattr) {
+    const selinux = xattr.name === 'security.selinux';
+    return new RewindError(
+      'TransferFailed',
+      `The backup disk refused the extended attribute ${xattr.name} of "${xattr.path}" (${xattr.reason}). ` +
+        (selinux
+          ? 'Set "xattrs": {"selinux": "drop"} (or "keepOnlyKnown") for this destination in the configuration, then back up again.'
+          : `Add "${xattr.name}" to "xattrs": {"drop": [...]} for this destination in the configuration, then back up again.`),
+    );
+  }
   if (/No space left on device/i.test(text)) {
     return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.');
   }
@@ -39,34 +149,120 @@ function classifyReceiveFailure(stderr: string): RewindError {
   return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
 }
 
+/** The codec's progress in the shape of status.ts. */
+export function transferProgress(p: ProgressSnapshot): TransferProgress {
+  return {
+    created: p.created,
+    modified: p.modified,
+    renamed: p.renamed,
+    deleted: p.deleted,
+    currentPath: p.currentPath,
+    bytesPerSecond: p.bytesPerSecond === undefined ? undefined : Math.round(p.bytesPerSecond),
+    fraction: p.fraction,
+    etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds),
+  };
+}
+
+async function defaultEstimate(request: TransferRequest): Promise<number | undefined> {
+  if (request.estimate !== undefined) return request.estimate ?? undefined;
+  if (request.parent) return undefined;
+  try {
+    const s = await statfs(request.snapshot);
+    return (s.blocks - s.bfree) * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
+
+/** Runs the transfer; returns the bytes of the stream btrfs send made (before any filter). */
 export async function sendReceive(request: TransferRequest): Promise<number> {
   const sendArgs = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
-  const send = execa('btrfs', sendArgs, { buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false, stdin: 'ignore' });
-  const receive = execa('btrfs', ['receive', '-q', request.receiveDir], {
-    buffer: { stdout: true, stderr: true },
-    reject: false,
-    stdout: 'pipe',
+  const options: CodecProcessOptions = {
+    ...request.codec,
+    estimate: await defaultEstimate(request),
+    progressIntervalMs: 500,
+    helperPid: process.pid,
+    label: request.receiveDir,
+  };
+  const codecArgs = [process.execPath, request.helperBundle ?? helperBundlePath(), 'stream-codec', JSON.stringify(options)];
+  const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
+  // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
+  // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
+  // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
+  // Each command gets its own stderr (fds 3, 4, 5); fd 6 gets the exit statuses.
+  const pipe = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', String(sendArgs.length + 1), String(codecArgs.length), 'btrfs', ...sendArgs, ...codecArgs, ...receiveArgs], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
   });
-  const counter = new ByteCounter(request.onBytes);
-  let pipeError: unknown;
-  try {
-    await pipeline(send.stdout!, counter, receive.stdin!);
-  } catch (error) {
-    // A broken pipe here means one side died; the exit statuses below say which.
-    pipeError = error;
-  }
-  const [sendResult, receiveResult] = await Promise.all([send, receive]);
-  if (receiveResult.exitCode !== 0 || receiveResult.signal) {
-    if (sendResult.exitCode === 0 || receiveResult.stderr) {
-      throw classifyReceiveFailure(String(receiveResult.stderr ?? receiveResult.signal ?? ''));
+  const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
+  const statuses = collect(stdio[6]);
+  const sendStderr = collect(stdio[3]);
+  const receiveStderr = collect(stdio[5]);
+  const bashStderr = collect(stdio[2]);
+  let last: CodecMessage | undefined;
+  let bytes = 0;
+  const codecOther: string[] = [];
+  const lines = createInterface({ input: stdio[4]!, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    const message = parseCodecMessage(line);
+    if (!message) {
+      if (codecOther.length < 20) codecOther.push(line);
+      return;
     }
+    if (message.type === 'progress' || message.type === 'done') {
+      bytes = message.type === 'done' ? message.stats.bytesIn : message.progress.bytes;
+      request.onBytes?.(bytes, transferProgress(message.progress));
+    }
+    if (message.type === 'done') {
+      request.onCodecDone?.({
+        checksum: message.stats.checksum,
+        commands: message.stats.commands,
+        droppedXattrs: message.stats.droppedCommands,
+        rewrittenXattrs: message.stats.rewrittenCommands,
+      });
+    }
+    if (message.type !== 'progress') last = message;
+  });
+  const linesDone = new Promise<void>((resolve) => lines.once('close', resolve));
+  const bashExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    pipe.once('error', (error) => resolve({ code: null, signal: null, error }));
+    pipe.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  await linesDone;
+  const codes = (await statuses).trim().split(/\s+/).map(Number);
+  if (codes.length !== 3 || codes.some((n) => !Number.isInteger(n))) {
+    const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);
+    throw new RewindError('TransferFailed', `The transfer could not run: ${why}.`);
   }
-  if (sendResult.exitCode !== 0 || sendResult.signal) {
-    const stderr = Buffer.isBuffer(sendResult.stderr) ? sendResult.stderr.toString('utf8') : String(sendResult.stderr ?? '');
-    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sendResult.signal || 'btrfs send failed'}.`);
+  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], await receiveStderr)];
+
+  const killed = (e: Exit, what: string) =>
+    new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
+  // SIGPIPE is what the others get when one dies: a consequence, not a cause.
+  const killedBySignal = (e: Exit) => e.signal !== null && e.signal !== 'SIGPIPE';
+  if (killedBySignal(c)) throw killed(c, 'the stream codec');
+  if (killedBySignal(s)) throw killed(s, 'btrfs send');
+  if (killedBySignal(r)) throw killed(r, 'btrfs receive');
+  const codecError = last?.type === 'error' ? last : undefined;
+  const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !(codecError.reason === 'truncated' && failed(s));
+  if (failed(r) && !streamError) {
+    const error = classifyReceiveFailure(r.stderr);
+    if (error.code !== 'TransferFailed' || refusedXattr(r.stderr) || !failed(s)) throw error;
   }
-  if (pipeError) {
-    throw new RewindError('TransferFailed', `The backup stream was interrupted: ${(pipeError as Error).message}.`);
+  if (streamError) {
+    throw new RewindError(
+      'TransferFailed',
+      `The stream from btrfs send is invalid at byte ${codecError.offset} (${codecError.reason}): ${codecError.message}`,
+    );
   }
-  return counter.bytes;
+  if (failed(s)) {
+    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${s.stderr.trim() || `btrfs send exited with status ${s.code}`}.`);
+  }
+  if (failed(r)) throw classifyReceiveFailure(r.stderr);
+  if (failed(c) || last?.type !== 'done') {
+    const why = codecError?.message ?? (codecOther.join('\n').trim() || `it exited with status ${c.code}`);
+    throw new RewindError('TransferFailed', `The stream codec failed: ${why}`);
+  }
+  return last.stats.bytesIn;
 }

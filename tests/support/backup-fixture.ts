@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
@@ -63,6 +63,8 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
   try {
     const dist = path.join(dir, 'dist');
     sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', dist]);
+    // As installed: the native modules (@node-rs/crc32) next to the bundle.
+    symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const callHelper = path.join(dir, 'call-helper.js');
     copyFileSync(path.join(REPO, 'tests/support/call-helper.js'), callHelper);
 

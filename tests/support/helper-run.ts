@@ -73,7 +73,11 @@ function isRunning(pid: number): boolean {
  * Only the receiver is ever stopped: a SIGSTOP/SIGCONT of `btrfs send`
  * interrupts the kernel's write of the stream and corrupts it.
  */
-export async function freezeTransfer(fx: BackupFixture, dir: string, known: readonly string[]): Promise<{ send: number; receive: number }> {
+export async function freezeTransfer(
+  fx: BackupFixture,
+  dir: string,
+  known: readonly string[],
+): Promise<{ send: number; codec: number; receive: number }> {
   const deadline = Date.now() + 30000;
   let receive: number[] = [];
   while (receive.length === 0) {
@@ -91,8 +95,10 @@ export async function freezeTransfer(fx: BackupFixture, dir: string, known: read
     process.kill(pid, 'SIGSTOP');
   }
   const send = findProcesses('btrfs send', fx.runtimeDir);
-  if (send.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
-  return { send: send[0], receive: pid };
+  // The stream codec between them: `node rewind-helper.mjs stream-codec {…"label":"<receive dir>"…}`.
+  const codec = findProcesses(process.execPath, fx.runtimeDir).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0'));
+  if (send.length !== 1 || codec.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
+  return { send: send[0], codec: codec[0], receive: pid };
 }
 
 /** Runs any helper command on the fixture's config and state. */

@@ -45,6 +45,8 @@ export interface DescribeOptions {
   atime?: boolean;
   /** Also compare the root directory's times (by default they are not; see compareTrees). */
   rootTimes?: boolean;
+  /** Leave out the xattrs the kernel refuses to read (EINVAL), instead of failing. */
+  skipUnreadableXattrs?: boolean;
 }
 
 /** getfattr writes "\", newline and carriage return in file names as \ooo. */
@@ -58,7 +60,7 @@ function unescapeGetfattrName(raw: string): string {
  * getfattr per batch of paths rather than one per path: a tree of 10,000
  * entries would otherwise take half a minute.
  */
-function xattrsOfAll(paths: string[]): Map<string, string> {
+function xattrsOfAll(paths: string[], skipUnreadable = false): Map<string, string> {
   const out = new Map<string, string>();
   const parse = (stdout: Buffer) => {
     for (const block of stdout.toString('latin1').split('\n\n')) {
@@ -78,7 +80,8 @@ function xattrsOfAll(paths: string[]): Map<string, string> {
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 30,
     });
-    if (r.status !== 0) throw new Error(`getfattr failed (${r.status ?? r.error}): ${r.stderr?.toString()}`);
+    const unreadableOnly = skipUnreadable && r.stderr.toString().split('\n').filter(Boolean).every((l) => l.endsWith(': Invalid argument'));
+    if (r.status !== 0 && !unreadableOnly) throw new Error(`getfattr failed (${r.status ?? r.error}): ${r.stderr?.toString()}`);
     parse(r.stdout);
     batch = [];
     batchBytes = 0;
@@ -158,7 +161,7 @@ export function describeTree(root: string, options: DescribeOptions = {}): Map<s
     }
   };
   visit('');
-  const xattrs = xattrsOfAll(fullPaths);
+  const xattrs = xattrsOfAll(fullPaths, options.skipUnreadableXattrs);
   for (const [rel, entry] of out) entry.xattrs = xattrs.get(path.join(root, rel === '.' ? '' : rel)) ?? '';
   for (const paths of byInode.values()) {
     const links = [...paths].sort().join(' | ');

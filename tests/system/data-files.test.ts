@@ -201,6 +201,19 @@ describe('meson install', () => {
   });
 });
 
+describe('the stream codec as installed', () => {
+  test('finds the native CRC32C next to the bundle', () => {
+    expect(statSync(installed(`${PREFIX}/share/rewind/node_modules/@node-rs/crc32/package.json`)).isFile()).toBe(true);
+    const r = spawnSync(process.execPath, [installed(INSTALLED.helperBundle), 'stream-codec', '{}'], {
+      input: readFileSync(path.join(REPO, 'tests/fixtures/send-streams/two-subvolumes.stream')),
+      encoding: 'buffer',
+    });
+    expect(r.status).toBe(0);
+    const lines = r.stderr.toString('utf8').trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ type: 'done', stats: { checksum: 'native' } });
+  });
+});
+
 describe('desktop entry and AppStream metadata', () => {
   test('the desktop entry is valid and starts the launcher', () => {
     must('desktop-file-validate', [installed(INSTALLED.desktop)]);

@@ -82,7 +82,7 @@ describe('the run lock', () => {
     first.child.kill('SIGKILL');
     await first.done;
     process.kill(frozen.receive, 'SIGCONT');
-    await waitForExit([frozen.send, frozen.receive]);
+    await waitForExit([frozen.send, frozen.codec, frozen.receive]);
     // The lock file still names the dead process; the next run takes it over.
     expect(readFileSync(path.join(fx.stateDir, 'run.lock'), 'utf8').trim()).toBe(String(first.child.pid));
     await expectRecovery(true);
@@ -108,24 +108,27 @@ describe('a run interrupted by SIGKILL', () => {
     const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
     run.child.kill('SIGKILL');
     process.kill(frozen.receive, 'SIGCONT');
-    await waitForExit([frozen.send, frozen.receive]);
+    await waitForExit([frozen.send, frozen.codec, frozen.receive]);
     const state = await backupState(fx);
     expect(state.backups.filter((b) => !isCompleteBackup(b))).toHaveLength(1);
     await expectRecovery(true);
   });
 
-  test.each(['send', 'receive'])('of btrfs %s in the middle of the stream: the run fails cleanly', async (command) => {
+  test.each([
+    ['btrfs send', 'send'],
+    ['the stream codec', 'codec'],
+    ['btrfs receive', 'receive'],
+  ] as const)('of %s in the middle of the stream: the run fails cleanly', async (what, which) => {
     changeALot();
     const known = await backupNames();
     const run = startBackupCli(fx);
     const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
-    const [victim, other] = command === 'send' ? [frozen.send, frozen.receive] : [frozen.receive, frozen.send];
-    process.kill(victim, 'SIGKILL');
-    if (other === frozen.receive) process.kill(other, 'SIGCONT');
+    process.kill(frozen[which], 'SIGKILL');
+    if (which !== 'receive') process.kill(frozen.receive, 'SIGCONT');
     const result = JSON.parse(await run.done) as RunRecord;
     expect(result.ok).toBe(false);
     expect(result.transfers[0].error?.code).toBe('TransferFailed');
-    expect(result.transfers[0].error?.message).toMatch(/\S+ \S+/);
+    expect(result.transfers[0].error?.message).toMatch(new RegExp(`^The transfer stopped because ${what} was killed \\(SIGKILL\\)\\. `));
     // The helper removed its partial backup itself.
     expect((await backupState(fx)).backups.every(isCompleteBackup)).toBe(true);
     await expectRecovery(false);

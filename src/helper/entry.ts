@@ -1,0 +1,14 @@
+/**
+ * The helper bundle's entry point. The stream codec runs once per transfer
+ * in the middle of the pipe (./transfer.ts) and must start fast and leave
+ * its stdin and stdout alone: it loads only the codec, before anything else
+ * of the helper is even evaluated. Every other command is ./main.
+ */
+if (process.argv[2] === 'stream-codec') {
+  const { codecProcessMain } = await import('./send-stream-process');
+  process.exitCode = codecProcessMain(process.argv.slice(3));
+} else {
+  await import('./main');
+}
+
+export {};
