@@ -219,7 +219,7 @@ export class SetupDialog extends Adw.Window {
   private _summaryPage(): Gtk.Widget {
     const group = new Adw.PreferencesGroup({ title: _('Ready to back up') });
     const row = (title: string) => {
-      const r = new Adw.ActionRow({ title, subtitle_selectable: true });
+      const r = new Adw.ActionRow({ title });
       group.add(r);
       return r;
     };
