@@ -64,7 +64,8 @@ export class RestorePointsWindow extends Adw.Window {
   }
 
   private _group(title: string, description?: string): Adw.PreferencesGroup {
-    const group = new Adw.PreferencesGroup({ title: escapeMarkup(title), description: description ? escapeMarkup(description) : undefined });
+    const group = new Adw.PreferencesGroup({ title: escapeMarkup(title) });
+    if (description) group.description = escapeMarkup(description);
     this._page.add(group);
     this._groups.push(group);
     return group;
