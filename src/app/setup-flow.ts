@@ -221,6 +221,8 @@ export class SetupFlow extends GObject.Object {
     const taken = this._takenIds();
     if (disk.use === 'empty') {
       this.toPrepare = disk;
+      // The warning page names the disk: show it before the page.
+      this.emit('changed');
       this._setPage('prepare');
     } else if (disk.use === 'btrfs' && disk.uuid) {
       this._choose({ id: destinationId(label, taken), kind: 'btrfs', filesystem: disk.uuid, path: DISK_FOLDER, label, enabled: true }, label);
