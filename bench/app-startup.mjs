@@ -74,8 +74,10 @@ try {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     // Let the first frames and the status call settle before reading the peak.
     await new Promise((r) => setTimeout(r, 1500));
-    // GNU time forwards the signal to gjs and still writes its report.
-    await stop(app.child);
+    // Stop gjs itself (GNU time's child), so time writes its report and exits.
+    const gjs = haveTime ? spawnSync('pgrep', ['-P', String(app.child.pid)], { encoding: 'utf8' }).stdout.trim() : '';
+    if (gjs) process.kill(Number(gjs), 'SIGTERM');
+    await (gjs ? new Promise((r) => (app.child.exitCode !== null ? r() : app.child.once('exit', r))) : stop(app.child));
     const kib = haveTime ? Number(readFileSync(rss, 'utf8').trim().split('\n').pop()) : NaN;
     if (i > 0) samples.push({ ms, kib });
     process.stderr.write(`${i === 0 ? 'warm-up' : `run ${i}`}: ${ms.toFixed(0)} ms, ${(kib / 1024).toFixed(1)} MiB\n`);
