@@ -3,12 +3,18 @@ import Gio from 'gi://Gio';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { APP_ID } from '../core/ids';
-import { showAbout } from './compat';
+import type { Destination } from '../core/config';
+import { showAbout, showAlert } from './compat';
+import { addDestination } from './config-edit';
 import { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup';
+import { PreferencesWindow } from './preferences-window';
+import { RestorePointsWindow } from './restore-points-window';
+import { SetupDialog } from './setup-dialog';
+import { SetupFlow, type SetupMode } from './setup-flow';
 import { RewindWindow } from './window';
 
 /**
@@ -24,6 +30,9 @@ export class RewindApplication extends Adw.Application {
   private _client: HelperClient | null = null;
   private _sshFlow: SshSetupFlow | null = null;
   private _sshDialog: SshSetupDialog | null = null;
+  private _setupFlow: SetupFlow | null = null;
+  private _setupDialog: SetupDialog | null = null;
+  private _preferences: PreferencesWindow | null = null;
 
   constructor() {
     super({ application_id: APP_ID, flags: Gio.ApplicationFlags.DEFAULT_FLAGS });
@@ -38,9 +47,22 @@ export class RewindApplication extends Adw.Application {
     backUpNow.connect('activate', () => void client.backUpNow());
     client.bind_property('can-back-up', backUpNow, 'enabled', GObject.BindingFlags.SYNC_CREATE);
     this._addAction(backUpNow);
+    const cancel = new Gio.SimpleAction({ name: 'cancel-backup', enabled: false });
+    cancel.connect('activate', () => void this._cancel());
+    client.connect('notify::state', () => (cancel.enabled = client.state === 'running'));
+    this._addAction(cancel);
     this._addAction('refresh', () => void client.refresh());
     this._sshFlow = new SshSetupFlow(client, this);
     this._addAction('add-ssh-destination', () => this._addSshDestination());
+    this._setupFlow = new SetupFlow(client, this);
+    this._setupFlow.connect('add-server', () => this._addSshDestination());
+    this._setupFlow.connect('pick-folder', () => this._pickFolder());
+    this._setupFlow.connect('saved', () => this._setupDialog?.close());
+    this._sshFlow.connect('use-destination', (_f, json: string) => void this._useServer(json));
+    this._addAction('setup', () => this._setup('first-run'));
+    this._addAction('add-destination', () => this._setup('add-destination'));
+    this._addAction('restore-points', () => this._restorePoints());
+    this._addAction('preferences', () => this._showPreferences());
     this._addAction('about', () => this._about());
     this._addAction('quit', () => this.quit());
 
@@ -70,7 +92,7 @@ export class RewindApplication extends Adw.Application {
 
   /** Opens the "Add Backup Server" dialog, or brings the open one forward. */
   private _addSshDestination(): void {
-    const parent = this.active_window;
+    const parent = this._setupDialog ?? this._preferences ?? this.active_window;
     if (!parent || !this._sshFlow) return;
     if (!this._sshDialog) {
       this._sshFlow.reset();
@@ -82,6 +104,83 @@ export class RewindApplication extends Adw.Application {
       this._sshDialog = dialog;
     }
     this._sshDialog.present();
+  }
+
+  private _setup(mode: SetupMode): void {
+    const parent = this._preferences ?? this.active_window;
+    const flow = this._setupFlow;
+    if (!parent || !flow) return;
+    if (this._setupDialog) {
+      this._setupDialog.present();
+      return;
+    }
+    void flow.start(mode);
+    const dialog = new SetupDialog(parent, flow);
+    flow.active = true;
+    dialog.connect('close-request', () => {
+      if (this._setupDialog === dialog) this._setupDialog = null;
+      flow.active = false;
+      return false;
+    });
+    this._setupDialog = dialog;
+    dialog.present();
+  }
+
+  private _pickFolder(): void {
+    const parent = this._setupDialog;
+    if (!parent) return;
+    // Gtk.FileDialog is GTK 4.10; 4.8 has the native chooser.
+    const chooser = new Gtk.FileChooserNative({ title: _('Choose a Folder for Backups'), action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true });
+    chooser.connect('response', (_c, response: number) => {
+      const path = response === Gtk.ResponseType.ACCEPT ? chooser.get_file()?.get_path() : null;
+      if (path) this._setupFlow?.chooseFolder(path);
+      chooser.destroy();
+    });
+    chooser.show();
+  }
+
+  /**
+   * The Add Backup Server dialog ended with a trusted server: during setup it
+   * becomes the setup's destination; otherwise it is added to the configuration.
+   */
+  private async _useServer(json: string): Promise<void> {
+    const flow = this._setupFlow;
+    const destination = JSON.parse(json) as Destination;
+    this._sshDialog?.close();
+    if (!flow) return;
+    if (flow.active) {
+      flow.useDestination(destination, destination.label ?? destination.id);
+      return;
+    }
+    const message = await addDestination(this._client!, destination);
+    print(message ? `rewind: ssh add failed ${message}` : 'rewind: ssh added to config');
+    if (message && this.active_window) showAlert(this.active_window, _('Could not add the backup server'), message, _('_Close'));
+    void this._client?.refresh();
+  }
+
+  private _restorePoints(): void {
+    const parent = this.active_window;
+    if (parent && this._client) new RestorePointsWindow(parent, this._client).present();
+  }
+
+  private _showPreferences(): void {
+    const parent = this.get_windows().find((w) => w instanceof RewindWindow);
+    if (!parent || !this._client) return;
+    if (!this._preferences) {
+      const prefs = new PreferencesWindow(parent, this._client);
+      prefs.connect('close-request', () => {
+        if (this._preferences === prefs) this._preferences = null;
+        return false;
+      });
+      this._preferences = prefs;
+    }
+    this._preferences.present();
+  }
+
+  private async _cancel(): Promise<void> {
+    const message = await this._client?.cancelBackup();
+    const window = this.get_windows().find((w) => w instanceof RewindWindow);
+    if (message && window instanceof RewindWindow) window.toast(message);
   }
 
   private _about(): void {

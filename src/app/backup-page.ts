@@ -2,14 +2,21 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
+import type { RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
-import { describeProgress, describeRun, escapeMarkup, formatWhen } from './format';
-import type { HelperClient } from './helper-client';
-import { _ } from './i18n';
+import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
+import type { Failure, HelperClient } from './helper-client';
+import { _, fmt, ngettext } from './i18n';
+import { problemFor } from './problems';
+import type { Inventory } from './restore-points-window';
 
 const PULSE_MS = 150;
 
-/** The main page: how backups stand, Back Up Now, and progress while running. */
+/**
+ * The main page: how backups stand at a glance (last success and where,
+ * next run, each destination), Back Up Now and Cancel, live progress, and
+ * the runs the helper reports (the last one and the last success).
+ */
 export class BackupPage extends Adw.Bin {
   static {
     GObject.registerClass({ GTypeName: 'RewindBackupPage' }, this);
@@ -18,10 +25,21 @@ export class BackupPage extends Adw.Bin {
   private _client!: HelperClient;
   // AdwStatusPage is final, so the page wraps one.
   private _page!: Adw.StatusPage;
+  private _cancel!: Gtk.Button;
+  private _progressBox!: Gtk.Box;
   private _progressBar!: Gtk.ProgressBar;
+  private _progressDetail!: Gtk.Label;
+  private _currentFile!: Gtk.Label;
   private _lastBackup!: Adw.ActionRow;
-  private _destination!: Adw.ActionRow;
-  private _lastResult!: Adw.ActionRow;
+  private _next!: Adw.ActionRow;
+  private _what!: Adw.ActionRow;
+  private _destinations!: Adw.PreferencesGroup;
+  private _destinationRows: Gtk.Widget[] = [];
+  private _history!: Adw.PreferencesGroup;
+  private _historyRows: Gtk.Widget[] = [];
+  private _inventory: Inventory | null = null;
+  private _inventoryError = '';
+  private _checking = false;
   private _pulse = 0;
 
   constructor(client: HelperClient) {
@@ -30,30 +48,39 @@ export class BackupPage extends Adw.Bin {
     this._page = new Adw.StatusPage();
     this.set_child(this._page);
 
-    const button = new Gtk.Button({
-      label: _('Back Up Now'),
-      action_name: 'app.back-up-now',
-      halign: Gtk.Align.CENTER,
-      css_classes: ['pill', 'suggested-action'],
-    });
-    this._progressBar = new Gtk.ProgressBar({ show_text: true, visible: false });
-    this._lastBackup = this._row(_('Last backup'));
-    this._destination = this._row(_('Destination'));
-    this._lastResult = this._row(_('Last result'));
-    const group = new Adw.PreferencesGroup();
-    for (const row of [this._lastBackup, this._destination, this._lastResult]) group.add(row);
+    const buttons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
+    buttons.append(new Gtk.Button({ label: _('_Back Up Now'), use_underline: true, action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }));
+    this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, action_name: 'app.cancel-backup', css_classes: ['pill', 'destructive-action'], visible: false });
+    buttons.append(this._cancel);
+
+    this._progressBar = new Gtk.ProgressBar({ show_text: true });
+    this._progressBar.update_property([Gtk.AccessibleProperty.LABEL], [_('Backup progress')]);
+    this._progressDetail = new Gtk.Label({ css_classes: ['dim-label', 'numeric'], wrap: true });
+    this._currentFile = new Gtk.Label({ css_classes: ['dim-label', 'caption'], ellipsize: 2 /* Pango.EllipsizeMode.MIDDLE */, visible: false });
+    this._progressBox = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 6, visible: false });
+    for (const w of [this._progressBar, this._progressDetail, this._currentFile]) this._progressBox.append(w);
+
+    this._lastBackup = this._row(_('Last successful backup'));
+    this._next = this._row(_('Next backup'));
+    this._what = this._row(_('Backing up'));
+    const overview = new Adw.PreferencesGroup();
+    for (const row of [this._lastBackup, this._next, this._what]) overview.add(row);
+    this._destinations = new Adw.PreferencesGroup({ title: _('Destinations') });
+    this._history = new Adw.PreferencesGroup({ title: _('Recent backups') });
 
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24 });
-    box.append(button);
-    box.append(this._progressBar);
-    box.append(group);
-    this._page.set_child(box);
+    for (const w of [buttons, this._progressBox, overview, this._destinations, this._history]) box.append(w);
+    const clamp = new Adw.Clamp({ maximum_size: 560, child: box });
+    this._page.set_child(clamp);
 
-    for (const property of ['state', 'status', 'progress']) {
-      client.connect(`notify::${property}`, () => this._sync());
-    }
+    for (const property of ['state', 'status', 'progress']) client.connect(`notify::${property}`, () => this._sync());
+    // Reachability: ListRestorePoints opens each destination, so ask when the page shows and after each run.
+    client.connect('backup-finished', () => void this._checkDestinations());
     this.connect('unmap', () => this._stopPulse());
-    this.connect('map', () => this._sync());
+    this.connect('map', () => {
+      this._sync();
+      if (!this._inventory) void this._checkDestinations();
+    });
     this._sync();
   }
 
@@ -63,10 +90,31 @@ export class BackupPage extends Adw.Bin {
     return row;
   }
 
+  private async _checkDestinations(): Promise<void> {
+    if (this._checking || this._client.state !== 'ready') return;
+    this._checking = true;
+    try {
+      this._inventory = (await this._client.callJson('ListRestorePoints')) as Inventory;
+      this._inventoryError = '';
+      print('rewind: destinations checked');
+    } catch (e) {
+      const failure = e as Failure;
+      this._inventoryError = failure.kind === 'error' ? failure.message : '';
+    } finally {
+      this._checking = false;
+    }
+    this._sync();
+  }
+
+  private _labels(): Map<string, string> {
+    return new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
+  }
+
   private _sync(): void {
     const status = this._client.status;
     const running = this._client.state === 'running';
     const lastRun = status?.lastRun;
+    const labels = this._labels();
 
     if (running) {
       this._page.icon_name = 'emblem-synchronizing-symbolic';
@@ -77,29 +125,98 @@ export class BackupPage extends Adw.Bin {
       this._page.title = _('Not backed up yet');
       this._page.description = escapeMarkup(_('Back up now to make the first copy of your files.'));
     } else if (lastRun.ok) {
-      this._page.icon_name = 'document-open-recent-symbolic';
+      this._page.icon_name = 'emblem-ok-symbolic';
       this._page.title = _('Your files are backed up');
       this._page.description = '';
     } else {
-      this._page.icon_name = 'dialog-warning-symbolic';
-      this._page.title = _('The last backup failed');
-      this._page.description = escapeMarkup(_('See the last result below, then try again.'));
+      const problem = problemFor(lastRun);
+      this._page.icon_name = problem.icon;
+      this._page.title = problem.title;
+      this._page.description = escapeMarkup(problem.whatToDo);
     }
 
     const lastSuccess = status?.lastSuccess;
-    this._lastBackup.subtitle = escapeMarkup(lastSuccess ? formatWhen(lastSuccess.finished) : _('Never'));
-    const destination = status?.destinations.find((d) => d.enabled);
-    this._destination.subtitle = destination ? escapeMarkup(destination.label) : escapeMarkup(_('None'));
-    this._lastResult.subtitle = escapeMarkup(describeRun(lastRun));
+    if (lastSuccess) {
+      const where = [...new Set(lastSuccess.transfers.filter((t) => t.ok).map((t) => labels.get(t.destination) ?? t.destination))];
+      this._lastBackup.subtitle = escapeMarkup(
+        where.length > 0
+          ? // Translators: when, then where: "Today at 14:03, to Blue USB disk".
+            fmt(_('%s, to %s'), formatWhen(lastSuccess.finished), where.join(', '))
+          : formatWhen(lastSuccess.finished),
+      );
+    } else {
+      this._lastBackup.subtitle = escapeMarkup(_('Never'));
+    }
+    this._next.subtitle = escapeMarkup(status?.nextRun ? formatNext(status.nextRun) : _('Automatic backups are off; back up when you want to'));
+    this._what.subtitle = escapeMarkup((status?.sources ?? []).join(', '));
 
-    this._progressBar.visible = running;
-    this._progressBar.text = describeProgress(this._client.progress);
-    const fraction = this._client.progress?.fraction;
-    if (running && fraction !== undefined) {
+    this._showDestinations();
+    this._showHistory(lastRun, lastSuccess, labels);
+
+    this._cancel.visible = running;
+    this._progressBox.visible = running;
+    const progress = this._client.progress;
+    this._progressBar.text = describeProgress(progress);
+    this._progressDetail.label = describeProgressDetail(progress);
+    this._progressDetail.visible = this._progressDetail.label !== '';
+    this._currentFile.label = progress?.currentPath ?? '';
+    this._currentFile.visible = !!progress?.currentPath;
+    if (running && typeof progress?.fraction === 'number') {
       this._stopPulse();
-      this._progressBar.fraction = fraction;
+      this._progressBar.fraction = progress.fraction;
     } else if (running) this._startPulse();
     else this._stopPulse();
+  }
+
+  private _showDestinations(): void {
+    for (const row of this._destinationRows) this._destinations.remove(row);
+    const destinations = this._client.status?.destinations ?? [];
+    this._destinations.visible = destinations.length > 0;
+    this._destinationRows = destinations.map((d) => {
+      let state: string;
+      let icon = 'emblem-ok-symbolic';
+      const seen = this._inventory?.sources.flatMap((s) => s.destinations).filter((x) => x.destination === d.id) ?? [];
+      if (!d.enabled) {
+        state = _('Turned off');
+        icon = 'media-playback-pause-symbolic';
+      } else if (seen.length > 0) {
+        const connected = seen.every((x) => x.connected);
+        const count = seen.reduce((n, x) => n + x.backups.filter((b) => b.complete).length, 0);
+        state = connected
+          ? fmt(ngettext('Connected — %s backup', 'Connected — %s backups', count), count)
+          : d.kind === 'ssh'
+            ? _('Not reachable — check that the server is on and on the network')
+            : _('Not connected — connect the disk to back up to it');
+        if (!connected) icon = 'dialog-warning-symbolic';
+      } else {
+        state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
+        icon = 'content-loading-symbolic';
+      }
+      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup(`${describeKind(d.kind)} · ${state}`) });
+      const image = new Gtk.Image({ icon_name: icon });
+      image.update_property([Gtk.AccessibleProperty.LABEL], [state]);
+      row.add_prefix(image);
+      this._destinations.add(row);
+      return row;
+    });
+  }
+
+  private _showHistory(lastRun: RunRecord | undefined, lastSuccess: RunRecord | undefined, labels: Map<string, string>): void {
+    for (const row of this._historyRows) this._history.remove(row);
+    // GetStatus carries the last run and the last success; the helper has no call for older runs yet.
+    const runs = [lastRun, lastSuccess].filter((r, i, all): r is RunRecord => !!r && all.findIndex((x) => x?.id === r.id) === i);
+    this._history.visible = runs.length > 0;
+    this._historyRows = runs.map((run) => {
+      const row = new Adw.ActionRow({
+        title: escapeMarkup(formatWhen(run.finished)),
+        subtitle: escapeMarkup(describeRunDetail(run, labels)),
+      });
+      const image = new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
+      image.update_property([Gtk.AccessibleProperty.LABEL], [run.ok ? _('Succeeded') : _('Failed')]);
+      row.add_prefix(image);
+      this._history.add(row);
+      return row;
+    });
   }
 
   // Without an estimate of the total (incremental sends, other phases) the bar pulses.

@@ -1,4 +1,5 @@
 import GLib from 'gi://GLib';
+import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
 
@@ -45,11 +46,9 @@ export function describeProgress(progress: Progress | null): string {
       return fmt(_('Taking a snapshot of %s…'), progress.source);
     case 'send': {
       // Translators: the folder, the backup destination, and how much was copied so far ("1.2 GB").
-      const text = progress.destination
+      return progress.destination
         ? fmt(_('Copying %s to %s — %s'), progress.source, progress.destination, bytes)
         : fmt(_('Copying %s — %s'), progress.source, bytes);
-      const left = formatTimeLeft(progress.etaSeconds);
-      return left ? `${text}, ${left}` : text;
     }
     case 'verify':
       // Translators: the folder, and how much was copied ("1.2 GB").
@@ -62,19 +61,102 @@ export function describeProgress(progress: Progress | null): string {
   }
 }
 
-/** "about 3 minutes left", when the helper knows the total; otherwise nothing. */
-export function formatTimeLeft(seconds: number | undefined): string | null {
-  if (seconds === undefined || !Number.isFinite(seconds)) return null;
-  if (seconds < 60) return _('less than a minute left');
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 120) return fmt(ngettext('about %s minute left', 'about %s minutes left', minutes), minutes);
-  const hours = Math.round(minutes / 60);
-  return fmt(ngettext('about %s hour left', 'about %s hours left', hours), hours);
-}
-
 /** The "Last result" row: success, or what went wrong in the last run. */
 export function describeRun(run: RunRecord | undefined): string {
   if (!run) return _('No backup has run yet');
   if (run.ok) return _('Success');
   return run.error?.message ?? _('The backup failed.');
+}
+
+const DAY_NAMES: Record<Weekday, () => string> = {
+  mon: () => _('Monday'),
+  tue: () => _('Tuesday'),
+  wed: () => _('Wednesday'),
+  thu: () => _('Thursday'),
+  fri: () => _('Friday'),
+  sat: () => _('Saturday'),
+  sun: () => _('Sunday'),
+};
+
+export function dayName(day: Weekday): string {
+  return DAY_NAMES[day]();
+}
+
+/** "Every hour", "Every day at 12:00", "Every Monday at 09:30", "Only when you start one". */
+export function describeSchedule(schedule: Schedule | undefined): string {
+  switch (schedule?.kind) {
+    case undefined:
+    case 'hourly':
+      return _('Every hour');
+    case 'daily':
+      // Translators: %s is a time of day such as 12:00.
+      return fmt(_('Every day at %s'), schedule.at);
+    case 'weekly':
+      // Translators: a day of the week, then a time of day: "Every Monday at 09:30".
+      return fmt(_('Every %s at %s'), dayName(schedule.day), schedule.at);
+    case 'manual':
+      return _('Only when you start one');
+  }
+}
+
+/** When something will happen, for people: "Today at 15:00", "Tomorrow at 12:00", then a date. */
+export function formatNext(iso: string, now: GLib.DateTime = GLib.DateTime.new_now_local()): string {
+  const when = GLib.DateTime.new_from_iso8601(iso, null)?.to_local();
+  if (!when) return iso;
+  const days = dayNumber(when) - dayNumber(now);
+  if (days === 0) return when.format(_('Today at %H:%M')) ?? iso;
+  // Translators: a strftime format for a time tomorrow.
+  if (days === 1) return when.format(_('Tomorrow at %H:%M')) ?? iso;
+  // Translators: a strftime format for a date within the next week, e.g. "Monday at 09:30".
+  if (days > 1 && days < 7) return when.format(_('%A at %H:%M')) ?? iso;
+  return when.format(_('%-d %B %Y at %H:%M')) ?? iso;
+}
+
+/** What each kind of destination is, in a few words. */
+export function describeKind(kind: string): string {
+  if (kind === 'btrfs') return _('Backup disk');
+  if (kind === 'ssh') return _('Backup server');
+  if (kind === 'files') return _('Backup files on a disk or folder');
+  return kind;
+}
+
+/** "about 3 minutes left", "about 1 hour left". */
+export function formatEta(seconds: number): string {
+  if (seconds < 60) return _('less than a minute left');
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return fmt(ngettext('about %s minute left', 'about %s minutes left', minutes), minutes);
+  const hours = Math.round(minutes / 60);
+  return fmt(ngettext('about %s hour left', 'about %s hours left', hours), hours);
+}
+
+/**
+ * The line under the progress bar: "42 % · 1.2 GB · 30 MB/s · about 2 minutes
+ * left"; the codec's fields (fraction, rate, ETA) are there only when the helper knows them.
+ */
+export function describeProgressDetail(progress: Progress | null): string {
+  if (!progress) return '';
+  const parts: string[] = [];
+  if (typeof progress.fraction === 'number') parts.push(`${Math.floor(progress.fraction * 100)} %`);
+  parts.push(GLib.format_size(progress.bytes));
+  // Translators: a transfer rate, %s is a size such as "30 MB".
+  if (typeof progress.bytesPerSecond === 'number' && progress.bytesPerSecond > 0) parts.push(fmt(_('%s/s'), GLib.format_size(Math.round(progress.bytesPerSecond))));
+  if (typeof progress.etaSeconds === 'number' && progress.etaSeconds >= 0) parts.push(formatEta(progress.etaSeconds));
+  return parts.join(' · ');
+}
+
+/** One run in the history: when, and what happened. */
+export function describeRunDetail(run: RunRecord, labels: Map<string, string>): string {
+  if (!run.ok) {
+    const problems = [
+      run.error?.message,
+      ...(run.sourceProblems ?? []).map((p) => p.error.message),
+      ...run.transfers.filter((t) => !t.ok && t.error).map((t) => t.error?.message),
+    ].filter((m): m is string => !!m);
+    return [...new Set(problems)].join(' ') || _('The backup failed.');
+  }
+  const destinations = [...new Set(run.transfers.map((t) => labels.get(t.destination) ?? t.destination))];
+  const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
+  if (destinations.length === 0) return _('Snapshots taken; no destination was connected');
+  // Translators: where the backup went, and how much it copied ("1.2 GB").
+  return fmt(_('To %s — %s copied'), destinations.join(', '), GLib.format_size(bytes));
 }

@@ -48,6 +48,11 @@ const GET_STATUS_TIMEOUT_MS = 25_000;
 const BACK_UP_NOW_TIMEOUT_MS = 60_000;
 // The configure action asks for a password; ProbeHost then connects to the server.
 const SSH_METHOD_TIMEOUT_MS = 120_000;
+// PrepareDisk runs mkfs.btrfs; ListRestorePoints opens every destination.
+const SETUP_METHOD_TIMEOUT_MS = 180_000;
+
+/** Methods that take no argument or one JSON string and answer JSON (src/core/dbus-interface.ts). */
+export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup';
 
 export type Failure =
   | { kind: 'unreachable'; code: string }
@@ -158,9 +163,9 @@ function call(proxy: Gio.DBusProxy, method: string, timeout: number): Promise<GL
   });
 }
 
-function callWith(proxy: Gio.DBusProxy, method: string, json: string, timeout: number): Promise<GLib.Variant> {
+function callWith(proxy: Gio.DBusProxy, method: string, json: string | null, timeout: number): Promise<GLib.Variant> {
   return new Promise((resolve, reject) => {
-    proxy.call(method, new GLib.Variant('(s)', [json]), Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, timeout, null, (_p, result) => {
+    proxy.call(method, json === null ? null : new GLib.Variant('(s)', [json]), Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, timeout, null, (_p, result) => {
       try {
         resolve(proxy.call_finish(result));
       } catch (e) {
@@ -343,6 +348,43 @@ export class HelperClient extends GObject.Object {
       return json === undefined ? undefined : (JSON.parse(json) as unknown);
     } catch (e) {
       throw classifyError(e);
+    }
+  }
+
+  /**
+   * A setup method: JSON in (or nothing), JSON out. A failure rejects with
+   * the classified Failure, like callSshMethod.
+   */
+  async callJson(method: JsonMethod, request?: object): Promise<unknown> {
+    try {
+      const proxy = await this._getProxy();
+      const reply = await callWith(proxy, method, request === undefined ? null : JSON.stringify(request), SETUP_METHOD_TIMEOUT_MS);
+      const [json] = (reply.deep_unpack() as string[] | undefined) ?? [];
+      return json === undefined || json === '' ? undefined : (JSON.parse(json) as unknown);
+    } catch (e) {
+      throw classifyError(e);
+    }
+  }
+
+  /**
+   * Asks the helper to stop the running backup; its Completed signal then
+   * ends the job as usual. Resolves to a sentence to show when it could not.
+   */
+  async cancelBackup(): Promise<string | undefined> {
+    if (this._state !== 'running') return undefined;
+    try {
+      await this.callJson('CancelBackup');
+      say('rewind: cancel requested');
+      return undefined;
+    } catch (e) {
+      const failure = e as Failure;
+      say(`rewind: cancel failed ${failure.code}`);
+      if (failure.code === 'org.freedesktop.DBus.Error.UnknownMethod' || failure.code === 'UnknownMethod') {
+        return _('Cancelling a backup is not available in this version of the backup helper yet.');
+      }
+      if (failure.kind === 'not-authorised') return _('The system’s policy does not allow this account to cancel backups.');
+      if (failure.kind === 'error') return failure.message;
+      return undefined;
     }
   }
 

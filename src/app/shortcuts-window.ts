@@ -17,11 +17,13 @@ export function shortcutGroups(): { title: string; shortcuts: Shortcut[] }[] {
       shortcuts: [
         { action: 'app.back-up-now', accels: ['<Control>b'], title: _('Back up now') },
         { action: 'app.refresh', accels: ['<Control>r', 'F5'], title: _('Refresh') },
+        { action: 'app.restore-points', accels: ['<Control>o'], title: _('Show restore points') },
       ],
     },
     {
       title: _('General'),
       shortcuts: [
+        { action: 'app.preferences', accels: ['<Control>comma'], title: _('Preferences') },
         { action: 'win.show-help-overlay', accels: ['<Control>question'], title: _('Show shortcuts') },
         { action: 'window.close', accels: ['<Control>w'], title: _('Close window') },
         { action: 'app.quit', accels: ['<Control>q'], title: _('Quit') },

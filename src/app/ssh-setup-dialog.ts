@@ -206,8 +206,8 @@ export class SshSetupDialog extends Adw.Window {
     const done = new Adw.PreferencesGroup({ title: _('Server trusted') });
     done.add(this._doneText);
     const next = new Adw.PreferencesGroup({
-      title: _('Next: add the destination'),
-      description: _('Setting up destinations in this window comes in a later version. For now, an administrator adds this entry to “destinations” in /etc/rewind/config.json:'),
+      title: _('Next: add the server'),
+      description: _('Add Server makes it a backup destination. An administrator may also add this entry to “destinations” in /etc/rewind/config.json by hand:'),
       header_suffix: copyButton('config', _('Copy Entry')),
     });
     next.add(card);
@@ -229,7 +229,7 @@ export class SshSetupDialog extends Adw.Window {
       label.label = flow.error_message;
       label.visible = flow.error_message !== '';
     }
-    this._cancel.visible = name === 'server';
+    this._cancel.visible = name === 'server' || name === 'done';
     this._back.visible = name === 'key' || name === 'fingerprint';
     this._next.remove_css_class('destructive-action');
     this._next.add_css_class('suggested-action');
@@ -272,7 +272,7 @@ export class SshSetupDialog extends Adw.Window {
     if (name === 'done') {
       this._doneText.label = fmt(_('Rewind will connect to %s only while it shows the key you compared.'), host);
       this._snippet.label = flow.configSnippet();
-      this._setNext(_('_Close'), 'window.close', '');
+      this._setNext(_('_Add Server'), 'app.ssh-use', '');
     }
     this.set_default_widget(this._next);
     this._next.grab_focus();

@@ -3,6 +3,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, destinationSnippet, type HostProbe, type SshSetup } from '../core/ssh';
+import type { SshDestinationConfig } from '../core/config';
 import type { Failure, HelperClient } from './helper-client';
 import { _ } from './i18n';
 
@@ -14,9 +15,9 @@ import { _ } from './i18n';
  * - fingerprint: ProbeHost's SHA256 fingerprint of the server's key, to
  *   compare with what the server shows; a key other than the one trusted
  *   before is a warning, and trusting it needs an explicit confirmation;
- * - done: the key is pinned (TrustHost). The helper has no method to add a
- *   destination to the configuration yet, so the last page shows the entry to
- *   add to it.
+ * - done: the key is pinned (TrustHost). "Add Server" (app.ssh-use) hands
+ *   the destination to whoever opened the dialog (signal use-destination):
+ *   the setup flow, or the application, which adds it to the configuration.
  *
  * The steps are app actions (app.ssh-*): the dialog's buttons name them, and
  * tests activate them over org.gtk.Actions like any other action.
@@ -51,6 +52,8 @@ export class SshSetupFlow extends GObject.Object {
           'fields-changed': {},
           // A short confirmation, such as "Copied".
           toast: { param_types: [GObject.TYPE_STRING] },
+          // JSON of the ssh destination (config shape), after the key was trusted.
+          'use-destination': { param_types: [GObject.TYPE_STRING] },
         },
       },
       this,
@@ -83,6 +86,7 @@ export class SshSetupFlow extends GObject.Object {
     add('ssh-back', () => this.back());
     add('ssh-trust', () => void this.trust());
     add('ssh-copy', (p) => this.copy(p?.unpack() as string), 's');
+    add('ssh-use', () => this.use());
     // Test hook (documented in docs/architecture.md): fills the server page from JSON {host, port, user, path}.
     add('ssh-fill', (p) => this.fill(p?.unpack() as string), 's');
     this._confirmChanged = new Gio.SimpleAction({ name: 'ssh-confirm-changed', state: GLib.Variant.new_boolean(false) });
@@ -146,6 +150,28 @@ export class SshSetupFlow extends GObject.Object {
     if (!text || !display) return;
     display.get_clipboard().set(text);
     this.emit('toast', _('Copied'));
+  }
+
+  /** The trusted server as a destination entry of the configuration. */
+  destination(): SshDestinationConfig {
+    const host = this.fields.host.trim();
+    return {
+      id: 'server',
+      kind: 'ssh',
+      host,
+      port: this._port,
+      user: this.fields.user.trim() || DEFAULT_SSH_USER,
+      path: this.fields.path.trim(),
+      label: host,
+      enabled: true,
+      compression: 'auto',
+    };
+  }
+
+  use(): void {
+    if (this._page !== 'done') return;
+    say(`rewind: ssh use ${this.fields.host.trim()}`);
+    this.emit('use-destination', JSON.stringify(this.destination()));
   }
 
   configSnippet(): string {
@@ -247,6 +273,7 @@ export class SshSetupFlow extends GObject.Object {
         this._page === 'fingerprint' &&
         (this.probe?.state !== 'changed' || (this._confirmChanged.get_state()?.get_boolean() ?? false)),
       'ssh-copy': !this._busy,
+      'ssh-use': this._page === 'done',
       'ssh-fill': true,
     };
     for (const action of this._actions) action.enabled = enabled[action.name] ?? true;

@@ -3,7 +3,6 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { DEFAULT_CONFIG_PATH } from '../core/ids';
 import { BackupPage } from './backup-page';
 import { showAlert } from './compat';
 import { escapeMarkup } from './format';
@@ -11,6 +10,7 @@ import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { MessagePage } from './message-page';
 import { newShortcutsWindow } from './shortcuts-window';
+import { WelcomePage } from './welcome-page';
 
 const INSTALL_COMMAND = 'sudo dnf install rewind-helper';
 
@@ -31,7 +31,8 @@ export class RewindWindow extends Adw.ApplicationWindow {
   private _client!: HelperClient;
   private _stack!: Gtk.Stack;
   private _toasts!: Adw.ToastOverlay;
-  private _notConfigured!: MessagePage;
+  private _welcome!: WelcomePage;
+  private _shownPage = '';
   private _error!: MessagePage;
 
   constructor(application: Adw.Application, client: HelperClient) {
@@ -42,7 +43,9 @@ export class RewindWindow extends Adw.ApplicationWindow {
     const menu = new Gio.Menu();
     const section = new Gio.Menu();
     section.append(_('_Refresh'), 'app.refresh');
+    section.append(_('_Restore Points'), 'app.restore-points');
     section.append(_('_Add Backup Server…'), 'app.add-ssh-destination');
+    section.append(_('_Preferences'), 'app.preferences');
     menu.append_section(null, section);
     const about = new Gio.Menu();
     about.append(_('_Keyboard Shortcuts'), 'win.show-help-overlay');
@@ -83,15 +86,8 @@ export class RewindWindow extends Adw.ApplicationWindow {
       }),
       'not-authorised',
     );
-    this._notConfigured = new MessagePage({
-      iconName: 'drive-harddisk-symbolic',
-      title: _('Backups are not set up'),
-      description: '',
-      code: DEFAULT_CONFIG_PATH,
-      buttonLabel: _('Check Again'),
-      actionName: 'app.refresh',
-    });
-    this._stack.add_named(this._notConfigured, 'not-configured');
+    this._welcome = new WelcomePage();
+    this._stack.add_named(this._welcome, 'not-configured');
     this._error = new MessagePage({
       iconName: 'dialog-error-symbolic',
       title: _('Could not read the backup status'),
@@ -111,10 +107,18 @@ export class RewindWindow extends Adw.ApplicationWindow {
     for (const property of ['state', 'status', 'error-message']) {
       client.connect(`notify::${property}`, () => this._sync());
     }
-    client.connect('backup-finished', (_c, ok: boolean, message: string) =>
-      ok ? this._toast(_('Backup finished')) : this._alert(_('Backup failed'), message),
-    );
+    client.connect('backup-finished', (_c, ok: boolean, message: string) => {
+      // A backup the user cancelled ends silently.
+      if (!ok && client.last_result?.code === 'Cancelled') this.toast(_('Backup cancelled'));
+      else if (ok) this.toast(_('Backup finished'));
+      else this._alert(_('Backup failed'), message);
+    });
     client.connect('backup-refused', (_c, message: string) => this._alert(_('Could not start the backup'), message));
+    // For the start-up benchmark (bench/app-startup.mjs) and tests: the window is on screen.
+    const mapped = this.connect('map', () => {
+      this.disconnect(mapped);
+      print('rewind: window mapped');
+    });
     this._sync();
   }
 
@@ -122,15 +126,14 @@ export class RewindWindow extends Adw.ApplicationWindow {
     const state = this._client.state;
     this._stack.visible_child_name = state === 'running' ? 'ready' : state;
     this._error.description = escapeMarkup(this._client.error_message);
-    const configError = this._client.status?.configError;
-    this._notConfigured.description = escapeMarkup(
-      configError
-        ? configError.message
-        : _('Setting up backups in this window comes in a later version. For now, an administrator can choose what to back up and where in this file:'),
-    );
+    this._welcome.problem = this._client.status?.configError?.message ?? '';
+    if (this._shownPage !== this._stack.visible_child_name) {
+      this._shownPage = this._stack.visible_child_name ?? '';
+      print(`rewind: page ${this._shownPage}`);
+    }
   }
 
-  private _toast(title: string): void {
+  toast(title: string): void {
     this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(title) }));
   }
 

@@ -1,0 +1,45 @@
+import type { Config, Destination } from '../core/config';
+import type { Failure, HelperClient } from './helper-client';
+import { destinationId } from './setup-flow';
+import { _ } from './i18n';
+
+/** A sentence for a failed GetConfig or SetConfig. */
+export function failureMessage(failure: Failure): string {
+  if (failure.kind === 'error') return failure.message;
+  if (failure.kind === 'not-authorised') return _('The system’s policy does not allow this account to change the backup settings. Ask an administrator.');
+  if (failure.kind === 'unreachable') return _('The backup helper is not available. Install the rewind-helper package.');
+  return _('The change was not saved because authentication was cancelled.');
+}
+
+/**
+ * Reads the configuration, changes it and saves it (SetConfig validates it;
+ * an InvalidConfig answer names the field). Resolves to the saved
+ * configuration, or rejects with a sentence for people.
+ */
+export async function editConfig(client: HelperClient, change: (config: Config) => Config): Promise<Config> {
+  try {
+    const config = (await client.callJson('GetConfig')) as Config;
+    const result = (await client.callJson('SetConfig', change(config))) as { config: Config };
+    print('rewind: config saved');
+    void client.refresh();
+    return result.config;
+  } catch (e) {
+    if (e instanceof Error) throw e;
+    const failure = e as Failure;
+    print(`rewind: config failed ${failure.code}`);
+    throw new Error(failureMessage(failure), { cause: e });
+  }
+}
+
+/** Adds a destination to the configuration; undefined, or why it failed. */
+export async function addDestination(client: HelperClient, destination: Destination): Promise<string | undefined> {
+  try {
+    await editConfig(client, (config) => ({
+      ...config,
+      destinations: [...config.destinations, { ...destination, id: destinationId(destination.label ?? destination.id, config.destinations.map((d) => d.id)) }],
+    }));
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -1,0 +1,117 @@
+import Adw from 'gi://Adw?version=1';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import { escapeMarkup, formatWhen } from './format';
+import type { Failure, HelperClient } from './helper-client';
+import { _, fmt, ngettext } from './i18n';
+
+/** ListRestorePoints' answer (src/helper/inventory.ts), what the app reads of it. */
+export interface Inventory {
+  sources: Array<{
+    source: string;
+    snapshots: Array<{ name: string; uuid: string }>;
+    destinations: Array<{ destination: string; connected: boolean; backups: Array<{ name: string; complete: boolean }> }>;
+  }>;
+  problems: Array<{ source: string; error: { code: string; message: string } }>;
+}
+
+/** A snapshot name (YYYYMMDDTHHMMSSZ) as ISO 8601, for formatWhen. */
+export function snapshotTime(name: string): string | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(name);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined;
+}
+
+function when(name: string): string {
+  const iso = snapshotTime(name);
+  return iso ? formatWhen(iso) : name;
+}
+
+/**
+ * Restore points, read-only: every local snapshot and every backup on each
+ * destination, newest first. Getting files back from them comes with the
+ * restore browser (issue 8); until then this says how (rewind-helper restore).
+ */
+export class RestorePointsWindow extends Adw.Window {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindRestorePointsWindow' }, this);
+  }
+
+  private _client: HelperClient;
+  private _page!: Adw.PreferencesPage;
+  private _groups: Adw.PreferencesGroup[] = [];
+  private _spinner!: Gtk.Spinner;
+
+  constructor(parent: Gtk.Window, client: HelperClient) {
+    super({ transient_for: parent, application: parent.application, modal: true, default_width: 560, default_height: 620, width_request: 360, title: _('Restore Points') });
+    this._client = client;
+    this._spinner = new Gtk.Spinner({ spinning: true });
+    this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
+    const header = new Adw.HeaderBar();
+    header.pack_end(this._spinner);
+    this._page = new Adw.PreferencesPage();
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    content.append(header);
+    content.append(this._page);
+    this.set_content(content);
+    const escape = new Gtk.ShortcutController();
+    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
+    this.add_controller(escape);
+    const intro = new Adw.PreferencesGroup({
+      description: _('Each restore point is your files as they were at that time. Choosing files to get back from them comes in a later version of Rewind; for now an administrator can restore with “rewind-helper restore”.'),
+    });
+    this._page.add(intro);
+    void this._load();
+  }
+
+  private _group(title: string, description?: string): Adw.PreferencesGroup {
+    const group = new Adw.PreferencesGroup({ title: escapeMarkup(title) });
+    if (description) group.description = escapeMarkup(description);
+    this._page.add(group);
+    this._groups.push(group);
+    return group;
+  }
+
+  private async _load(): Promise<void> {
+    let inventory: Inventory;
+    try {
+      inventory = (await this._client.callJson('ListRestorePoints')) as Inventory;
+    } catch (e) {
+      const failure = e as Failure;
+      print(`rewind: restore points failed ${failure.code}`);
+      const message =
+        failure.kind === 'error'
+          ? failure.message
+          : failure.kind === 'unreachable'
+            ? _('The backup helper is not available. Install the rewind-helper package.')
+            : _('The system’s policy does not allow this account to list restore points.');
+      this._group(_('Could not list restore points'), message);
+      return;
+    } finally {
+      this._spinner.visible = false;
+    }
+    let count = 0;
+    for (const source of inventory.sources) {
+      const local = this._group(fmt(_('%s on this computer'), source.source));
+      for (const s of [...source.snapshots].reverse()) {
+        local.add(new Adw.ActionRow({ title: escapeMarkup(when(s.name)), subtitle: escapeMarkup(s.name) }));
+        count++;
+      }
+      if (source.snapshots.length === 0) local.add(new Adw.ActionRow({ title: _('No snapshots') }));
+      for (const d of source.destinations) {
+        const group = this._group(
+          fmt(_('%s on %s'), source.source, d.destination),
+          d.connected ? fmt(ngettext('%s backup', '%s backups', d.backups.length), d.backups.length) : _('Not connected: connect the disk or check the server to see its backups.'),
+        );
+        for (const b of [...d.backups].reverse()) {
+          group.add(new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(b.complete ? b.name : `${b.name} — ${_('incomplete')}`) }));
+          count++;
+        }
+      }
+    }
+    for (const problem of inventory.problems) this._group(problem.source, problem.error.message);
+    if (inventory.sources.length === 0 && inventory.problems.length === 0) {
+      this._group(_('No restore points'), _('Backups are not set up on this computer yet. Set up backups first, or connect the disk that holds backups made before.'));
+    }
+    print(`rewind: restore points ${count}`);
+  }
+}
