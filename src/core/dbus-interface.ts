@@ -7,6 +7,8 @@ import { HELPER_INTERFACE } from './ids';
  *
  * BackUpNow returns as soon as the caller is authorised and the job started;
  * the job then reports through Progress and ends with exactly one Completed.
+ * CancelBackup stops the running job (false when none runs): its transfers
+ * stop, what they wrote is removed, and Completed reports the Cancelled error.
  *
  * The SSH setup methods take and return JSON too (shapes in ./ssh):
  * ProbeHost({host, port?, user?}) → HostProbe: the server's key fingerprint
@@ -32,6 +34,9 @@ export const HELPER_INTERFACE_XML = `<node>
     </method>
     <method name="BackUpNow">
       <arg direction="out" type="s" name="job_id"/>
+    </method>
+    <method name="CancelBackup">
+      <arg direction="out" type="b" name="was_running"/>
     </method>
     <method name="ProbeHost">
       <arg direction="in" type="s" name="request_json"/>

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'HostUnreachable'
   | 'KeyNotAccepted'
   | 'ConnectionLost'
+  | 'Cancelled'
   | 'Internal';
 
 interface ErrorInfo {
@@ -61,6 +62,7 @@ const ERRORS: Record<ErrorCode, ErrorInfo> = {
     advice: 'Install this computer’s key on the server with rewind-helper accept-key (Rewind shows the exact command), then try again.',
   },
   ConnectionLost: { advice: 'Check the network and the server; the next backup cleans up and continues from the last complete one.' },
+  Cancelled: { advice: 'Nothing was lost: the next backup cleans up and continues from the last complete one.' },
   Internal: { advice: 'This is a bug in Rewind; please report it with the system log.' },
 };
 

@@ -103,9 +103,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const emit = (member: string, signature: string, body: unknown[]) =>
     bus.send(dbus.Message.newSignal(HELPER_OBJECT_PATH, HELPER_INTERFACE, member, signature, body));
 
+  let abort: AbortController | undefined;
   const startBackup = (): string => {
     const job = randomUUID();
     running = job;
+    abort = new AbortController();
     let lastSent = 0;
     let lastPhase = '';
     let pending: Progress | undefined;
@@ -123,7 +125,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     };
     // `running` is cleared before Completed goes out, so a client that
     // refreshes its status on Completed never sees the finished job as running.
-    void runBackup({ ...options, onProgress })
+    void runBackup({ ...options, onProgress, signal: abort.signal })
       .then((run) => {
         if (pending) emit('Progress', 'ss', [job, JSON.stringify(pending)]);
         running = undefined;
@@ -143,6 +145,12 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
       const status = await readStatus(options.configPath, options.stateDir, running !== undefined);
       return ['s', [JSON.stringify(status)]];
+    },
+    async CancelBackup(msg) {
+      await authorize(bus, msg.sender, ACTIONS.runBackup);
+      if (!running || !abort) return ['b', [false]];
+      abort.abort();
+      return ['b', [true]];
     },
     async BackUpNow(msg) {
       await authorize(bus, msg.sender, ACTIONS.runBackup);

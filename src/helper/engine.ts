@@ -43,6 +43,8 @@ export interface EngineOptions {
   stateDir: string;
   runtimeDir: string;
   onProgress?: (progress: Progress) => void;
+  /** Cancels the run: transfers stop, what they wrote is removed, nothing more starts. */
+  signal?: AbortSignal;
 }
 
 type Report = (p: Omit<Progress, 'source' | 'destination'>) => void;
@@ -81,6 +83,7 @@ async function sendToDestination(
   opened: OpenedDestination | RewindError,
   progress: Report,
   stateDir: string,
+  signal?: AbortSignal,
 ): Promise<TransferRecord> {
   const started = Date.now();
   const name = path.basename(snap.snapshot.path);
@@ -98,7 +101,7 @@ async function sendToDestination(
   try {
     if (opened instanceof RewindError) throw opened;
     if (opened instanceof FilesDestination) {
-      await opened.backUp(snap, await sendProtocol(stateDir), progress, record);
+      await opened.backUp(snap, await sendProtocol(stateDir), progress, record, signal);
       record.ok = true;
       record.seconds = (Date.now() - started) / 1000;
       return record;
@@ -125,7 +128,7 @@ async function sendToDestination(
         const parent = plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined;
         if (destination instanceof SshDestination) {
           const onBytes = (bytes: number) => progress({ phase: 'send', kind: plan.kind, bytes });
-          const sent = await sendToStream(destination, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes });
+          const sent = await sendToStream(destination, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal });
           record.bytes = sent.bytes;
           if (sent.wireBytes !== undefined) record.wireBytes = sent.wireBytes;
         } else {
@@ -137,6 +140,7 @@ async function sendToDestination(
             codec: config.kind === 'btrfs' ? codecOptions(config) : {},
             onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
             onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
+            signal,
           });
         }
         break;
@@ -172,7 +176,7 @@ async function sendToDestination(
     }
     record.ok = true;
   } catch (error) {
-    record.error = report(error);
+    record.error = report(signal?.aborted ? new RewindError('Cancelled', 'The backup was cancelled.') : error);
     destination?.changed();
     await destination?.removePartial(snap.source.dirName, name).catch(() => undefined);
   }
@@ -215,7 +219,9 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     };
     const problems: RunRecord['sourceProblems'] = [];
     const snapshotted: SourceSubvolume[] = [];
+    const cancelled = () => options.signal?.aborted === true;
     for (const [index, source] of config.sources.entries()) {
+      if (cancelled()) break;
       const label = (source.path ?? source.allSubvolumesOf) as string;
       let snaps: SourceSnapshot[] = [];
       try {
@@ -232,15 +238,18 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       for (const snap of snaps) {
         snapshotted.push(snap.source);
         for (const destination of enabled) {
+          if (cancelled()) break;
           const record = await sendToDestination(snap, destination, destinations.get(destination.id)!, (p) =>
             options.onProgress?.({ ...p, source: snap.source.label, destination: destination.id }),
             options.stateDir,
+            options.signal,
           );
           run.transfers.push(record);
         }
       }
     }
     if (problems.length > 0) run.sourceProblems = problems;
+    if (cancelled()) throw new RewindError('Cancelled', 'The backup was cancelled.');
     run.pruned = await pruneAll({
       config,
       host,

@@ -137,7 +137,11 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       const { runBackup } = await import('./engine');
+      // Ctrl+C or a service stop: cancel cleanly (partial backups removed, the run recorded) instead of dying mid-transfer.
+      const abort = new AbortController();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
       const run = await runBackup({
+        signal: abort.signal,
         ...paths,
         onProgress: values.json ? undefined : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
       });

@@ -48,6 +48,8 @@ export interface TransferRequest {
   helperBundle?: string;
   /** How the codec ran: which CRC32C, what it dropped. */
   onCodecDone?: (summary: CodecSummary) => void;
+  /** Stops the three processes (the user cancelled). */
+  signal?: AbortSignal;
 }
 
 export interface CodecSummary {
@@ -192,9 +194,22 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
   // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
   // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
   // Each command gets its own stderr (fds 3, 4, 5); fd 6 gets the exit statuses.
+  // A process group of its own, so that cancelling stops all three at once.
   const pipe = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', String(sendArgs.length + 1), String(codecArgs.length), 'btrfs', ...sendArgs, ...codecArgs, ...receiveArgs], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    detached: true,
   });
+  const cancel = () => {
+    if (pipe.pid !== undefined) {
+      try {
+        process.kill(-pipe.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (request.signal?.aborted) cancel();
+  request.signal?.addEventListener('abort', cancel, { once: true });
   const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
   const statuses = collect(stdio[6]);
   const sendStderr = collect(stdio[3]);
@@ -230,6 +245,8 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     pipe.once('close', (code, signal) => resolve({ code, signal }));
   });
   await linesDone;
+  request.signal?.removeEventListener('abort', cancel);
+  if (request.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
   const codes = (await statuses).trim().split(/\s+/).map(Number);
   if (codes.length !== 3 || codes.some((n) => !Number.isInteger(n))) {
     const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);

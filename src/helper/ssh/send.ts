@@ -16,11 +16,16 @@ export interface SendRequest {
   dirName: string;
   name: string;
   onBytes?: (bytes: number) => void;
+  /** Stops btrfs send (the user cancelled); the server then drops the partial backup. */
+  signal?: AbortSignal;
 }
 
 export async function sendToStream(destination: StreamDestination, request: SendRequest): Promise<ReceiveResult> {
   const args = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
   const send = execa('btrfs', args, { stdin: 'ignore', stdout: 'pipe', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
+  const cancel = () => send.kill('SIGTERM');
+  request.signal?.addEventListener('abort', cancel, { once: true });
+  void send.finally(() => request.signal?.removeEventListener('abort', cancel));
   // Read from the start: Node drops what a child wrote to a pipe nobody read once it exits.
   const stream = new PassThrough();
   send.stdout!.pipe(stream);

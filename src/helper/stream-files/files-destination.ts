@@ -151,6 +151,7 @@ export class FilesDestination {
     protocol: SendProtocol,
     progress: (p: { phase: 'cleanup' | 'send' | 'verify'; kind?: 'full' | 'incremental'; bytes: number }) => void,
     record: TransferRecord,
+    signal?: AbortSignal,
   ): Promise<void> {
     const dirName = snap.source.dirName;
     const dir = this.folder(dirName);
@@ -187,6 +188,9 @@ export class FilesDestination {
       ...(age ? [['age', age] as [string, Child]] : []),
     ];
     const last = (age ?? zstd).stdout as Readable;
+    // Cancelling stops btrfs send; the cut stream then fails the write, which removes what it wrote.
+    const cancel = () => send.kill('SIGTERM');
+    signal?.addEventListener('abort', cancel, { once: true });
     let parts;
     try {
       const feeding = pipeline(send.stdout as Readable, counter, zstd.stdin!);
@@ -204,10 +208,12 @@ export class FilesDestination {
       for (const [, child] of children) child.kill();
       await Promise.all(children.map(([, c]) => c));
       await this.removeUnlisted(dirName, manifest).catch(() => undefined);
+      if (signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
       if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error });
       if (error instanceof RewindError) throw error;
       throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error });
     }
+    signal?.removeEventListener('abort', cancel);
     record.bytes = counter.bytes;
 
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
