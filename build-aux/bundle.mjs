@@ -39,4 +39,17 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
+  // The codec alone, for the middle of every transfer pipe (src/helper/transfer.ts).
+  build({
+    entryPoints: [path.join(root, 'src/helper/stream-codec-entry.ts')],
+    outfile: path.join(outdir, 'helper/rewind-stream-codec.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Bundled CommonJS dependencies (dbus-next) call require(); give ESM one.
+    banner: { js: "import { createRequire as __rewindRequire } from 'node:module'; const require = __rewindRequire(import.meta.url);" },
+    legalComments: 'none',
+    logLevel: 'warning',
+  }),
 ]);

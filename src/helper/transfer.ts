@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,6 +77,12 @@ export function helperBundlePath(): string {
   const argv1 = process.argv[1];
   if (argv1?.endsWith('rewind-helper.mjs')) return path.resolve(argv1);
   return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper.mjs');
+}
+
+/** The codec's own bundle beside the helper's, if it is there (an older install has only the helper's verb). */
+function codecBundlePath(helperBundle: string): string {
+  const codec = path.join(path.dirname(helperBundle), 'rewind-stream-codec.mjs');
+  return existsSync(codec) ? codec : helperBundle;
 }
 
 interface Exit {
@@ -188,7 +195,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     helperPid: process.pid,
     label: request.receiveDir,
   };
-  const codecArgs = [process.execPath, request.helperBundle ?? helperBundlePath(), 'stream-codec', JSON.stringify(options)];
+  const codecArgs = [process.execPath, codecBundlePath(request.helperBundle ?? helperBundlePath()), 'stream-codec', JSON.stringify(options)];
   const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
   // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
   // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on

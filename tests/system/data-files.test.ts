@@ -41,6 +41,7 @@ const PREFIX = '/usr';
 const LIBEXEC_HELPER = `${PREFIX}/libexec/rewind-helper`;
 const APP_BUNDLE = `${PREFIX}/share/rewind/rewind.js`;
 const HELPER_BUNDLE = `${PREFIX}/share/rewind/rewind-helper.mjs`;
+const CODEC_BUNDLE = `${PREFIX}/share/rewind/rewind-stream-codec.mjs`;
 const UNIT_DIR = `${PREFIX}/lib/systemd/system`;
 const BUSCONFIG_DTD = '/usr/share/xml/dbus-1/busconfig.dtd';
 const POLKIT_DTD = '/usr/share/polkit-1/policyconfig-1.dtd';
@@ -50,6 +51,7 @@ const INSTALLED = {
   helper: LIBEXEC_HELPER,
   appBundle: APP_BUNDLE,
   helperBundle: HELPER_BUNDLE,
+  codecBundle: CODEC_BUNDLE,
   desktop: `${PREFIX}/share/applications/${APP_ID}.desktop`,
   metainfo: `${PREFIX}/share/metainfo/${APP_ID}.metainfo.xml`,
   icon: `${PREFIX}/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
@@ -202,13 +204,15 @@ describe('meson install', () => {
 });
 
 describe('the stream codec as installed', () => {
-  test('finds the native CRC32C next to the bundle', () => {
+  test.each([
+    ['its own bundle', CODEC_BUNDLE],
+    ["the helper's verb", HELPER_BUNDLE],
+  ])('%s finds the native CRC32C next to it', (_how, bundle) => {
     expect(statSync(installed(`${PREFIX}/share/rewind/node_modules/@node-rs/crc32/package.json`)).isFile()).toBe(true);
-    const r = spawnSync(process.execPath, [installed(INSTALLED.helperBundle), 'stream-codec', '{}'], {
-      input: readFileSync(path.join(REPO, 'tests/fixtures/send-streams/two-subvolumes.stream')),
-      encoding: 'buffer',
-    });
+    const stream = readFileSync(path.join(REPO, 'tests/fixtures/send-streams/two-subvolumes.stream'));
+    const r = spawnSync(process.execPath, [installed(bundle), 'stream-codec', '{}'], { input: stream, encoding: 'buffer' });
     expect(r.status).toBe(0);
+    expect(Buffer.compare(r.stdout, stream)).toBe(0);
     const lines = r.stderr.toString('utf8').trim().split('\n');
     expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ type: 'done', stats: { checksum: 'native' } });
   });

@@ -108,6 +108,7 @@ describe('RPM', () => {
       `/usr/share/polkit-1/actions/${APP_ID}.policy`,
       '/usr/share/rewind',
       '/usr/share/rewind/rewind-helper.mjs',
+      '/usr/share/rewind/rewind-stream-codec.mjs',
     ]);
   });
 
