@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { ByteCounter } from './byte-counter';
 import type { SshDestinationConfig } from '../core/config';
 import { RewindError } from '../core/errors';
 import type { BackupInfo, Compression } from '../core/serve-protocol';
@@ -21,18 +21,6 @@ import type { SshPaths } from './ssh/identity';
  */
 export interface SshDestinationOptions {
   timeouts?: SshTimeouts;
-}
-
-class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
 }
 
 export class SshDestination implements StreamDestination {

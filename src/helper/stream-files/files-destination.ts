@@ -1,7 +1,8 @@
+import { ByteCounter } from '../byte-counter';
 import { execa, type ResultPromise } from 'execa';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FilesDestinationConfig } from '../../core/config';
 import { RewindError } from '../../core/errors';
@@ -33,18 +34,6 @@ import { checkPart, readParts, writeParts } from './part-files';
  * destination says so, encrypted with age. Chains and their retention are
  * src/core/stream-chains.
  */
-
-class ByteCounter extends Transform {
-  bytes = 0;
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
-}
 
 type Child = ResultPromise<{ encoding: 'buffer'; buffer: { stdout: false; stderr: true }; reject: false }>;
 
