@@ -68,7 +68,8 @@ function activate(action: string): void {
 describe('the app', () => {
   test('backs up when Back Up Now is activated, and shows the result', async () => {
     const app = await startApp();
-    await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30000);
+    // The main page, not the spinner shown while the helper answers.
+    await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
     await new Promise((r) => setTimeout(r, 1000));
     const before = path.join(shots, 'main-before-backup-light.png');
     screenshot(display, before);
@@ -91,7 +92,8 @@ describe('the app', () => {
 
   test('shows the same window in the dark style', async () => {
     const app = await startApp(['ADW_DEBUG_COLOR_SCHEME=prefer-dark']);
-    await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30000);
+    // The main page, not the spinner shown while the helper answers.
+    await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
     await new Promise((r) => setTimeout(r, 1500));
     const file = path.join(shots, 'main-after-backup-dark.png');
     screenshot(display, file);
