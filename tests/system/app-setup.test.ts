@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, rmSync, chownSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
 import { APP_ID } from '../../src/core/ids';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { detachLoop } from '../support/loop-btrfs';
@@ -52,17 +53,7 @@ beforeAll(async () => {
   // A first run: no configuration yet.
   rmSync(fx.configPath);
   display = await startXvfb(fx.cleanup);
-  const home = path.join(fx.dir, 'user-home');
-  const runtime = path.join(fx.dir, 'user-runtime');
-  for (const dir of [home, runtime]) {
-    mkdirSync(dir, { mode: 0o700 });
-    chownSync(dir, fx.allowed.uid, fx.allowed.uid);
-  }
-  userEnv = [`HOME=${home}`, `XDG_RUNTIME_DIR=${runtime}`, `DISPLAY=${display}`, `DBUS_SYSTEM_BUS_ADDRESS=${fx.bus.address}`, 'GDK_BACKEND=x11', 'LANG=C.UTF-8', 'TZ=UTC'];
-  const session = startProcess('runuser', runAsUser(['dbus-daemon', '--session', '--nofork', '--nopidfile', '--print-address=1']));
-  fx.cleanup.add('stop the session bus', () => stopProcess(session.child));
-  const address = await waitFor('the session bus address', () => session.output().split('\n')[0] || undefined);
-  userEnv.push(`DBUS_SESSION_BUS_ADDRESS=${address.trim()}`);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC']);
 });
 
 afterAll(async () => {

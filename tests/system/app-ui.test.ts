@@ -1,9 +1,10 @@
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { APP_ID } from '../../src/core/ids';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
@@ -26,7 +27,6 @@ jest.setTimeout(180_000);
 
 let fx: BackupFixture;
 let display: string;
-let sessionBus: string;
 let userEnv: string[];
 const shots = artifactsDir(REPO, 'screenshots');
 
@@ -37,17 +37,7 @@ function runAsUser(args: string[]) {
 beforeAll(async () => {
   fx = await createBackupFixture();
   display = await startXvfb(fx.cleanup);
-  const home = path.join(fx.dir, 'user-home');
-  const runtime = path.join(fx.dir, 'user-runtime');
-  for (const dir of [home, runtime]) {
-    mkdirSync(dir, { mode: 0o700 });
-    chownSync(dir, fx.allowed.uid, fx.allowed.uid);
-  }
-  userEnv = [`HOME=${home}`, `XDG_RUNTIME_DIR=${runtime}`, `DISPLAY=${display}`, `DBUS_SYSTEM_BUS_ADDRESS=${fx.bus.address}`, 'GDK_BACKEND=x11', 'LANG=C.UTF-8'];
-  const session = startProcess('runuser', runAsUser(['dbus-daemon', '--session', '--nofork', '--nopidfile', '--print-address=1']));
-  fx.cleanup.add('stop the session bus', () => stopProcess(session.child));
-  sessionBus = await waitFor('the session bus address', () => session.output().split('\n')[0] || undefined);
-  userEnv.push(`DBUS_SESSION_BUS_ADDRESS=${sessionBus.trim()}`);
+  userEnv = await startUserSession(fx, display);
 });
 
 afterAll(async () => {
