@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanup, createLoopBtrfs, dropCaches, fmt, has, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals } from './lib.mjs';
+import { cleanup, createLoopBtrfs, dropCaches, fmt, has, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -74,32 +74,10 @@ async function main() {
   if (!gnuTime) log('note: /usr/bin/time is missing (apt-get install time), so CPU time and peak RSS are not measured');
 
   const began = process.hrtime.bigint();
-  if (os.loadavg()[0] > os.cpus().length / 2) {
-    log(`warning: the load average is ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores; other work will distort the figures`);
-  }
-  let kernelProto = 1;
-  try {
-    kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim());
-  } catch {
-    // Kernels before 5.19 have no such file and send protocol 1 only.
-  }
-  const help = sh('btrfs', ['send', '--help'], { allowFail: true });
-  const progsProto = /--compressed-data/.test(help.stdout + help.stderr) && /--proto/.test(help.stdout + help.stderr);
+  warnIfLoaded();
   // The same choice as src/helper/send-capabilities.ts, so raw sends what Rewind sends.
-  const protoArgs = kernelProto >= 2 && progsProto ? ['--proto', '2', '--compressed-data'] : [];
-  const machine = {
-    date: new Date().toISOString(),
-    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch(),
-    nproc: os.availableParallelism?.() ?? os.cpus().length,
-    memGiB: Math.round(os.totalmem() / 2 ** 30),
-    kernel: os.release(),
-    btrfsProgs: sh('btrfs', ['--version']).trim(),
-    btrbk: has('btrbk') ? sh('btrbk', ['--version']).trim() : 'not installed',
-    node: process.version,
-    sendProtocol: protoArgs.length ? 'protocol 2, --compressed-data' : 'protocol 1',
-    loadStart: os.loadavg(),
-    tmp: '',
-  };
+  const protoArgs = sendProtocolArgs();
+  const machine = { ...machineFacts(protoArgs, { btrbk: has('btrbk') ? sh('btrbk', ['--version']).trim() : 'not installed' }), tmp: '' };
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-'));
   chmodSync(tmp, 0o755);

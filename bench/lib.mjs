@@ -5,7 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 // ---------------------------------------------------------------- commands
 
@@ -205,3 +206,41 @@ export function median(xs) {
 }
 
 export const fmt = (x, digits = 3) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+// ---------------------------------------------------------------- the machine
+
+/** Says so when other work will distort the figures. */
+export function warnIfLoaded() {
+  if (os.loadavg()[0] > os.cpus().length / 2) {
+    log(`warning: the load average is ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores; other work will distort the figures`);
+  }
+}
+
+/** The send options Rewind chooses (src/helper/send-capabilities.ts), so a raw pipe sends what Rewind sends. */
+export function sendProtocolArgs() {
+  let kernelProto = 1;
+  try {
+    kernelProto = Number(readFileSync('/sys/fs/btrfs/features/send_stream_version', 'utf8').trim());
+  } catch {
+    // Kernels before 5.19 have no such file and send protocol 1 only.
+  }
+  const help = sh('btrfs', ['send', '--help'], { allowFail: true });
+  const progsProto = /--compressed-data/.test(help.stdout + help.stderr) && /--proto/.test(help.stdout + help.stderr);
+  return kernelProto >= 2 && progsProto ? ['--proto', '2', '--compressed-data'] : [];
+}
+
+/** The facts every report starts with; `tools` adds each tool's own version line. */
+export function machineFacts(protoArgs, tools) {
+  return {
+    date: new Date().toISOString(),
+    cpu: (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? os.arch(),
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    btrfsProgs: sh('btrfs', ['--version']).trim(),
+    ...tools,
+    node: process.version,
+    sendProtocol: protoArgs.length ? 'protocol 2, --compressed-data' : 'protocol 1',
+    loadStart: os.loadavg(),
+  };
+}
