@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanup, createLoopBtrfs, dropCaches, fmt, has, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts } from './lib.mjs';
+import { cleanup, createLoopBtrfs, dropCaches, fmt, has, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -315,19 +315,11 @@ async function main() {
     `- CPU: ${machine.cpu}, ${machine.nproc} cores; ${machine.memGiB} GiB RAM`,
     `- kernel ${machine.kernel}; ${machine.btrfsProgs}; ${machine.btrbk}; Node ${machine.node}`,
     `- images: sparse files in ${machine.tmp}, on loop devices (buffered)`,
-    `- load average (1, 5, 15 min): ${machine.loadStart.map((x) => x.toFixed(2)).join(', ')} at the start, ${machine.loadEnd.map((x) => x.toFixed(2)).join(', ')} at the end; ` +
-      `1-minute load before the measurements: median ${fmt(median(samples.map((s) => s.load)), 2)}, max ${fmt(Math.max(...samples.map((s) => s.load)), 2)}`,
+    loadLine(machine, samples),
     `- benchmark run time: ${fmt(totalSeconds, 0)} s (corpus generation ${fmt(genSeconds, 0)} s)`,
     '',
   );
-  out.push('### Every sample (seconds)', '', '| job | tool | ' + [...Array(REPEATS).keys()].map((r) => `#${r + 1}`).join(' | ') + ' |');
-  out.push(`| --- | --- | ${[...Array(REPEATS).keys()].map(() => '---').join(' | ')} |`);
-  for (const job of JOBS) {
-    for (const tool of TOOLS) {
-      const xs = [...Array(REPEATS).keys()].map((r) => samples.find((s) => s.tool === tool && s.job === job && s.repeat === r)?.seconds);
-      out.push(`| ${job} | ${tool} | ${xs.map((x) => fmt(x)).join(' | ')} |`);
-    }
-  }
+  out.push('### Every sample (seconds)', '', ...everySampleTable(samples, JOBS, TOOLS, REPEATS));
   console.log(out.join('\n'));
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ machine, corpus: { mib: corpusMiB, small: corpus.small.length, large: corpus.large.length }, argv: process.argv.slice(2), totalSeconds, samples }, null, 2)}\n`);
 }

@@ -244,3 +244,26 @@ export function machineFacts(protoArgs, tools) {
     loadStart: os.loadavg(),
   };
 }
+
+// ---------------------------------------------------------------- the report
+
+/** The load line of a report's machine section. */
+export function loadLine(machine, samples) {
+  return (
+    `- load average (1, 5, 15 min): ${machine.loadStart.map((x) => x.toFixed(2)).join(', ')} at the start, ${machine.loadEnd.map((x) => x.toFixed(2)).join(', ')} at the end; ` +
+    `1-minute load before the measurements: median ${fmt(median(samples.map((s) => s.load)), 2)}, max ${fmt(Math.max(...samples.map((s) => s.load)), 2)}`
+  );
+}
+
+/** One row per job and tool, one column per repeat: every sample, in seconds. */
+export function everySampleTable(samples, jobs, tools, repeats) {
+  const columns = [...Array(repeats).keys()];
+  const rows = ['| job | tool | ' + columns.map((r) => `#${r + 1}`).join(' | ') + ' |', `| --- | --- | ${columns.map(() => '---').join(' | ')} |`];
+  for (const job of jobs) {
+    for (const tool of tools) {
+      const xs = columns.map((r) => samples.find((s) => s.tool === tool && s.job === job && s.repeat === r)?.seconds);
+      rows.push(`| ${job} | ${tool} | ${xs.map((x) => fmt(x)).join(' | ')} |`);
+    }
+  }
+  return rows;
+}
