@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Source } from '../core/config';
 import { RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
-import { snapshotsOf } from '../core/parent';
+import { snapshotsOf, unchangedSnapshot } from '../core/parent';
 import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
 import type { Subvolume } from '../core/subvolume';
 import { filesystemUuidOfDevice, snapshotReadOnly } from './btrfs';
@@ -25,6 +25,8 @@ export interface SourceSubvolume {
   mount: TopLevelMount;
   /** Folder name of its snapshots and backups. */
   dirName: string;
+  /** Its generation when the run listed it (see Subvolume.generation). */
+  generation?: number;
 }
 
 /** A btrfs subvolume's root folder has this inode number (BTRFS_FIRST_FREE_OBJECTID). */
@@ -73,7 +75,9 @@ export async function resolveSource(source: Source, mounts: MountSet): Promise<S
     }
     const subvolume = (await mount.subvolumes()).find((s) => s.path === pathBelowTop);
     if (!subvolume) throw new RewindError('SourceMissing', `The subvolume ${pathBelowTop} of ${dir} is not on its filesystem any more.`);
-    return [{ label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop) }];
+    return [
+      { label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop), generation: subvolume.generation },
+    ];
   }
   return (await mount.subvolumes()).filter(isBackupCandidate).map((s) => ({
     label: `${dir}: ${s.path}`,
@@ -84,6 +88,7 @@ export async function resolveSource(source: Source, mounts: MountSet): Promise<S
     top,
     mount,
     dirName: subvolumeDirName(s.path),
+    generation: s.generation,
   }));
 }
 
@@ -93,6 +98,8 @@ export interface SourceSnapshot {
   snapshot: Subvolume;
   /** Every read-only snapshot of the source, oldest first, the new one included. */
   snapshots: Subvolume[];
+  /** The source had not changed since `snapshot`, an earlier run's: no new one was taken. */
+  reused?: boolean;
 }
 
 /**
@@ -111,6 +118,21 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
   const snapshot = all.find((s) => s.path === relative);
   if (!snapshot) throw new RewindError('Internal', `The new snapshot ${relative} is missing from the subvolume list.`);
   return { source, snapshot, snapshots: snapshotsOf(source.uuid, all) };
+}
+
+/**
+ * The snapshot this run backs up: the newest one in Rewind's own folder when
+ * the source has not changed since it was taken (an idle machine's hourly
+ * run then costs a listing, not a snapshot and a send per destination);
+ * otherwise a new one.
+ */
+export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
+  const snapshots = await listSnapshots(source);
+  const folder = path.join(SNAPSHOT_DIR, source.dirName);
+  const own = snapshots.filter((s) => path.dirname(s.path) === folder && s.parentUuid === source.uuid);
+  const unchanged = unchangedSnapshot(source.generation, own);
+  if (unchanged) return { source, snapshot: unchanged, snapshots, reused: true };
+  return takeSnapshot(source, now, await takenElsewhere());
 }
 
 /** The source's existing snapshots, oldest first. */
