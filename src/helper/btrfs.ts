@@ -64,6 +64,11 @@ export async function showSubvolume(path: string): Promise<SubvolumeShow> {
   return { path: id === 5 ? '' : first, id, uuid };
 }
 
+/** Commits the filesystem's running transaction (and the data written before it). */
+export async function syncFilesystem(path: string): Promise<void> {
+  await runCommand('btrfs', ['filesystem', 'sync', path]);
+}
+
 export async function snapshotReadOnly(source: string, target: string): Promise<void> {
   await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target]);
 }

@@ -117,7 +117,6 @@ async function sendToDestination(
     if (present) {
       // Nothing changed since a snapshot that is already here.
       record.kind = 'up-to-date';
-      record.snapshot = path.basename(present.path);
       record.ok = true;
       record.seconds = (Date.now() - started) / 1000;
       return record;

@@ -6,7 +6,7 @@ import { SNAPSHOT_DIR } from '../core/ids';
 import { snapshotsOf, unchangedSnapshot } from '../core/parent';
 import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
 import type { Subvolume } from '../core/subvolume';
-import { filesystemUuidOfDevice, snapshotReadOnly } from './btrfs';
+import { filesystemUuidOfDevice, snapshotReadOnly, syncFilesystem } from './btrfs';
 import type { MountSet } from './mount-set';
 import { mountOf, mountedBtrfsUuid } from './mountinfo';
 import type { TopLevelMount } from './mounts';
@@ -25,8 +25,6 @@ export interface SourceSubvolume {
   mount: TopLevelMount;
   /** Folder name of its snapshots and backups. */
   dirName: string;
-  /** Its generation when the run listed it (see Subvolume.generation). */
-  generation?: number;
 }
 
 /** A btrfs subvolume's root folder has this inode number (BTRFS_FIRST_FREE_OBJECTID). */
@@ -75,9 +73,7 @@ export async function resolveSource(source: Source, mounts: MountSet): Promise<S
     }
     const subvolume = (await mount.subvolumes()).find((s) => s.path === pathBelowTop);
     if (!subvolume) throw new RewindError('SourceMissing', `The subvolume ${pathBelowTop} of ${dir} is not on its filesystem any more.`);
-    return [
-      { label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop), generation: subvolume.generation },
-    ];
+    return [{ label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop) }];
   }
   return (await mount.subvolumes()).filter(isBackupCandidate).map((s) => ({
     label: `${dir}: ${s.path}`,
@@ -88,7 +84,6 @@ export async function resolveSource(source: Source, mounts: MountSet): Promise<S
     top,
     mount,
     dirName: subvolumeDirName(s.path),
-    generation: s.generation,
   }));
 }
 
@@ -127,10 +122,15 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
  * otherwise a new one.
  */
 export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
-  const snapshots = await listSnapshots(source);
+  // A subvolume's generation moves only when a transaction commits: a file
+  // written a second ago is not in it yet. Commit first, then list anew.
+  await syncFilesystem(source.top);
+  source.mount.changed();
+  const all = await source.mount.subvolumes();
+  const snapshots = snapshotsOf(source.uuid, all);
   const folder = path.join(SNAPSHOT_DIR, source.dirName);
   const own = snapshots.filter((s) => path.dirname(s.path) === folder && s.parentUuid === source.uuid);
-  const unchanged = unchangedSnapshot(source.generation, own);
+  const unchanged = unchangedSnapshot(all.find((s) => s.uuid === source.uuid)?.generation, own);
   if (unchanged) return { source, snapshot: unchanged, snapshots, reused: true };
   return takeSnapshot(source, now, await takenElsewhere());
 }

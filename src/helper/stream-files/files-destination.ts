@@ -159,7 +159,6 @@ export class FilesDestination {
     if (present) {
       // Nothing changed since a snapshot whose stream is already here.
       record.kind = 'up-to-date';
-      record.snapshot = present.name;
       return;
     }
     const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
