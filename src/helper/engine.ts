@@ -211,7 +211,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       enabled.map(async (d) => [d.id, await openDestination(d, host, mounts, options.stateDir).catch((error: unknown) => toRewindError(error))] as const),
     );
     const resolving = config.sources.map((source) =>
-      resolveSource(source, mounts).then(
+      resolveSource(source, mounts, { commitFirst: true }).then(
         (subvolumes) => ({ subvolumes }),
         (error: unknown) => ({ error }),
       ),

@@ -61,11 +61,20 @@ export function isBackupCandidate(s: Subvolume): boolean {
   return !s.readOnly && parts[0] !== SNAPSHOT_DIR && !parts.includes('.snapshots') && s.receivedUuid === undefined;
 }
 
-export async function resolveSource(source: Source, mounts: MountSet): Promise<SourceSubvolume[]> {
+/**
+ * `commitFirst`: commit the filesystem before listing it, so the listing's
+ * generations include every change made so far (a backup run decides from
+ * them whether a source changed: see snapshotToBackUp).
+ */
+export async function resolveSource(source: Source, mounts: MountSet, options: { commitFirst?: boolean } = {}): Promise<SourceSubvolume[]> {
   const dir = (source.path ?? source.allSubvolumesOf) as string;
   const { device, fsUuid, pathBelowTop, isSubvolumeRoot } = await locate(dir);
   const mount = await mounts.get(device, fsUuid);
   const top = mount.mountPoint;
+  if (options.commitFirst) {
+    await syncFilesystem(top);
+    mount.changed();
+  }
   if (source.path !== undefined) {
     if (!isSubvolumeRoot) throw new RewindError('SourceNotBtrfs', `${dir} is on btrfs but is not a subvolume of its own.`);
     if (pathBelowTop === '') {
@@ -119,13 +128,11 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
  * The snapshot this run backs up: the newest one in Rewind's own folder when
  * the source has not changed since it was taken (an idle machine's hourly
  * run then costs a listing, not a snapshot and a send per destination);
- * otherwise a new one.
+ * otherwise a new one. The source must have been resolved with
+ * `commitFirst`: a subvolume's generation moves only when a transaction
+ * commits, and a file written a second before is not in it until then.
  */
 export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
-  // A subvolume's generation moves only when a transaction commits: a file
-  // written a second ago is not in it yet. Commit first, then list anew.
-  await syncFilesystem(source.top);
-  source.mount.changed();
   const all = await source.mount.subvolumes();
   const snapshots = snapshotsOf(source.uuid, all);
   const folder = path.join(SNAPSHOT_DIR, source.dirName);
