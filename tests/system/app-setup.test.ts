@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
@@ -128,6 +128,8 @@ describe('the first run', () => {
       [1, 'full'],
       [2, 'incremental'],
     ] as const) {
+      // A run with nothing changed sends nothing ('up-to-date'): the second backup follows a change.
+      if (n === 2) writeFileSync(path.join(fx.home, 'alice', 'after-the-first-backup.txt'), 'new since the first backup\n');
       const done = app.output().split('rewind: backup completed ok').length;
       activate('back-up-now');
       await waitFor(`backup ${n}`, () => app.output().split('rewind: backup completed ok').length > done || /rewind: backup failed \S+/.exec(app.output())?.[0], 90_000);
