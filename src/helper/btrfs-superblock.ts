@@ -1,4 +1,4 @@
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, realpath } from 'node:fs/promises';
 
 /**
  * Finds the block device that holds a btrfs filesystem by reading the
@@ -65,12 +65,30 @@ async function blockDevices(): Promise<string[]> {
  */
 export async function findBtrfsDevice(uuid: string): Promise<string | undefined> {
   const wanted = uuid.toLowerCase();
-  const registered = await readdir(`/sys/fs/btrfs/${wanted}/devices`).catch(() => [] as string[]);
-  for (const name of registered) {
-    if ((await btrfsUuidOfDevice(`/dev/${name}`)) === wanted) return `/dev/${name}`;
+  const holds = async (device: string) => (await probeWithin(device, PROBE_TIMEOUT_MS)) === wanted;
+  // Where udev or the kernel already knows the disk, only that disk is read.
+  const known = await realpath(`/dev/disk/by-uuid/${wanted}`).catch(() => undefined);
+  if (known && (await holds(known))) return known;
+  for (const name of await readdir(`/sys/fs/btrfs/${wanted}/devices`).catch(() => [] as string[])) {
+    if (await holds(`/dev/${name}`)) return `/dev/${name}`;
   }
-  const found = await Promise.all(
-    (await blockDevices()).map(async (name) => ((await btrfsUuidOfDevice(`/dev/${name}`)) === wanted ? `/dev/${name}` : undefined)),
-  );
+  const found = await Promise.all((await blockDevices()).map(async (name) => ((await holds(`/dev/${name}`)) ? `/dev/${name}` : undefined)));
   return found.find((device) => device !== undefined);
+}
+
+/**
+ * A read from a dead disk (a USB disk pulled mid-I/O, a loop device whose
+ * file is on a vanished network share) can block for minutes; such a disk
+ * is not the backup disk we look for, and must not stall the run.
+ */
+const PROBE_TIMEOUT_MS = 3000;
+
+async function probeWithin(device: string, ms: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([btrfsUuidOfDevice(device), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
