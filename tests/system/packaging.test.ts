@@ -80,8 +80,9 @@ describe('RPM', () => {
   const DOC = `/usr/share/doc`;
   const LICENSES = `/usr/share/licenses`;
 
-  test('rewind holds the app and its desktop files', () => {
+  test("rewind holds the app, its desktop files and the monitor's autostart entry", () => {
     expect(lines(must('rpm', ['-qlp', rpm('rewind')]))).toEqual([
+      `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
       '/usr/bin/rewind',
       `/usr/share/applications/${APP_ID}.desktop`,
       `${DOC}/rewind-${VERSION}`,
