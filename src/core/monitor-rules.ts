@@ -23,8 +23,9 @@ import type { DestinationSummary, HelperStatus, RunRecord } from './status';
  *    runs already) and the notification says so; otherwise it offers "Back
  *    Up Now". Withdrawn when a backup reached the disk after it was
  *    connected, or when it is detached again.
- * 5. Space low: an attached btrfs disk with less than `lowSpacePercent` of
- *    its size free. Withdrawn when a check finds enough space again.
+ * 5. Space low: a disk whose filesystem has less than `lowSpacePercent` of
+ *    its size free (known while it is attached and mounted). Withdrawn when a
+ *    check finds enough space again; while its space is unknown, it stays.
  * 6. Anything shown for a destination that is no longer configured and
  *    enabled is withdrawn. A notification is sent again only when what it
  *    says changed, so a check every few minutes does not repeat a popup.
@@ -55,7 +56,7 @@ export type MonitorNotification =
   | { kind: 'backup-succeeded'; id: string }
   | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
   | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean }
-  | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; totalBytes: number };
+  | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number };
 
 export interface MonitorDecision {
   /** Send these (new, or changed since they were sent). */
@@ -168,15 +169,15 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     }
 
     const spaceLow = notificationId.spaceLow(d.id);
-    if (d.freeBytes !== undefined && d.totalBytes !== undefined && d.totalBytes > 0) {
-      if (d.freeBytes * 100 < d.totalBytes * settings.lowSpacePercent) {
-        const n: MonitorNotification = { kind: 'space-low', id: spaceLow, destination: d.id, label: d.label, freeBytes: d.freeBytes, totalBytes: d.totalBytes };
+    if (d.freeBytes !== undefined && d.sizeBytes !== undefined && d.sizeBytes > 0) {
+      if (d.freeBytes * 100 < d.sizeBytes * settings.lowSpacePercent) {
+        const n: MonitorNotification = { kind: 'space-low', id: spaceLow, destination: d.id, label: d.label, freeBytes: d.freeBytes, sizeBytes: d.sizeBytes };
         // Said once while it stays low: a changing byte count is no news.
         if (previous.shown[spaceLow] !== undefined) keep.add(spaceLow);
         else wanted.set(spaceLow, [n, 'low']);
       }
-    } else if (d.connected !== true) {
-      // Detached: nothing new is known about its space.
+    } else {
+      // Detached or not mounted: nothing new is known about its space.
       keep.add(spaceLow);
     }
   }

@@ -78,9 +78,9 @@ export interface DestinationSummary {
   connected?: boolean;
   /** When the last run that backed up to it successfully finished (ISO 8601). */
   lastBackup?: string;
-  /** Free and total bytes of a btrfs disk that is attached, from its superblock. */
+  /** Free and total bytes of the disk's filesystem, when it is attached and mounted somewhere (statfs). */
   freeBytes?: number;
-  totalBytes?: number;
+  sizeBytes?: number;
 }
 
 export interface HelperStatus {

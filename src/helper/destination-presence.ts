@@ -3,7 +3,6 @@ import type { Destination } from '../core/config';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { readMountTable } from './mountinfo';
 import { deviceOfFilesystem } from './mounts';
-import { runCommand } from './run-command';
 
 /**
  * What the status says about each destination beyond its configuration, for
@@ -12,7 +11,7 @@ import { runCommand } from './run-command';
  * stay cheap, since GetStatus is asked often: nothing is mounted and no
  * server is connected to.
  */
-type Presence = Pick<DestinationSummary, 'connected' | 'lastBackup' | 'freeBytes' | 'totalBytes'>;
+type Presence = Pick<DestinationSummary, 'connected' | 'lastBackup' | 'freeBytes' | 'sizeBytes'>;
 
 /** When the last run that wrote a backup to `id` finished, from the history (oldest first). */
 export function lastBackupTo(runs: readonly RunRecord[], id: string): string | undefined {
@@ -20,22 +19,16 @@ export function lastBackupTo(runs: readonly RunRecord[], id: string): string | u
 }
 
 /**
- * Free space of an attached btrfs disk: where it is mounted (the helper's own
- * mount during a run, the desktop's automount), what the filesystem says;
- * otherwise the superblock's size less the bytes it uses, which leaves out
- * metadata overhead and so overstates the space a little.
+ * Free space of an attached disk where it is mounted (the desktop's automount,
+ * the helper's own mount during a run); unknown when it is not mounted, since
+ * mounting it for a status would cost too much. The same rule as the main
+ * page's free space (branch app-status: src/helper/destination-space.ts),
+ * which should replace this once both are merged.
  */
-async function space(device: string): Promise<{ freeBytes: number; totalBytes: number } | undefined> {
+async function space(device: string): Promise<Pick<DestinationSummary, 'freeBytes' | 'sizeBytes'>> {
   const mount = (await readMountTable().catch(() => [])).find((m) => m.source === device);
-  if (mount) {
-    const fs = await statfs(mount.target).catch(() => undefined);
-    if (fs) return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
-  }
-  const superblock = await runCommand('btrfs', ['inspect-internal', 'dump-super', device]).catch(() => '');
-  const total = /^total_bytes\s+(\d+)$/m.exec(superblock)?.[1];
-  const used = /^bytes_used\s+(\d+)$/m.exec(superblock)?.[1];
-  if (total === undefined || used === undefined) return undefined;
-  return { freeBytes: Math.max(0, Number(total) - Number(used)), totalBytes: Number(total) };
+  const fs = mount && (await statfs(mount.target).catch(() => undefined));
+  return fs ? { freeBytes: fs.bavail * fs.bsize, sizeBytes: fs.blocks * fs.bsize } : {};
 }
 
 export async function destinationPresence(destination: Destination, runs: readonly RunRecord[]): Promise<Presence> {
@@ -46,6 +39,6 @@ export async function destinationPresence(destination: Destination, runs: readon
   if (destination.kind === 'ssh' || (destination.kind === 'files' && !destination.filesystem)) return presence;
   const device = await deviceOfFilesystem(destination.filesystem!).catch(() => undefined);
   presence.connected = device !== undefined;
-  if (device && destination.kind === 'btrfs') Object.assign(presence, await space(device));
+  if (device) Object.assign(presence, await space(device));
   return presence;
 }

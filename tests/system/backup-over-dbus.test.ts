@@ -102,11 +102,11 @@ describe('back up now over the system bus', () => {
     expect(status.lastSuccess?.id).toBe(runs[1].id);
     // The disk is attached, was backed up to by the second run, and has room left.
     expect(status.destinations).toEqual([
-      { id: 'usb', kind: 'btrfs', label: 'Test backup disk', enabled: true, connected: true, lastBackup: runs[1].finished, freeBytes: expect.any(Number), totalBytes: expect.any(Number) },
+      { id: 'usb', kind: 'btrfs', label: 'Test backup disk', enabled: true, connected: true, lastBackup: runs[1].finished, freeBytes: expect.any(Number), sizeBytes: expect.any(Number) },
     ]);
-    const [{ freeBytes, totalBytes }] = status.destinations;
+    const [{ freeBytes, sizeBytes }] = status.destinations;
     expect(freeBytes).toBeGreaterThan(0);
-    expect(freeBytes).toBeLessThan(totalBytes!);
+    expect(freeBytes).toBeLessThan(sizeBytes!);
   });
 
   test('a user whom polkit denies gets "not authorised" and nothing changes', async () => {

@@ -181,7 +181,7 @@ describe('disk connected', () => {
 });
 
 describe('space low', () => {
-  const space = (freeBytes: number, extra: Partial<DestinationSummary> = {}) => status({}, [disk({ freeBytes, totalBytes: 1000, ...extra })]);
+  const space = (freeBytes: number, extra: Partial<DestinationSummary> = {}) => status({}, [disk({ freeBytes, sizeBytes: 1000, ...extra })]);
 
   test('warns once below the threshold and withdraws when space is back', () => {
     const [ok, low, lower, back] = checks([
@@ -191,17 +191,19 @@ describe('space low', () => {
       ['2026-03-10T12:15:00Z', space(400)],
     ]);
     expect(ok.show).toEqual([]);
-    expect(low.decision.show).toEqual([{ kind: 'space-low', id: 'space-low-usb', destination: 'usb', label: 'My disk', freeBytes: 99, totalBytes: 1000 }]);
+    expect(low.decision.show).toEqual([{ kind: 'space-low', id: 'space-low-usb', destination: 'usb', label: 'My disk', freeBytes: 99, sizeBytes: 1000 }]);
     expect(lower.show).toEqual([]);
     expect(lower.withdraw).toEqual([]);
     expect(back.withdraw).toEqual(['space-low-usb']);
   });
 
-  test('stays while the disk is away, since its space is unknown then', () => {
-    const [, away] = checks([
+  test('stays while the disk is away or not mounted, since its space is unknown then', () => {
+    const [, unmounted, away] = checks([
       [NOW, space(10)],
-      ['2026-03-10T12:05:00Z', status({}, [disk({ connected: false, lastBackup: NOW })])],
+      ['2026-03-10T12:05:00Z', status({}, [disk({ lastBackup: NOW })])],
+      ['2026-03-10T12:10:00Z', status({}, [disk({ connected: false, lastBackup: NOW })])],
     ]);
+    expect(unmounted.withdraw).toEqual([]);
     expect(away.withdraw).toEqual([]);
   });
 });
