@@ -2,7 +2,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
-import { decideNotifications, EMPTY_MONITOR_STATE, type MonitorState } from '../core/monitor-rules';
+import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, type MonitorState } from '../core/monitor-rules';
 import { requestBackground } from './background-portal';
 import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
@@ -64,7 +64,7 @@ function intervalSeconds(): number {
 }
 
 class Monitor {
-  private _state = loadState();
+  private _state = afterRestart(loadState());
 
   constructor(
     private readonly _app: Gio.Application,

@@ -29,6 +29,10 @@ import type { DestinationSummary, HelperStatus, RunRecord } from './status';
  * 6. Anything shown for a destination that is no longer configured and
  *    enabled is withdrawn. A notification is sent again only when what it
  *    says changed, so a check every few minutes does not repeat a popup.
+ * 7. After the monitor starts again (a new login), what it had sent may be
+ *    gone from the screen: every notification whose cause remains is sent
+ *    again, except a reminder already sent less than a day ago and a "disk
+ *    connected" about a connection that is no news any more.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -66,6 +70,11 @@ export interface MonitorDecision {
   /** Start a backup now (a disk came back and the schedule is due). */
   backUpNow: boolean;
   state: MonitorState;
+}
+
+/** Rule 7: the state to start from after a restart. What was shown is marked unsaid ('') but still known, so it is withdrawn if its cause went meanwhile. */
+export function afterRestart(saved: MonitorState): MonitorState {
+  return { ...saved, shown: Object.fromEntries(Object.keys(saved.shown).map((id) => [id, ''])) };
 }
 
 /** Stable notification ids: sending one again replaces it on screen. */
@@ -173,7 +182,7 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
       if (d.freeBytes * 100 < d.sizeBytes * settings.lowSpacePercent) {
         const n: MonitorNotification = { kind: 'space-low', id: spaceLow, destination: d.id, label: d.label, freeBytes: d.freeBytes, sizeBytes: d.sizeBytes };
         // Said once while it stays low: a changing byte count is no news.
-        if (previous.shown[spaceLow] !== undefined) keep.add(spaceLow);
+        if (previous.shown[spaceLow] === 'low') keep.add(spaceLow);
         else wanted.set(spaceLow, [n, 'low']);
       }
     } else {

@@ -6,7 +6,7 @@ import { APP_ID } from '../../src/core/ids';
 import type { MonitorState } from '../../src/core/monitor-rules';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { startXvfb } from '../support/display';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exec';
 import { detachLoop, unmount } from '../support/loop-btrfs';
 import { REPO } from '../support/system-bus';
@@ -31,6 +31,7 @@ jest.setTimeout(300_000);
 
 let fx: BackupFixture;
 let userEnv: string[];
+let display: string;
 let device: string;
 let server: ReturnType<typeof startProcess>;
 let monitor: ReturnType<typeof startProcess>;
@@ -113,7 +114,7 @@ beforeAll(async () => {
   };
   writeFileSync(path.join(fx.stateDir, 'history.json'), JSON.stringify([old]));
 
-  const display = await startXvfb(fx.cleanup);
+  display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
   const script = path.join(fx.dir, 'notification-server.js');
   copyFileSync(path.join(REPO, 'tests/support/notification-server.js'), script);
@@ -229,6 +230,11 @@ describe('the monitor', () => {
     const mapped = () => monitor.output().split('rewind: window mapped').length - 1;
     activateAction('open');
     await waitFor('the window', () => mapped() >= 1 || undefined, 30_000);
+    await waitFor('the main page', () => monitor.output().includes('rewind: page ready') || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const shot = path.join(artifactsDir(REPO, 'screenshots'), 'monitor-opened-window-light.png');
+    screenshot(display, shot);
+    expect(windowBrightness(shot).spread).toBeGreaterThan(0.02);
     activateAction('quit');
     await new Promise((r) => setTimeout(r, 2000));
     expect(monitor.child.exitCode).toBeNull();

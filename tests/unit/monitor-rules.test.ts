@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { decideNotifications, EMPTY_MONITOR_STATE, scheduleDue, type MonitorState } from '../../src/core/monitor-rules';
+import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, scheduleDue, type MonitorState } from '../../src/core/monitor-rules';
 import type { DestinationSummary, HelperStatus, RunRecord } from '../../src/core/status';
 
 const at = (iso: string) => new Date(iso);
@@ -205,5 +205,23 @@ describe('space low', () => {
     ]);
     expect(unmounted.withdraw).toEqual([]);
     expect(away.withdraw).toEqual([]);
+  });
+});
+
+describe('after a restart', () => {
+  test('sends again what still holds, except a reminder sent today and an old connection; withdraws what went', () => {
+    const failed = run('r1', false, '2026-03-09T10:00:00Z', { error: { code: 'DestinationFull', message: 'The disk is full.' } });
+    const before = status({ lastRun: failed }, [
+      disk({ id: 'usb', freeBytes: 10, sizeBytes: 1000 }),
+      disk({ id: 'old', connected: false, lastBackup: '2026-02-01T00:00:00Z' }),
+      disk({ id: 'gone', connected: false, lastBackup: '2026-02-01T00:00:00Z' }),
+    ]);
+    const [first] = checks([['2026-03-09T12:00:00Z', before]]);
+    expect(first.show.sort()).toEqual(['backup-failed', 'not-seen-gone', 'not-seen-old', 'space-low-usb']);
+
+    const after = status({ lastRun: failed }, [disk({ id: 'usb', freeBytes: 10, sizeBytes: 1000 }), disk({ id: 'old', connected: false, lastBackup: '2026-02-01T00:00:00Z' })]);
+    const [login] = checks([['2026-03-09T20:00:00Z', after]], afterRestart(first.decision.state));
+    expect(login.show.sort()).toEqual(['backup-failed', 'space-low-usb']);
+    expect(login.withdraw).toEqual(['not-seen-gone']);
   });
 });
