@@ -231,10 +231,12 @@ describe('the monitor', () => {
     activateAction('open');
     await waitFor('the window', () => mapped() >= 1 || undefined, 30_000);
     await waitFor('the main page', () => monitor.output().includes('rewind: page ready') || undefined, 30_000);
-    await new Promise((r) => setTimeout(r, 2500));
     const shot = path.join(artifactsDir(REPO, 'screenshots'), 'monitor-opened-window-light.png');
-    screenshot(display, shot);
-    expect(windowBrightness(shot).spread).toBeGreaterThan(0.02);
+    const drawn = await waitFor('the window drawn', () => {
+      screenshot(display, shot);
+      return windowBrightness(shot).spread > 0.02 || undefined;
+    }, 20_000, 1000).catch((e: Error) => `${e.message}\n${shResult('xwininfo', ['-display', display, '-root', '-tree']).stdout}`);
+    expect(drawn).toBe(true);
     activateAction('quit');
     await new Promise((r) => setTimeout(r, 2000));
     expect(monitor.child.exitCode).toBeNull();
