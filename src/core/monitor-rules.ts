@@ -1,6 +1,7 @@
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
+import { failureMessage } from './run-failure';
 import { nextRun } from './schedule';
-import type { DestinationSummary, HelperStatus, RunRecord } from './status';
+import type { DestinationSummary, HelperStatus } from './status';
 
 /**
  * What the background monitor shows, decided from the helper's status, what
@@ -85,16 +86,6 @@ export const notificationId = {
   connected: (destination: string) => `disk-connected-${destination}`,
   spaceLow: (destination: string) => `space-low-${destination}`,
 };
-
-/** The reason a failed run gives people: its own error, else its sources' and transfers'. */
-export function failureMessage(run: RunRecord): string | undefined {
-  const messages = [
-    run.error?.message,
-    ...(run.sourceProblems ?? []).map((p) => p.error.message),
-    ...run.transfers.filter((t) => !t.ok && t.error).map((t) => t.error?.message),
-  ].filter((m): m is string => !!m);
-  return messages.length > 0 ? [...new Set(messages)].join(' ') : undefined;
-}
 
 function later(a: string | undefined, b: string | undefined): string | undefined {
   if (a === undefined) return b;
