@@ -8,6 +8,7 @@ import { showAbout, showAlert } from './compat';
 import { addDestination } from './config-edit';
 import { HelperClient } from './helper-client';
 import { _ } from './i18n';
+import { installMonitor } from './monitor';
 import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup';
@@ -36,6 +37,7 @@ export class RewindApplication extends Adw.Application {
 
   constructor() {
     super({ application_id: APP_ID, flags: Gio.ApplicationFlags.DEFAULT_FLAGS });
+    installMonitor(this, () => this._client);
   }
 
   override vfunc_startup(): void {

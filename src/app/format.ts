@@ -1,4 +1,5 @@
 import GLib from 'gi://GLib';
+import { failureMessage } from '../core/run-failure';
 import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
@@ -146,14 +147,7 @@ export function describeProgressDetail(progress: Progress | null): string {
 
 /** One run in the history: when, and what happened. */
 export function describeRunDetail(run: RunRecord, labels: Map<string, string>): string {
-  if (!run.ok) {
-    const problems = [
-      run.error?.message,
-      ...(run.sourceProblems ?? []).map((p) => p.error.message),
-      ...run.transfers.filter((t) => !t.ok && t.error).map((t) => t.error?.message),
-    ].filter((m): m is string => !!m);
-    return [...new Set(problems)].join(' ') || _('The backup failed.');
-  }
+  if (!run.ok) return failureMessage(run) ?? _('The backup failed.');
   const destinations = [...new Set(run.transfers.map((t) => labels.get(t.destination) ?? t.destination))];
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
   if (destinations.length === 0) return _('Snapshots taken; no destination was connected');

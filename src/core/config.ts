@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_NOTIFICATIONS } from './notification-settings';
 import { WEEKDAYS } from './schedule';
 import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy';
 import { checkSshHost, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, normalizeSshHost } from './ssh';
@@ -155,6 +156,13 @@ const conditionsSchema = z.strictObject({
   postponeOnMetered: z.boolean().default(true),
 });
 
+/** What the background monitor tells the user about (./notification-settings, docs/monitor.md). */
+const notificationsSchema = z.strictObject({
+  remindAfterDays: z.number().int().min(0).max(365).default(DEFAULT_NOTIFICATIONS.remindAfterDays),
+  lowSpacePercent: z.number().int().min(0).max(50).default(DEFAULT_NOTIFICATIONS.lowSpacePercent),
+  onSuccess: z.boolean().default(DEFAULT_NOTIFICATIONS.onSuccess),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1),
   /** Name of this machine in the destination layout; defaults to the host name. */
@@ -169,6 +177,8 @@ export const configSchema = z.strictObject({
   retention: retentionSettingsSchema.optional(),
   schedule: scheduleSchema.default({ kind: 'hourly' }),
   conditions: conditionsSchema.default({ postponeOnBattery: false, postponeOnMetered: true }),
+  /** Absent: DEFAULT_NOTIFICATIONS. */
+  notifications: notificationsSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,6 @@
 import type { ErrorCode } from './errors';
+import type { NotificationSettings } from './notification-settings';
+import type { Schedule } from './schedule';
 
 /** Shapes of the JSON the helper sends over D-Bus (see ./dbus-interface). */
 
@@ -73,6 +75,13 @@ export interface DestinationSummary {
   kind: string;
   label: string;
   enabled: boolean;
+  /** The disk is attached now; absent where the helper cannot tell without connecting (servers, mounted folders). */
+  connected?: boolean;
+  /** When the last run that backed up to it successfully finished (ISO 8601). */
+  lastBackup?: string;
+  /** Free and total bytes of the disk's filesystem, when it is attached and mounted somewhere (statfs). */
+  freeBytes?: number;
+  sizeBytes?: number;
 }
 
 export interface HelperStatus {
@@ -87,6 +96,11 @@ export interface HelperStatus {
   onCalendar?: string;
   /** When the timer elapses next (ISO 8601), as systemd computes it; absent for manual. */
   nextRun?: string;
+  /** The configured schedule and the time zone the timer follows, for the monitor's "a run was missed". */
+  schedule?: Schedule;
+  timeZone?: string;
+  /** The configuration's notification settings, defaults filled in. */
+  notifications?: NotificationSettings;
 }
 
 export type Phase = 'snapshot' | 'cleanup' | 'send' | 'verify';

@@ -1,6 +1,8 @@
 import { toRewindError } from '../core/errors';
 import type { HelperStatus } from '../core/status';
 import { loadConfig } from './config-file';
+import { DEFAULT_NOTIFICATIONS } from '../core/notification-settings';
+import { destinationPresence } from './destination-presence';
 import { History } from './history';
 import { nextRun, onCalendar } from '../core/schedule';
 import { systemTimeZone } from './time-zone';
@@ -19,14 +21,20 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     const config = await loadConfig(configPath);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
-    status.destinations = config.destinations.map((d) => ({
-      id: d.id,
-      kind: d.kind,
-      label: d.label ?? d.id,
-      enabled: d.enabled,
-    }));
+    status.destinations = await Promise.all(
+      config.destinations.map(async (d) => ({
+        id: d.id,
+        kind: d.kind,
+        label: d.label ?? d.id,
+        enabled: d.enabled,
+        ...(await destinationPresence(d, runs)),
+      })),
+    );
     status.onCalendar = onCalendar(config.schedule);
     status.nextRun = nextRun(config.schedule, new Date(), systemTimeZone())?.toISOString();
+    status.schedule = config.schedule;
+    status.timeZone = systemTimeZone();
+    status.notifications = { ...DEFAULT_NOTIFICATIONS, ...config.notifications };
   } catch (error) {
     const failure = toRewindError(error);
     if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };

@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { dbusErrorName } from '../../src/core/errors';
-import type { RunRecord } from '../../src/core/status';
+import type { DestinationSummary, RunRecord } from '../../src/core/status';
 import { listSubvolumes } from '../../src/helper/btrfs';
 import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
 import { asUser } from '../support/system-bus';
@@ -97,10 +97,16 @@ describe('back up now over the system bus', () => {
 
   test('status shows the last successful backup', () => {
     const out = callAs(fx.allowed.name, 'status');
-    const status = out.lines[0]?.status as { configured: boolean; lastSuccess?: RunRecord; destinations: unknown[] };
+    const status = out.lines[0]?.status as { configured: boolean; lastSuccess?: RunRecord; destinations: DestinationSummary[] };
     expect(status.configured).toBe(true);
     expect(status.lastSuccess?.id).toBe(runs[1].id);
-    expect(status.destinations).toEqual([{ id: 'usb', kind: 'btrfs', label: 'Test backup disk', enabled: true }]);
+    // The disk is attached, was backed up to by the second run, and has room left.
+    expect(status.destinations).toEqual([
+      { id: 'usb', kind: 'btrfs', label: 'Test backup disk', enabled: true, connected: true, lastBackup: runs[1].finished, freeBytes: expect.any(Number), sizeBytes: expect.any(Number) },
+    ]);
+    const [{ freeBytes, sizeBytes }] = status.destinations;
+    expect(freeBytes).toBeGreaterThan(0);
+    expect(freeBytes).toBeLessThan(sizeBytes!);
   });
 
   test('a user whom polkit denies gets "not authorised" and nothing changes', async () => {

@@ -53,6 +53,7 @@ const INSTALLED = {
   helperBundle: HELPER_BUNDLE,
   codecBundle: CODEC_BUNDLE,
   desktop: `${PREFIX}/share/applications/${APP_ID}.desktop`,
+  autostart: `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
   metainfo: `${PREFIX}/share/metainfo/${APP_ID}.metainfo.xml`,
   icon: `${PREFIX}/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
   symbolicIcon: `${PREFIX}/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
@@ -226,6 +227,15 @@ describe('desktop entry and AppStream metadata', () => {
     expect(iniValue(desktop, 'Desktop Entry', 'Exec')).toBe('rewind');
     expect(iniValue(desktop, 'Desktop Entry', 'Icon')).toBe(APP_ID);
     expect(iniValue(desktop, 'Desktop Entry', 'Categories')).toBe('GTK;GNOME;Utility;Archiving;');
+  });
+
+  test('the autostart entry is valid and starts the background monitor at login', () => {
+    must('desktop-file-validate', [installed(INSTALLED.autostart)]);
+    const autostart = read(INSTALLED.autostart);
+    expect(iniValue(autostart, 'Desktop Entry', 'Exec')).toBe('rewind --monitor');
+    expect(iniValue(autostart, 'Desktop Entry', 'NoDisplay')).toBe('true');
+    expect(iniValue(autostart, 'Desktop Entry', 'Icon')).toBe(APP_ID);
+    expect(iniValue(autostart, 'Desktop Entry', 'X-GNOME-Autostart-enabled')).toBe('true');
   });
 
   test('the metainfo is valid and names the app, its launcher and this release', () => {
@@ -409,7 +419,7 @@ describe('systemd units', () => {
 describe('translations', () => {
   test('rewind-pot extracts strings from the data files and the TypeScript sources', () => {
     const pot = readFileSync(path.join(src, 'po', 'rewind.pot'), 'utf8');
-    for (const file of [`${APP_ID}.desktop.in`, `${APP_ID}.metainfo.xml.in`, `${APP_ID}.policy.in`]) {
+    for (const file of [`${APP_ID}.desktop.in`, `${APP_ID}.Monitor.desktop.in`, `${APP_ID}.metainfo.xml.in`, `${APP_ID}.policy.in`]) {
       expect(pot).toContain(`data/${file}:`);
     }
     expect(pot).toMatch(/^#: .*src\/app\/\S+\.ts:\d+/m);

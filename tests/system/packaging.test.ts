@@ -80,8 +80,9 @@ describe('RPM', () => {
   const DOC = `/usr/share/doc`;
   const LICENSES = `/usr/share/licenses`;
 
-  test('rewind holds the app and its desktop files', () => {
+  test("rewind holds the app, its desktop files and the monitor's autostart entry", () => {
     expect(lines(must('rpm', ['-qlp', rpm('rewind')]))).toEqual([
+      `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
       '/usr/bin/rewind',
       `/usr/share/applications/${APP_ID}.desktop`,
       `${DOC}/rewind-${VERSION}`,
@@ -114,7 +115,8 @@ describe('RPM', () => {
 
   test('their dependencies', () => {
     const requires = (name: string): string[] => lines(must('rpm', ['-qRp', rpm(name)])).filter((r) => !r.startsWith('rpmlib('));
-    expect(requires('rewind').sort()).toEqual(['gjs', 'gtk4', 'hicolor-icon-theme', 'libadwaita', `rewind-helper = ${VERSION}-1`]);
+    // config(rewind): rpm's own tag for a package with a %config file (the monitor's autostart entry).
+    expect(requires('rewind').sort()).toEqual([`config(rewind) = ${VERSION}-1`, 'gjs', 'gtk4', 'hicolor-icon-theme', 'libadwaita', `rewind-helper = ${VERSION}-1`]);
     expect(requires('rewind-helper').sort()).toEqual(['/bin/sh', 'btrfs-progs', 'dbus-common', 'nodejs >= 1:20', 'polkit', 'util-linux', 'zstd']);
     expect(lines(must('rpm', ['-qp', '--recommends', rpm('rewind-helper')])).sort()).toEqual(['age', 'openssh-clients']);
   });

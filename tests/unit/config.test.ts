@@ -69,6 +69,15 @@ describe('config validation', () => {
     if (!result.ok) expect(result.problems[0]).toMatch(message);
   });
 
+  test("takes the monitor's notification settings, filling the ones left out", () => {
+    const result = validateConfig({ ...valid, notifications: { remindAfterDays: 3 } });
+    expect(result.ok && result.config.notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 10, onSuccess: false });
+    const plain = validateConfig(valid);
+    expect(plain.ok && plain.config.notifications).toBeUndefined();
+    expect(validateConfig({ ...valid, notifications: { remindAfterDays: -1 } })).toEqual({ ok: false, problems: [expect.stringMatching(/^notifications\.remindAfterDays: .*; found number -1$/)] });
+    expect(validateConfig({ ...valid, notifications: { daily: true } })).toEqual({ ok: false, problems: ['notifications: unknown field "daily"'] });
+  });
+
   test('rejects two destinations with the same id', () => {
     const dup = { ...valid, destinations: [valid.destinations[0], valid.destinations[0]] };
     expect(validateConfig(dup)).toEqual({ ok: false, problems: [expect.stringMatching(/"usb" is used twice/)] });

@@ -1,0 +1,55 @@
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import type { MonitorNotification } from '../core/monitor-rules';
+import { _, fmt, ngettext } from './i18n';
+
+/**
+ * The words and actions of each notification the monitor sends
+ * (src/core/monitor-rules.ts decides which). Every one opens Rewind when
+ * clicked (app.open); the actions are the application's own, so GNOME Shell
+ * activates them in the running monitor over D-Bus.
+ */
+export function buildNotification(n: MonitorNotification): Gio.Notification {
+  const notification = new Gio.Notification();
+  notification.set_default_action('app.open');
+  switch (n.kind) {
+    case 'backup-failed':
+      notification.set_title(_('Backup failed'));
+      notification.set_body(n.message || _('The last backup did not complete. Open Rewind to see why.'));
+      notification.set_priority(Gio.NotificationPriority.HIGH);
+      notification.add_button(_('Open'), 'app.open');
+      break;
+    case 'backup-succeeded':
+      notification.set_title(_('Backup complete'));
+      notification.set_body(_('Your files are backed up.'));
+      notification.set_priority(Gio.NotificationPriority.LOW);
+      break;
+    case 'not-seen':
+      if (n.destinationKind === 'ssh') {
+        notification.set_title(_('Backup server not reached'));
+        // Translators: %s is the server's name, %d a number of days.
+        notification.set_body(fmt(ngettext('No backup has reached “%s” for %d day. Check that it is on and reachable from this computer.', 'No backup has reached “%s” for %d days. Check that it is on and reachable from this computer.', n.days).replace('%d', String(n.days)), n.label));
+      } else {
+        notification.set_title(_('Backup disk not connected'));
+        // Translators: %s is the disk's name, %d a number of days.
+        notification.set_body(fmt(ngettext('“%s” has not been connected for %d day. Connect it to back up your latest files.', '“%s” has not been connected for %d days. Connect it to back up your latest files.', n.days).replace('%d', String(n.days)), n.label));
+      }
+      break;
+    case 'disk-connected':
+      notification.set_title(_('Backup disk connected'));
+      if (n.backingUp) {
+        // Translators: %s is the disk's name.
+        notification.set_body(fmt(_('Backing up to “%s” now, since a scheduled backup was missed while it was away.'), n.label));
+      } else {
+        notification.set_body(fmt(_('“%s” is ready for backups.'), n.label));
+        notification.add_button(_('Back Up Now'), 'app.back-up-now');
+      }
+      break;
+    case 'space-low':
+      notification.set_title(_('Backup disk almost full'));
+      // Translators: %s are an amount such as "2.1 GB", then the disk's name.
+      notification.set_body(fmt(_('Only %s is free on “%s”. Rewind removes the oldest backups when it needs room; use a larger disk to keep more history.'), GLib.format_size(n.freeBytes), n.label));
+      break;
+  }
+  return notification;
+}

@@ -1,0 +1,197 @@
+import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
+import { failureMessage } from './run-failure';
+import { nextRun } from './schedule';
+import type { DestinationSummary, HelperStatus } from './status';
+
+/**
+ * What the background monitor shows, decided from the helper's status, what
+ * the monitor decided last time and the clock. The app only carries out the
+ * decision (src/app/monitor.ts); docs/monitor.md says the same for users.
+ *
+ * 1. Backup failed: the last run failed (a cancelled run says nothing). The
+ *    notification carries the run's reason; a newer failure replaces it. It is
+ *    withdrawn once a run succeeds.
+ * 2. Backup succeeded: only with `onSuccess`, for a run that ended while the
+ *    monitor watched (not one it finds at start); withdrawn by the next
+ *    failure.
+ * 3. Not seen: a destination that is not attached now, and whose last sight
+ *    (the monitor seeing it attached, or a backup reaching it) is at least
+ *    `remindAfterDays` whole days ago. Sent again at most once a day, with the
+ *    new count. Withdrawn when it is seen again.
+ * 4. Disk connected: a disk that was not attached at the last check and is
+ *    now. When the schedule is due for it — a scheduled run elapsed since its
+ *    last backup, or it never had one — the backup starts at once (unless one
+ *    runs already) and the notification says so; otherwise it offers "Back
+ *    Up Now". Withdrawn when a backup reached the disk after it was
+ *    connected, or when it is detached again.
+ * 5. Space low: a disk whose filesystem has less than `lowSpacePercent` of
+ *    its size free (known while it is attached and mounted). Withdrawn when a
+ *    check finds enough space again; while its space is unknown, it stays.
+ * 6. Anything shown for a destination that is no longer configured and
+ *    enabled is withdrawn. A notification is sent again only when what it
+ *    says changed, so a check every few minutes does not repeat a popup.
+ * 7. After the monitor starts again (a new login), what it had sent may be
+ *    gone from the screen: every notification whose cause remains is sent
+ *    again, except a reminder already sent less than a day ago and a "disk
+ *    connected" about a connection that is no news any more.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What the monitor remembers between checks (and restarts: it is saved as JSON). */
+export interface MonitorState {
+  /** Notifications on screen: id → what they said, so an unchanged one is not sent again. */
+  shown: Record<string, string>;
+  /** When the monitor last saw each destination attached (ISO 8601). */
+  seen: Record<string, string>;
+  /** When each destination was connected, while it stays attached (ISO 8601). */
+  connectedAt: Record<string, string>;
+  /** When each "not seen" reminder was last sent (ISO 8601). */
+  reminded: Record<string, string>;
+  /** Destinations known to be detached at the last check. */
+  detached: string[];
+  /** The last run the monitor has looked at; absent before the first check. */
+  lastRunId?: string;
+}
+
+export const EMPTY_MONITOR_STATE: MonitorState = Object.freeze({ shown: {}, seen: {}, connectedAt: {}, reminded: {}, detached: [] });
+
+export type MonitorNotification =
+  | { kind: 'backup-failed'; id: string; message: string }
+  | { kind: 'backup-succeeded'; id: string }
+  | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
+  | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean }
+  | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number };
+
+export interface MonitorDecision {
+  /** Send these (new, or changed since they were sent). */
+  show: MonitorNotification[];
+  /** Withdraw these ids. */
+  withdraw: string[];
+  /** Start a backup now (a disk came back and the schedule is due). */
+  backUpNow: boolean;
+  state: MonitorState;
+}
+
+/** Rule 7: the state to start from after a restart. What was shown is marked unsaid ('') but still known, so it is withdrawn if its cause went meanwhile. */
+export function afterRestart(saved: MonitorState): MonitorState {
+  return { ...saved, shown: Object.fromEntries(Object.keys(saved.shown).map((id) => [id, ''])) };
+}
+
+/** Stable notification ids: sending one again replaces it on screen. */
+export const notificationId = {
+  failed: 'backup-failed',
+  succeeded: 'backup-succeeded',
+  notSeen: (destination: string) => `not-seen-${destination}`,
+  connected: (destination: string) => `disk-connected-${destination}`,
+  spaceLow: (destination: string) => `space-low-${destination}`,
+};
+
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+/** A scheduled run elapsed since the last backup to this destination (or there never was one). */
+export function scheduleDue(status: HelperStatus, destination: DestinationSummary, now: Date): boolean {
+  if (!status.schedule || status.schedule.kind === 'manual') return false;
+  if (!destination.lastBackup) return true;
+  const next = nextRun(status.schedule, new Date(destination.lastBackup), status.timeZone ?? 'UTC');
+  return next !== undefined && next.getTime() <= now.getTime();
+}
+
+export function decideNotifications(previous: MonitorState, status: HelperStatus, now: Date): MonitorDecision {
+  const settings: NotificationSettings = { ...DEFAULT_NOTIFICATIONS, ...status.notifications };
+  const nowIso = now.toISOString();
+  const configured = new Set(status.destinations.map((d) => d.id));
+  const state: MonitorState = {
+    shown: {},
+    seen: Object.fromEntries(Object.entries(previous.seen).filter(([id]) => configured.has(id))),
+    connectedAt: {},
+    reminded: {},
+    detached: [],
+    // '' : checked, and there was no run yet.
+    lastRunId: status.lastRun?.id ?? '',
+  };
+  // id → [notification, what it says]; `keep` stays on screen as it is.
+  const wanted = new Map<string, [MonitorNotification, string]>();
+  const keep = new Set<string>();
+  let backUpNow = false;
+
+  const run = status.lastRun;
+  if (run && !run.ok && run.error?.code !== 'Cancelled') {
+    const message = failureMessage(run) ?? '';
+    wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
+  } else if (run && !run.ok) {
+    keep.add(notificationId.failed);
+  }
+  if (run?.ok && settings.onSuccess) {
+    const isNew = previous.lastRunId !== undefined && previous.lastRunId !== run.id;
+    if (isNew) wanted.set(notificationId.succeeded, [{ kind: 'backup-succeeded', id: notificationId.succeeded }, run.id]);
+    else keep.add(notificationId.succeeded);
+  }
+
+  for (const d of status.destinations.filter((d) => d.enabled)) {
+    if (d.connected === true) state.seen[d.id] = nowIso;
+    if (d.connected === false) state.detached.push(d.id);
+
+    const lastSeen = later(state.seen[d.id], d.lastBackup);
+    const notSeen = notificationId.notSeen(d.id);
+    if (d.connected !== true && lastSeen && settings.remindAfterDays > 0) {
+      const days = Math.floor((now.getTime() - Date.parse(lastSeen)) / DAY_MS);
+      const reminded = previous.reminded[d.id];
+      if (days >= settings.remindAfterDays) {
+        if (previous.shown[notSeen] !== undefined && reminded && now.getTime() - Date.parse(reminded) < DAY_MS) {
+          keep.add(notSeen);
+          state.reminded[d.id] = reminded;
+        } else {
+          const n: MonitorNotification = { kind: 'not-seen', id: notSeen, destination: d.id, label: d.label, destinationKind: d.kind, days };
+          wanted.set(notSeen, [n, `${days}`]);
+          state.reminded[d.id] = nowIso;
+        }
+      }
+    }
+
+    const connected = notificationId.connected(d.id);
+    if (d.connected === true) {
+      const arrived = previous.detached.includes(d.id);
+      const since = arrived ? nowIso : previous.connectedAt[d.id];
+      if (since !== undefined) state.connectedAt[d.id] = since;
+      const backedUpSince = since !== undefined && d.lastBackup !== undefined && Date.parse(d.lastBackup) >= Date.parse(since);
+      if (arrived) {
+        const backingUp = scheduleDue(status, d, now) && !status.running;
+        backUpNow ||= backingUp;
+        wanted.set(connected, [{ kind: 'disk-connected', id: connected, destination: d.id, label: d.label, backingUp }, nowIso]);
+      } else if (!backedUpSince) {
+        keep.add(connected);
+      }
+    }
+
+    const spaceLow = notificationId.spaceLow(d.id);
+    if (d.freeBytes !== undefined && d.sizeBytes !== undefined && d.sizeBytes > 0) {
+      if (d.freeBytes * 100 < d.sizeBytes * settings.lowSpacePercent) {
+        const n: MonitorNotification = { kind: 'space-low', id: spaceLow, destination: d.id, label: d.label, freeBytes: d.freeBytes, sizeBytes: d.sizeBytes };
+        // Said once while it stays low: a changing byte count is no news.
+        if (previous.shown[spaceLow] === 'low') keep.add(spaceLow);
+        else wanted.set(spaceLow, [n, 'low']);
+      }
+    } else {
+      // Detached or not mounted: nothing new is known about its space.
+      keep.add(spaceLow);
+    }
+  }
+
+  const show: MonitorNotification[] = [];
+  for (const [id, [notification, says]] of wanted) {
+    state.shown[id] = says;
+    if (previous.shown[id] !== says) show.push(notification);
+  }
+  const withdraw: string[] = [];
+  for (const [id, says] of Object.entries(previous.shown)) {
+    if (wanted.has(id)) continue;
+    if (keep.has(id)) state.shown[id] = says;
+    else withdraw.push(id);
+  }
+  return { show, withdraw, backUpNow, state };
+}

@@ -1,0 +1,254 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { WEEKDAYS } from '../../src/core/schedule';
+import { APP_ID } from '../../src/core/ids';
+import type { MonitorState } from '../../src/core/monitor-rules';
+import type { RunRecord } from '../../src/core/status';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exec';
+import { detachLoop, unmount } from '../support/loop-btrfs';
+import { REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
+
+/**
+ * `rewind --monitor` as a user's session runs it: the real app (GJS, under
+ * Xvfb) on a session bus of its own, the real helper D-Bus activated on the
+ * test system bus, a real btrfs backup disk on a loop device that is detached
+ * and attached again with losetup. The one stand-in is GNOME Shell's
+ * notification server (tests/support/notification-server.js), which owns
+ * org.gtk.Notifications and records what arrives. Its buttons are pressed
+ * the way the Shell does: org.freedesktop.Application.ActivateAction on the
+ * app's object.
+ *
+ * The history starts with a backup to the disk ten days ago (the format the
+ * helper writes), so "not seen for N days" comes from real data, not a
+ * clock override. The schedule is weekly, three days from today: the
+ * ten-day-old backup missed a run, a fresh one did not.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let userEnv: string[];
+let display: string;
+let device: string;
+let server: ReturnType<typeof startProcess>;
+let monitor: ReturnType<typeof startProcess>;
+const DAY = 24 * 60 * 60 * 1000;
+const tenDaysAgo = new Date(Date.now() - 10 * DAY).toISOString();
+
+interface Received {
+  call: 'add' | 'remove';
+  appId: string;
+  id: string;
+  notification?: { title?: string; body?: string; 'default-action'?: string; buttons?: Array<{ label: string; action: string }> };
+}
+
+function received(): Received[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{"call"'))
+    .map((l) => JSON.parse(l) as Received);
+}
+
+/** Waits for a call about `id` after the first `after` calls, and returns it. */
+async function waitForCall(call: Received['call'], id: string, after: number, timeout = 60_000): Promise<Received> {
+  return waitFor(`${call} ${id} (monitor said:\n${monitor.output()})`, () => received().slice(after).find((r) => r.call === call && r.id === id), timeout);
+}
+
+function asUser(args: string[]) {
+  return ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
+}
+
+/** Presses a notification's button as GNOME Shell does. */
+function activateAction(action: string): void {
+  sh('runuser', asUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`,
+    '--method', 'org.freedesktop.Application.ActivateAction', action, '[]', '{}']));
+}
+
+function history(): RunRecord[] {
+  return JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+}
+
+function monitorState(): MonitorState | undefined {
+  const file = path.join(fx.dir, 'user-home/.local/state/rewind/monitor.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MonitorState) : undefined;
+}
+
+function detachDisk(): void {
+  detachLoop(device);
+}
+
+function attachDisk(): void {
+  device = sh('losetup', ['--find', '--show', fx.destination.image]).trim();
+  const attached = device;
+  fx.cleanup.add(`detach ${attached}`, () => detachLoop(attached));
+}
+
+async function waitUntilMonitorSees(connected: boolean): Promise<void> {
+  await waitFor(`the monitor to see the disk ${connected ? 'attached' : 'detached'}`, () => (monitorState()?.detached.includes('usb') === !connected) || undefined, 30_000);
+}
+
+async function waitForBackups(count: number): Promise<RunRecord> {
+  await waitFor(`${count} runs in the history`, () => (existsSync(path.join(fx.stateDir, 'history.json')) && history().length >= count) || undefined, 120_000);
+  return history()[count - 1];
+}
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  device = fx.destination.device;
+  const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Record<string, unknown>;
+  const inThreeDays = WEEKDAYS[(new Date().getDay() + 6 + 3) % 7];
+  config.schedule = { kind: 'weekly', day: inThreeDays, at: '12:00' };
+  config.notifications = { remindAfterDays: 7 };
+  writeFileSync(fx.configPath, JSON.stringify(config));
+  mkdirSync(fx.stateDir, { recursive: true });
+  const old: RunRecord = {
+    id: 'run-ten-days-ago',
+    started: tenDaysAgo,
+    finished: tenDaysAgo,
+    ok: true,
+    transfers: [{ source: fx.home, destination: 'usb', snapshot: '20260101T000000Z', kind: 'full', bytes: 4096, seconds: 1, ok: true }],
+  };
+  writeFileSync(path.join(fx.stateDir, 'history.json'), JSON.stringify([old]));
+
+  display = await startXvfb(fx.cleanup);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
+  const script = path.join(fx.dir, 'notification-server.js');
+  copyFileSync(path.join(REPO, 'tests/support/notification-server.js'), script);
+  server = startProcess('runuser', asUser(['gjs', '-m', script]));
+  fx.cleanup.add('stop the notification server', () => stopProcess(server.child));
+  await waitFor('the notification server', () => server.output().includes('{"ready":true}') || undefined);
+
+  // The disk is away when the session starts.
+  detachDisk();
+  monitor = startProcess('runuser', asUser(['gjs', '-m', path.join(fx.dist, 'app/rewind.js'), '--monitor']));
+  fx.cleanup.add('stop the monitor', () => stopProcess(monitor.child));
+  await waitFor('the monitor', () => monitor.output().includes('rewind: monitor started') || undefined, 30_000);
+});
+
+afterAll(async () => {
+  if (process.env.REWIND_SHOW_APP_OUTPUT) console.log(`${monitor?.output()}\n${server?.output()}`);
+  await fx?.cleanup.run();
+});
+
+describe('the monitor', () => {
+  test('reminds that the backup disk has not been connected for ten days', async () => {
+    const reminder = await waitForCall('add', 'not-seen-usb', 0);
+    expect(reminder.appId).toBe(APP_ID);
+    expect(reminder.notification).toMatchObject({
+      title: 'Backup disk not connected',
+      body: '“Test backup disk” has not been connected for 10 days. Connect it to back up your latest files.',
+      'default-action': 'app.open',
+    });
+    // Checks every 2 s; at most one reminder a day.
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(received().filter((r) => r.id === 'not-seen-usb')).toHaveLength(1);
+  });
+
+  test('the disk comes back: the reminder goes, and the missed backup starts by itself', async () => {
+    const before = received().length;
+    attachDisk();
+    await waitForCall('remove', 'not-seen-usb', before);
+    const connected = await waitForCall('add', 'disk-connected-usb', before);
+    expect(connected.notification).toMatchObject({
+      title: 'Backup disk connected',
+      body: 'Backing up to “Test backup disk” now, since a scheduled backup was missed while it was away.',
+    });
+    expect(connected.notification?.buttons ?? []).toEqual([]);
+    const run = await waitForBackups(2);
+    expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'full', ok: true }] });
+    // Backed up since it was connected: nothing left to say.
+    await waitForCall('remove', 'disk-connected-usb', before);
+  });
+
+  test('a disk connected when no run was missed offers Back Up Now, which backs up', async () => {
+    detachDisk();
+    await waitUntilMonitorSees(false);
+    const before = received().length;
+    attachDisk();
+    const connected = await waitForCall('add', 'disk-connected-usb', before);
+    expect(connected.notification).toMatchObject({
+      body: '“Test backup disk” is ready for backups.',
+      buttons: [{ label: 'Back Up Now', action: 'app.back-up-now' }],
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(history()).toHaveLength(2);
+
+    activateAction('back-up-now');
+    const run = await waitForBackups(3);
+    expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'incremental', ok: true }] });
+    await waitForCall('remove', 'disk-connected-usb', before);
+  });
+
+  test('a backup that fails says why, with Open; the next successful backup withdraws it', async () => {
+    detachDisk();
+    await waitUntilMonitorSees(false);
+    const before = received().length;
+    activateAction('back-up-now');
+    const run = await waitForBackups(4);
+    expect(run.ok).toBe(false);
+    const failed = await waitForCall('add', 'backup-failed', before);
+    expect(failed.notification).toMatchObject({
+      title: 'Backup failed',
+      'default-action': 'app.open',
+      buttons: [{ label: 'Open', action: 'app.open' }],
+    });
+    expect(failed.notification?.body).toMatch(/^The backup disk Test backup disk is not connected\. Connect the backup disk, then try again\.$/);
+
+    attachDisk();
+    await waitForCall('add', 'disk-connected-usb', before);
+    activateAction('back-up-now');
+    expect(await waitForBackups(5)).toMatchObject({ ok: true });
+    await waitForCall('remove', 'backup-failed', before);
+  });
+
+  test('a disk that runs low on space is reported, and the warning goes when space is freed', async () => {
+    // Mounted as the desktop would automount it, then filled.
+    const mountPoint = path.join(fx.dir, 'automount');
+    mkdirSync(mountPoint, { recursive: true });
+    sh('mount', [device, mountPoint]);
+    fx.cleanup.add(`unmount ${mountPoint}`, () => unmount(mountPoint));
+    const avail = Number(sh('df', ['-B1', '--output=avail', mountPoint]).split('\n')[1]);
+    const filler = path.join(mountPoint, 'filler');
+    const before = received().length;
+    sh('fallocate', ['-l', String(avail - 12 * 1024 * 1024), filler]);
+    sh('sync', ['-f', mountPoint]);
+    const low = await waitForCall('add', 'space-low-usb', before);
+    expect(low.notification?.title).toBe('Backup disk almost full');
+    expect(low.notification?.body).toMatch(/^Only [\d.]+\sMB is free on “Test backup disk”\./);
+
+    sh('rm', [filler]);
+    sh('sync', ['-f', mountPoint]);
+    await waitForCall('remove', 'space-low-usb', before);
+    unmount(mountPoint);
+  });
+
+  test('opening Rewind shows the window in the monitor, and closing it leaves the monitor running', async () => {
+    const mapped = () => monitor.output().split('rewind: window mapped').length - 1;
+    activateAction('open');
+    await waitFor('the window', () => mapped() >= 1 || undefined, 30_000);
+    await waitFor('the main page', () => monitor.output().includes('rewind: page ready') || undefined, 30_000);
+    const shot = path.join(artifactsDir(REPO, 'screenshots'), 'monitor-opened-window-light.png');
+    const drawn = await waitFor('the window drawn', () => {
+      screenshot(display, shot);
+      return windowBrightness(shot).spread > 0.02 || undefined;
+    }, 20_000, 1000).catch((e: Error) => `${e.message}\n${shResult('xwininfo', ['-display', display, '-root', '-tree']).stdout}`);
+    expect(drawn).toBe(true);
+    activateAction('quit');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(monitor.child.exitCode).toBeNull();
+
+    // Rewind from the launcher: a second instance that hands over to the monitor and exits.
+    const launched = shResult('runuser', asUser(['timeout', '30', 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
+    expect(launched.status).toBe(0);
+    await waitFor('the window again', () => mapped() >= 2 || undefined, 30_000);
+    expect(monitor.child.exitCode).toBeNull();
+  });
+
+  test('success notifications stay off by default', () => {
+    expect(received().filter((r) => r.id === 'backup-succeeded')).toEqual([]);
+  });
+});

@@ -1,0 +1,227 @@
+import { describe, expect, test } from '@jest/globals';
+import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, scheduleDue, type MonitorState } from '../../src/core/monitor-rules';
+import type { DestinationSummary, HelperStatus, RunRecord } from '../../src/core/status';
+
+const at = (iso: string) => new Date(iso);
+const NOW = '2026-03-10T12:00:00.000Z';
+
+function run(id: string, ok: boolean, finished: string, extra: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    started: finished,
+    finished,
+    ok,
+    transfers: ok ? [{ source: '/home', destination: 'usb', snapshot: 's', kind: 'full', bytes: 1, seconds: 1, ok: true }] : [],
+    ...extra,
+  };
+}
+
+function disk(extra: Partial<DestinationSummary> = {}): DestinationSummary {
+  return { id: 'usb', kind: 'btrfs', label: 'My disk', enabled: true, connected: true, ...extra };
+}
+
+function status(extra: Partial<HelperStatus> = {}, destinations: DestinationSummary[] = [disk()]): HelperStatus {
+  return { configured: true, sources: ['/home'], destinations, running: false, schedule: { kind: 'hourly' }, timeZone: 'UTC', ...extra };
+}
+
+/** Runs the checks in order, each from the state the previous one left. */
+function checks(steps: Array<[string, HelperStatus]>, from: MonitorState = EMPTY_MONITOR_STATE) {
+  let state = from;
+  return steps.map(([now, s]) => {
+    const decision = decideNotifications(state, s, at(now));
+    state = decision.state;
+    return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, backUpNow: decision.backUpNow, decision };
+  });
+}
+
+describe('backup failed', () => {
+  const failed = run('r2', false, '2026-03-10T11:00:00Z', { error: { code: 'DestinationMissing', message: 'The backup disk is not connected. Connect it, then try again.' } });
+
+  test('shows the reason once, and withdraws it after a successful run', () => {
+    const [first, again, fixed] = checks([
+      [NOW, status({ lastRun: failed })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: failed })],
+      ['2026-03-10T12:10:00Z', status({ lastRun: run('r3', true, '2026-03-10T12:08:00Z') })],
+    ]);
+    expect(first.decision.show).toEqual([{ kind: 'backup-failed', id: 'backup-failed', message: 'The backup disk is not connected. Connect it, then try again.' }]);
+    expect(again.show).toEqual([]);
+    expect(again.withdraw).toEqual([]);
+    expect(fixed.withdraw).toEqual(['backup-failed']);
+  });
+
+  test('a newer failure replaces the notification; a cancelled run changes nothing', () => {
+    const other = run('r4', false, '2026-03-10T12:01:00Z', { transfers: [{ source: '/home', destination: 'usb', snapshot: 's', kind: 'full', bytes: 0, seconds: 1, ok: false, error: { code: 'DestinationFull', message: 'The disk is full.' } }] });
+    const cancelled = run('r5', false, '2026-03-10T12:02:00Z', { error: { code: 'Cancelled', message: 'Cancelled.' } });
+    const [, second, third] = checks([
+      [NOW, status({ lastRun: failed })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: other })],
+      ['2026-03-10T12:10:00Z', status({ lastRun: cancelled })],
+    ]);
+    expect(second.decision.show).toMatchObject([{ id: 'backup-failed', message: 'The disk is full.' }]);
+    expect(third.show).toEqual([]);
+    expect(third.withdraw).toEqual([]);
+  });
+});
+
+describe('backup succeeded', () => {
+  test('is off by default', () => {
+    const [, after] = checks([
+      [NOW, status({ lastRun: run('r1', true, NOW) })],
+      ['2026-03-10T13:00:00Z', status({ lastRun: run('r2', true, '2026-03-10T12:59:00Z') })],
+    ]);
+    expect(after.show).toEqual([]);
+  });
+
+  test('with onSuccess, only for a run that ended while the monitor watched', () => {
+    const on = { notifications: { remindAfterDays: 7, lowSpacePercent: 10, onSuccess: true } };
+    const [start, after] = checks([
+      [NOW, status({ ...on, lastRun: run('r1', true, NOW) })],
+      ['2026-03-10T13:00:00Z', status({ ...on, lastRun: run('r2', true, '2026-03-10T12:59:00Z') })],
+    ]);
+    expect(start.show).toEqual([]);
+    expect(after.show).toEqual(['backup-succeeded']);
+  });
+});
+
+describe('destination not seen', () => {
+  const away = (lastBackup: string) => status({}, [disk({ connected: false, lastBackup })]);
+
+  test('reminds after N days, at most once a day, and withdraws when the disk is back', () => {
+    const [d6, d7, d7later, d8, back] = checks([
+      ['2026-03-07T12:00:00Z', away('2026-03-01T11:00:00Z')],
+      ['2026-03-08T12:00:00Z', away('2026-03-01T11:00:00Z')],
+      ['2026-03-09T11:00:00Z', away('2026-03-01T11:00:00Z')],
+      ['2026-03-09T12:00:00Z', away('2026-03-01T11:00:00Z')],
+      ['2026-03-09T12:05:00Z', status({}, [disk({ connected: true, lastBackup: '2026-03-01T11:00:00Z' })])],
+    ]);
+    expect(d6.show).toEqual([]);
+    expect(d7.decision.show).toEqual([{ kind: 'not-seen', id: 'not-seen-usb', destination: 'usb', label: 'My disk', destinationKind: 'btrfs', days: 7 }]);
+    expect(d7later.show).toEqual([]);
+    expect(d7later.withdraw).toEqual([]);
+    expect(d8.decision.show).toMatchObject([{ id: 'not-seen-usb', days: 8 }]);
+    expect(back.withdraw).toEqual(['not-seen-usb']);
+  });
+
+  test('counts from when the monitor last saw the disk, not only from its last backup', () => {
+    const [, gone] = checks([
+      ['2026-03-05T12:00:00Z', status({}, [disk({ connected: true, lastBackup: '2026-02-01T00:00:00Z' })])],
+      ['2026-03-11T12:00:00Z', away('2026-02-01T00:00:00Z')],
+    ]);
+    expect(gone.show).toEqual([]);
+  });
+
+  test('N is configurable, and 0 never reminds', () => {
+    const withDays = (remindAfterDays: number) => status({ notifications: { remindAfterDays, lowSpacePercent: 10, onSuccess: false } }, [disk({ connected: false, lastBackup: '2026-03-08T12:00:00Z' })]);
+    expect(checks([[NOW, withDays(2)]])[0].show).toEqual(['not-seen-usb']);
+    expect(checks([[NOW, withDays(0)]])[0].show).toEqual([]);
+  });
+
+  test('a server, which the helper does not probe, counts from its last backup', () => {
+    const server = disk({ id: 'nas', kind: 'ssh', connected: undefined, lastBackup: '2026-02-01T00:00:00Z' });
+    expect(checks([[NOW, status({}, [server])]])[0].decision.show).toMatchObject([{ id: 'not-seen-nas', destinationKind: 'ssh', days: 37 }]);
+  });
+
+  test('a destination removed from the configuration takes its notifications along', () => {
+    const [, removed] = checks([
+      [NOW, away('2026-03-01T11:00:00Z')],
+      ['2026-03-10T12:05:00Z', status({}, [])],
+    ]);
+    expect(removed.withdraw).toEqual(['not-seen-usb']);
+  });
+});
+
+describe('disk connected', () => {
+  const detached = status({}, [disk({ connected: false, lastBackup: '2026-03-10T11:30:00Z' })]);
+
+  test('says nothing about a disk already attached when the monitor starts', () => {
+    expect(checks([[NOW, status()]])[0].show).toEqual([]);
+  });
+
+  test('offers Back Up Now when no run was missed, and goes when a backup reached the disk', () => {
+    const [, connected, still, backedUp] = checks([
+      ['2026-03-10T11:50:00Z', detached],
+      ['2026-03-10T11:55:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
+      ['2026-03-10T11:56:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
+      ['2026-03-10T11:58:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:57:00Z' })])],
+    ]);
+    expect(connected.decision.show).toEqual([{ kind: 'disk-connected', id: 'disk-connected-usb', destination: 'usb', label: 'My disk', backingUp: false }]);
+    expect(connected.backUpNow).toBe(false);
+    expect(still.show).toEqual([]);
+    expect(still.withdraw).toEqual([]);
+    expect(backedUp.withdraw).toEqual(['disk-connected-usb']);
+  });
+
+  test('starts the backup when a scheduled run was missed while it was away', () => {
+    const [, connected] = checks([
+      [NOW, detached],
+      ['2026-03-10T12:01:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
+    ]);
+    expect(connected.decision.show).toMatchObject([{ id: 'disk-connected-usb', backingUp: true }]);
+    expect(connected.backUpNow).toBe(true);
+  });
+
+  test('does not start a second backup while one runs, and withdraws when detached', () => {
+    const [, connected, gone] = checks([
+      [NOW, detached],
+      ['2026-03-10T12:01:00Z', status({ running: true }, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
+      ['2026-03-10T12:02:00Z', detached],
+    ]);
+    expect(connected.backUpNow).toBe(false);
+    expect(gone.withdraw).toEqual(['disk-connected-usb']);
+  });
+
+  test('due follows the schedule in its time zone; manual is never due', () => {
+    const daily = status({ schedule: { kind: 'daily', at: '09:00' }, timeZone: 'Europe/Berlin' });
+    // 09:00 in Berlin is 08:00 UTC in March.
+    expect(scheduleDue(daily, disk({ lastBackup: '2026-03-09T08:30:00Z' }), at('2026-03-10T07:59:00Z'))).toBe(false);
+    expect(scheduleDue(daily, disk({ lastBackup: '2026-03-09T08:30:00Z' }), at('2026-03-10T08:00:00Z'))).toBe(true);
+    expect(scheduleDue(daily, disk(), at(NOW))).toBe(true);
+    expect(scheduleDue(status({ schedule: { kind: 'manual' } }), disk(), at(NOW))).toBe(false);
+  });
+});
+
+describe('space low', () => {
+  const space = (freeBytes: number, extra: Partial<DestinationSummary> = {}) => status({}, [disk({ freeBytes, sizeBytes: 1000, ...extra })]);
+
+  test('warns once below the threshold and withdraws when space is back', () => {
+    const [ok, low, lower, back] = checks([
+      [NOW, space(100)],
+      ['2026-03-10T12:05:00Z', space(99)],
+      ['2026-03-10T12:10:00Z', space(50)],
+      ['2026-03-10T12:15:00Z', space(400)],
+    ]);
+    expect(ok.show).toEqual([]);
+    expect(low.decision.show).toEqual([{ kind: 'space-low', id: 'space-low-usb', destination: 'usb', label: 'My disk', freeBytes: 99, sizeBytes: 1000 }]);
+    expect(lower.show).toEqual([]);
+    expect(lower.withdraw).toEqual([]);
+    expect(back.withdraw).toEqual(['space-low-usb']);
+  });
+
+  test('stays while the disk is away or not mounted, since its space is unknown then', () => {
+    const [, unmounted, away] = checks([
+      [NOW, space(10)],
+      ['2026-03-10T12:05:00Z', status({}, [disk({ lastBackup: NOW })])],
+      ['2026-03-10T12:10:00Z', status({}, [disk({ connected: false, lastBackup: NOW })])],
+    ]);
+    expect(unmounted.withdraw).toEqual([]);
+    expect(away.withdraw).toEqual([]);
+  });
+});
+
+describe('after a restart', () => {
+  test('sends again what still holds, except a reminder sent today and an old connection; withdraws what went', () => {
+    const failed = run('r1', false, '2026-03-09T10:00:00Z', { error: { code: 'DestinationFull', message: 'The disk is full.' } });
+    const before = status({ lastRun: failed }, [
+      disk({ id: 'usb', freeBytes: 10, sizeBytes: 1000 }),
+      disk({ id: 'old', connected: false, lastBackup: '2026-02-01T00:00:00Z' }),
+      disk({ id: 'gone', connected: false, lastBackup: '2026-02-01T00:00:00Z' }),
+    ]);
+    const [first] = checks([['2026-03-09T12:00:00Z', before]]);
+    expect(first.show.sort()).toEqual(['backup-failed', 'not-seen-gone', 'not-seen-old', 'space-low-usb']);
+
+    const after = status({ lastRun: failed }, [disk({ id: 'usb', freeBytes: 10, sizeBytes: 1000 }), disk({ id: 'old', connected: false, lastBackup: '2026-02-01T00:00:00Z' })]);
+    const [login] = checks([['2026-03-09T20:00:00Z', after]], afterRestart(first.decision.state));
+    expect(login.show.sort()).toEqual(['backup-failed', 'space-low-usb']);
+    expect(login.withdraw).toEqual(['not-seen-gone']);
+  });
+});
