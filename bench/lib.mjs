@@ -263,7 +263,10 @@ export function copySystemCorpus(roots, home) {
   };
   for (const root of roots) {
     walk(root);
-    sh('cp', ['-a', '--parents', root, home]);
+    // Not `cp --parents`: coreutils 9.1 (Debian 12) fails with it on a folder.
+    const parent = path.join(home, path.dirname(root));
+    mkdirSync(parent, { recursive: true });
+    sh('cp', ['-a', root, parent]);
   }
   sh('sync', []);
   const bySize = [...files].sort((a, b) => b.size - a.size || (a.file < b.file ? -1 : 1));
