@@ -13,7 +13,7 @@
  * Ctrl+C. The report (markdown) goes to stdout, progress to stderr.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,7 @@ const USAGE = `Usage: sudo node bench/compare.mjs [options]
   --helper FILE       the bundled helper (default dist/helper/rewind-helper.mjs, made by "npm run build")
   --svg FILE          write the plot there
   --json FILE         also write every sample and the machine facts as JSON
+  --replot FILE       no measuring: the report (and with --svg the plot) again from a --json file
   --check             a smoke run in about a minute: 16 MiB corpus, /usr/share/zoneinfo, scaling 8 MiB × 1,2, one repeat`;
 
 const { values: opts } = parseArgs({
@@ -86,6 +87,7 @@ const { values: opts } = parseArgs({
     svg: { type: 'string' },
     json: { type: 'string' },
     check: { type: 'boolean', default: false },
+    replot: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -410,9 +412,33 @@ async function main() {
     }
   }
   machine.loadEnd = os.loadavg();
-  const totalSeconds = Number(process.hrtime.bigint() - began) / 1e9;
+  const summary = (c) => ({
+    bytes: c.bytes,
+    small: c.small.length,
+    large: c.large.length,
+    largeBytes: c.large[0].size,
+    renameDir: c.renameDir,
+    renameFiles: c.renameFiles,
+    restoreFile: c.restoreFile,
+    restoreBytes: c.restoreBytes,
+  });
+  const data = {
+    machine,
+    argv: process.argv.slice(2),
+    tools: TOOLS,
+    repeats: REPEATS,
+    scaleBase: SCALE_BASE,
+    corpora: { generated: summary(facts.generated), real: { ...summary(facts.real), roots: REAL, symlinks: facts.real.symlinks, listHash: facts.real.listHash }, scale: facts.scale },
+    totalSeconds: Number(process.hrtime.bigint() - began) / 1e9,
+    samples,
+  };
+  if (opts.json) writeFileSync(opts.json, `${JSON.stringify(data, null, 2)}\n`);
+  report(data);
+}
 
-  // ---------------------------------------------------------- report
+/** The markdown report on stdout and, with --svg, the plot: from a run just made or from its --json file (--replot). */
+function report({ machine, tools, repeats, scaleBase, corpora, totalSeconds, samples }) {
+  const factors = corpora.scale.map((s) => s.factor);
   const med = (phase, job, tool) => {
     const xs = samples.filter((s) => s.phase === phase && s.job === job && s.tool === tool).map((s) => s.seconds);
     return xs.length ? median(xs) : undefined;
@@ -422,87 +448,83 @@ async function main() {
     const raw = med(phase, job, 'raw');
     return tool === 'raw' || raw === undefined ? fmt(v) : `${fmt(v)} (${fmt(v / raw, 1)}×)`;
   };
-  const head = `| job | ${TOOLS.map((t) => NAMES[t].replace('|', '\\|')).join(' | ')} |`;
-  const rule = `| --- | ${TOOLS.map(() => '---:').join(' | ')} |`;
+  const head = `| job | ${tools.map((t) => NAMES[t].replace('|', '\\|')).join(' | ')} |`;
+  const rule = `| --- | ${tools.map(() => '---:').join(' | ')} |`;
   const out = [];
   const mib = (bytes) => (bytes >= 2 ** 20 ? `${fmt(bytes / 2 ** 20, 0)} MiB` : `${fmt(bytes / 1024, 0)} KiB`);
-  const g = facts.generated;
-  const r = facts.real;
-  out.push(`### Results: medians of ${REPEATS}, seconds of wall time (ratio to raw send|receive)`, '');
+  const g = corpora.generated;
+  const r = corpora.real;
+  out.push(`### Results: medians of ${repeats}, seconds of wall time (ratio to raw send|receive)`, '');
   out.push(
-    `**Generated corpus**: ${mib(g.bytes)}, ${g.small.length} small files of 1–64 KiB (half random, half hex text) and ${g.large.length} incompressible files of ${mib(g.large[0].size)}. ` +
+    `**Generated corpus**: ${mib(g.bytes)}, ${g.small} small files of 1–64 KiB (half random, half hex text) and ${g.large} incompressible files of ${mib(g.largeBytes)}. ` +
       `Rename: \`${g.renameDir}/\` (${g.renameFiles} files). Restore: \`${g.restoreFile}\` (${mib(g.restoreBytes)}).`,
     '',
     head,
     rule,
-    ...JOBS.map((job) => `| ${job} | ${TOOLS.map((t) => cell('generated', job, t)).join(' | ')} |`),
+    ...JOBS.map((job) => `| ${job} | ${tools.map((t) => cell('generated', job, t)).join(' | ')} |`),
     '',
   );
   out.push(
-    `**Real-world corpus**: ${REAL.map((x) => `\`${x}\``).join(', ')} copied with \`cp -a\`: ${r.small.length + r.large.length} files and ${r.symlinks} symbolic links, ${mib(r.bytes)} ` +
+    `**Real-world corpus**: ${r.roots.map((x) => `\`${x}\``).join(', ')} copied with \`cp -a\`: ${r.small + r.large} files and ${r.symlinks} symbolic links, ${mib(r.bytes)} ` +
       `(file list hash ${r.listHash}: sha256 of the sorted "path size" lines, first 16 hex digits). Rename: \`${r.renameDir}/\` (${r.renameFiles} files). Restore: \`${r.restoreFile}\` (${mib(r.restoreBytes)}).`,
     '',
     head,
     rule,
-    ...JOBS.map((job) => `| ${job} | ${TOOLS.map((t) => cell('real', job, t)).join(' | ')} |`),
+    ...JOBS.map((job) => `| ${job} | ${tools.map((t) => cell('real', job, t)).join(' | ')} |`),
     '',
   );
   out.push(
-    `**Scaling**: incremental backup after the same small change (10 small files rewritten, 1 MiB appended to a large file), generated corpus of ${SCALE.map((f) => `${f}×`).join(', ')} ${SCALE_BASE} MiB (20000 small files per GiB); ` +
-      `at each size one full backup first (in "every sample" below, not here), then ${REPEATS} incremental ones, each after its own small change.`,
+    `**Scaling**: incremental backup after the same small change (10 small files rewritten, 1 MiB appended to a large file), generated corpus of ${factors.map((f) => `${f}×`).join(', ')} ${scaleBase} MiB (20000 small files per GiB); ` +
+      `at each size one full backup first (in "every sample" below, not here), then ${repeats} incremental ones, each after its own small change.`,
     '',
-    `| corpus | ${TOOLS.map((t) => NAMES[t].replace('|', '\\|')).join(' | ')} |`,
+    `| corpus | ${tools.map((t) => NAMES[t].replace('|', '\\|')).join(' | ')} |`,
     rule,
-    ...facts.scale.map((s) => `| ${s.factor}×: ${fmt(s.mib, 0)} MiB, ${s.files} files | ${TOOLS.map((t) => cell(`scale ${s.factor}×`, 'incremental', t)).join(' | ')} |`),
+    ...corpora.scale.map((s) => `| ${s.factor}×: ${fmt(s.mib, 0)} MiB, ${s.files} files | ${tools.map((t) => cell(`scale ${s.factor}×`, 'incremental', t)).join(' | ')} |`),
     '',
   );
   out.push('### Machine', '');
   out.push(
     `- CPU: ${machine.cpu}, ${machine.nproc} cores; ${machine.memGiB} GiB RAM; kernel ${machine.kernel}`,
-    `- ${machine.btrfsProgs}; ${Object.values(versions).join('; ')}; Node ${machine.node}; send ${machine.sendProtocol} (raw and Rewind)`,
+    `- ${machine.btrfsProgs}; ${Object.values(machine.versions).join('; ')}; Node ${machine.node}; send ${machine.sendProtocol} (raw and Rewind)`,
     `- images: sparse files in ${machine.tmp}, on loop devices (buffered); every destination is btrfs`,
     loadLine(machine, samples),
     `- benchmark run time: ${fmt(totalSeconds, 0)} s`,
     '',
   );
   out.push('### Every sample (seconds)', '');
-  for (const phase of ['generated', 'real']) out.push(`${phase}:`, '', ...everySampleTable(samples.filter((s) => s.phase === phase), JOBS, TOOLS, REPEATS), '');
+  for (const phase of ['generated', 'real']) out.push(`${phase}:`, '', ...everySampleTable(samples.filter((s) => s.phase === phase), JOBS, tools, repeats), '');
   const scaleSamples = samples.filter((s) => s.phase.startsWith('scale')).map((s) => ({ ...s, job: `${s.phase} ${s.job}` }));
-  out.push('scaling:', '', ...everySampleTable(scaleSamples, SCALE.flatMap((f) => [`scale ${f}× full`, `scale ${f}× incremental`]), TOOLS, REPEATS));
+  out.push('scaling:', '', ...everySampleTable(scaleSamples, factors.flatMap((f) => [`scale ${f}× full`, `scale ${f}× incremental`]), tools, repeats));
   console.log(out.join('\n'));
-
   if (opts.svg) {
     const width = 980;
     const panel = 300;
     const body = [
-      legend({ x: 70, y: 24, tools: TOOLS, names: NAMES }),
-      barPanel({ x: 0, y: 40, width, height: panel, title: `Generated corpus, ${mib(g.bytes)} (median of ${REPEATS}, log scale)`, groups: JOBS, tools: TOOLS, value: (job, t) => med('generated', job, t) }),
-      barPanel({ x: 0, y: 40 + panel, width, height: panel, title: `Real-world corpus: system files, ${mib(r.bytes)}, ${r.small.length + r.large.length} files`, groups: JOBS, tools: TOOLS, value: (job, t) => med('real', job, t) }),
+      legend({ x: 70, y: 24, tools: tools, names: NAMES }),
+      barPanel({ x: 0, y: 40, width, height: panel, title: `Generated corpus, ${mib(g.bytes)} (median of ${repeats}, log scale)`, groups: JOBS, tools: tools, value: (job, t) => med('generated', job, t) }),
+      barPanel({ x: 0, y: 40 + panel, width, height: panel, title: `Real-world corpus: system files, ${mib(r.bytes)}, ${r.small + r.large} files`, groups: JOBS, tools: tools, value: (job, t) => med('real', job, t) }),
       linePanel({
         x: 0,
         y: 40 + 2 * panel,
         width,
         height: panel,
-        title: 'Incremental backup after the same small change as the corpus grows',
-        xs: facts.scale,
+        title: `Incremental backup after the same small change as the corpus grows (median of ${repeats})`,
+        xs: corpora.scale,
         xLabel: (s) => `${s.factor}× (${fmt(s.mib, 0)} MiB)`,
         axisLabel: 'corpus size',
-        tools: TOOLS,
+        tools: tools,
         value: (s, t) => med(`scale ${s.factor}×`, 'incremental', t),
       }),
     ].join('\n');
-    const footnote = `bench/compare.mjs, ${machine.date.slice(0, 16).replace('T', ' ')} UTC, ${machine.nproc} cores, load ${machine.loadStart[0].toFixed(2)} at start; caches dropped before each measurement`;
+    const footnote = `bench/compare.mjs, ${machine.date.slice(0, 16).replace('T', ' ')} UTC, ${machine.nproc} cores; 1-minute load before the measurements: median ${fmt(median(samples.map((x) => x.load)), 1)} (shared machine); caches dropped before each measurement`;
     writeFileSync(opts.svg, svgDocument(width, 40 + 3 * panel + 20, body, footnote));
     log(`plot written to ${opts.svg}`);
-  }
-  if (opts.json) {
-    const corpusFacts = (c) => ({ mib: c.bytes / 2 ** 20, files: c.small.length + c.large.length, renameDir: c.renameDir, renameFiles: c.renameFiles, restoreFile: c.restoreFile, restoreBytes: c.restoreBytes });
-    writeFileSync(opts.json, `${JSON.stringify({ machine, argv: process.argv.slice(2), corpora: { generated: corpusFacts(g), real: { ...corpusFacts(r), roots: REAL, symlinks: r.symlinks, listHash: r.listHash }, scale: facts.scale }, totalSeconds, samples }, null, 2)}\n`);
   }
 }
 
 try {
-  await main();
+  if (opts.replot) report(JSON.parse(readFileSync(opts.replot, 'utf8')));
+  else await main();
 } catch (error) {
   log(`benchmark failed: ${error.stack ?? error}`);
   process.exitCode = 1;

@@ -26,8 +26,15 @@ const tickLabel = (v) => (v >= 1 ? `${+v.toPrecision(2)} s` : `${+(v * 1000).toP
 /** The frame of one panel: title, log y axis with grid lines; returns the parts and the y scale. */
 function frame({ x, y, width, height, title, values }) {
   const positive = values.filter((v) => v > 0);
-  const lo = 10 ** Math.floor(Math.log10(Math.min(...positive)));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...positive)));
+  // The nearest 1, 2 or 5 × 10^n outside the values, so no panel is mostly empty.
+  const nice = (v, up) => {
+    const e = Math.floor(Math.log10(v));
+    const steps = [1, 2, 5, 10].map((m) => m * 10 ** e);
+    return up ? steps.find((x) => x >= v * 0.999) : [...steps].reverse().find((x) => x <= v * 1.001);
+  };
+  // Some room below the smallest value, so its bar or point does not sit on the axis.
+  const lo = nice(Math.min(...positive) / 1.5, false);
+  const hi = nice(Math.max(...positive), true);
   const top = y + 30;
   const bottom = y + height - 40;
   const left = x + 60;
@@ -65,15 +72,15 @@ export function barPanel({ x, y, width, height, title, groups, tools, value }) {
 export function linePanel({ x, y, width, height, title, xs, xLabel, axisLabel, tools, value }) {
   const values = xs.flatMap((v) => tools.map((t) => value(v, t))).filter((v) => v !== undefined);
   const f = frame({ x, y, width, height, title, values });
-  const step = (f.right - f.left - 40) / Math.max(1, xs.length - 1);
-  const px = (i) => f.left + 20 + i * step;
+  const step = (f.right - f.left - 120) / Math.max(1, xs.length - 1);
+  const px = (i) => f.left + 60 + i * step;
   for (const [i, v] of xs.entries()) f.parts.push(`<text x="${px(i).toFixed(1)}" y="${f.bottom + 16}" text-anchor="middle" font-size="12">${esc(xLabel(v))}</text>`);
   f.parts.push(`<text x="${(f.left + f.right) / 2}" y="${f.bottom + 32}" text-anchor="middle" font-size="12">${esc(axisLabel)}</text>`);
   for (const tool of tools) {
     const points = xs.map((v, i) => [px(i), value(v, tool)]).filter(([, s]) => s !== undefined);
     const coords = points.map(([cx, s]) => `${cx.toFixed(1)},${f.scale(s).toFixed(1)}`);
     f.parts.push(`<polyline points="${coords.join(' ')}" fill="none" stroke="${TOOL_COLOURS[tool]}" stroke-width="2"/>`);
-    for (const [cx, s] of points) f.parts.push(`<circle cx="${cx.toFixed(1)}" cy="${f.scale(s).toFixed(1)}" r="3.5" fill="${TOOL_COLOURS[tool]}"><title>${esc(`${tool}: ${s.toFixed(3)} s`)}</title></circle>`);
+    for (const [cx, s] of points) f.parts.push(`<g><title>${esc(`${tool}: ${s.toFixed(3)} s`)}</title><circle cx="${cx.toFixed(1)}" cy="${f.scale(s).toFixed(1)}" r="4" fill="${TOOL_COLOURS[tool]}"/></g>`);
   }
   return f.parts.join('\n');
 }
