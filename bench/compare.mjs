@@ -37,6 +37,7 @@ import {
   mkfs,
   mount,
   planCorpus,
+  requireRootAndHelper,
   rewindConfig,
   sendProtocolArgs,
   sh,
@@ -72,7 +73,7 @@ const USAGE = `Usage: sudo node bench/compare.mjs [options]
   --svg FILE          write the plot there
   --json FILE         also write every sample and the machine facts as JSON
   --replot FILE       no measuring: the report (and with --svg the plot) again from a --json file
-  --check             a smoke run in about a minute: 16 MiB corpus, /usr/share/zoneinfo, scaling 8 MiB × 1,2, one repeat`;
+  --check             a smoke run (a few minutes): 16 MiB corpus, /usr/share/zoneinfo, scaling 8 MiB × 1,2, one repeat`;
 
 const { values: opts } = parseArgs({
   options: {
@@ -113,14 +114,7 @@ if (!(SIZE_MIB >= 8) || !(FILES >= 0) || !(SCALE_BASE >= 8) || SCALE.some((f) =>
 const PACKAGES = { btrbk: 'btrbk', rsync: 'rsync', borg: 'borgbackup', restic: 'restic' };
 
 async function main() {
-  if (process.getuid?.() !== 0) {
-    console.error('The benchmark creates loop devices and mounts btrfs images, which needs root: run it with sudo.');
-    process.exit(2);
-  }
-  if (TOOLS.includes('rewind') && !existsSync(HELPER)) {
-    console.error(`${HELPER} is missing: run "npm run build" first.`);
-    process.exit(2);
-  }
+  requireRootAndHelper('creates loop devices and mounts btrfs images', TOOLS.includes('rewind') ? HELPER : undefined);
   const missing = TOOLS.filter((t) => PACKAGES[t] && !has(t));
   if (missing.length > 0) {
     console.error(`Not installed: ${missing.join(', ')}. Install them (apt-get install ${missing.map((t) => PACKAGES[t]).join(' ')}) or leave them out with --tools.`);

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
+import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -58,14 +58,7 @@ const JOBS = ['full', 'incremental', 'no change'];
 // ---------------------------------------------------------------- main
 
 async function main() {
-  if (process.getuid?.() !== 0) {
-    console.error('The benchmark creates loop devices and mounts btrfs images, which needs root: run it with sudo.');
-    process.exit(2);
-  }
-  if (TOOLS.includes('rewind') && !existsSync(HELPER)) {
-    console.error(`${HELPER} is missing: run "npm run build" first.`);
-    process.exit(2);
-  }
+  requireRootAndHelper('creates loop devices and mounts btrfs images', TOOLS.includes('rewind') ? HELPER : undefined);
   if (TOOLS.includes('btrbk') && !has('btrbk')) {
     console.error('btrbk is not installed (apt-get install btrbk), or leave it out with --tools raw,rewind.');
     process.exit(2);

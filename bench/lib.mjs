@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 // ---------------------------------------------------------------- commands
@@ -29,6 +29,18 @@ export function timed(fn) {
   const start = process.hrtime.bigint();
   const value = fn();
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+/** Exits (status 2) with what to do when not run as root, or, if `helper` is given, when that helper bundle is missing. */
+export function requireRootAndHelper(why, helper) {
+  if (process.getuid?.() !== 0) {
+    console.error(`The benchmark ${why}, which needs root: run it with sudo.`);
+    process.exit(2);
+  }
+  if (helper && !existsSync(helper)) {
+    console.error(`${helper} is missing: run "npm run build" first.`);
+    process.exit(2);
+  }
 }
 
 export function has(command) {
