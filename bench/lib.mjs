@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 // ---------------------------------------------------------------- commands
@@ -14,9 +14,9 @@ export function log(text) {
   process.stderr.write(`${text}\n`);
 }
 
-/** Runs a command; returns stdout, throws with stderr on failure. */
-export function sh(file, args, { allowFail = false } = {}) {
-  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+/** Runs a command (in `cwd` if given); returns stdout, throws with stderr on failure. */
+export function sh(file, args, { allowFail = false, cwd } = {}) {
+  const r = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024, cwd });
   if (r.error) throw r.error;
   if (r.status !== 0 && !allowFail) {
     throw new Error(`${file} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
@@ -29,6 +29,18 @@ export function timed(fn) {
   const start = process.hrtime.bigint();
   const value = fn();
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+/** Exits (status 2) with what to do when not run as root, or, if `helper` is given, when that helper bundle is missing. */
+export function requireRootAndHelper(why, helper) {
+  if (process.getuid?.() !== 0) {
+    console.error(`The benchmark ${why}, which needs root: run it with sudo.`);
+    process.exit(2);
+  }
+  if (helper && !existsSync(helper)) {
+    console.error(`${helper} is missing: run "npm run build" first.`);
+    process.exit(2);
+  }
 }
 
 export function has(command) {
@@ -89,6 +101,24 @@ export function detachLoop(device) {
   if (r.status !== 0 && !/No such device/.test(r.stderr)) throw new Error(`losetup -d ${device}: ${r.stderr}`);
 }
 
+/** A temporary folder (0755, so test users and tools can enter it), removed at cleanup unless something is still mounted in it. */
+export function makeTempDir(prefix) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(tmp, 0o755);
+  undo.push({
+    what: `remove ${tmp}`,
+    fn: () => {
+      // Never recurse into a mount that is somehow still there.
+      const left = sh('findmnt', ['-rn', '-o', 'TARGET'])
+        .split('\n')
+        .filter((t) => t.startsWith(`${tmp}/`));
+      if (left.length > 0) throw new Error(`still mounted, so ${tmp} was kept: ${left.join(', ')}`);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  });
+  return tmp;
+}
+
 // ---------------------------------------------------------------- filesystems
 
 export function createLoopBtrfs(dir, name, sizeMiB) {
@@ -110,6 +140,34 @@ export function mkfs(device, label) {
 export function mount(device, target, options) {
   mkdirSync(target, { recursive: true });
   sh('mount', ['-t', 'btrfs', '-o', options, device, target]);
+}
+
+/**
+ * The source: a btrfs filesystem whose subvolume `home` is mounted like /home
+ * at `<tmp>/home`; its top level stays mounted at `<tmp>/source-top` for the
+ * tools that snapshot there (raw, btrbk).
+ */
+export function createSource(tmp, imageMiB, options) {
+  const source = createLoopBtrfs(tmp, 'bench-source', imageMiB);
+  const srcTop = path.join(tmp, 'source-top');
+  mount(source.device, srcTop, `subvolid=5,${options}`);
+  sh('btrfs', ['subvolume', 'create', path.join(srcTop, 'home')]);
+  const home = path.join(tmp, 'home');
+  mount(source.device, home, `subvol=home,${options}`);
+  return { ...source, srcTop, home };
+}
+
+/** Deletes every subvolume on the filesystem mounted at `top` except those named in `keep`, and waits until they are gone. */
+export function deleteSubvolumesExcept(top, keep) {
+  const victims = sh('btrfs', ['subvolume', 'list', top])
+    .split('\n')
+    .map((l) => /path (.*)$/.exec(l)?.[1])
+    .filter((p) => p && !keep.includes(p))
+    // Nested ones first.
+    .sort((a, b) => b.length - a.length)
+    .map((p) => path.join(top, p));
+  if (victims.length > 0) sh('btrfs', ['subvolume', 'delete', '--commit-after', ...victims]);
+  sh('btrfs', ['subvolume', 'sync', top]);
 }
 
 export function dropCaches() {
@@ -195,6 +253,68 @@ export function smallChange(home, corpus, repeat) {
   }
   writeLarge(path.join(home, corpus.large[0].file), 1 << 20, 9000 + repeat, 'a');
   sh('sync', []);
+}
+
+/**
+ * A corpus copied from the system's own files (`cp -a`, keeping links,
+ * modes and xattrs) under `home`, in the shape planCorpus returns: the
+ * four largest regular files are `large` (largest first: smallChange appends
+ * to large[0]), every other regular file is `small`.
+ */
+export function copySystemCorpus(roots, home) {
+  const files = [];
+  let symlinks = 0;
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const file = path.join(dir, name);
+      const st = lstatSync(file);
+      if (st.isDirectory()) walk(file);
+      else if (st.isFile()) files.push({ file: path.relative('/', file), size: st.size });
+      else if (st.isSymbolicLink()) symlinks++;
+    }
+  };
+  for (const root of roots) {
+    walk(root);
+    // Not `cp --parents`: coreutils 9.1 (Debian 12) fails with it on a folder.
+    const parent = path.join(home, path.dirname(root));
+    mkdirSync(parent, { recursive: true });
+    sh('cp', ['-a', root, parent]);
+  }
+  sh('sync', []);
+  const bySize = [...files].sort((a, b) => b.size - a.size || (a.file < b.file ? -1 : 1));
+  const large = bySize.slice(0, 4);
+  return { small: files.filter((f) => !large.includes(f)), large, bytes: files.reduce((s, f) => s + f.size, 0), symlinks };
+}
+
+// ---------------------------------------------------------------- tool configurations
+
+/** btrbk's configuration: snapshots in `<top>/btrbk-snapshots`, `home` sent to `target`, everything kept. */
+export function btrbkConfig(top, target, by) {
+  return [
+    `# Generated by ${by}`,
+    'timestamp_format long-iso',
+    'snapshot_preserve_min all',
+    'target_preserve_min all',
+    'transaction_log no',
+    'lockfile no',
+    `volume ${top}`,
+    '  snapshot_dir btrbk-snapshots',
+    '  subvolume home',
+    `    target send-receive ${target}`,
+    '',
+  ].join('\n');
+}
+
+/** Rewind's configuration: one source, one btrfs destination "disk" found by UUID, everything kept. */
+export function rewindConfig(home, destinationUuid) {
+  const config = {
+    version: 1,
+    hostName: 'bench',
+    sources: [{ path: home }],
+    destinations: [{ id: 'disk', kind: 'btrfs', filesystem: destinationUuid }],
+    retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 // ---------------------------------------------------------------- statistics

@@ -14,13 +14,13 @@
  * report (markdown) goes to stdout, progress to stderr.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanup, createLoopBtrfs, dropCaches, fmt, log, median, mkfs, mount, planCorpus, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
+import { cleanup, createLoopBtrfs, createSource, dropCaches, fmt, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ALL_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd'];
@@ -163,14 +163,7 @@ function serverCpu(sshd) {
 // ---------------------------------------------------------------- main
 
 async function main() {
-  if (process.getuid?.() !== 0) {
-    console.error('The benchmark creates loop devices, mounts btrfs images and runs sshd as root: run it with sudo.');
-    process.exit(2);
-  }
-  if (TOOLS.some((t) => t.startsWith('rewind')) && !existsSync(HELPER)) {
-    console.error(`${HELPER} is missing: run "npm run build" first.`);
-    process.exit(2);
-  }
+  requireRootAndHelper('creates loop devices, mounts btrfs images and runs sshd as root', TOOLS.some((t) => t.startsWith('rewind')) ? HELPER : undefined);
   for (const command of ['/usr/sbin/sshd', '/usr/bin/ssh', '/usr/bin/zstd']) {
     if (!existsSync(command)) {
       console.error(`${command} is missing (apt-get install openssh-server openssh-client zstd).`);
@@ -188,29 +181,13 @@ async function main() {
     zstd: sh('zstd', ['--version']).trim(),
   });
 
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-ssh-'));
-  chmodSync(tmp, 0o755);
-  undo.push({
-    what: `remove ${tmp}`,
-    fn: () => {
-      const left = sh('findmnt', ['-rn', '-o', 'TARGET'])
-        .split('\n')
-        .filter((t) => t.startsWith(`${tmp}/`));
-      if (left.length > 0) throw new Error(`still mounted, so ${tmp} was kept: ${left.join(', ')}`);
-      rmSync(tmp, { recursive: true, force: true });
-    },
-  });
+  const tmp = makeTempDir('rewind-bench-ssh-');
 
   const corpus = planCorpus(SIZE_MIB, FILES);
   const corpusMiB = corpus.bytes / 2 ** 20;
   const imageMiB = Math.max(2048, Math.ceil(corpusMiB * 1.5 + 1024));
   log(`corpus: ${corpus.small.length} small files (1–64 KiB) and ${corpus.large.length} large ones, ${fmt(corpusMiB, 0)} MiB in all`);
-  const source = createLoopBtrfs(tmp, 'bench-source', imageMiB);
-  const srcTop = path.join(tmp, 'source-top');
-  mount(source.device, srcTop, 'subvolid=5,noatime');
-  sh('btrfs', ['subvolume', 'create', path.join(srcTop, 'home')]);
-  const home = path.join(tmp, 'home');
-  mount(source.device, home, 'subvol=home,noatime');
+  const { srcTop, home } = createSource(tmp, imageMiB, 'noatime');
   const genStart = process.hrtime.bigint();
   await writeCorpus(home, corpus);
   const genSeconds = Number(process.hrtime.bigint() - genStart) / 1e9;
