@@ -29,6 +29,7 @@ import {
   everySampleTable,
   fmt,
   has,
+  helperNodeFlags,
   loadLine,
   log,
   machineFacts,
@@ -234,7 +235,7 @@ async function main() {
       return kind;
     },
     rewind() {
-      const out = sh(process.execPath, [HELPER, 'run', '--json', '--config', files.rewindConf, '--state-dir', files.rewindState, '--runtime-dir', files.rewindRun]);
+      const out = sh(process.execPath, [...helperNodeFlags(), HELPER, 'run', '--json', '--config', files.rewindConf, '--state-dir', files.rewindState, '--runtime-dir', files.rewindRun]);
       const record = JSON.parse(out);
       const t = record.transfers[0];
       if (!record.ok || !t?.ok) throw new Error(`rewind-helper run failed: ${JSON.stringify(record.error ?? t?.error)}`);
@@ -274,7 +275,7 @@ async function main() {
       return path.join(restoreDir, path.basename(rel));
     },
     rewind(rel) {
-      sh(process.execPath, [HELPER, 'restore', '--destination', 'disk', '--snapshot', made.rewind.snapshot, '--path', rel, '--to', restoreDir, '--config', files.rewindConf, '--state-dir', files.rewindState, '--runtime-dir', files.rewindRun]);
+      sh(process.execPath, [...helperNodeFlags(), HELPER, 'restore', '--destination', 'disk', '--snapshot', made.rewind.snapshot, '--path', rel, '--to', restoreDir, '--config', files.rewindConf, '--state-dir', files.rewindState, '--runtime-dir', files.rewindRun]);
       return path.join(restoreDir, path.basename(rel));
     },
     btrbk(rel) {

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
+import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable, helperNodeFlags } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -153,7 +153,7 @@ async function main() {
       return { seconds: sum(parts, 'seconds'), cpu: sum(parts, 'cpu'), snapshot: snapshot.seconds, transfer: transfer.seconds, flush: flush.seconds, kind };
     },
     rewind() {
-      const run = measured(process.execPath, [HELPER, 'run', '--json', '--config', rewindConfigFile, '--state-dir', stateDir, '--runtime-dir', runtimeDir]);
+      const run = measured(process.execPath, [...helperNodeFlags(), HELPER, 'run', '--json', '--config', rewindConfigFile, '--state-dir', stateDir, '--runtime-dir', runtimeDir]);
       const record = JSON.parse(run.stdout);
       const t = record.transfers[0];
       if (!record.ok || !t?.ok) throw new Error(`rewind-helper run failed: ${JSON.stringify(record.error ?? t?.error)}`);

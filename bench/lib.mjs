@@ -387,3 +387,10 @@ export function everySampleTable(samples, jobs, tools, repeats) {
   }
   return rows;
 }
+
+/** The Node options the installed launcher gives the helper (build-aux/rewind-helper.in), so a benchmark runs it as installed. */
+export function helperNodeFlags() {
+  const launcher = readFileSync(new URL('../build-aux/rewind-helper.in', import.meta.url), 'utf8');
+  const exec = launcher.split('\n').find((line) => line.startsWith('exec '));
+  return exec ? [...exec.matchAll(/ (--[\w-]+(?:=\S+)?)/g)].map((m) => m[1]) : [];
+}

@@ -151,6 +151,8 @@ export function describeRunDetail(run: RunRecord, labels: Map<string, string>): 
   const destinations = [...new Set(run.transfers.map((t) => labels.get(t.destination) ?? t.destination))];
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
   if (destinations.length === 0) return _('Snapshots taken; no destination was connected');
+  // Translators: %s is where the backups are ("Backup disk"); nothing had changed, so nothing was copied.
+  if (run.transfers.every((t) => t.kind === 'up-to-date')) return fmt(_('To %s — nothing changed since the last backup'), destinations.join(', '));
   // Translators: where the backup went, and how much it copied ("1.2 GB").
   return fmt(_('To %s — %s copied'), destinations.join(', '), GLib.format_size(bytes));
 }

@@ -395,6 +395,8 @@ export class SetupFlow extends GObject.Object {
     this._busy = busy;
     this.notify('busy');
     this._syncActions();
+    // The page's actions are disabled while busy: a driver (the UI tests) waits for this line.
+    if (!busy) say('rewind: setup idle');
   }
 
   private _setError(message: string): void {

@@ -41,6 +41,20 @@ export function isCompleteBackup(backup: Subvolume): boolean {
   return backup.readOnly && backup.receivedUuid !== undefined;
 }
 
+/**
+ * The newest of `ownSnapshots` when the subvolume has not changed since it
+ * was taken (its generation is not above the snapshot's creation generation):
+ * a run then sends that snapshot wherever it is missing instead of taking an
+ * identical new one. Undefined when the subvolume changed, or when its
+ * generation is unknown.
+ */
+export function unchangedSnapshot(generation: number | undefined, ownSnapshots: readonly Subvolume[]): Subvolume | undefined {
+  if (generation === undefined) return undefined;
+  let newest: Subvolume | undefined;
+  for (const s of ownSnapshots) if (s.readOnly && (!newest || s.createdGeneration > newest.createdGeneration)) newest = s;
+  return newest && generation <= newest.createdGeneration ? newest : undefined;
+}
+
 export function choosePlan(
   sourceSnapshots: readonly Subvolume[],
   destinationBackups: readonly Subvolume[],

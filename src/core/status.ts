@@ -10,7 +10,8 @@ export interface ErrorReport {
   message: string;
 }
 
-export type TransferKind = 'full' | 'incremental';
+/** 'up-to-date': the source had not changed since a snapshot the destination already holds; nothing was sent. */
+export type TransferKind = 'full' | 'incremental' | 'up-to-date';
 
 export interface TransferRecord {
   source: string;

@@ -7,7 +7,8 @@ import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
 import { deleteSubvolume, deleteSubvolumes } from './btrfs';
 import type { MountSet } from './mount-set';
-import { deviceOfFilesystem, type TopLevelMount } from './mounts';
+import { findBtrfsDevice } from './btrfs-superblock';
+import type { TopLevelMount } from './mounts';
 import { runCommand } from './run-command';
 
 /**
@@ -27,7 +28,7 @@ export class BtrfsDestination implements BackupDestination {
   }
 
   static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
-    const device = await deviceOfFilesystem(config.filesystem);
+    const device = await findBtrfsDevice(config.filesystem);
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
     }

@@ -4,7 +4,7 @@ import { runCommand } from './run-command';
 /** The btrfs-progs commands Rewind uses, with their output parsed. */
 
 const LIST_LINE =
-  /^ID (\d+) gen \d+ cgen (\d+) top level \d+ parent_uuid (\S+)\s+received_uuid (\S+)\s+uuid (\S+) path (.*)$/;
+  /^ID (\d+) gen (\d+) cgen (\d+) top level \d+ parent_uuid (\S+)\s+received_uuid (\S+)\s+uuid (\S+) path (.*)$/;
 
 function uuidOrUndefined(value: string): string | undefined {
   return value === '-' ? undefined : value;
@@ -29,11 +29,12 @@ export async function listSubvolumes(mountPoint: string): Promise<Subvolume[]> {
     if (!m) throw new Error(`unexpected line from btrfs subvolume list: ${line}`);
     result.push({
       id: Number(m[1]),
-      createdGeneration: Number(m[2]),
-      parentUuid: uuidOrUndefined(m[3]),
-      receivedUuid: uuidOrUndefined(m[4]),
-      uuid: m[5],
-      path: m[6],
+      generation: Number(m[2]),
+      createdGeneration: Number(m[3]),
+      parentUuid: uuidOrUndefined(m[4]),
+      receivedUuid: uuidOrUndefined(m[5]),
+      uuid: m[6],
+      path: m[7],
       readOnly: readOnlyIds.has(m[1]),
     });
   }
@@ -61,6 +62,11 @@ export async function showSubvolume(path: string): Promise<SubvolumeShow> {
   // The first line is the path below the top level, or "/" for the top level.
   const first = lines[0].trim();
   return { path: id === 5 ? '' : first, id, uuid };
+}
+
+/** Commits the filesystem's running transaction (and the data written before it). */
+export async function syncFilesystem(path: string): Promise<void> {
+  await runCommand('btrfs', ['filesystem', 'sync', path]);
 }
 
 export async function snapshotReadOnly(source: string, target: string): Promise<void> {

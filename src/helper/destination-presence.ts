@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import type { Destination } from '../core/config';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { readMountTable } from './mountinfo';
+import { findBtrfsDevice } from './btrfs-superblock';
 import { deviceOfFilesystem } from './mounts';
 
 /**
@@ -37,7 +38,7 @@ export async function destinationPresence(destination: Destination, runs: readon
   if (lastBackup) presence.lastBackup = lastBackup;
   // Servers and already-mounted folders are only seen by using them.
   if (destination.kind === 'ssh' || (destination.kind === 'files' && !destination.filesystem)) return presence;
-  const device = await deviceOfFilesystem(destination.filesystem!).catch(() => undefined);
+  const device = await (destination.kind === 'btrfs' ? findBtrfsDevice(destination.filesystem) : deviceOfFilesystem(destination.filesystem!)).catch(() => undefined);
   presence.connected = device !== undefined;
   if (device) Object.assign(presence, await space(device));
   return presence;

@@ -20,7 +20,7 @@ import { CommandError } from './run-command';
 import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
-import { resolveSource, takeSnapshot, type SourceSnapshot, type SourceSubvolume } from './sources';
+import { resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { codecOptions, sendReceive } from './transfer';
 
 /**
@@ -112,7 +112,16 @@ async function sendToDestination(
     progress({ phase: 'cleanup', bytes: 0 });
     const removed = await destination.removeIncomplete(snap.source.dirName);
     if (removed.length > 0) record.removedIncomplete = removed;
-    const plan = choosePlan(snap.snapshots, (await destination.backups(snap.source.dirName)).filter(isCompleteBackup), snap.snapshot.uuid);
+    const backups = (await destination.backups(snap.source.dirName)).filter(isCompleteBackup);
+    const present = backups.find((b) => b.receivedUuid === streamUuid(snap.snapshot));
+    if (present) {
+      // Nothing changed since a snapshot that is already here.
+      record.kind = 'up-to-date';
+      record.ok = true;
+      record.seconds = (Date.now() - started) / 1000;
+      return record;
+    }
+    const plan = choosePlan(snap.snapshots, backups, snap.snapshot.uuid);
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
     let protocol = await sendProtocol(stateDir);
@@ -202,7 +211,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       enabled.map(async (d) => [d.id, await openDestination(d, host, mounts, options.stateDir).catch((error: unknown) => toRewindError(error))] as const),
     );
     const resolving = config.sources.map((source) =>
-      resolveSource(source, mounts).then(
+      resolveSource(source, mounts, { commitFirst: true }).then(
         (subvolumes) => ({ subvolumes }),
         (error: unknown) => ({ error }),
       ),
@@ -229,7 +238,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         const resolved = await resolving[index];
         if ('error' in resolved) throw resolved.error;
         for (const subvolume of resolved.subvolumes) {
-          snaps.push(await takeSnapshot(subvolume, new Date(), await namesAtDestinations(subvolume.dirName)));
+          snaps.push(await snapshotToBackUp(subvolume, new Date(), () => namesAtDestinations(subvolume.dirName)));
         }
       } catch (error) {
         problems.push({ source: label, error: report(error) });

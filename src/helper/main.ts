@@ -55,6 +55,10 @@ Exit codes: 0 success, 1 the backup or restore failed, 2 wrong usage.`;
 function describeRun(run: RunRecord): string {
   const lines = [`Run ${run.ok ? 'succeeded' : 'failed'} (${run.started} to ${run.finished})`];
   for (const t of run.transfers) {
+    if (t.kind === 'up-to-date' && t.ok) {
+      lines.push(`  ${t.source} -> ${t.destination}: up to date, nothing changed since ${t.snapshot}`);
+      continue;
+    }
     const how = t.kind === 'incremental' ? `incremental from ${t.parent}` : 'full';
     lines.push(
       `  ${t.source} -> ${t.destination}: ${t.snapshot}, ${how}, ${t.bytes} bytes in ${t.seconds.toFixed(1)} s` +

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Source } from '../core/config';
 import { RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
-import { snapshotsOf } from '../core/parent';
+import { snapshotsOf, unchangedSnapshot } from '../core/parent';
 import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
 import type { Subvolume } from '../core/subvolume';
-import { filesystemUuidOfDevice, snapshotReadOnly } from './btrfs';
+import { filesystemUuidOfDevice, snapshotReadOnly, syncFilesystem } from './btrfs';
 import type { MountSet } from './mount-set';
 import { mountOf, mountedBtrfsUuid } from './mountinfo';
 import type { TopLevelMount } from './mounts';
@@ -61,11 +61,20 @@ export function isBackupCandidate(s: Subvolume): boolean {
   return !s.readOnly && parts[0] !== SNAPSHOT_DIR && !parts.includes('.snapshots') && s.receivedUuid === undefined;
 }
 
-export async function resolveSource(source: Source, mounts: MountSet): Promise<SourceSubvolume[]> {
+/**
+ * `commitFirst`: commit the filesystem before listing it, so the listing's
+ * generations include every change made so far (a backup run decides from
+ * them whether a source changed: see snapshotToBackUp).
+ */
+export async function resolveSource(source: Source, mounts: MountSet, options: { commitFirst?: boolean } = {}): Promise<SourceSubvolume[]> {
   const dir = (source.path ?? source.allSubvolumesOf) as string;
   const { device, fsUuid, pathBelowTop, isSubvolumeRoot } = await locate(dir);
   const mount = await mounts.get(device, fsUuid);
   const top = mount.mountPoint;
+  if (options.commitFirst) {
+    await syncFilesystem(top);
+    mount.changed();
+  }
   if (source.path !== undefined) {
     if (!isSubvolumeRoot) throw new RewindError('SourceNotBtrfs', `${dir} is on btrfs but is not a subvolume of its own.`);
     if (pathBelowTop === '') {
@@ -93,6 +102,8 @@ export interface SourceSnapshot {
   snapshot: Subvolume;
   /** Every read-only snapshot of the source, oldest first, the new one included. */
   snapshots: Subvolume[];
+  /** The source had not changed since `snapshot`, an earlier run's: no new one was taken. */
+  reused?: boolean;
 }
 
 /**
@@ -111,6 +122,24 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
   const snapshot = all.find((s) => s.path === relative);
   if (!snapshot) throw new RewindError('Internal', `The new snapshot ${relative} is missing from the subvolume list.`);
   return { source, snapshot, snapshots: snapshotsOf(source.uuid, all) };
+}
+
+/**
+ * The snapshot this run backs up: the newest one in Rewind's own folder when
+ * the source has not changed since it was taken (an idle machine's hourly
+ * run then costs a listing, not a snapshot and a send per destination);
+ * otherwise a new one. The source must have been resolved with
+ * `commitFirst`: a subvolume's generation moves only when a transaction
+ * commits, and a file written a second before is not in it until then.
+ */
+export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
+  const all = await source.mount.subvolumes();
+  const snapshots = snapshotsOf(source.uuid, all);
+  const folder = path.join(SNAPSHOT_DIR, source.dirName);
+  const own = snapshots.filter((s) => path.dirname(s.path) === folder && s.parentUuid === source.uuid);
+  const unchanged = unchangedSnapshot(all.find((s) => s.uuid === source.uuid)?.generation, own);
+  if (unchanged) return { source, snapshot: unchanged, snapshots, reused: true };
+  return takeSnapshot(source, now, await takenElsewhere());
 }
 
 /** The source's existing snapshots, oldest first. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
@@ -81,7 +81,13 @@ function startApp(style: 'light' | 'dark') {
     expect(app.output()).not.toMatch(/rewind: setup error/);
     await settle();
   };
-  return { app, step, count };
+  /** Opens the setup and waits until its actions are enabled: it reads the configuration first (slow on a busy machine). */
+  const openSetup = async () => {
+    const idle = count('rewind: setup idle');
+    await step('setup', undefined, 'rewind: setup page what');
+    await waitFor('the configuration read', () => count('rewind: setup idle') > idle || undefined, 60_000);
+  };
+  return { app, step, count, openSetup };
 }
 
 function history(): RunRecord[] {
@@ -90,12 +96,12 @@ function history(): RunRecord[] {
 
 describe('the first run', () => {
   test('sets up backups to a btrfs disk, then backs up twice and shows the status', async () => {
-    const { app, step } = startApp('light');
+    const { app, step, openSetup } = startApp('light');
     await waitFor('the welcome page', () => app.output().includes('rewind: page not-configured') || undefined, 30_000);
     await settle();
     shoot('welcome', 'light');
 
-    await step('setup', undefined, 'rewind: setup page what');
+    await openSetup();
     // What: the fixture's home subvolume instead of /home.
     await step('setup-add-source', fx.home, `rewind: setup sources /home ${fx.home}`);
     await step('setup-remove-source', '/home', `rewind: setup sources ${fx.home}`);
@@ -128,6 +134,8 @@ describe('the first run', () => {
       [1, 'full'],
       [2, 'incremental'],
     ] as const) {
+      // A run with nothing changed sends nothing ('up-to-date'): the second backup follows a change.
+      if (n === 2) writeFileSync(path.join(fx.home, 'alice', 'after-the-first-backup.txt'), 'new since the first backup\n');
       const done = app.output().split('rewind: backup completed ok').length;
       activate('back-up-now');
       await waitFor(`backup ${n}`, () => app.output().split('rewind: backup completed ok').length > done || /rewind: backup failed \S+/.exec(app.output())?.[0], 90_000);
@@ -156,13 +164,13 @@ describe('the first run', () => {
     const device = sh('losetup', ['--find', '--show', image]).trim();
     fx.cleanup.add(`detach ${device}`, () => detachLoop(device));
 
-    const { app, step } = startApp('dark');
+    const { app, step, openSetup } = startApp('dark');
     await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30_000);
     await waitFor('the destinations checked', () => app.output().includes('rewind: destinations checked') || undefined, 60_000);
     await settle(2000);
     shoot('main-after-backups', 'dark');
 
-    await step('setup', undefined, 'rewind: setup page what');
+    await openSetup();
     shoot('setup-1-what', 'dark');
     await step('setup-continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);

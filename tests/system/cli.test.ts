@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { PruneReport, RunRecord } from '../../src/core/status';
@@ -84,6 +84,27 @@ describe('parent choice survives hand-made changes', () => {
     const run = backupNow();
     expect(run.transfers[0].kind).toBe('full');
     expect((await backupState(fx)).newestDiffers).toEqual([]);
+  });
+});
+
+describe('a run with nothing changed', () => {
+  const localSnapshots = () => withTopLevel(fx, fx.source, (top) => readdirSync(path.join(top, '.rewind/home')).sort());
+
+  test('takes no new snapshot and sends nothing; a file written just before the next run is in that backup', async () => {
+    touch('before-idle.txt');
+    const first = backupNow().transfers[0];
+    const before = await localSnapshots();
+    const idle = backupNow().transfers[0];
+    expect(idle).toMatchObject({ kind: 'up-to-date', ok: true, snapshot: first.snapshot, bytes: 0 });
+    expect(await localSnapshots()).toEqual(before);
+    // Not yet committed by btrfs when the run starts: the run must see it all the same.
+    touch('just-before.txt');
+    const next = backupNow().transfers[0];
+    expect(next).toMatchObject({ kind: 'incremental', parent: first.snapshot, ok: true });
+    expect(next.bytes).toBeGreaterThan(0);
+    const state = await backupState(fx);
+    expect(state.newestDiffers).toEqual([]);
+    expect(state.homeDiffers).toEqual([]);
   });
 });
 

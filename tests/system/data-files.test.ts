@@ -191,7 +191,7 @@ describe('meson install', () => {
     expect(helper[0]).toBe('#!/bin/sh');
     const exec = helper.filter((l) => /^\s*exec\b/.test(l));
     expect(exec).toHaveLength(1);
-    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' '${HELPER_BUNDLE}' "\\$@"$`));
+    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+=\\S+ )*'${HELPER_BUNDLE}' "\\$@"$`));
   });
 
   test('the bundles are ES modules that parse', () => {

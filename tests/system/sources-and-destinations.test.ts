@@ -78,8 +78,12 @@ describe('every subvolume of a filesystem', () => {
     const run = runBackupCli(fx);
     expect(run.error).toBeUndefined();
     const bySide = (id: string) => run.transfers.filter((t) => t.destination === id).map((t) => t.kind);
-    expect(bySide('usb')).toEqual(['incremental', 'incremental', 'incremental']);
+    // Nothing changed since the last run: the disk that has those snapshots gets nothing, the new one gets them in full.
+    expect(bySide('usb')).toEqual(['up-to-date', 'up-to-date', 'up-to-date']);
     expect(bySide('spare')).toEqual(['full', 'full', 'full']);
+    expect(new Set(run.transfers.filter((t) => t.destination === 'spare').map((t) => t.snapshot))).toEqual(
+      new Set(run.transfers.filter((t) => t.destination === 'usb').map((t) => t.snapshot)),
+    );
     await withTopLevel(fx, second, (top) => expect(sh('ls', [path.join(top, 'rewind', fx.hostName)]).split('\n').filter(Boolean).sort()).toEqual(['home', 'projects', 'projects%2Fcache']));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { choosePlan, isCompleteBackup, snapshotsOf } from '../../src/core/parent';
+import { choosePlan, isCompleteBackup, snapshotsOf, unchangedSnapshot } from '../../src/core/parent';
 import type { Subvolume } from '../../src/core/subvolume';
 
 let nextId = 300;
@@ -81,5 +81,28 @@ describe('after a whole-subvolume restore (rule 5)', () => {
   test('a writable origin is not a parent', () => {
     const writable = { ...r2, readOnly: false };
     expect(snapshotsOf('new-home', [writable, newHome, s4]).map((s) => s.uuid)).toEqual(['s4']);
+  });
+});
+
+describe('unchangedSnapshot', () => {
+  const a = subvolume({ uuid: 'a', parentUuid: home, createdGeneration: 10 });
+  const b = subvolume({ uuid: 'b', parentUuid: home, createdGeneration: 12 });
+
+  test('the newest snapshot when the source has not changed since it (taking it raised the source to its generation)', () => {
+    expect(unchangedSnapshot(12, [a, b])?.uuid).toBe('b');
+    expect(unchangedSnapshot(12, [b, a])?.uuid).toBe('b');
+  });
+
+  test('none once the source changed after the newest snapshot', () => {
+    expect(unchangedSnapshot(13, [a, b])).toBeUndefined();
+  });
+
+  test('none without snapshots, or when the generation is unknown', () => {
+    expect(unchangedSnapshot(5, [])).toBeUndefined();
+    expect(unchangedSnapshot(undefined, [a, b])).toBeUndefined();
+  });
+
+  test('a snapshot made writable again does not count: its content may differ from the source', () => {
+    expect(unchangedSnapshot(12, [a, { ...b, readOnly: false }])).toBeUndefined();
   });
 });

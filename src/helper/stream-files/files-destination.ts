@@ -8,6 +8,7 @@ import type { FilesDestinationConfig } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
 import { chainTo, planStreamSend } from '../../core/stream-chains';
+import { streamUuid } from '../../core/parent';
 import {
   emptyManifest,
   MANIFEST_FILE,
@@ -153,6 +154,12 @@ export class FilesDestination {
     const recipient = this.config.encrypt ? await recipientFor(this.stateDir, this.config.id) : undefined;
     if (manifest.recipient && recipient && manifest.recipient !== recipient && manifest.streams.length > 0) {
       throw new RewindError('WrongKey', `The backups on ${this.name} were encrypted for another key than this machine's key for it.`);
+    }
+    const present = manifest.streams.find((s) => s.receivedUuid === streamUuid(snap.snapshot));
+    if (present) {
+      // Nothing changed since a snapshot whose stream is already here.
+      record.kind = 'up-to-date';
+      return;
     }
     const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
     record.kind = plan.kind;
