@@ -15,6 +15,8 @@ import { applySchedule } from './timer';
 import { parseRestoreRequest } from '../core/restore-request';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
+import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../core/browse-request';
+import { listFolder, search, whatChanged } from './browse';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
@@ -36,6 +38,16 @@ function stringArgument(msg: dbus.Message, method: string): string {
     throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
   }
   return msg.body[0] as string;
+}
+
+/** A request parsed by `parse`; what is wrong with it is the caller's InvalidArgs. */
+function parsed<T>(parse: () => T, method: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof RewindError) throw error;
+    throw new RewindError('InvalidArgs', `${method}: ${(error as Error).message}.`);
+  }
 }
 
 /** PrepareDisk's argument: the device and the size the user was shown. */
@@ -185,6 +197,22 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         const rest = await restoreFiles(options, { ...request, paths: error.remaining }, { uid, gid, admin: true });
         return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin' })]];
       }
+    },
+    // The restore browser reads as the caller, like RestoreFiles without an administrator.
+    async ListFolder(msg) {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      const request = parsed(() => parseListFolderRequest(stringArgument(msg, 'ListFolder')), 'ListFolder');
+      return ['s', [JSON.stringify(await listFolder(options, request, await callerIdentity(bus, msg.sender)))]];
+    },
+    async Search(msg) {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      const request = parsed(() => parseSearchRequest(stringArgument(msg, 'Search')), 'Search');
+      return ['s', [JSON.stringify(await search(options, request, await callerIdentity(bus, msg.sender)))]];
+    },
+    async WhatChanged(msg) {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      const request = parsed(() => parseWhatChangedRequest(stringArgument(msg, 'WhatChanged')), 'WhatChanged');
+      return ['s', [JSON.stringify(await whatChanged(options, request, await callerIdentity(bus, msg.sender)))]];
     },
     async GetConfig(msg) {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
