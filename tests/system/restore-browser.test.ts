@@ -1,20 +1,25 @@
-import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { ACTIONS } from '../../src/core/ids';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { ACTIONS, APP_ID } from '../../src/core/ids';
 import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { sh } from '../support/exec';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
-import { asUser } from '../support/system-bus';
+import { asUser, REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
 
 /**
  * The restore browser's helper methods over D-Bus (issue 8): the real helper
  * on a private system bus with the real polkitd, two non-root users, two real
  * backups. What ListFolder, Search and WhatChanged answer is compared with
  * the snapshot itself (lstat as root), and what a user may not read in the
- * snapshot stays hidden from them.
+ * snapshot stays hidden from them. Then the real app in Xvfb, driven through
+ * its actions over org.gtk.Actions as its buttons are: the timeline, a
+ * point's files, a search, what changed, and a deleted file restored; each
+ * page photographed in the light and the dark style.
  */
 jest.setTimeout(300_000);
 
@@ -181,5 +186,105 @@ describe('WhatChanged', () => {
   test('the first point has nothing to compare with', () => {
     const answer = call<WhatChangedResult>(userA, 'WhatChanged', { from: 'local', snapshot: first });
     expect(answer.result).toEqual({ changes: [], hidden: 0 });
+  });
+});
+
+describe('the restore browser in the app', () => {
+  let display: string;
+  let userEnv: string[];
+  const shots = artifactsDir(REPO, 'screenshots');
+  let app: ReturnType<typeof startProcess> | undefined;
+
+  beforeAll(async () => {
+    display = await startXvfb(fx.cleanup);
+    userEnv = await startUserSession(fx, display, ['TZ=UTC']);
+  });
+
+  afterEach(async () => {
+    if (app && process.env.REWIND_SHOW_APP_OUTPUT) console.log(app.output());
+    if (app) await stopProcess(app.child);
+    app = undefined;
+  });
+
+  const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+  function activate(action: string, parameter?: string): void {
+    const target = parameter === undefined ? '[]' : `[<'${parameter}'>]`;
+    sh('runuser', ['-u', userA, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', 'org.gtk.Actions.Activate', action, target, '{}']);
+  }
+
+  function startApp(style: 'light' | 'dark') {
+    const started = startProcess('runuser', ['-u', userA, '--', 'env', ...userEnv, ...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]);
+    fx.cleanup.add('stop the app', () => stopProcess(started.child));
+    app = started;
+    const count = (line: string) => started.output().split('\n').filter((l) => l.startsWith(line)).length;
+    /** Activates an action and waits for a new line starting with `line`. */
+    const step = async (action: string, parameter: string | undefined, line: string) => {
+      const before = count(line);
+      activate(action, parameter);
+      await waitFor(line, () => count(line) > before || /rewind: browser \S+-failed .*/.exec(started.output())?.[0], 60_000);
+      expect(started.output()).not.toMatch(/rewind: browser \S+-failed/);
+      await settle();
+    };
+    const shoot = (name: string) => {
+      const file = path.join(shots, `restore-browser-${name}-${style}.png`);
+      screenshot(display, file);
+      const { mean, spread } = windowBrightness(file);
+      expect(spread).toBeGreaterThan(0.02);
+      if (style === 'light') expect(mean).toBeGreaterThan(0.6);
+      else expect(mean).toBeLessThan(0.35);
+    };
+    return { app: started, step, shoot };
+  }
+
+  async function browse(style: 'light' | 'dark') {
+    const session = startApp(style);
+    const { app: started, step, shoot } = session;
+    await waitFor('the main page', () => started.output().includes('rewind: page ready') || undefined, 30_000);
+    activate('restore-points');
+    await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(started.output())?.[1], 60_000);
+    // Two snapshots here and two backups on the disk.
+    expect(started.output()).toContain('rewind: restore points 4');
+    await settle();
+    shoot('timeline');
+    const point = JSON.stringify({ from: 'local', snapshot: second, source: fx.home, where: 'This computer' });
+    await step('browse-point', point, 'rewind: browser folder . ');
+    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    shoot('files');
+    await step('browser-search', 'report', 'rewind: browser search 2');
+    shoot('search');
+    await step('browser-search', 'no such name', 'rewind: browser search 0');
+    shoot('search-empty');
+    await step('browser-search', '', 'rewind: browser search cleared');
+    await step('browser-view', 'changes', 'rewind: browser changes ');
+    expect(Number(/rewind: browser changes (\d+)/.exec(started.output())?.[1])).toBeGreaterThanOrEqual(4);
+    shoot('changes');
+    await step('browser-view', 'files', 'rewind: browser view files');
+    return session;
+  }
+
+  test('in the dark style: the timeline, a point, a search and what changed', async () => {
+    await browse('dark');
+  });
+
+  test('restores a deleted file to its place, as the user, equal to the snapshot', async () => {
+    const live = path.join(fx.home, 'alice/Pictures/holiday.raw');
+    rmSync(live);
+    const { step, shoot } = await browse('light');
+    await step('browser-open-folder', 'alice/Pictures', 'rewind: browser folder alice/Pictures 1');
+    await step('browser-select', 'alice/Pictures/holiday.raw', 'rewind: browser selection 1');
+    shoot('selected');
+    await step('browser-restore', undefined, 'rewind: browser restored 1 user');
+    shoot('restored');
+    expect(existsSync(live)).toBe(true);
+    const restored = statSync(live);
+    expect(restored.uid).toBe(fx.allowed.uid);
+    await withTopLevel(fx, fx.source, (top) => {
+      const original = path.join(top, '.rewind/home', second, 'alice/Pictures/holiday.raw');
+      expect(readFileSync(live).equals(readFileSync(original))).toBe(true);
+      expect(restored.mode).toBe(statSync(original).mode);
+      expect(restored.mtimeMs).toBe(statSync(original).mtimeMs);
+    });
+    console.log(`screenshots: ${shots}`);
   });
 });
