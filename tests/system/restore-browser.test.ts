@@ -285,6 +285,19 @@ describe('the restore browser in the app', () => {
       expect(restored.mode).toBe(statSync(original).mode);
       expect(restored.mtimeMs).toBe(statSync(original).mtimeMs);
     });
+
+    // Into a folder the user chose (the file dialog's answer goes to the same action).
+    const into = path.join(fx.home, 'alice/Restored');
+    mkdirSync(into);
+    sh('chown', [`${userA}:${userA}`, into]);
+    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    await step('browser-select', 'alice/Documents/new idea.txt', 'rewind: browser selection 1');
+    await step('browser-restore-into', into, 'rewind: browser restored 1 user');
+    shoot('restored-into');
+    await withTopLevel(fx, fx.source, (top) => {
+      expect(readFileSync(path.join(into, 'new idea.txt'))).toEqual(readFileSync(path.join(top, '.rewind/home', second, 'alice/Documents/new idea.txt')));
+    });
+    expect(statSync(path.join(into, 'new idea.txt')).uid).toBe(fx.allowed.uid);
     console.log(`screenshots: ${shots}`);
   });
 });

@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import type { BrowseEntry } from '../../core/browse-request';
+import type { BrowseEntry, WhatChangedResult } from '../../core/browse-request';
 import { showAlert } from '../compat';
 import { escapeMarkup, formatWhen } from '../format';
 import { _, fmt, ngettext } from '../i18n';
@@ -51,6 +51,15 @@ class StateStack {
   }
 }
 
+/** Above "What changed": compared with which point, and how much the caller may not see. */
+function changesCaption(state: ViewState<WhatChangedResult>): string {
+  if (state.kind !== 'ready' || state.value.previous === undefined) return '';
+  const iso = snapshotTime(state.value.previous);
+  const since = fmt(_('Since the restore point of %s.'), iso ? formatWhen(iso) : state.value.previous);
+  const hidden = state.value.hidden;
+  return hidden === 0 ? since : `${since} ${fmt(ngettext('%s change in folders your account may not read is not shown.', '%s changes in folders your account may not read are not shown.', hidden), hidden)}`;
+}
+
 /**
  * The restore browser: one restore point's files, searchable by name, and
  * what changed since the point before. Files and folders are selected with
@@ -67,6 +76,7 @@ export class RestoreBrowserWindow extends Adw.Window {
   private _files = new StateStack(_('Files and folders'));
   private _changes = new StateStack(_('Changes'));
   private _location!: Gtk.Label;
+  private _changesCaption!: Gtk.Label;
   private _upButton!: Gtk.Button;
   private _searchBar!: Gtk.SearchBar;
   private _searchEntry!: Gtk.SearchEntry;
@@ -86,7 +96,7 @@ export class RestoreBrowserWindow extends Adw.Window {
 
     this._views = new Adw.ViewStack({ vexpand: true });
     this._views.add_titled(this._filesPage(), 'files', _('Files')).icon_name = 'folder-symbolic';
-    this._views.add_titled(this._changes.stack, 'changes', _('What changed')).icon_name = 'document-open-recent-symbolic';
+    this._views.add_titled(this._changesPage(), 'changes', _('What changed')).icon_name = 'document-open-recent-symbolic';
     this._views.connect('notify::visible-child-name', () => this._viewChanged());
 
     const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? model.point.snapshot });
@@ -141,18 +151,27 @@ export class RestoreBrowserWindow extends Adw.Window {
 
   /** Shows the search bar with `pattern` (an empty one hides it). */
   showSearch(pattern: string): void {
+    // Cleared from outside the entry (not by deleting its text): the search is over.
+    if (pattern === '' && this._searchEntry.text !== '') this._searchBar.search_mode_enabled = false;
     // Replacing the text empties the entry first, which it reports at once.
     this._settingText = true;
     if (this._searchEntry.text !== pattern) this._searchEntry.text = pattern;
     this._settingText = false;
-    this._searchBar.search_mode_enabled = pattern !== '' || this._searchBar.search_mode_enabled;
+    if (pattern !== '') this._searchBar.search_mode_enabled = true;
+  }
+
+  private _changesPage(): Gtk.Widget {
+    const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    this._changesCaption = new Gtk.Label({ xalign: 0, hexpand: true, wrap: true, css_classes: ['dim-label'] });
+    box.append(this._captionBar(this._changesCaption, this._pointLabel()));
+    box.append(this._changes.stack);
+    return box;
   }
 
   private _filesPage(): Gtk.Widget {
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
-    this._location = new Gtk.Label({ xalign: 0, ellipsize: 1, css_classes: ['dim-label'], margin_top: 12, margin_start: 18, margin_end: 18 });
-    const clamp = new Adw.Clamp({ maximum_size: 900, child: this._location });
-    box.append(clamp);
+    this._location = new Gtk.Label({ xalign: 0, hexpand: true, ellipsize: 1, css_classes: ['heading'] });
+    box.append(this._captionBar(this._location, this._pointLabel()));
     box.append(this._files.stack);
     this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
       if (row instanceof EntryRow && row.entry.kind === 'folder') {
@@ -167,6 +186,22 @@ export class RestoreBrowserWindow extends Adw.Window {
       this.activate_action('app.browser-open-folder', new GLib.Variant('s', at < 0 ? '' : row.change.path.slice(0, at)));
     });
     return box;
+  }
+
+  /** A line above a list: what it shows, and which point it is from. */
+  private _captionBar(main: Gtk.Label, side: Gtk.Label): Gtk.Widget {
+    const line = new Gtk.Box({ spacing: 12, margin_top: 12, margin_start: 18, margin_end: 18 });
+    line.append(main);
+    line.append(side);
+    return new Adw.Clamp({ maximum_size: 900, child: line });
+  }
+
+  private _pointLabel(): Gtk.Label {
+    const iso = snapshotTime(this.model.point.snapshot);
+    const when = iso ? formatWhen(iso) : this.model.point.snapshot;
+    // Translators: which restore point is shown: when it was made and where it is, e.g. "Today at 11:07 · This computer".
+    const text = this.model.point.where ? fmt(_('%s · %s'), when, this.model.point.where) : when;
+    return new Gtk.Label({ label: text, css_classes: ['dim-label'], ellipsize: 1, tooltip_text: this.model.point.snapshot });
   }
 
   private _actionBar(): Gtk.Widget {
@@ -215,7 +250,11 @@ export class RestoreBrowserWindow extends Adw.Window {
     if (what === 'folder' || what === 'search') {
       if (model.search) {
         const pattern = model.search.pattern;
-        this._location.label = fmt(_('Names containing “%s”'), pattern);
+        const state = model.search.state;
+        this._location.label =
+          state.kind === 'ready' && state.value.truncated
+            ? fmt(ngettext('The first %s name containing “%s”', 'The first %s names containing “%s”', state.value.entries.length), state.value.entries.length, pattern)
+            : fmt(_('Names containing “%s”'), pattern);
         this._files.show(model.search.state, (r) => this._entryRows(r.entries, true), {
           icon: 'system-search-symbolic',
           title: _('No files match'),
@@ -232,6 +271,7 @@ export class RestoreBrowserWindow extends Adw.Window {
       this._upButton.sensitive = model.folder !== '' && !model.search;
     }
     if (what === 'changes') {
+      this._changesCaption.label = changesCaption(model.changes);
       this._changes.show(model.changes, (r) => r.changes.map((c) => new ChangeRow(c)), {
         icon: 'document-open-recent-symbolic',
         title: model.changes.kind === 'ready' && model.changes.value.previous === undefined ? _('The first restore point') : _('No changes'),

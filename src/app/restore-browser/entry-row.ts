@@ -44,10 +44,11 @@ export class EntryRow extends Adw.ActionRow {
     this.entry = entry;
     this.check = new Gtk.CheckButton({ active: selected, valign: Gtk.Align.CENTER, tooltip_text: _('Select for restoring') });
     this.check.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Select “%s”'), entry.name)]);
-    this.add_prefix(this.check);
     const icon = new Gtk.Image({ icon_name: ICONS[entry.kind] });
     icon.update_property([Gtk.AccessibleProperty.LABEL], [entry.kind === 'folder' ? _('Folder') : entry.kind === 'link' ? _('Link') : _('File')]);
+    // Prefixes are shown last added first: the check button leads.
     this.add_prefix(icon);
+    this.add_prefix(this.check);
     if (entry.kind === 'folder') this.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
     else this.activatable_widget = this.check;
   }
