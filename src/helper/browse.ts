@@ -202,25 +202,21 @@ export async function whatChanged(paths: Paths, request: WhatChangedRequest, cal
   return withRunContext(paths, false, async (context) => {
     const { config, host, mounts } = context;
     refuseUnbrowsable(config, request.from);
-    const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
-    if (!sourcePath || !config.sources.some((s) => s.path === sourcePath)) {
-      throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders.`);
-    }
-    const [source] = await resolveSource({ path: sourcePath }, mounts);
-    const configured = config.destinations.find((d) => d.id === request.from);
-    const disk = configured?.kind === 'btrfs' ? await BtrfsDestination.open(configured, host, mounts) : undefined;
-    const names = (await comparablePoints(source, disk)).map((s) => path.basename(s.path));
-    if (!names.includes(request.snapshot)) {
-      throw new RewindError('InvalidArgs', `There is no snapshot or backup ${request.snapshot} in ${request.from === 'local' ? 'the local snapshots' : request.from}.`);
-    }
-    const previous = previousPoint(names, request.snapshot);
-    if (previous === undefined) return { changes: [], hidden: 0 };
-    const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: sourcePath, destination: disk ? request.from : undefined });
-
-    // Which folders the caller may list, in this point (fd 3) and the previous one (fd 4).
-    const here = await openRoot((await openPoint(paths, { ...request, source: sourcePath }, mounts)).root, request);
-    const before = await openRoot((await openPoint(paths, { ...request, source: sourcePath, snapshot: previous }, mounts)).root, { ...request, snapshot: previous });
+    // This point first: it checks the source and says when the point is not there.
+    const thisPoint = await openPoint(paths, request, mounts);
+    const here = await openRoot(thisPoint.root, request);
+    let before: FileHandle | undefined;
     try {
+      const [source] = await resolveSource({ path: thisPoint.sourcePath }, mounts);
+      const configured = config.destinations.find((d) => d.id === request.from);
+      const disk = configured?.kind === 'btrfs' ? await BtrfsDestination.open(configured, host, mounts) : undefined;
+      const previous = previousPoint((await comparablePoints(source, disk)).map((s) => path.basename(s.path)), request.snapshot);
+      if (previous === undefined) return { changes: [], hidden: 0 };
+      const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: thisPoint.sourcePath, destination: disk ? request.from : undefined });
+      const earlier = { ...request, source: thisPoint.sourcePath, snapshot: previous };
+      before = await openRoot((await openPoint(paths, earlier, mounts)).root, earlier);
+
+      // Which folders the caller may list, in this point (fd 3) and the previous one (fd 4).
       const asked = new Map<string, boolean>();
       visibleChanges(diff.changes, (point, folder) => {
         asked.set(`${point === 'this' ? 3 : 4}:${folder}`, false);
@@ -234,7 +230,7 @@ export async function whatChanged(paths: Paths, request: WhatChangedRequest, cal
       return { previous, ...visibleChanges(diff.changes, (point, folder) => asked.get(`${point === 'this' ? 3 : 4}:${folder}`) === true) };
     } finally {
       await here.close();
-      await before.close();
+      await before?.close();
     }
   });
 }

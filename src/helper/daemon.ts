@@ -16,7 +16,7 @@ import { parseRestoreRequest } from '../core/restore-request';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
 import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../core/browse-request';
-import { listFolder, search, whatChanged } from './browse';
+import { listFolder, search, whatChanged, type BrowseCaller } from './browse';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
@@ -152,6 +152,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return job;
   };
 
+  /** A method that reads a restore point as the caller: authorise, parse the JSON request, read, answer JSON. */
+  const readAsCaller =
+    <R>(method: string, parse: (json: string) => R, read: (paths: DaemonOptions, request: R, caller: BrowseCaller) => Promise<unknown>) =>
+    async (msg: dbus.Message): Promise<[string, unknown[]]> => {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      const request = parsed(() => parse(stringArgument(msg, method)), method);
+      return ['s', [JSON.stringify(await read(options, request, await callerIdentity(bus, msg.sender)))]];
+    };
+
   const methods: Record<string, (msg: dbus.Message) => Promise<[string, unknown[]]>> = {
     async GetStatus(msg) {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
@@ -181,12 +190,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     },
     async RestoreFiles(msg) {
       await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
-      let request;
-      try {
-        request = parseRestoreRequest(stringArgument(msg, 'RestoreFiles'));
-      } catch (error) {
-        throw new RewindError('InvalidArgs', `RestoreFiles: ${(error as Error).message}.`);
-      }
+      const request = parsed(() => parseRestoreRequest(stringArgument(msg, 'RestoreFiles')), 'RestoreFiles');
       const { uid, gid } = await callerIdentity(bus, msg.sender);
       try {
         return ['s', [JSON.stringify(await restoreFiles(options, request, { uid, gid, admin: false }))]];
@@ -199,21 +203,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       }
     },
     // The restore browser reads as the caller, like RestoreFiles without an administrator.
-    async ListFolder(msg) {
-      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
-      const request = parsed(() => parseListFolderRequest(stringArgument(msg, 'ListFolder')), 'ListFolder');
-      return ['s', [JSON.stringify(await listFolder(options, request, await callerIdentity(bus, msg.sender)))]];
-    },
-    async Search(msg) {
-      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
-      const request = parsed(() => parseSearchRequest(stringArgument(msg, 'Search')), 'Search');
-      return ['s', [JSON.stringify(await search(options, request, await callerIdentity(bus, msg.sender)))]];
-    },
-    async WhatChanged(msg) {
-      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
-      const request = parsed(() => parseWhatChangedRequest(stringArgument(msg, 'WhatChanged')), 'WhatChanged');
-      return ['s', [JSON.stringify(await whatChanged(options, request, await callerIdentity(bus, msg.sender)))]];
-    },
+    ListFolder: readAsCaller('ListFolder', parseListFolderRequest, listFolder),
+    Search: readAsCaller('Search', parseSearchRequest, search),
+    WhatChanged: readAsCaller('WhatChanged', parseWhatChangedRequest, whatChanged),
     async GetConfig(msg) {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
       return ['s', [JSON.stringify(await loadConfig(options.configPath))]];

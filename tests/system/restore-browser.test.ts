@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@j
 import { ACTIONS, APP_ID } from '../../src/core/ids';
 import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { Cleanup } from '../support/cleanup';
+import { createTestUser, type TestUser } from '../support/test-user';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
@@ -28,6 +30,8 @@ let first: string;
 let second: string;
 let userA: string;
 let userB: string;
+let outsider: TestUser;
+const users = new Cleanup();
 
 type Answer<T> = { result?: T; error?: { name: string; message: string } };
 
@@ -56,8 +60,14 @@ const shape = (entries: BrowseEntry[]) => entries.map((e) => ({ name: e.name, ki
 const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
 
 beforeAll(async () => {
-  // The second user may read its own files too (restore-own-files), nothing more.
-  fx = await createBackupFixture({ extraRules: (_allowed, denied) => [{ user: denied.name, action: ACTIONS.restoreOwnFiles, result: 'YES' }] });
+  // The second user may read its own files too (restore-own-files), nothing more; a third may not browse at all.
+  outsider = createTestUser(users, 'rwo');
+  fx = await createBackupFixture({
+    extraRules: (_allowed, denied) => [
+      { user: denied.name, action: ACTIONS.restoreOwnFiles, result: 'YES' },
+      { user: outsider.name, action: ACTIONS.restoreOwnFiles, result: 'NO' },
+    ],
+  });
   userA = fx.allowed.name;
   userB = fx.denied.name;
   sh('chown', ['-R', `${userA}:${userA}`, path.join(fx.home, 'alice')]);
@@ -83,6 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.cleanup.run();
+  await users.run();
 });
 
 describe('ListFolder', () => {
@@ -128,6 +139,13 @@ describe('ListFolder', () => {
     const answer = call<FolderListing>(userA, 'ListFolder', { from: 'local', snapshot: second, path: folder });
     expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
     expect(answer.error?.message).toMatch(message);
+  });
+
+  test('a caller polkit refuses is refused before its request is even read', () => {
+    for (const method of ['ListFolder', 'Search', 'WhatChanged']) {
+      const answer = call(outsider.name, method, { from: 'local', snapshot: second, path: '../etc' });
+      expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+    }
   });
 
   test('a folder that is not there, and a point that is not there', () => {
