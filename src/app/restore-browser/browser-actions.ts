@@ -24,7 +24,9 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
   };
 
   add('browse-point', true, (json) => {
-    const parent = app.active_window;
+    // Another point opened from the browser replaces it, beside the same parent.
+    const active = app.active_window;
+    const parent = active instanceof RestoreBrowserWindow ? active.transient_for : active;
     if (!parent) return;
     const point = JSON.parse(json) as PointRef;
     window?.close();

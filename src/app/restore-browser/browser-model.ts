@@ -171,7 +171,6 @@ export class BrowserModel extends GObject.Object {
       this.selection.clear();
       this._changed('selection');
       this.emit('restored', true, restoredText(result, folder));
-      if (folder === undefined) void this.openFolder(this.folder);
     } catch (e) {
       const failure = e as Failure;
       say(`restore-failed ${failure.code}`);
