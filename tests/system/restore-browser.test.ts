@@ -316,6 +316,11 @@ describe('the restore browser in the app', () => {
       expect(readFileSync(path.join(into, 'new idea.txt'))).toEqual(readFileSync(path.join(top, '.rewind/home', second, 'alice/Documents/new idea.txt')));
     });
     expect(statSync(path.join(into, 'new idea.txt')).uid).toBe(fx.allowed.uid);
+
+    // Restore to…: the folder chooser opens (GTK's own dialog; the app stops with it open).
+    await step('browser-select', 'alice/Documents/report.txt', 'rewind: browser selection 1');
+    await step('browser-restore-to', undefined, 'rewind: browser choosing a folder');
+    shoot('choose-folder');
     console.log(`screenshots: ${shots}`);
   });
 });

@@ -14,9 +14,10 @@ function hasGtk(major: number, minor: number): boolean {
  * `chosen` with the folder's path; nothing when the user cancels.
  */
 export function chooseFolder(parent: Gtk.Window, chosen: (path: string) => void): void {
-  const title = _('Restore to Folder');
+  const title = _('Restore to folder');
+  print('rewind: browser choosing a folder');
   if (hasGtk(4, 10)) {
-    const dialog = new Gtk.FileDialog({ title, modal: true, accept_label: _('_Restore Here') });
+    const dialog = new Gtk.FileDialog({ title, modal: true, accept_label: _('_Restore here') });
     dialog.select_folder(parent, null, (_d, result) => {
       try {
         const path = dialog.select_folder_finish(result)?.get_path();
@@ -28,7 +29,7 @@ export function chooseFolder(parent: Gtk.Window, chosen: (path: string) => void)
     });
     return;
   }
-  const chooser = new Gtk.FileChooserNative({ title, action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true, accept_label: _('_Restore Here') });
+  const chooser = new Gtk.FileChooserNative({ title, action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true, accept_label: _('_Restore here') });
   chooser.connect('response', (_c, response: number) => {
     const file: Gio.File | null = response === Gtk.ResponseType.ACCEPT ? chooser.get_file() : null;
     const path = file?.get_path();
