@@ -14,6 +14,7 @@ import { SshSetupDialog } from './ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup';
 import { PreferencesWindow } from './preferences-window';
 import { RestorePointsWindow } from './restore-points-window';
+import { addRestoreBrowserActions } from './restore-browser/browser-actions';
 import { SetupDialog } from './setup-dialog';
 import { SetupFlow, type SetupMode } from './setup-flow';
 import { RewindWindow } from './window';
@@ -64,6 +65,7 @@ export class RewindApplication extends Adw.Application {
     this._addAction('setup', () => this._setup('first-run'));
     this._addAction('add-destination', () => this._setup('add-destination'));
     this._addAction('restore-points', () => this._restorePoints());
+    addRestoreBrowserActions(this, client);
     this._addAction('preferences', () => this._showPreferences());
     this._addAction('about', () => this._about());
     this._addAction('quit', () => this.quit());

@@ -52,7 +52,9 @@ const SSH_METHOD_TIMEOUT_MS = 120_000;
 const SETUP_METHOD_TIMEOUT_MS = 180_000;
 
 /** Methods that take no argument or one JSON string and answer JSON (src/core/dbus-interface.ts). */
-export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup';
+export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | RestoreMethod;
+/** The restore browser's methods; RestoreFiles may ask for an administrator's password. */
+export type RestoreMethod = 'ListFolder' | 'Search' | 'WhatChanged' | 'RestoreFiles';
 
 export type Failure =
   | { kind: 'unreachable'; code: string }

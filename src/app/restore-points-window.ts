@@ -1,9 +1,11 @@
 import Adw from 'gi://Adw?version=1';
+import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { escapeMarkup, formatWhen } from './format';
 import type { Failure, HelperClient } from './helper-client';
 import { _, fmt, ngettext } from './i18n';
+import type { PointRef } from './restore-browser/browser-model';
 
 /** ListRestorePoints' answer (src/helper/inventory.ts), what the app reads of it. */
 export interface Inventory {
@@ -26,10 +28,18 @@ function when(name: string): string {
   return iso ? formatWhen(iso) : name;
 }
 
+/** A row that opens the point in the restore browser (app.browse-point). */
+function pointRow(point: PointRef, name: string): Adw.ActionRow {
+  const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), subtitle: escapeMarkup(name), activatable: true, action_name: 'app.browse-point' });
+  row.set_action_target_value(new GLib.Variant('s', JSON.stringify(point)));
+  row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+  return row;
+}
+
 /**
- * Restore points, read-only: every local snapshot and every backup on each
- * destination, newest first. Getting files back from them comes with the
- * restore browser (issue 8); until then this says how (rewind-helper restore).
+ * Restore points: every local snapshot and every backup on each
+ * destination, newest first; each opens in the restore browser
+ * (./restore-browser).
  */
 export class RestorePointsWindow extends Adw.Window {
   static {
@@ -57,7 +67,7 @@ export class RestorePointsWindow extends Adw.Window {
     escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
     this.add_controller(escape);
     const intro = new Adw.PreferencesGroup({
-      description: _('Each restore point is your files as they were at that time. Choosing files to get back from them comes in a later version of Rewind; for now an administrator can restore with “rewind-helper restore”.'),
+      description: _('Each restore point is your files as they were at that time. Open one to see its files and get them back.'),
     });
     this._page.add(intro);
     void this._load();
@@ -93,7 +103,7 @@ export class RestorePointsWindow extends Adw.Window {
     for (const source of inventory.sources) {
       const local = this._group(fmt(_('%s on this computer'), source.source));
       for (const s of [...source.snapshots].reverse()) {
-        local.add(new Adw.ActionRow({ title: escapeMarkup(when(s.name)), subtitle: escapeMarkup(s.name) }));
+        local.add(pointRow({ from: 'local', snapshot: s.name, source: source.source, where: _('This computer') }, s.name));
         count++;
       }
       if (source.snapshots.length === 0) local.add(new Adw.ActionRow({ title: _('No snapshots') }));
@@ -103,7 +113,11 @@ export class RestorePointsWindow extends Adw.Window {
           d.connected ? fmt(ngettext('%s backup', '%s backups', d.backups.length), d.backups.length) : _('Not connected: connect the disk or check the server to see its backups.'),
         );
         for (const b of [...d.backups].reverse()) {
-          group.add(new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(b.complete ? b.name : `${b.name} — ${_('incomplete')}`) }));
+          group.add(
+            b.complete
+              ? pointRow({ from: d.destination, snapshot: b.name, source: source.source, where: d.destination }, b.name)
+              : new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(`${b.name} — ${_('incomplete')}`) }),
+          );
           count++;
         }
       }

@@ -26,6 +26,13 @@ import { HELPER_INTERFACE } from './ids';
  * RestoreFiles(RestoreRequest) → RestoreResult (./restore-request): as the
  * caller first (action restore-own-files), and only when the kernel refuses
  * that, as root after asking for an administrator (restore-files).
+ *
+ * The restore browser (shapes in ./browse-request), all read as the caller
+ * (action restore-own-files), local snapshots and btrfs-disk backups only:
+ * ListFolder({from, snapshot, source?, path}) → FolderListing;
+ * Search({from, snapshot, source?, pattern, path?, limit?}) → SearchResult;
+ * WhatChanged({from, snapshot, source?}) → WhatChangedResult, the changes
+ * since the previous point of the same subvolume at the same place.
  */
 export const HELPER_INTERFACE_XML = `<node>
   <interface name="${HELPER_INTERFACE}">
@@ -67,6 +74,18 @@ export const HELPER_INTERFACE_XML = `<node>
       <arg direction="out" type="s" name="inventory_json"/>
     </method>
     <method name="RestoreFiles">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="result_json"/>
+    </method>
+    <method name="ListFolder">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="listing_json"/>
+    </method>
+    <method name="Search">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="result_json"/>
+    </method>
+    <method name="WhatChanged">
       <arg direction="in" type="s" name="request_json"/>
       <arg direction="out" type="s" name="result_json"/>
     </method>

@@ -6,7 +6,7 @@ import * as z from 'zod';
  * the subvolume ("alice/Documents/report.odt"), never absolute, never with
  * "..", never empty.
  */
-const relativePath = z
+export const relativePath = z
   .string()
   .min(1, 'must not be empty')
   .max(4096)
@@ -14,12 +14,17 @@ const relativePath = z
   .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), 'must not contain "..", "." or empty parts')
   .refine((p) => !p.includes('\0'), 'must not contain a NUL character');
 
-export const restoreRequestSchema = z.strictObject({
+/** Which restore point: shared by RestoreFiles and the browser's methods (./browse-request). */
+export const pointFields = {
   /** "local" for a snapshot on this computer, or a destination id. */
   from: z.union([z.literal('local'), z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be "local" or a destination id')]),
   snapshot: z.string().regex(/^[0-9]{8}T[0-9]{6}Z(_[0-9]+)?$/, 'must be the name of a snapshot or backup'),
   /** The backed-up folder (a source's path); the first source by default. */
   source: z.string().startsWith('/').optional(),
+};
+
+export const restoreRequestSchema = z.strictObject({
+  ...pointFields,
   paths: z.array(relativePath).min(1).max(1000),
   /** Back where it was (the current version is kept aside), or into a folder. */
   to: z.union([z.strictObject({ original: z.literal(true) }), z.strictObject({ folder: z.string().startsWith('/', 'must be an absolute path') })]),
@@ -41,19 +46,24 @@ export interface RestoreResult {
   as: 'user' | 'admin';
 }
 
-export function parseRestoreRequest(json: string): RestoreRequest {
+/** A JSON request checked against its schema; the error names the first wrong field. */
+export function parseJsonRequest<T extends z.ZodType>(schema: T, json: string): z.infer<T> {
   let data: unknown;
   try {
     data = JSON.parse(json);
   } catch {
     throw new Error('the request is not JSON');
   }
-  const result = restoreRequestSchema.safeParse(data);
+  const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new Error(`${issue.path.join('.') || 'request'}: ${issue.message}`);
   }
   return result.data;
+}
+
+export function parseRestoreRequest(json: string): RestoreRequest {
+  return parseJsonRequest(restoreRequestSchema, json);
 }
 
 /** The name the current version is kept under: "report.odt (before restore)", then "… 2)". */

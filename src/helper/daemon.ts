@@ -15,6 +15,8 @@ import { applySchedule } from './timer';
 import { parseRestoreRequest } from '../core/restore-request';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
+import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../core/browse-request';
+import { listFolder, search, whatChanged, type BrowseCaller } from './browse';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
@@ -36,6 +38,16 @@ function stringArgument(msg: dbus.Message, method: string): string {
     throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
   }
   return msg.body[0] as string;
+}
+
+/** A request parsed by `parse`; what is wrong with it is the caller's InvalidArgs. */
+function parsed<T>(parse: () => T, method: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof RewindError) throw error;
+    throw new RewindError('InvalidArgs', `${method}: ${(error as Error).message}.`);
+  }
 }
 
 /** PrepareDisk's argument: the device and the size the user was shown. */
@@ -140,6 +152,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return job;
   };
 
+  /** A method that reads a restore point as the caller: authorise, parse the JSON request, read, answer JSON. */
+  const readAsCaller =
+    <R>(method: string, parse: (json: string) => R, read: (paths: DaemonOptions, request: R, caller: BrowseCaller) => Promise<unknown>) =>
+    async (msg: dbus.Message): Promise<[string, unknown[]]> => {
+      await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
+      const request = parsed(() => parse(stringArgument(msg, method)), method);
+      return ['s', [JSON.stringify(await read(options, request, await callerIdentity(bus, msg.sender)))]];
+    };
+
   const methods: Record<string, (msg: dbus.Message) => Promise<[string, unknown[]]>> = {
     async GetStatus(msg) {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
@@ -169,12 +190,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     },
     async RestoreFiles(msg) {
       await authorize(bus, msg.sender, ACTIONS.restoreOwnFiles);
-      let request;
-      try {
-        request = parseRestoreRequest(stringArgument(msg, 'RestoreFiles'));
-      } catch (error) {
-        throw new RewindError('InvalidArgs', `RestoreFiles: ${(error as Error).message}.`);
-      }
+      const request = parsed(() => parseRestoreRequest(stringArgument(msg, 'RestoreFiles')), 'RestoreFiles');
       const { uid, gid } = await callerIdentity(bus, msg.sender);
       try {
         return ['s', [JSON.stringify(await restoreFiles(options, request, { uid, gid, admin: false }))]];
@@ -186,6 +202,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin' })]];
       }
     },
+    // The restore browser reads as the caller, like RestoreFiles without an administrator.
+    ListFolder: readAsCaller('ListFolder', parseListFolderRequest, listFolder),
+    Search: readAsCaller('Search', parseSearchRequest, search),
+    WhatChanged: readAsCaller('WhatChanged', parseWhatChangedRequest, whatChanged),
     async GetConfig(msg) {
       await authorize(bus, msg.sender, ACTIONS.readStatus);
       return ['s', [JSON.stringify(await loadConfig(options.configPath))]];

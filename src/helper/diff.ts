@@ -55,6 +55,13 @@ function named(list: Subvolume[], name: string): Subvolume | undefined {
   return list.find((s) => path.basename(s.path) === name);
 }
 
+/** The points of a source that can be compared: its own local snapshots, or its complete backups on a btrfs disk. */
+export async function comparablePoints(source: SourceSubvolume, destination?: BtrfsDestination): Promise<Subvolume[]> {
+  return destination
+    ? (await destination.backups(source.dirName)).filter(isCompleteBackup)
+    : (await listSnapshots(source)).filter((s) => path.dirname(s.path) === path.join(SNAPSHOT_DIR, source.dirName));
+}
+
 export async function diffSnapshots({ config, host, mounts }: RunContext, request: DiffRequest): Promise<DiffResult> {
   const candidates = config.sources.filter((s) => request.source === undefined || s.path === request.source || s.allSubvolumesOf === request.source);
   if (candidates.length === 0) throw new RewindError('InvalidArgs', `${request.source} is not one of the backed-up folders in the configuration.`);
@@ -74,9 +81,7 @@ export async function diffSnapshots({ config, host, mounts }: RunContext, reques
   const found: Array<{ source: SourceSubvolume; top: string; from: Subvolume; to: Subvolume }> = [];
   const missing: string[] = [];
   for (const source of sources) {
-    const list = destination
-      ? (await destination.backups(source.dirName)).filter(isCompleteBackup)
-      : (await listSnapshots(source)).filter((s) => path.dirname(s.path) === path.join(SNAPSHOT_DIR, source.dirName));
+    const list = await comparablePoints(source, destination);
     const from = named(list, request.from);
     const to = named(list, request.to);
     if (from && to) found.push({ source, top: destination ? destination.top : source.top, from, to });

@@ -72,7 +72,7 @@ async function step(args: string[], caller: RestoreCaller, what: string, fd?: nu
 }
 
 /** The folder the restore point's tree starts at, and how to put it away again. */
-async function openPoint(paths: Paths, request: RestoreRequest, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'from' | 'snapshot' | 'source'>, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
   const config = await loadConfig(paths.configPath);
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   if (!sourcePath || !config.sources.some((s) => s.path === sourcePath)) {

@@ -1,0 +1,207 @@
+import GObject from 'gi://GObject';
+import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../core/browse-request';
+import type { RestoreResult } from '../../core/restore-request';
+import type { Failure, HelperClient } from '../helper-client';
+import { _, fmt, ngettext } from '../i18n';
+
+/** A restore point as the timeline names it (src/app/restore-points-window.ts). */
+export interface PointRef {
+  /** "local" or a destination id. */
+  from: string;
+  snapshot: string;
+  /** The backed-up folder. */
+  source?: string;
+  /** Where the point is, for people ("This computer", the disk's name). */
+  where?: string;
+}
+
+/** What the window shows in each view: loading, the items, or a message. */
+export type ViewState<T> = { kind: 'loading' } | { kind: 'ready'; value: T } | { kind: 'failed'; message: string };
+
+/** One line on stdout per event; tests read them, nothing else does. */
+function say(line: string): void {
+  print(`rewind: browser ${line}`);
+}
+
+/** A sentence for a failed helper call. */
+export function failureText(failure: Failure): string {
+  if (failure.kind === 'error') return failure.message;
+  if (failure.kind === 'unreachable') return _('The backup helper is not available. Install the rewind-helper package.');
+  if (failure.kind === 'not-authorised') return _('The system’s policy does not allow this account to browse restore points.');
+  return _('Authentication was cancelled.');
+}
+
+/**
+ * The restore browser's model: which point and folder are open, what the
+ * helper answered for the folder, the search and "what changed", and which
+ * paths are selected for restoring. The window shows it and names actions;
+ * this calls the helper (ListFolder, Search, WhatChanged, RestoreFiles).
+ * `changed` says which part changed: folder, search, changes, selection, busy.
+ */
+export class BrowserModel extends GObject.Object {
+  static {
+    GObject.registerClass(
+      {
+        GTypeName: 'RewindBrowserModel',
+        Signals: {
+          changed: { param_types: [GObject.TYPE_STRING] },
+          // message: a restore finished (ok) or failed.
+          restored: { param_types: [GObject.TYPE_BOOLEAN, GObject.TYPE_STRING] },
+        },
+      },
+      this,
+    );
+  }
+
+  readonly point: PointRef;
+  folder = '';
+  listing: ViewState<BrowseEntry[]> = { kind: 'loading' };
+  /** null while no search is active. */
+  search: { pattern: string; state: ViewState<SearchResult> } | null = null;
+  changes: ViewState<WhatChangedResult> = { kind: 'loading' };
+  readonly selection = new Map<string, BrowseEntry['kind']>();
+  busy = false;
+  private _client: HelperClient;
+  private _searchSerial = 0;
+  private _folderSerial = 0;
+
+  constructor(client: HelperClient, point: PointRef) {
+    super();
+    this._client = client;
+    this.point = point;
+  }
+
+  private get _pointFields(): { from: string; snapshot: string; source?: string } {
+    return { from: this.point.from, snapshot: this.point.snapshot, ...(this.point.source ? { source: this.point.source } : {}) };
+  }
+
+  private _changed(what: string): void {
+    this.emit('changed', what);
+  }
+
+  async openFolder(folder: string): Promise<void> {
+    const serial = ++this._folderSerial;
+    this.folder = folder;
+    this.listing = { kind: 'loading' };
+    this._changed('folder');
+    try {
+      const answer = (await this._client.callJson('ListFolder', { ...this._pointFields, path: folder })) as FolderListing;
+      if (serial !== this._folderSerial) return;
+      this.listing = { kind: 'ready', value: answer.entries };
+      say(`folder ${folder === '' ? '.' : folder} ${answer.entries.length}`);
+    } catch (e) {
+      if (serial !== this._folderSerial) return;
+      this.listing = { kind: 'failed', message: failureText(e as Failure) };
+      say(`folder-failed ${(e as Failure).code}`);
+    }
+    this._changed('folder');
+  }
+
+  /** The folder above the open one; nothing at the top. */
+  up(): void {
+    if (this.folder === '') return;
+    const at = this.folder.lastIndexOf('/');
+    void this.openFolder(at < 0 ? '' : this.folder.slice(0, at));
+  }
+
+  /** Searches the whole point; an empty pattern ends the search. */
+  async find(pattern: string): Promise<void> {
+    // The search entry reports the text the action put there: same search.
+    if (pattern === (this.search?.pattern ?? '')) return;
+    const serial = ++this._searchSerial;
+    if (pattern.trim() === '') {
+      this.search = null;
+      say('search cleared');
+      this._changed('search');
+      return;
+    }
+    this.search = { pattern, state: { kind: 'loading' } };
+    this._changed('search');
+    let state: ViewState<SearchResult>;
+    try {
+      const result = (await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 })) as SearchResult;
+      state = { kind: 'ready', value: result };
+      say(`search ${result.entries.length}`);
+    } catch (e) {
+      state = { kind: 'failed', message: failureText(e as Failure) };
+      say(`search-failed ${(e as Failure).code}`);
+    }
+    if (serial !== this._searchSerial) return;
+    this.search = { pattern, state };
+    this._changed('search');
+  }
+
+  async loadChanges(): Promise<void> {
+    this.changes = { kind: 'loading' };
+    this._changed('changes');
+    try {
+      const result = (await this._client.callJson('WhatChanged', this._pointFields)) as WhatChangedResult;
+      this.changes = { kind: 'ready', value: result };
+      say(`changes ${result.changes.length}`);
+    } catch (e) {
+      this.changes = { kind: 'failed', message: failureText(e as Failure) };
+      say(`changes-failed ${(e as Failure).code}`);
+    }
+    this._changed('changes');
+  }
+
+  setSelected(path: string, kind: BrowseEntry['kind'], selected: boolean): void {
+    if (selected === this.selection.has(path)) return;
+    if (selected) this.selection.set(path, kind);
+    else this.selection.delete(path);
+    say(`selection ${this.selection.size}`);
+    this._changed('selection');
+  }
+
+  /** Selects a path by name (the test's and the keyboard's way); its kind is looked up in what is shown. */
+  toggle(path: string): void {
+    const shown = [...(this.listing.kind === 'ready' ? this.listing.value : []), ...(this.search?.state.kind === 'ready' ? this.search.state.value.entries : [])];
+    this.setSelected(path, shown.find((e) => e.path === path)?.kind ?? 'file', !this.selection.has(path));
+  }
+
+  /** Restores the selection to where it was (the current version kept aside), or into `folder`. */
+  async restore(folder?: string): Promise<void> {
+    if (this.selection.size === 0 || this.busy) return;
+    const paths = [...this.selection.keys()];
+    this.busy = true;
+    this._changed('busy');
+    try {
+      const result = (await this._client.callJson('RestoreFiles', { ...this._pointFields, paths, to: folder === undefined ? { original: true } : { folder } })) as RestoreResult;
+      say(`restored ${result.restored.length} ${result.as}`);
+      this.selection.clear();
+      this._changed('selection');
+      this.emit('restored', true, restoredText(result, folder));
+    } catch (e) {
+      const failure = e as Failure;
+      say(`restore-failed ${failure.code}`);
+      // Closing the password dialog is the user's choice: nothing to say.
+      if (failure.kind !== 'dismissed') this.emit('restored', false, restoreFailureText(failure));
+    } finally {
+      this.busy = false;
+      this._changed('busy');
+    }
+  }
+}
+
+function base(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function restoredText(result: RestoreResult, folder: string | undefined): string {
+  const n = result.restored.length;
+  const name = base(result.restored[0]?.path ?? '');
+  let done: string;
+  if (folder === undefined) done = n === 1 ? fmt(_('Restored “%s”.'), name) : fmt(ngettext('Restored %s item.', 'Restored %s items.', n), n);
+  else done = n === 1 ? fmt(_('Restored “%s” to %s.'), name, folder) : fmt(ngettext('Restored %s item to %s.', 'Restored %s items to %s.', n), n, folder);
+  const aside = result.restored.filter((r) => r.keptAsideAs);
+  if (aside.length === 1) return `${done} ${fmt(_('The current version is kept as “%s”.'), base(aside[0].keptAsideAs!))}`;
+  if (aside.length > 1) return `${done} ${_('The current versions are kept with “(before restore)” in their names.')}`;
+  return done;
+}
+
+function restoreFailureText(failure: Failure): string {
+  if (failure.kind === 'not-authorised') {
+    return _('Your account may not read these files in the restore point or write where they go, and an administrator did not allow it.');
+  }
+  return failureText(failure);
+}

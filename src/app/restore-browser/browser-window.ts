@@ -1,0 +1,308 @@
+import Adw from 'gi://Adw?version=1';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import type { BrowseEntry, WhatChangedResult } from '../../core/browse-request';
+import { showAlert } from '../compat';
+import { escapeMarkup, formatWhen } from '../format';
+import { _, fmt, ngettext } from '../i18n';
+import { snapshotTime } from '../restore-points-window';
+import type { BrowserModel, ViewState } from './browser-model';
+import { ChangeRow } from './change-row';
+import { EntryRow } from './entry-row';
+
+/** A view that is loading, shows a list, or shows a message (empty or failed). */
+class StateStack {
+  readonly stack = new Gtk.Stack({ vexpand: true, transition_type: Gtk.StackTransitionType.CROSSFADE });
+  readonly list = new Gtk.ListBox({ css_classes: ['boxed-list'], selection_mode: Gtk.SelectionMode.NONE, valign: Gtk.Align.START });
+  private _message = new Adw.StatusPage({ vexpand: true });
+
+  constructor(listName: string) {
+    this.list.update_property([Gtk.AccessibleProperty.LABEL], [listName]);
+    const spinner = new Gtk.Spinner({ spinning: true, width_request: 32, height_request: 32, halign: Gtk.Align.CENTER, valign: Gtk.Align.CENTER });
+    spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Loading')]);
+    this.stack.add_named(spinner, 'loading');
+    const clamp = new Adw.Clamp({ maximum_size: 900, child: this.list, margin_top: 12, margin_bottom: 18, margin_start: 12, margin_end: 12 });
+    this.stack.add_named(new Gtk.ScrolledWindow({ child: clamp, hscrollbar_policy: Gtk.PolicyType.NEVER }), 'list');
+    this.stack.add_named(this._message, 'message');
+  }
+
+  show<T>(state: ViewState<T>, rows: (value: T) => Gtk.Widget[], empty: { icon: string; title: string; description: string }): void {
+    if (state.kind === 'loading') {
+      this.stack.visible_child_name = 'loading';
+      return;
+    }
+    if (state.kind === 'failed') {
+      this._say('dialog-warning-symbolic', _('Could not read the restore point'), state.message);
+      return;
+    }
+    for (let child = this.list.get_first_child(); child; child = this.list.get_first_child()) this.list.remove(child);
+    const made = rows(state.value);
+    for (const row of made) this.list.append(row);
+    if (made.length === 0) this._say(empty.icon, empty.title, empty.description);
+    else this.stack.visible_child_name = 'list';
+  }
+
+  private _say(icon: string, title: string, description: string): void {
+    this._message.icon_name = icon;
+    this._message.title = title;
+    this._message.description = escapeMarkup(description);
+    this.stack.visible_child_name = 'message';
+  }
+}
+
+/** Above "What changed": compared with which point, and how much the caller may not see. */
+function changesCaption(state: ViewState<WhatChangedResult>): string {
+  if (state.kind !== 'ready' || state.value.previous === undefined) return '';
+  const iso = snapshotTime(state.value.previous);
+  const since = fmt(_('Since the restore point of %s.'), iso ? formatWhen(iso) : state.value.previous);
+  const hidden = state.value.hidden;
+  return hidden === 0 ? since : `${since} ${fmt(ngettext('%s change in folders your account may not read is not shown.', '%s changes in folders your account may not read are not shown.', hidden), hidden)}`;
+}
+
+/**
+ * The restore browser: one restore point's files, searchable by name, and
+ * what changed since the point before. Files and folders are selected with
+ * their check buttons and restored to where they were or into a folder.
+ * Every button names an app action (./browser-actions), as the tests do.
+ */
+export class RestoreBrowserWindow extends Adw.Window {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindRestoreBrowserWindow' }, this);
+  }
+
+  readonly model: BrowserModel;
+  private _views!: Adw.ViewStack;
+  private _files = new StateStack(_('Files and folders'));
+  private _changes = new StateStack(_('Changes'));
+  private _location!: Gtk.Label;
+  private _changesCaption!: Gtk.Label;
+  private _upButton!: Gtk.Button;
+  private _searchBar!: Gtk.SearchBar;
+  private _searchEntry!: Gtk.SearchEntry;
+  private _selected!: Gtk.Label;
+  private _restoreButtons: Gtk.Button[] = [];
+  private _busy!: Gtk.Spinner;
+  private _toasts!: Adw.ToastOverlay;
+  private _changesLoaded = false;
+  private _settingText = false;
+
+  constructor(parent: Gtk.Window, model: BrowserModel) {
+    super({ transient_for: parent, application: parent.application, default_width: 820, default_height: 640, width_request: 360, height_request: 400 });
+    this.model = model;
+    const iso = snapshotTime(model.point.snapshot);
+    const when = iso ? formatWhen(iso) : model.point.snapshot;
+    this.title = fmt(_('Files from %s'), when);
+
+    this._views = new Adw.ViewStack({ vexpand: true });
+    this._views.add_titled(this._filesPage(), 'files', _('Files')).icon_name = 'folder-symbolic';
+    this._views.add_titled(this._changesPage(), 'changes', _('What changed')).icon_name = 'document-open-recent-symbolic';
+    this._views.connect('notify::visible-child-name', () => this._viewChanged());
+
+    const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? model.point.snapshot });
+    const header = new Adw.HeaderBar({ title_widget: title });
+    this._upButton = new Gtk.Button({ icon_name: 'go-up-symbolic', action_name: 'app.browser-up', tooltip_text: _('Parent folder') });
+    this._upButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Parent folder')]);
+    header.pack_start(this._upButton);
+    const searchButton = new Gtk.ToggleButton({ icon_name: 'system-search-symbolic', tooltip_text: _('Search by name') });
+    searchButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Search by name')]);
+    header.pack_end(searchButton);
+    this._busy = new Gtk.Spinner({ visible: false });
+    this._busy.update_property([Gtk.AccessibleProperty.LABEL], [_('Restoring')]);
+    header.pack_end(this._busy);
+
+    this._searchEntry = new Gtk.SearchEntry({ placeholder_text: _('Search in this restore point'), hexpand: true });
+    this._searchEntry.update_property([Gtk.AccessibleProperty.LABEL], [_('Search in this restore point')]);
+    this._searchEntry.connect('search-changed', () => {
+      if (!this._settingText) this.activate_action('app.browser-search', new GLib.Variant('s', this._searchEntry.text));
+    });
+    this._searchBar = new Gtk.SearchBar({ child: new Adw.Clamp({ maximum_size: 500, child: this._searchEntry }) });
+    this._searchBar.connect_entry(this._searchEntry);
+    this._searchBar.set_key_capture_widget(this);
+    this._searchBar.bind_property('search-mode-enabled', searchButton, 'active', GObject.BindingFlags.BIDIRECTIONAL | GObject.BindingFlags.SYNC_CREATE);
+    this._searchBar.connect('notify::search-mode-enabled', () => {
+      if (this._searchBar.search_mode_enabled) this._views.visible_child_name = 'files';
+      else this.activate_action('app.browser-search', new GLib.Variant('s', ''));
+    });
+
+    const switcherBar = new Adw.ViewSwitcherBar({ stack: this._views });
+    title.bind_property('title-visible', switcherBar, 'reveal', GObject.BindingFlags.SYNC_CREATE);
+
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    content.append(header);
+    content.append(this._searchBar);
+    content.append(this._views);
+    content.append(switcherBar);
+    content.append(this._actionBar());
+    this._toasts = new Adw.ToastOverlay({ child: content });
+    this.set_content(this._toasts);
+    this._shortcuts();
+
+    model.connect('changed', (_m, what: string) => this._update(what));
+    model.connect('restored', (_m, ok: boolean, message: string) => this._restored(ok, message));
+    this._update('folder');
+    this._update('selection');
+  }
+
+  /** Switches between "files" and "changes". */
+  showView(name: 'files' | 'changes'): void {
+    this._views.visible_child_name = name;
+  }
+
+  /** Shows the search bar with `pattern` (an empty one hides it). */
+  showSearch(pattern: string): void {
+    // Cleared from outside the entry (not by deleting its text): the search is over.
+    if (pattern === '' && this._searchEntry.text !== '') this._searchBar.search_mode_enabled = false;
+    // Replacing the text empties the entry first, which it reports at once.
+    this._settingText = true;
+    if (this._searchEntry.text !== pattern) this._searchEntry.text = pattern;
+    this._settingText = false;
+    if (pattern !== '') this._searchBar.search_mode_enabled = true;
+  }
+
+  private _changesPage(): Gtk.Widget {
+    const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    this._changesCaption = new Gtk.Label({ xalign: 0, hexpand: true, wrap: true, css_classes: ['dim-label'] });
+    box.append(this._captionBar(this._changesCaption, this._pointLabel()));
+    box.append(this._changes.stack);
+    return box;
+  }
+
+  private _filesPage(): Gtk.Widget {
+    const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    this._location = new Gtk.Label({ xalign: 0, hexpand: true, ellipsize: 1, css_classes: ['heading'] });
+    box.append(this._captionBar(this._location, this._pointLabel()));
+    box.append(this._files.stack);
+    this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
+      if (row instanceof EntryRow && row.entry.kind === 'folder') {
+        this._searchBar.search_mode_enabled = false;
+        this.activate_action('app.browser-open-folder', new GLib.Variant('s', row.entry.path));
+      }
+    });
+    this._changes.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
+      if (!(row instanceof ChangeRow) || row.change.kind === 'deleted') return;
+      const at = row.change.path.lastIndexOf('/');
+      this.showView('files');
+      this.activate_action('app.browser-open-folder', new GLib.Variant('s', at < 0 ? '' : row.change.path.slice(0, at)));
+    });
+    return box;
+  }
+
+  /** A line above a list: what it shows, and which point it is from. */
+  private _captionBar(main: Gtk.Label, side: Gtk.Label): Gtk.Widget {
+    const line = new Gtk.Box({ spacing: 12, margin_top: 12, margin_start: 18, margin_end: 18 });
+    line.append(main);
+    line.append(side);
+    return new Adw.Clamp({ maximum_size: 900, child: line });
+  }
+
+  private _pointLabel(): Gtk.Label {
+    const iso = snapshotTime(this.model.point.snapshot);
+    const when = iso ? formatWhen(iso) : this.model.point.snapshot;
+    // Translators: which restore point is shown: when it was made and where it is, e.g. "Today at 11:07 · This computer".
+    const text = this.model.point.where ? fmt(_('%s · %s'), when, this.model.point.where) : when;
+    return new Gtk.Label({ label: text, css_classes: ['dim-label'], ellipsize: 1, tooltip_text: this.model.point.snapshot });
+  }
+
+  private _actionBar(): Gtk.Widget {
+    const bar = new Gtk.ActionBar();
+    this._selected = new Gtk.Label({ css_classes: ['dim-label'], ellipsize: 3, margin_start: 6 });
+    bar.pack_start(this._selected);
+    const restore = new Gtk.Button({ label: _('_Restore'), use_underline: true, action_name: 'app.browser-restore', css_classes: ['suggested-action'], tooltip_text: _('Put the selected items back where they were; current versions are kept aside') });
+    const restoreTo = new Gtk.Button({ label: _('Restore _to…'), use_underline: true, action_name: 'app.browser-restore-to', tooltip_text: _('Put copies of the selected items into a folder you choose') });
+    bar.pack_end(restore);
+    bar.pack_end(restoreTo);
+    this._restoreButtons = [restore, restoreTo];
+    return bar;
+  }
+
+  private _shortcuts(): void {
+    const controller = new Gtk.ShortcutController();
+    const add = (trigger: string, action: Gtk.ShortcutAction) => controller.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string(trigger), action }));
+    add('<Control>f', Gtk.CallbackAction.new(() => {
+      this._searchBar.search_mode_enabled = !this._searchBar.search_mode_enabled;
+      return true;
+    }));
+    add('<Alt>Up', Gtk.NamedAction.new('app.browser-up'));
+    add('<Control>w', Gtk.NamedAction.new('window.close'));
+    add('Escape', Gtk.NamedAction.new('window.close'));
+    this.add_controller(controller);
+  }
+
+  private _viewChanged(): void {
+    if (this._views.visible_child_name === 'changes' && !this._changesLoaded) {
+      this._changesLoaded = true;
+      void this.model.loadChanges();
+    }
+    print(`rewind: browser view ${this._views.visible_child_name}`);
+  }
+
+  private _entryRows(entries: BrowseEntry[], inSearch: boolean): Gtk.Widget[] {
+    return entries.map((entry) => {
+      const row = new EntryRow(entry, this.model.selection.has(entry.path), inSearch);
+      row.check.connect('toggled', () => this.model.setSelected(entry.path, entry.kind, row.check.active));
+      return row;
+    });
+  }
+
+  private _update(what: string): void {
+    const model = this.model;
+    if (what === 'folder' || what === 'search') {
+      if (model.search) {
+        const pattern = model.search.pattern;
+        const state = model.search.state;
+        this._location.label =
+          state.kind === 'ready' && state.value.truncated
+            ? fmt(ngettext('The first %s name containing “%s”', 'The first %s names containing “%s”', state.value.entries.length), state.value.entries.length, pattern)
+            : fmt(_('Names containing “%s”'), pattern);
+        this._files.show(model.search.state, (r) => this._entryRows(r.entries, true), {
+          icon: 'system-search-symbolic',
+          title: _('No files match'),
+          description: fmt(_('No name in this restore point contains “%s”, among the folders your account may read.'), pattern),
+        });
+      } else {
+        this._location.label = model.folder === '' ? _('Top folder') : model.folder.split('/').join(' › ');
+        this._files.show(model.listing, (entries) => this._entryRows(entries, false), {
+          icon: 'folder-symbolic',
+          title: _('Empty folder'),
+          description: _('This folder had nothing in it at that time.'),
+        });
+      }
+      this._upButton.sensitive = model.folder !== '' && !model.search;
+    }
+    if (what === 'changes') {
+      this._changesCaption.label = changesCaption(model.changes);
+      this._changes.show(model.changes, (r) => r.changes.map((c) => new ChangeRow(c)), {
+        icon: 'document-open-recent-symbolic',
+        title: model.changes.kind === 'ready' && model.changes.value.previous === undefined ? _('The first restore point') : _('No changes'),
+        description:
+          model.changes.kind === 'ready' && model.changes.value.previous === undefined
+            ? _('There is no earlier restore point of this folder here to compare with.')
+            : _('Nothing your account may read changed since the restore point before this one.'),
+      });
+    }
+    if (what === 'selection' || what === 'busy') {
+      const n = model.selection.size;
+      this._selected.label = n === 0 ? _('Select files or folders to restore') : fmt(ngettext('%s item selected', '%s items selected', n), n);
+      for (const button of this._restoreButtons) button.sensitive = n > 0 && !model.busy;
+      this._busy.visible = model.busy;
+      this._busy.spinning = model.busy;
+      if (what === 'selection') this._syncChecks();
+    }
+  }
+
+  /** A selection changed by an action (not a click) shows on the check buttons too. */
+  private _syncChecks(): void {
+    for (let row = this._files.list.get_first_child(); row; row = row.get_next_sibling()) {
+      if (row instanceof EntryRow) row.check.active = this.model.selection.has(row.entry.path);
+    }
+  }
+
+  private _restored(ok: boolean, message: string): void {
+    if (ok) {
+      this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(message), timeout: 8 }));
+      return;
+    }
+    showAlert(this, _('Could not restore'), message, _('_Close'));
+  }
+}

@@ -1,0 +1,55 @@
+import Adw from 'gi://Adw?version=1';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import type { BrowseEntry } from '../../core/browse-request';
+import { escapeMarkup, formatWhen } from '../format';
+import { _, fmt } from '../i18n';
+
+const ICONS: Record<BrowseEntry['kind'], string> = { folder: 'folder-symbolic', file: 'text-x-generic-symbolic', link: 'emblem-symbolic-link-symbolic', other: 'text-x-generic-symbolic' };
+
+/** When an entry was last modified, for people. */
+export function modifiedWhen(mtime: number): string {
+  const iso = GLib.DateTime.new_from_unix_utc(Math.floor(mtime))?.format_iso8601();
+  return iso ? formatWhen(iso) : '';
+}
+
+function describe(entry: BrowseEntry, showFolder: boolean): string {
+  const when = modifiedWhen(entry.mtime);
+  // Translators: a file's size and when it was last modified, e.g. "3.1 MB · Today at 11:07".
+  let detail = entry.kind === 'folder' ? fmt(_('Folder · %s'), when) : entry.kind === 'link' ? fmt(_('Link to %s · %s'), entry.target ?? '', when) : fmt(_('%s · %s'), GLib.format_size(entry.size), when);
+  if (showFolder) {
+    const at = entry.path.lastIndexOf('/');
+    // Translators: where a search result is, then its details.
+    detail = fmt(_('In %s · %s'), at < 0 ? _('the top folder') : entry.path.slice(0, at), detail);
+  }
+  return detail;
+}
+
+/**
+ * One file or folder of a restore point: a check button to select it for
+ * restoring, its name, size and modification time. A folder's row opens it;
+ * another row toggles its check button.
+ */
+export class EntryRow extends Adw.ActionRow {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindEntryRow' }, this);
+  }
+
+  readonly entry: BrowseEntry;
+  readonly check: Gtk.CheckButton;
+
+  constructor(entry: BrowseEntry, selected: boolean, showFolder: boolean) {
+    super({ title: escapeMarkup(entry.name), subtitle: escapeMarkup(describe(entry, showFolder)), activatable: true });
+    this.entry = entry;
+    this.check = new Gtk.CheckButton({ active: selected, valign: Gtk.Align.CENTER, tooltip_text: _('Select for restoring') });
+    this.check.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Select “%s”'), entry.name)]);
+    const icon = new Gtk.Image({ icon_name: ICONS[entry.kind] });
+    icon.update_property([Gtk.AccessibleProperty.LABEL], [entry.kind === 'folder' ? _('Folder') : entry.kind === 'link' ? _('Link') : _('File')]);
+    // Prefixes are shown last added first: the check button leads.
+    this.add_prefix(icon);
+    this.add_prefix(this.check);
+    if (entry.kind === 'folder') this.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+    else this.activatable_widget = this.check;
+  }
+}

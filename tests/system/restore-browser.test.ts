@@ -1,0 +1,326 @@
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { ACTIONS, APP_ID } from '../../src/core/ids';
+import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { Cleanup } from '../support/cleanup';
+import { createTestUser, type TestUser } from '../support/test-user';
+import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
+import { runBackupCli } from '../support/helper-run';
+import { withTopLevel } from '../support/inspection';
+import { asUser, REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
+
+/**
+ * The restore browser's helper methods over D-Bus (issue 8): the real helper
+ * on a private system bus with the real polkitd, two non-root users, two real
+ * backups. What ListFolder, Search and WhatChanged answer is compared with
+ * the snapshot itself (lstat as root), and what a user may not read in the
+ * snapshot stays hidden from them. Then the real app in Xvfb, driven through
+ * its actions over org.gtk.Actions as its buttons are: the timeline, a
+ * point's files, a search, what changed, and a deleted file restored; each
+ * page photographed in the light and the dark style.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let first: string;
+let second: string;
+let userA: string;
+let userB: string;
+let outsider: TestUser;
+const users = new Cleanup();
+
+type Answer<T> = { result?: T; error?: { name: string; message: string } };
+
+function call<T>(user: string, method: string, request: object): Answer<T> {
+  const r = asUser(user, fx.bus, 'gjs', ['-m', fx.callHelper, 'call', method, JSON.stringify(request)]);
+  const line = r.stdout.trim().split('\n').at(-1);
+  if (!line) throw new Error(`no answer from the helper (exit ${r.status}): ${r.stderr}\n${fx.bus.log()}`);
+  return JSON.parse(line) as Answer<T>;
+}
+
+/** What lstat says of each entry of a folder in the snapshot, in the shape ListFolder answers. */
+async function inSnapshot(snapshot: string, folder: string): Promise<Array<Pick<BrowseEntry, 'name' | 'kind' | 'size' | 'mode' | 'uid'> & { mtimeMs: number }>> {
+  return withTopLevel(fx, fx.source, (top) => {
+    const dir = path.join(top, '.rewind/home', snapshot, folder);
+    return sh('ls', ['-A', dir])
+      .split('\n')
+      .filter(Boolean)
+      .map((name) => {
+        const s = lstatSync(path.join(dir, name));
+        return { name, kind: s.isDirectory() ? 'folder' : s.isSymbolicLink() ? 'link' : s.isFile() ? 'file' : 'other', size: s.size, mode: s.mode & 0o7777, uid: s.uid, mtimeMs: s.mtimeMs };
+      });
+  });
+}
+
+const shape = (entries: BrowseEntry[]) => entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mode: e.mode, uid: e.uid, mtimeMs: e.mtime * 1000 }));
+const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
+
+beforeAll(async () => {
+  // The second user may read its own files too (restore-own-files), nothing more; a third may not browse at all.
+  outsider = createTestUser(users, 'rwo');
+  fx = await createBackupFixture({
+    extraRules: (_allowed, denied) => [
+      { user: denied.name, action: ACTIONS.restoreOwnFiles, result: 'YES' },
+      { user: outsider.name, action: ACTIONS.restoreOwnFiles, result: 'NO' },
+    ],
+  });
+  userA = fx.allowed.name;
+  userB = fx.denied.name;
+  sh('chown', ['-R', `${userA}:${userA}`, path.join(fx.home, 'alice')]);
+  mkdirSync(path.join(fx.home, 'bob'), { mode: 0o700 });
+  writeFileSync(path.join(fx.home, 'bob/secret-report.txt'), 'only for bob\n', { mode: 0o600 });
+  sh('chown', ['-R', `${userB}:${userB}`, path.join(fx.home, 'bob')]);
+  sh('chmod', ['700', path.join(fx.home, 'bob')]);
+  const one = runBackupCli(fx);
+  expect(one.ok).toBe(true);
+  first = one.transfers[0].snapshot;
+
+  // Between the two points: one of each change, in alice's folder and in bob's.
+  writeFileSync(path.join(fx.home, 'alice/Documents/new idea.txt'), 'a new idea\n');
+  writeFileSync(path.join(fx.home, 'alice/Documents/report.txt'), 'edited\n');
+  renameSync(path.join(fx.home, 'alice/Documents/notes.md'), path.join(fx.home, 'alice/Documents/notes-renamed.md'));
+  rmSync(path.join(fx.home, 'alice/.bashrc'));
+  writeFileSync(path.join(fx.home, 'bob/diary-report.txt'), 'private\n');
+  await new Promise((r) => setTimeout(r, 1100));
+  const two = runBackupCli(fx);
+  expect(two.ok).toBe(true);
+  second = two.transfers[0].snapshot;
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+  await users.run();
+});
+
+describe('ListFolder', () => {
+  test.each([
+    ['local', ''],
+    ['local', 'alice'],
+    ['local', 'alice/Documents'],
+    ['usb', 'alice/Pictures'],
+  ])('from %s, %j: exactly what is in the snapshot, with sizes, modes and times', async (from, folder) => {
+    const answer = call<FolderListing>(userA, 'ListFolder', { from, snapshot: second, path: folder });
+    expect(answer.error).toBeUndefined();
+    const expected = await inSnapshot(second, folder);
+    expect(expected.length).toBeGreaterThan(0);
+    const got = shape(answer.result!.entries);
+    expect(byName(got).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) }))).toEqual(byName(expected).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) })));
+    // Folders first.
+    const kinds = answer.result!.entries.map((e) => e.kind === 'folder');
+    expect(kinds).toEqual([...kinds].sort((a, b) => Number(b) - Number(a)));
+  });
+
+  test('a link is shown as a link with its target, and is not a folder to open', () => {
+    const answer = call<FolderListing>(userA, 'ListFolder', { from: 'local', snapshot: second, path: 'alice' });
+    expect(answer.result!.entries.find((e) => e.name === 'latest-report')).toMatchObject({ kind: 'link', target: 'Documents/report.txt' });
+    const open = call<FolderListing>(userA, 'ListFolder', { from: 'local', snapshot: second, path: 'alice/latest-report' });
+    expect(open.error?.message).toContain('is a symbolic link in this restore point');
+  });
+
+  test("another user's private folder is refused, not shown as root sees it", () => {
+    const answer = call<FolderListing>(userA, 'ListFolder', { from: 'local', snapshot: second, path: 'bob' });
+    expect(answer.result).toBeUndefined();
+    expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+    expect(answer.error?.message).toContain('may not read “bob” in this restore point');
+    // Its owner sees it.
+    const own = call<FolderListing>(userB, 'ListFolder', { from: 'local', snapshot: second, path: 'bob' });
+    expect(own.result?.entries.map((e) => e.name).sort()).toEqual(['diary-report.txt', 'secret-report.txt']);
+  });
+
+  test.each([
+    ['../etc', /path: must not contain "\.\."/],
+    ['alice/../../etc', /path: must not contain "\.\."/],
+    ['/etc', /path: must be relative/],
+  ])('refuses the path %j', (folder, message) => {
+    const answer = call<FolderListing>(userA, 'ListFolder', { from: 'local', snapshot: second, path: folder });
+    expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+    expect(answer.error?.message).toMatch(message);
+  });
+
+  test('a caller polkit refuses is refused before its request is even read', () => {
+    for (const method of ['ListFolder', 'Search', 'WhatChanged']) {
+      const answer = call(outsider.name, method, { from: 'local', snapshot: second, path: '../etc' });
+      expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+    }
+  });
+
+  test('a folder that is not there, and a point that is not there', () => {
+    expect(call(userA, 'ListFolder', { from: 'local', snapshot: second, path: 'alice/Nope' }).error?.message).toContain('There is no “alice/Nope” in this restore point');
+    expect(call(userA, 'ListFolder', { from: 'local', snapshot: '20200101T000000Z', path: '' }).error?.message).toContain('There is no snapshot or backup 20200101T000000Z');
+  });
+});
+
+describe('Search', () => {
+  test('finds names containing the text, any case, only where the caller may read', () => {
+    const answer = call<SearchResult>(userA, 'Search', { from: 'usb', snapshot: second, pattern: 'REPORT' });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result!.entries.map((e) => e.path).sort()).toEqual(['alice/Documents/report.txt', 'alice/latest-report']);
+    expect(answer.result!.truncated).toBe(false);
+    expect(answer.result!.unreadable).toBe(1);
+    const own = call<SearchResult>(userB, 'Search', { from: 'usb', snapshot: second, pattern: 'report' });
+    expect(own.result!.entries.map((e) => e.path)).toEqual(expect.arrayContaining(['bob/secret-report.txt', 'bob/diary-report.txt']));
+  });
+
+  test('with a limit, says there were more; a wildcard is just a character', () => {
+    const answer = call<SearchResult>(userA, 'Search', { from: 'local', snapshot: second, pattern: 'e', limit: 2 });
+    expect(answer.result!.entries).toHaveLength(2);
+    expect(answer.result!.truncated).toBe(true);
+    expect(call<SearchResult>(userA, 'Search', { from: 'local', snapshot: second, pattern: '*' }).result!.entries).toEqual([]);
+  });
+
+  test('refuses a pattern with "/" and a start folder with ".."', () => {
+    expect(call(userA, 'Search', { from: 'local', snapshot: second, pattern: '../x' }).error?.message).toMatch(/pattern: must be part of a name/);
+    expect(call(userA, 'Search', { from: 'local', snapshot: second, pattern: 'x', path: '..' }).error?.message).toMatch(/path: must not contain "\.\."/);
+  });
+});
+
+describe('WhatChanged', () => {
+  test('lists what was created, modified, renamed and deleted since the previous point, without what the caller may not read', () => {
+    for (const from of ['local', 'usb']) {
+      const answer = call<WhatChangedResult>(userA, 'WhatChanged', { from, snapshot: second });
+      expect(answer.error).toBeUndefined();
+      const r = answer.result!;
+      expect(r.previous).toBe(first);
+      const list = r.changes.map((c) => `${c.kind} ${c.from ? `${c.from} -> ` : ''}${c.path}`);
+      expect(list).toEqual(
+        expect.arrayContaining([
+          'created alice/Documents/new idea.txt',
+          'modified alice/Documents/report.txt',
+          'renamed alice/Documents/notes.md -> alice/Documents/notes-renamed.md',
+          'deleted alice/.bashrc',
+        ]),
+      );
+      expect(list.join('\n')).not.toContain('bob/');
+      expect(r.hidden).toBe(1);
+    }
+    const bob = call<WhatChangedResult>(userB, 'WhatChanged', { from: 'local', snapshot: second });
+    expect(bob.result!.changes.map((c) => c.path)).toContain('bob/diary-report.txt');
+  });
+
+  test('the first point has nothing to compare with', () => {
+    const answer = call<WhatChangedResult>(userA, 'WhatChanged', { from: 'local', snapshot: first });
+    expect(answer.result).toEqual({ changes: [], hidden: 0 });
+  });
+});
+
+describe('the restore browser in the app', () => {
+  let display: string;
+  let userEnv: string[];
+  const shots = artifactsDir(REPO, 'screenshots');
+  let app: ReturnType<typeof startProcess> | undefined;
+
+  beforeAll(async () => {
+    display = await startXvfb(fx.cleanup);
+    userEnv = await startUserSession(fx, display, ['TZ=UTC']);
+  });
+
+  afterEach(async () => {
+    if (app && process.env.REWIND_SHOW_APP_OUTPUT) console.log(app.output());
+    if (app) await stopProcess(app.child);
+    app = undefined;
+  });
+
+  const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+  function activate(action: string, parameter?: string): void {
+    const target = parameter === undefined ? '[]' : `[<'${parameter}'>]`;
+    sh('runuser', ['-u', userA, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', 'org.gtk.Actions.Activate', action, target, '{}']);
+  }
+
+  function startApp(style: 'light' | 'dark') {
+    const started = startProcess('runuser', ['-u', userA, '--', 'env', ...userEnv, ...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]);
+    fx.cleanup.add('stop the app', () => stopProcess(started.child));
+    app = started;
+    const count = (line: string) => started.output().split('\n').filter((l) => l.startsWith(line)).length;
+    /** Activates an action and waits for a new line starting with `line`. */
+    const step = async (action: string, parameter: string | undefined, line: string) => {
+      const before = count(line);
+      activate(action, parameter);
+      await waitFor(line, () => count(line) > before || /rewind: browser \S+-failed .*/.exec(started.output())?.[0], 60_000);
+      expect(started.output()).not.toMatch(/rewind: browser \S+-failed/);
+      await settle();
+    };
+    const shoot = (name: string) => {
+      const file = path.join(shots, `restore-browser-${name}-${style}.png`);
+      screenshot(display, file);
+      const { mean, spread } = windowBrightness(file);
+      expect(spread).toBeGreaterThan(0.02);
+      if (style === 'light') expect(mean).toBeGreaterThan(0.6);
+      else expect(mean).toBeLessThan(0.35);
+    };
+    return { app: started, step, shoot };
+  }
+
+  async function browse(style: 'light' | 'dark') {
+    const session = startApp(style);
+    const { app: started, step, shoot } = session;
+    await waitFor('the main page', () => started.output().includes('rewind: page ready') || undefined, 30_000);
+    activate('restore-points');
+    await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(started.output())?.[1], 60_000);
+    // Two snapshots here and two backups on the disk.
+    expect(started.output()).toContain('rewind: restore points 4');
+    await settle();
+    shoot('timeline');
+    const point = JSON.stringify({ from: 'local', snapshot: second, source: fx.home, where: 'This computer' });
+    await step('browse-point', point, 'rewind: browser folder . ');
+    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    shoot('files');
+    await step('browser-search', 'report', 'rewind: browser search 2');
+    shoot('search');
+    await step('browser-search', 'no such name', 'rewind: browser search 0');
+    shoot('search-empty');
+    await step('browser-search', '', 'rewind: browser search cleared');
+    await step('browser-view', 'changes', 'rewind: browser changes ');
+    expect(Number(/rewind: browser changes (\d+)/.exec(started.output())?.[1])).toBeGreaterThanOrEqual(4);
+    shoot('changes');
+    await step('browser-view', 'files', 'rewind: browser view files');
+    return session;
+  }
+
+  test('in the dark style: the timeline, a point, a search and what changed', async () => {
+    await browse('dark');
+  });
+
+  test('restores a deleted file to its place, as the user, equal to the snapshot', async () => {
+    const live = path.join(fx.home, 'alice/Pictures/holiday.raw');
+    rmSync(live);
+    const { step, shoot } = await browse('light');
+    await step('browser-open-folder', 'alice/Pictures', 'rewind: browser folder alice/Pictures 1');
+    await step('browser-select', 'alice/Pictures/holiday.raw', 'rewind: browser selection 1');
+    shoot('selected');
+    await step('browser-restore', undefined, 'rewind: browser restored 1 user');
+    shoot('restored');
+    expect(existsSync(live)).toBe(true);
+    const restored = statSync(live);
+    expect(restored.uid).toBe(fx.allowed.uid);
+    await withTopLevel(fx, fx.source, (top) => {
+      const original = path.join(top, '.rewind/home', second, 'alice/Pictures/holiday.raw');
+      expect(readFileSync(live).equals(readFileSync(original))).toBe(true);
+      expect(restored.mode).toBe(statSync(original).mode);
+      expect(restored.mtimeMs).toBe(statSync(original).mtimeMs);
+    });
+
+    // Into a folder the user chose (the file dialog's answer goes to the same action).
+    const into = path.join(fx.home, 'alice/Restored');
+    mkdirSync(into);
+    sh('chown', [`${userA}:${userA}`, into]);
+    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    await step('browser-select', 'alice/Documents/new idea.txt', 'rewind: browser selection 1');
+    await step('browser-restore-into', into, 'rewind: browser restored 1 user');
+    shoot('restored-into');
+    await withTopLevel(fx, fx.source, (top) => {
+      expect(readFileSync(path.join(into, 'new idea.txt'))).toEqual(readFileSync(path.join(top, '.rewind/home', second, 'alice/Documents/new idea.txt')));
+    });
+    expect(statSync(path.join(into, 'new idea.txt')).uid).toBe(fx.allowed.uid);
+
+    // Restore to…: the folder chooser opens (GTK's own dialog; the app stops with it open).
+    await step('browser-select', 'alice/Documents/report.txt', 'rewind: browser selection 1');
+    await step('browser-restore-to', undefined, 'rewind: browser choosing a folder');
+    shoot('choose-folder');
+    console.log(`screenshots: ${shots}`);
+  });
+});
