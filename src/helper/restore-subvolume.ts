@@ -11,7 +11,8 @@ import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
 import { mountOf, mountedBtrfsUuid } from './mountinfo';
 import { runCommand } from './run-command';
-import { FilesDestination } from './stream-files/files-destination';
+import { keepsStreamFiles } from '../core/config';
+import { openStreamFiles } from './open-destination';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -137,9 +138,9 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
       if (await stat(path.join(into, request.snapshot)).catch(() => undefined)) {
         throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`);
       }
-      if (destination.kind === 'files') {
-        const files = await FilesDestination.open(destination, host, mounts, request.stateDir);
-        restored = await files.replay(dirName, request.snapshot, into, request.keyFile);
+      if (keepsStreamFiles(destination)) {
+        const files = await openStreamFiles(destination, host, mounts, request.stateDir);
+        restored = await files.replay(dirName, request.snapshot, into, request.keyFile).finally(() => files.close());
       } else if (destination.kind === 'btrfs') {
         const disk = await BtrfsDestination.open(destination, host, mounts);
         const backup = path.join(disk.top, disk.dirBelowTop(dirName), request.snapshot);
