@@ -2,10 +2,12 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RewindError } from '../../src/core/errors';
 import type { RunRecord } from '../../src/core/status';
 import type { StreamManifest } from '../../src/core/stream-manifest';
 import { runBackup } from '../../src/helper/engine';
 import { restorePath } from '../../src/helper/restore';
+import { SshDestination } from '../../src/helper/ssh-destination';
 import { withRunContext } from '../../src/helper/run-context';
 import { sshPaths } from '../../src/helper/ssh/identity';
 import { probe, setup, trust } from '../../src/helper/ssh/setup';
@@ -14,7 +16,7 @@ import { sh, waitFor } from '../support/exec';
 import { findProcesses } from '../support/helper-run';
 import { mountLoopExt4 } from '../support/loop-ext4';
 import { writeRandomFile } from '../support/random-file';
-import { createServeFixture, type ServeFixture } from '../support/serve-fixture';
+import { createServeFixture, startServe, stopServes, type ServeFixture } from '../support/serve-fixture';
 import { connectionProcesses, startSshd, type Sshd } from '../support/sshd';
 import { compareTrees } from '../support/tree-compare';
 
@@ -107,6 +109,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.cleanup.run();
+});
+
+describe('a server folder without btrfs', () => {
+  test('serve says so in its hello and refuses to receive subvolumes; a destination set to "btrfs" is told to use "files"', async () => {
+    const serve = startServe(fx, HOST, {}, root);
+    expect(await serve.client.hello()).toMatchObject({ host: HOST, btrfs: false });
+    const error = await serve.client.list('home').then(
+      () => undefined,
+      (e: unknown) => e as RewindError,
+    );
+    expect(error?.detail).toBe(`The server's backup folder ${root} is not on btrfs, so it keeps stream files only; set "store": "files" for this destination.`);
+    await stopServes(fx);
+
+    const asBtrfs = { id: 'server', kind: 'ssh' as const, host: '127.0.0.1', port: sshd.port, user: 'root', path: root, compression: 'auto' as const, enabled: true };
+    await expect(SshDestination.open(asBtrfs, sshPaths(options.stateDir))).rejects.toThrow(`set "store": "files" for this destination`);
+  });
 });
 
 describe('stream files over SSH on ext4', () => {
