@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
-import { chainTo, planStreamSend } from '../../core/stream-chains';
+import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-chains';
 import {
   emptyManifest,
   MANIFEST_FILE,
@@ -58,6 +58,12 @@ async function failureOf(children: Array<[string, Child]>): Promise<string | und
 
 function isNoSpace(error: unknown): boolean {
   return (error as NodeJS.ErrnoException)?.code === 'ENOSPC' || (error as NodeJS.ErrnoException)?.code === 'EDQUOT';
+}
+
+export interface FilesProgress {
+  phase: 'cleanup' | 'send' | 'verify';
+  kind?: 'full' | 'incremental';
+  bytes: number;
 }
 
 export class FilesDestination {
@@ -145,11 +151,49 @@ export class FilesDestination {
     for (const stream of streams) for (const part of stream.parts) await this.store.remove(dirName, part.file).catch(() => undefined);
   }
 
-  /** One backup of a snapshot: full or incremental by the chain rules, written, flushed, then listed. */
+  /**
+   * One backup of a snapshot: full or incremental by the chain rules, written,
+   * flushed, then listed. When the destination is full, the oldest chain that
+   * may go (src/core/stream-chains, rule 4) is removed and the backup tried
+   * again from the start, until it fits or nothing more may go.
+   */
   async backUp(
     snap: SourceSnapshot,
     protocol: SendProtocol,
-    progress: (p: { phase: 'cleanup' | 'send' | 'verify'; kind?: 'full' | 'incremental'; bytes: number }) => void,
+    progress: (p: FilesProgress) => void,
+    record: TransferRecord,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const dirName = snap.source.dirName;
+    for (;;) {
+      try {
+        await this.attempt(snap, protocol, progress, record, signal);
+        return;
+      } catch (error) {
+        if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+        const manifest = await this.manifest(dirName);
+        const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+        const victim = chainToFreeSpace(manifest.streams, plan);
+        if (!victim) {
+          const freed = record.removedForSpace?.length ?? 0;
+          throw new RewindError(
+            'DestinationFull',
+            `There is not enough space on ${this.name} for this backup` +
+              (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
+            { cause: error },
+          );
+        }
+        progress({ phase: 'cleanup', bytes: 0 });
+        await this.removeStreams(dirName, victim);
+        record.removedForSpace = [...(record.removedForSpace ?? []), ...victim.map((s) => `${dirName}/${s.name}`)];
+      }
+    }
+  }
+
+  private async attempt(
+    snap: SourceSnapshot,
+    protocol: SendProtocol,
+    progress: (p: FilesProgress) => void,
     record: TransferRecord,
     signal?: AbortSignal,
   ): Promise<void> {
