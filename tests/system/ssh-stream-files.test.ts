@@ -7,6 +7,7 @@ import type { RunRecord } from '../../src/core/status';
 import type { StreamManifest } from '../../src/core/stream-manifest';
 import { runBackup } from '../../src/helper/engine';
 import { restorePath } from '../../src/helper/restore';
+import { restoreSubvolume } from '../../src/helper/restore-subvolume';
 import { SshDestination } from '../../src/helper/ssh-destination';
 import { withRunContext } from '../../src/helper/run-context';
 import { sshPaths } from '../../src/helper/ssh/identity';
@@ -14,6 +15,7 @@ import { probe, setup, trust } from '../../src/helper/ssh/setup';
 import { verifyDestinations } from '../../src/helper/stream-files/verify';
 import { sh, waitFor } from '../support/exec';
 import { findProcesses } from '../support/helper-run';
+import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
 import { mountLoopExt4 } from '../support/loop-ext4';
 import { writeRandomFile } from '../support/random-file';
 import { createServeFixture, startServe, stopServes, type ServeFixture } from '../support/serve-fixture';
@@ -229,5 +231,34 @@ describe('stream files over SSH on ext4', () => {
     } finally {
       rmSync(filler, { force: true });
     }
+  });
+
+  test('a whole subvolume comes back from the server onto a new disk (restore-subvolume), and the chain goes on from it', async () => {
+    const last = manifest().streams.at(-1)!;
+    const newDisk = createLoopBtrfs(fx.cleanup, fx.dir, 'new-disk', 512);
+    const newTop = path.join(fx.dir, 'new-top');
+    mountLoop(fx.cleanup, newDisk, newTop);
+    sh('btrfs', ['subvolume', 'create', path.join(newTop, 'home')]);
+
+    const result = await restoreSubvolume({ ...options, into: newTop, subvolume: 'home', destination: 'server', snapshot: last.name });
+    expect(result.snapshot).toBe(`.rewind/home/${last.name}`);
+    expect(sh('btrfs', ['subvolume', 'show', path.join(newTop, result.snapshot)])).toMatch(new RegExp(`Received UUID:\\s+${last.receivedUuid}`));
+    expect(compareTrees(snapshotPath(last.name), path.join(newTop, result.newPath))).toEqual([]);
+    // Only the chosen point is left of the replayed chain.
+    expect(readdirSync(path.join(newTop, '.rewind/home'))).toEqual([last.name]);
+
+    // The switch as the printed steps say; this machine's source is now the restored home.
+    sh('mv', [path.join(newTop, 'home'), path.join(newTop, 'home.old')]);
+    sh('mv', [path.join(newTop, result.newPath), path.join(newTop, 'home')]);
+    const newHome = path.join(fx.dir, 'new-home');
+    mountLoop(fx.cleanup, newDisk, newHome, 'home');
+    const config = JSON.parse(readFileSync(options.configPath, 'utf8')) as { sources: Array<{ path: string }> };
+    writeFileSync(options.configPath, JSON.stringify({ ...config, sources: [{ path: newHome }] }));
+    writeFileSync(path.join(newHome, 'alice/after-restore.txt'), 'written after the restore\n');
+
+    const next = await backUp();
+    expect(next.transfers[0]).toMatchObject({ ok: true, kind: 'incremental', parent: last.name });
+    expect(next.transfers[0].bytes).toBeLessThan(1024 * 1024);
+    expect(manifest().streams.at(-1)).toMatchObject({ name: next.transfers[0].snapshot, parentUuid: last.receivedUuid });
   });
 });
