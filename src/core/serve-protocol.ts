@@ -61,7 +61,8 @@ export type ServeRequest =
   | { op: 'file-get'; subvolume: string; file: string }
   | { op: 'file-put'; subvolume: string; file: string }
   | { op: 'file-check'; subvolume: string; file: string }
-  | { op: 'file-delete'; subvolume: string; file: string };
+  | { op: 'file-delete'; subvolume: string; file: string }
+  | { op: 'send'; subvolume: string; name: string };
 
 export type ServeOp = ServeRequest['op'];
 
@@ -238,6 +239,7 @@ export interface ServeResponses {
   'file-put': FilePutResponse;
   'file-check': FileCheckResponse;
   'file-delete': FileDeleteResponse;
+  send: ReadEnd;
 }
 
 export function serveFailure(code: ErrorCode, message: string): ServeFailure {
@@ -357,6 +359,7 @@ const OPS: Record<ServeOp, Record<string, FieldRule>> = {
   'file-put': { subvolume: SUBVOLUME, file: FILE },
   'file-check': { subvolume: SUBVOLUME, file: FILE },
   'file-delete': { subvolume: SUBVOLUME, file: { type: 'string', check: (v: string) => checkStoredFileName(v, true) } },
+  send: { subvolume: SUBVOLUME, name: NAME },
 };
 
 export const SERVE_OPS = Object.keys(OPS) as ServeOp[];

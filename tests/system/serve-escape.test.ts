@@ -305,6 +305,7 @@ describe('a key acts only in its own host folder', () => {
       { op: 'file-put', subvolume, file: 'manifest.json' },
       { op: 'file-check', subvolume, file: 'manifest.json' },
       { op: 'file-delete', subvolume, file: 'manifest.json' },
+      { op: 'send', subvolume, name: NAME },
     ];
     for (const request of requests) {
       const answer = (await alice.client.rawLine(JSON.stringify(request))) as { ok: boolean; error: { code: string; message: string } };
@@ -328,8 +329,8 @@ describe('a key acts only in its own host folder', () => {
 
   test.each(['../x', `${NAME}/..`, `../../${B}/home/${NAME}`, '/etc', `${NAME};touch /tmp/x`, '$(id)', 'latest', ''])('the backup name %j is refused', async (name) => {
     const alice = aliceShared();
-    for (const op of ['delete', 'read', 'readdir', 'receive']) {
-      const request = { op, subvolume: 'home', name, ...(op === 'receive' ? { compression: 'none' } : op === 'delete' ? {} : { path: op === 'read' ? 'a' : '' }) };
+    for (const op of ['delete', 'read', 'readdir', 'receive', 'send']) {
+      const request = { op, subvolume: 'home', name, ...(op === 'receive' ? { compression: 'none' } : op === 'delete' || op === 'send' ? {} : { path: op === 'read' ? 'a' : '' }) };
       const answer = (await alice.client.rawLine(JSON.stringify(request))) as { ok: boolean; error: { message: string } };
       expect(answer).toMatchObject({ ok: false, error: { code: 'InvalidArgs' } });
       expect(answer.error.message).toMatch(/"name" must be a backup name/);
@@ -337,7 +338,7 @@ describe('a key acts only in its own host folder', () => {
   });
 
   test.each([
-    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete\.$/],
+    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send\.$/],
     ['shell', { op: 'shell' }, /^Unknown op "shell"/],
     ['__proto__', { op: '__proto__' }, /^Unknown op "__proto__"/],
     ['constructor', { op: 'constructor' }, /^Unknown op "constructor"/],
@@ -500,6 +501,7 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.clean('evil'))).detail).toMatch(expected);
       expect((await refusal(alice.client.readdir('evil', NAME, ''))).detail).toMatch(expected);
       expect((await refusal(alice.client.read({ subvolume: 'evil', name: NAME, path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
+      expect((await refusal(alice.client.sendBackup({ subvolume: 'evil', name: NAME, sink: new PassThrough() }))).detail).toMatch(expected);
       const send = sendSnapshot(path.join(fx.clientMount, '.rewind/home', NAME));
       expect((await refusal(alice.client.receive({ subvolume: 'evil', name: '20260301T000000Z', compression: 'none', stream: send.stream }))).detail).toMatch(expected);
       send.child.kill();
@@ -518,6 +520,7 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.delete('home', '20260102T000000Z'))).detail).toMatch(expected);
       expect((await refusal(alice.client.read({ subvolume: 'home', name: '20260102T000000Z', path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
       expect((await refusal(alice.client.readdir('home', '20260102T000000Z', 'bob'))).detail).toMatch(expected);
+      expect((await refusal(alice.client.sendBackup({ subvolume: 'home', name: '20260102T000000Z', sink: new PassThrough() }))).detail).toMatch(expected);
     } finally {
       rmSync(planted);
     }

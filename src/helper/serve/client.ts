@@ -51,7 +51,7 @@ export class ServeClient {
   }
 
   /** Sends any request line and returns its one response (for ops without a payload). */
-  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read' | 'file-get' | 'file-put'>>(
+  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read' | 'file-get' | 'file-put' | 'send'>>(
     request: Extract<ServeRequest, { op: Op }>,
   ): Promise<ServeResponses[Op]> {
     await this.writer.line(request);
@@ -166,10 +166,19 @@ export class ServeClient {
   }
 
   /** Reads one stored file into `sink`; returns its length. */
-  async fileGet(options: { subvolume: string; file: string; sink: Writable }): Promise<number> {
-    await this.writer.line({ op: 'file-get', subvolume: options.subvolume, file: options.file });
-    await this.response<{ size: number }>();
-    const { sink } = options;
+  fileGet(options: { subvolume: string; file: string; sink: Writable }): Promise<number> {
+    return this.download({ op: 'file-get', subvolume: options.subvolume, file: options.file }, options.sink);
+  }
+
+  /** The send stream of one complete backup (`btrfs send` on the server), into `sink`; returns its length. */
+  sendBackup(options: { subvolume: string; name: string; sink: Writable }): Promise<number> {
+    return this.download({ op: 'send', subvolume: options.subvolume, name: options.name }, options.sink);
+  }
+
+  /** A request answered by a start line, a payload and an end line with its length. */
+  private async download(request: Extract<ServeRequest, { op: 'file-get' | 'send' }>, sink: Writable): Promise<number> {
+    await this.writer.line(request);
+    await this.response<{ ok: true }>();
     for (;;) {
       const chunk = await this.reader.readChunk();
       if (!chunk) break;

@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -119,4 +120,35 @@ export async function readBackupDir(store: HostStore, request: Extract<ServeRequ
     });
   }
   return entries;
+}
+
+/**
+ * `send`: the send stream of one complete backup, for a whole-subvolume
+ * restore on the client. A full stream of a read-only subvolume of this host
+ * (checked like `read`'s backups); btrfs send names it by its received UUID,
+ * so the restore keeps the backup's identity and the chain goes on from it.
+ */
+export async function sendBackupStream(store: HostStore, request: Extract<ServeRequest, { op: 'send' }>, writer: FrameWriter): Promise<void> {
+  await completeBackup(store, request.subvolume, request.name);
+  const backup = await store.backup(request.subvolume, request.name);
+  const send = execa('btrfs', ['send', '-q', backup.path], { stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
+  await writer.line({ ok: true });
+  let bytes = 0;
+  try {
+    for await (const chunk of send.stdout!) {
+      await writer.chunk(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } finally {
+    // A client gone mid-stream stops the send.
+    send.kill();
+  }
+  const result = await send;
+  await writer.endPayload();
+  if (result.exitCode !== 0) {
+    const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
+    await writer.line({ ok: false, error: { code: 'TransferFailed', message: `btrfs send of ${request.name} failed on the server: ${stderr || `exit ${result.exitCode}`}.` } });
+  } else {
+    await writer.line({ ok: true, bytes });
+  }
 }

@@ -15,7 +15,7 @@ import {
 import { runCommand } from '../run-command';
 import { FrameReader, FramingError, FrameWriter } from './framing';
 import { HostStore } from './host-store';
-import { readBackupDir, readBackupFile } from './read';
+import { readBackupDir, readBackupFile, sendBackupStream } from './read';
 import { receiveBackup } from './receive';
 import { checkFile, deleteFile, getFile, listFiles, putFile } from './stored-files';
 
@@ -55,7 +55,7 @@ async function detectCapabilities(): Promise<Pick<HelloResponse, 'sendProtocols'
 }
 
 /** Ops that act on received subvolumes, which only a btrfs ROOT holds. */
-const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir']);
+const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send']);
 
 async function handle(store: HostStore, request: ServeRequest, reader: FrameReader, writer: FrameWriter): Promise<void> {
   if (BTRFS_OPS.has(request.op)) store.needBtrfs();
@@ -109,6 +109,9 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
     case 'sync':
       await store.sync();
       await writer.line({ ok: true });
+      return;
+    case 'send':
+      await sendBackupStream(store, request, writer);
       return;
     case 'file-list':
       await writer.line({ ok: true, files: await listFiles(store, request.subvolume) });
