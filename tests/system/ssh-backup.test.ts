@@ -10,6 +10,7 @@ import { probe, setup, trust } from '../../src/helper/ssh/setup';
 import { sh, waitFor } from '../support/exec';
 import { findProcesses } from '../support/helper-run';
 import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
+import { switchToRestoredHome } from '../support/restored-home';
 import { writeRandomFile } from '../support/random-file';
 import { createServeFixture, listDir, type ServeFixture } from '../support/serve-fixture';
 import { connectionProcesses, startSshd, type Sshd } from '../support/sshd';
@@ -141,12 +142,7 @@ describe('backups over SSH', () => {
     expect(sh('btrfs', ['subvolume', 'show', path.join(newTop, result.snapshot)])).toMatch(new RegExp(`Received UUID:\\s+${sourceUuid}`));
     expect(compareTrees(snapshotPath(latest), path.join(newTop, result.newPath))).toEqual([]);
 
-    sh('mv', [path.join(newTop, 'home'), path.join(newTop, 'home.old')]);
-    sh('mv', [path.join(newTop, result.newPath), path.join(newTop, 'home')]);
-    const newHome = path.join(fx.dir, 'new-home');
-    mountLoop(fx.cleanup, newDisk, newHome, 'home');
-    const config = JSON.parse(readFileSync(options.configPath, 'utf8')) as { sources: Array<{ path: string }> };
-    writeFileSync(options.configPath, JSON.stringify({ ...config, sources: [{ path: newHome }] }));
+    const newHome = switchToRestoredHome(fx.cleanup, newDisk, newTop, result.newPath, options.configPath);
     writeFileSync(path.join(newHome, 'alice/after-restore.txt'), 'written after the restore\n');
 
     await new Promise((r) => setTimeout(r, 1100));

@@ -16,6 +16,7 @@ import { verifyDestinations } from '../../src/helper/stream-files/verify';
 import { sh, waitFor } from '../support/exec';
 import { findProcesses } from '../support/helper-run';
 import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
+import { switchToRestoredHome } from '../support/restored-home';
 import { mountLoopExt4 } from '../support/loop-ext4';
 import { writeRandomFile } from '../support/random-file';
 import { createServeFixture, startServe, stopServes, type ServeFixture } from '../support/serve-fixture';
@@ -248,12 +249,7 @@ describe('stream files over SSH on ext4', () => {
     expect(readdirSync(path.join(newTop, '.rewind/home'))).toEqual([last.name]);
 
     // The switch as the printed steps say; this machine's source is now the restored home.
-    sh('mv', [path.join(newTop, 'home'), path.join(newTop, 'home.old')]);
-    sh('mv', [path.join(newTop, result.newPath), path.join(newTop, 'home')]);
-    const newHome = path.join(fx.dir, 'new-home');
-    mountLoop(fx.cleanup, newDisk, newHome, 'home');
-    const config = JSON.parse(readFileSync(options.configPath, 'utf8')) as { sources: Array<{ path: string }> };
-    writeFileSync(options.configPath, JSON.stringify({ ...config, sources: [{ path: newHome }] }));
+    const newHome = switchToRestoredHome(fx.cleanup, newDisk, newTop, result.newPath, options.configPath);
     writeFileSync(path.join(newHome, 'alice/after-restore.txt'), 'written after the restore\n');
 
     const next = await backUp();

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { constants, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import type { DirEntry, ServeRequest } from '../../core/serve-protocol';
@@ -66,30 +66,35 @@ export async function readBackupFile(store: HostStore, request: Extract<ServeReq
       gid: Number(opened.gid),
       mtimeNs: opened.mtimeNs.toString(),
     });
-    let bytes = 0;
-    let failure: unknown;
-    const buffer = Buffer.alloc(READ_CHUNK);
-    for (;;) {
-      let n: number;
-      try {
-        ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, null));
-      } catch (error) {
-        failure = error;
-        break;
-      }
-      if (n === 0) break;
-      await writer.chunk(Buffer.from(buffer.subarray(0, n)));
-      bytes += n;
-    }
-    await writer.endPayload();
-    if (failure) {
-      await writer.line({ ok: false, error: { code: 'TransferFailed', message: `Reading ${request.path} failed: ${(failure as Error).message}.` } });
-    } else {
-      await writer.line({ ok: true, bytes });
-    }
+    await sendContent(handle, request.path, writer);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * An opened file's bytes as the payload, then the end line: its length, or,
+ * when reading failed midway, an error (the payload then is not the file).
+ */
+export async function sendContent(handle: FileHandle, shown: string, writer: FrameWriter): Promise<void> {
+  let bytes = 0;
+  let failure: unknown;
+  const buffer = Buffer.alloc(READ_CHUNK);
+  for (;;) {
+    let n: number;
+    try {
+      ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, null));
+    } catch (error) {
+      failure = error;
+      break;
+    }
+    if (n === 0) break;
+    await writer.chunk(Buffer.from(buffer.subarray(0, n)));
+    bytes += n;
+  }
+  await writer.endPayload();
+  if (failure) await writer.line({ ok: false, error: { code: 'TransferFailed', message: `Reading ${shown} failed: ${(failure as Error).message}.` } });
+  else await writer.line({ ok: true, bytes });
 }
 
 function typeOf(info: BigIntStats): DirEntry['type'] {

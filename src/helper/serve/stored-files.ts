@@ -6,6 +6,7 @@ import { RewindError } from '../../core/errors';
 import { checkStoredFileName, parsePutTrailer, type ServeRequest, type StoredFile } from '../../core/serve-protocol';
 import { FramingError, type FrameReader, type FrameWriter } from './framing';
 import type { HostStore } from './host-store';
+import { sendContent } from './read';
 
 /**
  * The file-… ops: stream files (src/helper/stream-files) kept in
@@ -77,24 +78,7 @@ export async function getFile(store: HostStore, request: Extract<ServeRequest, {
   try {
     const info = await handle.stat();
     await writer.line({ ok: true, size: info.size });
-    let bytes = 0;
-    let failure: unknown;
-    const buffer = Buffer.alloc(READ_CHUNK);
-    for (;;) {
-      let n: number;
-      try {
-        ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, null));
-      } catch (error) {
-        failure = error;
-        break;
-      }
-      if (n === 0) break;
-      await writer.chunk(Buffer.from(buffer.subarray(0, n)));
-      bytes += n;
-    }
-    await writer.endPayload();
-    if (failure) await writer.line({ ok: false, error: { code: 'TransferFailed', message: `Reading ${request.file} failed: ${(failure as Error).message}.` } });
-    else await writer.line({ ok: true, bytes });
+    await sendContent(handle, request.file, writer);
   } finally {
     await handle.close();
   }
