@@ -184,7 +184,17 @@ export class ServeClient {
       if (!chunk) break;
       // A reader that gave up still gets the payload read off the connection, so the next request can go.
       if (sink.destroyed) continue;
-      if (!sink.write(chunk)) await new Promise((resolve) => (sink.once('drain', resolve), sink.once('close', resolve)));
+      if (!sink.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            sink.off('drain', done);
+            sink.off('close', done);
+            resolve();
+          };
+          sink.on('drain', done);
+          sink.on('close', done);
+        });
+      }
     }
     return (await this.response<{ bytes: number }>()).bytes;
   }
