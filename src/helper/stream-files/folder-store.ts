@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, statfs, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write';
@@ -91,11 +91,6 @@ export class FolderStore implements StreamStore {
 
   async remove(dirName: string, file: string): Promise<void> {
     await rm(path.join(this.folder(dirName), file), { force: true, recursive: true });
-  }
-
-  async freeBytes(): Promise<number> {
-    const fs = await statfs(this.root);
-    return fs.bavail * fs.bsize;
   }
 
   async close(): Promise<void> {}

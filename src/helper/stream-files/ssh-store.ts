@@ -108,10 +108,6 @@ export class SshStore implements StreamStore {
     await this.connection.call((c) => c.fileDelete(dirName, file));
   }
 
-  async freeBytes(): Promise<number> {
-    return (await this.connection.call((c) => c.space())).freeBytes;
-  }
-
   async close(): Promise<void> {
     await this.connection.close();
   }

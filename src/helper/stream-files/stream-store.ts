@@ -29,7 +29,6 @@ export interface StreamStore {
   hashFile(dirName: string, file: string): Promise<{ size: number; sha256: string } | { error: string }>;
   /** Deletes a file; a missing one is no error. */
   remove(dirName: string, file: string): Promise<void>;
-  freeBytes(): Promise<number>;
   /** Ends what the store holds open (a connection); it is unusable afterwards. */
   close(): Promise<void>;
 }
