@@ -70,6 +70,13 @@ export const btrfsDestinationSchema = z.strictObject({
   xattrs: xattrsSchema.optional(),
 });
 
+const DEFAULT_CHAIN = { maxIncrementals: 30, maxDays: 30 };
+const chainSchema = z.strictObject({
+  maxIncrementals: z.number().int().min(0).max(1000).default(30),
+  maxDays: z.number().int().min(1).max(3650).default(30),
+});
+const partSizeSchema = z.number().int().min(1).max(4095);
+
 /**
  * Stream files on any filesystem (ext4, exFAT, vfat, NFS, SMB): either a disk
  * found by its filesystem UUID and mounted by the helper ("filesystem" and a
@@ -89,14 +96,9 @@ const filesDestinationSchema = z
     /** Encrypt every stream with age, for the helper's key of this destination. */
     encrypt: z.boolean().default(false),
     /** A new full stream after this many incrementals, or this many days. */
-    chain: z
-      .strictObject({
-        maxIncrementals: z.number().int().min(0).max(1000).default(30),
-        maxDays: z.number().int().min(1).max(3650).default(30),
-      })
-      .default({ maxIncrementals: 30, maxDays: 30 }),
+    chain: chainSchema.default(DEFAULT_CHAIN),
     /** Largest file written, in MiB (vfat cannot hold 4 GiB). */
-    partSizeMiB: z.number().int().min(1).max(4095).default(1024),
+    partSizeMiB: partSizeSchema.default(1024),
   })
   .refine((d) => (d.filesystem === undefined ? d.path.startsWith('/') : !d.path.startsWith('/')), {
     message: 'path must be an absolute folder, or, with "filesystem", a folder relative to that disk',
@@ -133,9 +135,28 @@ export const sshDestinationSchema = z.strictObject({
   retention: retentionPolicySchema.optional(),
   /** zstd on the wire: "auto" compresses unless the host is this machine (loopback). */
   compression: z.enum(['auto', 'zstd', 'none']).default('auto'),
+  /**
+   * How the server keeps backups: received subvolumes ("btrfs", when absent)
+   * or stream files like a "files" destination ("files", for a server without
+   * btrfs). The three fields after it are a "files" destination's, allowed
+   * with "files" only.
+   */
+  store: z.enum(['btrfs', 'files']).optional(),
+  encrypt: z.boolean().optional(),
+  chain: chainSchema.optional(),
+  partSizeMiB: partSizeSchema.optional(),
 });
 
-export const destinationSchema = z.discriminatedUnion('kind', [btrfsDestinationSchema, filesDestinationSchema, sshDestinationSchema]);
+const STREAM_FILE_FIELDS = ['encrypt', 'chain', 'partSizeMiB'] as const;
+
+const checkedSshDestinationSchema = sshDestinationSchema.superRefine((d, context) => {
+  if (d.store === 'files') return;
+  for (const field of STREAM_FILE_FIELDS) {
+    if (d[field] !== undefined) context.addIssue({ code: 'custom', path: [field], message: 'is a setting of stream files; it needs "store": "files"' });
+  }
+});
+
+export const destinationSchema = z.discriminatedUnion('kind', [btrfsDestinationSchema, filesDestinationSchema, checkedSshDestinationSchema]);
 
 export type BtrfsDestinationConfig = z.infer<typeof btrfsDestinationSchema>;
 export type SshDestinationConfig = z.infer<typeof sshDestinationSchema>;
@@ -185,6 +206,25 @@ export type Config = z.infer<typeof configSchema>;
 export type Source = Config['sources'][number];
 export type Destination = Config['destinations'][number];
 export type FilesDestinationConfig = Extract<Destination, { kind: 'files' }>;
+
+/** What stream files need of their destination, a "files" one or an "ssh" one with "store": "files". */
+export type StreamFilesSettings = Pick<FilesDestinationConfig, 'id' | 'label' | 'encrypt' | 'chain' | 'partSizeMiB'>;
+
+/** Whether a destination keeps stream files (a folder, or a server without btrfs). */
+export function keepsStreamFiles(d: Destination): boolean {
+  return d.kind === 'files' || (d.kind === 'ssh' && d.store === 'files');
+}
+
+/** A destination's stream-file settings, an "ssh" one's with the defaults of a "files" one. */
+export function streamFilesSettings(d: FilesDestinationConfig | SshDestinationConfig): StreamFilesSettings {
+  return {
+    id: d.id,
+    ...(d.label !== undefined ? { label: d.label } : {}),
+    encrypt: d.encrypt ?? false,
+    chain: d.chain ?? DEFAULT_CHAIN,
+    partSizeMiB: d.partSizeMiB ?? 1024,
+  };
+}
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 

@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors';
 import { parseSnapshotName } from './snapshot-name';
+import { STREAM_FILE_NAME } from './stream-manifest';
 
 /**
  * The protocol of `rewind-helper serve`, the receiver on a backup server that
@@ -25,6 +26,14 @@ import { parseSnapshotName } from './snapshot-name';
  *    symbolic link is the server's check, on the filesystem.
  * 5. Binary payloads travel as chunks: a 4-byte big-endian length then that
  *    many bytes, at most MAX_CHUNK_BYTES; a zero length ends the payload.
+ * 6. "file" (the file-… ops, stream files on a server without btrfs) is one
+ *    plain file name as Rewind names its stream files and manifest
+ *    (STREAM_FILE_NAME: letters, digits, ".", "_", "-", not starting with a
+ *    dot). file-delete also takes the hidden name of an unfinished write,
+ *    ".<file>.partial", so a client can remove what a cut connection left.
+ *    After a file-put payload the client sends one trailer line (PutTrailer):
+ *    the size and SHA-256 it sent, which the server checks before the file
+ *    takes its name.
  */
 
 export const SERVE_PROTOCOL_VERSION = 1;
@@ -47,7 +56,13 @@ export type ServeRequest =
   | { op: 'space' }
   | { op: 'read'; subvolume: string; name: string; path: string }
   | { op: 'readdir'; subvolume: string; name: string; path: string }
-  | { op: 'sync' };
+  | { op: 'sync' }
+  | { op: 'file-list'; subvolume: string }
+  | { op: 'file-get'; subvolume: string; file: string }
+  | { op: 'file-put'; subvolume: string; file: string }
+  | { op: 'file-check'; subvolume: string; file: string }
+  | { op: 'file-delete'; subvolume: string; file: string }
+  | { op: 'send'; subvolume: string; name: string };
 
 export type ServeOp = ServeRequest['op'];
 
@@ -71,6 +86,11 @@ export interface HelloResponse {
   sendProtocols: number[];
   /** Whether "compression": "zstd" is accepted. */
   zstd: boolean;
+  /**
+   * Whether ROOT is on btrfs, so "receive" works; without it the server keeps
+   * stream files only (the file-… ops). Servers before the file ops omit it.
+   */
+  btrfs?: boolean;
 }
 
 export interface BackupInfo {
@@ -168,6 +188,40 @@ export interface SyncResponse {
   ok: true;
 }
 
+export interface StoredFile {
+  name: string;
+  size: number;
+}
+
+/** The regular files of a folder (stream files, the manifest, unfinished ".….partial" writes), sorted. */
+export interface FileListResponse {
+  ok: true;
+  files: StoredFile[];
+}
+
+/** What the server read of a file: its size and SHA-256 in hex. */
+export interface FileCheckResponse {
+  ok: true;
+  size: number;
+  sha256: string;
+}
+
+/** Sent by the client after a file-put payload. */
+export type PutTrailer = { size: number; sha256: string } | { cancel: true };
+
+export interface FilePutResponse {
+  ok: true;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+export interface FileDeleteResponse {
+  ok: true;
+  /** False when there was no such file. */
+  deleted: boolean;
+}
+
 /** Each op's final response line. */
 export interface ServeResponses {
   hello: HelloResponse;
@@ -180,6 +234,12 @@ export interface ServeResponses {
   read: ReadEnd;
   readdir: ReaddirResponse;
   sync: SyncResponse;
+  'file-list': FileListResponse;
+  'file-get': ReadEnd;
+  'file-put': FilePutResponse;
+  'file-check': FileCheckResponse;
+  'file-delete': FileDeleteResponse;
+  send: ReadEnd;
 }
 
 export function serveFailure(code: ErrorCode, message: string): ServeFailure {
@@ -237,6 +297,33 @@ export function checkBackupPath(path: string, allowRoot = false): string | undef
   return undefined;
 }
 
+/** Undefined when `name` may name a stored file (rule 6); with `partial`, also ".<file>.partial". */
+export function checkStoredFileName(name: string, partial = false): string | undefined {
+  if (STREAM_FILE_NAME.test(name)) return undefined;
+  const hidden = /^\.(.*)\.partial$/.exec(name);
+  if (partial && hidden && STREAM_FILE_NAME.test(hidden[1])) return undefined;
+  return `must be a plain file name of letters, digits, ".", "_" and "-" not starting with "."${partial ? ' (or ".<name>.partial")' : ''}; found ${quote(name)}`;
+}
+
+/** Checks a file-put trailer line; the trailer or why it is not one. */
+export function parsePutTrailer(line: string): PutTrailer | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(line);
+  } catch {
+    return 'The line after a file-put payload must be JSON.';
+  }
+  const fields = data as Record<string, unknown>;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+    const keys = Object.keys(fields).sort().join(',');
+    if (keys === 'cancel' && fields.cancel === true) return { cancel: true };
+    if (keys === 'sha256,size' && Number.isSafeInteger(fields.size) && (fields.size as number) >= 0 && typeof fields.sha256 === 'string' && /^[0-9a-f]{64}$/.test(fields.sha256)) {
+      return { size: fields.size as number, sha256: fields.sha256 };
+    }
+  }
+  return 'The line after a file-put payload must be {"size": bytes, "sha256": hex} or {"cancel": true}.';
+}
+
 // ---------------------------------------------------------------------------
 // Requests
 
@@ -244,6 +331,7 @@ type FieldRule = { type: 'string' | 'number'; check?: (value: never) => string |
 
 const SUBVOLUME: FieldRule = { type: 'string', check: (v: string) => checkSubvolumeDir(v) };
 const NAME: FieldRule = { type: 'string', check: (v: string) => checkBackupName(v) };
+const FILE: FieldRule = { type: 'string', check: (v: string) => checkStoredFileName(v) };
 
 const OPS: Record<ServeOp, Record<string, FieldRule>> = {
   hello: {
@@ -266,6 +354,12 @@ const OPS: Record<ServeOp, Record<string, FieldRule>> = {
   read: { subvolume: SUBVOLUME, name: NAME, path: { type: 'string', check: (v: string) => checkBackupPath(v) } },
   readdir: { subvolume: SUBVOLUME, name: NAME, path: { type: 'string', check: (v: string) => checkBackupPath(v, true) } },
   sync: {},
+  'file-list': { subvolume: SUBVOLUME },
+  'file-get': { subvolume: SUBVOLUME, file: FILE },
+  'file-put': { subvolume: SUBVOLUME, file: FILE },
+  'file-check': { subvolume: SUBVOLUME, file: FILE },
+  'file-delete': { subvolume: SUBVOLUME, file: { type: 'string', check: (v: string) => checkStoredFileName(v, true) } },
+  send: { subvolume: SUBVOLUME, name: NAME },
 };
 
 export const SERVE_OPS = Object.keys(OPS) as ServeOp[];

@@ -20,6 +20,12 @@ import type { Subvolume } from './subvolume';
  * 3. Retention is applied to the streams as to backups, and then a chain is
  *    deleted only when it keeps no stream at all: never a file that a kept
  *    stream depends on. The chain of the next parent is always kept.
+ * 4. When the destination is full, the oldest whole chain (by its full
+ *    stream's creation) is removed to make room, as the oldest backup is on
+ *    a btrfs disk, except: the chain of the next send's parent, the chain
+ *    that holds the newest stream, and streams of broken chains (never
+ *    understood, so never touched). One chain at a time; the caller tries
+ *    again after each.
  */
 export interface ChainPolicy {
   maxIncrementals: number;
@@ -123,6 +129,17 @@ export function planChainPrune(
   }
   for (const entry of entries) if (!chained.has(entry.receivedUuid)) keep.push({ stream: entry, reasons: ['broken chain'] });
   return { keep, remove };
+}
+
+/** Rule 4: the streams of the chain to remove for space, or undefined when none may go. */
+export function chainToFreeSpace(entries: readonly StreamEntry[], plan: StreamPlan): StreamEntry[] | undefined {
+  const chains = chainsOf(entries);
+  const newest = entries.reduce<StreamEntry | undefined>((a, e) => (!a || Date.parse(e.created) > Date.parse(a.created) ? e : a), undefined);
+  const protect = new Set([...(plan.kind === 'incremental' ? [plan.parentStream.receivedUuid] : []), ...(newest ? [newest.receivedUuid] : [])]);
+  const removable = chains.filter((c) => !c.streams.some((s) => protect.has(s.receivedUuid)));
+  const started = (c: Chain) => Date.parse((c.streams.find((s) => s.kind === 'full') ?? c.streams[0]).created);
+  removable.sort((a, b) => started(a) - started(b));
+  return removable[0]?.streams;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface SubvolumeShow {
   path: string;
   id: number;
   uuid: string;
+  /** Set by `btrfs receive`; what a send of this subvolume names it by. */
+  receivedUuid?: string;
 }
 
 /** Details of the subvolume whose root is `path`; fails when `path` is not a subvolume root. */
@@ -61,7 +63,8 @@ export async function showSubvolume(path: string): Promise<SubvolumeShow> {
   if (!uuid || !Number.isInteger(id)) throw new Error(`unexpected output from btrfs subvolume show ${path}`);
   // The first line is the path below the top level, or "/" for the top level.
   const first = lines[0].trim();
-  return { path: id === 5 ? '' : first, id, uuid };
+  const received = field('Received UUID');
+  return { path: id === 5 ? '' : first, id, uuid, ...(received && received !== '-' ? { receivedUuid: received } : {}) };
 }
 
 /** Commits the filesystem's running transaction (and the data written before it). */

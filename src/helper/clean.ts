@@ -27,6 +27,7 @@ export async function cleanDestinations({ config, host, mounts, stateDir }: RunC
       for (const dirName of await destination.dirNames()) {
         removed.push(...(await destination.removeUnlisted(dirName)).map((name) => `${dirName}/${name}`));
       }
+      await closeDestinations([destination]);
       reports.push({ destination: d.id, connected: true, removed });
       continue;
     }

@@ -11,7 +11,10 @@ import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
 import { mountOf, mountedBtrfsUuid } from './mountinfo';
 import { runCommand } from './run-command';
-import { FilesDestination } from './stream-files/files-destination';
+import { keepsStreamFiles, type SshDestinationConfig } from '../core/config';
+import { openStreamFiles } from './open-destination';
+import { SshDestination } from './ssh-destination';
+import { sshPaths } from './ssh/identity';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -24,8 +27,8 @@ import { FilesDestination } from './stream-files/files-destination';
  * backups made before the disk died; no `property set ro=false` is needed.
  *
  * Two ways to name the backup:
- * - from the configuration: a destination and a snapshot name (btrfs disk or
- *   stream files; the helper finds and mounts the disk);
+ * - from the configuration: a destination and a snapshot name (btrfs disk,
+ *   stream files, or a server over SSH, which sends the backup);
  * - by path (a live USB system without Rewind's configuration): a received
  *   backup subvolume on a btrfs filesystem the administrator mounted.
  */
@@ -74,6 +77,39 @@ async function receiveCopy(backup: string, into: string, what: string): Promise<
     throw new RewindError('TransferFailed', `Restoring ${what} failed: ${(received.stderr || sent.stderr || 'btrfs send failed').trim()}.`);
   }
   return restored;
+}
+
+/**
+ * The server sends the backup (`send` in docs/serve-protocol.md) and it is
+ * received here with --chroot, so a stream from a server that is not what it
+ * should be cannot write outside `into`. It must arrive as exactly the backup
+ * asked for, with the backup's received UUID; anything else is deleted.
+ */
+async function receiveFromServer(config: SshDestinationConfig, dirName: string, name: string, into: string, stateDir: string): Promise<string> {
+  const server = await SshDestination.open(config, sshPaths(stateDir));
+  const restored = path.join(into, name);
+  try {
+    const backup = (await server.backups(dirName)).find((b) => path.basename(b.path) === name);
+    if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${server.name}.`);
+    const receive = spawn('btrfs', ['receive', '-q', '-e', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const received = finished(receive);
+    receive.stdin!.on('error', () => undefined);
+    const sent = await server.connection.call((c) => c.sendBackup({ subvolume: dirName, name, sink: receive.stdin! })).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    receive.stdin!.end();
+    const result = await received;
+    const uuid = result.code === 0 && !sent ? (await showSubvolume(restored).catch(() => undefined))?.receivedUuid : undefined;
+    if (uuid !== backup.receivedUuid) {
+      await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+      if (sent) throw sent;
+      throw new RewindError('TransferFailed', `Restoring ${name} from ${server.name} failed: ${result.stderr.trim() || 'the received subvolume is not the backup asked for'}.`);
+    }
+    return restored;
+  } finally {
+    await server.close();
+  }
 }
 
 function finished(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
@@ -137,16 +173,17 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
       if (await stat(path.join(into, request.snapshot)).catch(() => undefined)) {
         throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`);
       }
-      if (destination.kind === 'files') {
-        const files = await FilesDestination.open(destination, host, mounts, request.stateDir);
-        restored = await files.replay(dirName, request.snapshot, into, request.keyFile);
+      if (keepsStreamFiles(destination)) {
+        const files = await openStreamFiles(destination, host, mounts, request.stateDir);
+        restored = await files.replay(dirName, request.snapshot, into, request.keyFile).finally(() => files.close());
       } else if (destination.kind === 'btrfs') {
         const disk = await BtrfsDestination.open(destination, host, mounts);
         const backup = path.join(disk.top, disk.dirBelowTop(dirName), request.snapshot);
         if (!(await stat(backup).catch(() => undefined))) throw new RewindError('InvalidArgs', `There is no backup ${request.snapshot} of ${dirName} on ${disk.name}.`);
         restored = await receiveCopy(backup, into, `${request.snapshot} from ${disk.name}`);
       } else {
-        throw new RewindError('InvalidArgs', `Restoring a whole subvolume from the SSH destination "${destination.id}" is not possible yet; on the server, send the backup to this machine with btrfs send, or use a disk or stream-file destination.`);
+        // A destination that keeps stream files went above: this is a server that keeps received backups.
+        restored = await receiveFromServer(destination as SshDestinationConfig, dirName, request.snapshot, into, request.stateDir);
       }
     }
     // btrfs receive leaves the subvolume read-only with its received UUID; the new one is a writable snapshot of it.

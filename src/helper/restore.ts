@@ -9,7 +9,8 @@ import { deleteSubvolumes, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
-import { FilesDestination } from './stream-files/files-destination';
+import { keepsStreamFiles } from '../core/config';
+import { openStreamFiles } from './open-destination';
 import { loadConfig } from './config-file';
 import { runCommand } from './run-command';
 
@@ -49,7 +50,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const config = await loadConfig(request.configPath);
   const destination = config.destinations.find((d) => d.id === request.destination);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
-  if (destination.kind === 'ssh') {
+  if (destination.kind === 'ssh' && !keepsStreamFiles(destination)) {
     throw new RewindError('InvalidArgs', `Restoring from the SSH destination "${request.destination}" is not possible yet; copy the file from the server's backup folder instead.`);
   }
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
@@ -68,13 +69,13 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   let scratch: string | undefined;
   try {
     let backup: string;
-    if (destination.kind === 'files') {
+    if (destination.kind !== 'btrfs') {
       // Stream files are replayed into a scratch folder on the source's own
       // filesystem first; from there the restore is the same as from a disk.
-      const files = await FilesDestination.open(destination, host, mounts, request.stateDir);
+      const files = await openStreamFiles(destination, host, mounts, request.stateDir);
       const [resolved] = await resolveSource({ path: source.path }, mounts);
       scratch = path.join(resolved.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
-      backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile);
+      backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
     } else {
       const opened = await BtrfsDestination.open(destination, host, mounts);
       backup = path.join(opened.top, opened.dirBelowTop(dirName), request.snapshot);

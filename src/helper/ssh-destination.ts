@@ -32,7 +32,14 @@ export class SshDestination implements StreamDestination {
 
   static async open(config: SshDestinationConfig, paths: SshPaths, options: SshDestinationOptions = {}): Promise<SshDestination> {
     const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, options.timeouts ?? DEFAULT_TIMEOUTS);
-    const { zstd } = connection.hello;
+    const { zstd, btrfs } = connection.hello;
+    if (btrfs === false) {
+      await connection.close();
+      throw new RewindError(
+        'InvalidArgs',
+        `The backup folder ${config.path} on ${config.host} is not on btrfs, so the server can keep stream files only; set "store": "files" for this destination.`,
+      );
+    }
     if (config.compression === 'zstd' && !zstd) {
       await connection.close();
       throw new RewindError('TransferFailed', `The server ${config.host} cannot decompress zstd (the zstd program is not installed there), and this destination asks for it. Install zstd on the server, or set "compression" to "auto".`);

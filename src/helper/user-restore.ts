@@ -12,7 +12,8 @@ import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
-import { FilesDestination } from './stream-files/files-destination';
+import { keepsStreamFiles } from '../core/config';
+import { openStreamFiles } from './open-destination';
 
 /**
  * Restoring files for a user (D-Bus RestoreFiles). The helper finds the
@@ -90,8 +91,8 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
     const disk = await BtrfsDestination.open(destination, host, mounts);
     return { root: path.join(disk.top, disk.dirBelowTop(source.dirName), request.snapshot), sourcePath, done: nothing };
   }
-  if (destination.kind === 'files') {
-    const files = await FilesDestination.open(destination, host, mounts, paths.stateDir);
+  if (keepsStreamFiles(destination)) {
+    const files = await openStreamFiles(destination, host, mounts, paths.stateDir);
     const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
     const done = async () => {
       const left = await readdir(scratch).catch(() => [] as string[]);
@@ -103,6 +104,8 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
     } catch (error) {
       await done();
       throw error;
+    } finally {
+      await files.close();
     }
   }
   throw new RewindError('InvalidArgs', `Restoring files from the SSH destination "${destination.id}" is not possible yet; restore from a local snapshot or another destination.`);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -300,6 +300,12 @@ describe('a key acts only in its own host folder', () => {
       { op: 'receive', subvolume, name: '20260301T000000Z', compression: 'none' },
       { op: 'read', subvolume, name: NAME, path: 'bob/secret.txt' },
       { op: 'readdir', subvolume, name: NAME, path: '' },
+      { op: 'file-list', subvolume },
+      { op: 'file-get', subvolume, file: 'manifest.json' },
+      { op: 'file-put', subvolume, file: 'manifest.json' },
+      { op: 'file-check', subvolume, file: 'manifest.json' },
+      { op: 'file-delete', subvolume, file: 'manifest.json' },
+      { op: 'send', subvolume, name: NAME },
     ];
     for (const request of requests) {
       const answer = (await alice.client.rawLine(JSON.stringify(request))) as { ok: boolean; error: { code: string; message: string } };
@@ -323,8 +329,8 @@ describe('a key acts only in its own host folder', () => {
 
   test.each(['../x', `${NAME}/..`, `../../${B}/home/${NAME}`, '/etc', `${NAME};touch /tmp/x`, '$(id)', 'latest', ''])('the backup name %j is refused', async (name) => {
     const alice = aliceShared();
-    for (const op of ['delete', 'read', 'readdir', 'receive']) {
-      const request = { op, subvolume: 'home', name, ...(op === 'receive' ? { compression: 'none' } : op === 'delete' ? {} : { path: op === 'read' ? 'a' : '' }) };
+    for (const op of ['delete', 'read', 'readdir', 'receive', 'send']) {
+      const request = { op, subvolume: 'home', name, ...(op === 'receive' ? { compression: 'none' } : op === 'delete' || op === 'send' ? {} : { path: op === 'read' ? 'a' : '' }) };
       const answer = (await alice.client.rawLine(JSON.stringify(request))) as { ok: boolean; error: { message: string } };
       expect(answer).toMatchObject({ ok: false, error: { code: 'InvalidArgs' } });
       expect(answer.error.message).toMatch(/"name" must be a backup name/);
@@ -332,7 +338,7 @@ describe('a key acts only in its own host folder', () => {
   });
 
   test.each([
-    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync\.$/],
+    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send\.$/],
     ['shell', { op: 'shell' }, /^Unknown op "shell"/],
     ['__proto__', { op: '__proto__' }, /^Unknown op "__proto__"/],
     ['constructor', { op: 'constructor' }, /^Unknown op "constructor"/],
@@ -347,6 +353,104 @@ describe('a key acts only in its own host folder', () => {
     expect(answer.error.message).toMatch(message);
     // The connection is still usable after a refusal.
     expect((await alice.client.hello()).host).toBe(A);
+  });
+});
+
+describe('stream files (the file-… ops)', () => {
+  function sha256(data: Buffer): string {
+    return createHash('sha256').update(data).digest('hex');
+  }
+
+  async function put(client: ServeClient, subvolume: string, file: string, data: Buffer, trailer?: { size: number; sha256: string }): Promise<unknown> {
+    const upload = await client.filePut(subvolume, file);
+    await upload.chunk(data);
+    return upload.finish(trailer ?? { size: data.length, sha256: sha256(data) });
+  }
+
+  test.each(['../x', `../../${B}/home/${NAME}/bob/secret.txt`, '/etc/passwd', '.hidden', 'a/b', '', '.', '..', 'x;touch PWNED', '$(id)', 'manifest.json\n', 'x'.repeat(202)])(
+    'the file name %j is refused by every file op',
+    async (file) => {
+      const alice = aliceShared();
+      for (const op of ['file-get', 'file-put', 'file-check', 'file-delete']) {
+        const answer = (await alice.client.rawLine(JSON.stringify({ op, subvolume: 'home', file }))) as { ok: boolean; error: { code: string; message: string } };
+        expect(answer).toMatchObject({ ok: false, error: { code: 'InvalidArgs' } });
+        expect(answer.error.message).toMatch(/"file" must be a plain file name/);
+      }
+    },
+  );
+
+  test('a file is written, listed, checked, read and deleted in the own folder only; a wrong size or checksum keeps nothing', async () => {
+    const alice = aliceShared();
+    const data = randomBytes(3 * 1024 * 1024 + 17);
+    expect(await put(alice.client, 'streams', 'a.full.btrfs.zst.000', data)).toEqual({ ok: true, file: 'a.full.btrfs.zst.000', size: data.length, sha256: sha256(data) });
+    expect(await alice.client.fileList('streams')).toEqual([{ name: 'a.full.btrfs.zst.000', size: data.length }]);
+    expect(await alice.client.fileCheck('streams', 'a.full.btrfs.zst.000')).toEqual({ size: data.length, sha256: sha256(data) });
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (d: Buffer) => chunks.push(d));
+    expect(await alice.client.fileGet({ subvolume: 'streams', file: 'a.full.btrfs.zst.000', sink })).toBe(data.length);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+
+    const wrongSize = await refusal(put(alice.client, 'streams', 'b.full.btrfs.zst.000', data, { size: data.length + 1, sha256: sha256(data) }));
+    expect(wrongSize.detail).toMatch(/^b\.full\.btrfs\.zst\.000 arrived as \d+ bytes with another checksum than the \d+ bytes sent; it was not kept\.$/);
+    const wrongHash = await refusal(put(alice.client, 'streams', 'b.full.btrfs.zst.000', data, { size: data.length, sha256: sha256(Buffer.from('other')) }));
+    expect(wrongHash.code).toBe('TransferFailed');
+    expect(listDir(path.join(fx.root, A, 'streams'))).toEqual(['a.full.btrfs.zst.000']);
+
+    expect(await alice.client.fileDelete('streams', 'a.full.btrfs.zst.000')).toBe(true);
+    expect(await alice.client.fileDelete('streams', 'a.full.btrfs.zst.000')).toBe(false);
+    expect(listDir(path.join(fx.root, A, 'streams'))).toEqual([]);
+    // Bob's folder of the same name never saw any of it.
+    const bob = connect(keyB);
+    expect(await bob.client.fileList('streams')).toEqual([]);
+    expect(listDir(path.join(fx.root, B))).toEqual(['home']);
+  });
+
+  test('links planted in the folder are never followed: not read, checked or listed; a write or delete replaces or removes the link itself', async () => {
+    const folder = path.join(fx.root, A, 'streams');
+    mkdirSync(folder, { recursive: true });
+    symlinkSync(path.join(fx.root, B, 'home', NAME, 'bob/secret.txt'), path.join(folder, 'secret.zst.000'));
+    symlinkSync(path.join(outside, 'canary.txt'), path.join(folder, 'canary.zst.000'));
+    symlinkSync(path.join(outside, 'canary.txt'), path.join(folder, '.manifest.json.partial'));
+    try {
+      const alice = connect(keyA);
+      const expected = /^streams\/(secret|canary)\.zst\.000 is a symbolic link on the server; refused\.$/;
+      expect((await refusal(alice.client.fileGet({ subvolume: 'streams', file: 'secret.zst.000', sink: new PassThrough() }))).detail).toMatch(expected);
+      expect((await refusal(alice.client.fileCheck('streams', 'canary.zst.000'))).detail).toMatch(expected);
+      expect(await alice.client.fileList('streams')).toEqual([]);
+      // The temporary name is a link to the canary: the write removes the link and creates its own file.
+      await put(alice.client, 'streams', 'manifest.json', Buffer.from('{}\n'));
+      await put(alice.client, 'streams', 'canary.zst.000', Buffer.from('replaced\n'));
+      expect(readFileSync(path.join(folder, 'canary.zst.000'), 'utf8')).toBe('replaced\n');
+      expect(await alice.client.fileDelete('streams', 'secret.zst.000')).toBe(true);
+      expect(await alice.client.fileList('streams')).toEqual([
+        { name: 'canary.zst.000', size: 9 },
+        { name: 'manifest.json', size: 3 },
+      ]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('a stream folder or host folder that is a link is refused by every file op', async () => {
+    const planted = path.join(fx.root, A, 'evil');
+    symlinkSync(path.join(fx.root, B, 'home'), planted);
+    const plantedHost = path.join(fx.root, 'carol-pc');
+    symlinkSync(path.join(fx.root, B), plantedHost);
+    try {
+      const alice = connect(keyA);
+      const expected = /^The backup folder evil is a symbolic link on the server; refused\.$/;
+      expect((await refusal(alice.client.fileList('evil'))).detail).toMatch(expected);
+      expect((await refusal(alice.client.fileCheck('evil', 'x.000'))).detail).toMatch(expected);
+      expect((await refusal(alice.client.fileDelete('evil', 'x.000'))).detail).toMatch(expected);
+      expect((await refusal(alice.client.filePut('evil', 'x.000'))).detail).toMatch(expected);
+      const carol = connect(keyC);
+      expect((await refusal(carol.client.fileList('home'))).detail).toBe('The folder of carol-pc is a symbolic link on the server; refused.');
+      expect((await refusal(carol.client.filePut('home', 'x.000'))).detail).toBe('The folder of carol-pc is a symbolic link on the server; refused.');
+    } finally {
+      rmSync(planted);
+      rmSync(plantedHost);
+    }
   });
 });
 
@@ -397,6 +501,7 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.clean('evil'))).detail).toMatch(expected);
       expect((await refusal(alice.client.readdir('evil', NAME, ''))).detail).toMatch(expected);
       expect((await refusal(alice.client.read({ subvolume: 'evil', name: NAME, path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
+      expect((await refusal(alice.client.sendBackup({ subvolume: 'evil', name: NAME, sink: new PassThrough() }))).detail).toMatch(expected);
       const send = sendSnapshot(path.join(fx.clientMount, '.rewind/home', NAME));
       expect((await refusal(alice.client.receive({ subvolume: 'evil', name: '20260301T000000Z', compression: 'none', stream: send.stream }))).detail).toMatch(expected);
       send.child.kill();
@@ -415,6 +520,7 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.delete('home', '20260102T000000Z'))).detail).toMatch(expected);
       expect((await refusal(alice.client.read({ subvolume: 'home', name: '20260102T000000Z', path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
       expect((await refusal(alice.client.readdir('home', '20260102T000000Z', 'bob'))).detail).toMatch(expected);
+      expect((await refusal(alice.client.sendBackup({ subvolume: 'home', name: '20260102T000000Z', sink: new PassThrough() }))).detail).toMatch(expected);
     } finally {
       rmSync(planted);
     }

@@ -66,7 +66,7 @@ afterAll(async () => {
 describe('a connection', () => {
   test('says hello with its version, its host and what it can receive', async () => {
     const serve = startServe(fx, HOST);
-    expect(await serve.client.hello()).toEqual({ ok: true, version: 1, host: HOST, sendProtocols: [1, 2], zstd: true });
+    expect(await serve.client.hello()).toEqual({ ok: true, version: 1, host: HOST, sendProtocols: [1, 2], zstd: true, btrfs: true });
     serve.child.stdin!.end();
     expect(await serve.exit).toBe(0);
   });

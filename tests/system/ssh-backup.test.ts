@@ -4,10 +4,13 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../../src/core/status';
 import { runBackup } from '../../src/helper/engine';
+import { restoreSubvolume } from '../../src/helper/restore-subvolume';
 import { sshPaths } from '../../src/helper/ssh/identity';
 import { probe, setup, trust } from '../../src/helper/ssh/setup';
 import { sh, waitFor } from '../support/exec';
 import { findProcesses } from '../support/helper-run';
+import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
+import { switchToRestoredHome } from '../support/restored-home';
 import { writeRandomFile } from '../support/random-file';
 import { createServeFixture, listDir, type ServeFixture } from '../support/serve-fixture';
 import { connectionProcesses, startSshd, type Sshd } from '../support/sshd';
@@ -27,6 +30,7 @@ const HOST = 'alice-laptop';
 let fx: ServeFixture;
 let sshd: Sshd;
 let options: { configPath: string; stateDir: string; runtimeDir: string };
+let latest: RunRecord;
 
 function snapshotPath(run: RunRecord): string {
   return path.join(fx.clientMount, '.rewind/home', run.transfers[0].snapshot);
@@ -121,5 +125,38 @@ describe('backups over SSH', () => {
     expect(compareTrees(snapshotPath(next), backupPath(next))).toEqual([]);
     const show = sh('btrfs', ['subvolume', 'show', backupPath(next)]);
     expect(show).toMatch(/Flags:\s+readonly/);
+    latest = next;
+  });
+
+  test('a whole subvolume comes back from the server onto a new disk (restore-subvolume), and the next backup is incremental from it', async () => {
+    const name = latest.transfers[0].snapshot;
+    const newDisk = createLoopBtrfs(fx.cleanup, fx.dir, 'new-disk', 512);
+    const newTop = path.join(fx.dir, 'new-top');
+    mountLoop(fx.cleanup, newDisk, newTop);
+    sh('btrfs', ['subvolume', 'create', path.join(newTop, 'home')]);
+
+    const result = await restoreSubvolume({ ...options, into: newTop, subvolume: 'home', destination: 'server', snapshot: name });
+    expect(result.snapshot).toBe(`.rewind/home/${name}`);
+    // The restored snapshot keeps the identity the backup had: the source snapshot's UUID.
+    const sourceUuid = /^\s*UUID:\s+(\S+)/m.exec(sh('btrfs', ['subvolume', 'show', snapshotPath(latest)]))![1];
+    expect(sh('btrfs', ['subvolume', 'show', path.join(newTop, result.snapshot)])).toMatch(new RegExp(`Received UUID:\\s+${sourceUuid}`));
+    expect(compareTrees(snapshotPath(latest), path.join(newTop, result.newPath))).toEqual([]);
+
+    const newHome = switchToRestoredHome(fx.cleanup, newDisk, newTop, result.newPath, options.configPath);
+    writeFileSync(path.join(newHome, 'alice/after-restore.txt'), 'written after the restore\n');
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const after = await runBackup(options);
+    expect(after).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: name, ok: true }] });
+    expect(after.transfers[0].bytes).toBeLessThan(1024 * 1024);
+    expect(compareTrees(path.join(newTop, '.rewind/home', after.transfers[0].snapshot), backupPath(after))).toEqual([]);
+  });
+
+  test('a backup that is not on the server is named; nothing is left on the target', async () => {
+    const newTop = path.join(fx.dir, 'new-top');
+    await expect(restoreSubvolume({ ...options, into: newTop, subvolume: 'home', destination: 'server', snapshot: '20200101T000000Z' })).rejects.toThrow(
+      'There is no complete backup 20200101T000000Z of home on server.',
+    );
+    expect(listDir(path.join(newTop, '.rewind/home')).includes('20200101T000000Z')).toBe(false);
   });
 });

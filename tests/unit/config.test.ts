@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseConfig, validateConfig } from '../../src/core/config';
+import { keepsStreamFiles, parseConfig, streamFilesSettings, validateConfig } from '../../src/core/config';
 
 const disk = '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1';
 const valid = {
@@ -115,6 +115,26 @@ describe('ssh destinations', () => {
     [{ ...ssh, compression: 'gzip' }, /^destinations\[0\]\.compression: .*"auto"|"zstd"|"none"/],
     [{ ...ssh, filesystem: '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1' }, /^destinations\[0\]: unknown field "filesystem"$/],
   ])('report the field, what was expected and what was found (%#)', (destination, message) => {
+    const result = validateConfig({ version: 1, destinations: [destination] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems[0]).toMatch(message);
+  });
+  test('"store": "files" keeps stream files on the server, with the defaults of a "files" destination', () => {
+    const result = validateConfig({ version: 1, destinations: [{ ...ssh, store: 'files', encrypt: true }] });
+    expect(result).toMatchObject({ ok: true, config: { destinations: [{ store: 'files', encrypt: true }] } });
+    if (!result.ok) return;
+    const [destination] = result.config.destinations;
+    expect(keepsStreamFiles(destination)).toBe(true);
+    expect(streamFilesSettings(destination as never)).toEqual({ id: 'server', encrypt: true, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 });
+    const plain = validateConfig({ version: 1, destinations: [ssh] });
+    expect(plain.ok && keepsStreamFiles(plain.config.destinations[0])).toBe(false);
+  });
+  test.each([
+    [{ ...ssh, store: 'zip' }, /^destinations\[0\]\.store: .*"btrfs"|"files"/],
+    [{ ...ssh, encrypt: true }, /^destinations\[0\]\.encrypt: is a setting of stream files; it needs "store": "files"; found /],
+    [{ ...ssh, store: 'btrfs', partSizeMiB: 10 }, /^destinations\[0\]\.partSizeMiB: is a setting of stream files; it needs "store": "files"; found /],
+    [{ ...ssh, store: 'files', chain: { maxIncrementals: -1 } }, /^destinations\[0\]\.chain\.maxIncrementals: /],
+  ])('stream-file fields of an ssh destination are checked (%#)', (destination, message) => {
     const result = validateConfig({ version: 1, destinations: [destination] });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems[0]).toMatch(message);

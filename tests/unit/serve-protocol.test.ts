@@ -7,10 +7,12 @@ import {
   checkBackupPath,
   checkHostName,
   checkOriginalCommand,
+  checkStoredFileName,
   checkSubvolumeDir,
   hostOfAuthorizedKeysLine,
   installAuthorizedKey,
   parsePublicKey,
+  parsePutTrailer,
   parseRequest,
   validateRequest,
 } from '../../src/core/serve-protocol';
@@ -46,6 +48,11 @@ describe('requests', () => {
     [{ op: 'read', subvolume: 'home', name: '20260101T080000Z', path: 'alice/Documents/report (1).odt' }],
     [{ op: 'read', subvolume: 'home', name: '20260101T080000Z', path: '...hidden/..x/x..' }],
     [{ op: 'readdir', subvolume: 'home', name: '20260101T080000Z', path: '' }],
+    [{ op: 'file-list', subvolume: 'home' }],
+    [{ op: 'file-get', subvolume: 'home', file: 'manifest.json' }],
+    [{ op: 'file-put', subvolume: 'home', file: '20260101T080000Z.full.btrfs.zst.age.000' }],
+    [{ op: 'file-check', subvolume: 'home', file: '20260101T080000Z.incr.btrfs.zst.012' }],
+    [{ op: 'file-delete', subvolume: 'home', file: '.20260101T080000Z.incr.btrfs.zst.012.partial' }],
   ])('%j is accepted as it is', (request) => {
     expect(validateRequest(request)).toEqual({ ok: true, request });
     expect(parseRequest(JSON.stringify(request))).toEqual({ ok: true, request });
@@ -58,7 +65,7 @@ describe('requests', () => {
     ['a string', '"hello"', /^A request must be a JSON object; found the string "hello"\.$/],
     ['no op', '{}', /^A request needs "op", a string; found none\.$/],
     ['a numeric op', '{"op":1}', /^A request needs "op", a string; found number 1\.$/],
-    ['an unknown op', '{"op":"exec","command":"id"}', /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync\.$/],
+    ['an unknown op', '{"op":"exec","command":"id"}', /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send\.$/],
     ['an inherited name as op', '{"op":"toString"}', /^Unknown op "toString"/],
     ['__proto__ as op', '{"op":"__proto__"}', /^Unknown op "__proto__"/],
     ['an unknown field', '{"op":"space","path":"/"}', /^space: unknown field "path"\.$/],
@@ -380,5 +387,32 @@ describe('framing', () => {
   ])('%s is a framing error', async (_what, bytes, read, message) => {
     const reader = new FrameReader(Readable.from([bytes]));
     await expect(read(reader)).rejects.toThrow(message);
+  });
+});
+
+describe('stream files', () => {
+  test.each(['../manifest.json', '.manifest.json', 'a/b', '', '..', 'x y', '.x.partial/..'])('the file name %j is refused, also by file-delete unless it is ".<name>.partial"', (file) => {
+    expect(checkStoredFileName(file)).toMatch(/^must be a plain file name/);
+    expect(checkStoredFileName(file, true)).toMatch(/^must be a plain file name/);
+  });
+
+  test('file-put refuses a hidden name, file-delete takes the partial name of a plain one only', () => {
+    expect(validateRequest({ op: 'file-put', subvolume: 'home', file: '.manifest.json.partial' })).toMatchObject({ ok: false });
+    expect(checkStoredFileName('.manifest.json.partial', true)).toBeUndefined();
+    expect(checkStoredFileName('..manifest.json.partial', true)).toMatch(/^must be a plain file name/);
+  });
+
+  test.each([
+    ['{"size":3,"sha256":"' + 'a'.repeat(64) + '"}', { size: 3, sha256: 'a'.repeat(64) }],
+    ['{"cancel":true}', { cancel: true }],
+    ['{"size":-1,"sha256":"' + 'a'.repeat(64) + '"}', /^The line after a file-put payload must be/],
+    ['{"size":3,"sha256":"A"}', /^The line after a file-put payload must be/],
+    ['{"size":3,"sha256":"' + 'a'.repeat(64) + '","x":1}', /^The line after a file-put payload must be/],
+    ['{"cancel":false}', /^The line after a file-put payload must be/],
+    ['not json', /^The line after a file-put payload must be JSON\.$/],
+  ])('the file-put trailer %s', (line, expected) => {
+    const parsed = parsePutTrailer(line);
+    if (expected instanceof RegExp) expect(parsed).toMatch(expected);
+    else expect(parsed).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { PRESET_RULES } from '../../src/core/retention-policy';
-import { chainTo, chainsOf, planChainPrune, planStreamSend } from '../../src/core/stream-chains';
+import { chainTo, chainToFreeSpace, chainsOf, planChainPrune, planStreamSend } from '../../src/core/stream-chains';
 import { parseManifest, partFileName, serializeManifest, type StreamEntry } from '../../src/core/stream-manifest';
 import type { Subvolume } from '../../src/core/subvolume';
 
@@ -103,5 +103,44 @@ describe('manifest', () => {
 
   test('part names say what they are and sort in order', () => {
     expect(partFileName({ name: nameOf(1), kind: 'incremental', encrypted: true }, 2)).toBe('20260101T120000Z.incr.btrfs.zst.age.002');
+  });
+});
+
+describe('making room on a full destination', () => {
+  const full = { kind: 'full' as const, reason: 'first backup' };
+  const from = (n: number) => ({ kind: 'incremental' as const, parent: snapshot(n), parentStream: stream(n, n) });
+  // Chains: 1←2←3, 4←5, 7←8, and 6 on a missing parent (broken).
+  const entries = [stream(1, 1), stream(2, 2, 1), stream(3, 3, 2), stream(4, 4), stream(5, 5, 4), stream(6, 6, 77), stream(7, 7), stream(8, 8, 7)];
+  const names = (streams: StreamEntry[] | undefined) => streams?.map((s) => s.receivedUuid);
+
+  test('the oldest whole chain goes first, all of it', () => {
+    expect(names(chainToFreeSpace(entries, from(8)))).toEqual([uuid(1), uuid(2), uuid(3)]);
+  });
+
+  test('never the chain of the next parent, even when it is the oldest', () => {
+    expect(names(chainToFreeSpace(entries, from(2)))).toEqual([uuid(4), uuid(5)]);
+  });
+
+  test('never the chain with the newest stream, also before a full send', () => {
+    const two = [stream(1, 1), stream(2, 2, 1), stream(4, 4)];
+    expect(names(chainToFreeSpace(two, full))).toEqual([uuid(1), uuid(2)]);
+    expect(chainToFreeSpace([stream(1, 1), stream(2, 2, 1)], full)).toBeUndefined();
+  });
+
+  test('never a stream of a broken chain; nothing left to remove says so', () => {
+    const left = [stream(6, 6, 77), stream(7, 7), stream(8, 8, 7)];
+    expect(chainToFreeSpace(left, from(8))).toBeUndefined();
+    expect(chainToFreeSpace([], full)).toBeUndefined();
+  });
+
+  test('removing one chain after another ends with the protected ones', () => {
+    let rest = entries;
+    const removed: string[][] = [];
+    for (let victim = chainToFreeSpace(rest, from(5)); victim; victim = chainToFreeSpace(rest, from(5))) {
+      removed.push(victim.map((s) => s.name));
+      rest = rest.filter((s) => !victim!.includes(s));
+    }
+    expect(removed).toEqual([[nameOf(1), nameOf(2), nameOf(3)]]);
+    expect(rest.map((s) => s.receivedUuid)).toEqual([uuid(4), uuid(5), uuid(6), uuid(7), uuid(8)]);
   });
 });

@@ -6,6 +6,9 @@ import {
   type BackupInfo,
   type Compression,
   type DirEntry,
+  type FilePutResponse,
+  type PutTrailer,
+  type StoredFile,
   type HelloResponse,
   type ReadStart,
   type ReceiveResponse,
@@ -48,7 +51,7 @@ export class ServeClient {
   }
 
   /** Sends any request line and returns its one response (for ops without a payload). */
-  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read'>>(
+  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read' | 'file-get' | 'file-put' | 'send'>>(
     request: Extract<ServeRequest, { op: Op }>,
   ): Promise<ServeResponses[Op]> {
     await this.writer.line(request);
@@ -148,4 +151,81 @@ export class ServeClient {
     const end = await this.response<{ bytes: number }>();
     return { ...start, bytes: end.bytes };
   }
+
+  async fileList(subvolume: string): Promise<StoredFile[]> {
+    return (await this.request({ op: 'file-list', subvolume })).files;
+  }
+
+  async fileCheck(subvolume: string, file: string): Promise<{ size: number; sha256: string }> {
+    const { size, sha256 } = await this.request({ op: 'file-check', subvolume, file });
+    return { size, sha256 };
+  }
+
+  async fileDelete(subvolume: string, file: string): Promise<boolean> {
+    return (await this.request({ op: 'file-delete', subvolume, file })).deleted;
+  }
+
+  /** Reads one stored file into `sink`; returns its length. */
+  fileGet(options: { subvolume: string; file: string; sink: Writable }): Promise<number> {
+    return this.download({ op: 'file-get', subvolume: options.subvolume, file: options.file }, options.sink);
+  }
+
+  /** The send stream of one complete backup (`btrfs send` on the server), into `sink`; returns its length. */
+  sendBackup(options: { subvolume: string; name: string; sink: Writable }): Promise<number> {
+    return this.download({ op: 'send', subvolume: options.subvolume, name: options.name }, options.sink);
+  }
+
+  /** A request answered by a start line, a payload and an end line with its length. */
+  private async download(request: Extract<ServeRequest, { op: 'file-get' | 'send' }>, sink: Writable): Promise<number> {
+    await this.writer.line(request);
+    await this.response<{ ok: true }>();
+    for (;;) {
+      const chunk = await this.reader.readChunk();
+      if (!chunk) break;
+      // A reader that gave up still gets the payload read off the connection, so the next request can go.
+      if (sink.destroyed) continue;
+      if (!sink.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            sink.off('drain', done);
+            sink.off('close', done);
+            resolve();
+          };
+          sink.on('drain', done);
+          sink.on('close', done);
+        });
+      }
+    }
+    return (await this.response<{ bytes: number }>()).bytes;
+  }
+
+  /**
+   * Starts writing one stored file. Write the bytes with `chunk`, then
+   * `finish` with their size and SHA-256 (the server checks both before the
+   * file takes its name) or `{ cancel: true }`. A refusal that comes while
+   * the bytes are sent (a full disk) makes the next `chunk` throw it.
+   */
+  async filePut(subvolume: string, file: string): Promise<FilePut> {
+    await this.writer.line({ op: 'file-put', subvolume, file });
+    await this.response<{ ready: true }>();
+    const result = this.response<FilePutResponse>();
+    let refusal: unknown;
+    result.catch((error: unknown) => (refusal = error));
+    return {
+      chunk: async (data: Buffer) => {
+        if (refusal) throw refusal;
+        await this.writer.chunk(data);
+      },
+      finish: async (trailer: PutTrailer) => {
+        await this.writer.endPayload();
+        await this.writer.line(trailer);
+        return result;
+      },
+    };
+  }
+}
+
+export interface FilePut {
+  chunk(data: Buffer): Promise<void>;
+  finish(trailer: PutTrailer): Promise<FilePutResponse>;
 }

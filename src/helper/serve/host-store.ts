@@ -42,10 +42,13 @@ export class HostStore {
     readonly root: string,
     readonly host: string,
     private readonly lockFile: string,
+    /** Whether ROOT is on btrfs; without it only stream files are kept (./stream-files). */
+    readonly btrfs: boolean,
   ) {}
 
   /**
-   * Opens ROOT, which must be a directory on btrfs; HOST was validated by the
+   * Opens ROOT, a directory on btrfs (received backups and stream files) or
+   * on any other filesystem (stream files only); HOST was validated by the
    * caller. Locks live in `lockDir` (on tmpfs, /run/rewind/serve), not on the
    * backup disk: a full disk must not stop the deletes that free it.
    */
@@ -54,9 +57,18 @@ export class HostStore {
     const info = await lstat(root).catch(() => undefined);
     if (!info?.isDirectory()) throw new RewindError('InvalidArgs', `The backup folder ${root} does not exist or is not a folder.`);
     const fs = await statfs(root);
-    if (fs.type !== BTRFS_SUPER_MAGIC) throw new RewindError('InvalidArgs', `The backup folder ${root} is not on a btrfs filesystem.`);
     // One lock per ROOT and host, whatever path names ROOT.
-    return new HostStore(root, host, path.join(lockDir, `${info.dev}-${info.ino}-${host}.lock`));
+    return new HostStore(root, host, path.join(lockDir, `${info.dev}-${info.ino}-${host}.lock`), fs.type === BTRFS_SUPER_MAGIC);
+  }
+
+  /** Refuses what only btrfs can do (receive, list and read subvolumes) on another filesystem. */
+  needBtrfs(): void {
+    if (!this.btrfs) {
+      throw new RewindError(
+        'InvalidArgs',
+        `The server's backup folder ${this.root} is not on btrfs, so it keeps stream files only; set "store": "files" for this destination.`,
+      );
+    }
   }
 
   get hostDir(): string {
@@ -157,6 +169,10 @@ export class HostStore {
   }
 
   async space(): Promise<{ freeBytes: number; totalBytes: number }> {
+    if (!this.btrfs) {
+      const fs = await statfs(this.root);
+      return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
+    }
     const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.root]);
     const free = /Free \(estimated\):\s+(\d+)/.exec(out);
     const total = /Device size:\s+(\d+)/.exec(out);
@@ -165,7 +181,8 @@ export class HostStore {
   }
 
   async sync(): Promise<void> {
-    await runCommand('btrfs', ['filesystem', 'sync', this.root]);
+    if (!this.btrfs) await runCommand('sync', ['-f', this.root]);
+    else await runCommand('btrfs', ['filesystem', 'sync', this.root]);
   }
 
   /**

@@ -1,5 +1,6 @@
+import { execa } from 'execa';
 import { constants, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import type { DirEntry, ServeRequest } from '../../core/serve-protocol';
@@ -65,30 +66,35 @@ export async function readBackupFile(store: HostStore, request: Extract<ServeReq
       gid: Number(opened.gid),
       mtimeNs: opened.mtimeNs.toString(),
     });
-    let bytes = 0;
-    let failure: unknown;
-    const buffer = Buffer.alloc(READ_CHUNK);
-    for (;;) {
-      let n: number;
-      try {
-        ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, null));
-      } catch (error) {
-        failure = error;
-        break;
-      }
-      if (n === 0) break;
-      await writer.chunk(Buffer.from(buffer.subarray(0, n)));
-      bytes += n;
-    }
-    await writer.endPayload();
-    if (failure) {
-      await writer.line({ ok: false, error: { code: 'TransferFailed', message: `Reading ${request.path} failed: ${(failure as Error).message}.` } });
-    } else {
-      await writer.line({ ok: true, bytes });
-    }
+    await sendContent(handle, request.path, writer);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * An opened file's bytes as the payload, then the end line: its length, or,
+ * when reading failed midway, an error (the payload then is not the file).
+ */
+export async function sendContent(handle: FileHandle, shown: string, writer: FrameWriter): Promise<void> {
+  let bytes = 0;
+  let failure: unknown;
+  const buffer = Buffer.alloc(READ_CHUNK);
+  for (;;) {
+    let n: number;
+    try {
+      ({ bytesRead: n } = await handle.read(buffer, 0, READ_CHUNK, null));
+    } catch (error) {
+      failure = error;
+      break;
+    }
+    if (n === 0) break;
+    await writer.chunk(Buffer.from(buffer.subarray(0, n)));
+    bytes += n;
+  }
+  await writer.endPayload();
+  if (failure) await writer.line({ ok: false, error: { code: 'TransferFailed', message: `Reading ${shown} failed: ${(failure as Error).message}.` } });
+  else await writer.line({ ok: true, bytes });
 }
 
 function typeOf(info: BigIntStats): DirEntry['type'] {
@@ -119,4 +125,35 @@ export async function readBackupDir(store: HostStore, request: Extract<ServeRequ
     });
   }
   return entries;
+}
+
+/**
+ * `send`: the send stream of one complete backup, for a whole-subvolume
+ * restore on the client. A full stream of a read-only subvolume of this host
+ * (checked like `read`'s backups); btrfs send names it by its received UUID,
+ * so the restore keeps the backup's identity and the chain goes on from it.
+ */
+export async function sendBackupStream(store: HostStore, request: Extract<ServeRequest, { op: 'send' }>, writer: FrameWriter): Promise<void> {
+  await completeBackup(store, request.subvolume, request.name);
+  const backup = await store.backup(request.subvolume, request.name);
+  const send = execa('btrfs', ['send', '-q', backup.path], { stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
+  await writer.line({ ok: true });
+  let bytes = 0;
+  try {
+    for await (const chunk of send.stdout!) {
+      await writer.chunk(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } finally {
+    // A client gone mid-stream stops the send.
+    send.kill();
+  }
+  const result = await send;
+  await writer.endPayload();
+  if (result.exitCode !== 0) {
+    const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
+    await writer.line({ ok: false, error: { code: 'TransferFailed', message: `btrfs send of ${request.name} failed on the server: ${stderr || `exit ${result.exitCode}`}.` } });
+  } else {
+    await writer.line({ ok: true, bytes });
+  }
 }

@@ -15,8 +15,9 @@ import {
 import { runCommand } from '../run-command';
 import { FrameReader, FramingError, FrameWriter } from './framing';
 import { HostStore } from './host-store';
-import { readBackupDir, readBackupFile } from './read';
+import { readBackupDir, readBackupFile, sendBackupStream } from './read';
 import { receiveBackup } from './receive';
+import { checkFile, deleteFile, getFile, listFiles, putFile } from './stored-files';
 
 /**
  * `rewind-helper serve --root ROOT --host HOST`: the forced command of one
@@ -53,11 +54,15 @@ async function detectCapabilities(): Promise<Pick<HelloResponse, 'sendProtocols'
   return { sendProtocols: major >= 6 ? [1, 2] : [1], zstd };
 }
 
+/** Ops that act on received subvolumes, which only a btrfs ROOT holds. */
+const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send']);
+
 async function handle(store: HostStore, request: ServeRequest, reader: FrameReader, writer: FrameWriter): Promise<void> {
+  if (BTRFS_OPS.has(request.op)) store.needBtrfs();
   switch (request.op) {
     case 'hello': {
       capabilities ??= detectCapabilities();
-      await writer.line({ ok: true, version: SERVE_PROTOCOL_VERSION, host: store.host, ...(await capabilities) });
+      await writer.line({ ok: true, version: SERVE_PROTOCOL_VERSION, host: store.host, ...(await capabilities), btrfs: store.btrfs });
       return;
     }
     case 'list': {
@@ -104,6 +109,24 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
     case 'sync':
       await store.sync();
       await writer.line({ ok: true });
+      return;
+    case 'send':
+      await sendBackupStream(store, request, writer);
+      return;
+    case 'file-list':
+      await writer.line({ ok: true, files: await listFiles(store, request.subvolume) });
+      return;
+    case 'file-get':
+      await getFile(store, request, writer);
+      return;
+    case 'file-put':
+      await putFile(store, request, reader, writer);
+      return;
+    case 'file-check':
+      await writer.line({ ok: true, ...(await checkFile(store, request.subvolume, request.file)) });
+      return;
+    case 'file-delete':
+      await writer.line({ ok: true, deleted: await deleteFile(store, request.subvolume, request.file) });
       return;
   }
 }

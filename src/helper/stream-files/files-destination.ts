@@ -1,13 +1,13 @@
 import { ByteCounter } from '../byte-counter';
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FilesDestinationConfig } from '../../core/config';
+import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
-import { chainTo, planStreamSend } from '../../core/stream-chains';
+import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-chains';
 import { streamUuid } from '../../core/parent';
 import {
   emptyManifest,
@@ -19,21 +19,25 @@ import {
   type StreamManifest,
 } from '../../core/stream-manifest';
 import type { TransferRecord } from '../../core/status';
-import { writeFileAtomic } from '../atomic-write';
 import type { MountSet } from '../mount-set';
 import { deviceOfFilesystem } from '../mounts';
 import { nativeCrc32cUpdate } from '../send-stream-pipe';
 import type { SendProtocol } from '../send-capabilities';
 import type { SourceSnapshot } from '../sources';
 import { identityOf, keyFile, recipientFor, recipientOf } from './age-key';
-import { checkPart, readParts, writeParts } from './part-files';
+import type { SshPaths } from '../ssh/identity';
+import { FolderStore } from './folder-store';
+import { readParts, writeParts } from './part-files';
+import { SshStore } from './ssh-store';
+import { checkPart, type StreamStore } from './stream-store';
 
 /**
- * Backups as stream files, for disks and shares that are not btrfs:
+ * Backups as stream files, for disks, shares and servers that are not btrfs:
  * <folder>/<host>/<subvolume>/ holds manifest.json (src/core/stream-manifest)
  * and each stream's parts, `btrfs send` compressed with zstd and, when the
  * destination says so, encrypted with age. Chains and their retention are
- * src/core/stream-chains.
+ * src/core/stream-chains; where the files are is the store's business
+ * (./stream-store: a local folder, or a server over SSH).
  */
 
 type Child = ResultPromise<{ encoding: 'buffer'; buffer: { stdout: false; stderr: true }; reject: false }>;
@@ -57,14 +61,23 @@ function isNoSpace(error: unknown): boolean {
   return (error as NodeJS.ErrnoException)?.code === 'ENOSPC' || (error as NodeJS.ErrnoException)?.code === 'EDQUOT';
 }
 
+export interface FilesProgress {
+  phase: 'cleanup' | 'send' | 'verify';
+  kind?: 'full' | 'incremental';
+  bytes: number;
+}
+
 export class FilesDestination {
   private constructor(
-    readonly config: FilesDestinationConfig,
-    readonly host: string,
-    /** The folder that holds this host's folders. */
-    readonly root: string,
+    readonly config: StreamFilesSettings,
+    readonly store: StreamStore,
     private readonly stateDir: string,
   ) {}
+
+  /** Stream files on a server without btrfs ("kind": "ssh", "store": "files"). */
+  static async openOverSsh(config: SshDestinationConfig, paths: SshPaths, stateDir: string): Promise<FilesDestination> {
+    return new FilesDestination(streamFilesSettings(config), await SshStore.open(config, paths), stateDir);
+  }
 
   static async open(config: FilesDestinationConfig, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {
     const name = config.label ?? config.id;
@@ -80,32 +93,37 @@ export class FilesDestination {
     await mkdir(base, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
       throw new RewindError('DestinationMissing', `The backup folder ${base} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
     });
-    return new FilesDestination(config, host, base, stateDir);
+    return new FilesDestination(streamFilesSettings(config), new FolderStore(base, host), stateDir);
   }
 
   get name(): string {
     return this.config.label ?? this.config.id;
   }
 
-  folder(dirName: string): string {
-    return path.join(this.root, this.host, dirName);
+  get host(): string {
+    return this.store.host;
+  }
+
+  /** Ends the store's connection, if it has one. */
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   /** The subvolume folders of this host. */
-  async dirNames(): Promise<string[]> {
-    const entries = await readdir(path.join(this.root, this.host), { withFileTypes: true }).catch(() => []);
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  dirNames(): Promise<string[]> {
+    return this.store.folders();
   }
 
   async manifest(dirName: string): Promise<StreamManifest> {
-    const file = path.join(this.folder(dirName), MANIFEST_FILE);
-    let text: string;
+    const file = `${this.store.where}/${this.host}/${dirName}/${MANIFEST_FILE}`;
+    let text: string | undefined;
     try {
-      text = await readFile(file, 'utf8');
+      text = await this.store.readText(dirName, MANIFEST_FILE);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyManifest(this.host, dirName);
+      if (error instanceof RewindError && error.code !== 'InvalidArgs') throw error;
       throw new RewindError('DestinationMissing', `The backup list ${file} cannot be read (${(error as Error).message}).`, { cause: error });
     }
+    if (text === undefined) return emptyManifest(this.host, dirName);
     try {
       return parseManifest(text);
     } catch (error) {
@@ -114,15 +132,14 @@ export class FilesDestination {
   }
 
   private async saveManifest(dirName: string, manifest: StreamManifest): Promise<void> {
-    await writeFileAtomic(path.join(this.folder(dirName), MANIFEST_FILE), serializeManifest(manifest), 0o600);
+    await this.store.writeText(dirName, MANIFEST_FILE, serializeManifest(manifest));
   }
 
   /** Deletes the files the manifest does not list: what interrupted writes left. Returns their names. */
   async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
     const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
-    const dir = this.folder(dirName);
-    const leftovers = (await readdir(dir).catch(() => [] as string[])).filter((f) => f !== MANIFEST_FILE && !listed.has(f));
-    for (const file of leftovers) await rm(path.join(dir, file), { force: true, recursive: true });
+    const leftovers = (await this.store.files(dirName)).filter((f) => f !== MANIFEST_FILE && !listed.has(f));
+    for (const file of leftovers) await this.store.remove(dirName, file);
     return leftovers;
   }
 
@@ -132,20 +149,56 @@ export class FilesDestination {
     const manifest = await this.manifest(dirName);
     const gone = new Set(streams.map((s) => s.receivedUuid));
     await this.saveManifest(dirName, { ...manifest, streams: manifest.streams.filter((s) => !gone.has(s.receivedUuid)) });
-    for (const stream of streams) for (const part of stream.parts) await unlink(path.join(this.folder(dirName), part.file)).catch(() => undefined);
+    for (const stream of streams) for (const part of stream.parts) await this.store.remove(dirName, part.file).catch(() => undefined);
   }
 
-  /** One backup of a snapshot: full or incremental by the chain rules, written, flushed, then listed. */
+  /**
+   * One backup of a snapshot: full or incremental by the chain rules, written,
+   * flushed, then listed. When the destination is full, the oldest chain that
+   * may go (src/core/stream-chains, rule 4) is removed and the backup tried
+   * again from the start, until it fits or nothing more may go.
+   */
   async backUp(
     snap: SourceSnapshot,
     protocol: SendProtocol,
-    progress: (p: { phase: 'cleanup' | 'send' | 'verify'; kind?: 'full' | 'incremental'; bytes: number }) => void,
+    progress: (p: FilesProgress) => void,
     record: TransferRecord,
     signal?: AbortSignal,
   ): Promise<void> {
     const dirName = snap.source.dirName;
-    const dir = this.folder(dirName);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    for (;;) {
+      try {
+        await this.attempt(snap, protocol, progress, record, signal);
+        return;
+      } catch (error) {
+        if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+        const manifest = await this.manifest(dirName);
+        const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+        const victim = chainToFreeSpace(manifest.streams, plan);
+        if (!victim) {
+          const freed = record.removedForSpace?.length ?? 0;
+          throw new RewindError(
+            'DestinationFull',
+            `There is not enough space on ${this.name} for this backup` +
+              (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
+            { cause: error },
+          );
+        }
+        progress({ phase: 'cleanup', bytes: 0 });
+        await this.removeStreams(dirName, victim);
+        record.removedForSpace = [...(record.removedForSpace ?? []), ...victim.map((s) => `${dirName}/${s.name}`)];
+      }
+    }
+  }
+
+  private async attempt(
+    snap: SourceSnapshot,
+    protocol: SendProtocol,
+    progress: (p: FilesProgress) => void,
+    record: TransferRecord,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const dirName = snap.source.dirName;
     progress({ phase: 'cleanup', bytes: 0 });
     const manifest = await this.manifest(dirName);
     const removed = await this.removeUnlisted(dirName, manifest);
@@ -191,7 +244,7 @@ export class FilesDestination {
     try {
       const feeding = pipeline(send.stdout as Readable, counter, zstd.stdin!);
       const linking = age ? pipeline(zstd.stdout as Readable, age.stdin!) : Promise.resolve();
-      const writing = writeParts(last, dir, (index) => partFileName(entry, index), this.config.partSizeMiB * 1024 * 1024);
+      const writing = writeParts(last, this.store, dirName, (index) => partFileName(entry, index), this.config.partSizeMiB * 1024 * 1024);
       const [fed, linked, written] = await Promise.allSettled([feeding, linking, writing]);
       const failed = await failureOf(children);
       if (written.status === 'rejected') throw written.reason;
@@ -251,7 +304,7 @@ export class FilesDestination {
 
   /** The decrypted, decompressed send stream of one entry, and the processes making it. */
   private openStream(dirName: string, stream: StreamEntry, identity: string | undefined): { output: Readable; done: Promise<string | undefined> } {
-    const input = readParts(this.folder(dirName), stream.parts);
+    const input = readParts(this.store, dirName, stream.parts);
     const age = stream.encrypted ? spawnFilter('age', ['-d', '-i', identity!]) : undefined;
     const zstd = spawnFilter('zstd', ['-q', '-d', '-c']);
     const steps = age ? [pipeline(input, age.stdin!), pipeline(age.stdout as Readable, zstd.stdin!)] : [pipeline(input, zstd.stdin!)];
@@ -267,7 +320,7 @@ export class FilesDestination {
    */
   async verifyStream(dirName: string, stream: StreamEntry, identity?: string): Promise<string | undefined> {
     for (const part of stream.parts) {
-      const problem = await checkPart(this.folder(dirName), part);
+      const problem = await checkPart(this.store, dirName, part);
       if (problem) return `${part.file} ${problem}`;
     }
     const { output, done } = this.openStream(dirName, stream, identity);
@@ -314,7 +367,7 @@ export class FilesDestination {
     const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
     for (const stream of chain) {
       for (const part of stream.parts) {
-        const problem = await checkPart(this.folder(dirName), part);
+        const problem = await checkPart(this.store, dirName, part);
         if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
       }
     }

@@ -1,5 +1,6 @@
 import { RewindError } from '../../core/errors';
-import { openDestination } from '../open-destination';
+import { keepsStreamFiles } from '../../core/config';
+import { closeDestinations, openDestination } from '../open-destination';
 import type { RunContext } from '../run-context';
 import { FilesDestination } from './files-destination';
 
@@ -12,7 +13,7 @@ export interface VerifyReport {
 }
 
 export async function verifyDestinations({ config, host, mounts, stateDir }: RunContext, only?: string, keyPath?: string): Promise<VerifyReport[]> {
-  const chosen = config.destinations.filter((d) => d.kind === 'files' && (only === undefined || d.id === only));
+  const chosen = config.destinations.filter((d) => keepsStreamFiles(d) && (only === undefined || d.id === only));
   if (only !== undefined && chosen.length === 0) {
     throw new RewindError('InvalidArgs', `There is no stream-file destination "${only}" in the configuration.`);
   }
@@ -24,6 +25,7 @@ export async function verifyDestinations({ config, host, mounts, stateDir }: Run
       continue;
     }
     const result = await destination.verify(keyPath).catch((error: unknown) => ({ streams: 0, problem: (error as Error).message }));
+    await closeDestinations([destination]);
     reports.push({ destination: d.id, connected: true, ...result });
   }
   return reports;
