@@ -12,6 +12,7 @@ import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup';
 import { PreferencesWindow } from './preferences-window';
+import { HistoryWindow } from './history-window';
 import { RestorePointsWindow } from './restore-points-window';
 import { SetupDialog } from './setup-dialog';
 import { SetupFlow, type SetupMode } from './setup-flow';
@@ -62,6 +63,7 @@ export class RewindApplication extends Adw.Application {
     this._addAction('setup', () => this._setup('first-run'));
     this._addAction('add-destination', () => this._setup('add-destination'));
     this._addAction('restore-points', () => this._restorePoints());
+    this._addAction('history', () => this._history());
     this._addAction('preferences', () => this._showPreferences());
     this._addAction('about', () => this._about());
     this._addAction('quit', () => this.quit());
@@ -161,6 +163,11 @@ export class RewindApplication extends Adw.Application {
   private _restorePoints(): void {
     const parent = this.active_window;
     if (parent && this._client) new RestorePointsWindow(parent, this._client).present();
+  }
+
+  private _history(): void {
+    const parent = this.get_windows().find((w) => w instanceof RewindWindow);
+    if (parent && this._client) new HistoryWindow(parent, this._client).present();
   }
 
   private _showPreferences(): void {

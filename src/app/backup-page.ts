@@ -2,7 +2,8 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import type { RunRecord } from '../core/status';
+import { spaceState } from '../core/free-space';
+import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
 import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
 import type { Failure, HelperClient } from './helper-client';
@@ -11,6 +12,30 @@ import { problemFor } from './problems';
 import type { Inventory } from './restore-points-window';
 
 const PULSE_MS = 150;
+
+/** "120 GB free", or what to do when the disk is (nearly) full; nothing when the helper does not know. */
+function describeSpace(d: DestinationSummary): { text: string; warning: boolean } {
+  const free = GLib.format_size(d.freeBytes ?? 0);
+  switch (spaceState(d.freeBytes, d.sizeBytes)) {
+    case 'unknown':
+      return { text: '', warning: false };
+    case 'ok':
+      // Translators: free space on a backup disk, such as "120 GB free".
+      return { text: fmt(_('%s free'), free), warning: false };
+    case 'low':
+      return {
+        // Translators: %s is the free space, such as "1.2 GB".
+        text: fmt(_('Almost full, %s free: Rewind removes the oldest backups to make room. To keep more, free up space on the disk or use a larger one.'), free),
+        warning: true,
+      };
+    case 'full':
+      return {
+        // Translators: %s is the free space, such as "120 MB".
+        text: fmt(_('Disk is full, %s free: the next backup may fail. Delete other files from the disk, or use a larger one.'), free),
+        warning: true,
+      };
+  }
+}
 
 /**
  * The main page: how backups stand at a glance (last success and where,
@@ -66,7 +91,8 @@ export class BackupPage extends Adw.Bin {
     const overview = new Adw.PreferencesGroup();
     for (const row of [this._lastBackup, this._next, this._what]) overview.add(row);
     this._destinations = new Adw.PreferencesGroup({ title: _('Destinations') });
-    this._history = new Adw.PreferencesGroup({ title: _('Recent backups') });
+    const all = new Gtk.Button({ label: _('_Show All'), use_underline: true, action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
+    this._history = new Adw.PreferencesGroup({ title: _('Recent backups'), header_suffix: all });
 
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24 });
     for (const w of [buttons, this._progressBox, overview, this._destinations, this._history]) box.append(w);
@@ -192,7 +218,10 @@ export class BackupPage extends Adw.Bin {
         state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
         icon = 'content-loading-symbolic';
       }
-      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup(`${describeKind(d.kind)} · ${state}`) });
+      const space = describeSpace(d);
+      if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
+      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.text].filter((s) => s).join(' · ')), subtitle_lines: 0 });
+      if (space.text) print(`rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes)} ${d.freeBytes}`);
       const image = new Gtk.Image({ icon_name: icon });
       image.update_property([Gtk.AccessibleProperty.LABEL], [state]);
       row.add_prefix(image);
@@ -203,7 +232,7 @@ export class BackupPage extends Adw.Bin {
 
   private _showHistory(lastRun: RunRecord | undefined, lastSuccess: RunRecord | undefined, labels: Map<string, string>): void {
     for (const row of this._historyRows) this._history.remove(row);
-    // GetStatus carries the last run and the last success; the helper has no call for older runs yet.
+    // GetStatus carries the last run and the last success; Show All opens the whole history.
     const runs = [lastRun, lastSuccess].filter((r, i, all): r is RunRecord => !!r && all.findIndex((x) => x?.id === r.id) === i);
     this._history.visible = runs.length > 0;
     this._historyRows = runs.map((run) => {

@@ -72,6 +72,19 @@ export interface DestinationSummary {
   kind: string;
   label: string;
   enabled: boolean;
+  /**
+   * Free and total bytes of the destination's filesystem, when it is mounted
+   * (the desktop mounts a connected disk; a folder is mounted anyway). Absent
+   * when not known: a disk not connected or not mounted, a backup server.
+   */
+  freeBytes?: number;
+  sizeBytes?: number;
+}
+
+/** GetHistory's answer: the newest runs first, and how many the history holds. */
+export interface HistoryPage {
+  runs: RunRecord[];
+  total: number;
 }
 
 export interface HelperStatus {

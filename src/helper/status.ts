@@ -4,6 +4,8 @@ import { loadConfig } from './config-file';
 import { History } from './history';
 import { nextRun, onCalendar } from '../core/schedule';
 import { systemTimeZone } from './time-zone';
+import { destinationSpace } from './destination-space';
+import { readMountTable } from './mountinfo';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
   const runs = await new History(stateDir).read();
@@ -19,12 +21,16 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     const config = await loadConfig(configPath);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
-    status.destinations = config.destinations.map((d) => ({
-      id: d.id,
-      kind: d.kind,
-      label: d.label ?? d.id,
-      enabled: d.enabled,
-    }));
+    const table = await readMountTable();
+    status.destinations = await Promise.all(
+      config.destinations.map(async (d) => ({
+        id: d.id,
+        kind: d.kind,
+        label: d.label ?? d.id,
+        enabled: d.enabled,
+        ...(await destinationSpace(d, table)),
+      })),
+    );
     status.onCalendar = onCalendar(config.schedule);
     status.nextRun = nextRun(config.schedule, new Date(), systemTimeZone())?.toISOString();
   } catch (error) {
