@@ -13,25 +13,32 @@ import type { Inventory } from './restore-points-window';
 
 const PULSE_MS = 150;
 
-/** "120 GB free", or what to do when the disk is (nearly) full; nothing when the helper does not know. */
-function describeSpace(d: DestinationSummary): { text: string; warning: boolean } {
-  const free = GLib.format_size(d.freeBytes ?? 0);
+/**
+ * A destination's free space: `short` for its row ("120 GB free"), `long`
+ * for the overview, which says what to do when the disk is (nearly) full.
+ * Empty when the helper does not know.
+ */
+function describeSpace(d: DestinationSummary): { short: string; long: string; warning: boolean } {
+  // Translators: free space on a backup disk, such as "120 GB free".
+  const free = fmt(_('%s free'), GLib.format_size(d.freeBytes ?? 0));
   switch (spaceState(d.freeBytes, d.sizeBytes)) {
     case 'unknown':
-      return { text: '', warning: false };
+      return { short: '', long: '', warning: false };
     case 'ok':
-      // Translators: free space on a backup disk, such as "120 GB free".
-      return { text: fmt(_('%s free'), free), warning: false };
+      // Translators: free space, then the disk: "120 GB free on Blue USB disk".
+      return { short: free, long: fmt(_('%s on %s'), free, d.label), warning: false };
     case 'low':
       return {
-        // Translators: %s is the free space, such as "1.2 GB".
-        text: fmt(_('Almost full, %s free: Rewind removes the oldest backups to make room. To keep more, free up space on the disk or use a larger one.'), free),
+        short: fmt(_('Almost full, %s'), free),
+        // Translators: the disk, then its free space ("1.2 GB free").
+        long: fmt(_('%s is almost full (%s). Rewind removes the oldest backups to make room; to keep more, free up space on the disk or use a larger one.'), d.label, free),
         warning: true,
       };
     case 'full':
       return {
-        // Translators: %s is the free space, such as "120 MB".
-        text: fmt(_('Disk is full, %s free: the next backup may fail. Delete other files from the disk, or use a larger one.'), free),
+        short: fmt(_('Disk is full, %s'), free),
+        // Translators: the disk, then its free space ("90 MB free").
+        long: fmt(_('%s is full (%s). The next backup may fail: delete other files from the disk, or use a larger one.'), d.label, free),
         warning: true,
       };
   }
@@ -58,6 +65,7 @@ export class BackupPage extends Adw.Bin {
   private _lastBackup!: Adw.ActionRow;
   private _next!: Adw.ActionRow;
   private _what!: Adw.ActionRow;
+  private _space!: Adw.ActionRow;
   private _destinations!: Adw.PreferencesGroup;
   private _destinationRows: Gtk.Widget[] = [];
   private _history!: Adw.PreferencesGroup;
@@ -66,6 +74,8 @@ export class BackupPage extends Adw.Bin {
   private _inventoryError = '';
   private _checking = false;
   private _pulse = 0;
+  /** Free-space lines already printed for the tests. */
+  private _saidSpace = new Set<string>();
 
   constructor(client: HelperClient) {
     super();
@@ -88,8 +98,10 @@ export class BackupPage extends Adw.Bin {
     this._lastBackup = this._row(_('Last successful backup'));
     this._next = this._row(_('Next backup'));
     this._what = this._row(_('Backing up'));
+    this._space = this._row(_('Space left'));
+    this._space.subtitle_lines = 0;
     const overview = new Adw.PreferencesGroup();
-    for (const row of [this._lastBackup, this._next, this._what]) overview.add(row);
+    for (const row of [this._lastBackup, this._next, this._what, this._space]) overview.add(row);
     this._destinations = new Adw.PreferencesGroup({ title: _('Destinations') });
     const all = new Gtk.Button({ label: _('_Show All'), use_underline: true, action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     this._history = new Adw.PreferencesGroup({ title: _('Recent backups'), header_suffix: all });
@@ -175,6 +187,11 @@ export class BackupPage extends Adw.Bin {
     }
     this._next.subtitle = escapeMarkup(status?.nextRun ? formatNext(status.nextRun) : _('Automatic backups are off; back up when you want to'));
     this._what.subtitle = escapeMarkup((status?.sources ?? []).join(', '));
+    const spaces = (status?.destinations ?? []).filter((d) => d.enabled).map(describeSpace).filter((s) => s.long);
+    this._space.visible = spaces.length > 0;
+    this._space.subtitle = escapeMarkup(spaces.map((s) => s.long).join('\n'));
+    if (spaces.some((s) => s.warning)) this._space.add_css_class('warning');
+    else this._space.remove_css_class('warning');
 
     this._showDestinations();
     this._showHistory(lastRun, lastSuccess, labels);
@@ -220,8 +237,10 @@ export class BackupPage extends Adw.Bin {
       }
       const space = describeSpace(d);
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
-      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.text].filter((s) => s).join(' · ')), subtitle_lines: 0 });
-      if (space.text) print(`rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes)} ${d.freeBytes}`);
+      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
+      const said = `rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes)} ${d.freeBytes}`;
+      if (space.short && !this._saidSpace.has(said)) print(said);
+      this._saidSpace.add(said);
       const image = new Gtk.Image({ icon_name: icon });
       image.update_property([Gtk.AccessibleProperty.LABEL], [state]);
       row.add_prefix(image);

@@ -65,7 +65,12 @@ export class HistoryWindow extends Adw.Window {
       client.disconnect(this._finished);
       return false;
     });
-    void this._load();
+    // Load once on screen: under Xvfb without a window manager, an answer that came before the
+    // first frame was not drawn until the next event.
+    const mapped = this.connect('map', () => {
+      this.disconnect(mapped);
+      void this._load();
+    });
   }
 
   private async _load(): Promise<void> {

@@ -292,13 +292,25 @@ export class SetupDialog extends Adw.Window {
         group.add(row);
         this._diskRows.push({ group, row });
       }
+      // The disk that holds the folders themselves: shown where people look for it, but not offered.
+      for (const disk of use === 'btrfs' ? disks.filter((d) => d.use === 'source') : []) {
+        const row = new Adw.ActionRow({
+          title: escapeMarkup(disk.name),
+          subtitle: escapeMarkup(`${diskSubtitle(disk)}\n${_('Not offered: it holds the folders you back up, and a backup on the same disk would be lost with them.')}`),
+          subtitle_lines: 0,
+          sensitive: false,
+        });
+        row.add_prefix(new Gtk.Image({ icon_name: 'action-unavailable-symbolic' }));
+        group.add(row);
+        this._diskRows.push({ group, row });
+      }
       if (use === 'btrfs' && these.length === 0) {
         const row = new Adw.ActionRow({ title: flow.disks ? _('No backup disk found') : _('Looking for disks…'), subtitle: _('Connect a disk, then look again.') });
         group.add(row);
         this._diskRows.push({ group, row });
       }
     }
-    const unusable = disks.filter((d) => d.use === 'system' || d.use === 'source' || d.use === 'other');
+    const unusable = disks.filter((d) => d.use === 'system' || d.use === 'other');
     this._unusableGroup.visible = unusable.length > 0;
     for (const disk of unusable) {
       const row = new Adw.ActionRow({ title: escapeMarkup(disk.name), subtitle: escapeMarkup(`${diskSubtitle(disk)} — ${disk.why ?? ''}`) });

@@ -10,11 +10,11 @@ export interface SubvolumeSize {
   /** Filesystem UUID, for a folder on btrfs. */
   fsUuid?: string;
   /**
-   * Bytes its files take (btrfs "referenced": shared extents counted in full),
-   * when measured within the time limit. Absent: not measured in time.
+   * Bytes of its files, when measured within the time limit: quota-group
+   * "referenced" bytes, else the files' apparent sizes. Absent: not measured in time.
    */
   sizeBytes?: number;
-  /** How: quota groups when quotas are on (instant), else a walk (`btrfs filesystem du -s`). */
+  /** How: quota groups when quotas are on (instant), else a walk (`du -s -x -b`). */
   measuredBy?: 'qgroup' | 'du';
   /** Why it cannot be backed up, for a folder that is not a subvolume. */
   why?: string;

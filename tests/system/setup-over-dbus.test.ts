@@ -154,7 +154,7 @@ describe('history, free space and sizes', () => {
     const seconds = (Date.now() - started) / 1000;
     expect(error).toBeUndefined();
     const list = result as SubvolumeSize[];
-    const du = Number(sh('btrfs', ['filesystem', 'du', '-s', '--raw', fx.home]).trim().split('\n').at(-1)?.trim().split(/\s+/)[0]);
+    const du = Number(sh('du', ['-s', '-x', '-b', fx.home]).trim().split(/\s+/)[0]);
     expect(list.find((s) => s.path === fx.home)).toMatchObject({ subvolume: true, fsUuid: fx.source.uuid, sizeBytes: du, measuredBy: 'du', found: true });
     expect(du).toBeGreaterThan(3 * 1024 * 1024);
     expect(list.find((s) => s.path === fx.dir)).toMatchObject({ subvolume: false, found: false, why: expect.stringMatching(/not btrfs|not a subvolume/) });
@@ -164,5 +164,14 @@ describe('history, free space and sizes', () => {
     expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).error).toBeUndefined();
     expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.dir] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
     expect(call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: ['relative'] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+
+    // With quotas on, the quota group answers at once.
+    sh('btrfs', ['quota', 'enable', fx.home]);
+    sh('btrfs', ['quota', 'rescan', '-w', fx.home]);
+    const id = sh('btrfs', ['inspect-internal', 'rootid', fx.home]).trim();
+    const line = sh('btrfs', ['qgroup', 'show', '--raw', '-f', fx.home]).split('\n').find((l) => l.trim().startsWith(`0/${id} `));
+    const referenced = Number(line?.trim().split(/\s+/)[1]);
+    const withQuota = call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).result as SubvolumeSize[];
+    expect(withQuota.find((s) => s.path === fx.home)).toMatchObject({ sizeBytes: referenced, measuredBy: 'qgroup' });
   });
 });

@@ -12,9 +12,10 @@ describe('spaceState', () => {
     [40 * GB, 500 * GB, 'low'],
     // Under 2 GB is low on any disk.
     [1.5 * GB, 4 * GB, 'low'],
-    // Under 1 % of the disk, or under 256 MB, is full.
+    // Under 1 % of the disk, or under 100 MiB, is full.
     [4 * GB, 500 * GB, 'full'],
-    [100 * 1024 * 1024, 200 * 1024 * 1024, 'full'],
+    [50 * 1024 * 1024, 200 * 1024 * 1024, 'full'],
+    [150 * 1024 * 1024, 256 * 1024 * 1024, 'low'],
     [0, 0, 'full'],
   ])('%s free of %s is %s', (free, size, state) => {
     expect(spaceState(free, size)).toBe(state);
