@@ -252,6 +252,8 @@ export class SetupFlow extends GObject.Object {
         { id: destinationId(label, taken), kind: 'files', filesystem: disk.uuid, path: DISK_FOLDER, label, enabled: true, encrypt: false, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 },
         label,
       );
+    } else if (disk.use === 'source') {
+      this._setError(_('This disk holds the folders you back up. A backup on the same disk would be lost with them: choose another disk.'));
     } else {
       this._setError(disk.why ? `${_('Rewind cannot use this disk:')} ${disk.why}.` : _('Rewind cannot use this disk.'));
     }
