@@ -12,8 +12,10 @@ import { listSubvolumes } from './subvolume-sizes';
 /**
  * Setting up backups, as steps (the "page" property):
  * - what: the folders (btrfs subvolumes) to back up; the config's, else /home;
+ *   ListSubvolumes adds their sizes and the other mounted subvolumes;
  * - where: ListDisks, grouped by what Rewind can do with each disk (btrfs:
- *   used directly; another filesystem: stream files; empty: prepare), a
+ *   used directly; another filesystem: stream files; empty: prepare; the
+ *   disk that holds the chosen folders is not offered), a
  *   backup server (the Add Backup Server dialog hands its destination back
  *   through useDestination) or a folder for stream files;
  * - prepare: only for an empty disk: a warning that names the disk and its
