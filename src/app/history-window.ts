@@ -26,7 +26,7 @@ export class HistoryWindow extends Adw.Window {
   private _stack!: Gtk.Stack;
   private _empty!: Adw.StatusPage;
   private _group!: Adw.PreferencesGroup;
-  private _rows: Gtk.Widget[] = [];
+  private _rows: Adw.ExpanderRow[] = [];
   private _spinner!: Gtk.Spinner;
   private _finished = 0;
 
@@ -98,6 +98,8 @@ export class HistoryWindow extends Adw.Window {
     this._group.title = fmt(ngettext('%s backup', '%s backups', total), total);
     this._group.description = total > runs.length ? fmt(_('The newest %s are shown.'), runs.length) : '';
     this._rows = runs.map((run) => this._runRow(run, labels));
+    // The newest run opens: what the last backup did is what people come to see.
+    if (this._rows[0]) this._rows[0].expanded = true;
     for (const row of this._rows) this._group.add(row);
     this._stack.visible_child_name = runs.length > 0 ? 'runs' : 'empty';
   }
