@@ -13,6 +13,7 @@ import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup';
 import { PreferencesWindow } from './preferences-window';
+import { HistoryWindow } from './history-window';
 import { RestorePointsWindow } from './restore-points-window';
 import { addRestoreBrowserActions } from './restore-browser/browser-actions';
 import { SetupDialog } from './setup-dialog';
@@ -66,6 +67,7 @@ export class RewindApplication extends Adw.Application {
     this._addAction('add-destination', () => this._setup('add-destination'));
     this._addAction('restore-points', () => this._restorePoints());
     addRestoreBrowserActions(this, client);
+    this._addAction('history', () => this._history());
     this._addAction('preferences', () => this._showPreferences());
     this._addAction('about', () => this._about());
     this._addAction('quit', () => this.quit());
@@ -165,6 +167,11 @@ export class RewindApplication extends Adw.Application {
   private _restorePoints(): void {
     const parent = this.active_window;
     if (parent && this._client) new RestorePointsWindow(parent, this._client).present();
+  }
+
+  private _history(): void {
+    const parent = this.get_windows().find((w) => w instanceof RewindWindow);
+    if (parent && this._client) new HistoryWindow(parent, this._client).present();
   }
 
   private _showPreferences(): void {

@@ -2,7 +2,8 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import type { RunRecord } from '../core/status';
+import { spaceState } from '../core/free-space';
+import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
 import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
 import type { Failure, HelperClient } from './helper-client';
@@ -11,6 +12,37 @@ import { problemFor } from './problems';
 import type { Inventory } from './restore-points-window';
 
 const PULSE_MS = 150;
+
+/**
+ * A destination's free space: `short` for its row ("120 GB free"), `long`
+ * for the overview, which says what to do when the disk is (nearly) full.
+ * Empty when the helper does not know.
+ */
+function describeSpace(d: DestinationSummary): { short: string; long: string; warning: boolean } {
+  // Translators: free space on a backup disk, such as "120 GB free".
+  const free = fmt(_('%s free'), GLib.format_size(d.freeBytes ?? 0));
+  switch (spaceState(d.freeBytes, d.sizeBytes)) {
+    case 'unknown':
+      return { short: '', long: '', warning: false };
+    case 'ok':
+      // Translators: free space, then the disk: "120 GB free on Blue USB disk".
+      return { short: free, long: fmt(_('%s on %s'), free, d.label), warning: false };
+    case 'low':
+      return {
+        short: fmt(_('Almost full, %s'), free),
+        // Translators: the disk, then its free space ("1.2 GB free").
+        long: fmt(_('%s is almost full (%s). Rewind removes the oldest backups to make room; to keep more, free up space on the disk or use a larger one.'), d.label, free),
+        warning: true,
+      };
+    case 'full':
+      return {
+        short: fmt(_('Disk is full, %s'), free),
+        // Translators: the disk, then its free space ("90 MB free").
+        long: fmt(_('%s is full (%s). The next backup may fail: delete other files from the disk, or use a larger one.'), d.label, free),
+        warning: true,
+      };
+  }
+}
 
 /**
  * The main page: how backups stand at a glance (last success and where,
@@ -33,6 +65,7 @@ export class BackupPage extends Adw.Bin {
   private _lastBackup!: Adw.ActionRow;
   private _next!: Adw.ActionRow;
   private _what!: Adw.ActionRow;
+  private _space!: Adw.ActionRow;
   private _destinations!: Adw.PreferencesGroup;
   private _destinationRows: Gtk.Widget[] = [];
   private _history!: Adw.PreferencesGroup;
@@ -41,6 +74,8 @@ export class BackupPage extends Adw.Bin {
   private _inventoryError = '';
   private _checking = false;
   private _pulse = 0;
+  /** Free-space lines already printed for the tests. */
+  private _saidSpace = new Set<string>();
 
   constructor(client: HelperClient) {
     super();
@@ -63,10 +98,13 @@ export class BackupPage extends Adw.Bin {
     this._lastBackup = this._row(_('Last successful backup'));
     this._next = this._row(_('Next backup'));
     this._what = this._row(_('Backing up'));
+    this._space = this._row(_('Space left'));
+    this._space.subtitle_lines = 0;
     const overview = new Adw.PreferencesGroup();
-    for (const row of [this._lastBackup, this._next, this._what]) overview.add(row);
+    for (const row of [this._lastBackup, this._next, this._what, this._space]) overview.add(row);
     this._destinations = new Adw.PreferencesGroup({ title: _('Destinations') });
-    this._history = new Adw.PreferencesGroup({ title: _('Recent backups') });
+    const all = new Gtk.Button({ label: _('_Show All'), use_underline: true, action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
+    this._history = new Adw.PreferencesGroup({ title: _('Recent backups'), header_suffix: all });
 
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24 });
     for (const w of [buttons, this._progressBox, overview, this._destinations, this._history]) box.append(w);
@@ -149,6 +187,11 @@ export class BackupPage extends Adw.Bin {
     }
     this._next.subtitle = escapeMarkup(status?.nextRun ? formatNext(status.nextRun) : _('Automatic backups are off; back up when you want to'));
     this._what.subtitle = escapeMarkup((status?.sources ?? []).join(', '));
+    const spaces = (status?.destinations ?? []).filter((d) => d.enabled).map(describeSpace).filter((s) => s.long);
+    this._space.visible = spaces.length > 0;
+    this._space.subtitle = escapeMarkup(spaces.map((s) => s.long).join('\n'));
+    if (spaces.some((s) => s.warning)) this._space.add_css_class('warning');
+    else this._space.remove_css_class('warning');
 
     this._showDestinations();
     this._showHistory(lastRun, lastSuccess, labels);
@@ -192,7 +235,12 @@ export class BackupPage extends Adw.Bin {
         state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
         icon = 'content-loading-symbolic';
       }
-      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup(`${describeKind(d.kind)} · ${state}`) });
+      const space = describeSpace(d);
+      if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
+      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
+      const said = `rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes)} ${d.freeBytes}`;
+      if (space.short && !this._saidSpace.has(said)) print(said);
+      this._saidSpace.add(said);
       const image = new Gtk.Image({ icon_name: icon });
       image.update_property([Gtk.AccessibleProperty.LABEL], [state]);
       row.add_prefix(image);
@@ -203,7 +251,7 @@ export class BackupPage extends Adw.Bin {
 
   private _showHistory(lastRun: RunRecord | undefined, lastSuccess: RunRecord | undefined, labels: Map<string, string>): void {
     for (const row of this._historyRows) this._history.remove(row);
-    // GetStatus carries the last run and the last success; the helper has no call for older runs yet.
+    // GetStatus carries the last run and the last success; Show All opens the whole history.
     const runs = [lastRun, lastSuccess].filter((r, i, all): r is RunRecord => !!r && all.findIndex((x) => x?.id === r.id) === i);
     this._history.visible = runs.length > 0;
     this._historyRows = runs.map((run) => {

@@ -4,7 +4,7 @@ import GObject from 'gi://GObject';
 import { HELPER_INTERFACE_XML } from '../core/dbus-interface';
 import { errorCodeFromDbusName, type ErrorCode } from '../core/errors';
 import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
-import type { HelperStatus, Progress, RunRecord } from '../core/status';
+import type { HelperStatus, HistoryPage, Progress, RunRecord } from '../core/status';
 import { _ } from './i18n';
 
 /**
@@ -52,7 +52,7 @@ const SSH_METHOD_TIMEOUT_MS = 120_000;
 const SETUP_METHOD_TIMEOUT_MS = 180_000;
 
 /** Methods that take no argument or one JSON string and answer JSON (src/core/dbus-interface.ts). */
-export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | RestoreMethod;
+export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | 'ListSubvolumes' | RestoreMethod;
 /** The restore browser's methods; RestoreFiles may ask for an administrator's password. */
 export type RestoreMethod = 'ListFolder' | 'Search' | 'WhatChanged' | 'RestoreFiles';
 
@@ -168,6 +168,18 @@ function call(proxy: Gio.DBusProxy, method: string, timeout: number): Promise<GL
 function callWith(proxy: Gio.DBusProxy, method: string, json: string | null, timeout: number): Promise<GLib.Variant> {
   return new Promise((resolve, reject) => {
     proxy.call(method, json === null ? null : new GLib.Variant('(s)', [json]), Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, timeout, null, (_p, result) => {
+      try {
+        resolve(proxy.call_finish(result));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function callLimit(proxy: Gio.DBusProxy, method: string, limit: number, timeout: number): Promise<GLib.Variant> {
+  return new Promise((resolve, reject) => {
+    proxy.call(method, new GLib.Variant('(u)', [limit]), Gio.DBusCallFlags.NONE, timeout, null, (_p, result) => {
       try {
         resolve(proxy.call_finish(result));
       } catch (e) {
@@ -366,6 +378,28 @@ export class HelperClient extends GObject.Object {
     } catch (e) {
       throw classifyError(e);
     }
+  }
+
+  /** GetHistory: the newest `limit` runs, newest first. Rejects with the classified Failure. */
+  async getHistory(limit: number): Promise<HistoryPage> {
+    let json: string;
+    try {
+      const proxy = await this._getProxy();
+      [json] = (await callLimit(proxy, 'GetHistory', limit, GET_STATUS_TIMEOUT_MS)).deep_unpack() as [string];
+    } catch (e) {
+      throw classifyError(e);
+    }
+    let page: HistoryPage | undefined;
+    try {
+      page = JSON.parse(json) as HistoryPage;
+    } catch {
+      // handled below
+    }
+    if (!Array.isArray(page?.runs)) {
+      const failure: Failure = { kind: 'error', code: 'Internal', message: _('The backup helper sent a history this version of Rewind does not understand. Update Rewind and the helper to the same version.') };
+      throw failure;
+    }
+    return page;
   }
 
   /**

@@ -1,4 +1,5 @@
 import Adw from 'gi://Adw?version=1';
+import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
@@ -9,6 +10,9 @@ import { editConfig, failureMessage } from './config-edit';
 import { dayName, describeKind, escapeMarkup } from './format';
 import type { Failure, HelperClient } from './helper-client';
 import { _, fmt } from './i18n';
+import type { SubvolumeSize } from '../core/subvolume-size';
+import { isSchedule } from './setup-flow';
+import { describeSize, listSubvolumes } from './subvolume-sizes';
 
 const FREQUENCIES = ['hourly', 'daily', 'weekly'] as const;
 const PRESETS = ['time-machine', 'frugal', 'keep-all', 'custom'] as const;
@@ -54,6 +58,11 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
   private _preset!: Adw.ComboRow;
   private _counts = {} as Record<Count, { row: Adw.ActionRow; spin: Gtk.SpinButton }>;
   private _saveTimer = 0;
+  private _toggles = new Map<string, Gtk.Switch>();
+  private _sizes: SubvolumeSize[] | null = null;
+  private _sizing = false;
+  private _sizedPaths = '';
+  private _actions: Gio.SimpleAction[] = [];
 
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: false, title: _('Preferences'), default_width: 600, default_height: 640, search_enabled: false });
@@ -61,13 +70,70 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
     this.add(this._generalPage());
     this.add(this._destinationsPage());
     this.add(this._retentionPage());
+    this._addActions();
+    const statusChanged = client.connect('notify::status', () => void this._load());
     this.connect('close-request', () => {
       if (this._saveTimer) GLib.source_remove(this._saveTimer);
       this._saveTimer = 0;
+      client.disconnect(statusChanged);
+      for (const action of this._actions) this.application?.remove_action(action.name);
       return false;
     });
-    client.connect('notify::status', () => void this._load());
     void this._load();
+  }
+
+  /**
+   * App actions that set this window's widgets as a person would, so their
+   * own handlers save (tests activate them over org.gtk.Actions):
+   * prefs-schedule (JSON schedule as the config spells it), prefs-retention
+   * (a preset name, or JSON of custom counts), prefs-enable-destination
+   * ("ID=true" or "ID=false").
+   */
+  private _addActions(): void {
+    const add = (name: string, activate: (parameter: string) => void) => {
+      const action = new Gio.SimpleAction({ name, parameter_type: new GLib.VariantType('s') });
+      action.connect('activate', (_a, parameter: GLib.Variant | null) => activate((parameter?.unpack() as string | undefined) ?? ''));
+      this.application?.add_action(action);
+      this._actions.push(action);
+    };
+    add('prefs-schedule', (json) => {
+      let schedule: unknown;
+      try {
+        schedule = JSON.parse(json);
+      } catch {
+        // handled below
+      }
+      if (!isSchedule(schedule)) return;
+      this._auto.active = schedule.kind !== 'manual';
+      if (schedule.kind === 'manual') return;
+      this._frequency.selected = FREQUENCIES.indexOf(schedule.kind);
+      if (schedule.kind === 'weekly') this._day.selected = WEEKDAYS.indexOf(schedule.day);
+      if (schedule.kind !== 'hourly') {
+        const [h, m] = schedule.at.split(':').map(Number);
+        this._hour.value = h;
+        this._minute.value = m;
+      }
+    });
+    add('prefs-retention', (value) => {
+      const preset = PRESETS.indexOf(value as (typeof PRESETS)[number]);
+      if (preset >= 0 && value !== 'custom') {
+        this._preset.selected = preset;
+        return;
+      }
+      let counts: Partial<Record<Count, number>> = {};
+      try {
+        counts = JSON.parse(value) as typeof counts;
+      } catch {
+        return;
+      }
+      this._preset.selected = PRESETS.indexOf('custom');
+      for (const key of COUNTS) this._counts[key].spin.value = counts[key] ?? 0;
+    });
+    add('prefs-enable-destination', (value) => {
+      const [id, on] = value.split('=');
+      const toggle = this._toggles.get(id);
+      if (toggle) toggle.active = on === 'true';
+    });
   }
 
   private _generalPage(): Adw.PreferencesPage {
@@ -175,6 +241,14 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
       return;
     }
     this._show(this._config);
+    const paths = this._config.sources.flatMap((s) => (s.path ? [s.path] : []));
+    if (paths.join('\n') !== this._sizedPaths) {
+      this._sizedPaths = paths.join('\n');
+      this._sizing = true;
+      this._sizes = await listSubvolumes(this._client, paths);
+      this._sizing = false;
+      if (this._config) this._show(this._config);
+    }
   }
 
   private _show(config: Config): void {
@@ -193,6 +267,7 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
     this._syncScheduleRows();
 
     for (const row of this._destinationRows) this._destinations.remove(row);
+    this._toggles.clear();
     this._destinationRows = config.destinations.map((d) => {
       const label = d.label ?? d.id;
       const { row, toggle } = switchRow(escapeMarkup(label), escapeMarkup(describeKind(d.kind)), (active) =>
@@ -200,6 +275,7 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
       );
       this._loading = true;
       toggle.active = d.enabled;
+      this._toggles.set(d.id, toggle);
       toggle.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Use %s'), label)]);
       const remove = new Gtk.Button({ icon_name: 'user-trash-symbolic', tooltip_text: fmt(_('Remove %s'), label), valign: Gtk.Align.CENTER, css_classes: ['flat'] });
       remove.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Remove %s'), label)]);
@@ -217,7 +293,8 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
     for (const row of this._sourceRows) this._sources.remove(row);
     this._sourceRows = config.sources.map((source) => {
       const path = source.path ?? fmt(_('Every subvolume of %s'), source.allSubvolumesOf ?? '');
-      const row = new Adw.ActionRow({ title: escapeMarkup(path) });
+      const size = source.path ? describeSize(this._sizes?.find((s) => s.path === source.path), this._sizing).text : '';
+      const row = new Adw.ActionRow({ title: escapeMarkup(path), subtitle: escapeMarkup(size), subtitle_lines: 0 });
       const remove = new Gtk.Button({ icon_name: 'list-remove-symbolic', tooltip_text: fmt(_('Remove %s'), path), valign: Gtk.Align.CENTER, css_classes: ['flat'], sensitive: config.sources.length > 1 });
       remove.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Remove %s'), path)]);
       remove.connect('clicked', () => this._save((c) => ({ ...c, sources: c.sources.filter((x) => x.path !== source.path || x.allSubvolumesOf !== source.allSubvolumesOf) })));

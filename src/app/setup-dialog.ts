@@ -6,6 +6,7 @@ import { WEEKDAYS, type Schedule } from '../core/schedule';
 import { dayName, describeKind, describeSchedule, escapeMarkup } from './format';
 import { _, fmt } from './i18n';
 import type { DiskInfo, SetupFlow, SetupPage } from './setup-flow';
+import { describeSize } from './subvolume-sizes';
 
 const FREQUENCIES = ['hourly', 'daily', 'weekly', 'manual'] as const;
 
@@ -44,6 +45,8 @@ export class SetupDialog extends Adw.Window {
   private _sourcesGroup!: Adw.PreferencesGroup;
   private _sourceRows: Gtk.Widget[] = [];
   private _folderEntry!: Adw.EntryRow;
+  private _foundGroup!: Adw.PreferencesGroup;
+  private _foundRows: Gtk.Widget[] = [];
   private _diskGroups!: Record<'btrfs' | 'files' | 'empty', Adw.PreferencesGroup>;
   private _unusable!: Adw.ExpanderRow;
   private _unusableGroup!: Adw.PreferencesGroup;
@@ -131,7 +134,12 @@ export class SetupDialog extends Adw.Window {
     });
     const add = new Adw.PreferencesGroup();
     add.add(this._folderEntry);
-    return this._page(this._sourcesGroup, add);
+    this._foundGroup = new Adw.PreferencesGroup({
+      title: _('Other subvolumes'),
+      description: _('Folders on this computer that Rewind can back up as well.'),
+      visible: false,
+    });
+    return this._page(this._sourcesGroup, add, this._foundGroup);
   }
 
   private _wherePage(): Gtk.Widget {
@@ -244,10 +252,23 @@ export class SetupDialog extends Adw.Window {
     const flow = this._flow;
     for (const row of this._sourceRows) this._sourcesGroup.remove(row);
     this._sourceRows = flow.sources.map((source) => {
-      const row = new Adw.ActionRow({ title: escapeMarkup(source) });
-      row.add_prefix(new Gtk.Image({ icon_name: 'folder-symbolic' }));
+      const size = describeSize(flow.sizes?.find((s) => s.path === source), flow.sizesLoading);
+      const row = new Adw.ActionRow({ title: escapeMarkup(source), subtitle: escapeMarkup(size.text), subtitle_lines: 0 });
+      if (size.problem) row.add_css_class('error');
+      row.add_prefix(new Gtk.Image({ icon_name: size.problem ? 'dialog-warning-symbolic' : 'folder-symbolic' }));
       row.add_suffix(iconButton('list-remove-symbolic', fmt(_('Remove %s'), source), 'app.setup-remove-source', source));
       this._sourcesGroup.add(row);
+      return row;
+    });
+
+    for (const row of this._foundRows) this._foundGroup.remove(row);
+    const found = (flow.sizes ?? []).filter((s) => s.found && s.subvolume && !flow.sources.includes(s.path));
+    this._foundGroup.visible = found.length > 0;
+    this._foundRows = found.map((s) => {
+      const row = new Adw.ActionRow({ title: escapeMarkup(s.path), subtitle: escapeMarkup(describeSize(s, false).text) });
+      row.add_prefix(new Gtk.Image({ icon_name: 'folder-symbolic' }));
+      row.add_suffix(iconButton('list-add-symbolic', fmt(_('Add %s'), s.path), 'app.setup-add-source', s.path));
+      this._foundGroup.add(row);
       return row;
     });
 
@@ -268,6 +289,18 @@ export class SetupDialog extends Adw.Window {
         });
         row.add_prefix(new Gtk.Image({ icon_name: disk.removable ? 'drive-removable-media-symbolic' : 'drive-harddisk-symbolic' }));
         row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+        group.add(row);
+        this._diskRows.push({ group, row });
+      }
+      // The disk that holds the folders themselves: shown where people look for it, but not offered.
+      for (const disk of use === 'btrfs' ? disks.filter((d) => d.use === 'source') : []) {
+        const row = new Adw.ActionRow({
+          title: escapeMarkup(disk.name),
+          subtitle: escapeMarkup(`${diskSubtitle(disk)}\n${_('Not offered: it holds the folders you back up, and a backup on the same disk would be lost with them.')}`),
+          subtitle_lines: 0,
+          sensitive: false,
+        });
+        row.add_prefix(new Gtk.Image({ icon_name: 'action-unavailable-symbolic' }));
         group.add(row);
         this._diskRows.push({ group, row });
       }

@@ -6,12 +6,16 @@ import type { Schedule } from '../core/schedule';
 import { WEEKDAYS } from '../core/schedule';
 import type { Failure, HelperClient } from './helper-client';
 import { _ } from './i18n';
+import type { SubvolumeSize } from '../core/subvolume-size';
+import { listSubvolumes } from './subvolume-sizes';
 
 /**
  * Setting up backups, as steps (the "page" property):
  * - what: the folders (btrfs subvolumes) to back up; the config's, else /home;
+ *   ListSubvolumes adds their sizes and the other mounted subvolumes;
  * - where: ListDisks, grouped by what Rewind can do with each disk (btrfs:
- *   used directly; another filesystem: stream files; empty: prepare), a
+ *   used directly; another filesystem: stream files; empty: prepare; the
+ *   disk that holds the chosen folders is not offered), a
  *   backup server (the Add Backup Server dialog hands its destination back
  *   through useDestination) or a folder for stream files;
  * - prepare: only for an empty disk: a warning that names the disk and its
@@ -38,7 +42,8 @@ export interface DiskInfo {
   label?: string;
   removable: boolean;
   mountpoints: string[];
-  use: 'btrfs' | 'files' | 'empty' | 'system' | 'other';
+  /** 'source': it holds the folders to back up, so it is not offered. */
+  use: 'btrfs' | 'files' | 'empty' | 'system' | 'source' | 'other';
   why?: string;
 }
 
@@ -110,6 +115,9 @@ export class SetupFlow extends GObject.Object {
   existing: Config | null = null;
   sources: string[] = [...DEFAULT_SOURCES];
   disks: DiskInfo[] | null = null;
+  /** The mounted subvolumes and the chosen folders with their sizes; null until ListSubvolumes answers. */
+  sizes: SubvolumeSize[] | null = null;
+  sizesLoading = false;
   destination: Destination | null = null;
   /** How the destination was described when chosen, for the summary. */
   destinationText = '';
@@ -166,6 +174,7 @@ export class SetupFlow extends GObject.Object {
     this.existing = null;
     this.sources = [...DEFAULT_SOURCES];
     this.disks = null;
+    this.sizes = null;
     this.destination = null;
     this.destinationText = '';
     this.toPrepare = null;
@@ -180,6 +189,16 @@ export class SetupFlow extends GObject.Object {
     }
     this.emit('changed');
     if (mode === 'add-destination') void this.loadDisks();
+    else void this.loadSizes();
+  }
+
+  /** Sizes for the What page; a folder added later is measured then. */
+  async loadSizes(): Promise<void> {
+    this.sizesLoading = true;
+    this.emit('changed');
+    this.sizes = (await listSubvolumes(this._client, this.sources)) ?? this.sizes;
+    this.sizesLoading = false;
+    this.emit('changed');
   }
 
   addSource(path: string): void {
@@ -190,20 +209,24 @@ export class SetupFlow extends GObject.Object {
     }
     this._setError('');
     if (!this.sources.includes(folder)) this.sources.push(folder);
+    this.disks = null;
     say(`rewind: setup sources ${this.sources.join(' ')}`);
     this.emit('changed');
     this._syncActions();
+    if (!this.sizes?.some((s) => s.path === folder)) void this.loadSizes();
   }
 
   removeSource(path: string): void {
     this.sources = this.sources.filter((s) => s !== path);
+    this.disks = null;
     say(`rewind: setup sources ${this.sources.join(' ')}`);
     this.emit('changed');
     this._syncActions();
   }
 
   async loadDisks(): Promise<void> {
-    const reply = await this._call<DiskInfo[]>('ListDisks');
+    // The chosen folders' own disks are marked, so they are not offered.
+    const reply = await this._call<DiskInfo[]>('ListDisks', { sources: this.sources });
     if (!reply) return;
     this.disks = reply.value;
     say(`rewind: setup disks ${this.disks.map((d) => `${d.path}=${d.use}`).join(' ')}`);
@@ -231,6 +254,8 @@ export class SetupFlow extends GObject.Object {
         { id: destinationId(label, taken), kind: 'files', filesystem: disk.uuid, path: DISK_FOLDER, label, enabled: true, encrypt: false, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 },
         label,
       );
+    } else if (disk.use === 'source') {
+      this._setError(_('This disk holds the folders you back up. A backup on the same disk would be lost with them: choose another disk.'));
     } else {
       this._setError(disk.why ? `${_('Rewind cannot use this disk:')} ${disk.why}.` : _('Rewind cannot use this disk.'));
     }

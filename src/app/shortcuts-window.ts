@@ -18,6 +18,7 @@ export function shortcutGroups(): { title: string; shortcuts: Shortcut[] }[] {
         { action: 'app.back-up-now', accels: ['<Control>b'], title: _('Back up now') },
         { action: 'app.refresh', accels: ['<Control>r', 'F5'], title: _('Refresh') },
         { action: 'app.restore-points', accels: ['<Control>o'], title: _('Show restore points') },
+        { action: 'app.history', accels: ['<Control>h'], title: _('Show backup history') },
       ],
     },
     {

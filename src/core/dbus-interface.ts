@@ -23,6 +23,15 @@ import { HELPER_INTERFACE } from './ids';
  * (every local snapshot and backup). Changes need the configure action,
  * reading needs read-status.
  *
+ * ListDisks takes {sources: [folder…]} (the folders chosen so far) and marks
+ * the disks that hold them "source"; called without an argument it uses the
+ * configured sources. GetHistory(limit) → HistoryPage (./status): the newest
+ * runs first. ListSubvolumes({paths}) → SubvolumeSize[] (./subvolume-size):
+ * the mounted subvolumes and the asked folders, with sizes found in bounded
+ * time (read-status for mounted subvolumes and configured sources; any other
+ * folder needs configure, since the walk runs as root). GetStatus' destinations carry
+ * freeBytes/sizeBytes when their filesystem is mounted.
+ *
  * RestoreFiles(RestoreRequest) → RestoreResult (./restore-request): as the
  * caller first (action restore-own-files), and only when the kernel refuses
  * that, as root after asking for an administrator (restore-files).
@@ -64,7 +73,16 @@ export const HELPER_INTERFACE_XML = `<node>
       <arg direction="out" type="s" name="result_json"/>
     </method>
     <method name="ListDisks">
+      <arg direction="in" type="s" name="request_json"/>
       <arg direction="out" type="s" name="disks_json"/>
+    </method>
+    <method name="GetHistory">
+      <arg direction="in" type="u" name="limit"/>
+      <arg direction="out" type="s" name="history_json"/>
+    </method>
+    <method name="ListSubvolumes">
+      <arg direction="in" type="s" name="request_json"/>
+      <arg direction="out" type="s" name="subvolumes_json"/>
     </method>
     <method name="PrepareDisk">
       <arg direction="in" type="s" name="request_json"/>

@@ -79,9 +79,19 @@ export interface DestinationSummary {
   connected?: boolean;
   /** When the last run that backed up to it successfully finished (ISO 8601). */
   lastBackup?: string;
-  /** Free and total bytes of the disk's filesystem, when it is attached and mounted somewhere (statfs). */
+  /**
+   * Free and total bytes of the destination's filesystem, when it is mounted
+   * (the desktop mounts a connected disk; a folder is mounted anyway). Absent
+   * when not known: a disk not connected or not mounted, a backup server.
+   */
   freeBytes?: number;
   sizeBytes?: number;
+}
+
+/** GetHistory's answer: the newest runs first, and how many the history holds. */
+export interface HistoryPage {
+  runs: RunRecord[];
+  total: number;
 }
 
 export interface HelperStatus {

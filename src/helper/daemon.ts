@@ -8,7 +8,9 @@ import { runBackup, type EngineOptions } from './engine';
 import { authorize } from './polkit';
 import { existsSync } from 'node:fs';
 import { loadConfig, saveConfig } from './config-file';
-import { listDisks, prepareDisk } from './disks';
+import { listDisks, parseListDisksRequest, prepareDisk } from './disks';
+import { History } from './history';
+import { listSubvolumeSizes, parseSubvolumeRequest, unknownFolders } from './subvolume-sizes';
 import { takeInventory } from './inventory';
 import { withRunContext } from './run-context';
 import { applySchedule } from './timer';
@@ -225,9 +227,35 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';
       return ['s', [JSON.stringify({ config, timer })]];
     },
+    // Without an argument (older apps), the configured sources mark their disks.
     async ListDisks(msg) {
       await authorize(bus, msg.sender, ACTIONS.configure);
-      return ['s', [JSON.stringify(await listDisks())]];
+      const sources =
+        msg.signature === 's'
+          ? parseListDisksRequest(stringArgument(msg, 'ListDisks'))
+          : await loadConfig(options.configPath).then(
+              (c) => c.sources.map((s) => (s.path ?? s.allSubvolumesOf) as string),
+              () => [],
+            );
+      return ['s', [JSON.stringify(await listDisks(sources))]];
+    },
+    async GetHistory(msg) {
+      await authorize(bus, msg.sender, ACTIONS.readStatus);
+      const limit = msg.signature === 'u' ? Number(msg.body[0]) : NaN;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RewindError('InvalidArgs', 'GetHistory takes how many runs to return, from 1 to 1000.');
+      return ['s', [JSON.stringify(await new History(options.stateDir).page(limit))]];
+    },
+    // Sizes walk folders as root: mounted subvolumes and the configured sources are status;
+    // any other folder needs the configure action.
+    async ListSubvolumes(msg) {
+      await authorize(bus, msg.sender, ACTIONS.readStatus);
+      const request = parseSubvolumeRequest(stringArgument(msg, 'ListSubvolumes'));
+      const configured = await loadConfig(options.configPath).then(
+        (c) => c.sources.flatMap((s) => (s.path ? [s.path] : [])),
+        () => [],
+      );
+      if ((await unknownFolders(request, configured)).length > 0) await authorize(bus, msg.sender, ACTIONS.configure);
+      return ['s', [JSON.stringify(await listSubvolumeSizes(request))]];
     },
     async PrepareDisk(msg) {
       await authorize(bus, msg.sender, ACTIONS.configure);

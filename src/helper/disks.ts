@@ -1,5 +1,6 @@
 import { RewindError } from '../core/errors';
 import { runCommand } from './run-command';
+import { locate } from './sources';
 
 /**
  * The disks a user could back up to, for the app's setup (D-Bus ListDisks),
@@ -16,6 +17,8 @@ export type DiskUse =
   | 'empty'
   /** Holds this system (/, /home, /boot …) or swap: never offered. */
   | 'system'
+  /** Holds a folder being backed up: a backup on the same disk is lost with it. */
+  | 'source'
   /** Something Rewind does not use (encrypted, partitioned, unknown). */
   | 'other';
 
@@ -75,7 +78,48 @@ function classify(device: LsblkDevice, probed: Record<string, string>, mountpoin
   return { use: 'empty' };
 }
 
-export async function listDisks(): Promise<DiskInfo[]> {
+/** ListDisks' optional argument: {"sources": ["/home", …]}, the folders setup has chosen so far. */
+export function parseListDisksRequest(json: string): string[] {
+  let data: { sources?: unknown } | undefined;
+  try {
+    data = JSON.parse(json) as typeof data;
+  } catch {
+    // handled below
+  }
+  const sources = data?.sources;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    Object.keys(data).some((k) => k !== 'sources') ||
+    !Array.isArray(sources) ||
+    sources.length > 64 ||
+    sources.some((s) => typeof s !== 'string' || !s.startsWith('/') || s.split('/').includes('..'))
+  ) {
+    throw new RewindError('InvalidArgs', 'ListDisks takes nothing, or {"sources": ["/absolute/folder", …]} without "..".');
+  }
+  return sources as string[];
+}
+
+/** Filesystem UUIDs and devices of the folders to back up; a folder not on btrfs marks nothing. */
+async function sourceFilesystems(sources: readonly string[]): Promise<{ uuids: Set<string>; devices: Set<string> }> {
+  const uuids = new Set<string>();
+  const devices = new Set<string>();
+  for (const source of sources) {
+    const location = await locate(source).catch(() => undefined);
+    if (!location) continue;
+    uuids.add(location.fsUuid);
+    devices.add(location.device);
+  }
+  return { uuids, devices };
+}
+
+/**
+ * Every disk, classified. `sources` are the folders to back up: the disks
+ * that hold them are marked 'source', since a backup there would be lost
+ * together with what it copies.
+ */
+export async function listDisks(sources: readonly string[] = []): Promise<DiskInfo[]> {
+  const own = await sourceFilesystems(sources);
   const out = await runCommand('lsblk', ['-J', '-b', '-o', 'NAME,PATH,TYPE,SIZE,MODEL,RM,HOTPLUG,MOUNTPOINTS']);
   const tree = (JSON.parse(out) as { blockdevices: LsblkDevice[] }).blockdevices;
   const disks: DiskInfo[] = [];
@@ -96,6 +140,11 @@ export async function listDisks(): Promise<DiskInfo[]> {
       mountpoints,
       ...classify(device, probed, mountpoints),
     });
+    const disk = disks[disks.length - 1];
+    if (disk.use === 'btrfs' && ((disk.uuid && own.uuids.has(disk.uuid)) || own.devices.has(disk.path))) {
+      disk.use = 'source';
+      disk.why = 'it holds the folders you back up, and a backup on the same disk is lost with them';
+    }
     for (const child of device.children ?? []) await visit(child);
   };
   for (const device of tree) await visit(device);

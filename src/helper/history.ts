@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { RunRecord } from '../core/status';
+import type { HistoryPage, RunRecord } from '../core/status';
 import { writeFileAtomic } from './atomic-write';
 
 /** The record of every run, newest last, in <state-dir>/history.json. */
@@ -21,6 +21,12 @@ export class History {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
+  }
+
+  /** The newest `limit` runs, newest first (GetHistory). */
+  async page(limit: number): Promise<HistoryPage> {
+    const runs = await this.read();
+    return { runs: runs.slice(-limit).reverse(), total: runs.length };
   }
 
   async append(run: RunRecord): Promise<void> {

@@ -38,7 +38,7 @@ interface SourceLocation {
   isSubvolumeRoot: boolean;
 }
 
-async function locate(dir: string): Promise<SourceLocation> {
+export async function locate(dir: string): Promise<SourceLocation> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${dir} does not exist.`);
   const mount = await mountOf(dir);

@@ -6,6 +6,7 @@ import { destinationPresence } from './destination-presence';
 import { History } from './history';
 import { nextRun, onCalendar } from '../core/schedule';
 import { systemTimeZone } from './time-zone';
+import { readMountTable } from './mountinfo';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
   const runs = await new History(stateDir).read();
@@ -21,13 +22,14 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     const config = await loadConfig(configPath);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
+    const table = await readMountTable();
     status.destinations = await Promise.all(
       config.destinations.map(async (d) => ({
         id: d.id,
         kind: d.kind,
         label: d.label ?? d.id,
         enabled: d.enabled,
-        ...(await destinationPresence(d, runs)),
+        ...(await destinationPresence(d, runs, table)),
       })),
     );
     status.onCalendar = onCalendar(config.schedule);

@@ -1,7 +1,7 @@
 // A minimal D-Bus client of the Rewind helper for tests, run with `gjs -m` as
 // a test user. Prints one JSON object per line: what the helper answered,
 // every Progress signal of the job, and the Completed signal.
-// Usage: gjs -m call-helper.js status|backup|restore REQUEST_JSON|call METHOD [ARGUMENT]
+// Usage: gjs -m call-helper.js status|backup|restore REQUEST_JSON|history LIMIT|call METHOD [ARGUMENT]
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import System from 'system';
@@ -62,6 +62,16 @@ if (command === 'status') {
       loop.quit();
     },
     argument === undefined ? null : new GLib.Variant('(s)', [argument]),
+  );
+} else if (command === 'history') {
+  // history LIMIT: GetHistory, whose one argument is a number.
+  call(
+    'GetHistory',
+    ([json]) => {
+      emit({ result: JSON.parse(json) });
+      loop.quit();
+    },
+    new GLib.Variant('(u)', [Number(System.programArgs[1])]),
   );
 } else if (command === 'restore') {
   call(

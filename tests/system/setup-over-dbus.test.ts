@@ -1,12 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
 import type { DiskInfo } from '../../src/helper/disks';
 import type { Inventory } from '../../src/helper/inventory';
+import type { HelperStatus, HistoryPage } from '../../src/core/status';
+import type { SubvolumeSize } from '../../src/core/subvolume-size';
+import { TIME_LIMIT_MS } from '../../src/helper/subvolume-sizes';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { sh, shResult } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
-import { detachLoop } from '../support/loop-btrfs';
+import { detachLoop, unmount } from '../support/loop-btrfs';
 import { asUser } from '../support/system-bus';
 
 /**
@@ -75,7 +79,13 @@ describe('disks', () => {
     const disks = call(fx.allowed.name, 'ListDisks').result as DiskInfo[];
     expect(disks.find((d) => d.path === fx.destination.device)).toMatchObject({ use: 'btrfs', uuid: fx.destination.uuid, label: 'backup-disk', name: 'backup-disk' });
     expect(disks.find((d) => d.path === emptyDisk.device)).toMatchObject({ use: 'empty', sizeBytes: emptyDisk.sizeBytes });
-    expect(disks.find((d) => d.path === fx.source.device)).toMatchObject({ use: 'btrfs', mountpoints: [fx.home] });
+    // The configured source's disk: a backup there would be lost with the source.
+    expect(disks.find((d) => d.path === fx.source.device)).toMatchObject({ use: 'source', mountpoints: [fx.home], why: expect.stringContaining('same disk') });
+    // Setup asks with the folders chosen so far: a folder elsewhere leaves the source disk usable.
+    const forOther = call(fx.allowed.name, 'ListDisks', JSON.stringify({ sources: ['/nonexistent-rewind-folder'] })).result as DiskInfo[];
+    expect(forOther.find((d) => d.path === fx.source.device)).toMatchObject({ use: 'btrfs' });
+    const refused = call(fx.allowed.name, 'ListDisks', JSON.stringify({ sources: ['../etc'] }));
+    expect(refused.error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
   });
 
   test('PrepareDisk refuses a disk that is not empty, or not the size shown, and formats the empty one', () => {
@@ -108,4 +118,60 @@ test('ListRestorePoints lists local snapshots and backups after a run', () => {
   expect(inventory.sources[0].snapshots.map((s) => s.name)).toContain(name);
   expect(inventory.sources[0].destinations[0]).toMatchObject({ destination: 'usb', connected: true });
   expect(inventory.sources[0].destinations[0].backups.map((b) => b.name)).toContain(name);
+});
+
+describe('history, free space and sizes', () => {
+  test('GetHistory returns the newest runs first, as many as asked, and the total', () => {
+    runBackupCli(fx);
+    const all = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as HistoryPage['runs'];
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const r = asUser(fx.denied.name, fx.bus, 'gjs', ['-m', fx.callHelper, 'history', '1']);
+    const page = (JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { result: HistoryPage }).result;
+    // Reading the history is reading the status: anyone may.
+    expect(page.total).toBe(all.length);
+    expect(page.runs.map((run) => run.id)).toEqual([all.at(-1)?.id]);
+    const wrong = asUser(fx.allowed.name, fx.bus, 'gjs', ['-m', fx.callHelper, 'history', '0']);
+    expect(wrong.stdout).toContain('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+  });
+
+  test('GetStatus reports the free space of a destination disk while it is mounted, as the desktop mounts it', () => {
+    const unmounted = call(fx.allowed.name, 'GetStatus').result as HelperStatus;
+    expect(unmounted.destinations[0].freeBytes).toBeUndefined();
+    const media = path.join(fx.dir, 'media-backup-disk');
+    mkdirSync(media);
+    sh('mount', [fx.destination.device, media]);
+    fx.cleanup.add(`unmount ${media}`, () => unmount(media));
+    const status = call(fx.allowed.name, 'GetStatus').result as HelperStatus;
+    const [available, blockSize, blocks] = sh('stat', ['-f', '-c', '%a %S %b', media]).trim().split(' ').map(Number);
+    expect(status.destinations[0]).toMatchObject({ id: 'usb', freeBytes: available * blockSize, sizeBytes: blocks * blockSize });
+    unmount(media);
+    expect((call(fx.allowed.name, 'GetStatus').result as HelperStatus).destinations[0].freeBytes).toBeUndefined();
+  });
+
+  test('ListSubvolumes gives the size of each subvolume in bounded time, and says which folders are not subvolumes', () => {
+    const started = Date.now();
+    const { result, error } = call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home, fx.dir] }));
+    const seconds = (Date.now() - started) / 1000;
+    expect(error).toBeUndefined();
+    const list = result as SubvolumeSize[];
+    const du = Number(sh('du', ['-s', '-x', '-b', fx.home]).trim().split(/\s+/)[0]);
+    expect(list.find((s) => s.path === fx.home)).toMatchObject({ subvolume: true, fsUuid: fx.source.uuid, sizeBytes: du, measuredBy: 'du', found: true });
+    expect(du).toBeGreaterThan(3 * 1024 * 1024);
+    expect(list.find((s) => s.path === fx.dir)).toMatchObject({ subvolume: false, found: false, why: expect.stringMatching(/not btrfs|not a subvolume/) });
+    console.log(`ListSubvolumes over D-Bus: ${seconds.toFixed(2)} s for ${list.length} folders`);
+    expect(seconds).toBeLessThan(TIME_LIMIT_MS / 1000 + 10);
+    // The configured source's size is status; any other folder needs the configure right.
+    expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).error).toBeUndefined();
+    expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.dir] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+    expect(call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: ['relative'] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+
+    // With quotas on, the quota group answers at once.
+    sh('btrfs', ['quota', 'enable', fx.home]);
+    sh('btrfs', ['quota', 'rescan', '-w', fx.home]);
+    const id = sh('btrfs', ['inspect-internal', 'rootid', fx.home]).trim();
+    const line = sh('btrfs', ['qgroup', 'show', '--raw', '-f', fx.home]).split('\n').find((l) => l.trim().startsWith(`0/${id} `));
+    const referenced = Number(line?.trim().split(/\s+/)[1]);
+    const withQuota = call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).result as SubvolumeSize[];
+    expect(withQuota.find((s) => s.path === fx.home)).toMatchObject({ sizeBytes: referenced, measuredBy: 'qgroup' });
+  });
 });

@@ -1,0 +1,44 @@
+import GLib from 'gi://GLib';
+import type { RunRecord, TransferRecord } from '../core/status';
+import { _, fmt, ngettext } from './i18n';
+import { problemFor } from './problems';
+
+/** "less than a second", "12 seconds", "3 minutes", "1 hour 5 minutes". */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 1) return _('less than a second');
+  if (s < 60) return fmt(ngettext('%s second', '%s seconds', s), s);
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return fmt(ngettext('%s minute', '%s minutes', minutes), minutes);
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  const h = fmt(ngettext('%s hour', '%s hours', hours), hours);
+  // Translators: a duration in hours and minutes, such as "1 hour 5 minutes".
+  return rest === 0 ? h : fmt(_('%s %s'), h, fmt(ngettext('%s minute', '%s minutes', rest), rest));
+}
+
+function runSeconds(run: RunRecord): number {
+  const ms = Date.parse(run.finished) - Date.parse(run.started);
+  return Number.isFinite(ms) && ms > 0 ? ms / 1000 : 0;
+}
+
+/** A run's line in the history: the heading of its problem, or what it copied, where, and how long it took. */
+export function describeRunSummary(run: RunRecord, labels: Map<string, string>): string {
+  const took = formatDuration(runSeconds(run));
+  if (!run.ok) {
+    // Translators: what went wrong, then how long the run took ("The backup disk is full · 3 seconds").
+    return fmt(_('%s · %s'), problemFor(run).title, took);
+  }
+  const destinations = [...new Set(run.transfers.filter((t) => t.ok).map((t) => labels.get(t.destination) ?? t.destination))];
+  if (destinations.length === 0) return fmt(_('%s · %s'), _('Snapshots taken; no destination was connected'), took);
+  const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
+  // Translators: where the backup went, how much it copied ("1.2 GB"), and how long it took.
+  return fmt(_('To %s — %s copied in %s'), destinations.join(', '), GLib.format_size(bytes), took);
+}
+
+/** One transfer's line: "Full backup · 3.1 MB · 2 seconds", or its error sentence. */
+export function describeTransfer(transfer: TransferRecord): string {
+  if (!transfer.ok) return transfer.error?.message ?? _('This copy failed.');
+  const kind = transfer.kind === 'full' ? _('Full backup: every file copied') : _('Incremental backup: only what changed');
+  return fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
+}

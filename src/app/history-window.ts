@@ -1,0 +1,129 @@
+import Adw from 'gi://Adw?version=1';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import type { RunRecord } from '../core/status';
+import { escapeMarkup, formatWhen } from './format';
+import type { Failure, HelperClient } from './helper-client';
+import { describeRunSummary, describeTransfer } from './history-format';
+import { _, fmt, ngettext } from './i18n';
+import { problemFor } from './problems';
+
+/** How many runs the window asks for: about a month of hourly backups is more than anyone reads. */
+const LIMIT = 200;
+
+/**
+ * Every run the helper remembers (GetHistory), newest first. A run is a row
+ * that opens to show each copy (where to, full or incremental, size, time)
+ * and any error as the helper wrote it: a sentence that says what to do.
+ * With no runs yet it says what will appear here and offers Back Up Now.
+ */
+export class HistoryWindow extends Adw.Window {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindHistoryWindow' }, this);
+  }
+
+  private _client: HelperClient;
+  private _stack!: Gtk.Stack;
+  private _empty!: Adw.StatusPage;
+  private _group!: Adw.PreferencesGroup;
+  private _rows: Adw.ExpanderRow[] = [];
+  private _spinner!: Gtk.Spinner;
+  private _finished = 0;
+
+  constructor(parent: Gtk.Window, client: HelperClient) {
+    super({ transient_for: parent, application: parent.application, modal: false, default_width: 560, default_height: 620, width_request: 360, title: _('Backup History') });
+    this._client = client;
+    this._spinner = new Gtk.Spinner({ spinning: true, visible: false });
+    this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
+    const header = new Adw.HeaderBar();
+    header.pack_end(this._spinner);
+
+    this._empty = new Adw.StatusPage({
+      icon_name: 'document-open-recent-symbolic',
+      title: _('No backups yet'),
+      description: escapeMarkup(_('Each backup appears here with what it copied, where to and how long it took, and what to do when one fails.')),
+    });
+    this._empty.set_child(new Gtk.Button({ label: _('_Back Up Now'), use_underline: true, action_name: 'app.back-up-now', halign: Gtk.Align.CENTER, css_classes: ['pill', 'suggested-action'] }));
+    const page = new Adw.PreferencesPage();
+    this._group = new Adw.PreferencesGroup();
+    page.add(this._group);
+    this._stack = new Gtk.Stack({ vexpand: true });
+    this._stack.add_named(page, 'runs');
+    this._stack.add_named(this._empty, 'empty');
+
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    content.append(header);
+    content.append(this._stack);
+    this.set_content(content);
+    const escape = new Gtk.ShortcutController();
+    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
+    this.add_controller(escape);
+
+    // A run that ends while the window is open joins the list.
+    this._finished = client.connect('backup-finished', () => void this._load());
+    this.connect('close-request', () => {
+      client.disconnect(this._finished);
+      return false;
+    });
+    // Load once on screen: under Xvfb without a window manager, an answer that came before the
+    // first frame was not drawn until the next event.
+    const mapped = this.connect('map', () => {
+      this.disconnect(mapped);
+      void this._load();
+    });
+  }
+
+  private async _load(): Promise<void> {
+    this._spinner.visible = true;
+    try {
+      const page = await this._client.getHistory(LIMIT);
+      this._show(page.runs, page.total);
+      print(`rewind: history ${page.runs.length}`);
+    } catch (e) {
+      const failure = e as Failure;
+      print(`rewind: history failed ${failure.code}`);
+      this._empty.icon_name = 'dialog-error-symbolic';
+      this._empty.title = _('Could not read the backup history');
+      this._empty.description = escapeMarkup(failure.kind === 'error' ? failure.message : _('The backup helper is not available, or this account may not read its history. Try again later.'));
+      this._empty.child.visible = false;
+      this._stack.visible_child_name = 'empty';
+    } finally {
+      this._spinner.visible = false;
+    }
+  }
+
+  private _show(runs: RunRecord[], total: number): void {
+    for (const row of this._rows) this._group.remove(row);
+    const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
+    this._group.title = fmt(ngettext('%s backup', '%s backups', total), total);
+    this._group.description = total > runs.length ? fmt(_('The newest %s are shown.'), runs.length) : '';
+    this._rows = runs.map((run) => this._runRow(run, labels));
+    // The newest run opens: what the last backup did is what people come to see.
+    if (this._rows[0]) this._rows[0].expanded = true;
+    for (const row of this._rows) this._group.add(row);
+    this._stack.visible_child_name = runs.length > 0 ? 'runs' : 'empty';
+  }
+
+  private _runRow(run: RunRecord, labels: Map<string, string>): Adw.ExpanderRow {
+    const row = new Adw.ExpanderRow({ title: escapeMarkup(formatWhen(run.finished)), subtitle: escapeMarkup(describeRunSummary(run, labels)) });
+    const image = new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
+    image.update_property([Gtk.AccessibleProperty.LABEL], [run.ok ? _('Succeeded') : _('Failed')]);
+    row.add_prefix(image);
+    const detail = (title: string, subtitle: string, icon?: string) => {
+      const r = new Adw.ActionRow({ title: escapeMarkup(title), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });
+      if (icon) r.add_prefix(new Gtk.Image({ icon_name: icon }));
+      row.add_row(r);
+    };
+    // The run's own error first: it is what stopped everything else.
+    if (run.error) detail(problemFor(run).title, run.error.message, 'dialog-warning-symbolic');
+    for (const p of run.sourceProblems ?? []) detail(p.source, p.error.message, 'folder-symbolic');
+    for (const t of run.transfers) {
+      // Translators: a folder and where it was copied to ("/home → Blue USB disk").
+      detail(fmt(_('%s → %s'), t.source, labels.get(t.destination) ?? t.destination), describeTransfer(t), t.ok ? undefined : 'dialog-warning-symbolic');
+    }
+    const removed = (run.pruned ?? []).reduce((n, p) => n + p.removed.length, 0);
+    if (removed > 0) detail(_('Old backups'), fmt(ngettext('%s old backup or snapshot removed to keep the disk from filling up', '%s old backups and snapshots removed to keep the disk from filling up', removed), removed));
+    if (run.transfers.length === 0 && !run.error && !run.sourceProblems?.length) detail(_('Nothing copied'), _('Snapshots were taken on this computer; no destination was connected.'));
+    return row;
+  }
+}

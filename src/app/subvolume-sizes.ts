@@ -1,0 +1,28 @@
+import GLib from 'gi://GLib';
+import type { SubvolumeSize } from '../core/subvolume-size';
+import type { Failure, HelperClient } from './helper-client';
+import { _ } from './i18n';
+
+/**
+ * ListSubvolumes for the What page and Preferences: the mounted subvolumes
+ * and `paths`, with sizes. Sizes are a help, not a step: a failure leaves
+ * them out (null) and prints why for the tests.
+ */
+export async function listSubvolumes(client: HelperClient, paths: string[]): Promise<SubvolumeSize[] | null> {
+  try {
+    const list = (await client.callJson('ListSubvolumes', { paths })) as SubvolumeSize[];
+    print(`rewind: sizes ${list.map((s) => `${s.path}=${s.subvolume ? (s.sizeBytes ?? '?') : 'no'}`).join(' ')}`);
+    return list;
+  } catch (e) {
+    print(`rewind: sizes failed ${(e as Failure).code}`);
+    return null;
+  }
+}
+
+/** A folder's size line: "3.2 GB", "Measuring…", "Size not known", or why it cannot be backed up. */
+export function describeSize(entry: SubvolumeSize | undefined, loading: boolean): { text: string; problem: boolean } {
+  if (!entry) return { text: loading ? _('Measuring…') : '', problem: false };
+  if (!entry.subvolume) return { text: entry.why ?? _('This folder is not a btrfs subvolume, so Rewind cannot back it up.'), problem: true };
+  if (entry.sizeBytes === undefined) return { text: _('Size not known: measuring it took too long'), problem: false };
+  return { text: GLib.format_size(entry.sizeBytes), problem: false };
+}

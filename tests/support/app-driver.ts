@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { expect } from '@jest/globals';
+import { APP_ID } from '../../src/core/ids';
+import type { BackupFixture } from './backup-fixture';
+import { screenshot, windowBrightness } from './display';
+import { sh, startProcess, stopProcess, waitFor } from './exec';
+
+/**
+ * Drives the real app as the fixture's allowed user: starts it in a style,
+ * activates its actions over org.gtk.Actions (as its buttons do), waits for
+ * the lines it prints, and photographs the screen.
+ */
+export interface AppDriver {
+  output(): string;
+  /** How many lines start with `line`. */
+  count(line: string): number;
+  activate(action: string, parameter?: string): void;
+  /** Activates an action and waits for a new line that starts with `line`. */
+  step(action: string, parameter: string | undefined, line: string, timeout?: number): Promise<void>;
+  /** Saves `<name>-<style>.png` and checks that a window in that style is drawn. */
+  shoot(name: string): string;
+  stop(): Promise<void>;
+}
+
+export const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+export function startApp(fx: BackupFixture, userEnv: string[], display: string, shots: string, style: 'light' | 'dark'): AppDriver {
+  const asUser = (args: string[]) => ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
+  const app = startProcess('runuser', asUser([...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
+  fx.cleanup.add('stop the app', () => stopProcess(app.child));
+  const count = (line: string) => app.output().split('\n').filter((l) => l.startsWith(line)).length;
+  const activate = (action: string, parameter?: string) => {
+    const target = parameter === undefined ? '[]' : `[<'${parameter.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'>]`;
+    sh('runuser', asUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', 'org.gtk.Actions.Activate', action, target, '{}']));
+  };
+  return {
+    output: app.output,
+    count,
+    activate,
+    async step(action, parameter, line, timeout = 60_000) {
+      const before = count(line);
+      // Only what this step printed counts as its failure.
+      const from = app.output().length;
+      const failure = () => /rewind: (setup error|config failed) .*/.exec(app.output().slice(from))?.[0];
+      activate(action, parameter);
+      await waitFor(line, () => count(line) > before || failure(), timeout);
+      expect(failure()).toBeUndefined();
+      await settle();
+    },
+    shoot(name) {
+      const file = path.join(shots, `${name}-${style}.png`);
+      screenshot(display, file);
+      const { mean, spread } = windowBrightness(file);
+      expect(spread).toBeGreaterThan(0.02);
+      if (style === 'light') expect(mean).toBeGreaterThan(0.6);
+      else expect(mean).toBeLessThan(0.35);
+      return file;
+    },
+    async stop() {
+      if (process.env.REWIND_SHOW_APP_OUTPUT) console.log(app.output());
+      await stopProcess(app.child);
+    },
+  };
+}

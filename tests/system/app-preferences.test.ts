@@ -1,0 +1,174 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { Config } from '../../src/core/config';
+import type { RunRecord } from '../../src/core/status';
+import { startApp, settle, type AppDriver } from '../support/app-driver';
+import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { artifactsDir, startXvfb } from '../support/display';
+import { sh, waitFor } from '../support/exec';
+import { unmount } from '../support/loop-btrfs';
+import { REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
+
+/**
+ * The app after setup, against the real helper: the history window (empty,
+ * then after two backups), free space on the main page while the backup disk
+ * is mounted as the desktop mounts it, Preferences changing the schedule,
+ * retention and a destination (the helper's config file really changes),
+ * the What page with sizes, the Where page not offering the source's own
+ * disk, and a folder for stream files chosen in setup and backed up to.
+ */
+jest.setTimeout(420_000);
+
+let fx: BackupFixture;
+let display: string;
+let userEnv: string[];
+let app: AppDriver | undefined;
+const shots = artifactsDir(REPO, 'screenshots');
+
+const config = () => JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
+const history = () => JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  display = await startXvfb(fx.cleanup);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC']);
+});
+
+// A second app would only hand its window to the first one still running.
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+async function backUp(a: AppDriver, n: number): Promise<void> {
+  const done = a.count('rewind: backup completed ok');
+  a.activate('back-up-now');
+  await waitFor(`backup ${n}`, () => a.count('rewind: backup completed ok') > done || /rewind: backup failed \S+/.exec(a.output())?.[0], 120_000);
+  expect(a.output()).not.toMatch(/rewind: backup failed/);
+  expect(history()).toHaveLength(n);
+}
+
+describe('after setup', () => {
+  test('history, free space and preferences in the light style', async () => {
+    const a = startApp(fx, userEnv, display, shots, 'light');
+    app = a;
+    await waitFor('the main page', () => a.output().includes('rewind: page ready') || undefined, 30_000);
+
+    // The desktop mounts a connected disk; the main page then tells its free space.
+    const media = path.join(fx.dir, 'media-backup-disk');
+    mkdirSync(media);
+    sh('mount', [fx.destination.device, media]);
+    fx.cleanup.add(`unmount ${media}`, () => unmount(media));
+    a.activate('refresh');
+    const [, state, free] = await waitFor('the free space', () => /rewind: space usb (\w+) (\d+)/.exec(a.output()) ?? undefined, 30_000);
+    expect(state).toBe('low'); // a 256 MiB disk: under 2 GB is low on any disk
+    const [available, blockSize] = sh('stat', ['-f', '-c', '%a %S', media]).trim().split(' ').map(Number);
+    expect(Number(free)).toBe(available * blockSize);
+    await settle(2500);
+    a.shoot('main-free-space');
+
+    // No runs yet: the history says what will appear there.
+    await a.step('history', undefined, 'rewind: history 0');
+    await settle(1500);
+    a.shoot('history-empty');
+
+    await backUp(a, 1);
+    await backUp(a, 2);
+
+    // The open history window takes in each finished run; then a second window opens.
+    await waitFor('the open history updated', () => a.count('rewind: history 2') >= 1 || undefined, 30_000);
+    await a.step('history', undefined, 'rewind: history 2');
+    a.shoot('history');
+
+    // Preferences: sizes of the folders, then each change through the widgets.
+    const saved = 'rewind: config saved';
+    a.activate('preferences');
+    await waitFor('the sizes', () => new RegExp(`rewind: sizes .*${fx.home}=(\\d+)`).exec(a.output())?.[1], 60_000);
+    await settle(2000);
+    a.shoot('preferences-sizes');
+
+    await a.step('prefs-schedule', JSON.stringify({ kind: 'weekly', day: 'fri', at: '08:15' }), saved);
+    expect(config().schedule).toEqual({ kind: 'weekly', day: 'fri', at: '08:15' });
+    await a.step('prefs-schedule', JSON.stringify({ kind: 'manual' }), saved);
+    expect(config().schedule).toEqual({ kind: 'manual' });
+
+    await a.step('prefs-retention', JSON.stringify({ daily: 3, weekly: 2 }), saved);
+    expect(config().retention?.destinations).toEqual({ preset: 'custom', daily: 3, weekly: 2 });
+    await a.step('prefs-retention', 'frugal', saved);
+    expect(config().retention?.destinations).toEqual({ preset: 'frugal' });
+
+    await a.step('prefs-enable-destination', 'usb=false', saved);
+    expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: false });
+    await a.step('prefs-enable-destination', 'usb=true', saved);
+    expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: true });
+
+    // Setup's What page with sizes, then its Where page, in the light style.
+    const sized = a.count('rewind: sizes ');
+    await a.step('setup', undefined, 'rewind: setup page what');
+    await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
+    await settle();
+    a.shoot('setup-what-sizes');
+    await a.step('setup-continue', undefined, 'rewind: setup page where');
+    await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
+    expect(a.output()).toContain(`${fx.source.device}=source`);
+    await settle();
+    a.shoot('setup-where-source-disk');
+  });
+
+  test('in the dark style: the history, the What page with sizes, the Where page without the source disk, and a folder for stream files', async () => {
+    const a = startApp(fx, userEnv, display, shots, 'dark');
+    app = a;
+    await waitFor('the main page', () => a.output().includes('rewind: page ready') || undefined, 30_000);
+    // Under load the first frames lag behind: wait for the destinations' check too.
+    await waitFor('the destinations checked', () => a.output().includes('rewind: destinations checked') || undefined, 60_000);
+    await settle(2500);
+    a.shoot('main-space-after-backups');
+    await a.step('history', undefined, 'rewind: history 2');
+    a.shoot('history');
+    a.activate('preferences');
+    await waitFor('the sizes', () => a.output().includes('rewind: sizes ') || undefined, 60_000);
+    await settle(2000);
+    a.shoot('preferences-sizes');
+
+    await a.step('add-destination', undefined, 'rewind: setup page where');
+    await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
+    // The disk that holds the folder to back up is not offered.
+    expect(a.output()).toContain(`${fx.source.device}=source`);
+    await settle();
+    a.shoot('setup-where-source-disk');
+    const chosen = a.count('rewind: setup page');
+    a.activate('setup-choose-disk', fx.source.device);
+    await waitFor('the refusal', () => /rewind: setup error .*/.exec(a.output())?.[0], 10_000);
+    expect(a.count('rewind: setup page')).toBe(chosen);
+
+    // A folder for stream files, as the folder chooser hands it over.
+    const folder = path.join(fx.dir, 'folder-backups');
+    mkdirSync(folder);
+    a.activate('setup-choose-folder', folder);
+    await waitFor('the summary', () => a.output().includes('rewind: setup page summary') || undefined, 10_000);
+    await settle();
+    a.shoot('setup-folder-summary');
+    await a.step('setup-save', undefined, 'rewind: setup saved');
+    expect(config().destinations.at(-1)).toMatchObject({ kind: 'files', path: folder, label: 'folder-backups', enabled: true });
+    await backUp(a, 3);
+    const run = history()[2];
+    expect(run.transfers.find((t) => t.destination === config().destinations.at(-1)?.id)).toMatchObject({ ok: true, kind: 'full' });
+    expect(existsSync(folder) && readdirSync(folder, { recursive: true }).length).toBeGreaterThan(0);
+    await waitFor('the open history updated', () => a.count('rewind: history 3') >= 1 || undefined, 30_000);
+    await a.step('history', undefined, 'rewind: history 3');
+    a.shoot('history-three');
+
+    // The What page of setup, with the sizes of the folders.
+    const sized = a.count('rewind: sizes ');
+    await a.step('setup', undefined, 'rewind: setup page what');
+    await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
+    await settle();
+    a.shoot('setup-what-sizes');
+  });
+});
