@@ -31,6 +31,8 @@ export function describeRunSummary(run: RunRecord, labels: Map<string, string>):
   }
   const destinations = [...new Set(run.transfers.filter((t) => t.ok).map((t) => labels.get(t.destination) ?? t.destination))];
   if (destinations.length === 0) return fmt(_('%s · %s'), _('Snapshots taken; no destination was connected'), took);
+  // Translators: where the backups are; nothing had changed since the last backup, so nothing was copied.
+  if (run.transfers.every((t) => t.kind === 'up-to-date')) return fmt(_('To %s — nothing changed since the last backup'), destinations.join(', '));
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
   // Translators: where the backup went, how much it copied ("1.2 GB"), and how long it took.
   return fmt(_('To %s — %s copied in %s'), destinations.join(', '), GLib.format_size(bytes), took);
@@ -39,6 +41,7 @@ export function describeRunSummary(run: RunRecord, labels: Map<string, string>):
 /** One transfer's line: "Full backup · 3.1 MB · 2 seconds", or its error sentence. */
 export function describeTransfer(transfer: TransferRecord): string {
   if (!transfer.ok) return transfer.error?.message ?? _('This copy failed.');
+  if (transfer.kind === 'up-to-date') return _('Already there: nothing changed since the last backup');
   const kind = transfer.kind === 'full' ? _('Full backup: every file copied') : _('Incremental backup: only what changed');
   return fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
 }
