@@ -176,23 +176,29 @@ async function main() {
     reset();
     // Rotate the order of the tools so none is always first or last.
     const order = TOOLS.map((_, i) => TOOLS[(i + repeat) % TOOLS.length]);
-    for (const job of JOBS) {
-      if (job === 'incremental') smallChange(home, corpus, repeat);
-      for (const tool of order) {
-        await yieldToSignals();
-        dropCaches();
-        const load = os.loadavg()[0];
-        const sample = { repeat, job, tool, load, ...measure[tool](job, repeat) };
-        const expected = job === 'full' ? 'full' : 'incremental';
-        if (sample.kind !== expected) throw new Error(`${tool} made a ${sample.kind} backup for the ${job} job (expected ${expected})`);
-        samples.push(sample);
-        log(
-          `  ${job.padEnd(11)} ${tool.padEnd(6)} ${fmt(sample.seconds)} s, CPU ${fmt(sample.cpu, 2)} s, load ${fmt(load, 2)}` +
-            (tool === 'raw' ? `  (snapshot ${fmt(sample.snapshot)}, send|receive ${fmt(sample.transfer)}, flush ${fmt(sample.flush)})` : '') +
-            (tool === 'rewind' ? `  (transfer ${fmt(sample.transfer)}, ${sample.bytes} bytes, peak RSS ${sample.rssKiB ?? 'n/a'} KiB)` : '') +
-            (tool === 'btrbk' ? `  (btrbk ${fmt(sample.btrbk)}, flush ${fmt(sample.flush)})` : ''),
-        );
-      }
+    // Each tool's "no change" run follows its own incremental run at once: the
+    // other tools' snapshots of the source in between would be changes to it
+    // (a snapshot raises the source's generation), and Rewind then rightly
+    // sends an incremental instead of finding itself up to date.
+    for (const [job, tool] of [
+      ...order.map((t) => ['full', t]),
+      ...order.flatMap((t) => [['incremental', t], ['no change', t]]),
+    ]) {
+      if (job === 'incremental' && tool === order[0]) smallChange(home, corpus, repeat);
+      await yieldToSignals();
+      dropCaches();
+      const load = os.loadavg()[0];
+      const sample = { repeat, job, tool, load, ...measure[tool](job, repeat) };
+      // With nothing changed, Rewind takes no snapshot and sends nothing ('up-to-date'); raw and btrbk send an empty incremental.
+      const expected = job === 'full' ? 'full' : job === 'no change' && tool === 'rewind' ? 'up-to-date' : 'incremental';
+      if (sample.kind !== expected) throw new Error(`${tool} made a ${sample.kind} backup for the ${job} job (expected ${expected})`);
+      samples.push(sample);
+      log(
+        `  ${job.padEnd(11)} ${tool.padEnd(6)} ${fmt(sample.seconds)} s, CPU ${fmt(sample.cpu, 2)} s, load ${fmt(load, 2)}` +
+          (tool === 'raw' ? `  (snapshot ${fmt(sample.snapshot)}, send|receive ${fmt(sample.transfer)}, flush ${fmt(sample.flush)})` : '') +
+          (tool === 'rewind' ? `  (transfer ${fmt(sample.transfer)}, ${sample.bytes} bytes, peak RSS ${sample.rssKiB ?? 'n/a'} KiB)` : '') +
+          (tool === 'btrbk' ? `  (btrbk ${fmt(sample.btrbk)}, flush ${fmt(sample.flush)})` : ''),
+      );
     }
   }
   machine.loadEnd = os.loadavg();
