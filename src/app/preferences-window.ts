@@ -4,6 +4,7 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import type { Config } from '../core/config';
+import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../core/notification-settings';
 import type { RetentionPolicy } from '../core/retention-policy';
 import { WEEKDAYS, type Schedule } from '../core/schedule';
 import { editConfig, failureMessage } from './config-edit';
@@ -31,9 +32,9 @@ function switchRow(title: string, subtitle: string, onToggle: (active: boolean) 
 /**
  * Preferences, read from GetConfig and saved with SetConfig at each change.
  * (AdwSwitchRow and AdwSpinRow are libadwaita 1.4: rows here hold a
- * GtkSwitch or GtkSpinButton instead.) Notifications have no setting yet:
- * the configuration has no field for them and the app installs no GSettings
- * schema.
+ * GtkSwitch or GtkSpinButton instead.) The notification settings are the
+ * configuration's `notifications` (the monitor reads them from the helper's
+ * status), not GSettings: the app installs no schema.
  */
 export class PreferencesWindow extends Adw.PreferencesWindow {
   static {
@@ -63,6 +64,9 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
   private _sizing = false;
   private _sizedPaths = '';
   private _actions: Gio.SimpleAction[] = [];
+  private _onSuccess!: Gtk.Switch;
+  private _remindDays!: Gtk.SpinButton;
+  private _lowSpace!: Gtk.SpinButton;
 
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: false, title: _('Preferences'), default_width: 600, default_height: 640, search_enabled: false });
@@ -87,7 +91,8 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
    * own handlers save (tests activate them over org.gtk.Actions):
    * prefs-schedule (JSON schedule as the config spells it), prefs-retention
    * (a preset name, or JSON of custom counts), prefs-enable-destination
-   * ("ID=true" or "ID=false").
+   * ("ID=true" or "ID=false"), prefs-notifications (JSON of some of the
+   * notification settings).
    */
   private _addActions(): void {
     const add = (name: string, activate: (parameter: string) => void) => {
@@ -128,6 +133,12 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
       }
       this._preset.selected = PRESETS.indexOf('custom');
       for (const key of COUNTS) this._counts[key].spin.value = counts[key] ?? 0;
+    });
+    add('prefs-notifications', (json) => {
+      const wanted = JSON.parse(json) as Partial<NotificationSettings>;
+      if (wanted.onSuccess !== undefined) this._onSuccess.active = wanted.onSuccess;
+      if (wanted.remindAfterDays !== undefined) this._remindDays.value = wanted.remindAfterDays;
+      if (wanted.lowSpacePercent !== undefined) this._lowSpace.value = wanted.lowSpacePercent;
     });
     add('prefs-enable-destination', (value) => {
       const [id, on] = value.split('=');
@@ -185,8 +196,33 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
 
     const notifications = new Adw.PreferencesGroup({
       title: _('Notifications'),
-      description: _('Rewind tells you in its window when a backup fails. Notifications when the window is closed come with the background monitor in a later version.'),
+      description: _('Rewind tells you when a backup fails, when a backup disk is connected, and when a disk runs out of space, also while its window is closed.'),
     });
+    // From all three widgets, so a save never drops another one's change; spin
+    // buttons save a moment after the last click, as the retention counts do.
+    const saveNotifications = (later: boolean) =>
+      this._save(
+        (c) => ({
+          ...c,
+          notifications: { remindAfterDays: this._remindDays.get_value_as_int(), lowSpacePercent: this._lowSpace.get_value_as_int(), onSuccess: this._onSuccess.active },
+        }),
+        later,
+      );
+    const success = switchRow(_('Successful backups'), _('Also tell you when a backup finished well'), () => saveNotifications(false));
+    this._onSuccess = success.toggle;
+    notifications.add(success.row);
+    const spinRow = (title: string, subtitle: string, max: number) => {
+      const spin = Gtk.SpinButton.new_with_range(0, max, 1);
+      spin.valign = Gtk.Align.CENTER;
+      spin.update_property([Gtk.AccessibleProperty.LABEL], [title]);
+      spin.connect('value-changed', () => saveNotifications(true));
+      const row = new Adw.ActionRow({ title, subtitle, activatable_widget: spin });
+      row.add_suffix(spin);
+      notifications.add(row);
+      return spin;
+    };
+    this._remindDays = spinRow(_('Remind after days without a backup'), _('When a backup disk has not been connected for this long; 0 never reminds'), 365);
+    this._lowSpace = spinRow(_('Warn below percent free'), _('When a backup disk has less free space than this; 0 never warns'), 90);
     page.add(notifications);
     return page;
   }
@@ -307,6 +343,10 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
     this._preset.selected = Math.max(0, PRESETS.indexOf(policy.preset));
     for (const key of COUNTS) this._counts[key].spin.value = policy.preset === 'custom' ? (policy[key] ?? 0) : 0;
     this._syncRetentionRows();
+    const notifications = { ...DEFAULT_NOTIFICATIONS, ...config.notifications };
+    this._onSuccess.active = notifications.onSuccess;
+    this._remindDays.value = notifications.remindAfterDays;
+    this._lowSpace.value = notifications.lowSpacePercent;
     this._loading = false;
   }
 

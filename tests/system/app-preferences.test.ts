@@ -108,6 +108,12 @@ describe('after setup', () => {
     await a.step('prefs-enable-destination', 'usb=true', saved);
     expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: true });
 
+    await a.step('prefs-notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), saved);
+    expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: false });
+    await a.step('prefs-notifications', JSON.stringify({ onSuccess: true }), saved);
+    expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: true });
+    a.shoot('preferences-notifications');
+
     // Setup's What page with sizes, then its Where page, in the light style.
     const sized = a.count('rewind: sizes ');
     await a.step('setup', undefined, 'rewind: setup page what');
