@@ -85,7 +85,7 @@ async function receiveCopy(backup: string, into: string, what: string): Promise<
  * should be cannot write outside `into`. It must arrive as exactly the backup
  * asked for, with the backup's received UUID; anything else is deleted.
  */
-async function receiveFromServer(config: SshDestinationConfig, dirName: string, name: string, into: string, stateDir: string): Promise<string> {
+export async function receiveFromServer(config: SshDestinationConfig, dirName: string, name: string, into: string, stateDir: string): Promise<string> {
   const server = await SshDestination.open(config, sshPaths(stateDir));
   const restored = path.join(into, name);
   try {

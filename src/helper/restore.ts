@@ -9,14 +9,15 @@ import { deleteSubvolumes, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
-import { keepsStreamFiles } from '../core/config';
+import { keepsStreamFiles, type SshDestinationConfig } from '../core/config';
+import { receiveFromServer } from './restore-subvolume';
 import { openStreamFiles } from './open-destination';
 import { loadConfig } from './config-file';
 import { runCommand } from './run-command';
 
 /**
- * Copies one file or folder out of a backup (on a btrfs disk, or replayed
- * from stream files) into a folder, keeping content, mode, owner, times and xattrs. The restore UI and
+ * Copies one file or folder out of a backup (on a btrfs disk, received from
+ * a server, or replayed from stream files) into a folder, keeping content, mode, owner, times and xattrs. The restore UI and
  * per-user authorisation come later; this is the administrator's path.
  */
 export interface RestoreRequest {
@@ -50,9 +51,6 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const config = await loadConfig(request.configPath);
   const destination = config.destinations.find((d) => d.id === request.destination);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
-  if (destination.kind === 'ssh' && !keepsStreamFiles(destination)) {
-    throw new RewindError('InvalidArgs', `Restoring from the SSH destination "${request.destination}" is not possible yet; copy the file from the server's backup folder instead.`);
-  }
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
   if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`);
@@ -70,12 +68,18 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   try {
     let backup: string;
     if (destination.kind !== 'btrfs') {
-      // Stream files are replayed into a scratch folder on the source's own
-      // filesystem first; from there the restore is the same as from a disk.
-      const files = await openStreamFiles(destination, host, mounts, request.stateDir);
+      // Stream files are replayed, and a server's backup is received, into a
+      // scratch folder on the source's own filesystem first; from there the
+      // restore is the same as from a disk.
       const [resolved] = await resolveSource({ path: source.path }, mounts);
       scratch = path.join(resolved.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
-      backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
+      if (keepsStreamFiles(destination)) {
+        const files = await openStreamFiles(destination, host, mounts, request.stateDir);
+        backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
+      } else {
+        await mkdir(scratch, { recursive: true, mode: 0o700 });
+        backup = await receiveFromServer(destination as SshDestinationConfig, dirName, request.snapshot, scratch, request.stateDir);
+      }
     } else {
       const opened = await BtrfsDestination.open(destination, host, mounts);
       backup = path.join(opened.top, opened.dirBelowTop(dirName), request.snapshot);

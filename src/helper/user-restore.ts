@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { lstat, open, readdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../core/errors';
@@ -12,7 +12,8 @@ import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
-import { keepsStreamFiles } from '../core/config';
+import { keepsStreamFiles, type SshDestinationConfig } from '../core/config';
+import { receiveFromServer } from './restore-subvolume';
 import { openStreamFiles } from './open-destination';
 
 /**
@@ -91,24 +92,28 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
     const disk = await BtrfsDestination.open(destination, host, mounts);
     return { root: path.join(disk.top, disk.dirBelowTop(source.dirName), request.snapshot), sourcePath, done: nothing };
   }
-  if (keepsStreamFiles(destination)) {
+  // Stream files are replayed, and a server's backup is received, into a scratch folder on the source's filesystem.
+  const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
+  const done = async () => {
+    const left = await readdir(scratch).catch(() => [] as string[]);
+    await deleteSubvolumes(left.map((n) => path.join(scratch, n))).catch(() => undefined);
+    await rmdir(scratch).catch(() => undefined);
+  };
+  try {
+    if (!keepsStreamFiles(destination)) {
+      await mkdir(scratch, { recursive: true, mode: 0o700 });
+      return { root: await receiveFromServer(destination as SshDestinationConfig, source.dirName, request.snapshot, scratch, paths.stateDir), sourcePath, done };
+    }
     const files = await openStreamFiles(destination, host, mounts, paths.stateDir);
-    const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
-    const done = async () => {
-      const left = await readdir(scratch).catch(() => [] as string[]);
-      await deleteSubvolumes(left.map((n) => path.join(scratch, n))).catch(() => undefined);
-      await rmdir(scratch).catch(() => undefined);
-    };
     try {
       return { root: await files.replay(source.dirName, request.snapshot, scratch), sourcePath, done };
-    } catch (error) {
-      await done();
-      throw error;
     } finally {
       await files.close();
     }
+  } catch (error) {
+    await done();
+    throw error;
   }
-  throw new RewindError('InvalidArgs', `Restoring files from the SSH destination "${destination.id}" is not possible yet; restore from a local snapshot or another destination.`);
 }
 
 async function restoreOne(rootFd: number, relative: string, target: string, caller: RestoreCaller): Promise<RestoredItem> {

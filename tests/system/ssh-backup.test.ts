@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../../src/core/status';
 import { runBackup } from '../../src/helper/engine';
+import { restorePath } from '../../src/helper/restore';
 import { restoreSubvolume } from '../../src/helper/restore-subvolume';
 import { sshPaths } from '../../src/helper/ssh/identity';
 import { probe, setup, trust } from '../../src/helper/ssh/setup';
@@ -126,6 +127,17 @@ describe('backups over SSH', () => {
     const show = sh('btrfs', ['subvolume', 'show', backupPath(next)]);
     expect(show).toMatch(/Flags:\s+readonly/);
     latest = next;
+  });
+
+  test('a folder comes back from the server (restore), the same as in its snapshot with its metadata; nothing is left of the scratch copy', async () => {
+    const name = latest.transfers[0].snapshot;
+    const targetDir = path.join(fx.dir, 'restored-from-server');
+    const target = await restorePath({ ...options, destination: 'server', snapshot: name, path: 'alice', targetDir });
+    expect(target).toBe(path.join(targetDir, 'alice'));
+    expect(compareTrees(path.join(snapshotPath(latest), 'alice'), target)).toEqual([]);
+    // The backup was received into a scratch folder beside the snapshots, and deleted afterwards.
+    expect(listDir(path.join(fx.clientMount, '.rewind')).filter((n) => n.startsWith('.restore-'))).toEqual([]);
+    await expect(restorePath({ ...options, destination: 'server', snapshot: name, path: 'alice/not-there', targetDir })).rejects.toThrow('alice/not-there is not in the backup');
   });
 
   test('a whole subvolume comes back from the server onto a new disk (restore-subvolume), and the next backup is incremental from it', async () => {
