@@ -177,6 +177,8 @@ describe('the monitor', () => {
     await new Promise((r) => setTimeout(r, 4000));
     expect(history()).toHaveLength(2);
 
+    // Something to back up: a run with nothing changed sends nothing ('up-to-date').
+    writeFileSync(path.join(fx.home, 'alice', 'while-the-disk-was-away.txt'), 'new\n');
     activateAction('back-up-now');
     const run = await waitForBackups(3);
     expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'incremental', ok: true }] });
