@@ -7,6 +7,7 @@ import type { Failure, HelperClient } from './helper-client';
 import { describeRunSummary, describeTransfer } from './history-format';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
+import { closeOnEscape } from './close-on-escape';
 
 /** How many runs the window asks for: about a month of hourly backups is more than anyone reads. */
 const LIMIT = 200;
@@ -55,9 +56,7 @@ export class HistoryWindow extends Adw.Window {
     content.append(header);
     content.append(this._stack);
     this.set_content(content);
-    const escape = new Gtk.ShortcutController();
-    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
-    this.add_controller(escape);
+    closeOnEscape(this);
 
     // A run that ends while the window is open joins the list.
     this._finished = client.connect('backup-finished', () => void this._load());

@@ -6,6 +6,7 @@ import { escapeMarkup, formatWhen } from './format';
 import type { Failure, HelperClient } from './helper-client';
 import { _, fmt, ngettext } from './i18n';
 import type { PointRef } from './restore-browser/browser-model';
+import { closeOnEscape } from './close-on-escape';
 
 /** ListRestorePoints' answer (src/helper/inventory.ts), what the app reads of it. */
 export interface Inventory {
@@ -63,9 +64,7 @@ export class RestorePointsWindow extends Adw.Window {
     content.append(header);
     content.append(this._page);
     this.set_content(content);
-    const escape = new Gtk.ShortcutController();
-    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
-    this.add_controller(escape);
+    closeOnEscape(this);
     const intro = new Adw.PreferencesGroup({
       description: _('Each restore point is your files as they were at that time. Open one to see its files and get them back.'),
     });

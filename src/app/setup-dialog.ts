@@ -7,6 +7,7 @@ import { dayName, describeKind, describeSchedule, escapeMarkup } from './format'
 import { _, fmt } from './i18n';
 import type { DiskInfo, SetupFlow, SetupPage } from './setup-flow';
 import { describeSize } from './subvolume-sizes';
+import { closeOnEscape } from './close-on-escape';
 
 const FREQUENCIES = ['hourly', 'daily', 'weekly', 'manual'] as const;
 
@@ -92,9 +93,7 @@ export class SetupDialog extends Adw.Window {
     content.append(this._stack);
     this.set_content(content);
 
-    const escape = new Gtk.ShortcutController();
-    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
-    this.add_controller(escape);
+    closeOnEscape(this);
 
     for (const property of ['page', 'busy', 'error-message']) this._handlers.push(flow.connect(`notify::${property}`, () => this._sync()));
     this._handlers.push(flow.connect('changed', () => this._showFields()));

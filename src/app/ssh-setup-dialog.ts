@@ -6,6 +6,7 @@ import { escapeMarkup } from './format';
 import { _, fmt } from './i18n';
 import { hostKeyFile } from '../core/ssh';
 import type { SshSetupFlow } from './ssh-setup';
+import { closeOnEscape } from './close-on-escape';
 
 /** Text to copy (a command, a key line): monospace, selectable, wrapped anywhere, in a card. */
 function codeCard(): { card: Gtk.Widget; label: Gtk.Label } {
@@ -105,9 +106,7 @@ export class SshSetupDialog extends Adw.Window {
     content.append(this._toasts);
     this.set_content(content);
 
-    const escape = new Gtk.ShortcutController();
-    escape.add_shortcut(new Gtk.Shortcut({ trigger: Gtk.ShortcutTrigger.parse_string('Escape'), action: Gtk.NamedAction.new('window.close') }));
-    this.add_controller(escape);
+    closeOnEscape(this);
 
     for (const property of ['page', 'busy', 'error-message']) this._handlers.push(flow.connect(`notify::${property}`, () => this._sync()));
     this._handlers.push(flow.connect('fields-changed', () => this._showFields()));
