@@ -1,4 +1,5 @@
 import { open, readdir, readFile, realpath } from 'node:fs/promises';
+import { within } from './within';
 
 /**
  * Finds the block device that holds a btrfs filesystem by reading the
@@ -58,6 +59,13 @@ async function blockDevices(): Promise<string[]> {
 }
 
 /**
+ * A read from a dead disk (a USB disk pulled mid-I/O, a loop device whose
+ * file is on a vanished network share) can block for minutes; such a disk
+ * is not the backup disk we look for, and must not stall the run.
+ */
+const PROBE_TIMEOUT_MS = 3000;
+
+/**
  * The device holding the btrfs filesystem `uuid`, or undefined when no
  * attached disk holds it. A mounted filesystem is found through sysfs; any
  * other by its superblock. Of a filesystem on several devices, the first
@@ -65,7 +73,7 @@ async function blockDevices(): Promise<string[]> {
  */
 export async function findBtrfsDevice(uuid: string): Promise<string | undefined> {
   const wanted = uuid.toLowerCase();
-  const holds = async (device: string) => (await probeWithin(device, PROBE_TIMEOUT_MS)) === wanted;
+  const holds = async (device: string) => (await within(btrfsUuidOfDevice(device), PROBE_TIMEOUT_MS)) === wanted;
   // Where udev or the kernel already knows the disk, only that disk is read.
   const known = await realpath(`/dev/disk/by-uuid/${wanted}`).catch(() => undefined);
   if (known && (await holds(known))) return known;
@@ -74,21 +82,4 @@ export async function findBtrfsDevice(uuid: string): Promise<string | undefined>
   }
   const found = await Promise.all((await blockDevices()).map(async (name) => ((await holds(`/dev/${name}`)) ? `/dev/${name}` : undefined)));
   return found.find((device) => device !== undefined);
-}
-
-/**
- * A read from a dead disk (a USB disk pulled mid-I/O, a loop device whose
- * file is on a vanished network share) can block for minutes; such a disk
- * is not the backup disk we look for, and must not stall the run.
- */
-const PROBE_TIMEOUT_MS = 3000;
-
-async function probeWithin(device: string, ms: number): Promise<string | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([btrfsUuidOfDevice(device), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

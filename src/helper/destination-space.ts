@@ -2,6 +2,7 @@ import { readdir, realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Destination } from '../core/config';
 import type { MountEntry } from './mountinfo';
+import { within } from './within';
 
 /**
  * Free space of a destination for GetStatus, which apps call often: only
@@ -20,19 +21,8 @@ export interface Space {
 
 async function space(dir: string): Promise<Space | undefined> {
   // A hung network share must not hold the status up.
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), STATFS_LIMIT_MS);
-  });
-  try {
-    const stats = await Promise.race([statfs(dir), late]);
-    if (!stats) return undefined;
-    return { freeBytes: stats.bavail * stats.bsize, sizeBytes: stats.blocks * stats.bsize };
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
+  const stats = await within(statfs(dir), STATFS_LIMIT_MS).catch(() => undefined);
+  return stats && { freeBytes: stats.bavail * stats.bsize, sizeBytes: stats.blocks * stats.bsize };
 }
 
 /** Kernel names of the devices that hold a filesystem UUID: sysfs for btrfs, udev's by-uuid link for others. */
