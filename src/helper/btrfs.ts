@@ -1,3 +1,5 @@
+import { readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Subvolume } from '../core/subvolume';
 import { runCommand } from './run-command';
 
@@ -83,6 +85,13 @@ export async function deleteSubvolume(path: string): Promise<void> {
 /** Deletes several subvolumes with one transaction commit at the end. */
 export async function deleteSubvolumes(paths: readonly string[]): Promise<void> {
   if (paths.length > 0) await runCommand('btrfs', ['subvolume', 'delete', '--commit-after', ...paths]);
+}
+
+/** Removes a restore's scratch folder and the subvolumes received into it; best effort, so that cleaning up never hides the restore's own result. */
+export async function removeScratchFolder(dir: string): Promise<void> {
+  const left = await readdir(dir).catch(() => [] as string[]);
+  await deleteSubvolumes(left.map((name) => join(dir, name))).catch(() => undefined);
+  await rmdir(dir).catch(() => undefined);
 }
 
 /** Filesystem UUID of a block device, read from the device itself (works without udev). */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../core/errors';
 import { subvolumeDirName } from '../core/snapshot-name';
 import { SNAPSHOT_DIR } from '../core/ids';
-import { deleteSubvolumes, showSubvolume } from './btrfs';
+import { removeScratchFolder, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
@@ -93,11 +93,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     await mkdir(request.targetDir, { recursive: true });
     await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', from, target]);
   } finally {
-    if (scratch) {
-      const leftovers = await readdir(scratch).catch(() => [] as string[]);
-      await deleteSubvolumes(leftovers.map((name) => path.join(scratch as string, name))).catch(() => undefined);
-      await rmdir(scratch).catch(() => undefined);
-    }
+    if (scratch) await removeScratchFolder(scratch);
     await mounts.releaseAll();
   }
   return target;

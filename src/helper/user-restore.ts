@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { asideName, type RestoreRequest, type RestoreResult, type RestoredItem } from '../core/restore-request';
-import { deleteSubvolumes } from './btrfs';
+import { removeScratchFolder } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
@@ -94,11 +94,7 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
   }
   // Stream files are replayed, and a server's backup is received, into a scratch folder on the source's filesystem.
   const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
-  const done = async () => {
-    const left = await readdir(scratch).catch(() => [] as string[]);
-    await deleteSubvolumes(left.map((n) => path.join(scratch, n))).catch(() => undefined);
-    await rmdir(scratch).catch(() => undefined);
-  };
+  const done = () => removeScratchFolder(scratch);
   try {
     if (!keepsStreamFiles(destination)) {
       await mkdir(scratch, { recursive: true, mode: 0o700 });
