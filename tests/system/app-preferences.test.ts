@@ -50,6 +50,8 @@ async function backUp(a: AppDriver, n: number): Promise<void> {
   const done = a.count('rewind: backup completed ok');
   a.activate('back-up-now');
   await waitFor(`backup ${n}`, () => a.count('rewind: backup completed ok') > done || /rewind: backup failed \S+/.exec(a.output())?.[0], 120_000);
+  // The run record first: on failure it shows the error a person would read, not just its code.
+  expect(history().at(-1)).toMatchObject({ ok: true });
   expect(a.output()).not.toMatch(/rewind: backup failed/);
   expect(history()).toHaveLength(n);
 }
