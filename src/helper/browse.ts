@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -154,7 +153,7 @@ async function openRoot(root: string, request: { from: string; snapshot: string 
 /** Opens the point's root folder for `fn`, and puts everything away after. */
 async function withPoint<T>(paths: Paths, request: ListFolderRequest | SearchRequest, fn: (rootFd: number) => Promise<T>): Promise<T> {
   refuseUnbrowsable(await loadConfig(paths.configPath), request.from);
-  const mounts = new MountSet(path.join(paths.runtimeDir, `browse-${process.pid}-${randomBytes(3).toString('hex')}`));
+  const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
   try {
     const point = await openPoint(paths, request, mounts);
     const handle = await openRoot(point.root, request);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { runCommand } from './run-command';
 import { readMountTable } from './mountinfo';
 import { mountDisk, mountTopLevel, type TopLevelMount } from './mounts';
@@ -6,6 +8,15 @@ import { mountDisk, mountTopLevel, type TopLevelMount } from './mounts';
 export class MountSet {
   private readonly mounts = new Map<string, Promise<{ release(): Promise<void> }>>();
   constructor(private readonly runtimeDir: string) {}
+
+  /**
+   * Mounts for one reader (a listing, a restore, a browser window) that runs
+   * beside a backup: in a folder of their own, named after the process, so a
+   * run knows them from mounts a dead helper left behind.
+   */
+  static forReader(runtimeDir: string, kind: string): MountSet {
+    return new MountSet(path.join(runtimeDir, `${kind}-${process.pid}-${randomBytes(3).toString('hex')}`));
+  }
 
   /** The top level of a btrfs filesystem. */
   get(device: string, fsUuid: string): Promise<TopLevelMount> {
@@ -34,15 +45,37 @@ export class MountSet {
   }
 }
 
+/** The process that owns a reader's folder (`<kind>-<pid>-<hex>`), if the name is one. */
+function readerPid(folder: string): number | undefined {
+  const m = /^[a-z]+(?:-[a-z]+)*-(\d+)-[0-9a-f]+$/.exec(folder);
+  return m ? Number(m[1]) : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Unmounts what a helper that died left mounted under the runtime directory.
- * Called while holding the run lock, so no live run owns these mounts.
+ * Called while holding the run lock, so no live run owns the run's own
+ * mounts; a live reader's (a restore browser open in the same daemon, a
+ * `list` beside the run) stay.
  */
 export async function releaseStaleMounts(runtimeDir: string): Promise<string[]> {
   const prefix = `${runtimeDir.replace(/\/+$/, '')}/`;
   const stale = (await readMountTable())
     .map((m) => m.target)
     .filter((t) => t.startsWith(prefix))
+    .filter((t) => {
+      const pid = readerPid(t.slice(prefix.length).split('/')[0]);
+      return pid === undefined || !isAlive(pid);
+    })
     .sort((a, b) => b.length - a.length);
   for (const target of stale) {
     await runCommand('umount', [target]).catch(() => runCommand('umount', ['-l', target]));

@@ -147,7 +147,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
   }
   const dirName = subvolumeDirName(currentPath);
 
-  const mounts = new MountSet(path.join(request.runtimeDir, `restore-subvolume-${process.pid}`));
+  const mounts = MountSet.forReader(request.runtimeDir, 'restore-subvolume');
   try {
     const top = (await mounts.get(mount.source, fsUuid)).mountPoint;
     const into = path.join(top, SNAPSHOT_DIR, dirName);

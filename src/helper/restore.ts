@@ -63,7 +63,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     throw new RewindError('InvalidArgs', `${target} already exists; choose another folder to restore into.`);
   }
   // Mount points of its own: a backup run may have the same disks mounted.
-  const mounts = new MountSet(path.join(request.runtimeDir, `restore-${process.pid}`));
+  const mounts = MountSet.forReader(request.runtimeDir, 'restore');
   let scratch: string | undefined;
   try {
     let backup: string;

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { hostname } from 'node:os';
 import type { Config } from '../core/config';
 import { loadConfig } from './config-file';
@@ -29,7 +27,7 @@ export async function withRunContext<T>(options: ContextOptions, exclusive: bool
   const config = await loadConfig(options.configPath);
   const unlock = exclusive ? await acquireRunLock(options.stateDir) : undefined;
   // A reader runs beside a backup: its mount points must not be the backup's.
-  const mounts = new MountSet(exclusive ? options.runtimeDir : path.join(options.runtimeDir, `read-${process.pid}-${randomBytes(3).toString('hex')}`));
+  const mounts = exclusive ? new MountSet(options.runtimeDir) : MountSet.forReader(options.runtimeDir, 'read');
   try {
     if (exclusive) await releaseStaleMounts(options.runtimeDir);
     return await fn({ config, host: config.hostName ?? hostname(), mounts, stateDir: options.stateDir });

@@ -158,7 +158,7 @@ async function restoreOne(rootFd: number, relative: string, target: string, call
 }
 
 export async function restoreFiles(paths: Paths, request: RestoreRequest, caller: RestoreCaller): Promise<RestoreResult> {
-  const mounts = new MountSet(path.join(paths.runtimeDir, `restore-${process.pid}-${randomBytes(3).toString('hex')}`));
+  const mounts = MountSet.forReader(paths.runtimeDir, 'restore');
   let point: Awaited<ReturnType<typeof openPoint>> | undefined;
   try {
     point = await openPoint(paths, request, mounts);

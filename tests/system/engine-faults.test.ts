@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { waitFor } from '../support/exec';
+import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exec';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { isCompleteBackup } from '../../src/core/parent';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { mountLoop } from '../support/loop-btrfs';
 import { backupState } from '../support/inspection';
 import { freezeTransfer, liveBackupDir, runBackupCli, startBackupCli, waitForNewEntry } from '../support/helper-run';
 import { writeRandomFile } from '../support/random-file';
@@ -86,6 +87,31 @@ describe('the run lock', () => {
     // The lock file still names the dead process; the next run takes it over.
     expect(readFileSync(path.join(fx.stateDir, 'run.lock'), 'utf8').trim()).toBe(String(first.child.pid));
     await expectRecovery(true);
+  });
+
+  test("takes over what a dead helper left mounted, and leaves a live reader's mounts alone", async () => {
+    // A reader in a live process (a restore browser left open, a `list` beside the run)
+    // and one whose process died, each with the backup disk mounted in its own folder.
+    const reader = startProcess('sleep', ['600']);
+    const gone = startProcess('true', []);
+    await new Promise((resolve) => gone.child.once('exit', resolve));
+    const live = path.join(fx.runtimeDir, `browse-${reader.child.pid}-0a1b2c`, fx.destination.uuid);
+    const dead = path.join(fx.runtimeDir, `read-${gone.child.pid}-3d4e5f`, fx.destination.uuid);
+    try {
+      mountLoop(fx.cleanup, fx.destination, live);
+      mountLoop(fx.cleanup, fx.destination, dead);
+      changeALot();
+      const run = runBackupCli(fx);
+      expect(run).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: snapshotOf(lastGood) }] });
+      lastGood = run;
+      const mounted = (target: string) => shResult('findmnt', ['-rn', '--mountpoint', target]).status === 0;
+      expect(mounted(live)).toBe(true);
+      expect(mounted(dead)).toBe(false);
+      // The reader's mount still works: the new backup is seen through it.
+      expect(sh('ls', [path.join(live, fx.hostName, 'home')])).toContain(snapshotOf(run));
+    } finally {
+      await stopProcess(reader.child);
+    }
   });
 });
 
