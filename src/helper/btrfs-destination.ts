@@ -100,10 +100,12 @@ export class BtrfsDestination implements BackupDestination {
   /** Deletes a partial receive at `name`, if one is there. */
   async removePartial(dirName: string, name: string): Promise<void> {
     const target = path.join(this.top, this.dirBelowTop(dirName), name);
-    if (await stat(target).catch(() => undefined)) {
-      this.mount.changed();
-      await deleteSubvolume(target).catch(() => undefined);
-    }
+    if (!(await stat(target).catch(() => undefined))) return;
+    this.mount.changed();
+    // Only what a receive left unfinished: a complete backup of that name is never a leftover.
+    const leftover = (await this.backups(dirName)).find((b) => path.basename(b.path) === name);
+    if (leftover && isCompleteBackup(leftover)) return;
+    await deleteSubvolume(target).catch(() => undefined);
   }
 
   /** Waits until the space of deleted subvolumes is given back. */

@@ -121,6 +121,15 @@ async function sendToDestination(
       record.seconds = (Date.now() - started) / 1000;
       return record;
     }
+    const namesake = backups.find((b) => path.basename(b.path) === name);
+    if (namesake) {
+      // Another snapshot's backup under this name (the source was made anew, or restored): receiving would fail on it.
+      throw new RewindError(
+        'TransferFailed',
+        `${destination.name} already has a backup named ${name} that was made from another snapshot. ` +
+          `It was kept. Rename or delete that backup on the destination, then back up again.`,
+      );
+    }
     const plan = choosePlan(snap.snapshots, backups, snap.snapshot.uuid);
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);

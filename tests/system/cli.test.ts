@@ -106,6 +106,37 @@ describe('a run with nothing changed', () => {
     expect(state.newestDiffers).toEqual([]);
     expect(state.homeDiffers).toEqual([]);
   });
+
+  test('a backup of another snapshot under the same name on the destination is kept, and the run says why', async () => {
+    touch('namesake.txt');
+    const name = backupNow().transfers[0].snapshot;
+    const backups = (top: string) => path.join(top, fx.hostName, 'home');
+    // Replace the backup by one of the same name made from another snapshot (of the same
+    // snapshot, so the source itself stays unchanged and the next run reuses its snapshot).
+    const other = await withTopLevel(fx, fx.source, async (sourceTop) => {
+      const elsewhere = path.join(sourceTop, 'elsewhere');
+      sh('mkdir', [elsewhere]);
+      sh('btrfs', ['subvolume', 'snapshot', '-r', path.join(sourceTop, '.rewind/home', name), path.join(elsewhere, name)]);
+      const uuid = /UUID:\s+(\S+)/.exec(sh('btrfs', ['subvolume', 'show', path.join(elsewhere, name)]))![1];
+      await withTopLevel(fx, fx.destination, (top) => {
+        sh('btrfs', ['subvolume', 'delete', path.join(backups(top), name)]);
+        sh('bash', ['-c', 'btrfs send -q "$1" | btrfs receive -q "$2"', 'send', path.join(elsewhere, name), backups(top)]);
+      });
+      sh('btrfs', ['subvolume', 'delete', path.join(elsewhere, name)]);
+      sh('rmdir', [elsewhere]);
+      return uuid;
+    });
+    const refused = runBackupCli(fx);
+    expect(refused.transfers[0]).toMatchObject({ kind: 'full', snapshot: name, ok: false, error: { code: 'TransferFailed' } });
+    expect(refused.transfers[0].error?.message).toContain(`already has a backup named ${name} that was made from another snapshot`);
+    const kept = (await backupState(fx)).backups.find((b) => path.basename(b.path) === name);
+    expect(kept).toMatchObject({ readOnly: true, receivedUuid: other });
+
+    // Once that backup is out of the way, the next run backs up again.
+    await withTopLevel(fx, fx.destination, (top) => sh('btrfs', ['subvolume', 'delete', path.join(backups(top), name)]));
+    expect(backupNow().transfers[0].ok).toBe(true);
+    expect((await backupState(fx)).newestDiffers).toEqual([]);
+  });
 });
 
 describe('list, prune and clean', () => {
