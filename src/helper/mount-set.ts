@@ -77,8 +77,16 @@ export async function releaseStaleMounts(runtimeDir: string): Promise<string[]> 
       return pid === undefined || !isAlive(pid);
     })
     .sort((a, b) => b.length - a.length);
+  const released: string[] = [];
   for (const target of stale) {
-    await runCommand('umount', [target]).catch(() => runCommand('umount', ['-l', target]));
+    try {
+      await runCommand('umount', [target]).catch(() => runCommand('umount', ['-l', target]));
+      released.push(target);
+    } catch (error) {
+      // Gone between reading the table and unmounting it (its owner put it away): nothing to do.
+      if (!(await readMountTable()).some((m) => m.target === target)) continue;
+      throw error;
+    }
   }
-  return stale;
+  return released;
 }
