@@ -21,6 +21,7 @@ import { RewindError } from '../core/errors';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { comparablePoints, diffSnapshots } from './diff';
+import { FetchedPoints } from './fetched-points';
 import { MountSet } from './mount-set';
 import { withRunContext } from './run-context';
 import { resolveSource } from './sources';
@@ -35,9 +36,10 @@ import { openPoint } from './user-restore';
  * the folder goes one name at a time and refuses symbolic links, so a link
  * in the point never leads out of it.
  *
- * Points are browsed where they are: local snapshots and backups on btrfs
- * disks. Stream files would have to be replayed and SSH backups fetched for
- * every folder opened, so those are refused with a message.
+ * Local snapshots and backups on btrfs disks are browsed where they are. A
+ * server's backups and stream files are fetched once into a scratch copy
+ * that is kept while the browser uses it (./fetched-points). What changed is
+ * listed for local snapshots and btrfs disks only.
  */
 export interface BrowseCaller {
   uid: number;
@@ -131,18 +133,16 @@ function walkFailure(folder: string, output: Output): RewindError {
   return new RewindError('TransferFailed', `Reading ${where} in the restore point failed: ${output.stderr || `exit ${output.code}`}.`);
 }
 
-/** Only local snapshots and btrfs-disk backups are browsed in place. */
-function refuseUnbrowsable(config: Config, from: string): void {
-  if (from === 'local') return;
+/** Points the helper cannot read in place: a server's backups and stream files. */
+function needsFetching(config: Config, from: string): boolean {
+  if (from === 'local') return false;
   const destination = config.destinations.find((d) => d.id === from);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${from}" in the configuration.`);
-  if (destination.kind === 'ssh') {
-    throw new RewindError('InvalidArgs', `Browsing backups on the server "${destination.label ?? destination.id}" is not possible yet; browse a local snapshot or a backup disk instead.`);
-  }
-  if (destination.kind === 'files') {
-    throw new RewindError('InvalidArgs', `Browsing backups stored as files on "${destination.label ?? destination.id}" is not possible yet; browse a local snapshot or a backup disk instead.`);
-  }
+  return destination.kind !== 'btrfs';
 }
+
+/** Copies of fetched points, kept between the browser's calls; the daemon puts them away before it exits. */
+export const fetchedPoints = new FetchedPoints();
 
 async function openRoot(root: string, request: { from: string; snapshot: string }): Promise<FileHandle> {
   return open(root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => {
@@ -152,16 +152,18 @@ async function openRoot(root: string, request: { from: string; snapshot: string 
 
 /** Opens the point's root folder for `fn`, and puts everything away after. */
 async function withPoint<T>(paths: Paths, request: ListFolderRequest | SearchRequest, fn: (rootFd: number) => Promise<T>): Promise<T> {
-  refuseUnbrowsable(await loadConfig(paths.configPath), request.from);
-  const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
-  try {
-    const point = await openPoint(paths, request, mounts);
-    const handle = await openRoot(point.root, request);
+  const read = async (root: string) => {
+    const handle = await openRoot(root, request);
     try {
       return await fn(handle.fd);
     } finally {
       await handle.close();
     }
+  };
+  if (needsFetching(await loadConfig(paths.configPath), request.from)) return fetchedPoints.use(paths, request, (point) => read(point.root));
+  const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
+  try {
+    return await read((await openPoint(paths, request, mounts)).root);
   } finally {
     await mounts.releaseAll();
   }
@@ -200,7 +202,13 @@ done`;
 export async function whatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
   return withRunContext(paths, false, async (context) => {
     const { config, host, mounts } = context;
-    refuseUnbrowsable(config, request.from);
+    if (needsFetching(config, request.from)) {
+      const destination = config.destinations.find((d) => d.id === request.from)!;
+      throw new RewindError(
+        'InvalidArgs',
+        `What changed is listed for local snapshots and backup disks; the backups on “${destination.label ?? destination.id}” can be browsed and searched, not compared.`,
+      );
+    }
     // This point first: it checks the source and says when the point is not there.
     const thisPoint = await openPoint(paths, request, mounts);
     const here = await openRoot(thisPoint.root, request);

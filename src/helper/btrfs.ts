@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SNAPSHOT_DIR } from '../core/ids';
 import type { Subvolume } from '../core/subvolume';
+import { isAlive } from './process-alive';
 import { runCommand } from './run-command';
 
 /** The btrfs-progs commands Rewind uses, with their output parsed. */
@@ -85,6 +88,26 @@ export async function deleteSubvolume(path: string): Promise<void> {
 /** Deletes several subvolumes with one transaction commit at the end. */
 export async function deleteSubvolumes(paths: readonly string[]): Promise<void> {
   if (paths.length > 0) await runCommand('btrfs', ['subvolume', 'delete', '--commit-after', ...paths]);
+}
+
+/**
+ * A new scratch folder in the snapshot folder of the filesystem mounted at
+ * `top`, for a point received or replayed there. Named after this process,
+ * so that a later run knows the folders a killed helper left.
+ */
+export function scratchFolder(top: string): string {
+  return join(top, SNAPSHOT_DIR, `.restore-${process.pid}-${randomUUID()}`);
+}
+
+/** Removes the scratch folders of processes that died (a helper killed during a restore or while a point was browsed). */
+export async function removeStaleScratchFolders(top: string): Promise<string[]> {
+  const names = await readdir(join(top, SNAPSHOT_DIR)).catch(() => [] as string[]);
+  const stale = names.filter((name) => {
+    const pid = /^\.restore-(\d+)-[0-9a-f-]{36}$/.exec(name)?.[1];
+    return pid !== undefined && !isAlive(Number(pid));
+  });
+  for (const name of stale) await removeScratchFolder(join(top, SNAPSHOT_DIR, name));
+  return stale;
 }
 
 /** Removes a restore's scratch folder and the subvolumes received into it; best effort, so that cleaning up never hides the restore's own result. */

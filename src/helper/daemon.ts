@@ -18,7 +18,7 @@ import { parseRestoreRequest } from '../core/restore-request';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
 import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../core/browse-request';
-import { listFolder, search, whatChanged, type BrowseCaller } from './browse';
+import { fetchedPoints, listFolder, search, whatChanged, type BrowseCaller } from './browse';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest, probe, setup, trust } from './ssh/setup';
 import { readStatus } from './status';
 
@@ -105,13 +105,19 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (!running) shutdown(0);
     }, options.idleSeconds * 1000);
   };
-  const shutdown = (code: number) => {
-    bus.disconnect();
-    process.exit(code);
-  };
+  // Fetched copies of restore points are scratch subvolumes on the source's disk: never left behind.
+  const shutdown = (code: number) =>
+    void fetchedPoints
+      .putAwayAll()
+      .catch((error: unknown) => console.error(`rewind-helper: could not delete a fetched restore point: ${String(error)}`))
+      .finally(() => {
+        bus.disconnect();
+        process.exit(code);
+      });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown(running ? 1 : 0));
   bus.on('error', (error) => {
     console.error(`rewind-helper: lost the system bus: ${String(error)}`);
-    process.exit(running ? 1 : 0);
+    shutdown(running ? 1 : 0);
   });
 
   const emit = (member: string, signature: string, body: unknown[]) =>

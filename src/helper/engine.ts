@@ -15,6 +15,7 @@ import { sendToStream } from './ssh/send';
 import { FilesDestination } from './stream-files/files-destination';
 import { loadConfig } from './config-file';
 import { History } from './history';
+import { removeStaleScratchFolders } from './btrfs';
 import { MountSet, releaseStaleMounts } from './mount-set';
 import { CommandError } from './run-command';
 import { pruneAll, systemTimeZone } from './prune';
@@ -246,6 +247,8 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         options.onProgress?.({ phase: 'snapshot', source: label, bytes: 0 });
         const resolved = await resolving[index];
         if ('error' in resolved) throw resolved.error;
+        // Best effort: a copy a killed helper left is only wasted space, never a reason to fail the backup.
+        for (const top of new Set(resolved.subvolumes.map((s) => s.top))) await removeStaleScratchFolders(top).catch(() => undefined);
         for (const subvolume of resolved.subvolumes) {
           snaps.push(await snapshotToBackUp(subvolume, new Date(), () => namesAtDestinations(subvolume.dirName)));
         }

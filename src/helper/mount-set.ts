@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { runCommand } from './run-command';
 import { readMountTable } from './mountinfo';
+import { isAlive } from './process-alive';
 import { mountDisk, mountTopLevel, type TopLevelMount } from './mounts';
 
 /** Top-level mounts made during one run, one per filesystem, released at the end. */
@@ -49,16 +50,6 @@ export class MountSet {
 function readerPid(folder: string): number | undefined {
   const m = /^[a-z]+(?:-[a-z]+)*-(\d+)-[0-9a-f]+$/.exec(folder);
   return m ? Number(m[1]) : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, someone else's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

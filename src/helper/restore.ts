@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { lstat, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../core/errors';
 import { subvolumeDirName } from '../core/snapshot-name';
-import { SNAPSHOT_DIR } from '../core/ids';
-import { removeScratchFolder, showSubvolume } from './btrfs';
+import { removeScratchFolder, scratchFolder, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { MountSet } from './mount-set';
 import { resolveSource } from './sources';
@@ -72,7 +70,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
       // scratch folder on the source's own filesystem first; from there the
       // restore is the same as from a disk.
       const [resolved] = await resolveSource({ path: source.path }, mounts);
-      scratch = path.join(resolved.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
+      scratch = scratchFolder(resolved.top);
       if (keepsStreamFiles(destination)) {
         const files = await openStreamFiles(destination, host, mounts, request.stateDir);
         backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { asideName, type RestoreRequest, type RestoreResult, type RestoredItem } from '../core/restore-request';
-import { removeScratchFolder } from './btrfs';
+import { removeScratchFolder, scratchFolder } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
@@ -93,7 +93,7 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
     return { root: path.join(disk.top, disk.dirBelowTop(source.dirName), request.snapshot), sourcePath, done: nothing };
   }
   // Stream files are replayed, and a server's backup is received, into a scratch folder on the source's filesystem.
-  const scratch = path.join(source.top, SNAPSHOT_DIR, `.restore-${randomUUID()}`);
+  const scratch = scratchFolder(source.top);
   const done = () => removeScratchFolder(scratch);
   try {
     if (!keepsStreamFiles(destination)) {

@@ -207,6 +207,64 @@ describe('WhatChanged', () => {
   });
 });
 
+describe('a point stored as stream files', () => {
+  const scratchCopies = () => withTopLevel(fx, fx.source, (top) => sh('ls', ['-A', path.join(top, '.rewind')]).split('\n').filter((n) => n.startsWith('.restore-')));
+  const fetchedMounts = () => sh('findmnt', ['-rn', '-o', 'TARGET']).split('\n').filter((t) => t.startsWith(`${fx.runtimeDir}/fetched-`));
+
+  test('is fetched once, browsed and searched like the others, and deleted when the helper exits', async () => {
+    const original = readFileSync(fx.configPath, 'utf8');
+    const folder = path.join(fx.dir, 'folder-backups');
+    mkdirSync(folder);
+    const config = JSON.parse(original) as { destinations: object[] };
+    writeFileSync(fx.configPath, JSON.stringify({ ...config, destinations: [...config.destinations, { id: 'folder', kind: 'files', path: folder, label: 'Backup folder' }] }));
+    try {
+      const run = runBackupCli(fx);
+      const toFolder = run.transfers.find((t) => t.destination === 'folder');
+      expect(toFolder).toMatchObject({ ok: true, kind: 'full' });
+      const point = toFolder!.snapshot;
+
+      for (const folderPath of ['alice', 'alice/Documents']) {
+        const answer = call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: folderPath });
+        expect(answer.error).toBeUndefined();
+        const expected = await inSnapshot(point, folderPath);
+        expect(byName(shape(answer.result!.entries)).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) }))).toEqual(
+          byName(expected).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) })),
+        );
+      }
+      const found = call<SearchResult>(userA, 'Search', { from: 'folder', snapshot: point, path: '', pattern: 'REPORT', limit: 50 });
+      expect(found.result!.entries.map((e) => e.path)).toContain('alice/Documents/report.txt');
+      // As everywhere, the caller's own rights decide: bob's folder stays closed to alice.
+      expect(call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: 'bob' }).error?.message).toMatch(/may not read/);
+      // Three reads, one copy.
+      expect(await scratchCopies()).toHaveLength(1);
+      expect(fetchedMounts()).toHaveLength(1);
+      // Comparing is for snapshots and disks; here it says so.
+      expect(call<WhatChangedResult>(userA, 'WhatChanged', { from: 'folder', snapshot: point }).error?.message).toMatch(/can be browsed and searched, not compared/);
+
+      // The helper stopped (as systemd or the bus stops it): its copies go with it.
+      const daemon = sh('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).trim();
+      expect(daemon).toMatch(/^\d+$/);
+      process.kill(Number(daemon), 'SIGTERM');
+      await waitFor('the helper to exit', () => !existsSync(`/proc/${daemon}`) || undefined, 30_000);
+      expect(await scratchCopies()).toEqual([]);
+      expect(fetchedMounts()).toEqual([]);
+
+      // Killed outright, it cannot: the next backup removes what it left.
+      expect(call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: 'alice' }).error).toBeUndefined();
+      expect(await scratchCopies()).toHaveLength(1);
+      const killed = sh('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).trim();
+      process.kill(Number(killed), 'SIGKILL');
+      await waitFor('the helper to die', () => !existsSync(`/proc/${killed}`) || undefined, 30_000);
+      expect(await scratchCopies()).toHaveLength(1);
+      expect(runBackupCli(fx).ok).toBe(true);
+      expect(await scratchCopies()).toEqual([]);
+      expect(fetchedMounts()).toEqual([]);
+    } finally {
+      writeFileSync(fx.configPath, original);
+    }
+  });
+});
+
 describe('the restore browser in the app', () => {
   let display: string;
   let userEnv: string[];
