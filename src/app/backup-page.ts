@@ -18,10 +18,10 @@ const PULSE_MS = 150;
  * for the overview, which says what to do when the disk is (nearly) full.
  * Empty when the helper does not know.
  */
-function describeSpace(d: DestinationSummary): { short: string; long: string; warning: boolean } {
+function describeSpace(d: DestinationSummary, lowPercent?: number): { short: string; long: string; warning: boolean } {
   // Translators: free space on a backup disk, such as "120 GB free".
   const free = fmt(_('%s free'), GLib.format_size(d.freeBytes ?? 0));
-  switch (spaceState(d.freeBytes, d.sizeBytes)) {
+  switch (spaceState(d.freeBytes, d.sizeBytes, lowPercent)) {
     case 'unknown':
       return { short: '', long: '', warning: false };
     case 'ok':
@@ -235,10 +235,10 @@ export class BackupPage extends Adw.Bin {
         state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
         icon = 'content-loading-symbolic';
       }
-      const space = describeSpace(d);
+      const space = describeSpace(d, this._client.status?.notifications?.lowSpacePercent);
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
       const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
-      const said = `rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes)} ${d.freeBytes}`;
+      const said = `rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes, this._client.status?.notifications?.lowSpacePercent)} ${d.freeBytes}`;
       if (space.short && !this._saidSpace.has(said)) print(said);
       this._saidSpace.add(said);
       const image = new Gtk.Image({ icon_name: icon });

@@ -1,3 +1,4 @@
+import { spaceState } from './free-space';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
 import { failureMessage } from './run-failure';
 import { nextRun } from './schedule';
@@ -24,8 +25,9 @@ import type { DestinationSummary, HelperStatus } from './status';
  *    runs already) and the notification says so; otherwise it offers "Back
  *    Up Now". Withdrawn when a backup reached the disk after it was
  *    connected, or when it is detached again.
- * 5. Space low: a disk whose filesystem has less than `lowSpacePercent` of
- *    its size free (known while it is attached and mounted). Withdrawn when a
+ * 5. Space low: a disk that is low or full by `spaceState` (./free-space, the
+ *    main page's rule): under `lowSpacePercent` of its size free, or under
+ *    100 MiB (known while it is attached and mounted). Withdrawn when a
  *    check finds enough space again; while its space is unknown, it stays.
  * 6. Anything shown for a destination that is no longer configured and
  *    enabled is withdrawn. A notification is sent again only when what it
@@ -170,7 +172,7 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
 
     const spaceLow = notificationId.spaceLow(d.id);
     if (d.freeBytes !== undefined && d.sizeBytes !== undefined && d.sizeBytes > 0) {
-      if (d.freeBytes * 100 < d.sizeBytes * settings.lowSpacePercent) {
+      if (spaceState(d.freeBytes, d.sizeBytes, settings.lowSpacePercent) !== 'ok') {
         const n: MonitorNotification = { kind: 'space-low', id: spaceLow, destination: d.id, label: d.label, freeBytes: d.freeBytes, sizeBytes: d.sizeBytes };
         // Said once while it stays low: a changing byte count is no news.
         if (previous.shown[spaceLow] === 'low') keep.add(spaceLow);

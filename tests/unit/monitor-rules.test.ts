@@ -181,7 +181,9 @@ describe('disk connected', () => {
 });
 
 describe('space low', () => {
-  const space = (freeBytes: number, extra: Partial<DestinationSummary> = {}) => status({}, [disk({ freeBytes, sizeBytes: 1000, ...extra })]);
+  // A 1000 GB disk; free space in GB.
+  const GB = 1e9;
+  const space = (freeGb: number, extra: Partial<DestinationSummary> = {}) => status({}, [disk({ freeBytes: freeGb * GB, sizeBytes: 1000 * GB, ...extra })]);
 
   test('warns once below the threshold and withdraws when space is back', () => {
     const [ok, low, lower, back] = checks([
@@ -191,7 +193,7 @@ describe('space low', () => {
       ['2026-03-10T12:15:00Z', space(400)],
     ]);
     expect(ok.show).toEqual([]);
-    expect(low.decision.show).toEqual([{ kind: 'space-low', id: 'space-low-usb', destination: 'usb', label: 'My disk', freeBytes: 99, sizeBytes: 1000 }]);
+    expect(low.decision.show).toEqual([{ kind: 'space-low', id: 'space-low-usb', destination: 'usb', label: 'My disk', freeBytes: 99 * GB, sizeBytes: 1000 * GB }]);
     expect(lower.show).toEqual([]);
     expect(lower.withdraw).toEqual([]);
     expect(back.withdraw).toEqual(['space-low-usb']);
