@@ -375,6 +375,20 @@ describe('the restore browser in the app', () => {
     });
     expect(statSync(path.join(into, 'new idea.txt')).uid).toBe(fx.allowed.uid);
 
+    // What changed lists alice/.bashrc as deleted since the first point: Restore on its row brings it back from there.
+    const bashrc = path.join(fx.home, 'alice/.bashrc');
+    expect(existsSync(bashrc)).toBe(false);
+    await step('browser-view', 'changes', 'rewind: browser view changes');
+    shoot('changes-deleted');
+    await step('browser-restore-deleted', 'alice/.bashrc', 'rewind: browser restored 1 user');
+    await withTopLevel(fx, fx.source, (top) => {
+      const original = path.join(top, '.rewind/home', first, 'alice/.bashrc');
+      expect(readFileSync(bashrc).equals(readFileSync(original))).toBe(true);
+      expect(statSync(bashrc).mtimeMs).toBe(statSync(original).mtimeMs);
+    });
+    expect(statSync(bashrc).uid).toBe(fx.allowed.uid);
+    await step('browser-view', 'files', 'rewind: browser view files');
+
     // Restore to…: the folder chooser opens (GTK's own dialog; the app stops with it open).
     await step('browser-select', 'alice/Documents/report.txt', 'rewind: browser selection 1');
     await step('browser-restore-to', undefined, 'rewind: browser choosing a folder');

@@ -13,7 +13,7 @@ import { chooseFolder } from './choose-folder';
  * browser: browser-open-folder(path), browser-up, browser-search(pattern),
  * browser-view("files" | "changes"), browser-select(path) toggles a path,
  * browser-restore (to where it was), browser-restore-to (asks for a folder),
- * browser-restore-into(folder).
+ * browser-restore-into(folder), browser-restore-deleted(path) (from the previous point).
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
   let window: RestoreBrowserWindow | null = null;
@@ -53,4 +53,5 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
     if (browser) chooseFolder(browser, (folder) => void browser.model.restore(folder));
   });
   add('browser-restore-into', true, (folder, browser) => void browser?.model.restore(folder));
+  add('browser-restore-deleted', true, (path, browser) => void browser?.model.restoreDeleted(path));
 }

@@ -161,15 +161,32 @@ export class BrowserModel extends GObject.Object {
 
   /** Restores the selection to where it was (the current version kept aside), or into `folder`. */
   async restore(folder?: string): Promise<void> {
-    if (this.selection.size === 0 || this.busy) return;
-    const paths = [...this.selection.keys()];
+    if (this.selection.size === 0) return;
+    await this._restore({ ...this._pointFields, paths: [...this.selection.keys()] }, folder, () => {
+      this.selection.clear();
+      this._changed('selection');
+    });
+  }
+
+  /**
+   * Brings back something What changed lists as deleted: it is not in this
+   * point, so it comes from the previous one, to where it was.
+   */
+  async restoreDeleted(path: string): Promise<void> {
+    const previous = this.changes.kind === 'ready' ? this.changes.value.previous : undefined;
+    const deleted = this.changes.kind === 'ready' && this.changes.value.changes.some((c) => c.kind === 'deleted' && c.path === path);
+    if (previous === undefined || !deleted) return;
+    await this._restore({ ...this._pointFields, snapshot: previous, paths: [path] }, undefined, () => undefined);
+  }
+
+  private async _restore(request: { from: string; snapshot: string; source?: string; paths: string[] }, folder: string | undefined, done: () => void): Promise<void> {
+    if (this.busy) return;
     this.busy = true;
     this._changed('busy');
     try {
-      const result = (await this._client.callJson('RestoreFiles', { ...this._pointFields, paths, to: folder === undefined ? { original: true } : { folder } })) as RestoreResult;
+      const result = (await this._client.callJson('RestoreFiles', { ...request, to: folder === undefined ? { original: true } : { folder } })) as RestoreResult;
       say(`restored ${result.restored.length} ${result.as}`);
-      this.selection.clear();
-      this._changed('selection');
+      done();
       this.emit('restored', true, restoredText(result, folder));
     } catch (e) {
       const failure = e as Failure;

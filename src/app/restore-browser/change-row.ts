@@ -1,4 +1,5 @@
 import Adw from 'gi://Adw?version=1';
+import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import type { ChangeAspect, Change } from '../../core/send-stream/changes';
@@ -37,7 +38,7 @@ function details(change: Change): string {
   if (change.kind === 'renamed' && change.from !== undefined) return fmt(_('Was %s'), change.from);
   // Translators: what changed in a file, e.g. "Changed: content, permissions".
   if (change.changed?.length) return fmt(_('Changed: %s'), change.changed.map(aspectLabel).join(', '));
-  if (change.kind === 'deleted') return _('Not in this restore point; it is in the previous one');
+  if (change.kind === 'deleted') return _('Deleted since the previous restore point, which still has it');
   return change.type === 'dir' ? _('Folder') : '';
 }
 
@@ -61,6 +62,18 @@ export class ChangeRow extends Adw.ActionRow {
     if (change.kind !== 'deleted') {
       this.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
       this.tooltip_text = _('Show in its folder');
+    } else {
+      // Not in this point, so nothing to show here: what a user wants is it back.
+      const restore = new Gtk.Button({
+        label: _('_Restore'),
+        use_underline: true,
+        valign: Gtk.Align.CENTER,
+        action_name: 'app.browser-restore-deleted',
+        action_target: new GLib.Variant('s', change.path),
+        tooltip_text: _('Put it back where it was, from the previous restore point'),
+      });
+      restore.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Restore %s'), change.path)]);
+      this.add_suffix(restore);
     }
   }
 }
