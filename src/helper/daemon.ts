@@ -98,11 +98,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const bus = dbus.systemBus();
   let running: string | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
+  let calls = 0;
 
   const resetIdle = () => {
     clearTimeout(idleTimer);
     idleTimer = setTimeout(() => {
-      if (!running) shutdown(0);
+      // A long call (a restore, a point fetched from a server) is work too.
+      if (!running && calls === 0) shutdown(0);
     }, options.idleSeconds * 1000);
   };
   // Fetched copies of restore points are scratch subvolumes on the source's disk: never left behind.
@@ -287,15 +289,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     if (msg.interface !== HELPER_INTERFACE && msg.interface) return false;
     const method = methods[msg.member];
     if (!method) return false;
+    calls++;
     resetIdle();
-    method(msg).then(
-      ([signature, body]) => bus.send(dbus.Message.newMethodReturn(msg, signature, body)),
-      (error: unknown) => {
-        const failure = toRewindError(error);
-        if (failure.code === 'Internal') console.error(`rewind-helper: ${msg.member}:`, failure.cause ?? failure);
-        bus.send(dbus.Message.newError(msg as unknown as string, dbusErrorName(failure.code), failure.message));
-      },
-    );
+    method(msg)
+      .then(
+        ([signature, body]) => bus.send(dbus.Message.newMethodReturn(msg, signature, body)),
+        (error: unknown) => {
+          const failure = toRewindError(error);
+          if (failure.code === 'Internal') console.error(`rewind-helper: ${msg.member}:`, failure.cause ?? failure);
+          bus.send(dbus.Message.newError(msg as unknown as string, dbusErrorName(failure.code), failure.message));
+        },
+      )
+      .finally(() => {
+        calls--;
+        resetIdle();
+      });
     return true;
   });
 

@@ -51,6 +51,8 @@ export interface FixtureOptions {
   destinationMiB?: number;
   /** Size of the source disk (default 256 MiB). */
   sourceMiB?: number;
+  /** How long the activated helper waits for a call before it exits (default 60 s). */
+  idleSeconds?: number;
   /** polkit rules checked before the fixture's own (which allow everything to `allowed`). */
   extraRules?: (allowed: TestUser, denied: TestUser) => PolkitRule[];
 }
@@ -101,7 +103,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
       options.withBus === false
         ? (undefined as unknown as SystemBus)
         : await startSystemBus(cleanup, dir, {
-            helperCommand: helperCli(['daemon', '--idle-seconds', '60']),
+            helperCommand: helperCli(['daemon', '--idle-seconds', String(options.idleSeconds ?? 60)]),
             rules: [
               ...(options.extraRules?.(allowed, denied) ?? []),
               { user: allowed.name, action: `${APP_ID}.`, result: 'YES' },

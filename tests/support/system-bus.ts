@@ -43,6 +43,8 @@ export interface SystemBus {
   env: NodeJS.ProcessEnv;
   /** Output of dbus-daemon, polkitd and the activated helper, for failure messages. */
   log: () => string;
+  /** polkitd's process, for tests that stop it (a slow authorisation, as when a password is typed). */
+  polkitdPid: number;
 }
 
 const POLKIT_ACTIONS_DIR = '/usr/share/polkit-1/actions';
@@ -131,7 +133,7 @@ export async function startSystemBus(cleanup: Cleanup, dir: string, options: Sys
   cleanup.add('stop helpers started by the bus', () => {
     shResult('pkill', ['-KILL', '-f', dir]);
   });
-  return { address, env, log: () => `${bus.output()}\n${polkitd.output()}` };
+  return { address, env, log: () => `${bus.output()}\n${polkitd.output()}`, polkitdPid: polkitd.child.pid! };
 }
 
 /** Runs a command as `user` on the test bus. */
