@@ -16,12 +16,15 @@ import {
   type WhatChangedRequest,
   type WhatChangedResult,
 } from '../core/browse-request';
-import type { Config } from '../core/config';
+import { keepsStreamFiles, type Config, type Destination } from '../core/config';
+import type { Change } from '../core/send-stream/changes';
 import { RewindError } from '../core/errors';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { comparablePoints, diffSnapshots } from './diff';
 import { FetchedPoints } from './fetched-points';
+import { openStreamFiles } from './open-destination';
+import type { RunContext } from './run-context';
 import { MountSet } from './mount-set';
 import { withRunContext } from './run-context';
 import { resolveSource } from './sources';
@@ -39,7 +42,8 @@ import { openPoint } from './user-restore';
  * Local snapshots and backups on btrfs disks are browsed where they are. A
  * server's backups and stream files are fetched once into a scratch copy
  * that is kept while the browser uses it (./fetched-points). What changed is
- * listed for local snapshots and btrfs disks only.
+ * a diff of two snapshots on a disk, or read from a stream file's own
+ * incremental stream; a server's received subvolumes are not compared yet.
  */
 export interface BrowseCaller {
   uid: number;
@@ -199,45 +203,91 @@ const CAN_READ = `while IFS= read -r -d '' item; do
   if (cd -P -- "$root/\${item#*:}" 2>/dev/null && [ -r . ]); then printf 1; else printf 0; fi
 done`;
 
+/** Which of `changes` the caller may see: those in folders they may list, in this point (`here`) and, for deletions and old names, in the previous one. */
+async function visibleTo(caller: BrowseCaller, here: FileHandle, before: FileHandle, changes: Change[]): Promise<{ changes: Change[]; hidden: number }> {
+  const asked = new Map<string, boolean>();
+  visibleChanges(changes, (point, folder) => {
+    asked.set(`${point === 'this' ? 3 : 4}:${folder}`, false);
+    return true;
+  });
+  const keys = [...asked.keys()];
+  const output = await runAsCaller(['bash', '-c', CAN_READ], caller, [here.fd, before.fd], { input: Buffer.from(keys.map((k) => `${k}\0`).join('')) });
+  if (output.code !== 0) throw new RewindError('TransferFailed', `Checking what your account may read in the restore point failed: ${output.stderr || `exit ${output.code}`}.`);
+  const answers = output.stdout.toString();
+  keys.forEach((k, i) => asked.set(k, answers[i] === '1'));
+  return visibleChanges(changes, (point, folder) => asked.get(`${point === 'this' ? 3 : 4}:${folder}`) === true);
+}
+
+/** Opens both points' roots for `fn` and closes them again. */
+async function withRoots<T>(request: { from: string }, roots: { here: string; herePoint: string; before: string; beforePoint: string }, fn: (here: FileHandle, before: FileHandle) => Promise<T>): Promise<T> {
+  const here = await openRoot(roots.here, { from: request.from, snapshot: roots.herePoint });
+  try {
+    const before = await openRoot(roots.before, { from: request.from, snapshot: roots.beforePoint });
+    try {
+      return await fn(here, before);
+    } finally {
+      await before.close();
+    }
+  } finally {
+    await here.close();
+  }
+}
+
+/**
+ * What changed in a point kept as stream files: the point's own incremental
+ * stream lists it (no diff to compute); both points are fetched to learn
+ * what the caller may read in them.
+ */
+async function whatChangedInStreams(paths: Paths, context: RunContext, destination: Destination, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
+  return fetchedPoints.use(paths, request, async (thisPoint) => {
+    const [source] = await resolveSource({ path: thisPoint.sourcePath }, context.mounts);
+    const files = await openStreamFiles(destination, context.host, context.mounts, paths.stateDir);
+    let found: { previous?: string; changes: Change[] };
+    let earlier: string | undefined;
+    try {
+      found = await files.changesOf(source.dirName, request.snapshot);
+      earlier = previousPoint((await files.manifest(source.dirName)).streams.map((s) => s.name), request.snapshot);
+    } finally {
+      await files.close();
+    }
+    if (found.previous === undefined) {
+      if (earlier === undefined) return { changes: [], hidden: 0 };
+      throw new RewindError(
+        'InvalidArgs',
+        `This backup starts a new chain of stream files on “${destination.label ?? destination.id}”, so it does not record what changed since ${earlier}; browse the two points to compare them.`,
+      );
+    }
+    const previous = found.previous;
+    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, async (before) => ({
+      previous,
+      ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: before.root, beforePoint: previous }, (h, b) => visibleTo(caller, h, b, found.changes))),
+    }));
+  });
+}
+
 export async function whatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
   return withRunContext(paths, false, async (context) => {
     const { config, host, mounts } = context;
     if (needsFetching(config, request.from)) {
       const destination = config.destinations.find((d) => d.id === request.from)!;
+      if (keepsStreamFiles(destination)) return whatChangedInStreams(paths, context, destination, request, caller);
       throw new RewindError(
         'InvalidArgs',
-        `What changed is listed for local snapshots and backup disks; the backups on “${destination.label ?? destination.id}” can be browsed and searched, not compared.`,
+        `What changed is listed for local snapshots, backup disks and stream files; the backups on the server “${destination.label ?? destination.id}” can be browsed and searched, not compared.`,
       );
     }
     // This point first: it checks the source and says when the point is not there.
     const thisPoint = await openPoint(paths, request, mounts);
-    const here = await openRoot(thisPoint.root, request);
-    let before: FileHandle | undefined;
-    try {
-      const [source] = await resolveSource({ path: thisPoint.sourcePath }, mounts);
-      const configured = config.destinations.find((d) => d.id === request.from);
-      const disk = configured?.kind === 'btrfs' ? await BtrfsDestination.open(configured, host, mounts) : undefined;
-      const previous = previousPoint((await comparablePoints(source, disk)).map((s) => path.basename(s.path)), request.snapshot);
-      if (previous === undefined) return { changes: [], hidden: 0 };
-      const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: thisPoint.sourcePath, destination: disk ? request.from : undefined });
-      const earlier = { ...request, source: thisPoint.sourcePath, snapshot: previous };
-      before = await openRoot((await openPoint(paths, earlier, mounts)).root, earlier);
-
-      // Which folders the caller may list, in this point (fd 3) and the previous one (fd 4).
-      const asked = new Map<string, boolean>();
-      visibleChanges(diff.changes, (point, folder) => {
-        asked.set(`${point === 'this' ? 3 : 4}:${folder}`, false);
-        return true;
-      });
-      const keys = [...asked.keys()];
-      const output = await runAsCaller(['bash', '-c', CAN_READ], caller, [here.fd, before.fd], { input: Buffer.from(keys.map((k) => `${k}\0`).join('')) });
-      if (output.code !== 0) throw new RewindError('TransferFailed', `Checking what your account may read in the restore point failed: ${output.stderr || `exit ${output.code}`}.`);
-      const answers = output.stdout.toString();
-      keys.forEach((k, i) => asked.set(k, answers[i] === '1'));
-      return { previous, ...visibleChanges(diff.changes, (point, folder) => asked.get(`${point === 'this' ? 3 : 4}:${folder}`) === true) };
-    } finally {
-      await here.close();
-      await before?.close();
-    }
+    const [source] = await resolveSource({ path: thisPoint.sourcePath }, mounts);
+    const configured = config.destinations.find((d) => d.id === request.from);
+    const disk = configured?.kind === 'btrfs' ? await BtrfsDestination.open(configured, host, mounts) : undefined;
+    // The point must be there before anything is compared.
+    await (await openRoot(thisPoint.root, request)).close();
+    const previous = previousPoint((await comparablePoints(source, disk)).map((s) => path.basename(s.path)), request.snapshot);
+    if (previous === undefined) return { changes: [], hidden: 0 };
+    const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: thisPoint.sourcePath, destination: disk ? request.from : undefined });
+    const earlier = { ...request, source: thisPoint.sourcePath, snapshot: previous };
+    const before = await openPoint(paths, earlier, mounts);
+    return { previous, ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: before.root, beforePoint: previous }, (h, b) => visibleTo(caller, h, b, diff.changes))) };
   });
 }

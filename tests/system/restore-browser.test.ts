@@ -1,16 +1,17 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
-import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
+import type { FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { Cleanup } from '../support/cleanup';
 import { createTestUser, type TestUser } from '../support/test-user';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
+import { callAs, comparable, inSnapshot } from '../support/browse-calls';
 import { withTopLevel } from '../support/inspection';
-import { asUser, REPO } from '../support/system-bus';
+import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
 /**
@@ -33,31 +34,7 @@ let userB: string;
 let outsider: TestUser;
 const users = new Cleanup();
 
-type Answer<T> = { result?: T; error?: { name: string; message: string } };
-
-function call<T>(user: string, method: string, request: object): Answer<T> {
-  const r = asUser(user, fx.bus, 'gjs', ['-m', fx.callHelper, 'call', method, JSON.stringify(request)]);
-  const line = r.stdout.trim().split('\n').at(-1);
-  if (!line) throw new Error(`no answer from the helper (exit ${r.status}): ${r.stderr}\n${fx.bus.log()}`);
-  return JSON.parse(line) as Answer<T>;
-}
-
-/** What lstat says of each entry of a folder in the snapshot, in the shape ListFolder answers. */
-async function inSnapshot(snapshot: string, folder: string): Promise<Array<Pick<BrowseEntry, 'name' | 'kind' | 'size' | 'mode' | 'uid'> & { mtimeMs: number }>> {
-  return withTopLevel(fx, fx.source, (top) => {
-    const dir = path.join(top, '.rewind/home', snapshot, folder);
-    return sh('ls', ['-A', dir])
-      .split('\n')
-      .filter(Boolean)
-      .map((name) => {
-        const s = lstatSync(path.join(dir, name));
-        return { name, kind: s.isDirectory() ? 'folder' : s.isSymbolicLink() ? 'link' : s.isFile() ? 'file' : 'other', size: s.size, mode: s.mode & 0o7777, uid: s.uid, mtimeMs: s.mtimeMs };
-      });
-  });
-}
-
-const shape = (entries: BrowseEntry[]) => entries.map((e) => ({ name: e.name, kind: e.kind, size: e.size, mode: e.mode, uid: e.uid, mtimeMs: e.mtime * 1000 }));
-const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => (a.name < b.name ? -1 : 1));
+const call = <T>(user: string, method: string, request: object) => callAs<T>(fx, user, method, request);
 
 beforeAll(async () => {
   // The second user may read its own files too (restore-own-files), nothing more; a third may not browse at all.
@@ -105,10 +82,9 @@ describe('ListFolder', () => {
   ])('from %s, %j: exactly what is in the snapshot, with sizes, modes and times', async (from, folder) => {
     const answer = call<FolderListing>(userA, 'ListFolder', { from, snapshot: second, path: folder });
     expect(answer.error).toBeUndefined();
-    const expected = await inSnapshot(second, folder);
+    const expected = await inSnapshot(fx, second, folder);
     expect(expected.length).toBeGreaterThan(0);
-    const got = shape(answer.result!.entries);
-    expect(byName(got).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) }))).toEqual(byName(expected).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) })));
+    expect(comparable(answer.result!.entries)).toEqual(comparable(expected));
     // Folders first.
     const kinds = answer.result!.entries.map((e) => e.kind === 'folder');
     expect(kinds).toEqual([...kinds].sort((a, b) => Number(b) - Number(a)));
@@ -204,64 +180,6 @@ describe('WhatChanged', () => {
   test('the first point has nothing to compare with', () => {
     const answer = call<WhatChangedResult>(userA, 'WhatChanged', { from: 'local', snapshot: first });
     expect(answer.result).toEqual({ changes: [], hidden: 0 });
-  });
-});
-
-describe('a point stored as stream files', () => {
-  const scratchCopies = () => withTopLevel(fx, fx.source, (top) => sh('ls', ['-A', path.join(top, '.rewind')]).split('\n').filter((n) => n.startsWith('.restore-')));
-  const fetchedMounts = () => sh('findmnt', ['-rn', '-o', 'TARGET']).split('\n').filter((t) => t.startsWith(`${fx.runtimeDir}/fetched-`));
-
-  test('is fetched once, browsed and searched like the others, and deleted when the helper exits', async () => {
-    const original = readFileSync(fx.configPath, 'utf8');
-    const folder = path.join(fx.dir, 'folder-backups');
-    mkdirSync(folder);
-    const config = JSON.parse(original) as { destinations: object[] };
-    writeFileSync(fx.configPath, JSON.stringify({ ...config, destinations: [...config.destinations, { id: 'folder', kind: 'files', path: folder, label: 'Backup folder' }] }));
-    try {
-      const run = runBackupCli(fx);
-      const toFolder = run.transfers.find((t) => t.destination === 'folder');
-      expect(toFolder).toMatchObject({ ok: true, kind: 'full' });
-      const point = toFolder!.snapshot;
-
-      for (const folderPath of ['alice', 'alice/Documents']) {
-        const answer = call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: folderPath });
-        expect(answer.error).toBeUndefined();
-        const expected = await inSnapshot(point, folderPath);
-        expect(byName(shape(answer.result!.entries)).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) }))).toEqual(
-          byName(expected).map((e) => ({ ...e, mtimeMs: Math.round(e.mtimeMs) })),
-        );
-      }
-      const found = call<SearchResult>(userA, 'Search', { from: 'folder', snapshot: point, path: '', pattern: 'REPORT', limit: 50 });
-      expect(found.result!.entries.map((e) => e.path)).toContain('alice/Documents/report.txt');
-      // As everywhere, the caller's own rights decide: bob's folder stays closed to alice.
-      expect(call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: 'bob' }).error?.message).toMatch(/may not read/);
-      // Three reads, one copy.
-      expect(await scratchCopies()).toHaveLength(1);
-      expect(fetchedMounts()).toHaveLength(1);
-      // Comparing is for snapshots and disks; here it says so.
-      expect(call<WhatChangedResult>(userA, 'WhatChanged', { from: 'folder', snapshot: point }).error?.message).toMatch(/can be browsed and searched, not compared/);
-
-      // The helper stopped (as systemd or the bus stops it): its copies go with it.
-      const daemon = sh('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).trim();
-      expect(daemon).toMatch(/^\d+$/);
-      process.kill(Number(daemon), 'SIGTERM');
-      await waitFor('the helper to exit', () => !existsSync(`/proc/${daemon}`) || undefined, 30_000);
-      expect(await scratchCopies()).toEqual([]);
-      expect(fetchedMounts()).toEqual([]);
-
-      // Killed outright, it cannot: the next backup removes what it left.
-      expect(call<FolderListing>(userA, 'ListFolder', { from: 'folder', snapshot: point, path: 'alice' }).error).toBeUndefined();
-      expect(await scratchCopies()).toHaveLength(1);
-      const killed = sh('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).trim();
-      process.kill(Number(killed), 'SIGKILL');
-      await waitFor('the helper to die', () => !existsSync(`/proc/${killed}`) || undefined, 30_000);
-      expect(await scratchCopies()).toHaveLength(1);
-      expect(runBackupCli(fx).ok).toBe(true);
-      expect(await scratchCopies()).toEqual([]);
-      expect(fetchedMounts()).toEqual([]);
-    } finally {
-      writeFileSync(fx.configPath, original);
-    }
   });
 });
 

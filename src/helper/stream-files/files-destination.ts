@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../core/config';
 import { RewindError } from '../../core/errors';
+import { ChangeCollector, type Change } from '../../core/send-stream/changes';
 import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
 import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-chains';
 import { streamUuid } from '../../core/parent';
@@ -350,6 +351,38 @@ export class FilesDestination {
       }
     }
     return { streams };
+  }
+
+  /**
+   * What changed in the backup `name` since the one its stream was made
+   * against, read from that incremental stream itself (checked as `verify`
+   * checks it, nothing received). A full stream records no earlier backup:
+   * then `previous` is undefined.
+   */
+  async changesOf(dirName: string, name: string, keyPath?: string): Promise<{ previous?: string; changes: Change[] }> {
+    const manifest = await this.manifest(dirName);
+    const stream = manifest.streams.find((s) => s.name === name);
+    if (!stream) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`);
+    const parent = stream.kind === 'full' ? undefined : manifest.streams.find((s) => s.receivedUuid === stream.parentUuid);
+    if (!parent) return { changes: [] };
+    for (const part of stream.parts) {
+      const problem = await checkPart(this.store, dirName, part);
+      if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}.`);
+    }
+    const identity = stream.encrypted ? await this.identityFile(manifest, keyPath) : undefined;
+    const { output, done } = this.openStream(dirName, stream, identity);
+    const collector = new ChangeCollector();
+    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: (command) => collector.command(command) });
+    try {
+      for await (const chunk of output) parser.push(chunk as Buffer);
+      parser.end();
+    } catch (error) {
+      await done;
+      throw new RewindError('BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed: ${(error as Error).message}.`);
+    }
+    const failed = await done;
+    if (failed) throw new RewindError('BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed (${failed}).`);
+    return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
   }
 
   /**
