@@ -62,7 +62,8 @@ export type ServeRequest =
   | { op: 'file-put'; subvolume: string; file: string }
   | { op: 'file-check'; subvolume: string; file: string }
   | { op: 'file-delete'; subvolume: string; file: string }
-  | { op: 'send'; subvolume: string; name: string };
+  | { op: 'send'; subvolume: string; name: string }
+  | { op: 'diff'; subvolume: string; from: string; to: string };
 
 export type ServeOp = ServeRequest['op'];
 
@@ -240,6 +241,7 @@ export interface ServeResponses {
   'file-check': FileCheckResponse;
   'file-delete': FileDeleteResponse;
   send: ReadEnd;
+  diff: ReadEnd;
 }
 
 export function serveFailure(code: ErrorCode, message: string): ServeFailure {
@@ -360,6 +362,7 @@ const OPS: Record<ServeOp, Record<string, FieldRule>> = {
   'file-check': { subvolume: SUBVOLUME, file: FILE },
   'file-delete': { subvolume: SUBVOLUME, file: { type: 'string', check: (v: string) => checkStoredFileName(v, true) } },
   send: { subvolume: SUBVOLUME, name: NAME },
+  diff: { subvolume: SUBVOLUME, from: NAME, to: NAME },
 };
 
 export const SERVE_OPS = Object.keys(OPS) as ServeOp[];

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
+import { Writable } from 'node:stream';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -16,7 +17,9 @@ import {
   type WhatChangedRequest,
   type WhatChangedResult,
 } from '../core/browse-request';
-import { keepsStreamFiles, type Config, type Destination } from '../core/config';
+import { keepsStreamFiles, type Config, type Destination, type SshDestinationConfig } from '../core/config';
+import { isCompleteBackup } from '../core/parent';
+import { listChanges } from '../core/send-stream/changes';
 import type { Change } from '../core/send-stream/changes';
 import { RewindError } from '../core/errors';
 import { BtrfsDestination } from './btrfs-destination';
@@ -28,6 +31,8 @@ import type { RunContext } from './run-context';
 import { MountSet } from './mount-set';
 import { withRunContext } from './run-context';
 import { resolveSource } from './sources';
+import { SshDestination } from './ssh-destination';
+import { sshPaths } from './ssh/identity';
 import { openPoint } from './user-restore';
 
 /**
@@ -42,8 +47,8 @@ import { openPoint } from './user-restore';
  * Local snapshots and backups on btrfs disks are browsed where they are. A
  * server's backups and stream files are fetched once into a scratch copy
  * that is kept while the browser uses it (./fetched-points). What changed is
- * a diff of two snapshots on a disk, or read from a stream file's own
- * incremental stream; a server's received subvolumes are not compared yet.
+ * a diff of two snapshots on a disk or on a backup server (made there), or
+ * read from a stream file's own incremental stream.
  */
 export interface BrowseCaller {
   uid: number;
@@ -265,16 +270,48 @@ async function whatChangedInStreams(paths: Paths, context: RunContext, destinati
   });
 }
 
+/**
+ * What changed in a point on a backup server that keeps received subvolumes:
+ * the server runs `btrfs send --no-data -p` between its two backups (the
+ * serve protocol's `diff`); both points are fetched to learn what the caller
+ * may read in them.
+ */
+async function whatChangedOnServer(paths: Paths, context: RunContext, destination: SshDestinationConfig, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
+  return fetchedPoints.use(paths, request, async (thisPoint) => {
+    const [source] = await resolveSource({ path: thisPoint.sourcePath }, context.mounts);
+    const server = await SshDestination.open(destination, sshPaths(paths.stateDir));
+    let previous: string | undefined;
+    const chunks: Buffer[] = [];
+    try {
+      previous = previousPoint((await server.backups(source.dirName)).filter(isCompleteBackup).map((b) => path.basename(b.path)), request.snapshot);
+      if (previous === undefined) return { changes: [], hidden: 0 };
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      const from = previous;
+      await server.connection.call((c) => c.diffBackups({ subvolume: source.dirName, from, to: request.snapshot, sink }));
+    } finally {
+      await server.close();
+    }
+    const changes = listChanges(Buffer.concat(chunks)).flatMap((l) => l.changes);
+    const before = previous;
+    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: before }, async (earlier) => ({
+      previous: before,
+      ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: earlier.root, beforePoint: before }, (h, b) => visibleTo(caller, h, b, changes))),
+    }));
+  });
+}
+
 export async function whatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
   return withRunContext(paths, false, async (context) => {
     const { config, host, mounts } = context;
     if (needsFetching(config, request.from)) {
       const destination = config.destinations.find((d) => d.id === request.from)!;
       if (keepsStreamFiles(destination)) return whatChangedInStreams(paths, context, destination, request, caller);
-      throw new RewindError(
-        'InvalidArgs',
-        `What changed is listed for local snapshots, backup disks and stream files; the backups on the server “${destination.label ?? destination.id}” can be browsed and searched, not compared.`,
-      );
+      return whatChangedOnServer(paths, context, destination as SshDestinationConfig, request, caller);
     }
     // This point first: it checks the source and says when the point is not there.
     const thisPoint = await openPoint(paths, request, mounts);

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../../src/core/status';
 import { runBackup } from '../../src/helper/engine';
+import { fetchedPoints, whatChanged } from '../../src/helper/browse';
 import { restorePath } from '../../src/helper/restore';
 import { restoreSubvolume } from '../../src/helper/restore-subvolume';
 import { sshPaths } from '../../src/helper/ssh/identity';
@@ -96,6 +97,22 @@ describe('backups over SSH', () => {
     expect(second).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: first.transfers[0].snapshot, ok: true }] });
     expect(second.transfers[0].bytes).toBeLessThan(first.transfers[0].bytes / 10);
     expect(compareTrees(snapshotPath(second), backupPath(second))).toEqual([]);
+  });
+
+  test('what changed between the two backups is listed from the server, for the restore browser', async () => {
+    const request = { from: 'server', snapshot: second.transfers[0].snapshot };
+    try {
+      const answer = await whatChanged({ ...options }, request, { uid: 0, gid: 0 });
+      expect(answer.previous).toBe(first.transfers[0].snapshot);
+      expect(answer.changes.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(['created alice/new.txt', 'modified alice/notes.txt']);
+      expect(answer.hidden).toBe(0);
+      // The first backup on the server has nothing before it.
+      expect(await whatChanged({ ...options }, { from: 'server', snapshot: first.transfers[0].snapshot }, { uid: 0, gid: 0 })).toEqual({ changes: [], hidden: 0 });
+    } finally {
+      // Both points were fetched for the check of what may be read; put away, nothing stays.
+      await fetchedPoints.putAwayAll();
+    }
+    expect(listDir(path.join(fx.clientMount, '.rewind')).filter((n) => n.startsWith('.restore-'))).toEqual([]);
   });
 
   test('a connection cut mid-stream loses nothing; the next run is incremental and complete', async () => {

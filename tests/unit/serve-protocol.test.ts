@@ -65,7 +65,7 @@ describe('requests', () => {
     ['a string', '"hello"', /^A request must be a JSON object; found the string "hello"\.$/],
     ['no op', '{}', /^A request needs "op", a string; found none\.$/],
     ['a numeric op', '{"op":1}', /^A request needs "op", a string; found number 1\.$/],
-    ['an unknown op', '{"op":"exec","command":"id"}', /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send\.$/],
+    ['an unknown op', '{"op":"exec","command":"id"}', /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send, diff\.$/],
     ['an inherited name as op', '{"op":"toString"}', /^Unknown op "toString"/],
     ['__proto__ as op', '{"op":"__proto__"}', /^Unknown op "__proto__"/],
     ['an unknown field', '{"op":"space","path":"/"}', /^space: unknown field "path"\.$/],

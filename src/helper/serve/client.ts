@@ -51,7 +51,7 @@ export class ServeClient {
   }
 
   /** Sends any request line and returns its one response (for ops without a payload). */
-  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read' | 'file-get' | 'file-put' | 'send'>>(
+  async request<Op extends Exclude<ServeRequest['op'], 'receive' | 'read' | 'file-get' | 'file-put' | 'send' | 'diff'>>(
     request: Extract<ServeRequest, { op: Op }>,
   ): Promise<ServeResponses[Op]> {
     await this.writer.line(request);
@@ -175,8 +175,13 @@ export class ServeClient {
     return this.download({ op: 'send', subvolume: options.subvolume, name: options.name }, options.sink);
   }
 
+  /** What changed from backup `from` to `to` (`btrfs send --no-data -p` on the server), into `sink`; returns its length. */
+  diffBackups(options: { subvolume: string; from: string; to: string; sink: Writable }): Promise<number> {
+    return this.download({ op: 'diff', subvolume: options.subvolume, from: options.from, to: options.to }, options.sink);
+  }
+
   /** A request answered by a start line, a payload and an end line with its length. */
-  private async download(request: Extract<ServeRequest, { op: 'file-get' | 'send' }>, sink: Writable): Promise<number> {
+  private async download(request: Extract<ServeRequest, { op: 'file-get' | 'send' | 'diff' }>, sink: Writable): Promise<number> {
     await this.writer.line(request);
     await this.response<{ ok: true }>();
     for (;;) {

@@ -132,11 +132,19 @@ export async function readBackupDir(store: HostStore, request: Extract<ServeRequ
  * restore on the client. A full stream of a read-only subvolume of this host
  * (checked like `read`'s backups); btrfs send names it by its received UUID,
  * so the restore keeps the backup's identity and the chain goes on from it.
+ * `diff`: what changed from one complete backup to another, as the stream of
+ * `btrfs send --no-data -p` (metadata only: small), for the restore browser.
  */
-export async function sendBackupStream(store: HostStore, request: Extract<ServeRequest, { op: 'send' }>, writer: FrameWriter): Promise<void> {
-  await completeBackup(store, request.subvolume, request.name);
-  const backup = await store.backup(request.subvolume, request.name);
-  const send = execa('btrfs', ['send', '-q', backup.path], { stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
+export async function sendBackupStream(store: HostStore, request: Extract<ServeRequest, { op: 'send' | 'diff' }>, writer: FrameWriter): Promise<void> {
+  const name = request.op === 'send' ? request.name : request.to;
+  await completeBackup(store, request.subvolume, name);
+  const backup = await store.backup(request.subvolume, name);
+  let args = ['send', '-q', backup.path];
+  if (request.op === 'diff') {
+    await completeBackup(store, request.subvolume, request.from);
+    args = ['send', '-q', '--no-data', '-p', (await store.backup(request.subvolume, request.from)).path, backup.path];
+  }
+  const send = execa('btrfs', args, { stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
   await writer.line({ ok: true });
   let bytes = 0;
   try {
@@ -152,7 +160,7 @@ export async function sendBackupStream(store: HostStore, request: Extract<ServeR
   await writer.endPayload();
   if (result.exitCode !== 0) {
     const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
-    await writer.line({ ok: false, error: { code: 'TransferFailed', message: `btrfs send of ${request.name} failed on the server: ${stderr || `exit ${result.exitCode}`}.` } });
+    await writer.line({ ok: false, error: { code: 'TransferFailed', message: `btrfs send of ${name} failed on the server: ${stderr || `exit ${result.exitCode}`}.` } });
   } else {
     await writer.line({ ok: true, bytes });
   }

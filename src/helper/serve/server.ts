@@ -55,7 +55,7 @@ async function detectCapabilities(): Promise<Pick<HelloResponse, 'sendProtocols'
 }
 
 /** Ops that act on received subvolumes, which only a btrfs ROOT holds. */
-const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send']);
+const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send', 'diff']);
 
 async function handle(store: HostStore, request: ServeRequest, reader: FrameReader, writer: FrameWriter): Promise<void> {
   if (BTRFS_OPS.has(request.op)) store.needBtrfs();
@@ -111,6 +111,9 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
       await writer.line({ ok: true });
       return;
     case 'send':
+      await sendBackupStream(store, request, writer);
+      return;
+    case 'diff':
       await sendBackupStream(store, request, writer);
       return;
     case 'file-list':
