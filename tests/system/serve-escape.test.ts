@@ -306,6 +306,7 @@ describe('a key acts only in its own host folder', () => {
       { op: 'file-check', subvolume, file: 'manifest.json' },
       { op: 'file-delete', subvolume, file: 'manifest.json' },
       { op: 'send', subvolume, name: NAME },
+      { op: 'diff', subvolume, from: NAME, to: NAME },
     ];
     for (const request of requests) {
       const answer = (await alice.client.rawLine(JSON.stringify(request))) as { ok: boolean; error: { code: string; message: string } };
@@ -335,10 +336,15 @@ describe('a key acts only in its own host folder', () => {
       expect(answer).toMatchObject({ ok: false, error: { code: 'InvalidArgs' } });
       expect(answer.error.message).toMatch(/"name" must be a backup name/);
     }
+    for (const [from, to] of [[name, NAME], [NAME, name]]) {
+      const answer = (await alice.client.rawLine(JSON.stringify({ op: 'diff', subvolume: 'home', from, to }))) as { ok: boolean; error: { message: string } };
+      expect(answer).toMatchObject({ ok: false, error: { code: 'InvalidArgs' } });
+      expect(answer.error.message).toMatch(/"(from|to)" must be a backup name/);
+    }
   });
 
   test.each([
-    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send\.$/],
+    ['exec', { op: 'exec', command: 'id' }, /^Unknown op "exec"; this server does only hello, list, folders, receive, delete, clean, space, read, readdir, sync, file-list, file-get, file-put, file-check, file-delete, send, diff\.$/],
     ['shell', { op: 'shell' }, /^Unknown op "shell"/],
     ['__proto__', { op: '__proto__' }, /^Unknown op "__proto__"/],
     ['constructor', { op: 'constructor' }, /^Unknown op "constructor"/],
@@ -502,6 +508,7 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.readdir('evil', NAME, ''))).detail).toMatch(expected);
       expect((await refusal(alice.client.read({ subvolume: 'evil', name: NAME, path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
       expect((await refusal(alice.client.sendBackup({ subvolume: 'evil', name: NAME, sink: new PassThrough() }))).detail).toMatch(expected);
+      expect((await refusal(alice.client.diffBackups({ subvolume: 'evil', from: NAME, to: NAME, sink: new PassThrough() }))).detail).toMatch(expected);
       const send = sendSnapshot(path.join(fx.clientMount, '.rewind/home', NAME));
       expect((await refusal(alice.client.receive({ subvolume: 'evil', name: '20260301T000000Z', compression: 'none', stream: send.stream }))).detail).toMatch(expected);
       send.child.kill();
@@ -521,6 +528,9 @@ describe('links planted on the server', () => {
       expect((await refusal(alice.client.read({ subvolume: 'home', name: '20260102T000000Z', path: 'bob/secret.txt', sink: new PassThrough() }))).detail).toMatch(expected);
       expect((await refusal(alice.client.readdir('home', '20260102T000000Z', 'bob'))).detail).toMatch(expected);
       expect((await refusal(alice.client.sendBackup({ subvolume: 'home', name: '20260102T000000Z', sink: new PassThrough() }))).detail).toMatch(expected);
+      // Neither side of a diff may be one.
+      expect((await refusal(alice.client.diffBackups({ subvolume: 'home', from: NAME, to: '20260102T000000Z', sink: new PassThrough() }))).detail).toMatch(expected);
+      expect((await refusal(alice.client.diffBackups({ subvolume: 'home', from: '20260102T000000Z', to: NAME, sink: new PassThrough() }))).detail).toMatch(expected);
     } finally {
       rmSync(planted);
     }
