@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { spaceState } from '../core/free-space';
+import { spaceState, type SpaceState } from '../core/free-space';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
 import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
@@ -18,10 +18,10 @@ const PULSE_MS = 150;
  * for the overview, which says what to do when the disk is (nearly) full.
  * Empty when the helper does not know.
  */
-function describeSpace(d: DestinationSummary, lowPercent?: number): { short: string; long: string; warning: boolean } {
+function describeSpace(d: DestinationSummary, state: SpaceState): { short: string; long: string; warning: boolean } {
   // Translators: free space on a backup disk, such as "120 GB free".
   const free = fmt(_('%s free'), GLib.format_size(d.freeBytes ?? 0));
-  switch (spaceState(d.freeBytes, d.sizeBytes, lowPercent)) {
+  switch (state) {
     case 'unknown':
       return { short: '', long: '', warning: false };
     case 'ok':
@@ -122,6 +122,11 @@ export class BackupPage extends Adw.Bin {
     this._sync();
   }
 
+  /** By the monitor's rule and the Notifications percentage, so the page warns exactly when a notification does. */
+  private _spaceState(d: DestinationSummary): SpaceState {
+    return spaceState(d.freeBytes, d.sizeBytes, this._client.status?.notifications?.lowSpacePercent);
+  }
+
   private _row(title: string): Adw.ActionRow {
     const row = new Adw.ActionRow({ title });
     styleAsProperty(row);
@@ -187,7 +192,10 @@ export class BackupPage extends Adw.Bin {
     }
     this._next.subtitle = escapeMarkup(status?.nextRun ? formatNext(status.nextRun) : _('Automatic backups are off; back up when you want to'));
     this._what.subtitle = escapeMarkup((status?.sources ?? []).join(', '));
-    const spaces = (status?.destinations ?? []).filter((d) => d.enabled).map(describeSpace).filter((s) => s.long);
+    const spaces = (status?.destinations ?? [])
+      .filter((d) => d.enabled)
+      .map((d) => describeSpace(d, this._spaceState(d)))
+      .filter((s) => s.long);
     this._space.visible = spaces.length > 0;
     this._space.subtitle = escapeMarkup(spaces.map((s) => s.long).join('\n'));
     if (spaces.some((s) => s.warning)) this._space.add_css_class('warning');
@@ -235,10 +243,11 @@ export class BackupPage extends Adw.Bin {
         state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
         icon = 'content-loading-symbolic';
       }
-      const space = describeSpace(d, this._client.status?.notifications?.lowSpacePercent);
+      const spaceNow = this._spaceState(d);
+      const space = describeSpace(d, spaceNow);
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
       const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
-      const said = `rewind: space ${d.id} ${spaceState(d.freeBytes, d.sizeBytes, this._client.status?.notifications?.lowSpacePercent)} ${d.freeBytes}`;
+      const said = `rewind: space ${d.id} ${spaceNow} ${d.freeBytes}`;
       if (space.short && !this._saidSpace.has(said)) print(said);
       this._saidSpace.add(said);
       const image = new Gtk.Image({ icon_name: icon });
