@@ -223,18 +223,18 @@ async function visibleTo(caller: BrowseCaller, here: FileHandle, before: FileHan
   return visibleChanges(changes, (point, folder) => asked.get(`${point === 'this' ? 3 : 4}:${folder}`) === true);
 }
 
-/** Opens both points' roots for `fn` and closes them again. */
-async function withRoots<T>(request: { from: string }, roots: { here: string; herePoint: string; before: string; beforePoint: string }, fn: (here: FileHandle, before: FileHandle) => Promise<T>): Promise<T> {
-  const here = await openRoot(roots.here, { from: request.from, snapshot: roots.herePoint });
+/** The answer: `changes` from `previous` to the point, as far as the caller may see them in both points' folders (`here`, `before`). */
+async function answer(caller: BrowseCaller, request: WhatChangedRequest, here: string, previous: string, before: string, changes: Change[]): Promise<WhatChangedResult> {
+  const hereFd = await openRoot(here, request);
   try {
-    const before = await openRoot(roots.before, { from: request.from, snapshot: roots.beforePoint });
+    const beforeFd = await openRoot(before, { from: request.from, snapshot: previous });
     try {
-      return await fn(here, before);
+      return { previous, ...(await visibleTo(caller, hereFd, beforeFd, changes)) };
     } finally {
-      await before.close();
+      await beforeFd.close();
     }
   } finally {
-    await here.close();
+    await hereFd.close();
   }
 }
 
@@ -263,10 +263,7 @@ async function whatChangedInStreams(paths: Paths, context: RunContext, destinati
       );
     }
     const previous = found.previous;
-    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, async (before) => ({
-      previous,
-      ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: before.root, beforePoint: previous }, (h, b) => visibleTo(caller, h, b, found.changes))),
-    }));
+    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, (before) => answer(caller, request, thisPoint.root, previous, before.root, found.changes));
   });
 }
 
@@ -297,11 +294,8 @@ async function whatChangedOnServer(paths: Paths, context: RunContext, destinatio
       await server.close();
     }
     const changes = listChanges(Buffer.concat(chunks)).flatMap((l) => l.changes);
-    const before = previous;
-    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: before }, async (earlier) => ({
-      previous: before,
-      ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: earlier.root, beforePoint: before }, (h, b) => visibleTo(caller, h, b, changes))),
-    }));
+    const from = previous;
+    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: from }, (before) => answer(caller, request, thisPoint.root, from, before.root, changes));
   });
 }
 
@@ -323,8 +317,7 @@ export async function whatChanged(paths: Paths, request: WhatChangedRequest, cal
     const previous = previousPoint((await comparablePoints(source, disk)).map((s) => path.basename(s.path)), request.snapshot);
     if (previous === undefined) return { changes: [], hidden: 0 };
     const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: thisPoint.sourcePath, destination: disk ? request.from : undefined });
-    const earlier = { ...request, source: thisPoint.sourcePath, snapshot: previous };
-    const before = await openPoint(paths, earlier, mounts);
-    return { previous, ...(await withRoots(request, { here: thisPoint.root, herePoint: request.snapshot, before: before.root, beforePoint: previous }, (h, b) => visibleTo(caller, h, b, diff.changes))) };
+    const before = await openPoint(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, mounts);
+    return answer(caller, request, thisPoint.root, previous, before.root, diff.changes);
   });
 }

@@ -64,11 +64,6 @@ export class FetchedPoints {
     }
   }
 
-  /** How many copies are kept now (for tests and the log). */
-  get size(): number {
-    return this.entries.size;
-  }
-
   /** Deletes every kept copy; the daemon calls it before it exits. */
   async putAwayAll(): Promise<void> {
     await Promise.all([...this.entries.keys()].map((key) => this.evict(key, this.entries.get(key)!)));

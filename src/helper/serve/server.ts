@@ -111,8 +111,6 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
       await writer.line({ ok: true });
       return;
     case 'send':
-      await sendBackupStream(store, request, writer);
-      return;
     case 'diff':
       await sendBackupStream(store, request, writer);
       return;

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { ChangeCollector, type Change } from '../../core/send-stream/changes';
-import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
+import { SendStreamError, SendStreamParser, type SendCommand } from '../../core/send-stream/parser';
 import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-chains';
 import { streamUuid } from '../../core/parent';
 import {
@@ -316,16 +316,18 @@ export class FilesDestination {
 
   /**
    * Checks one stream without receiving it: each part's size and SHA-256,
-   * then every command's CRC32C after decryption and decompression.
-   * Returns what is wrong, naming the file, or undefined.
+   * then every command's CRC32C after decryption and decompression, each
+   * command also handed to `onCommand` when given. Returns what is wrong,
+   * naming the file, or undefined.
    */
-  async verifyStream(dirName: string, stream: StreamEntry, identity?: string): Promise<string | undefined> {
+  async verifyStream(dirName: string, stream: StreamEntry, identity?: string, onCommand?: (command: SendCommand) => void): Promise<string | undefined> {
     for (const part of stream.parts) {
       const problem = await checkPart(this.store, dirName, part);
       if (problem) return `${part.file} ${problem}`;
     }
     const { output, done } = this.openStream(dirName, stream, identity);
-    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: () => undefined, reuseBuffers: true });
+    // Only a command nobody keeps may live in a reused buffer.
+    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: onCommand ?? (() => undefined), reuseBuffers: !onCommand });
     try {
       for await (const chunk of output) parser.push(chunk as Buffer);
       parser.end();
@@ -365,23 +367,10 @@ export class FilesDestination {
     if (!stream) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`);
     const parent = stream.kind === 'full' ? undefined : manifest.streams.find((s) => s.receivedUuid === stream.parentUuid);
     if (!parent) return { changes: [] };
-    for (const part of stream.parts) {
-      const problem = await checkPart(this.store, dirName, part);
-      if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}.`);
-    }
     const identity = stream.encrypted ? await this.identityFile(manifest, keyPath) : undefined;
-    const { output, done } = this.openStream(dirName, stream, identity);
     const collector = new ChangeCollector();
-    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: (command) => collector.command(command) });
-    try {
-      for await (const chunk of output) parser.push(chunk as Buffer);
-      parser.end();
-    } catch (error) {
-      await done;
-      throw new RewindError('BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed: ${(error as Error).message}.`);
-    }
-    const failed = await done;
-    if (failed) throw new RewindError('BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed (${failed}).`);
+    const problem = await this.verifyStream(dirName, stream, identity, (command) => collector.command(command));
+    if (problem) throw new RewindError('BackupDamaged', `The backup file ${problem} (on ${this.name}); what changed in it cannot be read.`);
     return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
   }
 
