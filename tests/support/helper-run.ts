@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../../src/core/status';
 import type { BackupFixture } from './backup-fixture';
-import { waitFor } from './exec';
+import { shResult, waitFor } from './exec';
 
 /** Runs `rewind-helper run --json` to the end and returns its record. */
 export function runBackupCli(fx: BackupFixture): RunRecord {
@@ -106,4 +106,9 @@ export function helperCommand(fx: BackupFixture, args: string[]): { status: numb
   const [file, ...rest] = fx.helperCli(args);
   const r = spawnSync(file, rest, { encoding: 'utf8' });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The pid of the fixture's D-Bus activated helper (`daemon`), or "" when none runs. */
+export function activatedHelperPid(fx: BackupFixture): string {
+  return shResult('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).stdout.trim();
 }

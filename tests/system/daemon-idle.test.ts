@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { shResult, startProcess, waitFor } from '../support/exec';
+import { startProcess, waitFor } from '../support/exec';
+import { activatedHelperPid } from '../support/helper-run';
 import { asUser } from '../support/system-bus';
 
 /**
@@ -24,7 +25,7 @@ afterAll(async () => {
   await fx?.cleanup.run();
 });
 
-const daemonPid = () => shResult('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).stdout.trim();
+const daemonPid = () => activatedHelperPid(fx);
 
 test('a call that waits longer than the idle time is answered, and the helper exits once idle', async () => {
   // The first call starts the helper.

@@ -6,7 +6,7 @@ import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { callAs, comparable, inSnapshot } from '../support/browse-calls';
 import { sh, waitFor } from '../support/exec';
-import { runBackupCli } from '../support/helper-run';
+import { activatedHelperPid, runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
 
 /**
@@ -28,7 +28,7 @@ const call = <T>(method: string, request: object, user = alice) => callAs<T>(fx,
 const toFolder = (run: RunRecord) => run.transfers.find((t) => t.destination === 'folder')!;
 const scratchCopies = () => withTopLevel(fx, fx.source, (top) => sh('ls', ['-A', path.join(top, '.rewind')]).split('\n').filter((n) => n.startsWith('.restore-')));
 const fetchedMounts = () => sh('findmnt', ['-rn', '-o', 'TARGET']).split('\n').filter((t) => t.startsWith(`${fx.runtimeDir}/fetched-`));
-const daemonPid = () => sh('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).trim();
+const daemonPid = () => activatedHelperPid(fx);
 
 beforeAll(async () => {
   fx = await createBackupFixture();
@@ -87,6 +87,7 @@ describe('a point stored as stream files', () => {
   test('its copies are deleted when the helper stops, and after a kill by the next backup', async () => {
     expect((await scratchCopies()).length).toBeGreaterThan(0);
     const stopped = daemonPid();
+    expect(stopped).toMatch(/^\d+$/);
     process.kill(Number(stopped), 'SIGTERM');
     await waitFor('the helper to exit', () => !existsSync(`/proc/${stopped}`) || undefined, 30_000);
     expect(await scratchCopies()).toEqual([]);
@@ -95,6 +96,7 @@ describe('a point stored as stream files', () => {
     expect(call<FolderListing>('ListFolder', { from: 'folder', snapshot: second, path: 'alice' }).error).toBeUndefined();
     expect(await scratchCopies()).toHaveLength(1);
     const killed = daemonPid();
+    expect(killed).toMatch(/^\d+$/);
     process.kill(Number(killed), 'SIGKILL');
     await waitFor('the helper to die', () => !existsSync(`/proc/${killed}`) || undefined, 30_000);
     expect(await scratchCopies()).toHaveLength(1);
