@@ -213,7 +213,9 @@ export function planRetention(
 ): RetentionPlan {
   const { now, timeZone, protect } = options;
   checkInput(points, now);
-  clockFor(timeZone); // an unknown zone is an error even with nothing to plan
+  // Only periods need the wall clock (and the formatter costs a backup run tens of milliseconds to make).
+  const countsPeriods = PERIOD_KINDS.some((kind) => rules[kind] > 0);
+  if (countsPeriods) clockFor(timeZone); // an unknown zone is an error even with nothing to plan
   const sorted = points
     .map((point) => ({ point, ms: point.time.getTime() }))
     .sort((a, b) => a.ms - b.ms || (a.point.id < b.point.id ? -1 : a.point.id > b.point.id ? 1 : 0));
@@ -225,7 +227,7 @@ export function planRetention(
   };
 
   const nowMs = now.getTime();
-  const past: Array<{ point: RetentionPoint; labels: PeriodLabels }> = [];
+  const past: Array<{ point: RetentionPoint; labels?: PeriodLabels }> = [];
   for (const { point, ms } of sorted) {
     if (rules.keepAll) keep(point, 'keep all');
     if (ms > nowMs) {
@@ -233,7 +235,7 @@ export function planRetention(
       continue;
     }
     if (nowMs - ms < rules.keepWithinHours * HOUR_MS) keep(point, `within ${rules.keepWithinHours} h`);
-    past.push({ point, labels: periodLabels(point.time, timeZone) });
+    past.push({ point, labels: countsPeriods ? periodLabels(point.time, timeZone) : undefined });
   }
 
   for (const kind of PERIOD_KINDS) {
@@ -243,7 +245,8 @@ export function planRetention(
     // and periods come out ordered by their first point.
     const firsts = new Map<string, RetentionPoint>();
     for (const { point, labels } of past) {
-      if (!firsts.has(labels[kind])) firsts.set(labels[kind], point);
+      const label = (labels as PeriodLabels)[kind];
+      if (!firsts.has(label)) firsts.set(label, point);
     }
     const periods = [...firsts];
     for (const [label, point] of periods.slice(Math.max(0, periods.length - n))) keep(point, `${kind} ${label}`);
