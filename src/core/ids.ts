@@ -26,6 +26,8 @@ export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 export const DEFAULT_CONFIG_PATH = '/etc/rewind/config.json';
 export const DEFAULT_STATE_DIR = '/var/lib/rewind';
 export const DEFAULT_RUNTIME_DIR = '/run/rewind';
+/** Where packages install the helper (what a server's authorized_keys line runs). */
+export const DEFAULT_HELPER_PATH = '/usr/libexec/rewind-helper';
 
 /** Hidden directory at the source filesystem's top level that holds snapshots. */
 export const SNAPSHOT_DIR = '.rewind';

@@ -39,7 +39,7 @@ import { STREAM_FILE_NAME } from './stream-manifest';
 export const SERVE_PROTOCOL_VERSION = 1;
 /** What the client asks SSH to run; the server refuses any other original command. */
 export const SERVE_ORIGINAL_COMMAND = 'rewind-helper serve';
-export const DEFAULT_HELPER_PATH = '/usr/libexec/rewind-helper';
+export { DEFAULT_HELPER_PATH } from './ids';
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 export const MAX_PATH_BYTES = 4096;

@@ -5,7 +5,7 @@ import type { BackupDestination } from './backup-destination';
 import { RewindError } from '../core/errors';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
-import { deleteSubvolume, deleteSubvolumes } from './btrfs';
+import { deleteSubvolume, deleteSubvolumes, subvolumeAt } from './btrfs';
 import type { MountSet } from './mount-set';
 import { findBtrfsDevice } from './btrfs-superblock';
 import type { TopLevelMount } from './mounts';
@@ -16,6 +16,9 @@ import { runCommand } from './run-command';
  * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
  */
 export class BtrfsDestination implements BackupDestination {
+  /** Which kind of destination (see ./open-destination). */
+  readonly kind = 'btrfs' as const;
+
   private constructor(
     readonly config: BtrfsDestinationConfig,
     readonly host: string,
@@ -90,6 +93,18 @@ export class BtrfsDestination implements BackupDestination {
     if (backups.length === 0) return;
     this.mount.changed();
     await deleteSubvolumes(backups.map((b) => path.join(this.top, b.path)));
+  }
+
+  /**
+   * The backup a receive just made at `name`, read from the disk (not from
+   * the listing) and added to what it knows; undefined when there is none.
+   */
+  async received(dirName: string, name: string): Promise<Subvolume | undefined> {
+    const below = path.join(this.dirBelowTop(dirName), name);
+    if (!(await stat(path.join(this.top, below)).catch(() => undefined))) return undefined;
+    const backup = await subvolumeAt(this.top, below);
+    this.mount.added(backup);
+    return backup;
   }
 
   /** Forgets what it knew of its subvolumes, after a receive made a new one. */

@@ -55,21 +55,52 @@ export interface SubvolumeShow {
   receivedUuid?: string;
 }
 
-/** Details of the subvolume whose root is `path`; fails when `path` is not a subvolume root. */
-export async function showSubvolume(path: string): Promise<SubvolumeShow> {
+/** The "Name: value" fields of `btrfs subvolume show`, and its first line. */
+async function showFields(path: string): Promise<{ first: string; field: (name: string) => string | undefined }> {
   const out = await runCommand('btrfs', ['subvolume', 'show', path]);
   const lines = out.split('\n');
   const field = (name: string) => {
     const line = lines.find((l) => l.trimStart().startsWith(`${name}:`));
     return line?.slice(line.indexOf(':') + 1).trim();
   };
+  return { first: lines[0].trim(), field };
+}
+
+/** Details of the subvolume whose root is `path`; fails when `path` is not a subvolume root. */
+export async function showSubvolume(path: string): Promise<SubvolumeShow> {
+  const { first, field } = await showFields(path);
   const id = Number(field('Subvolume ID'));
   const uuid = field('UUID');
   if (!uuid || !Number.isInteger(id)) throw new Error(`unexpected output from btrfs subvolume show ${path}`);
   // The first line is the path below the top level, or "/" for the top level.
-  const first = lines[0].trim();
   const received = field('Received UUID');
   return { path: id === 5 ? '' : first, id, uuid, ...(received && received !== '-' ? { receivedUuid: received } : {}) };
+}
+
+/**
+ * The subvolume at `below` on the filesystem whose top level is mounted at
+ * `top`, as the listing would give it: one command instead of the listing's
+ * two, for a subvolume the run has just made.
+ */
+export async function subvolumeAt(top: string, below: string): Promise<Subvolume> {
+  const { field } = await showFields(join(top, below));
+  const id = Number(field('Subvolume ID'));
+  const uuid = field('UUID');
+  const generation = Number(field('Generation'));
+  const createdGeneration = Number(field('Gen at creation'));
+  if (!uuid || ![id, generation, createdGeneration].every(Number.isInteger)) {
+    throw new Error(`unexpected output from btrfs subvolume show ${join(top, below)}`);
+  }
+  return {
+    id,
+    generation,
+    createdGeneration,
+    parentUuid: uuidOrUndefined(field('Parent UUID') ?? '-'),
+    receivedUuid: uuidOrUndefined(field('Received UUID') ?? '-'),
+    uuid,
+    path: below,
+    readOnly: (field('Flags') ?? '').split(/[\s,]+/).includes('readonly'),
+  };
 }
 
 /** Commits the filesystem's running transaction (and the data written before it). */

@@ -1,5 +1,4 @@
-import { closeDestinations, openDestination } from './open-destination';
-import { FilesDestination } from './stream-files/files-destination';
+import { closeDestinations, isFilesDestination, openDestination } from './open-destination';
 import type { RunContext } from './run-context';
 
 /**
@@ -22,7 +21,7 @@ export async function cleanDestinations({ config, host, mounts, stateDir }: RunC
       reports.push({ destination: d.id, connected: false, removed: [] });
       continue;
     }
-    if (destination instanceof FilesDestination) {
+    if (isFilesDestination(destination)) {
       const removed: string[] = [];
       for (const dirName of await destination.dirNames()) {
         removed.push(...(await destination.removeUnlisted(dirName)).map((name) => `${dirName}/${name}`));

@@ -8,11 +8,16 @@ import { parseSnapshotName } from '../core/snapshot-name';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../core/status';
 import type { Subvolume } from '../core/subvolume';
 import type { BackupDestination } from './backup-destination';
-import { BtrfsDestination } from './btrfs-destination';
-import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
-import { SshDestination } from './ssh-destination';
-import { sendToStream } from './ssh/send';
-import { FilesDestination } from './stream-files/files-destination';
+import type { BtrfsDestination } from './btrfs-destination';
+import {
+  closeDestinations,
+  isBtrfsDestination,
+  isFilesDestination,
+  isSshDestination,
+  openDestination,
+  type OpenedDestination,
+} from './open-destination';
+import type { SshDestination } from './ssh-destination';
 import { loadConfig } from './config-file';
 import { History } from './history';
 import { removeStaleScratchFolders } from './btrfs';
@@ -22,7 +27,7 @@ import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
 import { resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
-import { codecOptions, sendReceive } from './transfer';
+import { codecOptions, sendReceive, TransferPipe } from './transfer';
 
 /**
  * A backup run:
@@ -84,6 +89,7 @@ async function sendToDestination(
   opened: OpenedDestination | RewindError,
   progress: Report,
   stateDir: string,
+  pipes: TransferPipes,
   signal?: AbortSignal,
 ): Promise<TransferRecord> {
   const started = Date.now();
@@ -101,14 +107,14 @@ async function sendToDestination(
   let destination: BtrfsDestination | SshDestination | undefined;
   try {
     if (opened instanceof RewindError) throw opened;
-    if (opened instanceof FilesDestination) {
+    if (isFilesDestination(opened)) {
       await opened.backUp(snap, await sendProtocol(stateDir), progress, record, signal);
       record.ok = true;
       record.seconds = (Date.now() - started) / 1000;
       return record;
     }
     destination = opened;
-    const receiveDir = destination instanceof BtrfsDestination ? await destination.receiveDir(snap.source.dirName) : '';
+    const receiveDir = isBtrfsDestination(destination) ? await destination.receiveDir(snap.source.dirName) : '';
 
     progress({ phase: 'cleanup', bytes: 0 });
     const removed = await destination.removeIncomplete(snap.source.dirName);
@@ -136,7 +142,7 @@ async function sendToDestination(
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
     let protocol = await sendProtocol(stateDir);
     // A server whose btrfs receive is older gets the stream version it understands.
-    if (destination instanceof SshDestination && !destination.sendProtocols.includes(protocol.version)) protocol = { ...protocol, version: 1, args: [] };
+    if (isSshDestination(destination) && !destination.sendProtocols.includes(protocol.version)) protocol = { ...protocol, version: 1, args: [] };
     record.protocol = protocol.version;
     const keep = new Set(plan.kind === 'incremental' ? [plan.parentBackup.uuid] : []);
 
@@ -145,8 +151,9 @@ async function sendToDestination(
       try {
         const snapshot = path.join(snap.source.top, snap.snapshot.path);
         const parent = plan.kind === 'incremental' ? path.join(snap.source.top, plan.parent.path) : undefined;
-        if (destination instanceof SshDestination) {
+        if (isSshDestination(destination)) {
           const onBytes = (bytes: number) => progress({ phase: 'send', kind: plan.kind, bytes });
+          const { sendToStream } = await import('./ssh/send');
           const sent = await sendToStream(destination, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal });
           record.bytes = sent.bytes;
           if (sent.wireBytes !== undefined) record.wireBytes = sent.wireBytes;
@@ -160,6 +167,7 @@ async function sendToDestination(
             onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
             onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
             signal,
+            pipe: pipes.take(),
           });
         }
         break;
@@ -183,13 +191,17 @@ async function sendToDestination(
       }
     }
 
-    destination.changed();
+    // A btrfs disk's listing stays good: the receive made one subvolume, which received() reads and adds.
+    if (!isBtrfsDestination(destination)) destination.changed();
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
     await destination.flush().catch((error: unknown) => {
-      if (destination instanceof SshDestination && error instanceof RewindError) throw error;
+      if (isSshDestination(destination) && error instanceof RewindError) throw error;
       throw new RewindError('DestinationMissing', `The backup disk ${destination?.name} stopped responding while the backup was written.`, { cause: error });
     });
-    const received = (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
+    const received =
+      isBtrfsDestination(destination)
+        ? await destination.received(snap.source.dirName, name)
+        : (await destination.backups(snap.source.dirName)).find((b) => path.basename(b.path) === name);
     if (!received || !isCompleteBackup(received) || received.receivedUuid !== streamUuid(snap.snapshot)) {
       throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${destination.name}.`);
     }
@@ -203,12 +215,46 @@ async function sendToDestination(
   return record;
 }
 
+/**
+ * Transfer pipes started ahead (see TransferPipe): one is ready while the
+ * run mounts, lists and snapshots; after each transfer to a btrfs disk the
+ * next one is started while more may follow.
+ */
+class TransferPipes {
+  private ready: TransferPipe | undefined;
+
+  constructor(private left: number) {
+    if (left > 0) this.ready = TransferPipe.start();
+  }
+
+  take(): TransferPipe {
+    const pipe = this.ready ?? TransferPipe.start();
+    this.ready = undefined;
+    return pipe;
+  }
+
+  /** One transfer to a btrfs disk is over, whether it sent or not. */
+  visited(): void {
+    this.left--;
+    if (this.left > 0) this.ready ??= TransferPipe.start();
+    else this.dispose();
+  }
+
+  dispose(): void {
+    this.ready?.dispose();
+    this.ready = undefined;
+  }
+}
+
+const enabledBtrfs = (config: Config) => config.destinations.filter((d) => d.enabled && d.kind === 'btrfs').length;
+
 export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   const history = new History(options.stateDir);
   const run: RunRecord = { id: randomUUID(), started: new Date().toISOString(), finished: '', ok: false, transfers: [] };
   const mounts = new MountSet(options.runtimeDir);
   let unlock: (() => Promise<void>) | undefined;
   let opened: unknown[] = [];
+  let pipes: TransferPipes | undefined;
   try {
     const config: Config = await loadConfig(options.configPath);
     unlock = await acquireRunLock(options.stateDir);
@@ -226,12 +272,14 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         (error: unknown) => ({ error }),
       ),
     );
+    // After the mounts above have started: transfers to btrfs disks to come, at least one per source.
+    pipes = new TransferPipes(config.sources.length * enabledBtrfs(config));
     const destinations = new Map<string, OpenedDestination | RewindError>(await opening);
     opened = [...destinations.values()];
     const namesAtDestinations = async (dirName: string) => {
       const names: string[] = [];
       for (const d of destinations.values()) {
-        if (d instanceof FilesDestination) names.push(...(await d.manifest(dirName).catch(() => ({ streams: [] }))).streams.map((s) => s.name));
+        if (isFilesDestination(d)) names.push(...(await d.manifest(dirName).catch(() => ({ streams: [] }))).streams.map((s) => s.name));
         else if (!(d instanceof RewindError)) names.push(...(await d.backups(dirName)).map((b) => path.basename(b.path)));
       }
       return names;
@@ -263,9 +311,11 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
           const record = await sendToDestination(snap, destination, destinations.get(destination.id)!, (p) =>
             options.onProgress?.({ ...p, source: snap.source.label, destination: destination.id }),
             options.stateDir,
+            pipes,
             options.signal,
           );
           run.transfers.push(record);
+          if (destination.kind === 'btrfs') pipes.visited();
         }
       }
     }
@@ -285,7 +335,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
       destinations: new Map(
         [...destinations].map(([id, d]) => {
           const gone = run.transfers.some((t) => t.destination === id && (t.error?.code === 'DestinationMissing' || t.error?.code === 'ConnectionLost'));
-          return [id, !(d instanceof RewindError) && !gone && !(d instanceof SshDestination && !d.connection.alive) ? d : undefined];
+          return [id, !(d instanceof RewindError) && !gone && !(isSshDestination(d) && !d.connection.alive) ? d : undefined];
         }),
       ),
     }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);
@@ -295,14 +345,17 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   } catch (error) {
     run.error = report(error);
   } finally {
-    await closeDestinations(opened);
-    await mounts.releaseAll();
-    await unlock?.();
-  }
-  run.finished = new Date().toISOString();
-  // A run refused because another one holds the lock is not part of the history.
-  if (run.error?.code !== 'Busy') {
-    await history.append({ ...run, pruned: run.pruned?.map((p) => ({ ...p, kept: [] })) });
+    pipes?.dispose();
+    run.finished = new Date().toISOString();
+    // The record is written while the disks are unmounted (both wait on the disks), and under the lock.
+    // A run refused because another one holds the lock is not part of the history.
+    const recording = run.error?.code === 'Busy' ? undefined : history.append({ ...run, pruned: run.pruned?.map((p) => ({ ...p, kept: [] })) });
+    try {
+      await closeDestinations(opened);
+      await mounts.releaseAll();
+    } finally {
+      await (recording ?? Promise.resolve()).finally(() => unlock?.());
+    }
   }
   return run;
 }

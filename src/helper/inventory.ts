@@ -3,8 +3,7 @@ import { toRewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { isCompleteBackup } from '../core/parent';
 import type { ErrorReport } from '../core/status';
-import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
-import { FilesDestination } from './stream-files/files-destination';
+import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from './open-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
 
@@ -59,7 +58,7 @@ async function inventoryOf(
         destinations: [],
       };
       for (const [id, destination] of destinations) {
-        if (destination instanceof FilesDestination) {
+        if (isFilesDestination(destination)) {
           const streams = (await destination.manifest(source.dirName)).streams;
           entry.destinations.push({
             destination: id,

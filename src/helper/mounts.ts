@@ -34,6 +34,8 @@ export interface TopLevelMount {
   subvolumes(): Promise<Subvolume[]>;
   /** Forgets the listing, after the run created or deleted a subvolume here. */
   changed(): void;
+  /** Adds a subvolume the run created to the listing, if there is one (instead of `changed()` and listing again). */
+  added(subvolume: Subvolume): void;
   release(): Promise<void>;
 }
 
@@ -54,6 +56,9 @@ export async function mountTopLevel(device: string, runtimeDir: string, name: st
     },
     changed() {
       listing = undefined;
+    },
+    added(subvolume) {
+      listing = listing?.then((all) => [...all.filter((s) => s.id !== subvolume.id), subvolume]);
     },
     async release() {
       await runCommand('umount', [mountPoint]);

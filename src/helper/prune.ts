@@ -6,8 +6,7 @@ import { planDestinationPrune, planLocalPrune, type DestinationView, type PruneD
 import { policyFor, policyRules } from '../core/retention-policy';
 import type { PruneReport, RunRecord } from '../core/status';
 import { deleteSubvolumes } from './btrfs';
-import { closeDestinations, openDestination, type OpenedDestination } from './open-destination';
-import { FilesDestination } from './stream-files/files-destination';
+import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from './open-destination';
 import { planChainPrune, streamsAsBackups } from '../core/stream-chains';
 import type { StreamManifest } from '../core/stream-manifest';
 import type { MountSet } from './mount-set';
@@ -87,7 +86,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     const views: DestinationView[] = [];
     const manifests = new Map<string, StreamManifest>();
     for (const [id, destination] of destinations) {
-      if (destination instanceof FilesDestination) {
+      if (isFilesDestination(destination)) {
         const manifest = await destination.manifest(source.dirName).catch(() => undefined);
         if (manifest) {
           manifests.set(id, manifest);
@@ -96,7 +95,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
         }
       }
       views.push(
-        destination && !(destination instanceof FilesDestination)
+        destination && !isFilesDestination(destination)
           ? { id, connected: true, backups: await destination.backups(source.dirName) }
           : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) },
       );
@@ -122,7 +121,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       }
       const destinationConfig = config.destinations.find((d) => d.id === view.id)!;
       const rules = policyRules(policyFor(config.retention, destinationConfig));
-      if (destination instanceof FilesDestination) {
+      if (isFilesDestination(destination)) {
         const decision = planChainPrune(manifests.get(view.id)!.streams, snapshots, { rules, now, timeZone });
         const report: PruneReport = {
           side: 'destination',

@@ -237,15 +237,26 @@ function blocking(fd: number, flags: 'r' | 'w'): number {
   }
 }
 
+/** Everything on descriptor `fd` up to its end (the options a pipe started ahead waits for). */
+function readToEnd(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(64 * 1024);
+  for (let n = readSome(fd, buffer); n > 0; n = readSome(fd, buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /**
- * The whole child process: options as one JSON argument, stdin to stdout,
+ * The whole child process: options as one JSON argument, or
+ * `--options-fd=N` to read them from descriptor N once they are known (a
+ * pipe started ahead of its transfer, ./transfer.ts); stdin to stdout,
  * messages on stderr. Returns the exit status. For the helper's CLI verb.
  */
 export function codecProcessMain(argv: string[]): number {
   const report = (message: CodecMessage) => writeAll(2, Buffer.from(`${JSON.stringify(message)}\n`));
   let options: CodecProcessOptions;
   try {
-    options = JSON.parse(argv[0] ?? '{}') as CodecProcessOptions;
+    const optionsFd = /^--options-fd=(\d+)$/.exec(argv[0] ?? '')?.[1];
+    options = JSON.parse(optionsFd === undefined ? argv[0] ?? '{}' : readToEnd(Number(optionsFd))) as CodecProcessOptions;
   } catch {
     report({ type: 'error', reason: 'usage', offset: 0, message: 'The codec options are not valid JSON.' });
     return 2;

@@ -6,7 +6,7 @@ import { SNAPSHOT_DIR } from '../core/ids';
 import { snapshotsOf, unchangedSnapshot } from '../core/parent';
 import { snapshotName, subvolumeDirName } from '../core/snapshot-name';
 import type { Subvolume } from '../core/subvolume';
-import { filesystemUuidOfDevice, snapshotReadOnly, syncFilesystem } from './btrfs';
+import { filesystemUuidOfDevice, snapshotReadOnly, subvolumeAt, syncFilesystem } from './btrfs';
 import type { MountSet } from './mount-set';
 import { mountOf, mountedBtrfsUuid } from './mountinfo';
 import type { TopLevelMount } from './mounts';
@@ -116,12 +116,9 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const name = snapshotName(now, new Set([...(await readdir(dir)), ...takenElsewhere]));
   await snapshotReadOnly(path.join(source.top, source.path), path.join(dir, name));
-  source.mount.changed();
-  const all = await source.mount.subvolumes();
-  const relative = path.join(SNAPSHOT_DIR, source.dirName, name);
-  const snapshot = all.find((s) => s.path === relative);
-  if (!snapshot) throw new RewindError('Internal', `The new snapshot ${relative} is missing from the subvolume list.`);
-  return { source, snapshot, snapshots: snapshotsOf(source.uuid, all) };
+  const snapshot = await subvolumeAt(source.top, path.join(SNAPSHOT_DIR, source.dirName, name));
+  source.mount.added(snapshot);
+  return { source, snapshot, snapshots: snapshotsOf(source.uuid, await source.mount.subvolumes()) };
 }
 
 /**

@@ -24,6 +24,9 @@ export interface SshDestinationOptions {
 }
 
 export class SshDestination implements StreamDestination {
+  /** Which kind of destination (see ./open-destination: tested without loading this module). */
+  readonly kind = 'ssh' as const;
+
   private constructor(
     readonly config: SshDestinationConfig,
     readonly connection: SshConnection,

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { BtrfsDestinationConfig } from '../core/config';
 import { RewindError } from '../core/errors';
@@ -51,6 +52,8 @@ export interface TransferRequest {
   onCodecDone?: (summary: CodecSummary) => void;
   /** Stops the three processes (the user cancelled). */
   signal?: AbortSignal;
+  /** A pipe started ahead (TransferPipe.start); default: one started now. */
+  pipe?: TransferPipe;
 }
 
 export interface CodecSummary {
@@ -115,15 +118,92 @@ function exitOf(status: number, stderr: string): Exit {
 }
 
 /**
- * bash -c PIPE_SCRIPT NAME N_SEND N_CODEC SEND… CODEC… RECEIVE…: the three
- * commands in one pipe, each with its own stderr and no other extra fds.
+ * bash -c PIPE_SCRIPT NAME CODEC…: the three commands in one pipe, each with
+ * its own stderr (fds 3, 4, 5) and no other extra fds; fd 6 gets the exit
+ * statuses. The codec starts at once and waits for its options on fd 8;
+ * send and receive wait for their command lines (NUL-separated words) on fds
+ * 7 and 9. So the pipe, and the codec's Node start-up above all, can be
+ * started while the run still mounts and lists the disks (TransferPipe).
+ * No command on fd 7 or 9 (the helper went, or dropped the pipe): status 125.
  */
 const PIPE_SCRIPT = [
-  'n1=$1; n2=$2; shift 2',
-  'send=("${@:1:n1}"); codec=("${@:n1+1:n2}"); receive=("${@:n1+n2+1}")',
-  '"${send[@]}" 2>&3 3>&- 4>&- 5>&- 6>&- | "${codec[@]}" 2>&4 3>&- 4>&- 5>&- 6>&- | "${receive[@]}" 2>&5 3>&- 4>&- 5>&- 6>&-',
+  'stage() { local -a cmd; mapfile -d "" -t cmd <&"$1"; exec 7<&- 8<&- 9<&-; ((${#cmd[@]})) || exit 125; exec "${cmd[@]}"; }',
+  'stage 7 2>&3 3>&- 4>&- 5>&- 6>&- | "$@" 2>&4 3>&- 4>&- 5>&- 6>&- 7<&- 9<&- | stage 9 2>&5 3>&- 4>&- 5>&- 6>&-',
   'echo "${PIPESTATUS[@]}" >&6',
 ].join('\n');
+
+/** The codec's option: read the options as JSON from this descriptor. */
+export const CODEC_OPTIONS_FD = 8;
+
+/**
+ * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
+ * the transfer is known: bash and the codec's Node start-up (a quarter of a
+ * second on a busy machine, more than an incremental send takes) overlap the
+ * mounting, listing and snapshotting before it (docs/benchmarks.md). Used by
+ * one transfer (`sendReceive`), or dropped; a helper that dies closes its end
+ * of the three command pipes, and the waiting processes exit.
+ */
+interface PipeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+export class TransferPipe {
+  private used = false;
+  private constructor(
+    private readonly process: ChildProcess,
+    private readonly exit: Promise<PipeExit>,
+  ) {}
+
+  static start(helperBundle: string = helperBundlePath()): TransferPipe {
+    const codec = [process.execPath, codecBundlePath(helperBundle), 'stream-codec', `--options-fd=${CODEC_OPTIONS_FD}`];
+    // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
+    // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
+    // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
+    // A process group of its own, so that cancelling stops all three at once.
+    const child = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', ...codec], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    // Watched from the start: a pipe that fails (no bash) before a transfer takes it reports that then.
+    const exit = new Promise<PipeExit>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    // A pipe dropped unused, or whose processes died, refuses the commands: that is reported by its exit.
+    for (const fd of [7, 8, 9]) (child.stdio[fd] as Writable | null)?.on('error', () => undefined);
+    return new TransferPipe(child, exit);
+  }
+
+  /** Hands over the pipe for one transfer; a pipe serves once. */
+  take(): { process: ChildProcess; exit: Promise<PipeExit> } {
+    if (this.used) throw new Error('This transfer pipe was used already.');
+    this.used = true;
+    return { process: this.process, exit: this.exit };
+  }
+
+  /** Stops the waiting processes of a pipe no transfer took. */
+  dispose(): void {
+    if (this.used) return;
+    this.used = true;
+    stopGroup(this.process);
+  }
+}
+
+function stopGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+/** Words for `mapfile -d ""`: each followed by a NUL (an argument cannot hold one). */
+function commandLine(words: readonly string[]): string {
+  return words.map((w) => `${w}\0`).join('');
+}
 
 const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
 
@@ -195,28 +275,15 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     helperPid: process.pid,
     label: request.receiveDir,
   };
-  const codecArgs = [process.execPath, codecBundlePath(request.helperBundle ?? helperBundlePath()), 'stream-codec', JSON.stringify(options)];
   const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
-  // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
-  // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
-  // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
-  // Each command gets its own stderr (fds 3, 4, 5); fd 6 gets the exit statuses.
-  // A process group of its own, so that cancelling stops all three at once.
-  const pipe = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', String(sendArgs.length + 1), String(codecArgs.length), 'btrfs', ...sendArgs, ...codecArgs, ...receiveArgs], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const cancel = () => {
-    if (pipe.pid !== undefined) {
-      try {
-        process.kill(-pipe.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  };
+  const { process: pipe, exit } = (request.pipe ?? TransferPipe.start(request.helperBundle)).take();
+  const cancel = () => stopGroup(pipe);
   if (request.signal?.aborted) cancel();
   request.signal?.addEventListener('abort', cancel, { once: true });
+  const writeCommand = (fd: number, text: string) => (pipe.stdio[fd] as Writable | null)?.end(text);
+  writeCommand(CODEC_OPTIONS_FD, JSON.stringify(options));
+  writeCommand(7, commandLine(['btrfs', ...sendArgs]));
+  writeCommand(9, commandLine(receiveArgs));
   const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
   const statuses = collect(stdio[6]);
   const sendStderr = collect(stdio[3]);
@@ -247,10 +314,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     if (message.type !== 'progress') last = message;
   });
   const linesDone = new Promise<void>((resolve) => lines.once('close', resolve));
-  const bashExit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    pipe.once('error', (error) => resolve({ code: null, signal: null, error }));
-    pipe.once('close', (code, signal) => resolve({ code, signal }));
-  });
+  const bashExit = await exit;
   await linesDone;
   request.signal?.removeEventListener('abort', cancel);
   if (request.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { RunRecord } from '../../src/core/status';
 import type { BackupFixture } from './backup-fixture';
@@ -57,6 +57,15 @@ export function findProcesses(prefix: string, mention: string): number[] {
   return pids;
 }
 
+/** Where a process's descriptor points ("pipe:[123]"), or undefined when it is gone. */
+function linkOf(pid: number, fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
 function isRunning(pid: number): boolean {
   try {
     return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
@@ -95,8 +104,11 @@ export async function freezeTransfer(
     process.kill(pid, 'SIGSTOP');
   }
   const send = findProcesses('btrfs send', fx.runtimeDir);
-  // The stream codec between them: `node rewind-helper.mjs stream-codec {…"label":"<receive dir>"…}`.
-  const codec = findProcesses(process.execPath, fx.runtimeDir).filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0'));
+  // The stream codec between them (`node rewind-stream-codec.mjs stream-codec --options-fd=8`, started
+  // before the transfer was known): the process that writes the pipe this receive reads.
+  const codec = findProcesses(process.execPath, '').filter(
+    (p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0') && linkOf(p, 1) === linkOf(pid, 0),
+  );
   if (send.length !== 1 || codec.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
   return { send: send[0], codec: codec[0], receive: pid };
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_HELPER_PATH } from '../../core/serve-protocol';
+import { DEFAULT_HELPER_PATH } from '../../core/ids';
 
 /** The server-side commands' part of `rewind-helper --help`; apart so the help loads nothing else. */
 export const SERVE_USAGE = `  serve --root DIR --host NAME [--runtime-dir DIR]

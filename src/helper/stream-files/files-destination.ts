@@ -69,6 +69,9 @@ export interface FilesProgress {
 }
 
 export class FilesDestination {
+  /** Which kind of destination (see ../open-destination: tested without loading this module). */
+  readonly kind = 'files' as const;
+
   private constructor(
     readonly config: StreamFilesSettings,
     readonly store: StreamStore,
