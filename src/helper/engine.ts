@@ -26,7 +26,7 @@ import { CommandError } from './run-command';
 import { pruneAll, systemTimeZone } from './prune';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
-import { resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
+import { changedSinceSnapshot, resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { codecOptions, sendReceive, TransferPipe } from './transfer';
 
 /**
@@ -216,15 +216,18 @@ async function sendToDestination(
 }
 
 /**
- * Transfer pipes started ahead (see TransferPipe): one is ready while the
- * run mounts, lists and snapshots; after each transfer to a btrfs disk the
- * next one is started while more may follow.
+ * Transfer pipes started ahead (see TransferPipe): one while the run lists
+ * and snapshots a source that changed; after each transfer to a btrfs disk
+ * the next one while more may follow.
  */
 class TransferPipes {
   private ready: TransferPipe | undefined;
 
-  constructor(private left: number) {
-    if (left > 0) this.ready = TransferPipe.start();
+  constructor(private left: number) {}
+
+  /** A transfer is coming (a source changed): start its pipe now. */
+  startAhead(): void {
+    if (this.left > 0) this.ready ??= TransferPipe.start();
   }
 
   take(): TransferPipe {
@@ -236,7 +239,7 @@ class TransferPipes {
   /** One transfer to a btrfs disk is over, whether it sent or not. */
   visited(): void {
     this.left--;
-    if (this.left > 0) this.ready ??= TransferPipe.start();
+    if (this.left > 0) this.startAhead();
     else this.dispose();
   }
 
@@ -272,8 +275,15 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
         (error: unknown) => ({ error }),
       ),
     );
-    // After the mounts above have started: transfers to btrfs disks to come, at least one per source.
-    pipes = new TransferPipes(config.sources.length * enabledBtrfs(config));
+    // Transfers to btrfs disks to come: at least one per source. The first pipe is started as soon
+    // as the listings say a source changed (an idle machine's run never pays for its Node start).
+    const ahead = new TransferPipes(config.sources.length * enabledBtrfs(config));
+    pipes = ahead;
+    for (const r of resolving) {
+      void r
+        .then(async (resolved) => 'subvolumes' in resolved && (await Promise.all(resolved.subvolumes.map(changedSinceSnapshot))).includes(true) && ahead.startAhead())
+        .catch(() => undefined);
+    }
     const destinations = new Map<string, OpenedDestination | RewindError>(await opening);
     opened = [...destinations.values()];
     const namesAtDestinations = async (dirName: string) => {

@@ -132,11 +132,21 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
 export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
   const all = await source.mount.subvolumes();
   const snapshots = snapshotsOf(source.uuid, all);
-  const folder = path.join(SNAPSHOT_DIR, source.dirName);
-  const own = snapshots.filter((s) => path.dirname(s.path) === folder && s.parentUuid === source.uuid);
-  const unchanged = unchangedSnapshot(all.find((s) => s.uuid === source.uuid)?.generation, own);
+  const unchanged = reusable(source, all, snapshots);
   if (unchanged) return { source, snapshot: unchanged, snapshots, reused: true };
   return takeSnapshot(source, now, await takenElsewhere());
+}
+
+function reusable(source: SourceSubvolume, all: readonly Subvolume[], snapshots: readonly Subvolume[]): Subvolume | undefined {
+  const folder = path.join(SNAPSHOT_DIR, source.dirName);
+  const own = snapshots.filter((s) => path.dirname(s.path) === folder && s.parentUuid === source.uuid);
+  return unchangedSnapshot(all.find((s) => s.uuid === source.uuid)?.generation, own);
+}
+
+/** Whether snapshotToBackUp would take a new snapshot (the source changed since its newest one). */
+export async function changedSinceSnapshot(source: SourceSubvolume): Promise<boolean> {
+  const all = await source.mount.subvolumes();
+  return reusable(source, all, snapshotsOf(source.uuid, all)) === undefined;
 }
 
 /** The source's existing snapshots, oldest first. */
