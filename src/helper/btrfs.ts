@@ -24,9 +24,9 @@ function uuidOrUndefined(value: string): string | undefined {
 const LIST_SCRIPT = [
   'exec 3< <(btrfs subvolume list -r "$1")',
   'btrfs subvolume list -c -u -q -R "$1" || exit',
-  'echo "${2}"',
-  'cat <&3',
-  'wait $!',
+  'mapfile -t readOnly <&3',
+  'wait $! || exit',
+  'printf "%s\\n" "$2" "${readOnly[@]}"',
 ].join('\n');
 const READ_ONLY_MARK = '-- read-only --';
 
