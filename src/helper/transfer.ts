@@ -123,7 +123,7 @@ function exitOf(status: number, stderr: string): Exit {
  * statuses. The codec starts at once and waits for its options on fd 8;
  * send and receive wait for their command lines (NUL-separated words) on fds
  * 7 and 9. So the pipe, and the codec's Node start-up above all, can be
- * started while the run still mounts and lists the disks (TransferPipe).
+ * started before the transfer is known (TransferPipe).
  * No command on fd 7 or 9 (the helper went, or dropped the pipe): status 125.
  */
 const PIPE_SCRIPT = [
@@ -135,19 +135,20 @@ const PIPE_SCRIPT = [
 /** The codec's option: read the options as JSON from this descriptor. */
 export const CODEC_OPTIONS_FD = 8;
 
-/**
- * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
- * the transfer is known: bash and the codec's Node start-up (a quarter of a
- * second on a busy machine, more than an incremental send takes) overlap the
- * mounting, listing and snapshotting before it (docs/benchmarks.md). Used by
- * one transfer (`sendReceive`), or dropped; a helper that dies closes its end
- * of the three command pipes, and the waiting processes exit.
- */
 interface PipeExit {
   code: number | null;
   signal: NodeJS.Signals | null;
   error?: Error;
 }
+
+/**
+ * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
+ * the transfer is known: bash and the codec's Node start-up (0.2 s, more than
+ * an incremental send takes) overlap the snapshot and the parent choice
+ * before it (docs/benchmarks.md). Used by one transfer (`sendReceive`), or
+ * dropped; a helper that dies closes its end of the three command pipes, and
+ * the waiting processes exit.
+ */
 
 export class TransferPipe {
   private used = false;
