@@ -57,6 +57,17 @@ export function findProcesses(prefix: string, mention: string): number[] {
   return pids;
 }
 
+/** Every stream codec process on the machine (`node rewind-stream-codec.mjs stream-codec …`); the suites run one at a time. */
+export function codecProcesses(): number[] {
+  return findProcesses(process.execPath, '').filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0');
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Where a process's descriptor points ("pipe:[123]"), or undefined when it is gone. */
 function linkOf(pid: number, fd: number): string | undefined {
   try {
@@ -106,9 +117,7 @@ export async function freezeTransfer(
   const send = findProcesses('btrfs send', fx.runtimeDir);
   // The stream codec between them (`node rewind-stream-codec.mjs stream-codec --options-fd=8`, started
   // before the transfer was known): the process that writes the pipe this receive reads.
-  const codec = findProcesses(process.execPath, '').filter(
-    (p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0') && linkOf(p, 1) === linkOf(pid, 0),
-  );
+  const codec = codecProcesses().filter((p) => linkOf(p, 1) === linkOf(pid, 0));
   if (send.length !== 1 || codec.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
   return { send: send[0], codec: codec[0], receive: pid };
 }

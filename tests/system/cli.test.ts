@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { PruneReport, RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { sh, waitFor } from '../support/exec';
-import { findProcesses, helperCommand, runBackupCli } from '../support/helper-run';
+import { codecProcesses, helperCommand, runBackupCli } from '../support/helper-run';
 import { backupState, withTopLevel } from '../support/inspection';
 import { detachLoop } from '../support/loop-btrfs';
 import type { Inventory } from '../../src/helper/inventory';
@@ -98,9 +98,7 @@ describe('a run with nothing changed', () => {
     expect(idle).toMatchObject({ kind: 'up-to-date', ok: true, snapshot: first.snapshot, bytes: 0 });
     expect(await localSnapshots()).toEqual(before);
     // The transfer pipe the run started ahead, unused, went with it: no codec, send or receive is left waiting.
-    await waitFor('the unused transfer pipe to end', () =>
-      findProcesses(process.execPath, '').some((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0')) ? undefined : true,
-    );
+    await waitFor('the unused transfer pipe to end', () => (codecProcesses().length > 0 ? undefined : true));
     // Not yet committed by btrfs when the run starts: the run must see it all the same.
     touch('just-before.txt');
     const next = backupNow().transfers[0];

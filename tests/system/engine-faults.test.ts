@@ -7,7 +7,7 @@ import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { mountLoop } from '../support/loop-btrfs';
 import { backupState } from '../support/inspection';
-import { freezeTransfer, liveBackupDir, runBackupCli, startBackupCli, waitForNewEntry } from '../support/helper-run';
+import { codecProcesses, freezeTransfer, liveBackupDir, runBackupCli, startBackupCli, waitForNewEntry } from '../support/helper-run';
 import { writeRandomFile } from '../support/random-file';
 
 /**
@@ -122,8 +122,13 @@ describe('a run interrupted by SIGKILL', () => {
     const known = (await backupState(fx)).snapshots.map((s) => path.basename(s.path));
     const run = startBackupCli(fx);
     await waitForNewEntry(snapshots, known);
+    // The transfer pipe started ahead (the source changed) is waiting for its transfer by now.
+    const waiting = codecProcesses();
     run.child.kill('SIGKILL');
     await run.done;
+    // It ends with the helper: its command pipes closed, nothing waits on.
+    await waitFor('the transfer pipe of the killed helper to end', () => (waiting.some((p) => existsSync(`/proc/${p}`)) ? undefined : true));
+    expect(codecProcesses()).toEqual([]);
     await expectRecovery(false);
   });
 
