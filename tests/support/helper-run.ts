@@ -59,13 +59,7 @@ export function findProcesses(prefix: string, mention: string): number[] {
 
 /** Every stream codec process on the machine (`node rewind-stream-codec.mjs stream-codec …`); the suites run one at a time. */
 export function codecProcesses(): number[] {
-  return findProcesses(process.execPath, '').filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('\0stream-codec\0');
-    } catch {
-      return false;
-    }
-  });
+  return findProcesses(process.execPath, ' stream-codec ');
 }
 
 /** Where a process's descriptor points ("pipe:[123]"), or undefined when it is gone. */
