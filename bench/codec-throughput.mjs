@@ -9,7 +9,7 @@
 //   --backup-only      skip the throughput part
 //   --integrated-only  backups: only plain send | receive against the helper's own transfer
 //                      (src/helper/transfer.ts, the codec run from the built helper bundle
-//                      dist/helper/rewind-helper.mjs: run `npm run build` first)
+//                      dist/helper/rewind-helper-main.cjs: run `npm run build` first)
 // Everything it makes (loop devices, mounts, images) is removed at the end.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -88,7 +88,7 @@ try {
     target: 'node20',
     logLevel: 'warning',
   });
-  const helperBundle = path.join(root, 'dist/helper/rewind-helper.mjs');
+  const helperBundle = path.join(root, 'dist/helper/rewind-helper-main.cjs');
   statSync(helperBundle);
   // The bundle finds the native CRC module through a node_modules link beside it.
   const node = 'node';

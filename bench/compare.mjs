@@ -48,6 +48,7 @@ import {
   warnIfLoaded,
   writeCorpus,
   yieldToSignals,
+  useHelperCodeCache,
 } from './lib.mjs';
 import { barPanel, legend, linePanel, svgDocument } from './svg-plot.mjs';
 
@@ -70,7 +71,7 @@ const USAGE = `Usage: sudo node bench/compare.mjs [options]
   --scale LIST        scaling factors (default 1,4,16)
   --repeats R         measurements per job and tool; medians are reported (default 3)
   --tools LIST        comma-separated subset of ${ALL_TOOLS.join(',')} (default all)
-  --helper FILE       the bundled helper (default dist/helper/rewind-helper.mjs, made by "npm run build")
+  --helper FILE       the bundled helper (default dist/helper/rewind-helper.cjs, made by "npm run build")
   --svg FILE          write the plot there
   --json FILE         also write every sample and the machine facts as JSON
   --replot FILE       no measuring: the report (and with --svg the plot) again from a --json file
@@ -85,7 +86,7 @@ const { values: opts } = parseArgs({
     scale: { type: 'string', default: '1,4,16' },
     repeats: { type: 'string', default: '3' },
     tools: { type: 'string', default: ALL_TOOLS.join(',') },
-    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.mjs') },
+    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.cjs') },
     svg: { type: 'string' },
     json: { type: 'string' },
     check: { type: 'boolean', default: false },
@@ -139,6 +140,7 @@ async function main() {
   const machine = machineFacts(protoArgs, { versions });
 
   const tmp = makeTempDir('rewind-bench-compare-');
+  useHelperCodeCache(tmp);
   machine.tmp = `${tmp} on ${sh('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', tmp]).trim().replace(/\s+/, ' ')}`;
   process.env.BORG_BASE_DIR = path.join(tmp, 'borg-base');
   process.env.BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK = 'yes';

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable, helperNodeFlags } from './lib.mjs';
+import { btrbkConfig, cleanup, createLoopBtrfs, createSource, deleteSubvolumesExcept, dropCaches, fmt, has, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, rewindConfig, sh, smallChange, timed, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable, helperNodeFlags, useHelperCodeCache } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--compress ALG] [--json FILE] [--tools LIST] [--helper FILE]
@@ -25,7 +25,7 @@ const USAGE = `Usage: sudo node bench/engine-vs-raw.mjs [--size-mib N] [--files 
   --repeats R     measurements per job and tool; the median is reported (default 3)
   --compress ALG  mount the source with compress=ALG (e.g. zstd:1, as Fedora does); default: no compression
   --tools LIST    comma-separated subset of raw,rewind,btrbk (default all three)
-  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.mjs, made by "npm run build")
+  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.cjs, made by "npm run build")
   --json FILE     also write every sample and the machine facts as JSON`;
 
 const { values: opts } = parseArgs({
@@ -36,7 +36,7 @@ const { values: opts } = parseArgs({
     compress: { type: 'string' },
     tools: { type: 'string', default: 'raw,rewind,btrbk' },
     json: { type: 'string' },
-    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.mjs') },
+    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.cjs') },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -73,6 +73,7 @@ async function main() {
   const machine = { ...machineFacts(protoArgs, { btrbk: has('btrbk') ? sh('btrbk', ['--version']).trim() : 'not installed' }), tmp: '' };
 
   const tmp = makeTempDir('rewind-bench-');
+  useHelperCodeCache(tmp);
   machine.tmp = `${tmp} on ${sh('findmnt', ['-n', '-o', 'FSTYPE,SOURCE', '-T', tmp]).trim().replace(/\s+/, ' ')}`;
 
   // Source: a filesystem whose subvolume "home" is mounted like /home; its top level is mounted too, for raw and btrbk.

@@ -394,3 +394,12 @@ export function helperNodeFlags() {
   const exec = launcher.split('\n').find((line) => line.startsWith('exec '));
   return exec ? [...exec.matchAll(/ (--[\w-]+(?:=\S+)?)/g)].map((m) => m[1]) : [];
 }
+
+/**
+ * The helper's code cache as the installed launcher keeps it
+ * (build-aux/rewind-helper.in, src/helper/launcher.ts), in the benchmark's
+ * own folder: every helper this process starts from now on uses it.
+ */
+export function useHelperCodeCache(tmp) {
+  process.env.REWIND_CODE_CACHE_DIR = path.join(tmp, 'helper-code-cache');
+}

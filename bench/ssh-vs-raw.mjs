@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cleanup, createLoopBtrfs, createSource, dropCaches, fmt, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable } from './lib.mjs';
+import { cleanup, createLoopBtrfs, createSource, dropCaches, fmt, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable, useHelperCodeCache } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ALL_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd'];
@@ -30,7 +30,7 @@ const USAGE = `Usage: sudo node bench/ssh-vs-raw.mjs [--size-mib N] [--files N] 
   --files N       number of small files (default 20000 per GiB of corpus)
   --repeats R     measurements per job and tool; the median is reported (default 3)
   --tools LIST    comma-separated subset of ${ALL_TOOLS.join(',')} (default all)
-  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.mjs, made by "npm run build")
+  --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.cjs, made by "npm run build")
   --json FILE     also write every sample and the machine facts as JSON
 
   raw          btrfs send | ssh root@127.0.0.1 btrfs receive DIR
@@ -45,7 +45,7 @@ const { values: opts } = parseArgs({
     repeats: { type: 'string', default: '3' },
     tools: { type: 'string', default: ALL_TOOLS.join(',') },
     json: { type: 'string' },
-    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.mjs') },
+    helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.cjs') },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -182,7 +182,7 @@ async function main() {
   });
 
   const tmp = makeTempDir('rewind-bench-ssh-');
-
+  useHelperCodeCache(tmp);
   const corpus = planCorpus(SIZE_MIB, FILES);
   const corpusMiB = corpus.bytes / 2 ** 20;
   const imageMiB = Math.max(2048, Math.ceil(corpusMiB * 1.5 + 1024));

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       `${JSON.stringify({ version: 1, hostName: 'demo', sources: [{ path: home }], destinations: [{ id: 'demo-disk', kind: 'btrfs', filesystem: disk.uuid, label: 'Demo backup disk' }] }, null, 2)}\n`,
     );
     const bundle = path.join(REPO, 'dist');
-    const cli = [process.execPath, path.join(bundle, 'helper/rewind-helper.mjs'), '--config', configPath, '--state-dir', path.join(dir, 'state'), '--runtime-dir', path.join(dir, 'run')];
+    const cli = [process.execPath, path.join(bundle, 'helper/rewind-helper.cjs'), '--config', configPath, '--state-dir', path.join(dir, 'state'), '--runtime-dir', path.join(dir, 'run')];
 
     if (process.env.DISPLAY || process.env.WAYLAND_DISPLAY) {
       await runApp(cleanup, dir, cli, bundle);

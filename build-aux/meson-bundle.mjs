@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// meson's custom_target for the three bundles (see ../meson.build).
-// Usage: node build-aux/meson-bundle.mjs PRIVATE_DIR APP_OUT HELPER_OUT CODEC_OUT DEPFILE
+// meson's custom_target for the bundles (see ../meson.build).
+// Usage: node build-aux/meson-bundle.mjs PRIVATE_DIR APP_OUT LAUNCHER_OUT HELPER_OUT CODEC_OUT DEPFILE
 //
 // Runs bundle.mjs into PRIVATE_DIR and copies the bundles to the outputs meson
 // declared (a custom_target's outputs cannot live in subdirectories). DEPFILE
@@ -11,9 +11,9 @@ import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [privateDir, appOut, helperOut, codecOut, depfile] = process.argv.slice(2);
+const [privateDir, appOut, launcherOut, helperOut, codecOut, depfile] = process.argv.slice(2);
 if (!depfile) {
-  console.error('usage: meson-bundle.mjs PRIVATE_DIR APP_OUT HELPER_OUT CODEC_OUT DEPFILE');
+  console.error('usage: meson-bundle.mjs PRIVATE_DIR APP_OUT LAUNCHER_OUT HELPER_OUT CODEC_OUT DEPFILE');
   process.exit(2);
 }
 
@@ -22,8 +22,9 @@ const root = path.dirname(here);
 
 execFileSync(process.execPath, [path.join(here, 'bundle.mjs'), '--outdir', privateDir], { stdio: 'inherit' });
 copyFileSync(path.join(privateDir, 'app', 'rewind.js'), appOut);
-copyFileSync(path.join(privateDir, 'helper', 'rewind-helper.mjs'), helperOut);
-copyFileSync(path.join(privateDir, 'helper', 'rewind-stream-codec.mjs'), codecOut);
+copyFileSync(path.join(privateDir, 'helper', 'rewind-helper.cjs'), launcherOut);
+copyFileSync(path.join(privateDir, 'helper', 'rewind-helper-main.cjs'), helperOut);
+copyFileSync(path.join(privateDir, 'helper', 'rewind-stream-codec.cjs'), codecOut);
 
 /** @param {string} dir @returns {string[]} */
 function walk(dir) {

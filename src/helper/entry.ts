@@ -5,10 +5,11 @@
  * of the helper is even evaluated. Every other command is ./main.
  */
 if (process.argv[2] === 'stream-codec') {
-  const { codecProcessMain } = await import('./send-stream-process');
-  process.exitCode = codecProcessMain(process.argv.slice(3));
+  void import('./send-stream-process').then(({ codecProcessMain }) => {
+    process.exitCode = codecProcessMain(process.argv.slice(3));
+  });
 } else {
-  await import('./main');
+  void import('./main');
 }
 
 export {};

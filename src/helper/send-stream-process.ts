@@ -7,7 +7,7 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
 
 /**
  * The codec as a process of its own in the pipe,
- *   btrfs send | node rewind-helper.mjs <verb> OPTIONS_JSON | btrfs receive
+ *   btrfs send | node rewind-stream-codec.cjs <verb> OPTIONS_JSON | btrfs receive
  * so the data never passes through the helper's event loop. The helper runs
  * the three in one bash pipe (./transfer.ts): kernel pipes. Handing Node's
  * own stdio pipes from one spawn to the next also works (see

@@ -73,18 +73,16 @@ export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>
   };
 }
 
-/** The helper bundle: this very file when bundled, else (tests from sources) the built one. */
+/** The helper's bundle: this very file when bundled, else (tests from sources) the built one. */
 export function helperBundlePath(): string {
   const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.mjs')) return self;
-  const argv1 = process.argv[1];
-  if (argv1?.endsWith('rewind-helper.mjs')) return path.resolve(argv1);
-  return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper.mjs');
+  if (self.endsWith('.cjs')) return self;
+  return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper-main.cjs');
 }
 
-/** The codec's own bundle beside the helper's, if it is there (an older install has only the helper's verb). */
+/** The codec's own bundle beside the helper's, if it is there (else the helper's own verb). */
 function codecBundlePath(helperBundle: string): string {
-  const codec = path.join(path.dirname(helperBundle), 'rewind-stream-codec.mjs');
+  const codec = path.join(path.dirname(helperBundle), 'rewind-stream-codec.cjs');
   return existsSync(codec) ? codec : helperBundle;
 }
 

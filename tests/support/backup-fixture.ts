@@ -90,7 +90,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
     const runtimeDir = path.join(dir, 'run');
     const helperCli = (args: string[]) => [
       process.execPath,
-      path.join(dist, 'helper/rewind-helper.mjs'),
+      path.join(dist, 'helper/rewind-helper.cjs'),
       ...args,
       '--config', configPath,
       '--state-dir', stateDir,

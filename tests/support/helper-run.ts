@@ -57,7 +57,7 @@ export function findProcesses(prefix: string, mention: string): number[] {
   return pids;
 }
 
-/** Every stream codec process on the machine (`node rewind-stream-codec.mjs stream-codec …`); the suites run one at a time. */
+/** Every stream codec process on the machine (`node rewind-stream-codec.cjs stream-codec …`); the suites run one at a time. */
 export function codecProcesses(): number[] {
   return findProcesses(process.execPath, ' stream-codec ');
 }
@@ -109,7 +109,7 @@ export async function freezeTransfer(
     process.kill(pid, 'SIGSTOP');
   }
   const send = findProcesses('btrfs send', fx.runtimeDir);
-  // The stream codec between them (`node rewind-stream-codec.mjs stream-codec --options-fd=8`, started
+  // The stream codec between them (`node rewind-stream-codec.cjs stream-codec --options-fd=8`, started
   // before the transfer was known): the process that writes the pipe this receive reads.
   const codec = codecProcesses().filter((p) => linkOf(p, 1) === linkOf(pid, 0));
   if (send.length !== 1 || codec.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
@@ -125,5 +125,5 @@ export function helperCommand(fx: BackupFixture, args: string[]): { status: numb
 
 /** The pid of the fixture's D-Bus activated helper (`daemon`), or "" when none runs. */
 export function activatedHelperPid(fx: BackupFixture): string {
-  return shResult('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.mjs daemon`]).stdout.trim();
+  return shResult('pgrep', ['-f', `${fx.dist}/helper/rewind-helper.cjs daemon`]).stdout.trim();
 }

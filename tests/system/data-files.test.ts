@@ -40,8 +40,10 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const PREFIX = '/usr';
 const LIBEXEC_HELPER = `${PREFIX}/libexec/rewind-helper`;
 const APP_BUNDLE = `${PREFIX}/share/rewind/rewind.js`;
-const HELPER_BUNDLE = `${PREFIX}/share/rewind/rewind-helper.mjs`;
-const CODEC_BUNDLE = `${PREFIX}/share/rewind/rewind-stream-codec.mjs`;
+const HELPER_LAUNCHER = `${PREFIX}/share/rewind/rewind-helper.cjs`;
+const HELPER_BUNDLE = `${PREFIX}/share/rewind/rewind-helper-main.cjs`;
+const CODEC_BUNDLE = `${PREFIX}/share/rewind/rewind-stream-codec.cjs`;
+const CODE_CACHE_DIR = '/var/cache/rewind';
 const UNIT_DIR = `${PREFIX}/lib/systemd/system`;
 const BUSCONFIG_DTD = '/usr/share/xml/dbus-1/busconfig.dtd';
 const POLKIT_DTD = '/usr/share/polkit-1/policyconfig-1.dtd';
@@ -50,6 +52,7 @@ const INSTALLED = {
   launcher: `${PREFIX}/bin/rewind`,
   helper: LIBEXEC_HELPER,
   appBundle: APP_BUNDLE,
+  helperLauncher: HELPER_LAUNCHER,
   helperBundle: HELPER_BUNDLE,
   codecBundle: CODEC_BUNDLE,
   desktop: `${PREFIX}/share/applications/${APP_ID}.desktop`,
@@ -191,15 +194,19 @@ describe('meson install', () => {
     expect(helper[0]).toBe('#!/bin/sh');
     const exec = helper.filter((l) => /^\s*exec\b/.test(l));
     expect(exec).toHaveLength(1);
-    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+=\\S+ )*'${HELPER_BUNDLE}' "\\$@"$`));
+    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+=\\S+ )*'${HELPER_LAUNCHER}' "\\$@"$`));
+    // The code cache (src/helper/launcher.ts): asked for by the launcher, a folder only root may enter.
+    expect(helper).toEqual(expect.arrayContaining([`REWIND_CODE_CACHE_DIR='${CODE_CACHE_DIR}'`, 'export REWIND_CODE_CACHE_DIR']));
+    const cacheDir = statSync(installed(CODE_CACHE_DIR));
+    expect({ dir: cacheDir.isDirectory(), mode: (cacheDir.mode & 0o777).toString(8) }).toEqual({ dir: true, mode: '700' });
   });
 
-  test('the bundles are ES modules that parse', () => {
+  test('the bundles parse: the app as an ES module, the helper as CommonJS', () => {
     // node --check reads a .js file as CommonJS; give the GJS bundle a .mjs name.
     const appCopy = path.join(tmp, 'rewind-app-check.mjs');
     writeFileSync(appCopy, read(INSTALLED.appBundle));
     must(process.execPath, ['--check', appCopy]);
-    must(process.execPath, ['--check', installed(INSTALLED.helperBundle)]);
+    for (const bundle of [INSTALLED.helperLauncher, INSTALLED.helperBundle, INSTALLED.codecBundle]) must(process.execPath, ['--check', installed(bundle)]);
     expect(read(INSTALLED.appBundle)).toMatch(/from ["']gi:\/\/Gtk(\?version=4\.0)?["']/);
   });
 });
@@ -207,7 +214,7 @@ describe('meson install', () => {
 describe('the stream codec as installed', () => {
   test.each([
     ['its own bundle', CODEC_BUNDLE],
-    ["the helper's verb", HELPER_BUNDLE],
+    ["the helper's verb", HELPER_LAUNCHER],
   ])('%s finds the native CRC32C next to it', (_how, bundle) => {
     expect(statSync(installed(`${PREFIX}/share/rewind/node_modules/@node-rs/crc32/package.json`)).isFile()).toBe(true);
     const stream = readFileSync(path.join(REPO, 'tests/fixtures/send-streams/two-subvolumes.stream'));

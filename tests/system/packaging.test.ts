@@ -108,8 +108,10 @@ describe('RPM', () => {
       `/usr/share/dbus-1/system.d/${HELPER_BUS_NAME}.conf`,
       `/usr/share/polkit-1/actions/${APP_ID}.policy`,
       '/usr/share/rewind',
-      '/usr/share/rewind/rewind-helper.mjs',
-      '/usr/share/rewind/rewind-stream-codec.mjs',
+      '/usr/share/rewind/rewind-helper-main.cjs',
+      '/usr/share/rewind/rewind-helper.cjs',
+      '/usr/share/rewind/rewind-stream-codec.cjs',
+      '/var/cache/rewind',
     ]);
   });
 
@@ -124,7 +126,7 @@ describe('RPM', () => {
   test('the helper launcher runs the installed bundle with node', () => {
     const launcher = must('sh', ['-c', `rpm2cpio '${rpm('rewind-helper')}' | cpio -i --quiet --to-stdout ./usr/libexec/rewind-helper`]);
     // Node options (build-aux/rewind-helper.in) may come between node and the bundle.
-    expect(lines(launcher).at(-1)).toMatch(/^exec '\/usr\/bin\/node' (--[\w-]+=\S+ )*'\/usr\/share\/rewind\/rewind-helper\.mjs' "\$@"$/);
+    expect(lines(launcher).at(-1)).toMatch(/^exec '\/usr\/bin\/node' (--[\w-]+=\S+ )*'\/usr\/share\/rewind\/rewind-helper\.cjs' "\$@"$/);
   });
 
   test('the app tells a Flatpak user to install the helper package on the host', () => {

@@ -24,7 +24,7 @@ beforeAll(() => {
   console.log(`schedule test: REWIND_SCHEDULE_SEED=${seed}`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-schedule-'));
   sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', path.join(dir, 'dist')]);
-  helper = path.join(dir, 'dist/helper/rewind-helper.mjs');
+  helper = path.join(dir, 'dist/helper/rewind-helper.cjs');
 });
 
 afterAll(() => {
