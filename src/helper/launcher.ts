@@ -13,7 +13,7 @@
  * The cache is kept only where the installed launcher asks for it
  * (REWIND_CODE_CACHE_DIR, build-aux/rewind-helper.in): a root-owned folder
  * under /var/cache. The code in it runs as root, so a folder that is not
- * ours alone, or not a folder, is not used. One file per command (a daemon
+ * ours, that others may write to, or that is not a folder, is not used. One file per command (a daemon
  * and a backup run compile different parts) and per bundle, named by the
  * bundle's SHA-256: V8 itself checks only the length of the source, and
  * rejects a cache made by another V8 or with other flags, in which case the
@@ -38,7 +38,7 @@ type ModuleFunction = (exports: object, require: NodeJS.Require, module: { expor
 function usableCacheDir(dir: string | undefined): string | undefined {
   if (!dir || !path.isAbsolute(dir) || typeof process.getuid !== 'function') return undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
     const stat = lstatSync(dir);
     if (!stat.isDirectory() || stat.uid !== process.getuid() || (stat.mode & 0o022) !== 0) return undefined;
     return dir;
