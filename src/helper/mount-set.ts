@@ -3,11 +3,11 @@ import path from 'node:path';
 import { runCommand } from './run-command';
 import { readMountTable } from './mountinfo';
 import { isAlive } from './process-alive';
-import { mountDisk, mountTopLevel, type TopLevelMount } from './mounts';
+import { mountDisk, mountTopLevel, unmountAll, type TopLevelMount } from './mounts';
 
 /** Top-level mounts made during one run, one per filesystem, released at the end. */
 export class MountSet {
-  private readonly mounts = new Map<string, Promise<{ release(): Promise<void> }>>();
+  private readonly mounts = new Map<string, Promise<{ mountPoint: string }>>();
   constructor(private readonly runtimeDir: string) {}
 
   /**
@@ -29,7 +29,7 @@ export class MountSet {
     return this.once(`disk-${fsUuid}`, () => mountDisk(device, this.runtimeDir, `disk-${fsUuid}`));
   }
 
-  private once<T extends { release(): Promise<void> }>(key: string, make: () => Promise<T>): Promise<T> {
+  private once<T extends { mountPoint: string }>(key: string, make: () => Promise<T>): Promise<T> {
     let mount = this.mounts.get(key) as Promise<T> | undefined;
     if (!mount) {
       mount = make();
@@ -41,8 +41,9 @@ export class MountSet {
   }
 
   async releaseAll(): Promise<void> {
-    await Promise.all([...this.mounts.values()].map((mount) => mount.then((m) => m.release()).catch(() => undefined)));
+    const made = await Promise.allSettled(this.mounts.values());
     this.mounts.clear();
+    await unmountAll(made.flatMap((m) => (m.status === 'fulfilled' ? [m.value.mountPoint] : [])));
   }
 }
 
