@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SNAPSHOT_DIR } from '../core/ids';
 import type { Subvolume } from '../core/subvolume';
 import { isAlive } from './process-alive';
+import { randomUuid } from './random-id';
 import { CommandError, runCommand } from './run-command';
 
 /** The btrfs-progs commands Rewind uses, with their output parsed. */
@@ -146,7 +146,7 @@ export async function deleteSubvolumes(paths: readonly string[]): Promise<void> 
  * so that a later run knows the folders a killed helper left.
  */
 export function scratchFolder(top: string): string {
-  return join(top, SNAPSHOT_DIR, `.restore-${process.pid}-${randomUUID()}`);
+  return join(top, SNAPSHOT_DIR, `.restore-${process.pid}-${randomUuid()}`);
 }
 
 /** Removes the scratch folders of processes that died (a helper killed during a restore or while a point was browsed). */

@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { Config, Destination } from '../core/config';
 import { RewindError, toRewindError } from '../core/errors';
 import { choosePlan, isCompleteBackup, streamUuid } from '../core/parent';
@@ -24,6 +23,7 @@ import { removeStaleScratchFolders } from './btrfs';
 import { MountSet, releaseStaleMounts } from './mount-set';
 import { CommandError } from './run-command';
 import { pruneAll, systemTimeZone } from './prune';
+import { randomUuid } from './random-id';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from './send-capabilities';
 import { changedSinceSnapshot, resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
@@ -253,7 +253,7 @@ const enabledBtrfs = (config: Config) => config.destinations.filter((d) => d.ena
 
 export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   const history = new History(options.stateDir);
-  const run: RunRecord = { id: randomUUID(), started: new Date().toISOString(), finished: '', ok: false, transfers: [] };
+  const run: RunRecord = { id: randomUuid(), started: new Date().toISOString(), finished: '', ok: false, transfers: [] };
   const mounts = new MountSet(options.runtimeDir);
   let unlock: (() => Promise<void>) | undefined;
   let opened: unknown[] = [];

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { runCommand } from './run-command';
 import { readMountTable } from './mountinfo';
 import { isAlive } from './process-alive';
+import { randomHex } from './random-id';
 import { mountDisk, mountTopLevel, unmountAll, type TopLevelMount } from './mounts';
 
 /** Top-level mounts made during one run, one per filesystem, released at the end. */
@@ -16,7 +16,7 @@ export class MountSet {
    * run knows them from mounts a dead helper left behind.
    */
   static forReader(runtimeDir: string, kind: string): MountSet {
-    return new MountSet(path.join(runtimeDir, `${kind}-${process.pid}-${randomBytes(3).toString('hex')}`));
+    return new MountSet(path.join(runtimeDir, `${kind}-${process.pid}-${randomHex(3)}`));
   }
 
   /** The top level of a btrfs filesystem. */

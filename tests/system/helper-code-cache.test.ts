@@ -58,7 +58,7 @@ test('the first start makes the cache (files only root may read), the next one u
   expect(status(cacheDir)).toBe(EXPECTED);
   expect((statSync(cacheDir).mode & 0o777).toString(8)).toBe('755');
   const first = files(cacheDir);
-  expect(first).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]{32}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
+  expect(first).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]+-[0-9a-f]{8}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
   expect(statSync(path.join(cacheDir, first[0].name)).size).toBeGreaterThan(10_000);
 
   expect(status(cacheDir)).toBe(EXPECTED);
@@ -110,6 +110,6 @@ test('a new bundle gets its own file and the old one of that command goes', () =
   appendFileSync(path.join(dist, 'helper/rewind-helper-main.cjs'), '\n// another build\n');
   expect(status(cacheDir)).toBe(EXPECTED);
   const now = files(cacheDir);
-  expect(now).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]{32}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
+  expect(now).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]+-[0-9a-f]{8}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
   expect(now[0].name).not.toBe(old.name);
 });
