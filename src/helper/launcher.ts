@@ -15,21 +15,18 @@
  * under /var/cache. The code in it runs as root, so a folder that is not
  * ours, that others may write to, or that is not a folder, is not used. One
  * file per command (a daemon and a backup run compile different parts) and
- * per bundle, named by the bundle's length and CRC-32: V8 itself checks only
- * the length of the source, and rejects a cache made by another V8 or with
- * other flags, in which case the bundle is compiled as usual and the file
- * made anew. V8 does not check the cache's own bytes, though (a damaged one
- * crashed it in every trial), so each file starts with the CRC-32 of the
- * rest, and a file that does not match is not given to V8. (CRC-32 rather
- * than a cryptographic hash: only root writes there, and loading Node's
- * crypto module alone took 8 ms.) Node before 20.15 has no zlib.crc32: no
- * cache then.
+ * per bundle file, named by its length, inode and times: V8 itself checks
+ * only the length of the source, and rejects a cache made by another V8 or
+ * with other flags, in which case the bundle is compiled as usual and the
+ * file made anew. V8 checks a cache's own bytes only when Node runs with
+ * --verify-snapshot-checksum (a damaged file crashed it in every trial
+ * without), so without that flag no cache is used. (Checking the bytes here
+ * instead meant loading Node's crypto or zlib module: 5 to 8 ms a start.)
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
-import * as zlib from 'node:zlib';
 
 /** The bundle's file name beside this one (build-aux/bundle.mjs writes both). */
 export const MAIN_BUNDLE = 'rewind-helper-main.cjs';
@@ -56,32 +53,15 @@ function commandWord(argv: readonly string[]): string {
   return word && /^[a-z][a-z-]{0,31}$/.test(word) ? word : 'other';
 }
 
-/** zlib.crc32 (Node 20.15 and later), the only checksum Node has without loading its crypto module. */
-const crc32 = (zlib as { crc32?: (data: string | Uint8Array) => number }).crc32;
-
-const CHECKSUM_LENGTH = 4;
-
-/** The V8 data of a cache file, if the file is whole. */
-function readCache(file: string, checksum: (data: Uint8Array) => number): Buffer | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    return undefined;
-  }
-  const data = bytes.subarray(CHECKSUM_LENGTH);
-  return bytes.length > CHECKSUM_LENGTH && checksum(data) >>> 0 === bytes.readUInt32BE(0) ? data : undefined;
-}
+/** V8 refuses a damaged cache only with this flag (`node --v8-options`). */
+const CHECKED_FLAG = '--verify-snapshot-checksum';
 
 /** Writes the new cache beside the old ones, then drops those: a reader sees a whole file or none. */
-function saveCache(dir: string, name: string, data: Buffer, checksum: (data: Uint8Array) => number): void {
+function saveCache(dir: string, name: string, data: Buffer): void {
   const temporary = path.join(dir, `.${name}.${process.pid}`);
   try {
     const fd = openSync(temporary, 'wx', 0o600);
     try {
-      const header = Buffer.alloc(CHECKSUM_LENGTH);
-      header.writeUInt32BE(checksum(data) >>> 0);
-      writeSync(fd, header);
       writeSync(fd, data);
     } finally {
       closeSync(fd);
@@ -96,25 +76,32 @@ function saveCache(dir: string, name: string, data: Buffer, checksum: (data: Uin
 }
 
 interface CodeCache {
-  /** What V8 saved, if there is a whole file for this command and bundle. */
+  /** What V8 saved for this command and bundle, if anything. */
   data?: Buffer;
   /** Keeps what V8 has compiled by now, for the next start. */
   save(data: Buffer): void;
 }
 
-/** This command's cache for this bundle, if one is kept. */
-function codeCache(setting: string | undefined, argv: readonly string[], source: string): CodeCache | undefined {
-  const checksum = crc32;
-  const dir = checksum && usableCacheDir(setting);
+/** This command's cache for the bundle `file`, if one is kept. */
+function codeCache(setting: string | undefined, argv: readonly string[], file: string): CodeCache | undefined {
+  const dir = process.execArgv.includes(CHECKED_FLAG) ? usableCacheDir(setting) : undefined;
   if (!dir) return undefined;
-  const name = `${commandWord(argv)}.${source.length.toString(16)}-${(checksum(source) >>> 0).toString(16).padStart(8, '0')}.v8`;
-  return { data: readCache(path.join(dir, name), checksum), save: (data) => saveCache(dir, name, data, checksum) };
+  // Another build or copy of the bundle is another file: a new inode, new times, most often a new length.
+  const stat = statSync(file, { bigint: true });
+  const name = `${commandWord(argv)}.${[stat.size, stat.ino, stat.mtimeNs, stat.ctimeNs].map((n) => n.toString(36)).join('-')}.v8`;
+  let data: Buffer | undefined;
+  try {
+    data = readFileSync(path.join(dir, name));
+  } catch {
+    data = undefined;
+  }
+  return { data, save: (compiled) => saveCache(dir, name, compiled) };
 }
 
 export function launch(dirname: string, argv: readonly string[], cacheDirSetting: string | undefined): void {
   const file = path.join(dirname, MAIN_BUNDLE);
   const source = readFileSync(file, 'latin1');
-  const cache = codeCache(cacheDirSetting, argv, source);
+  const cache = codeCache(cacheDirSetting, argv, file);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cache?.data });
   if (cache && (cache.data === undefined || script.cachedDataRejected)) {
     // After the command ran, so that the functions it compiled on the way are in the cache too.

@@ -194,7 +194,9 @@ describe('meson install', () => {
     expect(helper[0]).toBe('#!/bin/sh');
     const exec = helper.filter((l) => /^\s*exec\b/.test(l));
     expect(exec).toHaveLength(1);
-    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+=\\S+ )*'${HELPER_LAUNCHER}' "\\$@"$`));
+    expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+(=\\S+)? )*'${HELPER_LAUNCHER}' "\\$@"$`));
+    // Without it the launcher keeps no code cache (V8 would not refuse a damaged one).
+    expect(exec[0]).toContain(' --verify-snapshot-checksum ');
     // The code cache (src/helper/launcher.ts): asked for by the launcher, a folder only root may write to.
     expect(helper).toEqual(expect.arrayContaining([`REWIND_CODE_CACHE_DIR='${CODE_CACHE_DIR}'`, 'export REWIND_CODE_CACHE_DIR']));
     const cacheDir = statSync(installed(CODE_CACHE_DIR));

@@ -11,7 +11,8 @@ import { REPO } from '../support/system-bus';
  * the installed launcher runs it: a cache made by the first start of a
  * command is taken as it is by the next (V8 accepted it, or the launcher
  * would have written it again), a damaged one changes nothing a user sees
- * (V8 itself would crash on it) and is replaced, a folder others could write to is never used, and a new
+ * (V8 refuses it: the launcher keeps a cache only when Node checks it) and
+ * is replaced, a folder others could write to is never used, and a new
  * bundle leaves one file per command behind.
  */
 jest.setTimeout(120_000);
@@ -29,11 +30,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** `rewind-helper status` with no configuration, through the launcher; what it prints must not depend on the cache. */
-function status(cacheDir: string | undefined): string {
+/** The Node options of the installed launcher (build-aux/rewind-helper.in). */
+function launcherFlags(): string[] {
+  const exec = readFileSync(path.join(REPO, 'build-aux/rewind-helper.in'), 'utf8').split('\n').find((l) => l.startsWith('exec '));
+  return [...(exec ?? '').matchAll(/ (--[\w-]+(?:=\S+)?)/g)].map((m) => m[1]);
+}
+
+/** `rewind-helper status` with no configuration, as the installed launcher runs it; what it prints must not depend on the cache. */
+function status(cacheDir: string | undefined, flags = launcherFlags()): string {
   const env = { ...process.env, REWIND_CODE_CACHE_DIR: cacheDir };
   if (cacheDir === undefined) delete env.REWIND_CODE_CACHE_DIR;
-  const r = spawnSync(process.execPath, [path.join(dist, 'helper/rewind-helper.cjs'), 'status', '--config', path.join(dir, 'none.json'), '--state-dir', path.join(dir, 'state')], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...flags, path.join(dist, 'helper/rewind-helper.cjs'), 'status', '--config', path.join(dir, 'none.json'), '--state-dir', path.join(dir, 'state')], { env, encoding: 'utf8' });
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
   return r.stdout;
 }
@@ -49,8 +56,16 @@ function files(cacheDir: string): Array<{ name: string; ino: number; mtimeMs: nu
 }
 
 test('without a cache folder the helper runs and writes nothing', () => {
+  expect(launcherFlags()).toContain('--verify-snapshot-checksum');
   expect(status(undefined)).toBe(EXPECTED);
   expect(readdirSync(path.join(dist, 'helper')).sort()).toEqual(['rewind-helper-main.cjs', 'rewind-helper.cjs', 'rewind-stream-codec.cjs']);
+});
+
+test('without V8 checking the cache (no --verify-snapshot-checksum) no cache is kept', () => {
+  const cacheDir = path.join(dir, 'cache-unchecked');
+  mkdirSync(cacheDir);
+  expect(status(cacheDir, launcherFlags().filter((f) => f !== '--verify-snapshot-checksum'))).toBe(EXPECTED);
+  expect(readdirSync(cacheDir)).toEqual([]);
 });
 
 test('the first start makes the cache (files only root may read), the next one uses it as it is', () => {
@@ -58,7 +73,7 @@ test('the first start makes the cache (files only root may read), the next one u
   expect(status(cacheDir)).toBe(EXPECTED);
   expect((statSync(cacheDir).mode & 0o777).toString(8)).toBe('755');
   const first = files(cacheDir);
-  expect(first).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]+-[0-9a-f]{8}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
+  expect(first).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-z]+(-[0-9a-z]+){3}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
   expect(statSync(path.join(cacheDir, first[0].name)).size).toBeGreaterThan(10_000);
 
   expect(status(cacheDir)).toBe(EXPECTED);
@@ -72,7 +87,7 @@ test('a damaged cache changes nothing the user sees and is made anew', () => {
   const [made] = files(cacheDir);
   const file = path.join(cacheDir, made.name);
   const good = readFileSync(file);
-  // Past the header, in the compiled code: given to V8 as it is, this crashed Node.
+  // In the compiled code, past V8's header: without the checksum flag, this crashed Node.
   const damaged = Buffer.from(good);
   for (let i = 100_000; i < damaged.length; i += 997) damaged[i] ^= 0x5a;
   writeFileSync(file, damaged);
@@ -110,6 +125,6 @@ test('a new bundle gets its own file and the old one of that command goes', () =
   appendFileSync(path.join(dist, 'helper/rewind-helper-main.cjs'), '\n// another build\n');
   expect(status(cacheDir)).toBe(EXPECTED);
   const now = files(cacheDir);
-  expect(now).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-f]+-[0-9a-f]{8}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
+  expect(now).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-z]+(-[0-9a-z]+){3}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
   expect(now[0].name).not.toBe(old.name);
 });
