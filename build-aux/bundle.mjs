@@ -65,9 +65,13 @@ await Promise.all([
 ]);
 
 // The launcher reads the helper's bundle as Latin-1, the quickest way to a V8
-// string, which is right only for ASCII; esbuild escapes everything else.
+// string, which is right only for ASCII; esbuild escapes everything else. And
+// it compiles the bundle with vm.Script, where import() needs Node 20.12: a
+// module of the helper's own is inlined by esbuild, Node's are required.
 for (const name of ['rewind-helper.cjs', 'rewind-helper-main.cjs', 'rewind-stream-codec.cjs']) {
   const bytes = readFileSync(path.join(outdir, 'helper', name));
   const at = bytes.findIndex((b) => b > 0x7f);
   if (at >= 0) throw new Error(`${name} has a non-ASCII byte at offset ${at}; the launcher reads it as Latin-1`);
+  const dynamic = /\bimport\(\s*["'`]([^"'`]+)/.exec(bytes.toString('latin1'));
+  if (dynamic) throw new Error(`${name} imports ${dynamic[1]} with import(); import it statically (the launcher's vm.Script may not load it)`);
 }

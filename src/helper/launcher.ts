@@ -26,7 +26,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Script } from 'node:vm';
+import * as vm from 'node:vm';
 
 /** The bundle's file name beside this one (build-aux/bundle.mjs writes both). */
 export const MAIN_BUNDLE = 'rewind-helper-main.cjs';
@@ -102,7 +102,12 @@ export function launch(dirname: string, argv: readonly string[], cacheDirSetting
   const file = path.join(dirname, MAIN_BUNDLE);
   const source = readFileSync(file, 'latin1');
   const cache = codeCache(cacheDirSetting, argv, file);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData: cache?.data });
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData: cache?.data,
+    // import() as in any module (Node 20.12 and later); the build keeps it out of the bundle anyway (build-aux/bundle.mjs).
+    importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
   if (cache && (cache.data === undefined || script.cachedDataRejected)) {
     // After the command ran, so that the functions it compiled on the way are in the cache too.
     process.once('exit', () => cache.save(script.createCachedData()));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RewindError, toRewindError } from '../core/errors';
 import { DEFAULT_CONFIG_PATH, DEFAULT_RUNTIME_DIR, DEFAULT_STATE_DIR } from '../core/ids';
@@ -235,7 +236,6 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const { restoreSubvolume } = await import('./restore-subvolume');
-      const { existsSync } = await import('node:fs');
       const result = await restoreSubvolume({
         runtimeDir: paths.runtimeDir,
         stateDir: paths.stateDir,
