@@ -74,26 +74,29 @@ export interface SubvolumeShow {
   receivedUuid?: string;
 }
 
-/** The "Name: value" fields of `btrfs subvolume show`, and its first line. */
-async function showFields(path: string): Promise<{ first: string; field: (name: string) => string | undefined }> {
+/**
+ * `btrfs subvolume show`: its first line, the subvolume's ID and UUID (its
+ * output is refused without them), and any other "Name: value" field.
+ */
+async function showFields(path: string): Promise<{ first: string; id: number; uuid: string; field: (name: string) => string | undefined }> {
   const out = await runCommand('btrfs', ['subvolume', 'show', path]);
   const lines = out.split('\n');
   const field = (name: string) => {
     const line = lines.find((l) => l.trimStart().startsWith(`${name}:`));
     return line?.slice(line.indexOf(':') + 1).trim();
   };
-  return { first: lines[0].trim(), field };
+  const id = Number(field('Subvolume ID'));
+  const uuid = field('UUID');
+  if (!uuid || !Number.isInteger(id)) throw new Error(`unexpected output from btrfs subvolume show ${path}`);
+  return { first: lines[0].trim(), id, uuid, field };
 }
 
 /** Details of the subvolume whose root is `path`; fails when `path` is not a subvolume root. */
 export async function showSubvolume(path: string): Promise<SubvolumeShow> {
-  const { first, field } = await showFields(path);
-  const id = Number(field('Subvolume ID'));
-  const uuid = field('UUID');
-  if (!uuid || !Number.isInteger(id)) throw new Error(`unexpected output from btrfs subvolume show ${path}`);
+  const { first, id, uuid, field } = await showFields(path);
   // The first line is the path below the top level, or "/" for the top level.
-  const received = field('Received UUID');
-  return { path: id === 5 ? '' : first, id, uuid, ...(received && received !== '-' ? { receivedUuid: received } : {}) };
+  const receivedUuid = uuidOrUndefined(field('Received UUID') ?? '-');
+  return { path: id === 5 ? '' : first, id, uuid, ...(receivedUuid ? { receivedUuid } : {}) };
 }
 
 /**
@@ -102,14 +105,10 @@ export async function showSubvolume(path: string): Promise<SubvolumeShow> {
  * two, for a subvolume the run has just made.
  */
 export async function subvolumeAt(top: string, below: string): Promise<Subvolume> {
-  const { field } = await showFields(join(top, below));
-  const id = Number(field('Subvolume ID'));
-  const uuid = field('UUID');
+  const { id, uuid, field } = await showFields(join(top, below));
   const generation = Number(field('Generation'));
   const createdGeneration = Number(field('Gen at creation'));
-  if (!uuid || ![id, generation, createdGeneration].every(Number.isInteger)) {
-    throw new Error(`unexpected output from btrfs subvolume show ${join(top, below)}`);
-  }
+  if (![generation, createdGeneration].every(Number.isInteger)) throw new Error(`unexpected output from btrfs subvolume show ${join(top, below)}`);
   return {
     id,
     generation,
