@@ -147,7 +147,6 @@ interface PipeExit {
  * dropped; a helper that dies closes its end of the three command pipes, and
  * the waiting processes exit.
  */
-
 export class TransferPipe {
   private used = false;
   private constructor(
