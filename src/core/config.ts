@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_NOTIFICATIONS } from './notification-settings';
 import { WEEKDAYS } from './schedule';
-import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy';
+import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy-schema';
 import { checkSshHost, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, normalizeSshHost } from './ssh';
 
 /**

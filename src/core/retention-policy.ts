@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * Retention policies as the configuration file spells them, and the rules
  * they resolve to. docs/retention.md defines every preset; ./retention applies
@@ -28,60 +26,31 @@ export const MAX_COUNT = 10000;
 /** Largest keepWithinHours: ten years. */
 export const MAX_KEEP_WITHIN_HOURS = 87600;
 
-const countError = `must be a whole number from 0 to ${MAX_COUNT}`;
-const count = z.number({ error: countError }).int(countError).min(0, countError).max(MAX_COUNT, countError);
-const hoursError = `must be a whole number of hours from 0 to ${MAX_KEEP_WITHIN_HOURS}`;
-const hours = z
-  .number({ error: hoursError })
-  .int(hoursError)
-  .min(0, hoursError)
-  .max(MAX_KEEP_WITHIN_HOURS, hoursError);
+/** A retention policy as the configuration spells it (checked by ./retention-policy-schema). */
+export type RetentionPolicy = { preset: 'time-machine' } | { preset: 'frugal' } | { preset: 'keep-all' } | CustomRetentionPolicy;
 
-const COUNT_FIELDS = ['keepWithinHours', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+export interface CustomRetentionPolicy {
+  preset: 'custom';
+  /** Keep every snapshot younger than this many hours. */
+  keepWithinHours?: number;
+  /** Keep the first snapshot of each of this many most recent hours that have one. */
+  hourly?: number;
+  daily?: number;
+  /** ISO weeks, Monday to Sunday. */
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+}
 
-const customSchema = z
-  .strictObject({
-    preset: z.literal('custom'),
-    /** Keep every snapshot younger than this many hours. */
-    keepWithinHours: hours.optional(),
-    /** Keep the first snapshot of each of this many most recent hours that have one. */
-    hourly: count.optional(),
-    daily: count.optional(),
-    /** ISO weeks, Monday to Sunday. */
-    weekly: count.optional(),
-    monthly: count.optional(),
-    yearly: count.optional(),
-  })
-  .refine((p) => COUNT_FIELDS.some((field) => (p[field] ?? 0) > 0), {
-    message:
-      'a custom policy must keep something: set at least one of keepWithinHours, hourly, daily, weekly, ' +
-      'monthly or yearly above 0 (to never delete, use { "preset": "keep-all" })',
-    // Only judge a policy whose fields are otherwise valid, so a bad count is reported once.
-    when: (payload) => payload.issues.length === 0,
-  });
-
-const presetError = `must be one of ${RETENTION_PRESETS.map((p) => `"${p}"`).join(', ')}`;
-
-export const retentionPolicySchema = z.discriminatedUnion(
-  'preset',
-  [
-    z.strictObject({ preset: z.literal('time-machine') }),
-    z.strictObject({ preset: z.literal('frugal') }),
-    z.strictObject({ preset: z.literal('keep-all') }),
-    customSchema,
-  ],
-  {
-    error: (issue) => {
-      if (issue.code !== 'invalid_union') return undefined;
-      const input = issue.input;
-      const missing = typeof input === 'object' && input !== null && (input as { preset?: unknown }).preset === undefined;
-      return missing ? `is missing; it ${presetError}` : presetError;
-    },
-  },
-);
-
-export type RetentionPolicy = z.infer<typeof retentionPolicySchema>;
-export type CustomRetentionPolicy = Extract<RetentionPolicy, { preset: 'custom' }>;
+/**
+ * The config file's "retention" object: one policy for local snapshots and a
+ * default for every destination; a destination may override it with its own
+ * "retention" field.
+ */
+export interface RetentionSettings {
+  local?: RetentionPolicy;
+  destinations?: RetentionPolicy;
+}
 
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ preset: 'time-machine' });
 
@@ -91,17 +60,6 @@ export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({ preset: 'time-
  * destinations keep the long history.
  */
 export const DEFAULT_LOCAL_RETENTION: RetentionPolicy = Object.freeze({ preset: 'frugal' });
-
-/**
- * The config file's "retention" object: one policy for local snapshots and a
- * default for every destination; a destination may override it with its own
- * "retention" field.
- */
-export const retentionSettingsSchema = z.strictObject({
-  local: retentionPolicySchema.optional(),
-  destinations: retentionPolicySchema.optional(),
-});
-export type RetentionSettings = z.infer<typeof retentionSettingsSchema>;
 
 /** What the planner applies: resolved counts, 0 meaning "none of this kind". */
 export interface RetentionRules {

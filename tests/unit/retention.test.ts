@@ -6,10 +6,9 @@ import {
   PRESET_RULES,
   policyFor,
   policyRules,
-  retentionPolicySchema,
-  retentionSettingsSchema,
   type RetentionRules,
 } from '../../src/core/retention-policy';
+import { retentionPolicySchema, retentionSettingsSchema } from '../../src/core/retention-policy-schema';
 import { parseSnapshotName, snapshotName } from '../../src/core/snapshot-name';
 
 const HOUR = 3_600_000;
