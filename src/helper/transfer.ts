@@ -5,12 +5,12 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { BtrfsDestinationConfig } from '../core/config';
 import { RewindError } from '../core/errors';
 import type { ProgressSnapshot } from '../core/send-stream/progress';
 import type { TransferProgress } from '../core/status';
 import type { CodecMessage, CodecProcessOptions } from './send-stream-process';
+import { helperBundlePath } from './own-bundle';
 import { parseCodecMessage } from './send-stream-process';
 
 /**
@@ -71,13 +71,6 @@ export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>
     selinux: xattrs.selinux,
     dropXattrs: xattrs.drop.length > 0 ? xattrs.drop : undefined,
   };
-}
-
-/** The helper's bundle: this very file when bundled, else (tests from sources) the built one. */
-export function helperBundlePath(): string {
-  const self = fileURLToPath(import.meta.url);
-  if (self.endsWith('.cjs')) return self;
-  return path.resolve(path.dirname(self), '../../dist/helper/rewind-helper-main.cjs');
 }
 
 /** The codec's own bundle beside the helper's, if it is there (else the helper's own verb). */
