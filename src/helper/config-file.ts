@@ -1,25 +1,47 @@
-import { readFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { parseConfig, validateConfig, type Config } from '../core/config';
+import type { Config } from '../core/config';
 import { RewindError } from '../core/errors';
 import { writeFileAtomic } from './atomic-write';
+import { checkedCopyPlace, keepCheckedConfig, readCheckedConfig } from './checked-config';
 
-export async function loadConfig(file: string): Promise<Config> {
-  let text: string;
+/** The validator (zod and the schemas), loaded only when a configuration is to be checked. */
+const validator = () => import('../core/config');
+
+/**
+ * Reads and checks the configuration. With `stateDir`, a file checked before
+ * by this same helper is not checked again (./checked-config).
+ */
+export async function loadConfig(file: string, stateDir?: string): Promise<Config> {
+  let handle: FileHandle;
   try {
-    text = await readFile(file, 'utf8');
+    handle = await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new RewindError('NotConfigured', `There is no configuration at ${file}.`);
     }
     throw new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
   }
-  const result = parseConfig(text);
-  if (!result.ok) {
-    throw new RewindError('InvalidConfig', `The configuration ${file} is not valid: ${result.problems.join('; ')}.`);
+  try {
+    // The key from the open file, so the text checked is the text the key names, even if the file is replaced meanwhile.
+    const place = await checkedCopyPlace(stateDir, file, handle);
+    const kept = place && (await readCheckedConfig(place));
+    if (kept) return kept;
+    let text: string;
+    try {
+      text = await handle.readFile('utf8');
+    } catch (error) {
+      throw new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
+    }
+    const result = (await validator()).parseConfig(text);
+    if (!result.ok) {
+      throw new RewindError('InvalidConfig', `The configuration ${file} is not valid: ${result.problems.join('; ')}.`);
+    }
+    if (place) await keepCheckedConfig(place, result.config);
+    return result.config;
+  } finally {
+    await handle.close();
   }
-  return result.config;
 }
 
 /**
@@ -28,7 +50,7 @@ export async function loadConfig(file: string): Promise<Config> {
  * an invalid config is refused before anything is written.
  */
 export async function saveConfig(file: string, config: unknown): Promise<Config> {
-  const result = validateConfig(config);
+  const result = (await validator()).validateConfig(config);
   if (!result.ok) throw new RewindError('InvalidConfig', `The new configuration is not valid: ${result.problems.join('; ')}.`);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
   await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, 0o644);

@@ -259,7 +259,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   let opened: unknown[] = [];
   let pipes: TransferPipes | undefined;
   try {
-    const config: Config = await loadConfig(options.configPath);
+    const config: Config = await loadConfig(options.configPath, options.stateDir);
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();

@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       if (values.scheduled) {
         const { scheduledRunWaits } = await import('./scheduled-run');
-        const reason = await scheduledRunWaits(paths.configPath);
+        const reason = await scheduledRunWaits(paths.configPath, paths.stateDir);
         if (reason) {
           print({ postponed: reason }, `Backup postponed: ${reason}. The next scheduled time tries again.`);
           return 0;

@@ -3,8 +3,8 @@ import { loadConfig } from './config-file';
 import { readMetered, readPowerSupplies } from './machine-state';
 
 /** Why the timer's run should wait (src/core/conditions), or undefined. */
-export async function scheduledRunWaits(configPath: string): Promise<string | undefined> {
-  const config = await loadConfig(configPath);
+export async function scheduledRunWaits(configPath: string, stateDir?: string): Promise<string | undefined> {
+  const config = await loadConfig(configPath, stateDir);
   const networkDestinations = config.destinations.some((d) => d.enabled && d.kind === 'ssh');
   return postponeReason(config.conditions, {
     supplies: config.conditions.postponeOnBattery ? await readPowerSupplies() : [],

@@ -19,7 +19,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     lastSuccess: runs.findLast((r) => r.ok),
   };
   try {
-    const config = await loadConfig(configPath);
+    const config = await loadConfig(configPath, stateDir);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
     const table = await readMountTable();
