@@ -2,6 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
+import { bundleInto } from './bundle';
 import { Cleanup } from './cleanup';
 import { sh } from './exec';
 import { createLoopBtrfs, mountHomeSubvolume, unmount, type LoopBtrfs } from './loop-btrfs';
@@ -63,8 +64,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
   cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
   try {
-    const dist = path.join(dir, 'dist');
-    sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', dist]);
+    const dist = bundleInto(dir);
     // As installed: the native modules (@node-rs/crc32) next to the bundle.
     symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
     const callHelper = path.join(dir, 'call-helper.js');

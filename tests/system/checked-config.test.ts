@@ -3,8 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, jest, test } from '@jest/globals';
-import { sh } from '../support/exec';
-import { REPO } from '../support/system-bus';
+import { bundleInto } from '../support/bundle';
 
 /**
  * The checked copy of the configuration (src/helper/checked-config.ts): the
@@ -24,8 +23,7 @@ const copyPath = () => path.join(state, 'config-checked.json');
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-checked-config-'));
-  dist = path.join(dir, 'dist');
-  sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', dist]);
+  dist = bundleInto(dir);
 });
 
 afterAll(() => {

@@ -3,7 +3,7 @@ import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFil
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { sh } from '../support/exec';
+import { bundleInto } from '../support/bundle';
 import { REPO } from '../support/system-bus';
 
 /**
@@ -22,8 +22,7 @@ let dist: string;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-code-cache-'));
-  dist = path.join(dir, 'dist');
-  sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', dist]);
+  dist = bundleInto(dir);
 });
 
 afterAll(() => {

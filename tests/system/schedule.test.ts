@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { nextRun, onCalendar, WEEKDAYS, type Schedule } from '../../src/core/schedule';
+import { bundleInto } from '../support/bundle';
 import { sh } from '../support/exec';
 import { mulberry32 } from '../support/prng';
 import { REPO } from '../support/system-bus';
@@ -23,7 +24,7 @@ let helper: string;
 beforeAll(() => {
   console.log(`schedule test: REWIND_SCHEDULE_SEED=${seed}`);
   dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-schedule-'));
-  sh(process.execPath, [path.join(REPO, 'build-aux/bundle.mjs'), '--outdir', path.join(dir, 'dist')]);
+  bundleInto(dir);
   helper = path.join(dir, 'dist/helper/rewind-helper.cjs');
 });
 
