@@ -13,6 +13,7 @@ const validator = () => import('../core/config');
  * by this same helper is not checked again (./checked-config).
  */
 export async function loadConfig(file: string, stateDir?: string): Promise<Config> {
+  const unreadable = (error: unknown) => new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -20,19 +21,16 @@ export async function loadConfig(file: string, stateDir?: string): Promise<Confi
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new RewindError('NotConfigured', `There is no configuration at ${file}.`);
     }
-    throw new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
+    throw unreadable(error);
   }
   try {
     // The key from the open file, so the text checked is the text the key names, even if the file is replaced meanwhile.
     const place = await checkedCopyPlace(stateDir, file, handle);
     const kept = place && (await readCheckedConfig(place));
     if (kept) return kept;
-    let text: string;
-    try {
-      text = await handle.readFile('utf8');
-    } catch (error) {
-      throw new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
-    }
+    const text = await handle.readFile('utf8').catch((error: unknown) => {
+      throw unreadable(error);
+    });
     const result = (await validator()).parseConfig(text);
     if (!result.ok) {
       throw new RewindError('InvalidConfig', `The configuration ${file} is not valid: ${result.problems.join('; ')}.`);
