@@ -1,4 +1,5 @@
-import { lstat, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../core/config';
@@ -45,14 +46,18 @@ export async function checkedCopyPlace(stateDir: string | undefined, file: strin
 
 /** The configuration checked under the place's key, if the state folder holds it. */
 export async function readCheckedConfig({ stateDir, key }: CheckedCopyPlace): Promise<Config | undefined> {
-  const copy = path.join(stateDir, CHECKED_COPY);
+  // The file checked is the file read: opened once, not followed if a link, without waiting if a FIFO.
+  const handle = await open(path.join(stateDir, CHECKED_COPY), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
   try {
-    const info = await lstat(copy);
+    const info = await handle.stat();
     if (!info.isFile() || info.uid !== process.geteuid?.() || (info.mode & 0o022) !== 0) return undefined;
-    const kept = JSON.parse(await readFile(copy, 'utf8')) as Partial<CheckedCopy>;
+    const kept = JSON.parse(await handle.readFile('utf8')) as Partial<CheckedCopy>;
     return kept.key === key && typeof kept.config === 'object' && kept.config !== null ? kept.config : undefined;
   } catch {
     return undefined;
+  } finally {
+    await handle.close();
   }
 }
 
