@@ -83,13 +83,23 @@ export function adviceFor(code: ErrorCode): string {
   return ERRORS[code].advice;
 }
 
+export interface RewindErrorOptions {
+  cause?: unknown;
+  /**
+   * What to do, when the code's own advice would blame the wrong party or
+   * name the wrong remedy for this cause; "" when `detail` already says it.
+   */
+  advice?: string;
+}
+
 /** An error the helper reports to its callers; `detail` names the specific cause. */
 export class RewindError extends Error {
   readonly code: ErrorCode;
   readonly detail: string;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
-    super(`${detail} ${ERRORS[code].advice}`, options);
+  constructor(code: ErrorCode, detail: string, options: RewindErrorOptions = {}) {
+    const { advice = ERRORS[code].advice, ...rest } = options;
+    super(advice ? `${detail} ${advice}` : detail, rest);
     this.name = 'RewindError';
     this.code = code;
     this.detail = detail;
