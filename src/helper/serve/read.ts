@@ -4,6 +4,7 @@ import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promise
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import type { DirEntry, ServeRequest } from '../../core/serve-protocol';
+import { outputText } from '../output-text';
 import type { FrameWriter } from './framing';
 import type { HostStore } from './host-store';
 
@@ -159,7 +160,7 @@ export async function sendBackupStream(store: HostStore, request: Extract<ServeR
   const result = await send;
   await writer.endPayload();
   if (result.exitCode !== 0) {
-    const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
+    const stderr = outputText(result.stderr).trim();
     await writer.line({ ok: false, error: { code: 'TransferFailed', message: `btrfs send of ${name} failed on the server: ${stderr || `exit ${result.exitCode}`}.` } });
   } else {
     await writer.line({ ok: true, bytes });
