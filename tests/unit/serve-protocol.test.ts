@@ -245,6 +245,8 @@ describe('the send stream guard', () => {
   const OWN = Buffer.alloc(16, 1);
   const PARENT = Buffer.alloc(16, 2);
   const OTHER = Buffer.alloc(16, 3);
+  /** A UUID another subvolume on the server holds already. */
+  const TAKEN = Buffer.alloc(16, 4);
   const uuid = (b: Buffer) => {
     const h = b.toString('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -259,7 +261,11 @@ describe('the send stream guard', () => {
 
   /** Runs `stream` through a guard, in chunks of `chunk` bytes; returns what passed, or the refusal. */
   async function guard(stream: Buffer, chunk = 1 << 20): Promise<{ passed: Buffer; error?: string; guard: StreamGuard }> {
-    const g = new StreamGuard({ name: NAME, isOwnParent: (u) => (u === uuid(PARENT) ? undefined : `parent ${u} refused`) });
+    const g = new StreamGuard({
+      name: NAME,
+      isOwnParent: (u) => (u === uuid(PARENT) ? undefined : `parent ${u} refused`),
+      isNewUuid: (u) => (u === uuid(TAKEN) ? `${u} is taken` : undefined),
+    });
     const parts: Buffer[] = [];
     for (let at = 0; at < stream.length; at += chunk) parts.push(stream.subarray(at, at + chunk));
     const out: Buffer[] = [];
@@ -315,6 +321,8 @@ describe('the send stream guard', () => {
     ['two subvolumes', () => Buffer.concat([streamHeader(), subvol(), subvol(), end]), /^The stream holds more than one subvolume; send one per request\.$/],
     ['a second stream after END', () => Buffer.concat([streamHeader(), subvol(), end, streamHeader(), subvol(), end]), /goes on after its END command/],
     ['a parent elsewhere', () => Buffer.concat([streamHeader(), snapshot(OTHER), end]), /^parent 03030303-0303-0303-0303-030303030303 refused$/],
+    ['a full stream with a UUID that is taken', () => Buffer.concat([streamHeader(), cmd(CMD.SUBVOL, [[ATTR.PATH, str(NAME)], [ATTR.UUID, TAKEN], [ATTR.CTRANSID, u64(1)]]), end]), /^04040404-0404-0404-0404-040404040404 is taken$/],
+    ['an incremental stream with a UUID that is taken', () => Buffer.concat([streamHeader(), cmd(CMD.SNAPSHOT, [[ATTR.PATH, str(NAME)], [ATTR.UUID, TAKEN], [ATTR.CLONE_UUID, PARENT]]), end]), /is taken$/],
     ['a clone from elsewhere', () => Buffer.concat([streamHeader(), subvol(), clone(OTHER), end]), /^The stream copies data from a subvolume other than its own or its parent; that is refused\.$/],
     ['a clone from a parent it does not have', () => Buffer.concat([streamHeader(), subvol(), clone(PARENT), end]), /copies data from a subvolume other than its own/],
     ['".." in a path', () => Buffer.concat([streamHeader(), subvol(), cmd(CMD.MKFILE, [[ATTR.PATH, str('a/../../x')], [ATTR.INO, u64(257)]]), end]), /^The stream names a path with "\.\."\.$/],

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { RewindError, toRewindError } from '../../core/errors';
 import type { ReceiveResponse, ServeRequest } from '../../core/serve-protocol';
 import { deleteSubvolumes } from '../btrfs';
+import { outputText } from '../output-text';
 import { runCommand } from '../run-command';
 import type { FrameReader, FrameWriter } from './framing';
 import { FramingError } from './framing';
@@ -21,8 +22,9 @@ import { StreamCutOff, StreamGuard, StreamRefused } from './stream-guard';
  * 3. Pipe it through `zstd -d` (if compressed) and the stream guard
  *    (./stream-guard) into `btrfs receive -e --chroot` in the folder.
  * 4. When it ends, flush the filesystem and verify: exactly one new entry,
- *    `name`, a read-only subvolume whose received UUID is the stream's and,
- *    for an incremental stream, whose parent is the backup the guard accepted.
+ *    `name`, a read-only subvolume whose received UUID is the stream's and no
+ *    other subvolume's, and, for an incremental stream, whose parent is the
+ *    backup the guard accepted.
  * 5. On any failure (a refused stream, a receive error, a client that went
  *    away) delete everything new in the folder, so nothing partial stays. A
  *    failure found mid-payload is answered at once (the client can stop
@@ -60,6 +62,10 @@ async function removeNew(dir: string, before: Entries): Promise<string[]> {
   return removed;
 }
 
+function unzipFailure(stderr: unknown): RewindError {
+  return new RewindError('TransferFailed', `The compressed stream could not be read: ${outputText(stderr).trim() || 'zstd failed'}.`);
+}
+
 function classify(stderr: string): RewindError {
   const text = stderr.replace(/^Chroot to .*\n?/gm, '').trim();
   if (/No space left on device/i.test(text)) return new RewindError('DestinationFull', 'The server ran out of space during the backup.');
@@ -82,6 +88,32 @@ function parentProblem(
   return undefined;
 }
 
+type Held = ReadonlyArray<{ id: number; receivedUuid?: string; uuid: string }>;
+
+function holds(s: { receivedUuid?: string; uuid: string }, uuid: string): boolean {
+  return s.receivedUuid === uuid || s.uuid === uuid;
+}
+
+function takenElsewhere(uuid: string): string {
+  return `This backup already exists for another computer on this server (its subvolume ${uuid} is there outside this folder); it was refused, and nothing was received.`;
+}
+
+/**
+ * Why a stream whose subvolume has `uuid` (the received UUID the new backup
+ * would get) may not be received here, or undefined when it may. A UUID any
+ * other subvolume holds would make it ambiguous, and `parentProblem` then
+ * refuses the next incremental of whoever had it first: one host's upload
+ * would break another's chain, or a second copy in the folder its own.
+ */
+function uuidProblem(uuid: string, own: ReadonlyArray<{ id: number; name: string; complete: boolean; receivedUuid?: string; uuid: string }>, all: Held): string | undefined {
+  const twin = own.find((b) => holds(b, uuid));
+  if (twin && !twin.complete) return `The incomplete backup ${twin.name} already has this stream's subvolume ${uuid}; run clean, then send again.`;
+  if (twin) return `This backup is already on the server as ${twin.name} in this folder (subvolume ${uuid}); it was refused, and nothing was received.`;
+  const ownIds = new Set(own.map((b) => b.id));
+  if (all.some((s) => holds(s, uuid) && !ownIds.has(s.id))) return takenElsewhere(uuid);
+  return undefined;
+}
+
 export async function receiveBackup(
   store: HostStore,
   request: Extract<ServeRequest, { op: 'receive' }>,
@@ -98,11 +130,24 @@ export async function receiveBackup(
     const all = await store.allSubvolumes();
     const before = await entriesOf(dir);
     await writer.line({ ok: true, ready: true });
-    const result = await transfer(dir, request, reader, writer, (uuid) => parentProblem(uuid, own, all), before);
+    const checks: Checks = {
+      isOwnParent: (uuid) => parentProblem(uuid, own, all),
+      isNewUuid: (uuid) => uuidProblem(uuid, own, all),
+      // Another host's receive may have finished meanwhile (it holds another lock): checked again at the end.
+      heldElsewhere: async (uuid, id) => (await store.allSubvolumes()).some((s) => s.id !== id && holds(s, uuid)),
+    };
+    const result = await transfer(dir, request, reader, writer, checks, before);
     if (result) await writer.line(result);
   } finally {
     await release();
   }
+}
+
+interface Checks {
+  isOwnParent: (uuid: string) => string | undefined;
+  isNewUuid: (uuid: string) => string | undefined;
+  /** Whether a subvolume other than `id` holds `uuid`, as UUID or received UUID. */
+  heldElsewhere: (uuid: string, id: number) => Promise<boolean>;
 }
 
 /** Steps 3–5; returns the success line, or undefined when the failure was already answered. */
@@ -111,7 +156,7 @@ async function transfer(
   request: Extract<ServeRequest, { op: 'receive' }>,
   reader: FrameReader,
   writer: FrameWriter,
-  isOwnParent: (uuid: string) => string | undefined,
+  checks: Checks,
   before: Entries,
 ): Promise<ReceiveResponse | undefined> {
   const receive = execa('btrfs', ['receive', '-q', '-e', '-C', dir], {
@@ -125,7 +170,7 @@ async function transfer(
     request.compression === 'zstd'
       ? execa('zstd', ['-d', '-q', '-c'], { stdin: 'pipe', stdout: 'pipe', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false })
       : undefined;
-  const guard = new StreamGuard({ name: request.name, isOwnParent });
+  const guard = new StreamGuard({ name: request.name, isOwnParent: checks.isOwnParent, isNewUuid: checks.isNewUuid });
   const entry: Writable = unzip ? unzip.stdin! : guard;
   const downstream = unzip ? pipeline(unzip.stdout!, guard, receive.stdin!) : pipeline(guard, receive.stdin!);
 
@@ -151,8 +196,8 @@ async function transfer(
     if (error instanceof StreamRefused && !(error instanceof StreamCutOff)) return fail(error);
     // A broken pipe or a stream cut short: the processes' own messages say why (a full disk, corrupt zstd data).
     const [received, unzipped] = await Promise.all([receive, unzip]);
-    const stderr = String(received.stderr ?? '');
-    if (unzipped?.exitCode) fail(new RewindError('TransferFailed', `The compressed stream could not be read: ${String(unzipped.stderr).trim() || 'zstd failed'}.`));
+    const stderr = outputText(received.stderr);
+    if (unzipped?.exitCode) fail(unzipFailure(unzipped.stderr));
     else if (/No space left on device/i.test(stderr) || (received.exitCode && !(error instanceof StreamCutOff))) fail(classify(stderr));
     else fail(error);
   });
@@ -191,13 +236,13 @@ async function transfer(
   await downstreamDone;
   const [received, unzipped] = await Promise.all([receive, unzip]);
   if (!failure && unzipped?.exitCode) {
-    fail(new RewindError('TransferFailed', `The compressed stream could not be read: ${String(unzipped.stderr).trim() || 'zstd failed'}.`));
+    fail(unzipFailure(unzipped.stderr));
   }
-  if (!failure && received.exitCode !== 0) fail(classify(String(received.stderr ?? '')));
+  if (!failure && received.exitCode !== 0) fail(classify(outputText(received.stderr)));
 
   if (!failure) {
     try {
-      return await verify(dir, request.name, guard, before, wireBytes);
+      return await verify(dir, request.name, guard, before, wireBytes, checks.heldElsewhere);
     } catch (error) {
       fail(error instanceof RewindError ? error : toRewindError(error));
     }
@@ -210,7 +255,14 @@ async function transfer(
   return undefined;
 }
 
-async function verify(dir: string, name: string, guard: StreamGuard, before: Entries, wireBytes: number): Promise<ReceiveResponse> {
+async function verify(
+  dir: string,
+  name: string,
+  guard: StreamGuard,
+  before: Entries,
+  wireBytes: number,
+  heldElsewhere: Checks['heldElsewhere'],
+): Promise<ReceiveResponse> {
   const after = await entriesOf(dir);
   const extra = [...after].filter(([n, id]) => n !== name && before.get(n) !== id).map(([n]) => n);
   if (extra.length > 0) {
@@ -223,6 +275,7 @@ async function verify(dir: string, name: string, guard: StreamGuard, before: Ent
   if (!backup.readOnly || backup.receivedUuid === undefined || backup.receivedUuid !== guard.uuid) {
     throw new RewindError('TransferFailed', `The backup ${name} was not received completely.`);
   }
+  if (await heldElsewhere(backup.receivedUuid, backup.id)) throw new RewindError('InvalidArgs', takenElsewhere(backup.receivedUuid));
   if (guard.parentUuid !== undefined) {
     const parent = await findParent(dir, guard.parentUuid, name);
     if (!parent || backup.parentUuid !== parent) {

@@ -14,7 +14,9 @@ import { Transform, type TransformCallback } from 'node:stream';
  *    request said; nothing after its END.
  * 2. A SNAPSHOT's parent (its CLONE_UUID) must be accepted by `isOwnParent`:
  *    the server accepts only the received UUID of a complete backup in the same
- *    folder, and only when no subvolume elsewhere has it.
+ *    folder, and only when no subvolume elsewhere has it. The subvolume's own
+ *    UUID (the received UUID the backup will get) must be accepted by
+ *    `isNewUuid`: the server refuses one that any other subvolume holds.
  * 3. A CLONE may copy only from the subvolume being received or its parent.
  * 4. Paths (PATH, PATH_TO, CLONE_PATH, LINK's PATH_LINK) are relative with no
  *    ".." component. A SYMLINK's target is data and is not checked.
@@ -44,6 +46,8 @@ export interface GuardOptions {
   name: string;
   /** Whether an incremental stream may use the subvolume with this received UUID as its parent. */
   isOwnParent: (uuid: string) => string | undefined;
+  /** Why a subvolume with this UUID may not be received, or undefined when it may (the UUID is no other subvolume's). */
+  isNewUuid: (uuid: string) => string | undefined;
 }
 
 function formatUuid(bytes: Buffer): string {
@@ -145,6 +149,8 @@ export class StreamGuard extends Transform {
       const uuid = attrs.get(ATTR.UUID);
       if (uuid?.length !== 16) throw new StreamRefused('The stream does not give its subvolume a UUID.');
       this.uuid = formatUuid(uuid);
+      const taken = this.options.isNewUuid(this.uuid);
+      if (taken) throw new StreamRefused(taken);
       if (type === CMD.SNAPSHOT) {
         const parent = attrs.get(ATTR.CLONE_UUID);
         if (parent?.length !== 16) throw new StreamRefused('The incremental stream does not name its parent.');
