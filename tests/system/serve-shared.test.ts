@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { BackupInfo } from '../../src/core/serve-protocol';
 import type { RewindError } from '../../src/core/errors';
+import { sh } from '../support/exec';
 import { ATTR, CMD, command, str, streamHeader, u64 } from '../support/send-stream-craft';
 import { createServeFixture, listDir, sendToBuffer, startServeProcess, stopServes, type ServeFixture, type ServeProcess } from '../support/serve-fixture';
 import { makeKey, startSshd, type Sshd } from '../support/sshd';
@@ -189,5 +190,29 @@ describe('a zstd failure', () => {
     expect(error.detail).not.toMatch(/\d+,\d+,\d+/);
     expect(listDir(aliceFolder)).not.toContain('20260105T080000Z');
     expect(listDir(aliceFolder)).toEqual([FIRST, SECOND, '20260104T080000Z']);
+  });
+});
+
+describe('stream files planted in the own folder', () => {
+  test('a FIFO is never opened by file-get or file-check, and a folder is not deleted by file-delete', async () => {
+    const folder = path.join(fx.root, A, 'streams');
+    mkdirSync(folder, { recursive: true });
+    const fifo = path.join(folder, 'fifo.zst.000');
+    sh('mkfifo', [fifo]);
+    mkdirSync(path.join(folder, 'dir.zst.000'));
+    // A writer waits until someone opens the FIFO for reading: the server must never be that reader.
+    const writer = spawn('sh', ['-c', `echo x > '${fifo}'`], { stdio: 'ignore' });
+    fx.cleanup.add(`stop ${writer.pid}`, () => writer.exitCode === null && writer.kill('SIGKILL'));
+    const alice = connect(keyA);
+    const notFile = 'streams/fifo.zst.000 is not a regular file on the server; refused.';
+    expect((await refusal(alice.client.fileGet({ subvolume: 'streams', file: 'fifo.zst.000', sink: new PassThrough() }))).detail).toBe(notFile);
+    expect((await refusal(alice.client.fileCheck('streams', 'fifo.zst.000'))).detail).toBe(notFile);
+    expect((await refusal(alice.client.fileDelete('streams', 'dir.zst.000'))).detail).toBe('streams/dir.zst.000 is a folder on the server, not a file; refused.');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(writer.exitCode).toBeNull();
+    expect(existsSync(path.join(folder, 'dir.zst.000'))).toBe(true);
+    writer.kill('SIGKILL');
+    expect(await alice.client.fileDelete('streams', 'fifo.zst.000')).toBe(true);
+    expect(await alice.client.fileList('streams')).toEqual([]);
   });
 });

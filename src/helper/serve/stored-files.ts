@@ -13,9 +13,10 @@ import { sendContent } from './read';
  * ROOT/HOST/<subvolume>/ on a server with or without btrfs.
  *
  * The folder comes from HostStore.folder (real directories, no links), the
- * file name was checked by the protocol (one plain name). Here a file is only
- * ever opened with O_NOFOLLOW and must be a regular file, so a link or device
- * planted in the folder is never followed or opened. A write goes to
+ * file name was checked by the protocol (one plain name). Here a file is
+ * opened only once lstat saw a regular file, with O_NOFOLLOW, and must then be
+ * that same inode, so a link, FIFO or device planted in the folder is never
+ * followed or opened. A write goes to
  * ".<file>.partial" (created with O_EXCL), is hashed as it arrives, and takes
  * its name (rename, then the folder is flushed) only when the client's
  * trailer names the same size and SHA-256 and the data is on the disk. Any
@@ -29,16 +30,26 @@ async function openRegular(store: HostStore, subvolume: string, file: string): P
   const dir = await store.folder(subvolume);
   const missing = () => new RewindError('InvalidArgs', `There is no file ${file} in ${subvolume} on the server.`);
   if (!dir) throw missing();
-  const handle = await open(path.join(dir, file), OPEN_READ).catch((error: unknown) => {
+  const target = path.join(dir, file);
+  const link = () => new RewindError('InvalidArgs', `${subvolume}/${file} is a symbolic link on the server; refused.`);
+  const notFile = () => new RewindError('InvalidArgs', `${subvolume}/${file} is not a regular file on the server; refused.`);
+  // Opening a FIFO or a device can act on it (a writer goes on, a tape rewinds): look first.
+  const seen = await lstat(target).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+    throw error;
+  });
+  if (seen.isSymbolicLink()) throw link();
+  if (!seen.isFile()) throw notFile();
+  const handle = await open(target, OPEN_READ).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw missing();
-    if (code === 'ELOOP') throw new RewindError('InvalidArgs', `${subvolume}/${file} is a symbolic link on the server; refused.`);
+    if (code === 'ELOOP') throw link();
     throw error;
   });
   const info = await handle.stat();
-  if (!info.isFile()) {
+  if (!info.isFile() || info.dev !== seen.dev || info.ino !== seen.ino) {
     await handle.close();
-    throw new RewindError('InvalidArgs', `${subvolume}/${file} is not a regular file on the server; refused.`);
+    throw notFile();
   }
   return handle;
 }
@@ -89,8 +100,12 @@ export async function deleteFile(store: HostStore, subvolume: string, file: stri
   try {
     const dir = await store.folder(subvolume);
     if (!dir) return false;
-    // unlink removes a link itself, never what it points to; a folder is refused by the kernel.
-    return await unlink(path.join(dir, file)).then(
+    const target = path.join(dir, file);
+    if ((await lstat(target).catch(() => undefined))?.isDirectory()) {
+      throw new RewindError('InvalidArgs', `${subvolume}/${file} is a folder on the server, not a file; refused.`);
+    }
+    // unlink removes a link itself, never what it points to (and refuses a folder made meanwhile).
+    return await unlink(target).then(
       () => true,
       (error: unknown) => {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -154,7 +169,7 @@ export async function putFile(store: HostStore, request: Extract<ServeRequest, {
       handle = undefined;
       await rename(temp, path.join(dir, request.file));
       temp = undefined;
-      const folder = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      const folder = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       await folder.sync().finally(() => folder.close());
     } catch (error) {
       await writer.line(answerFor(error));
