@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { refuseControlCharacters } from './control-characters';
 
 /**
  * A request to restore files (D-Bus RestoreFiles): from which point, which
@@ -54,6 +55,7 @@ export function parseJsonRequest<T extends z.ZodType>(schema: T, json: string): 
   } catch {
     throw new Error('the request is not JSON');
   }
+  refuseControlCharacters(data);
   const result = schema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];

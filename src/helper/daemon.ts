@@ -15,6 +15,7 @@ import { takeInventory } from './inventory';
 import { withRunContext } from './run-context';
 import { applySchedule } from './timer';
 import { parseRestoreRequest } from '../core/restore-request';
+import { controlCharacterProblem, rawControlCharacterProblem } from '../core/control-characters';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
 import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../core/browse-request';
@@ -34,12 +35,19 @@ export interface DaemonOptions extends Omit<EngineOptions, 'onProgress'> {
 
 const PROGRESS_INTERVAL_MS = 200;
 
-/** The one string argument of a method; anything else is refused. */
+/**
+ * The one string argument of a method; anything else is refused, and so is
+ * a control character in it (each parser also refuses one in any string of
+ * the parsed JSON, where it may come escaped).
+ */
 function stringArgument(msg: dbus.Message, method: string): string {
   if (msg.signature !== 's' || typeof msg.body[0] !== 'string') {
     throw new RewindError('InvalidArgs', `${method} takes one string (JSON); it was called with the signature "${msg.signature ?? ''}".`);
   }
-  return msg.body[0] as string;
+  const text = msg.body[0] as string;
+  const problem = rawControlCharacterProblem(text);
+  if (problem) throw new RewindError('InvalidArgs', `${method}: ${problem}.`);
+  return text;
 }
 
 /** A request parsed by `parse`; what is wrong with it is the caller's InvalidArgs. */
@@ -60,6 +68,8 @@ function parsePrepareRequest(json: string): { path: string; sizeBytes: number; l
   } catch {
     // handled below
   }
+  const problem = controlCharacterProblem(data);
+  if (problem) throw new RewindError('InvalidArgs', `PrepareDisk: ${problem}.`);
   const keys = data && typeof data === 'object' ? Object.keys(data) : [];
   if (
     !data ||
@@ -229,6 +239,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       } catch {
         throw new RewindError('InvalidConfig', 'The new configuration is not JSON.');
       }
+      const problem = controlCharacterProblem(data);
+      if (problem) throw new RewindError('InvalidArgs', `SetConfig: ${problem}.`);
       const config = await saveConfig(options.configPath, data);
       // The schedule takes effect at once; without systemd (a container) there is no timer to set.
       let timer = 'not changed: systemd is not running';

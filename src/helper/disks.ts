@@ -1,4 +1,5 @@
-import { RewindError } from '../core/errors';
+import { ADVICE, RewindError } from '../core/errors';
+import { controlCharacterProblem } from '../core/control-characters';
 import { runCommand } from './run-command';
 import { locate } from './sources';
 
@@ -86,6 +87,8 @@ export function parseListDisksRequest(json: string): string[] {
   } catch {
     // handled below
   }
+  const problem = controlCharacterProblem(data);
+  if (problem) throw new RewindError('InvalidArgs', `ListDisks: ${problem}.`);
   const sources = data?.sources;
   if (
     typeof data !== 'object' ||
@@ -161,10 +164,10 @@ export async function prepareDisk(request: { path: string; sizeBytes: number; la
   const disk = (await listDisks()).find((d) => d.path === request.path);
   if (!disk) throw new RewindError('DestinationMissing', `The disk ${request.path} is not connected.`);
   if (disk.sizeBytes !== request.sizeBytes) {
-    throw new RewindError('InvalidArgs', `${request.path} is not the disk that was shown (its size changed); choose the disk again.`);
+    throw new RewindError('InvalidArgs', `${request.path} is not the disk that was shown (its size changed); choose the disk again.`, { advice: ADVICE.inDetail });
   }
   if (disk.use !== 'empty') {
-    throw new RewindError('InvalidArgs', `${request.path} is not empty (${disk.why ?? disk.fstype ?? disk.use}); Rewind only prepares empty disks.`);
+    throw new RewindError('InvalidArgs', `${request.path} is not empty (${disk.why ?? disk.fstype ?? disk.use}); Rewind only prepares empty disks.`, { advice: 'Choose an empty disk.' });
   }
   const label = (request.label ?? 'Rewind backups').slice(0, 255);
   await runCommand('mkfs.btrfs', ['-q', '-L', label, request.path]);

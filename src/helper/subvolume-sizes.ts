@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { RewindError, toRewindError } from '../core/errors';
+import { controlCharacterProblem } from '../core/control-characters';
 import type { SubvolumeRequest, SubvolumeSize } from '../core/subvolume-size';
 import { runCommand } from './run-command';
 import { readMountTable, type MountEntry } from './mountinfo';
@@ -90,6 +91,8 @@ export function parseSubvolumeRequest(json: string): SubvolumeRequest {
   } catch {
     // handled below
   }
+  const problem = controlCharacterProblem(data);
+  if (problem) throw new RewindError('InvalidArgs', `ListSubvolumes: ${problem}.`);
   const paths = (data as { paths?: unknown } | undefined)?.paths;
   if (
     typeof data !== 'object' ||

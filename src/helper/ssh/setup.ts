@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { controlCharacterProblem } from '../../core/control-characters';
 import { RewindError } from '../../core/errors';
 import { checkHostName } from '../../core/serve-protocol';
 import { checkFields, checkFingerprint, checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, normalizeSshHost, type HostProbe, type SshSetup } from '../../core/ssh';
@@ -17,11 +18,15 @@ function invalid(method: string, problems: string[]): RewindError {
 }
 
 function parseJson(method: string, json: string): unknown {
+  let data: unknown;
   try {
-    return JSON.parse(json);
+    data = JSON.parse(json);
   } catch {
     throw invalid(method, ['the argument must be a JSON object']);
   }
+  const problem = controlCharacterProblem(data);
+  if (problem) throw invalid(method, [problem]);
+  return data;
 }
 
 function check(method: string, data: unknown, required: string[], optional: string[], checks: Array<[string, (v: unknown) => string | undefined]>): Record<string, unknown> {
