@@ -45,6 +45,25 @@ export interface RestoreResult {
   restored: RestoredItem[];
   /** "user": read and written with the caller's own permissions; "admin": after polkit admin authentication. */
   as: 'user' | 'admin';
+  /** Only when some were removed: see specialBitsRemoved(). */
+  specialBitsRemoved?: SpecialBitsRemoved;
+}
+
+/**
+ * Restored files and folders that had setuid, setgid or sticky bits in the
+ * backup and lost them: what an unprivileged user restores never carries
+ * them. `paths` (where they are now) lists at most MAX_LISTED_SPECIAL of them.
+ */
+export interface SpecialBitsRemoved {
+  count: number;
+  paths: string[];
+}
+
+export const MAX_LISTED_SPECIAL = 20;
+
+/** The result's specialBitsRemoved field for these paths: none at all when there are none. */
+export function specialBitsRemoved(paths: string[]): { specialBitsRemoved?: SpecialBitsRemoved } {
+  return paths.length === 0 ? {} : { specialBitsRemoved: { count: paths.length, paths: paths.slice(0, MAX_LISTED_SPECIAL) } };
 }
 
 /** A JSON request checked against its schema; the error names the first wrong field. */

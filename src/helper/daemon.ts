@@ -14,7 +14,7 @@ import { listSubvolumeSizes, parseSubvolumeRequest, unknownFolders } from './sub
 import { takeInventory } from './inventory';
 import { withRunContext } from './run-context';
 import { applySchedule } from './timer';
-import { parseRestoreRequest } from '../core/restore-request';
+import { parseRestoreRequest, specialBitsRemoved } from '../core/restore-request';
 import { controlCharacterProblem, rawControlCharacterProblem } from '../core/control-characters';
 import { runCommand } from './run-command';
 import { NeedsAdmin, restoreFiles } from './user-restore';
@@ -219,7 +219,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         // The kernel refused the caller: only an administrator may go on.
         await authorize(bus, msg.sender, ACTIONS.restoreFiles);
         const rest = await restoreFiles(options, { ...request, paths: error.remaining }, { uid, gid, admin: true });
-        return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin' })]];
+        // What the user's part restored lost its special bits; the administrator's part kept them.
+        return ['s', [JSON.stringify({ restored: [...error.done, ...rest.restored], as: 'admin', ...specialBitsRemoved(error.specialBitsRemoved) })]];
       }
     },
     // The restore browser reads as the caller, like RestoreFiles without an administrator.

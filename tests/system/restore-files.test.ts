@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { ACTIONS } from '../../src/core/ids';
@@ -24,8 +25,8 @@ let userA: string;
 let adminD: string;
 let victim: string;
 
-function restoreAs(user: string, request: object): { result?: RestoreResult; error?: { name: string; message: string } } {
-  const r = asUser(user, fx.bus, 'gjs', ['-m', fx.callHelper, 'restore', JSON.stringify(request)]);
+function restoreAs(user: string, request: object | string): { result?: RestoreResult; error?: { name: string; message: string } } {
+  const r = asUser(user, fx.bus, 'gjs', ['-m', fx.callHelper, 'restore', typeof request === 'string' ? request : JSON.stringify(request)]);
   const line = r.stdout.trim().split('\n').at(-1);
   if (!line) throw new Error(`no answer from the helper (exit ${r.status}): ${r.stderr}\n${fx.bus.log()}`);
   return JSON.parse(line) as { result?: RestoreResult; error?: { name: string; message: string } };
@@ -50,6 +51,15 @@ beforeAll(async () => {
   sh('chown', ['-R', `${adminD}:${adminD}`, path.join(home(), 'bob')]);
   sh('chmod', ['700', path.join(home(), 'bob')]);
   writeFileSync(path.join(home(), 'root-owned.txt'), 'made by root\n', { mode: 0o644 });
+  // Root's setuid and setgid programs and a sticky folder in alice's home (after the chown, which would clear them).
+  mkdirSync(path.join(home(), 'alice/bin'));
+  sh('chown', [`${userA}:${userA}`, path.join(home(), 'alice/bin')]);
+  writeFileSync(path.join(home(), 'alice/bin/suid-tool'), randomBytes(5000));
+  writeFileSync(path.join(home(), 'alice/bin/sgid-tool'), randomBytes(3000));
+  mkdirSync(path.join(home(), 'alice/bin/drop'));
+  sh('chmod', ['4755', path.join(home(), 'alice/bin/suid-tool')]);
+  sh('chmod', ['2755', path.join(home(), 'alice/bin/sgid-tool')]);
+  sh('chmod', ['1777', path.join(home(), 'alice/bin/drop')]);
   victim = path.join(fx.dir, 'victim');
   mkdirSync(victim);
   writeFileSync(path.join(victim, 'precious'), 'must not change\n');
@@ -141,5 +151,71 @@ describe('with an administrator', () => {
     const answer = restoreAs(adminD, { from: 'local', snapshot, paths: ['root-owned.txt'], to: { folder: path.join(home(), 'alice/sneaky') } });
     expect(answer.error?.message).toContain('reached through a symbolic link');
     expect(sh('ls', ['-A', victim]).trim()).toBe('precious');
+  });
+});
+
+describe('setuid, setgid and sticky bits', () => {
+  const inSnapshot = (relative: string, check: (original: string) => void) =>
+    withTopLevel(fx, fx.source, (top) => check(path.join(top, '.rewind/home', snapshot, relative)));
+
+  test('root-owned 4755 and 2755 files restored by the user are 0755, theirs, byte for byte, and the answer says so', async () => {
+    const into = path.join(home(), 'alice/Restored');
+    const answer = restoreAs(userA, { from: 'local', snapshot, paths: ['alice/bin/suid-tool', 'alice/bin/sgid-tool'], to: { folder: into } });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result?.as).toBe('user');
+    expect(answer.result?.specialBitsRemoved).toEqual({ count: 2, paths: [path.join(into, 'suid-tool'), path.join(into, 'sgid-tool')] });
+    for (const name of ['suid-tool', 'sgid-tool']) {
+      const restored = statSync(path.join(into, name));
+      expect({ mode: restored.mode, uid: restored.uid }).toEqual({ mode: 0o100755, uid: uidOf(userA) });
+      await inSnapshot(`alice/bin/${name}`, (original) => {
+        expect(statSync(original).mode & 0o7000).not.toBe(0);
+        expect(readFileSync(path.join(into, name)).equals(readFileSync(original))).toBe(true);
+      });
+    }
+  });
+
+  test('a whole home folder restored by the user keeps no special bit, and everything else as it was', async () => {
+    const into = path.join(home(), 'alice/Restored/whole');
+    const answer = restoreAs(userA, { from: 'usb', snapshot, paths: ['alice'], to: { folder: into } });
+    expect(answer.error).toBeUndefined();
+    const tree = path.join(into, 'alice');
+    const removed = ['bin/suid-tool', 'bin/sgid-tool', 'bin/drop'].map((p) => path.join(tree, p));
+    expect(answer.result?.specialBitsRemoved?.count).toBe(3);
+    expect([...(answer.result?.specialBitsRemoved?.paths ?? [])].sort()).toEqual([...removed].sort());
+    expect(statSync(path.join(tree, 'bin/suid-tool')).mode).toBe(0o100755);
+    expect(statSync(path.join(tree, 'bin/sgid-tool')).mode).toBe(0o100755);
+    expect(statSync(path.join(tree, 'bin/drop')).mode).toBe(0o40777);
+    expect(sh('find', [tree, '-perm', '/7000']).trim()).toBe('');
+    expect(sh('find', [tree, '!', '-user', userA]).trim()).toBe('');
+    await inSnapshot('alice/bin/suid-tool', (original) => expect(readFileSync(path.join(tree, 'bin/suid-tool')).equals(readFileSync(original))).toBe(true));
+    await inSnapshot('alice/Documents', (original) => expect(compareTrees(original, path.join(tree, 'Documents'))).toEqual([]));
+    await inSnapshot('alice/.bashrc', (original) => expect(statSync(path.join(tree, '.bashrc')).mode).toBe(statSync(original).mode));
+  });
+
+  test("an administrator's restore into root's folder keeps them", () => {
+    const into = path.join(fx.dir, 'admin-restored');
+    mkdirSync(into, { mode: 0o755 });
+    const answer = restoreAs(adminD, { from: 'local', snapshot, paths: ['alice/bin/suid-tool', 'alice/bin/sgid-tool'], to: { folder: into } });
+    expect(answer.error).toBeUndefined();
+    expect(answer.result?.as).toBe('admin');
+    expect(answer.result?.specialBitsRemoved).toBeUndefined();
+    expect(statSync(path.join(into, 'suid-tool')).mode).toBe(0o104755);
+    expect(statSync(path.join(into, 'sgid-tool')).mode).toBe(0o102755);
+  });
+});
+
+describe('control characters in the request', () => {
+  const stackTrace = /\n\s+at .+:\d+:\d+/;
+
+  test.each([
+    ['an escaped NUL', JSON.stringify({ from: 'local', snapshot: 'SNAPSHOT', paths: ['alice/Documents/notes.md'], to: { folder: '/tmp/a\u0000b' } }), 'U\\+0000'],
+    ['a raw control character', JSON.stringify({ from: 'local', snapshot: 'SNAPSHOT', paths: ['alice/Documents/notes.md'], to: { folder: '/tmp/a\u0001b' } }).replace('\\u0001', '\u0001'), 'U\\+0001'],
+  ])('%s in the target folder is InvalidArgs naming the field, with no stack trace in the log', (_what, text, code) => {
+    expect(text.includes('\u0001') || text.includes('\\u0000')).toBe(true);
+    const logBefore = fx.bus.log().length;
+    const answer = restoreAs(userA, text.replace('SNAPSHOT', snapshot));
+    expect(answer.error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
+    expect(answer.error?.message).toMatch(new RegExp(`^RestoreFiles: to\\.folder: must not contain control characters \\(it has ${code}\\)`));
+    expect(fx.bus.log().slice(logBefore)).not.toMatch(stackTrace);
   });
 });
