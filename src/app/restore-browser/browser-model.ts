@@ -210,10 +210,14 @@ function restoredText(result: RestoreResult, folder: string | undefined): string
   let done: string;
   if (folder === undefined) done = n === 1 ? fmt(_('Restored “%s”.'), name) : fmt(ngettext('Restored %s item.', 'Restored %s items.', n), n);
   else done = n === 1 ? fmt(_('Restored “%s” to %s.'), name, folder) : fmt(ngettext('Restored %s item to %s.', 'Restored %s items to %s.', n), n, folder);
+  const parts = [done];
   const aside = result.restored.filter((r) => r.keptAsideAs);
-  if (aside.length === 1) return `${done} ${fmt(_('The current version is kept as “%s”.'), base(aside[0].keptAsideAs!))}`;
-  if (aside.length > 1) return `${done} ${_('The current versions are kept with “(before restore)” in their names.')}`;
-  return done;
+  if (aside.length === 1) parts.push(fmt(_('The current version is kept as “%s”.'), base(aside[0].keptAsideAs!)));
+  if (aside.length > 1) parts.push(_('The current versions are kept with “(before restore)” in their names.'));
+  // setuid, setgid and sticky bits: what a user restores never has them, and the person should know it changed.
+  const special = result.specialBitsRemoved?.count ?? 0;
+  if (special > 0) parts.push(fmt(ngettext('Special permissions were removed from %s item.', 'Special permissions were removed from %s items.', special), special));
+  return parts.join(' ');
 }
 
 function restoreFailureText(failure: Failure): string {
