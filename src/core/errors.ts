@@ -33,11 +33,12 @@ interface ErrorInfo {
 }
 
 const ERRORS: Record<ErrorCode, ErrorInfo> = {
-  NotAuthorized: { advice: 'Ask an administrator to allow backups for your account.' },
+  NotAuthorized: { advice: 'Ask an administrator of this computer to allow it.' },
   Dismissed: { advice: 'The authentication dialog was closed; try again to authenticate.' },
   Busy: { advice: 'Wait for the running backup to finish, or cancel it.' },
   NotConfigured: { advice: 'Set up backups first: choose what to back up and where.' },
   InvalidConfig: { advice: 'Fix the configuration file named above, or set up backups again.' },
+  // Only for a request no person could have written (a malformed D-Bus call); see ADVICE for the rest.
   InvalidArgs: { advice: 'This is a bug in the calling program; please report it.' },
   SourceNotBtrfs: {
     advice: 'Rewind needs the folder to be on a btrfs subvolume, because it uses btrfs snapshots to copy only what changed.',
@@ -67,6 +68,22 @@ const ERRORS: Record<ErrorCode, ErrorInfo> = {
 };
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/**
+ * Advice for causes that a code's own advice would pin on the wrong party
+ * (RewindErrorOptions.advice): most InvalidArgs are well-formed requests
+ * that name something a person chose, not a program's bug.
+ */
+export const ADVICE = {
+  /** Something asked for by name that is not, or no longer, there. */
+  chooseAgain: 'Check the name and choose again: backups and the configuration may have changed since they were listed.',
+  /** An incomplete or contradictory command line. */
+  commandLine: 'Run rewind-helper --help to see how to name it.',
+  /** The detail already says what the person who asked can do. */
+  inDetail: '',
+  /** A backup server refused a request: it may name what is no longer there, or this computer asked wrongly. */
+  serverRefused: 'The backup server refused the request: if its backups changed meanwhile, choose again; if it keeps refusing, report it with the system logs of both computers.',
+} as const;
 
 export function dbusErrorName(code: ErrorCode): string {
   return `${ERROR_PREFIX}.${code}`;

@@ -21,7 +21,7 @@ import { keepsStreamFiles, type Config, type Destination, type SshDestinationCon
 import { isCompleteBackup } from '../core/parent';
 import { listChanges } from '../core/send-stream/changes';
 import type { Change } from '../core/send-stream/changes';
-import { RewindError } from '../core/errors';
+import { ADVICE, RewindError } from '../core/errors';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { comparablePoints, diffSnapshots } from './diff';
@@ -133,12 +133,12 @@ function walkFailure(folder: string, output: Output): RewindError {
   const where = folder === '' ? 'the top folder' : `“${folder}”`;
   // The last line is the failed step's (cd or find); bash may warn before it.
   const reason = output.stderr.split('\n').at(-1) ?? '';
-  if (output.code === 11) return new RewindError('InvalidArgs', `${where} is a symbolic link in this restore point, not a folder.`);
+  if (output.code === 11) return new RewindError('InvalidArgs', `${where} is a symbolic link in this restore point, not a folder.`, { advice: 'Open the folder it points to by its own path.' });
   if (/Permission denied/.test(reason)) {
-    return new RewindError('NotAuthorized', `Your account may not read ${where} in this restore point: its permissions at that time did not allow it.`);
+    return new RewindError('NotAuthorized', `Your account may not read ${where} in this restore point: its permissions at that time did not allow it.`, { advice: 'An administrator of this computer can restore it for you.' });
   }
-  if (/No such file or directory/.test(reason)) return new RewindError('InvalidArgs', `There is no ${where} in this restore point.`);
-  if (/Not a directory/.test(reason)) return new RewindError('InvalidArgs', `${where} is not a folder in this restore point.`);
+  if (/No such file or directory/.test(reason)) return new RewindError('InvalidArgs', `There is no ${where} in this restore point.`, { advice: ADVICE.chooseAgain });
+  if (/Not a directory/.test(reason)) return new RewindError('InvalidArgs', `${where} is not a folder in this restore point.`, { advice: ADVICE.chooseAgain });
   return new RewindError('TransferFailed', `Reading ${where} in the restore point failed: ${output.stderr || `exit ${output.code}`}.`);
 }
 
@@ -146,7 +146,7 @@ function walkFailure(folder: string, output: Output): RewindError {
 function needsFetching(config: Config, from: string): boolean {
   if (from === 'local') return false;
   const destination = config.destinations.find((d) => d.id === from);
-  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${from}" in the configuration.`);
+  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${from}" in the configuration.`, { advice: ADVICE.chooseAgain });
   return destination.kind !== 'btrfs';
 }
 
@@ -155,7 +155,7 @@ export const fetchedPoints = new FetchedPoints();
 
 async function openRoot(root: string, request: { from: string; snapshot: string }): Promise<FileHandle> {
   return open(root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => {
-    throw new RewindError('InvalidArgs', `There is no snapshot or backup ${request.snapshot} in ${request.from === 'local' ? 'the local snapshots' : request.from}.`);
+    throw new RewindError('InvalidArgs', `There is no snapshot or backup ${request.snapshot} in ${request.from === 'local' ? 'the local snapshots' : request.from}.`, { advice: ADVICE.chooseAgain });
   });
 }
 
@@ -183,7 +183,7 @@ export async function listFolder(paths: Paths, request: ListFolderRequest, calle
     const output = await runAsCaller(walkTo(request.path, ['find', '.', '-maxdepth', '1', '-printf', LISTING_FORMAT]), caller, [fd]);
     if (output.code !== 0) throw walkFailure(request.path, output);
     const { start, entries } = parseListing(output.stdout, request.path);
-    if (start?.kind !== 'folder') throw new RewindError('InvalidArgs', `“${request.path}” is not a folder in this restore point.`);
+    if (start?.kind !== 'folder') throw new RewindError('InvalidArgs', `“${request.path}” is not a folder in this restore point.`, { advice: ADVICE.chooseAgain });
     return { path: request.path, entries: sortEntries(entries) };
   });
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Change } from '../core/send-stream/changes';
 import { listChanges } from '../core/send-stream/changes';
-import { RewindError, toRewindError } from '../core/errors';
+import { ADVICE, RewindError, toRewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { isCompleteBackup } from '../core/parent';
 import type { Subvolume } from '../core/subvolume';
@@ -64,16 +64,16 @@ export async function comparablePoints(source: SourceSubvolume, destination?: Bt
 
 export async function diffSnapshots({ config, host, mounts }: RunContext, request: DiffRequest): Promise<DiffResult> {
   const candidates = config.sources.filter((s) => request.source === undefined || s.path === request.source || s.allSubvolumesOf === request.source);
-  if (candidates.length === 0) throw new RewindError('InvalidArgs', `${request.source} is not one of the backed-up folders in the configuration.`);
+  if (candidates.length === 0) throw new RewindError('InvalidArgs', `${request.source} is not one of the backed-up folders in the configuration.`, { advice: ADVICE.chooseAgain });
   const sources: SourceSubvolume[] = [];
   for (const s of candidates) sources.push(...(await resolveSource(s, mounts)));
 
   let destination: BtrfsDestination | undefined;
   if (request.destination !== undefined) {
     const configured = config.destinations.find((d) => d.id === request.destination);
-    if (!configured) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
+    if (!configured) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
     if (configured.kind !== 'btrfs') {
-      throw new RewindError('InvalidArgs', `"${request.destination}" is not a btrfs disk; what changed between its backups cannot be listed yet. Compare local snapshots instead.`);
+      throw new RewindError('InvalidArgs', `"${request.destination}" is not a btrfs disk; what changed between its backups cannot be listed yet. Compare local snapshots instead.`, { advice: ADVICE.inDetail });
     }
     destination = await BtrfsDestination.open(configured, host, mounts);
   }
@@ -95,7 +95,7 @@ export async function diffSnapshots({ config, host, mounts }: RunContext, reques
     );
   }
   if (found.length > 1) {
-    throw new RewindError('InvalidArgs', `Several backed-up folders have snapshots named so (${found.map((f) => f.source.label).join(', ')}); choose one with --source.`);
+    throw new RewindError('InvalidArgs', `Several backed-up folders have snapshots named so (${found.map((f) => f.source.label).join(', ')}); choose one with --source.`, { advice: ADVICE.inDetail });
   }
   const [{ source, top, from, to }] = found;
   try {

@@ -1,6 +1,6 @@
 import dbus from 'dbus-next';
 import { RewindError } from '../core/errors';
-import type { ActionId } from '../core/ids';
+import { ACTIONS, type ActionId } from '../core/ids';
 
 /**
  * Asks polkit whether the sender of a D-Bus call may perform an action.
@@ -8,6 +8,15 @@ import type { ActionId } from '../core/ids';
  * establishes who is asking.
  */
 const ALLOW_USER_INTERACTION = 1;
+
+/** What each action lets a user do, so that a refusal says what was refused rather than blaming backups. */
+const WHAT: Record<ActionId, string> = {
+  [ACTIONS.readStatus]: 'see the state of backups',
+  [ACTIONS.runBackup]: 'start or cancel backups',
+  [ACTIONS.configure]: 'change the backup settings or prepare a backup disk',
+  [ACTIONS.restoreOwnFiles]: 'restore files',
+  [ACTIONS.restoreFiles]: 'restore files your account cannot read, or restore where it cannot write',
+};
 
 export async function authorize(bus: dbus.MessageBus, sender: string, action: ActionId): Promise<void> {
   const request = new dbus.Message({
@@ -24,17 +33,22 @@ export async function authorize(bus: dbus.MessageBus, sender: string, action: Ac
   } catch (error) {
     throw new RewindError('NotAuthorized', `The authorization service (polkit) could not check this request: ${(error as Error).message}.`, {
       cause: error,
+      advice: 'An administrator of this computer should check that polkit is installed and running.',
     });
   }
   // The reply is one struct (bba{ss}): authorised, challenge, details.
   const [result] = (reply?.body ?? []) as [[boolean, boolean, Record<string, string>]?];
   if (!Array.isArray(result) || typeof result[0] !== 'boolean') {
-    throw new RewindError('NotAuthorized', 'The authorization service (polkit) gave an answer Rewind does not understand.');
+    throw new RewindError('NotAuthorized', 'The authorization service (polkit) gave an answer Rewind does not understand.', {
+      advice: 'An administrator of this computer should check polkit; if it is working, this is a bug in Rewind: please report it.',
+    });
   }
   const [authorized, , details] = result;
   if (authorized === true) return;
   if (details['polkit.dismissed']) {
     throw new RewindError('Dismissed', 'The request was not authorised because the authentication dialog was dismissed.');
   }
-  throw new RewindError('NotAuthorized', 'You are not allowed to do this on this computer.');
+  throw new RewindError('NotAuthorized', `Your account is not allowed to ${WHAT[action]} on this computer.`, {
+    advice: 'An administrator of this computer can allow it, or do it for you.',
+  });
 }

@@ -2,7 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { RewindError } from '../core/errors';
+import { ADVICE, RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { parseSnapshotName, subvolumeDirName } from '../core/snapshot-name';
 import { filesystemUuidOfDevice, showSubvolume } from './btrfs';
@@ -90,7 +90,7 @@ export async function receiveFromServer(config: SshDestinationConfig, dirName: s
   const restored = path.join(into, name);
   try {
     const backup = (await server.backups(dirName)).find((b) => path.basename(b.path) === name);
-    if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${server.name}.`);
+    if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${server.name}.`, { advice: ADVICE.chooseAgain });
     const receive = spawn('btrfs', ['receive', '-q', '-e', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
     const received = finished(receive);
     receive.stdin!.on('error', () => undefined);
@@ -127,12 +127,12 @@ function stamp(now: Date): string {
 
 export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promise<SubvolumeRestoreResult> {
   if ((request.backup === undefined) === (request.destination === undefined)) {
-    throw new RewindError('InvalidArgs', 'Name the backup either with --backup PATH or with --destination ID --snapshot NAME.');
+    throw new RewindError('InvalidArgs', 'Name the backup either with --backup PATH or with --destination ID --snapshot NAME.', { advice: ADVICE.commandLine });
   }
   const info = await stat(request.into).catch(() => undefined);
-  if (!info?.isDirectory()) throw new RewindError('InvalidArgs', `${request.into} is not a folder; name a folder on the btrfs filesystem to restore onto.`);
+  if (!info?.isDirectory()) throw new RewindError('InvalidArgs', `${request.into} is not a folder; name a folder on the btrfs filesystem to restore onto.`, { advice: ADVICE.inDetail });
   const mount = await mountOf(request.into);
-  if (mount.fstype !== 'btrfs') throw new RewindError('InvalidArgs', `${request.into} is on ${mount.fstype}; a subvolume can only be restored onto btrfs.`);
+  if (mount.fstype !== 'btrfs') throw new RewindError('InvalidArgs', `${request.into} is on ${mount.fstype}; a subvolume can only be restored onto btrfs.`, { advice: 'Choose a folder on a btrfs filesystem.' });
   const fsUuid = (await mountedBtrfsUuid(mount.source)) ?? (await filesystemUuidOfDevice(mount.source));
 
   const config = request.configPath ? await loadConfig(request.configPath) : undefined;
@@ -141,9 +141,9 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
     if (sourcePath) currentPath = await showSubvolume(sourcePath).then((s) => s.path, () => undefined);
   }
-  if (currentPath === undefined) throw new RewindError('InvalidArgs', 'Name the subvolume to restore with --subvolume (for example home).');
+  if (currentPath === undefined) throw new RewindError('InvalidArgs', 'Name the subvolume to restore with --subvolume (for example home).', { advice: ADVICE.inDetail });
   if (currentPath.split('/').some((part) => !NAME.test(part))) {
-    throw new RewindError('InvalidArgs', `${JSON.stringify(currentPath)} is not a subvolume path of plain names.`);
+    throw new RewindError('InvalidArgs', `${JSON.stringify(currentPath)} is not a subvolume path of plain names.`, { advice: ADVICE.commandLine });
   }
   const dirName = subvolumeDirName(currentPath);
 
@@ -155,23 +155,23 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     let restored: string;
     if (request.backup !== undefined) {
       await showSubvolume(request.backup).catch(() => {
-        throw new RewindError('InvalidArgs', `${request.backup} is not a btrfs subvolume.`);
+        throw new RewindError('InvalidArgs', `${request.backup} is not a btrfs subvolume.`, { advice: 'Name a backup (a read-only subvolume) with --backup.' });
       });
       const name = path.basename(request.backup);
       if (await stat(path.join(into, name)).catch(() => undefined)) {
-        throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, name)} already exists on the target; it may already be restored.`);
+        throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, name)} already exists on the target; it may already be restored.`, { advice: 'If it is not needed any more, delete it first (btrfs subvolume delete), or restore onto another filesystem.' });
       }
       restored = await receiveCopy(request.backup, into, request.backup);
     } else {
-      if (!config) throw new RewindError('InvalidArgs', '--destination needs the configuration (--config).');
+      if (!config) throw new RewindError('InvalidArgs', '--destination needs the configuration (--config).', { advice: ADVICE.inDetail });
       if (!request.snapshot || !parseSnapshotName(request.snapshot)) {
-        throw new RewindError('InvalidArgs', `${JSON.stringify(request.snapshot ?? '')} is not the name of a backup.`);
+        throw new RewindError('InvalidArgs', `${JSON.stringify(request.snapshot ?? '')} is not the name of a backup.`, { advice: ADVICE.chooseAgain });
       }
       const destination = config.destinations.find((d) => d.id === request.destination);
-      if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
+      if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
       const host = config.hostName ?? hostname();
       if (await stat(path.join(into, request.snapshot)).catch(() => undefined)) {
-        throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`);
+        throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`, { advice: 'If it is not needed any more, delete it first (btrfs subvolume delete), or restore onto another filesystem.' });
       }
       if (keepsStreamFiles(destination)) {
         const files = await openStreamFiles(destination, host, mounts, request.stateDir);
@@ -179,7 +179,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
       } else if (destination.kind === 'btrfs') {
         const disk = await BtrfsDestination.open(destination, host, mounts);
         const backup = path.join(disk.top, disk.dirBelowTop(dirName), request.snapshot);
-        if (!(await stat(backup).catch(() => undefined))) throw new RewindError('InvalidArgs', `There is no backup ${request.snapshot} of ${dirName} on ${disk.name}.`);
+        if (!(await stat(backup).catch(() => undefined))) throw new RewindError('InvalidArgs', `There is no backup ${request.snapshot} of ${dirName} on ${disk.name}.`, { advice: ADVICE.chooseAgain });
         restored = await receiveCopy(backup, into, `${request.snapshot} from ${disk.name}`);
       } else {
         // A destination that keeps stream files went above: this is a server that keeps received backups.

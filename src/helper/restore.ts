@@ -1,7 +1,7 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { RewindError } from '../core/errors';
+import { ADVICE, RewindError } from '../core/errors';
 import { subvolumeDirName } from '../core/snapshot-name';
 import { removeScratchFolder, scratchFolder, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
@@ -36,7 +36,7 @@ export interface RestoreRequest {
 function checkRelative(p: string): string {
   const normal = path.posix.normalize(p);
   if (p === '' || path.isAbsolute(p) || normal.split('/').includes('..') || normal === '.') {
-    throw new RewindError('InvalidArgs', `The path to restore must be relative to the backed-up folder, without "..": ${JSON.stringify(p)}.`);
+    throw new RewindError('InvalidArgs', `The path to restore must be relative to the backed-up folder, without "..": ${JSON.stringify(p)}.`, { advice: ADVICE.commandLine });
   }
   return normal;
 }
@@ -44,21 +44,21 @@ function checkRelative(p: string): string {
 export async function restorePath(request: RestoreRequest): Promise<string> {
   const relative = checkRelative(request.path);
   if (!/^[0-9]{8}T[0-9]{6}Z(_[0-9]+)?$/.test(request.snapshot)) {
-    throw new RewindError('InvalidArgs', `${JSON.stringify(request.snapshot)} is not the name of a backup.`);
+    throw new RewindError('InvalidArgs', `${JSON.stringify(request.snapshot)} is not the name of a backup.`, { advice: ADVICE.chooseAgain });
   }
   const config = await loadConfig(request.configPath);
   const destination = config.destinations.find((d) => d.id === request.destination);
-  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`);
+  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
-  if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`);
+  if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`, { advice: ADVICE.inDetail });
   const host = config.hostName ?? hostname();
 
   const subvolume = await showSubvolume(source.path);
   const dirName = subvolumeDirName(subvolume.path);
   const target = path.join(request.targetDir, path.basename(relative));
   if (await lstat(target).catch(() => undefined)) {
-    throw new RewindError('InvalidArgs', `${target} already exists; choose another folder to restore into.`);
+    throw new RewindError('InvalidArgs', `${target} already exists; choose another folder to restore into.`, { advice: ADVICE.inDetail });
   }
   // Mount points of its own: a backup run may have the same disks mounted.
   const mounts = MountSet.forReader(request.runtimeDir, 'restore');
@@ -85,9 +85,9 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     const from = path.join(backup, relative);
     // Refuse anything whose real location is outside the backup (a symlink inside it).
     const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {
-      throw new RewindError('InvalidArgs', `${relative} is not in the backup ${request.snapshot}.`);
+      throw new RewindError('InvalidArgs', `${relative} is not in the backup ${request.snapshot}.`, { advice: ADVICE.chooseAgain });
     });
-    if (real !== from) throw new RewindError('InvalidArgs', `${relative} is reached through a link in the backup; restore the link's target instead.`);
+    if (real !== from) throw new RewindError('InvalidArgs', `${relative} is reached through a link in the backup; restore the link's target instead.`, { advice: ADVICE.inDetail });
     await mkdir(request.targetDir, { recursive: true });
     await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', from, target]);
   } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { adviceFor, dbusErrorName, ERROR_CODES, errorCodeFromDbusName, RewindError, toRewindError } from '../../src/core/errors';
+import { ADVICE, adviceFor, dbusErrorName, ERROR_CODES, errorCodeFromDbusName, RewindError, toRewindError } from '../../src/core/errors';
 
 describe('errors', () => {
   test('every code maps to its own D-Bus name and back', () => {
@@ -16,6 +16,34 @@ describe('errors', () => {
   test('a message says what happened, then what to do', () => {
     const error = new RewindError('DestinationMissing', 'The backup disk Blue is not connected.');
     expect(error.message).toBe('The backup disk Blue is not connected. Connect the backup disk, then try again.');
+  });
+
+  test('a cause a person can fix is not called a bug of the calling program', () => {
+    const malformed = new RewindError('InvalidArgs', 'GetHistory takes how many runs to return, from 1 to 1000.');
+    expect(malformed.message).toBe('GetHistory takes how many runs to return, from 1 to 1000. This is a bug in the calling program; please report it.');
+    const missing = new RewindError('InvalidArgs', 'There is no destination "usb" in the configuration.', { advice: ADVICE.chooseAgain });
+    expect(missing.message).toBe(
+      'There is no destination "usb" in the configuration. Check the name and choose again: backups and the configuration may have changed since they were listed.',
+    );
+    expect({ code: missing.code, detail: missing.detail }).toEqual({ code: 'InvalidArgs', detail: 'There is no destination "usb" in the configuration.' });
+    // The detail that already says what to do stands alone.
+    const said = new RewindError('InvalidArgs', '/srv/a already exists; choose another folder to restore into.', { advice: ADVICE.inDetail });
+    expect(said.message).toBe('/srv/a already exists; choose another folder to restore into.');
+    for (const advice of Object.values(ADVICE)) expect(advice).toMatch(/^$|^[A-Z].*\.$/);
+  });
+
+  test('a refusal does not say it was about backups', () => {
+    expect(adviceFor('NotAuthorized')).not.toMatch(/backup/i);
+    expect(new RewindError('NotAuthorized', 'Your account is not allowed to change the backup settings on this computer.').message).toBe(
+      'Your account is not allowed to change the backup settings on this computer. Ask an administrator of this computer to allow it.',
+    );
+  });
+
+  test('an advice of its own keeps the cause', () => {
+    const cause = new Error('no polkit');
+    const error = new RewindError('NotAuthorized', 'polkit could not check this request.', { cause, advice: 'Check polkit.' });
+    expect(error.cause).toBe(cause);
+    expect(error.message).toBe('polkit could not check this request. Check polkit.');
   });
 
   test('anything thrown becomes an internal error that keeps its cause', () => {

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
-import { ERROR_CODES, RewindError, type ErrorCode } from '../../core/errors';
+import { ADVICE, ERROR_CODES, RewindError, type ErrorCode } from '../../core/errors';
 import {
   SERVE_PROTOCOL_VERSION,
   type BackupInfo,
@@ -30,7 +30,7 @@ const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 function toError(response: { error?: { code?: unknown; message?: unknown } }): RewindError {
   const code = ERROR_CODES.includes(response.error?.code as ErrorCode) ? (response.error?.code as ErrorCode) : 'Internal';
-  return new RewindError(code, String(response.error?.message ?? 'The server refused the request without saying why.'));
+  return new RewindError(code, String(response.error?.message ?? 'The server refused the request without saying why.'), code === 'InvalidArgs' ? { advice: ADVICE.serverRefused } : {});
 }
 
 export class ServeClient {

@@ -125,7 +125,7 @@ export class SshConnection {
    */
   static async open(target: SshTarget, paths: SshPaths, timeouts: SshTimeouts = DEFAULT_TIMEOUTS): Promise<SshConnection> {
     const problem = checkSshHost(target.host) ?? checkSshPort(target.port) ?? checkSshUser(target.user);
-    if (problem) throw new RewindError('InvalidArgs', `The SSH destination is not valid: ${problem}.`);
+    if (problem) throw new RewindError('InvalidArgs', `The SSH destination is not valid: ${problem}.`, { advice: 'Correct the server, port or user of this destination in the backup settings.' });
     if ((await pinnedKeys(paths, target.host, target.port)).length === 0) {
       throw new RewindError(
         'HostKeyUnknown',

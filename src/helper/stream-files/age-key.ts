@@ -18,7 +18,7 @@ export function keyFile(stateDir: string, destinationId: string): string {
 export async function createKey(stateDir: string, destinationId: string): Promise<{ file: string; identity: string; recipient: string }> {
   const file = keyFile(stateDir, destinationId);
   if (await stat(file).catch(() => undefined)) {
-    throw new RewindError('InvalidArgs', `Destination ${destinationId} already has a key (${file}); replacing it would make its backups unreadable.`);
+    throw new RewindError('InvalidArgs', `Destination ${destinationId} already has a key (${file}); replacing it would make its backups unreadable.`, { advice: 'Keep the key it has; for a new key, add the disk again as a new destination.' });
   }
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await runCommand('age-keygen', ['-o', file]);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../core/config';
-import { RewindError } from '../../core/errors';
+import { ADVICE, RewindError } from '../../core/errors';
 import { ChangeCollector, type Change } from '../../core/send-stream/changes';
 import { SendStreamError, SendStreamParser, type SendCommand } from '../../core/send-stream/parser';
 import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-chains';
@@ -367,7 +367,7 @@ export class FilesDestination {
   async changesOf(dirName: string, name: string, keyPath?: string): Promise<{ previous?: string; changes: Change[] }> {
     const manifest = await this.manifest(dirName);
     const stream = manifest.streams.find((s) => s.name === name);
-    if (!stream) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`);
+    if (!stream) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
     const parent = stream.kind === 'full' ? undefined : manifest.streams.find((s) => s.receivedUuid === stream.parentUuid);
     if (!parent) return { changes: [] };
     const identity = stream.encrypted ? await this.identityFile(manifest, keyPath) : undefined;
@@ -386,7 +386,7 @@ export class FilesDestination {
   async replay(dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
     const manifest = await this.manifest(dirName);
     const target = manifest.streams.find((s) => s.name === name);
-    if (!target) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`);
+    if (!target) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
     const chain = chainTo(manifest.streams, target);
     if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
     const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;

@@ -1,4 +1,4 @@
-import { RewindError } from '../../core/errors';
+import { ADVICE, RewindError } from '../../core/errors';
 import { keepsStreamFiles } from '../../core/config';
 import { closeDestinations, openDestination } from '../open-destination';
 import type { RunContext } from '../run-context';
@@ -15,7 +15,7 @@ export interface VerifyReport {
 export async function verifyDestinations({ config, host, mounts, stateDir }: RunContext, only?: string, keyPath?: string): Promise<VerifyReport[]> {
   const chosen = config.destinations.filter((d) => keepsStreamFiles(d) && (only === undefined || d.id === only));
   if (only !== undefined && chosen.length === 0) {
-    throw new RewindError('InvalidArgs', `There is no stream-file destination "${only}" in the configuration.`);
+    throw new RewindError('InvalidArgs', `There is no stream-file destination "${only}" in the configuration.`, { advice: ADVICE.chooseAgain });
   }
   const reports: VerifyReport[] = [];
   for (const d of chosen) {
