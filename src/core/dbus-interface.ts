@@ -34,7 +34,12 @@ import { HELPER_INTERFACE } from './ids';
  *
  * RestoreFiles(RestoreRequest) → RestoreResult (./restore-request): as the
  * caller first (action restore-own-files), and only when the kernel refuses
- * that, as root after asking for an administrator (restore-files).
+ * that, as root after asking for an administrator (restore-files). What the
+ * caller restores as themselves loses setuid, setgid and sticky bits, and
+ * RestoreResult.specialBitsRemoved says where.
+ *
+ * Every string argument, and every string in its JSON, is refused
+ * (InvalidArgs, naming the field) when it holds a control character.
  *
  * The restore browser (shapes in ./browse-request), all read as the caller
  * (action restore-own-files), local snapshots and btrfs-disk backups only:
