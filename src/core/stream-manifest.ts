@@ -89,6 +89,21 @@ export function serializeManifest(manifest: StreamManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
+const PART_FILE = /^\d{8}T\d{6}Z\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
+
+/**
+ * Whether `name` is a file Rewind may have left unfinished in a subvolume's
+ * folder: a part (written under a temporary name first) or a manifest's
+ * temporary file. Only such names are cleaned up when no manifest lists
+ * them; anything else in the folder is someone else's and stays.
+ */
+export function isOwnLeftover(name: string): boolean {
+  const temp = /^\.(.+)\.partial$/.exec(name);
+  if (temp) return PART_FILE.test(temp[1]);
+  if (/^\.manifest\.json\.\d+\.tmp$/.test(name)) return true;
+  return PART_FILE.test(name);
+}
+
 /** The file name of part `index` of a stream: "<name>.<full|incr>.zst[.age].<nnn>". */
 export function partFileName(entry: Pick<StreamEntry, 'name' | 'kind' | 'encrypted'>, index: number): string {
   return `${entry.name}.${entry.kind === 'full' ? 'full' : 'incr'}.btrfs.zst${entry.encrypted ? '.age' : ''}.${String(index).padStart(3, '0')}`;

@@ -1,11 +1,11 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ADVICE, RewindError } from '../core/errors';
 import { SNAPSHOT_DIR } from '../core/ids';
 import { parseSnapshotName, subvolumeDirName } from '../core/snapshot-name';
-import { filesystemUuidOfDevice, showSubvolume } from './btrfs';
+import { filesystemUuidOfDevice, removeScratchFolder, scratchFolder, showSubvolume } from './btrfs';
 import { BtrfsDestination } from './btrfs-destination';
 import { loadConfig } from './config-file';
 import { MountSet } from './mount-set';
@@ -174,8 +174,16 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
         throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`, { advice: 'If it is not needed any more, delete it first (btrfs subvolume delete), or restore onto another filesystem.' });
       }
       if (keepsStreamFiles(destination)) {
+        // Replayed confined in a new scratch folder, then moved beside the snapshots it continues.
         const files = await openStreamFiles(destination, host, mounts, request.stateDir);
-        restored = await files.replay(dirName, request.snapshot, into, request.keyFile).finally(() => files.close());
+        const scratch = scratchFolder(top);
+        try {
+          const replayed = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
+          restored = path.join(into, request.snapshot);
+          await rename(replayed, restored);
+        } finally {
+          await removeScratchFolder(scratch);
+        }
       } else if (destination.kind === 'btrfs') {
         const disk = await BtrfsDestination.open(destination, host, mounts);
         const backup = path.join(disk.top, disk.dirBelowTop(dirName), request.snapshot);

@@ -19,7 +19,12 @@ import { Transform, type TransformCallback } from 'node:stream';
  *    `isNewUuid`: the server refuses one that any other subvolume holds.
  * 3. A CLONE may copy only from the subvolume being received or its parent.
  * 4. Paths (PATH, PATH_TO, CLONE_PATH, LINK's PATH_LINK) are relative with no
- *    ".." component. A SYMLINK's target is data and is not checked.
+ *    ".." component. A SYMLINK's target is data and is not checked, but the
+ *    links the stream makes are remembered (through renames, hard links and
+ *    unlinks, and from one stream of a chain to the next with `links`): no
+ *    path may go through one, and no command that follows a link (a write, a
+ *    clone, a truncate, a chmod, file attributes) may name one. `btrfs send`
+ *    never makes such a stream; a crafted one would write through the link.
  * 5. A command is passed on only once it is whole and checked, so
  *    `btrfs receive` never sees the command that was refused.
  */
@@ -29,7 +34,9 @@ const HEADER_LENGTH = 17;
 const COMMAND_HEADER = 10;
 const MAX_COMMAND = 16 * 1024 * 1024;
 
-const CMD = { SUBVOL: 1, SNAPSHOT: 2, LINK: 10, CLONE: 16, END: 21 } as const;
+const CMD = { SUBVOL: 1, SNAPSHOT: 2, SYMLINK: 8, RENAME: 9, LINK: 10, UNLINK: 11, CLONE: 16, END: 21 } as const;
+/** Commands that act on what their PATH names, following a link there: WRITE, CLONE, TRUNCATE, CHMOD, UPDATE_EXTENT, FALLOCATE, FILEATTR, ENCODED_WRITE, ENABLE_VERITY. */
+const FOLLOWS_LINK = new Set([15, 16, 17, 18, 22, 23, 24, 25, 26]);
 const ATTR = { UUID: 1, PATH: 15, PATH_TO: 16, PATH_LINK: 17, DATA: 19, CLONE_UUID: 20, CLONE_PATH: 22 } as const;
 
 export class StreamRefused extends Error {
@@ -46,6 +53,12 @@ export interface GuardOptions {
   name: string;
   /** Whether an incremental stream may use the subvolume with this received UUID as its parent. */
   isOwnParent: (uuid: string) => string | undefined;
+  /**
+   * The paths of the symbolic links in the subvolume, kept up to date as the
+   * stream makes, renames and removes them; a chain's next stream is given
+   * the set its parent's stream left. A new set when not given.
+   */
+  links?: Set<string>;
   /** Why a subvolume with this UUID may not be received, or undefined when it may (the UUID is no other subvolume's). */
   isNewUuid: (uuid: string) => string | undefined;
 }
@@ -70,8 +83,11 @@ export class StreamGuard extends Transform {
   parentUuid: string | undefined;
   bytes = 0;
 
+  private readonly links: Set<string>;
+
   constructor(private readonly options: GuardOptions) {
     super();
+    this.links = options.links ?? new Set();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -177,11 +193,40 @@ export class StreamGuard extends Transform {
       const target = attrs.get(ATTR.PATH_LINK);
       if (target) checkPath(target, 'hard link target');
     }
+    this.checkLinks(type, attrs);
     if (type === CMD.CLONE) {
       const source = attrs.get(ATTR.CLONE_UUID);
       const uuid = source?.length === 16 ? formatUuid(source) : undefined;
       if (uuid === undefined || (uuid !== this.uuid && uuid !== this.parentUuid)) {
         throw new StreamRefused('The stream copies data from a subvolume other than its own or its parent; that is refused.');
+      }
+    }
+  }
+
+  /** Rule 4's links: refuses a path through a link the subvolume has, and keeps the set of links current. */
+  private checkLinks(type: number, attrs: Map<number, Buffer>): void {
+    const at = attrs.get(ATTR.PATH)?.toString('latin1');
+    if (at === undefined) return;
+    const names = [at, attrs.get(ATTR.PATH_TO)?.toString('latin1'), type === CMD.LINK ? attrs.get(ATTR.PATH_LINK)?.toString('latin1') : undefined];
+    for (const name of names) {
+      if (name === undefined) continue;
+      const parts = name.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        if (this.links.has(parts.slice(0, i).join('/'))) throw new StreamRefused(`The stream reaches ${JSON.stringify(name)} through a symbolic link; that is refused.`);
+      }
+    }
+    if (FOLLOWS_LINK.has(type) && this.links.has(at)) throw new StreamRefused(`The stream writes to ${JSON.stringify(at)} through a symbolic link; that is refused.`);
+    if (type === CMD.SYMLINK) this.links.add(at);
+    else if (type === CMD.UNLINK) this.links.delete(at);
+    else if (type === CMD.LINK && this.links.has(names[2] ?? '')) this.links.add(at);
+    else if (type === CMD.RENAME && names[1] !== undefined) {
+      const to = names[1];
+      for (const link of [...this.links]) if (link === to || link.startsWith(`${to}/`)) this.links.delete(link);
+      for (const link of [...this.links]) {
+        if (link === at) this.links.add(to);
+        else if (link.startsWith(`${at}/`)) this.links.add(to + link.slice(at.length));
+        else continue;
+        this.links.delete(link);
       }
     }
   }

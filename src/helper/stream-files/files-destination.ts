@@ -12,6 +12,7 @@ import { chainTo, chainToFreeSpace, planStreamSend } from '../../core/stream-cha
 import { streamUuid } from '../../core/parent';
 import {
   emptyManifest,
+  isOwnLeftover,
   MANIFEST_FILE,
   parseManifest,
   partFileName,
@@ -30,6 +31,7 @@ import type { SshPaths } from '../ssh/identity';
 import { FolderStore } from './folder-store';
 import { readParts, writeParts } from './part-files';
 import { SshStore } from './ssh-store';
+import { ReplayPlace } from './replay-place';
 import { checkPart, type StreamStore } from './stream-store';
 
 /**
@@ -85,19 +87,26 @@ export class FilesDestination {
 
   static async open(config: FilesDestinationConfig, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {
     const name = config.label ?? config.id;
-    let base = config.path;
+    let store: FolderStore;
     if (config.filesystem !== undefined) {
       const device = await deviceOfFilesystem(config.filesystem);
       if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`);
       const mount = await mounts.disk(device, config.filesystem).catch((error: unknown) => {
         throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error });
       });
-      base = path.join(mount.mountPoint, config.path);
+      // Whoever has the disk in hand decides what is on it: below its mount point, no link is followed.
+      store = new FolderStore(mount.mountPoint, config.path.split('/').filter((c) => c !== '' && c !== '.'), host);
+    } else {
+      await mkdir(config.path, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+      });
+      store = new FolderStore(config.path, [], host);
     }
-    await mkdir(base, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      throw new RewindError('DestinationMissing', `The backup folder ${base} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+    await store.prepare().catch((error: unknown) => {
+      if (error instanceof RewindError) throw error;
+      throw new RewindError('DestinationMissing', `The backup folder ${store.root} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
     });
-    return new FilesDestination(streamFilesSettings(config), new FolderStore(base, host), stateDir);
+    return new FilesDestination(streamFilesSettings(config), store, stateDir);
   }
 
   get name(): string {
@@ -139,12 +148,27 @@ export class FilesDestination {
     await this.store.writeText(dirName, MANIFEST_FILE, serializeManifest(manifest));
   }
 
-  /** Deletes the files the manifest does not list: what interrupted writes left. Returns their names. */
+  /**
+   * Deletes what interrupted writes left: files named as Rewind names its
+   * parts and temporary files that the manifest does not list, each only when
+   * it is a plain file. Anything else in the folder is left alone. Returns
+   * the names deleted.
+   */
   async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
     const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
-    const leftovers = (await this.store.files(dirName)).filter((f) => f !== MANIFEST_FILE && !listed.has(f));
-    for (const file of leftovers) await this.store.remove(dirName, file);
-    return leftovers;
+    const leftovers = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !listed.has(f));
+    const removed: string[] = [];
+    for (const file of leftovers) {
+      const gone = await this.store.remove(dirName, file).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RewindError && error.code === 'BackupDamaged') return false;
+          throw error;
+        },
+      );
+      if (gone) removed.push(file);
+    }
+    return removed;
   }
 
   /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
@@ -382,6 +406,12 @@ export class FilesDestination {
    * normally a scratch folder on the source's), checking every file first,
    * and returns the path of the received subvolume; the chain's earlier
    * subvolumes are deleted again.
+   *
+   * A stream read from a destination is hostile input, whoever wrote it (an
+   * encrypted one too: the recipient is public). So every stream is received
+   * confined (./replay-place): `btrfs receive --chroot` in a new empty folder,
+   * behind the stream guard that `serve` uses, with the chain's own parent as
+   * the only parent and the manifest's UUID as the only subvolume.
    */
   async replay(dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
     const manifest = await this.manifest(dirName);
@@ -396,35 +426,26 @@ export class FilesDestination {
         if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
       }
     }
-    await mkdir(into, { recursive: true, mode: 0o700 });
-    const received: string[] = [];
+    const place = await ReplayPlace.create(into);
     try {
-      for (const stream of chain) {
+      for (const [index, stream] of chain.entries()) {
         const { output, done } = this.openStream(dirName, stream, identity);
-        const receive = execa('btrfs', ['receive', '-q', into], { reject: false, buffer: { stdout: true, stderr: true } });
-        const piped = await pipeline(output, receive.stdin!).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        const [failed, result] = await Promise.all([done, receive]);
-        received.push(path.join(into, stream.name));
+        const refused = await place.receive(output, stream, index > 0 ? chain[index - 1] : undefined);
+        const failed = await done;
+        const file = `${stream.parts[0].file} on ${this.name}`;
+        // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
+        if (refused?.code === 'BackupDamaged') throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${refused.detail}`);
         if (failed) {
           const wrongKey = /no identity matched|incorrect|failed to decrypt/i.test(failed);
-          throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${stream.parts[0].file} failed (${failed}).`);
+          throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
         }
-        if (result.exitCode !== 0 || piped) {
-          throw new RewindError('TransferFailed', `Replaying ${stream.parts[0].file} failed: ${String(result.stderr || piped || result.exitCode).trim()}.`);
-        }
+        if (refused) throw new RewindError(refused.code, `Replaying ${file} failed: ${refused.detail}`);
       }
+      return await place.keep(name);
     } catch (error) {
-      await deleteReceived(received);
+      await place.remove();
       throw error;
     }
-    await deleteReceived(received.slice(0, -1));
-    return received[received.length - 1];
   }
 }
 
-async function deleteReceived(paths: readonly string[]): Promise<void> {
-  for (const p of paths) await execa('btrfs', ['subvolume', 'delete', p], { reject: false });
-}

@@ -66,7 +66,7 @@ export async function writeParts(
 export function readParts(store: StreamStore, dirName: string, parts: readonly StreamPart[]): Readable {
   return Readable.from(
     (async function* () {
-      for (const part of parts) yield* store.readFile(dirName, part.file);
+      for (const part of parts) yield* store.readFile(dirName, part.file, part.size);
     })(),
     { objectMode: false },
   );

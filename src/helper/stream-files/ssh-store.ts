@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { SshDestinationConfig } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { DEFAULT_TIMEOUTS, SshConnection } from '../ssh/connection';
 import type { SshPaths } from '../ssh/identity';
+import { MAX_TEXT_FILE } from './folder-store';
 import type { FileSink, StreamStore } from './stream-store';
 
 /**
@@ -49,11 +50,30 @@ export class SshStore implements StreamStore {
 
   async readText(dirName: string, file: string): Promise<string | undefined> {
     if (!(await this.files(dirName)).includes(file)) return undefined;
-    const sink = new PassThrough();
+    const sink = this.bounded(dirName, file, MAX_TEXT_FILE);
     const chunks: Buffer[] = [];
     sink.on('data', (chunk: Buffer) => chunks.push(chunk));
     await this.connection.call((c) => c.fileGet({ subvolume: dirName, file, sink }));
+    if (sink.errored) throw sink.errored;
     return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * A sink for a stored file that takes at most `limit` bytes: a server that
+   * sends more is not believed, and its connection is ended (the rest of what
+   * it sends would otherwise have to be read off it).
+   */
+  private bounded(dirName: string, file: string, limit: number): Transform {
+    let bytes = 0;
+    return new Transform({
+      highWaterMark: 1024 * 1024,
+      transform: (chunk: Buffer, _encoding, done) => {
+        bytes += chunk.length;
+        if (bytes <= limit) return done(null, chunk);
+        void this.connection.close();
+        done(new RewindError('BackupDamaged', `The server sent more than the ${limit} bytes that ${dirName}/${file} holds on ${this.where}.`));
+      },
+    });
   }
 
   async writeText(dirName: string, file: string, text: string): Promise<void> {
@@ -86,8 +106,8 @@ export class SshStore implements StreamStore {
     };
   }
 
-  readFile(dirName: string, file: string): Readable {
-    const output = new PassThrough({ highWaterMark: 1024 * 1024 });
+  readFile(dirName: string, file: string, size: number): Readable {
+    const output = this.bounded(dirName, file, size);
     this.connection.call((c) => c.fileGet({ subvolume: dirName, file, sink: output })).then(
       () => output.end(),
       (error: unknown) => output.destroy(error as Error),
@@ -95,7 +115,7 @@ export class SshStore implements StreamStore {
     return output;
   }
 
-  async hashFile(dirName: string, file: string): Promise<{ size: number; sha256: string } | { error: string }> {
+  async hashFile(dirName: string, file: string, _size: number): Promise<{ size: number; sha256: string } | { error: string }> {
     try {
       return await this.connection.call((c) => c.fileCheck(dirName, file));
     } catch (error) {

@@ -17,17 +17,17 @@ export interface StreamStore {
   folders(): Promise<string[]>;
   /** Every file name in a folder, unfinished writes included; none when the folder is missing. */
   files(dirName: string): Promise<string[]>;
-  /** A small file's text (the manifest), or undefined when there is none. */
+  /** A small file's text (the manifest), or undefined when there is none; a file too large for one is refused. */
   readText(dirName: string, file: string): Promise<string | undefined>;
   /** Replaces a small file so that a reader sees the old or the new text, never half. */
   writeText(dirName: string, file: string, text: string): Promise<void>;
   /** Starts writing a file under a temporary name; it takes `file` only on commit. */
   createFile(dirName: string, file: string): Promise<FileSink>;
-  /** A stored file's bytes. */
-  readFile(dirName: string, file: string): Readable;
-  /** The size and SHA-256 of a stored file, or why it cannot be read. */
-  hashFile(dirName: string, file: string): Promise<{ size: number; sha256: string } | { error: string }>;
-  /** Deletes a file; a missing one is no error. */
+  /** A stored file's bytes, at most `size` of them (what the manifest says it holds). */
+  readFile(dirName: string, file: string, size: number): Readable;
+  /** The size and SHA-256 of a stored file that should be `size` bytes, or why it cannot be read. */
+  hashFile(dirName: string, file: string, size: number): Promise<{ size: number; sha256: string } | { error: string }>;
+  /** Deletes a regular file; a missing one is no error, anything else is refused. */
   remove(dirName: string, file: string): Promise<void>;
   /** Ends what the store holds open (a connection); it is unusable afterwards. */
   close(): Promise<void>;
@@ -43,7 +43,7 @@ export interface FileSink {
 
 /** Whether a stored part is what the manifest says; the problem in words, or undefined. */
 export async function checkPart(store: StreamStore, dirName: string, part: StreamPart): Promise<string | undefined> {
-  const found = await store.hashFile(dirName, part.file);
+  const found = await store.hashFile(dirName, part.file, part.size);
   if ('error' in found) return `cannot be read (${found.error})`;
   if (found.size !== part.size) return `is ${found.size} bytes, the manifest says ${part.size}`;
   return found.sha256 === part.sha256 ? undefined : 'does not match its checksum (the data changed since it was written)';
