@@ -116,10 +116,10 @@ export async function freezeTransfer(
   return { send: send[0], codec: codec[0], receive: pid };
 }
 
-/** Runs any helper command on the fixture's config and state. */
-export function helperCommand(fx: BackupFixture, args: string[]): { status: number; stdout: string; stderr: string } {
+/** Runs any helper command on the fixture's config and state; one that hangs is killed after `timeoutMs`. */
+export function helperCommand(fx: BackupFixture, args: string[], timeoutMs = 300_000): { status: number; stdout: string; stderr: string } {
   const [file, ...rest] = fx.helperCli(args);
-  const r = spawnSync(file, rest, { encoding: 'utf8' });
+  const r = spawnSync(file, rest, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
