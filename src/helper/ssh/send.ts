@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { PassThrough } from 'node:stream';
 import { RewindError } from '../../core/errors';
 import type { ReceiveResult, StreamDestination } from '../backup-destination';
+import { outputText } from '../output-text';
 
 /**
  * `btrfs send [-p parent] snapshot` into a destination that takes a stream
@@ -43,7 +44,7 @@ export async function sendToStream(destination: StreamDestination, request: Send
   }
   const sent = await send;
   if (sent.exitCode !== 0 || sent.signal) {
-    const stderr = Buffer.isBuffer(sent.stderr) ? sent.stderr.toString('utf8') : String(sent.stderr ?? '');
+    const stderr = outputText(sent.stderr);
     throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sent.signal || 'btrfs send failed'}.`);
   }
   return result;

@@ -33,6 +33,7 @@ import { readParts, writeParts } from './part-files';
 import { SshStore } from './ssh-store';
 import { ReplayPlace } from './replay-place';
 import { checkPart, type StreamStore } from './stream-store';
+import { outputText } from '../output-text';
 
 /**
  * Backups as stream files, for disks, shares and servers that are not btrfs:
@@ -53,7 +54,7 @@ async function failureOf(children: Array<[string, Child]>): Promise<string | und
   for (const [name, child] of children) {
     const result = await child;
     if (result.exitCode !== 0 || result.signal) {
-      const stderr = Buffer.isBuffer(result.stderr) ? result.stderr.toString('utf8').trim() : '';
+      const stderr = outputText(result.stderr).trim();
       return `${name}: ${stderr || result.signal || `exit ${result.exitCode}`}`;
     }
   }
