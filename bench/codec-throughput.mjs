@@ -8,7 +8,7 @@
 //   --cold             drop the page cache before each backup, so btrfs send reads the disk
 //   --backup-only      skip the throughput part
 //   --integrated-only  backups: only plain send | receive against the helper's own transfer
-//                      (src/helper/transfer.ts, the codec run from the built helper bundle
+//                      (src/helper/engine/transfer.ts, the codec run from the built helper bundle
 //                      dist/helper/rewind-helper-main.cjs: run `npm run build` first)
 // Everything it makes (loop devices, mounts, images) is removed at the end.
 import { execFileSync, spawnSync } from 'node:child_process';

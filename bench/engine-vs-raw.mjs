@@ -68,7 +68,7 @@ async function main() {
 
   const began = process.hrtime.bigint();
   warnIfLoaded();
-  // The same choice as src/helper/send-capabilities.ts, so raw sends what Rewind sends.
+  // The same choice as src/helper/system/send-capabilities.ts, so raw sends what Rewind sends.
   const protoArgs = sendProtocolArgs();
   const machine = { ...machineFacts(protoArgs, { btrbk: has('btrbk') ? sh('btrbk', ['--version']).trim() : 'not installed' }), tmp: '' };
 

@@ -336,7 +336,7 @@ export function warnIfLoaded() {
   }
 }
 
-/** The send options Rewind chooses (src/helper/send-capabilities.ts), so a raw pipe sends what Rewind sends. */
+/** The send options Rewind chooses (src/helper/system/send-capabilities.ts), so a raw pipe sends what Rewind sends. */
 export function sendProtocolArgs() {
   let kernelProto = 1;
   try {
@@ -397,7 +397,7 @@ export function helperNodeFlags() {
 
 /**
  * The helper's code cache as the installed launcher keeps it
- * (build-aux/rewind-helper.in, src/helper/launcher.ts), in the benchmark's
+ * (build-aux/rewind-helper.in, src/helper/entry/launcher.ts), in the benchmark's
  * own folder: every helper this process starts from now on uses it.
  */
 export function useHelperCodeCache(tmp) {

@@ -3,12 +3,12 @@
 //   node send-stream-cat.mjs [--process] [--checksum js|native] [--passthrough] [--drop-selinux]
 // Default: the in-process Transform (SendStreamPipe) between process.stdin and
 // process.stdout. --process: the codec process loop (blocking reads and writes
-// into one reused buffer, src/helper/send-stream-process.ts). --passthrough: a
+// into one reused buffer, src/helper/codec/send-stream-process.ts). --passthrough: a
 // plain PassThrough Transform, the cost of Node's streams alone.
 import { PassThrough, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SendStreamPipe } from '../src/helper/send-stream-pipe';
-import { codecProcessMain } from '../src/helper/send-stream-process';
+import { SendStreamPipe } from '../src/helper/codec/send-stream-pipe';
+import { codecProcessMain } from '../src/helper/codec/send-stream-process';
 
 const args = process.argv.slice(2);
 const checksum = args.includes('--checksum') ? (args[args.indexOf('--checksum') + 1] as 'js' | 'native') : 'auto';

@@ -1,9 +1,9 @@
-// One transfer exactly as the helper runs it (src/helper/transfer.ts:
+// One transfer exactly as the helper runs it (src/helper/engine/transfer.ts:
 // btrfs send | node HELPER_BUNDLE stream-codec … | btrfs receive, three
 // processes handed each other's pipes), for bench/codec-throughput.mjs.
 // Usage: node transfer-driver.mjs HELPER_BUNDLE SNAPSHOT RECEIVE_DIR [SEND_ARGS…]
 // Prints {"type":"done","stats":{…}} on stderr, like the codec.
-import { sendReceive, type CodecSummary } from '../src/helper/transfer';
+import { sendReceive, type CodecSummary } from '../src/helper/engine/transfer';
 
 const [helperBundle, snapshot, receiveDir, ...sendArgs] = process.argv.slice(2);
 let codec: CodecSummary | undefined;

@@ -43,23 +43,23 @@ await Promise.all([
   }),
   // The helper, CommonJS (Node starts a CommonJS file about 15 ms sooner than
   // an ES module): its launcher, and the bundle the launcher compiles with
-  // V8's code cache (src/helper/launcher.ts).
+  // V8's code cache (src/helper/entry/launcher.ts).
   build({
     ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/launcher-entry.ts')],
+    entryPoints: [path.join(root, 'src/helper/entry/launcher-entry.ts')],
     outfile: path.join(outdir, 'helper/rewind-helper.cjs'),
   }),
   build({
     ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/entry.ts')],
+    entryPoints: [path.join(root, 'src/helper/entry/helper-entry.ts')],
     outfile: path.join(outdir, 'helper/rewind-helper-main.cjs'),
     // Optional dbus-next dependencies for X11 session-bus autolaunch and abstract sockets; unused on the system bus.
     external: ['x11', 'usocket'],
   }),
-  // The codec alone, for the middle of every transfer pipe (src/helper/transfer.ts).
+  // The codec alone, for the middle of every transfer pipe (src/helper/engine/transfer.ts).
   build({
     ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/stream-codec-entry.ts')],
+    entryPoints: [path.join(root, 'src/helper/entry/stream-codec-entry.ts')],
     outfile: path.join(outdir, 'helper/rewind-stream-codec.cjs'),
   }),
 ]);

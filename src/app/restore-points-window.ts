@@ -8,7 +8,7 @@ import { _, fmt, ngettext } from './i18n';
 import type { PointRef } from './restore-browser/browser-model';
 import { closeOnEscape } from './close-on-escape';
 
-/** ListRestorePoints' answer (src/helper/inventory.ts), what the app reads of it. */
+/** ListRestorePoints' answer (src/helper/engine/inventory.ts), what the app reads of it. */
 export interface Inventory {
   sources: Array<{
     source: string;

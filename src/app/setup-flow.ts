@@ -32,7 +32,7 @@ import { listSubvolumes } from './subvolume-sizes';
 export type SetupPage = 'what' | 'where' | 'prepare' | 'when' | 'summary';
 export type SetupMode = 'first-run' | 'add-destination';
 
-/** ListDisks' entries (src/helper/disks.ts), what the app reads of them. */
+/** ListDisks' entries (src/helper/system/disks.ts), what the app reads of them. */
 export interface DiskInfo {
   path: string;
   name: string;

@@ -9,7 +9,7 @@ import { parseJsonRequest, pointFields, relativePath } from './restore-request';
  * WhatChanged). Paths follow RestoreFiles' rules (./restore-request): relative
  * to the backed-up folder, no "..", no "." parts, not absolute; "" is the
  * point's root. The listing itself runs with the caller's credentials
- * (src/helper/browse.ts) and prints NUL-separated records, which
+ * (src/helper/restore/browse.ts) and prints NUL-separated records, which
  * `parseListing` turns into entries here, so the shaping is tested without a
  * filesystem.
  */

@@ -18,7 +18,7 @@ import { HELPER_INTERFACE } from './ids';
  *
  * Setup: GetConfig → Config (src/core/config.ts); SetConfig(Config) validates,
  * saves atomically and applies the schedule (→ {config, timer}); ListDisks →
- * DiskInfo[] (src/helper/disks.ts); PrepareDisk({path, sizeBytes, label?})
+ * DiskInfo[] (src/helper/system/disks.ts); PrepareDisk({path, sizeBytes, label?})
  * makes btrfs on an empty disk (→ {uuid}); ListRestorePoints → Inventory
  * (every local snapshot and backup). Changes need the configure action,
  * reading needs read-status.

@@ -6,7 +6,7 @@ import { MAX_COUNT, MAX_KEEP_WITHIN_HOURS, RETENTION_PRESETS, type RetentionPoli
  * defines them and what they mean). Apart from that module so that what
  * applies a policy, a backup run's retention above all, does not load the
  * validator: a run from the timer whose configuration was checked before
- * does not need it (src/helper/config-file.ts).
+ * does not need it (src/helper/config/config-file.ts).
  */
 const countError = `must be a whole number from 0 to ${MAX_COUNT}`;
 const count = z.number({ error: countError }).int(countError).min(0, countError).max(MAX_COUNT, countError);

@@ -1,5 +1,5 @@
 /**
- * ListSubvolumes' answer (src/helper/subvolume-sizes.ts): folders that could
+ * ListSubvolumes' answer (src/helper/system/subvolume-sizes.ts): folders that could
  * be backed up, with their sizes, for the What page of setup and Preferences.
  */
 export interface SubvolumeSize {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { isCompleteBackup } from '../../src/core/parent';
 import type { Subvolume } from '../../src/core/subvolume';
-import { listSubvolumes } from '../../src/helper/btrfs';
+import { listSubvolumes } from '../../src/helper/system/btrfs';
 import type { BackupFixture } from './backup-fixture';
 import { sh } from './exec';
 import { unmount, type LoopBtrfs } from './loop-btrfs';

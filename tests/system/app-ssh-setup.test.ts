@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { APP_ID } from '../../src/core/ids';
-import { sshPaths } from '../../src/helper/ssh/identity';
+import { sshPaths } from '../../src/helper/destinations/ssh/identity';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
-import { listSubvolumes } from '../../src/helper/btrfs';
+import { listSubvolumes } from '../../src/helper/system/btrfs';
 import { createAwkwardCorpus, mulberry32, mutate, type CorpusInfo, type Rng } from '../support/awkward-corpus';
 import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
 import { compareDescriptions, compareTrees, describeTree, type EntryDescription } from '../support/tree-compare';

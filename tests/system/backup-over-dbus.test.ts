@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { dbusErrorName } from '../../src/core/errors';
 import type { DestinationSummary, RunRecord } from '../../src/core/status';
-import { listSubvolumes } from '../../src/helper/btrfs';
+import { listSubvolumes } from '../../src/helper/system/btrfs';
 import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
 import { asUser } from '../support/system-bus';
 import { compareTrees } from '../support/tree-compare';

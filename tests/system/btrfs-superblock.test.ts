@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { btrfsUuidOfDevice, findBtrfsDevice } from '../../src/helper/btrfs-superblock';
+import { btrfsUuidOfDevice, findBtrfsDevice } from '../../src/helper/system/btrfs-superblock';
 import { Cleanup } from '../support/cleanup';
 import { sh } from '../support/exec';
 import { createLoopBtrfs, detachLoop, mountLoop, type LoopBtrfs } from '../support/loop-btrfs';
 
 /**
  * The helper finds a backup disk by reading btrfs superblocks itself
- * (src/helper/btrfs-superblock.ts), not through blkid. Checked against what
+ * (src/helper/system/btrfs-superblock.ts), not through blkid. Checked against what
  * blkid says of real loop-device filesystems: unmounted, mounted, a disk of
  * another filesystem, a disk unplugged, and a disk reformatted.
  */

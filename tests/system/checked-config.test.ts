@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, expect, jest, test } from '@jest/globa
 import { bundleInto } from '../support/bundle';
 
 /**
- * The checked copy of the configuration (src/helper/checked-config.ts): the
+ * The checked copy of the configuration (src/helper/config/checked-config.ts): the
  * bundled helper keeps what it checked, readable by root alone, and takes it
  * back instead of checking again only while neither the configuration file
  * nor the helper changed. A copy is trusted as the validator's word, so the

@@ -7,7 +7,7 @@ import { sh, waitFor } from '../support/exec';
 import { codecProcesses, helperCommand, runBackupCli } from '../support/helper-run';
 import { backupState, withTopLevel } from '../support/inspection';
 import { detachLoop } from '../support/loop-btrfs';
-import type { Inventory } from '../../src/helper/inventory';
+import type { Inventory } from '../../src/helper/engine/inventory';
 
 /**
  * The administrator's CLI against real disks: list, prune, clean, status,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { isCompleteBackup } from '../../src/core/parent';
 import type { Change } from '../../src/core/send-stream/changes';
 import type { RunRecord } from '../../src/core/status';
-import { listSubvolumes } from '../../src/helper/btrfs';
+import { listSubvolumes } from '../../src/helper/system/btrfs';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { sh, shResult } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';

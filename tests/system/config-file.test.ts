@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { dbusErrorName, RewindError } from '../../src/core/errors';
-import { loadConfig, saveConfig } from '../../src/helper/config-file';
+import { loadConfig, saveConfig } from '../../src/helper/config/config-file';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { bundleInto } from '../support/bundle';
 import { Cleanup } from '../support/cleanup';

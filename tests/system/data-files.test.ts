@@ -197,7 +197,7 @@ describe('meson install', () => {
     expect(exec[0]).toMatch(new RegExp(`^exec '/\\S*/node' (--[\\w-]+(=\\S+)? )*'${HELPER_LAUNCHER}' "\\$@"$`));
     // Without it the launcher keeps no code cache (V8 would not refuse a damaged one).
     expect(exec[0]).toContain(' --verify-snapshot-checksum ');
-    // The code cache (src/helper/launcher.ts): asked for by the launcher, a folder only root may write to.
+    // The code cache (src/helper/entry/launcher.ts): asked for by the launcher, a folder only root may write to.
     expect(helper).toEqual(expect.arrayContaining([`REWIND_CODE_CACHE_DIR='${CODE_CACHE_DIR}'`, 'export REWIND_CODE_CACHE_DIR']));
     const cacheDir = statSync(installed(CODE_CACHE_DIR));
     expect({ dir: cacheDir.isDirectory(), mode: (cacheDir.mode & 0o777).toString(8) }).toEqual({ dir: true, mode: '755' });

@@ -7,7 +7,7 @@ import { bundleInto } from '../support/bundle';
 import { REPO } from '../support/system-bus';
 
 /**
- * The helper's launcher and its V8 code cache (src/helper/launcher.ts), as
+ * The helper's launcher and its V8 code cache (src/helper/entry/launcher.ts), as
  * the installed launcher runs it: a cache made by the first start of a
  * command is taken as it is by the next (V8 accepted it, or the launcher
  * would have written it again), a damaged one changes nothing a user sees

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { StreamEntry } from '../../src/core/stream-manifest';
-import { ReplayPlace } from '../../src/helper/stream-files/replay-place';
+import { ReplayPlace } from '../../src/helper/destinations/stream-files/replay-place';
 import { Cleanup } from '../support/cleanup';
 import { sh } from '../support/exec';
 import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
@@ -15,7 +15,7 @@ import { ATTR, CMD, str, u64, type Attr } from '../support/send-stream-craft';
 
 /**
  * Mutated send streams replayed through the confined replay of stream files
- * (src/helper/stream-files/replay-place.ts: the stream guard, then
+ * (src/helper/destinations/stream-files/replay-place.ts: the stream guard, then
  * `btrfs receive --chroot`), as a restore from a hostile destination would
  * replay them, on a real btrfs filesystem. Each stream is a random program
  * of the commands a stream can hold — over names that include links to

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
-import type { SubvolumeRestoreResult } from '../../src/helper/restore-subvolume';
+import type { SubvolumeRestoreResult } from '../../src/helper/restore/restore-subvolume';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { sh } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';

@@ -8,8 +8,8 @@ import { build } from 'esbuild';
 import { listChanges, type Change } from '../../src/core/send-stream/changes';
 import { SendStreamParser, type SendCommand, type StreamHeader } from '../../src/core/send-stream/parser';
 import { encodeCommand, encodeStreamHeader } from '../../src/core/send-stream/writer';
-import { SendStreamPipe, type SendStreamPipeOptions } from '../../src/helper/send-stream-pipe';
-import { parseCodecMessage } from '../../src/helper/send-stream-process';
+import { SendStreamPipe, type SendStreamPipeOptions } from '../../src/helper/codec/send-stream-pipe';
+import { parseCodecMessage } from '../../src/helper/codec/send-stream-process';
 import { createAwkwardCorpus, mulberry32, mutate } from '../support/awkward-corpus';
 import { Cleanup } from '../support/cleanup';
 import { sh } from '../support/exec';
@@ -179,7 +179,7 @@ test('SELinux labels dropped in flight: the receive completes, without them, and
 });
 
 test('the codec as a process of its own, handed the pipes of send and receive', async () => {
-  // How the helper should run it (src/helper/send-stream-process.ts): three
+  // How the helper should run it (src/helper/codec/send-stream-process.ts): three
   // processes, each given the other's pipe, the data never in the helper.
   const bundle = path.join(dir, 'send-stream-cat.mjs');
   await build({ entryPoints: [path.join(REPO, 'bench/send-stream-cat.ts')], outfile: bundle, bundle: true, format: 'esm', platform: 'node', logLevel: 'warning' });

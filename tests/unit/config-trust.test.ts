@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { configFileProblem, folderProblem, type StatLike } from '../../src/helper/config-trust';
+import { configFileProblem, folderProblem, type StatLike } from '../../src/helper/config/config-trust';
 
 function stat(kind: 'file' | 'dir' | 'link' | 'fifo', uid: number, mode: number): StatLike {
   return { uid, mode, isFile: () => kind === 'file', isDirectory: () => kind === 'dir', isSymbolicLink: () => kind === 'link' };

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { parseMountInfo } from '../../src/helper/mountinfo';
+import { parseMountInfo } from '../../src/helper/system/mountinfo';
 
 // Lines as a Fedora Workstation has them (btrfs root and /home subvolumes), plus odd ones.
 const sample = [

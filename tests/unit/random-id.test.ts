@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { randomHex, randomUuid } from '../../src/helper/random-id';
+import { randomHex, randomUuid } from '../../src/helper/system/random-id';
 
 describe('random ids from the kernel', () => {
   test('a UUID is version 4, RFC 4122 variant, lowercase, and never repeats', () => {

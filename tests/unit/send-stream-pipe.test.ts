@@ -6,7 +6,7 @@ import { Attribute, Command } from '../../src/core/send-stream/format';
 import { SendStreamError } from '../../src/core/send-stream/parser';
 import type { ProgressSnapshot } from '../../src/core/send-stream/progress';
 import { attribute, encodeCommand, encodeStreamHeader } from '../../src/core/send-stream/writer';
-import { SendStreamPipe, nativeCrc32cUpdate, type SendStreamPipeOptions } from '../../src/helper/send-stream-pipe';
+import { SendStreamPipe, nativeCrc32cUpdate, type SendStreamPipeOptions } from '../../src/helper/codec/send-stream-pipe';
 import { GOLDEN, concat, golden, parseAll, prng } from './send-stream-golden';
 
 function chunks(bytes: Uint8Array, random: () => number): Buffer[] {

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { SendStreamError } from '../../src/core/send-stream/parser';
-import { parseCodecMessage, runCodecLoop, xattrFilterOptions, type CodecMessage, type CodecProcessOptions } from '../../src/helper/send-stream-process';
+import { parseCodecMessage, runCodecLoop, xattrFilterOptions, type CodecMessage, type CodecProcessOptions } from '../../src/helper/codec/send-stream-process';
 import { GOLDEN, concat, golden, parseAll } from './send-stream-golden';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-codec-loop-'));

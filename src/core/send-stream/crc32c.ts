@@ -11,7 +11,7 @@
  *
  * Slicing-by-16 with aligned 32-bit reads runs at about 1.5 GB/s in V8; the
  * helper can inject a native implementation instead (see
- * src/helper/send-stream-pipe.ts).
+ * src/helper/codec/send-stream-pipe.ts).
  */
 import { COMMAND_CRC_OFFSET, COMMAND_HEADER_LENGTH } from './format';
 

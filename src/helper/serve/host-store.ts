@@ -3,8 +3,8 @@ import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import { checkSubvolumeDir, type BackupInfo } from '../../core/serve-protocol';
 import type { Subvolume } from '../../core/subvolume';
-import { deleteSubvolumes, listSubvolumes } from '../btrfs';
-import { runCommand } from '../run-command';
+import { deleteSubvolumes, listSubvolumes } from '../system/btrfs';
+import { runCommand } from '../system/run-command';
 
 /**
  * The one host folder a serve process may act in: ROOT/HOST/. Every backup
@@ -42,7 +42,7 @@ export class HostStore {
     readonly root: string,
     readonly host: string,
     private readonly lockFile: string,
-    /** Whether ROOT is on btrfs; without it only stream files are kept (./stream-files). */
+    /** Whether ROOT is on btrfs; without it only stream files are kept (./stored-files). */
     readonly btrfs: boolean,
   ) {}
 

@@ -4,7 +4,7 @@ import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promise
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import type { DirEntry, ServeRequest } from '../../core/serve-protocol';
-import { outputText } from '../output-text';
+import { outputText } from '../system/output-text';
 import type { FrameWriter } from './framing';
 import type { HostStore } from './host-store';
 

@@ -12,7 +12,7 @@ import {
   type HelloResponse,
   type ServeRequest,
 } from '../../core/serve-protocol';
-import { runCommand } from '../run-command';
+import { runCommand } from '../system/run-command';
 import { FrameReader, FramingError, FrameWriter } from './framing';
 import { HostStore } from './host-store';
 import { readBackupDir, readBackupFile, sendBackupStream } from './read';

@@ -1,0 +1,68 @@
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../../core/config';
+import { writeFileAtomic } from '../system/atomic-write';
+import { ownBundle } from '../entry/own-bundle';
+
+/**
+ * The configuration as this helper last checked it, kept in the state folder
+ * so that a run from the timer does not load the validator at all: zod and
+ * the schemas were about 30 ms of a 0.4 s run that found nothing to back up
+ * (docs/benchmarks.md), for a file that changes a few times in its life.
+ *
+ * The copy holds the checked result (defaults filled in) under a key made of
+ * the configuration file's identity (device, inode, size, modification and
+ * change times to the nanosecond) and the helper bundle's. Any write to the
+ * file, an atomic replacement (a new inode) or a new helper makes a new key,
+ * and the file is checked again. Only a bundled helper keeps a copy: from
+ * the sources (the tests) nothing says which validator ran.
+ *
+ * A copy that is not a plain file of ours, or that others may write to, is
+ * not read: what it says is trusted as if the validator had said it.
+ */
+const CHECKED_COPY = 'config-checked.json';
+
+interface CheckedCopy {
+  key: string;
+  config: Config;
+}
+
+/** Where the checked copy of one configuration file is kept, and under which key. */
+export interface CheckedCopyPlace {
+  stateDir: string;
+  key: string;
+}
+
+/** The place for the open configuration file `file`, or undefined when no copy is kept. */
+export async function checkedCopyPlace(stateDir: string | undefined, file: string, handle: FileHandle): Promise<CheckedCopyPlace | undefined> {
+  const bundle = ownBundle();
+  if (stateDir === undefined || bundle === undefined) return undefined;
+  const [c, b] = await Promise.all([handle.stat({ bigint: true }), stat(bundle, { bigint: true })]);
+  const key = [path.resolve(file), c.dev, c.ino, c.size, c.mtimeNs, c.ctimeNs, 'helper', b.dev, b.ino, b.size, b.mtimeNs, b.ctimeNs].join(':');
+  return { stateDir, key };
+}
+
+/** The configuration checked under the place's key, if the state folder holds it. */
+export async function readCheckedConfig({ stateDir, key }: CheckedCopyPlace): Promise<Config | undefined> {
+  // The file checked is the file read: opened once, not followed if a link, without waiting if a FIFO.
+  const handle = await open(path.join(stateDir, CHECKED_COPY), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.uid !== process.geteuid?.() || (info.mode & 0o022) !== 0) return undefined;
+    const kept = JSON.parse(await handle.readFile('utf8')) as Partial<CheckedCopy>;
+    return kept.key === key && typeof kept.config === 'object' && kept.config !== null ? kept.config : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Keeps `config`, just checked, under the place's key. A copy that cannot be written only means checking again next time. */
+export async function keepCheckedConfig({ stateDir, key }: CheckedCopyPlace, config: Config): Promise<void> {
+  const copy: CheckedCopy = { key, config };
+  await writeFileAtomic(path.join(stateDir, CHECKED_COPY), `${JSON.stringify(copy)}\n`, 0o600).catch(() => undefined);
+}

@@ -1,0 +1,145 @@
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { BtrfsDestinationConfig } from '../../core/config';
+import type { BackupDestination } from './backup-destination';
+import { RewindError } from '../../core/errors';
+import { isCompleteBackup } from '../../core/parent';
+import type { Subvolume } from '../../core/subvolume';
+import { deleteSubvolume, deleteSubvolumes, subvolumeAt } from '../system/btrfs';
+import type { MountSet } from '../system/mount-set';
+import { findBtrfsDevice } from '../system/btrfs-superblock';
+import type { TopLevelMount } from '../system/mounts';
+import { runCommand } from '../system/run-command';
+
+/**
+ * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
+ * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
+ */
+export class BtrfsDestination implements BackupDestination {
+  /** Which kind of destination (see ./open-destination). */
+  readonly kind = 'btrfs' as const;
+
+  private constructor(
+    readonly config: BtrfsDestinationConfig,
+    readonly host: string,
+    private readonly mount: TopLevelMount,
+  ) {}
+
+  /** Its top level, mounted by the helper. */
+  get top(): string {
+    return this.mount.mountPoint;
+  }
+
+  static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
+    const device = await findBtrfsDevice(config.filesystem);
+    if (!device) {
+      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
+    }
+    const mount = await mounts.get(device, config.filesystem).catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} could not be opened (${(error as Error).message}).`, { cause: error });
+    });
+    // Listed now, while the run does other things: every run needs the list.
+    void mount.subvolumes();
+    return new BtrfsDestination(config, host, mount);
+  }
+
+  get name(): string {
+    return this.config.label ?? this.config.id;
+  }
+
+  /** The folder below the top level that holds one subvolume's backups. */
+  dirBelowTop(dirName: string): string {
+    return path.join(this.config.path, this.host, dirName);
+  }
+
+  async receiveDir(dirName: string): Promise<string> {
+    const dir = path.join(this.top, this.dirBelowTop(dirName));
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    return dir;
+  }
+
+  /** Every subvolume in one source subvolume's folder, complete or not. */
+  async backups(dirName: string): Promise<Subvolume[]> {
+    const below = this.dirBelowTop(dirName);
+    return (await this.mount.subvolumes()).filter((s) => path.dirname(s.path) === below);
+  }
+
+  /** Every subvolume under this host's folder, grouped by source folder name. */
+  async allBackups(): Promise<Map<string, Subvolume[]>> {
+    const hostDir = path.join(this.config.path, this.host);
+    const groups = new Map<string, Subvolume[]>();
+    for (const s of await this.mount.subvolumes()) {
+      const dir = path.dirname(s.path);
+      if (path.dirname(dir) !== hostDir) continue;
+      const key = path.basename(dir);
+      groups.set(key, [...(groups.get(key) ?? []), s]);
+    }
+    return groups;
+  }
+
+  /** Deletes what interrupted receives left behind; returns their names. */
+  async removeIncomplete(dirName: string): Promise<string[]> {
+    const leftovers = (await this.backups(dirName)).filter((b) => !isCompleteBackup(b));
+    await this.removeAll(leftovers);
+    return leftovers.map((l) => path.basename(l.path));
+  }
+
+  async remove(backup: Subvolume): Promise<void> {
+    await this.removeAll([backup]);
+  }
+
+  /** Deletes several backups with one commit. */
+  async removeAll(backups: readonly Subvolume[]): Promise<void> {
+    if (backups.length === 0) return;
+    this.mount.changed();
+    await deleteSubvolumes(backups.map((b) => path.join(this.top, b.path)));
+  }
+
+  /**
+   * The backup a receive just made at `name`, read from the disk (not from
+   * the listing) and added to what it knows; undefined when there is none.
+   */
+  async received(dirName: string, name: string): Promise<Subvolume | undefined> {
+    const below = path.join(this.dirBelowTop(dirName), name);
+    if (!(await stat(path.join(this.top, below)).catch(() => undefined))) return undefined;
+    const backup = await subvolumeAt(this.top, below);
+    this.mount.added(backup);
+    return backup;
+  }
+
+  /** Forgets what it knew of its subvolumes, after a receive made a new one. */
+  changed(): void {
+    this.mount.changed();
+  }
+
+  /** Deletes a partial receive at `name`, if one is there. */
+  async removePartial(dirName: string, name: string): Promise<void> {
+    const target = path.join(this.top, this.dirBelowTop(dirName), name);
+    if (!(await stat(target).catch(() => undefined))) return;
+    this.mount.changed();
+    // Only what a receive left unfinished: a complete backup of that name is never a leftover.
+    const leftover = (await this.backups(dirName)).find((b) => path.basename(b.path) === name);
+    if (leftover && isCompleteBackup(leftover)) return;
+    await deleteSubvolume(target).catch(() => undefined);
+  }
+
+  /** Waits until the space of deleted subvolumes is given back. */
+  async reclaim(): Promise<void> {
+    await runCommand('btrfs', ['subvolume', 'sync', this.top]);
+  }
+
+  /**
+   * Writes everything received so far to the disk. A backup only counts once
+   * this succeeded: a disk unplugged mid-run can otherwise fail after btrfs
+   * receive has already returned.
+   */
+  async flush(): Promise<void> {
+    await runCommand('btrfs', ['filesystem', 'sync', this.top]);
+  }
+
+  async freeBytes(): Promise<number> {
+    const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.top]);
+    const m = /Free \(estimated\):\s+(\d+)/.exec(out);
+    return m ? Number(m[1]) : 0;
+  }
+}

@@ -1,0 +1,160 @@
+import { ByteCounter } from '../codec/byte-counter';
+import type { SshDestinationConfig } from '../../core/config';
+import { RewindError } from '../../core/errors';
+import type { BackupInfo, Compression } from '../../core/serve-protocol';
+import { isLoopbackHost } from '../../core/ssh';
+import type { Subvolume } from '../../core/subvolume';
+import type { ReceiveRequest, ReceiveResult, StreamDestination } from './backup-destination';
+import { DEFAULT_TIMEOUTS, SshConnection, type SshTimeouts } from './ssh/connection';
+import type { SshPaths } from './ssh/identity';
+
+/**
+ * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
+ * reached over one SSH connection for the whole run. The server confines the
+ * key to ROOT/<host>/ and names that host in its hello; backups are reported
+ * with paths `<host>/<folder>/<name>` relative to ROOT, like a btrfs disk's
+ * paths below its top level.
+ *
+ * The stream is compressed with zstd on the wire when the destination says
+ * "zstd", or says "auto" (the default) and the server is not this machine;
+ * it goes as it is when the server has no zstd, unless "zstd" was asked for.
+ */
+export interface SshDestinationOptions {
+  timeouts?: SshTimeouts;
+}
+
+export class SshDestination implements StreamDestination {
+  /** Which kind of destination (see ./open-destination: tested without loading this module). */
+  readonly kind = 'ssh' as const;
+
+  private constructor(
+    readonly config: SshDestinationConfig,
+    readonly connection: SshConnection,
+    readonly compression: Compression,
+  ) {}
+
+  static async open(config: SshDestinationConfig, paths: SshPaths, options: SshDestinationOptions = {}): Promise<SshDestination> {
+    const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, options.timeouts ?? DEFAULT_TIMEOUTS);
+    const { zstd, btrfs } = connection.hello;
+    if (btrfs === false) {
+      await connection.close();
+      throw new RewindError(
+        'InvalidArgs',
+        `The backup folder ${config.path} on ${config.host} is not on btrfs, so the server can keep stream files only; set "store": "files" for this destination.`,
+      );
+    }
+    if (config.compression === 'zstd' && !zstd) {
+      await connection.close();
+      throw new RewindError('TransferFailed', `The server ${config.host} cannot decompress zstd (the zstd program is not installed there), and this destination asks for it. Install zstd on the server, or set "compression" to "auto".`);
+    }
+    const compression: Compression = zstd && (config.compression === 'zstd' || (config.compression === 'auto' && !isLoopbackHost(config.host))) ? 'zstd' : 'none';
+    return new SshDestination(config, connection, compression);
+  }
+
+  get name(): string {
+    return this.config.label ?? this.config.id;
+  }
+
+  /** The folder the server confines this key to: this machine's name there. */
+  get host(): string {
+    return this.connection.hello.host;
+  }
+
+  /** Send stream versions the server's `btrfs receive` understands. */
+  get sendProtocols(): number[] {
+    return this.connection.hello.sendProtocols;
+  }
+
+  private toSubvolume(dirName: string, b: BackupInfo): Subvolume {
+    return {
+      // The server does not tell subvolume ids; nothing on this side needs them.
+      id: 0,
+      path: `${this.host}/${dirName}/${b.name}`,
+      uuid: b.uuid,
+      ...(b.parentUuid ? { parentUuid: b.parentUuid } : {}),
+      ...(b.receivedUuid ? { receivedUuid: b.receivedUuid } : {}),
+      createdGeneration: b.createdGeneration,
+      readOnly: b.readOnly,
+    };
+  }
+
+  /** [folder, name] of a backup this destination reported. */
+  private locate(backup: Subvolume): [string, string] {
+    const parts = backup.path.split('/');
+    if (parts.length !== 3 || parts[0] !== this.host) throw new RewindError('Internal', `${backup.path} is not a backup of ${this.host} on ${this.name}.`);
+    return [parts[1], parts[2]];
+  }
+
+  async backups(dirName: string): Promise<Subvolume[]> {
+    const list = await this.connection.call((c) => c.list(dirName));
+    return list.map((b) => this.toSubvolume(dirName, b));
+  }
+
+  async allBackups(): Promise<Map<string, Subvolume[]>> {
+    const groups = new Map<string, Subvolume[]>();
+    for (const folder of await this.connection.call((c) => c.folders())) {
+      const backups = await this.backups(folder);
+      if (backups.length > 0) groups.set(folder, backups);
+    }
+    return groups;
+  }
+
+  async removeIncomplete(dirName: string): Promise<string[]> {
+    return this.connection.call((c) => c.clean(dirName));
+  }
+
+  async remove(backup: Subvolume): Promise<void> {
+    const [folder, name] = this.locate(backup);
+    await this.connection.call((c) => c.delete(folder, name));
+  }
+
+  async removeAll(backups: readonly Subvolume[]): Promise<void> {
+    for (const backup of backups) await this.remove(backup);
+  }
+
+  /** Every listing is asked of the server anew: nothing to forget. */
+  changed(): void {}
+
+  /** The server removes a failed receive itself before it answers; this removes what a killed server left. */
+  async removePartial(dirName: string, name: string): Promise<void> {
+    if (!this.connection.alive) return;
+    const leftover = (await this.backups(dirName)).find((b) => b.path.endsWith(`/${name}`));
+    if (leftover && !(leftover.readOnly && leftover.receivedUuid)) await this.remove(leftover);
+  }
+
+  /** The server deletes with --commit-after; a sync commits what is still pending. */
+  async reclaim(): Promise<void> {
+    await this.connection.call((c) => c.sync());
+  }
+
+  async flush(): Promise<void> {
+    await this.connection.call((c) => c.sync());
+  }
+
+  async freeBytes(): Promise<number> {
+    return (await this.connection.call((c) => c.space())).freeBytes;
+  }
+
+  async receive(request: ReceiveRequest): Promise<ReceiveResult> {
+    const counter = new ByteCounter(request.onBytes);
+    request.stream.pipe(counter);
+    try {
+      const result = await this.connection.call((c) =>
+        c.receive({ subvolume: request.dirName, name: request.name, compression: this.compression, stream: counter }),
+      );
+      return { bytes: result.streamBytes, wireBytes: result.wireBytes, uuid: result.uuid, receivedUuid: result.receivedUuid };
+    } catch (error) {
+      // A server that ran out of space says so in its own words; keep the code the engine acts on.
+      if (error instanceof RewindError && error.code === 'DestinationFull') {
+        throw new RewindError('DestinationFull', `The backup disk of ${this.name} ran out of space during the backup.`, { cause: error });
+      }
+      throw error;
+    } finally {
+      request.stream.unpipe(counter);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}

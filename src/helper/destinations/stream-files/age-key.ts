@@ -1,0 +1,54 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RewindError } from '../../../core/errors';
+import { runCommand } from '../../system/run-command';
+
+/**
+ * Encryption at rest with age (https://age-encryption.org). The helper keeps
+ * one identity per destination in <state>/keys/<destination>.agekey, mode
+ * 0600 in a 0700 folder; the identity line is also the recovery key the user
+ * is shown once, to restore on another machine. Encrypting needs only the
+ * recipient (the public half).
+ */
+export function keyFile(stateDir: string, destinationId: string): string {
+  return path.join(stateDir, 'keys', `${destinationId}.agekey`);
+}
+
+/** Makes a new identity; refuses to replace one, since that would orphan every encrypted backup. */
+export async function createKey(stateDir: string, destinationId: string): Promise<{ file: string; identity: string; recipient: string }> {
+  const file = keyFile(stateDir, destinationId);
+  if (await stat(file).catch(() => undefined)) {
+    throw new RewindError('InvalidArgs', `Destination ${destinationId} already has a key (${file}); replacing it would make its backups unreadable.`, { advice: 'Keep the key it has; for a new key, add the disk again as a new destination.' });
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await runCommand('age-keygen', ['-o', file]);
+  return { file, identity: await identityOf(file), recipient: await recipientOf(file) };
+}
+
+/** The AGE-SECRET-KEY line of an identity file. */
+export async function identityOf(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new RewindError('WrongKey', `The key file ${file} cannot be read.`);
+  });
+  const line = text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'));
+  if (!line) throw new RewindError('WrongKey', `${file} holds no age key (a line starting with AGE-SECRET-KEY-).`);
+  return line.trim();
+}
+
+/** The public recipient ("age1…") of an identity file. */
+export async function recipientOf(file: string): Promise<string> {
+  await identityOf(file);
+  return (await runCommand('age-keygen', ['-y', file])).trim();
+}
+
+/** The recipient to encrypt a destination's streams for; fails clearly when no key was made. */
+export async function recipientFor(stateDir: string, destinationId: string): Promise<string> {
+  const file = keyFile(stateDir, destinationId);
+  if (!(await stat(file).catch(() => undefined))) {
+    throw new RewindError(
+      'WrongKey',
+      `Destination ${destinationId} is set to encrypt, but it has no key yet; create one with "rewind-helper new-key --destination ${destinationId}" and keep the recovery key it shows.`,
+    );
+  }
+  return recipientOf(file);
+}

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { RewindError } from '../../../core/errors';
+import { ConfinedFolder } from './confined-folder';
+import type { FileSink, StreamStore } from './stream-store';
+
+/** The largest manifest (or other small file) read: a few thousand streams' entries fit many times over. */
+export const MAX_TEXT_FILE = 16 * 1024 * 1024;
+
+/**
+ * Stream files in a folder of this machine: <root>/<host>/<dirName>/.
+ *
+ * The folder is on a disk or share that others may write to, so nothing in it
+ * is trusted (./confined-folder): `anchor` is the place the administrator
+ * chose (a mount point, or the configured folder), followed as it is; below
+ * it, `below`, the host and the subvolume folders are opened without
+ * following links, afresh for every operation, so that no descriptor keeps
+ * a disk from being unmounted.
+ */
+export class FolderStore implements StreamStore {
+  constructor(
+    private readonly anchor: string,
+    private readonly below: readonly string[],
+    readonly host: string,
+  ) {}
+
+  /** The folder that holds this host's folders. */
+  get root(): string {
+    return path.join(this.anchor, ...this.below);
+  }
+
+  get where(): string {
+    return this.root;
+  }
+
+  /** Runs `use` on the subvolume folder (or the host folder when `dirName` is undefined); undefined when it is missing. */
+  private within<T>(dirName: string | undefined, create: boolean, use: (folder: ConfinedFolder) => Promise<T>): Promise<T | undefined> {
+    return this.walk([...this.below, this.host, ...(dirName === undefined ? [] : [dirName])], create, use);
+  }
+
+  /** Makes the folders down to the one that holds the hosts' folders, refusing a link on the way. */
+  async prepare(): Promise<void> {
+    await this.walk(this.below, true, async () => undefined);
+  }
+
+  private async walk<T>(names: readonly string[], create: boolean, use: (folder: ConfinedFolder) => Promise<T>): Promise<T | undefined> {
+    const opened: ConfinedFolder[] = [];
+    try {
+      let folder: ConfinedFolder | undefined = await ConfinedFolder.openTrusted(this.anchor);
+      opened.push(folder);
+      for (const name of names) {
+        folder = await folder.folder(name, create);
+        if (!folder) return undefined;
+        opened.push(folder);
+      }
+      return await use(folder);
+    } finally {
+      for (const folder of opened.reverse()) await folder.close();
+    }
+  }
+
+  async folders(): Promise<string[]> {
+    const entries = await this.within(undefined, false, (host) => host.entries());
+    return (entries ?? []).filter((e) => e.folder).map((e) => e.name);
+  }
+
+  async files(dirName: string): Promise<string[]> {
+    const entries = await this.within(dirName, false, (folder) => folder.entries());
+    return (entries ?? []).map((e) => e.name);
+  }
+
+  async readText(dirName: string, file: string): Promise<string | undefined> {
+    return this.within(dirName, false, (folder) => folder.readText(file, MAX_TEXT_FILE));
+  }
+
+  async writeText(dirName: string, file: string, text: string): Promise<void> {
+    await this.within(dirName, true, async (folder) => {
+      const temp = `.${file}.${process.pid}.tmp`;
+      const handle = await folder.createFile(temp);
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        await folder.rename(temp, file);
+      } catch (error) {
+        await folder.removeFile(temp).catch(() => undefined);
+        throw error;
+      }
+      await folder.sync();
+    });
+  }
+
+  async createFile(dirName: string, file: string): Promise<FileSink> {
+    const temp = `.${file}.partial`;
+    const handle = (await this.within(dirName, true, (folder) => folder.createFile(temp)))!;
+    let closed = false;
+    const close = async () => {
+      if (!closed) await handle.close();
+      closed = true;
+    };
+    return {
+      write: async (data) => {
+        await handle.write(data);
+      },
+      // The data was hashed as it was written here; flushing and the rename are what count.
+      commit: async () => {
+        await handle.sync();
+        await close();
+        await this.within(dirName, false, async (folder) => {
+          await folder.rename(temp, file);
+          await folder.sync();
+        });
+      },
+      abort: async () => {
+        await close().catch(() => undefined);
+        await this.within(dirName, false, (folder) => folder.removeFile(temp)).catch(() => undefined);
+      },
+    };
+  }
+
+  readFile(dirName: string, file: string, size: number): Readable {
+    // The folders are held open only while the file is opened: the open file keeps its data.
+    const opening = () => this.within(dirName, false, (folder) => folder.readStream(file, size));
+    const missing = () => Object.assign(new Error(`${path.join(this.root, this.host, dirName, file)} is missing`), { code: 'ENOENT' });
+    return Readable.from(
+      (async function* () {
+        const stream = await opening();
+        if (!stream) throw missing();
+        yield* stream;
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  async hashFile(dirName: string, file: string, size: number): Promise<{ size: number; sha256: string } | { error: string }> {
+    try {
+      const result = await this.within(dirName, false, async (folder) => {
+        const opened = await folder.openFile(file);
+        if (!opened) return { error: 'ENOENT' };
+        await opened.handle.close();
+        // A file of another size is damaged whatever it holds: no need to read it (it may be huge).
+        if (opened.size !== size) return { size: opened.size, sha256: '' };
+        const hash = createHash('sha256');
+        let read = 0;
+        for await (const chunk of (await folder.readStream(file, size))!) {
+          hash.update(chunk as Buffer);
+          read += (chunk as Buffer).length;
+        }
+        return { size: read, sha256: hash.digest('hex') };
+      });
+      return result ?? { error: 'ENOENT' };
+    } catch (error) {
+      if (error instanceof RewindError) return { error: error.detail };
+      return { error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+    }
+  }
+
+  async remove(dirName: string, file: string): Promise<void> {
+    const removed = await this.within(dirName, false, (folder) => folder.removeFile(file));
+    if (removed === false) {
+      throw new RewindError('BackupDamaged', `${path.join(this.root, this.host, dirName, file)} is not a plain file; Rewind leaves it alone.`);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

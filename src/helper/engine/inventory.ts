@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { toRewindError } from '../../core/errors';
+import { SNAPSHOT_DIR } from '../../core/ids';
+import { isCompleteBackup } from '../../core/parent';
+import type { ErrorReport } from '../../core/status';
+import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from '../destinations/open-destination';
+import type { RunContext } from './run-context';
+import { listSnapshots, resolveSource } from './sources';
+
+/** Every restore point Rewind knows of: local snapshots and each destination's backups. */
+export interface Inventory {
+  sources: Array<{
+    source: string;
+    snapshots: Array<{ name: string; uuid: string }>;
+    destinations: Array<{
+      destination: string;
+      connected: boolean;
+      backups: Array<{ name: string; uuid: string; receivedUuid?: string; complete: boolean }>;
+    }>;
+  }>;
+  problems: Array<{ source: string; error: ErrorReport }>;
+}
+
+export async function takeInventory({ config, host, mounts, stateDir }: RunContext): Promise<Inventory> {
+  const inventory: Inventory = { sources: [], problems: [] };
+  const destinations = new Map<string, OpenedDestination | undefined>();
+  for (const d of config.destinations.filter((x) => x.enabled)) {
+    destinations.set(d.id, await openDestination(d, host, mounts, stateDir).catch(() => undefined));
+  }
+  try {
+    return await inventoryOf(config, mounts, destinations, inventory);
+  } finally {
+    await closeDestinations(destinations.values());
+  }
+}
+
+async function inventoryOf(
+  config: RunContext['config'],
+  mounts: RunContext['mounts'],
+  destinations: ReadonlyMap<string, OpenedDestination | undefined>,
+  inventory: Inventory,
+): Promise<Inventory> {
+  for (const configured of config.sources) {
+    let resolved;
+    try {
+      resolved = await resolveSource(configured, mounts);
+    } catch (error) {
+      const failure = toRewindError(error);
+      inventory.problems.push({ source: (configured.path ?? configured.allSubvolumesOf) as string, error: { code: failure.code, message: failure.message } });
+      continue;
+    }
+    for (const source of resolved) {
+      const ownDir = path.join(SNAPSHOT_DIR, source.dirName);
+      const snapshots = (await listSnapshots(source)).filter((s) => path.dirname(s.path) === ownDir);
+      const entry: Inventory['sources'][number] = {
+        source: source.label,
+        snapshots: snapshots.map((s) => ({ name: path.basename(s.path), uuid: s.uuid })),
+        destinations: [],
+      };
+      for (const [id, destination] of destinations) {
+        if (isFilesDestination(destination)) {
+          const streams = (await destination.manifest(source.dirName)).streams;
+          entry.destinations.push({
+            destination: id,
+            connected: true,
+            backups: streams.map((s) => ({ name: s.name, uuid: s.receivedUuid, receivedUuid: s.snapshotUuid, complete: true })),
+          });
+          continue;
+        }
+        const backups = destination ? await destination.backups(source.dirName) : [];
+        entry.destinations.push({
+          destination: id,
+          connected: destination !== undefined,
+          backups: backups
+            .sort((a, b) => a.createdGeneration - b.createdGeneration)
+            .map((b) => ({ name: path.basename(b.path), uuid: b.uuid, receivedUuid: b.receivedUuid, complete: isCompleteBackup(b) })),
+        });
+      }
+      inventory.sources.push(entry);
+    }
+  }
+  return inventory;
+}

@@ -1,0 +1,46 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Metered, PowerSupply } from '../../core/conditions';
+import { runCommand } from '../system/run-command';
+
+/** What src/core/conditions decides on, read from the machine. */
+
+const POWER_SUPPLY_DIR = '/sys/class/power_supply';
+
+async function field(dir: string, name: string): Promise<string | undefined> {
+  return readFile(path.join(dir, name), 'utf8').then(
+    (text) => text.trim(),
+    () => undefined,
+  );
+}
+
+export async function readPowerSupplies(root = POWER_SUPPLY_DIR): Promise<PowerSupply[]> {
+  const supplies: PowerSupply[] = [];
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const dir = path.join(root, name);
+    const type = await field(dir, 'type');
+    if (!type) continue;
+    const online = await field(dir, 'online');
+    supplies.push({
+      type,
+      ...(online === undefined ? {} : { online: Number(online) }),
+      ...((await field(dir, 'status')) === undefined ? {} : { status: await field(dir, 'status') }),
+      ...((await field(dir, 'scope')) === undefined ? {} : { scope: await field(dir, 'scope') }),
+    });
+  }
+  return supplies;
+}
+
+/** NetworkManager's Metered property; undefined when NetworkManager does not answer (not installed, not running). */
+export async function readMetered(): Promise<Metered> {
+  const out = await runCommand('busctl', [
+    '--system',
+    'get-property',
+    'org.freedesktop.NetworkManager',
+    '/org/freedesktop/NetworkManager',
+    'org.freedesktop.NetworkManager',
+    'Metered',
+  ]).catch(() => '');
+  const m = /^u (\d)$/.exec(out.trim());
+  return m ? (Number(m[1]) as Metered) : undefined;
+}

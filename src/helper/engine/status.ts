@@ -1,0 +1,45 @@
+import { toRewindError } from '../../core/errors';
+import type { HelperStatus } from '../../core/status';
+import { loadConfig } from '../config/config-file';
+import { DEFAULT_NOTIFICATIONS } from '../../core/notification-settings';
+import { destinationPresence } from '../destinations/destination-presence';
+import { History } from './history';
+import { nextRun, onCalendar } from '../../core/schedule';
+import { systemTimeZone } from '../system/time-zone';
+import { readMountTable } from '../system/mountinfo';
+
+export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
+  const runs = await new History(stateDir).read();
+  const status: HelperStatus = {
+    configured: false,
+    sources: [],
+    destinations: [],
+    running,
+    lastRun: runs.at(-1),
+    lastSuccess: runs.findLast((r) => r.ok),
+  };
+  try {
+    const config = await loadConfig(configPath, stateDir);
+    status.configured = true;
+    status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
+    const table = await readMountTable();
+    status.destinations = await Promise.all(
+      config.destinations.map(async (d) => ({
+        id: d.id,
+        kind: d.kind,
+        label: d.label ?? d.id,
+        enabled: d.enabled,
+        ...(await destinationPresence(d, runs, table)),
+      })),
+    );
+    status.onCalendar = onCalendar(config.schedule);
+    status.nextRun = nextRun(config.schedule, new Date(), systemTimeZone())?.toISOString();
+    status.schedule = config.schedule;
+    status.timeZone = systemTimeZone();
+    status.notifications = { ...DEFAULT_NOTIFICATIONS, ...config.notifications };
+  } catch (error) {
+    const failure = toRewindError(error);
+    if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };
+  }
+  return status;
+}

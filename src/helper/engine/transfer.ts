@@ -1,0 +1,347 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { existsSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Writable } from 'node:stream';
+import type { BtrfsDestinationConfig } from '../../core/config';
+import { RewindError } from '../../core/errors';
+import type { ProgressSnapshot } from '../../core/send-stream/progress';
+import type { TransferProgress } from '../../core/status';
+import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
+import { helperBundlePath } from '../entry/own-bundle';
+import { parseCodecMessage } from '../codec/send-stream-process';
+
+/**
+ * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
+ *
+ * The three processes run in one bash pipe, each reading the previous one's
+ * stdout through a kernel pipe, so no byte of the stream passes through the
+ * helper. The codec (src/helper/codec/send-stream-process.ts, the helper bundle's
+ * hidden `stream-codec` verb, dispatched by ../entry/helper-entry.ts before the rest of the
+ * helper loads) checks every command's CRC, drops the xattrs the destination
+ * is configured to refuse, and reports progress as JSON lines on its stderr,
+ * which the helper reads.
+ *
+ * Which failure is reported, when several processes fail together (one dying
+ * makes the others fail with a broken pipe or a cut stream): a process killed
+ * by a signal first (codec, send, receive), then an xattr the destination
+ * refused, a full or vanished destination, a bad stream found by the codec,
+ * a failed send, any other receive failure, any other codec failure.
+ */
+export interface TransferRequest {
+  snapshot: string;
+  parent?: string;
+  /** Protocol options for btrfs send (see ../system/send-capabilities). */
+  sendArgs?: string[];
+  receiveDir: string;
+  /** Xattr filters and other codec options (see ../codec/send-stream-process). */
+  codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum'>;
+  /**
+   * Estimated total work, in the codec's units (about the logical bytes to
+   * send). Default: none for an incremental send; for a full one, the space
+   * used on the source filesystem (one statfs, an upper bound when there are
+   * other subvolumes or snapshots on it).
+   */
+  estimate?: number | null;
+  onBytes?: (bytes: number, detail: TransferProgress) => void;
+  /** The bundle whose stream-codec verb to run; default: the helper's own (bench/ drives transfers from another bundle). */
+  helperBundle?: string;
+  /** How the codec ran: which CRC32C, what it dropped. */
+  onCodecDone?: (summary: CodecSummary) => void;
+  /** Stops the three processes (the user cancelled). */
+  signal?: AbortSignal;
+  /** A pipe started ahead (TransferPipe.start); default: one started now. */
+  pipe?: TransferPipe;
+}
+
+export interface CodecSummary {
+  checksum: 'native' | 'js' | 'custom';
+  commands: number;
+  droppedXattrs: number;
+  rewrittenXattrs: number;
+}
+
+/** A destination's xattr settings as codec options (default: keep everything). */
+export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>): TransferRequest['codec'] {
+  const xattrs = destination.xattrs;
+  if (!xattrs) return {};
+  return {
+    selinux: xattrs.selinux,
+    dropXattrs: xattrs.drop.length > 0 ? xattrs.drop : undefined,
+  };
+}
+
+/** The codec's own bundle beside the helper's, if it is there (else the helper's own verb). */
+function codecBundlePath(helperBundle: string): string {
+  const codec = path.join(path.dirname(helperBundle), 'rewind-stream-codec.cjs');
+  return existsSync(codec) ? codec : helperBundle;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Everything a stream says, up to 64 KiB. */
+function collect(stream: NodeJS.ReadableStream | null | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      if (text.length < 64 * 1024) text += d;
+    });
+    stream.once('end', () => resolve(text));
+    stream.once('error', () => resolve(text));
+  });
+}
+
+/** A status as bash reports it: 128 + n for a process killed by signal n. */
+function exitOf(status: number, stderr: string): Exit {
+  if (status > 128) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0] as NodeJS.Signals | undefined;
+    if (name) return { code: null, signal: name, stderr };
+  }
+  return { code: status, signal: null, stderr };
+}
+
+/**
+ * bash -c PIPE_SCRIPT NAME CODEC…: the three commands in one pipe, each with
+ * its own stderr (fds 3, 4, 5) and no other extra fds; fd 6 gets the exit
+ * statuses. The codec starts at once and waits for its options on fd 8;
+ * send and receive wait for their command lines (NUL-separated words) on fds
+ * 7 and 9. So the pipe, and the codec's Node start-up above all, can be
+ * started before the transfer is known (TransferPipe).
+ * No command on fd 7 or 9 (the helper went, or dropped the pipe): status 125.
+ */
+const PIPE_SCRIPT = [
+  'stage() { local -a cmd; mapfile -d "" -t cmd <&"$1"; exec 7<&- 8<&- 9<&-; ((${#cmd[@]})) || exit 125; exec "${cmd[@]}"; }',
+  'stage 7 2>&3 3>&- 4>&- 5>&- 6>&- | "$@" 2>&4 3>&- 4>&- 5>&- 6>&- 7<&- 9<&- | stage 9 2>&5 3>&- 4>&- 5>&- 6>&-',
+  'echo "${PIPESTATUS[@]}" >&6',
+].join('\n');
+
+/** The codec's option: read the options as JSON from this descriptor. */
+export const CODEC_OPTIONS_FD = 8;
+
+interface PipeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
+/**
+ * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
+ * the transfer is known: bash and the codec's Node start-up (0.2 s, more than
+ * an incremental send takes) overlap the snapshot and the parent choice
+ * before it (docs/benchmarks.md). Used by one transfer (`sendReceive`), or
+ * dropped; a helper that dies closes its end of the three command pipes, and
+ * the waiting processes exit.
+ */
+export class TransferPipe {
+  private used = false;
+  private constructor(
+    private readonly process: ChildProcess,
+    private readonly exit: Promise<PipeExit>,
+  ) {}
+
+  static start(helperBundle: string = helperBundlePath()): TransferPipe {
+    const codec = [process.execPath, codecBundlePath(helperBundle), 'stream-codec', `--options-fd=${CODEC_OPTIONS_FD}`];
+    // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
+    // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
+    // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
+    // A process group of its own, so that cancelling stops all three at once.
+    const child = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', ...codec], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    // Watched from the start: a pipe that fails (no bash) before a transfer takes it reports that then.
+    const exit = new Promise<PipeExit>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    // A pipe dropped unused, or whose processes died, refuses the commands: that is reported by its exit.
+    for (const fd of [7, 8, 9]) (child.stdio[fd] as Writable | null)?.on('error', () => undefined);
+    return new TransferPipe(child, exit);
+  }
+
+  /** Hands over the pipe for one transfer; a pipe serves once. */
+  take(): { process: ChildProcess; exit: Promise<PipeExit> } {
+    if (this.used) throw new Error('This transfer pipe was used already.');
+    this.used = true;
+    return { process: this.process, exit: this.exit };
+  }
+
+  /** Stops the waiting processes of a pipe no transfer took. */
+  dispose(): void {
+    if (this.used) return;
+    this.used = true;
+    stopGroup(this.process);
+  }
+}
+
+function stopGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+/** Words for `mapfile -d ""`: each followed by a NUL (an argument cannot hold one). */
+function commandLine(words: readonly string[]): string {
+  return words.map((w) => `${w}\0`).join('');
+}
+
+const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
+
+/**
+ * What `btrfs receive` said when the destination refused an xattr, e.g.
+ * "ERROR: lsetxattr dir/file security.capability=… failed: Invalid argument".
+ */
+export function refusedXattr(stderr: string): { path: string; name: string; reason: string } | undefined {
+  const m = /(?:lsetxattr|set_xattr) (.*?) ([^\s=]+)=[\s\S]*? failed: ([^\n]+)/.exec(stderr);
+  return m ? { path: m[1], name: m[2], reason: m[3].trim() } : undefined;
+}
+
+export function classifyReceiveFailure(stderr: string): RewindError {
+  const text = stderr.trim();
+  const xattr = refusedXattr(text);
+  if (xattr) {
+    const selinux = xattr.name === 'security.selinux';
+    return new RewindError(
+      'TransferFailed',
+      `The backup disk refused the extended attribute ${xattr.name} of "${xattr.path}" (${xattr.reason}). ` +
+        (selinux
+          ? 'Set "xattrs": {"selinux": "drop"} (or "keepOnlyKnown") for this destination in the configuration, then back up again.'
+          : `Add "${xattr.name}" to "xattrs": {"drop": [...]} for this destination in the configuration, then back up again.`),
+    );
+  }
+  if (/No space left on device/i.test(text)) {
+    return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.');
+  }
+  if (/Input\/output error|No such device|not a btrfs/i.test(text)) {
+    return new RewindError('DestinationMissing', `The backup disk stopped responding during the backup (${text}).`);
+  }
+  return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
+}
+
+/** The codec's progress in the shape of status.ts. */
+export function transferProgress(p: ProgressSnapshot): TransferProgress {
+  return {
+    created: p.created,
+    modified: p.modified,
+    renamed: p.renamed,
+    deleted: p.deleted,
+    currentPath: p.currentPath,
+    bytesPerSecond: p.bytesPerSecond === undefined ? undefined : Math.round(p.bytesPerSecond),
+    fraction: p.fraction,
+    etaSeconds: p.etaSeconds === undefined ? undefined : Math.round(p.etaSeconds),
+  };
+}
+
+async function defaultEstimate(request: TransferRequest): Promise<number | undefined> {
+  if (request.estimate !== undefined) return request.estimate ?? undefined;
+  if (request.parent) return undefined;
+  try {
+    const s = await statfs(request.snapshot);
+    return (s.blocks - s.bfree) * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
+
+/** Runs the transfer; returns the bytes of the stream btrfs send made (before any filter). */
+export async function sendReceive(request: TransferRequest): Promise<number> {
+  const sendArgs = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
+  const options: CodecProcessOptions = {
+    ...request.codec,
+    estimate: await defaultEstimate(request),
+    progressIntervalMs: 500,
+    helperPid: process.pid,
+    label: request.receiveDir,
+  };
+  const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
+  const { process: pipe, exit } = (request.pipe ?? TransferPipe.start(request.helperBundle)).take();
+  const cancel = () => stopGroup(pipe);
+  if (request.signal?.aborted) cancel();
+  request.signal?.addEventListener('abort', cancel, { once: true });
+  const writeCommand = (fd: number, text: string) => (pipe.stdio[fd] as Writable | null)?.end(text);
+  writeCommand(CODEC_OPTIONS_FD, JSON.stringify(options));
+  writeCommand(7, commandLine(['btrfs', ...sendArgs]));
+  writeCommand(9, commandLine(receiveArgs));
+  const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
+  const statuses = collect(stdio[6]);
+  const sendStderr = collect(stdio[3]);
+  const receiveStderr = collect(stdio[5]);
+  const bashStderr = collect(stdio[2]);
+  let last: CodecMessage | undefined;
+  let bytes = 0;
+  const codecOther: string[] = [];
+  const lines = createInterface({ input: stdio[4]!, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    const message = parseCodecMessage(line);
+    if (!message) {
+      if (codecOther.length < 20) codecOther.push(line);
+      return;
+    }
+    if (message.type === 'progress' || message.type === 'done') {
+      bytes = message.type === 'done' ? message.stats.bytesIn : message.progress.bytes;
+      request.onBytes?.(bytes, transferProgress(message.progress));
+    }
+    if (message.type === 'done') {
+      request.onCodecDone?.({
+        checksum: message.stats.checksum,
+        commands: message.stats.commands,
+        droppedXattrs: message.stats.droppedCommands,
+        rewrittenXattrs: message.stats.rewrittenCommands,
+      });
+    }
+    if (message.type !== 'progress') last = message;
+  });
+  const linesDone = new Promise<void>((resolve) => lines.once('close', resolve));
+  const bashExit = await exit;
+  await linesDone;
+  request.signal?.removeEventListener('abort', cancel);
+  if (request.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
+  const codes = (await statuses).trim().split(/\s+/).map(Number);
+  if (codes.length !== 3 || codes.some((n) => !Number.isInteger(n))) {
+    const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);
+    throw new RewindError('TransferFailed', `The transfer could not run: ${why}.`);
+  }
+  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], await receiveStderr)];
+
+  const killed = (e: Exit, what: string) =>
+    new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
+  // SIGPIPE is what the others get when one dies: a consequence, not a cause.
+  const killedBySignal = (e: Exit) => e.signal !== null && e.signal !== 'SIGPIPE';
+  if (killedBySignal(c)) throw killed(c, 'the stream codec');
+  if (killedBySignal(s)) throw killed(s, 'btrfs send');
+  if (killedBySignal(r)) throw killed(r, 'btrfs receive');
+  const codecError = last?.type === 'error' ? last : undefined;
+  const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !(codecError.reason === 'truncated' && failed(s));
+  if (failed(r) && !streamError) {
+    const error = classifyReceiveFailure(r.stderr);
+    if (error.code !== 'TransferFailed' || refusedXattr(r.stderr) || !failed(s)) throw error;
+  }
+  if (streamError) {
+    throw new RewindError(
+      'TransferFailed',
+      `The stream from btrfs send is invalid at byte ${codecError.offset} (${codecError.reason}): ${codecError.message}`,
+    );
+  }
+  if (failed(s)) {
+    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${s.stderr.trim() || `btrfs send exited with status ${s.code}`}.`);
+  }
+  if (failed(r)) throw classifyReceiveFailure(r.stderr);
+  if (failed(c) || last?.type !== 'done') {
+    const why = codecError?.message ?? (codecOther.join('\n').trim() || `it exited with status ${c.code}`);
+    throw new RewindError('TransferFailed', `The stream codec failed: ${why}`);
+  }
+  return last.stats.bytesIn;
+}

@@ -1,0 +1,98 @@
+import { lstat, mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { ADVICE, RewindError } from '../../core/errors';
+import { subvolumeDirName } from '../../core/snapshot-name';
+import { removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
+import { BtrfsDestination } from '../destinations/btrfs-destination';
+import { MountSet } from '../system/mount-set';
+import { resolveSource } from '../engine/sources';
+import { keepsStreamFiles, type SshDestinationConfig } from '../../core/config';
+import { receiveFromServer } from './restore-subvolume';
+import { openStreamFiles } from '../destinations/open-destination';
+import { loadConfig } from '../config/config-file';
+import { runCommand } from '../system/run-command';
+
+/**
+ * Copies one file or folder out of a backup (on a btrfs disk, received from
+ * a server, or replayed from stream files) into a folder, keeping content, mode, owner, times and xattrs. The restore UI and
+ * per-user authorisation come later; this is the administrator's path.
+ */
+export interface RestoreRequest {
+  configPath: string;
+  runtimeDir: string;
+  destination: string;
+  snapshot: string;
+  /** Path inside the backed-up subvolume, e.g. "alice/Documents/report.odt". */
+  path: string;
+  targetDir: string;
+  source?: string;
+  /** For stream files: where the helper keeps its keys. */
+  stateDir: string;
+  /** For encrypted stream files: the recovery key, instead of the helper's own. */
+  keyFile?: string;
+}
+
+function checkRelative(p: string): string {
+  const normal = path.posix.normalize(p);
+  if (p === '' || path.isAbsolute(p) || normal.split('/').includes('..') || normal === '.') {
+    throw new RewindError('InvalidArgs', `The path to restore must be relative to the backed-up folder, without "..": ${JSON.stringify(p)}.`, { advice: ADVICE.commandLine });
+  }
+  return normal;
+}
+
+export async function restorePath(request: RestoreRequest): Promise<string> {
+  const relative = checkRelative(request.path);
+  if (!/^[0-9]{8}T[0-9]{6}Z(_[0-9]+)?$/.test(request.snapshot)) {
+    throw new RewindError('InvalidArgs', `${JSON.stringify(request.snapshot)} is not the name of a backup.`, { advice: ADVICE.chooseAgain });
+  }
+  const config = await loadConfig(request.configPath);
+  const destination = config.destinations.find((d) => d.id === request.destination);
+  if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
+  const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
+  const source = config.sources.find((s) => s.path !== undefined && s.path === sourcePath);
+  if (!source?.path) throw new RewindError('InvalidArgs', `${sourcePath ?? 'The source'} is not one of the backed-up folders; name one with --source.`, { advice: ADVICE.inDetail });
+  const host = config.hostName ?? hostname();
+
+  const subvolume = await showSubvolume(source.path);
+  const dirName = subvolumeDirName(subvolume.path);
+  const target = path.join(request.targetDir, path.basename(relative));
+  if (await lstat(target).catch(() => undefined)) {
+    throw new RewindError('InvalidArgs', `${target} already exists; choose another folder to restore into.`, { advice: ADVICE.inDetail });
+  }
+  // Mount points of its own: a backup run may have the same disks mounted.
+  const mounts = MountSet.forReader(request.runtimeDir, 'restore');
+  let scratch: string | undefined;
+  try {
+    let backup: string;
+    if (destination.kind !== 'btrfs') {
+      // Stream files are replayed, and a server's backup is received, into a
+      // scratch folder on the source's own filesystem first; from there the
+      // restore is the same as from a disk.
+      const [resolved] = await resolveSource({ path: source.path }, mounts);
+      scratch = scratchFolder(resolved.top);
+      if (keepsStreamFiles(destination)) {
+        const files = await openStreamFiles(destination, host, mounts, request.stateDir);
+        backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
+      } else {
+        await mkdir(scratch, { recursive: true, mode: 0o700 });
+        backup = await receiveFromServer(destination as SshDestinationConfig, dirName, request.snapshot, scratch, request.stateDir);
+      }
+    } else {
+      const opened = await BtrfsDestination.open(destination, host, mounts);
+      backup = path.join(opened.top, opened.dirBelowTop(dirName), request.snapshot);
+    }
+    const from = path.join(backup, relative);
+    // Refuse anything whose real location is outside the backup (a symlink inside it).
+    const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {
+      throw new RewindError('InvalidArgs', `${relative} is not in the backup ${request.snapshot}.`, { advice: ADVICE.chooseAgain });
+    });
+    if (real !== from) throw new RewindError('InvalidArgs', `${relative} is reached through a link in the backup; restore the link's target instead.`, { advice: ADVICE.inDetail });
+    await mkdir(request.targetDir, { recursive: true });
+    await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', from, target]);
+  } finally {
+    if (scratch) await removeScratchFolder(scratch);
+    await mounts.releaseAll();
+  }
+  return target;
+}
