@@ -1,11 +1,11 @@
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ADVICE, RewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { parseSnapshotName, subvolumeDirName } from '../../core/snapshot-name';
-import { filesystemUuidOfDevice, removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
+import { filesystemUuidOfDevice, showSubvolume } from '../system/btrfs';
 import { BtrfsDestination } from '../destinations/btrfs-destination';
 import { loadConfig } from '../config/config-file';
 import { MountSet } from '../system/mount-set';
@@ -15,6 +15,7 @@ import { keepsStreamFiles, type SshDestinationConfig } from '../../core/config';
 import { openStreamFiles } from '../destinations/open-destination';
 import { SshDestination } from '../destinations/ssh-destination';
 import { sshPaths } from '../destinations/ssh/identity';
+import { sendArguments } from '../system/btrfs-send';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -67,7 +68,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 /** `btrfs send BACKUP | btrfs receive INTO`; a failed receive leaves nothing behind. */
 async function receiveCopy(backup: string, into: string, what: string): Promise<string> {
   // The stream goes from one process to the other; the helper holds neither end.
-  const send = spawn('btrfs', ['send', '-q', backup], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const send = spawn('btrfs', sendArguments({ snapshot: backup }), { stdio: ['ignore', 'pipe', 'pipe'] });
   const receive = spawn('btrfs', ['receive', '-q', into], { stdio: [send.stdout, 'ignore', 'pipe'] });
   send.stdout.destroy();
   const [sent, received] = await Promise.all([finished(send), finished(receive)]);
@@ -174,16 +175,9 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
         throw new RewindError('InvalidArgs', `${path.join(SNAPSHOT_DIR, dirName, request.snapshot)} already exists on the target; it may already be restored.`, { advice: 'If it is not needed any more, delete it first (btrfs subvolume delete), or restore onto another filesystem.' });
       }
       if (keepsStreamFiles(destination)) {
-        // Replayed confined in a new scratch folder, then moved beside the snapshots it continues.
+        // Replayed (confined) beside the snapshots it continues: a received subvolume cannot be moved there later.
         const files = await openStreamFiles(destination, host, mounts, request.stateDir);
-        const scratch = scratchFolder(top);
-        try {
-          const replayed = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
-          restored = path.join(into, request.snapshot);
-          await rename(replayed, restored);
-        } finally {
-          await removeScratchFolder(scratch);
-        }
+        restored = await files.replay(dirName, request.snapshot, into, request.keyFile).finally(() => files.close());
       } else if (destination.kind === 'btrfs') {
         const disk = await BtrfsDestination.open(destination, host, mounts);
         const backup = path.join(disk.top, disk.dirBelowTop(dirName), request.snapshot);

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,27 +9,41 @@ import { deleteSubvolumes, showSubvolume } from '../../system/btrfs';
 import { StreamCutOff, StreamGuard, StreamRefused } from '../../serve/stream-guard';
 
 /**
- * Where a chain of stored streams is received: a new, empty folder that no
- * one else writes to, on a btrfs filesystem. Each stream goes through the
- * stream guard (../../serve/stream-guard) into `btrfs receive --chroot` there,
- * so that even a stream the guard let through can reach nothing but this
- * folder. A stream may create exactly the subvolume its manifest entry names
- * — that name, that UUID — based on the chain's previous stream and nothing
- * else; after each, the folder holds only the chain's subvolumes.
+ * Where a chain of stored streams is received: a folder on a btrfs
+ * filesystem that no one else writes to — a new, empty scratch folder, or
+ * the folder of a subvolume's snapshots, which hold only read-only
+ * subvolumes (a received subvolume cannot be moved to another folder
+ * afterwards: its ".." would change, and it is read-only). Each stream goes
+ * through the stream guard (../../serve/stream-guard) into
+ * `btrfs receive --chroot` there, so that even a stream the guard let
+ * through can reach nothing outside the folder. A stream may create exactly
+ * the subvolume its manifest entry names — that name, that UUID — based on
+ * the chain's previous stream and nothing else; after each, the folder holds
+ * what it held before and the chain's subvolumes, nothing else.
  */
 export class ReplayPlace {
   private readonly received: string[] = [];
   /** The symbolic links of the chain's subvolume, carried from one stream to the next. */
   private links = new Set<string>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    /** What the folder held before, each entry by name and identity. */
+    private readonly before: Map<string, string>,
+  ) {}
 
-  /** Takes `dir` (made when missing) as the place; it must be empty. */
+  /** Takes `dir` (made when missing) as the place. */
   static async create(dir: string): Promise<ReplayPlace> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const info = await lstat(dir);
-    if (!info.isDirectory() || (await readdir(dir)).length > 0) throw new Error(`${dir} is not a new, empty folder to replay backups into`);
-    return new ReplayPlace(dir);
+    if (!info.isDirectory()) throw new Error(`${dir} is not a folder to replay backups into`);
+    return new ReplayPlace(dir, await entriesOf(dir));
+  }
+
+  /** The names in the folder that were not there before (or are another file now). */
+  private async added(): Promise<string[]> {
+    const now = await entriesOf(this.dir);
+    return [...now].filter(([name, id]) => this.before.get(name) !== id).map(([name]) => name);
   }
 
   /**
@@ -72,7 +86,7 @@ export class ReplayPlace {
 
   /** What is wrong with the place after `stream` was received, or undefined. */
   private async check(stream: StreamEntry): Promise<string | undefined> {
-    const extra = (await readdir(this.dir)).filter((name) => !this.received.includes(name));
+    const extra = (await this.added()).filter((name) => !this.received.includes(name));
     if (extra.length > 0) return `the stream created ${extra.map((n) => JSON.stringify(n)).join(', ')} beside its backup.`;
     const shown = await showSubvolume(path.join(this.dir, stream.name)).catch(() => undefined);
     if (!shown) return `the stream did not create the backup ${stream.name}.`;
@@ -88,10 +102,25 @@ export class ReplayPlace {
     return path.join(this.dir, name);
   }
 
-  /** Deletes what was received (after a failure). */
+  /** Deletes what was received, and anything else that is new in the folder (after a failure). */
   async remove(): Promise<void> {
-    const present = await readdir(this.dir).catch(() => [] as string[]);
-    await deleteSubvolumes(present.map((n) => path.join(this.dir, n))).catch(() => undefined);
+    const added = await this.added().catch(() => [] as string[]);
+    for (const name of added) {
+      const target = path.join(this.dir, name);
+      const info = await lstat(target).catch(() => undefined);
+      if (info?.isDirectory() && info.ino === 256) await deleteSubvolumes([target]).catch(() => undefined);
+      // rm never follows a link; what a failed subvolume delete left goes too.
+      await rm(target, { recursive: true, force: true }).catch(() => undefined);
+    }
     this.received.length = 0;
   }
+}
+
+async function entriesOf(dir: string): Promise<Map<string, string>> {
+  const entries = new Map<string, string>();
+  for (const name of await readdir(dir)) {
+    const info = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (info) entries.set(name, `${info.dev}:${info.ino}`);
+  }
+  return entries;
 }
