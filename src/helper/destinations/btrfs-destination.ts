@@ -5,7 +5,7 @@ import type { BackupDestination } from './backup-destination';
 import { RewindError } from '../../core/errors';
 import { isCompleteBackup } from '../../core/parent';
 import type { Subvolume } from '../../core/subvolume';
-import { deleteSubvolume, deleteSubvolumes, subvolumeAt } from '../system/btrfs';
+import { deleteSubvolume, deleteSubvolumes, filesystemUsage, subvolumeAt, syncFilesystem } from '../system/btrfs';
 import type { MountSet } from '../system/mount-set';
 import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
@@ -134,12 +134,10 @@ export class BtrfsDestination implements BackupDestination {
    * receive has already returned.
    */
   async flush(): Promise<void> {
-    await runCommand('btrfs', ['filesystem', 'sync', this.top]);
+    await syncFilesystem(this.top);
   }
 
   async freeBytes(): Promise<number> {
-    const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.top]);
-    const m = /Free \(estimated\):\s+(\d+)/.exec(out);
-    return m ? Number(m[1]) : 0;
+    return (await filesystemUsage(this.top)).freeBytes ?? 0;
   }
 }

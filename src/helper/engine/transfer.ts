@@ -12,6 +12,7 @@ import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
 import { helperBundlePath } from '../entry/own-bundle';
 import { parseCodecMessage } from '../codec/send-stream-process';
+import { sendArguments } from '../system/btrfs-send';
 
 /**
  * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
@@ -258,7 +259,7 @@ const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'tru
 
 /** Runs the transfer; returns the bytes of the stream btrfs send made (before any filter). */
 export async function sendReceive(request: TransferRequest): Promise<number> {
-  const sendArgs = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
+  const sendArgs = sendArguments({ snapshot: request.snapshot, parent: request.parent, protocol: request.sendArgs });
   const options: CodecProcessOptions = {
     ...request.codec,
     estimate: await defaultEstimate(request),

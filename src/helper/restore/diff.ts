@@ -9,6 +9,7 @@ import type { Subvolume } from '../../core/subvolume';
 import { BtrfsDestination } from '../destinations/btrfs-destination';
 import type { RunContext } from '../engine/run-context';
 import { listSnapshots, resolveSource, type SourceSubvolume } from '../engine/sources';
+import { sendArguments } from '../system/btrfs-send';
 
 /**
  * `rewind-helper diff A B`: what changed from snapshot A to snapshot B, read
@@ -36,7 +37,7 @@ export interface DiffResult {
 
 /** Runs `btrfs send --no-data -p from to` and keeps its whole (small) stream. */
 async function noDataStream(top: string, from: Subvolume, to: Subvolume): Promise<Buffer[]> {
-  const child = spawn('btrfs', ['send', '-q', '--no-data', '-p', path.join(top, from.path), path.join(top, to.path)], {
+  const child = spawn('btrfs', sendArguments({ snapshot: path.join(top, to.path), parent: path.join(top, from.path), noData: true }), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const chunks: Buffer[] = [];

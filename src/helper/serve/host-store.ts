@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import { checkSubvolumeDir, type BackupInfo } from '../../core/serve-protocol';
 import type { Subvolume } from '../../core/subvolume';
-import { deleteSubvolumes, listSubvolumes } from '../system/btrfs';
+import { deleteSubvolumes, filesystemUsage, listSubvolumes, syncFilesystem } from '../system/btrfs';
 import { runCommand } from '../system/run-command';
 
 /**
@@ -173,16 +173,14 @@ export class HostStore {
       const fs = await statfs(this.root);
       return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
     }
-    const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', this.root]);
-    const free = /Free \(estimated\):\s+(\d+)/.exec(out);
-    const total = /Device size:\s+(\d+)/.exec(out);
-    if (!free || !total) throw new RewindError('Internal', 'btrfs filesystem usage printed no free space.');
-    return { freeBytes: Number(free[1]), totalBytes: Number(total[1]) };
+    const { freeBytes, totalBytes } = await filesystemUsage(this.root);
+    if (freeBytes === undefined || totalBytes === undefined) throw new RewindError('Internal', 'btrfs filesystem usage printed no free space.');
+    return { freeBytes, totalBytes };
   }
 
   async sync(): Promise<void> {
     if (!this.btrfs) await runCommand('sync', ['-f', this.root]);
-    else await runCommand('btrfs', ['filesystem', 'sync', this.root]);
+    else await syncFilesystem(this.root);
   }
 
   /**

@@ -7,6 +7,7 @@ import type { DirEntry, ServeRequest } from '../../core/serve-protocol';
 import { outputText } from '../system/output-text';
 import type { FrameWriter } from './framing';
 import type { HostStore } from './host-store';
+import { sendArguments } from '../system/btrfs-send';
 
 /**
  * `read` and `readdir`: a file's bytes, or a folder's entries, from inside a
@@ -140,10 +141,10 @@ export async function sendBackupStream(store: HostStore, request: Extract<ServeR
   const name = request.op === 'send' ? request.name : request.to;
   await completeBackup(store, request.subvolume, name);
   const backup = await store.backup(request.subvolume, name);
-  let args = ['send', '-q', backup.path];
+  let args = sendArguments({ snapshot: backup.path });
   if (request.op === 'diff') {
     await completeBackup(store, request.subvolume, request.from);
-    args = ['send', '-q', '--no-data', '-p', (await store.backup(request.subvolume, request.from)).path, backup.path];
+    args = sendArguments({ snapshot: backup.path, parent: (await store.backup(request.subvolume, request.from)).path, noData: true });
   }
   const send = execa('btrfs', args, { stdin: 'ignore', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
   await writer.line({ ok: true });

@@ -9,10 +9,9 @@ import {
   parseRequest,
   SERVE_PROTOCOL_VERSION,
   serveFailure,
-  type HelloResponse,
   type ServeRequest,
 } from '../../core/serve-protocol';
-import { runCommand } from '../system/run-command';
+import { receiveCapabilities } from '../system/send-capabilities';
 import { FrameReader, FramingError, FrameWriter } from './framing';
 import { HostStore } from './host-store';
 import { readBackupDir, readBackupFile, sendBackupStream } from './read';
@@ -41,19 +40,6 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
-let capabilities: Promise<Pick<HelloResponse, 'sendProtocols' | 'zstd'>> | undefined;
-
-async function detectCapabilities(): Promise<Pick<HelloResponse, 'sendProtocols' | 'zstd'>> {
-  const version = await runCommand('btrfs', ['--version']).catch(() => '');
-  const major = Number(/v(\d+)\./.exec(version)?.[1] ?? 0);
-  const zstd = await runCommand('zstd', ['--version']).then(
-    () => true,
-    () => false,
-  );
-  // btrfs-progs 6.0 and later receive send stream version 2 (encoded writes).
-  return { sendProtocols: major >= 6 ? [1, 2] : [1], zstd };
-}
-
 /** Ops that act on received subvolumes, which only a btrfs ROOT holds. */
 const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send', 'diff']);
 
@@ -61,8 +47,7 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
   if (BTRFS_OPS.has(request.op)) store.needBtrfs();
   switch (request.op) {
     case 'hello': {
-      capabilities ??= detectCapabilities();
-      await writer.line({ ok: true, version: SERVE_PROTOCOL_VERSION, host: store.host, ...(await capabilities), btrfs: store.btrfs });
+      await writer.line({ ok: true, version: SERVE_PROTOCOL_VERSION, host: store.host, ...(await receiveCapabilities()), btrfs: store.btrfs });
       return;
     }
     case 'list': {

@@ -126,6 +126,19 @@ export async function syncFilesystem(path: string): Promise<void> {
   await runCommand('btrfs', ['filesystem', 'sync', path]);
 }
 
+/**
+ * What `btrfs filesystem usage -b` says of the filesystem at `path`: its free
+ * space (estimated) and its size, each undefined when it printed none.
+ */
+export async function filesystemUsage(path: string): Promise<{ freeBytes?: number; totalBytes?: number }> {
+  const out = await runCommand('btrfs', ['filesystem', 'usage', '-b', path]);
+  const number = (line: RegExp) => {
+    const m = line.exec(out);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { freeBytes: number(/Free \(estimated\):\s+(\d+)/), totalBytes: number(/Device size:\s+(\d+)/) };
+}
+
 export async function snapshotReadOnly(source: string, target: string): Promise<void> {
   await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target]);
 }

@@ -3,6 +3,10 @@ import path from 'node:path';
 import { runCommand } from './run-command';
 
 /**
+ * What this machine's btrfs-progs (and kernel) can do with send streams, asked
+ * in one place: which protocol to send (a backup run), and which versions
+ * `btrfs receive` understands and whether zstd is here (the serve side's hello).
+ *
  * Which send protocol to use. Protocol 2 with --compressed-data sends
  * compressed extents as they are, without decompressing and recompressing
  * them; it needs a kernel that can send it and a btrfs-progs that can both
@@ -65,4 +69,29 @@ let cached: Promise<SendProtocol> | undefined;
 export function sendProtocol(cacheDir?: string): Promise<SendProtocol> {
   cached ??= detect(cacheDir);
   return cached;
+}
+
+/** The serve side's hello: stream versions its `btrfs receive` understands, and whether it can decompress zstd. */
+export interface ReceiveCapabilities {
+  sendProtocols: number[];
+  zstd: boolean;
+}
+
+async function detectReceive(): Promise<ReceiveCapabilities> {
+  const version = await runCommand('btrfs', ['--version']).catch(() => '');
+  const major = Number(/v(\d+)\./.exec(version)?.[1] ?? 0);
+  const zstd = await runCommand('zstd', ['--version']).then(
+    () => true,
+    () => false,
+  );
+  // btrfs-progs 6.0 and later receive send stream version 2 (encoded writes).
+  return { sendProtocols: major >= 6 ? [1, 2] : [1], zstd };
+}
+
+let receiving: Promise<ReceiveCapabilities> | undefined;
+
+/** What this machine receives; asked once per process. */
+export function receiveCapabilities(): Promise<ReceiveCapabilities> {
+  receiving ??= detectReceive();
+  return receiving;
 }

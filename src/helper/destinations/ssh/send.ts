@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { RewindError } from '../../../core/errors';
 import type { ReceiveResult, StreamDestination } from '../backup-destination';
 import { outputText } from '../../system/output-text';
+import { sendArguments } from '../../system/btrfs-send';
 
 /**
  * `btrfs send [-p parent] snapshot` into a destination that takes a stream
@@ -22,7 +23,7 @@ export interface SendRequest {
 }
 
 export async function sendToStream(destination: StreamDestination, request: SendRequest): Promise<ReceiveResult> {
-  const args = ['send', '-q', ...(request.sendArgs ?? []), ...(request.parent ? ['-p', request.parent] : []), request.snapshot];
+  const args = sendArguments({ snapshot: request.snapshot, parent: request.parent, protocol: request.sendArgs });
   const send = execa('btrfs', args, { stdin: 'ignore', stdout: 'pipe', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false });
   const cancel = () => send.kill('SIGTERM');
   request.signal?.addEventListener('abort', cancel, { once: true });

@@ -34,6 +34,7 @@ import { SshStore } from './ssh-store';
 import { ReplayPlace } from './replay-place';
 import { checkPart, type StreamStore } from './stream-store';
 import { outputText } from '../../system/output-text';
+import { sendArguments } from '../../system/btrfs-send';
 
 /**
  * Backups as stream files, for disks, shares and servers that are not btrfs:
@@ -254,7 +255,7 @@ export class FilesDestination {
     const top = snap.source.top;
     const send = execa(
       'btrfs',
-      ['send', '-q', ...protocol.args, ...(plan.kind === 'incremental' ? ['-p', path.join(top, plan.parent.path)] : []), path.join(top, snap.snapshot.path)],
+      sendArguments({ snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: protocol.args }),
       { encoding: 'buffer', buffer: { stdout: false, stderr: true }, reject: false, stdin: 'ignore' },
     );
     const zstd = spawnFilter('zstd', ['-q', '-c', '-3', '-T0']);
