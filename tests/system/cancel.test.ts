@@ -11,7 +11,7 @@ import { backupState } from '../support/inspection';
 import { writeRandomFile } from '../support/random-file';
 
 /**
- * Cancelling a backup (issue 7's Cancel, the timer's service stop, Ctrl+C):
+ * Cancelling a backup (the app's Cancel, the timer's service stop, Ctrl+C):
  * from the command line with SIGINT and over D-Bus with CancelBackup, each in
  * the middle of a real transfer. The run ends as Cancelled, leaves no partial
  * backup, and the next run is incremental with nothing lost.

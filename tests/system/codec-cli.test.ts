@@ -14,7 +14,7 @@ import { unmount } from '../support/loop-btrfs';
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * The stream codec in the real helper, end to end (issue 4): a file whose
+ * The stream codec in the real helper, end to end: a file whose
  * security.capability the destination kernel refuses makes the run fail with
  * a message that says what to configure, and leaves nothing behind; with the
  * destination's xattrs.drop the run completes, the backup is complete and

@@ -15,7 +15,7 @@ import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
 /**
- * The restore browser's helper methods over D-Bus (issue 8): the real helper
+ * The restore browser's helper methods over D-Bus: the real helper
  * on a private system bus with the real polkitd, two non-root users, two real
  * backups. What ListFolder, Search and WhatChanged answer is compared with
  * the snapshot itself (lstat as root), and what a user may not read in the

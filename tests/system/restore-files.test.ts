@@ -12,7 +12,7 @@ import { asUser } from '../support/system-bus';
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * Restoring files over D-Bus as the users who ask (issue 8): the real
+ * Restoring files over D-Bus as the users who ask: the real
  * helper on a private system bus with the real polkitd, two non-root users,
  * a real backup. `allowed` may restore only what the kernel lets it read and
  * write; `denied` stands for an administrator (restore-files granted).

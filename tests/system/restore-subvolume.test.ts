@@ -11,7 +11,7 @@ import { createLoopBtrfs, mountLoop, unmount, type LoopBtrfs } from '../support/
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * "When a disk dies, the whole home comes back" (issue 8): a whole-subvolume
+ * "When a disk dies, the whole home comes back": a whole-subvolume
  * restore from a btrfs backup disk onto a new disk, the switch to it, and the
  * next backup incremental against the backups made before; and the same
  * restore from a live-USB-like system without any configuration.

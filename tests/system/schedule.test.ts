@@ -10,7 +10,7 @@ import { mulberry32 } from '../support/prng';
 import { REPO } from '../support/system-bus';
 
 /**
- * The schedule against systemd itself (issue 9): the next run Rewind shows is
+ * The schedule against systemd itself: the next run Rewind shows is
  * the elapse `systemd-analyze calendar` computes, in many time zones, across
  * clock changes; `rewind-helper schedule` writes a timer that systemd accepts
  * and enables or disables it. The seed is printed; REWIND_SCHEDULE_SEED replays.

@@ -14,7 +14,7 @@ import { detachLoop, unmount } from '../support/loop-btrfs';
 import { asUser } from '../support/system-bus';
 
 /**
- * What the app's setup asks of the helper (issue 7), over the real system
+ * What the app's setup asks of the helper, over the real system
  * bus with polkitd, as non-root users: the configuration, the disks, preparing
  * an empty disk, and the restore points.
  */

@@ -24,7 +24,7 @@ import { connectionProcesses, startSshd, type Sshd } from '../support/sshd';
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * Stream files on a server without btrfs (issue 6): a real sshd on 127.0.0.1
+ * Stream files on a server without btrfs: a real sshd on 127.0.0.1
  * runs `rewind-helper serve` as the forced command of the helper's key, and
  * ROOT is a folder on an ext4 loop filesystem. A full stream and incrementals
  * land there as files with a manifest; a chosen point restores byte for byte

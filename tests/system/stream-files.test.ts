@@ -12,7 +12,7 @@ import { writeRandomFile } from '../support/random-file';
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * Stream-file destinations (issue 6) on real ext4 and vfat loop disks, found
+ * Stream-file destinations on real ext4 and vfat loop disks, found
  * by filesystem UUID and mounted by the helper, and on an already mounted
  * folder with encryption: full and incremental streams, restore of the 5th
  * incremental, a flipped byte, a killed write, and keys.
