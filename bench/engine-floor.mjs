@@ -12,7 +12,7 @@
  *
  * The two variants are not products: they check nothing, report no
  * progress and filter no xattr. They answer one question for
- * docs/benchmarks.md: which of the issue's targets the engine's own work
+ * docs/benchmarks.md: which of the targets the engine's own work
  * (Node's start, the top-level mounts and listings, snapshot, sync, history)
  * leaves room for, whatever the codec costs.
  *

@@ -41,8 +41,8 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
-  // The helper, CommonJS (Node starts a CommonJS file about 15 ms sooner than
-  // an ES module): its launcher, and the bundle the launcher compiles with
+  // The helper, CommonJS (Node starts a CommonJS file sooner than an ES
+  // module): its launcher, and the bundle the launcher compiles with
   // V8's code cache (src/helper/entry/launcher.ts).
   build({
     ...helperOptions,
