@@ -30,6 +30,10 @@ export const whatChangedSchema = z.strictObject(pointFields);
 export type ListFolderRequest = z.infer<typeof listFolderSchema>;
 export type SearchRequest = z.infer<typeof searchSchema>;
 export type WhatChangedRequest = z.infer<typeof whatChangedSchema>;
+/** What the app sends (Search's path and limit have defaults). */
+export type ListFolderInput = z.input<typeof listFolderSchema>;
+export type SearchInput = z.input<typeof searchSchema>;
+export type WhatChangedInput = z.input<typeof whatChangedSchema>;
 
 export const parseListFolderRequest = (json: string): ListFolderRequest => parseJsonRequest(listFolderSchema, json);
 export const parseSearchRequest = (json: string): SearchRequest => parseJsonRequest(searchSchema, json);

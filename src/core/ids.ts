@@ -16,6 +16,8 @@ export const ACTIONS = {
   readStatus: `${APP_ID}.read-status`,
   runBackup: `${APP_ID}.run-backup`,
   configure: `${APP_ID}.configure`,
+  /** Make a btrfs filesystem on an empty disk (administrators). */
+  prepareDisk: `${APP_ID}.prepare-disk`,
   /** Restore what the caller could read in the snapshot anyway, where the caller may write. */
   restoreOwnFiles: `${APP_ID}.restore-own-files`,
   /** Restore anything anywhere (administrators). */

@@ -13,7 +13,8 @@ const ALLOW_USER_INTERACTION = 1;
 const WHAT: Record<ActionId, string> = {
   [ACTIONS.readStatus]: 'see the state of backups',
   [ACTIONS.runBackup]: 'start or cancel backups',
-  [ACTIONS.configure]: 'change the backup settings or prepare a backup disk',
+  [ACTIONS.configure]: 'change the backup settings',
+  [ACTIONS.prepareDisk]: 'prepare a backup disk',
   [ACTIONS.restoreOwnFiles]: 'restore files',
   [ACTIONS.restoreFiles]: 'restore files your account cannot read, or restore where it cannot write',
 };

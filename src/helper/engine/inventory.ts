@@ -2,24 +2,11 @@ import path from 'node:path';
 import { toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { isCompleteBackup } from '../../core/parent';
-import type { ErrorReport } from '../../core/status';
+import type { Inventory } from '../../core/contract/responses';
+export type { Inventory } from '../../core/contract/responses';
 import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from '../destinations/open-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
-
-/** Every restore point Rewind knows of: local snapshots and each destination's backups. */
-export interface Inventory {
-  sources: Array<{
-    source: string;
-    snapshots: Array<{ name: string; uuid: string }>;
-    destinations: Array<{
-      destination: string;
-      connected: boolean;
-      backups: Array<{ name: string; uuid: string; receivedUuid?: string; complete: boolean }>;
-    }>;
-  }>;
-  problems: Array<{ source: string; error: ErrorReport }>;
-}
 
 export async function takeInventory({ config, host, mounts, stateDir }: RunContext): Promise<Inventory> {
   const inventory: Inventory = { sources: [], problems: [] };

@@ -1,5 +1,7 @@
 import { ADVICE, RewindError } from '../../core/errors';
-import { controlCharacterProblem } from '../../core/control-characters';
+import type { DiskInfo, PrepareDiskResult } from '../../core/contract/responses';
+export type { DiskInfo, DiskUse } from '../../core/contract/responses';
+import type { PrepareDiskRequest } from '../../core/contract/disk-requests';
 import { runCommand } from './run-command';
 import { locate } from '../engine/sources';
 
@@ -9,36 +11,6 @@ import { locate } from '../engine/sources';
  * and sizes; each candidate is probed with blkid -p, which reads the device
  * itself (lsblk's filesystem columns come from udev, which may not know).
  */
-export type DiskUse =
-  /** A btrfs filesystem: backups go there directly. */
-  | 'btrfs'
-  /** Another filesystem Rewind can write stream files to. */
-  | 'files'
-  /** Nothing on it: it can be prepared as btrfs. */
-  | 'empty'
-  /** Holds this system (/, /home, /boot …) or swap: never offered. */
-  | 'system'
-  /** Holds a folder being backed up: a backup on the same disk is lost with it. */
-  | 'source'
-  /** Something Rewind does not use (encrypted, partitioned, unknown). */
-  | 'other';
-
-export interface DiskInfo {
-  path: string;
-  /** What people call it: the label, else the model, else the device name. */
-  name: string;
-  sizeBytes: number;
-  type: string;
-  fstype?: string;
-  uuid?: string;
-  label?: string;
-  removable: boolean;
-  mountpoints: string[];
-  use: DiskUse;
-  /** Why it is not usable, for 'system' and 'other'. */
-  why?: string;
-}
-
 interface LsblkDevice {
   name: string;
   path: string;
@@ -77,30 +49,6 @@ function classify(device: LsblkDevice, probed: Record<string, string>, mountpoin
   if (probed.PTTYPE) return { use: 'other', why: 'it has a partition table' };
   if (mountpoints.length > 0) return { use: 'other', why: 'it is in use' };
   return { use: 'empty' };
-}
-
-/** ListDisks' optional argument: {"sources": ["/home", …]}, the folders setup has chosen so far. */
-export function parseListDisksRequest(json: string): string[] {
-  let data: { sources?: unknown } | undefined;
-  try {
-    data = JSON.parse(json) as typeof data;
-  } catch {
-    // handled below
-  }
-  const problem = controlCharacterProblem(data);
-  if (problem) throw new RewindError('InvalidArgs', `ListDisks: ${problem}.`);
-  const sources = data?.sources;
-  if (
-    typeof data !== 'object' ||
-    data === null ||
-    Object.keys(data).some((k) => k !== 'sources') ||
-    !Array.isArray(sources) ||
-    sources.length > 64 ||
-    sources.some((s) => typeof s !== 'string' || !s.startsWith('/') || s.split('/').includes('..'))
-  ) {
-    throw new RewindError('InvalidArgs', 'ListDisks takes nothing, or {"sources": ["/absolute/folder", …]} without "..".');
-  }
-  return sources as string[];
 }
 
 /** Filesystem UUIDs and devices of the folders to back up; a folder not on btrfs marks nothing. */
@@ -160,7 +108,7 @@ export async function listDisks(sources: readonly string[] = []): Promise<DiskIn
  * the one formatted; anything on it (a filesystem, a partition table, a
  * mount) makes this refuse.
  */
-export async function prepareDisk(request: { path: string; sizeBytes: number; label?: string }): Promise<{ uuid: string }> {
+export async function prepareDisk(request: PrepareDiskRequest): Promise<PrepareDiskResult> {
   const disk = (await listDisks()).find((d) => d.path === request.path);
   if (!disk) throw new RewindError('DestinationMissing', `The disk ${request.path} is not connected.`);
   if (disk.sizeBytes !== request.sizeBytes) {

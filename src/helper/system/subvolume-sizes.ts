@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { SNAPSHOT_DIR } from '../../core/ids';
-import { RewindError, toRewindError } from '../../core/errors';
-import { controlCharacterProblem } from '../../core/control-characters';
+import { toRewindError } from '../../core/errors';
+import { MAX_PATHS } from '../../core/contract/subvolume-request';
 import type { SubvolumeRequest, SubvolumeSize } from '../../core/subvolume-size';
 import { runCommand } from './run-command';
 import { readMountTable, type MountEntry } from './mountinfo';
@@ -27,7 +26,6 @@ import { locate } from '../engine/sources';
  * Rewind never turns quotas on: they slow every snapshot deletion.
  */
 export const TIME_LIMIT_MS = 5000;
-const MAX_PATHS = 32;
 
 /** Subvolumes mounted on their own: a btrfs mount whose root is not the top level, not Rewind's or snapper's snapshots. */
 function mountedSubvolumes(table: MountEntry[]): string[] {
@@ -82,29 +80,6 @@ async function measure(dir: string, found: boolean): Promise<SubvolumeSize> {
   if (qgroup !== undefined) return { path: dir, subvolume: true, fsUuid: location.fsUuid, found, sizeBytes: qgroup, measuredBy: 'qgroup' };
   const du = await byDu(dir);
   return { path: dir, subvolume: true, fsUuid: location.fsUuid, found, ...(du === undefined ? {} : { sizeBytes: du, measuredBy: 'du' as const }) };
-}
-
-export function parseSubvolumeRequest(json: string): SubvolumeRequest {
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch {
-    // handled below
-  }
-  const problem = controlCharacterProblem(data);
-  if (problem) throw new RewindError('InvalidArgs', `ListSubvolumes: ${problem}.`);
-  const paths = (data as { paths?: unknown } | undefined)?.paths;
-  if (
-    typeof data !== 'object' ||
-    data === null ||
-    Object.keys(data).some((k) => k !== 'paths') ||
-    !Array.isArray(paths) ||
-    paths.length > MAX_PATHS ||
-    paths.some((p) => typeof p !== 'string' || !path.isAbsolute(p) || p.split('/').includes('..') || p.length > 4096)
-  ) {
-    throw new RewindError('InvalidArgs', `ListSubvolumes needs {"paths": ["/absolute/folder", …]} with at most ${MAX_PATHS} folders and no "..".`);
-  }
-  return { paths: paths as string[] };
 }
 
 function clean(p: string): string {

@@ -1,0 +1,65 @@
+import type { Config } from '../config';
+import type { ErrorReport } from '../status';
+
+/**
+ * Answers of the helper's methods that have no home of their own in core
+ * (the others are in ../status, ../ssh, ../subvolume-size, ../restore-request
+ * and ../browse-request). The helper builds them, the app reads them.
+ */
+
+/** What Rewind can do with a disk (ListDisks). */
+export type DiskUse =
+  /** A btrfs filesystem: backups go there directly. */
+  | 'btrfs'
+  /** Another filesystem Rewind can write stream files to. */
+  | 'files'
+  /** Nothing on it: it can be prepared as btrfs. */
+  | 'empty'
+  /** Holds this system (/, /home, /boot …) or swap: never offered. */
+  | 'system'
+  /** Holds a folder being backed up: a backup on the same disk is lost with it. */
+  | 'source'
+  /** Something Rewind does not use (encrypted, partitioned, unknown). */
+  | 'other';
+
+/** One disk of ListDisks (src/helper/system/disks.ts). */
+export interface DiskInfo {
+  path: string;
+  /** What people call it: the label, else the model, else the device name. */
+  name: string;
+  sizeBytes: number;
+  type: string;
+  fstype?: string;
+  uuid?: string;
+  label?: string;
+  removable: boolean;
+  mountpoints: string[];
+  use: DiskUse;
+  /** Why it is not usable, for 'system', 'other' and 'source'. */
+  why?: string;
+}
+
+/** PrepareDisk's answer: the new filesystem's UUID. */
+export interface PrepareDiskResult {
+  uuid: string;
+}
+
+/** SetConfig's answer: the saved configuration (defaults filled in) and what became of the timer. */
+export interface SetConfigResult {
+  config: Config;
+  timer: string;
+}
+
+/** ListRestorePoints: every restore point Rewind knows of, local snapshots and each destination's backups. */
+export interface Inventory {
+  sources: Array<{
+    source: string;
+    snapshots: Array<{ name: string; uuid: string }>;
+    destinations: Array<{
+      destination: string;
+      connected: boolean;
+      backups: Array<{ name: string; uuid: string; receivedUuid?: string; complete: boolean }>;
+    }>;
+  }>;
+  problems: Array<{ source: string; error: ErrorReport }>;
+}

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import type { MethodName, ResponseOf } from '../../core/contract/methods';
+import type { RequestOf } from '../../core/contract/requests';
+import { ACTIONS, type ActionId } from '../../core/ids';
+import { specialBitsRemoved } from '../../core/restore-request';
+import { loadConfig, saveConfig } from '../config/config-file';
+import { listDisks, prepareDisk } from '../system/disks';
+import { History } from '../engine/history';
+import { listSubvolumeSizes, unknownFolders } from '../system/subvolume-sizes';
+import { takeInventory } from '../engine/inventory';
+import { withRunContext } from '../engine/run-context';
+import { readStatus } from '../engine/status';
+import { applySchedule } from '../system/timer';
+import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
+import { listFolder, search, whatChanged } from '../restore/browse';
+import { probe, setup, trust } from '../destinations/ssh/setup';
+import type { CallerIdentity } from './caller';
+import type { BackupJob } from './job';
+import type { DaemonOptions } from './daemon';
+
+/**
+ * What each method does once the caller passed its entry's polkit action and
+ * its request parsed (./daemon dispatches). Typed by the contract: each
+ * handler takes its method's parsed request and answers its response type.
+ */
+export interface CallContext {
+  /** Authorises the caller for a further action (beyond the entry's). */
+  authorize(action: ActionId): Promise<void>;
+  caller(): Promise<CallerIdentity>;
+}
+
+export type Handlers = { [M in MethodName]: (request: RequestOf<M>, call: CallContext) => Promise<ResponseOf<M>> };
+
+/** The configured sources' paths, or none when there is no readable configuration. */
+function configuredPaths(options: DaemonOptions, withAllSubvolumesOf: boolean): Promise<string[]> {
+  return loadConfig(options.configPath).then(
+    (c) => c.sources.flatMap((s) => (s.path ? [s.path] : withAllSubvolumesOf && s.allSubvolumesOf ? [s.allSubvolumesOf] : [])),
+    () => [],
+  );
+}
+
+export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers {
+  return {
+    GetStatus: () => readStatus(options.configPath, options.stateDir, job.running !== undefined),
+    CancelBackup: async () => job.cancel(),
+    BackUpNow: async () => job.start(),
+    ProbeHost: (request) => probe(options, request),
+    TrustHost: async (request) => {
+      await trust(options, request);
+    },
+    GetSshSetup: (request) => setup(options, request),
+    async RestoreFiles(request, call) {
+      const { uid, gid } = await call.caller();
+      try {
+        return await restoreFiles(options, request, { uid, gid, admin: false });
+      } catch (error) {
+        if (!(error instanceof NeedsAdmin)) throw error;
+        // The kernel refused the caller: only an administrator may go on.
+        await call.authorize(ACTIONS.restoreFiles);
+        const rest = await restoreFiles(options, { ...request, paths: error.remaining }, { uid, gid, admin: true });
+        // What the user's part restored lost its special bits; the administrator's part kept them.
+        return { restored: [...error.done, ...rest.restored], as: 'admin', ...specialBitsRemoved(error.specialBitsRemoved) };
+      }
+    },
+    // The restore browser reads as the caller, like RestoreFiles without an administrator.
+    ListFolder: async (request, call) => listFolder(options, request, await call.caller()),
+    Search: async (request, call) => search(options, request, await call.caller()),
+    WhatChanged: async (request, call) => whatChanged(options, request, await call.caller()),
+    GetConfig: () => loadConfig(options.configPath),
+    async SetConfig(data) {
+      const config = await saveConfig(options.configPath, data);
+      // The schedule takes effect at once; without systemd (a container) there is no timer to set.
+      let timer = 'not changed: systemd is not running';
+      if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';
+      return { config, timer };
+    },
+    // Without an argument (older apps), the configured sources mark their disks.
+    ListDisks: async (sources) => listDisks(sources ?? (await configuredPaths(options, true))),
+    GetHistory: (limit) => new History(options.stateDir).page(limit),
+    // Sizes walk folders as root: mounted subvolumes and the configured sources are status;
+    // any other folder needs the configure action.
+    async ListSubvolumes(request, call) {
+      if ((await unknownFolders(request, await configuredPaths(options, false))).length > 0) await call.authorize(ACTIONS.configure);
+      return listSubvolumeSizes(request);
+    },
+    PrepareDisk: (request) => prepareDisk(request),
+    ListRestorePoints: () => withRunContext(options, false, takeInventory),
+  };
+}
