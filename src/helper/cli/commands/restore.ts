@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import type { SubvolumeRestoreResult } from '../results';
+import { command } from '../command';
+import { describeRestoredSubvolume } from '../format/restore';
+
+export const restore = command<string>({
+  name: 'restore',
+  synopsis: '--destination ID --snapshot NAME --path PATH --to DIR [--source DIR] [--key FILE]',
+  summary: `copy PATH out of a backup into DIR (--key: the recovery
+key of an encrypted stream-file destination)`,
+  options: ['destination', 'snapshot', 'path', 'to', 'source', 'key'],
+  required: ['destination', 'snapshot', 'path', 'to'],
+  run: async ({ values, paths }) => {
+    const { restorePath } = await import('../../restore/restore');
+    return restorePath({
+      configPath: paths.configPath,
+      runtimeDir: paths.runtimeDir,
+      destination: values.destination!,
+      snapshot: values.snapshot!,
+      path: values.path!,
+      targetDir: values.to!,
+      source: values.source,
+      stateDir: paths.stateDir,
+      keyFile: values.key,
+    });
+  },
+  output: (target) => ({ json: { restored: target }, human: `Restored ${target}` }),
+});
+
+export const restoreSubvolume = command<SubvolumeRestoreResult>({
+  name: 'restore-subvolume',
+  synopsis: `--into DIR (--destination ID --snapshot NAME | --backup PATH)
+[--subvolume NAME] [--source DIR] [--key FILE]`,
+  summary: `bring a whole subvolume back as a new subvolume beside the
+current one on the btrfs filesystem of DIR, and print the
+steps to switch to it (works from a live USB with --backup)`,
+  options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key'],
+  required: ['into'],
+  run: async ({ values, paths }) => {
+    const { restoreSubvolume } = await import('../../restore/restore-subvolume');
+    return restoreSubvolume({
+      runtimeDir: paths.runtimeDir,
+      stateDir: paths.stateDir,
+      into: values.into!,
+      subvolume: values.subvolume,
+      // From a live USB there is no configuration; --backup needs none.
+      configPath: values.destination || existsSync(paths.configPath) ? paths.configPath : undefined,
+      destination: values.destination,
+      snapshot: values.snapshot,
+      source: values.source,
+      backup: values.backup,
+      keyFile: values.key,
+    });
+  },
+  output: (result) => ({ json: result, human: describeRestoredSubvolume(result) }),
+});

@@ -1,0 +1,34 @@
+import type { RunRecord } from '../results';
+import { command } from '../command';
+import { describePostponed, describeRun } from '../format/backup';
+
+export const run = command<{ postponed: string } | { run: RunRecord }>({
+  name: 'run',
+  synopsis: '[--scheduled]',
+  summary: `back up every source to every enabled destination now;
+--scheduled (the timer): first check the configured
+conditions (battery, metered network) and maybe wait`,
+  options: ['scheduled'],
+  run: async ({ values, paths }) => {
+    if (values.scheduled) {
+      const { scheduledRunWaits } = await import('../scheduled-run');
+      const reason = await scheduledRunWaits(paths.configPath, paths.stateDir);
+      if (reason) return { postponed: reason };
+    }
+    const { runBackup } = await import('../../engine/engine');
+    // Ctrl+C or a service stop: cancel cleanly (partial backups removed, the run recorded) instead of dying mid-transfer.
+    const abort = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+    const record = await runBackup({
+      signal: abort.signal,
+      ...paths,
+      onProgress: values.json ? undefined : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
+    });
+    return { run: record };
+  },
+  output: (result) =>
+    'postponed' in result
+      ? { json: result, human: describePostponed(result.postponed) }
+      : // Everything is recorded by now, and stdout and stderr are written synchronously.
+        { json: result.run, human: describeRun(result.run), code: result.run.ok ? 0 : 1, exitAtOnce: true },
+});

@@ -1,0 +1,47 @@
+import type { CleanReport, PruneReport, RunRecord } from '../results';
+
+/** `run`: the outcome, then a line per transfer. */
+export function describeRun(run: RunRecord): string {
+  const lines = [`Run ${run.ok ? 'succeeded' : 'failed'} (${run.started} to ${run.finished})`];
+  for (const t of run.transfers) {
+    if (t.kind === 'up-to-date' && t.ok) {
+      lines.push(`  ${t.source} -> ${t.destination}: up to date, nothing changed since ${t.snapshot}`);
+      continue;
+    }
+    const how = t.kind === 'incremental' ? `incremental from ${t.parent}` : 'full';
+    lines.push(
+      `  ${t.source} -> ${t.destination}: ${t.snapshot}, ${how}, ${t.bytes} bytes in ${t.seconds.toFixed(1)} s` +
+        (t.ok ? '' : ` - FAILED: ${t.error?.message}`),
+    );
+  }
+  if (!run.ok && run.error && run.transfers.length === 0) lines.push(`  ${run.error.message}`);
+  return lines.join('\n');
+}
+
+/** `run --scheduled` when the configured conditions say wait. */
+export function describePostponed(reason: string): string {
+  return `Backup postponed: ${reason}. The next scheduled time tries again.`;
+}
+
+/** `prune`: per side, what is kept and why, and what goes (or would go, with --dry-run). */
+export function describePrune(reports: PruneReport[], dryRun: boolean): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    const where = r.side === 'local' ? `${r.source}, local snapshots` : `${r.source} on ${r.destination}`;
+    if (r.skipped) {
+      lines.push(`${where}: nothing deleted (${r.skipped})`);
+      continue;
+    }
+    lines.push(`${where}: keep ${r.keptCount}, ${dryRun ? 'would remove' : 'removed'} ${r.removed.length}${r.error ? ` - FAILED: ${r.error.message}` : ''}`);
+    for (const k of r.kept) lines.push(`  keep    ${k.name}  (${k.reasons.join(', ')})`);
+    for (const name of r.removed) lines.push(`  remove  ${name}`);
+  }
+  return lines.join('\n');
+}
+
+/** `clean`: what was removed from each destination. */
+export function describeClean(reports: CleanReport[]): string {
+  return reports
+    .map((r) => (r.connected ? `${r.destination}: removed ${r.removed.length} incomplete backup(s)${r.removed.map((n) => `\n  ${n}`).join('')}` : `${r.destination}: not connected`))
+    .join('\n');
+}

@@ -1,0 +1,6 @@
+import type { SubvolumeRestoreResult } from '../results';
+
+/** `restore-subvolume`: where the subvolume came back, and the steps to switch to it. */
+export function describeRestoredSubvolume(result: SubvolumeRestoreResult): string {
+  return [`Restored as ${result.subvolume} (from ${result.snapshot}) on ${result.device}. To switch to it:`, ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n');
+}
