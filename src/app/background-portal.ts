@@ -1,6 +1,7 @@
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import { _ } from './i18n';
+import { trace } from './trace';
 
 /**
  * In a Flatpak the autostart file that meson installs is not seen by the
@@ -32,10 +33,10 @@ export function requestBackground(): void {
     (connection, result) => {
       try {
         connection!.call_finish(result);
-        print('rewind: background requested');
+        trace('background requested');
       } catch (e) {
         // An old portal, or none: the monitor still runs for this session.
-        print(`rewind: background request failed ${(e as Error).message}`);
+        trace(`background request failed ${(e as Error).message}`);
       }
     },
   );

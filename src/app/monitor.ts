@@ -7,6 +7,7 @@ import { requestBackground } from './background-portal';
 import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { buildNotification } from './monitor-notification';
+import { trace } from './trace';
 
 /**
  * `rewind --monitor`: the background half of the app (docs/monitor.md).
@@ -31,10 +32,6 @@ const DEFAULT_INTERVAL_SECONDS = 300;
 // A disk just plugged in may not be known to blkid at once.
 const DEVICE_SETTLE_SECONDS = 2;
 
-function say(line: string): void {
-  print(`rewind: monitor ${line}`);
-}
-
 function stateFile(): string {
   return GLib.build_filenamev([GLib.get_user_state_dir(), 'rewind', 'monitor.json']);
 }
@@ -54,7 +51,7 @@ function saveState(state: MonitorState): void {
     GLib.mkdir_with_parents(GLib.path_get_dirname(stateFile()), 0o700);
     GLib.file_set_contents(stateFile(), JSON.stringify(state));
   } catch (e) {
-    say(`cannot save its state: ${(e as Error).message}`);
+    trace(`monitor cannot save its state: ${(e as Error).message}`);
   }
 }
 
@@ -88,7 +85,7 @@ class Monitor {
         });
       });
     }
-    say('started');
+    trace('monitor started');
     void this._client.refresh();
   }
 
@@ -98,16 +95,16 @@ class Monitor {
     const decision = decideNotifications(this._state, status, new Date());
     for (const id of decision.withdraw) {
       this._app.withdraw_notification(id);
-      say(`withdraw ${id}`);
+      trace(`monitor withdraw ${id}`);
     }
     for (const notification of decision.show) {
       this._app.send_notification(notification.id, buildNotification(notification));
-      say(`show ${notification.id}`);
+      trace(`monitor show ${notification.id}`);
     }
     this._state = decision.state;
     saveState(this._state);
     if (decision.backUpNow) {
-      say('back up now');
+      trace('monitor back up now');
       void this._client.backUpNow();
     }
   }

@@ -2,6 +2,7 @@ import GLib from 'gi://GLib';
 import type { SubvolumeSize } from '../core/subvolume-size';
 import type { Failure, HelperClient } from './helper-client';
 import { _ } from './i18n';
+import { trace } from './trace';
 
 /**
  * ListSubvolumes for the What page and Preferences: the mounted subvolumes
@@ -11,10 +12,10 @@ import { _ } from './i18n';
 export async function listSubvolumes(client: HelperClient, paths: string[]): Promise<SubvolumeSize[] | null> {
   try {
     const list = (await client.callJson('ListSubvolumes', { paths })) as SubvolumeSize[];
-    print(`rewind: sizes ${list.map((s) => `${s.path}=${s.subvolume ? (s.sizeBytes ?? '?') : 'no'}`).join(' ')}`);
+    trace(`sizes ${list.map((s) => `${s.path}=${s.subvolume ? (s.sizeBytes ?? '?') : 'no'}`).join(' ')}`);
     return list;
   } catch (e) {
-    print(`rewind: sizes failed ${(e as Failure).code}`);
+    trace(`sizes failed ${(e as Failure).code}`);
     return null;
   }
 }

@@ -11,6 +11,7 @@ import { _ } from './i18n';
 import { MessagePage } from './message-page';
 import { newShortcutsWindow } from './shortcuts-window';
 import { WelcomePage } from './welcome-page';
+import { trace } from './trace';
 
 const INSTALL_COMMAND = 'sudo dnf install rewind-helper';
 
@@ -118,7 +119,7 @@ export class RewindWindow extends Adw.ApplicationWindow {
     // For the start-up benchmark (bench/app-startup.mjs) and tests: the window is on screen.
     const mapped = this.connect('map', () => {
       this.disconnect(mapped);
-      print('rewind: window mapped');
+      trace('window mapped');
     });
     this._sync();
   }
@@ -130,7 +131,7 @@ export class RewindWindow extends Adw.ApplicationWindow {
     this._welcome.problem = this._client.status?.configError?.message ?? '';
     if (this._shownPage !== this._stack.visible_child_name) {
       this._shownPage = this._stack.visible_child_name ?? '';
-      print(`rewind: page ${this._shownPage}`);
+      trace(`page ${this._shownPage}`);
     }
   }
 

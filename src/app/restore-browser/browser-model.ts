@@ -3,6 +3,7 @@ import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from
 import type { RestoreResult } from '../../core/restore-request';
 import type { Failure, HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
+import { trace } from '../trace';
 
 /** A restore point as the timeline names it (src/app/restore-points-window.ts). */
 export interface PointRef {
@@ -17,11 +18,6 @@ export interface PointRef {
 
 /** What the window shows in each view: loading, the items, or a message. */
 export type ViewState<T> = { kind: 'loading' } | { kind: 'ready'; value: T } | { kind: 'failed'; message: string };
-
-/** One line on stdout per event; tests read them, nothing else does. */
-function say(line: string): void {
-  print(`rewind: browser ${line}`);
-}
 
 /** A sentence for a failed helper call. */
 export function failureText(failure: Failure): string {
@@ -88,11 +84,11 @@ export class BrowserModel extends GObject.Object {
       const answer = (await this._client.callJson('ListFolder', { ...this._pointFields, path: folder })) as FolderListing;
       if (serial !== this._folderSerial) return;
       this.listing = { kind: 'ready', value: answer.entries };
-      say(`folder ${folder === '' ? '.' : folder} ${answer.entries.length}`);
+      trace(`browser folder ${folder === '' ? '.' : folder} ${answer.entries.length}`);
     } catch (e) {
       if (serial !== this._folderSerial) return;
       this.listing = { kind: 'failed', message: failureText(e as Failure) };
-      say(`folder-failed ${(e as Failure).code}`);
+      trace(`browser folder-failed ${(e as Failure).code}`);
     }
     this._changed('folder');
   }
@@ -111,7 +107,7 @@ export class BrowserModel extends GObject.Object {
     const serial = ++this._searchSerial;
     if (pattern.trim() === '') {
       this.search = null;
-      say('search cleared');
+      trace('browser search cleared');
       this._changed('search');
       return;
     }
@@ -121,10 +117,10 @@ export class BrowserModel extends GObject.Object {
     try {
       const result = (await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 })) as SearchResult;
       state = { kind: 'ready', value: result };
-      say(`search ${result.entries.length}`);
+      trace(`browser search ${result.entries.length}`);
     } catch (e) {
       state = { kind: 'failed', message: failureText(e as Failure) };
-      say(`search-failed ${(e as Failure).code}`);
+      trace(`browser search-failed ${(e as Failure).code}`);
     }
     if (serial !== this._searchSerial) return;
     this.search = { pattern, state };
@@ -137,10 +133,10 @@ export class BrowserModel extends GObject.Object {
     try {
       const result = (await this._client.callJson('WhatChanged', this._pointFields)) as WhatChangedResult;
       this.changes = { kind: 'ready', value: result };
-      say(`changes ${result.changes.length}`);
+      trace(`browser changes ${result.changes.length}`);
     } catch (e) {
       this.changes = { kind: 'failed', message: failureText(e as Failure) };
-      say(`changes-failed ${(e as Failure).code}`);
+      trace(`browser changes-failed ${(e as Failure).code}`);
     }
     this._changed('changes');
   }
@@ -149,7 +145,7 @@ export class BrowserModel extends GObject.Object {
     if (selected === this.selection.has(path)) return;
     if (selected) this.selection.set(path, kind);
     else this.selection.delete(path);
-    say(`selection ${this.selection.size}`);
+    trace(`browser selection ${this.selection.size}`);
     this._changed('selection');
   }
 
@@ -185,12 +181,12 @@ export class BrowserModel extends GObject.Object {
     this._changed('busy');
     try {
       const result = (await this._client.callJson('RestoreFiles', { ...request, to: folder === undefined ? { original: true } : { folder } })) as RestoreResult;
-      say(`restored ${result.restored.length} ${result.as}`);
+      trace(`browser restored ${result.restored.length} ${result.as}`);
       done();
       this.emit('restored', true, restoredText(result, folder));
     } catch (e) {
       const failure = e as Failure;
-      say(`restore-failed ${failure.code}`);
+      trace(`browser restore-failed ${failure.code}`);
       // Closing the password dialog is the user's choice: nothing to say.
       if (failure.kind !== 'dismissed') this.emit('restored', false, restoreFailureText(failure));
     } finally {

@@ -2,6 +2,7 @@ import type Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import Gtk from 'gi://Gtk?version=4.0';
 import { _ } from '../i18n';
+import { trace } from '../trace';
 
 /** GTK's own version, like hasAdw in ../compat for libadwaita. */
 function hasGtk(major: number, minor: number): boolean {
@@ -15,7 +16,7 @@ function hasGtk(major: number, minor: number): boolean {
  */
 export function chooseFolder(parent: Gtk.Window, chosen: (path: string) => void): void {
   const title = _('Restore to folder');
-  print('rewind: browser choosing a folder');
+  trace('browser choosing a folder');
   if (hasGtk(4, 10)) {
     const dialog = new Gtk.FileDialog({ title, modal: true, accept_label: _('_Restore here') });
     dialog.select_folder(parent, null, (_d, result) => {
