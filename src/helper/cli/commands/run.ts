@@ -26,9 +26,9 @@ conditions (battery, metered network) and maybe wait`,
     });
     return { run: record };
   },
-  output: (result) =>
-    'postponed' in result
-      ? { json: result, human: describePostponed(result.postponed) }
-      : // Everything is recorded by now, and stdout and stderr are written synchronously.
-        { json: result.run, human: describeRun(result.run), code: result.run.ok ? 0 : 1, exitAtOnce: true },
+  output: (result) => {
+    if ('postponed' in result) return { json: result, human: describePostponed(result.postponed) };
+    // Everything is recorded by now, and stdout and stderr are written synchronously: nothing is lost by leaving at once.
+    return { json: result.run, human: describeRun(result.run), code: result.run.ok ? 0 : 1, exitAtOnce: true };
+  },
 });
