@@ -10,15 +10,18 @@ import { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { installMonitor } from './monitor';
 import { shortcutGroups } from './shortcuts-window';
-import { SshSetupDialog } from './ssh-setup-dialog';
-import { SshSetupFlow } from './ssh-setup';
-import { PreferencesWindow } from './preferences-window';
+import { SshSetupDialog } from './ssh-setup/ssh-setup-dialog';
+import { SshSetupFlow } from './ssh-setup/ssh-setup-flow';
+import { PreferencesWindow } from './preferences/preferences-window';
 import { HistoryWindow } from './history-window';
 import { RestorePointsWindow } from './restore-points-window';
 import { addRestoreBrowserActions } from './restore-browser/browser-actions';
-import { SetupDialog } from './setup-dialog';
-import { SetupFlow, type SetupMode } from './setup-flow';
+import { SetupDialog } from './setup/setup-dialog';
+import { SetupFlow } from './setup/setup-flow';
+import type { SetupMode } from './setup/setup-types';
+import { exportActionGroup } from './action-groups';
 import { RewindWindow } from './window';
+import { trace } from './trace';
 
 /**
  * The application owns the model (HelperClient) and the actions; widgets only
@@ -56,9 +59,11 @@ export class RewindApplication extends Adw.Application {
     client.connect('notify::state', () => (cancel.enabled = client.state === 'running'));
     this._addAction(cancel);
     this._addAction('refresh', () => void client.refresh());
-    this._sshFlow = new SshSetupFlow(client, this);
+    this._sshFlow = new SshSetupFlow(client);
+    exportActionGroup(this, 'ssh', this._sshFlow.actions);
     this._addAction('add-ssh-destination', () => this._addSshDestination());
-    this._setupFlow = new SetupFlow(client, this);
+    this._setupFlow = new SetupFlow(client);
+    exportActionGroup(this, 'setup', this._setupFlow.actions);
     this._setupFlow.connect('add-server', () => this._addSshDestination());
     this._setupFlow.connect('pick-folder', () => this._pickFolder());
     this._setupFlow.connect('saved', () => this._setupDialog?.close());
@@ -159,7 +164,7 @@ export class RewindApplication extends Adw.Application {
       return;
     }
     const message = await addDestination(this._client!, destination);
-    print(message ? `rewind: ssh add failed ${message}` : 'rewind: ssh added to config');
+    trace(message ? `ssh add failed ${message}` : 'ssh added to config');
     if (message && this.active_window) showAlert(this.active_window, _('Could not add the backup server'), message, _('_Close'));
     void this._client?.refresh();
   }

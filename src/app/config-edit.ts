@@ -1,7 +1,8 @@
 import type { Config, Destination } from '../core/config';
 import type { Failure, HelperClient } from './helper-client';
-import { destinationId } from './setup-flow';
+import { destinationId } from './setup/setup-types';
 import { _ } from './i18n';
+import { trace } from './trace';
 
 /** A sentence for a failed GetConfig or SetConfig. */
 export function failureMessage(failure: Failure): string {
@@ -20,13 +21,13 @@ export async function editConfig(client: HelperClient, change: (config: Config) 
   try {
     const config = (await client.callJson('GetConfig')) as Config;
     const result = (await client.callJson('SetConfig', change(config))) as { config: Config };
-    print('rewind: config saved');
+    trace('config saved');
     void client.refresh();
     return result.config;
   } catch (e) {
     if (e instanceof Error) throw e;
     const failure = e as Failure;
-    print(`rewind: config failed ${failure.code}`);
+    trace(`config failed ${failure.code}`);
     throw new Error(failureMessage(failure), { cause: e });
   }
 }

@@ -24,6 +24,18 @@ export interface AppDriver {
 
 export const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Where an action is on the app's session bus: a window's action
+ * (`setup.continue`, `browser.up`) in its group's object beside the
+ * application's (src/app/action-groups.ts), any other (`back-up-now`) on the
+ * application's own.
+ */
+export function actionObject(action: string): { objectPath: string; name: string } {
+  const root = `/${APP_ID.replaceAll('.', '/')}`;
+  const dot = action.indexOf('.');
+  return dot < 0 ? { objectPath: root, name: action } : { objectPath: `${root}/${action.slice(0, dot)}`, name: action.slice(dot + 1) };
+}
+
 export function startApp(fx: BackupFixture, userEnv: string[], display: string, shots: string, style: 'light' | 'dark'): AppDriver {
   const asUser = (args: string[]) => ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
   const app = startProcess('runuser', asUser([...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
@@ -31,7 +43,8 @@ export function startApp(fx: BackupFixture, userEnv: string[], display: string, 
   const count = (line: string) => app.output().split('\n').filter((l) => l.startsWith(line)).length;
   const activate = (action: string, parameter?: string) => {
     const target = parameter === undefined ? '[]' : `[<'${parameter.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'>]`;
-    sh('runuser', asUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', 'org.gtk.Actions.Activate', action, target, '{}']));
+    const { objectPath, name } = actionObject(action);
+    sh('runuser', asUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Activate', name, target, '{}']));
   };
   return {
     output: app.output,

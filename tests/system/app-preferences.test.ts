@@ -95,24 +95,24 @@ describe('after setup', () => {
     await settle(2000);
     a.shoot('preferences-sizes');
 
-    await a.step('prefs-schedule', JSON.stringify({ kind: 'weekly', day: 'fri', at: '08:15' }), saved);
+    await a.step('prefs.schedule', JSON.stringify({ kind: 'weekly', day: 'fri', at: '08:15' }), saved);
     expect(config().schedule).toEqual({ kind: 'weekly', day: 'fri', at: '08:15' });
-    await a.step('prefs-schedule', JSON.stringify({ kind: 'manual' }), saved);
+    await a.step('prefs.schedule', JSON.stringify({ kind: 'manual' }), saved);
     expect(config().schedule).toEqual({ kind: 'manual' });
 
-    await a.step('prefs-retention', JSON.stringify({ daily: 3, weekly: 2 }), saved);
+    await a.step('prefs.retention', JSON.stringify({ daily: 3, weekly: 2 }), saved);
     expect(config().retention?.destinations).toEqual({ preset: 'custom', daily: 3, weekly: 2 });
-    await a.step('prefs-retention', 'frugal', saved);
+    await a.step('prefs.retention', 'frugal', saved);
     expect(config().retention?.destinations).toEqual({ preset: 'frugal' });
 
-    await a.step('prefs-enable-destination', 'usb=false', saved);
+    await a.step('prefs.enable-destination', 'usb=false', saved);
     expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: false });
-    await a.step('prefs-enable-destination', 'usb=true', saved);
+    await a.step('prefs.enable-destination', 'usb=true', saved);
     expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: true });
 
-    await a.step('prefs-notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), saved);
+    await a.step('prefs.notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), saved);
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: false });
-    await a.step('prefs-notifications', JSON.stringify({ onSuccess: true }), saved);
+    await a.step('prefs.notifications', JSON.stringify({ onSuccess: true }), saved);
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: true });
     a.shoot('preferences-notifications');
 
@@ -122,7 +122,7 @@ describe('after setup', () => {
     await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
     await settle();
     a.shoot('setup-what-sizes');
-    await a.step('setup-continue', undefined, 'rewind: setup page where');
+    await a.step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
     expect(a.output()).toContain(`${fx.source.device}=source`);
     await settle();
@@ -151,18 +151,18 @@ describe('after setup', () => {
     await settle();
     a.shoot('setup-where-source-disk');
     const chosen = a.count('rewind: setup page');
-    a.activate('setup-choose-disk', fx.source.device);
+    a.activate('setup.choose-disk', fx.source.device);
     await waitFor('the refusal', () => /rewind: setup error .*/.exec(a.output())?.[0], 10_000);
     expect(a.count('rewind: setup page')).toBe(chosen);
 
     // A folder for stream files, as the folder chooser hands it over.
     const folder = path.join(fx.dir, 'folder-backups');
     mkdirSync(folder);
-    a.activate('setup-choose-folder', folder);
+    a.activate('setup.choose-folder', folder);
     await waitFor('the summary', () => a.output().includes('rewind: setup page summary') || undefined, 10_000);
     await settle();
     a.shoot('setup-folder-summary');
-    await a.step('setup-save', undefined, 'rewind: setup saved');
+    await a.step('setup.save', undefined, 'rewind: setup saved');
     expect(config().destinations.at(-1)).toMatchObject({ kind: 'files', path: folder, label: 'folder-backups', enabled: true });
     await backUp(a, 3);
     const run = history()[2];

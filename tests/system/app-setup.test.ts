@@ -71,21 +71,21 @@ describe('the first run', () => {
 
     await openSetup();
     // What: the fixture's home subvolume instead of /home.
-    await step('setup-add-source', fx.home, `rewind: setup sources /home ${fx.home}`);
-    await step('setup-remove-source', '/home', `rewind: setup sources ${fx.home}`);
+    await step('setup.add-source', fx.home, `rewind: setup sources /home ${fx.home}`);
+    await step('setup.remove-source', '/home', `rewind: setup sources ${fx.home}`);
     app.shoot('setup-1-what');
-    await step('setup-continue', undefined, 'rewind: setup page where');
+    await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${fx.destination.device}=btrfs`);
     await settle();
     app.shoot('setup-2-where');
-    await step('setup-choose-disk', fx.destination.device, 'rewind: setup page when');
-    await step('setup-schedule', JSON.stringify({ kind: 'weekly', day: 'mon', at: '09:30' }), 'rewind: setup schedule {"kind":"weekly","day":"mon","at":"09:30"}');
+    await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
+    await step('setup.schedule', JSON.stringify({ kind: 'weekly', day: 'mon', at: '09:30' }), 'rewind: setup schedule {"kind":"weekly","day":"mon","at":"09:30"}');
     app.shoot('setup-3-when');
-    await step('setup-schedule', JSON.stringify({ kind: 'daily', at: '23:45' }), 'rewind: setup schedule {"kind":"daily","at":"23:45"}');
-    await step('setup-continue', undefined, 'rewind: setup page summary');
+    await step('setup.schedule', JSON.stringify({ kind: 'daily', at: '23:45' }), 'rewind: setup schedule {"kind":"daily","at":"23:45"}');
+    await step('setup.continue', undefined, 'rewind: setup page summary');
     app.shoot('setup-4-summary');
-    await step('setup-save', undefined, 'rewind: setup saved', 60_000);
+    await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     await waitFor('the main page', () => app.output().includes('rewind: state ready') || undefined, 30_000);
 
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
@@ -141,21 +141,21 @@ describe('the first run', () => {
 
     await openSetup();
     app.shoot('setup-1-what');
-    await step('setup-continue', undefined, 'rewind: setup page where');
+    await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${device}=empty`);
     await settle();
     app.shoot('setup-2-where');
-    await step('setup-choose-disk', device, 'rewind: setup page prepare');
+    await step('setup.choose-disk', device, 'rewind: setup page prepare');
     app.shoot('setup-2b-prepare');
-    await step('setup-prepare-disk', undefined, 'rewind: setup page when', 120_000);
+    await step('setup.prepare-disk', undefined, 'rewind: setup page when', 120_000);
     const uuid = /rewind: setup prepared \S+ (\S+)/.exec(app.output())?.[1];
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).trim()).toBe('btrfs');
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'UUID', device]).trim()).toBe(uuid);
     app.shoot('setup-3-when');
-    await step('setup-continue', undefined, 'rewind: setup page summary');
+    await step('setup.continue', undefined, 'rewind: setup page summary');
     app.shoot('setup-4-summary');
-    await step('setup-save', undefined, 'rewind: setup saved', 60_000);
+    await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
     expect(config.destinations.map((d) => d.kind === 'btrfs' && d.filesystem)).toEqual([fx.destination.uuid, uuid]);
 

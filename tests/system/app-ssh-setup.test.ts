@@ -8,14 +8,15 @@ import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { startSshd, type Sshd } from '../support/sshd';
+import { actionObject } from '../support/app-driver';
 import { REPO } from '../support/system-bus';
 
 /**
  * The app's "Add Backup Server" dialog, end to end: the real app in Xvfb as
  * an ordinary user, the real D-Bus activated helper (polkit allows the user
- * the configure action), a real sshd on 127.0.0.1. The dialog's steps are app
- * actions, activated over org.gtk.Actions on the app's session bus like the
- * buttons that name them; the fields are filled through the `ssh-fill` test
+ * the configure action), a real sshd on 127.0.0.1. The dialog's steps are
+ * `ssh.*` actions, activated over org.gtk.Actions on the app's session bus like the
+ * buttons that name them; the fields are filled through the `ssh.fill` test
  * hook. GetSshSetup, ProbeHost and TrustHost go to the real helper. Each page
  * is photographed in the light and the dark style.
  */
@@ -31,8 +32,9 @@ function runAsUser(args: string[]) {
   return ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
 }
 
-function gdbus(method: string, ...args: string[]): void {
-  sh('runuser', runAsUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', method, ...args]));
+function gdbus(method: string, action: string, ...args: string[]): void {
+  const { objectPath, name } = actionObject(action);
+  sh('runuser', runAsUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', method, name, ...args]));
 }
 
 function activate(action: string, parameter?: string): void {
@@ -92,15 +94,15 @@ async function openDialog(style: 'light' | 'dark') {
   };
   activate('add-ssh-destination');
   await waitFor('the dialog', () => pageCount('server') > 0 || undefined);
-  activate('ssh-fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: '/srv/rewind' }));
+  activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: '/srv/rewind' }));
   await settle();
   shoot('1-server', style);
-  await next('ssh-continue', 'key');
+  await next('ssh.continue', 'key');
   // The exact command and line of the helper's own key.
   const publicKey = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
   expect(app.output()).not.toContain('failed');
   shoot('2-key', style);
-  await next('ssh-continue', 'fingerprint');
+  await next('ssh.continue', 'fingerprint');
   const shown = /rewind: ssh shown fingerprint (\S+) (\w+)/.exec(app.output().split('rewind: ssh page fingerprint').pop()!);
   shoot('3-fingerprint', style);
   return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next };
@@ -113,7 +115,7 @@ describe('adding a backup server in the app', () => {
     expect(publicKey).toMatch(/^ssh-ed25519 /);
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'unknown' });
     expect(pinned()).toBe('');
-    await next('ssh-trust', 'done');
+    await next('ssh.trust', 'done');
     expect(app.output()).toContain(`rewind: ssh trusted ${hostFingerprint()}`);
     const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
@@ -127,14 +129,14 @@ describe('adding a backup server in the app', () => {
     const { app, shown, next } = await openDialog('dark');
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'changed' });
     // Trust does nothing before the confirmation.
-    activate('ssh-trust');
+    activate('ssh.trust');
     await settle();
     expect(app.output()).not.toContain('rewind: ssh page done');
     expect(pinned()).toBe(before);
-    gdbus('org.gtk.Actions.SetState', 'ssh-confirm-changed', '<true>', '{}');
+    gdbus('org.gtk.Actions.SetState', 'ssh.confirm-changed', '<true>', '{}');
     await settle();
     shoot('3-fingerprint-changed-confirmed', 'dark');
-    await next('ssh-trust', 'done');
+    await next('ssh.trust', 'done');
     const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
     shoot('4-done', 'dark');

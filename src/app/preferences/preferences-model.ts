@@ -1,0 +1,202 @@
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import type { Config, Source } from '../../core/config';
+import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../../core/notification-settings';
+import type { RetentionPolicy } from '../../core/retention-policy';
+import type { Schedule } from '../../core/schedule';
+import type { SubvolumeSize } from '../../core/subvolume-size';
+import { editConfig, failureMessage } from '../config-edit';
+import type { Failure, HelperClient } from '../helper-client';
+import { _ } from '../i18n';
+import { parseSchedule } from '../setup/setup-types';
+import { listSubvolumes } from '../subvolume-sizes';
+
+export const PRESETS = ['time-machine', 'frugal', 'keep-all', 'custom'] as const;
+export const COUNTS = ['keepWithinHours', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+export type Count = (typeof COUNTS)[number];
+const SAVE_DELAY_MS = 700;
+
+/** A retention policy from a preset and, for a custom one, its counts (0: not kept by that rule). */
+export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partial<Record<Count, number>>): RetentionPolicy {
+  if (preset !== 'custom') return { preset };
+  const kept = Object.fromEntries(COUNTS.filter((key) => (counts[key] ?? 0) > 0).map((key) => [key, counts[key]]));
+  // A custom policy must keep something; start from the frugal counts.
+  return Object.keys(kept).length > 0 ? { preset, ...kept } : { preset, keepWithinHours: 24, daily: 7, weekly: 4, monthly: 6 };
+}
+
+/**
+ * Preferences: the configuration from GetConfig, and every change saved with
+ * SetConfig at once (`later`: a moment after the last one, while spin
+ * buttons turn). The notification settings are the configuration's
+ * `notifications` (the monitor reads them from the helper's status), not
+ * GSettings: the app installs no schema.
+ *
+ * Its `prefs` action group makes the same changes a person makes (tests
+ * activate them over org.gtk.Actions): prefs.schedule (JSON schedule as the
+ * config spells it), prefs.retention (a preset name, or JSON of custom
+ * counts), prefs.enable-destination ("ID=true" or "ID=false"),
+ * prefs.notifications (JSON of some of the notification settings).
+ */
+export class PreferencesModel extends GObject.Object {
+  static {
+    GObject.registerClass(
+      {
+        GTypeName: 'RewindPreferencesModel',
+        Signals: {
+          // The configuration or the sizes changed: the pages show them again.
+          changed: {},
+          // A short message, and how many seconds it stays (0: until dismissed).
+          toast: { param_types: [GObject.TYPE_STRING, GObject.TYPE_INT] },
+        },
+      },
+      this,
+    );
+  }
+
+  readonly actions = new Gio.SimpleActionGroup();
+  config: Config | null = null;
+  sizes: SubvolumeSize[] | null = null;
+  sizing = false;
+  /** The automatic schedule shown while backups are manual: the last one the configuration had. */
+  lastAutomatic: Exclude<Schedule, { kind: 'manual' }> = { kind: 'hourly' };
+  private _client: HelperClient;
+  private _sizedPaths = '';
+  private _saveTimer = 0;
+  private _pending: ((config: Config) => Config) | null = null;
+  private _statusChanged: number;
+
+  constructor(client: HelperClient) {
+    super();
+    this._client = client;
+    this._statusChanged = client.connect('notify::status', () => void this.load());
+    const add = (name: string, activate: (value: string) => void) => {
+      const action = new Gio.SimpleAction({ name, parameter_type: new GLib.VariantType('s') });
+      action.connect('activate', (_a, parameter: GLib.Variant | null) => activate((parameter?.unpack() as string | undefined) ?? ''));
+      this.actions.add_action(action);
+    };
+    add('schedule', (json) => {
+      const schedule = parseSchedule(json);
+      if (schedule) this.setSchedule(schedule);
+    });
+    add('retention', (value) => {
+      const preset = PRESETS.find((p) => p === value && p !== 'custom');
+      const counts = preset ? {} : (parseJson(value) as Partial<Record<Count, number>> | undefined);
+      if (preset || counts) this.setRetention(retentionPolicy(preset ?? 'custom', counts ?? {}));
+    });
+    add('notifications', (json) => {
+      const wanted = parseJson(json) as Partial<NotificationSettings> | undefined;
+      if (wanted) this.setNotifications(wanted, wanted.onSuccess === undefined);
+    });
+    add('enable-destination', (value) => {
+      const [id, on] = value.split('=');
+      this.enableDestination(id, on === 'true');
+    });
+  }
+
+  /** Stops listening and drops a change not saved yet (the window closed). */
+  close(): void {
+    if (this._saveTimer) GLib.source_remove(this._saveTimer);
+    this._saveTimer = 0;
+    this._client.disconnect(this._statusChanged);
+  }
+
+  get notifications(): NotificationSettings {
+    return { ...DEFAULT_NOTIFICATIONS, ...this.config?.notifications };
+  }
+
+  async load(): Promise<void> {
+    try {
+      this._show((await this._client.callJson('GetConfig')) as Config);
+    } catch (e) {
+      this.emit('toast', failureMessage(e as Failure), 5);
+      return;
+    }
+    const paths = this.config!.sources.flatMap((s) => (s.path ? [s.path] : []));
+    if (paths.join('\n') === this._sizedPaths) return;
+    this._sizedPaths = paths.join('\n');
+    this.sizing = true;
+    this.sizes = await listSubvolumes(this._client, paths);
+    this.sizing = false;
+    this.emit('changed');
+  }
+
+  setSchedule(schedule: Schedule): void {
+    if (schedule.kind !== 'manual') this.lastAutomatic = schedule;
+    this._save((c) => ({ ...c, schedule }), true);
+  }
+
+  setRetention(policy: RetentionPolicy): void {
+    this._save((c) => ({ ...c, retention: { ...c.retention, destinations: policy } }), true);
+  }
+
+  setNotifications(wanted: Partial<NotificationSettings>, later: boolean): void {
+    const notifications = { ...this.notifications, ...wanted };
+    this._save((c) => ({ ...c, notifications }), later);
+  }
+
+  enableDestination(id: string, enabled: boolean): void {
+    if (!this.config?.destinations.some((d) => d.id === id)) return;
+    this._save((c) => ({ ...c, destinations: c.destinations.map((x) => (x.id === id ? { ...x, enabled } : x)) }));
+  }
+
+  removeDestination(id: string): void {
+    this._save((c) => ({ ...c, destinations: c.destinations.filter((d) => d.id !== id) }));
+  }
+
+  addSource(folder: string): void {
+    this._save((c) => ({ ...c, sources: [...c.sources, { path: folder }] }));
+  }
+
+  removeSource(source: Source): void {
+    this._save((c) => ({ ...c, sources: c.sources.filter((x) => x.path !== source.path || x.allSubvolumesOf !== source.allSubvolumesOf) }));
+  }
+
+  private _show(config: Config): void {
+    this.config = config;
+    if (config.schedule.kind !== 'manual') this.lastAutomatic = config.schedule;
+    this.emit('changed');
+  }
+
+  /** Saves a change; `later` waits until the user stops turning a spin button. Changes waiting are saved together. */
+  private _save(change: (config: Config) => Config, later = false): void {
+    if (!this.config) return;
+    if (this._saveTimer) GLib.source_remove(this._saveTimer);
+    this._saveTimer = 0;
+    const before = this._pending;
+    this._pending = before ? (c) => change(before(c)) : change;
+    if (!later) {
+      this._run();
+      return;
+    }
+    this._saveTimer = GLib.timeout_add(GLib.PRIORITY_DEFAULT, SAVE_DELAY_MS, () => {
+      this._saveTimer = 0;
+      this._run();
+      return GLib.SOURCE_REMOVE;
+    });
+  }
+
+  private _run(): void {
+    const change = this._pending;
+    this._pending = null;
+    if (!change) return;
+    editConfig(this._client, change).then(
+      (config) => {
+        this._show(config);
+        this.emit('toast', _('Saved'), 1);
+      },
+      (error: Error) => {
+        this.emit('toast', error.message, 0);
+        if (this.config) this._show(this.config);
+      },
+    );
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

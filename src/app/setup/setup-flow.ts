@@ -1,0 +1,315 @@
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import type { Config, Destination } from '../../core/config';
+import type { Schedule } from '../../core/schedule';
+import type { SubvolumeSize } from '../../core/subvolume-size';
+import type { HelperClient } from '../helper-client';
+import { _ } from '../i18n';
+import { listSubvolumes } from '../subvolume-sizes';
+import { trace } from '../trace';
+import { WizardModel } from '../wizard/wizard-model';
+import { configWith, diskDestination, folderDestination } from './setup-config';
+import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type SetupPage } from './setup-types';
+
+/**
+ * Setting up backups, as steps (the "page" property):
+ * - what: the folders (btrfs subvolumes) to back up; the config's, else /home;
+ *   ListSubvolumes adds their sizes and the other mounted subvolumes;
+ * - where: ListDisks, grouped by what Rewind can do with each disk (btrfs:
+ *   used directly; another filesystem: stream files; empty: prepare; the
+ *   disk that holds the chosen folders is not offered), a
+ *   backup server (the Add Backup Server dialog hands its destination back
+ *   through useDestination) or a folder for stream files;
+ * - prepare: only for an empty disk: a warning that names the disk and its
+ *   size, then PrepareDisk (mkfs.btrfs) with exactly that path and size;
+ * - when: hourly, daily at a time, weekly on a day at a time, or manual;
+ * - summary: what will happen; Save calls SetConfig.
+ * Adding a destination later (Preferences) runs where → prepare → summary
+ * and appends the destination to the config as it is.
+ *
+ * Every step is an action of the `setup` group (setup.continue, …): the
+ * dialog's buttons name them and tests activate them over org.gtk.Actions.
+ * Each page change prints `rewind: setup page NAME` for the tests.
+ */
+const DEFAULT_SOURCES = ['/home'];
+const DEFAULT_SCHEDULE: Schedule = { kind: 'daily', at: '12:00' };
+
+export class SetupFlow extends WizardModel {
+  static {
+    GObject.registerClass(
+      {
+        GTypeName: 'RewindSetupFlow',
+        Signals: {
+          // SetConfig saved the configuration: the dialog closes.
+          saved: {},
+          // Open the Add Backup Server dialog; its destination comes back through useDestination.
+          'add-server': {},
+          // Choose a folder with a file chooser; the answer comes back through chooseFolder.
+          'pick-folder': {},
+        },
+      },
+      this,
+    );
+  }
+
+  private _client: HelperClient;
+  mode: SetupMode = 'first-run';
+  /** The configuration as the helper has it, or null on a first run. */
+  existing: Config | null = null;
+  sources: string[] = [...DEFAULT_SOURCES];
+  disks: DiskInfo[] | null = null;
+  /** The mounted subvolumes and the chosen folders with their sizes; null until ListSubvolumes answers. */
+  sizes: SubvolumeSize[] | null = null;
+  sizesLoading = false;
+  destination: Destination | null = null;
+  /** How the destination was described when chosen, for the summary. */
+  destinationText = '';
+  /** The empty disk waiting for the user's go-ahead. */
+  toPrepare: DiskInfo | null = null;
+  schedule: Schedule = { ...DEFAULT_SCHEDULE };
+  /** True while this flow's dialog is open; the server dialog hands it its destination then. */
+  active = false;
+
+  constructor(client: HelperClient) {
+    super({
+      traceName: 'setup',
+      firstPage: 'what',
+      traceIdle: true,
+      notAuthorised: _('The system’s policy does not allow this account to set up backups. Ask an administrator.'),
+    });
+    this._client = client;
+    this._addAction('continue', () => void this.continue());
+    this._addAction('back', () => this.back());
+    this._addAction('add-source', (p) => this.addSource(p), 's');
+    this._addAction('remove-source', (p) => this.removeSource(p), 's');
+    this._addAction('refresh-disks', () => void this.loadDisks());
+    this._addAction('choose-disk', (p) => this.chooseDisk(p), 's');
+    // An absolute folder; "" opens a folder chooser.
+    this._addAction('choose-folder', (p) => (p ? this.chooseFolder(p) : this.emit('pick-folder')), 's');
+    this._addAction('add-server', () => this.emit('add-server'));
+    this._addAction('prepare-disk', () => void this.prepare());
+    // JSON of a schedule as the config spells it: {"kind":"weekly","day":"mon","at":"09:30"}.
+    this._addAction('schedule', (p) => this.setScheduleJson(p), 's');
+    this._addAction('save', () => void this.save());
+    this._syncActions();
+  }
+
+  override get page(): SetupPage {
+    return this._page as SetupPage;
+  }
+
+  override get steps(): SetupPage[] {
+    return this.mode === 'first-run' ? ['what', 'where', 'when', 'summary'] : ['where', 'summary'];
+  }
+
+  override hasBack(page: string): boolean {
+    return this.steps.indexOf(page as SetupPage) !== 0;
+  }
+
+  /** Starts over: reads the configuration (if any) and shows the first page. */
+  async start(mode: SetupMode): Promise<void> {
+    const fresh = { mode, existing: null, sources: [...DEFAULT_SOURCES], disks: null, sizes: null, destination: null, destinationText: '', toPrepare: null };
+    Object.assign(this, { ...fresh, schedule: { ...DEFAULT_SCHEDULE } });
+    this._setError('');
+    this._setPage(mode === 'first-run' ? 'what' : 'where');
+    // No configuration yet is what a first run expects: quiet.
+    const config = await this._call<Config>('GetConfig', () => this._client.callJson('GetConfig'), true);
+    if (config) {
+      this.existing = config.value;
+      this.sources = config.value.sources.map((s) => s.path ?? s.allSubvolumesOf ?? '').filter((p) => p !== '');
+      if (config.value.schedule) this.schedule = config.value.schedule;
+    }
+    this.emit('changed');
+    if (mode === 'add-destination') void this.loadDisks();
+    else void this.loadSizes();
+  }
+
+  /** Sizes for the What page; a folder added later is measured then. */
+  async loadSizes(): Promise<void> {
+    this.sizesLoading = true;
+    this.emit('changed');
+    this.sizes = (await listSubvolumes(this._client, this.sources)) ?? this.sizes;
+    this.sizesLoading = false;
+    this.emit('changed');
+  }
+
+  addSource(path: string): void {
+    const folder = path.trim().replace(/(.)\/+$/, '$1');
+    if (!folder.startsWith('/') || folder.split('/').includes('..')) {
+      this._setError(_('Enter a folder as an absolute path, such as /home.'));
+      return;
+    }
+    this._setError('');
+    if (!this.sources.includes(folder)) this.sources.push(folder);
+    this._sourcesChanged();
+    if (!this.sizes?.some((s) => s.path === folder)) void this.loadSizes();
+  }
+
+  removeSource(path: string): void {
+    this.sources = this.sources.filter((s) => s !== path);
+    this._sourcesChanged();
+  }
+
+  async loadDisks(): Promise<void> {
+    // The chosen folders' own disks are marked, so they are not offered.
+    const reply = await this._call<DiskInfo[]>('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }));
+    if (!reply) return;
+    this.disks = reply.value;
+    this._trace(`disks ${this.disks.map((d) => `${d.path}=${d.use}`).join(' ')}`);
+    this.emit('changed');
+  }
+
+  chooseDisk(path: string): void {
+    const disk = this.disks?.find((d) => d.path === path);
+    if (!disk) {
+      this._setError(_('That disk is not in the list any more. Connect it, then look again.'));
+      return;
+    }
+    this._setError('');
+    const label = disk.label || disk.name;
+    const chosen = diskDestination(disk, destinationId(label, this._takenIds()));
+    if (disk.use === 'empty') {
+      this.toPrepare = disk;
+      // The warning page names the disk: show it before the page.
+      this.emit('changed');
+      this._setPage('prepare');
+    } else if (chosen) {
+      this._choose(chosen, label);
+    } else if (disk.use === 'source') {
+      this._setError(_('This disk holds the folders you back up. A backup on the same disk would be lost with them: choose another disk.'));
+    } else {
+      this._setError(disk.why ? `${_('Rewind cannot use this disk:')} ${disk.why}.` : _('Rewind cannot use this disk.'));
+    }
+  }
+
+  chooseFolder(path: string): void {
+    if (!path.startsWith('/') || path.split('/').includes('..')) {
+      this._setError(_('Choose a folder by its absolute path.'));
+      return;
+    }
+    const label = GLib.path_get_basename(path) || path;
+    // A folder is written as stream files: it may be on any filesystem or a share.
+    this._choose(folderDestination(path, label, destinationId(label, this._takenIds())), path);
+  }
+
+  /** A destination made elsewhere (the Add Backup Server dialog). */
+  useDestination(destination: Destination, text: string): void {
+    this._choose({ ...destination, id: destinationId(destination.label ?? destination.id, this._takenIds()) }, text);
+  }
+
+  setScheduleJson(json: string): void {
+    const schedule = parseSchedule(json);
+    if (schedule) this.setSchedule(schedule);
+    else trace('setup.schedule wants a schedule such as {"kind":"daily","at":"12:00"}');
+  }
+
+  setSchedule(schedule: Schedule): void {
+    if (JSON.stringify(schedule) === JSON.stringify(this.schedule)) return;
+    this.schedule = schedule;
+    this._trace(`schedule ${JSON.stringify(schedule)}`);
+    this.emit('changed');
+  }
+
+  async continue(): Promise<void> {
+    if (this.busy) return;
+    const page = this.page;
+    if (page === 'what') {
+      if (this.sources.length === 0) {
+        this._setError(_('Choose at least one folder to back up.'));
+        return;
+      }
+      this._setPage('where');
+      if (!this.disks) await this.loadDisks();
+    } else if (page === 'where') {
+      if (!this.destination) {
+        this._setError(_('Choose where backups go.'));
+        return;
+      }
+      this._setPage(this._afterWhere());
+    } else if (page === 'prepare') {
+      await this.prepare();
+    } else if (page === 'when') {
+      this._setPage('summary');
+    }
+  }
+
+  back(): void {
+    if (this.busy) return;
+    this._setError('');
+    if (this.page === 'prepare') {
+      this.toPrepare = null;
+      this._setPage('where');
+      return;
+    }
+    const steps = this.steps;
+    const at = steps.indexOf(this.page);
+    if (at > 0) this._setPage(steps[at - 1]);
+  }
+
+  /** PrepareDisk on the disk the warning named, with the size it showed. */
+  async prepare(): Promise<void> {
+    const disk = this.toPrepare;
+    if (this.busy || this.page !== 'prepare' || !disk) return;
+    const request = { path: disk.path, sizeBytes: disk.sizeBytes, label: _('Rewind backups') };
+    const reply = await this._call<{ uuid: string }>('PrepareDisk', () => this._client.callJson('PrepareDisk', request));
+    if (!reply) return;
+    this._trace(`prepared ${disk.path} ${reply.value.uuid}`);
+    this.toPrepare = null;
+    const name = disk.name;
+    this._choose(diskDestination({ ...disk, use: 'btrfs', uuid: reply.value.uuid, label: name }, destinationId(name, this._takenIds()))!, name);
+    void this.loadDisks();
+  }
+
+  /** The configuration Save will send. */
+  newConfig(): Config | null {
+    return this.destination ? configWith(this.existing, this.mode, this.sources, this.destination, this.schedule) : null;
+  }
+
+  async save(): Promise<void> {
+    const config = this.newConfig();
+    if (this.busy || this.page !== 'summary' || !config) return;
+    const reply = await this._call<{ config: Config; timer: string }>('SetConfig', () => this._client.callJson('SetConfig', config));
+    if (!reply) return;
+    this._trace(`saved ${reply.value.config.destinations.map((d) => d.id).join(' ')} timer ${reply.value.timer}`);
+    this.emit('saved');
+    void this._client.refresh();
+  }
+
+  protected override _enabledActions(): Record<string, boolean> {
+    const idle = !this.busy;
+    const page = this.page;
+    // Every step waits while the helper answers.
+    return {
+      ...Object.fromEntries(this.actions.list_actions().map((name) => [name, idle])),
+      continue: idle && ['what', 'where', 'when'].includes(page) && (page !== 'what' || this.sources.length > 0),
+      back: idle && this.steps.indexOf(page) !== 0,
+      'prepare-disk': idle && page === 'prepare',
+      save: idle && page === 'summary',
+    };
+  }
+
+  private _sourcesChanged(): void {
+    this.disks = null;
+    this._trace(`sources ${this.sources.join(' ')}`);
+    this.emit('changed');
+    this._syncActions();
+  }
+
+  private _afterWhere(): SetupPage {
+    const steps = this.steps;
+    return steps[steps.indexOf('where') + 1];
+  }
+
+  private _takenIds(): string[] {
+    return this.existing?.destinations.map((d) => d.id) ?? [];
+  }
+
+  private _choose(destination: Destination, text: string): void {
+    this.destination = destination;
+    this.destinationText = text;
+    this._setError('');
+    this._trace(`destination ${destination.kind} ${destination.id}`);
+    this.emit('changed');
+    this._setPage(this._afterWhere());
+  }
+}

@@ -1,0 +1,58 @@
+import Adw from 'gi://Adw?version=1';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import { describeKind, describeSchedule, escapeMarkup } from '../format';
+import { _ } from '../i18n';
+import { WizardPage, type NextButton } from '../wizard/wizard-page';
+import type { SetupFlow } from './setup-flow';
+
+/** Set Up Backups, the last step: what, where and when, and what will happen. */
+export class SummaryPage extends WizardPage {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindSetupSummaryPage' }, this);
+  }
+
+  private _flow: SetupFlow;
+  private _rows: Record<'what' | 'where' | 'when', Adw.ActionRow>;
+  private _text: Gtk.Label;
+
+  constructor(flow: SetupFlow) {
+    super();
+    this._flow = flow;
+    const group = new Adw.PreferencesGroup({ title: _('Ready to back up') });
+    const row = (title: string) => {
+      const r = new Adw.ActionRow({ title });
+      group.add(r);
+      return r;
+    };
+    this._rows = { what: row(_('What')), where: row(_('Where')), when: row(_('When')) };
+    this._text = new Gtk.Label({ wrap: true, xalign: 0, margin_top: 12 });
+    const text = new Adw.PreferencesGroup();
+    text.add(this._text);
+    this.add(group);
+    this.add(text);
+  }
+
+  override next(): NextButton {
+    return { label: this._flow.mode === 'first-run' ? _('_Start Backups') : _('_Add'), action: 'setup.save' };
+  }
+
+  override refresh(): void {
+    const flow = this._flow;
+    const firstRun = flow.mode === 'first-run';
+    this._rows.what.subtitle = escapeMarkup(flow.sources.join(', '));
+    this._rows.what.visible = firstRun;
+    this._rows.when.visible = firstRun;
+    const d = flow.destination;
+    this._rows.where.subtitle = d ? escapeMarkup(`${flow.destinationText} — ${describeKind(d.kind)}`) : '';
+    this._rows.when.subtitle = escapeMarkup(describeSchedule(flow.schedule));
+    const lines = [
+      _('The first backup copies everything in these folders. Later backups copy only what changed, and old backups are thinned out over time: every hour for a day, every day for a month, every week for a year, then every month.'),
+      flow.schedule.kind === 'manual'
+        ? _('Backups run only when you press Back Up Now.')
+        : _('Backups run automatically in the background. You can also back up at any time with Back Up Now.'),
+    ];
+    if (d?.kind === 'btrfs') lines.push(_('Backups go into a folder named “rewind” on the disk. Connect it now and then; Rewind backs up when it is there.'));
+    this._text.label = lines.join('\n\n');
+  }
+}

@@ -1,0 +1,84 @@
+import Adw from 'gi://Adw?version=1';
+import GObject from 'gi://GObject';
+import type Gtk from 'gi://Gtk?version=4.0';
+import { _ } from '../i18n';
+import { clearRows, iconButton, navigationRow } from '../widgets';
+import { WizardPage } from '../wizard/wizard-page';
+import { offeredDiskRow, sourceDiskRow, unusableDiskRow } from './disk-rows';
+import type { SetupFlow } from './setup-flow';
+
+type Use = 'btrfs' | 'files' | 'empty';
+
+/**
+ * Set Up Backups, step 2: the disks grouped by what Rewind can do with each
+ * (btrfs: used directly; another filesystem: stream files; empty: prepare),
+ * another computer, a folder, and the disks Rewind cannot use. Choosing one
+ * goes on: the page has no Continue button.
+ */
+export class WherePage extends WizardPage {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindSetupWherePage' }, this);
+  }
+
+  private _flow: SetupFlow;
+  private _groups: Record<Use, Adw.PreferencesGroup>;
+  private _unusable: Adw.ExpanderRow;
+  private _unusableGroup: Adw.PreferencesGroup;
+  private _rows: { group: Adw.PreferencesGroup | Adw.ExpanderRow; row: Gtk.Widget }[] = [];
+
+  constructor(flow: SetupFlow) {
+    super();
+    this._flow = flow;
+    this._groups = {
+      btrfs: new Adw.PreferencesGroup({
+        title: _('Backup disks'),
+        description: _('Disks with a btrfs filesystem. Rewind stores backups on them directly, so you can browse them like any folder.'),
+        header_suffix: iconButton('view-refresh-symbolic', _('Look for Disks Again'), 'setup.refresh-disks'),
+      }),
+      files: new Adw.PreferencesGroup({
+        title: _('Other disks'),
+        description: _('Disks with another filesystem, such as ext4 or exFAT. Rewind stores backups on them as compressed files.'),
+      }),
+      empty: new Adw.PreferencesGroup({
+        title: _('Empty disks'),
+        description: _('Rewind can prepare an empty disk for backups. You will be asked before anything is written to it.'),
+      }),
+    };
+    this._unusable = new Adw.ExpanderRow({ title: _('Disks Rewind cannot use') });
+    this._unusableGroup = new Adw.PreferencesGroup();
+    this._unusableGroup.add(this._unusable);
+    const other = new Adw.PreferencesGroup({ title: _('Other places') });
+    other.add(navigationRow('network-server-symbolic', _('Another computer'), _('A computer with Rewind, reached over SSH'), 'setup.add-server'));
+    other.add(navigationRow('folder-symbolic', _('A folder'), _('On any disk or network share, as compressed files'), 'setup.choose-folder', ''));
+    for (const group of [this._groups.btrfs, this._groups.files, this._groups.empty, other, this._unusableGroup]) this.add(group);
+  }
+
+  override refresh(): void {
+    clearRows(this._rows);
+    const disks = this._flow.disks ?? [];
+    for (const use of ['btrfs', 'files', 'empty'] as const) {
+      const group = this._groups[use];
+      const these = disks.filter((d) => d.use === use);
+      group.visible = use === 'btrfs' || these.length > 0;
+      for (const disk of these) this._add(group, offeredDiskRow(disk));
+    }
+    const btrfs = this._groups.btrfs;
+    for (const disk of disks.filter((d) => d.use === 'source')) this._add(btrfs, sourceDiskRow(disk));
+    if (!disks.some((d) => d.use === 'btrfs')) {
+      const title = this._flow.disks ? _('No backup disk found') : _('Looking for disks…');
+      this._add(btrfs, new Adw.ActionRow({ title, subtitle: _('Connect a disk, then look again.') }));
+    }
+    const unusable = disks.filter((d) => d.use === 'system' || d.use === 'other');
+    this._unusableGroup.visible = unusable.length > 0;
+    for (const disk of unusable) {
+      const row = unusableDiskRow(disk);
+      this._unusable.add_row(row);
+      this._rows.push({ group: this._unusable, row });
+    }
+  }
+
+  private _add(group: Adw.PreferencesGroup, row: Gtk.Widget): void {
+    group.add(row);
+    this._rows.push({ group, row });
+  }
+}

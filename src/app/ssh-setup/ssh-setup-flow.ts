@@ -1,0 +1,231 @@
+import Gdk from 'gi://Gdk?version=4.0';
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import type { SshDestinationConfig } from '../../core/config';
+import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, destinationSnippet, type HostProbe, type SshSetup } from '../../core/ssh';
+import type { HelperClient } from '../helper-client';
+import { _ } from '../i18n';
+import { trace } from '../trace';
+import { WizardModel } from '../wizard/wizard-model';
+
+/**
+ * First contact with a backup server, as steps (the "page" property):
+ * - server: host, port, user and the server's backup folder;
+ * - key: GetSshSetup's accept-key command and authorized_keys line, to copy
+ *   and run on the server;
+ * - fingerprint: ProbeHost's SHA256 fingerprint of the server's key, to
+ *   compare with what the server shows; a key other than the one trusted
+ *   before is a warning, and trusting it needs an explicit confirmation;
+ * - done: the key is pinned (TrustHost). "Add Server" (ssh.use) hands
+ *   the destination to whoever opened the dialog (signal use-destination):
+ *   the setup flow, or the application, which adds it to the configuration.
+ *
+ * The steps are actions of the `ssh` group (ssh.continue, …): the dialog's
+ * buttons name them, and tests activate them over org.gtk.Actions.
+ */
+export type SshSetupPage = 'server' | 'key' | 'fingerprint' | 'done';
+
+export interface ServerFields {
+  host: string;
+  port: string;
+  user: string;
+  path: string;
+}
+
+export const DEFAULT_SERVER_PATH = '/srv/rewind';
+
+export class SshSetupFlow extends WizardModel {
+  static {
+    GObject.registerClass(
+      {
+        GTypeName: 'RewindSshSetupFlow',
+        Signals: {
+          // A short confirmation, such as "Copied".
+          toast: { param_types: [GObject.TYPE_STRING] },
+          // JSON of the ssh destination (config shape), after the key was trusted.
+          'use-destination': { param_types: [GObject.TYPE_STRING] },
+        },
+      },
+      this,
+    );
+  }
+
+  private _client: HelperClient;
+  fields: ServerFields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
+  setup: SshSetup | null = null;
+  probe: HostProbe | null = null;
+  /** The port as checked on the server page. */
+  private _port = DEFAULT_SSH_PORT;
+  private _confirmChanged: Gio.SimpleAction;
+
+  constructor(client: HelperClient) {
+    super({
+      traceName: 'ssh',
+      firstPage: 'server',
+      notAuthorised: _('The system’s policy does not allow this account to set up backup servers. Ask an administrator.'),
+    });
+    this._client = client;
+    this._addAction('continue', () => void this.continue());
+    this._addAction('back', () => this.back());
+    this._addAction('trust', () => void this.trust());
+    this._addAction('copy', (p) => this.copy(p), 's');
+    this._addAction('use', () => this.use());
+    // Test hook (documented in docs/architecture.md): fills the server page from JSON {host, port, user, path}.
+    this._addAction('fill', (p) => this.fill(p), 's');
+    this._confirmChanged = new Gio.SimpleAction({ name: 'confirm-changed', state: GLib.Variant.new_boolean(false) });
+    this._confirmChanged.connect('change-state', (action, value: GLib.Variant) => {
+      action.set_state(value);
+      this._syncActions();
+    });
+    this.actions.add_action(this._confirmChanged);
+    this._syncActions();
+  }
+
+  override get page(): SshSetupPage {
+    return this._page as SshSetupPage;
+  }
+
+  override get steps(): SshSetupPage[] {
+    return ['server', 'key', 'fingerprint'];
+  }
+
+  override hasBack(page: string): boolean {
+    return page === 'key' || page === 'fingerprint';
+  }
+
+  /** Back to an empty first page (a new dialog). */
+  reset(): void {
+    this.fields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
+    this.setup = null;
+    this.probe = null;
+    this._setError('');
+    this._confirmChanged.set_state(GLib.Variant.new_boolean(false));
+    this.emit('changed');
+    this._setPage('server');
+  }
+
+  fill(json: string): void {
+    try {
+      const f = JSON.parse(json) as Partial<Record<keyof ServerFields, unknown>>;
+      for (const key of ['host', 'port', 'user', 'path'] as const) if (f[key] !== undefined) this.fields[key] = String(f[key]);
+      this.emit('changed');
+    } catch {
+      trace('ssh.fill wants a JSON object');
+    }
+  }
+
+  async continue(): Promise<void> {
+    if (this.busy) return;
+    if (this.page === 'server') await this._getSetup();
+    else if (this.page === 'key') await this._probe();
+  }
+
+  back(): void {
+    if (this.busy) return;
+    this._setError('');
+    if (this.page === 'key') this._setPage('server');
+    else if (this.page === 'fingerprint') this._setPage('key');
+  }
+
+  copy(what: string): void {
+    const text = what === 'command' ? this.setup?.acceptKeyCommand : what === 'line' ? this.setup?.authorizedKeysLine : what === 'config' ? this.configSnippet() : undefined;
+    const display = Gdk.Display.get_default();
+    if (!text || !display) return;
+    display.get_clipboard().set(text);
+    this.emit('toast', _('Copied'));
+  }
+
+  get host(): string {
+    return this.fields.host.trim();
+  }
+
+  private get _user(): string {
+    return this.fields.user.trim() || DEFAULT_SSH_USER;
+  }
+
+  /** The trusted server as a destination entry of the configuration. */
+  destination(): SshDestinationConfig {
+    const host = this.host;
+    return { id: 'server', kind: 'ssh', host, port: this._port, user: this._user, path: this.fields.path.trim(), label: host, enabled: true, compression: 'auto' };
+  }
+
+  use(): void {
+    if (this.page !== 'done') return;
+    this._trace(`use ${this.host}`);
+    this.emit('use-destination', JSON.stringify(this.destination()));
+  }
+
+  configSnippet(): string {
+    return destinationSnippet({ host: this.host, port: this._port, user: this._user, path: this.fields.path.trim() });
+  }
+
+  async trust(): Promise<void> {
+    const probe = this.probe;
+    if (this.busy || this.page !== 'fingerprint' || !probe) return;
+    if (probe.state === 'known') {
+      this._setPage('done');
+      return;
+    }
+    if (probe.state === 'changed' && !this._confirmed()) return;
+    // TrustHost answers nothing: it pinned exactly this fingerprint, or it failed.
+    const request = { host: probe.host, port: probe.port, fingerprint: probe.fingerprint };
+    if (!(await this._call<undefined>('TrustHost', () => this._client.callSshMethod('TrustHost', request)))) return;
+    this._trace(`trusted ${probe.fingerprint}`);
+    this._setPage('done');
+  }
+
+  protected override _enabledActions(): Record<string, boolean> {
+    const idle = !this.busy;
+    const page = this.page;
+    return {
+      continue: idle && (page === 'server' || page === 'key'),
+      back: idle && this.hasBack(page),
+      trust: idle && page === 'fingerprint' && (this.probe?.state !== 'changed' || this._confirmed()),
+      copy: idle,
+      use: page === 'done',
+      fill: true,
+      'confirm-changed': idle && page === 'fingerprint' && this.probe?.state === 'changed',
+    };
+  }
+
+  private _confirmed(): boolean {
+    return this._confirmChanged.get_state()?.get_boolean() ?? false;
+  }
+
+  private _check(): string | undefined {
+    const host = this.host;
+    if (!host) return _('Enter the server’s host name or address.');
+    if (checkSshHost(host)) return _('The host must be a host name (letters, digits, “-” and “.”) or an IP address.');
+    const port = Number(this.fields.port.trim() || DEFAULT_SSH_PORT);
+    if (checkSshPort(port)) return _('The port must be a number from 1 to 65535.');
+    if (checkSshUser(this._user)) return _('The user must be a user name such as root.');
+    if (!/^\/[A-Za-z0-9._+/-]*$/.test(this.fields.path.trim()) || this.fields.path.split('/').includes('..')) {
+      return _('The server folder must be an absolute path of letters, digits, “.”, “_”, “+”, “-” and “/”, such as /srv/rewind.');
+    }
+    this._port = port;
+    return undefined;
+  }
+
+  private async _getSetup(): Promise<void> {
+    const problem = this._check();
+    if (problem) {
+      this._setError(problem);
+      return;
+    }
+    const request = { path: this.fields.path.trim() };
+    const reply = await this._call<SshSetup>('GetSshSetup', () => this._client.callSshMethod('GetSshSetup', request));
+    if (!reply) return;
+    this.setup = reply.value;
+    this._setPage('key');
+  }
+
+  private async _probe(): Promise<void> {
+    const request = { host: this.host, port: this._port, user: this._user };
+    const reply = await this._call<HostProbe>('ProbeHost', () => this._client.callSshMethod('ProbeHost', request));
+    if (!reply) return;
+    this.probe = reply.value;
+    this._confirmChanged.set_state(GLib.Variant.new_boolean(false));
+    this._setPage('fingerprint');
+  }
+}
