@@ -1,10 +1,9 @@
-import Gio from 'gi://Gio';
-import GLib from 'gi://GLib';
+import type Gio from 'gi://Gio';
+import type GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
-import { HELPER_INTERFACE_XML } from '../core/dbus-interface';
-import { errorCodeFromDbusName, type ErrorCode } from '../core/errors';
-import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
-import type { HelperStatus, HistoryPage, Progress, RunRecord } from '../core/status';
+import type { ArgsOf, MethodName, ResponseOf } from '../core/contract/methods';
+import type { HelperStatus, HistoryPage, Progress } from '../core/status';
+import { callHelper, newHelperProxy, parseResult, type BackupResult, type Failure } from './helper-call';
 import { _ } from './i18n';
 
 /**
@@ -30,187 +29,18 @@ export type HelperState =
   | 'ready'
   | 'running';
 
-/** How one backup that this client followed ended. */
-export interface BackupResult {
-  ok: boolean;
-  /** An ErrorCode from the helper, or why the helper could not be asked. */
-  code?: string;
-  message?: string;
-}
+export { classifyError, parseResult, parseStatus, type BackupResult, type Failure } from './helper-call';
 
 /** One line on stdout per state change and outcome; tests read them, nothing else does. */
 function say(line: string): void {
   print(line);
 }
 
-const GET_STATUS_TIMEOUT_MS = 25_000;
-// BackUpNow returns as soon as polkit said yes; the prompt may take a while.
-const BACK_UP_NOW_TIMEOUT_MS = 60_000;
-// The configure action asks for a password; ProbeHost then connects to the server.
-const SSH_METHOD_TIMEOUT_MS = 120_000;
-// PrepareDisk runs mkfs.btrfs; ListRestorePoints opens every destination.
-const SETUP_METHOD_TIMEOUT_MS = 180_000;
-
-/** Methods that take no argument or one JSON string and answer JSON (src/core/dbus-interface.ts). */
+/** Methods that take no argument or one JSON string and answer JSON (the contract, src/core/contract/methods.ts). */
 export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | 'ListSubvolumes' | RestoreMethod;
 /** The restore browser's methods; RestoreFiles may ask for an administrator's password. */
 export type RestoreMethod = 'ListFolder' | 'Search' | 'WhatChanged' | 'RestoreFiles';
-
-export type Failure =
-  | { kind: 'unreachable'; code: string }
-  | { kind: 'not-authorised'; code: string }
-  | { kind: 'dismissed'; code: ErrorCode }
-  | { kind: 'error'; code: string; message: string };
-
-const UNREACHABLE_NAMES = [
-  'org.freedesktop.DBus.Error.ServiceUnknown',
-  'org.freedesktop.DBus.Error.NameHasNoOwner',
-  'org.freedesktop.DBus.Error.NoServer',
-];
-const UNREACHABLE_PREFIXES = ['org.freedesktop.DBus.Error.Spawn.', 'org.freedesktop.systemd1.'];
-// GDBusProxy reports a failed activation with a prefixed message, so the
-// remote name is gone; the registered error code still says what happened.
-const UNREACHABLE_CODES = [
-  Gio.DBusError.SERVICE_UNKNOWN,
-  Gio.DBusError.NAME_HAS_NO_OWNER,
-  Gio.DBusError.NO_SERVER,
-  Gio.DBusError.SPAWN_EXEC_FAILED,
-  Gio.DBusError.SPAWN_FORK_FAILED,
-  Gio.DBusError.SPAWN_CHILD_EXITED,
-  Gio.DBusError.SPAWN_CHILD_SIGNALED,
-  Gio.DBusError.SPAWN_FAILED,
-  Gio.DBusError.SPAWN_SETUP_FAILED,
-  Gio.DBusError.SPAWN_CONFIG_INVALID,
-  Gio.DBusError.SPAWN_SERVICE_INVALID,
-  Gio.DBusError.SPAWN_SERVICE_NOT_FOUND,
-  Gio.DBusError.SPAWN_PERMISSIONS_INVALID,
-  Gio.DBusError.SPAWN_FILE_INVALID,
-  Gio.DBusError.SPAWN_NO_MEMORY,
-];
-
-export function classifyError(error: unknown): Failure {
-  if (!(error instanceof GLib.Error)) {
-    return { kind: 'error', code: 'Internal', message: String(error) };
-  }
-  // Before the remote name: GDBus names its own timeouts too, with a terse message.
-  if (
-    error.matches(Gio.DBusError, Gio.DBusError.TIMEOUT) ||
-    error.matches(Gio.DBusError, Gio.DBusError.NO_REPLY) ||
-    error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT)
-  ) {
-    return { kind: 'error', code: 'Timeout', message: _('The backup helper did not answer in time. Try again.') };
-  }
-  const remote = Gio.DBusError.get_remote_error(error);
-  if (remote) {
-    if (UNREACHABLE_NAMES.includes(remote) || UNREACHABLE_PREFIXES.some((p) => remote.startsWith(p))) {
-      return { kind: 'unreachable', code: remote };
-    }
-    // The bus's own policy refusing the call says the same as polkit refusing it.
-    if (remote === 'org.freedesktop.DBus.Error.AccessDenied') return { kind: 'not-authorised', code: 'AccessDenied' };
-    const code = errorCodeFromDbusName(remote);
-    if (code === 'NotAuthorized') return { kind: 'not-authorised', code };
-    if (code === 'Dismissed') return { kind: 'dismissed', code };
-    Gio.DBusError.strip_remote_error(error);
-    // The helper's messages are sentences written for people.
-    return { kind: 'error', code: code ?? remote, message: error.message };
-  }
-  if (error.domain === Gio.DBusError.quark() && UNREACHABLE_CODES.includes(error.code)) {
-    return { kind: 'unreachable', code: 'Spawn' };
-  }
-  // No system bus at all (e.g. its socket is missing).
-  if (error.domain === Gio.io_error_quark()) return { kind: 'unreachable', code: 'NoBus' };
-  return { kind: 'error', code: 'Internal', message: error.message };
-}
-
-/** Parses GetStatus' JSON, checking only what the app relies on. */
-export function parseStatus(json: string): HelperStatus | null {
-  try {
-    const status = JSON.parse(json) as HelperStatus;
-    if (typeof status !== 'object' || status === null) return null;
-    if (typeof status.configured !== 'boolean' || typeof status.running !== 'boolean') return null;
-    if (!Array.isArray(status.destinations) || !Array.isArray(status.sources)) return null;
-    return status;
-  } catch {
-    return null;
-  }
-}
-
-/** Completed's result JSON: a run record, or an error report on its own. */
-export function parseResult(success: boolean, json: string): BackupResult {
-  let record: Partial<RunRecord> & { code?: string; message?: string } = {};
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (typeof parsed === 'object' && parsed !== null) record = parsed;
-  } catch {
-    // An unreadable result still has its success flag.
-  }
-  if (success) return { ok: true };
-  const report = record.error ?? (record.code ? { code: record.code, message: record.message } : undefined);
-  return {
-    ok: false,
-    code: report?.code ?? 'Internal',
-    message: report?.message ?? _('The backup failed.'),
-  };
-}
-
-function call(proxy: Gio.DBusProxy, method: string, timeout: number): Promise<GLib.Variant> {
-  return new Promise((resolve, reject) => {
-    proxy.call(method, null, Gio.DBusCallFlags.NONE, timeout, null, (_p, result) => {
-      try {
-        resolve(proxy.call_finish(result));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
-function callWith(proxy: Gio.DBusProxy, method: string, json: string | null, timeout: number): Promise<GLib.Variant> {
-  return new Promise((resolve, reject) => {
-    proxy.call(method, json === null ? null : new GLib.Variant('(s)', [json]), Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION, timeout, null, (_p, result) => {
-      try {
-        resolve(proxy.call_finish(result));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
-function callLimit(proxy: Gio.DBusProxy, method: string, limit: number, timeout: number): Promise<GLib.Variant> {
-  return new Promise((resolve, reject) => {
-    proxy.call(method, new GLib.Variant('(u)', [limit]), Gio.DBusCallFlags.NONE, timeout, null, (_p, result) => {
-      try {
-        resolve(proxy.call_finish(result));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
-}
-
-function newProxy(): Promise<Gio.DBusProxy> {
-  const info = Gio.DBusNodeInfo.new_for_xml(HELPER_INTERFACE_XML).lookup_interface(HELPER_INTERFACE);
-  return new Promise((resolve, reject) => {
-    // Auto-start stays allowed: the helper is D-Bus activated.
-    Gio.DBusProxy.new_for_bus(
-      Gio.BusType.SYSTEM,
-      Gio.DBusProxyFlags.DO_NOT_LOAD_PROPERTIES,
-      info,
-      HELPER_BUS_NAME,
-      HELPER_OBJECT_PATH,
-      HELPER_INTERFACE,
-      null,
-      (_o, result) => {
-        try {
-          resolve(Gio.DBusProxy.new_for_bus_finish(result));
-        } catch (e) {
-          reject(e);
-        }
-      },
-    );
-  });
-}
+export type SshMethod = 'GetSshSetup' | 'ProbeHost' | 'TrustHost';
 
 type HelperSignal = { name: 'Progress' | 'Completed'; args: unknown[] };
 
@@ -304,18 +134,13 @@ export class HelperClient extends GObject.Object {
     // Keep a page that shows status on screen; show loading when there is none.
     if (!['ready', 'running', 'not-configured'].includes(this._state)) this._setState('loading');
     try {
-      const proxy = await this._getProxy();
-      const [json] = (await call(proxy, 'GetStatus', GET_STATUS_TIMEOUT_MS)).deep_unpack() as [string];
-      const status = parseStatus(json);
-      if (!status) {
-        this._fail(_('The backup helper sent a status this version of Rewind does not understand. Update Rewind and the helper to the same version.'));
-        return;
-      }
+      // A status this version does not understand comes back as an error Failure that says so.
+      const status = await this.call('GetStatus');
       this._status = status;
       this.notify('status');
       this._setState(this._stateFor(status));
     } catch (e) {
-      const failure = classifyError(e);
+      const failure = e as Failure;
       if (failure.kind === 'unreachable' || failure.kind === 'not-authorised') this._setState(failure.kind);
       else if (failure.kind === 'error') this._fail(failure.message);
       else this._fail(_('Reading the backup status was cancelled.'));
@@ -327,11 +152,9 @@ export class HelperClient extends GObject.Object {
     if (!this.can_back_up) return;
     this._setStarting(true);
     try {
-      const proxy = await this._getProxy();
-      const [jobId] = (await call(proxy, 'BackUpNow', BACK_UP_NOW_TIMEOUT_MS)).deep_unpack() as [string];
-      this._follow(jobId);
+      this._follow(await this.call('BackUpNow'));
     } catch (e) {
-      const failure = classifyError(e);
+      const failure = e as Failure;
       this._early = [];
       say(`rewind: backup failed ${failure.code}`);
       if (failure.kind === 'unreachable' || failure.kind === 'not-authorised') {
@@ -350,56 +173,31 @@ export class HelperClient extends GObject.Object {
   }
 
   /**
-   * One of the SSH setup methods (GetSshSetup, ProbeHost, TrustHost): JSON
-   * in, JSON out, shapes in core/ssh. A failure rejects with the classified
-   * Failure, so the caller can show the helper's message.
+   * Calls a helper method as the contract (src/core/contract/methods.ts)
+   * declares it: its argument, its timeout, its answer decoded to its type.
+   * A failure rejects with the classified Failure, so the caller can show
+   * the helper's message.
    */
-  async callSshMethod(method: 'GetSshSetup' | 'ProbeHost' | 'TrustHost', request: object): Promise<unknown> {
-    try {
-      const proxy = await this._getProxy();
-      const reply = await callWith(proxy, method, JSON.stringify(request), SSH_METHOD_TIMEOUT_MS);
-      const [json] = (reply.deep_unpack() as string[] | undefined) ?? [];
-      return json === undefined ? undefined : (JSON.parse(json) as unknown);
-    } catch (e) {
-      throw classifyError(e);
-    }
+  call<M extends MethodName>(method: M, ...args: ArgsOf<M>): Promise<ResponseOf<M>> {
+    return callHelper(this._getProxy(), method, ...args);
   }
 
   /**
-   * A setup method: JSON in (or nothing), JSON out. A failure rejects with
-   * the classified Failure, like callSshMethod.
+   * One of the SSH setup methods (GetSshSetup, ProbeHost, TrustHost); shapes
+   * in core/ssh. `call` checks the request's type too; this takes any object.
    */
-  async callJson(method: JsonMethod, request?: object): Promise<unknown> {
-    try {
-      const proxy = await this._getProxy();
-      const reply = await callWith(proxy, method, request === undefined ? null : JSON.stringify(request), SETUP_METHOD_TIMEOUT_MS);
-      const [json] = (reply.deep_unpack() as string[] | undefined) ?? [];
-      return json === undefined || json === '' ? undefined : (JSON.parse(json) as unknown);
-    } catch (e) {
-      throw classifyError(e);
-    }
+  callSshMethod<M extends SshMethod>(method: M, request: object): Promise<ResponseOf<M>> {
+    return this.call(method, ...([request] as ArgsOf<M>));
   }
 
-  /** GetHistory: the newest `limit` runs, newest first. Rejects with the classified Failure. */
-  async getHistory(limit: number): Promise<HistoryPage> {
-    let json: string;
-    try {
-      const proxy = await this._getProxy();
-      [json] = (await callLimit(proxy, 'GetHistory', limit, GET_STATUS_TIMEOUT_MS)).deep_unpack() as [string];
-    } catch (e) {
-      throw classifyError(e);
-    }
-    let page: HistoryPage | undefined;
-    try {
-      page = JSON.parse(json) as HistoryPage;
-    } catch {
-      // handled below
-    }
-    if (!Array.isArray(page?.runs)) {
-      const failure: Failure = { kind: 'error', code: 'Internal', message: _('The backup helper sent a history this version of Rewind does not understand. Update Rewind and the helper to the same version.') };
-      throw failure;
-    }
-    return page;
+  /** A setup or restore method: JSON in (or nothing), JSON out; like callSshMethod, any object. */
+  callJson<M extends JsonMethod>(method: M, request?: object): Promise<ResponseOf<M>> {
+    return this.call(method, ...((request === undefined ? [] : [request]) as ArgsOf<M>));
+  }
+
+  /** GetHistory: the newest `limit` runs, newest first. */
+  getHistory(limit: number): Promise<HistoryPage> {
+    return this.call('GetHistory', limit);
   }
 
   /**
@@ -426,7 +224,7 @@ export class HelperClient extends GObject.Object {
 
   private _getProxy(): Promise<Gio.DBusProxy> {
     if (this._proxy) return Promise.resolve(this._proxy);
-    return newProxy().then((proxy) => {
+    return newHelperProxy().then((proxy) => {
       this._proxy ??= proxy;
       if (this._proxy === proxy) {
         proxy.connect('g-signal', (_p, _sender, name: string, params: GLib.Variant) =>
