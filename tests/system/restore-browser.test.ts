@@ -13,6 +13,7 @@ import { callAs, comparable, inSnapshot } from '../support/browse-calls';
 import { withTopLevel } from '../support/inspection';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
+import { actionObject } from '../support/app-driver';
 
 /**
  * The restore browser's helper methods over D-Bus: the real helper
@@ -204,7 +205,8 @@ describe('the restore browser in the app', () => {
 
   function activate(action: string, parameter?: string): void {
     const target = parameter === undefined ? '[]' : `[<'${parameter}'>]`;
-    sh('runuser', ['-u', userA, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`, '--method', 'org.gtk.Actions.Activate', action, target, '{}']);
+    const { objectPath, name } = actionObject(action);
+    sh('runuser', ['-u', userA, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Activate', name, target, '{}']);
   }
 
   function startApp(style: 'light' | 'dark') {
@@ -243,17 +245,17 @@ describe('the restore browser in the app', () => {
     shoot('timeline');
     const point = JSON.stringify({ from: 'local', snapshot: second, source: fx.home, where: 'This computer' });
     await step('browse-point', point, 'rewind: browser folder . ');
-    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    await step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
     shoot('files');
-    await step('browser-search', 'report', 'rewind: browser search 2');
+    await step('browser.search', 'report', 'rewind: browser search 2');
     shoot('search');
-    await step('browser-search', 'no such name', 'rewind: browser search 0');
+    await step('browser.search', 'no such name', 'rewind: browser search 0');
     shoot('search-empty');
-    await step('browser-search', '', 'rewind: browser search cleared');
-    await step('browser-view', 'changes', 'rewind: browser changes ');
+    await step('browser.search', '', 'rewind: browser search cleared');
+    await step('browser.view', 'changes', 'rewind: browser changes ');
     expect(Number(/rewind: browser changes (\d+)/.exec(started.output())?.[1])).toBeGreaterThanOrEqual(4);
     shoot('changes');
-    await step('browser-view', 'files', 'rewind: browser view files');
+    await step('browser.view', 'files', 'rewind: browser view files');
     return session;
   }
 
@@ -265,10 +267,10 @@ describe('the restore browser in the app', () => {
     const live = path.join(fx.home, 'alice/Pictures/holiday.raw');
     rmSync(live);
     const { step, shoot } = await browse('light');
-    await step('browser-open-folder', 'alice/Pictures', 'rewind: browser folder alice/Pictures 1');
-    await step('browser-select', 'alice/Pictures/holiday.raw', 'rewind: browser selection 1');
+    await step('browser.open-folder', 'alice/Pictures', 'rewind: browser folder alice/Pictures 1');
+    await step('browser.select', 'alice/Pictures/holiday.raw', 'rewind: browser selection 1');
     shoot('selected');
-    await step('browser-restore', undefined, 'rewind: browser restored 1 user');
+    await step('browser.restore', undefined, 'rewind: browser restored 1 user');
     shoot('restored');
     expect(existsSync(live)).toBe(true);
     const restored = statSync(live);
@@ -284,9 +286,9 @@ describe('the restore browser in the app', () => {
     const into = path.join(fx.home, 'alice/Restored');
     mkdirSync(into);
     sh('chown', [`${userA}:${userA}`, into]);
-    await step('browser-open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
-    await step('browser-select', 'alice/Documents/new idea.txt', 'rewind: browser selection 1');
-    await step('browser-restore-into', into, 'rewind: browser restored 1 user');
+    await step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    await step('browser.select', 'alice/Documents/new idea.txt', 'rewind: browser selection 1');
+    await step('browser.restore-into', into, 'rewind: browser restored 1 user');
     shoot('restored-into');
     await withTopLevel(fx, fx.source, (top) => {
       expect(readFileSync(path.join(into, 'new idea.txt'))).toEqual(readFileSync(path.join(top, '.rewind/home', second, 'alice/Documents/new idea.txt')));
@@ -296,20 +298,20 @@ describe('the restore browser in the app', () => {
     // What changed lists alice/.bashrc as deleted since the first point: Restore on its row brings it back from there.
     const bashrc = path.join(fx.home, 'alice/.bashrc');
     expect(existsSync(bashrc)).toBe(false);
-    await step('browser-view', 'changes', 'rewind: browser view changes');
+    await step('browser.view', 'changes', 'rewind: browser view changes');
     shoot('changes-deleted');
-    await step('browser-restore-deleted', 'alice/.bashrc', 'rewind: browser restored 1 user');
+    await step('browser.restore-deleted', 'alice/.bashrc', 'rewind: browser restored 1 user');
     await withTopLevel(fx, fx.source, (top) => {
       const original = path.join(top, '.rewind/home', first, 'alice/.bashrc');
       expect(readFileSync(bashrc).equals(readFileSync(original))).toBe(true);
       expect(statSync(bashrc).mtimeMs).toBe(statSync(original).mtimeMs);
     });
     expect(statSync(bashrc).uid).toBe(fx.allowed.uid);
-    await step('browser-view', 'files', 'rewind: browser view files');
+    await step('browser.view', 'files', 'rewind: browser view files');
 
     // Restore to…: the folder chooser opens (GTK's own dialog; the app stops with it open).
-    await step('browser-select', 'alice/Documents/report.txt', 'rewind: browser selection 1');
-    await step('browser-restore-to', undefined, 'rewind: browser choosing a folder');
+    await step('browser.select', 'alice/Documents/report.txt', 'rewind: browser selection 1');
+    await step('browser.restore-to', undefined, 'rewind: browser choosing a folder');
     shoot('choose-folder');
     console.log(`screenshots: ${shots}`);
   });

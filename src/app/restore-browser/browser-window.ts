@@ -8,48 +8,10 @@ import { escapeMarkup, formatWhen } from '../format';
 import { _, fmt, ngettext } from '../i18n';
 import { snapshotTime } from '../restore-points-window';
 import type { BrowserModel, ViewState } from './browser-model';
+import { StateStack } from './state-stack';
 import { ChangeRow } from './change-row';
 import { EntryRow } from './entry-row';
-
-/** A view that is loading, shows a list, or shows a message (empty or failed). */
-class StateStack {
-  readonly stack = new Gtk.Stack({ vexpand: true, transition_type: Gtk.StackTransitionType.CROSSFADE });
-  readonly list = new Gtk.ListBox({ css_classes: ['boxed-list'], selection_mode: Gtk.SelectionMode.NONE, valign: Gtk.Align.START });
-  private _message = new Adw.StatusPage({ vexpand: true });
-
-  constructor(listName: string) {
-    this.list.update_property([Gtk.AccessibleProperty.LABEL], [listName]);
-    const spinner = new Gtk.Spinner({ spinning: true, width_request: 32, height_request: 32, halign: Gtk.Align.CENTER, valign: Gtk.Align.CENTER });
-    spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Loading')]);
-    this.stack.add_named(spinner, 'loading');
-    const clamp = new Adw.Clamp({ maximum_size: 900, child: this.list, margin_top: 12, margin_bottom: 18, margin_start: 12, margin_end: 12 });
-    this.stack.add_named(new Gtk.ScrolledWindow({ child: clamp, hscrollbar_policy: Gtk.PolicyType.NEVER }), 'list');
-    this.stack.add_named(this._message, 'message');
-  }
-
-  show<T>(state: ViewState<T>, rows: (value: T) => Gtk.Widget[], empty: { icon: string; title: string; description: string }): void {
-    if (state.kind === 'loading') {
-      this.stack.visible_child_name = 'loading';
-      return;
-    }
-    if (state.kind === 'failed') {
-      this._say('dialog-warning-symbolic', _('Could not read the restore point'), state.message);
-      return;
-    }
-    for (let child = this.list.get_first_child(); child; child = this.list.get_first_child()) this.list.remove(child);
-    const made = rows(state.value);
-    for (const row of made) this.list.append(row);
-    if (made.length === 0) this._say(empty.icon, empty.title, empty.description);
-    else this.stack.visible_child_name = 'list';
-  }
-
-  private _say(icon: string, title: string, description: string): void {
-    this._message.icon_name = icon;
-    this._message.title = title;
-    this._message.description = escapeMarkup(description);
-    this.stack.visible_child_name = 'message';
-  }
-}
+import { trace } from '../trace';
 
 /** Above "What changed": compared with which point, and how much the caller may not see. */
 function changesCaption(state: ViewState<WhatChangedResult>): string {
@@ -64,7 +26,7 @@ function changesCaption(state: ViewState<WhatChangedResult>): string {
  * The restore browser: one restore point's files, searchable by name, and
  * what changed since the point before. Files and folders are selected with
  * their check buttons and restored to where they were or into a folder.
- * Every button names an app action (./browser-actions), as the tests do.
+ * Every button names a `browser.*` action (./browser-actions), as the tests do.
  */
 export class RestoreBrowserWindow extends Adw.Window {
   static {
@@ -101,7 +63,7 @@ export class RestoreBrowserWindow extends Adw.Window {
 
     const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? model.point.snapshot });
     const header = new Adw.HeaderBar({ title_widget: title });
-    this._upButton = new Gtk.Button({ icon_name: 'go-up-symbolic', action_name: 'app.browser-up', tooltip_text: _('Parent folder') });
+    this._upButton = new Gtk.Button({ icon_name: 'go-up-symbolic', action_name: 'browser.up', tooltip_text: _('Parent folder') });
     this._upButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Parent folder')]);
     header.pack_start(this._upButton);
     const searchButton = new Gtk.ToggleButton({ icon_name: 'system-search-symbolic', tooltip_text: _('Search by name') });
@@ -114,7 +76,7 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._searchEntry = new Gtk.SearchEntry({ placeholder_text: _('Search in this restore point'), hexpand: true });
     this._searchEntry.update_property([Gtk.AccessibleProperty.LABEL], [_('Search in this restore point')]);
     this._searchEntry.connect('search-changed', () => {
-      if (!this._settingText) this.activate_action('app.browser-search', new GLib.Variant('s', this._searchEntry.text));
+      if (!this._settingText) this.activate_action('browser.search', new GLib.Variant('s', this._searchEntry.text));
     });
     this._searchBar = new Gtk.SearchBar({ child: new Adw.Clamp({ maximum_size: 500, child: this._searchEntry }) });
     this._searchBar.connect_entry(this._searchEntry);
@@ -122,7 +84,7 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._searchBar.bind_property('search-mode-enabled', searchButton, 'active', GObject.BindingFlags.BIDIRECTIONAL | GObject.BindingFlags.SYNC_CREATE);
     this._searchBar.connect('notify::search-mode-enabled', () => {
       if (this._searchBar.search_mode_enabled) this._views.visible_child_name = 'files';
-      else this.activate_action('app.browser-search', new GLib.Variant('s', ''));
+      else this.activate_action('browser.search', new GLib.Variant('s', ''));
     });
 
     const switcherBar = new Adw.ViewSwitcherBar({ stack: this._views });
@@ -176,14 +138,14 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
       if (row instanceof EntryRow && row.entry.kind === 'folder') {
         this._searchBar.search_mode_enabled = false;
-        this.activate_action('app.browser-open-folder', new GLib.Variant('s', row.entry.path));
+        this.activate_action('browser.open-folder', new GLib.Variant('s', row.entry.path));
       }
     });
     this._changes.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
       if (!(row instanceof ChangeRow) || row.change.kind === 'deleted') return;
       const at = row.change.path.lastIndexOf('/');
       this.showView('files');
-      this.activate_action('app.browser-open-folder', new GLib.Variant('s', at < 0 ? '' : row.change.path.slice(0, at)));
+      this.activate_action('browser.open-folder', new GLib.Variant('s', at < 0 ? '' : row.change.path.slice(0, at)));
     });
     return box;
   }
@@ -208,8 +170,8 @@ export class RestoreBrowserWindow extends Adw.Window {
     const bar = new Gtk.ActionBar();
     this._selected = new Gtk.Label({ css_classes: ['dim-label'], ellipsize: 3, margin_start: 6 });
     bar.pack_start(this._selected);
-    const restore = new Gtk.Button({ label: _('_Restore'), use_underline: true, action_name: 'app.browser-restore', css_classes: ['suggested-action'], tooltip_text: _('Put the selected items back where they were; current versions are kept aside') });
-    const restoreTo = new Gtk.Button({ label: _('Restore _to…'), use_underline: true, action_name: 'app.browser-restore-to', tooltip_text: _('Put copies of the selected items into a folder you choose') });
+    const restore = new Gtk.Button({ label: _('_Restore'), use_underline: true, action_name: 'browser.restore', css_classes: ['suggested-action'], tooltip_text: _('Put the selected items back where they were; current versions are kept aside') });
+    const restoreTo = new Gtk.Button({ label: _('Restore _to…'), use_underline: true, action_name: 'browser.restore-to', tooltip_text: _('Put copies of the selected items into a folder you choose') });
     bar.pack_end(restore);
     bar.pack_end(restoreTo);
     this._restoreButtons = [restore, restoreTo];
@@ -223,7 +185,7 @@ export class RestoreBrowserWindow extends Adw.Window {
       this._searchBar.search_mode_enabled = !this._searchBar.search_mode_enabled;
       return true;
     }));
-    add('<Alt>Up', Gtk.NamedAction.new('app.browser-up'));
+    add('<Alt>Up', Gtk.NamedAction.new('browser.up'));
     add('<Control>w', Gtk.NamedAction.new('window.close'));
     add('Escape', Gtk.NamedAction.new('window.close'));
     this.add_controller(controller);
@@ -234,7 +196,7 @@ export class RestoreBrowserWindow extends Adw.Window {
       this._changesLoaded = true;
       void this.model.loadChanges();
     }
-    print(`rewind: browser view ${this._views.visible_child_name}`);
+    trace(`browser view ${this._views.visible_child_name}`);
   }
 
   private _entryRows(entries: BrowseEntry[], inSearch: boolean): Gtk.Widget[] {

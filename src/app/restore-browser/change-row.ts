@@ -68,7 +68,7 @@ export class ChangeRow extends Adw.ActionRow {
         label: _('_Restore'),
         use_underline: true,
         valign: Gtk.Align.CENTER,
-        action_name: 'app.browser-restore-deleted',
+        action_name: 'browser.restore-deleted',
         action_target: new GLib.Variant('s', change.path),
         tooltip_text: _('Put it back where it was, from the previous restore point'),
       });
