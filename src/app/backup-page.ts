@@ -6,10 +6,11 @@ import { spaceState, type SpaceState } from '../core/free-space';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
 import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
-import type { Failure, HelperClient } from './helper-client';
+import type { HelperClient } from './helper-client';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
-import type { Inventory } from './restore-points-window';
+import { InventoryModel } from './inventory-model';
+import { trace } from './trace';
 
 const PULSE_MS = 150;
 
@@ -70,9 +71,7 @@ export class BackupPage extends Adw.Bin {
   private _destinationRows: Gtk.Widget[] = [];
   private _history!: Adw.PreferencesGroup;
   private _historyRows: Gtk.Widget[] = [];
-  private _inventory: Inventory | null = null;
-  private _inventoryError = '';
-  private _checking = false;
+  private _inventory!: InventoryModel;
   private _pulse = 0;
   /** Free-space lines already printed for the tests. */
   private _saidSpace = new Set<string>();
@@ -80,6 +79,11 @@ export class BackupPage extends Adw.Bin {
   constructor(client: HelperClient) {
     super();
     this._client = client;
+    this._inventory = new InventoryModel(client);
+    this._inventory.connect('changed', () => {
+      if (!this._inventory.failure) trace('destinations checked');
+      this._sync();
+    });
     this._page = new Adw.StatusPage();
     this.set_child(this._page);
 
@@ -117,7 +121,7 @@ export class BackupPage extends Adw.Bin {
     this.connect('unmap', () => this._stopPulse());
     this.connect('map', () => {
       this._sync();
-      if (!this._inventory) void this._checkDestinations();
+      if (!this._inventory.inventory) void this._checkDestinations();
     });
     this._sync();
   }
@@ -134,19 +138,7 @@ export class BackupPage extends Adw.Bin {
   }
 
   private async _checkDestinations(): Promise<void> {
-    if (this._checking || this._client.state !== 'ready') return;
-    this._checking = true;
-    try {
-      this._inventory = (await this._client.callJson('ListRestorePoints')) as Inventory;
-      this._inventoryError = '';
-      print('rewind: destinations checked');
-    } catch (e) {
-      const failure = e as Failure;
-      this._inventoryError = failure.kind === 'error' ? failure.message : '';
-    } finally {
-      this._checking = false;
-    }
-    this._sync();
+    if (this._client.state === 'ready') await this._inventory.load();
   }
 
   private _labels(): Map<string, string> {
@@ -226,7 +218,7 @@ export class BackupPage extends Adw.Bin {
     this._destinationRows = destinations.map((d) => {
       let state: string;
       let icon = 'emblem-ok-symbolic';
-      const seen = this._inventory?.sources.flatMap((s) => s.destinations).filter((x) => x.destination === d.id) ?? [];
+      const seen = this._inventory.inventory?.sources.flatMap((s) => s.destinations).filter((x) => x.destination === d.id) ?? [];
       if (!d.enabled) {
         state = _('Turned off');
         icon = 'media-playback-pause-symbolic';
@@ -240,15 +232,16 @@ export class BackupPage extends Adw.Bin {
             : _('Not connected — connect the disk to back up to it');
         if (!connected) icon = 'dialog-warning-symbolic';
       } else {
-        state = this._inventoryError || (this._checking ? _('Checking…') : _('Not checked yet'));
+        const failure = this._inventory.failure;
+        state = (failure?.kind === 'error' ? failure.message : '') || (this._inventory.loading ? _('Checking…') : _('Not checked yet'));
         icon = 'content-loading-symbolic';
       }
       const spaceNow = this._spaceState(d);
       const space = describeSpace(d, spaceNow);
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
       const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
-      const said = `rewind: space ${d.id} ${spaceNow} ${d.freeBytes}`;
-      if (space.short && !this._saidSpace.has(said)) print(said);
+      const said = `space ${d.id} ${spaceNow} ${d.freeBytes}`;
+      if (space.short && !this._saidSpace.has(said)) trace(said);
       this._saidSpace.add(said);
       const image = new Gtk.Image({ icon_name: icon });
       image.update_property([Gtk.AccessibleProperty.LABEL], [state]);

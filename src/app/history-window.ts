@@ -3,14 +3,13 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import type { RunRecord } from '../core/status';
 import { escapeMarkup, formatWhen } from './format';
-import type { Failure, HelperClient } from './helper-client';
+import type { HelperClient } from './helper-client';
+import { HistoryModel } from './history-model';
 import { describeRunSummary, describeTransfer } from './history-format';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 import { closeOnEscape } from './close-on-escape';
-
-/** How many runs the window asks for: about a month of hourly backups is more than anyone reads. */
-const LIMIT = 200;
+import { trace } from './trace';
 
 /**
  * Every run the helper remembers (GetHistory), newest first. A run is a row
@@ -23,18 +22,18 @@ export class HistoryWindow extends Adw.Window {
     GObject.registerClass({ GTypeName: 'RewindHistoryWindow' }, this);
   }
 
-  private _client: HelperClient;
+  private _model: HistoryModel;
   private _stack!: Gtk.Stack;
   private _empty!: Adw.StatusPage;
   private _group!: Adw.PreferencesGroup;
   private _rows: Adw.ExpanderRow[] = [];
   private _spinner!: Gtk.Spinner;
-  private _finished = 0;
 
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: false, default_width: 560, default_height: 620, width_request: 360, title: _('Backup History') });
-    this._client = client;
+    this._model = new HistoryModel(client);
     this._spinner = new Gtk.Spinner({ spinning: true, visible: false });
+    this._model.bind_property('loading', this._spinner, 'visible', GObject.BindingFlags.SYNC_CREATE);
     this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
     const header = new Adw.HeaderBar();
     header.pack_end(this._spinner);
@@ -58,42 +57,38 @@ export class HistoryWindow extends Adw.Window {
     this.set_content(content);
     closeOnEscape(this);
 
-    // A run that ends while the window is open joins the list.
-    this._finished = client.connect('backup-finished', () => void this._load());
+    const changed = this._model.connect('changed', () => this._show());
     this.connect('close-request', () => {
-      client.disconnect(this._finished);
+      this._model.disconnect(changed);
+      this._model.close();
       return false;
     });
     // Load once on screen: under Xvfb without a window manager, an answer that came before the
     // first frame was not drawn until the next event.
     const mapped = this.connect('map', () => {
       this.disconnect(mapped);
-      void this._load();
+      void this._model.load();
     });
   }
 
-  private async _load(): Promise<void> {
-    this._spinner.visible = true;
-    try {
-      const page = await this._client.getHistory(LIMIT);
-      this._show(page.runs, page.total);
-      print(`rewind: history ${page.runs.length}`);
-    } catch (e) {
-      const failure = e as Failure;
-      print(`rewind: history failed ${failure.code}`);
+  private _show(): void {
+    const { runs, total, failure } = this._model;
+    if (failure) {
+      trace(`history failed ${failure.code}`);
       this._empty.icon_name = 'dialog-error-symbolic';
       this._empty.title = _('Could not read the backup history');
       this._empty.description = escapeMarkup(failure.kind === 'error' ? failure.message : _('The backup helper is not available, or this account may not read its history. Try again later.'));
       this._empty.child.visible = false;
       this._stack.visible_child_name = 'empty';
-    } finally {
-      this._spinner.visible = false;
+      return;
     }
+    this._showRuns(runs, total);
+    trace(`history ${runs.length}`);
   }
 
-  private _show(runs: RunRecord[], total: number): void {
+  private _showRuns(runs: RunRecord[], total: number): void {
     for (const row of this._rows) this._group.remove(row);
-    const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
+    const labels = this._model.labels();
     this._group.title = fmt(ngettext('%s backup', '%s backups', total), total);
     this._group.description = total > runs.length ? fmt(_('The newest %s are shown.'), runs.length) : '';
     this._rows = runs.map((run) => this._runRow(run, labels));

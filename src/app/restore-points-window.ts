@@ -3,20 +3,12 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { escapeMarkup, formatWhen } from './format';
-import type { Failure, HelperClient } from './helper-client';
+import type { HelperClient } from './helper-client';
+import { InventoryModel } from './inventory-model';
 import { _, fmt, ngettext } from './i18n';
 import type { PointRef } from './restore-browser/browser-model';
 import { closeOnEscape } from './close-on-escape';
-
-/** ListRestorePoints' answer (src/helper/engine/inventory.ts), what the app reads of it. */
-export interface Inventory {
-  sources: Array<{
-    source: string;
-    snapshots: Array<{ name: string; uuid: string }>;
-    destinations: Array<{ destination: string; connected: boolean; backups: Array<{ name: string; complete: boolean }> }>;
-  }>;
-  problems: Array<{ source: string; error: { code: string; message: string } }>;
-}
+import { trace } from './trace';
 
 /** A snapshot name (YYYYMMDDTHHMMSSZ) as ISO 8601, for formatWhen. */
 export function snapshotTime(name: string): string | undefined {
@@ -47,14 +39,14 @@ export class RestorePointsWindow extends Adw.Window {
     GObject.registerClass({ GTypeName: 'RewindRestorePointsWindow' }, this);
   }
 
-  private _client: HelperClient;
+  private _model: InventoryModel;
   private _page!: Adw.PreferencesPage;
   private _groups: Adw.PreferencesGroup[] = [];
   private _spinner!: Gtk.Spinner;
 
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: true, default_width: 560, default_height: 620, width_request: 360, title: _('Restore Points') });
-    this._client = client;
+    this._model = new InventoryModel(client);
     this._spinner = new Gtk.Spinner({ spinning: true });
     this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
     const header = new Adw.HeaderBar();
@@ -69,7 +61,8 @@ export class RestorePointsWindow extends Adw.Window {
       description: _('Each restore point is your files as they were at that time. Open one to see its files and get them back.'),
     });
     this._page.add(intro);
-    void this._load();
+    this._model.connect('changed', () => this._show());
+    void this._model.load();
   }
 
   private _group(title: string, description?: string): Adw.PreferencesGroup {
@@ -80,23 +73,19 @@ export class RestorePointsWindow extends Adw.Window {
     return group;
   }
 
-  private async _load(): Promise<void> {
-    let inventory: Inventory;
-    try {
-      inventory = (await this._client.callJson('ListRestorePoints')) as Inventory;
-    } catch (e) {
-      const failure = e as Failure;
-      print(`rewind: restore points failed ${failure.code}`);
+  private _show(): void {
+    this._spinner.visible = false;
+    const { inventory, failure } = this._model;
+    if (failure || !inventory) {
+      trace(`restore points failed ${failure?.code}`);
       const message =
-        failure.kind === 'error'
+        failure?.kind === 'error'
           ? failure.message
-          : failure.kind === 'unreachable'
+          : failure?.kind === 'unreachable'
             ? _('The backup helper is not available. Install the rewind-helper package.')
             : _('The system’s policy does not allow this account to list restore points.');
       this._group(_('Could not list restore points'), message);
       return;
-    } finally {
-      this._spinner.visible = false;
     }
     let count = 0;
     for (const source of inventory.sources) {
@@ -125,6 +114,6 @@ export class RestorePointsWindow extends Adw.Window {
     if (inventory.sources.length === 0 && inventory.problems.length === 0) {
       this._group(_('No restore points'), _('Backups are not set up on this computer yet. Set up backups first, or connect the disk that holds backups made before.'));
     }
-    print(`rewind: restore points ${count}`);
+    trace(`restore points ${count}`);
   }
 }
