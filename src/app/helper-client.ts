@@ -5,6 +5,7 @@ import type { ArgsOf, MethodName, ResponseOf } from '../core/contract/methods';
 import type { HelperStatus, HistoryPage, Progress } from '../core/status';
 import { callHelper, newHelperProxy, parseResult, type BackupResult, type Failure } from './helper-call';
 import { _ } from './i18n';
+import { trace } from './trace';
 
 /**
  * The app's model of the privileged helper, which it reaches on the system
@@ -30,11 +31,6 @@ export type HelperState =
   | 'running';
 
 export { classifyError, parseResult, parseStatus, type BackupResult, type Failure } from './helper-call';
-
-/** One line on stdout per state change and outcome; tests read them, nothing else does. */
-function say(line: string): void {
-  print(line);
-}
 
 /** Methods that take no argument or one JSON string and answer JSON (the contract, src/core/contract/methods.ts). */
 export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | 'ListSubvolumes' | RestoreMethod;
@@ -83,7 +79,7 @@ export class HelperClient extends GObject.Object {
 
   constructor() {
     super();
-    say(`rewind: state ${this._state}`);
+    trace(`state ${this._state}`);
   }
 
   get state(): HelperState {
@@ -156,7 +152,7 @@ export class HelperClient extends GObject.Object {
     } catch (e) {
       const failure = e as Failure;
       this._early = [];
-      say(`rewind: backup failed ${failure.code}`);
+      trace(`backup failed ${failure.code}`);
       if (failure.kind === 'unreachable' || failure.kind === 'not-authorised') {
         this._setState(failure.kind);
       } else if (failure.kind === 'error') {
@@ -208,11 +204,11 @@ export class HelperClient extends GObject.Object {
     if (this._state !== 'running') return undefined;
     try {
       await this.callJson('CancelBackup');
-      say('rewind: cancel requested');
+      trace('cancel requested');
       return undefined;
     } catch (e) {
       const failure = e as Failure;
-      say(`rewind: cancel failed ${failure.code}`);
+      trace(`cancel failed ${failure.code}`);
       if (failure.code === 'org.freedesktop.DBus.Error.UnknownMethod' || failure.code === 'UnknownMethod') {
         return _('Cancelling a backup is not available in this version of the backup helper yet.');
       }
@@ -258,7 +254,7 @@ export class HelperClient extends GObject.Object {
       }
     } else {
       const result = parseResult(signal.args[1] as boolean, signal.args[2] as string);
-      say(result.ok ? 'rewind: backup completed ok' : `rewind: backup failed ${result.code}`);
+      trace(result.ok ? 'backup completed ok' : `backup failed ${result.code}`);
       this._finish(result.ok, result.code, result.message);
       void this.refresh();
     }
@@ -277,7 +273,7 @@ export class HelperClient extends GObject.Object {
   /** The helper left the bus while running our job: it will never complete it. */
   private _onOwnerChanged(): void {
     if (this._proxy?.g_name_owner || this._jobId === null) return;
-    say('rewind: backup failed HelperExited');
+    trace('backup failed HelperExited');
     this._finish(false, 'HelperExited', _('The backup helper stopped before the backup finished. Try again.'));
     void this.refresh();
   }
@@ -311,7 +307,7 @@ export class HelperClient extends GObject.Object {
   private _setState(state: HelperState): void {
     if (state === this._state) return;
     this._state = state;
-    say(`rewind: state ${state}`);
+    trace(`state ${state}`);
     this.notify('state');
     this.notify('can-back-up');
   }
