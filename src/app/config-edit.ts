@@ -19,8 +19,8 @@ export function failureMessage(failure: Failure): string {
  */
 export async function editConfig(client: HelperClient, change: (config: Config) => Config): Promise<Config> {
   try {
-    const config = (await client.callJson('GetConfig')) as Config;
-    const result = (await client.callJson('SetConfig', change(config))) as { config: Config };
+    const config = await client.callJson('GetConfig');
+    const result = await client.callJson('SetConfig', change(config));
     trace('config saved');
     void client.refresh();
     return result.config;

@@ -1,15 +1,8 @@
 import GObject from 'gi://GObject';
+import type { Inventory } from '../core/contract/responses';
 import type { Failure, HelperClient } from './helper-client';
 
-/** ListRestorePoints' answer (src/helper/engine/inventory.ts), what the app reads of it. */
-export interface Inventory {
-  sources: Array<{
-    source: string;
-    snapshots: Array<{ name: string; uuid: string }>;
-    destinations: Array<{ destination: string; connected: boolean; backups: Array<{ name: string; complete: boolean }> }>;
-  }>;
-  problems: Array<{ source: string; error: { code: string; message: string } }>;
-}
+export type { Inventory };
 
 /**
  * The restore points the helper knows (ListRestorePoints): every local
@@ -39,7 +32,7 @@ export class InventoryModel extends GObject.Object {
     if (this.loading) return;
     this.loading = true;
     try {
-      this.inventory = (await this._client.callJson('ListRestorePoints')) as Inventory;
+      this.inventory = await this._client.callJson('ListRestorePoints');
       this.failure = null;
     } catch (e) {
       this.failure = e as Failure;

@@ -11,7 +11,7 @@ import { trace } from './trace';
  */
 export async function listSubvolumes(client: HelperClient, paths: string[]): Promise<SubvolumeSize[] | null> {
   try {
-    const list = (await client.callJson('ListSubvolumes', { paths })) as SubvolumeSize[];
+    const list = await client.callJson('ListSubvolumes', { paths });
     trace(`sizes ${list.map((s) => `${s.path}=${s.subvolume ? (s.sizeBytes ?? '?') : 'no'}`).join(' ')}`);
     return list;
   } catch (e) {

@@ -107,7 +107,7 @@ export class PreferencesModel extends GObject.Object {
 
   async load(): Promise<void> {
     try {
-      this._show((await this._client.callJson('GetConfig')) as Config);
+      this._show(await this._client.callJson('GetConfig'));
     } catch (e) {
       this.emit('toast', failureMessage(e as Failure), 5);
       return;

@@ -1,5 +1,5 @@
 import GObject from 'gi://GObject';
-import type { BrowseEntry, FolderListing, SearchResult, WhatChangedResult } from '../../core/browse-request';
+import type { BrowseEntry, SearchResult, WhatChangedResult } from '../../core/browse-request';
 import type { RestoreResult } from '../../core/restore-request';
 import type { Failure, HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
@@ -81,7 +81,7 @@ export class BrowserModel extends GObject.Object {
     this.listing = { kind: 'loading' };
     this._changed('folder');
     try {
-      const answer = (await this._client.callJson('ListFolder', { ...this._pointFields, path: folder })) as FolderListing;
+      const answer = await this._client.callJson('ListFolder', { ...this._pointFields, path: folder });
       if (serial !== this._folderSerial) return;
       this.listing = { kind: 'ready', value: answer.entries };
       trace(`browser folder ${folder === '' ? '.' : folder} ${answer.entries.length}`);
@@ -115,7 +115,7 @@ export class BrowserModel extends GObject.Object {
     this._changed('search');
     let state: ViewState<SearchResult>;
     try {
-      const result = (await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 })) as SearchResult;
+      const result = await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 });
       state = { kind: 'ready', value: result };
       trace(`browser search ${result.entries.length}`);
     } catch (e) {
@@ -131,7 +131,7 @@ export class BrowserModel extends GObject.Object {
     this.changes = { kind: 'loading' };
     this._changed('changes');
     try {
-      const result = (await this._client.callJson('WhatChanged', this._pointFields)) as WhatChangedResult;
+      const result = await this._client.callJson('WhatChanged', this._pointFields);
       this.changes = { kind: 'ready', value: result };
       trace(`browser changes ${result.changes.length}`);
     } catch (e) {
@@ -180,7 +180,7 @@ export class BrowserModel extends GObject.Object {
     this.busy = true;
     this._changed('busy');
     try {
-      const result = (await this._client.callJson('RestoreFiles', { ...request, to: folder === undefined ? { original: true } : { folder } })) as RestoreResult;
+      const result = await this._client.callJson('RestoreFiles', { ...request, to: folder === undefined ? { original: true } : { folder } });
       trace(`browser restored ${result.restored.length} ${result.as}`);
       done();
       this.emit('restored', true, restoredText(result, folder));

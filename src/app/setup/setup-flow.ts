@@ -113,7 +113,7 @@ export class SetupFlow extends WizardModel {
     this._setError('');
     this._setPage(mode === 'first-run' ? 'what' : 'where');
     // No configuration yet is what a first run expects: quiet.
-    const config = await this._call<Config>('GetConfig', () => this._client.callJson('GetConfig'), true);
+    const config = await this._call('GetConfig', () => this._client.callJson('GetConfig'), true);
     if (config) {
       this.existing = config.value;
       this.sources = config.value.sources.map((s) => s.path ?? s.allSubvolumesOf ?? '').filter((p) => p !== '');
@@ -152,7 +152,7 @@ export class SetupFlow extends WizardModel {
 
   async loadDisks(): Promise<void> {
     // The chosen folders' own disks are marked, so they are not offered.
-    const reply = await this._call<DiskInfo[]>('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }));
+    const reply = await this._call('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }));
     if (!reply) return;
     this.disks = reply.value;
     this._trace(`disks ${this.disks.map((d) => `${d.path}=${d.use}`).join(' ')}`);
@@ -251,7 +251,7 @@ export class SetupFlow extends WizardModel {
     const disk = this.toPrepare;
     if (this.busy || this.page !== 'prepare' || !disk) return;
     const request = { path: disk.path, sizeBytes: disk.sizeBytes, label: _('Rewind backups') };
-    const reply = await this._call<{ uuid: string }>('PrepareDisk', () => this._client.callJson('PrepareDisk', request));
+    const reply = await this._call('PrepareDisk', () => this._client.callJson('PrepareDisk', request));
     if (!reply) return;
     this._trace(`prepared ${disk.path} ${reply.value.uuid}`);
     this.toPrepare = null;
@@ -268,7 +268,7 @@ export class SetupFlow extends WizardModel {
   async save(): Promise<void> {
     const config = this.newConfig();
     if (this.busy || this.page !== 'summary' || !config) return;
-    const reply = await this._call<{ config: Config; timer: string }>('SetConfig', () => this._client.callJson('SetConfig', config));
+    const reply = await this._call('SetConfig', () => this._client.callJson('SetConfig', config));
     if (!reply) return;
     this._trace(`saved ${reply.value.config.destinations.map((d) => d.id).join(' ')} timer ${reply.value.timer}`);
     this.emit('saved');

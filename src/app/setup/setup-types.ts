@@ -3,20 +3,8 @@ import { WEEKDAYS, type Schedule } from '../../core/schedule';
 export type SetupPage = 'what' | 'where' | 'prepare' | 'when' | 'summary';
 export type SetupMode = 'first-run' | 'add-destination';
 
-/** ListDisks' entries (src/helper/system/disks.ts), what the app reads of them. */
-export interface DiskInfo {
-  path: string;
-  name: string;
-  sizeBytes: number;
-  fstype?: string;
-  uuid?: string;
-  label?: string;
-  removable: boolean;
-  mountpoints: string[];
-  /** 'source': it holds the folders to back up, so it is not offered. */
-  use: 'btrfs' | 'files' | 'empty' | 'system' | 'source' | 'other';
-  why?: string;
-}
+/** ListDisks' entries: the helper's type (src/core/contract/responses.ts). */
+export type { DiskInfo } from '../../core/contract/responses';
 
 /** A destination id from a name: letters, digits, - and _, unique in the config. */
 export function destinationId(name: string, taken: string[]): string {

@@ -170,7 +170,7 @@ export class SshSetupFlow extends WizardModel {
     if (probe.state === 'changed' && !this._confirmed()) return;
     // TrustHost answers nothing: it pinned exactly this fingerprint, or it failed.
     const request = { host: probe.host, port: probe.port, fingerprint: probe.fingerprint };
-    if (!(await this._call<undefined>('TrustHost', () => this._client.callSshMethod('TrustHost', request)))) return;
+    if (!(await this._call('TrustHost', () => this._client.callSshMethod('TrustHost', request)))) return;
     this._trace(`trusted ${probe.fingerprint}`);
     this._setPage('done');
   }
@@ -214,7 +214,7 @@ export class SshSetupFlow extends WizardModel {
       return;
     }
     const request = { path: this.fields.path.trim() };
-    const reply = await this._call<SshSetup>('GetSshSetup', () => this._client.callSshMethod('GetSshSetup', request));
+    const reply = await this._call('GetSshSetup', () => this._client.callSshMethod('GetSshSetup', request));
     if (!reply) return;
     this.setup = reply.value;
     this._setPage('key');
@@ -222,7 +222,7 @@ export class SshSetupFlow extends WizardModel {
 
   private async _probe(): Promise<void> {
     const request = { host: this.host, port: this._port, user: this._user };
-    const reply = await this._call<HostProbe>('ProbeHost', () => this._client.callSshMethod('ProbeHost', request));
+    const reply = await this._call('ProbeHost', () => this._client.callSshMethod('ProbeHost', request));
     if (!reply) return;
     this.probe = reply.value;
     this._confirmChanged.set_state(GLib.Variant.new_boolean(false));

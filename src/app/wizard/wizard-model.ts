@@ -103,11 +103,11 @@ export class WizardModel extends GObject.Object {
    * message and undefined. `quiet`: a failure is expected and says nothing.
    * Dismissed (the user closed the authentication dialog) says nothing either.
    */
-  protected async _call<T>(method: string, call: () => Promise<unknown>, quiet = false): Promise<{ value: T } | undefined> {
+  protected async _call<T>(method: string, call: () => Promise<T>, quiet = false): Promise<{ value: T } | undefined> {
     this._setBusy(true);
     if (!quiet) this._setError('');
     try {
-      return { value: (await call()) as T };
+      return { value: await call() };
     } catch (e) {
       const failure = e as Failure;
       this._trace(`${method} failed ${failure.code}`);
