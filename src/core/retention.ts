@@ -213,7 +213,7 @@ export function planRetention(
 ): RetentionPlan {
   const { now, timeZone, protect } = options;
   checkInput(points, now);
-  // Only periods need the wall clock (and the formatter costs a backup run tens of milliseconds to make).
+  // Only periods need the wall clock (and making the formatter loads ICU's locale data).
   const countsPeriods = PERIOD_KINDS.some((kind) => rules[kind] > 0);
   if (countsPeriods) clockFor(timeZone); // an unknown zone is an error even with nothing to plan
   const sorted = points

@@ -15,8 +15,8 @@ export interface Output {
   /** Default 0. */
   code?: number;
   /**
-   * Exit as soon as it is printed, without the heap's teardown: a few tens of
-   * milliseconds of a backup run that otherwise takes well under a second.
+   * Exit as soon as it is printed, without the heap's teardown: a real share
+   * of a short backup run.
    */
   exitAtOnce?: boolean;
 }

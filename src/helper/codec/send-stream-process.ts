@@ -13,7 +13,7 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
  * own stdio pipes from one spawn to the next also works (see
  * tests/system/send-stream-real.test.ts, which must `destroy()` its copies
  * in the same tick), but those are non-blocking socket pairs and the loop
- * below then spins on EAGAIN (docs/benchmarks.md).
+ * below then spins on EAGAIN and the transfer takes far longer.
  * The verb must not touch process.stdin or process.stdout (Node would make
  * them non-blocking and read ahead) and must print nothing else on stdout;
  * codecProcessMain reopens both through /proc/self/fd so that its own open
@@ -21,7 +21,7 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
  * It reads and writes its stdin and stdout with blocking calls into one
  * reused buffer, as `cat` does: no allocation per
  * chunk or per command, which is what makes an in-process Transform cost
- * several times the CPU of `cat` (see docs/benchmarks.md).
+ * several times the CPU of `cat` (bench/codec-throughput.mjs measures it).
  *
  * It reports on stderr, one JSON object per line (`CodecMessage`): progress
  * at most every `progressIntervalMs`, each xattr it dropped or rewrote, and at

@@ -8,9 +8,9 @@ import { ownBundle } from '../entry/own-bundle';
 
 /**
  * The configuration as this helper last checked it, kept in the state folder
- * so that a run from the timer does not load the validator at all: zod and
- * the schemas were about 30 ms of a 0.4 s run that found nothing to back up
- * (docs/benchmarks.md), for a file that changes a few times in its life.
+ * so that a run from the timer does not load the validator at all: loading
+ * zod and building the schemas is a noticeable share of a run that finds
+ * nothing to back up, for a file that changes a few times in its life.
  *
  * The copy holds the checked result (defaults filled in) under a key made of
  * the configuration file's identity (device, inode, size, modification and

@@ -3,8 +3,8 @@
  * (rewind-helper-main.cjs, beside this file), compiled with V8's code cache
  * when one is kept.
  *
- * A backup run from the timer lasts about half a second, and compiling the
- * 0.9 MB bundle was a tenth of it (docs/benchmarks.md). V8 can save the code
+ * Compiling the bundle is a real share of a short backup run from the
+ * timer (bench/helper-ab.mjs measures it). V8 can save the code
  * it compiled and load it the next time instead; Node 20 offers that only for
  * a script compiled through `vm`, hence this small first file. It must stay
  * small and CommonJS, with no imports but Node's own: everything it does is
@@ -21,7 +21,7 @@
  * file made anew. V8 checks a cache's own bytes only when Node runs with
  * --verify-snapshot-checksum (a damaged file crashed it in every trial
  * without), so without that flag no cache is used. (Checking the bytes here
- * instead meant loading Node's crypto or zlib module: 5 to 8 ms a start.)
+ * would mean loading Node's crypto or zlib module at every start.)
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -4,7 +4,7 @@ import { within } from './within';
 /**
  * Finds the block device that holds a btrfs filesystem by reading the
  * superblocks ourselves instead of running `blkid -U` and then `blkid -p`
- * (about 0.1 s per run together: blkid probes every device for every
+ * (two processes per run: blkid probes every device for every
  * filesystem type, and its cache must be checked against the device anyway).
  * A btrfs superblock is at 64 KiB; its magic "_BHRfS_M" at byte 64 and the
  * filesystem UUID (fsid) at byte 32 (Linux, fs/btrfs/accessors + ctree.h).

@@ -18,8 +18,8 @@ function uuidOrUndefined(value: string): string | undefined {
 /**
  * The two listings a subvolume list needs (every subvolume with its UUIDs and
  * generations; the read-only ones), side by side in one bash: a process Node
- * starts costs the helper about 10 ms of blocked event loop on its own
- * (docs/benchmarks.md), a process bash starts a fraction of that.
+ * starts blocks the helper's event loop while it forks; a process bash
+ * starts does not.
  */
 const LIST_SCRIPT = [
   'exec 3< <(btrfs subvolume list -r "$1")',

@@ -95,8 +95,8 @@ export async function mountDisk(device: string, runtimeDir: string, name: string
 
 /**
  * Unmounts the mounts made under the runtime directory and removes their
- * folders; one `umount` for all of them (each process costs a run about
- * 10 ms here, docs/benchmarks.md). Best effort: what stays mounted is
+ * folders; one `umount` for all of them (every process Node starts blocks
+ * its event loop while it forks). Best effort: what stays mounted is
  * unmounted by the next run (releaseStaleMounts).
  */
 export async function unmountAll(mountPoints: readonly string[]): Promise<void> {

@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 /**
  * Random names and ids from the kernel's random source, as Node's crypto
  * module makes them: a backup run needs one id and no other cryptography,
- * and loading that module alone cost each run 8 ms (docs/benchmarks.md).
+ * and loading that module is a cost every run would pay.
  */
 function randomBytes(count: number): Buffer {
   const bytes = Buffer.alloc(count);

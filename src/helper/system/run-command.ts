@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
  * the cause (full disk, missing device) before anything reaches a user.
  *
  * Node's own execFile rather than execa: a backup run starts a dozen of these
- * one after another, and execa costs about 5 ms more per command and 60 ms to
- * load (docs/benchmarks.md); streaming pipelines still use execa.
+ * one after another, and execa costs more per command and to load;
+ * streaming pipelines still use execa.
  */
 export class CommandError extends Error {
   constructor(

@@ -20,8 +20,8 @@ import { locate } from '../engine/sources';
  *   proportion to their number. All walks run at once and each is killed
  *   after TIME_LIMIT_MS; a size not found in time is left out (the app says
  *   "size not known") rather than guessed.
- * Not `btrfs filesystem du`: it maps every file's extents (15–50 s for
- * 200,000 small files where du took 6–8 s, docs/architecture.md) and counts
+ * Not `btrfs filesystem du`: it maps every file's extents (several times
+ * slower than du on many small files) and counts
  * small files stored inline in metadata as 0 bytes.
  * Rewind never turns quotas on: they slow every snapshot deletion.
  */

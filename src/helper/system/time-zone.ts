@@ -11,8 +11,8 @@ function knownZone(name: string | undefined): string | undefined {
 /**
  * The machine's time zone, which retention's days and the schedule follow:
  * TZ when it names a zone, else the zone /etc/localtime links to (as
- * timedatectl sets it), else what ICU says. Asking ICU first costs a backup
- * run 40–50 ms to load its locale data (docs/benchmarks.md), and the run
+ * timedatectl sets it), else what ICU says. Asking ICU first makes a backup
+ * run load ICU's locale data, and the run
  * needs no formatter unless its retention counts days.
  */
 export function systemTimeZone(): string {
