@@ -10,7 +10,7 @@
  * (`crc32c` below); both are tested against published vectors.
  *
  * Slicing-by-16 with aligned 32-bit reads is several times slower than the
- * native CRC32C, which the helper can inject a native implementation instead (see
+ * native CRC32C, which the helper injects instead where it has it (see
  * src/helper/codec/send-stream-pipe.ts).
  */
 import { COMMAND_CRC_OFFSET, COMMAND_HEADER_LENGTH } from './format';
