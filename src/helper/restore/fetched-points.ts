@@ -66,7 +66,12 @@ export class FetchedPoints {
 
   /** Deletes every kept copy; the daemon calls it before it exits. */
   async putAwayAll(): Promise<void> {
-    await Promise.all([...this.entries.keys()].map((key) => this.evict(key, this.entries.get(key)!)));
+    // One after another: several deletions of scratch subvolumes on one filesystem at once, each
+    // waiting for its commit, were seen to hang (and the daemon with them, as it exits).
+    for (const key of [...this.entries.keys()]) {
+      const entry = this.entries.get(key);
+      if (entry) await this.evict(key, entry);
+    }
   }
 
   private async evict(key: string, entry: Entry): Promise<void> {
