@@ -169,6 +169,11 @@ export class BackupPage extends Adw.Bin {
       this._page.title = problem.title;
       this._page.description = escapeMarkup(problem.whatToDo);
     }
+    if (!running && lastRun?.historySetAside) {
+      // Told once: the next run's record no longer carries it.
+      const note = _('The list of earlier backups could not be read, so a new one was started; the old one is kept. Your backups themselves are not affected.');
+      this._page.description = [this._page.description, escapeMarkup(note)].filter((t) => t).join('\n');
+    }
 
     const lastSuccess = status?.lastSuccess;
     if (lastSuccess) {

@@ -68,6 +68,11 @@ export interface RunRecord {
   sourceProblems?: SourceProblem[];
   /** Retention applied after the transfers. */
   pruned?: PruneReport[];
+  /**
+   * Set on the one run that found the history unreadable: the file it was
+   * kept as (history.json.unreadable-<time>), a new history starting with this run.
+   */
+  historySetAside?: string;
 }
 
 export interface DestinationSummary {
