@@ -1,6 +1,8 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-write';
 import { runCommand } from './run-command';
+import { logStateRepair, readProblem } from './state-log';
 
 /**
  * What this machine's btrfs-progs (and kernel) can do with send streams, asked
@@ -15,7 +17,8 @@ import { runCommand } from './run-command';
  *
  * Asking btrfs-progs costs a process on every run, so the answer is kept in
  * the state directory, tied to the btrfs binary (path, size, time) and to the
- * kernel's send stream version: an upgrade of either asks again.
+ * kernel's send stream version: an upgrade of either asks again. It is a
+ * cache: one that cannot be read is logged, asked again and written anew.
  */
 export interface SendProtocol {
   version: 1 | 2;
@@ -48,18 +51,40 @@ async function progsCanSend2(): Promise<boolean> {
   return help.includes('--compressed-data') && help.includes('--proto');
 }
 
+interface CachedProtocol {
+  key: string;
+  version: 1 | 2;
+}
+
+/** The kept answer; undefined when there is none or it cannot be read (logged: it is then written anew). */
+async function readCache(file: string): Promise<CachedProtocol | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') logStateRepair(`the cache ${file} could not be read (${readProblem(error)}); asking btrfs-progs again.`);
+    return undefined;
+  }
+  try {
+    const data = JSON.parse(text) as Partial<CachedProtocol> | null;
+    if (typeof data?.key === 'string' && (data.version === 1 || data.version === 2)) return { key: data.key, version: data.version };
+    logStateRepair(`the cache ${file} holds no send protocol; asking btrfs-progs again.`);
+  } catch (error) {
+    logStateRepair(`the cache ${file} could not be read (${readProblem(error)}); asking btrfs-progs again.`);
+  }
+  return undefined;
+}
+
 async function detect(cacheDir: string | undefined): Promise<SendProtocol> {
   const kernel = await kernelSendVersion();
   if (kernel < 2) return PROTOCOL_1;
   const key = `${await btrfsBinary()} kernel ${kernel}`;
   const cacheFile = cacheDir && path.join(cacheDir, 'send-protocol.json');
-  if (cacheFile) {
-    const cached = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as { key?: string; version?: number }, () => undefined);
-    if (cached?.key === key && (cached.version === 1 || cached.version === 2)) return cached.version === 2 ? PROTOCOL_2 : PROTOCOL_1;
-  }
+  const kept = cacheFile ? await readCache(cacheFile) : undefined;
+  if (kept?.key === key) return kept.version === 2 ? PROTOCOL_2 : PROTOCOL_1;
   const protocol = (await progsCanSend2()) ? PROTOCOL_2 : PROTOCOL_1;
   // Only a hint: when it cannot be written, the next run asks again.
-  if (cacheFile) await writeFile(cacheFile, JSON.stringify({ key, version: protocol.version }), { mode: 0o644 }).catch(() => undefined);
+  if (cacheFile) await writeFileAtomic(cacheFile, JSON.stringify({ key, version: protocol.version }), 0o644).catch(() => undefined);
   return protocol;
 }
 
