@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -5,6 +6,7 @@ import path from 'node:path';
 import type { Config } from '../../core/config';
 import { writeFileAtomic } from '../system/atomic-write';
 import { ownBundle } from '../entry/own-bundle';
+import { logStateRepair, readProblem } from '../system/state-log';
 
 /**
  * The configuration as this helper last checked it, kept in the state folder
@@ -13,11 +15,17 @@ import { ownBundle } from '../entry/own-bundle';
  * nothing to back up, for a file that changes a few times in its life.
  *
  * The copy holds the checked result (defaults filled in) under a key made of
- * the configuration file's identity (device, inode, size, modification and
- * change times to the nanosecond) and the helper bundle's. Any write to the
- * file, an atomic replacement (a new inode) or a new helper makes a new key,
- * and the file is checked again. Only a bundled helper keeps a copy: from
- * the sources (the tests) nothing says which validator ran.
+ * the configuration file's path and identity (device, inode, size,
+ * modification and change times to the nanosecond), the SHA-256 of the very
+ * text that was checked, and the helper bundle's identity. Any write to the
+ * file, an atomic replacement (a new inode), other bytes under the same
+ * identity (a disk that changed them, a disk image written back, a state
+ * folder restored from another time) or a new helper makes a new key, and
+ * the file is checked again: a copy is taken back only for the same text,
+ * checked by the same helper. Only a bundled helper keeps a copy: from the
+ * sources (the tests) nothing says which validator ran.
+ *
+ * It is a cache: a copy that is not JSON is logged and replaced.
  *
  * A copy that is not a plain file of ours, or that others may write to, is
  * not read: what it says is trusted as if the validator had said it.
@@ -35,12 +43,13 @@ export interface CheckedCopyPlace {
   key: string;
 }
 
-/** The place for the open configuration file `file`, or undefined when no copy is kept. */
-export async function checkedCopyPlace(stateDir: string | undefined, file: string, handle: FileHandle): Promise<CheckedCopyPlace | undefined> {
+/** The place for the open configuration file `file` whose text is `text`, or undefined when no copy is kept. */
+export async function checkedCopyPlace(stateDir: string | undefined, file: string, handle: FileHandle, text: string): Promise<CheckedCopyPlace | undefined> {
   const bundle = ownBundle();
   if (stateDir === undefined || bundle === undefined) return undefined;
   const [c, b] = await Promise.all([handle.stat({ bigint: true }), stat(bundle, { bigint: true })]);
-  const key = [path.resolve(file), c.dev, c.ino, c.size, c.mtimeNs, c.ctimeNs, 'helper', b.dev, b.ino, b.size, b.mtimeNs, b.ctimeNs].join(':');
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const key = [path.resolve(file), c.dev, c.ino, c.size, c.mtimeNs, c.ctimeNs, 'sha256', sha256, 'helper', b.dev, b.ino, b.size, b.mtimeNs, b.ctimeNs].join(':');
   return { stateDir, key };
 }
 
@@ -52,9 +61,10 @@ export async function readCheckedConfig({ stateDir, key }: CheckedCopyPlace): Pr
   try {
     const info = await handle.stat();
     if (!info.isFile() || info.uid !== process.geteuid?.() || (info.mode & 0o022) !== 0) return undefined;
-    const kept = JSON.parse(await handle.readFile('utf8')) as Partial<CheckedCopy>;
-    return kept.key === key && typeof kept.config === 'object' && kept.config !== null ? kept.config : undefined;
-  } catch {
+    const kept = JSON.parse(await handle.readFile('utf8')) as Partial<CheckedCopy> | null;
+    return kept?.key === key && typeof kept.config === 'object' && kept.config !== null ? kept.config : undefined;
+  } catch (error) {
+    logStateRepair(`the checked copy of the configuration ${path.join(stateDir, CHECKED_COPY)} could not be read (${readProblem(error)}); checking the configuration again.`);
     return undefined;
   } finally {
     await handle.close();

@@ -29,13 +29,13 @@ export async function loadConfig(file: string, stateDir?: string): Promise<Confi
     throw unreadable(error);
   }
   try {
-    // The key from the open file, so the text checked is the text the key names, even if the file is replaced meanwhile.
-    const place = await checkedCopyPlace(stateDir, file, handle);
-    const kept = place && (await readCheckedConfig(place));
-    if (kept) return kept;
     const text = await readBounded(handle, file).catch((error: unknown) => {
       throw error instanceof RewindError ? error : unreadable(error);
     });
+    // The key from the open file and the text read from it, so the text checked is the text the key names.
+    const place = await checkedCopyPlace(stateDir, file, handle, text);
+    const kept = place && (await readCheckedConfig(place));
+    if (kept) return kept;
     const result = (await validator()).parseConfig(text);
     if (!result.ok) {
       throw new RewindError('InvalidConfig', `The configuration ${file} is not valid: ${result.problems.join('; ')}.`);
