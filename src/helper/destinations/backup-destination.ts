@@ -1,34 +1,102 @@
 import type { Readable } from 'node:stream';
+import type { PruneContext } from '../../core/prune-plan';
+import type { Change } from '../../core/send-stream/changes';
+import type { Progress, TransferRecord } from '../../core/status';
 import type { Subvolume } from '../../core/subvolume';
+import type { TransferPipe } from '../engine/transfer';
+import type { SourceSnapshot } from '../engine/sources';
+import type { SendProtocol } from '../system/send-capabilities';
 
 /**
- * What the engine needs from any destination, a btrfs disk mounted here
- * (./btrfs-destination) or another machine over SSH (./ssh-destination).
- * Backups are grouped in folders, one per source subvolume (`dirName`, as
+ * Every destination, whatever keeps its backups: a btrfs disk
+ * (./btrfs-destination), a server that receives them (./ssh-destination),
+ * stream files on a folder, a disk or a server (./stream-files). The engine,
+ * pruning, `clean`, `list` and restores use only this; the kind is looked at
+ * once, where a destination is opened (./open-destination). Backups are
+ * grouped in folders, one per source subvolume (`dirName`, as
  * subvolumeDirName makes it), below this host's folder.
  */
 export interface BackupDestination {
   /** The name people see (the label, else the id). */
   readonly name: string;
-  /** Every subvolume in one source subvolume's folder, complete or not, oldest first. */
-  backups(dirName: string): Promise<Subvolume[]>;
-  /** Every subvolume in every folder of this host, by folder. */
-  allBackups(): Promise<Map<string, Subvolume[]>>;
-  /** Deletes what interrupted receives left in a folder; returns their names. */
-  removeIncomplete(dirName: string): Promise<string[]>;
-  /** Deletes one backup (one of those `backups` returned). */
-  remove(backup: Subvolume): Promise<void>;
-  /** Deletes several backups (retention). */
-  removeAll(backups: readonly Subvolume[]): Promise<void>;
-  /** Forgets what the destination remembers of its backups after someone else changed them. */
-  changed(): void;
-  /** Deletes a partial receive named `name`, if there is one. */
-  removePartial(dirName: string, name: string): Promise<void>;
-  /** Waits until the space of deleted backups is given back, as far as the destination can tell. */
-  reclaim(): Promise<void>;
-  /** Writes everything received so far to the disk; a backup counts only after this. */
-  flush(): Promise<void>;
-  freeBytes(): Promise<number>;
+  /** Whether it can still be used: a server's connection may have dropped during the run. */
+  readonly usable: boolean;
+  /** Names in use in a folder, so that a new snapshot takes another. */
+  takenNames(dirName: string): Promise<string[]>;
+  /** The restore points of a folder, oldest first. */
+  points(dirName: string): Promise<PointInfo[]>;
+  /**
+   * Backs up one snapshot, full or incremental, making room when the
+   * destination is full; fills in `job.record` and throws what went wrong.
+   */
+  backUp(snap: SourceSnapshot, job: BackUpJob): Promise<void>;
+  /** Removes what interrupted runs left in every folder; returns `folder/name` of each. */
+  clean(): Promise<string[]>;
+  /** Retention's view of a folder; undefined when it cannot be read now (then it counts as not connected). */
+  retention(dirName: string): Promise<RetentionView | undefined>;
+  /**
+   * The point as a folder to read: where it is (a disk), or fetched into the
+   * folder `scratch` names (asked only then): a new folder on a btrfs
+   * filesystem, which the caller removes.
+   */
+  pointFolder(dirName: string, name: string, scratch: () => Promise<string>, keyFile?: string): Promise<string>;
+  /**
+   * The point received into `into` (a folder on a btrfs filesystem) as a
+   * read-only subvolume that keeps the backup's received UUID; returns its path.
+   */
+  restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string>;
+  /**
+   * What changed in the point `name` since the point before it here, as the
+   * destination tells it without fetching either point; no `previous` for a
+   * first point.
+   */
+  changesSince(dirName: string, name: string): Promise<PointChanges>;
+  /** Ends what opening started (a connection); the destination is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export type JobProgress = (p: Omit<Progress, 'source' | 'destination'>) => void;
+
+/** One backup of one snapshot, as the engine hands it to a destination. */
+export interface BackUpJob {
+  /** The transfer's record, filled in as it goes. */
+  record: TransferRecord;
+  progress: JobProgress;
+  /** The send protocol this machine sends (a destination may ask for an older one). */
+  protocol: SendProtocol;
+  /** A transfer pipe started ahead, for a local `send | receive`. */
+  pipe?: () => TransferPipe;
+  signal?: AbortSignal;
+}
+
+/** A restore point as `list` shows it. */
+export interface PointInfo {
+  name: string;
+  uuid: string;
+  receivedUuid?: string;
+  complete: boolean;
+}
+
+export interface PointChanges {
+  previous?: string;
+  changes: Change[];
+}
+
+/** One folder's backups as retention sees them. */
+export interface RetentionView {
+  /** Each backup with the UUID of the snapshot it holds as its received UUID (local pruning's next parent). */
+  backups: Subvolume[];
+  /** What the rules keep and remove, given the source's snapshots. */
+  plan(snapshots: readonly Subvolume[], context: PruneContext): RetentionPlan;
+}
+
+export interface RetentionPlan {
+  /** Why nothing is deleted, when nothing may be. */
+  skipped?: string;
+  kept: Array<{ name: string; reasons: string[] }>;
+  removed: string[];
+  /** Deletes what `removed` names. */
+  apply(): Promise<void>;
 }
 
 /** A send stream on its way to a destination. */
@@ -52,8 +120,6 @@ export interface ReceiveResult {
 }
 
 /** A destination that receives a stream handed to it (over SSH); a btrfs disk runs `btrfs receive` itself. */
-export interface StreamDestination extends BackupDestination {
+export interface StreamDestination {
   receive(request: ReceiveRequest): Promise<ReceiveResult>;
-  /** Ends the connection; the destination is unusable afterwards. */
-  close(): Promise<void>;
 }

@@ -1,8 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BtrfsDestinationConfig } from '../../core/config';
-import type { BackupDestination } from './backup-destination';
-import { RewindError } from '../../core/errors';
+import { ADVICE, RewindError } from '../../core/errors';
 import { isCompleteBackup } from '../../core/parent';
 import type { Subvolume } from '../../core/subvolume';
 import { deleteSubvolume, deleteSubvolumes, filesystemUsage, subvolumeAt, syncFilesystem } from '../system/btrfs';
@@ -10,20 +9,25 @@ import type { MountSet } from '../system/mount-set';
 import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
 import { runCommand } from '../system/run-command';
+import { noDataStream, receiveCopy } from '../system/btrfs-send';
+import { codecOptions, sendReceive } from '../engine/transfer';
+import { ReceivedDestination, type SendOrder } from './received-destination';
 
 /**
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
  * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
  */
-export class BtrfsDestination implements BackupDestination {
-  /** Which kind of destination (see ./open-destination). */
-  readonly kind = 'btrfs' as const;
+export class BtrfsDestination extends ReceivedDestination {
+  /** A disk mounted here stays usable for the whole run, or its commands say why not. */
+  readonly usable = true;
 
   private constructor(
     readonly config: BtrfsDestinationConfig,
     readonly host: string,
     private readonly mount: TopLevelMount,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Its top level, mounted by the helper. */
   get top(): string {
@@ -84,10 +88,6 @@ export class BtrfsDestination implements BackupDestination {
     return leftovers.map((l) => path.basename(l.path));
   }
 
-  async remove(backup: Subvolume): Promise<void> {
-    await this.removeAll([backup]);
-  }
-
   /** Deletes several backups with one commit. */
   async removeAll(backups: readonly Subvolume[]): Promise<void> {
     if (backups.length === 0) return;
@@ -97,9 +97,10 @@ export class BtrfsDestination implements BackupDestination {
 
   /**
    * The backup a receive just made at `name`, read from the disk (not from
-   * the listing) and added to what it knows; undefined when there is none.
+   * the listing) and added to what it knows: the receive made one subvolume,
+   * so the listing stays good. Undefined when there is none.
    */
-  async received(dirName: string, name: string): Promise<Subvolume | undefined> {
+  protected override async received(dirName: string, name: string): Promise<Subvolume | undefined> {
     const below = path.join(this.dirBelowTop(dirName), name);
     if (!(await stat(path.join(this.top, below)).catch(() => undefined))) return undefined;
     const backup = await subvolumeAt(this.top, below);
@@ -140,4 +141,41 @@ export class BtrfsDestination implements BackupDestination {
   async freeBytes(): Promise<number> {
     return (await filesystemUsage(this.top)).freeBytes ?? 0;
   }
+
+  /** `btrfs send | stream codec | btrfs receive` into the folder, with this disk's xattr filters. */
+  protected async send({ snap, snapshot, parent, plan, job }: SendOrder): Promise<void> {
+    const { record, progress } = job;
+    const receiveDir = await this.receiveDir(snap.source.dirName);
+    record.protocol = job.protocol.version;
+    record.bytes = await sendReceive({
+      snapshot,
+      parent,
+      sendArgs: job.protocol.args,
+      receiveDir,
+      codec: codecOptions(this.config),
+      onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
+      onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
+      signal: job.signal,
+      pipe: job.pipe?.(),
+    });
+  }
+
+  protected async noDataStream(dirName: string, from: string, to: string): Promise<Buffer[]> {
+    const folder = path.join(this.top, this.dirBelowTop(dirName));
+    return noDataStream(path.join(folder, from), path.join(folder, to));
+  }
+
+  /** A backup on this disk is read where it is. */
+  async pointFolder(dirName: string, name: string): Promise<string> {
+    return path.join(this.top, this.dirBelowTop(dirName), name);
+  }
+
+  async restorePoint(dirName: string, name: string, into: string): Promise<string> {
+    const backup = await this.pointFolder(dirName, name);
+    if (!(await stat(backup).catch(() => undefined))) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
+    return receiveCopy(backup, into, `${name} from ${this.name}`);
+  }
+
+  /** The mount set unmounts the disk. */
+  async close(): Promise<void> {}
 }

@@ -1,29 +1,18 @@
 import type { Destination } from '../../core/config';
-import { RewindError } from '../../core/errors';
+import type { BackupDestination } from './backup-destination';
 import { BtrfsDestination } from './btrfs-destination';
 import type { MountSet } from '../system/mount-set';
-import type { SshDestination } from './ssh-destination';
-import type { FilesDestination } from './stream-files/files-destination';
 
 /**
- * Any destination the engine can use: a btrfs disk or a server (both
- * BackupDestination, received subvolumes), or stream files (their own chains).
+ * The one place that looks at a destination's kind: it opens the
+ * implementation its config names (a disk is mounted, a server is connected
+ * to), and everything after speaks BackupDestination (./backup-destination).
+ *
+ * The SSH and stream-file modules (with execa and their schemas) are loaded
+ * only when a destination of theirs is opened, which a run to a btrfs disk
+ * never does (docs/benchmarks.md).
  */
-export type OpenedDestination = BtrfsDestination | SshDestination | FilesDestination;
-
-const kindOf = (d: unknown) => (typeof d === 'object' && d !== null && 'kind' in d ? d.kind : undefined);
-
-/*
- * By kind rather than instanceof: the SSH and stream-file modules (with
- * execa and their schemas) are loaded only when a destination of theirs is
- * opened, which a run to a btrfs disk never does (docs/benchmarks.md).
- */
-export const isBtrfsDestination = (d: unknown): d is BtrfsDestination => d instanceof BtrfsDestination;
-export const isSshDestination = (d: unknown): d is SshDestination => kindOf(d) === 'ssh';
-export const isFilesDestination = (d: unknown): d is FilesDestination => kindOf(d) === 'files';
-
-/** Opens one destination of whichever kind its config names: a disk is mounted, a server is connected to. */
-export async function openDestination(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<OpenedDestination> {
+export async function openDestination(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<BackupDestination> {
   switch (config.kind) {
     case 'btrfs':
       return BtrfsDestination.open(config, host, mounts);
@@ -37,20 +26,25 @@ export async function openDestination(config: Destination, host: string, mounts:
   }
 }
 
-/** Ends what opening started that the mount set does not release (SSH connections). */
-export async function closeDestinations(destinations: Iterable<unknown>): Promise<void> {
-  await Promise.all(
-    [...destinations].map((d) => (isSshDestination(d) || isFilesDestination(d) ? d.close().catch(() => undefined) : undefined)),
-  );
+/**
+ * Whether backups to this destination run a local `send | codec | receive`
+ * pipe, which the engine starts ahead (engine/transfer-pipes.ts) before the
+ * destination is open.
+ */
+export function sendsThroughLocalPipe(config: Destination): boolean {
+  return config.kind === 'btrfs';
 }
 
 /**
- * Opens a destination that keeps stream files ("files", or "ssh" with
- * "store": "files") for a restore; close it when done.
+ * Whether the helper reads this destination's points where they are (a disk
+ * it mounts); the others' are fetched into a scratch folder first.
  */
-export async function openStreamFiles(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {
-  const opened = await openDestination(config, host, mounts, stateDir);
-  if (isFilesDestination(opened)) return opened;
-  await closeDestinations([opened]);
-  throw new RewindError('Internal', `The destination ${config.id} does not keep stream files.`);
+export function pointsReadInPlace(config: Destination): boolean {
+  return config.kind === 'btrfs';
 }
+
+/** Ends what opening started that the mount set does not release (connections). */
+export async function closeDestinations(destinations: Iterable<BackupDestination | undefined | Error>): Promise<void> {
+  await Promise.all([...destinations].map((d) => (d && !(d instanceof Error) ? d.close().catch(() => undefined) : undefined)));
+}
+

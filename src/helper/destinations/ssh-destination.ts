@@ -1,10 +1,18 @@
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { ByteCounter } from '../codec/byte-counter';
 import type { SshDestinationConfig } from '../../core/config';
-import { RewindError } from '../../core/errors';
+import { ADVICE, RewindError } from '../../core/errors';
 import type { BackupInfo, Compression } from '../../core/serve-protocol';
 import { isLoopbackHost } from '../../core/ssh';
 import type { Subvolume } from '../../core/subvolume';
 import type { ReceiveRequest, ReceiveResult, StreamDestination } from './backup-destination';
+import { ReceivedDestination, type SendOrder } from './received-destination';
+import { finished } from '../system/btrfs-send';
+import { showSubvolume } from '../system/btrfs';
+import { runCommand } from '../system/run-command';
 import { DEFAULT_TIMEOUTS, SshConnection, type SshTimeouts } from './ssh/connection';
 import type { SshPaths } from './ssh/identity';
 
@@ -23,15 +31,18 @@ export interface SshDestinationOptions {
   timeouts?: SshTimeouts;
 }
 
-export class SshDestination implements StreamDestination {
-  /** Which kind of destination (see ./open-destination: tested without loading this module). */
-  readonly kind = 'ssh' as const;
-
+export class SshDestination extends ReceivedDestination implements StreamDestination {
   private constructor(
     readonly config: SshDestinationConfig,
     readonly connection: SshConnection,
     readonly compression: Compression,
-  ) {}
+  ) {
+    super();
+  }
+
+  get usable(): boolean {
+    return this.connection.alive;
+  }
 
   static async open(config: SshDestinationConfig, paths: SshPaths, options: SshDestinationOptions = {}): Promise<SshDestination> {
     const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, options.timeouts ?? DEFAULT_TIMEOUTS);
@@ -103,13 +114,11 @@ export class SshDestination implements StreamDestination {
     return this.connection.call((c) => c.clean(dirName));
   }
 
-  async remove(backup: Subvolume): Promise<void> {
-    const [folder, name] = this.locate(backup);
-    await this.connection.call((c) => c.delete(folder, name));
-  }
-
   async removeAll(backups: readonly Subvolume[]): Promise<void> {
-    for (const backup of backups) await this.remove(backup);
+    for (const backup of backups) {
+      const [folder, name] = this.locate(backup);
+      await this.connection.call((c) => c.delete(folder, name));
+    }
   }
 
   /** Every listing is asked of the server anew: nothing to forget. */
@@ -156,5 +165,69 @@ export class SshDestination implements StreamDestination {
 
   async close(): Promise<void> {
     await this.connection.close();
+  }
+
+  /** A server's own words on a failed sync are kept; anything else means it stopped responding. */
+  protected override flushFailure(error: unknown): RewindError {
+    return error instanceof RewindError ? error : super.flushFailure(error);
+  }
+
+  protected async send({ snap, snapshot, parent, plan, job }: SendOrder): Promise<void> {
+    // A server whose btrfs receive is older gets the stream version it understands.
+    const protocol = this.sendProtocols.includes(job.protocol.version) ? job.protocol : { version: 1 as const, args: [] };
+    job.record.protocol = protocol.version;
+    const onBytes = (bytes: number) => job.progress({ phase: 'send', kind: plan.kind, bytes });
+    const { sendToStream } = await import('./ssh/send');
+    const name = path.basename(snap.snapshot.path);
+    const sent = await sendToStream(this, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal: job.signal });
+    job.record.bytes = sent.bytes;
+    if (sent.wireBytes !== undefined) job.record.wireBytes = sent.wireBytes;
+  }
+
+  /** The server runs `btrfs send --no-data -p` between its two backups (the serve protocol's `diff`). */
+  protected async noDataStream(dirName: string, from: string, to: string): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done();
+      },
+    });
+    await this.connection.call((c) => c.diffBackups({ subvolume: dirName, from, to, sink }));
+    return chunks;
+  }
+
+  async pointFolder(dirName: string, name: string, scratch: () => Promise<string>): Promise<string> {
+    const into = await scratch();
+    await mkdir(into, { recursive: true, mode: 0o700 });
+    return this.restorePoint(dirName, name, into);
+  }
+
+  /**
+   * The server sends the backup (`send` in docs/serve-protocol.md) and it is
+   * received here with --chroot, so a stream from a server that is not what it
+   * should be cannot write outside `into`. It must arrive as exactly the backup
+   * asked for, with the backup's received UUID; anything else is deleted.
+   */
+  async restorePoint(dirName: string, name: string, into: string): Promise<string> {
+    const restored = path.join(into, name);
+    const backup = (await this.backups(dirName)).find((b) => path.basename(b.path) === name);
+    if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
+    const receive = spawn('btrfs', ['receive', '-q', '-e', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const received = finished(receive);
+    receive.stdin.on('error', () => undefined);
+    const sent = await this.connection.call((c) => c.sendBackup({ subvolume: dirName, name, sink: receive.stdin })).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    receive.stdin.end();
+    const result = await received;
+    const uuid = result.code === 0 && !sent ? (await showSubvolume(restored).catch(() => undefined))?.receivedUuid : undefined;
+    if (uuid !== backup.receivedUuid) {
+      await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+      if (sent) throw sent;
+      throw new RewindError('TransferFailed', `Restoring ${name} from ${this.name} failed: ${result.stderr.trim() || 'the received subvolume is not the backup asked for'}.`);
+    }
+    return restored;
   }
 }

@@ -1,16 +1,16 @@
 import path from 'node:path';
 import { toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
-import { isCompleteBackup } from '../../core/parent';
 import type { Inventory } from '../../core/contract/responses';
 export type { Inventory } from '../../core/contract/responses';
-import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from '../destinations/open-destination';
+import type { BackupDestination } from '../destinations/backup-destination';
+import { closeDestinations, openDestination } from '../destinations/open-destination';
 import type { RunContext } from './run-context';
 import { listSnapshots, resolveSource } from './sources';
 
 export async function takeInventory({ config, host, mounts, stateDir }: RunContext): Promise<Inventory> {
   const inventory: Inventory = { sources: [], problems: [] };
-  const destinations = new Map<string, OpenedDestination | undefined>();
+  const destinations = new Map<string, BackupDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
     destinations.set(d.id, await openDestination(d, host, mounts, stateDir).catch(() => undefined));
   }
@@ -24,7 +24,7 @@ export async function takeInventory({ config, host, mounts, stateDir }: RunConte
 async function inventoryOf(
   config: RunContext['config'],
   mounts: RunContext['mounts'],
-  destinations: ReadonlyMap<string, OpenedDestination | undefined>,
+  destinations: ReadonlyMap<string, BackupDestination | undefined>,
   inventory: Inventory,
 ): Promise<Inventory> {
   for (const configured of config.sources) {
@@ -45,23 +45,7 @@ async function inventoryOf(
         destinations: [],
       };
       for (const [id, destination] of destinations) {
-        if (isFilesDestination(destination)) {
-          const streams = (await destination.manifest(source.dirName)).streams;
-          entry.destinations.push({
-            destination: id,
-            connected: true,
-            backups: streams.map((s) => ({ name: s.name, uuid: s.receivedUuid, receivedUuid: s.snapshotUuid, complete: true })),
-          });
-          continue;
-        }
-        const backups = destination ? await destination.backups(source.dirName) : [];
-        entry.destinations.push({
-          destination: id,
-          connected: destination !== undefined,
-          backups: backups
-            .sort((a, b) => a.createdGeneration - b.createdGeneration)
-            .map((b) => ({ name: path.basename(b.path), uuid: b.uuid, receivedUuid: b.receivedUuid, complete: isCompleteBackup(b) })),
-        });
+        entry.destinations.push({ destination: id, connected: destination !== undefined, backups: destination ? await destination.points(source.dirName) : [] });
       }
       inventory.sources.push(entry);
     }

@@ -2,13 +2,12 @@ import path from 'node:path';
 import type { Config } from '../../core/config';
 import { toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
-import { planDestinationPrune, planLocalPrune, type DestinationView, type PruneDecision } from '../../core/prune-plan';
+import { planLocalPrune, type DestinationView, type PruneDecision } from '../../core/prune-plan';
 import { policyFor, policyRules } from '../../core/retention-policy';
 import type { PruneReport, RunRecord } from '../../core/status';
 import { deleteSubvolumes } from '../system/btrfs';
-import { closeDestinations, isFilesDestination, openDestination, type OpenedDestination } from '../destinations/open-destination';
-import { planChainPrune, streamsAsBackups } from '../../core/stream-chains';
-import type { StreamManifest } from '../../core/stream-manifest';
+import type { BackupDestination, RetentionView } from '../destinations/backup-destination';
+import { closeDestinations, openDestination } from '../destinations/open-destination';
 import type { MountSet } from '../system/mount-set';
 import { listSnapshots, resolveSource, type SourceSubvolume } from './sources';
 
@@ -31,7 +30,7 @@ export interface PruneOptions {
    * Destinations the run already opened (undefined: not connected);
    * otherwise opened here. Enabled destinations missing from the map are not connected.
    */
-  destinations?: ReadonlyMap<string, OpenedDestination | undefined>;
+  destinations?: ReadonlyMap<string, BackupDestination | undefined>;
   /** Where the helper's keys are (SSH identity, pinned host keys, stream-file keys). */
   stateDir: string;
 }
@@ -54,12 +53,17 @@ function toReport(base: Omit<PruneReport, 'kept' | 'keptCount' | 'removed'>, dec
   };
 }
 
+function errorReport(error: unknown): PruneReport['error'] {
+  const failure = toRewindError(error);
+  return { code: failure.code, message: failure.message };
+}
+
 export { systemTimeZone } from '../system/time-zone';
 
 export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
   const { config, mounts, now, timeZone, dryRun } = options;
   const reports: PruneReport[] = [];
-  const destinations = new Map<string, OpenedDestination | undefined>();
+  const destinations = new Map<string, BackupDestination | undefined>();
   for (const d of config.destinations.filter((x) => x.enabled)) {
     const opened = options.destinations
       ? options.destinations.get(d.id)
@@ -84,21 +88,11 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     const ownDir = path.join(SNAPSHOT_DIR, source.dirName);
     let snapshots = (await listSnapshots(source)).filter((s) => path.dirname(s.path) === ownDir);
     const views: DestinationView[] = [];
-    const manifests = new Map<string, StreamManifest>();
+    const retention = new Map<string, RetentionView>();
     for (const [id, destination] of destinations) {
-      if (isFilesDestination(destination)) {
-        const manifest = await destination.manifest(source.dirName).catch(() => undefined);
-        if (manifest) {
-          manifests.set(id, manifest);
-          views.push({ id, connected: true, backups: streamsAsBackups(manifest.streams) });
-          continue;
-        }
-      }
-      views.push(
-        destination && !isFilesDestination(destination)
-          ? { id, connected: true, backups: await destination.backups(source.dirName) }
-          : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) },
-      );
+      const view = await destination?.retention(source.dirName);
+      if (view) retention.set(id, view);
+      views.push(view ? { id, connected: true, backups: view.backups } : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) });
     }
     const local = planLocalPrune(snapshots, views, { rules: policyRules(policyFor(config.retention, 'local')), now, timeZone });
     const localReport = toReport({ side: 'local', source: source.label }, local);
@@ -106,47 +100,33 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     if (!dryRun) {
       if (local.remove.length > 0) source.mount.changed();
       await deleteSubvolumes(local.remove.map((s) => path.join(source.top, s.path))).catch((error: unknown) => {
-        const failure = toRewindError(error);
-        localReport.error = { code: failure.code, message: failure.message };
+        localReport.error = errorReport(error);
       });
     }
     const removed = new Set(local.remove.map((s) => s.uuid));
     snapshots = snapshots.filter((s) => !removed.has(s.uuid));
 
     for (const view of views) {
-      const destination = destinations.get(view.id);
-      if (!destination || !view.connected) {
+      const kept = retention.get(view.id);
+      if (!kept) {
         reports.push({ side: 'destination', source: source.label, destination: view.id, skipped: 'not connected', kept: [], keptCount: 0, removed: [] });
         continue;
       }
       const destinationConfig = config.destinations.find((d) => d.id === view.id)!;
-      const rules = policyRules(policyFor(config.retention, destinationConfig));
-      if (isFilesDestination(destination)) {
-        const decision = planChainPrune(manifests.get(view.id)!.streams, snapshots, { rules, now, timeZone });
-        const report: PruneReport = {
-          side: 'destination',
-          source: source.label,
-          destination: view.id,
-          kept: decision.keep.map((k) => ({ name: k.stream.name, reasons: k.reasons })),
-          keptCount: decision.keep.length,
-          removed: decision.remove.map((r) => r.name),
-        };
-        reports.push(report);
-        if (!dryRun) {
-          await destination.removeStreams(source.dirName, decision.remove).catch((error: unknown) => {
-            const failure = toRewindError(error);
-            report.error = { code: failure.code, message: failure.message };
-          });
-        }
-        continue;
-      }
-      const decision = planDestinationPrune(view.backups, snapshots, { rules, now, timeZone });
-      const report = toReport({ side: 'destination', source: source.label, destination: view.id }, decision);
+      const plan = kept.plan(snapshots, { rules: policyRules(policyFor(config.retention, destinationConfig)), now, timeZone });
+      const report: PruneReport = {
+        side: 'destination',
+        source: source.label,
+        destination: view.id,
+        ...(plan.skipped ? { skipped: plan.skipped } : {}),
+        kept: plan.kept,
+        keptCount: plan.kept.length,
+        removed: plan.removed,
+      };
       reports.push(report);
       if (!dryRun) {
-        await destination.removeAll(decision.remove).catch((error: unknown) => {
-          const failure = toRewindError(error);
-          report.error = { code: failure.code, message: failure.message };
+        await plan.apply().catch((error: unknown) => {
+          report.error = errorReport(error);
         });
       }
     }

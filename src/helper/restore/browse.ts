@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { Writable } from 'node:stream';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -17,22 +16,18 @@ import {
   type WhatChangedRequest,
   type WhatChangedResult,
 } from '../../core/browse-request';
-import { keepsStreamFiles, type Config, type Destination, type SshDestinationConfig } from '../../core/config';
-import { isCompleteBackup } from '../../core/parent';
-import { listChanges } from '../../core/send-stream/changes';
+import type { Config } from '../../core/config';
 import type { Change } from '../../core/send-stream/changes';
 import { ADVICE, RewindError } from '../../core/errors';
-import { BtrfsDestination } from '../destinations/btrfs-destination';
+import type { PointChanges } from '../destinations/backup-destination';
 import { loadConfig } from '../config/config-file';
 import { comparablePoints, diffSnapshots } from './diff';
 import { FetchedPoints } from './fetched-points';
-import { openStreamFiles } from '../destinations/open-destination';
+import { openDestination, pointsReadInPlace } from '../destinations/open-destination';
 import type { RunContext } from '../engine/run-context';
 import { MountSet } from '../system/mount-set';
 import { withRunContext } from '../engine/run-context';
 import { resolveSource } from '../engine/sources';
-import { SshDestination } from '../destinations/ssh-destination';
-import { sshPaths } from '../destinations/ssh/identity';
 import { openPoint } from './user-restore';
 
 /**
@@ -142,12 +137,12 @@ function walkFailure(folder: string, output: Output): RewindError {
   return new RewindError('TransferFailed', `Reading ${where} in the restore point failed: ${output.stderr || `exit ${output.code}`}.`);
 }
 
-/** Points the helper cannot read in place: a server's backups and stream files. */
+/** Points the helper cannot read in place (a server's backups, stream files): they are fetched, and the copy kept a while. */
 function needsFetching(config: Config, from: string): boolean {
   if (from === 'local') return false;
   const destination = config.destinations.find((d) => d.id === from);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${from}" in the configuration.`, { advice: ADVICE.chooseAgain });
-  return destination.kind !== 'btrfs';
+  return !pointsReadInPlace(destination);
 }
 
 /** Copies of fetched points, kept between the browser's calls; the daemon puts them away before it exits. */
@@ -238,86 +233,48 @@ async function answer(caller: BrowseCaller, request: WhatChangedRequest, here: s
   }
 }
 
-/**
- * What changed in a point kept as stream files: the point's own incremental
- * stream lists it (no diff to compute); both points are fetched to learn
- * what the caller may read in them.
- */
-async function whatChangedInStreams(paths: Paths, context: RunContext, destination: Destination, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
-  return fetchedPoints.use(paths, request, async (thisPoint) => {
-    const [source] = await resolveSource({ path: thisPoint.sourcePath }, context.mounts);
-    const files = await openStreamFiles(destination, context.host, context.mounts, paths.stateDir);
-    let found: { previous?: string; changes: Change[] };
-    let earlier: string | undefined;
-    try {
-      found = await files.changesOf(source.dirName, request.snapshot);
-      earlier = previousPoint((await files.manifest(source.dirName)).streams.map((s) => s.name), request.snapshot);
-    } finally {
-      await files.close();
-    }
-    if (found.previous === undefined) {
-      if (earlier === undefined) return { changes: [], hidden: 0 };
-      throw new RewindError(
-        'InvalidArgs',
-        `This backup starts a new chain of stream files on “${destination.label ?? destination.id}”, so it does not record what changed since ${earlier}; browse the two points to compare them.`,
-      );
-    }
-    const previous = found.previous;
-    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, (before) => answer(caller, request, thisPoint.root, previous, before.root, found.changes));
-  });
+/** The point's root folder for `fn`: read where it is (local snapshots, a disk), or the fetched copy kept for the browser. */
+async function withPointRoot<T>(paths: Paths, config: Config, point: WhatChangedRequest, mounts: MountSet, fn: (point: { root: string; sourcePath: string }) => Promise<T>): Promise<T> {
+  if (needsFetching(config, point.from)) return fetchedPoints.use(paths, point, fn);
+  return fn(await openPoint(paths, point, mounts));
+}
+
+/** What changed in a local snapshot: `btrfs send --no-data -p` from the snapshot before it. */
+async function changesOfLocal(paths: Paths, context: RunContext, request: WhatChangedRequest, sourcePath: string): Promise<PointChanges> {
+  const [source] = await resolveSource({ path: sourcePath }, context.mounts);
+  const previous = previousPoint((await comparablePoints(source)).map((s) => path.basename(s.path)), request.snapshot);
+  if (previous === undefined) return { changes: [] };
+  const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: sourcePath });
+  return { previous, changes: diff.changes };
+}
+
+/** What changed at a destination, as it tells it (../destinations/backup-destination: changesSince). */
+async function changesAtDestination(paths: Paths, context: RunContext, request: WhatChangedRequest, sourcePath: string): Promise<PointChanges> {
+  const [source] = await resolveSource({ path: sourcePath }, context.mounts);
+  const configured = context.config.destinations.find((d) => d.id === request.from)!;
+  const destination = await openDestination(configured, context.host, context.mounts, paths.stateDir);
+  return destination.changesSince(source.dirName, request.snapshot).finally(() => destination.close());
 }
 
 /**
- * What changed in a point on a backup server that keeps received subvolumes:
- * the server runs `btrfs send --no-data -p` between its two backups (the
- * serve protocol's `diff`); both points are fetched to learn what the caller
- * may read in them.
+ * What changed in a point since the one before it, without what the caller
+ * may not read: the changes come from the local snapshots or from the
+ * destination; both points are opened (fetched when they are not read in
+ * place) to learn what the caller may read in them.
  */
-async function whatChangedOnServer(paths: Paths, context: RunContext, destination: SshDestinationConfig, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
-  return fetchedPoints.use(paths, request, async (thisPoint) => {
-    const [source] = await resolveSource({ path: thisPoint.sourcePath }, context.mounts);
-    const server = await SshDestination.open(destination, sshPaths(paths.stateDir));
-    let previous: string | undefined;
-    const chunks: Buffer[] = [];
-    try {
-      previous = previousPoint((await server.backups(source.dirName)).filter(isCompleteBackup).map((b) => path.basename(b.path)), request.snapshot);
-      if (previous === undefined) return { changes: [], hidden: 0 };
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          chunks.push(chunk);
-          done();
-        },
-      });
-      const from = previous;
-      await server.connection.call((c) => c.diffBackups({ subvolume: source.dirName, from, to: request.snapshot, sink }));
-    } finally {
-      await server.close();
-    }
-    const changes = listChanges(Buffer.concat(chunks)).flatMap((l) => l.changes);
-    const from = previous;
-    return fetchedPoints.use(paths, { ...request, source: thisPoint.sourcePath, snapshot: from }, (before) => answer(caller, request, thisPoint.root, from, before.root, changes));
-  });
-}
-
 export async function whatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
   return withRunContext(paths, false, async (context) => {
-    const { config, host, mounts } = context;
-    if (needsFetching(config, request.from)) {
-      const destination = config.destinations.find((d) => d.id === request.from)!;
-      if (keepsStreamFiles(destination)) return whatChangedInStreams(paths, context, destination, request, caller);
-      return whatChangedOnServer(paths, context, destination as SshDestinationConfig, request, caller);
-    }
-    // This point first: it checks the source and says when the point is not there.
-    const thisPoint = await openPoint(paths, request, mounts);
-    const [source] = await resolveSource({ path: thisPoint.sourcePath }, mounts);
-    const configured = config.destinations.find((d) => d.id === request.from);
-    const disk = configured?.kind === 'btrfs' ? await BtrfsDestination.open(configured, host, mounts) : undefined;
-    // The point must be there before anything is compared.
-    await (await openRoot(thisPoint.root, request)).close();
-    const previous = previousPoint((await comparablePoints(source, disk)).map((s) => path.basename(s.path)), request.snapshot);
-    if (previous === undefined) return { changes: [], hidden: 0 };
-    const diff = await diffSnapshots(context, { from: previous, to: request.snapshot, source: thisPoint.sourcePath, destination: disk ? request.from : undefined });
-    const before = await openPoint(paths, { ...request, source: thisPoint.sourcePath, snapshot: previous }, mounts);
-    return answer(caller, request, thisPoint.root, previous, before.root, diff.changes);
+    const { config, mounts } = context;
+    return withPointRoot(paths, config, request, mounts, async (thisPoint) => {
+      // The point must be there before anything is compared.
+      await (await openRoot(thisPoint.root, request)).close();
+      const { previous, changes } =
+        request.from === 'local'
+          ? await changesOfLocal(paths, context, request, thisPoint.sourcePath)
+          : await changesAtDestination(paths, context, request, thisPoint.sourcePath);
+      if (previous === undefined) return { changes: [], hidden: 0 };
+      const before = { ...request, source: thisPoint.sourcePath, snapshot: previous };
+      return withPointRoot(paths, config, before, mounts, (point) => answer(caller, request, thisPoint.root, previous, point.root, changes));
+    });
   });
 }

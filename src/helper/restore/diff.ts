@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Change } from '../../core/send-stream/changes';
 import { listChanges } from '../../core/send-stream/changes';
@@ -9,7 +8,7 @@ import type { Subvolume } from '../../core/subvolume';
 import { BtrfsDestination } from '../destinations/btrfs-destination';
 import type { RunContext } from '../engine/run-context';
 import { listSnapshots, resolveSource, type SourceSubvolume } from '../engine/sources';
-import { sendArguments } from '../system/btrfs-send';
+import { noDataStream } from '../system/btrfs-send';
 
 /**
  * `rewind-helper diff A B`: what changed from snapshot A to snapshot B, read
@@ -33,23 +32,6 @@ export interface DiffResult {
   from: string;
   to: string;
   changes: Change[];
-}
-
-/** Runs `btrfs send --no-data -p from to` and keeps its whole (small) stream. */
-async function noDataStream(top: string, from: Subvolume, to: Subvolume): Promise<Buffer[]> {
-  const child = spawn('btrfs', sendArguments({ snapshot: path.join(top, to.path), parent: path.join(top, from.path), noData: true }), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (c, s) => resolve([c, s]));
-  });
-  if (code !== 0) throw new RewindError('TransferFailed', `btrfs send --no-data failed: ${stderr.trim() || signal || `status ${code}`}.`);
-  return chunks;
 }
 
 function named(list: Subvolume[], name: string): Subvolume | undefined {
@@ -100,7 +82,7 @@ export async function diffSnapshots({ config, host, mounts }: RunContext, reques
   }
   const [{ source, top, from, to }] = found;
   try {
-    const stream = await noDataStream(top, from, to);
+    const stream = await noDataStream(path.join(top, from.path), path.join(top, to.path));
     const lists = listChanges(stream);
     return { source: source.label, destination: destination?.config.id, from: request.from, to: request.to, changes: lists.flatMap((l) => l.changes) };
   } catch (error) {

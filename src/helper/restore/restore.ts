@@ -4,12 +4,9 @@ import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
 import { subvolumeDirName } from '../../core/snapshot-name';
 import { removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
-import { BtrfsDestination } from '../destinations/btrfs-destination';
 import { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
-import { keepsStreamFiles, type SshDestinationConfig } from '../../core/config';
-import { receiveFromServer } from './restore-subvolume';
-import { openStreamFiles } from '../destinations/open-destination';
+import { openDestination } from '../destinations/open-destination';
 import { loadConfig } from '../config/config-file';
 import { runCommand } from '../system/run-command';
 
@@ -64,24 +61,15 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const mounts = MountSet.forReader(request.runtimeDir, 'restore');
   let scratch: string | undefined;
   try {
-    let backup: string;
-    if (destination.kind !== 'btrfs') {
-      // Stream files are replayed, and a server's backup is received, into a
-      // scratch folder on the source's own filesystem first; from there the
-      // restore is the same as from a disk.
+    const opened = await openDestination(destination, host, mounts, request.stateDir);
+    // A point that cannot be read where it is (a server's, stream files) is fetched into a scratch
+    // folder on the source's own filesystem first; from there the restore is the same as from a disk.
+    const inScratch = async () => {
       const [resolved] = await resolveSource({ path: source.path }, mounts);
       scratch = scratchFolder(resolved.top);
-      if (keepsStreamFiles(destination)) {
-        const files = await openStreamFiles(destination, host, mounts, request.stateDir);
-        backup = await files.replay(dirName, request.snapshot, scratch, request.keyFile).finally(() => files.close());
-      } else {
-        await mkdir(scratch, { recursive: true, mode: 0o700 });
-        backup = await receiveFromServer(destination as SshDestinationConfig, dirName, request.snapshot, scratch, request.stateDir);
-      }
-    } else {
-      const opened = await BtrfsDestination.open(destination, host, mounts);
-      backup = path.join(opened.top, opened.dirBelowTop(dirName), request.snapshot);
-    }
+      return scratch;
+    };
+    const backup = await opened.pointFolder(dirName, request.snapshot, inScratch, request.keyFile).finally(() => opened.close());
     const from = path.join(backup, relative);
     // Refuse anything whose real location is outside the backup (a symlink inside it).
     const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {

@@ -1,20 +1,17 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { lstat, mkdir, open, realpath, stat } from 'node:fs/promises';
+import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { asideName, specialBitsRemoved, type RestoreRequest, type RestoreResult, type RestoredItem } from '../../core/restore-request';
 import { removeScratchFolder, scratchFolder } from '../system/btrfs';
-import { BtrfsDestination } from '../destinations/btrfs-destination';
 import { loadConfig } from '../config/config-file';
 import { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
-import { keepsStreamFiles, type SshDestinationConfig } from '../../core/config';
-import { receiveFromServer } from './restore-subvolume';
-import { openStreamFiles } from '../destinations/open-destination';
+import { openDestination } from '../destinations/open-destination';
 
 /**
  * Restoring files for a user (D-Bus RestoreFiles). The helper finds the
@@ -94,24 +91,13 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
   const destination = config.destinations.find((d) => d.id === request.from);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.from}" in the configuration.`, { advice: ADVICE.chooseAgain });
   const host = config.hostName ?? hostname();
-  if (destination.kind === 'btrfs') {
-    const disk = await BtrfsDestination.open(destination, host, mounts);
-    return { root: path.join(disk.top, disk.dirBelowTop(source.dirName), request.snapshot), sourcePath, done: nothing };
-  }
-  // Stream files are replayed, and a server's backup is received, into a scratch folder on the source's filesystem.
+  // A server's backup is received, and stream files are replayed, into a scratch folder on the source's filesystem.
   const scratch = scratchFolder(source.top);
   const done = () => removeScratchFolder(scratch);
   try {
-    if (!keepsStreamFiles(destination)) {
-      await mkdir(scratch, { recursive: true, mode: 0o700 });
-      return { root: await receiveFromServer(destination as SshDestinationConfig, source.dirName, request.snapshot, scratch, paths.stateDir), sourcePath, done };
-    }
-    const files = await openStreamFiles(destination, host, mounts, paths.stateDir);
-    try {
-      return { root: await files.replay(source.dirName, request.snapshot, scratch), sourcePath, done };
-    } finally {
-      await files.close();
-    }
+    const opened = await openDestination(destination, host, mounts, paths.stateDir);
+    const root = await opened.pointFolder(source.dirName, request.snapshot, async () => scratch).finally(() => opened.close());
+    return { root, sourcePath, done };
   } catch (error) {
     await done();
     throw error;

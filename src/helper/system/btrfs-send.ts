@@ -1,3 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { RewindError } from '../../core/errors';
+import { runCommand } from './run-command';
+
 /**
  * The command line of `btrfs send`, built in one place for every caller:
  * backups (to a disk, a server, stream files), restores and the serve side's
@@ -24,4 +29,44 @@ export function sendArguments(request: SendArguments): string[] {
     ...(request.parent ? ['-p', request.parent] : []),
     request.snapshot,
   ];
+}
+
+/** How a child process ended, with what it said on stderr. */
+export function finished(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => {
+    child.once('error', (error) => resolve({ code: -1, stderr: error.message }));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** `btrfs send BACKUP | btrfs receive INTO`; a failed receive leaves nothing behind. */
+export async function receiveCopy(backup: string, into: string, what: string): Promise<string> {
+  // The stream goes from one process to the other; the helper holds neither end.
+  const send = spawn('btrfs', sendArguments({ snapshot: backup }), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const receive = spawn('btrfs', ['receive', '-q', into], { stdio: [send.stdout, 'ignore', 'pipe'] });
+  send.stdout.destroy();
+  const [sent, received] = await Promise.all([finished(send), finished(receive)]);
+  const restored = path.join(into, path.basename(backup));
+  if (sent.code !== 0 || received.code !== 0) {
+    await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+    throw new RewindError('TransferFailed', `Restoring ${what} failed: ${(received.stderr || sent.stderr || 'btrfs send failed').trim()}.`);
+  }
+  return restored;
+}
+
+/** `btrfs send --no-data -p FROM TO`: what changed between two snapshots, as a whole (small) stream. */
+export async function noDataStream(from: string, to: string): Promise<Buffer[]> {
+  const child = spawn('btrfs', sendArguments({ snapshot: to, parent: from, noData: true }), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, s) => resolve([c, s]));
+  });
+  if (code !== 0) throw new RewindError('TransferFailed', `btrfs send --no-data failed: ${stderr.trim() || signal || `status ${code}`}.`);
+  return chunks;
 }

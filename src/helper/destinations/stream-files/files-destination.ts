@@ -1,40 +1,26 @@
-import { ByteCounter } from '../../codec/byte-counter';
-import { execa, type ResultPromise } from 'execa';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../../core/config';
-import { ADVICE, RewindError } from '../../../core/errors';
-import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
-import { SendStreamError, SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
-import { chainTo, chainToFreeSpace, planStreamSend } from '../../../core/stream-chains';
+import { previousPoint } from '../../../core/browse-request';
+import { RewindError } from '../../../core/errors';
+import type { Change } from '../../../core/send-stream/changes';
+import { chainToFreeSpace, planChainPrune, planStreamSend, streamsAsBackups, type StreamPlan } from '../../../core/stream-chains';
+import type { PruneContext } from '../../../core/prune-plan';
 import { streamUuid } from '../../../core/parent';
-import {
-  emptyManifest,
-  isOwnLeftover,
-  MANIFEST_FILE,
-  parseManifest,
-  partFileName,
-  serializeManifest,
-  type StreamEntry,
-  type StreamManifest,
-} from '../../../core/stream-manifest';
-import type { TransferRecord } from '../../../core/status';
+import type { Subvolume } from '../../../core/subvolume';
+import { emptyManifest, partFileName, type StreamEntry, type StreamManifest } from '../../../core/stream-manifest';
 import type { MountSet } from '../../system/mount-set';
-import { deviceOfFilesystem } from '../../system/mounts';
-import { nativeCrc32cUpdate } from '../../codec/send-stream-pipe';
-import type { SendProtocol } from '../../system/send-capabilities';
 import type { SourceSnapshot } from '../../engine/sources';
-import { identityOf, keyFile, recipientFor, recipientOf } from './age-key';
+import type { BackUpJob, BackupDestination, PointChanges, PointInfo, RetentionPlan, RetentionView } from '../backup-destination';
+import { retryUntilItFits } from '../make-room';
+import { keyFile, recipientFor } from './age-key';
 import type { SshPaths } from '../ssh/identity';
-import { FolderStore } from './folder-store';
-import { readParts, writeParts } from './part-files';
+import { ChainReader } from './chain-reader';
+import { Manifests } from './manifests';
+import { openFolderStore } from './folder-store';
 import { SshStore } from './ssh-store';
-import { ReplayPlace } from './replay-place';
-import { checkPart, type StreamStore } from './stream-store';
-import { outputText } from '../../system/output-text';
-import { sendArguments } from '../../system/btrfs-send';
+import { isNoSpace } from './stream-pipes';
+import type { StreamStore } from './stream-store';
+import { writeStream } from './stream-writer';
 
 /**
  * Backups as stream files, for disks, shares and servers that are not btrfs:
@@ -45,42 +31,20 @@ import { sendArguments } from '../../system/btrfs-send';
  * (./stream-store: a local folder, or a server over SSH).
  */
 
-type Child = ResultPromise<{ encoding: 'buffer'; buffer: { stdout: false; stderr: true }; reject: false }>;
-
-function spawnFilter(command: string, args: string[]): Child {
-  return execa(command, args, { encoding: 'buffer', buffer: { stdout: false, stderr: true }, reject: false });
-}
-
-async function failureOf(children: Array<[string, Child]>): Promise<string | undefined> {
-  for (const [name, child] of children) {
-    const result = await child;
-    if (result.exitCode !== 0 || result.signal) {
-      const stderr = outputText(result.stderr).trim();
-      return `${name}: ${stderr || result.signal || `exit ${result.exitCode}`}`;
-    }
-  }
-  return undefined;
-}
-
-function isNoSpace(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'ENOSPC' || (error as NodeJS.ErrnoException)?.code === 'EDQUOT';
-}
-
-export interface FilesProgress {
-  phase: 'cleanup' | 'send' | 'verify';
-  kind?: 'full' | 'incremental';
-  bytes: number;
-}
-
-export class FilesDestination {
-  /** Which kind of destination (see ../open-destination: tested without loading this module). */
-  readonly kind = 'files' as const;
+export class FilesDestination implements BackupDestination {
+  /** Its store says what is wrong when it cannot be used any more. */
+  readonly usable = true;
+  private readonly reader: ChainReader;
+  private readonly manifests: Manifests;
 
   private constructor(
     readonly config: StreamFilesSettings,
     readonly store: StreamStore,
     private readonly stateDir: string,
-  ) {}
+  ) {
+    this.manifests = new Manifests(store);
+    this.reader = new ChainReader(store, config.label ?? config.id, keyFile(stateDir, config.id));
+  }
 
   /** Stream files on a server without btrfs ("kind": "ssh", "store": "files"). */
   static async openOverSsh(config: SshDestinationConfig, paths: SshPaths, stateDir: string): Promise<FilesDestination> {
@@ -88,27 +52,7 @@ export class FilesDestination {
   }
 
   static async open(config: FilesDestinationConfig, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {
-    const name = config.label ?? config.id;
-    let store: FolderStore;
-    if (config.filesystem !== undefined) {
-      const device = await deviceOfFilesystem(config.filesystem);
-      if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`);
-      const mount = await mounts.disk(device, config.filesystem).catch((error: unknown) => {
-        throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error });
-      });
-      // Whoever has the disk in hand decides what is on it: below its mount point, no link is followed.
-      store = new FolderStore(mount.mountPoint, config.path.split('/').filter((c) => c !== '' && c !== '.'), host);
-    } else {
-      await mkdir(config.path, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-        throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
-      });
-      store = new FolderStore(config.path, [], host);
-    }
-    await store.prepare().catch((error: unknown) => {
-      if (error instanceof RewindError) throw error;
-      throw new RewindError('DestinationMissing', `The backup folder ${store.root} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
-    });
-    return new FilesDestination(streamFilesSettings(config), store, stateDir);
+    return new FilesDestination(streamFilesSettings(config), await openFolderStore(config, host, mounts), stateDir);
   }
 
   get name(): string {
@@ -119,67 +63,60 @@ export class FilesDestination {
     return this.store.host;
   }
 
-  /** Ends the store's connection, if it has one. */
-  close(): Promise<void> {
-    return this.store.close();
-  }
-
   /** The subvolume folders of this host. */
   dirNames(): Promise<string[]> {
     return this.store.folders();
   }
 
-  async manifest(dirName: string): Promise<StreamManifest> {
-    const file = `${this.store.where}/${this.host}/${dirName}/${MANIFEST_FILE}`;
-    let text: string | undefined;
-    try {
-      text = await this.store.readText(dirName, MANIFEST_FILE);
-    } catch (error) {
-      if (error instanceof RewindError && error.code !== 'InvalidArgs') throw error;
-      throw new RewindError('DestinationMissing', `The backup list ${file} cannot be read (${(error as Error).message}).`, { cause: error });
-    }
-    if (text === undefined) return emptyManifest(this.host, dirName);
-    try {
-      return parseManifest(text);
-    } catch (error) {
-      throw new RewindError('BackupDamaged', `The backup list ${file} is damaged: ${(error as Error).message}.`, { cause: error });
-    }
+  manifest(dirName: string): Promise<StreamManifest> {
+    return this.manifests.manifest(dirName);
   }
 
-  private async saveManifest(dirName: string, manifest: StreamManifest): Promise<void> {
-    await this.store.writeText(dirName, MANIFEST_FILE, serializeManifest(manifest));
+  private removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
+    return this.manifests.removeUnlisted(dirName, manifest);
   }
 
-  /**
-   * Deletes what interrupted writes left: files named as Rewind names its
-   * parts and temporary files that the manifest does not list, each only when
-   * it is a plain file. Anything else in the folder is left alone. Returns
-   * the names deleted.
-   */
-  async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
-    const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
-    const leftovers = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !listed.has(f));
+  private removeStreams(dirName: string, streams: readonly StreamEntry[]): Promise<void> {
+    return this.manifests.removeStreams(dirName, streams);
+  }
+
+  /** Ends the store's connection, if it has one. */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  async takenNames(dirName: string): Promise<string[]> {
+    // A list that cannot be read names nothing here; the backup itself then says why.
+    return (await this.manifest(dirName).catch(() => emptyManifest(this.host, dirName))).streams.map((s) => s.name);
+  }
+
+  async points(dirName: string): Promise<PointInfo[]> {
+    return (await this.manifest(dirName)).streams.map((s) => ({ name: s.name, uuid: s.receivedUuid, receivedUuid: s.snapshotUuid, complete: true }));
+  }
+
+  async clean(): Promise<string[]> {
     const removed: string[] = [];
-    for (const file of leftovers) {
-      const gone = await this.store.remove(dirName, file).then(
-        () => true,
-        (error: unknown) => {
-          if (error instanceof RewindError && error.code === 'BackupDamaged') return false;
-          throw error;
-        },
-      );
-      if (gone) removed.push(file);
+    for (const dirName of await this.dirNames()) {
+      removed.push(...(await this.removeUnlisted(dirName)).map((name) => `${dirName}/${name}`));
     }
     return removed;
   }
 
-  /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
-  async removeStreams(dirName: string, streams: readonly StreamEntry[]): Promise<void> {
-    if (streams.length === 0) return;
-    const manifest = await this.manifest(dirName);
-    const gone = new Set(streams.map((s) => s.receivedUuid));
-    await this.saveManifest(dirName, { ...manifest, streams: manifest.streams.filter((s) => !gone.has(s.receivedUuid)) });
-    for (const stream of streams) for (const part of stream.parts) await this.store.remove(dirName, part.file).catch(() => undefined);
+  /** Whole chains only (src/core/stream-chains, rule 3); a list that cannot be read counts as not connected. */
+  async retention(dirName: string): Promise<RetentionView | undefined> {
+    const manifest = await this.manifest(dirName).catch(() => undefined);
+    if (!manifest) return undefined;
+    return {
+      backups: streamsAsBackups(manifest.streams),
+      plan: (snapshots: readonly Subvolume[], context: PruneContext): RetentionPlan => {
+        const decision = planChainPrune(manifest.streams, snapshots, context);
+        return {
+          kept: decision.keep.map((k) => ({ name: k.stream.name, reasons: k.reasons })),
+          removed: decision.remove.map((r) => r.name),
+          apply: () => this.removeStreams(dirName, decision.remove),
+        };
+      },
+    };
   }
 
   /**
@@ -188,46 +125,23 @@ export class FilesDestination {
    * may go (src/core/stream-chains, rule 4) is removed and the backup tried
    * again from the start, until it fits or nothing more may go.
    */
-  async backUp(
-    snap: SourceSnapshot,
-    protocol: SendProtocol,
-    progress: (p: FilesProgress) => void,
-    record: TransferRecord,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  async backUp(snap: SourceSnapshot, job: BackUpJob): Promise<void> {
     const dirName = snap.source.dirName;
-    for (;;) {
-      try {
-        await this.attempt(snap, protocol, progress, record, signal);
-        return;
-      } catch (error) {
-        if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+    await retryUntilItFits(this.name, job.record, job.progress, () => this.attempt(snap, job), {
+      next: async () => {
         const manifest = await this.manifest(dirName);
         const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
-        const victim = chainToFreeSpace(manifest.streams, plan);
-        if (!victim) {
-          const freed = record.removedForSpace?.length ?? 0;
-          throw new RewindError(
-            'DestinationFull',
-            `There is not enough space on ${this.name} for this backup` +
-              (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
-            { cause: error },
-          );
-        }
-        progress({ phase: 'cleanup', bytes: 0 });
+        return chainToFreeSpace(manifest.streams, plan);
+      },
+      remove: async (victim: StreamEntry[]) => {
         await this.removeStreams(dirName, victim);
-        record.removedForSpace = [...(record.removedForSpace ?? []), ...victim.map((s) => `${dirName}/${s.name}`)];
-      }
-    }
+        return victim.map((s) => `${dirName}/${s.name}`);
+      },
+    });
   }
 
-  private async attempt(
-    snap: SourceSnapshot,
-    protocol: SendProtocol,
-    progress: (p: FilesProgress) => void,
-    record: TransferRecord,
-    signal?: AbortSignal,
-  ): Promise<void> {
+  private async attempt(snap: SourceSnapshot, job: BackUpJob): Promise<void> {
+    const { record, progress } = job;
     const dirName = snap.source.dirName;
     progress({ phase: 'cleanup', bytes: 0 });
     const manifest = await this.manifest(dirName);
@@ -238,82 +152,68 @@ export class FilesDestination {
     if (manifest.recipient && recipient && manifest.recipient !== recipient && manifest.streams.length > 0) {
       throw new RewindError('WrongKey', `The backups on ${this.name} were encrypted for another key than this machine's key for it.`);
     }
-    const present = manifest.streams.find((s) => s.receivedUuid === streamUuid(snap.snapshot));
-    if (present) {
+    if (manifest.streams.some((s) => s.receivedUuid === streamUuid(snap.snapshot))) {
       // Nothing changed since a snapshot whose stream is already here.
       record.kind = 'up-to-date';
       return;
     }
     const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
     record.kind = plan.kind;
-    record.protocol = protocol.version;
+    record.protocol = job.protocol.version;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
+    const stream = await this.write(snap, plan, manifest, recipient, job);
+    progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
+    await this.list(dirName, manifest, stream, recipient);
+  }
+
+  /** Writes the stream's parts; on failure removes what it wrote and says why. */
+  private async write(snap: SourceSnapshot, plan: StreamPlan, manifest: StreamManifest, recipient: string | undefined, job: BackUpJob): Promise<StreamEntry> {
+    const { dirName, top } = snap.source;
     const name = path.basename(snap.snapshot.path);
     const entry = { name, kind: plan.kind, encrypted: recipient !== undefined };
-
-    progress({ phase: 'send', kind: plan.kind, bytes: 0 });
-    const top = snap.source.top;
-    const send = execa(
-      'btrfs',
-      sendArguments({ snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: protocol.args }),
-      { encoding: 'buffer', buffer: { stdout: false, stderr: true }, reject: false, stdin: 'ignore' },
-    );
-    const zstd = spawnFilter('zstd', ['-q', '-c', '-3', '-T0']);
-    const age = recipient ? spawnFilter('age', ['-r', recipient]) : undefined;
-    const counter = new ByteCounter((bytes) => progress({ phase: 'send', kind: plan.kind, bytes }));
-    const children: Array<[string, Child]> = [
-      ['btrfs send', send as unknown as Child],
-      ['zstd', zstd],
-      ...(age ? [['age', age] as [string, Child]] : []),
-    ];
-    const last = (age ?? zstd).stdout as Readable;
-    // Cancelling stops btrfs send; the cut stream then fails the write, which removes what it wrote.
-    const cancel = () => send.kill('SIGTERM');
-    signal?.addEventListener('abort', cancel, { once: true });
-    let parts;
+    job.progress({ phase: 'send', kind: plan.kind, bytes: 0 });
+    let written;
     try {
-      const feeding = pipeline(send.stdout as Readable, counter, zstd.stdin!);
-      const linking = age ? pipeline(zstd.stdout as Readable, age.stdin!) : Promise.resolve();
-      const writing = writeParts(last, this.store, dirName, (index) => partFileName(entry, index), this.config.partSizeMiB * 1024 * 1024);
-      const [fed, linked, written] = await Promise.allSettled([feeding, linking, writing]);
-      const failed = await failureOf(children);
-      if (written.status === 'rejected') throw written.reason;
-      if (failed) throw new RewindError('TransferFailed', `Writing the backup failed (${failed}).`);
-      if (fed.status === 'rejected' || linked.status === 'rejected') {
-        throw new RewindError('TransferFailed', `The backup stream was interrupted: ${String((fed as PromiseRejectedResult).reason ?? (linked as PromiseRejectedResult).reason)}.`);
-      }
-      parts = written.value;
+      written = await writeStream({
+        store: this.store,
+        dirName,
+        send: { snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: job.protocol.args },
+        recipient,
+        partName: (index) => partFileName(entry, index),
+        partSize: this.config.partSizeMiB * 1024 * 1024,
+        onBytes: (bytes) => job.progress({ phase: 'send', kind: plan.kind, bytes }),
+        signal: job.signal,
+      });
     } catch (error) {
-      for (const [, child] of children) child.kill();
-      await Promise.all(children.map(([, c]) => c));
       await this.removeUnlisted(dirName, manifest).catch(() => undefined);
-      if (signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
+      if (job.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
       if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error });
       if (error instanceof RewindError) throw error;
       throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error });
     }
-    signal?.removeEventListener('abort', cancel);
-    record.bytes = counter.bytes;
-
-    progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
-    const stream: StreamEntry = {
+    job.record.bytes = written.bytes;
+    return {
       ...entry,
       snapshotUuid: snap.snapshot.uuid,
       // btrfs send names a snapshot that was itself received by its received UUID.
       receivedUuid: snap.snapshot.receivedUuid ?? snap.snapshot.uuid,
       ...(plan.kind === 'incremental' ? { parentUuid: plan.parentStream.receivedUuid } : {}),
       created: new Date().toISOString(),
-      streamBytes: counter.bytes,
+      streamBytes: written.bytes,
       compression: 'zstd',
-      parts,
+      parts: written.parts,
     };
+  }
+
+  /** Lists a written stream in the manifest: only then is it a backup. */
+  private async list(dirName: string, manifest: StreamManifest, stream: StreamEntry, recipient: string | undefined): Promise<void> {
     const next: StreamManifest = {
       ...manifest,
       ...(recipient ? { recipient } : {}),
       streams: [...manifest.streams.filter((s) => s.receivedUuid !== stream.receivedUuid), stream],
     };
     try {
-      await this.saveManifest(dirName, next);
+      await this.manifests.saveManifest(dirName, next);
     } catch (error) {
       await this.removeUnlisted(dirName, manifest).catch(() => undefined);
       if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for the backup list.`, { cause: error });
@@ -321,62 +221,14 @@ export class FilesDestination {
     }
   }
 
-  /** The identity that opens this destination's streams: `keyPath`, or the helper's own. */
-  private async identityFile(manifest: StreamManifest, keyPath?: string): Promise<string> {
-    const file = keyPath ?? keyFile(this.stateDir, this.config.id);
-    await identityOf(file);
-    const recipient = await recipientOf(file);
-    if (manifest.recipient && manifest.recipient !== recipient) {
-      throw new RewindError('WrongKey', `The key in ${file} is not the key these backups were encrypted with (${manifest.recipient}).`);
-    }
-    return file;
-  }
-
-  /** The decrypted, decompressed send stream of one entry, and the processes making it. */
-  private openStream(dirName: string, stream: StreamEntry, identity: string | undefined): { output: Readable; done: Promise<string | undefined> } {
-    const input = readParts(this.store, dirName, stream.parts);
-    const age = stream.encrypted ? spawnFilter('age', ['-d', '-i', identity!]) : undefined;
-    const zstd = spawnFilter('zstd', ['-q', '-d', '-c']);
-    const steps = age ? [pipeline(input, age.stdin!), pipeline(age.stdout as Readable, zstd.stdin!)] : [pipeline(input, zstd.stdin!)];
-    const children: Array<[string, Child]> = [...(age ? [['age', age] as [string, Child]] : []), ['zstd', zstd]];
-    const done = Promise.allSettled(steps).then(() => failureOf(children));
-    return { output: zstd.stdout as Readable, done };
-  }
-
-  /**
-   * Checks one stream without receiving it: each part's size and SHA-256,
-   * then every command's CRC32C after decryption and decompression, each
-   * command also handed to `onCommand` when given. Returns what is wrong,
-   * naming the file, or undefined.
-   */
-  async verifyStream(dirName: string, stream: StreamEntry, identity?: string, onCommand?: (command: SendCommand) => void): Promise<string | undefined> {
-    for (const part of stream.parts) {
-      const problem = await checkPart(this.store, dirName, part);
-      if (problem) return `${part.file} ${problem}`;
-    }
-    const { output, done } = this.openStream(dirName, stream, identity);
-    // Only a command nobody keeps may live in a reused buffer.
-    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: onCommand ?? (() => undefined), reuseBuffers: !onCommand });
-    try {
-      for await (const chunk of output) parser.push(chunk as Buffer);
-      parser.end();
-    } catch (error) {
-      await done;
-      if (error instanceof SendStreamError) return `${stream.parts[0].file}: ${error.message}`;
-      return `${stream.parts[0].file}: ${(error as Error).message}`;
-    }
-    const failed = await done;
-    return failed ? `${stream.parts[0].file}: ${failed}` : undefined;
-  }
-
   /** Every stream of every subvolume folder, in order; stops at the first bad file. */
   async verify(keyPath?: string): Promise<{ streams: number; problem?: string }> {
     let streams = 0;
     for (const dirName of await this.dirNames()) {
       const manifest = await this.manifest(dirName);
-      const identity = manifest.streams.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
+      const identity = manifest.streams.some((s) => s.encrypted) ? await this.reader.identityFile(manifest, keyPath) : undefined;
       for (const stream of manifest.streams) {
-        const problem = await this.verifyStream(dirName, stream, identity);
+        const problem = await this.reader.verifyStream(dirName, stream, identity);
         streams++;
         if (problem) return { streams, problem: `${dirName}/${problem}` };
       }
@@ -391,16 +243,21 @@ export class FilesDestination {
    * then `previous` is undefined.
    */
   async changesOf(dirName: string, name: string, keyPath?: string): Promise<{ previous?: string; changes: Change[] }> {
+    return this.reader.changesOf(await this.manifest(dirName), dirName, name, keyPath);
+  }
+
+  /** Read from the point's own incremental stream; a stream that starts a new chain records none. */
+  async changesSince(dirName: string, name: string): Promise<PointChanges> {
     const manifest = await this.manifest(dirName);
-    const stream = manifest.streams.find((s) => s.name === name);
-    if (!stream) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
-    const parent = stream.kind === 'full' ? undefined : manifest.streams.find((s) => s.receivedUuid === stream.parentUuid);
-    if (!parent) return { changes: [] };
-    const identity = stream.encrypted ? await this.identityFile(manifest, keyPath) : undefined;
-    const collector = new ChangeCollector();
-    const problem = await this.verifyStream(dirName, stream, identity, (command) => collector.command(command));
-    if (problem) throw new RewindError('BackupDamaged', `The backup file ${problem} (on ${this.name}); what changed in it cannot be read.`);
-    return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
+    const found = await this.reader.changesOf(manifest, dirName, name);
+    const earlier = previousPoint(manifest.streams.map((s) => s.name), name);
+    if (found.previous === undefined && earlier !== undefined) {
+      throw new RewindError(
+        'InvalidArgs',
+        `This backup starts a new chain of stream files on “${this.name}”, so it does not record what changed since ${earlier}; browse the two points to compare them.`,
+      );
+    }
+    return found;
   }
 
   /**
@@ -416,38 +273,16 @@ export class FilesDestination {
    * the only parent and the manifest's UUID as the only subvolume.
    */
   async replay(dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
-    const manifest = await this.manifest(dirName);
-    const target = manifest.streams.find((s) => s.name === name);
-    if (!target) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
-    const chain = chainTo(manifest.streams, target);
-    if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
-    const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
-    for (const stream of chain) {
-      for (const part of stream.parts) {
-        const problem = await checkPart(this.store, dirName, part);
-        if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
-      }
-    }
-    const place = await ReplayPlace.create(into);
-    try {
-      for (const [index, stream] of chain.entries()) {
-        const { output, done } = this.openStream(dirName, stream, identity);
-        const refused = await place.receive(output, stream, index > 0 ? chain[index - 1] : undefined);
-        const failed = await done;
-        const file = `${stream.parts[0].file} on ${this.name}`;
-        // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
-        if (refused?.code === 'BackupDamaged') throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${refused.detail}`);
-        if (failed) {
-          const wrongKey = /no identity matched|incorrect|failed to decrypt/i.test(failed);
-          throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
-        }
-        if (refused) throw new RewindError(refused.code, `Replaying ${file} failed: ${refused.detail}`);
-      }
-      return await place.keep(name);
-    } catch (error) {
-      await place.remove();
-      throw error;
-    }
+    return this.reader.replay(await this.manifest(dirName), dirName, name, into, keyPath);
+  }
+
+  /** Replayed into the scratch folder. */
+  async pointFolder(dirName: string, name: string, scratch: () => Promise<string>, keyFile?: string): Promise<string> {
+    return this.replay(dirName, name, await scratch(), keyFile);
+  }
+
+  /** Replayed (confined) straight into `into`: a received subvolume cannot be moved to another folder later. */
+  restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string> {
+    return this.replay(dirName, name, into, keyFile);
   }
 }
-

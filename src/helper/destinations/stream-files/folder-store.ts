@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { mkdir } from 'node:fs/promises';
+import type { FilesDestinationConfig } from '../../../core/config';
 import { RewindError } from '../../../core/errors';
+import type { MountSet } from '../../system/mount-set';
+import { deviceOfFilesystem } from '../../system/mounts';
 import { ConfinedFolder } from './confined-folder';
 import type { FileSink, StreamStore } from './stream-store';
 
@@ -167,4 +171,32 @@ export class FolderStore implements StreamStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The store of a "files" destination: a folder on a disk found by filesystem
+ * UUID and mounted here, or a folder that is already mounted; made when missing.
+ */
+export async function openFolderStore(config: FilesDestinationConfig, host: string, mounts: MountSet): Promise<FolderStore> {
+  const name = config.label ?? config.id;
+  let store: FolderStore;
+  if (config.filesystem !== undefined) {
+    const device = await deviceOfFilesystem(config.filesystem);
+    if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`);
+    const mount = await mounts.disk(device, config.filesystem).catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error });
+    });
+    // Whoever has the disk in hand decides what is on it: below its mount point, no link is followed.
+    store = new FolderStore(mount.mountPoint, config.path.split('/').filter((c) => c !== '' && c !== '.'), host);
+  } else {
+    await mkdir(config.path, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+    });
+    store = new FolderStore(config.path, [], host);
+  }
+  await store.prepare().catch((error: unknown) => {
+    if (error instanceof RewindError) throw error;
+    throw new RewindError('DestinationMissing', `The backup folder ${store.root} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+  });
+  return store;
 }

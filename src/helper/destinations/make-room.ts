@@ -1,0 +1,45 @@
+import { RewindError } from '../../core/errors';
+import type { TransferRecord } from '../../core/status';
+import type { JobProgress } from './backup-destination';
+
+/**
+ * The one make-room-and-retry loop of every destination: run the attempt;
+ * when the destination is full, give up what the destination's own rule
+ * names next (src/core/make-room.ts for received backups, rule 4 of
+ * src/core/stream-chains.ts for stream files) and try again, until it fits
+ * or nothing more may go.
+ */
+export interface RoomMaker<Victim> {
+  /** What to remove next, or undefined when nothing may go. */
+  next(): Promise<Victim | undefined>;
+  /** Removes it; returns what the record names as removed for space. */
+  remove(victim: Victim): Promise<string[]>;
+}
+
+export async function retryUntilItFits<Victim>(
+  name: string,
+  record: TransferRecord,
+  progress: JobProgress,
+  attempt: () => Promise<void>,
+  room: RoomMaker<Victim>,
+): Promise<void> {
+  for (;;) {
+    try {
+      await attempt();
+      return;
+    } catch (error) {
+      if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
+      const victim = await room.next();
+      if (victim === undefined) {
+        const freed = record.removedForSpace?.length ?? 0;
+        throw new RewindError(
+          'DestinationFull',
+          `There is not enough space on ${name} for this backup` + (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
+          { cause: error },
+        );
+      }
+      progress({ phase: 'cleanup', bytes: 0 });
+      record.removedForSpace = [...(record.removedForSpace ?? []), ...(await room.remove(victim))];
+    }
+  }
+}

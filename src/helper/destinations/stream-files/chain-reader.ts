@@ -1,0 +1,133 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ADVICE, RewindError } from '../../../core/errors';
+import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
+import { SendStreamError, SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
+import { chainTo } from '../../../core/stream-chains';
+import type { StreamEntry, StreamManifest } from '../../../core/stream-manifest';
+import { nativeCrc32cUpdate } from '../../codec/send-stream-pipe';
+import { identityOf, recipientOf } from './age-key';
+import { readParts } from './part-files';
+import { ReplayPlace } from './replay-place';
+import { failureOf, spawnFilter, type Child } from './stream-pipes';
+import { checkPart, type StreamStore } from './stream-store';
+
+/**
+ * Reading stored streams back: checked (`verify`), read for what changed,
+ * and replayed into a place on btrfs. Each reads one folder's manifest,
+ * given by the caller, and the part files it names, through the store.
+ */
+export class ChainReader {
+  constructor(
+    private readonly store: StreamStore,
+    /** The destination's name, for messages. */
+    private readonly name: string,
+    /** The helper's own key file for this destination. */
+    private readonly ownKeyFile: string,
+  ) {}
+
+  /** The identity that opens this destination's streams: `keyPath`, or the helper's own. */
+  async identityFile(manifest: StreamManifest, keyPath?: string): Promise<string> {
+    const file = keyPath ?? this.ownKeyFile;
+    await identityOf(file);
+    const recipient = await recipientOf(file);
+    if (manifest.recipient && manifest.recipient !== recipient) {
+      throw new RewindError('WrongKey', `The key in ${file} is not the key these backups were encrypted with (${manifest.recipient}).`);
+    }
+    return file;
+  }
+
+  /** The decrypted, decompressed send stream of one entry, and the processes making it. */
+  private openStream(dirName: string, stream: StreamEntry, identity: string | undefined): { output: Readable; done: Promise<string | undefined> } {
+    const input = readParts(this.store, dirName, stream.parts);
+    const age = stream.encrypted ? spawnFilter('age', ['-d', '-i', identity!]) : undefined;
+    const zstd = spawnFilter('zstd', ['-q', '-d', '-c']);
+    const steps = age ? [pipeline(input, age.stdin!), pipeline(age.stdout as Readable, zstd.stdin!)] : [pipeline(input, zstd.stdin!)];
+    const children: Array<[string, Child]> = [...(age ? [['age', age] as [string, Child]] : []), ['zstd', zstd]];
+    const done = Promise.allSettled(steps).then(() => failureOf(children));
+    return { output: zstd.stdout as Readable, done };
+  }
+
+  /**
+   * Checks one stream without receiving it: each part's size and SHA-256,
+   * then every command's CRC32C after decryption and decompression, each
+   * command also handed to `onCommand` when given. Returns what is wrong,
+   * naming the file, or undefined.
+   */
+  async verifyStream(dirName: string, stream: StreamEntry, identity?: string, onCommand?: (command: SendCommand) => void): Promise<string | undefined> {
+    for (const part of stream.parts) {
+      const problem = await checkPart(this.store, dirName, part);
+      if (problem) return `${part.file} ${problem}`;
+    }
+    const { output, done } = this.openStream(dirName, stream, identity);
+    // Only a command nobody keeps may live in a reused buffer.
+    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: onCommand ?? (() => undefined), reuseBuffers: !onCommand });
+    try {
+      for await (const chunk of output) parser.push(chunk as Buffer);
+      parser.end();
+    } catch (error) {
+      await done;
+      if (error instanceof SendStreamError) return `${stream.parts[0].file}: ${error.message}`;
+      return `${stream.parts[0].file}: ${(error as Error).message}`;
+    }
+    const failed = await done;
+    return failed ? `${stream.parts[0].file}: ${failed}` : undefined;
+  }
+
+  private entry(manifest: StreamManifest, dirName: string, name: string): StreamEntry {
+    const entry = manifest.streams.find((s) => s.name === name);
+    if (!entry) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
+    return entry;
+  }
+
+  /** What changed in the backup `name` since its parent, read from its own incremental stream. */
+  async changesOf(manifest: StreamManifest, dirName: string, name: string, keyPath?: string): Promise<{ previous?: string; changes: Change[] }> {
+    const stream = this.entry(manifest, dirName, name);
+    const parent = stream.kind === 'full' ? undefined : manifest.streams.find((s) => s.receivedUuid === stream.parentUuid);
+    if (!parent) return { changes: [] };
+    const identity = stream.encrypted ? await this.identityFile(manifest, keyPath) : undefined;
+    const collector = new ChangeCollector();
+    const problem = await this.verifyStream(dirName, stream, identity, (command) => collector.command(command));
+    if (problem) throw new RewindError('BackupDamaged', `The backup file ${problem} (on ${this.name}); what changed in it cannot be read.`);
+    return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
+  }
+
+  /**
+   * Replays the chain of `name` into `into`, checking every file first; see
+   * FilesDestination.replay for why each stream is received confined.
+   */
+  async replay(manifest: StreamManifest, dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
+    const target = this.entry(manifest, dirName, name);
+    const chain = chainTo(manifest.streams, target);
+    if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
+    const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
+    for (const stream of chain) {
+      for (const part of stream.parts) {
+        const problem = await checkPart(this.store, dirName, part);
+        if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
+      }
+    }
+    const place = await ReplayPlace.create(into);
+    try {
+      for (const [index, stream] of chain.entries()) await this.replayOne(place, dirName, stream, index > 0 ? chain[index - 1] : undefined, identity);
+      return await place.keep(name);
+    } catch (error) {
+      await place.remove();
+      throw error;
+    }
+  }
+
+  private async replayOne(place: ReplayPlace, dirName: string, stream: StreamEntry, parent: StreamEntry | undefined, identity: string | undefined): Promise<void> {
+    const { output, done } = this.openStream(dirName, stream, identity);
+    const refused = await place.receive(output, stream, parent);
+    const failed = await done;
+    const file = `${stream.parts[0].file} on ${this.name}`;
+    // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
+    if (refused?.code === 'BackupDamaged') throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${refused.detail}`);
+    if (failed) {
+      const wrongKey = /no identity matched|incorrect|failed to decrypt/i.test(failed);
+      throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
+    }
+    if (refused) throw new RewindError(refused.code, `Replaying ${file} failed: ${refused.detail}`);
+  }
+}

@@ -1,0 +1,75 @@
+import { RewindError } from '../../../core/errors';
+import {
+  emptyManifest,
+  isOwnLeftover,
+  MANIFEST_FILE,
+  parseManifest,
+  serializeManifest,
+  type StreamEntry,
+  type StreamManifest,
+} from '../../../core/stream-manifest';
+import type { StreamStore } from './stream-store';
+
+/**
+ * The manifests of one destination's subvolume folders: read (a list that is
+ * not ours is damaged, never guessed at), written after the files they name,
+ * and the only authority on which files Rewind may delete there: files named
+ * as Rewind names its parts that no manifest lists, and the parts of streams
+ * taken out of it.
+ */
+export class Manifests {
+  constructor(readonly store: StreamStore) {}
+
+  async manifest(dirName: string): Promise<StreamManifest> {
+    const file = `${this.store.where}/${this.store.host}/${dirName}/${MANIFEST_FILE}`;
+    let text: string | undefined;
+    try {
+      text = await this.store.readText(dirName, MANIFEST_FILE);
+    } catch (error) {
+      if (error instanceof RewindError && error.code !== 'InvalidArgs') throw error;
+      throw new RewindError('DestinationMissing', `The backup list ${file} cannot be read (${(error as Error).message}).`, { cause: error });
+    }
+    if (text === undefined) return emptyManifest(this.store.host, dirName);
+    try {
+      return parseManifest(text);
+    } catch (error) {
+      throw new RewindError('BackupDamaged', `The backup list ${file} is damaged: ${(error as Error).message}.`, { cause: error });
+    }
+  }
+
+  async saveManifest(dirName: string, manifest: StreamManifest): Promise<void> {
+    await this.store.writeText(dirName, MANIFEST_FILE, serializeManifest(manifest));
+  }
+
+  /**
+   * Deletes what interrupted writes left: files named as Rewind names its
+   * parts and temporary files that the manifest does not list, each only when
+   * it is a plain file. Anything else in the folder is left alone. Returns
+   * the names deleted.
+   */
+  async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
+    const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
+    const leftovers = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !listed.has(f));
+    const removed: string[] = [];
+    for (const file of leftovers) {
+      const gone = await this.store.remove(dirName, file).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RewindError && error.code === 'BackupDamaged') return false;
+          throw error;
+        },
+      );
+      if (gone) removed.push(file);
+    }
+    return removed;
+  }
+
+  /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
+  async removeStreams(dirName: string, streams: readonly StreamEntry[]): Promise<void> {
+    if (streams.length === 0) return;
+    const manifest = await this.manifest(dirName);
+    const gone = new Set(streams.map((s) => s.receivedUuid));
+    await this.saveManifest(dirName, { ...manifest, streams: manifest.streams.filter((s) => !gone.has(s.receivedUuid)) });
+    for (const stream of streams) for (const part of stream.parts) await this.store.remove(dirName, part.file).catch(() => undefined);
+  }
+}
