@@ -8,6 +8,7 @@ import type { MountSet } from '../../system/mount-set';
 import { deviceOfFilesystem } from '../../system/mounts';
 import { ConfinedFolder } from './confined-folder';
 import type { FileSink, StreamStore } from './stream-store';
+import { writeThenPublish } from '../../system/atomic-write';
 
 /** The largest manifest (or other small file) read: a few thousand streams' entries fit many times over. */
 export const MAX_TEXT_FILE = 16 * 1024 * 1024;
@@ -81,19 +82,7 @@ export class FolderStore implements StreamStore {
   async writeText(dirName: string, file: string, text: string): Promise<void> {
     await this.within(dirName, true, async (folder) => {
       const temp = `.${file}.${process.pid}.tmp`;
-      const handle = await folder.createFile(temp);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await folder.rename(temp, file);
-      } catch (error) {
-        await folder.removeFile(temp).catch(() => undefined);
-        throw error;
-      }
+      await writeThenPublish(await folder.createFile(temp), text, () => folder.rename(temp, file), () => folder.removeFile(temp));
       await folder.sync();
     });
   }
