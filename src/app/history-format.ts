@@ -38,10 +38,12 @@ export function describeRunSummary(run: RunRecord, labels: Map<string, string>):
   return fmt(_('To %s — %s copied in %s'), destinations.join(', '), GLib.format_size(bytes), took);
 }
 
-/** One transfer's line: "Full backup · 3.1 MB · 2 seconds", or its error sentence. */
+/** One transfer's line: "Full backup · 3.1 MB · 2 seconds", or its error sentence; then why a damaged backup was not built on. */
 export function describeTransfer(transfer: TransferRecord): string {
   if (!transfer.ok) return transfer.error?.message ?? _('This copy failed.');
   if (transfer.kind === 'up-to-date') return _('Already there: nothing changed since the last backup');
   const kind = transfer.kind === 'full' ? _('Full backup: every file copied') : _('Incremental backup: only what changed');
-  return fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
+  const line = fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
+  // The helper's sentence on a damaged earlier backup, as its error messages are shown.
+  return transfer.damagedParent ? `${line}\n${transfer.damagedParent}` : line;
 }

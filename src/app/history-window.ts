@@ -113,7 +113,7 @@ export class HistoryWindow extends Adw.Window {
     for (const p of run.sourceProblems ?? []) detail(p.source, p.error.message, 'folder-symbolic');
     for (const t of run.transfers) {
       // Translators: a folder and where it was copied to ("/home → Blue USB disk").
-      detail(fmt(_('%s → %s'), t.source, labels.get(t.destination) ?? t.destination), describeTransfer(t), t.ok ? undefined : 'dialog-warning-symbolic');
+      detail(fmt(_('%s → %s'), t.source, labels.get(t.destination) ?? t.destination), describeTransfer(t), t.ok && !t.damagedParent ? undefined : 'dialog-warning-symbolic');
     }
     const removed = (run.pruned ?? []).reduce((n, p) => n + p.removed.length, 0);
     if (removed > 0) detail(_('Old backups'), fmt(ngettext('%s old backup or snapshot removed to keep the disk from filling up', '%s old backups and snapshots removed to keep the disk from filling up', removed), removed));

@@ -32,6 +32,12 @@ export interface TransferRecord {
   error?: ErrorReport;
   /** Backups left incomplete by an interrupted run, removed before this transfer. */
   removedIncomplete?: string[];
+  /**
+   * Set when the backup this one would have been made on was damaged: why,
+   * in a sentence for people. The backup was then sent in full (a new chain
+   * on a stream-file destination), and the damaged one kept.
+   */
+  damagedParent?: string;
   /** Older backups removed because the destination ran out of space. */
   removedForSpace?: string[];
   /** How the stream codec ran: which CRC32C implementation, how many xattr commands it dropped or rewrote. */

@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
@@ -124,4 +124,20 @@ export function inspect(fixture: BackupFixture, fs: LoopBtrfs, name: string): st
   sh('mount', ['-o', 'ro,subvolid=5', fs.device, target]);
   fixture.cleanup.add(`unmount ${target}`, () => unmount(target));
   return target;
+}
+
+/** Replaces the fixture's configuration: its source, these destinations, and `extra` top-level fields. */
+export function writeFixtureConfig(fixture: BackupFixture, destinations: object[], extra: Record<string, unknown> = {}): void {
+  writeFileSync(fixture.configPath, JSON.stringify({ version: 1, hostName: fixture.hostName, sources: [{ path: fixture.home }], destinations, ...extra }));
+}
+
+/** A local snapshot of home by name, through the source's top level mounted read-only at <dir>/source-look. */
+export function localSnapshot(fixture: BackupFixture, name: string): string {
+  const top = path.join(fixture.dir, 'source-look');
+  if (!existsSync(path.join(top, '.rewind'))) {
+    mkdirSync(top, { recursive: true });
+    sh('mount', ['-o', 'ro,subvolid=5', fixture.source.device, top]);
+    fixture.cleanup.add(`unmount ${top}`, () => unmount(top));
+  }
+  return path.join(top, '.rewind', 'home', name);
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
 import type { StreamManifest } from '../../src/core/stream-manifest';
-import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { createBackupFixture, localSnapshot as localSnapshotOf, type BackupFixture } from '../support/backup-fixture';
 import { sh, waitFor } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';
 import { detachLoop, unmount } from '../support/loop-btrfs';
@@ -62,13 +62,7 @@ function run(): RunRecord {
 
 /** The local snapshot a transfer sent, mounted through the source's top level. */
 function localSnapshot(name: string): string {
-  const top = path.join(fx.dir, 'source-look');
-  if (!existsSync(path.join(top, '.rewind'))) {
-    mkdirSync(top, { recursive: true });
-    sh('mount', ['-o', 'ro,subvolid=5', fx.source.device, top]);
-    fx.cleanup.add(`unmount ${top}`, () => unmount(top));
-  }
-  return path.join(top, '.rewind', 'home', name);
+  return localSnapshotOf(fx, name);
 }
 
 function restore(destination: string, snapshot: string, to: string, extra: string[] = []) {

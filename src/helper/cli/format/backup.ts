@@ -13,6 +13,7 @@ export function describeRun(run: RunRecord): string {
       `  ${t.source} -> ${t.destination}: ${t.snapshot}, ${how}, ${t.bytes} bytes in ${t.seconds.toFixed(1)} s` +
         (t.ok ? '' : ` - FAILED: ${t.error?.message}`),
     );
+    if (t.damagedParent) lines.push(`    ${t.damagedParent}`);
   }
   if (!run.ok && run.error && run.transfers.length === 0) lines.push(`  ${run.error.message}`);
   return lines.join('\n');

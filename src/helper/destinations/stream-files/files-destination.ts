@@ -3,8 +3,9 @@ import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationCo
 import { previousPoint } from '../../../core/browse-request';
 import { RewindError } from '../../../core/errors';
 import type { Change } from '../../../core/send-stream/changes';
-import { chainToFreeSpace, planChainPrune, planStreamSend, streamsAsBackups, type StreamPlan } from '../../../core/stream-chains';
+import { chainTo, chainToFreeSpace, planChainPrune, planStreamSend, streamsAsBackups, type StreamPlan } from '../../../core/stream-chains';
 import type { PruneContext } from '../../../core/prune-plan';
+import type { TransferRecord } from '../../../core/status';
 import { streamUuid } from '../../../core/parent';
 import type { Subvolume } from '../../../core/subvolume';
 import { emptyManifest, partFileName, type StreamEntry, type StreamManifest } from '../../../core/stream-manifest';
@@ -14,6 +15,7 @@ import type { BackUpJob, BackupDestination, PointChanges, PointInfo, RetentionPl
 import { retryUntilItFits } from '../make-room';
 import { keyFile, recipientFor } from './age-key';
 import type { SshPaths } from '../ssh/identity';
+import { chainProblem, damagedChainNotice } from './chain-check';
 import { ChainReader } from './chain-reader';
 import { Manifests } from './manifests';
 import { openFolderStore } from './folder-store';
@@ -157,13 +159,27 @@ export class FilesDestination implements BackupDestination {
       record.kind = 'up-to-date';
       return;
     }
-    const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+    const plan = await this.checkedPlan(snap, manifest, record);
     record.kind = plan.kind;
     record.protocol = job.protocol.version;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
     const stream = await this.write(snap, plan, manifest, recipient, job);
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
     await this.list(dirName, manifest, stream, recipient);
+  }
+
+  /**
+   * The chain rules' plan, once the chain it would extend is checked
+   * (./chain-check): a damaged chain is never a parent; the backup then
+   * starts a new chain, and the record says why.
+   */
+  private async checkedPlan(snap: SourceSnapshot, manifest: StreamManifest, record: TransferRecord): Promise<StreamPlan> {
+    const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+    if (plan.kind !== 'incremental') return plan;
+    const problem = await chainProblem(this.store, snap.source.dirName, chainTo(manifest.streams, plan.parentStream)!);
+    if (!problem) return plan;
+    record.damagedParent = damagedChainNotice(this.name, plan.parentStream, problem);
+    return { kind: 'full', reason: `the chain of ${plan.parentStream.name} is damaged` };
   }
 
   /** Writes the stream's parts; on failure removes what it wrote and says why. */

@@ -129,6 +129,23 @@ export class FolderStore implements StreamStore {
     );
   }
 
+  async sizes(dirName: string, files: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    await this.within(dirName, false, async (folder) => {
+      for (const file of files) {
+        // A link, FIFO or device where a part belongs counts as missing: it is not the part.
+        const opened = await folder.openFile(file).catch((error: unknown) => {
+          if (error instanceof RewindError && error.code === 'BackupDamaged') return undefined;
+          throw error;
+        });
+        if (!opened) continue;
+        await opened.handle.close();
+        found.set(file, opened.size);
+      }
+    });
+    return found;
+  }
+
   async hashFile(dirName: string, file: string, size: number): Promise<{ size: number; sha256: string } | { error: string }> {
     try {
       const result = await this.within(dirName, false, async (folder) => {

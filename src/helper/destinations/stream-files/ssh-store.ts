@@ -115,6 +115,13 @@ export class SshStore implements StreamStore {
     return output;
   }
 
+  /** The server lists regular files only, with their sizes. */
+  async sizes(dirName: string, files: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(files);
+    const listed = await this.connection.call((c) => c.fileList(dirName));
+    return new Map(listed.filter((f) => wanted.has(f.name)).map((f) => [f.name, f.size]));
+  }
+
   async hashFile(dirName: string, file: string, _size: number): Promise<{ size: number; sha256: string } | { error: string }> {
     try {
       return await this.connection.call((c) => c.fileCheck(dirName, file));

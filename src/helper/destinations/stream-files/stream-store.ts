@@ -25,6 +25,8 @@ export interface StreamStore {
   createFile(dirName: string, file: string): Promise<FileSink>;
   /** A stored file's bytes, at most `size` of them (what the manifest says it holds). */
   readFile(dirName: string, file: string, size: number): Readable;
+  /** The sizes of those of `files` that are regular files here; a missing file, or one of another kind, is left out. */
+  sizes(dirName: string, files: readonly string[]): Promise<Map<string, number>>;
   /** The size and SHA-256 of a stored file that should be `size` bytes, or why it cannot be read. */
   hashFile(dirName: string, file: string, size: number): Promise<{ size: number; sha256: string } | { error: string }>;
   /** Deletes a regular file; a missing one is no error, anything else is refused. */
