@@ -8,7 +8,8 @@ export interface CallerIdentity {
   gid: number;
 }
 
-export async function callerIdentity(bus: dbus.MessageBus, sender: string): Promise<CallerIdentity> {
+/** The caller's uid, as the bus knows it. */
+export async function callerUid(bus: dbus.MessageBus, sender: string): Promise<number> {
   const reply = await bus.call(
     new dbus.Message({
       destination: 'org.freedesktop.DBus',
@@ -21,6 +22,11 @@ export async function callerIdentity(bus: dbus.MessageBus, sender: string): Prom
   );
   const uid = Number(reply?.body[0]);
   if (!Number.isInteger(uid)) throw new RewindError('NotAuthorized', 'The bus could not say who is asking.');
+  return uid;
+}
+
+export async function callerIdentity(bus: dbus.MessageBus, sender: string): Promise<CallerIdentity> {
+  const uid = await callerUid(bus, sender);
   const gid = Number(await runCommand('id', ['-g', String(uid)]).catch(() => 'x'));
   if (!Number.isInteger(gid)) throw new RewindError('NotAuthorized', `User ${uid} has no account on this computer.`);
   return { uid, gid };

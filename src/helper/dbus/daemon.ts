@@ -1,10 +1,12 @@
 import dbus from 'dbus-next';
 import { HELPER_METHODS } from '../../core/contract/methods';
 import { parseRequest } from '../../core/contract/requests';
+import { RewindError } from '../../core/errors';
+import type { ActionId } from '../../core/ids';
 import type { EngineOptions } from '../engine/engine';
 import { fetchedPoints } from '../restore/browse';
 import { emitSignal, ownHelperName, serveHelperObject, type MethodCall } from './bus';
-import { callerIdentity } from './caller';
+import { callerIdentity, callerUid } from './caller';
 import { helperHandlers, type CallContext } from './handlers';
 import { BackupJob } from './job';
 import { authorize } from './polkit';
@@ -14,7 +16,8 @@ import { authorize } from './polkit';
  * entry in the contract (src/core/contract): authorise the caller's bus name
  * with the entry's polkit action, parse the request, call the handler,
  * reply. Authorising first means an unauthorised caller learns nothing
- * about its arguments. The daemon exits after a while without work; D-Bus
+ * about its arguments. Every refusal is logged once (stderr, the journal)
+ * with the method, the caller's uid and the action. The daemon exits after a while without work; D-Bus
  * activation starts it again on the next call.
  */
 export interface DaemonOptions extends Omit<EngineOptions, 'onProgress'> {
@@ -50,10 +53,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   });
 
   const handlers = helperHandlers(options, job);
+  const check = (member: string, sender: string, action: ActionId): Promise<void> =>
+    authorize(bus, sender, action).catch(async (error: unknown) => {
+      if (error instanceof RewindError && error.code === 'NotAuthorized') {
+        const uid = await callerUid(bus, sender).catch(() => 'unknown');
+        console.error(`rewind-helper: refused ${member} to uid ${uid}: polkit action ${action} not granted (${error.message})`);
+      }
+      throw error;
+    });
   const answer = async ({ member, sender, signature, body }: MethodCall): Promise<unknown> => {
-    await authorize(bus, sender, HELPER_METHODS[member].action);
+    await check(member, sender, HELPER_METHODS[member].action);
     const request = parseRequest(member, signature, body);
-    const context: CallContext = { authorize: (action) => authorize(bus, sender, action), caller: () => callerIdentity(bus, sender) };
+    const context: CallContext = { authorize: (action) => check(member, sender, action), caller: () => callerIdentity(bus, sender) };
     // One method's handler for its own request: the contract's types tie them; TypeScript cannot follow `member`.
     const handle = handlers[member] as (request: unknown, call: CallContext) => Promise<unknown>;
     return handle(request, context);
