@@ -13,7 +13,14 @@ export const ERROR_PREFIX = `${APP_ID}.Error`;
 
 /** polkit actions, one per kind of call (see data/*.policy.in). */
 export const ACTIONS = {
+  /** The state of backups (GetStatus, GetHistory): anyone, as the monitor of any session shows it. */
   readStatus: `${APP_ID}.read-status`,
+  /**
+   * The configuration and what the helper finds by using it: the restore points (it mounts disks and
+   * connects to servers), the sizes of configured folders (it walks them as root). The active local
+   * session without a password, others as an administrator.
+   */
+  readConfig: `${APP_ID}.read-config`,
   runBackup: `${APP_ID}.run-backup`,
   configure: `${APP_ID}.configure`,
   /** Make a btrfs filesystem on an empty disk (administrators). */

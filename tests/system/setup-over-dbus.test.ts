@@ -2,13 +2,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
+import { ACTIONS } from '../../src/core/ids';
 import type { DiskInfo } from '../../src/helper/system/disks';
 import type { Inventory } from '../../src/helper/engine/inventory';
 import type { HelperStatus, HistoryPage } from '../../src/core/status';
 import type { SubvolumeSize } from '../../src/core/subvolume-size';
 import { TIME_LIMIT_MS } from '../../src/helper/system/subvolume-sizes';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { sh, shResult } from '../support/exec';
+import { sh, shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { detachLoop, unmount } from '../support/loop-btrfs';
 import { asUser } from '../support/system-bus';
@@ -71,6 +72,27 @@ describe('configuration', () => {
     const { error } = call(fx.denied.name, 'SetConfig', JSON.stringify({ version: 1, destinations: [] }));
     expect(error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
     expect(readFileSync(fx.configPath, 'utf8')).toBe(before);
+  });
+});
+
+describe('reading the settings is for the active session, the state for anyone', () => {
+  // polkitd here has no logind: `denied` is in no active session, as a user logged in elsewhere, and has no rule for these.
+  test("another user's GetConfig and ListRestorePoints are refused, each refusal logged once; GetStatus is not", async () => {
+    for (const method of ['GetConfig', 'ListRestorePoints']) {
+      const { result, error } = call(fx.denied.name, method);
+      expect({ method, result }).toEqual({ method, result: undefined });
+      expect(error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
+      expect(error?.message).toMatch(/^Your account may not read the backup settings; .*active session/);
+      const refusal = `rewind-helper: refused ${method} to uid ${fx.denied.uid}: polkit action ${ACTIONS.readConfig} not granted`;
+      // The helper's stderr reaches us through the bus's output, read while the test waits.
+      await waitFor(`the log line of the refused ${method}`, () => fx.bus.log().includes(refusal));
+      await new Promise((r) => setTimeout(r, 300));
+      expect({ method, times: fx.bus.log().split(refusal).length - 1 }).toEqual({ method, times: 1 });
+    }
+    expect(call(fx.denied.name, 'GetStatus').result).toMatchObject({ destinations: [{ id: 'usb' }] });
+    // The user the rules allow (as polkit allows the active one) reads both.
+    expect(call(fx.allowed.name, 'GetConfig').result).toMatchObject({ hostName: fx.hostName });
+    expect(call(fx.allowed.name, 'ListRestorePoints').result).toMatchObject({ sources: [{ destinations: [{ destination: 'usb', connected: true }] }] });
   });
 });
 
@@ -160,8 +182,8 @@ describe('history, free space and sizes', () => {
     expect(list.find((s) => s.path === fx.dir)).toMatchObject({ subvolume: false, found: false, why: expect.stringMatching(/not btrfs|not a subvolume/) });
     console.log(`ListSubvolumes over D-Bus: ${seconds.toFixed(2)} s for ${list.length} folders`);
     expect(seconds).toBeLessThan(TIME_LIMIT_MS / 1000 + 10);
-    // The configured source's size is status; any other folder needs the configure right.
-    expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).error).toBeUndefined();
+    // Sizes are walked as root: the configured sources' are for whoever may read the settings, any other folder needs the configure right.
+    expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.home] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
     expect(call(fx.denied.name, 'ListSubvolumes', JSON.stringify({ paths: [fx.dir] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.NotAuthorized');
     expect(call(fx.allowed.name, 'ListSubvolumes', JSON.stringify({ paths: ['relative'] })).error?.name).toBe('io.github.rewindbackup.Rewind.Error.InvalidArgs');
 

@@ -64,6 +64,17 @@ describe('the helper contract', () => {
     expect(prepare?.slice(1)).toEqual(['auth_admin_keep', 'auth_admin_keep', 'auth_admin_keep']);
   });
 
+  test('only the state of backups is open to every user; reading the settings is for the active session', () => {
+    const policy = readFileSync(path.join(REPO, `data/${APP_ID}.policy.in`), 'utf8');
+    const defaults = (id: string) =>
+      new RegExp(`<action id="${id}">[\\s\\S]*?<allow_any>(\\w+)</allow_any>\\s*<allow_inactive>(\\w+)</allow_inactive>\\s*<allow_active>(\\w+)</allow_active>`).exec(policy)?.slice(1);
+    expect(defaults(ACTIONS.readStatus)).toEqual(['yes', 'yes', 'yes']);
+    expect(METHOD_NAMES.filter((name) => spec(name).action === ACTIONS.readStatus).sort()).toEqual(['GetHistory', 'GetStatus']);
+    // The settings, and what the helper mounts, connects to or walks as root to answer from them.
+    expect(defaults(ACTIONS.readConfig)).toEqual(['auth_admin', 'auth_admin', 'yes']);
+    expect(METHOD_NAMES.filter((name) => spec(name).action === ACTIONS.readConfig).sort()).toEqual(['GetConfig', 'ListRestorePoints', 'ListSubvolumes']);
+  });
+
   test('docs/architecture.md lists every method with its signature and action', () => {
     const rows = docsTable();
     expect([...rows.keys()].sort()).toEqual([...METHOD_NAMES].sort());

@@ -12,12 +12,21 @@ const ALLOW_USER_INTERACTION = 1;
 /** What each action lets a user do, so that a refusal says what was refused rather than blaming backups. */
 const WHAT: Record<ActionId, string> = {
   [ACTIONS.readStatus]: 'see the state of backups',
+  [ACTIONS.readConfig]: 'read the backup settings',
   [ACTIONS.runBackup]: 'start or cancel backups',
   [ACTIONS.configure]: 'change the backup settings',
   [ACTIONS.prepareDisk]: 'prepare a backup disk',
   [ACTIONS.restoreOwnFiles]: 'restore files',
   [ACTIONS.restoreFiles]: 'restore files your account cannot read, or restore where it cannot write',
 };
+
+/** The sentence of a refusal: for reading the settings, also who may. */
+function refused(action: ActionId): string {
+  if (action === ACTIONS.readConfig) {
+    return 'Your account may not read the backup settings; nor the restore points, which are found with them. Only the person using this computer (its active session) or an administrator may.';
+  }
+  return `Your account is not allowed to ${WHAT[action]} on this computer.`;
+}
 
 export async function authorize(bus: dbus.MessageBus, sender: string, action: ActionId): Promise<void> {
   const request = new dbus.Message({
@@ -49,7 +58,7 @@ export async function authorize(bus: dbus.MessageBus, sender: string, action: Ac
   if (details['polkit.dismissed']) {
     throw new RewindError('Dismissed', 'The request was not authorised because the authentication dialog was dismissed.');
   }
-  throw new RewindError('NotAuthorized', `Your account is not allowed to ${WHAT[action]} on this computer.`, {
+  throw new RewindError('NotAuthorized', refused(action), {
     advice: 'An administrator of this computer can allow it, or do it for you.',
   });
 }
