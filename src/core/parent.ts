@@ -11,6 +11,12 @@ import type { Subvolume } from './subvolume';
  * 3. The parent is the newest (highest creation generation) read-only source
  *    snapshot whose UUID is the received UUID of a complete destination backup.
  * 4. No such snapshot: the send is full.
+ * 6. A backup is a parent only when it is complete and its received UUID is
+ *    its own: one that is not read-only (made writable, so it may have
+ *    changed), one without a received UUID, and two that carry the same
+ *    received UUID (one copied from the other, so which holds what the
+ *    stream says cannot be told) are never parents (`checkParents`, used
+ *    by every destination that keeps received backups).
  * 5. A snapshot that was itself received (a restore brought it back from a
  *    backup) is sent under its received UUID, as `btrfs send` names it, so
  *    its pairing key is its received UUID; and a subvolume made from such a
@@ -21,8 +27,14 @@ import type { Subvolume } from './subvolume';
  * snapshot by hand therefore never leads to a wrong parent, only to a full send.
  */
 export type SendPlan =
-  | { kind: 'full' }
-  | { kind: 'incremental'; parent: Subvolume; parentBackup: Subvolume };
+  | { kind: 'full'; refused?: ParentRefusal[] }
+  | { kind: 'incremental'; parent: Subvolume; parentBackup: Subvolume; refused?: ParentRefusal[] };
+
+/** A backup that is never a parent (rule 6), and why, in words. */
+export interface ParentRefusal {
+  backup: Subvolume;
+  reason: string;
+}
 
 /** Read-only snapshots of the subvolume, oldest first, with its origin when that is a read-only snapshot (rule 5). */
 export function snapshotsOf(subvolumeUuid: string, all: readonly Subvolume[]): Subvolume[] {
@@ -55,15 +67,42 @@ export function unchangedSnapshot(generation: number | undefined, ownSnapshots: 
   return newest && generation <= newest.createdGeneration ? newest : undefined;
 }
 
+/** Rule 6: the backups that may be parents, and those that may not with why. */
+export function checkParents(backups: readonly Subvolume[]): { usable: Subvolume[]; refused: ParentRefusal[] } {
+  const byReceived = new Map<string, Subvolume[]>();
+  for (const b of backups) if (b.receivedUuid) byReceived.set(b.receivedUuid, [...(byReceived.get(b.receivedUuid) ?? []), b]);
+  const usable: Subvolume[] = [];
+  const refused: ParentRefusal[] = [];
+  for (const backup of backups) {
+    const twins = backup.receivedUuid ? byReceived.get(backup.receivedUuid)!.filter((b) => b !== backup) : [];
+    if (!backup.readOnly) refused.push({ backup, reason: 'it is not read-only, so it may have changed since it was received' });
+    else if (!backup.receivedUuid) refused.push({ backup, reason: 'it has no Received UUID, so what it holds cannot be told' });
+    else if (twins.length > 0) refused.push({ backup, reason: `its Received UUID is also that of ${twins.map((t) => baseName(t.path)).join(', ')}` });
+    else usable.push(backup);
+  }
+  return { usable, refused };
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** What a transfer's record says when backups newer than its parent were refused (rule 6). */
+export function refusedParentsNotice(destination: string, plan: SendPlan): string | undefined {
+  if (!plan.refused?.length) return undefined;
+  const which = plan.refused.map((r) => `${baseName(r.backup.path)} (${r.reason})`).join('; ');
+  const sent = plan.kind === 'full' ? 'a full backup was sent instead' : `this backup was made on the older ${baseName(plan.parentBackup.path)} instead`;
+  return `A backup on ${destination} is damaged and never built on: ${which}. So ${sent}; the damaged backup is kept.`;
+}
+
 export function choosePlan(
   sourceSnapshots: readonly Subvolume[],
   destinationBackups: readonly Subvolume[],
   exclude?: string,
 ): SendPlan {
+  const { usable, refused } = checkParents(destinationBackups);
   const received = new Map<string, Subvolume>();
-  for (const backup of destinationBackups) {
-    if (isCompleteBackup(backup)) received.set(backup.receivedUuid as string, backup);
-  }
+  for (const backup of usable) received.set(backup.receivedUuid as string, backup);
   let best: { parent: Subvolume; parentBackup: Subvolume } | undefined;
   for (const snapshot of sourceSnapshots) {
     if (!snapshot.readOnly || snapshot.uuid === exclude) continue;
@@ -73,5 +112,8 @@ export function choosePlan(
       best = { parent: snapshot, parentBackup };
     }
   }
-  return best ? { kind: 'incremental', ...best } : { kind: 'full' };
+  // Only refusals newer than the parent matter: older ones would not have been chosen anyway.
+  const newer = refused.filter((r) => !best || r.backup.createdGeneration > best.parentBackup.createdGeneration);
+  const plan: SendPlan = best ? { kind: 'incremental', ...best } : { kind: 'full' };
+  return newer.length ? { ...plan, refused: newer } : plan;
 }

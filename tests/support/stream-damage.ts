@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from '@jest/globals';
+import { afterAll, beforeAll, expect, jest } from '@jest/globals';
 import type { RunRecord, TransferRecord } from '../../src/core/status';
 import type { StreamManifest } from '../../src/core/stream-manifest';
-import { localSnapshot, type BackupFixture } from './backup-fixture';
+import { createBackupFixture, localSnapshot, type BackupFixture } from './backup-fixture';
 import { helperCommand, runBackupCli } from './helper-run';
 import { compareTrees } from './tree-compare';
 
@@ -15,6 +15,19 @@ import { compareTrees } from './tree-compare';
  */
 
 let round = 0;
+
+/** The suite's fixture, made before its tests (no bus: only the CLI runs) and removed after them. */
+export function damageFixture(): () => BackupFixture {
+  jest.setTimeout(600_000);
+  let fx: BackupFixture | undefined;
+  beforeAll(async () => {
+    fx = await createBackupFixture({ withBus: false, sourceMiB: 512 });
+  });
+  afterAll(async () => {
+    await fx?.cleanup.run();
+  });
+  return () => fx!;
+}
 
 /** A change in the home folder, so that the next run takes a new snapshot. */
 export function change(fx: BackupFixture): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { choosePlan, isCompleteBackup, snapshotsOf, unchangedSnapshot } from '../../src/core/parent';
+import { checkParents, choosePlan, isCompleteBackup, refusedParentsNotice, snapshotsOf, unchangedSnapshot } from '../../src/core/parent';
 import type { Subvolume } from '../../src/core/subvolume';
 
 let nextId = 300;
@@ -44,6 +44,33 @@ describe('choosePlan', () => {
     expect(isCompleteBackup(writable)).toBe(false);
     expect(isCompleteBackup(unreceived)).toBe(false);
     expect(choosePlan([s1, s2, s3], [b1, writable, unreceived], 's3')).toMatchObject({ parent: s1 });
+  });
+
+  test('two backups with one Received UUID are neither a parent, and the plan names them', () => {
+    const second = { ...b2, createdGeneration: 4 };
+    const copy = subvolume({ uuid: 'b2c', receivedUuid: 's2', createdGeneration: 5, path: 'x/copy' });
+    const plan = choosePlan([s1, s2, s3], [b1, second, copy], 's3');
+    expect(plan).toMatchObject({ kind: 'incremental', parent: s1 });
+    expect(plan.refused?.map((r) => r.reason)).toEqual(['its Received UUID is also that of copy', `its Received UUID is also that of b2`]);
+    expect(refusedParentsNotice('Disk', plan)).toMatch(/^A backup on Disk is damaged and never built on: b2 \(.*\); copy \(.*\)\. So this backup was made on the older b1 instead/);
+  });
+
+  test('checkParents: read-only, received and unique, or refused with why', () => {
+    const writable = subvolume({ uuid: 'w', receivedUuid: 's3', readOnly: false });
+    const bare = subvolume({ uuid: 'n' });
+    const { usable, refused } = checkParents([b1, writable, bare]);
+    expect(usable).toEqual([b1]);
+    expect(refused.map((r) => [r.backup.uuid, r.reason])).toEqual([
+      ['w', 'it is not read-only, so it may have changed since it was received'],
+      ['n', 'it has no Received UUID, so what it holds cannot be told'],
+    ]);
+  });
+
+  test('a refused backup older than the parent is not named', () => {
+    const old = subvolume({ uuid: 'old', receivedUuid: 's1', readOnly: false, createdGeneration: 0 });
+    const plan = choosePlan([s1, s2, s3], [b1, b2, old], 's3');
+    expect(plan).toEqual({ kind: 'incremental', parent: s2, parentBackup: b2 });
+    expect(refusedParentsNotice('Disk', plan)).toBeUndefined();
   });
 
   test('the new snapshot itself is never its own parent', () => {

@@ -4,7 +4,7 @@ import type { BtrfsDestinationConfig } from '../../core/config';
 import { ADVICE, RewindError } from '../../core/errors';
 import { isCompleteBackup } from '../../core/parent';
 import type { Subvolume } from '../../core/subvolume';
-import { deleteSubvolume, deleteSubvolumes, filesystemUsage, subvolumeAt, syncFilesystem } from '../system/btrfs';
+import { deleteSubvolume, deleteSubvolumes, filesystemUsage, showSubvolume, subvolumeAt, syncFilesystem } from '../system/btrfs';
 import type { MountSet } from '../system/mount-set';
 import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
@@ -81,9 +81,17 @@ export class BtrfsDestination extends ReceivedDestination {
     return groups;
   }
 
-  /** Deletes what interrupted receives left behind; returns their names. */
+  /**
+   * Deletes what interrupted receives left behind; returns their names. A
+   * backup that was received and then made writable is no leftover: it is
+   * kept, and never a parent (src/core/parent.ts, rule 6).
+   */
   async removeIncomplete(dirName: string): Promise<string[]> {
-    const leftovers = (await this.backups(dirName)).filter((b) => !isCompleteBackup(b));
+    const leftovers: Subvolume[] = [];
+    for (const b of (await this.backups(dirName)).filter((b) => !isCompleteBackup(b))) {
+      const finished = !b.readOnly && (await showSubvolume(path.join(this.top, b.path)).catch(() => undefined))?.receiveTransid;
+      if (!finished) leftovers.push(b);
+    }
     await this.removeAll(leftovers);
     return leftovers.map((l) => path.basename(l.path));
   }

@@ -3,7 +3,7 @@ import { previousPoint } from '../../core/browse-request';
 import { RewindError } from '../../core/errors';
 import { listChanges } from '../../core/send-stream/changes';
 import { backupToFreeSpace } from '../../core/make-room';
-import { choosePlan, isCompleteBackup, streamUuid, type SendPlan } from '../../core/parent';
+import { choosePlan, isCompleteBackup, refusedParentsNotice, streamUuid, type SendPlan } from '../../core/parent';
 import { planDestinationPrune, type PruneContext } from '../../core/prune-plan';
 import type { Subvolume } from '../../core/subvolume';
 import type { SourceSnapshot } from '../engine/sources';
@@ -27,7 +27,8 @@ export interface SendOrder {
  * 1. removes what interrupted receives left in the folder;
  * 2. is done when the snapshot is already here, and stops when another
  *    snapshot's backup has its name;
- * 3. chooses the parent by UUID and sends, full or incremental; when the
+ * 3. chooses the parent by UUID (never a damaged backup; the record names
+ *    those it passed over) and sends, full or incremental; when the
  *    destination is full, removes its oldest backup that may go
  *    (src/core/make-room.ts) and tries again;
  * 4. flushes the destination, then checks that the new backup is read-only
@@ -138,7 +139,8 @@ export abstract class ReceivedDestination implements BackupDestination {
     progress({ phase: 'cleanup', bytes: 0 });
     const removed = await this.removeIncomplete(snap.source.dirName);
     if (removed.length > 0) record.removedIncomplete = removed;
-    const backups = (await this.backups(snap.source.dirName)).filter(isCompleteBackup);
+    const all = await this.backups(snap.source.dirName);
+    const backups = all.filter(isCompleteBackup);
     if (backups.some((b) => b.receivedUuid === streamUuid(snap.snapshot))) {
       // Nothing changed since a snapshot that is already here.
       record.kind = 'up-to-date';
@@ -152,7 +154,10 @@ export abstract class ReceivedDestination implements BackupDestination {
           `It was kept. Rename or delete that backup on the destination, then back up again.`,
       );
     }
-    const plan = choosePlan(snap.snapshots, backups, snap.snapshot.uuid);
+    // Every backup, so that the damaged ones are named (src/core/parent.ts, rule 6).
+    const plan = choosePlan(snap.snapshots, all, snap.snapshot.uuid);
+    const notice = refusedParentsNotice(this.name, plan);
+    if (notice) record.damagedParent = notice;
     record.kind = plan.kind;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
     return plan;

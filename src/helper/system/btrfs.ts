@@ -72,6 +72,12 @@ export interface SubvolumeShow {
   uuid: string;
   /** Set by `btrfs receive`; what a send of this subvolume names it by. */
   receivedUuid?: string;
+  /**
+   * The transaction in which a receive finished ("Receive transid"): 0 for
+   * a subvolume no receive finished, set for one that was received and
+   * later made writable (which clears its Received UUID).
+   */
+  receiveTransid: number;
 }
 
 /**
@@ -96,7 +102,8 @@ export async function showSubvolume(path: string): Promise<SubvolumeShow> {
   const { first, id, uuid, field } = await showFields(path);
   // The first line is the path below the top level, or "/" for the top level.
   const receivedUuid = uuidOrUndefined(field('Received UUID') ?? '-');
-  return { path: id === 5 ? '' : first, id, uuid, ...(receivedUuid ? { receivedUuid } : {}) };
+  const receiveTransid = Number(field('Receive transid') ?? '0');
+  return { path: id === 5 ? '' : first, id, uuid, ...(receivedUuid ? { receivedUuid } : {}), receiveTransid: Number.isInteger(receiveTransid) ? receiveTransid : 0 };
 }
 
 /**
