@@ -3,12 +3,13 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { spaceState, type SpaceState } from '../core/free-space';
+import { headline } from '../core/headline';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
 import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
-import { _, fmt, ngettext } from './i18n';
-import { problemFor } from './problems';
+import { _, fmt } from './i18n';
+import { describeHeadline } from './problems';
 import { InventoryModel } from './inventory-model';
 import { trace } from './trace';
 
@@ -75,6 +76,8 @@ export class BackupPage extends Adw.Bin {
   private _pulse = 0;
   /** Free-space lines already printed for the tests. */
   private _saidSpace = new Set<string>();
+  /** The headline last printed for the tests. */
+  private _saidHeadline = '';
 
   constructor(client: HelperClient) {
     super();
@@ -151,24 +154,15 @@ export class BackupPage extends Adw.Bin {
     const lastRun = status?.lastRun;
     const labels = this._labels();
 
-    if (running) {
-      this._page.icon_name = 'emblem-synchronizing-symbolic';
-      this._page.title = _('Backing up…');
-      this._page.description = escapeMarkup(_('You can keep working while your files are copied.'));
-    } else if (!lastRun) {
-      this._page.icon_name = 'drive-harddisk-symbolic';
-      this._page.title = _('Not backed up yet');
-      this._page.description = escapeMarkup(_('Back up now to make the first copy of your files.'));
-    } else if (lastRun.ok) {
-      this._page.icon_name = 'emblem-ok-symbolic';
-      this._page.title = _('Your files are backed up');
-      this._page.description = '';
-    } else {
-      const problem = problemFor(lastRun);
-      this._page.icon_name = problem.icon;
-      this._page.title = problem.title;
-      this._page.description = escapeMarkup(problem.whatToDo);
-    }
+    // What the page says now, from the same status as the destination rows (src/core/headline.ts).
+    const now = status ? headline({ ...status, running }) : { kind: 'never' as const, cancelled: false };
+    const top = describeHeadline(now);
+    this._page.icon_name = top.icon;
+    this._page.title = top.title;
+    this._page.description = escapeMarkup(top.description);
+    const said = `headline ${now.kind}: ${top.title} | ${top.description}`;
+    if (said !== this._saidHeadline) trace(said);
+    this._saidHeadline = said;
     if (!running && lastRun?.historySetAside) {
       // Told once: the next run's record no longer carries it.
       const note = _('The list of earlier backups could not be read, so a new one was started; the old one is kept. Your backups themselves are not affected.');
@@ -223,23 +217,20 @@ export class BackupPage extends Adw.Bin {
     this._destinationRows = destinations.map((d) => {
       let state: string;
       let icon = 'emblem-ok-symbolic';
-      const seen = this._inventory.inventory?.sources.flatMap((s) => s.destinations).filter((x) => x.destination === d.id) ?? [];
+      // From the status alone, like the headline, so the two always agree and nothing flashes after a run.
+      // Translators: when, such as "last backup: Yesterday at 14:03".
+      const last = d.lastBackup ? fmt(_('last backup: %s'), formatWhen(d.lastBackup)) : _('no backup yet');
       if (!d.enabled) {
         state = _('Turned off');
         icon = 'media-playback-pause-symbolic';
-      } else if (seen.length > 0) {
-        const connected = seen.every((x) => x.connected);
-        const count = seen.reduce((n, x) => n + x.backups.filter((b) => b.complete).length, 0);
-        state = connected
-          ? fmt(ngettext('Connected — %s backup', 'Connected — %s backups', count), count)
-          : d.kind === 'ssh'
-            ? _('Not reachable — check that the server is on and on the network')
-            : _('Not connected — connect the disk to back up to it');
-        if (!connected) icon = 'dialog-warning-symbolic';
+      } else if (d.connected === false) {
+        // Translators: "Not connected — last backup: Yesterday at 14:03".
+        state = fmt(_('Not connected — %s'), last);
+        icon = 'drive-harddisk-symbolic';
+      } else if (d.connected) {
+        state = fmt(_('Connected — %s'), last);
       } else {
-        const failure = this._inventory.failure;
-        state = (failure?.kind === 'error' ? failure.message : '') || (this._inventory.loading ? _('Checking…') : _('Not checked yet'));
-        icon = 'content-loading-symbolic';
+        state = d.lastBackup ? fmt(_('Last backup: %s'), formatWhen(d.lastBackup)) : _('No backup yet');
       }
       const spaceNow = this._spaceState(d);
       const space = describeSpace(d, spaceNow);
@@ -266,8 +257,11 @@ export class BackupPage extends Adw.Bin {
         title: escapeMarkup(formatWhen(run.finished)),
         subtitle: escapeMarkup(describeRunDetail(run, labels)),
       });
-      const image = new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
-      image.update_property([Gtk.AccessibleProperty.LABEL], [run.ok ? _('Succeeded') : _('Failed')]);
+      const skipped = run.outcome === 'skipped';
+      const image = skipped
+        ? new Gtk.Image({ icon_name: 'drive-harddisk-symbolic' })
+        : new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
+      image.update_property([Gtk.AccessibleProperty.LABEL], [skipped ? _('Skipped') : run.ok ? _('Succeeded') : _('Failed')]);
       row.add_prefix(image);
       this._history.add(row);
       return row;

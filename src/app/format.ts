@@ -147,6 +147,11 @@ export function describeProgressDetail(progress: Progress | null): string {
 
 /** One run in the history: when, and what happened. */
 export function describeRunDetail(run: RunRecord, labels: Map<string, string>): string {
+  if (run.outcome === 'skipped') {
+    const away = [...new Set((run.skipped ?? []).map((s) => labels.get(s.destination) ?? s.destination))];
+    // Translators: the backup disks that were not connected, so this scheduled backup waited for them.
+    return fmt(_('Skipped: %s was not connected'), away.join(', '));
+  }
   if (!run.ok) return failureMessage(run) ?? _('The backup failed.');
   const destinations = [...new Set(run.transfers.map((t) => labels.get(t.destination) ?? t.destination))];
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);

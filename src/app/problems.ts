@@ -1,5 +1,7 @@
+import type { Headline } from '../core/headline';
 import type { RunRecord } from '../core/status';
-import { _ } from './i18n';
+import { formatWhen } from './format';
+import { _, fmt } from './i18n';
 
 export interface Problem {
   icon: string;
@@ -47,5 +49,52 @@ export function problemFor(run: RunRecord): Problem {
       return { icon: 'dialog-error-symbolic', title: _('The backup settings are not valid'), whatToDo: message };
     default:
       return { icon: 'dialog-warning-symbolic', title: _('The last backup failed'), whatToDo: message };
+  }
+}
+
+/** What the top of the main page shows for a headline (src/core/headline.ts). */
+export interface PageHeadline {
+  icon: string;
+  title: string;
+  description: string;
+}
+
+export function describeHeadline(h: Headline): PageHeadline {
+  const cancelled = _('The last backup was cancelled. Nothing was lost; the next backup continues from the last complete one.');
+  switch (h.kind) {
+    case 'running':
+      return { icon: 'emblem-synchronizing-symbolic', title: _('Backing up…'), description: _('You can keep working while your files are copied.') };
+    case 'not-configured':
+      return { icon: 'drive-harddisk-symbolic', title: _('Backups are not set up'), description: _('Choose where to back up to in Preferences.') };
+    case 'failed': {
+      const problem = problemFor({ id: '', started: '', finished: '', ok: false, transfers: [], error: h.error.message ? h.error : undefined });
+      return { icon: problem.icon, title: problem.title, description: problem.whatToDo };
+    }
+    case 'waiting': {
+      const names = h.destinations.join(', ');
+      const last = h.lastBackup
+        ? // Translators: when the last backup was made, such as "Yesterday at 14:03".
+          fmt(_('Last backup: %s.'), formatWhen(h.lastBackup))
+        : _('No backup has been made yet.');
+      return {
+        icon: 'drive-harddisk-symbolic',
+        // Translators: the backup disk's name, such as "Waiting for Blue USB disk".
+        title: fmt(_('Waiting for %s'), names),
+        description: `${fmt(_('Connect %s and the next backup starts on its own, or back up now.'), names)} ${last}`,
+      };
+    }
+    case 'backed-up': {
+      const notes = [
+        ...(h.away.length > 0 ? [fmt(_('%s is not connected; it is backed up to when it is.'), h.away.join(', '))] : []),
+        ...(h.cancelled ? [cancelled] : []),
+      ];
+      return { icon: 'emblem-ok-symbolic', title: _('Your files are backed up'), description: notes.join(' ') };
+    }
+    case 'never':
+      return {
+        icon: 'drive-harddisk-symbolic',
+        title: _('Not backed up yet'),
+        description: h.cancelled ? cancelled : _('Back up now to make the first copy of your files.'),
+      };
   }
 }

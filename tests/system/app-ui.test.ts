@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { APP_ID } from '../../src/core/ids';
@@ -8,6 +8,7 @@ import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
+import { detachLoop } from '../support/loop-btrfs';
 
 function expectWindow(file: string, style: 'light' | 'dark'): void {
   const { mean, spread } = windowBrightness(file);
@@ -90,4 +91,46 @@ describe('the app', () => {
     expectWindow(file, 'dark');
     await stopProcess(app.child);
   });
+
+  /** The last headline the page printed: `<kind>: <title> | <description>`. */
+  function lastHeadline(output: string): string | undefined {
+    return output.split('\n').filter((l) => l.startsWith('rewind: headline ')).at(-1)?.slice('rewind: headline '.length);
+  }
+
+  test('after a cancel the page says the files are backed up and the backup was cancelled, not that it failed', async () => {
+    const file = path.join(fx.stateDir, 'history.json');
+    const runs = JSON.parse(readFileSync(file, 'utf8')) as RunRecord[];
+    const now = new Date().toISOString();
+    const message = 'The backup was cancelled. Nothing was lost: the next backup cleans up and continues from the last complete one.';
+    runs.push({ id: 'cancelled-run', started: now, finished: now, ok: false, error: { code: 'Cancelled', message }, transfers: [] });
+    writeFileSync(file, JSON.stringify(runs));
+    const app = await startApp();
+    await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+    await waitFor('the destinations checked', () => app.output().includes('rewind: destinations checked') || undefined, 60000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const headline = lastHeadline(app.output()) ?? '';
+    expect(headline).toMatch(/^backed-up: Your files are backed up \| .*The last backup was cancelled/);
+    expect(headline).not.toMatch(/failed/i);
+    const shot = path.join(shots, 'main-after-cancel-light.png');
+    screenshot(display, shot);
+    expectWindow(shot, 'light');
+    await stopProcess(app.child);
+  });
+
+  for (const style of ['light', 'dark'] as const) {
+    test(`with the disk away the page waits for it and gives the last backup's date, not an error (${style})`, async () => {
+      detachLoop(fx.destination.device);
+      const app = await startApp(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []);
+      await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+      await waitFor('the waiting headline', () => lastHeadline(app.output())?.startsWith('waiting') || undefined, 30000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const headline = lastHeadline(app.output()) ?? '';
+      expect(headline).toMatch(/^waiting: Waiting for Test backup disk \| Connect Test backup disk .* Last backup: (Just now|\d+ minutes? ago|Today at \d\d:\d\d)\.$/);
+      expect(headline).not.toMatch(/not connected|failed/i);
+      const shot = path.join(shots, `main-disk-away-${style}.png`);
+      screenshot(display, shot);
+      expectWindow(shot, style);
+      await stopProcess(app.child);
+    });
+  }
 });
