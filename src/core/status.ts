@@ -79,6 +79,24 @@ export interface RunRecord {
    * kept as (history.json.unreadable-<time>), a new history starting with this run.
    */
   historySetAside?: string;
+  /**
+   * Destinations that were not there when the run started (a disk not
+   * attached): skipped, not failed. Their reminder is the monitor's
+   * "not connected for N days", never a failure.
+   */
+  skipped?: SkippedDestination[];
+  /**
+   * 'skipped': nothing was backed up because no destination was there, and
+   * nothing else went wrong. Such a run has `ok: false` (it is no success)
+   * and no `error`; the timer's run exits 0, so systemd does not retry it.
+   */
+  outcome?: 'skipped';
+}
+
+export interface SkippedDestination {
+  destination: string;
+  /** Why, for people: "The backup disk Blue USB disk is not connected." */
+  reason: ErrorReport;
 }
 
 export interface DestinationSummary {
