@@ -2,14 +2,17 @@ import { spaceState } from './free-space';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
 import { failureMessage } from './run-failure';
 import { nextRun } from './schedule';
-import type { DestinationSummary, HelperStatus } from './status';
+import { standingFailure } from './headline';
+import type { DestinationSummary, HelperStatus, RunRecord } from './status';
 
 /**
  * What the background monitor shows, decided from the helper's status, what
  * the monitor decided last time and the clock. The app only carries out the
  * decision (src/app/monitor.ts); docs/monitor.md says the same for users.
  *
- * 1. Backup failed: the last run failed (a cancelled run says nothing). The
+ * 1. Backup failed: the last run failed (a cancelled or skipped run, whose
+ *    destinations were all away, says nothing; a failure caused only by an
+ *    absent disk is withdrawn once that disk is attached again). The
  *    notification carries the run's reason; a newer failure replaces it. It is
  *    withdrawn once a run succeeds.
  * 2. Backup succeeded: only with `onSuccess`, for a run that ended while the
@@ -103,6 +106,18 @@ export function scheduleDue(status: HelperStatus, destination: DestinationSummar
   return next !== undefined && next.getTime() <= now.getTime();
 }
 
+/**
+ * A run that failed only because a destination was not there (it stopped
+ * responding, or was away) stops being a failure the moment every such
+ * destination is attached again.
+ */
+function failureCauseGone(run: RunRecord, status: HelperStatus): boolean {
+  if (standingFailure(run) !== undefined) return false;
+  const named = new Set(run.transfers.filter((t) => !t.ok).map((t) => t.destination));
+  const concerned = status.destinations.filter((d) => d.enabled && d.connected !== undefined && (named.size === 0 || named.has(d.id)));
+  return concerned.length > 0 && concerned.every((d) => d.connected === true);
+}
+
 export function decideNotifications(previous: MonitorState, status: HelperStatus, now: Date): MonitorDecision {
   const settings: NotificationSettings = { ...DEFAULT_NOTIFICATIONS, ...status.notifications };
   const nowIso = now.toISOString();
@@ -122,10 +137,13 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
   let backUpNow = false;
 
   const run = status.lastRun;
-  if (run && !run.ok && run.error?.code !== 'Cancelled') {
-    const message = failureMessage(run) ?? '';
-    wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
+  if (run && !run.ok && run.outcome !== 'skipped' && run.error?.code !== 'Cancelled') {
+    if (!failureCauseGone(run, status)) {
+      const message = failureMessage(run) ?? '';
+      wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
+    }
   } else if (run && !run.ok) {
+    // A cancelled or skipped run changes nothing.
     keep.add(notificationId.failed);
   }
   if (run?.ok && settings.onSuccess) {

@@ -38,9 +38,11 @@ describe('backup failed', () => {
   const failed = run('r2', false, '2026-03-10T11:00:00Z', { error: { code: 'DestinationMissing', message: 'The backup disk is not connected. Connect it, then try again.' } });
 
   test('shows the reason once, and withdraws it after a successful run', () => {
+    // The disk is still away: the failure stands.
+    const away = [disk({ connected: false })];
     const [first, again, fixed] = checks([
-      [NOW, status({ lastRun: failed })],
-      ['2026-03-10T12:05:00Z', status({ lastRun: failed })],
+      [NOW, status({ lastRun: failed }, away)],
+      ['2026-03-10T12:05:00Z', status({ lastRun: failed }, away)],
       ['2026-03-10T12:10:00Z', status({ lastRun: run('r3', true, '2026-03-10T12:08:00Z') })],
     ]);
     expect(first.decision.show).toEqual([{ kind: 'backup-failed', id: 'backup-failed', message: 'The backup disk is not connected. Connect it, then try again.' }]);
@@ -53,13 +55,54 @@ describe('backup failed', () => {
     const other = run('r4', false, '2026-03-10T12:01:00Z', { transfers: [{ source: '/home', destination: 'usb', snapshot: 's', kind: 'full', bytes: 0, seconds: 1, ok: false, error: { code: 'DestinationFull', message: 'The disk is full.' } }] });
     const cancelled = run('r5', false, '2026-03-10T12:02:00Z', { error: { code: 'Cancelled', message: 'Cancelled.' } });
     const [, second, third] = checks([
-      [NOW, status({ lastRun: failed })],
-      ['2026-03-10T12:05:00Z', status({ lastRun: other })],
-      ['2026-03-10T12:10:00Z', status({ lastRun: cancelled })],
+      [NOW, status({ lastRun: failed }, [disk({ connected: false })])],
+      ['2026-03-10T12:05:00Z', status({ lastRun: other }, [disk({ connected: false })])],
+      ['2026-03-10T12:10:00Z', status({ lastRun: cancelled }, [disk({ connected: false })])],
     ]);
     expect(second.decision.show).toMatchObject([{ id: 'backup-failed', message: 'The disk is full.' }]);
     expect(third.show).toEqual([]);
     expect(third.withdraw).toEqual([]);
+  });
+});
+
+describe('a destination that is away is no failure', () => {
+  const stopped = run('r2', false, '2026-03-10T11:00:00Z', {
+    transfers: [{ source: '/home', destination: 'usb', snapshot: 's', kind: 'full', bytes: 0, seconds: 1, ok: false, error: { code: 'DestinationMissing', message: 'The backup disk stopped responding.' } }],
+  });
+  const skipped = run('r3', false, '2026-03-10T11:30:00Z', {
+    outcome: 'skipped',
+    skipped: [{ destination: 'usb', reason: { code: 'DestinationMissing', message: 'The backup disk My disk is not connected.' } }],
+  });
+
+  test('a run skipped because the disk was away posts nothing, and takes nothing down', () => {
+    const [first, second] = checks([
+      [NOW, status({ lastRun: skipped }, [disk({ connected: false })])],
+      ['2026-03-10T12:05:00Z', status({ lastRun: skipped }, [disk({ connected: false })])],
+    ]);
+    expect(first.show).toEqual([]);
+    expect(second.show).toEqual([]);
+    expect(second.withdraw).toEqual([]);
+  });
+
+  test('a failure caused only by the disk going away is withdrawn the moment it is attached again', () => {
+    const [first, back] = checks([
+      [NOW, status({ lastRun: stopped }, [disk({ connected: false })])],
+      ['2026-03-10T12:05:00Z', status({ lastRun: stopped }, [disk({ connected: true })])],
+    ]);
+    expect(first.show).toEqual(['backup-failed']);
+    expect(back.withdraw).toContain('backup-failed');
+  });
+
+  test('any other failure stays while the disk is attached', () => {
+    const full = run('r4', false, NOW, {
+      transfers: [{ source: '/home', destination: 'usb', snapshot: 's', kind: 'full', bytes: 0, seconds: 1, ok: false, error: { code: 'DestinationFull', message: 'Full.' } }],
+    });
+    const [first, later] = checks([
+      [NOW, status({ lastRun: full })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: full })],
+    ]);
+    expect(first.show).toEqual(['backup-failed']);
+    expect(later.withdraw).toEqual([]);
   });
 });
 

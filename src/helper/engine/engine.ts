@@ -16,6 +16,8 @@ import { acquireRunLock } from './run-lock';
 import { sendProtocol } from '../system/send-capabilities';
 import { changedSinceSnapshot, resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { TransferPipes } from './transfer-pipes';
+import { destinationPresence } from '../destinations/destination-presence';
+import { readMountTable } from '../system/mountinfo';
 
 /**
  * A backup run:
@@ -136,7 +138,7 @@ async function backUpSources(config: Config, resolving: Resolving[], state: RunS
  * commands); the first transfer pipe starts as soon as the listings say a
  * source changed (an idle machine's run never pays for its Node start).
  */
-async function start(config: Config, host: string, mounts: MountSet, options: EngineOptions): Promise<{ state: RunState; resolving: Resolving[] }> {
+async function start(config: Config, host: string, mounts: MountSet, options: EngineOptions, run: RunRecord): Promise<{ state: RunState; resolving: Resolving[] }> {
   const enabled = config.destinations.filter((d) => d.enabled);
   const opening = Promise.all(
     enabled.map(async (d) => [d.id, await openDestination(d, host, mounts, options.stateDir).catch((error: unknown) => toRewindError(error))] as const),
@@ -155,7 +157,25 @@ async function start(config: Config, host: string, mounts: MountSet, options: En
       .catch(() => undefined);
   }
   const destinations = new Map<string, Opened>(await opening);
-  return { state: { options, enabled, destinations, pipes }, resolving };
+  return { state: { options, enabled: await withoutAbsent(enabled, destinations, run), destinations, pipes }, resolving };
+}
+
+/**
+ * A destination that is not there at the start (a disk not attached) is
+ * skipped, not failed: a laptop away from its disk is normal, and the
+ * monitor's "not connected for N days" is the reminder. A disk that is
+ * attached but cannot be opened still fails.
+ */
+async function withoutAbsent(enabled: Destination[], destinations: Map<string, Opened>, run: RunRecord): Promise<Destination[]> {
+  const table = await readMountTable().catch(() => []);
+  const present: Destination[] = [];
+  for (const d of enabled) {
+    const opened = destinations.get(d.id);
+    const absent = opened instanceof RewindError && opened.code === 'DestinationMissing' && (await destinationPresence(d, [], table)).connected === false;
+    if (absent) (run.skipped ??= []).push({ destination: d.id, reason: report(opened) });
+    else present.push(d);
+  }
+  return present;
 }
 
 /** Step 4. A destination that went away during the run counts as not connected, as at the start. */
@@ -189,7 +209,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();
-    const started = await start(config, host, mounts, options);
+    const started = await start(config, host, mounts, options, run);
     state = started.state;
     const snapshotted = await backUpSources(config, started.resolving, state, run);
     if (options.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
@@ -197,6 +217,11 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     const failed = run.sourceProblems?.[0]?.error ?? run.transfers.find((t) => !t.ok)?.error;
     run.ok = !failed;
     if (failed) run.error = failed;
+    // Every destination away and nothing else wrong: skipped, which is neither a success nor a failure.
+    if (!failed && state.enabled.length === 0 && (run.skipped?.length ?? 0) > 0) {
+      run.ok = false;
+      run.outcome = 'skipped';
+    }
   } catch (error) {
     run.error = report(error);
   } finally {

@@ -28,7 +28,8 @@ conditions (battery, metered network) and maybe wait`,
   },
   output: (result) => {
     if ('postponed' in result) return { json: result, human: describePostponed(result.postponed) };
+    // A run skipped because no destination was there exits 0: the timer's service must not retry it (Restart=on-failure).
     // Everything is recorded by now, and stdout and stderr are written synchronously: nothing is lost by leaving at once.
-    return { json: result.run, human: describeRun(result.run), code: result.run.ok ? 0 : 1, exitAtOnce: true };
+    return { json: result.run, human: describeRun(result.run), code: result.run.ok || result.run.outcome === 'skipped' ? 0 : 1, exitAtOnce: true };
   },
 });
