@@ -1,9 +1,10 @@
-import { lstat, mkdir, open, readdir, readFile, statfs, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import { checkSubvolumeDir, type BackupInfo } from '../../core/serve-protocol';
 import type { Subvolume } from '../../core/subvolume';
 import { deleteSubvolumes, filesystemUsage, listSubvolumes, syncFilesystem } from '../system/btrfs';
+import { acquireFileLock } from '../system/file-lock';
 import { runCommand } from '../system/run-command';
 
 /**
@@ -20,15 +21,6 @@ const SUBVOLUME_ROOT_INO = 256;
 
 function errno(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errno(error) === 'EPERM';
-  }
 }
 
 export interface BackupRef {
@@ -184,30 +176,17 @@ export class HostStore {
   }
 
   /**
-   * One changing request at a time per host (receive, delete, clean): a lock
-   * file with the owner's PID, taken over when that process is gone.
+   * One changing request at a time per host (receive, delete, clean): a
+   * flock the kernel releases when its process ends, however it ends
+   * (../system/file-lock, as the run lock).
    */
   async lock(): Promise<() => Promise<void>> {
     const dir = path.dirname(this.lockFile);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     if (!(await lstat(dir)).isDirectory()) throw new RewindError('Internal', `${dir} is not a folder.`);
-    const file = this.lockFile;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(file, 'wx', 0o600);
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        return () => unlink(file).catch(() => undefined);
-      } catch (error) {
-        if (errno(error) !== 'EEXIST') throw error;
-        const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-          throw new RewindError('Busy', `Another connection of ${this.host} is changing its backups (process ${owner}).`);
-        }
-        await unlink(file).catch(() => undefined);
-      }
-    }
-    throw new RewindError('Busy', `Another connection of ${this.host} started changing its backups at the same moment.`);
+    return acquireFileLock(this.lockFile, 0o600, (holder) =>
+      new RewindError('Busy', `Another connection of ${this.host} is changing its backups${holder === undefined ? '' : ` (process ${holder})`}.`),
+    );
   }
 }
 
