@@ -52,6 +52,12 @@ export const manifestSchema = z.strictObject({
   /** The age recipient the encrypted streams are for, so a wrong key is named before any work. */
   recipient: z.string().regex(/^age1[0-9a-z]{20,}$/).optional(),
   streams: z.array(streamSchema),
+  /**
+   * Files of a damaged list set aside (the list itself, kept under another
+   * name, and the parts it may have named): kept as they are, never deleted
+   * as leftovers, so that whatever they still hold can be recovered by hand.
+   */
+  keptAside: z.array(z.string().regex(STREAM_FILE_NAME, 'must be a plain file name')).optional(),
 });
 
 export type StreamManifest = z.infer<typeof manifestSchema>;
@@ -89,7 +95,7 @@ export function serializeManifest(manifest: StreamManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-const PART_FILE = /^\d{8}T\d{6}Z\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
+const PART_FILE = /^\d{8}T\d{6}Z(_\d+)?\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
 
 /**
  * Whether `name` is a file Rewind may have left unfinished in a subvolume's
@@ -102,6 +108,11 @@ export function isOwnLeftover(name: string): boolean {
   if (temp) return PART_FILE.test(temp[1]);
   if (/^\.manifest\.json\.\d+\.tmp$/.test(name)) return true;
   return PART_FILE.test(name);
+}
+
+/** The name a damaged manifest is kept under, set aside at `stamp` (a snapshot-style UTC time). */
+export function damagedManifestName(stamp: string): string {
+  return `damaged-${stamp}.${MANIFEST_FILE}`;
 }
 
 /** The file name of part `index` of a stream: "<name>.<full|incr>.zst[.age].<nnn>". */

@@ -1,4 +1,4 @@
-import { rmSync, truncateSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { writeFixtureConfig } from '../support/backup-fixture';
@@ -45,4 +45,26 @@ describe('a damaged chain is never extended', () => {
     for (const part of manifestIn(folder).streams[0].parts) rmSync(path.join(folder, part.file));
     expectRecovery(fixture(), 'no-full');
   });
+});
+
+describe('a damaged list of backups never stops the runs after it', () => {
+  for (const [what, bytes] of [
+    ['garbage', Buffer.from('{"version": 1, "streams": [{"na\u0000\xff garbage')],
+    ['empty', Buffer.alloc(0)],
+  ] as Array<[string, Buffer]>) {
+    test(`a manifest.json that is ${what}: set aside, a new chain, the old files kept`, () => {
+      const folder = useFolder(`manifest-${what}`);
+      buildChain(fixture(), 1);
+      const oldParts = manifestIn(folder).streams.flatMap((s) => s.parts.map((p) => p.file));
+      writeFileSync(path.join(folder, 'manifest.json'), bytes);
+      expectRecovery(fixture(), `manifest-${what}`);
+      const names = readdirSync(folder);
+      // The damaged list is kept byte for byte under another name, and the files it named are still there.
+      const kept = names.filter((n) => /^damaged-\d{8}T\d{6}Z\.manifest\.json$/.test(n));
+      expect(kept).toHaveLength(1);
+      expect(readFileSync(path.join(folder, kept[0]))).toEqual(bytes);
+      expect(names).toEqual(expect.arrayContaining(oldParts));
+      expect(manifestIn(folder).keptAside).toEqual(expect.arrayContaining([kept[0], ...oldParts]));
+    });
+  }
 });

@@ -1,5 +1,6 @@
 import { RewindError } from '../../../core/errors';
 import {
+  damagedManifestName,
   emptyManifest,
   isOwnLeftover,
   MANIFEST_FILE,
@@ -48,7 +49,8 @@ export class Manifests {
    * the names deleted.
    */
   async removeUnlisted(dirName: string, manifest?: StreamManifest): Promise<string[]> {
-    const listed = new Set((manifest ?? (await this.manifest(dirName))).streams.flatMap((s) => s.parts.map((p) => p.file)));
+    const current = manifest ?? (await this.manifest(dirName));
+    const listed = new Set([...current.streams.flatMap((s) => s.parts.map((p) => p.file)), ...(current.keptAside ?? [])]);
     const leftovers = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !listed.has(f));
     const removed: string[] = [];
     for (const file of leftovers) {
@@ -62,6 +64,25 @@ export class Manifests {
       if (gone) removed.push(file);
     }
     return removed;
+  }
+
+  /**
+   * Sets a damaged list aside, so that the folder can start a new chain and
+   * no run fails on it again: its text, when it can be read at all, is kept
+   * as damaged-<stamp>.manifest.json; the part files it may have named stay
+   * where they are, named in the new, empty list as kept aside, so that the
+   * cleanup of leftovers never deletes them. Returns the new list, the name
+   * the old one is kept under (none when it could not be read), and how many
+   * part files were kept.
+   */
+  async setAside(dirName: string, stamp: string): Promise<{ manifest: StreamManifest; keptAs?: string; parts: number }> {
+    const keptAs = damagedManifestName(stamp);
+    const text = await this.store.readText(dirName, MANIFEST_FILE).catch(() => undefined);
+    if (text !== undefined) await this.store.writeText(dirName, keptAs, text);
+    const parts = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !f.startsWith('.'));
+    const manifest: StreamManifest = { ...emptyManifest(this.store.host, dirName), keptAside: [...(text !== undefined ? [keptAs] : []), ...parts] };
+    await this.saveManifest(dirName, manifest);
+    return { manifest, ...(text !== undefined ? { keptAs } : {}), parts: parts.length };
   }
 
   /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
