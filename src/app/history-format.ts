@@ -25,6 +25,10 @@ function runSeconds(run: RunRecord): number {
 /** A run's line in the history: the heading of its problem, or what it copied, where, and how long it took. */
 export function describeRunSummary(run: RunRecord, labels: Map<string, string>): string {
   const took = formatDuration(runSeconds(run));
+  if (run.outcome === 'skipped') {
+    // Translators: a run that found no backup disk or server connected, then how long it took.
+    return fmt(_('%s · %s'), _('Skipped: no backup disk or server was connected'), took);
+  }
   if (!run.ok) {
     // Translators: what went wrong, then how long the run took ("The backup disk is full · 3 seconds").
     return fmt(_('%s · %s'), problemFor(run).title, took);

@@ -100,8 +100,14 @@ export class HistoryWindow extends Adw.Window {
 
   private _runRow(run: RunRecord, labels: Map<string, string>): Adw.ExpanderRow {
     const row = new Adw.ExpanderRow({ title: escapeMarkup(formatWhen(run.finished)), subtitle: escapeMarkup(describeRunSummary(run, labels)) });
-    const image = new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
-    image.update_property([Gtk.AccessibleProperty.LABEL], [run.ok ? _('Succeeded') : _('Failed')]);
+    // A skipped run (nothing was connected) is neither a success nor a failure.
+    const [icon, style, label] = run.ok
+      ? ['emblem-ok-symbolic', ['success'], _('Succeeded')]
+      : run.outcome === 'skipped'
+        ? ['media-eject-symbolic', ['dim-label'], _('Skipped')]
+        : ['dialog-error-symbolic', ['error'], _('Failed')];
+    const image = new Gtk.Image({ icon_name: icon, css_classes: style });
+    image.update_property([Gtk.AccessibleProperty.LABEL], [label]);
     row.add_prefix(image);
     const detail = (title: string, subtitle: string, icon?: string) => {
       const r = new Adw.ActionRow({ title: escapeMarkup(title), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });

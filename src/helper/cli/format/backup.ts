@@ -2,7 +2,9 @@ import type { CleanReport, PruneReport, RunRecord } from '../results';
 
 /** `run`: the outcome, then a line per transfer. */
 export function describeRun(run: RunRecord): string {
-  const lines = [`Run ${run.ok ? 'succeeded' : 'failed'} (${run.started} to ${run.finished})`];
+  const outcome = run.ok ? 'succeeded' : run.outcome === 'skipped' ? 'skipped: no backup disk or server was there' : 'failed';
+  const lines = [`Run ${outcome} (${run.started} to ${run.finished})`];
+  for (const s of run.skipped ?? []) lines.push(`  ${s.destination}: skipped, ${s.reason}`);
   for (const t of run.transfers) {
     if (t.kind === 'up-to-date' && t.ok) {
       lines.push(`  ${t.source} -> ${t.destination}: up to date, nothing changed since ${t.snapshot}`);
