@@ -90,6 +90,8 @@ const filesDestinationSchema = z
     /** blkid's UUID of the disk: a UUID, or a vfat/exFAT serial such as 1A2B-3C4D. */
     filesystem: z.string().regex(/^[0-9A-Fa-f][0-9A-Fa-f-]{3,35}$/, 'must be a filesystem UUID as blkid shows it').optional(),
     path: z.string().refine((p) => !p.split('/').includes('..'), 'must not contain ".."').default(''),
+    /** Without "filesystem": where the filesystem that holds `path` is mounted, which must be mounted for a backup (src/helper/destinations/stream-files/mounted-folder.ts). */
+    mountPoint: absolutePath.refine((p) => !p.split('/').includes('..'), 'must not contain ".."').optional(),
     label: z.string().max(200).optional(),
     enabled: z.boolean().default(true),
     retention: retentionPolicySchema.optional(),
@@ -103,7 +105,16 @@ const filesDestinationSchema = z
   .refine((d) => (d.filesystem === undefined ? d.path.startsWith('/') : !d.path.startsWith('/')), {
     message: 'path must be an absolute folder, or, with "filesystem", a folder relative to that disk',
     path: ['path'],
+  })
+  .refine((d) => d.mountPoint === undefined || (d.filesystem === undefined && isAtOrBelow(d.path, d.mountPoint)), {
+    message: 'must be the folder where the filesystem that holds "path" is mounted (path itself or a folder above it), and is used only without "filesystem"',
+    path: ['mountPoint'],
   });
+
+function isAtOrBelow(folder: string, mountPoint: string): boolean {
+  const top = mountPoint.replace(/(.)\/+$/, '$1');
+  return top === '/' || folder === top || folder.startsWith(`${top}/`);
+}
 
 /** Letters, digits and ._+-/ only: the folder appears in the server's forced command, which a shell reads. */
 const SHELL_SAFE_ABSOLUTE = /^\/[A-Za-z0-9._+/-]*$/;

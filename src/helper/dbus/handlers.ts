@@ -4,6 +4,7 @@ import type { RequestOf } from '../../core/contract/requests';
 import { ACTIONS, type ActionId } from '../../core/ids';
 import { specialBitsRemoved } from '../../core/restore-request';
 import { loadConfig, saveConfig } from '../config/config-file';
+import { withMountPoints } from '../destinations/stream-files/mounted-folder';
 import { listDisks, prepareDisk } from '../system/disks';
 import { History } from '../engine/history';
 import { listSubvolumeSizes, unknownFolders } from '../system/subvolume-sizes';
@@ -68,7 +69,9 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     WhatChanged: async (request, call) => whatChanged(options, request, await call.caller()),
     GetConfig: () => loadConfig(options.configPath),
     async SetConfig(data) {
-      const config = await saveConfig(options.configPath, data);
+      // A folder destination records the mount it must be on; the helper sees the mounts, a sandboxed app may not.
+      const previous = await loadConfig(options.configPath).then((c) => c.destinations, () => []);
+      const config = await saveConfig(options.configPath, await withMountPoints(data, previous));
       // The schedule takes effect at once; without systemd (a container) there is no timer to set.
       let timer = 'not changed: systemd is not running';
       if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';

@@ -4,6 +4,7 @@ import { destinationSpace } from './destination-space';
 import type { MountEntry } from '../system/mountinfo';
 import { findBtrfsDevice } from '../system/btrfs-superblock';
 import { deviceOfFilesystem } from '../system/mounts';
+import { folderNotConnected } from './stream-files/mounted-folder';
 
 /**
  * What the status says about each destination beyond its configuration, for
@@ -23,8 +24,17 @@ export async function destinationPresence(destination: Destination, runs: readon
   const presence: Presence = { ...(await destinationSpace(destination, mounts)) };
   const lastBackup = lastBackupTo(runs, destination.id);
   if (lastBackup) presence.lastBackup = lastBackup;
-  // Servers and already-mounted folders are only seen by using them.
-  if (destination.kind === 'ssh' || (destination.kind === 'files' && !destination.filesystem)) return presence;
+  // Servers are only seen by using them.
+  if (destination.kind === 'ssh') return presence;
+  if (destination.kind === 'files' && !destination.filesystem) {
+    // Connected as a run finds it (./stream-files/mounted-folder): the space of a share's empty mount point is the system disk's.
+    presence.connected = (await folderNotConnected(destination)) === undefined;
+    if (!presence.connected) {
+      delete presence.freeBytes;
+      delete presence.sizeBytes;
+    }
+    return presence;
+  }
   const device = await (destination.kind === 'btrfs' ? findBtrfsDevice(destination.filesystem) : deviceOfFilesystem(destination.filesystem!)).catch(() => undefined);
   presence.connected = device !== undefined;
   return presence;

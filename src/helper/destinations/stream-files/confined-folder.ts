@@ -181,6 +181,11 @@ export class ConfinedFolder {
     await this.handle.sync().catch(() => undefined);
   }
 
+  /** The filesystem this folder is on (st_dev). */
+  async device(): Promise<number> {
+    return (await this.handle.stat()).dev;
+  }
+
   async close(): Promise<void> {
     await this.handle.close().catch(() => undefined);
   }

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { mkdir } from 'node:fs/promises';
 import type { FilesDestinationConfig } from '../../../core/config';
 import { RewindError } from '../../../core/errors';
 import type { MountSet } from '../../system/mount-set';
 import { deviceOfFilesystem } from '../../system/mounts';
 import { ConfinedFolder } from './confined-folder';
+import { mountedFolderPlace } from './mounted-folder';
 import type { FileSink, StreamStore } from './stream-store';
 import { writeThenPublish } from '../../system/atomic-write';
 
@@ -28,6 +28,8 @@ export class FolderStore implements StreamStore {
     private readonly anchor: string,
     private readonly below: readonly string[],
     readonly host: string,
+    /** The anchor's filesystem (st_dev) when the store was opened: another one there means it was unmounted since. */
+    private readonly anchorDevice?: number,
   ) {}
 
   /** The folder that holds this host's folders. */
@@ -54,6 +56,9 @@ export class FolderStore implements StreamStore {
     try {
       let folder: ConfinedFolder | undefined = await ConfinedFolder.openTrusted(this.anchor);
       opened.push(folder);
+      if (this.anchorDevice !== undefined && (await folder.device()) !== this.anchorDevice) {
+        throw new RewindError('DestinationMissing', `${this.anchor} is not the filesystem it was when the backup started: it was unmounted or replaced.`);
+      }
       for (const name of names) {
         folder = await folder.folder(name, create);
         if (!folder) return undefined;
@@ -181,7 +186,8 @@ export class FolderStore implements StreamStore {
 
 /**
  * The store of a "files" destination: a folder on a disk found by filesystem
- * UUID and mounted here, or a folder that is already mounted; made when missing.
+ * UUID and mounted here, or a folder on a filesystem that is already mounted
+ * (./mounted-folder); the folders below the mount point are made when missing.
  */
 export async function openFolderStore(config: FilesDestinationConfig, host: string, mounts: MountSet): Promise<FolderStore> {
   const name = config.label ?? config.id;
@@ -195,10 +201,9 @@ export async function openFolderStore(config: FilesDestinationConfig, host: stri
     // Whoever has the disk in hand decides what is on it: below its mount point, no link is followed.
     store = new FolderStore(mount.mountPoint, config.path.split('/').filter((c) => c !== '' && c !== '.'), host);
   } else {
-    await mkdir(config.path, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-      throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
-    });
-    store = new FolderStore(config.path, [], host);
+    // Only on the filesystem the user chose (./mounted-folder); never a folder made where it is not mounted.
+    const place = await mountedFolderPlace(config);
+    store = new FolderStore(place.anchor, place.below, host, place.device);
   }
   await store.prepare().catch((error: unknown) => {
     if (error instanceof RewindError) throw error;
