@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { writeFixtureConfig } from '../support/backup-fixture';
@@ -16,6 +16,8 @@ const fixture = damageFixture();
 /** A folder destination `id` of its own, the only one configured; returns its subvolume folder. */
 function useFolder(id: string): string {
   const folder = path.join(fixture().dir, `dest-${id}`);
+  // A hand-written folder destination without "mountPoint" is used only when its folder exists.
+  mkdirSync(folder, { recursive: true });
   writeFixtureConfig(fixture(), [{ id, kind: 'files', path: folder }], { retention: { local: { preset: 'keep-all' } } });
   return path.join(folder, fixture().hostName, 'home');
 }

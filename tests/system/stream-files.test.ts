@@ -199,7 +199,7 @@ describe('vfat disk', () => {
 
 describe('encryption with age', () => {
   test('round trip with the helper key and with the recovery key; a wrong key is refused', () => {
-    writeConfig([{ id: 'secret', kind: 'files', path: path.join(plainDir, 'enc'), encrypt: true }]);
+    writeConfig([{ id: 'secret', kind: 'files', path: path.join(plainDir, 'enc'), mountPoint: plainDir, encrypt: true }]);
     const noKey = runBackupCli(fx);
     expect(noKey.transfers[0].error?.message).toContain('new-key --destination secret');
 
