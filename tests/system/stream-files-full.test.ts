@@ -55,7 +55,7 @@ beforeAll(async () => {
       version: 1,
       hostName: fx.hostName,
       sources: [{ path: fx.home }],
-      destinations: [{ id: 'small', kind: 'files', path: path.join(disk, 'rewind'), chain: { maxIncrementals: 1, maxDays: 30 } }],
+      destinations: [{ id: 'small', kind: 'files', path: path.join(disk, 'rewind'), mountPoint: disk, chain: { maxIncrementals: 1, maxDays: 30 } }],
       retention: { local: { preset: 'keep-all' } },
     }),
   );
