@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { ByteCounter } from '../codec/byte-counter';
 import type { SshDestinationConfig } from '../../core/config';
 import { ADVICE, RewindError } from '../../core/errors';
@@ -10,11 +9,9 @@ import { isLoopbackHost } from '../../core/ssh';
 import type { Subvolume } from '../../core/subvolume';
 import type { ReceiveRequest, ReceiveResult, StreamDestination } from './backup-destination';
 import { ReceivedDestination, type SendOrder } from './received-destination';
-import { finished } from '../system/btrfs-send';
-import { showSubvolume } from '../system/btrfs';
-import { runCommand } from '../system/run-command';
 import { DEFAULT_TIMEOUTS, SshConnection, type SshTimeouts } from './ssh/connection';
 import type { SshPaths } from './ssh/identity';
+import { ReplayPlace } from './stream-files/replay-place';
 
 /**
  * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
@@ -205,29 +202,34 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
 
   /**
    * The server sends the backup (`send` in docs/serve-protocol.md) and it is
-   * received here with --chroot, so a stream from a server that is not what it
-   * should be cannot write outside `into`. It must arrive as exactly the backup
-   * asked for, with the backup's received UUID; anything else is deleted.
+   * received here confined, as a stored stream is (./stream-files/replay-place):
+   * through the stream guard into `btrfs receive --chroot`, as exactly the
+   * backup asked for — its name, its Received UUID, no parent — and nothing
+   * else may appear beside it. A server that is not what it should be can
+   * write nothing outside `into`; what it sent is deleted.
    */
   async restorePoint(dirName: string, name: string, into: string): Promise<string> {
-    const restored = path.join(into, name);
     const backup = (await this.backups(dirName)).find((b) => path.basename(b.path) === name);
     if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
-    const receive = spawn('btrfs', ['receive', '-q', '-e', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
-    const received = finished(receive);
-    receive.stdin.on('error', () => undefined);
-    const sent = await this.connection.call((c) => c.sendBackup({ subvolume: dirName, name, sink: receive.stdin })).then(
-      () => undefined,
-      (error: unknown) => error,
+    const place = await ReplayPlace.create(into);
+    const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const sending = this.connection.call((c) => c.sendBackup({ subvolume: dirName, name, sink })).then(
+      () => {
+        sink.end();
+        return undefined;
+      },
+      (error: unknown) => {
+        sink.destroy(error as Error);
+        return error;
+      },
     );
-    receive.stdin.end();
-    const result = await received;
-    const uuid = result.code === 0 && !sent ? (await showSubvolume(restored).catch(() => undefined))?.receivedUuid : undefined;
-    if (uuid !== backup.receivedUuid) {
-      await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
-      if (sent) throw sent;
-      throw new RewindError('TransferFailed', `Restoring ${name} from ${this.name} failed: ${result.stderr.trim() || 'the received subvolume is not the backup asked for'}.`);
+    const problem = await place.receive(sink, { name, receivedUuid: backup.receivedUuid }, undefined);
+    const sent = await sending;
+    if (problem || sent) {
+      await place.remove();
+      if (sent && (!problem || problem.code !== 'BackupDamaged')) throw sent;
+      throw new RewindError(problem!.code, `Restoring ${name} from ${this.name} failed: ${problem!.detail}`);
     }
-    return restored;
+    return place.keep(name);
   }
 }

@@ -12,6 +12,7 @@ import { runCommand } from '../system/run-command';
 import type { Config } from '../../core/config';
 import { openDestination } from '../destinations/open-destination';
 import { receiveCopy } from '../system/btrfs-send';
+import { acquireRunLock } from '../engine/run-lock';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -118,6 +119,8 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
   }
   const dirName = subvolumeDirName(currentPath);
 
+  // The restore receives into the folder of the subvolume's snapshots, where a backup run takes its own: never both at once.
+  const unlock = await acquireRunLock(request.stateDir);
   const mounts = MountSet.forReader(request.runtimeDir, 'restore-subvolume');
   try {
     const top = (await mounts.get(mount.source, fsUuid)).mountPoint;
@@ -144,5 +147,6 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     };
   } finally {
     await mounts.releaseAll();
+    await unlock();
   }
 }

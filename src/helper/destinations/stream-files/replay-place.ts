@@ -21,6 +21,9 @@ import { StreamCutOff, StreamGuard, StreamRefused } from '../../serve/stream-gua
  * the chain's previous stream and nothing else; after each, the folder holds
  * what it held before and the chain's subvolumes, nothing else.
  */
+/** What a stream must create: the backup's name and the Received UUID it gets. */
+export type ExpectedBackup = Pick<StreamEntry, 'name' | 'receivedUuid'>;
+
 export class ReplayPlace {
   private readonly received: string[] = [];
   /** The symbolic links of the chain's subvolume, carried from one stream to the next. */
@@ -51,7 +54,7 @@ export class ReplayPlace {
    * Returns why it was refused or failed, or undefined when the subvolume
    * is here, read-only, with the UUID its entry names.
    */
-  async receive(input: Readable, stream: StreamEntry, parent: StreamEntry | undefined): Promise<RewindError | undefined> {
+  async receive(input: Readable, stream: ExpectedBackup, parent: ExpectedBackup | undefined): Promise<RewindError | undefined> {
     const links = new Set(this.links);
     const guard = new StreamGuard({
       name: stream.name,
@@ -70,8 +73,12 @@ export class ReplayPlace {
     if (piped instanceof StreamRefused && !(piped instanceof StreamCutOff)) {
       return new RewindError('BackupDamaged', `${piped.message} Rewind's own backups never do this: the file was changed or made by someone else, and nothing of it was kept.`);
     }
-    if (piped) return new RewindError('BackupDamaged', `the stream ends early (${(piped as Error).message}).`);
-    if (result.exitCode !== 0) {
+    // btrfs receive that stopped on its own (a full disk, a name that exists) breaks the pipe: its own words say why.
+    const receiveFailed = typeof result.exitCode === 'number' && result.exitCode !== 0;
+    if (piped && !(receiveFailed && !(piped instanceof StreamCutOff))) {
+      return new RewindError('BackupDamaged', `the stream ends early (${(piped as Error).message}).`);
+    }
+    if (receiveFailed) {
       const stderr = String(result.stderr ?? '').replace(/^Chroot to .*\n?/gm, '').trim();
       if (/No space left on device/i.test(stderr)) {
         return new RewindError('DestinationFull', `the disk being restored onto ran out of space (${stderr}).`);
@@ -85,7 +92,7 @@ export class ReplayPlace {
   }
 
   /** What is wrong with the place after `stream` was received, or undefined. */
-  private async check(stream: StreamEntry): Promise<string | undefined> {
+  private async check(stream: ExpectedBackup): Promise<string | undefined> {
     const extra = (await this.added()).filter((name) => !this.received.includes(name));
     if (extra.length > 0) return `the stream created ${extra.map((n) => JSON.stringify(n)).join(', ')} beside its backup.`;
     const shown = await showSubvolume(path.join(this.dir, stream.name)).catch(() => undefined);
