@@ -88,7 +88,6 @@ export interface BackupResult {
   message?: string;
 }
 
-
 /** Completed's result JSON: a run record, or an error report on its own. */
 export function parseResult(success: boolean, json: string): BackupResult {
   let record: Partial<RunRecord> & { code?: string; message?: string } = {};
@@ -152,7 +151,15 @@ function decode<M extends MethodName>(method: M, reply: GLib.Variant): ResponseO
   const [value] = (reply.deep_unpack() as unknown[] | undefined) ?? [];
   if (!out || out.type !== 's' || out.json === false) return value as ResponseOf<M>;
   const checked = CHECKED[method];
-  if (!checked) return JSON.parse(value as string) as ResponseOf<M>;
+  if (!checked) {
+    try {
+      return JSON.parse(value as string) as ResponseOf<M>;
+    } catch {
+      // Translators: the helper's answer could not be read (a helper of another version).
+      const failure: Failure = { kind: 'error', code: 'Internal', message: _('The backup helper sent an answer this version of Rewind does not understand. Update Rewind and the helper to the same version.') };
+      throw failure;
+    }
+  }
   const answer = checked.parse(value as string);
   if (answer === null) {
     const failure: Failure = { kind: 'error', code: 'Internal', message: checked.message() };

@@ -48,10 +48,21 @@ export function standingFailure(run: RunRecord | undefined): ErrorReport | undef
   return errors.find((e) => !ABSENCE.has(e.code));
 }
 
+/**
+ * An absence the status cannot see now (a server, a folder on a share: their
+ * `connected` is unknown) still stands as the last run's failure; only a
+ * disk's presence is read afresh, as the monitor reads it.
+ */
+function unseenAbsence(run: RunRecord | undefined, destinations: HeadlineInput['destinations']): ErrorReport | undefined {
+  if (!run || run.ok || run.outcome === 'skipped') return undefined;
+  const unseen = (id: string) => destinations.find((d) => d.id === id)?.connected === undefined;
+  return run.transfers.find((t) => !t.ok && t.error && ABSENCE.has(t.error.code) && unseen(t.destination))?.error;
+}
+
 export function headline(status: HeadlineInput): Headline {
   if (status.running) return { kind: 'running' };
   if (!status.configured) return { kind: 'not-configured' };
-  const failure = standingFailure(status.lastRun);
+  const failure = standingFailure(status.lastRun) ?? unseenAbsence(status.lastRun, status.destinations);
   if (failure) return { kind: 'failed', error: failure };
 
   const enabled = status.destinations.filter((d) => d.enabled);

@@ -20,8 +20,12 @@ export const STREAM_FILE_NAME = /^[0-9A-Za-z][0-9A-Za-z._-]{0,200}$/;
 
 const uuid = z.string().regex(UUID, 'must be a UUID');
 
+/** How Rewind names a stream's part files ("<snapshot>.<full|incr>.btrfs.zst[.age].<nnn>", see partFileName). */
+const PART_FILE = /^\d{8}T\d{6}Z(_\d+)?\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
+
 const partSchema = z.strictObject({
-  file: z.string().regex(STREAM_FILE_NAME, 'must be a plain file name'),
+  // Only a name Rewind gives a part: a list that names its own file, or another, as a part is not ours.
+  file: z.string().regex(PART_FILE, 'must be the name of a part file'),
   size: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex'),
 });
@@ -95,7 +99,6 @@ export function serializeManifest(manifest: StreamManifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-const PART_FILE = /^\d{8}T\d{6}Z(_\d+)?\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
 
 /**
  * Whether `name` is a file Rewind may have left unfinished in a subvolume's
@@ -106,7 +109,7 @@ const PART_FILE = /^\d{8}T\d{6}Z(_\d+)?\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}
 export function isOwnLeftover(name: string): boolean {
   const temp = /^\.(.+)\.partial$/.exec(name);
   if (temp) return PART_FILE.test(temp[1]);
-  if (/^\.manifest\.json\.\d+\.tmp$/.test(name)) return true;
+  if (/^\.(damaged-\d{8}T\d{6}Z\.)?manifest\.json\.\d+\.tmp$/.test(name)) return true;
   return PART_FILE.test(name);
 }
 

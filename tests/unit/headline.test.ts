@@ -13,12 +13,12 @@ const success = (id = 's1', finished = OLD): RunRecord => ({
   ok: true,
   transfers: [{ source: '/home', destination: 'usb', snapshot: 'x', kind: 'full', bytes: 1, seconds: 1, ok: true }],
 });
-const failedRun = (error: ErrorReport, where: 'run' | 'transfer' = 'run'): RunRecord => ({
+const failedRun = (error: ErrorReport, where: 'run' | 'transfer' = 'run', destination = 'usb'): RunRecord => ({
   id: 'f1',
   started: NEW,
   finished: NEW,
   ok: false,
-  ...(where === 'run' ? { error, transfers: [] } : { transfers: [{ source: '/home', destination: 'usb', snapshot: 'x', kind: 'full', bytes: 0, seconds: 1, ok: false, error }] }),
+  ...(where === 'run' ? { error, transfers: [] } : { transfers: [{ source: '/home', destination, snapshot: 'x', kind: 'full', bytes: 0, seconds: 1, ok: false, error }] }),
 });
 const skippedRun: RunRecord = {
   id: 'k1',
@@ -64,6 +64,11 @@ const TABLE: Array<[string, HeadlineInput, Headline]> = [
     'last run failed because the disk was away, still away: waiting',
     input({ destinations: [disk(false)], lastRun: failedRun(err('DestinationMissing'), 'transfer'), lastSuccess: success() }),
     { kind: 'waiting', destinations: ['Blue USB disk'], lastBackup: OLD },
+  ],
+  [
+    'last run could not reach the server, whose presence the status cannot see: the failure stands',
+    input({ destinations: [server()], lastRun: failedRun(err('HostUnreachable'), 'transfer', 'srv'), lastSuccess: success() }),
+    { kind: 'failed', error: err('HostUnreachable') },
   ],
   [
     'last run skipped (disk away), still away: waiting',

@@ -20,7 +20,7 @@ function stream(n: number, d: number, parent?: number): StreamEntry {
     streamBytes: 10,
     compression: 'zstd',
     encrypted: false,
-    parts: [{ file: `${nameOf(d)}.x.000`, size: 1, sha256: 'a'.repeat(64) }],
+    parts: [{ file: `${nameOf(d)}.full.btrfs.zst.000`, size: 1, sha256: 'a'.repeat(64) }],
   };
 }
 
@@ -92,10 +92,13 @@ describe('manifest', () => {
     expect(() => parseManifest('{')).toThrow(/not JSON/);
   });
 
-  test('refuses file names that leave the folder, and files listed twice', () => {
+  test('refuses part names that are not part files (leaving the folder, the list itself), and files listed twice', () => {
     const bad = JSON.parse(serializeManifest(manifest));
     bad.streams[0].parts[0].file = '../../etc/passwd';
-    expect(() => parseManifest(JSON.stringify(bad))).toThrow(/file: must be a plain file name/);
+    expect(() => parseManifest(JSON.stringify(bad))).toThrow(/file: must be the name of a part file/);
+    // A list that names itself (or any file not named as Rewind names parts) is not ours: retention would delete it.
+    bad.streams[0].parts[0].file = 'manifest.json';
+    expect(() => parseManifest(JSON.stringify(bad))).toThrow(/file: must be the name of a part file/);
     const twice = JSON.parse(serializeManifest(manifest));
     twice.streams[1].parts[0].file = twice.streams[0].parts[0].file;
     expect(() => parseManifest(JSON.stringify(twice))).toThrow(/listed twice/);

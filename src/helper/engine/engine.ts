@@ -157,7 +157,17 @@ async function start(config: Config, host: string, mounts: MountSet, options: En
       .catch(() => undefined);
   }
   const destinations = new Map<string, Opened>(await opening);
-  return { state: { options, enabled: await withoutAbsent(enabled, destinations, run), destinations, pipes }, resolving };
+  try {
+    const present = await withoutAbsent(enabled, destinations, run);
+    // A skipped destination takes no transfer: no pipe is started ahead for it.
+    pipes.skip(enabled.filter((d) => !present.includes(d) && sendsThroughLocalPipe(d)).length * config.sources.length);
+    return { state: { options, enabled: present, destinations, pipes }, resolving };
+  } catch (error) {
+    // The run never gets the state, so what is open is closed here.
+    pipes.dispose();
+    await closeDestinations(destinations.values());
+    throw error;
+  }
 }
 
 /**

@@ -28,6 +28,12 @@ export class TransferPipes {
     else this.dispose();
   }
 
+  /** `count` of the transfers counted on will not happen (their destination was skipped). */
+  skip(count: number): void {
+    this.left = Math.max(0, this.left - count);
+    if (this.left === 0) this.dispose();
+  }
+
   dispose(): void {
     this.ready?.dispose();
     this.ready = undefined;

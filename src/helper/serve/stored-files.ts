@@ -9,7 +9,7 @@ import type { HostStore } from './host-store';
 import { sendContent } from './read';
 
 /**
- * The file-… ops: stream files (src/helper/stream-files) kept in
+ * The file-… ops: stream files (src/helper/destinations/stream-files) kept in
  * ROOT/HOST/<subvolume>/ on a server with or without btrfs.
  *
  * The folder comes from HostStore.folder (real directories, no links), the

@@ -11,9 +11,13 @@ export async function writeThenPublish(handle: FileHandle, data: string, publish
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A full disk: no temporary file stays behind.
+    await handle.close().catch(() => undefined);
+    await discard().catch(() => undefined);
+    throw error;
   }
+  await handle.close();
   try {
     await publish();
   } catch (error) {

@@ -117,18 +117,10 @@ export class ConfinedFolder {
   async readText(name: string, maxSize: number): Promise<string | undefined> {
     const opened = await this.openFile(name, maxSize);
     if (!opened) return undefined;
-    try {
-      const buffer = Buffer.alloc(opened.size);
-      let at = 0;
-      while (at < opened.size) {
-        const { bytesRead } = await opened.handle.read(buffer, at, opened.size - at, at);
-        if (bytesRead === 0) break;
-        at += bytesRead;
-      }
-      return buffer.subarray(0, at).toString('utf8');
-    } finally {
-      await opened.handle.close();
-    }
+    const chunks: Buffer[] = [];
+    // Through the stream, so that a share that stops answering fails the read instead of hanging it.
+    for await (const chunk of this.streamOf(opened, name, opened.size)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**
@@ -139,9 +131,13 @@ export class ConfinedFolder {
    */
   async readStream(name: string, size: number): Promise<Readable | undefined> {
     const opened = await this.openFile(name);
-    if (!opened) return undefined;
+    return opened && this.streamOf(opened, name, size);
+  }
+
+  /** At most `size` bytes of an opened file, closing it at the end; a read with no data for READ_STALL_MS fails. */
+  private streamOf(opened: { handle: FileHandle }, name: string, size: number): Readable {
     if (size === 0) {
-      await opened.handle.close();
+      void opened.handle.close();
       return Readable.from([]);
     }
     const input = createReadStream('', { fd: opened.handle, start: 0, end: size - 1, highWaterMark: 1024 * 1024 });

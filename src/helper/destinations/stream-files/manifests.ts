@@ -4,6 +4,7 @@ import {
   emptyManifest,
   isOwnLeftover,
   MANIFEST_FILE,
+  MANIFEST_VERSION,
   parseManifest,
   serializeManifest,
   type StreamEntry,
@@ -31,6 +32,13 @@ export class Manifests {
       throw new RewindError('DestinationMissing', `The backup list ${file} cannot be read (${(error as Error).message}).`, { cause: error });
     }
     if (text === undefined) return emptyManifest(this.store.host, dirName);
+    const version = listVersion(text);
+    if (version !== undefined && version > MANIFEST_VERSION) {
+      // Not damage: a newer Rewind's list is never set aside or overwritten by this one.
+      throw new RewindError('TransferFailed', `The backup list ${file} was written by a newer version of Rewind (list version ${version}).`, {
+        advice: 'Update Rewind on this computer to use these backups.',
+      });
+    }
     try {
       return parseManifest(text);
     } catch (error) {
@@ -92,5 +100,15 @@ export class Manifests {
     const gone = new Set(streams.map((s) => s.receivedUuid));
     await this.saveManifest(dirName, { ...manifest, streams: manifest.streams.filter((s) => !gone.has(s.receivedUuid)) });
     for (const stream of streams) for (const part of stream.parts) await this.store.remove(dirName, part.file).catch(() => undefined);
+  }
+}
+
+/** The "version" a list's text gives, when it is JSON with a numeric one. */
+function listVersion(text: string): number | undefined {
+  try {
+    const version = (JSON.parse(text) as { version?: unknown } | null)?.version;
+    return typeof version === 'number' ? version : undefined;
+  } catch {
+    return undefined;
   }
 }

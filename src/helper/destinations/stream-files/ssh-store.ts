@@ -53,7 +53,10 @@ export class SshStore implements StreamStore {
     const sink = this.bounded(dirName, file, MAX_TEXT_FILE);
     const chunks: Buffer[] = [];
     sink.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await this.connection.call((c) => c.fileGet({ subvolume: dirName, file, sink }));
+    // A server that sent too much is disconnected by the sink: its refusal, not the lost connection, is the cause.
+    await this.connection.call((c) => c.fileGet({ subvolume: dirName, file, sink })).catch((error: unknown) => {
+      throw sink.errored ?? error;
+    });
     if (sink.errored) throw sink.errored;
     return Buffer.concat(chunks).toString('utf8');
   }
@@ -110,7 +113,7 @@ export class SshStore implements StreamStore {
     const output = this.bounded(dirName, file, size);
     this.connection.call((c) => c.fileGet({ subvolume: dirName, file, sink: output })).then(
       () => output.end(),
-      (error: unknown) => output.destroy(error as Error),
+      (error: unknown) => output.destroy((output.errored ?? error) as Error),
     );
     return output;
   }
