@@ -19,7 +19,7 @@
  *   sudo node bench/engine-floor.mjs [--repeats R] [--size-mib N]
  *
  * The variants are made from `git archive HEAD` in a temporary folder by
- * replacing two anchored pieces of src/helper/engine/transfer.ts; when that file
+ * replacing two anchored pieces of src/helper/engine/transfer-pipe.ts; when that file
  * changed so that an anchor is gone, this script says so and stops.
  * The report (markdown) goes to stdout, progress to stderr.
  */
@@ -78,10 +78,10 @@ function buildVariant(tmp, variant, index) {
   const source = path.join(tmp, `src-${index}`);
   sh('bash', ['-c', `mkdir -p "$2" && git -C "$1" archive HEAD | tar -x -C "$2"`, 'archive', REPO, source]);
   symlinkSync(path.join(REPO, 'node_modules'), path.join(source, 'node_modules'));
-  const file = path.join(source, 'src/helper/engine/transfer.ts');
+  const file = path.join(source, 'src/helper/engine/transfer-pipe.ts');
   let text = readFileSync(file, 'utf8');
   for (const [anchor, replacement] of variant.edits) {
-    if (!text.includes(anchor)) throw new Error(`src/helper/engine/transfer.ts no longer has what the "${variant.name}" variant replaces; update bench/engine-floor.mjs.`);
+    if (!text.includes(anchor)) throw new Error(`src/helper/engine/transfer-pipe.ts no longer has what the "${variant.name}" variant replaces; update bench/engine-floor.mjs.`);
     text = text.replace(anchor, () => replacement);
   }
   writeFileSync(file, text);

@@ -9,7 +9,7 @@ import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe
  * The codec as a process of its own in the pipe,
  *   btrfs send | node rewind-stream-codec.cjs <verb> OPTIONS_JSON | btrfs receive
  * so the data never passes through the helper's event loop. The helper runs
- * the three in one bash pipe (../engine/transfer.ts): kernel pipes. Handing Node's
+ * the three in one bash pipe (../engine/transfer-pipe.ts): kernel pipes. Handing Node's
  * own stdio pipes from one spawn to the next also works (see
  * tests/system/send-stream-real.test.ts, which must `destroy()` its copies
  * in the same tick), but those are non-blocking socket pairs and the loop
@@ -248,7 +248,7 @@ function readToEnd(fd: number): string {
 /**
  * The whole child process: options as one JSON argument, or
  * `--options-fd=N` to read them from descriptor N once they are known (a
- * pipe started ahead of its transfer, ../engine/transfer.ts); stdin to stdout,
+ * pipe started ahead of its transfer, ../engine/transfer-pipe.ts); stdin to stdout,
  * messages on stderr. Returns the exit status. For the helper's CLI verb.
  */
 export function codecProcessMain(argv: string[]): number {

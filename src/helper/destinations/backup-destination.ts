@@ -3,7 +3,7 @@ import type { PruneContext } from '../../core/prune-plan';
 import type { Change } from '../../core/send-stream/changes';
 import type { Progress, TransferRecord } from '../../core/status';
 import type { Subvolume } from '../../core/subvolume';
-import type { TransferPipe } from '../engine/transfer';
+import type { TransferPipe } from '../engine/transfer-pipe';
 import type { SourceSnapshot } from '../engine/sources';
 import type { SendProtocol } from '../system/send-capabilities';
 

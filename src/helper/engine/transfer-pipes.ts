@@ -1,4 +1,4 @@
-import { TransferPipe } from './transfer';
+import { TransferPipe } from './transfer-pipe';
 
 /**
  * Transfer pipes started ahead (see TransferPipe): one while the run lists

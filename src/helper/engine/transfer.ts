@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { BtrfsDestinationConfig } from '../../core/config';
@@ -10,9 +7,9 @@ import { RewindError } from '../../core/errors';
 import type { ProgressSnapshot } from '../../core/send-stream/progress';
 import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
-import { helperBundlePath } from '../entry/own-bundle';
 import { parseCodecMessage } from '../codec/send-stream-process';
 import { sendArguments } from '../system/btrfs-send';
+import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
 
 /**
  * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
@@ -74,12 +71,6 @@ export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>
   };
 }
 
-/** The codec's own bundle beside the helper's, if it is there (else the helper's own verb). */
-function codecBundlePath(helperBundle: string): string {
-  const codec = path.join(path.dirname(helperBundle), 'rewind-stream-codec.cjs');
-  return existsSync(codec) ? codec : helperBundle;
-}
-
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -107,89 +98,6 @@ function exitOf(status: number, stderr: string): Exit {
     if (name) return { code: null, signal: name, stderr };
   }
   return { code: status, signal: null, stderr };
-}
-
-/**
- * bash -c PIPE_SCRIPT NAME CODEC…: the three commands in one pipe, each with
- * its own stderr (fds 3, 4, 5) and no other extra fds; fd 6 gets the exit
- * statuses. The codec starts at once and waits for its options on fd 8;
- * send and receive wait for their command lines (NUL-separated words) on fds
- * 7 and 9. So the pipe, and the codec's Node start-up above all, can be
- * started before the transfer is known (TransferPipe).
- * No command on fd 7 or 9 (the helper went, or dropped the pipe): status 125.
- */
-const PIPE_SCRIPT = [
-  'stage() { local -a cmd; mapfile -d "" -t cmd <&"$1"; exec 7<&- 8<&- 9<&-; ((${#cmd[@]})) || exit 125; exec "${cmd[@]}"; }',
-  'stage 7 2>&3 3>&- 4>&- 5>&- 6>&- | "$@" 2>&4 3>&- 4>&- 5>&- 6>&- 7<&- 9<&- | stage 9 2>&5 3>&- 4>&- 5>&- 6>&-',
-  'echo "${PIPESTATUS[@]}" >&6',
-].join('\n');
-
-/** The codec's option: read the options as JSON from this descriptor. */
-export const CODEC_OPTIONS_FD = 8;
-
-interface PipeExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  error?: Error;
-}
-
-/**
- * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
- * the transfer is known: bash and the codec's Node start-up (0.2 s, more than
- * an incremental send takes) overlap the snapshot and the parent choice
- * before it (docs/benchmarks.md). Used by one transfer (`sendReceive`), or
- * dropped; a helper that dies closes its end of the three command pipes, and
- * the waiting processes exit.
- */
-export class TransferPipe {
-  private used = false;
-  private constructor(
-    private readonly process: ChildProcess,
-    private readonly exit: Promise<PipeExit>,
-  ) {}
-
-  static start(helperBundle: string = helperBundlePath()): TransferPipe {
-    const codec = [process.execPath, codecBundlePath(helperBundle), 'stream-codec', `--options-fd=${CODEC_OPTIONS_FD}`];
-    // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
-    // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
-    // EAGAIN, and the whole transfer took 2.5 times as long; docs/benchmarks.md.)
-    // A process group of its own, so that cancelling stops all three at once.
-    const child = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', ...codec], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    // Watched from the start: a pipe that fails (no bash) before a transfer takes it reports that then.
-    const exit = new Promise<PipeExit>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-    // A pipe dropped unused, or whose processes died, refuses the commands: that is reported by its exit.
-    for (const fd of [7, 8, 9]) (child.stdio[fd] as Writable | null)?.on('error', () => undefined);
-    return new TransferPipe(child, exit);
-  }
-
-  /** Hands over the pipe for one transfer; a pipe serves once. */
-  take(): { process: ChildProcess; exit: Promise<PipeExit> } {
-    if (this.used) throw new Error('This transfer pipe was used already.');
-    this.used = true;
-    return { process: this.process, exit: this.exit };
-  }
-
-  /** Stops the waiting processes of a pipe no transfer took. */
-  dispose(): void {
-    if (this.used) return;
-    this.used = true;
-    stopGroup(this.process);
-  }
-}
-
-function stopGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
 }
 
 /** Words for `mapfile -d ""`: each followed by a NUL (an argument cannot hold one). */

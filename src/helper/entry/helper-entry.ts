@@ -1,6 +1,6 @@
 /**
  * The helper bundle's entry point. The stream codec runs once per transfer
- * in the middle of the pipe (../engine/transfer.ts) and must start fast and leave
+ * in the middle of the pipe (../engine/transfer-pipe.ts) and must start fast and leave
  * its stdin and stdout alone: it loads only the codec, before anything else
  * of the helper is even evaluated. Every other command is ../cli/main.
  */

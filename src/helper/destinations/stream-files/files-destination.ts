@@ -8,7 +8,6 @@ import type { PruneContext } from '../../../core/prune-plan';
 import type { TransferRecord } from '../../../core/status';
 import { streamUuid } from '../../../core/parent';
 import type { Subvolume } from '../../../core/subvolume';
-import { snapshotName } from '../../../core/snapshot-name';
 import { emptyManifest, partFileName, type StreamEntry, type StreamManifest } from '../../../core/stream-manifest';
 import type { MountSet } from '../../system/mount-set';
 import type { SourceSnapshot } from '../../engine/sources';
@@ -147,7 +146,8 @@ export class FilesDestination implements BackupDestination {
     const { record, progress } = job;
     const dirName = snap.source.dirName;
     progress({ phase: 'cleanup', bytes: 0 });
-    const manifest = await this.usableManifest(dirName, record);
+    const { manifest, setAside } = await this.manifests.usable(dirName);
+    if (setAside) record.damagedParent = setAside;
     const removed = await this.removeUnlisted(dirName, manifest);
     if (removed.length > 0) record.removedIncomplete = removed;
 
@@ -167,25 +167,6 @@ export class FilesDestination implements BackupDestination {
     const stream = await this.write(snap, plan, manifest, recipient, job);
     progress({ phase: 'verify', kind: plan.kind, bytes: record.bytes });
     await this.list(dirName, manifest, stream, recipient);
-  }
-
-  /**
-   * The folder's list of backups; a damaged one is set aside (./manifests)
-   * and the backup starts a new chain, the record saying so: a damaged list
-   * must never stop every run after it.
-   */
-  private async usableManifest(dirName: string, record: TransferRecord): Promise<StreamManifest> {
-    try {
-      return await this.manifest(dirName);
-    } catch (error) {
-      if (!(error instanceof RewindError) || error.code !== 'BackupDamaged') throw error;
-      const aside = await this.manifests.setAside(dirName, snapshotName(new Date()));
-      const kept = aside.keptAs ? `it was kept as ${aside.keptAs}` : 'it could not be read at all';
-      record.damagedParent =
-        `${error.detail} A new chain of backups was started; ${kept}, and the ${aside.parts} backup files beside it were left as they are, ` +
-        'for whatever can still be recovered from them by hand.';
-      return aside.manifest;
-    }
   }
 
   /**

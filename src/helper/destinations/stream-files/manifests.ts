@@ -1,4 +1,5 @@
 import { RewindError } from '../../../core/errors';
+import { snapshotName } from '../../../core/snapshot-name';
 import {
   damagedManifestName,
   emptyManifest,
@@ -72,6 +73,25 @@ export class Manifests {
       if (gone) removed.push(file);
     }
     return removed;
+  }
+
+  /**
+   * The folder's list of backups; a damaged one is set aside (below) and the
+   * folder starts a new chain, `setAside` saying so in words: a damaged list
+   * must never stop every run after it.
+   */
+  async usable(dirName: string): Promise<{ manifest: StreamManifest; setAside?: string }> {
+    try {
+      return { manifest: await this.manifest(dirName) };
+    } catch (error) {
+      if (!(error instanceof RewindError) || error.code !== 'BackupDamaged') throw error;
+      const aside = await this.setAside(dirName, snapshotName(new Date()));
+      const kept = aside.keptAs ? `it was kept as ${aside.keptAs}` : 'it could not be read at all';
+      const setAside =
+        `${error.detail} A new chain of backups was started; ${kept}, and the ${aside.parts} backup files beside it were left as they are, ` +
+        'for whatever can still be recovered from them by hand.';
+      return { manifest: aside.manifest, setAside };
+    }
   }
 
   /**
