@@ -129,7 +129,8 @@ describe('two machines backing each other up', () => {
       const [runA, runB] = await Promise.all([runBackup(a.options), runBackup(b.options)]);
       for (const [host, run] of [[a, runA], [b, runB]] as const) {
         const parent = round === 'incremental' ? { parent: host.runs[0].transfers[0].snapshot } : {};
-        expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'other', kind: round, ok: true, ...parent }] });
+        // `error: undefined` so that a failed run shows its error in the diff.
+        expect(run).toMatchObject({ ok: true, error: undefined, transfers: [{ destination: 'other', kind: round, ok: true, ...parent }] });
         host.runs.push(run);
       }
     }
