@@ -129,8 +129,9 @@ describe('two machines backing each other up', () => {
       const [runA, runB] = await Promise.all([runBackup(a.options), runBackup(b.options)]);
       for (const [host, run] of [[a, runA], [b, runB]] as const) {
         const parent = round === 'incremental' ? { parent: host.runs[0].transfers[0].snapshot } : {};
-        // `error: undefined` so that a failed run shows its error in the diff.
-        expect(run).toMatchObject({ ok: true, error: undefined, transfers: [{ destination: 'other', kind: round, ok: true, ...parent }] });
+        // A failed run shows its error and outcome in the diff.
+        expect({ ok: run.ok, error: run.error, outcome: run.outcome, sourceProblems: run.sourceProblems }).toEqual({ ok: true });
+        expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'other', kind: round, ok: true, ...parent }] });
         host.runs.push(run);
       }
     }
