@@ -1,9 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StreamManifest } from '../../src/core/stream-manifest';
-import { execFileSync } from 'node:child_process';
-import { ATTR, CMD, command, str, streamHeader, u64, type Attr } from './send-stream-craft';
 
 /**
  * What someone who can write to a stream-file destination can put there: a
@@ -13,24 +12,6 @@ import { ATTR, CMD, command, str, streamHeader, u64, type Attr } from './send-st
  */
 export const MORE = { MKFILE: 3, MKDIR: 4, SYMLINK: 8, UNLINK: 11, TRUNCATE: 17, CHMOD: 18, UTIMES: 20 } as const;
 export const MORE_ATTR = { SIZE: 4, MODE: 5 } as const;
-
-export function uuidBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
-}
-
-/** A full stream of the subvolume `name` with the UUID `uuid`: `commands` between its SUBVOL and END. */
-export function fullStream(name: string, uuid: string, commands: Array<[type: number, attrs: Attr[]]>): Buffer {
-  return Buffer.concat([
-    streamHeader(),
-    command(CMD.SUBVOL, [
-      [ATTR.PATH, str(name)],
-      [ATTR.UUID, uuidBytes(uuid)],
-      [ATTR.CTRANSID, u64(7)],
-    ]),
-    ...commands.map(([type, attrs]) => command(type, attrs)),
-    command(CMD.END, []),
-  ]);
-}
 
 export function readManifest(folder: string): StreamManifest {
   return JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as StreamManifest;

@@ -108,3 +108,21 @@ export function cloneSources(stream: Buffer): string[] {
   }
   return uuids;
 }
+
+export function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
+}
+
+/** A full stream of the subvolume `name` with the UUID `uuid`: `commands` between its SUBVOL and END. */
+export function fullStream(name: string, uuid: string, commands: Array<[type: number, attrs: Attr[]]>): Buffer {
+  return Buffer.concat([
+    streamHeader(),
+    command(CMD.SUBVOL, [
+      [ATTR.PATH, str(name)],
+      [ATTR.UUID, uuidBytes(uuid)],
+      [ATTR.CTRANSID, u64(7)],
+    ]),
+    ...commands.map(([type, attrs]) => command(type, attrs)),
+    command(CMD.END, []),
+  ]);
+}

@@ -8,8 +8,8 @@ import { callAs } from '../support/browse-calls';
 import { sh, waitFor } from '../support/exec';
 import { activatedHelperPid, helperCommand, runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
-import { fullStream, MORE, MORE_ATTR, plantStream, readManifest } from '../support/planted-streams';
-import { ATTR, CMD, str, u64 } from '../support/send-stream-craft';
+import { MORE, MORE_ATTR, plantStream, readManifest } from '../support/planted-streams';
+import { ATTR, CMD, fullStream, str, u64 } from '../support/send-stream-craft';
 
 /**
  * A stream-file destination as someone who can write to it would leave it

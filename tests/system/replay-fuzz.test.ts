@@ -9,9 +9,9 @@ import { ReplayPlace } from '../../src/helper/destinations/stream-files/replay-p
 import { Cleanup } from '../support/cleanup';
 import { sh } from '../support/exec';
 import { createLoopBtrfs, mountLoop } from '../support/loop-btrfs';
-import { fullStream, MORE, MORE_ATTR } from '../support/planted-streams';
+import { MORE, MORE_ATTR } from '../support/planted-streams';
 import { mulberry32, type Rng } from '../support/prng';
-import { ATTR, CMD, str, u64, type Attr } from '../support/send-stream-craft';
+import { ATTR, CMD, fullStream, str, u64, type Attr } from '../support/send-stream-craft';
 
 /**
  * Mutated send streams replayed through the confined replay of stream files

@@ -6,7 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { BackupInfo } from '../../src/core/serve-protocol';
 import type { RewindError } from '../../src/core/errors';
 import { sh } from '../support/exec';
-import { ATTR, CMD, command, str, streamHeader, u64 } from '../support/send-stream-craft';
+import { ATTR, CMD, fullStream, str, u64 } from '../support/send-stream-craft';
 import { createServeFixture, listDir, sendToBuffer, startServeProcess, stopServes, type ServeFixture, type ServeProcess } from '../support/serve-fixture';
 import { makeKey, startSshd, type Sshd } from '../support/sshd';
 
@@ -54,25 +54,9 @@ function receive(serve: ServeProcess, name: string, stream: Buffer) {
   return serve.client.receive({ subvolume: 'home', name, compression: 'zstd', stream: Readable.from([stream]) });
 }
 
-function uuidBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replace(/-/g, ''), 'hex');
-}
-
 /** A full stream named `name` whose subvolume has `uuid`, with one file. */
 function craftedFull(name: string, uuid: string): Buffer {
-  return Buffer.concat([
-    streamHeader(),
-    command(CMD.SUBVOL, [
-      [ATTR.PATH, str(name)],
-      [ATTR.UUID, uuidBytes(uuid)],
-      [ATTR.CTRANSID, u64(7)],
-    ]),
-    command(CMD.MKFILE, [
-      [ATTR.PATH, str('planted')],
-      [ATTR.INO, u64(257)],
-    ]),
-    command(CMD.END, []),
-  ]);
+  return fullStream(name, uuid, [[CMD.MKFILE, [[ATTR.PATH, str('planted')], [ATTR.INO, u64(257)]]]]);
 }
 
 beforeAll(async () => {
