@@ -21,7 +21,7 @@ export const STREAM_FILE_NAME = /^[0-9A-Za-z][0-9A-Za-z._-]{0,200}$/;
 const uuid = z.string().regex(UUID, 'must be a UUID');
 
 /** How Rewind names a stream's part files ("<snapshot>.<full|incr>.btrfs.zst[.age].<nnn>", see partFileName). */
-const PART_FILE = /^\d{8}T\d{6}Z(_\d+)?\.(full|incr)\.btrfs\.zst(\.age)?\.\d{3,}$/;
+const PART_FILE = /^(\d{8}T\d{6}Z(?:_\d+)?)\.(full|incr)\.btrfs\.zst(\.age)?\.(\d{3,})$/;
 
 const partSchema = z.strictObject({
   // Only a name Rewind gives a part: a list that names its own file, or another, as a part is not ours.
@@ -121,4 +121,36 @@ export function damagedManifestName(stamp: string): string {
 /** The file name of part `index` of a stream: "<name>.<full|incr>.zst[.age].<nnn>". */
 export function partFileName(entry: Pick<StreamEntry, 'name' | 'kind' | 'encrypted'>, index: number): string {
   return `${entry.name}.${entry.kind === 'full' ? 'full' : 'incr'}.btrfs.zst${entry.encrypted ? '.age' : ''}.${String(index).padStart(3, '0')}`;
+}
+
+/** A stream as its part files name it: what a lost list can be rebuilt from. */
+export interface NamedStream {
+  name: string;
+  kind: StreamEntry['kind'];
+  encrypted: boolean;
+  /** Its part files, in order, numbered from 000 without a gap. */
+  files: string[];
+}
+
+/**
+ * The streams that a folder's file names describe (see partFileName), each
+ * with its parts in order; a stream whose numbering has a gap, or does not
+ * start at 000, is left out: it cannot be read whole.
+ */
+export function streamsOfParts(files: readonly string[]): NamedStream[] {
+  const streams = new Map<string, NamedStream & { numbered: Map<number, string> }>();
+  for (const file of files) {
+    const match = PART_FILE.exec(file);
+    if (!match) continue;
+    const [, name, kind, encrypted, index] = match;
+    const key = `${name}.${kind}.${encrypted ? 'age' : ''}`;
+    if (!streams.has(key)) streams.set(key, { name, kind: kind === 'full' ? 'full' : 'incremental', encrypted: Boolean(encrypted), files: [], numbered: new Map() });
+    streams.get(key)!.numbered.set(Number(index), file);
+  }
+  const whole: NamedStream[] = [];
+  for (const { numbered, ...stream } of streams.values()) {
+    const files = [...Array(numbered.size).keys()].map((i) => numbered.get(i));
+    if (files.every((f) => f !== undefined)) whole.push({ ...stream, files: files as string[] });
+  }
+  return whole;
 }

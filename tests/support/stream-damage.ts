@@ -80,8 +80,13 @@ export function expectRecovery(fx: BackupFixture, destination: string): void {
   const second = run(fx);
   expect(second).toMatchObject({ kind: 'incremental', parent: first.snapshot });
   expect(second.damagedParent).toBeUndefined();
-  const to = path.join(fx.dir, `restored-${destination}`);
-  const restored = helperCommand(fx, ['restore', '--destination', destination, '--snapshot', second.snapshot, '--path', 'alice', '--to', to]);
+  expectPointRestores(fx, destination, second.snapshot);
+}
+
+/** The point `snapshot` on `destination` restores byte for byte, metadata included, as its local snapshot holds it. */
+export function expectPointRestores(fx: BackupFixture, destination: string, snapshot: string): void {
+  const to = path.join(fx.dir, `restored-${destination}-${snapshot}`);
+  const restored = helperCommand(fx, ['restore', '--destination', destination, '--snapshot', snapshot, '--path', 'alice', '--to', to]);
   expect({ status: restored.status, stderr: restored.stderr }).toEqual({ status: 0, stderr: '' });
-  expect(compareTrees(path.join(localSnapshot(fx, second.snapshot), 'alice'), path.join(to, 'alice'))).toEqual([]);
+  expect(compareTrees(path.join(localSnapshot(fx, snapshot), 'alice'), path.join(to, 'alice'))).toEqual([]);
 }

@@ -25,13 +25,18 @@ export async function createKey(stateDir: string, destinationId: string): Promis
   return { file, identity: await identityOf(file), recipient: await recipientOf(file) };
 }
 
+/** What fixes a key file that is gone or garbled: the copy the user was asked to keep. */
+const RESTORE_KEY_ADVICE =
+  'Write the recovery key you kept when encryption was switched on (the line starting with AGE-SECRET-KEY-) into that file, alone on a line, ' +
+  'readable only by root; or give it to the restore with --key FILE. Without it the encrypted backups cannot be opened.';
+
 /** The AGE-SECRET-KEY line of an identity file. */
 export async function identityOf(file: string): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => {
-    throw new RewindError('WrongKey', `The key file ${file} cannot be read.`);
+    throw new RewindError('WrongKey', `The key file ${file} cannot be read.`, { advice: RESTORE_KEY_ADVICE });
   });
-  const line = text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'));
-  if (!line) throw new RewindError('WrongKey', `${file} holds no age key (a line starting with AGE-SECRET-KEY-).`);
+  const line = text.split('\n').find((l) => /^AGE-SECRET-KEY-1[0-9A-Z]{58}$/.test(l.trim()));
+  if (!line) throw new RewindError('WrongKey', `${file} holds no age key (a line starting with AGE-SECRET-KEY-); it is damaged or was changed.`, { advice: RESTORE_KEY_ADVICE });
   return line.trim();
 }
 

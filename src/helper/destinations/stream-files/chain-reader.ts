@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ADVICE, RewindError } from '../../../core/errors';
 import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
-import { SendStreamError, SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
+import { SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
 import { chainTo } from '../../../core/stream-chains';
 import type { StreamEntry, StreamManifest } from '../../../core/stream-manifest';
 import { nativeCrc32cUpdate } from '../../codec/send-stream-pipe';
@@ -59,19 +59,38 @@ export class ChainReader {
       const problem = await checkPart(this.store, dirName, part);
       if (problem) return `${part.file} ${problem}`;
     }
+    return (await this.decodeStream(dirName, stream, identity, onCommand)).problem;
+  }
+
+  /**
+   * Decrypts and decompresses one stream's parts and parses it to its end,
+   * checking every command's CRC32C, without checking the parts against
+   * the manifest first (the caller did, or is making the manifest). Returns
+   * the bytes of the send stream, and what is wrong, naming the file.
+   */
+  async decodeStream(
+    dirName: string,
+    stream: StreamEntry,
+    identity?: string,
+    onCommand?: (command: SendCommand) => void,
+  ): Promise<{ bytes: number; problem?: string }> {
     const { output, done } = this.openStream(dirName, stream, identity);
     // Only a command nobody keeps may live in a reused buffer.
     const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: onCommand ?? (() => undefined), reuseBuffers: !onCommand });
+    let bytes = 0;
     try {
-      for await (const chunk of output) parser.push(chunk as Buffer);
+      for await (const chunk of output) {
+        bytes += (chunk as Buffer).length;
+        parser.push(chunk as Buffer);
+      }
       parser.end();
     } catch (error) {
-      await done;
-      if (error instanceof SendStreamError) return `${stream.parts[0].file}: ${error.message}`;
-      return `${stream.parts[0].file}: ${(error as Error).message}`;
+      // A process that failed (age refusing the key, zstd finding damage) is the cause of a stream cut short.
+      const failed = await done;
+      return { bytes, problem: `${stream.parts[0].file}: ${failed ?? (error as Error).message}` };
     }
     const failed = await done;
-    return failed ? `${stream.parts[0].file}: ${failed}` : undefined;
+    return failed ? { bytes, problem: `${stream.parts[0].file}: ${failed}` } : { bytes };
   }
 
   private entry(manifest: StreamManifest, dirName: string, name: string): StreamEntry {
@@ -125,9 +144,14 @@ export class ChainReader {
     // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
     if (refused?.code === 'BackupDamaged') throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${refused.detail}`);
     if (failed) {
-      const wrongKey = /no identity matched|incorrect|failed to decrypt/i.test(failed);
+      const wrongKey = isWrongKey(failed);
       throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
     }
     if (refused) throw new RewindError(refused.code, `Replaying ${file} failed: ${refused.detail}`);
   }
+}
+
+/** Whether age's complaint says the key does not open the file (rather than that the file is damaged). */
+export function isWrongKey(failure: string): boolean {
+  return /no identity matched|incorrect|failed to decrypt/i.test(failure);
 }

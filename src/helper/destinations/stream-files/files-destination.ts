@@ -13,10 +13,11 @@ import type { MountSet } from '../../system/mount-set';
 import type { SourceSnapshot } from '../../engine/sources';
 import type { BackUpJob, BackupDestination, PointChanges, PointInfo, RetentionPlan, RetentionView } from '../backup-destination';
 import { retryUntilItFits } from '../make-room';
-import { keyFile, recipientFor } from './age-key';
+import { keyFile, recipientFor, recipientOf } from './age-key';
 import type { SshPaths } from '../ssh/identity';
 import { chainProblem, damagedChainNotice } from './chain-check';
 import { ChainReader } from './chain-reader';
+import { rebuildStreams, type OwnKey } from './manifest-rebuild';
 import { Manifests } from './manifests';
 import { openFolderStore } from './folder-store';
 import { SshStore } from './ssh-store';
@@ -44,8 +45,8 @@ export class FilesDestination implements BackupDestination {
     readonly store: StreamStore,
     private readonly stateDir: string,
   ) {
-    this.manifests = new Manifests(store);
     this.reader = new ChainReader(store, config.label ?? config.id, keyFile(stateDir, config.id));
+    this.manifests = new Manifests(store, async (dirName) => rebuildStreams(store, this.reader, dirName, await this.ownKey()));
   }
 
   /** Stream files on a server without btrfs ("kind": "ssh", "store": "files"). */
@@ -59,6 +60,15 @@ export class FilesDestination implements BackupDestination {
 
   get name(): string {
     return this.config.label ?? this.config.id;
+  }
+
+  /** This machine's key for the destination, when it has one that can be read. */
+  private async ownKey(): Promise<OwnKey | undefined> {
+    const file = keyFile(this.stateDir, this.config.id);
+    return recipientOf(file).then(
+      (recipient) => ({ file, recipient }),
+      () => undefined,
+    );
   }
 
   get host(): string {
@@ -155,12 +165,15 @@ export class FilesDestination implements BackupDestination {
     if (manifest.recipient && recipient && manifest.recipient !== recipient && manifest.streams.length > 0) {
       throw new RewindError('WrongKey', `The backups on ${this.name} were encrypted for another key than this machine's key for it.`);
     }
-    if (manifest.streams.some((s) => s.receivedUuid === streamUuid(snap.snapshot))) {
-      // Nothing changed since a snapshot whose stream is already here.
+    const stored = manifest.streams.find((s) => s.receivedUuid === streamUuid(snap.snapshot));
+    const storedProblem = stored && (await this.chainProblemOf(dirName, manifest, stored));
+    if (stored && !storedProblem) {
+      // Nothing changed since a snapshot whose stream is already here, and that stream can be restored.
       record.kind = 'up-to-date';
       return;
     }
-    const plan = await this.checkedPlan(snap, manifest, record);
+    if (stored) record.damagedParent = damagedChainNotice(this.name, stored, storedProblem!);
+    const plan: StreamPlan = stored ? { kind: 'full', reason: `the chain of ${stored.name} is damaged` } : await this.checkedPlan(snap, manifest, record);
     record.kind = plan.kind;
     record.protocol = job.protocol.version;
     if (plan.kind === 'incremental') record.parent = path.basename(plan.parent.path);
@@ -177,10 +190,16 @@ export class FilesDestination implements BackupDestination {
   private async checkedPlan(snap: SourceSnapshot, manifest: StreamManifest, record: TransferRecord): Promise<StreamPlan> {
     const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
     if (plan.kind !== 'incremental') return plan;
-    const problem = await chainProblem(this.store, snap.source.dirName, chainTo(manifest.streams, plan.parentStream)!);
+    const problem = await this.chainProblemOf(snap.source.dirName, manifest, plan.parentStream);
     if (!problem) return plan;
     record.damagedParent = damagedChainNotice(this.name, plan.parentStream, problem);
     return { kind: 'full', reason: `the chain of ${plan.parentStream.name} is damaged` };
+  }
+
+  /** What is wrong with the chain that ends at `stream` (./chain-check), or undefined. */
+  private async chainProblemOf(dirName: string, manifest: StreamManifest, stream: StreamEntry): Promise<string | undefined> {
+    const chain = chainTo(manifest.streams, stream);
+    return chain ? chainProblem(this.store, dirName, chain) : 'a stream it depends on is not in the list';
   }
 
   /** Writes the stream's parts; on failure removes what it wrote and says why. */

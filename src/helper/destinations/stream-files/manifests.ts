@@ -11,6 +11,7 @@ import {
   type StreamEntry,
   type StreamManifest,
 } from '../../../core/stream-manifest';
+import type { RebuiltStreams } from './manifest-rebuild';
 import type { StreamStore } from './stream-store';
 
 /**
@@ -21,7 +22,11 @@ import type { StreamStore } from './stream-store';
  * taken out of it.
  */
 export class Manifests {
-  constructor(readonly store: StreamStore) {}
+  constructor(
+    readonly store: StreamStore,
+    /** Recovers what a damaged list named from the stream files themselves (./manifest-rebuild). */
+    private readonly rebuild: (dirName: string) => Promise<RebuiltStreams>,
+  ) {}
 
   async manifest(dirName: string): Promise<StreamManifest> {
     const file = `${this.store.where}/${this.store.host}/${dirName}/${MANIFEST_FILE}`;
@@ -76,9 +81,11 @@ export class Manifests {
   }
 
   /**
-   * The folder's list of backups; a damaged one is set aside (below) and the
-   * folder starts a new chain, `setAside` saying so in words: a damaged list
-   * must never stop every run after it.
+   * The folder's list of backups; a damaged one is set aside (below), what
+   * the stream files themselves still say is listed again, and the folder
+   * goes on from there (with a new chain when nothing could be recovered),
+   * `setAside` saying so in words: a damaged list must never stop every run
+   * after it.
    */
   async usable(dirName: string): Promise<{ manifest: StreamManifest; setAside?: string }> {
     try {
@@ -87,30 +94,46 @@ export class Manifests {
       if (!(error instanceof RewindError) || error.code !== 'BackupDamaged') throw error;
       const aside = await this.setAside(dirName, snapshotName(new Date()));
       const kept = aside.keptAs ? `it was kept as ${aside.keptAs}` : 'it could not be read at all';
+      const recovered =
+        aside.recovered > 0
+          ? `${aside.recovered} of the backups were recovered from the backup files themselves and are listed again`
+          : 'No backup could be recovered from the backup files, so a new chain of backups was started';
+      const locked = aside.lockedOut ? ' Some encrypted backup files cannot be opened with the key this computer has for them now and were left out; the recovery key kept when encryption was switched on opens them.' : '';
       const setAside =
-        `${error.detail} A new chain of backups was started; ${kept}, and the ${aside.parts} backup files beside it were left as they are, ` +
-        'for whatever can still be recovered from them by hand.';
+        `${error.detail} ${recovered}; ${kept}, and the ${aside.parts} backup files it could not account for were left as they are, ` +
+        `for whatever can still be recovered from them by hand.${locked}`;
       return { manifest: aside.manifest, setAside };
     }
   }
 
   /**
-   * Sets a damaged list aside, so that the folder can start a new chain and
-   * no run fails on it again: its text, when it can be read at all, is kept
-   * as damaged-<stamp>.manifest.json; the part files it may have named stay
-   * where they are, named in the new, empty list as kept aside, so that the
-   * cleanup of leftovers never deletes them. Returns the new list, the name
-   * the old one is kept under (none when it could not be read), and how many
-   * part files were kept.
+   * Sets a damaged list aside, so that no run fails on it again: its text,
+   * when it can be read at all, is kept as damaged-<stamp>.manifest.json;
+   * the streams that can be read whole from the files are listed anew
+   * (./manifest-rebuild), and every other part file stays where it is,
+   * named in the new list as kept aside, so that the cleanup of leftovers
+   * never deletes it. Returns the new list, the name the old one is kept
+   * under (none when it could not be read), how many streams were
+   * recovered and how many part files were kept aside.
    */
-  async setAside(dirName: string, stamp: string): Promise<{ manifest: StreamManifest; keptAs?: string; parts: number }> {
+  async setAside(
+    dirName: string,
+    stamp: string,
+  ): Promise<{ manifest: StreamManifest; keptAs?: string; recovered: number; parts: number; lockedOut: boolean }> {
     const keptAs = damagedManifestName(stamp);
     const text = await this.store.readText(dirName, MANIFEST_FILE).catch(() => undefined);
     if (text !== undefined) await this.store.writeText(dirName, keptAs, text);
-    const parts = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !f.startsWith('.'));
-    const manifest: StreamManifest = { ...emptyManifest(this.store.host, dirName), keptAside: [...(text !== undefined ? [keptAs] : []), ...parts] };
+    const rebuilt = await this.rebuild(dirName);
+    const listed = new Set(rebuilt.streams.flatMap((s) => s.parts.map((p) => p.file)));
+    const parts = (await this.store.files(dirName)).filter((f) => isOwnLeftover(f) && !f.startsWith('.') && !listed.has(f));
+    const manifest: StreamManifest = {
+      ...emptyManifest(this.store.host, dirName),
+      ...(rebuilt.recipient && rebuilt.streams.some((s) => s.encrypted) ? { recipient: rebuilt.recipient } : {}),
+      streams: rebuilt.streams,
+      keptAside: [...(text !== undefined ? [keptAs] : []), ...parts],
+    };
     await this.saveManifest(dirName, manifest);
-    return { manifest, ...(text !== undefined ? { keptAs } : {}), parts: parts.length };
+    return { manifest, ...(text !== undefined ? { keptAs } : {}), recovered: rebuilt.streams.length, parts: parts.length, lockedOut: rebuilt.lockedOut };
   }
 
   /** Takes streams out of the manifest first, then deletes their files: a crash in between leaves only unlisted files. */
