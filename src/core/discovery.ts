@@ -1,0 +1,192 @@
+import type { Config, Destination } from './config';
+import { parseSnapshotName } from './snapshot-name';
+
+/**
+ * Backups found with no configuration (D-Bus DiscoverBackups, `rewind-helper
+ * discover`): after a reinstall, every Rewind backup on a connected disk, one
+ * entry per disk, folder and computer. The helper reads what is there
+ * (src/helper/recovery/discover.ts); the shaping into entries, their order,
+ * their names and the configuration that points at one is decided here.
+ *
+ * Everything in a raw find comes from a disk anyone may have handled: the
+ * computer's and the folders' names are checked, and only names that are
+ * snapshot names count as restore points.
+ */
+
+/** The disk a find is on, as people know it. */
+export interface FoundDisk {
+  /** Filesystem UUID (blkid's), how a configuration names the disk. */
+  uuid: string;
+  /** Its label, else its model, else "Backup disk". */
+  name: string;
+  sizeBytes: number;
+  removable: boolean;
+}
+
+/** One subvolume folder of one computer on a disk, as the helper read it. */
+export interface RawFind {
+  disk: FoundDisk;
+  /** btrfs: received subvolumes; files: stream files and their manifest. */
+  kind: 'btrfs' | 'files';
+  /** The folder below the disk's top that holds the computers' folders ("rewind", or "" for the top). */
+  path: string;
+  host: string;
+  dirName: string;
+  /** Names of complete backups in the folder. */
+  names: string[];
+  /** Bytes the folder's backups take, when known (stream files: their parts). */
+  bytes?: number;
+  encrypted?: boolean;
+}
+
+/** What was backed up from one folder of that computer. */
+export interface FoundFolder {
+  dirName: string;
+  /** The folder on the computer, as people call it ("/home"). */
+  folder: string;
+  /** Restore points, oldest first. */
+  points: string[];
+  bytes?: number;
+  encrypted: boolean;
+}
+
+/** Every backup of one computer in one place: what the recovery lists, one row each. */
+export interface FoundBackups {
+  /** Stable for this disk, folder and computer: "found-" and 16 hex digits. */
+  id: string;
+  kind: 'btrfs' | 'files';
+  disk: FoundDisk;
+  path: string;
+  /** The computer's name, as its backups are filed. */
+  host: string;
+  /** Home first, then by folder. */
+  folders: FoundFolder[];
+  /** Times of the oldest and newest restore point of any folder (ISO). */
+  oldest: string;
+  newest: string;
+  /** Sum of the folders' bytes, when every one is known. */
+  bytes?: number;
+  encrypted: boolean;
+}
+
+export interface Discovery {
+  found: FoundBackups[];
+  /** How many disks were looked at. */
+  disksSearched: number;
+  /** Disks that could not be read, in words (the disk's name and why). */
+  problems: string[];
+}
+
+const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const FOUND_ID = /^found-[0-9a-f]{16}$/;
+
+export function isFoundId(id: string): boolean {
+  return FOUND_ID.test(id);
+}
+
+/** FNV-1a, 64 bits: a short stable name for a place; not a secret, only distinct. */
+function hash64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(text)) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+export function foundId(kind: string, diskUuid: string, path: string, host: string): string {
+  return `found-${hash64(JSON.stringify([kind, diskUuid, path, host]))}`;
+}
+
+/** The folder a subvolume folder name stands for on Fedora and Ubuntu layouts; others by their own name. */
+export function folderOfDirName(dirName: string): string {
+  const subvolume = decodeDirName(dirName);
+  if (subvolume === 'home' || subvolume === '@home') return '/home';
+  if (subvolume === 'root' || subvolume === '@') return '/';
+  return `/${subvolume.replace(/^@/, '')}`;
+}
+
+function decodeDirName(dirName: string): string {
+  return dirName.replace(/%2F/gi, '/').replace(/%25/g, '%');
+}
+
+function byTime(a: string, b: string): number {
+  return (parseSnapshotName(a)?.getTime() ?? 0) - (parseSnapshotName(b)?.getTime() ?? 0) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function homeFirst(a: FoundFolder, b: FoundFolder): number {
+  return Number(b.folder === '/home') - Number(a.folder === '/home') || (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0);
+}
+
+/**
+ * The entries, from what the helper read: grouped by disk, folder and
+ * computer; folders without a restore point and computers with a name that
+ * is not a host name left out; the newest backups first.
+ */
+export function shapeDiscovery(finds: readonly RawFind[]): FoundBackups[] {
+  const groups = new Map<string, { first: RawFind; folders: FoundFolder[] }>();
+  for (const find of finds) {
+    if (!HOST.test(find.host) || find.dirName === '' || find.dirName.includes('/')) continue;
+    const points = [...new Set(find.names.filter((n) => parseSnapshotName(n) !== undefined))].sort(byTime);
+    if (points.length === 0) continue;
+    const id = foundId(find.kind, find.disk.uuid, find.path, find.host);
+    const group = groups.get(id) ?? { first: find, folders: [] };
+    groups.set(id, group);
+    group.folders.push({
+      dirName: find.dirName,
+      folder: folderOfDirName(find.dirName),
+      points,
+      ...(find.bytes !== undefined ? { bytes: find.bytes } : {}),
+      encrypted: find.encrypted === true,
+    });
+  }
+  const found: FoundBackups[] = [];
+  for (const [id, { first, folders }] of groups) {
+    folders.sort(homeFirst);
+    const all = folders.flatMap((f) => f.points).sort(byTime);
+    const sizes = folders.map((f) => f.bytes);
+    found.push({
+      id,
+      kind: first.kind,
+      disk: first.disk,
+      path: first.path,
+      host: first.host,
+      folders,
+      oldest: parseSnapshotName(all[0])!.toISOString(),
+      newest: parseSnapshotName(all[all.length - 1])!.toISOString(),
+      ...(sizes.every((s) => s !== undefined) ? { bytes: sizes.reduce((a, b) => a + b, 0) } : {}),
+      encrypted: folders.some((f) => f.encrypted),
+    });
+  }
+  return found.sort((a, b) => b.newest.localeCompare(a.newest) || a.host.localeCompare(b.host) || a.id.localeCompare(b.id));
+}
+
+/** The folder of a found entry that holds `folder` ("/home" by default), if it has one. */
+export function foundFolder(found: FoundBackups, dirName?: string): FoundFolder | undefined {
+  return dirName === undefined ? found.folders.find((f) => f.folder === '/home') ?? found.folders[0] : found.folders.find((f) => f.dirName === dirName);
+}
+
+/** The destination that reads a found entry, as setup would have written it (its id is the entry's). */
+export function foundDestination(found: FoundBackups): Destination {
+  const common = { id: found.id, filesystem: found.disk.uuid, path: found.path, label: found.disk.name, enabled: true };
+  if (found.kind === 'btrfs') return { ...common, kind: 'btrfs' };
+  return { ...common, kind: 'files', encrypt: found.encrypted, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 };
+}
+
+/**
+ * A configuration that reads one found entry: its disk as the only
+ * destination, filed under the computer's name, backing up `sources`.
+ * Restores of a found entry use it in memory; "Keep backing up to this disk"
+ * saves it, so that the next backup goes on in the same folder, from the
+ * backups that are there.
+ */
+export function configForFound(found: FoundBackups, sources: readonly string[] = ['/home']): Config {
+  return {
+    version: 1,
+    hostName: found.host,
+    sources: sources.map((path) => ({ path })),
+    destinations: [foundDestination(found)],
+    schedule: { kind: 'hourly' },
+    conditions: { postponeOnBattery: false, postponeOnMetered: true },
+  };
+}
