@@ -1,8 +1,11 @@
 /**
  * Whether a scheduled run waits. The helper reads the machine (power supplies
  * from /sys/class/power_supply, NetworkManager's Metered property) and these
- * rules decide; a run started by hand never waits. A postponed run is tried
- * again at the next elapse of the timer.
+ * rules decide; a run started by hand never waits. A postponed run is
+ * recorded in the history with its reason, and runs as soon as the reason
+ * ends: the monitor in the user's session sees it end and asks the helper
+ * for the scheduled run again (docs/monitor.md); without a session, the
+ * next elapse of the timer tries again.
  */
 export interface PowerSupply {
   /** sysfs "type": Mains, Battery, USB, UPS … */
@@ -26,6 +29,9 @@ export interface Conditions {
   postponeOnMetered: boolean;
 }
 
+/** Why a scheduled run waits; each program says it in its own words (postponeText for the CLI). */
+export type PostponeReason = 'on-battery' | 'metered-network';
+
 /** On battery: a system battery discharges and no mains or USB supply is online. */
 export function onBattery(supplies: readonly PowerSupply[]): boolean {
   const system = supplies.filter((s) => s.scope !== 'Device');
@@ -41,8 +47,18 @@ export function isMetered(metered: Metered): boolean {
 export function postponeReason(
   conditions: Conditions,
   facts: { supplies: readonly PowerSupply[]; metered: Metered; networkDestinations: boolean },
-): string | undefined {
-  if (conditions.postponeOnBattery && onBattery(facts.supplies)) return 'the computer is running on battery';
-  if (conditions.postponeOnMetered && facts.networkDestinations && isMetered(facts.metered)) return 'the network connection is metered';
+): PostponeReason | undefined {
+  if (conditions.postponeOnBattery && onBattery(facts.supplies)) return 'on-battery';
+  if (conditions.postponeOnMetered && facts.networkDestinations && isMetered(facts.metered)) return 'metered-network';
   return undefined;
+}
+
+/** The reason in the CLI's words (the app has its own, translated). */
+export function postponeText(reason: PostponeReason): string {
+  return reason === 'on-battery' ? 'running on battery' : 'the network connection is metered';
+}
+
+/** When the run happens, in the CLI's words. */
+export function resumeText(reason: PostponeReason): string {
+  return reason === 'on-battery' ? 'when the computer is plugged in' : 'when the network connection is no longer metered';
 }

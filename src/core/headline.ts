@@ -12,7 +12,8 @@ import type { ErrorReport, HelperStatus, RunRecord } from './status';
  * 2. Not configured: 'not-configured'.
  * 3. The last run failed for a reason that is still true (anything but an
  *    absent destination, which rule 4 or 5 describes as it is now, and a
- *    cancel, which is no failure): 'failed', with the run's first error.
+ *    cancel, which is no failure; a skipped or postponed run did not fail):
+ *    'failed', with the run's first error.
  * 4. Every enabled destination the helper can see is not attached, and none
  *    is of a kind it cannot see (a server): 'waiting' for them, with the
  *    last backup's date. A laptop away from its disk is normal, not an error.
@@ -41,7 +42,8 @@ function errorsOf(run: RunRecord): ErrorReport[] {
 
 /** The error a failed run still stands for now, or undefined when it did not fail or its cause was only an absence. */
 export function standingFailure(run: RunRecord | undefined): ErrorReport | undefined {
-  if (!run || run.ok || run.outcome === 'skipped') return undefined;
+  // A skipped or postponed run is no failure.
+  if (!run || run.ok || run.outcome !== undefined) return undefined;
   const errors = errorsOf(run);
   if (errors.some((e) => e.code === 'Cancelled')) return undefined;
   if (errors.length === 0) return { code: 'Internal', message: '' };
@@ -54,7 +56,7 @@ export function standingFailure(run: RunRecord | undefined): ErrorReport | undef
  * disk's presence is read afresh, as the monitor reads it.
  */
 function unseenAbsence(run: RunRecord | undefined, destinations: HeadlineInput['destinations']): ErrorReport | undefined {
-  if (!run || run.ok || run.outcome === 'skipped') return undefined;
+  if (!run || run.ok || run.outcome !== undefined) return undefined;
   const unseen = (id: string) => destinations.find((d) => d.id === id)?.connected === undefined;
   return run.transfers.find((t) => !t.ok && t.error && ABSENCE.has(t.error.code) && unseen(t.destination))?.error;
 }

@@ -1,3 +1,4 @@
+import type { PostponeReason } from './conditions';
 import type { ErrorCode } from './errors';
 import type { NotificationSettings } from './notification-settings';
 import type { Schedule } from './schedule';
@@ -89,8 +90,13 @@ export interface RunRecord {
    * 'skipped': nothing was backed up because no destination was there, and
    * nothing else went wrong. Such a run has `ok: false` (it is no success)
    * and no `error`; the timer's run exits 0, so systemd does not retry it.
+   * 'postponed': a scheduled run that waits for `postponed` to end (no
+   * snapshot, no transfer; `ok: false`, no `error`). While it is the last
+   * run in the history it is pending: it runs once the reason ends.
    */
-  outcome?: 'skipped';
+  outcome?: 'skipped' | 'postponed';
+  /** Why a postponed run waits. */
+  postponed?: PostponeReason;
 }
 
 export interface SkippedDestination {
@@ -140,6 +146,12 @@ export interface HelperStatus {
   timeZone?: string;
   /** The configuration's notification settings, defaults filled in. */
   notifications?: NotificationSettings;
+  /**
+   * Why a scheduled run started now would be postponed (on battery, a
+   * metered network, as the configuration's conditions say); absent when it
+   * would run. The monitor runs a pending postponed run once this is gone.
+   */
+  wouldPostpone?: PostponeReason;
 }
 
 export type Phase = 'snapshot' | 'cleanup' | 'send' | 'verify';

@@ -135,9 +135,10 @@ describe('the main page headline', () => {
 });
 
 describe('standingFailure', () => {
-  test('a success, a skip and a cancel are no failure; an absence alone is none either', () => {
+  test('a success, a skip, a postponed run and a cancel are no failure; an absence alone is none either', () => {
     expect(standingFailure(success())).toBeUndefined();
     expect(standingFailure(skippedRun)).toBeUndefined();
+    expect(standingFailure({ id: 'p1', started: NEW, finished: NEW, ok: false, transfers: [], outcome: 'postponed', postponed: 'on-battery' })).toBeUndefined();
     expect(standingFailure(failedRun(err('Cancelled')))).toBeUndefined();
     expect(standingFailure(failedRun(err('DestinationMissing')))).toBeUndefined();
     expect(standingFailure(failedRun(err('HostUnreachable'), 'transfer'))).toBeUndefined();

@@ -7,6 +7,16 @@ import { runCommand } from '../system/run-command';
 
 const POWER_SUPPLY_DIR = '/sys/class/power_supply';
 
+/**
+ * Where the power supplies are read. REWIND_POWER_SUPPLY_DIR stands in for
+ * sysfs in the tests, the one machine fact they cannot change for real (no
+ * charger to unplug); the helper's environment comes from systemd or the
+ * bus, never from a caller.
+ */
+function powerSupplyDir(): string {
+  return process.env.REWIND_POWER_SUPPLY_DIR || POWER_SUPPLY_DIR;
+}
+
 async function field(dir: string, name: string): Promise<string | undefined> {
   return readFile(path.join(dir, name), 'utf8').then(
     (text) => text.trim(),
@@ -14,7 +24,7 @@ async function field(dir: string, name: string): Promise<string | undefined> {
   );
 }
 
-export async function readPowerSupplies(root = POWER_SUPPLY_DIR): Promise<PowerSupply[]> {
+export async function readPowerSupplies(root = powerSupplyDir()): Promise<PowerSupply[]> {
   const supplies: PowerSupply[] = [];
   for (const name of await readdir(root).catch(() => [] as string[])) {
     const dir = path.join(root, name);
@@ -40,7 +50,7 @@ export async function readMetered(): Promise<Metered> {
     '/org/freedesktop/NetworkManager',
     'org.freedesktop.NetworkManager',
     'Metered',
-  ]).catch(() => '');
+  ], { timeoutMs: 2000 }).catch(() => '');
   const m = /^u (\d)$/.exec(out.trim());
   return m ? (Number(m[1]) as Metered) : undefined;
 }

@@ -7,6 +7,7 @@ import { History } from './history';
 import { nextRun, onCalendar } from '../../core/schedule';
 import { systemTimeZone } from '../system/time-zone';
 import { readMountTable } from '../system/mountinfo';
+import { wouldPostpone } from './postpone';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
   const runs = await new History(stateDir).read();
@@ -37,6 +38,9 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     status.schedule = config.schedule;
     status.timeZone = systemTimeZone();
     status.notifications = { ...DEFAULT_NOTIFICATIONS, ...config.notifications };
+    // Only a scheduled run waits; reading the machine must never make the status fail.
+    const waits = config.schedule.kind === 'manual' ? undefined : await wouldPostpone(config).catch(() => undefined);
+    if (waits) status.wouldPostpone = waits;
   } catch (error) {
     const failure = toRewindError(error);
     if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };

@@ -2,18 +2,19 @@ import type { RunRecord } from '../results';
 import { command } from '../command';
 import { describePostponed, describeRun } from '../format/backup';
 
-export const run = command<{ postponed: string } | { run: RunRecord }>({
+export const run = command<{ postponed: RunRecord } | { run: RunRecord }>({
   name: 'run',
   synopsis: '[--scheduled]',
   summary: `back up every source to every enabled destination now;
 --scheduled (the timer): first check the configured
-conditions (battery, metered network) and maybe wait`,
+conditions (battery, metered network); when they say
+wait, record the run as postponed and exit`,
   options: ['scheduled'],
   run: async ({ values, paths }) => {
     if (values.scheduled) {
-      const { scheduledRunWaits } = await import('../scheduled-run');
-      const reason = await scheduledRunWaits(paths.configPath, paths.stateDir);
-      if (reason) return { postponed: reason };
+      const { postponeIfWaiting } = await import('../../engine/postpone');
+      const postponed = await postponeIfWaiting(paths);
+      if (postponed) return { postponed };
     }
     const { runBackup } = await import('../../engine/engine');
     // Ctrl+C or a service stop: cancel cleanly (partial backups removed, the run recorded) instead of dying mid-transfer.
@@ -27,7 +28,8 @@ conditions (battery, metered network) and maybe wait`,
     return { run: record };
   },
   output: (result) => {
-    if ('postponed' in result) return { json: result, human: describePostponed(result.postponed) };
+    // Postponed is no failure: exit 0, so the timer's service does not retry it (Restart=on-failure).
+    if ('postponed' in result) return { json: result.postponed, human: describePostponed(result.postponed) };
     // A run skipped because no destination was there exits 0: the timer's service must not retry it (Restart=on-failure).
     // Everything is recorded by now, and stdout and stderr are written synchronously: nothing is lost by leaving at once.
     return { json: result.run, human: describeRun(result.run), code: result.run.ok || result.run.outcome === 'skipped' ? 0 : 1, exitAtOnce: true };

@@ -1,10 +1,12 @@
+import { postponeText, resumeText } from '../../../core/conditions';
 import type { CleanReport, PruneReport, RunRecord } from '../results';
 
 /** `run`: the outcome, then a line per transfer. */
 export function describeRun(run: RunRecord): string {
+  if (run.outcome === 'postponed') return describePostponed(run);
   const outcome = run.ok ? 'succeeded' : run.outcome === 'skipped' ? 'skipped: no backup disk or server was there' : 'failed';
   const lines = [`Run ${outcome} (${run.started} to ${run.finished})`];
-  for (const s of run.skipped ?? []) lines.push(`  ${s.destination}: skipped, ${s.reason}`);
+  for (const s of run.skipped ?? []) lines.push(`  ${s.destination}: skipped, ${s.reason.message}`);
   for (const t of run.transfers) {
     if (t.kind === 'up-to-date' && t.ok) {
       lines.push(`  ${t.source} -> ${t.destination}: up to date, nothing changed since ${t.snapshot}`);
@@ -21,9 +23,10 @@ export function describeRun(run: RunRecord): string {
   return lines.join('\n');
 }
 
-/** `run --scheduled` when the configured conditions say wait. */
-export function describePostponed(reason: string): string {
-  return `Backup postponed: ${reason}. The next scheduled time tries again.`;
+/** `run --scheduled` when the configured conditions say wait: the record of the pending run. */
+export function describePostponed(run: RunRecord): string {
+  const reason = run.postponed ?? 'on-battery';
+  return `Backup postponed: ${postponeText(reason)} (since ${run.started}). It runs ${resumeText(reason)}, or at the next scheduled time.`;
 }
 
 /** `prune`: per side, what is kept and why, and what goes (or would go, with --dry-run). */

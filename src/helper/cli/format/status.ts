@@ -1,4 +1,12 @@
+import { postponeText, resumeText } from '../../../core/conditions';
 import type { HelperStatus, Inventory } from '../results';
+
+/** The last run, when it is not a success: why, in a line. */
+function lastRunLine(run: NonNullable<HelperStatus['lastRun']>): string {
+  if (run.outcome === 'postponed' && run.postponed) return `Last scheduled run postponed: ${postponeText(run.postponed)}; it runs ${resumeText(run.postponed)}.`;
+  if (run.outcome === 'skipped') return `Last run skipped: ${(run.skipped ?? []).map((s) => s.reason.message).join(' ') || 'no backup disk or server was there.'}`;
+  return `Last run failed: ${run.error?.message ?? run.sourceProblems?.[0]?.error.message ?? run.transfers.find((t) => !t.ok)?.error?.message ?? 'no reason was recorded.'}`;
+}
 
 /** `status`: the configuration in brief and the last runs. */
 export function describeStatus(status: HelperStatus): string {
@@ -6,7 +14,7 @@ export function describeStatus(status: HelperStatus): string {
     status.configured ? `Sources: ${status.sources.join(', ')}` : status.configError?.message ?? 'Not configured.',
     ...status.destinations.map((d) => `Destination ${d.id} (${d.kind}${d.enabled ? '' : ', disabled'}): ${d.label}`),
     status.lastSuccess ? `Last successful backup: ${status.lastSuccess.finished}` : 'No successful backup yet.',
-    ...(status.lastRun && !status.lastRun.ok ? [`Last run failed: ${status.lastRun.error?.message}`] : []),
+    ...(status.lastRun && !status.lastRun.ok ? [lastRunLine(status.lastRun)] : []),
     ...(status.lastRun?.historySetAside ? [`The history could not be read; it was kept as ${status.lastRun.historySetAside} and a new one started.`] : []),
   ].join('\n');
 }
