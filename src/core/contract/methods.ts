@@ -5,7 +5,7 @@ import type { FolderListing, ListFolderInput, SearchInput, SearchResult, WhatCha
 import type { HostProbe, SshSetup } from '../ssh';
 import type { HelperStatus, HistoryPage } from '../status';
 import type { SubvolumeRequest, SubvolumeSize } from '../subvolume-size';
-import type { DiskInfo, Inventory, PrepareDiskResult, SetConfigResult } from './responses';
+import type { DiskInfo, Inventory, PrepareDiskResult, ScheduledStart, SetConfigResult } from './responses';
 import type { ListDisksInput, PrepareDiskRequest } from './disk-requests';
 import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
 
@@ -62,6 +62,7 @@ const LONG = 180 * SECONDS;
 export const HELPER_METHODS = {
   GetStatus: method<void, HelperStatus>({ action: ACTIONS.readStatus, out: json('status_json'), timeoutMs: READ }),
   BackUpNow: method<void, string>({ action: ACTIONS.runBackup, out: { type: 's', name: 'job_id', json: false }, timeoutMs: START }),
+  StartScheduledBackup: method<void, ScheduledStart>({ action: ACTIONS.runBackup, out: json('result_json'), timeoutMs: START }),
   CancelBackup: method<void, boolean>({ action: ACTIONS.runBackup, out: { type: 'b', name: 'was_running' }, timeoutMs: LONG }),
   ProbeHost: method<ProbeInput, HostProbe>({ action: ACTIONS.configure, in: REQUEST, out: json('probe_json'), timeoutMs: SSH }),
   TrustHost: method<TrustInput>({ action: ACTIONS.configure, in: REQUEST, timeoutMs: SSH }),

@@ -37,6 +37,7 @@ function parseHistoryLimit(value: unknown): number {
 export const REQUEST_PARSERS = {
   GetStatus: none,
   BackUpNow: none,
+  StartScheduledBackup: none,
   CancelBackup: none,
   ProbeHost: parseProbeRequest,
   TrustHost: parseTrustRequest,

@@ -1,3 +1,4 @@
+import type { PostponeReason } from '../conditions';
 import type { Config } from '../config';
 import type { ErrorReport } from '../status';
 
@@ -63,3 +64,9 @@ export interface Inventory {
   }>;
   problems: Array<{ source: string; error: ErrorReport }>;
 }
+
+/**
+ * StartScheduledBackup: the job started, as BackUpNow's, or why the run was
+ * postponed instead (recorded in the history, and run once that ends).
+ */
+export type ScheduledStart = { job: string } | { postponed: PostponeReason };

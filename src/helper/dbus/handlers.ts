@@ -11,6 +11,7 @@ import { listSubvolumeSizes, unknownFolders } from '../system/subvolume-sizes';
 import { takeInventory } from '../engine/inventory';
 import { withRunContext } from '../engine/run-context';
 import { readStatus } from '../engine/status';
+import { postponeIfWaiting } from '../engine/postpone';
 import { applySchedule } from '../system/timer';
 import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
@@ -45,6 +46,11 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     GetStatus: () => readStatus(options.configPath, options.stateDir, job.running !== undefined),
     CancelBackup: async () => job.cancel(),
     BackUpNow: async () => job.start(),
+    // What the timer would do now: the monitor's catch-up on a disk that came back, and a postponed run whose reason ended.
+    async StartScheduledBackup() {
+      const postponed = await postponeIfWaiting(options);
+      return postponed?.postponed ? { postponed: postponed.postponed } : { job: job.start() };
+    },
     ProbeHost: (request) => probe(options, request),
     TrustHost: async (request) => {
       await trust(options, request);

@@ -9,6 +9,7 @@ import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
 import { parseCodecMessage } from '../codec/send-stream-process';
 import { sendArguments } from '../system/btrfs-send';
+import { isPathTooLong, pathTooLongError } from '../system/long-path-finder';
 import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
 
 /**
@@ -175,7 +176,8 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     helperPid: process.pid,
     label: request.receiveDir,
   };
-  const receiveArgs = ['btrfs', 'receive', '-q', request.receiveDir];
+  // Confined to the folder it receives into: paths are then resolved from there, so a path as long as the kernel allows still fits in PATH_MAX.
+  const receiveArgs = ['btrfs', 'receive', '-q', '-C', request.receiveDir];
   const { process: pipe, exit } = (request.pipe ?? TransferPipe.start(request.helperBundle)).take();
   const cancel = () => stopGroup(pipe);
   if (request.signal?.aborted) cancel();
@@ -245,6 +247,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     );
   }
   if (failed(s)) {
+    if (isPathTooLong(s.stderr)) throw await pathTooLongError(request.snapshot);
     throw new RewindError('TransferFailed', `Reading the snapshot failed: ${s.stderr.trim() || `btrfs send exited with status ${s.code}`}.`);
   }
   if (failed(r)) throw classifyReceiveFailure(r.stderr);

@@ -24,10 +24,10 @@ export class CommandError extends Error {
 /** Large enough for `btrfs subvolume list` of a filesystem with many thousands of snapshots. */
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-/** `timeoutMs`: kill the command (SIGKILL) after this long; it then fails with "killed by SIGKILL". */
-export function runCommand(file: string, args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
+/** `timeoutMs`: kill the command (SIGKILL) after this long; it then fails with "killed by SIGKILL". `cwd`: the folder it runs in. */
+export function runCommand(file: string, args: readonly string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { encoding: 'utf8', maxBuffer: MAX_OUTPUT, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    execFile(file, args, { encoding: 'utf8', maxBuffer: MAX_OUTPUT, timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL', cwd: options.cwd }, (error, stdout, stderr) => {
       if (!error) {
         resolve(stdout.replace(/\r?\n$/, ''));
         return;

@@ -4,6 +4,7 @@ import { RewindError } from '../../../core/errors';
 import type { ReceiveResult, StreamDestination } from '../backup-destination';
 import { outputText } from '../../system/output-text';
 import { sendArguments } from '../../system/btrfs-send';
+import { isPathTooLong, pathTooLongError } from '../../system/long-path-finder';
 
 /**
  * `btrfs send [-p parent] snapshot` into a destination that takes a stream
@@ -46,6 +47,7 @@ export async function sendToStream(destination: StreamDestination, request: Send
   const sent = await send;
   if (sent.exitCode !== 0 || sent.signal) {
     const stderr = outputText(sent.stderr);
+    if (isPathTooLong(stderr)) throw await pathTooLongError(request.snapshot);
     throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sent.signal || 'btrfs send failed'}.`);
   }
   return result;

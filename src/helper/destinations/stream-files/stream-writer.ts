@@ -5,6 +5,7 @@ import { RewindError } from '../../../core/errors';
 import type { StreamPart } from '../../../core/stream-manifest';
 import { ByteCounter } from '../../codec/byte-counter';
 import { sendArguments, type SendArguments } from '../../system/btrfs-send';
+import { isPathTooLong, pathTooLongError } from '../../system/long-path-finder';
 import { writeParts } from './part-files';
 import { failureOf, spawnFilter, type Child } from './stream-pipes';
 import type { StreamStore } from './stream-store';
@@ -54,6 +55,7 @@ export async function writeStream(request: StreamWrite): Promise<{ parts: Stream
     const [fed, linked, written] = await Promise.allSettled([feeding, linking, writing]);
     const failed = await failureOf(children);
     if (written.status === 'rejected') throw written.reason;
+    if (failed && isPathTooLong(failed)) throw await pathTooLongError(request.send.snapshot);
     if (failed) throw new RewindError('TransferFailed', `Writing the backup failed (${failed}).`);
     if (fed.status === 'rejected' || linked.status === 'rejected') {
       throw new RewindError('TransferFailed', `The backup stream was interrupted: ${String((fed as PromiseRejectedResult).reason ?? (linked as PromiseRejectedResult).reason)}.`);

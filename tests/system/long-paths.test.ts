@@ -1,0 +1,77 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { RunRecord } from '../../src/core/status';
+import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { sh } from '../support/exec';
+import { helperCommand, runBackupCli } from '../support/helper-run';
+
+jest.setTimeout(300_000);
+let fx: BackupFixture;
+
+beforeAll(async () => {
+  fx = await createBackupFixture({ withBus: false });
+});
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+/** A relative path of exactly `length` bytes below alice/, made of 200-byte folder names. */
+function longPath(length: number): string {
+  const parts: string[] = ['alice'];
+  let used = 'alice'.length;
+  while (length - used > 201 + 20) {
+    parts.push('d'.repeat(200));
+    used += 201;
+  }
+  parts.push('f'.repeat(length - used - 1) );
+  return parts.join('/');
+}
+
+describe('long paths', () => {
+  test('a 4,050-byte path is backed up to every kind of destination and restored', () => {
+    const folder = path.join(fx.dir, 'files-dest');
+    mkdirSync(folder);
+    writeFixtureConfig(fx, [
+      { id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, label: 'Disk' },
+      { id: 'folder', kind: 'files', path: folder },
+    ]);
+    const rel = longPath(4050);
+    expect(rel.length).toBe(4050);
+    mkdirSync(path.dirname(path.join(fx.home, rel)), { recursive: true });
+    writeFileSync(path.join(fx.home, rel), 'deep\n');
+    const run: RunRecord = runBackupCli(fx);
+    expect(run.transfers.map((t) => [t.destination, t.ok, t.error?.message])).toEqual([['usb', true, undefined], ['folder', true, undefined]]);
+    writeFileSync(path.join(fx.home, 'alice/more.txt'), 'more\n');
+    const second: RunRecord = runBackupCli(fx);
+    expect(second.transfers.map((t) => [t.destination, t.ok, t.kind, t.error?.message])).toEqual([['usb', true, 'incremental', undefined], ['folder', true, 'incremental', undefined]]);
+    for (const id of ['usb', 'folder']) {
+      const to = path.join(fx.dir, `r-${id}`);
+      const r = helperCommand(fx, ['restore', '--destination', id, '--snapshot', second.transfers[0].snapshot, '--path', rel.split('/').slice(0, 2).join('/'), '--to', to]);
+      expect({ id, status: r.status, stderr: r.stderr }).toEqual({ id, status: 0, stderr: '' });
+      expect(readFileSync(path.join(to, rel.split('/').slice(1).join('/')), 'utf8')).toBe('deep\n');
+    }
+  });
+
+  test('a 4,300-byte path is named briefly as a problem on this computer, and nothing else is harmed', () => {
+    // Made one folder at a time from inside the last: no call may name a path longer than PATH_MAX.
+    const script =
+      "const fs = require('node:fs'); process.chdir(process.argv[1]); fs.mkdirSync('deeper'); process.chdir('deeper');" +
+      "for (let i = 0; i < 21; i++) { fs.mkdirSync('e'.repeat(200)); process.chdir('e'.repeat(200)); } fs.writeFileSync('far.txt', 'far');";
+    sh(process.execPath, ['-e', script, path.join(fx.home, 'alice')]);
+    const run: RunRecord = runBackupCli(fx);
+    sh('rm', ['-rf', path.join(fx.home, 'alice/deeper')]);
+    const messages = [run.error?.message, ...run.transfers.map((t) => t.error?.message), ...(run.sourceProblems ?? []).map((p) => p.error.message)].filter(Boolean);
+    expect(messages.length).toBeGreaterThan(0);
+    for (const message of messages) {
+      expect(message).toMatch(/on this computer/);
+      // The first folder on the way that is past the limit, by its first folders and its own name, and its length.
+      expect(message).toMatch(/the path alice\/deeper\/…\/e+…e+ in the backed-up folder is 4,\d{3} bytes long/);
+      expect(message!.length).toBeLessThan(500);
+      expect(message).not.toMatch(/check the backup disk/);
+    }
+    // Once it is gone, the next backup goes on from the last one on every destination.
+    const after: RunRecord = runBackupCli(fx);
+    expect(after.transfers.map((t) => [t.destination, t.ok, t.kind])).toEqual([['usb', true, 'incremental'], ['folder', true, 'incremental']]);
+  });
+});
