@@ -97,6 +97,27 @@ export interface RunRecord {
   outcome?: 'skipped' | 'postponed';
   /** Why a postponed run waits. */
   postponed?: PostponeReason;
+  /**
+   * Older backups removed to make room on a full destination, and local
+   * snapshots removed because the disk that holds them ran low: what went,
+   * and a sentence that says so (./space-notice). Kept in the history, so
+   * a run that failed still says what it removed.
+   */
+  spaceFreed?: SpaceFreed[];
+}
+
+/** What one run removed for space in one place. */
+export interface SpaceFreed {
+  /** 'destination': backups, to make room for a new one there; 'local': snapshots on a source disk that ran low. */
+  side: 'destination' | 'local';
+  /** The destination's id (side 'destination'). */
+  destination?: string;
+  /** The folders whose snapshots went (side 'local'), as `sourceProblems` names them. */
+  sources?: string[];
+  /** Each one removed, as `<folder>/<name>`; the app counts them and shows no name. */
+  removed: string[];
+  /** For people: "To make room on Blue USB disk, the 2 oldest backups were removed." */
+  message: string;
 }
 
 export interface SkippedDestination {
