@@ -16,8 +16,8 @@ import type { Subvolume } from './subvolume';
  *    each, until the backup fits or nothing more may go.
  */
 
-/** Oldest first: by the time in the name, then by creation order on the disk. */
-function byAge(a: Subvolume, b: Subvolume): number {
+/** Oldest first: by the time in the name, then by creation order on the disk (./source-thinning orders snapshots so too). */
+export function byAge(a: Subvolume, b: Subvolume): number {
   const ta = parseSnapshotName(baseName(a.path))?.getTime() ?? 0;
   const tb = parseSnapshotName(baseName(b.path))?.getTime() ?? 0;
   return ta - tb || a.createdGeneration - b.createdGeneration;

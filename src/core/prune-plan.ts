@@ -50,7 +50,7 @@ class Protection {
   }
 }
 
-function decide(candidates: readonly Subvolume[], protection: Protection, context: PruneContext): PruneDecision {
+function decide(candidates: readonly Subvolume[], protection: ReadonlyMap<string, string[]>, context: PruneContext): PruneDecision {
   const named: Array<{ subvolume: Subvolume; time: Date }> = [];
   const keep: PruneDecision['keep'] = [];
   for (const subvolume of candidates) {
@@ -61,33 +61,45 @@ function decide(candidates: readonly Subvolume[], protection: Protection, contex
   const plan: RetentionPlan = planRetention(
     named.map((n) => ({ id: n.subvolume.uuid, time: n.time })),
     context.rules,
-    { now: context.now, timeZone: context.timeZone, protect: new Set(protection.reasons.keys()) },
+    { now: context.now, timeZone: context.timeZone, protect: new Set(protection.keys()) },
   );
   const byUuid = new Map(named.map((n) => [n.subvolume.uuid, n.subvolume]));
   for (const k of plan.keep) {
-    const reasons = k.reasons.flatMap((r) => (r === 'protected' ? (protection.reasons.get(k.id) ?? [r]) : [r]));
+    const reasons = k.reasons.flatMap((r) => (r === 'protected' ? (protection.get(k.id) ?? [r]) : [r]));
     keep.push({ subvolume: byUuid.get(k.id)!, reasons });
   }
   return { keep, remove: plan.remove.map((r) => byUuid.get(r.id)!) };
 }
 
-/** Local snapshots of one subvolume: `snapshots` are Rewind's own, oldest first. */
-export function planLocalPrune(snapshots: readonly Subvolume[], destinations: readonly DestinationView[], context: PruneContext): PruneDecision {
+/**
+ * Rule 3: the local snapshots that must stay, each with why (by UUID); or,
+ * when a destination is away and the history does not say what it last
+ * received, why none may go. Retention and a source disk that runs low
+ * (./source-thinning) both keep these.
+ */
+export function localProtection(snapshots: readonly Subvolume[], destinations: readonly DestinationView[]): { skipped: string } | { reasons: ReadonlyMap<string, string[]> } {
   const protection = new Protection();
   const newest = snapshots.at(-1);
   if (newest) protection.add(newest.uuid, 'newest');
   for (const destination of destinations) {
     if (!destination.connected) {
-      if (destination.lastSentUuid === undefined) {
-        return { skipped: `destination ${destination.id} is not connected`, keep: snapshots.map((s) => ({ subvolume: s, reasons: ['kept while a destination is away'] })), remove: [] };
-      }
+      if (destination.lastSentUuid === undefined) return { skipped: `destination ${destination.id} is not connected` };
       protection.add(destination.lastSentUuid, `next parent for ${destination.id}`);
       continue;
     }
     const plan = choosePlan(snapshots, destination.backups);
     if (plan.kind === 'incremental') protection.add(plan.parent.uuid, `next parent for ${destination.id}`);
   }
-  return decide(snapshots, protection, context);
+  return { reasons: protection.reasons };
+}
+
+/** Local snapshots of one subvolume: `snapshots` are Rewind's own, oldest first. */
+export function planLocalPrune(snapshots: readonly Subvolume[], destinations: readonly DestinationView[], context: PruneContext): PruneDecision {
+  const protection = localProtection(snapshots, destinations);
+  if ('skipped' in protection) {
+    return { skipped: protection.skipped, keep: snapshots.map((s) => ({ subvolume: s, reasons: ['kept while a destination is away'] })), remove: [] };
+  }
+  return decide(snapshots, protection.reasons, context);
 }
 
 /** Backups of one subvolume at a connected destination. */
@@ -96,5 +108,5 @@ export function planDestinationPrune(backups: readonly Subvolume[], sourceSnapsh
   const protection = new Protection();
   const plan = choosePlan(sourceSnapshots, complete);
   if (plan.kind === 'incremental') protection.add(plan.parentBackup.uuid, 'next parent');
-  return decide(complete, protection, context);
+  return decide(complete, protection.reasons, context);
 }
