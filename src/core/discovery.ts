@@ -36,6 +36,8 @@ export interface RawFind {
   names: string[];
   /** Bytes the folder's backups take, when known (stream files: their parts). */
   bytes?: number;
+  /** btrfs: the space used on the whole disk (a backup's own size needs quotas, which Rewind never turns on). */
+  diskUsedBytes?: number;
   encrypted?: boolean;
 }
 
@@ -66,6 +68,8 @@ export interface FoundBackups {
   newest: string;
   /** Sum of the folders' bytes, when every one is known. */
   bytes?: number;
+  /** Space used on the disk, for a btrfs disk. */
+  diskUsedBytes?: number;
   encrypted: boolean;
 }
 
@@ -155,6 +159,7 @@ export function shapeDiscovery(finds: readonly RawFind[]): FoundBackups[] {
       oldest: parseSnapshotName(all[0])!.toISOString(),
       newest: parseSnapshotName(all[all.length - 1])!.toISOString(),
       ...(sizes.every((s) => s !== undefined) ? { bytes: sizes.reduce((a, b) => a + b, 0) } : {}),
+      ...(first.diskUsedBytes !== undefined ? { diskUsedBytes: first.diskUsedBytes } : {}),
       encrypted: folders.some((f) => f.encrypted),
     });
   }

@@ -22,6 +22,11 @@ export const pointFields = {
   snapshot: z.string().regex(/^[0-9]{8}T[0-9]{6}Z(_[0-9]+)?$/, 'must be the name of a snapshot or backup'),
   /** The backed-up folder (a source's path); the first source by default. */
   source: z.string().startsWith('/').optional(),
+  /** Encrypted stream files found with no configuration: the recovery key the person typed, never a file. */
+  recoveryKey: z
+    .string()
+    .regex(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/, 'must be a recovery key (a line starting with AGE-SECRET-KEY-1)')
+    .optional(),
 };
 
 export const restoreRequestSchema = z.strictObject({

@@ -72,7 +72,9 @@ describe('the helper contract', () => {
     expect(METHOD_NAMES.filter((name) => spec(name).action === ACTIONS.readStatus).sort()).toEqual(['GetHistory', 'GetStatus']);
     // The settings, and what the helper mounts, connects to or walks as root to answer from them.
     expect(defaults(ACTIONS.readConfig)).toEqual(['auth_admin', 'auth_admin', 'yes']);
-    expect(METHOD_NAMES.filter((name) => spec(name).action === ACTIONS.readConfig).sort()).toEqual(['GetConfig', 'ListRestorePoints', 'ListSubvolumes']);
+    expect(METHOD_NAMES.filter((name) => spec(name).action === ACTIONS.readConfig).sort()).toEqual(['DiscoverBackups', 'GetConfig', 'ListRestorePoints', 'ListSubvolumes']);
+    // A whole home replaced is an administrator's decision.
+    expect(spec('RestoreHome').action).toBe(ACTIONS.restoreFiles);
   });
 
   test('docs/architecture.md lists every method with its signature and action', () => {

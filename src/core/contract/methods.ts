@@ -8,6 +8,8 @@ import type { SubvolumeRequest, SubvolumeSize } from '../subvolume-size';
 import type { DiskInfo, Inventory, PrepareDiskResult, ScheduledStart, SetConfigResult } from './responses';
 import type { ListDisksInput, PrepareDiskRequest } from './disk-requests';
 import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
+import type { Discovery } from '../discovery';
+import type { RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
 
 /**
  * The helper's D-Bus contract: one entry per method of
@@ -58,6 +60,8 @@ const START = 60 * SECONDS;
 const SSH = 120 * SECONDS;
 /** PrepareDisk runs mkfs.btrfs; ListRestorePoints opens every destination; restores read as the caller. */
 const LONG = 180 * SECONDS;
+/** RestoreHome receives a whole home. */
+const WHOLE = 6 * 3600 * SECONDS;
 
 export const HELPER_METHODS = {
   GetStatus: method<void, HelperStatus>({ action: ACTIONS.readStatus, out: json('status_json'), timeoutMs: READ }),
@@ -78,6 +82,8 @@ export const HELPER_METHODS = {
   ListFolder: method<ListFolderInput, FolderListing>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('listing_json'), timeoutMs: LONG }),
   Search: method<SearchInput, SearchResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
+  DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
+  RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),
 } as const;
 
 export type HelperMethods = typeof HELPER_METHODS;

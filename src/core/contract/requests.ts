@@ -6,6 +6,7 @@ import { parseListDisksRequest, parsePrepareRequest } from './disk-requests';
 import { HELPER_METHODS, type MethodName } from './methods';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest } from './ssh-requests';
 import { parseSubvolumeRequest } from './subvolume-request';
+import { parseRestoreHomeRequest } from './recovery-requests';
 
 /**
  * Every method's request parser, one per method of ./methods (the type keeps
@@ -54,6 +55,8 @@ export const REQUEST_PARSERS = {
   ListFolder: parseListFolderRequest,
   Search: parseSearchRequest,
   WhatChanged: parseWhatChangedRequest,
+  DiscoverBackups: none,
+  RestoreHome: parseRestoreHomeRequest,
 } satisfies Record<MethodName, (argument: never) => unknown>;
 
 /** What a method's handler gets: its parsed request. */

@@ -22,6 +22,7 @@ export const OPTIONS = {
   into: { type: 'string' },
   backup: { type: 'string' },
   subvolume: { type: 'string' },
+  replace: { type: 'boolean', default: false },
   host: { type: 'string' },
   port: { type: 'string' },
   fingerprint: { type: 'string' },

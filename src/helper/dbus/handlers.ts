@@ -15,6 +15,8 @@ import { postponeIfWaiting } from '../engine/postpone';
 import { applySchedule } from '../system/timer';
 import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
+import { discoverAndRemember } from '../recovery/found-point';
+import { restoreHome } from '../recovery/restore-home';
 import { probe, setup, trust } from '../destinations/ssh/setup';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
@@ -94,5 +96,8 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     },
     PrepareDisk: (request) => prepareDisk(request),
     ListRestorePoints: () => withRunContext(options, false, takeInventory),
+    // Needs no configuration: after a reinstall, what the connected disks hold.
+    DiscoverBackups: () => discoverAndRemember(options.runtimeDir),
+    RestoreHome: (request) => restoreHome(options, request),
   };
 }

@@ -29,6 +29,8 @@ import { MountSet } from '../system/mount-set';
 import { withRunContext } from '../engine/run-context';
 import { resolveSource } from '../engine/sources';
 import { openPoint } from './user-restore';
+import { isFoundId } from '../../core/discovery';
+import { foundNeedsFetching } from '../recovery/found-point';
 
 /**
  * The restore browser's reads (D-Bus ListFolder, Search, WhatChanged). The
@@ -164,7 +166,8 @@ async function withPoint<T>(paths: Paths, request: ListFolderRequest | SearchReq
       await handle.close();
     }
   };
-  if (needsFetching(await loadConfig(paths.configPath), request.from)) return fetchedPoints.use(paths, request, (point) => read(point.root));
+  const fetches = isFoundId(request.from) ? await foundNeedsFetching(paths.runtimeDir, request.from) : needsFetching(await loadConfig(paths.configPath), request.from);
+  if (fetches) return fetchedPoints.use(paths, request, (point) => read(point.root));
   const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
   try {
     return await read((await openPoint(paths, request, mounts)).root);

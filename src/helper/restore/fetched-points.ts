@@ -18,7 +18,7 @@ interface Paths {
   runtimeDir: string;
 }
 
-type Point = Pick<RestoreRequest, 'from' | 'snapshot' | 'source'>;
+type Point = Pick<RestoreRequest, 'from' | 'snapshot' | 'source' | 'recoveryKey'>;
 
 interface Fetched {
   root: string;

@@ -1,4 +1,4 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
@@ -13,6 +13,8 @@ import type { Config } from '../../core/config';
 import { openDestination } from '../destinations/open-destination';
 import { receiveCopy } from '../system/btrfs-send';
 import { acquireRunLock } from '../engine/run-lock';
+import { configForFound, isFoundId } from '../../core/discovery';
+import { chosenFolder, lookUpFound, withRecoveryKey } from '../recovery/found-point';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -28,7 +30,14 @@ import { acquireRunLock } from '../engine/run-lock';
  * - from the configuration: a destination and a snapshot name (btrfs disk,
  *   stream files, or a server over SSH, which sends the backup);
  * - by path (a live USB system without Rewind's configuration): a received
- *   backup subvolume on a btrfs filesystem the administrator mounted.
+ *   backup subvolume on a btrfs filesystem the administrator mounted;
+ * - found with no configuration (../recovery): the found entry's id as the
+ *   destination, and a snapshot name.
+ *
+ * With `replace`, the restored subvolume takes the current one's name and the
+ * current one is kept beside it under another name: renames in the top level,
+ * which the mounted home does not notice; the restored home is the one
+ * mounted from the next start on.
  */
 export interface SubvolumeRestoreRequest {
   runtimeDir: string;
@@ -45,6 +54,10 @@ export interface SubvolumeRestoreRequest {
   /** A received backup subvolume, instead of destination + snapshot. */
   backup?: string;
   keyFile?: string;
+  /** Encrypted stream files found with no configuration: the recovery key itself. */
+  recoveryKey?: string;
+  /** Swap the restored subvolume in for the current one (kept under another name). */
+  replace?: boolean;
   now?: Date;
 }
 
@@ -58,6 +71,8 @@ export interface SubvolumeRestoreResult {
   currentPath: string;
   device: string;
   steps: string[];
+  /** With `replace`: the current subvolume's new name; the restored one has its old name. */
+  keptAs?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
@@ -81,6 +96,7 @@ async function fromPath(backup: string, into: string, dirName: string): Promise<
 
 /** A backup named by destination and snapshot: the destination brings it into `into` (beside the snapshots it continues). */
 async function fromDestination(request: SubvolumeRestoreRequest, config: Config | undefined, mounts: MountSet, into: string, dirName: string): Promise<string> {
+  if (request.destination !== undefined && isFoundId(request.destination)) return fromFound(request, mounts, into);
   if (!config) throw new RewindError('InvalidArgs', '--destination needs the configuration (--config).', { advice: ADVICE.inDetail });
   const name = request.snapshot;
   if (!name || !parseSnapshotName(name)) {
@@ -91,6 +107,26 @@ async function fromDestination(request: SubvolumeRestoreRequest, config: Config 
   await refuseExisting(into, dirName, name);
   const opened = await openDestination(destination, config.hostName ?? hostname(), mounts, request.stateDir);
   return opened.restorePoint(dirName, name, into, request.keyFile).finally(() => opened.close());
+}
+
+/** A backup found with no configuration: read with a configuration made for it in memory. */
+async function fromFound(request: SubvolumeRestoreRequest, mounts: MountSet, into: string): Promise<string> {
+  const name = request.snapshot;
+  if (!name || !parseSnapshotName(name)) {
+    throw new RewindError('InvalidArgs', `${JSON.stringify(name ?? '')} is not the name of a backup.`, { advice: ADVICE.chooseAgain });
+  }
+  const found = await lookUpFound(request.runtimeDir, request.destination!);
+  const { folder } = chosenFolder(found, request.source);
+  await refuseExisting(into, folder.dirName, name);
+  const opened = await openDestination(configForFound(found).destinations[0], found.host, mounts, request.stateDir);
+  return withRecoveryKey(request.runtimeDir, request.recoveryKey, (keyFile) => opened.restorePoint(folder.dirName, name, into, keyFile ?? request.keyFile)).finally(() => opened.close());
+}
+
+/** Whether /etc/fstab mounts something by subvolume id: a swapped subvolume has another id, so the swap would not be what starts. */
+async function fstabUsesSubvolid(): Promise<boolean> {
+  const root = process.env.REWIND_TARGET_ROOT || '/';
+  const text = await readFile(path.join(root, 'etc/fstab'), 'utf8').catch(() => '');
+  return text.split('\n').some((line) => !line.trimStart().startsWith('#') && /(^|[\s,])subvolid=/.test(line));
 }
 
 function stamp(now: Date): string {
@@ -107,13 +143,23 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
   if (mount.fstype !== 'btrfs') throw new RewindError('InvalidArgs', `${request.into} is on ${mount.fstype}; a subvolume can only be restored onto btrfs.`, { advice: 'Choose a folder on a btrfs filesystem.' });
   const fsUuid = (await mountedBtrfsUuid(mount.source)) ?? (await filesystemUuidOfDevice(mount.source));
 
-  const config = request.configPath ? await loadConfig(request.configPath) : undefined;
+  const found = request.destination !== undefined && isFoundId(request.destination);
+  const config = request.configPath && !found ? await loadConfig(request.configPath) : undefined;
   let currentPath = request.subvolume;
   if (currentPath === undefined && config) {
     const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
     if (sourcePath) currentPath = await showSubvolume(sourcePath).then((s) => s.path, () => undefined);
   }
+  // A found backup goes back in place of the subvolume `into` is.
+  if (currentPath === undefined && found) {
+    currentPath = await showSubvolume(request.into).then((s) => s.path, () => undefined);
+  }
   if (currentPath === undefined) throw new RewindError('InvalidArgs', 'Name the subvolume to restore with --subvolume (for example home).', { advice: ADVICE.inDetail });
+  if (request.replace && (await fstabUsesSubvolid())) {
+    throw new RewindError('InvalidArgs', `/etc/fstab mounts a subvolume by its id, so the restored ${currentPath} would not be the one in use after a restart.`, {
+      advice: 'Restore without replacing, then switch by hand as the steps say.',
+    });
+  }
   if (currentPath.split('/').some((part) => !NAME.test(part))) {
     throw new RewindError('InvalidArgs', `${JSON.stringify(currentPath)} is not a subvolume path of plain names.`, { advice: ADVICE.commandLine });
   }
@@ -130,6 +176,23 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     // btrfs receive leaves the subvolume read-only with its received UUID; the new one is a writable snapshot of it.
     const newPath = `${currentPath}.restored-${stamp(request.now ?? new Date())}`;
     await runCommand('btrfs', ['subvolume', 'snapshot', restored, path.join(top, newPath)]);
+    if (request.replace) {
+      const keptAs = `${currentPath}.before-restore-${stamp(request.now ?? new Date())}`;
+      if (await stat(path.join(top, currentPath)).catch(() => undefined)) await rename(path.join(top, currentPath), path.join(top, keptAs));
+      await rename(path.join(top, newPath), path.join(top, currentPath));
+      return {
+        snapshot: path.join(SNAPSHOT_DIR, dirName, path.basename(restored)),
+        subvolume: currentPath,
+        newPath: currentPath,
+        currentPath,
+        device: mount.source,
+        keptAs,
+        steps: [
+          `Restart the computer: from then on ${currentPath} is the restored one.`,
+          `What ${currentPath} held until now is kept as ${keptAs}; when everything is back, delete it: btrfs subvolume delete on the top level of ${mount.source}.`,
+        ],
+      };
+    }
     const steps = [
       `Log out every user of ${currentPath} (or start from a live USB system).`,
       `Mount the top level of the filesystem: mount -o subvolid=5 ${mount.source} /mnt`,

@@ -12,6 +12,8 @@ import { loadConfig } from '../config/config-file';
 import { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
 import { openDestination } from '../destinations/open-destination';
+import { isFoundId } from '../../core/discovery';
+import { openFoundPoint } from '../recovery/found-point';
 
 /**
  * Restoring files for a user (D-Bus RestoreFiles). The helper finds the
@@ -77,7 +79,9 @@ async function step(args: string[], caller: RestoreCaller, what: string, fd?: nu
 }
 
 /** The folder the restore point's tree starts at, and how to put it away again. */
-export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'from' | 'snapshot' | 'source'>, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'from' | 'snapshot' | 'source' | 'recoveryKey'>, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+  // Backups found with no configuration (after a reinstall): a configuration made in memory for them.
+  if (isFoundId(request.from)) return openFoundPoint(paths, request, mounts);
   const config = await loadConfig(paths.configPath);
   const sourcePath = request.source ?? config.sources.find((s) => s.path !== undefined)?.path;
   if (!sourcePath || !config.sources.some((s) => s.path === sourcePath)) {

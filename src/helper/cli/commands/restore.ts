@@ -30,11 +30,13 @@ key of an encrypted stream-file destination)`,
 export const restoreSubvolume = command<SubvolumeRestoreResult>({
   name: 'restore-subvolume',
   synopsis: `--into DIR (--destination ID --snapshot NAME | --backup PATH)
-[--subvolume NAME] [--source DIR] [--key FILE]`,
+[--subvolume NAME] [--source DIR] [--key FILE] [--replace]`,
   summary: `bring a whole subvolume back as a new subvolume beside the
 current one on the btrfs filesystem of DIR, and print the
-steps to switch to it (works from a live USB with --backup)`,
-  options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key'],
+steps to switch to it (works from a live USB with --backup,
+or with an id that discover printed as ID); --replace: it
+takes the current one's place from the next start`,
+  options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key', 'replace'],
   required: ['into'],
   run: async ({ values, paths }) => {
     const { restoreSubvolume } = await import('../../restore/restore-subvolume');
@@ -50,6 +52,7 @@ steps to switch to it (works from a live USB with --backup)`,
       source: values.source,
       backup: values.backup,
       keyFile: values.key,
+      replace: values.replace,
     });
   },
   output: (result) => ({ json: result, human: describeRestoredSubvolume(result) }),

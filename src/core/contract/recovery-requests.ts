@@ -1,0 +1,32 @@
+import * as z from 'zod';
+import { isFoundId } from '../discovery';
+import { parseJsonRequest, pointFields } from '../restore-request';
+
+/**
+ * RestoreHome: a whole folder (the home folders) brought back from backups
+ * found with no configuration (./discovery), as a subvolume that takes the
+ * current one's place from the next start; the current one is kept under
+ * another name. Where it goes is the helper's decision (the folder it was on
+ * the old computer, on this one), never a path from the caller.
+ */
+export const restoreHomeSchema = z.strictObject({
+  from: z.string().refine(isFoundId, 'must be the id of backups found by DiscoverBackups'),
+  snapshot: pointFields.snapshot,
+  /** Which backed-up folder ("/home" by default). */
+  source: pointFields.source,
+  recoveryKey: pointFields.recoveryKey,
+});
+
+export type RestoreHomeRequest = z.infer<typeof restoreHomeSchema>;
+export type RestoreHomeInput = z.input<typeof restoreHomeSchema>;
+
+export interface RestoreHomeResult {
+  /** The folder on this computer that has the restored files from the next start. */
+  folder: string;
+  /** The restore point. */
+  snapshot: string;
+  /** What the folder held until now is kept (under another name on the same disk). */
+  keptCurrent: boolean;
+}
+
+export const parseRestoreHomeRequest = (json: string): RestoreHomeRequest => parseJsonRequest(restoreHomeSchema, json);

@@ -1,0 +1,48 @@
+import type { Discovery, FoundBackups } from '../../../core/discovery';
+
+/** Bytes as people read them: "1.2 GB" (powers of 1000, as GNOME shows sizes). */
+function size(bytes: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A time in UTC, as the snapshot names are. */
+function when(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+function describeOne(found: FoundBackups): string[] {
+  const what = found.kind === 'btrfs' ? 'backup disk' : found.encrypted ? 'encrypted backup files' : 'backup files';
+  const lines = [`${found.host}, on ${found.disk.name} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, `  id: ${found.id}`];
+  for (const folder of found.folders) {
+    const n = folder.points.length;
+    lines.push(`  ${folder.folder}: ${n} restore point${n === 1 ? '' : 's'}, ${when(parseName(folder.points[0]))} to ${when(parseName(folder.points[n - 1]))} (newest ${folder.points[n - 1]})`);
+  }
+  if (found.bytes !== undefined) lines.push(`  size: ${size(found.bytes)}`);
+  else if (found.diskUsedBytes !== undefined) lines.push(`  size: ${size(found.diskUsedBytes)} used on the disk`);
+  return lines;
+}
+
+function parseName(name: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(name)!;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`;
+}
+
+/** `discover`: each computer's backups found, how to restore one, and the disks that could not be read. */
+export function describeDiscovery(discovery: Discovery): string {
+  const lines: string[] = [];
+  if (discovery.found.length === 0) {
+    lines.push(`No Rewind backups on the ${discovery.disksSearched} disk${discovery.disksSearched === 1 ? '' : 's'} looked at.`);
+  } else {
+    for (const found of discovery.found) lines.push(...describeOne(found), '');
+    lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
+  }
+  for (const problem of discovery.problems) lines.push(`Not read: ${problem}`);
+  return lines.join('\n').trimEnd();
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { configForFound, foundFolder, type Discovery, type FoundBackups, type FoundFolder } from '../../core/discovery';
+import { ADVICE, RewindError } from '../../core/errors';
+import { removeScratchFolder, scratchFolder } from '../system/btrfs';
+import type { MountSet } from '../system/mount-set';
+import { resolveSource } from '../engine/sources';
+import { openDestination } from '../destinations/open-destination';
+import { discoverBackups } from './discover';
+
+/**
+ * A restore point of backups found with no configuration (./discover), named
+ * by the found entry's id ("found-…") where a configured point names its
+ * destination: the restore browser, RestoreFiles and RestoreHome open it with
+ * a configuration made in memory for that entry (src/core/discovery.ts),
+ * never saved.
+ */
+
+/** What the last discovery found, by id: the browser's calls need not look at every disk again. */
+const known = new Map<string, FoundBackups>();
+
+export async function discoverAndRemember(runtimeDir: string): Promise<Discovery> {
+  const discovery = await discoverBackups({ runtimeDir });
+  for (const found of discovery.found) known.set(found.id, found);
+  return discovery;
+}
+
+/** The found entry `id`, looked for again when it is not known (a helper started since). */
+export async function lookUpFound(runtimeDir: string, id: string): Promise<FoundBackups> {
+  const found = known.get(id) ?? (await discoverAndRemember(runtimeDir)).found.find((f) => f.id === id);
+  if (!found) {
+    throw new RewindError('DestinationMissing', 'The backups you chose are not on any connected disk any more.', { advice: 'Connect the backup disk, then look for backups again.' });
+  }
+  return found;
+}
+
+/**
+ * Where the installed system's folders are: "/", or, on a live system that
+ * mounted the new installation somewhere (/mnt/sysimage), that folder, as
+ * REWIND_TARGET_ROOT says.
+ */
+export function targetFolder(folder: string): string {
+  return path.join(process.env.REWIND_TARGET_ROOT || '/', folder);
+}
+
+/**
+ * The backed-up folder of `found` that a request means: the one that stood
+ * for `source` on the old computer, else its home folders. `source` is where
+ * it goes on this computer (its own folder by default).
+ */
+export function chosenFolder(found: FoundBackups, source: string | undefined): { folder: FoundFolder; sourcePath: string } {
+  const folder = (source !== undefined ? found.folders.find((f) => f.folder === source) : undefined) ?? foundFolder(found);
+  if (!folder) throw new RewindError('InvalidArgs', 'These backups hold no folder to restore.', { advice: ADVICE.chooseAgain });
+  return { folder, sourcePath: source ?? targetFolder(folder.folder) };
+}
+
+/** Runs `fn` with the recovery key in a file only root reads, deleted after; without a key, with none. */
+export async function withRecoveryKey<T>(runtimeDir: string, key: string | undefined, fn: (keyFile: string | undefined) => Promise<T>): Promise<T> {
+  if (key === undefined) return fn(undefined);
+  await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
+  const file = path.join(runtimeDir, `recovery-key-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    return await fn(file);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+interface Paths {
+  stateDir: string;
+  runtimeDir: string;
+}
+
+/** A found point's root folder (read on the disk, or replayed into a scratch folder on the target's filesystem). */
+export async function openFoundPoint(
+  paths: Paths,
+  request: { from: string; snapshot: string; source?: string; recoveryKey?: string },
+  mounts: MountSet,
+): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const { folder, sourcePath } = chosenFolder(found, request.source);
+  const [destination] = configForFound(found, [sourcePath]).destinations;
+  let scratch: string | undefined;
+  const inScratch = async () => {
+    const [source] = await resolveSource({ path: sourcePath }, mounts).catch((error: unknown) => {
+      throw new RewindError('SourceNotBtrfs', `Stream files are unpacked on the filesystem of ${sourcePath}, which cannot hold them (${(error as Error).message}).`, { cause: error });
+    });
+    scratch = scratchFolder(source.top);
+    return scratch;
+  };
+  const done = async () => {
+    if (scratch) await removeScratchFolder(scratch);
+  };
+  try {
+    const opened = await openDestination(destination, found.host, mounts, paths.stateDir);
+    const root = await withRecoveryKey(paths.runtimeDir, request.recoveryKey, (keyFile) => opened.pointFolder(folder.dirName, request.snapshot, inScratch, keyFile)).finally(() => opened.close());
+    return { root, sourcePath, done };
+  } catch (error) {
+    await done();
+    throw error;
+  }
+}
+
+/** Whether a found entry's points are fetched (stream files) rather than read on the disk. */
+export async function foundNeedsFetching(runtimeDir: string, id: string): Promise<boolean> {
+  return (await lookUpFound(runtimeDir, id)).kind !== 'btrfs';
+}

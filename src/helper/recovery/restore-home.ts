@@ -1,0 +1,33 @@
+import type { RestoreHomeRequest, RestoreHomeResult } from '../../core/contract/recovery-requests';
+import { restoreSubvolume } from '../restore/restore-subvolume';
+import { chosenFolder, lookUpFound, targetFolder } from './found-point';
+
+interface Paths {
+  stateDir: string;
+  runtimeDir: string;
+}
+
+/**
+ * D-Bus RestoreHome: a found backup's folder (the home folders) back on this
+ * computer, in place of the folder it was on the old one (/home), through
+ * the whole-subvolume restore: received beside the current subvolume, then
+ * swapped in by name, the current one kept under another name. It takes
+ * effect at the next start; until then nothing in use changes, and a failure
+ * before the swap leaves the current folder as it was.
+ */
+export async function restoreHome(paths: Paths, request: RestoreHomeRequest): Promise<RestoreHomeResult> {
+  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const { folder } = chosenFolder(found, request.source);
+  const into = targetFolder(folder.folder);
+  const result = await restoreSubvolume({
+    runtimeDir: paths.runtimeDir,
+    stateDir: paths.stateDir,
+    into,
+    destination: request.from,
+    snapshot: request.snapshot,
+    source: folder.folder,
+    ...(request.recoveryKey !== undefined ? { recoveryKey: request.recoveryKey } : {}),
+    replace: true,
+  });
+  return { folder: into, snapshot: request.snapshot, keptCurrent: result.keptAs !== undefined };
+}
