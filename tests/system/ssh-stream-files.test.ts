@@ -115,18 +115,18 @@ afterAll(async () => {
 });
 
 describe('a server folder without btrfs', () => {
-  test('serve says so in its hello and refuses to receive subvolumes; a destination set to "btrfs" is told to use "files"', async () => {
+  test('serve says so in its hello and refuses to receive subvolumes; a destination set to "btrfs" is told to leave the choice to Rewind', async () => {
     const serve = startServe(fx, HOST, {}, root);
-    expect(await serve.client.hello()).toMatchObject({ host: HOST, btrfs: false });
+    expect(await serve.client.hello()).toMatchObject({ host: HOST, btrfs: false, filesystem: 'ext4', canReceive: false });
     const error = await serve.client.list('home').then(
       () => undefined,
       (e: unknown) => e as RewindError,
     );
-    expect(error?.detail).toBe(`The server's backup folder ${root} is not on btrfs, so it keeps stream files only; set "store": "files" for this destination.`);
+    expect(error?.detail).toBe(`The server's backup folder ${root} is not on btrfs, so it keeps stream files only; remove "store": "btrfs" from this destination, and Rewind uses them.`);
     await stopServes(fx);
 
-    const asBtrfs = { id: 'server', kind: 'ssh' as const, host: '127.0.0.1', port: sshd.port, user: 'root', path: root, compression: 'auto' as const, enabled: true };
-    await expect(SshDestination.open(asBtrfs, sshPaths(options.stateDir))).rejects.toThrow(`set "store": "files" for this destination`);
+    const asBtrfs = { id: 'server', kind: 'ssh' as const, host: '127.0.0.1', port: sshd.port, user: 'root', path: root, compression: 'auto' as const, enabled: true, store: 'btrfs' as const };
+    await expect(SshDestination.open(asBtrfs, sshPaths(options.stateDir))).rejects.toThrow(`remove "store": "btrfs" from this destination`);
   });
 });
 
@@ -228,7 +228,7 @@ describe('stream files over SSH on ext4', () => {
       const run = await runBackup(options);
       expect(run.transfers[0]).toMatchObject({ ok: false, kind: 'incremental', error: { code: 'DestinationFull' } });
       // Every stream is in the chain of the next parent, so none may go.
-      expect(run.transfers[0].error?.message).toContain('There is not enough space on server for this backup.');
+      expect(run.transfers[0].error?.message).toContain('This backup does not fit on server, and no older backup there may be removed to make room');
       expect(run.transfers[0].removedForSpace).toBeUndefined();
       expect(manifest()).toEqual(before);
       expect(readdirSync(folder()).sort()).toEqual(['manifest.json', ...before.streams.flatMap((s) => s.parts.map((p) => p.file))].sort());

@@ -80,6 +80,7 @@ describe('stream files on a disk that fills up', () => {
     expect(run.error).toBeUndefined();
     expect(run.transfers[0]).toMatchObject({ ok: true, kind: 'full' });
     expect(run.transfers[0].removedForSpace).toEqual([`home/${names[0]}`, `home/${names[1]}`]);
+    expect(run.spaceFreed?.map((f) => f.message)).toEqual(['To make room on small, the 2 oldest backups were removed.']);
     names.push(run.transfers[0].snapshot);
     expect(manifest().streams.map((s) => s.name)).toEqual(names.slice(2));
     expect(readdirSync(folder()).sort()).toEqual(listedFiles());
@@ -90,7 +91,9 @@ describe('stream files on a disk that fills up', () => {
     expect(run.ok).toBe(false);
     expect(run.transfers[0]).toMatchObject({ ok: false, kind: 'incremental', parent: names[4] });
     expect(run.transfers[0].error?.code).toBe('DestinationFull');
-    expect(run.transfers[0].error?.message).toContain('There is not enough space on small for this backup, even after removing 2 older backups.');
+    expect(run.transfers[0].error?.message).toBe(
+      'This backup does not fit on small, even after the 2 oldest backups were removed to make room, and the backups left are needed for the next one: delete other files from the disk, or use a larger one.',
+    );
     // The chain of the next incremental's parent stays whole.
     expect(manifest().streams.map((s) => s.name)).toEqual([names[4]]);
     expect(readdirSync(folder()).sort()).toEqual(listedFiles());

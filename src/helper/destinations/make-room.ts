@@ -1,4 +1,5 @@
-import { RewindError } from '../../core/errors';
+import { ADVICE, RewindError } from '../../core/errors';
+import { noRoomMessage } from '../../core/space-notice';
 import type { TransferRecord } from '../../core/status';
 import type { JobProgress } from './backup-destination';
 
@@ -14,6 +15,8 @@ export interface RoomMaker<Victim> {
   next(): Promise<Victim | undefined>;
   /** Removes it; returns what the record names as removed for space. */
   remove(victim: Victim): Promise<string[]>;
+  /** The space free once nothing more may go, for the failure's sentence; undefined when not known. */
+  freeBytes?(): Promise<number | undefined>;
 }
 
 export async function retryUntilItFits<Victim>(
@@ -31,12 +34,9 @@ export async function retryUntilItFits<Victim>(
       if (!(error instanceof RewindError) || error.code !== 'DestinationFull') throw error;
       const victim = await room.next();
       if (victim === undefined) {
-        const freed = record.removedForSpace?.length ?? 0;
-        throw new RewindError(
-          'DestinationFull',
-          `There is not enough space on ${name} for this backup` + (freed > 0 ? `, even after removing ${freed} older backup${freed > 1 ? 's' : ''}.` : '.'),
-          { cause: error },
-        );
+        const free = await room.freeBytes?.().catch(() => undefined);
+        // One sentence that says why and what to do: the code's own advice would repeat it.
+        throw new RewindError('DestinationFull', noRoomMessage(name, record.removedForSpace?.length ?? 0, free), { cause: error, advice: ADVICE.inDetail });
       }
       progress({ phase: 'cleanup', bytes: 0 });
       record.removedForSpace = [...(record.removedForSpace ?? []), ...(await room.remove(victim))];

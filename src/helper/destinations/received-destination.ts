@@ -54,6 +54,8 @@ export abstract class ReceivedDestination implements BackupDestination {
   abstract reclaim(): Promise<void>;
   /** Writes everything received so far to the disk; a backup counts only after this. */
   abstract flush(): Promise<void>;
+  /** The space free on the destination's disk. */
+  abstract freeBytes(): Promise<number>;
   /** The stream of `btrfs send --no-data -p FROM TO` between two complete backups of a folder. */
   protected abstract noDataStream(dirName: string, from: string, to: string): Promise<Buffer[]>;
   /** Sends one snapshot here; fills in the record's bytes. */
@@ -129,6 +131,11 @@ export abstract class ReceivedDestination implements BackupDestination {
     } catch (error) {
       this.changed();
       await this.removePartial(snap.source.dirName, name).catch(() => undefined);
+      // The space of what the attempt wrote is given back, and committed, before the run ends:
+      // a failed run never leaves the disk fuller than it found it.
+      await this.reclaim()
+        .then(() => this.flush())
+        .catch(() => undefined);
       throw error;
     }
   }
@@ -189,6 +196,13 @@ export abstract class ReceivedDestination implements BackupDestination {
         await this.remove(victim);
         await this.reclaim();
         return [victim.path];
+      },
+      freeBytes: async () => {
+        await this.removePartial(dirName, name);
+        await this.reclaim();
+        // Space freed counts once a commit made it so.
+        await this.flush();
+        return this.freeBytes();
       },
     });
   }

@@ -17,6 +17,9 @@ import { sendProtocol } from '../system/send-capabilities';
 import { changedSinceSnapshot, resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { TransferPipes } from './transfer-pipes';
 import { destinationPresence } from '../destinations/destination-presence';
+import { DEFAULT_NOTIFICATIONS } from '../../core/notification-settings';
+import { destinationsSpaceFreed } from '../../core/space-notice';
+import { thinLowSources } from './thin-source';
 import { readMountTable } from '../system/mountinfo';
 
 /**
@@ -188,24 +191,39 @@ async function withoutAbsent(enabled: Destination[], destinations: Map<string, O
   return present;
 }
 
-/** Step 4. A destination that went away during the run counts as not connected, as at the start. */
+/**
+ * Step 4, then a source disk that is low on space gives up its oldest
+ * snapshots (./thin-source). A destination that went away during the run
+ * counts as not connected, as at the start.
+ */
 async function prune(config: Config, host: string, mounts: MountSet, state: RunState, run: RunRecord, history: History, sources: SourceSubvolume[]): Promise<void> {
   const usable = ([id, d]: [string, Opened]): [string, BackupDestination | undefined] => {
     const gone = run.transfers.some((t) => t.destination === id && (t.error?.code === 'DestinationMissing' || t.error?.code === 'ConnectionLost'));
     return [id, !(d instanceof RewindError) && !gone && d.usable ? d : undefined];
   };
+  const destinations = new Map([...state.destinations].map(usable));
+  const past = [...(await history.read()), run];
   run.pruned = await pruneAll({
     config,
     host,
     mounts,
-    history: [...(await history.read()), run],
+    history: past,
     now: new Date(),
     timeZone: systemTimeZone(),
     dryRun: false,
     sources,
     stateDir: state.options.stateDir,
-    destinations: new Map([...state.destinations].map(usable)),
+    destinations,
   }).catch((error: unknown) => [{ side: 'local' as const, source: '', kept: [], keptCount: 0, removed: [], error: report(error) }]);
+  const lowPercent = { ...DEFAULT_NOTIFICATIONS, ...config.notifications }.lowSpacePercent;
+  const thinned = await thinLowSources({ sources, destinations, history: past, lowPercent });
+  if (thinned.length > 0) run.spaceFreed = [...(run.spaceFreed ?? []), ...thinned];
+}
+
+/** What the transfers removed to make room, said per destination, ahead of what the sources gave up. */
+function sayRoomMade(run: RunRecord, names: ReadonlyMap<string, string>): void {
+  const made = destinationsSpaceFreed(run.transfers, (id) => names.get(id) ?? id);
+  if (made.length > 0) run.spaceFreed = [...made, ...(run.spaceFreed ?? [])];
 }
 
 export async function runBackup(options: EngineOptions): Promise<RunRecord> {
@@ -214,8 +232,10 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   const mounts = new MountSet(options.runtimeDir);
   let unlock: (() => Promise<void>) | undefined;
   let state: RunState | undefined;
+  const names = new Map<string, string>();
   try {
     const config: Config = await loadConfig(options.configPath, options.stateDir);
+    for (const d of config.destinations) names.set(d.id, d.label ?? d.id);
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);
     const host = config.hostName ?? hostname();
@@ -236,6 +256,8 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     run.error = report(error);
   } finally {
     state?.pipes.dispose();
+    // Also when the run failed or was cancelled: what went is gone either way.
+    sayRoomMade(run, names);
     run.finished = new Date().toISOString();
     // The record is written while the disks are unmounted (both wait on the disks), and under the lock.
     // A run refused because another one holds the lock is not part of the history.

@@ -35,7 +35,8 @@ export interface PruneOptions {
   stateDir: string;
 }
 
-function lastSentUuid(history: readonly RunRecord[], source: string, destination: string): string | undefined {
+/** The snapshot last sent to a destination, by the history: its next parent while it is not connected. */
+export function lastSentUuid(history: readonly RunRecord[], source: string, destination: string): string | undefined {
   for (let i = history.length - 1; i >= 0; i--) {
     const t = history[i].transfers.find((x) => x.ok && x.source === source && x.destination === destination);
     if (t?.snapshotUuid) return t.snapshotUuid;

@@ -19,6 +19,7 @@ export function describeRun(run: RunRecord): string {
     );
     if (t.damagedParent) lines.push(`    ${t.damagedParent}`);
   }
+  for (const f of run.spaceFreed ?? []) lines.push(`  ${f.message}`);
   if (!run.ok && run.error && run.transfers.length === 0) lines.push(`  ${run.error.message}`);
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ export function describeStatus(status: HelperStatus): string {
     ...status.destinations.map((d) => `Destination ${d.id} (${d.kind}${d.enabled ? '' : ', disabled'}): ${d.label}`),
     status.lastSuccess ? `Last successful backup: ${status.lastSuccess.finished}` : 'No successful backup yet.',
     ...(status.lastRun && !status.lastRun.ok ? [lastRunLine(status.lastRun)] : []),
+    ...(status.lastRun?.spaceFreed ?? []).map((f) => f.message),
     ...(status.lastRun?.historySetAside ? [`The history could not be read; it was kept as ${status.lastRun.historySetAside} and a new one started.`] : []),
   ].join('\n');
 }
