@@ -204,6 +204,12 @@ export const configSchema = z.strictObject({
     .optional(),
   /** What to back up; the default is the subvolume mounted at /home. */
   sources: z.array(sourceSchema).min(1).default([{ path: '/home' }]),
+  /**
+   * Folders left out of every backup. Rewind made each a subvolume of its own
+   * (src/helper/system/set-apart.ts), which a snapshot of the folder around it
+   * leaves out by itself; "allSubvolumesOf" skips them and what they hold.
+   */
+  exclude: z.array(absolutePath).max(256).optional(),
   destinations: z.array(destinationSchema),
   /** How long snapshots and backups are kept (docs/retention.md). */
   retention: retentionSettingsSchema.optional(),

@@ -16,11 +16,45 @@ export interface SubvolumeSize {
   sizeBytes?: number;
   /** How: quota groups when quotas are on (instant), else a walk (`du -s -x -b`). */
   measuredBy?: 'qgroup' | 'du';
-  /** Why it cannot be backed up, for a folder that is not a subvolume. */
+  /** Why it cannot be backed up, for a folder that is not a subvolume (the helper's sentence, for logs and the CLI). */
   why?: string;
-  /** True for a subvolume the helper found mounted, false for a folder the caller asked about. */
+  /** The same as a code the app puts in words. */
+  problem?: FolderProblem;
+  /** True for a subvolume the helper found (mounted, or inside one it lists), false for a folder the caller asked about. */
   found: boolean;
+  /**
+   * For a subvolume inside another listed folder: that folder. A snapshot of
+   * that folder leaves this one out (a systemd-homed home, a container store,
+   * a folder Rewind keeps apart), so it is backed up only when chosen too.
+   */
+  nestedIn?: string;
+  /** The user whose home folder this is: `/home/NAME` or systemd-homed's `/home/NAME.homedir`. */
+  owner?: FolderOwner;
+  /**
+   * For a folder on btrfs that is not a subvolume of its own: the folder of
+   * the subvolume that holds it (a snapshot copies that whole subvolume).
+   */
+  holder?: string;
+  /**
+   * What else `holder` holds besides this folder: the entries beside it and
+   * beside each folder on the way down, which would have to be kept apart
+   * for this folder alone to be backed up (none: backing up `holder` backs up
+   * this folder and nothing else). At most MAX_OTHERS, then `othersMore`.
+   */
+  others?: string[];
+  othersMore?: number;
 }
+
+export type FolderProblem = 'missing' | 'not-btrfs' | 'top-level' | 'not-subvolume';
+
+export interface FolderOwner {
+  user: string;
+  /** The full name from the user database, when it has one. */
+  realName?: string;
+}
+
+/** How many of a holder's other entries ListSubvolumes names. */
+export const MAX_OTHERS = 20;
 
 /** ListSubvolumes' request: folders to measure besides the mounted subvolumes. */
 export interface SubvolumeRequest {

@@ -30,7 +30,7 @@ async function inventoryOf(
   for (const configured of config.sources) {
     let resolved;
     try {
-      resolved = await resolveSource(configured, mounts);
+      resolved = await resolveSource(configured, mounts, { exclude: config.exclude });
     } catch (error) {
       const failure = toRewindError(error);
       inventory.problems.push({ source: (configured.path ?? configured.allSubvolumesOf) as string, error: { code: failure.code, message: failure.message } });

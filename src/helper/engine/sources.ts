@@ -62,11 +62,22 @@ export function isBackupCandidate(s: Subvolume): boolean {
 }
 
 /**
+ * The subvolumes below the top level of `fsUuid` that the configuration's
+ * `exclude` folders are; a folder that is not there any more, or elsewhere, is none.
+ */
+async function excludedBelowTop(exclude: readonly string[], fsUuid: string): Promise<string[]> {
+  const found = await Promise.all(exclude.map((folder) => locate(folder).catch(() => undefined)));
+  return found.filter((l) => l !== undefined && l.fsUuid === fsUuid && l.isSubvolumeRoot && l.pathBelowTop !== '').map((l) => l!.pathBelowTop);
+}
+
+/**
  * `commitFirst`: commit the filesystem before listing it, so the listing's
  * generations include every change made so far (a backup run decides from
  * them whether a source changed: see snapshotToBackUp).
+ * `exclude`: the configuration's folders left out, which "every subvolume"
+ * skips with every subvolume inside them.
  */
-export async function resolveSource(source: Source, mounts: MountSet, options: { commitFirst?: boolean } = {}): Promise<SourceSubvolume[]> {
+export async function resolveSource(source: Source, mounts: MountSet, options: { commitFirst?: boolean; exclude?: readonly string[] } = {}): Promise<SourceSubvolume[]> {
   const dir = (source.path ?? source.allSubvolumesOf) as string;
   const { device, fsUuid, pathBelowTop, isSubvolumeRoot } = await locate(dir);
   const mount = await mounts.get(device, fsUuid);
@@ -84,7 +95,9 @@ export async function resolveSource(source: Source, mounts: MountSet, options: {
     if (!subvolume) throw new RewindError('SourceMissing', `The subvolume ${pathBelowTop} of ${dir} is not on its filesystem any more.`);
     return [{ label: dir, device, fsUuid, path: pathBelowTop, uuid: subvolume.uuid, top, mount, dirName: subvolumeDirName(pathBelowTop) }];
   }
-  return (await mount.subvolumes()).filter(isBackupCandidate).map((s) => ({
+  const excluded = await excludedBelowTop(options.exclude ?? [], fsUuid);
+  const wanted = (s: Subvolume) => isBackupCandidate(s) && !excluded.some((e) => s.path === e || s.path.startsWith(`${e}/`));
+  return (await mount.subvolumes()).filter(wanted).map((s) => ({
     label: `${dir}: ${s.path}`,
     device,
     fsUuid,

@@ -49,7 +49,7 @@ export async function diffSnapshots({ config, host, mounts }: RunContext, reques
   const candidates = config.sources.filter((s) => request.source === undefined || s.path === request.source || s.allSubvolumesOf === request.source);
   if (candidates.length === 0) throw new RewindError('InvalidArgs', `${request.source} is not one of the backed-up folders in the configuration.`, { advice: ADVICE.chooseAgain });
   const sources: SourceSubvolume[] = [];
-  for (const s of candidates) sources.push(...(await resolveSource(s, mounts)));
+  for (const s of candidates) sources.push(...(await resolveSource(s, mounts, { exclude: config.exclude })));
 
   let destination: BtrfsDestination | undefined;
   if (request.destination !== undefined) {

@@ -22,17 +22,22 @@ function uuidOrUndefined(value: string): string | undefined {
  * starts does not.
  */
 const LIST_SCRIPT = [
-  'exec 3< <(btrfs subvolume list -r "$1")',
-  'btrfs subvolume list -c -u -q -R "$1" || exit',
+  'exec 3< <(btrfs subvolume list $3 -r "$1")',
+  'btrfs subvolume list $3 -c -u -q -R "$1" || exit',
   'mapfile -t readOnly <&3',
   'wait $! || exit',
   'printf "%s\\n" "$2" "${readOnly[@]}"',
 ].join('\n');
 const READ_ONLY_MARK = '-- read-only --';
 
-/** Every subvolume of the filesystem mounted (top level) at `mountPoint`. */
-export async function listSubvolumes(mountPoint: string): Promise<Subvolume[]> {
-  const out = await runCommand('bash', ['-c', LIST_SCRIPT, 'rewind-list', mountPoint, READ_ONLY_MARK]).catch((error: unknown) => {
+/**
+ * Every subvolume of the filesystem mounted (top level) at `mountPoint`.
+ * `anyFolder`: `mountPoint` is any folder of the filesystem (a subvolume
+ * mounted on its own): `-a` makes every path start at the top level, some
+ * with a "<FS_TREE>/" in front, which is taken off.
+ */
+export async function listSubvolumes(mountPoint: string, options: { anyFolder?: boolean } = {}): Promise<Subvolume[]> {
+  const out = await runCommand('bash', ['-c', LIST_SCRIPT, 'rewind-list', mountPoint, READ_ONLY_MARK, options.anyFolder ? '-a' : '']).catch((error: unknown) => {
     // Named as what failed, not as the script that ran it.
     if (!(error instanceof CommandError)) throw error;
     throw new CommandError(`btrfs subvolume list ${mountPoint}`, error.exitCode, error.stderr, { cause: error });
@@ -58,7 +63,7 @@ export async function listSubvolumes(mountPoint: string): Promise<Subvolume[]> {
       parentUuid: uuidOrUndefined(m[4]),
       receivedUuid: uuidOrUndefined(m[5]),
       uuid: m[6],
-      path: m[7],
+      path: options.anyFolder ? m[7].replace(/^<FS_TREE>\//, '') : m[7],
       readOnly: readOnlyIds.has(m[1]),
     });
   }

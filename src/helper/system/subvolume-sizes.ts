@@ -1,15 +1,24 @@
+import path from 'node:path';
 import { SNAPSHOT_DIR } from '../../core/ids';
-import { toRewindError } from '../../core/errors';
+import { RewindError, toRewindError } from '../../core/errors';
 import { MAX_PATHS } from '../../core/contract/subvolume-request';
-import type { SubvolumeRequest, SubvolumeSize } from '../../core/subvolume-size';
+import { isOfferedNested } from '../../core/nested-subvolume';
+import type { FolderProblem, SubvolumeRequest, SubvolumeSize } from '../../core/subvolume-size';
 import { runCommand } from './run-command';
 import { readMountTable, type MountEntry } from './mountinfo';
-import { locate } from '../engine/sources';
+import { isBackupCandidate, locate } from '../engine/sources';
+import { listSubvolumes } from './btrfs';
+import { holderOf } from './folder-holder';
+import { ownerOf } from './home-owners';
 
 /**
  * The folders setup and Preferences offer to back up, with their sizes
  * (D-Bus ListSubvolumes): every btrfs subvolume mounted on its own (as
- * Fedora mounts /home), and the folders the caller asks about.
+ * Fedora mounts /home), the folders the caller asks about, and the
+ * subvolumes inside any of these (a systemd-homed home, a folder Rewind
+ * set apart), which a snapshot of the folder around them leaves out. A
+ * user's home is named by its user; a folder that is not a subvolume says
+ * which subvolume holds it and what else that holds.
  *
  * Sizes must come back in bounded time, since a person waits for the page:
  * - with quotas enabled, the quota group of the subvolume gives its
@@ -27,9 +36,14 @@ import { locate } from '../engine/sources';
  */
 export const TIME_LIMIT_MS = 5000;
 
-/** Subvolumes mounted on their own: a btrfs mount whose root is not the top level, not Rewind's or snapper's snapshots. */
+/**
+ * Subvolumes mounted on their own: a btrfs mount whose root is not the top
+ * level, not Rewind's or snapper's snapshots, and not one inside another such
+ * mount (systemd-homed mounts /home/NAME.homedir at /home/NAME: it is listed
+ * where it always is, inside /home).
+ */
 function mountedSubvolumes(table: MountEntry[]): string[] {
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { target: string; source: string; root: string }>();
   for (const m of table) {
     if (m.fstype !== 'btrfs' || m.root === '/') continue;
     const parts = m.root.split('/');
@@ -37,9 +51,10 @@ function mountedSubvolumes(table: MountEntry[]): string[] {
     // The same subvolume mounted twice (bind mounts): offer the shortest path.
     const key = `${m.source}\0${m.root}`;
     const known = seen.get(key);
-    if (known === undefined || m.target.length < known.length) seen.set(key, m.target);
+    if (known === undefined || m.target.length < known.target.length) seen.set(key, m);
   }
-  return [...seen.values()];
+  const mounts = [...seen.values()];
+  return mounts.filter((m) => !mounts.some((o) => o.source === m.source && m.root.startsWith(`${o.root}/`))).map((m) => m.target);
 }
 
 async function byQgroup(dir: string): Promise<number | undefined> {
@@ -65,21 +80,37 @@ async function byDu(dir: string): Promise<number | undefined> {
   }
 }
 
-async function measure(dir: string, found: boolean): Promise<SubvolumeSize> {
-  let location;
-  try {
-    location = await locate(dir);
-  } catch (error) {
-    return { path: dir, subvolume: false, found, why: toRewindError(error).message };
+type Location = Awaited<ReturnType<typeof locate>>;
+
+function problemOf(error: RewindError): FolderProblem {
+  return error.code === 'SourceNotBtrfs' ? 'not-btrfs' : 'missing';
+}
+
+/** A folder with its size, or why it cannot be backed up and, when it is on btrfs, what holds it. */
+async function measure(dir: string, found: boolean, location: Location | RewindError, nestedIn?: string): Promise<SubvolumeSize> {
+  const base = { path: dir, found, ...(nestedIn !== undefined ? { nestedIn } : {}) };
+  if (location instanceof RewindError) return { ...base, subvolume: false, why: location.message, problem: problemOf(location) };
+  const owner = await ownerOf(dir);
+  const known = { ...base, fsUuid: location.fsUuid, ...(owner ? { owner } : {}) };
+  if (location.pathBelowTop === '') {
+    return { ...known, subvolume: false, problem: 'top-level', why: `${dir} is the top level of its filesystem; Rewind backs up subvolumes such as /home.` };
   }
-  if (!location.isSubvolumeRoot || location.pathBelowTop === '') {
-    const why = location.pathBelowTop === '' ? `${dir} is the top level of its filesystem; Rewind backs up subvolumes such as /home.` : `${dir} is on btrfs but is not a subvolume of its own.`;
-    return { path: dir, subvolume: false, fsUuid: location.fsUuid, found, why };
+  if (!location.isSubvolumeRoot) {
+    const held = await holderOf(dir).catch(() => undefined);
+    // The top level holds everything and is never backed up as it is.
+    const holder = held && (await locate(held.holder).catch(() => undefined))?.pathBelowTop ? held : undefined;
+    return {
+      ...known,
+      subvolume: false,
+      problem: 'not-subvolume',
+      why: `${dir} is on btrfs but is not a subvolume of its own.`,
+      ...(holder ? { holder: holder.holder, others: holder.others, ...(holder.othersMore ? { othersMore: holder.othersMore } : {}) } : {}),
+    };
   }
   const qgroup = await byQgroup(dir);
-  if (qgroup !== undefined) return { path: dir, subvolume: true, fsUuid: location.fsUuid, found, sizeBytes: qgroup, measuredBy: 'qgroup' };
+  if (qgroup !== undefined) return { ...known, subvolume: true, sizeBytes: qgroup, measuredBy: 'qgroup' };
   const du = await byDu(dir);
-  return { path: dir, subvolume: true, fsUuid: location.fsUuid, found, ...(du === undefined ? {} : { sizeBytes: du, measuredBy: 'du' as const }) };
+  return { ...known, subvolume: true, ...(du === undefined ? {} : { sizeBytes: du, measuredBy: 'du' as const }) };
 }
 
 function clean(p: string): string {
@@ -92,9 +123,51 @@ export async function unknownFolders(request: SubvolumeRequest, known: readonly 
   return request.paths.map(clean).filter((p) => !found.includes(p) && !known.includes(p));
 }
 
-/** The mounted subvolumes, then the asked folders not among them; every one measured at once. */
+/**
+ * The subvolumes inside the listed ones (some may be listed themselves: a
+ * folder asked about), each as the folder it is in the outermost listed one,
+ * with the folder around it: every filesystem is listed once.
+ */
+async function nestedFolders(listed: { path: string; location: Location | RewindError }[]): Promise<{ path: string; nestedIn: string }[]> {
+  const subvolumes = listed.filter((l): l is { path: string; location: Location } => !(l.location instanceof RewindError) && l.location.isSubvolumeRoot && l.location.pathBelowTop !== '');
+  const byFs = new Map<string, Awaited<ReturnType<typeof listSubvolumes>> | undefined>();
+  for (const l of subvolumes) {
+    if (!byFs.has(l.location.fsUuid)) byFs.set(l.location.fsUuid, await listSubvolumes(l.path, { anyFolder: true }).catch(() => undefined));
+  }
+  const taken = new Set<string>();
+  const nested: { path: string; nestedIn: string }[] = [];
+  for (const l of subvolumes) {
+    const below = l.location.pathBelowTop;
+    // A folder inside another listed subvolume is found from that one.
+    if (subvolumes.some((o) => o.location.fsUuid === l.location.fsUuid && below.startsWith(`${o.location.pathBelowTop}/`))) continue;
+    for (const s of byFs.get(l.location.fsUuid) ?? []) {
+      if (!s.path.startsWith(`${below}/`) || !isBackupCandidate(s) || !isOfferedNested(s.path)) continue;
+      const folder = path.join(l.path, s.path.slice(below.length + 1));
+      if (taken.has(folder)) continue;
+      taken.add(folder);
+      const holder = path.dirname(s.path);
+      // Its nearest listed subvolume around it: the outer folder, or a nested one.
+      const around = [...(byFs.get(l.location.fsUuid) ?? [])].filter((o) => holder === o.path || holder.startsWith(`${o.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
+      const nestedIn = around && around.path.startsWith(`${below}/`) ? path.join(l.path, around.path.slice(below.length + 1)) : l.path;
+      nested.push({ path: folder, nestedIn });
+    }
+  }
+  return nested;
+}
+
+/** The mounted subvolumes, the asked folders not among them, and the subvolumes inside them; every one measured at once. */
 export async function listSubvolumeSizes(request: SubvolumeRequest): Promise<SubvolumeSize[]> {
   const found = mountedSubvolumes(await readMountTable()).slice(0, MAX_PATHS);
   const asked = [...new Set(request.paths.map(clean))].filter((p) => !found.includes(p));
-  return Promise.all([...found.map((p) => measure(p, true)), ...asked.map((p) => measure(p, false))]);
+  const listed = await Promise.all(
+    [...found.map((p) => ({ path: p, found: true })), ...asked.map((p) => ({ path: p, found: false }))].map(async (f) => ({
+      ...f,
+      location: await locate(f.path).catch((error: unknown) => toRewindError(error)),
+    })),
+  );
+  const nested = await nestedFolders(listed);
+  const around = (p: string) => nested.find((n) => n.path === p)?.nestedIn;
+  const more = nested.filter((n) => !listed.some((l) => l.path === n.path)).slice(0, MAX_PATHS);
+  const nestedLocations = await Promise.all(more.map(async (n) => ({ ...n, location: await locate(n.path).catch((error: unknown) => toRewindError(error)) })));
+  return Promise.all([...listed.map((l) => measure(l.path, l.found, l.location, around(l.path))), ...nestedLocations.map((n) => measure(n.path, true, n.location, n.nestedIn))]);
 }

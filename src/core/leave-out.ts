@@ -1,0 +1,87 @@
+import type { SubvolumeSize } from './subvolume-size';
+
+/**
+ * Folders a person would expect a backup to leave out, and what leaving one
+ * out means here. A snapshot leaves out the subvolumes inside it, so a
+ * folder is left out by making it a subvolume of its own ("set apart":
+ * src/helper/system/set-apart.ts): nothing to filter at backup time, nothing
+ * copied. Including it again turns it back into a plain folder. A folder that
+ * is already a subvolume Rewind did not make (a container store, a virtual
+ * machine pool) is left out already; including it backs it up as a source
+ * of its own.
+ */
+export type LeaveOutId = 'cache' | 'trash' | 'downloads' | 'vm-images' | 'containers';
+
+export interface LeaveOutCandidate {
+  id: LeaveOutId;
+  path: string;
+  /** Ticked when first offered; Downloads is offered but kept. */
+  byDefault: boolean;
+}
+
+/** The folders offered for leaving out in a home, `downloads` being the person's own Downloads folder (it has a name in their language). */
+export function leaveOutCandidates(home: string, downloads = `${home}/Downloads`): LeaveOutCandidate[] {
+  return [
+    { id: 'cache', path: `${home}/.cache`, byDefault: true },
+    { id: 'trash', path: `${home}/.local/share/Trash`, byDefault: true },
+    { id: 'downloads', path: downloads, byDefault: false },
+    { id: 'vm-images', path: `${home}/.local/share/gnome-boxes/images`, byDefault: true },
+    { id: 'containers', path: `${home}/.local/share/containers`, byDefault: true },
+  ];
+}
+
+/** Where a candidate stands now. */
+export type LeaveOutState =
+  /** Not there, or not measured yet: not offered. */
+  | 'absent'
+  /** A plain folder, backed up with the folder around it. */
+  | 'included'
+  /** A subvolume Rewind made (in the configuration's `exclude`): left out; including it again makes it a folder. */
+  | 'set-apart'
+  /** A subvolume Rewind did not make: left out unless chosen as a source of its own. */
+  | 'apart';
+
+export function leaveOutState(path: string, listing: readonly SubvolumeSize[] | null, exclude: readonly string[]): LeaveOutState {
+  const entry = listing?.find((s) => s.path === path);
+  if (!entry || entry.problem === 'missing') return 'absent';
+  if (!entry.subvolume) return entry.problem === 'not-subvolume' ? 'included' : 'absent';
+  return exclude.includes(path) ? 'set-apart' : 'apart';
+}
+
+/** What to do so that exactly `wanted` of the candidates are left out. */
+export interface LeaveOutChanges {
+  /** Plain folders to make subvolumes of their own (and add to `exclude`). */
+  setApart: string[];
+  /** Subvolumes Rewind made to turn back into folders (and drop from `exclude`). */
+  joinAgain: string[];
+  /** Subvolumes Rewind did not make that are to be backed up: sources of their own. */
+  backUpApart: string[];
+}
+
+export function leaveOutChanges(
+  candidates: readonly LeaveOutCandidate[],
+  wanted: readonly string[],
+  listing: readonly SubvolumeSize[] | null,
+  exclude: readonly string[],
+): LeaveOutChanges {
+  const changes: LeaveOutChanges = { setApart: [], joinAgain: [], backUpApart: [] };
+  for (const c of candidates) {
+    const state = leaveOutState(c.path, listing, exclude);
+    const leave = wanted.includes(c.path);
+    if (state === 'included' && leave) changes.setApart.push(c.path);
+    else if (state === 'set-apart' && !leave) changes.joinAgain.push(c.path);
+    else if (state === 'apart' && !leave) changes.backUpApart.push(c.path);
+  }
+  return changes;
+}
+
+/** The candidates left out now, or left out when first offered (`fresh`: setup, nothing chosen yet). */
+export function leftOutNow(candidates: readonly LeaveOutCandidate[], listing: readonly SubvolumeSize[] | null, exclude: readonly string[], sources: readonly string[], fresh: boolean): string[] {
+  return candidates
+    .filter((c) => {
+      const state = leaveOutState(c.path, listing, exclude);
+      if (state === 'included') return fresh && c.byDefault;
+      return state === 'set-apart' || (state === 'apart' && !sources.includes(c.path));
+    })
+    .map((c) => c.path);
+}
