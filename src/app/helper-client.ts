@@ -144,11 +144,33 @@ export class HelperClient extends GObject.Object {
   }
 
   /** Asks the helper to back up now, then follows that job to its end. */
-  async backUpNow(): Promise<void> {
+  backUpNow(): Promise<void> {
+    return this._start(async () => this._follow(await this.call('BackUpNow')));
+  }
+
+  /**
+   * Asks for the run the timer would start now (the monitor's): followed
+   * like Back Up Now's, or postponed by the helper, which recorded it; the
+   * status then shows that.
+   */
+  startScheduledBackup(): Promise<void> {
+    return this._start(async () => {
+      const answer = await this.call('StartScheduledBackup');
+      if ('job' in answer) {
+        this._follow(answer.job);
+        return;
+      }
+      trace(`backup postponed ${answer.postponed}`);
+      this._early = [];
+      void this.refresh();
+    });
+  }
+
+  private async _start(starting: () => Promise<void>): Promise<void> {
     if (!this.can_back_up) return;
     this._setStarting(true);
     try {
-      this._follow(await this.call('BackUpNow'));
+      await starting();
     } catch (e) {
       const failure = e as Failure;
       this._early = [];

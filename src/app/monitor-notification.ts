@@ -40,6 +40,15 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
       if (n.backingUp) {
         // Translators: %s is the disk's name.
         notification.set_body(fmt(_('Backing up to “%s” now, since a scheduled backup was missed while it was away.'), n.label));
+      } else if (n.postponed) {
+        notification.set_body(
+          n.postponed === 'on-battery'
+            ? // Translators: %s is the disk's name.
+              fmt(_('A scheduled backup to “%s” was missed. It starts when the computer is plugged in.'), n.label)
+            : // Translators: %s is the disk's name.
+              fmt(_('A scheduled backup to “%s” was missed. It starts when the network connection is no longer metered.'), n.label),
+        );
+        notification.add_button(_('Back Up Now'), 'app.back-up-now');
       } else {
         notification.set_body(fmt(_('“%s” is ready for backups.'), n.label));
         notification.add_button(_('Back Up Now'), 'app.back-up-now');

@@ -24,13 +24,18 @@ import { trace } from './trace';
  *
  * The helper is D-Bus activated and exits when idle, so the monitor asks for
  * its status every few minutes (REWIND_MONITOR_INTERVAL_SECONDS, default 300;
- * tests set it low), sooner when a disk is plugged in or a job completes, and
- * decides from every status it sees, whoever asked for it.
+ * tests set it low), sooner when a disk is plugged in, a job completes, the
+ * computer is plugged in or unplugged (UPower's OnBattery) or the network
+ * becomes metered or not (GNetworkMonitor), and decides from every status it
+ * sees, whoever asked for it. Those signals only say "ask again": what a
+ * scheduled run waits for is the helper's to read and decide, in the status.
  */
 
 const DEFAULT_INTERVAL_SECONDS = 300;
-// A disk just plugged in may not be known to blkid at once.
+// A disk just plugged in may not be known to blkid at once; a charger's or network's change comes in several signals.
 const DEVICE_SETTLE_SECONDS = 2;
+
+const UPOWER = { name: 'org.freedesktop.UPower', path: '/org/freedesktop/UPower' };
 
 function stateFile(): string {
   return GLib.build_filenamev([GLib.get_user_state_dir(), 'rewind', 'monitor.json']);
@@ -62,6 +67,7 @@ function intervalSeconds(): number {
 
 class Monitor {
   private _state = afterRestart(loadState());
+  private _soon = 0;
 
   constructor(
     private readonly _app: Gio.Application,
@@ -77,16 +83,32 @@ class Monitor {
       return GLib.SOURCE_CONTINUE;
     });
     const volumes = Gio.VolumeMonitor.get();
-    for (const signal of ['drive-connected', 'drive-disconnected', 'volume-added', 'volume-removed']) {
-      volumes.connect(signal, () => {
-        GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, DEVICE_SETTLE_SECONDS, () => {
-          void this._client.refresh();
-          return GLib.SOURCE_REMOVE;
-        });
-      });
-    }
+    for (const signal of ['drive-connected', 'drive-disconnected', 'volume-added', 'volume-removed']) volumes.connect(signal, () => this._refreshSoon());
+    // A postponed run runs as soon as its reason ends (src/core/monitor-rules.ts, rule 8).
+    Gio.NetworkMonitor.get_default().connect('notify::network-metered', () => this._refreshSoon());
+    this._watchPower();
     trace('monitor started');
     void this._client.refresh();
+  }
+
+  /** One status read a moment after a burst of events. */
+  private _refreshSoon(): void {
+    if (this._soon) return;
+    this._soon = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, DEVICE_SETTLE_SECONDS, () => {
+      this._soon = 0;
+      void this._client.refresh();
+      return GLib.SOURCE_REMOVE;
+    });
+  }
+
+  /** UPower's PropertiesChanged (OnBattery among them); nothing arrives where UPower does not run. */
+  private _watchPower(): void {
+    try {
+      const bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, null);
+      bus.signal_subscribe(UPOWER.name, 'org.freedesktop.DBus.Properties', 'PropertiesChanged', UPOWER.path, null, Gio.DBusSignalFlags.NONE, () => this._refreshSoon());
+    } catch (e) {
+      trace(`monitor cannot watch the power supply: ${(e as Error).message}`);
+    }
   }
 
   private _decide(): void {
@@ -103,9 +125,9 @@ class Monitor {
     }
     this._state = decision.state;
     saveState(this._state);
-    if (decision.backUpNow) {
-      trace('monitor back up now');
-      void this._client.backUpNow();
+    if (decision.startScheduled) {
+      trace('monitor start scheduled backup');
+      void this._client.startScheduledBackup();
     }
   }
 }
