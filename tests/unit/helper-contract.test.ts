@@ -109,6 +109,16 @@ describe('parseRequest', () => {
     expect(() => parseRequest('GetHistory', '', [])).toThrow('GetHistory takes how many runs to return, from 1 to 1000.');
   });
 
+  test('SetFolderApart takes a plain absolute folder and which way', () => {
+    expect(parseRequest('SetFolderApart', 's', ['{"path":"/home/alice/.cache","apart":true}'])).toEqual({ path: '/home/alice/.cache', apart: true });
+    expect(parseRequest('SetFolderApart', 's', ['{"path":"/home/alice/.cache","apart":false}'])).toEqual({ path: '/home/alice/.cache', apart: false });
+    for (const bad of ['{"path":"/home/alice/../bob","apart":true}', '{"path":"/home//alice","apart":true}', '{"path":"/home/alice/","apart":true}', '{"path":"home","apart":true}', '{"path":"/home/alice"}', '{"path":"/x","apart":true,"force":true}']) {
+      expect(() => parseRequest('SetFolderApart', 's', [bad])).toThrow(expect.objectContaining({ code: 'InvalidArgs' }));
+    }
+    // Changing the disk's layout is an administrator's decision, like the settings.
+    expect(spec('SetFolderApart').action).toBe(ACTIONS.configure);
+  });
+
   test('SetConfig tells JSON it cannot read from a bad configuration', () => {
     expect(() => parseRequest('SetConfig', 's', ['{'])).toThrow(expect.objectContaining({ code: 'InvalidConfig' }));
   });

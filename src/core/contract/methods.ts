@@ -8,6 +8,7 @@ import type { SubvolumeRequest, SubvolumeSize } from '../subvolume-size';
 import type { DiskInfo, Inventory, PrepareDiskResult, ScheduledStart, SetConfigResult } from './responses';
 import type { ListDisksInput, PrepareDiskRequest } from './disk-requests';
 import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
+import type { SetApartRequest, SetApartResult } from './set-apart-request';
 import type { Discovery } from '../discovery';
 import type { RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
 
@@ -60,6 +61,8 @@ const START = 60 * SECONDS;
 const SSH = 120 * SECONDS;
 /** PrepareDisk runs mkfs.btrfs; ListRestorePoints opens every destination; restores read as the caller. */
 const LONG = 180 * SECONDS;
+/** SetFolderApart clones a folder's files by reference: minutes for a million of them. */
+const SET_APART = 30 * 60 * SECONDS;
 /** RestoreHome receives a whole home. */
 const WHOLE = 6 * 3600 * SECONDS;
 
@@ -76,6 +79,7 @@ export const HELPER_METHODS = {
   ListDisks: method<ListDisksInput | undefined, DiskInfo[]>({ action: ACTIONS.configure, in: { ...REQUEST, optional: true }, out: json('disks_json'), timeoutMs: LONG }),
   GetHistory: method<number, HistoryPage>({ action: ACTIONS.readStatus, in: { type: 'u', name: 'limit' }, out: json('history_json'), timeoutMs: READ }),
   ListSubvolumes: method<SubvolumeRequest, SubvolumeSize[]>({ action: ACTIONS.readConfig, in: REQUEST, out: json('subvolumes_json'), timeoutMs: LONG }),
+  SetFolderApart: method<SetApartRequest, SetApartResult>({ action: ACTIONS.configure, in: REQUEST, out: json('result_json'), timeoutMs: SET_APART }),
   PrepareDisk: method<PrepareDiskRequest, PrepareDiskResult>({ action: ACTIONS.prepareDisk, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   ListRestorePoints: method<void, Inventory>({ action: ACTIONS.readConfig, out: json('inventory_json'), timeoutMs: LONG }),
   RestoreFiles: method<RestoreRequest, RestoreResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),

@@ -6,6 +6,7 @@ import { parseListDisksRequest, parsePrepareRequest } from './disk-requests';
 import { HELPER_METHODS, type MethodName } from './methods';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest } from './ssh-requests';
 import { parseSubvolumeRequest } from './subvolume-request';
+import { parseSetApartRequest } from './set-apart-request';
 import { parseRestoreHomeRequest } from './recovery-requests';
 
 /**
@@ -49,6 +50,7 @@ export const REQUEST_PARSERS = {
   ListDisks: (json: string | undefined) => (json === undefined ? undefined : parseListDisksRequest(json)),
   GetHistory: parseHistoryLimit,
   ListSubvolumes: parseSubvolumeRequest,
+  SetFolderApart: parseSetApartRequest,
   PrepareDisk: parsePrepareRequest,
   ListRestorePoints: none,
   RestoreFiles: parseRestoreRequest,

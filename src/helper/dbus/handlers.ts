@@ -8,6 +8,7 @@ import { withMountPoints } from '../destinations/stream-files/mounted-folder';
 import { listDisks, prepareDisk } from '../system/disks';
 import { History } from '../engine/history';
 import { listSubvolumeSizes, unknownFolders } from '../system/subvolume-sizes';
+import { setApart } from '../system/set-apart';
 import { takeInventory } from '../engine/inventory';
 import { withRunContext } from '../engine/run-context';
 import { readStatus } from '../engine/status';
@@ -94,6 +95,8 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
       if ((await unknownFolders(request, await configuredPaths(options, false))).length > 0) await call.authorize(ACTIONS.configure);
       return listSubvolumeSizes(request);
     },
+    // The configured sources are never joined into the folder around them.
+    SetFolderApart: async (request) => setApart(request.path, request.apart ? 'apart' : 'join', { sources: await configuredPaths(options, false) }),
     PrepareDisk: (request) => prepareDisk(request),
     ListRestorePoints: () => withRunContext(options, false, takeInventory),
     // Needs no configuration: after a reinstall, what the connected disks hold.
