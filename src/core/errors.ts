@@ -40,8 +40,9 @@ const ERRORS: Record<ErrorCode, ErrorInfo> = {
   InvalidConfig: { advice: 'Fix the configuration file named above, or set up backups again.' },
   // Only for a request no person could have written (a malformed D-Bus call); see ADVICE for the rest.
   InvalidArgs: { advice: 'This is a bug in the calling program; please report it.' },
+  // Advice reaches the app's screens: in plain words (./plain-text); the detail names the filesystem for the CLI.
   SourceNotBtrfs: {
-    advice: 'Rewind needs the folder to be on a btrfs subvolume, because it uses btrfs snapshots to copy only what changed.',
+    advice: 'Rewind backs up only folders it can take snapshots of, such as /home on Fedora, because it compares snapshots to copy only what changed.',
   },
   SourceMissing: { advice: 'Check that the folder to back up exists and its disk is mounted.' },
   DestinationMissing: { advice: 'Connect the backup disk, then try again.' },

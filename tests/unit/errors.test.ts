@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { ADVICE, adviceFor, dbusErrorName, ERROR_CODES, errorCodeFromDbusName, RewindError, toRewindError } from '../../src/core/errors';
+import { isPlainText } from '../../src/core/plain-text';
 
 describe('errors', () => {
   test('every code maps to its own D-Bus name and back', () => {
@@ -30,6 +31,11 @@ describe('errors', () => {
     const said = new RewindError('InvalidArgs', '/srv/a already exists; choose another folder to restore into.', { advice: ADVICE.inDetail });
     expect(said.message).toBe('/srv/a already exists; choose another folder to restore into.');
     for (const advice of Object.values(ADVICE)) expect(advice).toMatch(/^$|^[A-Z].*\.$/);
+  });
+
+  test('advice is in words the app may show: no device paths, snapshot names or btrfs words', () => {
+    for (const code of ERROR_CODES) expect({ code, plain: isPlainText(adviceFor(code)) }).toEqual({ code, plain: true });
+    for (const advice of Object.values(ADVICE).filter((a) => a !== ADVICE.commandLine)) expect(isPlainText(advice)).toBe(true);
   });
 
   test('a refusal does not say it was about backups', () => {

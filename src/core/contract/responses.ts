@@ -23,6 +23,9 @@ export type DiskUse =
   /** Something Rewind does not use (encrypted, partitioned, unknown). */
   | 'other';
 
+/** Why a disk of ListDisks is not offered. */
+export type DiskReason = 'system' | 'source' | 'partitions' | 'partition-table' | 'unsupported' | 'in-use';
+
 /** One disk of ListDisks (src/helper/system/disks.ts). */
 export interface DiskInfo {
   path: string;
@@ -36,8 +39,12 @@ export interface DiskInfo {
   removable: boolean;
   mountpoints: string[];
   use: DiskUse;
-  /** Why it is not usable, for 'system', 'other' and 'source'. */
+  /** Its model as the disk reports it ("SanDisk Ultra"), when it has one. */
+  model?: string;
+  /** Why it is not usable, for 'system', 'other' and 'source': the helper's sentence, for the CLI. */
   why?: string;
+  /** The same as a code the app puts in words. */
+  reason?: DiskReason;
 }
 
 /** PrepareDisk's answer: the new filesystem's UUID. */

@@ -12,6 +12,7 @@ import { runCommand } from '../system/run-command';
 import { noDataStream, receiveCopy } from '../system/btrfs-send';
 import { codecOptions, sendReceive } from '../engine/transfer';
 import { ReceivedDestination, type SendOrder } from './received-destination';
+import { destinationName } from '../../core/destination-name';
 
 /**
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
@@ -37,10 +38,10 @@ export class BtrfsDestination extends ReceivedDestination {
   static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
     const device = await findBtrfsDevice(config.filesystem);
     if (!device) {
-      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} is not connected.`);
+      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} is not connected.`);
     }
     const mount = await mounts.get(device, config.filesystem).catch((error: unknown) => {
-      throw new RewindError('DestinationMissing', `The backup disk ${config.label ?? config.id} could not be opened (${(error as Error).message}).`, { cause: error });
+      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} could not be opened (${(error as Error).message}).`, { cause: error });
     });
     // Listed now, while the run does other things: every run needs the list.
     void mount.subvolumes();
@@ -48,7 +49,7 @@ export class BtrfsDestination extends ReceivedDestination {
   }
 
   get name(): string {
-    return this.config.label ?? this.config.id;
+    return destinationName(this.config);
   }
 
   /** The folder below the top level that holds one subvolume's backups. */

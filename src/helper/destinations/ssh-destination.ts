@@ -12,6 +12,7 @@ import { ReceivedDestination, type SendOrder } from './received-destination';
 import { DEFAULT_TIMEOUTS, SshConnection, type SshTimeouts } from './ssh/connection';
 import type { SshPaths } from './ssh/identity';
 import { ReplayPlace } from './stream-files/replay-place';
+import { destinationName } from '../../core/destination-name';
 
 /**
  * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
@@ -60,7 +61,7 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
   }
 
   get name(): string {
-    return this.config.label ?? this.config.id;
+    return destinationName(this.config);
   }
 
   /** The folder the server confines this key to: this machine's name there. */

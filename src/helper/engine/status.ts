@@ -7,6 +7,7 @@ import { History } from './history';
 import { nextRun, onCalendar } from '../../core/schedule';
 import { systemTimeZone } from '../system/time-zone';
 import { readMountTable } from '../system/mountinfo';
+import { destinationName } from '../../core/destination-name';
 import { wouldPostpone } from './postpone';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
@@ -22,13 +23,13 @@ export async function readStatus(configPath: string, stateDir: string, running: 
   try {
     const config = await loadConfig(configPath, stateDir);
     status.configured = true;
-    status.sources = config.sources.map((s) => s.path ?? `every subvolume of ${s.allSubvolumesOf}`);
+    status.sources = config.sources.map((s) => s.path ?? `everything on the disk that holds ${s.allSubvolumesOf}`);
     const table = await readMountTable();
     status.destinations = await Promise.all(
       config.destinations.map(async (d) => ({
         id: d.id,
         kind: d.kind,
-        label: d.label ?? d.id,
+        label: destinationName(d),
         enabled: d.enabled,
         ...(await destinationPresence(d, runs, table)),
       })),

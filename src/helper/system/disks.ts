@@ -39,15 +39,15 @@ async function probe(device: string): Promise<Record<string, string>> {
   return fields;
 }
 
-function classify(device: LsblkDevice, probed: Record<string, string>, mountpoints: string[]): Pick<DiskInfo, 'use' | 'why'> {
+function classify(device: LsblkDevice, probed: Record<string, string>, mountpoints: string[]): Pick<DiskInfo, 'use' | 'why' | 'reason'> {
   const fstype = probed.TYPE;
-  if (mountpoints.some((m) => SYSTEM_MOUNTS.has(m)) || fstype === 'swap') return { use: 'system', why: 'it holds this system' };
-  if (device.children?.length) return { use: 'other', why: 'it has partitions; choose one of them' };
+  if (mountpoints.some((m) => SYSTEM_MOUNTS.has(m)) || fstype === 'swap') return { use: 'system', why: 'it holds this system', reason: 'system' };
+  if (device.children?.length) return { use: 'other', why: 'it has partitions; choose one of them', reason: 'partitions' };
   if (fstype === 'btrfs') return { use: 'btrfs' };
   if (fstype && FILE_SYSTEMS.has(fstype)) return { use: 'files' };
-  if (fstype) return { use: 'other', why: `it holds ${fstype}, which Rewind does not write to` };
-  if (probed.PTTYPE) return { use: 'other', why: 'it has a partition table' };
-  if (mountpoints.length > 0) return { use: 'other', why: 'it is in use' };
+  if (fstype) return { use: 'other', why: `it holds ${fstype}, which Rewind does not write to`, reason: 'unsupported' };
+  if (probed.PTTYPE) return { use: 'other', why: 'it has a partition table', reason: 'partition-table' };
+  if (mountpoints.length > 0) return { use: 'other', why: 'it is in use', reason: 'in-use' };
   return { use: 'empty' };
 }
 
@@ -79,14 +79,16 @@ export async function listDisks(sources: readonly string[] = []): Promise<DiskIn
     const probed = await probe(device.path);
     if (device.type === 'loop' && IMAGE_TYPES.has(probed.TYPE)) return;
     const mountpoints = (device.mountpoints ?? []).filter((m): m is string => typeof m === 'string');
+    const model = device.model?.trim();
     disks.push({
       path: device.path,
-      name: probed.LABEL || device.model?.trim() || device.name,
+      name: probed.LABEL || model || device.name,
       sizeBytes: device.size,
       type: device.type,
       ...(probed.TYPE ? { fstype: probed.TYPE } : {}),
       ...(probed.UUID ? { uuid: probed.UUID } : {}),
       ...(probed.LABEL ? { label: probed.LABEL } : {}),
+      ...(model ? { model } : {}),
       removable: device.rm === true || device.hotplug === true,
       mountpoints,
       ...classify(device, probed, mountpoints),
@@ -95,6 +97,7 @@ export async function listDisks(sources: readonly string[] = []): Promise<DiskIn
     if (disk.use === 'btrfs' && ((disk.uuid && own.uuids.has(disk.uuid)) || own.devices.has(disk.path))) {
       disk.use = 'source';
       disk.why = 'it holds the folders you back up, and a backup on the same disk is lost with them';
+      disk.reason = 'source';
     }
     for (const child of device.children ?? []) await visit(child);
   };

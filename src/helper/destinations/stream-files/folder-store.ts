@@ -9,6 +9,7 @@ import { ConfinedFolder } from './confined-folder';
 import { mountedFolderPlace } from './mounted-folder';
 import type { FileSink, StreamStore } from './stream-store';
 import { writeThenPublish } from '../../system/atomic-write';
+import { destinationName } from '../../../core/destination-name';
 
 /** The largest manifest (or other small file) read: a few thousand streams' entries fit many times over. */
 export const MAX_TEXT_FILE = 16 * 1024 * 1024;
@@ -190,7 +191,7 @@ export class FolderStore implements StreamStore {
  * (./mounted-folder); the folders below the mount point are made when missing.
  */
 export async function openFolderStore(config: FilesDestinationConfig, host: string, mounts: MountSet): Promise<FolderStore> {
-  const name = config.label ?? config.id;
+  const name = destinationName(config);
   let store: FolderStore;
   if (config.filesystem !== undefined) {
     const device = await deviceOfFilesystem(config.filesystem);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FilesDestinationConfig } from '../../../core/config';
 import { RewindError } from '../../../core/errors';
 import { readMountTable, type MountEntry } from '../../system/mountinfo';
+import { destinationName } from '../../../core/destination-name';
 
 /**
  * A "files" destination that is a folder already mounted (a network share, a
@@ -69,7 +70,7 @@ type Located = { ok: true; anchor: string; below: string[] } | { ok: false; prob
 
 /** Where the destination's folder is now, or why it must not be used; reads the mount table, mounts nothing. */
 async function locate(config: FilesDestinationConfig): Promise<Located> {
-  const name = config.label ?? config.id;
+  const name = destinationName(config);
   const { existing, missing } = await nearestExisting(config.path);
   const table = await readMountTable();
   const mount = mountIn(table, existing);
@@ -100,7 +101,7 @@ async function locate(config: FilesDestinationConfig): Promise<Located> {
 
 /** Where to write, once the folder is known to be on the filesystem chosen; DestinationMissing otherwise. */
 export async function mountedFolderPlace(config: FilesDestinationConfig): Promise<FolderPlace> {
-  const name = config.label ?? config.id;
+  const name = destinationName(config);
   const located = await locate(config).catch((error: unknown) => {
     throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
   });
