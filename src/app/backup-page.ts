@@ -11,6 +11,7 @@ import type { HelperClient } from './helper-client';
 import { _, fmt } from './i18n';
 import { describeHeadline } from './problems';
 import { InventoryModel } from './inventory-model';
+import { describeSpaceFreed } from './history-format';
 import { trace } from './trace';
 
 const PULSE_MS = 150;
@@ -255,7 +256,8 @@ export class BackupPage extends Adw.Bin {
     this._historyRows = runs.map((run) => {
       const row = new Adw.ActionRow({
         title: escapeMarkup(formatWhen(run.finished)),
-        subtitle: escapeMarkup(describeRunDetail(run, labels)),
+        // What the run removed for space is told with it, until a newer run replaces it here.
+        subtitle: escapeMarkup([describeRunDetail(run, labels), ...(run.spaceFreed ?? []).map((f) => describeSpaceFreed(f, labels))].join('\n')),
       });
       const skipped = run.outcome === 'skipped';
       const image = skipped

@@ -4,7 +4,7 @@ import { HELPER_METHODS, type ArgsOf, type MethodName, type ResponseOf } from '.
 import { HELPER_INTERFACE_XML } from '../core/dbus-interface';
 import { errorCodeFromDbusName, type ErrorCode } from '../core/errors';
 import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
-import type { HelperStatus, HistoryPage, RunRecord } from '../core/status';
+import type { HelperStatus, HistoryPage, RunRecord, SpaceFreed } from '../core/status';
 import { _ } from './i18n';
 
 /**
@@ -86,6 +86,8 @@ export interface BackupResult {
   /** An ErrorCode from the helper, or why the helper could not be asked. */
   code?: string;
   message?: string;
+  /** What the run removed to make room or to free a source disk, to be told after it. */
+  spaceFreed?: SpaceFreed[];
 }
 
 /** Completed's result JSON: a run record, or an error report on its own. */
@@ -97,12 +99,14 @@ export function parseResult(success: boolean, json: string): BackupResult {
   } catch {
     // An unreadable result still has its success flag.
   }
-  if (success) return { ok: true };
+  const spaceFreed = Array.isArray(record.spaceFreed) && record.spaceFreed.length > 0 ? { spaceFreed: record.spaceFreed } : {};
+  if (success) return { ok: true, ...spaceFreed };
   const report = record.error ?? (record.code ? { code: record.code, message: record.message } : undefined);
   return {
     ok: false,
     code: report?.code ?? 'Internal',
     message: report?.message ?? _('The backup failed.'),
+    ...spaceFreed,
   };
 }
 

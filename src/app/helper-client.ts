@@ -277,7 +277,7 @@ export class HelperClient extends GObject.Object {
     } else {
       const result = parseResult(signal.args[1] as boolean, signal.args[2] as string);
       trace(result.ok ? 'backup completed ok' : `backup failed ${result.code}`);
-      this._finish(result.ok, result.code, result.message);
+      this._finish(result.ok, result.code, result.message, result.spaceFreed);
       void this.refresh();
     }
   }
@@ -300,11 +300,11 @@ export class HelperClient extends GObject.Object {
     void this.refresh();
   }
 
-  private _finish(ok: boolean, code: string | undefined, message: string | undefined): void {
+  private _finish(ok: boolean, code: string | undefined, message: string | undefined, spaceFreed?: BackupResult['spaceFreed']): void {
     this._jobId = null;
     this._progress = null;
     this.notify('progress');
-    this._lastResult = { ok, code, message };
+    this._lastResult = { ok, code, message, ...(spaceFreed ? { spaceFreed } : {}) };
     this.notify('last-result');
     if (this._state === 'running') this._setState(this._status?.configured === false ? 'not-configured' : 'ready');
     this.emit('backup-finished', ok, message ?? '');

@@ -1,5 +1,5 @@
 import GLib from 'gi://GLib';
-import type { RunRecord, TransferRecord } from '../core/status';
+import type { RunRecord, SpaceFreed, TransferRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 
@@ -50,4 +50,19 @@ export function describeTransfer(transfer: TransferRecord): string {
   const line = fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
   // The helper's sentence on a damaged earlier backup, as its error messages are shown.
   return transfer.damagedParent ? `${line}\n${transfer.damagedParent}` : line;
+}
+
+/**
+ * What a run removed for space, in words: the helper's record says how many
+ * and where (src/core/space-notice.ts says the same for the CLI).
+ */
+export function describeSpaceFreed(freed: SpaceFreed, labels: Map<string, string>): string {
+  const n = freed.removed.length;
+  if (freed.side === 'local') {
+    // Translators: the folders backed up ("/home"), then how many snapshots were removed from their disk.
+    return fmt(ngettext('The disk that holds %s was running out of space, so the oldest snapshot on it was removed; your backups are kept.', 'The disk that holds %s was running out of space, so the %s oldest snapshots on it were removed; your backups are kept.', n), (freed.sources ?? []).join(', '), n);
+  }
+  const where = (freed.destination && labels.get(freed.destination)) || _('the backup disk');
+  // Translators: the backup disk's name, then how many of its backups were removed.
+  return fmt(ngettext('To make room on %s, the oldest backup was removed.', 'To make room on %s, the %s oldest backups were removed.', n), where, n);
 }

@@ -5,7 +5,7 @@ import type { RunRecord } from '../core/status';
 import { escapeMarkup, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
 import { HistoryModel } from './history-model';
-import { describeRunSummary, describeTransfer } from './history-format';
+import { describeRunSummary, describeSpaceFreed, describeTransfer } from './history-format';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 import { closeOnEscape } from './close-on-escape';
@@ -120,6 +120,10 @@ export class HistoryWindow extends Adw.Window {
     for (const t of run.transfers) {
       // Translators: a folder and where it was copied to ("/home → Blue USB disk").
       detail(fmt(_('%s → %s'), t.source, labels.get(t.destination) ?? t.destination), describeTransfer(t), t.ok && !t.damagedParent ? undefined : 'dialog-warning-symbolic');
+    }
+    for (const f of run.spaceFreed ?? []) {
+      const where = f.side === 'local' ? _('This computer') : (f.destination && labels.get(f.destination)) || _('Backup disk');
+      detail(where, describeSpaceFreed(f, labels), 'user-trash-symbolic');
     }
     const removed = (run.pruned ?? []).reduce((n, p) => n + p.removed.length, 0);
     if (removed > 0) detail(_('Old backups'), fmt(ngettext('%s old backup or snapshot removed to keep the disk from filling up', '%s old backups and snapshots removed to keep the disk from filling up', removed), removed));

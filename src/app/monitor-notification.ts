@@ -1,6 +1,7 @@
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import type { MonitorNotification } from '../core/monitor-rules';
+import { describeSpaceFreed } from './history-format';
 import { _, fmt, ngettext } from './i18n';
 
 /**
@@ -59,6 +60,13 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
       // Translators: %s are an amount such as "2.1 GB", then the disk's name.
       notification.set_body(fmt(_('Only %s is free on “%s”. Rewind removes the oldest backups when it needs room; use a larger disk to keep more history.'), GLib.format_size(n.freeBytes), n.label));
       break;
+    case 'space-freed': {
+      const labels = new Map(Object.entries(n.labels));
+      notification.set_title(n.freed.every((f) => f.side === 'local') ? _('Older snapshots removed') : _('Older backups removed'));
+      notification.set_body(n.freed.map((f) => describeSpaceFreed(f, labels)).join('\n'));
+      notification.set_priority(Gio.NotificationPriority.LOW);
+      break;
+    }
   }
   return notification;
 }

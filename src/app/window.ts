@@ -14,6 +14,8 @@ import { WelcomePage } from './welcome-page';
 import { trace } from './trace';
 
 const INSTALL_COMMAND = 'sudo dnf install rewind-helper';
+/** Long enough to read a heading and reach its Details button; the page keeps saying it after. */
+const TOAST_SECONDS = 10;
 
 function helperMissingText(): string {
   const missing = _('The Rewind helper (rewind-helper) is not installed, or it could not start. Rewind needs it to make backups.');
@@ -112,6 +114,8 @@ export class RewindWindow extends Adw.ApplicationWindow {
     client.connect('backup-finished', (_c, ok: boolean, message: string) => {
       // A backup the user cancelled ends silently.
       if (!ok && client.last_result?.code === 'Cancelled') this.toast(_('Backup cancelled'));
+      // What was removed for room is said where it stays to be read: the main page's run and the history.
+      else if (ok && client.last_result?.spaceFreed) this._toastWithDetails(_('Backup finished; older copies removed for space'), 'app.history');
       else if (ok) this.toast(_('Backup finished'));
       else this._alert(_('Backup failed'), message);
     });
@@ -139,9 +143,29 @@ export class RewindWindow extends Adw.ApplicationWindow {
     this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(title) }));
   }
 
-  // A failure needs reading: a dialog while the window is in use, else a toast that stays.
+  /**
+   * A failure needs reading: a dialog while the window is in use. Otherwise a
+   * toast with the heading only (a toast is one line: a sentence would be cut
+   * off), whose Details opens that dialog; it goes away on its own, as the
+   * page's headline keeps saying what is wrong.
+   */
   private _alert(heading: string, message: string): void {
-    if (this.is_active) showAlert(this, heading, message, _('_Close'));
-    else this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(message), timeout: 0 }));
+    if (this.is_active) {
+      trace(`alert ${heading}`);
+      showAlert(this, heading, message, _('_Close'));
+      return;
+    }
+    const toast = this._toastWithDetails(heading);
+    toast.connect('button-clicked', () => showAlert(this, heading, message, _('_Close')));
+  }
+
+  /** A short toast with a Details button (`action`, or the caller's button-clicked handler). */
+  private _toastWithDetails(title: string, action?: string): Adw.Toast {
+    const toast = new Adw.Toast({ title: escapeMarkup(title), button_label: _('_Details'), timeout: TOAST_SECONDS });
+    if (action) toast.action_name = action;
+    this._toasts.add_toast(toast);
+    trace(`toast ${title}`);
+    toast.connect('dismissed', () => trace(`toast gone ${title}`));
+    return toast;
   }
 }

@@ -1,10 +1,9 @@
-import type { PostponeReason } from './conditions';
 import { spaceState } from './free-space';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
 import { failureMessage } from './run-failure';
 import { nextRun } from './schedule';
 import { standingFailure } from './headline';
-import type { DestinationSummary, HelperStatus, RunRecord } from './status';
+import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './status';
 
 /**
  * What the background monitor shows, decided from the helper's status, what
@@ -25,14 +24,10 @@ import type { DestinationSummary, HelperStatus, RunRecord } from './status';
  *    new count. Withdrawn when it is seen again.
  * 4. Disk connected: a disk that was not attached at the last check and is
  *    now. When the schedule is due for it — a scheduled run elapsed since its
- *    last backup, or it never had one — the monitor asks for the run the
- *    timer would start (unless one runs already), which obeys the battery
- *    and metered-network conditions as the timer's does: it starts at once
- *    and the notification says so, or, while the status says a scheduled run
- *    would wait, it is recorded as postponed and the notification says until
- *    when (rule 8 runs it), with "Back Up Now". When the schedule is not due
- *    it offers "Back Up Now". Withdrawn when a backup reached the disk after
- *    it was connected, or when it is detached again.
+ *    last backup, or it never had one — the backup starts at once (unless one
+ *    runs already) and the notification says so; otherwise it offers "Back
+ *    Up Now". Withdrawn when a backup reached the disk after it was
+ *    connected, or when it is detached again.
  * 5. Space low: a disk that is low or full by `spaceState` (./free-space, the
  *    main page's rule): under `lowSpacePercent` of its size free, or under
  *    100 MiB (known while it is attached and mounted). Withdrawn when a
@@ -44,12 +39,11 @@ import type { DestinationSummary, HelperStatus, RunRecord } from './status';
  *    gone from the screen: every notification whose cause remains is sent
  *    again, except a reminder already sent less than a day ago and a "disk
  *    connected" about a connection that is no news any more.
- * 8. A postponed run: while the last run in the history is a scheduled run
- *    postponed (on battery, on a metered network) and automatic backups are
- *    on, the monitor asks for the scheduled run again as soon as the status
- *    says it would no longer wait. Once per end of the reason: it asks again
- *    for the same postponed run only after a status that says it would wait
- *    again, so a helper that refuses is not asked over and over.
+ * 9. Space freed: a run that ended while the monitor watched and removed
+ *    older backups to make room on a full destination, or local snapshots
+ *    from a source disk that ran low, says so once (a failed run only its
+ *    snapshots: its failure says the rest). It is not withdrawn by later
+ *    runs; the next one that removes something replaces it.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -68,8 +62,6 @@ export interface MonitorState {
   detached: string[];
   /** The last run the monitor has looked at; absent before the first check. */
   lastRunId?: string;
-  /** The postponed run the monitor asked to run since its reason last ended (rule 8). */
-  resumed?: string;
 }
 
 export const EMPTY_MONITOR_STATE: MonitorState = Object.freeze({ shown: {}, seen: {}, connectedAt: {}, reminded: {}, detached: [] });
@@ -78,20 +70,17 @@ export type MonitorNotification =
   | { kind: 'backup-failed'; id: string; message: string }
   | { kind: 'backup-succeeded'; id: string }
   | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
-  | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean; postponed?: PostponeReason }
-  | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number };
+  | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean }
+  | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number }
+  | { kind: 'space-freed'; id: string; freed: SpaceFreed[]; labels: Record<string, string> };
 
 export interface MonitorDecision {
   /** Send these (new, or changed since they were sent). */
   show: MonitorNotification[];
   /** Withdraw these ids. */
   withdraw: string[];
-  /**
-   * Ask the helper for the run the timer would start now (StartScheduledBackup):
-   * a disk came back and the schedule is due, or a postponed run's reason
-   * ended. The helper postpones it again while the conditions say wait.
-   */
-  startScheduled: boolean;
+  /** Start a backup now (a disk came back and the schedule is due). */
+  backUpNow: boolean;
   state: MonitorState;
 }
 
@@ -107,6 +96,7 @@ export const notificationId = {
   notSeen: (destination: string) => `not-seen-${destination}`,
   connected: (destination: string) => `disk-connected-${destination}`,
   spaceLow: (destination: string) => `space-low-${destination}`,
+  spaceFreed: 'space-freed',
 };
 
 function later(a: string | undefined, b: string | undefined): string | undefined {
@@ -151,17 +141,26 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
   // id → [notification, what it says]; `keep` stays on screen as it is.
   const wanted = new Map<string, [MonitorNotification, string]>();
   const keep = new Set<string>();
-  let startScheduled = false;
+  let backUpNow = false;
 
   const run = status.lastRun;
-  if (run && !run.ok && run.outcome === undefined && run.error?.code !== 'Cancelled') {
+  if (run && !run.ok && run.outcome !== 'skipped' && run.error?.code !== 'Cancelled') {
     if (!failureCauseGone(run, status)) {
       const message = failureMessage(run) ?? '';
       wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
     }
   } else if (run && !run.ok) {
-    // A cancelled, skipped or postponed run changes nothing.
+    // A cancelled or skipped run changes nothing.
     keep.add(notificationId.failed);
+  }
+  // Rule 9. A failed run's own message already says what it removed to make room at a destination.
+  const freed = (run?.spaceFreed ?? []).filter((f) => run?.ok || f.side === 'local');
+  if (run && freed.length > 0 && previous.lastRunId !== undefined && previous.lastRunId !== run.id) {
+    const labels = Object.fromEntries(status.destinations.map((d) => [d.id, d.label]));
+    wanted.set(notificationId.spaceFreed, [{ kind: 'space-freed', id: notificationId.spaceFreed, freed, labels }, run.id]);
+  } else {
+    // News, not a condition: it stays until a newer run replaces it, or the user dismisses it.
+    keep.add(notificationId.spaceFreed);
   }
   if (run?.ok && settings.onSuccess) {
     const isNew = previous.lastRunId !== undefined && previous.lastRunId !== run.id;
@@ -197,11 +196,9 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
       if (since !== undefined) state.connectedAt[d.id] = since;
       const backedUpSince = since !== undefined && d.lastBackup !== undefined && Date.parse(d.lastBackup) >= Date.parse(since);
       if (arrived) {
-        const due = scheduleDue(status, d, now) && !status.running;
-        const waits = due ? status.wouldPostpone : undefined;
-        startScheduled ||= due;
-        const n: MonitorNotification = { kind: 'disk-connected', id: connected, destination: d.id, label: d.label, backingUp: due && !waits, ...(waits ? { postponed: waits } : {}) };
-        wanted.set(connected, [n, nowIso]);
+        const backingUp = scheduleDue(status, d, now) && !status.running;
+        backUpNow ||= backingUp;
+        wanted.set(connected, [{ kind: 'disk-connected', id: connected, destination: d.id, label: d.label, backingUp }, nowIso]);
       } else if (!backedUpSince) {
         keep.add(connected);
       }
@@ -221,13 +218,6 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     }
   }
 
-  // Rule 8.
-  const pending = run?.outcome === 'postponed' && status.schedule !== undefined && status.schedule.kind !== 'manual' ? run : undefined;
-  if (pending && (status.running || status.wouldPostpone === undefined)) {
-    if (!status.running && previous.resumed !== pending.id) startScheduled = true;
-    state.resumed = pending.id;
-  }
-
   const show: MonitorNotification[] = [];
   for (const [id, [notification, says]] of wanted) {
     state.shown[id] = says;
@@ -239,5 +229,5 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     if (keep.has(id)) state.shown[id] = says;
     else withdraw.push(id);
   }
-  return { show, withdraw, startScheduled, state };
+  return { show, withdraw, backUpNow, state };
 }

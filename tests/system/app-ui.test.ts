@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { APP_ID } from '../../src/core/ids';
@@ -8,7 +8,9 @@ import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
-import { detachLoop } from '../support/loop-btrfs';
+import { detachLoop, mountLoop } from '../support/loop-btrfs';
+import { runBackupCli } from '../support/helper-run';
+import { writeRandomFile } from '../support/random-file';
 
 function expectWindow(file: string, style: 'light' | 'dark'): void {
   const { mean, spread } = windowBrightness(file);
@@ -36,7 +38,8 @@ function runAsUser(args: string[]) {
 }
 
 beforeAll(async () => {
-  fx = await createBackupFixture();
+  // Room on the source for the full-disk test's changes, so only the backup disk runs out.
+  fx = await createBackupFixture({ sourceMiB: 512 });
   display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display);
 });
@@ -115,6 +118,57 @@ describe('the app', () => {
     screenshot(display, shot);
     expectWindow(shot, 'light');
     await stopProcess(app.child);
+  });
+
+  test('a full backup disk: the page tells what was removed to make room; a toast says so in a line and goes away', async () => {
+    const big = (name: string) => path.join(fx.home, `alice/${name}.bin`);
+    // Three backups, the middle one alone holding 40 MiB that is gone from home since.
+    writeRandomFile(big('x1'), 40);
+    expect(runBackupCli(fx).ok).toBe(true);
+    rmSync(big('x1'));
+    expect(runBackupCli(fx).ok).toBe(true);
+    // The disk is filled to 30 MiB free, outside Rewind's folder; the next change needs 40.
+    const top = path.join(fx.dir, 'disk-top');
+    mountLoop(fx.cleanup, fx.destination, top);
+    const fs = statfsSync(top);
+    sh('fallocate', ['-l', String(fs.bavail * fs.bsize - 30 * 1024 * 1024), path.join(top, 'filler')]);
+    sh('btrfs', ['filesystem', 'sync', top]);
+    writeRandomFile(big('x2'), 40);
+
+    const app = await startApp();
+    await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+    activate('back-up-now');
+    await waitFor('the backup to finish', () => /rewind: backup (completed ok|failed \S+)/.exec(app.output())?.[0], 60000);
+    expect(app.output()).toContain('rewind: backup completed ok');
+    const history = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+    expect(history.at(-1)?.spaceFreed?.map((f) => f.message)).toEqual(['To make room on Test backup disk, the 2 oldest backups were removed.']);
+    expect(app.output()).toContain('rewind: toast Backup finished; older copies removed for space');
+    await new Promise((r) => setTimeout(r, 1500));
+    const shot = path.join(shots, 'main-room-made-light.png');
+    screenshot(display, shot);
+    expectWindow(shot, 'light');
+    // A toast goes away on its own.
+    await waitFor('the toast to go', () => app.output().includes('rewind: toast gone Backup finished') || undefined, 20000);
+
+    // Too big even after that: one sentence says why and what to do, in a dialog or a toast that goes away.
+    writeRandomFile(big('x3'), 60);
+    activate('back-up-now');
+    await waitFor('the backup to fail', () => /rewind: backup failed DestinationFull/.exec(app.output())?.[0], 60000);
+    const failed = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+    expect(failed.at(-1)?.error?.message).toMatch(/^This backup does not fit in the [\d.]+ (kB|MB) free on Test backup disk, even after the oldest backup was removed to make room/);
+    await waitFor('the failure said', () => /rewind: (alert|toast) Backup failed/.exec(app.output())?.[0], 10000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const failure = path.join(shots, 'main-disk-full-light.png');
+    screenshot(display, failure);
+    if (app.output().includes('rewind: toast Backup failed')) {
+      await waitFor('the toast to go', () => app.output().includes('rewind: toast gone Backup failed') || undefined, 20000);
+    }
+    await stopProcess(app.child);
+
+    // The disk as it was, and a backup that fits, for what follows.
+    rmSync(path.join(top, 'filler'));
+    rmSync(big('x3'));
+    expect(runBackupCli(fx).ok).toBe(true);
   });
 
   for (const style of ['light', 'dark'] as const) {

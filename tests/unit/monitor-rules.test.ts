@@ -30,7 +30,7 @@ function checks(steps: Array<[string, HelperStatus]>, from: MonitorState = EMPTY
   return steps.map(([now, s]) => {
     const decision = decideNotifications(state, s, at(now));
     state = decision.state;
-    return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, startScheduled: decision.startScheduled, decision };
+    return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, backUpNow: decision.backUpNow, decision };
   });
 }
 
@@ -188,7 +188,7 @@ describe('disk connected', () => {
       ['2026-03-10T11:58:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:57:00Z' })])],
     ]);
     expect(connected.decision.show).toEqual([{ kind: 'disk-connected', id: 'disk-connected-usb', destination: 'usb', label: 'My disk', backingUp: false }]);
-    expect(connected.startScheduled).toBe(false);
+    expect(connected.backUpNow).toBe(false);
     expect(still.show).toEqual([]);
     expect(still.withdraw).toEqual([]);
     expect(backedUp.withdraw).toEqual(['disk-connected-usb']);
@@ -200,7 +200,7 @@ describe('disk connected', () => {
       ['2026-03-10T12:01:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
     ]);
     expect(connected.decision.show).toMatchObject([{ id: 'disk-connected-usb', backingUp: true }]);
-    expect(connected.startScheduled).toBe(true);
+    expect(connected.backUpNow).toBe(true);
   });
 
   test('does not start a second backup while one runs, and withdraws when detached', () => {
@@ -209,17 +209,8 @@ describe('disk connected', () => {
       ['2026-03-10T12:01:00Z', status({ running: true }, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
       ['2026-03-10T12:02:00Z', detached],
     ]);
-    expect(connected.startScheduled).toBe(false);
+    expect(connected.backUpNow).toBe(false);
     expect(gone.withdraw).toEqual(['disk-connected-usb']);
-  });
-
-  test('on battery, asks for the scheduled run, which the helper postpones, and says it waits for power', () => {
-    const [, connected] = checks([
-      [NOW, detached],
-      ['2026-03-10T12:01:00Z', status({ wouldPostpone: 'on-battery' }, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
-    ]);
-    expect(connected.decision.show).toEqual([{ kind: 'disk-connected', id: 'disk-connected-usb', destination: 'usb', label: 'My disk', backingUp: false, postponed: 'on-battery' }]);
-    expect(connected.startScheduled).toBe(true);
   });
 
   test('due follows the schedule in its time zone; manual is never due', () => {
@@ -229,48 +220,6 @@ describe('disk connected', () => {
     expect(scheduleDue(daily, disk({ lastBackup: '2026-03-09T08:30:00Z' }), at('2026-03-10T08:00:00Z'))).toBe(true);
     expect(scheduleDue(daily, disk(), at(NOW))).toBe(true);
     expect(scheduleDue(status({ schedule: { kind: 'manual' } }), disk(), at(NOW))).toBe(false);
-  });
-});
-
-describe('a postponed run', () => {
-  const postponed = run('p1', false, '2026-03-10T11:00:00Z', { transfers: [], outcome: 'postponed', postponed: 'on-battery' });
-
-  test('posts nothing while it waits, and is asked for once when the reason ends', () => {
-    const [waiting, plugged, again, done] = checks([
-      [NOW, status({ lastRun: postponed, wouldPostpone: 'on-battery' })],
-      ['2026-03-10T12:05:00Z', status({ lastRun: postponed })],
-      // The helper has not started it yet (or refused): not asked again.
-      ['2026-03-10T12:10:00Z', status({ lastRun: postponed })],
-      ['2026-03-10T12:15:00Z', status({ lastRun: run('r2', true, '2026-03-10T12:12:00Z') })],
-    ]);
-    expect(waiting.show).toEqual([]);
-    expect(waiting.startScheduled).toBe(false);
-    expect(plugged.startScheduled).toBe(true);
-    expect(plugged.show).toEqual([]);
-    expect(again.startScheduled).toBe(false);
-    expect(done.startScheduled).toBe(false);
-  });
-
-  test('asked for again only after the reason came back and ended again', () => {
-    const steps = checks([
-      [NOW, status({ lastRun: postponed })],
-      ['2026-03-10T12:05:00Z', status({ lastRun: postponed, wouldPostpone: 'on-battery' })],
-      ['2026-03-10T12:10:00Z', status({ lastRun: postponed })],
-    ]);
-    expect(steps.map((s) => s.startScheduled)).toEqual([true, false, true]);
-  });
-
-  test('not while a backup runs, not with automatic backups off, and a failure notification stays as it was', () => {
-    const failed = run('r1', false, '2026-03-10T10:00:00Z', { error: { code: 'DestinationFull', message: 'Full.' } });
-    const [first, running, manual] = checks([
-      [NOW, status({ lastRun: failed })],
-      ['2026-03-10T12:05:00Z', status({ lastRun: postponed, running: true })],
-      ['2026-03-10T12:10:00Z', status({ lastRun: postponed, schedule: { kind: 'manual' } })],
-    ]);
-    expect(first.show).toEqual(['backup-failed']);
-    expect(running.startScheduled).toBe(false);
-    expect(running.withdraw).toEqual([]);
-    expect(manual.startScheduled).toBe(false);
   });
 });
 
@@ -319,5 +268,36 @@ describe('after a restart', () => {
     const [login] = checks([['2026-03-09T20:00:00Z', after]], afterRestart(first.decision.state));
     expect(login.show.sort()).toEqual(['backup-failed', 'space-low-usb']);
     expect(login.withdraw).toEqual(['not-seen-gone']);
+  });
+});
+
+describe('space freed', () => {
+  const room = { side: 'destination' as const, destination: 'usb', removed: ['h/home/a', 'h/home/b'], message: 'To make room on My disk, the 2 oldest backups were removed.' };
+  const local = { side: 'local' as const, sources: ['/home'], removed: ['home/a'], message: 'The disk that holds /home was running out of space, so the oldest snapshot on it was removed; your backups are kept.' };
+  const watching = decideNotifications(EMPTY_MONITOR_STATE, status({ lastRun: run('r1', true, '2026-03-10T11:00:00Z') }), at(NOW)).state;
+
+  test('a run that removed backups to make room says so once, with where; later runs leave it, the next removal replaces it', () => {
+    const made = run('r2', true, '2026-03-10T12:01:00Z', { spaceFreed: [room] });
+    const [said, again, later, next] = checks(
+      [
+        ['2026-03-10T12:02:00Z', status({ lastRun: made })],
+        ['2026-03-10T12:07:00Z', status({ lastRun: made })],
+        ['2026-03-10T13:02:00Z', status({ lastRun: run('r3', true, '2026-03-10T13:01:00Z') })],
+        ['2026-03-10T14:02:00Z', status({ lastRun: run('r4', true, '2026-03-10T14:01:00Z', { spaceFreed: [local] }) })],
+      ],
+      watching,
+    );
+    expect(said.decision.show).toEqual([{ kind: 'space-freed', id: 'space-freed', freed: [room], labels: { usb: 'My disk' } }]);
+    expect([again.show, again.withdraw, later.show, later.withdraw]).toEqual([[], [], [], []]);
+    expect(next.decision.show).toEqual([{ kind: 'space-freed', id: 'space-freed', freed: [local], labels: { usb: 'My disk' } }]);
+  });
+
+  test('a failed run tells only the snapshots it removed (its failure says the rest); a run found at start says nothing', () => {
+    const failed = run('r2', false, '2026-03-10T12:01:00Z', { error: { code: 'DestinationFull', message: 'This backup does not fit.' }, spaceFreed: [room, local] });
+    const [said] = checks([['2026-03-10T12:02:00Z', status({ lastRun: failed })]], watching);
+    expect(said.decision.show.find((n) => n.kind === 'space-freed')).toEqual({ kind: 'space-freed', id: 'space-freed', freed: [local], labels: { usb: 'My disk' } });
+    const onlyRoom = run('r3', false, '2026-03-10T12:01:00Z', { error: { code: 'DestinationFull', message: 'This backup does not fit.' }, spaceFreed: [room] });
+    expect(checks([['2026-03-10T12:02:00Z', status({ lastRun: onlyRoom })]], watching)[0].show).toEqual(['backup-failed']);
+    expect(checks([[NOW, status({ lastRun: run('r2', true, NOW, { spaceFreed: [room] }) })]])[0].show).toEqual([]);
   });
 });
