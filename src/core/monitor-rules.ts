@@ -1,3 +1,4 @@
+import type { PostponeReason } from './conditions';
 import { spaceState } from './free-space';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
 import { failureMessage } from './run-failure';
@@ -24,10 +25,14 @@ import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './
  *    new count. Withdrawn when it is seen again.
  * 4. Disk connected: a disk that was not attached at the last check and is
  *    now. When the schedule is due for it — a scheduled run elapsed since its
- *    last backup, or it never had one — the backup starts at once (unless one
- *    runs already) and the notification says so; otherwise it offers "Back
- *    Up Now". Withdrawn when a backup reached the disk after it was
- *    connected, or when it is detached again.
+ *    last backup, or it never had one — the monitor asks for the run the
+ *    timer would start (unless one runs already), which obeys the battery
+ *    and metered-network conditions as the timer's does: it starts at once
+ *    and the notification says so, or, while the status says a scheduled run
+ *    would wait, it is recorded as postponed and the notification says until
+ *    when (rule 8 runs it), with "Back Up Now". When the schedule is not due
+ *    it offers "Back Up Now". Withdrawn when a backup reached the disk after
+ *    it was connected, or when it is detached again.
  * 5. Space low: a disk that is low or full by `spaceState` (./free-space, the
  *    main page's rule): under `lowSpacePercent` of its size free, or under
  *    100 MiB (known while it is attached and mounted). Withdrawn when a
@@ -39,6 +44,12 @@ import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './
  *    gone from the screen: every notification whose cause remains is sent
  *    again, except a reminder already sent less than a day ago and a "disk
  *    connected" about a connection that is no news any more.
+ * 8. A postponed run: while the last run in the history is a scheduled run
+ *    postponed (on battery, on a metered network) and automatic backups are
+ *    on, the monitor asks for the scheduled run again as soon as the status
+ *    says it would no longer wait. Once per end of the reason: it asks again
+ *    for the same postponed run only after a status that says it would wait
+ *    again, so a helper that refuses is not asked over and over.
  * 9. Space freed: a run that ended while the monitor watched and removed
  *    older backups to make room on a full destination, or local snapshots
  *    from a source disk that ran low, says so once (a failed run only its
@@ -62,6 +73,8 @@ export interface MonitorState {
   detached: string[];
   /** The last run the monitor has looked at; absent before the first check. */
   lastRunId?: string;
+  /** The postponed run the monitor asked to run since its reason last ended (rule 8). */
+  resumed?: string;
 }
 
 export const EMPTY_MONITOR_STATE: MonitorState = Object.freeze({ shown: {}, seen: {}, connectedAt: {}, reminded: {}, detached: [] });
@@ -70,7 +83,7 @@ export type MonitorNotification =
   | { kind: 'backup-failed'; id: string; message: string }
   | { kind: 'backup-succeeded'; id: string }
   | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
-  | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean }
+  | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean; postponed?: PostponeReason }
   | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number }
   | { kind: 'space-freed'; id: string; freed: SpaceFreed[]; labels: Record<string, string> };
 
@@ -79,8 +92,12 @@ export interface MonitorDecision {
   show: MonitorNotification[];
   /** Withdraw these ids. */
   withdraw: string[];
-  /** Start a backup now (a disk came back and the schedule is due). */
-  backUpNow: boolean;
+  /**
+   * Ask the helper for the run the timer would start now (StartScheduledBackup):
+   * a disk came back and the schedule is due, or a postponed run's reason
+   * ended. The helper postpones it again while the conditions say wait.
+   */
+  startScheduled: boolean;
   state: MonitorState;
 }
 
@@ -141,16 +158,16 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
   // id → [notification, what it says]; `keep` stays on screen as it is.
   const wanted = new Map<string, [MonitorNotification, string]>();
   const keep = new Set<string>();
-  let backUpNow = false;
+  let startScheduled = false;
 
   const run = status.lastRun;
-  if (run && !run.ok && run.outcome !== 'skipped' && run.error?.code !== 'Cancelled') {
+  if (run && !run.ok && run.outcome === undefined && run.error?.code !== 'Cancelled') {
     if (!failureCauseGone(run, status)) {
       const message = failureMessage(run) ?? '';
       wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
     }
   } else if (run && !run.ok) {
-    // A cancelled or skipped run changes nothing.
+    // A cancelled, skipped or postponed run changes nothing.
     keep.add(notificationId.failed);
   }
   // Rule 9. A failed run's own message already says what it removed to make room at a destination.
@@ -196,9 +213,11 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
       if (since !== undefined) state.connectedAt[d.id] = since;
       const backedUpSince = since !== undefined && d.lastBackup !== undefined && Date.parse(d.lastBackup) >= Date.parse(since);
       if (arrived) {
-        const backingUp = scheduleDue(status, d, now) && !status.running;
-        backUpNow ||= backingUp;
-        wanted.set(connected, [{ kind: 'disk-connected', id: connected, destination: d.id, label: d.label, backingUp }, nowIso]);
+        const due = scheduleDue(status, d, now) && !status.running;
+        const waits = due ? status.wouldPostpone : undefined;
+        startScheduled ||= due;
+        const n: MonitorNotification = { kind: 'disk-connected', id: connected, destination: d.id, label: d.label, backingUp: due && !waits, ...(waits ? { postponed: waits } : {}) };
+        wanted.set(connected, [n, nowIso]);
       } else if (!backedUpSince) {
         keep.add(connected);
       }
@@ -218,6 +237,13 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     }
   }
 
+  // Rule 8.
+  const pending = run?.outcome === 'postponed' && status.schedule !== undefined && status.schedule.kind !== 'manual' ? run : undefined;
+  if (pending && (status.running || status.wouldPostpone === undefined)) {
+    if (!status.running && previous.resumed !== pending.id) startScheduled = true;
+    state.resumed = pending.id;
+  }
+
   const show: MonitorNotification[] = [];
   for (const [id, [notification, says]] of wanted) {
     state.shown[id] = says;
@@ -229,5 +255,5 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     if (keep.has(id)) state.shown[id] = says;
     else withdraw.push(id);
   }
-  return { show, withdraw, backUpNow, state };
+  return { show, withdraw, startScheduled, state };
 }

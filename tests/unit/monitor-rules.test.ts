@@ -30,7 +30,7 @@ function checks(steps: Array<[string, HelperStatus]>, from: MonitorState = EMPTY
   return steps.map(([now, s]) => {
     const decision = decideNotifications(state, s, at(now));
     state = decision.state;
-    return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, backUpNow: decision.backUpNow, decision };
+    return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, startScheduled: decision.startScheduled, decision };
   });
 }
 
@@ -188,7 +188,7 @@ describe('disk connected', () => {
       ['2026-03-10T11:58:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:57:00Z' })])],
     ]);
     expect(connected.decision.show).toEqual([{ kind: 'disk-connected', id: 'disk-connected-usb', destination: 'usb', label: 'My disk', backingUp: false }]);
-    expect(connected.backUpNow).toBe(false);
+    expect(connected.startScheduled).toBe(false);
     expect(still.show).toEqual([]);
     expect(still.withdraw).toEqual([]);
     expect(backedUp.withdraw).toEqual(['disk-connected-usb']);
@@ -200,7 +200,7 @@ describe('disk connected', () => {
       ['2026-03-10T12:01:00Z', status({}, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
     ]);
     expect(connected.decision.show).toMatchObject([{ id: 'disk-connected-usb', backingUp: true }]);
-    expect(connected.backUpNow).toBe(true);
+    expect(connected.startScheduled).toBe(true);
   });
 
   test('does not start a second backup while one runs, and withdraws when detached', () => {
@@ -209,8 +209,17 @@ describe('disk connected', () => {
       ['2026-03-10T12:01:00Z', status({ running: true }, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
       ['2026-03-10T12:02:00Z', detached],
     ]);
-    expect(connected.backUpNow).toBe(false);
+    expect(connected.startScheduled).toBe(false);
     expect(gone.withdraw).toEqual(['disk-connected-usb']);
+  });
+
+  test('on battery, asks for the scheduled run, which the helper postpones, and says it waits for power', () => {
+    const [, connected] = checks([
+      [NOW, detached],
+      ['2026-03-10T12:01:00Z', status({ wouldPostpone: 'on-battery' }, [disk({ lastBackup: '2026-03-10T11:30:00Z' })])],
+    ]);
+    expect(connected.decision.show).toEqual([{ kind: 'disk-connected', id: 'disk-connected-usb', destination: 'usb', label: 'My disk', backingUp: false, postponed: 'on-battery' }]);
+    expect(connected.startScheduled).toBe(true);
   });
 
   test('due follows the schedule in its time zone; manual is never due', () => {
@@ -220,6 +229,48 @@ describe('disk connected', () => {
     expect(scheduleDue(daily, disk({ lastBackup: '2026-03-09T08:30:00Z' }), at('2026-03-10T08:00:00Z'))).toBe(true);
     expect(scheduleDue(daily, disk(), at(NOW))).toBe(true);
     expect(scheduleDue(status({ schedule: { kind: 'manual' } }), disk(), at(NOW))).toBe(false);
+  });
+});
+
+describe('a postponed run', () => {
+  const postponed = run('p1', false, '2026-03-10T11:00:00Z', { transfers: [], outcome: 'postponed', postponed: 'on-battery' });
+
+  test('posts nothing while it waits, and is asked for once when the reason ends', () => {
+    const [waiting, plugged, again, done] = checks([
+      [NOW, status({ lastRun: postponed, wouldPostpone: 'on-battery' })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: postponed })],
+      // The helper has not started it yet (or refused): not asked again.
+      ['2026-03-10T12:10:00Z', status({ lastRun: postponed })],
+      ['2026-03-10T12:15:00Z', status({ lastRun: run('r2', true, '2026-03-10T12:12:00Z') })],
+    ]);
+    expect(waiting.show).toEqual([]);
+    expect(waiting.startScheduled).toBe(false);
+    expect(plugged.startScheduled).toBe(true);
+    expect(plugged.show).toEqual([]);
+    expect(again.startScheduled).toBe(false);
+    expect(done.startScheduled).toBe(false);
+  });
+
+  test('asked for again only after the reason came back and ended again', () => {
+    const steps = checks([
+      [NOW, status({ lastRun: postponed })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: postponed, wouldPostpone: 'on-battery' })],
+      ['2026-03-10T12:10:00Z', status({ lastRun: postponed })],
+    ]);
+    expect(steps.map((s) => s.startScheduled)).toEqual([true, false, true]);
+  });
+
+  test('not while a backup runs, not with automatic backups off, and a failure notification stays as it was', () => {
+    const failed = run('r1', false, '2026-03-10T10:00:00Z', { error: { code: 'DestinationFull', message: 'Full.' } });
+    const [first, running, manual] = checks([
+      [NOW, status({ lastRun: failed })],
+      ['2026-03-10T12:05:00Z', status({ lastRun: postponed, running: true })],
+      ['2026-03-10T12:10:00Z', status({ lastRun: postponed, schedule: { kind: 'manual' } })],
+    ]);
+    expect(first.show).toEqual(['backup-failed']);
+    expect(running.startScheduled).toBe(false);
+    expect(running.withdraw).toEqual([]);
+    expect(manual.startScheduled).toBe(false);
   });
 });
 
