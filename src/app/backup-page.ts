@@ -260,10 +260,13 @@ export class BackupPage extends Adw.Bin {
         subtitle: escapeMarkup([describeRunDetail(run, labels), ...(run.spaceFreed ?? []).map((f) => describeSpaceFreed(f, labels))].join('\n')),
       });
       const skipped = run.outcome === 'skipped';
+      const postponed = run.outcome === 'postponed';
       const image = skipped
         ? new Gtk.Image({ icon_name: 'drive-harddisk-symbolic' })
-        : new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
-      image.update_property([Gtk.AccessibleProperty.LABEL], [skipped ? _('Skipped') : run.ok ? _('Succeeded') : _('Failed')]);
+        : postponed
+          ? new Gtk.Image({ icon_name: 'media-playback-pause-symbolic' })
+          : new Gtk.Image({ icon_name: run.ok ? 'emblem-ok-symbolic' : 'dialog-error-symbolic', css_classes: [run.ok ? 'success' : 'error'] });
+      image.update_property([Gtk.AccessibleProperty.LABEL], [skipped ? _('Skipped') : postponed ? _('Postponed') : run.ok ? _('Succeeded') : _('Failed')]);
       row.add_prefix(image);
       this._history.add(row);
       return row;

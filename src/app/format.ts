@@ -1,4 +1,5 @@
 import GLib from 'gi://GLib';
+import type { PostponeReason } from '../core/conditions';
 import { failureMessage } from '../core/run-failure';
 import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
@@ -145,8 +146,19 @@ export function describeProgressDetail(progress: Progress | null): string {
   return parts.join(' · ');
 }
 
+/** A scheduled run that waits: why, in words ("Postponed: running on battery"). */
+export function describePostponed(reason: PostponeReason | undefined): string {
+  return reason === 'metered-network' ? _('Postponed: the network connection is metered') : _('Postponed: running on battery');
+}
+
+/** What ends the wait of a postponed run. */
+export function describeResume(reason: PostponeReason | undefined): string {
+  return reason === 'metered-network' ? _('It runs when the network connection is no longer metered.') : _('It runs when the computer is plugged in.');
+}
+
 /** One run in the history: when, and what happened. */
 export function describeRunDetail(run: RunRecord, labels: Map<string, string>): string {
+  if (run.outcome === 'postponed') return describePostponed(run.postponed);
   if (run.outcome === 'skipped') {
     const away = [...new Set((run.skipped ?? []).map((s) => labels.get(s.destination) ?? s.destination))];
     // Translators: the backup disks that were not connected, so this scheduled backup waited for them.

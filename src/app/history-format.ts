@@ -1,5 +1,6 @@
 import GLib from 'gi://GLib';
 import type { RunRecord, SpaceFreed, TransferRecord } from '../core/status';
+import { describePostponed } from './format';
 import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 
@@ -24,6 +25,8 @@ function runSeconds(run: RunRecord): number {
 
 /** A run's line in the history: the heading of its problem, or what it copied, where, and how long it took. */
 export function describeRunSummary(run: RunRecord, labels: Map<string, string>): string {
+  // Nothing ran: no duration to give.
+  if (run.outcome === 'postponed') return describePostponed(run.postponed);
   const took = formatDuration(runSeconds(run));
   if (run.outcome === 'skipped') {
     // Translators: a run that found no backup disk or server connected, then how long it took.

@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import type { RunRecord } from '../core/status';
-import { escapeMarkup, formatWhen } from './format';
+import { describePostponed, describeResume, escapeMarkup, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
 import { HistoryModel } from './history-model';
 import { describeRunSummary, describeSpaceFreed, describeTransfer } from './history-format';
@@ -84,6 +84,7 @@ export class HistoryWindow extends Adw.Window {
     }
     this._showRuns(runs, total);
     trace(`history ${runs.length}`);
+    if (runs[0]) trace(`history newest ${describeRunSummary(runs[0], this._model.labels())}`);
   }
 
   private _showRuns(runs: RunRecord[], total: number): void {
@@ -100,12 +101,14 @@ export class HistoryWindow extends Adw.Window {
 
   private _runRow(run: RunRecord, labels: Map<string, string>): Adw.ExpanderRow {
     const row = new Adw.ExpanderRow({ title: escapeMarkup(formatWhen(run.finished)), subtitle: escapeMarkup(describeRunSummary(run, labels)) });
-    // A skipped run (nothing was connected) is neither a success nor a failure.
+    // A skipped run (nothing was connected) and a postponed one (on battery) are neither a success nor a failure.
     const [icon, style, label] = run.ok
       ? ['emblem-ok-symbolic', ['success'], _('Succeeded')]
       : run.outcome === 'skipped'
         ? ['media-eject-symbolic', ['dim-label'], _('Skipped')]
-        : ['dialog-error-symbolic', ['error'], _('Failed')];
+        : run.outcome === 'postponed'
+          ? ['media-playback-pause-symbolic', ['dim-label'], _('Postponed')]
+          : ['dialog-error-symbolic', ['error'], _('Failed')];
     const image = new Gtk.Image({ icon_name: icon, css_classes: style });
     image.update_property([Gtk.AccessibleProperty.LABEL], [label]);
     row.add_prefix(image);
@@ -114,6 +117,7 @@ export class HistoryWindow extends Adw.Window {
       if (icon) r.add_prefix(new Gtk.Image({ icon_name: icon }));
       row.add_row(r);
     };
+    if (run.outcome === 'postponed') detail(describePostponed(run.postponed), describeResume(run.postponed), 'media-playback-pause-symbolic');
     // The run's own error first: it is what stopped everything else.
     if (run.error) detail(problemFor(run).title, run.error.message, 'dialog-warning-symbolic');
     for (const p of run.sourceProblems ?? []) detail(p.source, p.error.message, 'folder-symbolic');
