@@ -4,6 +4,7 @@ import { failureMessage } from '../core/run-failure';
 import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
+import { describeLeftOut, runLeftOut } from './left-out-text';
 
 /** Text for a property that takes Pango markup (StatusPage descriptions, row subtitles, toasts). */
 export function escapeMarkup(text: string): string {
@@ -171,5 +172,7 @@ export function describeRunDetail(run: RunRecord, labels: Map<string, string>): 
   // Translators: %s is where the backups are ("Backup disk"); nothing had changed, so nothing was copied.
   if (run.transfers.every((t) => t.kind === 'up-to-date')) return fmt(_('To %s — nothing changed since the last backup'), destinations.join(', '));
   // Translators: where the backup went, and how much it copied ("1.2 GB").
-  return fmt(_('To %s — %s copied'), destinations.join(', '), GLib.format_size(bytes));
+  const copied = fmt(_('To %s — %s copied'), destinations.join(', '), GLib.format_size(bytes));
+  const leftOut = runLeftOut(run);
+  return leftOut ? `${copied}\n${describeLeftOut(leftOut)}` : copied;
 }

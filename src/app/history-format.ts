@@ -2,6 +2,7 @@ import GLib from 'gi://GLib';
 import type { RunRecord, SpaceFreed, TransferRecord } from '../core/status';
 import { describePostponed } from './format';
 import { _, fmt, ngettext } from './i18n';
+import { describeLeftOut } from './left-out-text';
 import { problemFor } from './problems';
 
 /** "less than a second", "12 seconds", "3 minutes", "1 hour 5 minutes". */
@@ -52,7 +53,8 @@ export function describeTransfer(transfer: TransferRecord): string {
   const kind = transfer.kind === 'full' ? _('Full backup: every file copied') : _('Incremental backup: only what changed');
   const line = fmt(_('%s · %s · %s'), kind, GLib.format_size(transfer.bytes), formatDuration(transfer.seconds));
   // The helper's sentence on a damaged earlier backup, as its error messages are shown.
-  return transfer.damagedParent ? `${line}\n${transfer.damagedParent}` : line;
+  const lines = [line, ...(transfer.damagedParent ? [transfer.damagedParent] : []), ...(transfer.leftOut ? [describeLeftOut(transfer.leftOut)] : [])];
+  return lines.join('\n');
 }
 
 /**

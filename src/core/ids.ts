@@ -5,6 +5,8 @@
  * checks that they do.
  */
 export const APP_ID = 'io.github.rewindbackup.Rewind';
+/** Rewind's version (package.json's; a unit test checks they agree), as a backup server tells it. */
+export const REWIND_VERSION = '0.1.0';
 
 export const HELPER_BUS_NAME = `${APP_ID}.Helper`;
 export const HELPER_OBJECT_PATH = '/io/github/rewindbackup/Rewind/Helper';

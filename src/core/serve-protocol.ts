@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors';
+import type { XattrsLeftOut } from './xattrs-left-out';
 import { checkBackupName, checkBackupPath, checkStoredFileName, checkSubvolumeDir, quote } from './serve-names';
 
 /**
@@ -90,6 +91,26 @@ export interface HelloResponse {
    * stream files only (the file-… ops). Servers before the file ops omit it.
    */
   btrfs?: boolean;
+  /*
+   * What the server can do, for the client's choice of store and Add Backup
+   * Server's connection test (../core/server-capabilities). Servers before
+   * them omit them all; a client treats every one as untrusted input.
+   */
+  /** The server's Rewind version. */
+  serverVersion?: string;
+  /** The filesystem of ROOT ("btrfs", "xfs", "ext4", … or "other"). */
+  filesystem?: string;
+  /** Whether "receive" works: ROOT on btrfs, btrfs-progs installed, serve running as root. */
+  canReceive?: boolean;
+  /** Whether SELinux is enabled on the server. */
+  selinux?: boolean;
+  /** ROOT's free and total space, as "space" answers. */
+  freeBytes?: number;
+  totalBytes?: number;
+  /** Whether serve may write in ROOT (the host's folder is made there). */
+  writable?: boolean;
+  /** Whether "receive" leaves out the xattrs this server's kernel refuses, and says how many in its answer. */
+  filtersXattrs?: boolean;
 }
 
 export interface BackupInfo {
@@ -129,6 +150,8 @@ export interface ReceiveResponse {
   /** Payload bytes as sent, and send-stream bytes after decompression. */
   wireBytes: number;
   streamBytes: number;
+  /** The xattrs left out because this server would refuse them (servers that filter; see hello's filtersXattrs). */
+  leftOut?: XattrsLeftOut;
 }
 
 export interface DeleteResponse {

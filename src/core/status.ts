@@ -2,6 +2,7 @@ import type { PostponeReason } from './conditions';
 import type { ErrorCode } from './errors';
 import type { NotificationSettings } from './notification-settings';
 import type { Schedule } from './schedule';
+import type { XattrsLeftOut } from './xattrs-left-out';
 
 /** Shapes of the JSON the helper sends over D-Bus (see ./dbus-interface). */
 
@@ -43,6 +44,8 @@ export interface TransferRecord {
   removedForSpace?: string[];
   /** How the stream codec ran: which CRC32C implementation, how many xattr commands it dropped or rewrote. */
   codec?: { checksum: 'native' | 'js' | 'custom'; droppedXattrs: number; rewrittenXattrs: number };
+  /** xattrs left out because the destination's kernel refuses them (a label its policy does not know): how many, which, where. */
+  leftOut?: XattrsLeftOut;
 }
 
 export interface SourceProblem {

@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { isCompleteBackup } from '../../src/core/parent';
+import { describeRun } from '../../src/helper/cli/format/backup';
 import type { Change } from '../../src/core/send-stream/changes';
 import type { RunRecord } from '../../src/core/status';
 import { listSubvolumes } from '../../src/helper/system/btrfs';
@@ -15,10 +17,11 @@ import { compareTrees } from '../support/tree-compare';
 
 /**
  * The stream codec in the real helper, end to end: a file whose
- * security.capability the destination kernel refuses makes the run fail with
- * a message that says what to configure, and leaves nothing behind; with the
- * destination's xattrs.drop the run completes, the backup is complete and
- * equal to its snapshot but for that xattr, and the chain stays incremental.
+ * security.capability the destination kernel refuses makes a plain
+ * send | receive fail; Rewind's run deletes the refused backup and retries
+ * at once with the receiver rules, the backup is complete and equal to its
+ * snapshot but for that xattr, the record says what was left out, and the
+ * chain stays incremental.
  * Then `rewind-helper diff` between the snapshots and between the backups.
  */
 jest.setTimeout(180_000);
@@ -26,12 +29,6 @@ jest.setTimeout(180_000);
 let fx: BackupFixture;
 const TOOL = 'alice/bin/tool';
 const runs: RunRecord[] = [];
-
-function setConfigXattrs(xattrs: unknown): void {
-  const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as { destinations: Array<Record<string, unknown>> };
-  config.destinations[0].xattrs = xattrs;
-  writeFileSync(fx.configPath, JSON.stringify(config));
-}
 
 const getfattr = (file: string, name: string) => shResult('getfattr', ['--absolute-names', '-e', 'hex', '-n', name, file]);
 
@@ -54,28 +51,35 @@ afterAll(async () => {
 });
 
 describe('an xattr the destination refuses', () => {
-  test('unfiltered: the run fails, names the xattr and the file, and leaves no backup', async () => {
-    const run = runBackupCli(fx);
-    expect(run.ok).toBe(false);
-    expect(run.transfers[0].error?.code).toBe('TransferFailed');
-    expect(run.transfers[0].error?.message).toMatch(
-      /^The backup disk refused the extended attribute security\.capability of "alice\/bin\/tool" \(Invalid argument\)\. Add "security\.capability" to "xattrs": \{"drop": \[\.\.\.\]\} for this destination in the configuration/,
+  test('a plain btrfs send | btrfs receive of the snapshot fails, and its backup never gets a Received UUID', async () => {
+    await withTopLevel(fx, fx.source, (sourceTop) =>
+      withTopLevel(fx, fx.destination, async (destTop) => {
+        const snapshot = path.join(sourceTop, 'plain-snapshot');
+        sh('btrfs', ['subvolume', 'snapshot', '-r', fx.home, snapshot]);
+        const into = path.join(destTop, 'plain');
+        mkdirSync(into);
+        const sent = spawnSync('bash', ['-o', 'pipefail', '-c', 'btrfs send -q "$1" | btrfs receive "$2"', 'plain', snapshot, into], { encoding: 'utf8' });
+        expect(sent.status).not.toBe(0);
+        expect(sent.stderr).toMatch(/security\.capability.*Invalid argument/);
+        expect(sh('btrfs', ['subvolume', 'show', path.join(into, 'plain-snapshot')])).toMatch(/Received UUID:\s+-/);
+        sh('btrfs', ['subvolume', 'delete', path.join(into, 'plain-snapshot'), snapshot]);
+        rmSync(into, { recursive: true });
+      }),
     );
-    const left = await withTopLevel(fx, fx.destination, (top) => listSubvolumes(top));
-    expect(left).toEqual([]);
   });
 
-  test('with xattrs.drop: complete, Received UUID set, the tree equal but for that xattr', async () => {
-    setConfigXattrs({ drop: ['security.capability'] });
+  test('Rewind’s run deletes the partial backup, retries at once leaving that xattr out, and says so', async () => {
     const run = runBackupCli(fx);
     runs.push(run);
     expect(run).toMatchObject({ ok: true, transfers: [{ kind: 'full', ok: true, codec: { checksum: 'native', droppedXattrs: 1, rewrittenXattrs: 0 } }] });
     const t = run.transfers[0];
+    expect(t.leftOut).toEqual({ count: 1, names: { 'security.capability': 1 }, files: [TOOL] });
     expect(t.bytes).toBeGreaterThan(3 * 1024 * 1024);
     await withTopLevel(fx, fx.source, (sourceTop) =>
       withTopLevel(fx, fx.destination, async (destTop) => {
-        const backups = (await listSubvolumes(destTop)).filter((s) => s.path === `${fx.hostName}/home/${t.snapshot}`);
-        expect(backups).toHaveLength(1);
+        // Only the complete backup: the refused one was deleted before the retry.
+        const backups = await listSubvolumes(destTop);
+        expect(backups.map((b) => b.path)).toEqual([`${fx.hostName}/home/${t.snapshot}`]);
         expect(isCompleteBackup(backups[0])).toBe(true);
         expect(backups[0].receivedUuid).toBe(t.snapshotUuid);
         const snapshot = path.join(sourceTop, '.rewind/home', t.snapshot);
@@ -86,6 +90,7 @@ describe('an xattr the destination refuses', () => {
         expect(getfattr(path.join(backup, TOOL), 'user.note').stdout).toContain('user.note=0x6b657074');
       }),
     );
+    expect(describeRun(run)).toContain('1 invalid file capability was left out of the backup.');
   });
 
   test('the next run is incremental and succeeds', () => {

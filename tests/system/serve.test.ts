@@ -5,6 +5,7 @@ import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSyn
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { RewindError } from '../../src/core/errors';
+import { REWIND_VERSION } from '../../src/core/ids';
 import { sh, shResult, waitFor } from '../support/exec';
 import { writeRandomFile } from '../support/random-file';
 import { ATTR, CMD, command, str, streamHeader, u64 } from '../support/send-stream-craft';
@@ -66,7 +67,25 @@ afterAll(async () => {
 describe('a connection', () => {
   test('says hello with its version, its host and what it can receive', async () => {
     const serve = startServe(fx, HOST);
-    expect(await serve.client.hello()).toEqual({ ok: true, version: 1, host: HOST, sendProtocols: [1, 2], zstd: true, btrfs: true });
+    const hello = await serve.client.hello();
+    expect(hello).toEqual({
+      ok: true,
+      version: 1,
+      host: HOST,
+      sendProtocols: [1, 2],
+      zstd: true,
+      btrfs: true,
+      serverVersion: REWIND_VERSION,
+      filesystem: 'btrfs',
+      canReceive: true,
+      selinux: false,
+      freeBytes: expect.any(Number),
+      totalBytes: expect.any(Number),
+      writable: true,
+      filtersXattrs: true,
+    });
+    // The free space the hello tells is what "space" says.
+    expect(await serve.client.space()).toMatchObject({ totalBytes: hello.totalBytes });
     serve.child.stdin!.end();
     expect(await serve.exit).toBe(0);
   });

@@ -115,18 +115,18 @@ afterAll(async () => {
 });
 
 describe('a server folder without btrfs', () => {
-  test('serve says so in its hello and refuses to receive subvolumes; a destination set to "btrfs" is told to use "files"', async () => {
+  test('serve says so in its hello and refuses to receive subvolumes; a destination set to "btrfs" is told to leave the choice to Rewind', async () => {
     const serve = startServe(fx, HOST, {}, root);
-    expect(await serve.client.hello()).toMatchObject({ host: HOST, btrfs: false });
+    expect(await serve.client.hello()).toMatchObject({ host: HOST, btrfs: false, filesystem: 'ext4', canReceive: false });
     const error = await serve.client.list('home').then(
       () => undefined,
       (e: unknown) => e as RewindError,
     );
-    expect(error?.detail).toBe(`The server's backup folder ${root} is not on btrfs, so it keeps stream files only; set "store": "files" for this destination.`);
+    expect(error?.detail).toBe(`The server's backup folder ${root} is not on btrfs, so it keeps stream files only; remove "store": "btrfs" from this destination, and Rewind uses them.`);
     await stopServes(fx);
 
-    const asBtrfs = { id: 'server', kind: 'ssh' as const, host: '127.0.0.1', port: sshd.port, user: 'root', path: root, compression: 'auto' as const, enabled: true };
-    await expect(SshDestination.open(asBtrfs, sshPaths(options.stateDir))).rejects.toThrow(`set "store": "files" for this destination`);
+    const asBtrfs = { id: 'server', kind: 'ssh' as const, host: '127.0.0.1', port: sshd.port, user: 'root', path: root, compression: 'auto' as const, enabled: true, store: 'btrfs' as const };
+    await expect(SshDestination.open(asBtrfs, sshPaths(options.stateDir))).rejects.toThrow(`remove "store": "btrfs" from this destination`);
   });
 });
 

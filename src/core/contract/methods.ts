@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { RestoreRequest, RestoreResult } from '../restore-request';
 import type { FolderListing, ListFolderInput, SearchInput, SearchResult, WhatChangedInput, WhatChangedResult } from '../browse-request';
 import type { HostProbe, SshSetup } from '../ssh';
+import type { ServerCheck } from '../server-check';
 import type { HelperStatus, HistoryPage } from '../status';
 import type { SubvolumeRequest, SubvolumeSize } from '../subvolume-size';
 import type { DiskInfo, Inventory, PrepareDiskResult, ScheduledStart, SetConfigResult } from './responses';
@@ -74,6 +75,7 @@ export const HELPER_METHODS = {
   ProbeHost: method<ProbeInput, HostProbe>({ action: ACTIONS.configure, in: REQUEST, out: json('probe_json'), timeoutMs: SSH }),
   TrustHost: method<TrustInput>({ action: ACTIONS.configure, in: REQUEST, timeoutMs: SSH }),
   GetSshSetup: method<SetupRequest, SshSetup>({ action: ACTIONS.configure, in: REQUEST, out: json('setup_json'), timeoutMs: SSH }),
+  CheckServer: method<ProbeInput, ServerCheck>({ action: ACTIONS.configure, in: REQUEST, out: json('check_json'), timeoutMs: SSH }),
   GetConfig: method<void, Config>({ action: ACTIONS.readConfig, out: json('config_json'), timeoutMs: LONG }),
   SetConfig: method<Config, SetConfigResult>({ action: ACTIONS.configure, in: json('config_json'), out: json('result_json'), timeoutMs: LONG }),
   ListDisks: method<ListDisksInput | undefined, DiskInfo[]>({ action: ACTIONS.configure, in: { ...REQUEST, optional: true }, out: json('disks_json'), timeoutMs: LONG }),

@@ -44,6 +44,7 @@ export const REQUEST_PARSERS = {
   ProbeHost: parseProbeRequest,
   TrustHost: parseTrustRequest,
   GetSshSetup: parseSetupRequest,
+  CheckServer: parseProbeRequest,
   GetConfig: none,
   SetConfig: parseConfigArgument,
   // Without an argument (older apps) the daemon takes the configured sources.

@@ -2,6 +2,8 @@ import { openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { crc32cUpdate } from '../../core/send-stream/crc32c';
 import { XattrFilter, type SelinuxPolicy, type XattrChange, type XattrFilterOptions } from '../../core/send-stream/filter';
 import { SendStreamError, SendStreamParser } from '../../core/send-stream/parser';
+import { receiverFilter } from '../../core/xattrs-left-out';
+import { localReceiverRules } from '../system/selinux';
 import { SendStreamProgress, type ProgressSnapshot } from '../../core/send-stream/progress';
 import { nativeCrc32cUpdate, type SendStreamPipeStats } from './send-stream-pipe';
 
@@ -34,6 +36,12 @@ export interface CodecProcessOptions {
   selinux?: 'keep' | 'drop' | { keepOnlyKnown: string[] };
   /** Globs of xattr names to drop (e.g. "security.capability"). */
   dropXattrs?: string[];
+  /**
+   * Leave out what this machine's kernel refuses (../../core/xattrs-left-out:
+   * labels its SELinux policy does not know, invalid file capabilities), and
+   * these names entirely: the retry after a receive stopped at an xattr.
+   */
+  receiverRules?: { alsoDrop?: string[] };
   estimate?: number;
   progressIntervalMs?: number;
   checksum?: 'auto' | 'js' | 'native';
@@ -63,6 +71,10 @@ export function xattrFilterOptions(options: CodecProcessOptions): XattrFilterOpt
         ? { mode: 'drop' }
         : { mode: 'keep-only-known', known: new Set(options.selinux.keepOnlyKnown) };
   const rules = (options.dropXattrs ?? []).map((name) => ({ name, action: 'drop' as const }));
+  if (options.receiverRules) {
+    const receiver = receiverFilter(localReceiverRules(options.receiverRules.alsoDrop));
+    return { selinux: selinux ?? receiver.selinux, rules: [...rules, ...(receiver.rules ?? [])] };
+  }
   return selinux || rules.length > 0 ? { selinux, rules } : undefined;
 }
 

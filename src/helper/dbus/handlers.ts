@@ -18,7 +18,7 @@ import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
 import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
-import { probe, setup, trust } from '../destinations/ssh/setup';
+import { check, probe, setup, trust } from '../destinations/ssh/setup';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
 import type { DaemonOptions } from './daemon';
@@ -59,6 +59,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
       await trust(options, request);
     },
     GetSshSetup: (request) => setup(options, request),
+    CheckServer: (request) => check(options, request),
     async RestoreFiles(request, call) {
       const { uid, gid } = await call.caller();
       try {

@@ -1,3 +1,4 @@
+import type { XattrsLeftOut } from '../../core/xattrs-left-out';
 import type { Readable } from 'node:stream';
 import type { PruneContext } from '../../core/prune-plan';
 import type { Change } from '../../core/send-stream/changes';
@@ -117,6 +118,8 @@ export interface ReceiveResult {
   wireBytes?: number;
   uuid?: string;
   receivedUuid?: string;
+  /** The xattrs the receiving side left out because its kernel would refuse them. */
+  leftOut?: XattrsLeftOut;
 }
 
 /** A destination that receives a stream handed to it (over SSH); a btrfs disk runs `btrfs receive` itself. */

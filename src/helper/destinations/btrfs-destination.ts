@@ -10,9 +10,14 @@ import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
 import { runCommand } from '../system/run-command';
 import { noDataStream, receiveCopy } from '../system/btrfs-send';
-import { codecOptions, sendReceive } from '../engine/transfer';
+import { codecOptions, sendReceive, XattrRefused } from '../engine/transfer';
+import { CAPABILITY_XATTR } from '../../core/xattrs-left-out';
+import { SELINUX_XATTR } from '../../core/send-stream/filter';
 import { ReceivedDestination, type SendOrder } from './received-destination';
 import { destinationName } from '../../core/destination-name';
+
+/** The xattrs the receiver rules judge by value (the others a retry leaves out whole). */
+const RULED_XATTRS = [SELINUX_XATTR, CAPABILITY_XATTR];
 
 /**
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
@@ -151,22 +156,45 @@ export class BtrfsDestination extends ReceivedDestination {
     return (await filesystemUsage(this.top)).freeBytes ?? 0;
   }
 
-  /** `btrfs send | stream codec | btrfs receive` into the folder, with this disk's xattr filters. */
+  /**
+   * `btrfs send | stream codec | btrfs receive` into the folder, with this
+   * disk's xattr filters. The machine's own policy writes the disk, so
+   * nothing is left out up front; a receive that stops at an xattr the
+   * kernel refuses anyway (a disk from another machine, an invalid file
+   * capability on the source) is deleted and sent again at once with the
+   * receiver rules (../../core/xattrs-left-out), and the record says what
+   * was left out.
+   */
   protected async send({ snap, snapshot, parent, plan, job }: SendOrder): Promise<void> {
     const { record, progress } = job;
     const receiveDir = await this.receiveDir(snap.source.dirName);
     record.protocol = job.protocol.version;
-    record.bytes = await sendReceive({
-      snapshot,
-      parent,
-      sendArgs: job.protocol.args,
-      receiveDir,
-      codec: codecOptions(this.config),
-      onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
-      onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs }) => (record.codec = { checksum, droppedXattrs, rewrittenXattrs }),
-      signal: job.signal,
-      pipe: job.pipe?.(),
-    });
+    const attempt = (codec: ReturnType<typeof codecOptions>, pipe?: ReturnType<NonNullable<typeof job.pipe>>) =>
+      sendReceive({
+        snapshot,
+        parent,
+        sendArgs: job.protocol.args,
+        receiveDir,
+        codec,
+        onBytes: (bytes, detail) => progress({ phase: 'send', kind: plan.kind, bytes, ...detail }),
+        onCodecDone: ({ checksum, droppedXattrs, rewrittenXattrs, leftOut }) => {
+          record.codec = { checksum, droppedXattrs, rewrittenXattrs };
+          if (leftOut) record.leftOut = leftOut;
+        },
+        signal: job.signal,
+        pipe,
+      });
+    try {
+      record.bytes = await attempt(codecOptions(this.config), job.pipe?.());
+    } catch (error) {
+      if (!(error instanceof XattrRefused) || job.signal?.aborted) throw error;
+      const name = path.basename(snapshot);
+      await this.removePartial(snap.source.dirName, name);
+      this.changed();
+      // Labels and capabilities the rules judge by value; any other name refused is left out whole.
+      const alsoDrop = RULED_XATTRS.includes(error.xattr.name) ? [] : [error.xattr.name];
+      record.bytes = await attempt({ ...codecOptions(this.config), receiverRules: { alsoDrop } });
+    }
   }
 
   protected async noDataStream(dirName: string, from: string, to: string): Promise<Buffer[]> {

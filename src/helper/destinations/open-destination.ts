@@ -1,4 +1,5 @@
 import type { Destination } from '../../core/config';
+import { chooseServerStore, serverCapabilities } from '../../core/server-capabilities';
 import type { BackupDestination } from './backup-destination';
 import { BtrfsDestination } from './btrfs-destination';
 import type { MountSet } from '../system/mount-set';
@@ -19,7 +20,14 @@ export async function openDestination(config: Destination, host: string, mounts:
     case 'ssh': {
       const { sshPaths } = await import('./ssh/identity');
       if (config.store === 'files') return (await import('./stream-files/files-destination')).FilesDestination.openOverSsh(config, sshPaths(stateDir), stateDir);
-      return (await import('./ssh-destination')).SshDestination.open(config, sshPaths(stateDir));
+      if (config.store === 'btrfs') return (await import('./ssh-destination')).SshDestination.open(config, sshPaths(stateDir));
+      // No store named: the server's hello decides (received backups where it can btrfs receive, stream files elsewhere).
+      const { SshConnection } = await import('./ssh/connection');
+      const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, sshPaths(stateDir));
+      if (chooseServerStore(config.store, serverCapabilities(connection.hello)) === 'btrfs') {
+        return (await import('./ssh-destination')).SshDestination.onConnection(config, connection);
+      }
+      return (await import('./stream-files/files-destination')).FilesDestination.overConnection(config, connection, stateDir);
     }
     case 'files':
       return (await import('./stream-files/files-destination')).FilesDestination.open(config, host, mounts, stateDir);

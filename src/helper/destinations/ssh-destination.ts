@@ -13,6 +13,7 @@ import { DEFAULT_TIMEOUTS, SshConnection, type SshTimeouts } from './ssh/connect
 import type { SshPaths } from './ssh/identity';
 import { ReplayPlace } from './stream-files/replay-place';
 import { destinationName } from '../../core/destination-name';
+import { checkLeftOut } from '../../core/xattrs-left-out';
 
 /**
  * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
@@ -44,12 +45,17 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
 
   static async open(config: SshDestinationConfig, paths: SshPaths, options: SshDestinationOptions = {}): Promise<SshDestination> {
     const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, options.timeouts ?? DEFAULT_TIMEOUTS);
+    return SshDestination.onConnection(config, connection);
+  }
+
+  /** Received backups over a connection already made (the store was chosen from its hello: ./open-destination). */
+  static async onConnection(config: SshDestinationConfig, connection: SshConnection): Promise<SshDestination> {
     const { zstd, btrfs } = connection.hello;
     if (btrfs === false) {
       await connection.close();
       throw new RewindError(
         'InvalidArgs',
-        `The backup folder ${config.path} on ${config.host} is not on btrfs, so the server can keep stream files only; set "store": "files" for this destination.`,
+        `The backup folder ${config.path} on ${config.host} is not on btrfs, so the server can keep stream files only; remove "store": "btrfs" from this destination, and Rewind uses them.`,
       );
     }
     if (config.compression === 'zstd' && !zstd) {
@@ -149,7 +155,8 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
       const result = await this.connection.call((c) =>
         c.receive({ subvolume: request.dirName, name: request.name, compression: this.compression, stream: counter }),
       );
-      return { bytes: result.streamBytes, wireBytes: result.wireBytes, uuid: result.uuid, receivedUuid: result.receivedUuid };
+      const leftOut = checkLeftOut(result.leftOut);
+      return { bytes: result.streamBytes, wireBytes: result.wireBytes, uuid: result.uuid, receivedUuid: result.receivedUuid, ...(leftOut ? { leftOut } : {}) };
     } catch (error) {
       // A server that ran out of space says so in its own words; keep the code the engine acts on.
       if (error instanceof RewindError && error.code === 'DestinationFull') {
@@ -180,6 +187,7 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
     const sent = await sendToStream(this, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal: job.signal });
     job.record.bytes = sent.bytes;
     if (sent.wireBytes !== undefined) job.record.wireBytes = sent.wireBytes;
+    if (sent.leftOut) job.record.leftOut = sent.leftOut;
   }
 
   /** The server runs `btrfs send --no-data -p` between its two backups (the serve protocol's `diff`). */

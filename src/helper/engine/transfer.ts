@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { BtrfsDestinationConfig } from '../../core/config';
 import { RewindError } from '../../core/errors';
+import { LeftOutCounter, type XattrsLeftOut } from '../../core/xattrs-left-out';
 import type { ProgressSnapshot } from '../../core/send-stream/progress';
 import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
@@ -36,7 +37,7 @@ export interface TransferRequest {
   sendArgs?: string[];
   receiveDir: string;
   /** Xattr filters and other codec options (see ../codec/send-stream-process). */
-  codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum'>;
+  codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum' | 'receiverRules'>;
   /**
    * Estimated total work, in the codec's units (about the logical bytes to
    * send). Default: none for an incremental send; for a full one, the space
@@ -60,6 +61,18 @@ export interface CodecSummary {
   commands: number;
   droppedXattrs: number;
   rewrittenXattrs: number;
+  /** What the receiver rules left out (codec option receiverRules), by name and file. */
+  leftOut?: XattrsLeftOut;
+}
+
+/** A receive that stopped at an xattr the destination's kernel refused: the run retries with the receiver rules. */
+export class XattrRefused extends RewindError {
+  constructor(
+    detail: string,
+    readonly xattr: { path: string; name: string; reason: string },
+  ) {
+    super('TransferFailed', detail, { advice: '' });
+  }
 }
 
 /** A destination's xattr settings as codec options (default: keep everything). */
@@ -122,12 +135,12 @@ export function classifyReceiveFailure(stderr: string): RewindError {
   const xattr = refusedXattr(text);
   if (xattr) {
     const selinux = xattr.name === 'security.selinux';
-    return new RewindError(
-      'TransferFailed',
+    return new XattrRefused(
       `The backup disk refused the extended attribute ${xattr.name} of "${xattr.path}" (${xattr.reason}). ` +
         (selinux
           ? 'Set "xattrs": {"selinux": "drop"} (or "keepOnlyKnown") for this destination in the configuration, then back up again.'
           : `Add "${xattr.name}" to "xattrs": {"drop": [...]} for this destination in the configuration, then back up again.`),
+      xattr,
     );
   }
   if (/No space left on device/i.test(text)) {
@@ -193,6 +206,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
   const bashStderr = collect(stdio[2]);
   let last: CodecMessage | undefined;
   let bytes = 0;
+  const leftOut = new LeftOutCounter();
   const codecOther: string[] = [];
   const lines = createInterface({ input: stdio[4]!, crlfDelay: Infinity });
   lines.on('line', (line) => {
@@ -205,8 +219,13 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
       bytes = message.type === 'done' ? message.stats.bytesIn : message.progress.bytes;
       request.onBytes?.(bytes, transferProgress(message.progress));
     }
+    if (message.type === 'xattr' && message.change.action === 'dropped' && request.codec?.receiverRules) {
+      leftOut.add(message.change.name, message.change.path);
+    }
     if (message.type === 'done') {
+      const dropped = leftOut.value;
       request.onCodecDone?.({
+        ...(dropped ? { leftOut: dropped } : {}),
         checksum: message.stats.checksum,
         commands: message.stats.commands,
         droppedXattrs: message.stats.droppedCommands,

@@ -47,7 +47,8 @@ export class HostStore {
   static async open(root: string, host: string, lockDir: string): Promise<HostStore> {
     if (!path.isAbsolute(root)) throw new RewindError('InvalidArgs', `The backup folder ${root} must be an absolute path.`);
     const info = await lstat(root).catch(() => undefined);
-    if (!info?.isDirectory()) throw new RewindError('InvalidArgs', `The backup folder ${root} does not exist or is not a folder.`);
+    // Its own code, so a client can tell "make the folder" from a refusal.
+    if (!info?.isDirectory()) throw new RewindError('DestinationMissing', `The backup folder ${root} does not exist on the server, or is not a folder.`);
     const fs = await statfs(root);
     // One lock per ROOT and host, whatever path names ROOT.
     return new HostStore(root, host, path.join(lockDir, `${info.dev}-${info.ino}-${host}.lock`), fs.type === BTRFS_SUPER_MAGIC);
@@ -58,7 +59,7 @@ export class HostStore {
     if (!this.btrfs) {
       throw new RewindError(
         'InvalidArgs',
-        `The server's backup folder ${this.root} is not on btrfs, so it keeps stream files only; set "store": "files" for this destination.`,
+        `The server's backup folder ${this.root} is not on btrfs, so it keeps stream files only; remove "store": "btrfs" from this destination, and Rewind uses them.`,
       );
     }
   }

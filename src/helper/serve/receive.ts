@@ -12,6 +12,9 @@ import type { FrameReader, FrameWriter } from './framing';
 import { FramingError } from './framing';
 import { type HostStore, showBackup } from './host-store';
 import { StreamCutOff, StreamGuard, StreamRefused } from './stream-guard';
+import { LeftOutCounter, receiverFilter, type ReceiverRules } from '../../core/xattrs-left-out';
+import { SendStreamPipe } from '../codec/send-stream-pipe';
+import { localReceiverRules } from '../system/selinux';
 
 /**
  * `receive`: one send stream into ROOT/HOST/<subvolume>/<name>.
@@ -34,6 +37,14 @@ import { StreamCutOff, StreamGuard, StreamRefused } from './stream-guard';
  */
 
 type Entries = Map<string, string>;
+
+let rules: ReceiverRules | undefined;
+
+/** This server's own policy decides which labels it keeps; asked once per connection. */
+function serverRules(): ReceiverRules {
+  rules ??= localReceiverRules();
+  return rules;
+}
 
 async function entriesOf(dir: string): Promise<Entries> {
   const entries: Entries = new Map();
@@ -171,8 +182,11 @@ async function transfer(
       ? execa('zstd', ['-d', '-q', '-c'], { stdin: 'pipe', stdout: 'pipe', buffer: { stdout: false, stderr: true }, encoding: 'buffer', reject: false })
       : undefined;
   const guard = new StreamGuard({ name: request.name, isOwnParent: checks.isOwnParent, isNewUuid: checks.isNewUuid });
+  // What this server's kernel would refuse is left out, so the receive completes with its Received UUID.
+  const leftOut = new LeftOutCounter();
+  const filter = new SendStreamPipe({ xattrs: receiverFilter(serverRules(), ({ name, path }) => leftOut.add(name, path)) });
   const entry: Writable = unzip ? unzip.stdin! : guard;
-  const downstream = unzip ? pipeline(unzip.stdout!, guard, receive.stdin!) : pipeline(guard, receive.stdin!);
+  const downstream = unzip ? pipeline(unzip.stdout!, guard, filter, receive.stdin!) : pipeline(guard, filter, receive.stdin!);
 
   let failure: RewindError | undefined;
   let payloadDone = false;
@@ -242,7 +256,9 @@ async function transfer(
 
   if (!failure) {
     try {
-      return await verify(dir, request.name, guard, before, wireBytes, checks.heldElsewhere);
+      const done = await verify(dir, request.name, guard, before, wireBytes, checks.heldElsewhere);
+      const dropped = leftOut.value;
+      return dropped ? { ...done, leftOut: dropped } : done;
     } catch (error) {
       fail(error instanceof RewindError ? error : toRewindError(error));
     }

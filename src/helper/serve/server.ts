@@ -7,11 +7,10 @@ import {
   checkOriginalCommand,
   MAX_REQUEST_BYTES,
   parseRequest,
-  SERVE_PROTOCOL_VERSION,
   serveFailure,
   type ServeRequest,
 } from '../../core/serve-protocol';
-import { receiveCapabilities } from '../system/send-capabilities';
+import { helloAnswer } from './capabilities';
 import { FrameReader, FramingError, FrameWriter } from './framing';
 import { HostStore } from './host-store';
 import { readBackupDir, readBackupFile, sendBackupStream } from './read';
@@ -47,7 +46,7 @@ async function handle(store: HostStore, request: ServeRequest, reader: FrameRead
   if (BTRFS_OPS.has(request.op)) store.needBtrfs();
   switch (request.op) {
     case 'hello': {
-      await writer.line({ ok: true, version: SERVE_PROTOCOL_VERSION, host: store.host, ...(await receiveCapabilities()), btrfs: store.btrfs });
+      await writer.line(await helloAnswer(store));
       return;
     }
     case 'list': {
@@ -130,7 +129,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
   const env = options.env ?? process.env;
   const reader = new FrameReader(input);
   const writer = new FrameWriter(output);
-  const refuse = async (code: 'InvalidArgs' | 'Internal', message: string) => {
+  const refuse = async (code: 'InvalidArgs' | 'DestinationMissing' | 'Internal', message: string) => {
     await writer.line(serveFailure(code, message)).catch(() => undefined);
     process.stderr.write(`rewind-helper serve: ${message}\n`);
     reader.destroy(new Error('refused'));
@@ -148,7 +147,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
     store = await HostStore.open(options.root, options.host, options.lockDir ?? path.join(DEFAULT_RUNTIME_DIR, 'serve'));
   } catch (error) {
     const failure = toRewindError(error);
-    return refuse(failure.code === 'InvalidArgs' ? 'InvalidArgs' : 'Internal', failure.detail);
+    return refuse(failure.code === 'InvalidArgs' || failure.code === 'DestinationMissing' ? failure.code : 'Internal', failure.detail);
   }
 
   const onAbort = () => reader.destroy(new FramingError('The server was asked to stop.'));

@@ -100,6 +100,8 @@ export function sendProtocol(cacheDir?: string): Promise<SendProtocol> {
 export interface ReceiveCapabilities {
   sendProtocols: number[];
   zstd: boolean;
+  /** Whether btrfs-progs is installed at all. */
+  btrfsProgs: boolean;
 }
 
 async function detectReceive(): Promise<ReceiveCapabilities> {
@@ -110,7 +112,7 @@ async function detectReceive(): Promise<ReceiveCapabilities> {
     () => false,
   );
   // btrfs-progs 6.0 and later receive send stream version 2 (encoded writes).
-  return { sendProtocols: major >= 6 ? [1, 2] : [1], zstd };
+  return { sendProtocols: major >= 6 ? [1, 2] : [1], zstd, btrfsProgs: version !== '' };
 }
 
 let receiving: Promise<ReceiveCapabilities> | undefined;

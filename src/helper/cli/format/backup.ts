@@ -1,4 +1,5 @@
 import { postponeText, resumeText } from '../../../core/conditions';
+import { describeLeftOut } from '../../../core/xattrs-left-out';
 import type { CleanReport, PruneReport, RunRecord } from '../results';
 
 /** `run`: the outcome, then a line per transfer. */
@@ -18,6 +19,7 @@ export function describeRun(run: RunRecord): string {
         (t.ok ? '' : ` - FAILED: ${t.error?.message}`),
     );
     if (t.damagedParent) lines.push(`    ${t.damagedParent}`);
+    if (t.leftOut) lines.push(`    ${describeLeftOut(t.leftOut)}`);
   }
   for (const f of run.spaceFreed ?? []) lines.push(`  ${f.message}`);
   if (!run.ok && run.error && run.transfers.length === 0) lines.push(`  ${run.error.message}`);

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { RewindError } from '../../../core/errors';
 import { checkHostName } from '../../../core/serve-protocol';
 import type { HostProbe, SshSetup } from '../../../core/ssh';
+import type { ServerCheck } from '../../../core/server-check';
 import type { ProbeRequest, SetupRequest, TrustRequest } from '../../../core/contract/ssh-requests';
 export { parseProbeRequest, parseSetupRequest, parseTrustRequest, type ProbeRequest, type TrustRequest } from '../../../core/contract/ssh-requests';
 import { loadConfig } from '../../config/config-file';
@@ -9,8 +10,8 @@ import { sshPaths, sshSetup } from './identity';
 import { probeHost, trustHost } from './known-hosts';
 
 /**
- * The three steps of setting up an SSH destination, shared by the D-Bus
- * methods (ProbeHost, TrustHost, GetSshSetup) and the CLI (ssh-probe,
+ * The steps of setting up an SSH destination, shared by the D-Bus
+ * methods (ProbeHost, TrustHost, GetSshSetup, CheckServer) and the CLI (ssh-probe,
  * ssh-trust, ssh-setup). Their requests are parsed in core
  * (src/core/contract/ssh-requests.ts) before anything is scanned, generated
  * or written.
@@ -38,6 +39,12 @@ export async function probe(context: SetupContext, request: ProbeRequest): Promi
 export async function trust(context: SetupContext, request: TrustRequest): Promise<HostProbe> {
   const key = await trustHost(sshPaths(context.stateDir), request.host, request.port, request.fingerprint);
   return { host: request.host, port: request.port, keyType: key.type, fingerprint: key.fingerprint, state: 'known' };
+}
+
+/** Add Backup Server's connection test (./check-server). */
+export async function check(context: SetupContext, request: ProbeRequest): Promise<ServerCheck> {
+  const { checkServer } = await import('./check-server');
+  return checkServer(sshPaths(context.stateDir), request);
 }
 
 export async function setup(context: SetupContext, request: SetupRequest): Promise<SshSetup> {

@@ -14,6 +14,7 @@ import type { SourceSnapshot } from '../../engine/sources';
 import type { BackUpJob, BackupDestination, PointChanges, PointInfo, RetentionPlan, RetentionView } from '../backup-destination';
 import { retryUntilItFits } from '../make-room';
 import { keyFile, recipientFor, recipientOf } from './age-key';
+import type { SshConnection } from '../ssh/connection';
 import type { SshPaths } from '../ssh/identity';
 import { chainProblem, damagedChainNotice } from './chain-check';
 import { ChainReader } from './chain-reader';
@@ -52,6 +53,11 @@ export class FilesDestination implements BackupDestination {
   /** Stream files on a server without btrfs ("kind": "ssh", "store": "files"). */
   static async openOverSsh(config: SshDestinationConfig, paths: SshPaths, stateDir: string): Promise<FilesDestination> {
     return new FilesDestination(streamFilesSettings(config), await SshStore.open(config, paths), stateDir);
+  }
+
+  /** Stream files over a connection already made (the store was chosen from its hello: ../open-destination). */
+  static async overConnection(config: SshDestinationConfig, connection: SshConnection, stateDir: string): Promise<FilesDestination> {
+    return new FilesDestination(streamFilesSettings(config), await SshStore.onConnection(config, connection), stateDir);
   }
 
   static async open(config: FilesDestinationConfig, host: string, mounts: MountSet, stateDir: string): Promise<FilesDestination> {

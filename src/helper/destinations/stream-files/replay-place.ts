@@ -7,6 +7,9 @@ import { RewindError } from '../../../core/errors';
 import type { StreamEntry } from '../../../core/stream-manifest';
 import { deleteSubvolumes, showSubvolume } from '../../system/btrfs';
 import { StreamCutOff, StreamGuard, StreamRefused } from '../../serve/stream-guard';
+import { receiverFilter } from '../../../core/xattrs-left-out';
+import { SendStreamPipe } from '../../codec/send-stream-pipe';
+import { localReceiverRules } from '../../system/selinux';
 
 /**
  * Where a chain of stored streams is received: a folder on a btrfs
@@ -64,7 +67,10 @@ export class ReplayPlace {
     });
     const receive = execa('btrfs', ['receive', '-q', '-e', '-C', this.dir], { stdout: 'ignore', buffer: { stderr: true }, encoding: 'utf8', reject: false });
     this.received.push(stream.name);
-    const piped = await pipeline(input, guard, receive.stdin!).then(
+    // What this machine's kernel refuses (a label its policy does not know, an invalid file capability) is left out:
+    // restored files then get this machine's default labels, and the restore does not stop there.
+    const filter = new SendStreamPipe({ xattrs: receiverFilter(localReceiverRules()) });
+    const piped = await pipeline(input, guard, filter, receive.stdin!).then(
       () => undefined,
       (error: unknown) => error,
     );

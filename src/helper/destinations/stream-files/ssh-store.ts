@@ -21,7 +21,11 @@ export class SshStore implements StreamStore {
   ) {}
 
   static async open(config: SshDestinationConfig, paths: SshPaths): Promise<SshStore> {
-    const connection = await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, DEFAULT_TIMEOUTS);
+    return SshStore.onConnection(config, await SshConnection.open({ host: config.host, port: config.port, user: config.user }, paths, DEFAULT_TIMEOUTS));
+  }
+
+  /** Over a connection already made (the store was chosen from its hello: ../open-destination). */
+  static async onConnection(config: SshDestinationConfig, connection: SshConnection): Promise<SshStore> {
     if (connection.hello.btrfs === undefined) {
       await connection.close();
       throw new RewindError(
