@@ -22,6 +22,7 @@ import type { SetupMode } from './setup/setup-types';
 import { exportActionGroup } from './action-groups';
 import { RewindWindow } from './window';
 import { trace } from './trace';
+import { visibleTexts } from './screen-texts';
 
 /**
  * The application owns the model (HelperClient) and the actions; widgets only
@@ -59,6 +60,8 @@ export class RewindApplication extends Adw.Application {
     client.connect('notify::state', () => (cancel.enabled = client.state === 'running'));
     this._addAction(cancel);
     this._addAction('refresh', () => void client.refresh());
+    // Test hook: prints every text on screen, for the tests that check their words (./screen-texts).
+    this._addAction('trace-texts', () => trace(`texts ${JSON.stringify(visibleTexts())}`));
     this._sshFlow = new SshSetupFlow(client);
     exportActionGroup(this, 'ssh', this._sshFlow.actions);
     this._addAction('add-ssh-destination', () => this._addSshDestination());
@@ -207,7 +210,7 @@ export class RewindApplication extends Adw.Application {
       application_icon: APP_ID,
       developer_name: _('The Rewind developers'),
       license_type: Gtk.License.GPL_3_0,
-      comments: _('Back up your files with btrfs snapshots, and get them back from any point in time.'),
+      comments: _('Back up your files, and get them back from any point in time.'),
     });
   }
 }

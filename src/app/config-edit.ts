@@ -1,7 +1,9 @@
 import type { Config, Destination } from '../core/config';
+import { destinationAt, placeOf } from '../core/destination-identity';
+import { destinationName } from '../core/destination-name';
 import type { Failure, HelperClient } from './helper-client';
 import { destinationId } from './setup/setup-types';
-import { _ } from './i18n';
+import { _, fmt } from './i18n';
 import { trace } from './trace';
 
 /** A sentence for a failed GetConfig or SetConfig. */
@@ -32,15 +34,17 @@ export async function editConfig(client: HelperClient, change: (config: Config) 
   }
 }
 
-/** Adds a destination to the configuration; undefined, or why it failed. */
+/** Adds a destination to the configuration, unless it already is one (the same server and folder); undefined, or why it failed. */
 export async function addDestination(client: HelperClient, destination: Destination): Promise<string | undefined> {
+  let used: Destination | undefined;
   try {
-    await editConfig(client, (config) => ({
-      ...config,
-      destinations: [...config.destinations, { ...destination, id: destinationId(destination.label ?? destination.id, config.destinations.map((d) => d.id)) }],
-    }));
-    return undefined;
+    await editConfig(client, (config) => {
+      used = destinationAt(config.destinations, placeOf(destination));
+      if (used) return config;
+      return { ...config, destinations: [...config.destinations, { ...destination, id: destinationId(destination.label ?? destination.id, config.destinations.map((d) => d.id)) }] };
+    });
   } catch (e) {
     return (e as Error).message;
   }
+  return used ? fmt(_('“%s” is already used for backups.'), destinationName(used)) : undefined;
 }

@@ -6,6 +6,7 @@ import { errorCodeFromDbusName, type ErrorCode } from '../core/errors';
 import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
 import type { HelperStatus, HistoryPage, RunRecord, SpaceFreed } from '../core/status';
 import { _ } from './i18n';
+import { screenMessage } from './error-text';
 
 /**
  * One call of a helper method, as its entry in the contract
@@ -48,7 +49,7 @@ const UNREACHABLE_CODES = [
 
 export function classifyError(error: unknown): Failure {
   if (!(error instanceof GLib.Error)) {
-    return { kind: 'error', code: 'Internal', message: String(error) };
+    return { kind: 'error', code: 'Internal', message: screenMessage({ code: 'Internal', message: String(error) }) };
   }
   // Before the remote name: GDBus names its own timeouts too, with a terse message.
   if (
@@ -69,15 +70,15 @@ export function classifyError(error: unknown): Failure {
     if (code === 'NotAuthorized') return { kind: 'not-authorised', code };
     if (code === 'Dismissed') return { kind: 'dismissed', code };
     Gio.DBusError.strip_remote_error(error);
-    // The helper's messages are sentences written for people.
-    return { kind: 'error', code: code ?? remote, message: error.message };
+    // The helper's messages are sentences written for people; those with its technical words are the CLI's.
+    return { kind: 'error', code: code ?? remote, message: screenMessage({ code: code ?? remote, message: error.message }) };
   }
   if (error.domain === Gio.DBusError.quark() && UNREACHABLE_CODES.includes(error.code)) {
     return { kind: 'unreachable', code: 'Spawn' };
   }
   // No system bus at all (e.g. its socket is missing).
   if (error.domain === Gio.io_error_quark()) return { kind: 'unreachable', code: 'NoBus' };
-  return { kind: 'error', code: 'Internal', message: error.message };
+  return { kind: 'error', code: 'Internal', message: screenMessage({ code: 'Internal', message: error.message }) };
 }
 
 /** How one backup that this client followed ended. */
@@ -105,7 +106,7 @@ export function parseResult(success: boolean, json: string): BackupResult {
   return {
     ok: false,
     code: report?.code ?? 'Internal',
-    message: report?.message ?? _('The backup failed.'),
+    message: report ? screenMessage(report) : _('The backup failed.'),
     ...spaceFreed,
   };
 }

@@ -2,12 +2,13 @@ import type { Headline } from '../core/headline';
 import type { RunRecord } from '../core/status';
 import { formatWhen } from './format';
 import { _, fmt } from './i18n';
+import { screenMessage } from './error-text';
 
 export interface Problem {
   icon: string;
   /** Names what happened. */
   title: string;
-  /** What happened in detail and what to do: the helper's sentence, which says both. */
+  /** What happened in detail and what to do: the helper's sentence, which says both, or the app's for its code (./error-text). */
   whatToDo: string;
 }
 
@@ -22,13 +23,13 @@ export function firstError(run: RunRecord): { code: string; message: string } | 
  */
 export function problemFor(run: RunRecord): Problem {
   const error = firstError(run);
-  const message = error?.message ?? _('The backup failed. Try again.');
+  const message = error ? screenMessage(error) : _('The backup failed. Try again.');
   switch (error?.code) {
     case 'SourceNotBtrfs':
       return {
         icon: 'folder-symbolic',
         title: _('This folder cannot be backed up'),
-        whatToDo: `${message} ${_('Rewind copies only what changed by comparing btrfs snapshots, so it can back up only folders that are btrfs subvolumes. Choose another folder in Preferences.')}`,
+        whatToDo: error && error.message !== message ? message : `${message} ${_('Rewind copies only what changed since the last backup by comparing snapshots, so it backs up only folders it can take snapshots of, such as /home on Fedora. Choose another folder in Preferences.')}`,
       };
     case 'SourceMissing':
       return { icon: 'folder-symbolic', title: _('A folder to back up is missing'), whatToDo: message };

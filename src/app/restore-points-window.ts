@@ -2,13 +2,14 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { escapeMarkup, formatWhen } from './format';
+import { destinationLabel, escapeMarkup, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
 import { InventoryModel } from './inventory-model';
 import { _, fmt, ngettext } from './i18n';
 import type { PointRef } from './restore-browser/browser-model';
 import { closeOnEscape } from './close-on-escape';
 import { trace } from './trace';
+import { screenMessage } from './error-text';
 
 /** A snapshot name (YYYYMMDDTHHMMSSZ) as ISO 8601, for formatWhen. */
 export function snapshotTime(name: string): string | undefined {
@@ -16,14 +17,15 @@ export function snapshotTime(name: string): string | undefined {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined;
 }
 
+/** When a point was made, for people; its name (the time in UTC) is the helper's and the CLI's. */
 function when(name: string): string {
   const iso = snapshotTime(name);
-  return iso ? formatWhen(iso) : name;
+  return iso ? formatWhen(iso) : _('Unknown time');
 }
 
 /** A row that opens the point in the restore browser (app.browse-point). */
 function pointRow(point: PointRef, name: string): Adw.ActionRow {
-  const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), subtitle: escapeMarkup(name), activatable: true, action_name: 'app.browse-point' });
+  const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), activatable: true, action_name: 'app.browse-point' });
   row.set_action_target_value(new GLib.Variant('s', JSON.stringify(point)));
   row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
   return row;
@@ -40,6 +42,7 @@ export class RestorePointsWindow extends Adw.Window {
   }
 
   private _model: InventoryModel;
+  private _client: HelperClient;
   private _page!: Adw.PreferencesPage;
   private _groups: Adw.PreferencesGroup[] = [];
   private _spinner!: Gtk.Spinner;
@@ -47,6 +50,7 @@ export class RestorePointsWindow extends Adw.Window {
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: true, default_width: 560, default_height: 620, width_request: 360, title: _('Restore Points') });
     this._model = new InventoryModel(client);
+    this._client = client;
     this._spinner = new Gtk.Spinner({ spinning: true });
     this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
     const header = new Adw.HeaderBar();
@@ -87,6 +91,7 @@ export class RestorePointsWindow extends Adw.Window {
       this._group(_('Could not list restore points'), message);
       return;
     }
+    const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
     let count = 0;
     for (const source of inventory.sources) {
       const local = this._group(fmt(_('%s on this computer'), source.source));
@@ -96,21 +101,22 @@ export class RestorePointsWindow extends Adw.Window {
       }
       if (source.snapshots.length === 0) local.add(new Adw.ActionRow({ title: _('No snapshots') }));
       for (const d of source.destinations) {
+        const name = destinationLabel(labels, d.destination);
         const group = this._group(
-          fmt(_('%s on %s'), source.source, d.destination),
+          fmt(_('%s on %s'), source.source, name),
           d.connected ? fmt(ngettext('%s backup', '%s backups', d.backups.length), d.backups.length) : _('Not connected: connect the disk or check the server to see its backups.'),
         );
         for (const b of [...d.backups].reverse()) {
           group.add(
             b.complete
-              ? pointRow({ from: d.destination, snapshot: b.name, source: source.source, where: d.destination }, b.name)
-              : new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(`${b.name} — ${_('incomplete')}`) }),
+              ? pointRow({ from: d.destination, snapshot: b.name, source: source.source, where: name }, b.name)
+              : new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(_('Incomplete: this backup was interrupted and cannot be opened')) }),
           );
           count++;
         }
       }
     }
-    for (const problem of inventory.problems) this._group(problem.source, problem.error.message);
+    for (const problem of inventory.problems) this._group(problem.source, screenMessage(problem.error));
     if (inventory.sources.length === 0 && inventory.problems.length === 0) {
       this._group(_('No restore points'), _('Backups are not set up on this computer yet. Set up backups first, or connect the disk that holds backups made before.'));
     }

@@ -3,6 +3,7 @@ import type { SubvolumeSize } from '../core/subvolume-size';
 import type { Failure, HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { trace } from './trace';
+import { isPlainText } from '../core/plain-text';
 
 /**
  * ListSubvolumes for the What page and Preferences: the mounted subvolumes
@@ -23,7 +24,11 @@ export async function listSubvolumes(client: HelperClient, paths: string[]): Pro
 /** A folder's size line: "3.2 GB", "Measuring…", "Size not known", or why it cannot be backed up. */
 export function describeSize(entry: SubvolumeSize | undefined, loading: boolean): { text: string; problem: boolean } {
   if (!entry) return { text: loading ? _('Measuring…') : '', problem: false };
-  if (!entry.subvolume) return { text: entry.why ?? _('This folder is not a btrfs subvolume, so Rewind cannot back it up.'), problem: true };
+  if (!entry.subvolume) {
+    // The helper's reason names btrfs and subvolumes, for the CLI; the screen says it in the user's words.
+    const why = entry.why && isPlainText(entry.why) ? entry.why : _('Rewind cannot back up this folder: it backs up folders it can take snapshots of, such as /home on Fedora.');
+    return { text: why, problem: true };
+  }
   if (entry.sizeBytes === undefined) return { text: _('Size not known: measuring it took too long'), problem: false };
   return { text: GLib.format_size(entry.sizeBytes), problem: false };
 }

@@ -12,6 +12,7 @@ import { MessagePage } from './message-page';
 import { newShortcutsWindow } from './shortcuts-window';
 import { WelcomePage } from './welcome-page';
 import { trace } from './trace';
+import { screenMessage } from './error-text';
 
 const INSTALL_COMMAND = 'sudo dnf install rewind-helper';
 /** Long enough to read a heading and reach its Details button; the page keeps saying it after. */
@@ -132,7 +133,8 @@ export class RewindWindow extends Adw.ApplicationWindow {
     const state = this._client.state;
     this._stack.visible_child_name = state === 'running' ? 'ready' : state;
     this._error.description = escapeMarkup(this._client.error_message);
-    this._welcome.problem = this._client.status?.configError?.message ?? '';
+    const configError = this._client.status?.configError;
+    this._welcome.problem = configError ? screenMessage(configError) : '';
     if (this._shownPage !== this._stack.visible_child_name) {
       this._shownPage = this._stack.visible_child_name ?? '';
       trace(`page ${this._shownPage}`);

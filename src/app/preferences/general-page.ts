@@ -48,7 +48,7 @@ export class GeneralPage extends Adw.PreferencesPage {
     for (const row of this._schedule.rows) schedule.add(row);
     this.add(schedule);
 
-    this._sources = new Adw.PreferencesGroup({ title: _('What to back up'), description: _('Folders that are btrfs subvolumes, such as /home.') });
+    this._sources = new Adw.PreferencesGroup({ title: _('What to back up'), description: _('Folders Rewind can take snapshots of, such as /home.') });
     const entry = new Adw.EntryRow({ title: _('Add a folder, such as /home'), show_apply_button: true });
     entry.connect('apply', () => {
       const folder = entry.text.trim();
@@ -99,7 +99,7 @@ export class GeneralPage extends Adw.PreferencesPage {
   private _showSources(config: Config): void {
     for (const row of this._sourceRows.splice(0)) this._sources.remove(row);
     for (const source of config.sources) {
-      const path = source.path ?? fmt(_('Every subvolume of %s'), source.allSubvolumesOf ?? '');
+      const path = source.path ?? fmt(_('Everything on the disk that holds %s'), source.allSubvolumesOf ?? '');
       const size = source.path ? describeSize(this._model.sizes?.find((s) => s.path === source.path), this._model.sizing).text : '';
       const row = new Adw.ActionRow({ title: escapeMarkup(path), subtitle: escapeMarkup(size), subtitle_lines: 0 });
       const remove = iconButton('list-remove-symbolic', fmt(_('Remove %s'), path), null);

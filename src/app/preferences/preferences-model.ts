@@ -2,6 +2,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { Config, Source } from '../../core/config';
+import { checkDestinationName, renameDestination, type NameProblem } from '../../core/destination-name';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../../core/notification-settings';
 import type { RetentionPolicy } from '../../core/retention-policy';
 import type { Schedule } from '../../core/schedule';
@@ -36,7 +37,8 @@ export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partia
  * activate them over org.gtk.Actions): prefs.schedule (JSON schedule as the
  * config spells it), prefs.retention (a preset name, or JSON of custom
  * counts), prefs.enable-destination ("ID=true" or "ID=false"),
- * prefs.notifications (JSON of some of the notification settings).
+ * prefs.rename-destination ("ID=New name"), prefs.ask-rename ("ID": the
+ * rename dialog), prefs.notifications (JSON of some of the notification settings).
  */
 export class PreferencesModel extends GObject.Object {
   static {
@@ -48,6 +50,8 @@ export class PreferencesModel extends GObject.Object {
           changed: {},
           // A short message, and how many seconds it stays (0: until dismissed).
           toast: { param_types: [GObject.TYPE_STRING, GObject.TYPE_INT] },
+          // The user asked to rename the destination of this id: the page asks for the name.
+          'ask-rename': { param_types: [GObject.TYPE_STRING] },
         },
       },
       this,
@@ -91,6 +95,14 @@ export class PreferencesModel extends GObject.Object {
     add('enable-destination', (value) => {
       const [id, on] = value.split('=');
       this.enableDestination(id, on === 'true');
+    });
+    add('ask-rename', (id) => {
+      if (this.config?.destinations.some((d) => d.id === id)) this.emit('ask-rename', id);
+    });
+    add('rename-destination', (value) => {
+      const at = value.indexOf('=');
+      const problem = at > 0 ? this.renameDestination(value.slice(0, at), value.slice(at + 1)) : undefined;
+      if (problem) this.emit('toast', problem, 5);
     });
   }
 
@@ -138,6 +150,16 @@ export class PreferencesModel extends GObject.Object {
   enableDestination(id: string, enabled: boolean): void {
     if (!this.config?.destinations.some((d) => d.id === id)) return;
     this._save((c) => ({ ...c, destinations: c.destinations.map((x) => (x.id === id ? { ...x, enabled } : x)) }));
+  }
+
+  /** Renames a destination; undefined, or why the name cannot be used (nothing is saved then). */
+  renameDestination(id: string, name: string): string | undefined {
+    const destinations = this.config?.destinations ?? [];
+    if (!destinations.some((d) => d.id === id)) return undefined;
+    const problem = checkDestinationName(name, id, destinations);
+    if (problem) return nameProblem(problem);
+    this._save((c) => renameDestination(c, id, name));
+    return undefined;
   }
 
   removeDestination(id: string): void {
@@ -190,6 +212,20 @@ export class PreferencesModel extends GObject.Object {
         if (this.config) this._show(this.config);
       },
     );
+  }
+}
+
+/** Why a name cannot be a destination's, in words. */
+export function nameProblem(problem: NameProblem): string {
+  switch (problem) {
+    case 'empty':
+      return _('Enter a name.');
+    case 'too-long':
+      return _('The name is too long.');
+    case 'control-characters':
+      return _('The name cannot contain line breaks or tabs.');
+    case 'taken':
+      return _('Another destination already has this name.');
   }
 }
 

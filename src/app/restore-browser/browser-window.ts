@@ -53,7 +53,7 @@ export class RestoreBrowserWindow extends Adw.Window {
     super({ transient_for: parent, application: parent.application, default_width: 820, default_height: 640, width_request: 360, height_request: 400 });
     this.model = model;
     const iso = snapshotTime(model.point.snapshot);
-    const when = iso ? formatWhen(iso) : model.point.snapshot;
+    const when = iso ? formatWhen(iso) : _('Restore point');
     this.title = fmt(_('Files from %s'), when);
 
     this._views = new Adw.ViewStack({ vexpand: true });
@@ -61,7 +61,7 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._views.add_titled(this._changesPage(), 'changes', _('What changed')).icon_name = 'document-open-recent-symbolic';
     this._views.connect('notify::visible-child-name', () => this._viewChanged());
 
-    const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? model.point.snapshot });
+    const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? '' });
     const header = new Adw.HeaderBar({ title_widget: title });
     this._upButton = new Gtk.Button({ icon_name: 'go-up-symbolic', action_name: 'browser.up', tooltip_text: _('Parent folder') });
     this._upButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Parent folder')]);
@@ -160,10 +160,10 @@ export class RestoreBrowserWindow extends Adw.Window {
 
   private _pointLabel(): Gtk.Label {
     const iso = snapshotTime(this.model.point.snapshot);
-    const when = iso ? formatWhen(iso) : this.model.point.snapshot;
+    const when = iso ? formatWhen(iso) : _('Restore point');
     // Translators: which restore point is shown: when it was made and where it is, e.g. "Today at 11:07 · This computer".
     const text = this.model.point.where ? fmt(_('%s · %s'), when, this.model.point.where) : when;
-    return new Gtk.Label({ label: text, css_classes: ['dim-label'], ellipsize: 1, tooltip_text: this.model.point.snapshot });
+    return new Gtk.Label({ label: text, css_classes: ['dim-label'], ellipsize: 1 });
   }
 
   private _actionBar(): Gtk.Widget {

@@ -5,7 +5,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
-import { diskSubtitle } from './disk-rows';
+import { diskName, diskSubtitle } from './disk-rows';
 import type { SetupFlow } from './setup-flow';
 
 /** Set Up Backups, only for an empty disk: the warning that names the disk and its size before it is erased. */
@@ -36,11 +36,11 @@ export class PreparePage extends WizardPage {
     const disk = this._flow.toPrepare;
     if (!disk) return;
     this._group.description = fmt(
-      _('Preparing “%s” (%s) erases everything on it and makes it a btrfs disk for backups. This cannot be undone. Make sure it is the disk you mean.'),
-      disk.name,
+      _('Preparing “%s” (%s) erases everything on it and sets it up for backups. This cannot be undone. Make sure it is the disk you mean.'),
+      diskName(disk),
       GLib.format_size(disk.sizeBytes),
     );
-    this._disk.title = escapeMarkup(disk.name);
+    this._disk.title = escapeMarkup(diskName(disk));
     this._disk.subtitle = escapeMarkup(diskSubtitle(disk));
   }
 }

@@ -1,13 +1,16 @@
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { Config, Destination } from '../../core/config';
+import { destinationAt, placeOf, type Place } from '../../core/destination-identity';
+import { destinationName } from '../../core/destination-name';
 import type { Schedule } from '../../core/schedule';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import type { HelperClient } from '../helper-client';
-import { _ } from '../i18n';
+import { _, fmt } from '../i18n';
 import { listSubvolumes } from '../subvolume-sizes';
 import { trace } from '../trace';
 import { WizardModel } from '../wizard/wizard-model';
+import { diskName, unusableReason } from './disk-rows';
 import { configWith, diskDestination, folderDestination } from './setup-config';
 import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type SetupPage } from './setup-types';
 
@@ -19,7 +22,10 @@ import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type Setup
  *   used directly; another filesystem: stream files; empty: prepare; the
  *   disk that holds the chosen folders is not offered), a
  *   backup server (the Add Backup Server dialog hands its destination back
- *   through useDestination) or a folder for stream files;
+ *   through useDestination) or a folder for stream files. A disk, server or
+ *   folder that already is a destination (src/core/destination-identity.ts)
+ *   is marked so: setting up again goes on with it as it is, adding a
+ *   destination refuses it;
  * - prepare: only for an empty disk: a warning that names the disk and its
  *   size, then PrepareDisk (mkfs.btrfs) with exactly that path and size;
  * - when: hourly, daily at a time, weekly on a day at a time, or manual;
@@ -64,6 +70,8 @@ export class SetupFlow extends WizardModel {
   destination: Destination | null = null;
   /** How the destination was described when chosen, for the summary. */
   destinationText = '';
+  /** True when the destination chosen is one the configuration already has. */
+  keeping = false;
   /** The empty disk waiting for the user's go-ahead. */
   toPrepare: DiskInfo | null = null;
   schedule: Schedule = { ...DEFAULT_SCHEDULE };
@@ -84,6 +92,8 @@ export class SetupFlow extends WizardModel {
     this._addAction('remove-source', (p) => this.removeSource(p), 's');
     this._addAction('refresh-disks', () => void this.loadDisks());
     this._addAction('choose-disk', (p) => this.chooseDisk(p), 's');
+    // A destination the configuration has (a server, a folder): set up again, backups go on there.
+    this._addAction('keep-destination', (p) => this.keepDestination(p), 's');
     // An absolute folder; "" opens a folder chooser.
     this._addAction('choose-folder', (p) => (p ? this.chooseFolder(p) : this.emit('pick-folder')), 's');
     this._addAction('add-server', () => this.emit('add-server'));
@@ -108,7 +118,7 @@ export class SetupFlow extends WizardModel {
 
   /** Starts over: reads the configuration (if any) and shows the first page. */
   async start(mode: SetupMode): Promise<void> {
-    const fresh = { mode, existing: null, sources: [...DEFAULT_SOURCES], disks: null, sizes: null, destination: null, destinationText: '', toPrepare: null };
+    const fresh = { mode, existing: null, sources: [...DEFAULT_SOURCES], disks: null, sizes: null, destination: null, destinationText: '', keeping: false, toPrepare: null };
     Object.assign(this, { ...fresh, schedule: { ...DEFAULT_SCHEDULE } });
     this._setError('');
     this._setPage(mode === 'first-run' ? 'what' : 'where');
@@ -155,7 +165,7 @@ export class SetupFlow extends WizardModel {
     const reply = await this._call('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }));
     if (!reply) return;
     this.disks = reply.value;
-    this._trace(`disks ${this.disks.map((d) => `${d.path}=${d.use}`).join(' ')}`);
+    this._trace(`disks ${this.disks.map((d) => `${d.path}=${d.use}${this.diskInUse(d) ? '+used' : ''}`).join(' ')}`);
     this.emit('changed');
   }
 
@@ -166,19 +176,22 @@ export class SetupFlow extends WizardModel {
       return;
     }
     this._setError('');
-    const label = disk.label || disk.name;
-    const chosen = diskDestination(disk, destinationId(label, this._takenIds()));
-    if (disk.use === 'empty') {
+    const label = diskName(disk);
+    const used = this.diskInUse(disk);
+    const chosen = used ?? diskDestination(disk, destinationId(label, this._takenIds()), label);
+    if (used && this.mode === 'add-destination') {
+      this._setError(fmt(_('“%s” is already used for backups.'), destinationName(used)));
+    } else if (disk.use === 'empty') {
       this.toPrepare = disk;
       // The warning page names the disk: show it before the page.
       this.emit('changed');
       this._setPage('prepare');
-    } else if (chosen) {
-      this._choose(chosen, label);
     } else if (disk.use === 'source') {
       this._setError(_('This disk holds the folders you back up. A backup on the same disk would be lost with them: choose another disk.'));
+    } else if (chosen) {
+      this._choose(chosen, used ? destinationName(used) : label);
     } else {
-      this._setError(disk.why ? `${_('Rewind cannot use this disk:')} ${disk.why}.` : _('Rewind cannot use this disk.'));
+      this._setError(disk.reason ? `${_('Rewind cannot use this disk.')} ${unusableReason(disk)}` : unusableReason(disk));
     }
   }
 
@@ -189,12 +202,24 @@ export class SetupFlow extends WizardModel {
     }
     const label = GLib.path_get_basename(path) || path;
     // A folder is written as stream files: it may be on any filesystem or a share.
-    this._choose(folderDestination(path, label, destinationId(label, this._takenIds())), path);
+    const chosen = folderDestination(path, label, destinationId(label, this._takenIds()));
+    this._chooseUnlessUsed({ kind: 'folder', path }, chosen, path);
   }
 
   /** A destination made elsewhere (the Add Backup Server dialog). */
   useDestination(destination: Destination, text: string): void {
-    this._choose({ ...destination, id: destinationId(destination.label ?? destination.id, this._takenIds()) }, text);
+    this._chooseUnlessUsed(placeOf(destination), { ...destination, id: destinationId(destination.label ?? destination.id, this._takenIds()) }, text);
+  }
+
+  /** Setting up again: go on with a destination the configuration has, by its id. */
+  keepDestination(id: string): void {
+    const kept = this.existing?.destinations.find((d) => d.id === id);
+    if (kept && this.mode === 'first-run') this._choose(kept, destinationName(kept));
+  }
+
+  /** The destination this disk already is (by its filesystem UUID), or undefined. */
+  diskInUse(disk: DiskInfo): Destination | undefined {
+    return disk.uuid ? this._inUse({ kind: 'disk', filesystem: disk.uuid }) : undefined;
   }
 
   setScheduleJson(json: string): void {
@@ -255,8 +280,9 @@ export class SetupFlow extends WizardModel {
     if (!reply) return;
     this._trace(`prepared ${disk.path} ${reply.value.uuid}`);
     this.toPrepare = null;
-    const name = disk.name;
-    this._choose(diskDestination({ ...disk, use: 'btrfs', uuid: reply.value.uuid, label: name }, destinationId(name, this._takenIds()))!, name);
+    // Named as the disk now is, in Files and here alike.
+    const name = request.label;
+    this._choose(diskDestination({ ...disk, use: 'btrfs', uuid: reply.value.uuid, label: name }, destinationId(name, this._takenIds()), name)!, name);
     void this.loadDisks();
   }
 
@@ -304,9 +330,22 @@ export class SetupFlow extends WizardModel {
     return this.existing?.destinations.map((d) => d.id) ?? [];
   }
 
+  private _inUse(place: Place): Destination | undefined {
+    return destinationAt(this.existing?.destinations ?? [], place, this.disks ?? []);
+  }
+
+  /** Chooses `fresh`, unless `place` already is a destination: then that one when setting up again, nothing when adding. */
+  private _chooseUnlessUsed(place: Place, fresh: Destination, text: string): void {
+    const used = this._inUse(place);
+    if (!used) this._choose(fresh, text);
+    else if (this.mode === 'first-run') this._choose(used, destinationName(used));
+    else this._setError(fmt(_('“%s” is already used for backups.'), destinationName(used)));
+  }
+
   private _choose(destination: Destination, text: string): void {
     this.destination = destination;
     this.destinationText = text;
+    this.keeping = this.existing?.destinations.some((d) => d.id === destination.id) ?? false;
     this._setError('');
     this._trace(`destination ${destination.kind} ${destination.id}`);
     this.emit('changed');

@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { describeKind, describeSchedule, escapeMarkup } from '../format';
-import { _ } from '../i18n';
+import { _, fmt } from '../i18n';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import type { SetupFlow } from './setup-flow';
 
@@ -52,7 +52,12 @@ export class SummaryPage extends WizardPage {
         ? _('Backups run only when you press Back Up Now.')
         : _('Backups run automatically in the background. You can also back up at any time with Back Up Now.'),
     ];
-    if (d?.kind === 'btrfs') lines.push(_('Backups go into a folder named “rewind” on the disk. Connect it now and then; Rewind backs up when it is there.'));
+    if (d && flow.keeping) {
+      // Translators: %s is the destination's name; setting up again keeps it, and the backups on it.
+      lines.push(fmt(_('Backups go on to “%s”, which is already used for backups. The backups on it are kept.'), flow.destinationText));
+    } else if (d?.kind === 'btrfs') {
+      lines.push(_('Backups go into a folder named “rewind” on the disk. Connect it now and then; Rewind backs up when it is there.'));
+    }
     this._text.label = lines.join('\n\n');
   }
 }

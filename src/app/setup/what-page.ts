@@ -26,7 +26,7 @@ export class WhatPage extends WizardPage {
     this._flow = flow;
     this._sources = new Adw.PreferencesGroup({
       title: _('What to back up'),
-      description: _('Rewind backs up folders that are btrfs subvolumes, such as /home, which holds everyone’s home folder on Fedora. Each backup copies only what changed since the last one.'),
+      description: _('Rewind backs up folders it can take snapshots of, such as /home, which holds everyone’s home folder on Fedora. Each backup copies only what changed since the last one.'),
     });
     this._entry = new Adw.EntryRow({ title: _('Add a folder, such as /home'), show_apply_button: true });
     this._entry.connect('apply', () => {
@@ -36,7 +36,7 @@ export class WhatPage extends WizardPage {
     const add = new Adw.PreferencesGroup();
     add.add(this._entry);
     this._found = new Adw.PreferencesGroup({
-      title: _('Other subvolumes'),
+      title: _('Other folders'),
       description: _('Folders on this computer that Rewind can back up as well.'),
       visible: false,
     });

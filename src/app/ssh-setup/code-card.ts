@@ -19,7 +19,7 @@ export function codeCard(): { card: Gtk.Widget; label: Gtk.Label } {
   return { card, label };
 }
 
-/** A button that copies the flow's `what` (command, line, config) with ssh.copy. */
+/** A button that copies the flow's `what` (command, line) with ssh.copy. */
 export function copyButton(what: string, accessibleName: string): Gtk.Button {
   return iconButton('edit-copy-symbolic', accessibleName, 'ssh.copy', what);
 }

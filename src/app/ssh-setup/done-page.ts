@@ -3,10 +3,13 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { _, fmt } from '../i18n';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
-import { codeCard, copyButton } from './code-card';
 import type { SshSetupFlow } from './ssh-setup-flow';
 
-/** Add Backup Server, the end: the server is trusted; Add Server makes it a destination. */
+/**
+ * Add Backup Server, the end: the server is trusted; Add Server makes it a
+ * destination. (An administrator who writes the configuration by hand has
+ * docs/config.md; the entry is not shown here as JSON.)
+ */
 export class DonePage extends WizardPage {
   static {
     GObject.registerClass({ GTypeName: 'RewindSshDonePage' }, this);
@@ -14,22 +17,17 @@ export class DonePage extends WizardPage {
 
   private _flow: SshSetupFlow;
   private _text: Gtk.Label;
-  private _snippet: Gtk.Label;
 
   constructor(flow: SshSetupFlow) {
     super(false);
     this._flow = flow;
     this._text = new Gtk.Label({ wrap: true, xalign: 0 });
-    const { card, label } = codeCard();
-    this._snippet = label;
     const done = new Adw.PreferencesGroup({ title: _('Server trusted') });
     done.add(this._text);
     const next = new Adw.PreferencesGroup({
       title: _('Next: add the server'),
-      description: _('Add Server makes it a backup destination. An administrator may also add this entry to “destinations” in /etc/rewind/config.json by hand:'),
-      header_suffix: copyButton('config', _('Copy Entry')),
+      description: _('Add Server makes it a backup destination. You can rename it, turn it off or remove it later in Preferences.'),
     });
-    next.add(card);
     this.add(done);
     this.add(next);
   }
@@ -41,6 +39,5 @@ export class DonePage extends WizardPage {
   override refresh(): void {
     if (this._flow.page !== 'done') return;
     this._text.label = fmt(_('Rewind will connect to %s only while it shows the key you compared.'), this._flow.host);
-    this._snippet.label = this._flow.configSnippet();
   }
 }

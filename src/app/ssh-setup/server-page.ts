@@ -31,7 +31,7 @@ export class ServerPage extends WizardPage {
     };
     const server = new Adw.PreferencesGroup({
       title: _('Backup server'),
-      description: _('Another computer that keeps this computer’s backups over SSH. It needs Rewind installed and the backup folder on a btrfs filesystem.'),
+      description: _('Another computer that keeps this computer’s backups over SSH. It needs Rewind installed, and the backup folder on a disk Rewind can take snapshots on, as on Fedora.'),
     });
     for (const key of ['host', 'port', 'user'] as const) server.add(this._entries[key]);
     const folder = new Adw.PreferencesGroup({

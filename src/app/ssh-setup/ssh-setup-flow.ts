@@ -2,16 +2,19 @@ import Gdk from 'gi://Gdk?version=4.0';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
-import type { SshDestinationConfig } from '../../core/config';
-import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, destinationSnippet, type HostProbe, type SshSetup } from '../../core/ssh';
+import type { Destination, SshDestinationConfig } from '../../core/config';
+import { destinationAt } from '../../core/destination-identity';
+import { destinationName } from '../../core/destination-name';
+import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, type HostProbe, type SshSetup } from '../../core/ssh';
 import type { HelperClient } from '../helper-client';
-import { _ } from '../i18n';
+import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { WizardModel } from '../wizard/wizard-model';
 
 /**
  * First contact with a backup server, as steps (the "page" property):
- * - server: host, port, user and the server's backup folder;
+ * - server: host, port, user and the server's backup folder; one that
+ *   already is a destination (same host, port, user and folder) goes no further;
  * - key: GetSshSetup's accept-key command and authorized_keys line, to copy
  *   and run on the server;
  * - fingerprint: ProbeHost's SHA256 fingerprint of the server's key, to
@@ -58,6 +61,8 @@ export class SshSetupFlow extends WizardModel {
   /** The port as checked on the server page. */
   private _port = DEFAULT_SSH_PORT;
   private _confirmChanged: Gio.SimpleAction;
+  /** The configured destinations, read when the dialog opens: a server is not added twice. */
+  private _configured: Promise<Destination[]> = Promise.resolve([]);
 
   constructor(client: HelperClient) {
     super({
@@ -101,6 +106,11 @@ export class SshSetupFlow extends WizardModel {
     this.probe = null;
     this._setError('');
     this._confirmChanged.set_state(GLib.Variant.new_boolean(false));
+    // No configuration yet (a first setup) has nothing in use.
+    this._configured = this._client.callJson('GetConfig').then(
+      (config) => config.destinations,
+      () => [],
+    );
     this.emit('changed');
     this._setPage('server');
   }
@@ -129,7 +139,7 @@ export class SshSetupFlow extends WizardModel {
   }
 
   copy(what: string): void {
-    const text = what === 'command' ? this.setup?.acceptKeyCommand : what === 'line' ? this.setup?.authorizedKeysLine : what === 'config' ? this.configSnippet() : undefined;
+    const text = what === 'command' ? this.setup?.acceptKeyCommand : what === 'line' ? this.setup?.authorizedKeysLine : undefined;
     const display = Gdk.Display.get_default();
     if (!text || !display) return;
     display.get_clipboard().set(text);
@@ -154,10 +164,6 @@ export class SshSetupFlow extends WizardModel {
     if (this.page !== 'done') return;
     this._trace(`use ${this.host}`);
     this.emit('use-destination', JSON.stringify(this.destination()));
-  }
-
-  configSnippet(): string {
-    return destinationSnippet({ host: this.host, port: this._port, user: this._user, path: this.fields.path.trim() });
   }
 
   async trust(): Promise<void> {
@@ -211,6 +217,13 @@ export class SshSetupFlow extends WizardModel {
     const problem = this._check();
     if (problem) {
       this._setError(problem);
+      return;
+    }
+    const place = { kind: 'server' as const, host: this.host, port: this._port, user: this._user, path: this.fields.path.trim() };
+    const used = destinationAt(await this._configured, place);
+    if (used) {
+      // Translators: %s is the name of the destination that already is this server's folder.
+      this._setError(fmt(_('This folder on this server is already used for backups, as “%s”.'), destinationName(used)));
       return;
     }
     const request = { path: this.fields.path.trim() };
