@@ -15,6 +15,7 @@ import { SshSetupFlow } from './ssh-setup/ssh-setup-flow';
 import { PreferencesWindow } from './preferences/preferences-window';
 import { HistoryWindow } from './history-window';
 import { RestorePointsWindow } from './restore-points-window';
+import { RecoveryWindow } from './recovery/recovery-window';
 import { addRestoreBrowserActions } from './restore-browser/browser-actions';
 import { SetupDialog } from './setup/setup-dialog';
 import { SetupFlow } from './setup/setup-flow';
@@ -74,6 +75,7 @@ export class RewindApplication extends Adw.Application {
     this._addAction('setup', () => this._setup('first-run'));
     this._addAction('add-destination', () => this._setup('add-destination'));
     this._addAction('restore-points', () => this._restorePoints());
+    this._addAction('recover', () => this._recover());
     addRestoreBrowserActions(this, client);
     this._addAction('history', () => this._history());
     this._addAction('preferences', () => this._showPreferences());
@@ -170,6 +172,19 @@ export class RewindApplication extends Adw.Application {
     trace(message ? `ssh add failed ${message}` : 'ssh added to config');
     if (message && this.active_window) showAlert(this.active_window, _('Could not add the backup server'), message, _('_Close'));
     void this._client?.refresh();
+  }
+
+  /** Restore from a Backup with no configuration (the welcome page); its `recover` actions are exported while it is open. */
+  private _recover(): void {
+    const parent = this.active_window;
+    if (!parent || !this._client) return;
+    const window = new RecoveryWindow(parent, this._client);
+    const unexport = exportActionGroup(this, 'recover', window.actions);
+    window.connect('close-request', () => {
+      unexport();
+      return false;
+    });
+    window.present();
   }
 
   private _restorePoints(): void {

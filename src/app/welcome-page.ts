@@ -27,7 +27,7 @@ export class WelcomePage extends Adw.Bin {
     this._problem = new Gtk.Label({ wrap: true, visible: false, justify: Gtk.Justification.CENTER, css_classes: ['error'], max_width_chars: 60 });
     box.append(this._problem);
     box.append(new Gtk.Button({ label: _('_Set Up Backups'), use_underline: true, action_name: 'app.setup', css_classes: ['pill', 'suggested-action'] }));
-    box.append(new Gtk.Button({ label: _('_Restore from a Backup'), use_underline: true, action_name: 'app.restore-points', css_classes: ['pill'] }));
+    box.append(new Gtk.Button({ label: _('_Restore from a Backup'), use_underline: true, action_name: 'app.recover', css_classes: ['pill'] }));
     this._page.set_child(box);
   }
 

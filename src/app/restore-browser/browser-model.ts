@@ -14,6 +14,8 @@ export interface PointRef {
   source?: string;
   /** Where the point is, for people ("This computer", the disk's name). */
   where?: string;
+  /** Encrypted backups found with no configuration: the recovery key typed in the recovery window. */
+  recoveryKey?: string;
 }
 
 /** What the window shows in each view: loading, the items, or a message. */
@@ -67,8 +69,13 @@ export class BrowserModel extends GObject.Object {
     this.point = point;
   }
 
-  private get _pointFields(): { from: string; snapshot: string; source?: string } {
-    return { from: this.point.from, snapshot: this.point.snapshot, ...(this.point.source ? { source: this.point.source } : {}) };
+  private get _pointFields(): { from: string; snapshot: string; source?: string; recoveryKey?: string } {
+    return {
+      from: this.point.from,
+      snapshot: this.point.snapshot,
+      ...(this.point.source ? { source: this.point.source } : {}),
+      ...(this.point.recoveryKey ? { recoveryKey: this.point.recoveryKey } : {}),
+    };
   }
 
   private _changed(what: string): void {

@@ -46,13 +46,15 @@ export function targetFolder(folder: string): string {
 
 /**
  * The backed-up folder of `found` that a request means: the one that stood
- * for `source` on the old computer, else its home folders. `source` is where
- * it goes on this computer (its own folder by default).
+ * for `source` on the old computer (then it goes to the same folder here),
+ * else its home folders, going to `source` (a folder of this computer) or to
+ * the same folder here.
  */
 export function chosenFolder(found: FoundBackups, source: string | undefined): { folder: FoundFolder; sourcePath: string } {
-  const folder = (source !== undefined ? found.folders.find((f) => f.folder === source) : undefined) ?? foundFolder(found);
+  const named = source !== undefined ? found.folders.find((f) => f.folder === source) : undefined;
+  const folder = named ?? foundFolder(found);
   if (!folder) throw new RewindError('InvalidArgs', 'These backups hold no folder to restore.', { advice: ADVICE.chooseAgain });
-  return { folder, sourcePath: source ?? targetFolder(folder.folder) };
+  return { folder, sourcePath: named || source === undefined ? targetFolder(folder.folder) : source };
 }
 
 /** Runs `fn` with the recovery key in a file only root reads, deleted after; without a key, with none. */

@@ -1,0 +1,347 @@
+import Adw from 'gi://Adw?version=1';
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
+import Gtk from 'gi://Gtk?version=4.0';
+import { configForFound, foundFolder, type Discovery, type FoundBackups } from '../../core/discovery';
+import { closeOnEscape } from '../close-on-escape';
+import { screenMessage } from '../error-text';
+import { escapeMarkup, formatWhen } from '../format';
+import type { Failure } from '../helper-call';
+import type { HelperClient } from '../helper-client';
+import { _, fmt, ngettext } from '../i18n';
+import { snapshotTime } from '../restore-points-window';
+import { trace } from '../trace';
+
+/** Bytes as GNOME shows them. */
+function size(bytes: number): string {
+  return GLib.format_size(bytes);
+}
+
+function when(name: string): string {
+  const iso = snapshotTime(name);
+  return iso ? formatWhen(iso) : _('Unknown time');
+}
+
+/** What a found entry holds, in a line: what, how many points from when to when, and how big. */
+export function describeFound(found: FoundBackups): string {
+  const home = foundFolder(found)!;
+  const what = found.folders.length === 1 && home.folder === '/home' ? _('Home folders') : found.folders.map((f) => f.folder).join(', ');
+  const points = fmt(ngettext('%s restore point', '%s restore points', home.points.length), home.points.length);
+  const span = home.points.length === 1 ? when(home.points[0]) : fmt(_('from %s to %s'), when(home.points[0]), when(home.points[home.points.length - 1]));
+  const amount = found.bytes !== undefined ? size(found.bytes) : found.diskUsedBytes !== undefined ? fmt(_('%s used on the disk'), size(found.diskUsedBytes)) : '';
+  return [what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
+}
+
+function failureText(failure: Failure): string {
+  if (failure.kind === 'error') return screenMessage(failure);
+  if (failure.kind === 'unreachable') return _('The backup helper is not available. Install the rewind-helper package.');
+  return _('The system’s policy does not allow this account to do this.');
+}
+
+type Page = 'found' | 'point' | 'confirm' | 'working' | 'done';
+
+/**
+ * Restore from a Backup with no configuration (the welcome page): the
+ * backups on the connected disks (DiscoverBackups; a disk plugged in looks
+ * again), one computer's restore points, then either its files in the
+ * restore browser or everything back (RestoreHome) after a page that says
+ * what is replaced and what is kept, and "Keep Backing Up to This Disk",
+ * which saves a configuration that goes on in the same folder. The
+ * `recover` group's actions do what the buttons do, for the tests.
+ */
+export class RecoveryWindow extends Adw.Window {
+  static {
+    GObject.registerClass({ GTypeName: 'RewindRecoveryWindow' }, this);
+  }
+
+  private _client: HelperClient;
+  private _stack = new Gtk.Stack({ transition_type: Gtk.StackTransitionType.SLIDE_LEFT_RIGHT, vexpand: true });
+  private _spinner = new Gtk.Spinner({ spinning: true });
+  private _foundPage = new Adw.PreferencesPage();
+  private _foundGroups: Adw.PreferencesGroup[] = [];
+  private _pointPage = new Adw.PreferencesPage();
+  private _pointGroups: Adw.PreferencesGroup[] = [];
+  private _confirm = new Adw.StatusPage({ icon_name: 'dialog-warning-symbolic' });
+  private _working = new Adw.StatusPage({ title: _('Restoring Everything…'), description: _('This can take a long time. Your current home folders are not changed until the restore is finished.') });
+  private _done = new Adw.StatusPage({ icon_name: 'emblem-ok-symbolic' });
+  private _keepButton = new Gtk.Button({ label: _('_Keep Backing Up to This Disk'), use_underline: true, css_classes: ['pill', 'suggested-action'], halign: Gtk.Align.CENTER });
+  private _keepNote = new Gtk.Label({ wrap: true, justify: Gtk.Justification.CENTER, max_width_chars: 60, css_classes: ['dim-label'] });
+  private _keyRow = new Adw.PasswordEntryRow({ title: _('Recovery key') });
+  private _back = new Gtk.Button({ icon_name: 'go-previous-symbolic', tooltip_text: _('Back'), visible: false });
+  private _discovery: Discovery | null = null;
+  private _chosen: FoundBackups | null = null;
+  private _point: string | null = null;
+  /** Whether the whole home came back from the chosen backups: the next backup then goes on from them. */
+  private _restoredAll = false;
+  private _looking = false;
+  private _monitor = Gio.VolumeMonitor.get();
+  private _monitorIds: number[] = [];
+  readonly actions = new Gio.SimpleActionGroup();
+
+  constructor(parent: Gtk.Window, client: HelperClient) {
+    super({ transient_for: parent, application: parent.application, modal: true, default_width: 600, default_height: 640, width_request: 360, title: _('Restore from a Backup') });
+    this._client = client;
+    const header = new Adw.HeaderBar();
+    header.pack_start(this._back);
+    header.pack_end(this._spinner);
+    this._back.connect('clicked', () => this._goBack());
+    const content = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
+    content.append(header);
+    content.append(this._stack);
+    this.set_content(content);
+    closeOnEscape(this);
+
+    this._stack.add_named(this._foundPage, 'found');
+    this._stack.add_named(this._pointPage, 'point');
+    this._stack.add_named(this._confirm, 'confirm');
+    this._stack.add_named(this._working, 'working');
+    this._stack.add_named(this._done, 'done');
+    const confirmButtons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
+    confirmButtons.append(new Gtk.Button({ label: _('_Cancel'), use_underline: true, css_classes: ['pill'], action_name: 'recover.back' }));
+    confirmButtons.append(new Gtk.Button({ label: _('_Restore Everything'), use_underline: true, css_classes: ['pill', 'destructive-action'], action_name: 'recover.confirm' }));
+    this._confirm.set_child(confirmButtons);
+    const doneBox = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 12, halign: Gtk.Align.CENTER });
+    this._keepButton.action_name = 'recover.keep';
+    doneBox.append(this._keepNote);
+    doneBox.append(this._keepButton);
+    doneBox.append(new Gtk.Button({ label: _('_Close'), use_underline: true, css_classes: ['pill'], halign: Gtk.Align.CENTER, action_name: 'recover.close' }));
+    this._done.set_child(doneBox);
+
+    this._addAction('look', false, () => void this._look());
+    this._addAction('choose', true, (id) => this._choose(id));
+    this._addAction('point', true, (name) => this._choosePoint(name));
+    this._addAction('key', true, (key) => (this._keyRow.text = key));
+    this._addAction('browse', false, () => this._browse());
+    this._addAction('restore-all', false, () => this._askRestoreAll());
+    this._addAction('confirm', false, () => void this._restoreAll());
+    this._addAction('keep', false, () => void this._keep());
+    this._addAction('back', false, () => this._goBack());
+    this._addAction('close', false, () => this.close());
+    this.insert_action_group('recover', this.actions);
+
+    // A disk plugged in, or taken out, while the list is open: look again.
+    for (const signal of ['drive-connected', 'drive-disconnected', 'volume-added', 'volume-removed']) {
+      this._monitorIds.push(this._monitor.connect(signal, () => void this._look()));
+    }
+    this.connect('close-request', () => {
+      for (const id of this._monitorIds) this._monitor.disconnect(id);
+      this._monitorIds = [];
+      return false;
+    });
+    this._show('found');
+    void this._look();
+  }
+
+  private _addAction(name: string, withString: boolean, activate: (value: string) => void): void {
+    const action = new Gio.SimpleAction({ name, ...(withString ? { parameter_type: new GLib.VariantType('s') } : {}) });
+    action.connect('activate', (_a, parameter: GLib.Variant | null) => activate((parameter?.unpack() as string | undefined) ?? ''));
+    this.actions.add_action(action);
+  }
+
+  private _show(page: Page): void {
+    this._stack.visible_child_name = page;
+    this._back.visible = page === 'point' || page === 'confirm';
+    trace(`recover page ${page}`);
+  }
+
+  private _goBack(): void {
+    const page = this._stack.visible_child_name as Page;
+    if (page === 'confirm') this._show('point');
+    else if (page === 'point') this._show('found');
+  }
+
+  private _clear(page: Adw.PreferencesPage, groups: Adw.PreferencesGroup[]): void {
+    for (const group of groups.splice(0)) page.remove(group);
+  }
+
+  private _group(page: Adw.PreferencesPage, groups: Adw.PreferencesGroup[], title: string, description?: string): Adw.PreferencesGroup {
+    const group = new Adw.PreferencesGroup({ title: escapeMarkup(title), ...(description ? { description: escapeMarkup(description) } : {}) });
+    page.add(group);
+    groups.push(group);
+    return group;
+  }
+
+  private async _look(): Promise<void> {
+    if (this._looking) return;
+    this._looking = true;
+    this._spinner.visible = true;
+    try {
+      this._discovery = await this._client.call('DiscoverBackups');
+      trace(`recover found ${this._discovery.found.length}`);
+      this._showFound();
+    } catch (e) {
+      trace(`recover failed ${(e as Failure).code}`);
+      this._clear(this._foundPage, this._foundGroups);
+      this._group(this._foundPage, this._foundGroups, _('Could not look for backups'), failureText(e as Failure));
+    } finally {
+      this._looking = false;
+      this._spinner.visible = false;
+    }
+  }
+
+  private _showFound(): void {
+    const discovery = this._discovery!;
+    this._clear(this._foundPage, this._foundGroups);
+    if (discovery.found.length === 0) {
+      const group = this._group(
+        this._foundPage,
+        this._foundGroups,
+        _('No backups found'),
+        _('None of the connected disks has backups made by Rewind. Connect the disk your backups are on; it is looked at as soon as it is connected.'),
+      );
+      group.add(new Gtk.Button({ label: _('_Look Again'), use_underline: true, halign: Gtk.Align.START, action_name: 'recover.look' }));
+    }
+    const byDisk = new Map<string, FoundBackups[]>();
+    for (const found of discovery.found) byDisk.set(found.disk.name, [...(byDisk.get(found.disk.name) ?? []), found]);
+    for (const [disk, founds] of byDisk) {
+      const group = this._group(this._foundPage, this._foundGroups, fmt(_('On %s'), disk), _('Choose the computer whose files you want back.'));
+      for (const found of founds) {
+        const row = new Adw.ActionRow({ title: escapeMarkup(found.host), subtitle: escapeMarkup(describeFound(found)), activatable: true, action_name: 'recover.choose' });
+        row.set_action_target_value(new GLib.Variant('s', found.id));
+        row.add_prefix(new Gtk.Image({ icon_name: 'computer-symbolic' }));
+        row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+        group.add(row);
+      }
+    }
+    if (discovery.problems.length > 0) this._group(this._foundPage, this._foundGroups, _('Some disks could not be read'), discovery.problems.join('\n'));
+  }
+
+  private _choose(id: string): void {
+    const found = this._discovery?.found.find((f) => f.id === id);
+    if (!found) return;
+    this._chosen = found;
+    this._restoredAll = false;
+    const points = foundFolder(found)!.points;
+    this._point = points[points.length - 1];
+    this._showPoints();
+    this._show('point');
+  }
+
+  private _choosePoint(name: string): void {
+    if (!this._chosen || !foundFolder(this._chosen)!.points.includes(name)) return;
+    this._point = name;
+    this._showPoints();
+  }
+
+  private _showPoints(): void {
+    const found = this._chosen!;
+    this._clear(this._pointPage, this._pointGroups);
+    const what = this._group(this._pointPage, this._pointGroups, fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
+    let first: Gtk.CheckButton | null = null;
+    for (const name of [...foundFolder(found)!.points].reverse()) {
+      const check = new Gtk.CheckButton({ active: name === this._point, valign: Gtk.Align.CENTER });
+      if (first) check.group = first;
+      else first = check;
+      check.connect('toggled', () => {
+        if (check.active && this._point !== name) this._point = name;
+      });
+      const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), activatable_widget: check });
+      row.add_prefix(check);
+      what.add(row);
+    }
+    if (found.encrypted) {
+      const key = this._group(this._pointPage, this._pointGroups, _('Encrypted backups'), _('Type the recovery key you kept when encryption was switched on. It starts with AGE-SECRET-KEY-1.'));
+      key.add(this._keyRow);
+    }
+    const actions = this._group(this._pointPage, this._pointGroups, _('What to restore'));
+    const everything = new Adw.ActionRow({ title: _('Restore everything'), subtitle: _('Your home folders come back as they were at that time; what they hold now is kept.'), activatable: true, action_name: 'recover.restore-all' });
+    everything.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+    const browse = new Adw.ActionRow({ title: _('Choose files and folders'), subtitle: _('See the files of that time and restore only some of them.'), activatable: true, action_name: 'recover.browse' });
+    browse.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
+    const keep = new Adw.ActionRow({
+      title: _('Keep backing up to this disk'),
+      subtitle: _('Back up this computer to the same place from now on; the backups already there stay. The first backup copies all your files once.'),
+      activatable: true,
+      action_name: 'recover.keep',
+    });
+    actions.add(everything);
+    actions.add(browse);
+    actions.add(keep);
+  }
+
+  /** The recovery key typed, when the backups are encrypted. */
+  private _key(): { recoveryKey?: string } {
+    const key = this._keyRow.text.trim();
+    return this._chosen?.encrypted && key !== '' ? { recoveryKey: key } : {};
+  }
+
+  private _browse(): void {
+    const found = this._chosen;
+    if (!found || !this._point) return;
+    const point = { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, where: found.disk.name, ...this._key() };
+    this.application?.activate_action('browse-point', new GLib.Variant('s', JSON.stringify(point)));
+  }
+
+  private _askRestoreAll(): void {
+    const found = this._chosen;
+    if (!found || !this._point) return;
+    const folder = foundFolder(found)!.folder;
+    this._confirm.title = fmt(_('Replace %s with the backup of %s?'), folder, found.host);
+    this._confirm.description = escapeMarkup(
+      fmt(
+        _('Everything in %s will be as it was at the time you chose (%s). What %s holds now is kept on this computer, beside it, until you delete it. The restored files are in use from the next time you start the computer.'),
+        folder,
+        when(this._point),
+        folder,
+      ),
+    );
+    this._show('confirm');
+  }
+
+  private async _restoreAll(): Promise<void> {
+    const found = this._chosen;
+    if (!found || !this._point) return;
+    this._show('working');
+    this._spinner.visible = true;
+    try {
+      const result = await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
+      this._restoredAll = true;
+      this._homeFolder = result.folder;
+      trace('recover restored all');
+      this._done.title = _('Your Files Are Back');
+      this._done.description = escapeMarkup(
+        fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
+      );
+      this._keepNote.label = _('Keep backing up to this disk: the next backup copies only what changes from now on.');
+      this._keepButton.visible = true;
+      this._show('done');
+    } catch (e) {
+      trace(`recover restore failed ${(e as Failure).code}`);
+      this._done.title = _('Could Not Restore Everything');
+      this._done.description = escapeMarkup(`${failureText(e as Failure)} ${_('Your home folders were not changed.')}`);
+      this._keepNote.label = '';
+      this._keepButton.visible = false;
+      this._show('done');
+    } finally {
+      this._spinner.visible = false;
+    }
+  }
+
+  /** Where the restored folder is on this computer (the helper's answer), for the configuration. */
+  private _homeFolder: string | null = null;
+
+  private async _keep(): Promise<void> {
+    const found = this._chosen;
+    if (!found) return;
+    const config = configForFound(found, [this._homeFolder ?? foundFolder(found)!.folder]);
+    try {
+      await this._client.call('SetConfig', config);
+      trace(`recover kept ${this._restoredAll ? 'incremental' : 'full'}`);
+      this._done.title = _('Backups Continue on This Disk');
+      this._done.description = escapeMarkup(
+        this._restoredAll
+          ? fmt(_('This computer backs up to %s, beside the backups already there. The next backup copies only what changed.'), found.disk.name)
+          : fmt(_('This computer backs up to %s, beside the backups already there. The first backup copies all your files once.'), found.disk.name),
+      );
+      this._keepNote.label = '';
+      this._keepButton.visible = false;
+      this._show('done');
+      void this._client.refresh();
+    } catch (e) {
+      trace(`recover keep failed ${(e as Failure).code}`);
+      this._keepNote.label = failureText(e as Failure);
+      this._show('done');
+    }
+  }
+}
