@@ -174,17 +174,21 @@ async function start(config: Config, host: string, mounts: MountSet, options: En
 }
 
 /**
- * A destination that is not there at the start (a disk not attached) is
- * skipped, not failed: a laptop away from its disk is normal, and the
- * monitor's "not connected for N days" is the reminder. A disk that is
- * attached but cannot be opened still fails.
+ * A destination that is not there at the start (a disk not attached, a
+ * server that cannot be reached) is skipped, not failed: a laptop away from
+ * its disk or its home network is normal, and the monitor's "not connected
+ * for N days" is the reminder. A disk that is attached but cannot be opened,
+ * and a server that answers but refuses (a key it does not accept, a folder
+ * it will not serve), still fail.
  */
 async function withoutAbsent(enabled: Destination[], destinations: Map<string, Opened>, run: RunRecord): Promise<Destination[]> {
   const table = await readMountTable().catch(() => []);
   const present: Destination[] = [];
   for (const d of enabled) {
     const opened = destinations.get(d.id);
-    const absent = opened instanceof RewindError && opened.code === 'DestinationMissing' && (await destinationPresence(d, [], table)).connected === false;
+    const absent =
+      opened instanceof RewindError &&
+      ((opened.code === 'DestinationMissing' && (await destinationPresence(d, [], table)).connected === false) || (opened.code === 'HostUnreachable' && d.kind === 'ssh'));
     if (absent) (run.skipped ??= []).push({ destination: d.id, reason: report(opened) });
     else present.push(d);
   }

@@ -75,6 +75,14 @@ function where(target: SshTarget): string {
   return `${target.user}@${target.host} (port ${target.port})`;
 }
 
+/**
+ * ssh's own words for a server it could not reach at all: no address, no
+ * route, nothing listening, no answer in time. Anything else before the
+ * hello came from a server that answered (and refused, or ran something
+ * other than serve).
+ */
+const NOT_REACHED = /ssh: connect to host|ssh: Could not resolve hostname|Connection timed out|Network is unreachable|No route to host|Host is down|timed out during banner exchange/i;
+
 /** Names what went wrong from ssh's messages; `connected` tells a failure to connect from a connection lost. */
 export function classifySshFailure(target: SshTarget, stderr: string, connected: boolean): RewindError {
   const text = stderr.trim().replace(/\s+/g, ' ');
@@ -88,8 +96,14 @@ export function classifySshFailure(target: SshTarget, stderr: string, connected:
   if (/Permission denied/i.test(text)) {
     return new RewindError('KeyNotAccepted', `The server ${where(target)} did not accept this computer’s key${detail}.`);
   }
+  if (!connected && NOT_REACHED.test(text)) {
+    return new RewindError('HostUnreachable', `Could not connect to ${where(target)}${detail}.`);
+  }
   if (!connected) {
-    return new RewindError('HostUnreachable', `Could not connect to ${where(target)}${detail || ' (ssh gave no reason)'}.`);
+    // It answered: a refusal, not an absence (a run skips only a server it could not reach).
+    return new RewindError('TransferFailed', `${where(target)} answered, but did not start rewind-helper serve${detail || ' (ssh gave no reason)'}.`, {
+      advice: 'Check that Rewind is installed on the server and that this computer’s key is set up there with rewind-helper accept-key, then try again.',
+    });
   }
   return new RewindError('ConnectionLost', `The connection to ${where(target)} was lost${detail}.`);
 }
