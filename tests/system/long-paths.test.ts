@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { sh } from '../support/exec';
+import { mountLoopExt4 } from '../support/loop-ext4';
 import { helperCommand, runBackupCli } from '../support/helper-run';
 
 jest.setTimeout(300_000);
@@ -72,6 +73,33 @@ describe('long paths', () => {
     }
     // Once it is gone, the next backup goes on from the last one on every destination.
     const after: RunRecord = runBackupCli(fx);
-    expect(after.transfers.map((t) => [t.destination, t.ok, t.kind])).toEqual([['usb', true, 'incremental'], ['folder', true, 'incremental']]);
+    expect({ error: after.error, skipped: after.skipped, transfers: after.transfers.map((t) => [t.destination, t.ok, t.kind]) }).toEqual({ error: undefined, skipped: undefined, transfers: [['usb', true, 'incremental'], ['folder', true, 'incremental']] });
+  });
+});
+
+describe('mistakes on the restore command line are named as mistakes', () => {
+  test('a path, a point or a target that is wrong: a sentence, no bug report, no stack trace', () => {
+    writeFixtureConfig(fx, [{ id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, label: 'Disk' }]);
+    writeFileSync(path.join(fx.home, 'alice/Pictures/large.raw'), Buffer.alloc(12 * 1024 * 1024, 3));
+    const last = runBackupCli(fx).transfers[0].snapshot;
+    const target = path.join(fx.dir, 'mistakes');
+    mkdirSync(path.join(target, 'alice'), { recursive: true });
+    const cases: Array<[string[], RegExp]> = [
+      [['--snapshot', last, '--path', 'alice/no-such.txt', '--to', target], /There is no alice\/no-such\.txt in the backup of .* on Disk\. Check the path/],
+      [['--snapshot', last, '--path', 'alice', '--to', target], /mistakes\/alice already exists; choose another folder/],
+      [['--snapshot', last, '--path', '.', '--to', target], /relative to the backed-up folder/],
+      [['--snapshot', '20200101T000000Z', '--path', 'alice', '--to', path.join(fx.dir, 'mistakes-2')], /There is no backup of .* from 1 January 2020, 00:00 UTC .* on Disk\. rewind-helper list shows the backups/],
+    ];
+    // A restore target with too little room: how much is needed and how much is free there.
+    const small = path.join(fx.dir, 'small-target');
+    mkdirSync(small);
+    mountLoopExt4(fx.cleanup, fx.dir, 'small-target', 8, small);
+    cases.push([['--snapshot', last, '--path', 'alice', '--to', small], /There is not enough space in .*small-target to restore alice\. It needs [\d.]+ MB; [1-9][\d.]* (kB|MB) are free there\. Make room there, or restore into a folder on another disk\./]);
+    for (const [args, message] of cases) {
+      const r = helperCommand(fx, ['restore', '--destination', 'usb', ...args]);
+      expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: expect.any(Number), stderr: expect.stringMatching(message) });
+      expect([1, 2]).toContain(r.status);
+      expect(r.stderr).not.toMatch(/bug|Error:|\n\s+at /);
+    }
   });
 });

@@ -1,19 +1,21 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
-import { subvolumeDirName } from '../../core/snapshot-name';
+import { parseSnapshotName, subvolumeDirName } from '../../core/snapshot-name';
 import { removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
 import { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
 import { openDestination } from '../destinations/open-destination';
 import { loadConfig } from '../config/config-file';
-import { runCommand } from '../system/run-command';
+import { sizeText } from '../../core/space-notice';
+import { CommandError, runCommand } from '../system/run-command';
 
 /**
  * Copies one file or folder out of a backup (on a btrfs disk, received from
- * a server, or replayed from stream files) into a folder, keeping content, mode, owner, times and xattrs. The restore UI and
- * per-user authorisation come later; this is the administrator's path.
+ * a server, or replayed from stream files) into a folder, keeping content,
+ * mode, owner, times and xattrs: the administrator's path (`rewind-helper
+ * restore`). A user's restore from the app is ./user-restore.
  */
 export interface RestoreRequest {
   configPath: string;
@@ -69,18 +71,59 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
       scratch = scratchFolder(resolved.top);
       return scratch;
     };
+    if (!(await opened.points(dirName)).some((p) => p.name === request.snapshot)) {
+      await opened.close();
+      throw new RewindError('InvalidArgs', `There is no backup of ${source.path} from ${pointTime(request.snapshot)} (${request.snapshot}) on ${opened.name}.`, {
+        advice: 'rewind-helper list shows the backups there are.',
+      });
+    }
     const backup = await opened.pointFolder(dirName, request.snapshot, inScratch, request.keyFile).finally(() => opened.close());
     const from = path.join(backup, relative);
     // Refuse anything whose real location is outside the backup (a symlink inside it).
     const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {
-      throw new RewindError('InvalidArgs', `${relative} is not in the backup ${request.snapshot}.`, { advice: ADVICE.chooseAgain });
+      throw new RewindError('InvalidArgs', `There is no ${relative} in the backup of ${pointTime(request.snapshot)} (${request.snapshot}) on ${opened.name}.`, {
+        advice: `Check the path: it starts inside ${source.path}, as in alice/Documents.`,
+      });
     });
     if (real !== from) throw new RewindError('InvalidArgs', `${relative} is reached through a link in the backup; restore the link's target instead.`, { advice: ADVICE.inDetail });
     await mkdir(request.targetDir, { recursive: true });
-    await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', from, target]);
+    // From inside the backup's folder: cp then names what it copies relative to it, so a path as long as the kernel allows still fits.
+    await runCommand('cp', ['-a', '--reflink=auto', '--no-dereference', '--', path.basename(from), target], { cwd: path.dirname(from) }).catch(
+      async (error: unknown) => {
+        // What was copied before the failure is removed: a failed restore leaves the target as it found it.
+        await rm(target, { recursive: true, force: true }).catch(() => undefined);
+        throw await copyFailure(error, from, request.targetDir, relative);
+      },
+    );
   } finally {
     if (scratch) await removeScratchFolder(scratch);
     await mounts.releaseAll();
   }
   return target;
+}
+
+/** Why copying out of a backup failed, in words: the restore's target is the user's to fix, not the backup. */
+async function copyFailure(error: unknown, from: string, targetDir: string, what: string): Promise<RewindError> {
+  const stderr = error instanceof CommandError ? error.stderr : (error as Error).message;
+  if (/No space left|Disk quota exceeded/i.test(stderr)) {
+    const needed = await runCommand('du', ['-s', '--block-size=1', '--', from]).then((out) => Number(out.split(/\s/)[0]), () => undefined);
+    const free = await statfs(targetDir).then((s) => s.bavail * s.bsize, () => undefined);
+    const amounts = needed !== undefined && free !== undefined ? ` It needs ${sizeText(needed)}; ${sizeText(free)} are free there.` : '';
+    return new RewindError('DestinationFull', `There is not enough space in ${targetDir} to restore ${what}.${amounts}`, {
+      advice: 'Make room there, or restore into a folder on another disk.',
+    });
+  }
+  if (/File name too long/i.test(stderr)) {
+    return new RewindError('InvalidArgs', `A path in ${what} is too long to restore into ${targetDir}.`, { advice: 'Restore into a folder with a shorter path, such as /tmp/restore.' });
+  }
+  const first = stderr.trim().split('\n')[0] || 'cp failed';
+  return new RewindError('TransferFailed', `Copying ${what} out of the backup into ${targetDir} failed: ${first}`, { cause: error });
+}
+
+/** "4 December 2026, 17:12 UTC": a point's time for a person reading the command line. */
+function pointTime(snapshot: string): string {
+  const time = parseSnapshotName(snapshot.replace(/_\d+$/, ''));
+  if (!time) return snapshot;
+  const date = time.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+  return `${date}, ${time.toISOString().slice(11, 16)} UTC`;
 }
