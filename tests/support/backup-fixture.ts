@@ -56,6 +56,8 @@ export interface FixtureOptions {
   idleSeconds?: number;
   /** polkit rules checked before the fixture's own (which allow everything to `allowed`). */
   extraRules?: (allowed: TestUser, denied: TestUser) => PolkitRule[];
+  /** Environment of the helper the bus activates (`NAME=value`), as systemd's unit would set it. */
+  helperEnv?: string[];
 }
 
 export async function createBackupFixture(options: FixtureOptions = {}): Promise<BackupFixture> {
@@ -103,7 +105,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
       options.withBus === false
         ? (undefined as unknown as SystemBus)
         : await startSystemBus(cleanup, dir, {
-            helperCommand: helperCli(['daemon', '--idle-seconds', String(options.idleSeconds ?? 60)]),
+            helperCommand: [...(options.helperEnv?.length ? ['/usr/bin/env', ...options.helperEnv] : []), ...helperCli(['daemon', '--idle-seconds', String(options.idleSeconds ?? 60)])],
             rules: [
               ...(options.extraRules?.(allowed, denied) ?? []),
               { user: allowed.name, action: `${APP_ID}.`, result: 'YES' },

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { WEEKDAYS } from '../../src/core/schedule';
@@ -9,6 +10,7 @@ import { createBackupFixture, type BackupFixture } from '../support/backup-fixtu
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exec';
 import { detachLoop, unmount } from '../support/loop-btrfs';
+import { freePort, makeKey, startSshd } from '../support/sshd';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
@@ -26,6 +28,11 @@ import { startUserSession } from '../support/user-session';
  * helper writes), so "not seen for N days" comes from real data, not a
  * clock override. The schedule is weekly, three days from today: the
  * ten-day-old backup missed a run, a fresh one did not.
+ *
+ * Scheduled runs wait on battery. Whether the computer is plugged in is the
+ * one fact faked: the helper reads its power supplies from a folder laid out
+ * as /sys/class/power_supply (REWIND_POWER_SUPPLY_DIR), whose files the test
+ * writes as the kernel would when the charger is unplugged.
  */
 jest.setTimeout(300_000);
 
@@ -35,6 +42,9 @@ let display: string;
 let device: string;
 let server: ReturnType<typeof startProcess>;
 let monitor: ReturnType<typeof startProcess>;
+const powerDir = mkdtempSync(path.join(os.tmpdir(), 'rewind-power-supply-'));
+/** The environment of the timer's `run --scheduled`, as of the activated helper. */
+const timerEnv = { ...process.env, REWIND_POWER_SUPPLY_DIR: powerDir };
 const DAY = 24 * 60 * 60 * 1000;
 const tenDaysAgo = new Date(Date.now() - 10 * DAY).toISOString();
 
@@ -77,6 +87,23 @@ function monitorState(): MonitorState | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MonitorState) : undefined;
 }
 
+/** A laptop's mains adapter and battery, as sysfs shows them plugged in or not. */
+function setPower(plugged: boolean): void {
+  for (const [name, files] of Object.entries({
+    AC: { type: 'Mains', online: plugged ? '1' : '0' },
+    BAT0: { type: 'Battery', scope: 'System', status: plugged ? 'Charging' : 'Discharging' },
+  })) {
+    mkdirSync(path.join(powerDir, name), { recursive: true });
+    for (const [file, value] of Object.entries(files)) writeFileSync(path.join(powerDir, name, file), `${value}\n`);
+  }
+}
+
+/** The timer's run, as its service starts it. */
+function scheduledRun(args: string[] = []): { status: number; stdout: string; stderr: string } {
+  const [cmd, ...rest] = fx.helperCli(['run', '--scheduled', ...args]);
+  return shResult(cmd, rest, { env: timerEnv });
+}
+
 function detachDisk(): void {
   detachLoop(device);
 }
@@ -97,12 +124,15 @@ async function waitForBackups(count: number): Promise<RunRecord> {
 }
 
 beforeAll(async () => {
-  fx = await createBackupFixture();
+  setPower(true);
+  fx = await createBackupFixture({ helperEnv: [`REWIND_POWER_SUPPLY_DIR=${powerDir}`] });
+  fx.cleanup.add(`remove ${powerDir}`, () => rmSync(powerDir, { recursive: true, force: true }));
   device = fx.destination.device;
   const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Record<string, unknown>;
   const inThreeDays = WEEKDAYS[(new Date().getDay() + 6 + 3) % 7];
   config.schedule = { kind: 'weekly', day: inThreeDays, at: '12:00' };
   config.notifications = { remindAfterDays: 7 };
+  config.conditions = { postponeOnBattery: true, postponeOnMetered: true };
   writeFileSync(fx.configPath, JSON.stringify(config));
   mkdirSync(fx.stateDir, { recursive: true });
   const old: RunRecord = {
@@ -148,20 +178,34 @@ describe('the monitor', () => {
     expect(received().filter((r) => r.id === 'not-seen-usb')).toHaveLength(1);
   });
 
-  test('the disk comes back: the reminder goes, and the missed backup starts by itself', async () => {
+  test('the disk comes back on battery: the reminder goes, the missed backup is postponed, and starts once the computer is plugged in', async () => {
     const before = received().length;
+    setPower(false);
     attachDisk();
     await waitForCall('remove', 'not-seen-usb', before);
     const connected = await waitForCall('add', 'disk-connected-usb', before);
     expect(connected.notification).toMatchObject({
       title: 'Backup disk connected',
-      body: 'Backing up to “Test backup disk” now, since a scheduled backup was missed while it was away.',
+      body: 'A scheduled backup to “Test backup disk” was missed. It starts when the computer is plugged in.',
+      buttons: [{ label: 'Back Up Now', action: 'app.back-up-now' }],
     });
-    expect(connected.notification?.buttons ?? []).toEqual([]);
-    const run = await waitForBackups(2);
+    // The scheduled run obeys the battery rule as the timer's does: recorded as postponed, nothing copied.
+    const postponed = await waitForBackups(2);
+    expect(postponed).toMatchObject({ ok: false, outcome: 'postponed', postponed: 'on-battery', transfers: [] });
+    expect(postponed.error).toBeUndefined();
+    // Several checks of the monitor (every 2 seconds) go by on battery.
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(history()).toHaveLength(2);
+
+    setPower(true);
+    const run = await waitForBackups(3);
     expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'full', ok: true }] });
     // Backed up since it was connected: nothing left to say.
     await waitForCall('remove', 'disk-connected-usb', before);
+    // Run once: the postponed run is no longer pending.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(history()).toHaveLength(3);
+    expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
   });
 
   test('a disk connected when no run was missed offers Back Up Now, which backs up', async () => {
@@ -175,12 +219,12 @@ describe('the monitor', () => {
       buttons: [{ label: 'Back Up Now', action: 'app.back-up-now' }],
     });
     await new Promise((r) => setTimeout(r, 4000));
-    expect(history()).toHaveLength(2);
+    expect(history()).toHaveLength(3);
 
     // Something to back up: a run with nothing changed sends nothing ('up-to-date').
     writeFileSync(path.join(fx.home, 'alice', 'while-the-disk-was-away.txt'), 'new\n');
     activateAction('back-up-now');
-    const run = await waitForBackups(3);
+    const run = await waitForBackups(4);
     expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'incremental', ok: true }] });
     await waitForCall('remove', 'disk-connected-usb', before);
   });
@@ -189,10 +233,9 @@ describe('the monitor', () => {
     detachDisk();
     await waitUntilMonitorSees(false);
     const before = received().length;
-    const [cmd, ...args] = fx.helperCli(['run', '--scheduled', '--json']);
-    const result = shResult(cmd, args);
+    const result = scheduledRun(['--json']);
     expect(result.status).toBe(0);
-    const run = await waitForBackups(4);
+    const run = await waitForBackups(5);
     expect(run).toMatchObject({ ok: false, outcome: 'skipped', skipped: [{ destination: 'usb', reason: { code: 'DestinationMissing' } }] });
     expect(run.error).toBeUndefined();
     // Several checks of the monitor (every 2 seconds) go by.
@@ -222,7 +265,7 @@ describe('the monitor', () => {
     expect(history().at(-1)?.id).toBe('lost-disk');
     // Catch up, as the tests after this one expect.
     activateAction('back-up-now');
-    expect(await waitForBackups(6)).toMatchObject({ ok: true });
+    expect(await waitForBackups(7)).toMatchObject({ ok: true });
   });
 
   test('a disk that runs low on space is reported, and the warning goes when space is freed', async () => {
@@ -266,6 +309,78 @@ describe('the monitor', () => {
     expect(launched.status).toBe(0);
     await waitFor('the window again', () => mapped() >= 2 || undefined, 30_000);
     expect(monitor.child.exitCode).toBeNull();
+  });
+
+  test('a scheduled run on battery is postponed and recorded once, says so in words, and runs as soon as the computer is plugged in', async () => {
+    const count = history().length;
+    const before = received().length;
+    writeFileSync(path.join(fx.home, 'alice', 'written-on-battery.txt'), 'new\n');
+    setPower(false);
+    const first = scheduledRun(['--json']);
+    expect(first.status).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ ok: false, outcome: 'postponed', postponed: 'on-battery', transfers: [] });
+    // The timer elapses again, still on battery: exit 0 (no retry), and no second record.
+    const again = scheduledRun();
+    expect({ status: again.status, stdout: again.stdout.trim() }).toEqual({
+      status: 0,
+      stdout: expect.stringMatching(/^Backup postponed: running on battery \(since \S+\)\. It runs when the computer is plugged in, or at the next scheduled time\.$/),
+    });
+    expect(history()).toHaveLength(count + 1);
+    const [cmd, ...args] = fx.helperCli(['status']);
+    expect(shResult(cmd, args, { env: timerEnv }).stdout).toContain('Last scheduled run postponed: running on battery; it runs when the computer is plugged in.');
+
+    // The history window (the monitor's window is open since the test before) says it in words.
+    activateAction('history');
+    await waitFor('the history window', () => monitor.output().includes('rewind: history newest Postponed: running on battery') || undefined, 30_000);
+
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(history()).toHaveLength(count + 1);
+    setPower(true);
+    const run = await waitForBackups(count + 2);
+    expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'incremental', ok: true }] });
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(history()).toHaveLength(count + 2);
+    expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
+  });
+
+  test('a backup server that cannot be reached is skipped without a word; one that answers and refuses is a failure', async () => {
+    const sshd = await startSshd(fx.cleanup, fx.dir);
+    // The helper's own key, which the server does not accept, and the server's host key, pinned for its port and for a port where nothing listens.
+    const sshDir = path.join(fx.stateDir, 'ssh');
+    mkdirSync(sshDir, { mode: 0o700, recursive: true });
+    chmodSync(sshDir, 0o700);
+    makeKey(sshDir, 'id_ed25519', 'rewind-test-client');
+    const closed = await freePort();
+    const hostKey = readFileSync(sshd.knownHosts, 'utf8').trim().split(' ').slice(1).join(' ');
+    writeFileSync(path.join(sshDir, 'known_hosts'), `[127.0.0.1]:${closed} ${hostKey}\n[127.0.0.1]:${sshd.port} ${hostKey}\n`, { mode: 0o600 });
+    const withServer = (port: number) => {
+      const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as { destinations: object[] };
+      const server = { id: 'srv', kind: 'ssh', host: '127.0.0.1', port, user: 'root', path: '/srv/rewind', label: 'Home server' };
+      writeFileSync(fx.configPath, JSON.stringify({ ...config, destinations: [...config.destinations.filter((d) => (d as { id: string }).id !== 'srv'), server] }));
+    };
+    detachDisk();
+    await waitUntilMonitorSees(false);
+
+    withServer(closed);
+    const before = received().length;
+    const away = scheduledRun(['--json']);
+    expect(away.status).toBe(0);
+    const skipped = JSON.parse(away.stdout) as RunRecord;
+    expect(skipped).toMatchObject({ ok: false, outcome: 'skipped', transfers: [] });
+    expect(skipped.skipped?.map((s) => [s.destination, s.reason.code]).sort()).toEqual([['srv', 'HostUnreachable'], ['usb', 'DestinationMissing']]);
+    expect(skipped.error).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 6000));
+    expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
+
+    // The server is there and refuses this computer's key: that is for the user to fix.
+    withServer(sshd.port);
+    const refused = scheduledRun(['--json']);
+    expect(refused.status).toBe(1);
+    const failed = JSON.parse(refused.stdout) as RunRecord;
+    expect(failed).toMatchObject({ ok: false, error: { code: 'KeyNotAccepted' } });
+    expect(failed.outcome).toBeUndefined();
+    const notification = await waitForCall('add', 'backup-failed', before);
+    expect(notification.notification?.body).toMatch(/did not accept this computer’s key/);
   });
 
   test('success notifications stay off by default', () => {
