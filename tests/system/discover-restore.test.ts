@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { configForFound, type Discovery, type FoundBackups } from '../../src/core/discovery';
@@ -13,19 +13,26 @@ import { mountLoopExt4 } from '../support/loop-ext4';
 import { compareTrees } from '../support/tree-compare';
 
 /**
- * "My computer died": backups made to a btrfs disk and to stream files on an
- * ext4 disk; then the configuration and the state are thrown away and the
+ * "My computer died": backups made to a btrfs disk and to encrypted stream
+ * files on an ext4 disk; then the configuration and the state are thrown away and the
  * home is a new, empty one (a fresh install). `discover` finds both disks and
  * says whose backups they hold, in words; the whole home comes back
  * byte-identical (after the "restart", when the restored subvolume is the one
  * mounted); and the configuration that keeps backing up to the disk makes the
- * next backup incremental on what is there.
+ * next backup incremental on what is there. The encrypted ones open only
+ * with the recovery key: a wrong one is refused and changes nothing; the
+ * right one brings the home back, and is kept as this computer's key so the
+ * backups go on encrypted, incrementally.
  */
 jest.setTimeout(300_000);
 
 let fx: BackupFixture;
 let stickUuid: string;
 let backups: RunRecord[];
+/** The recovery key `new-key` showed, as the person kept it, and another key. */
+let recoveryKeyFile: string;
+let wrongKeyFile: string;
+let identity: string;
 
 function helper(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
   const [file, ...rest] = fx.helperCli(args);
@@ -58,11 +65,18 @@ beforeAll(async () => {
       sources: [{ path: fx.home }],
       destinations: [
         { id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, path: 'rewind', label: 'Blue disk' },
-        { id: 'stick', kind: 'files', filesystem: stickUuid, path: 'rewind', label: 'Stick' },
+        { id: 'stick', kind: 'files', filesystem: stickUuid, path: 'rewind', label: 'Stick', encrypt: true },
       ],
       retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } },
     }),
   );
+  const key = helper(['new-key', '--json', '--destination', 'stick']);
+  expect(key.status).toBe(0);
+  identity = (JSON.parse(key.stdout) as { identity: string }).identity;
+  recoveryKeyFile = path.join(fx.dir, 'recovery-key.txt');
+  writeFileSync(recoveryKeyFile, `${identity}\n`, { mode: 0o600 });
+  wrongKeyFile = path.join(fx.dir, 'another-key.txt');
+  sh('age-keygen', ['-o', wrongKeyFile]);
   const first = runBackupCli(fx);
   writeFileSync(path.join(fx.home, 'alice/Documents/second.txt'), 'written before the computer died\n');
   const second = runBackupCli(fx);
@@ -87,13 +101,13 @@ test('with no configuration, discover finds both disks and says whose backups th
   expect(disk.folders.map((f) => ({ folder: f.folder, points: f.points }))).toEqual([{ folder: '/home', points: names }]);
   expect(disk.diskUsedBytes).toBeGreaterThan(3 * 1024 * 1024);
   const [files] = onDisk(discovery, stickUuid);
-  expect(files).toMatchObject({ kind: 'files', host: fx.hostName, path: 'rewind', encrypted: false });
+  expect(files).toMatchObject({ kind: 'files', host: fx.hostName, path: 'rewind', encrypted: true });
   expect(files.folders[0].points).toEqual(names);
   expect(files.bytes).toBeGreaterThan(0);
   // In words, not UUIDs: the computer, the disk (a disk without a label or model is a "Backup disk"), what and when.
   expect(human).toContain(`${fx.hostName}, on backup-disk (backup disk in the folder rewind)`);
   expect(human).toMatch(/\/home: 2 restore points, \d{4}-\d\d-\d\d \d\d:\d\d UTC to /);
-  expect(human).toContain(`${fx.hostName}, on Backup disk (backup files in the folder rewind)`);
+  expect(human).toContain(`${fx.hostName}, on Backup disk (encrypted backup files in the folder rewind)`);
   // Only read: nothing of Rewind's was made, nothing is left mounted.
   expect(existsSync(fx.configPath)).toBe(false);
   expect(sh('findmnt', ['-rn', '-o', 'TARGET']).includes(fx.runtimeDir)).toBe(false);
@@ -146,4 +160,70 @@ test('the whole home comes back in place of the fresh one, and keeping on backin
   const next = runBackupCli(fx);
   expect(next.transfers[0]).toMatchObject({ ok: true, kind: 'incremental', parent: newest });
   expect(next.transfers[0].bytes).toBeLessThan(64 * 1024);
+});
+
+test('encrypted backup files: a wrong recovery key changes nothing; the right one brings the home back, and backups go on with it', async () => {
+  // The computer dies again; this time the home comes back from the encrypted files.
+  rmSync(fx.configPath, { force: true });
+  rmSync(fx.stateDir, { recursive: true, force: true });
+  const { discovery } = discover();
+  const [found] = onDisk(discovery, stickUuid);
+  expect(found.encrypted).toBe(true);
+  const newest = found.folders[0].points.at(-1)!;
+  expect(newest).toBe(backups[1].transfers[0].snapshot);
+
+  const root = path.join(fx.dir, 'sysimage-2');
+  const fresh = createLoopBtrfs(fx.cleanup, fx.dir, 'fresh-2', 256);
+  const freshTop = path.join(fx.dir, 'fresh-2-top');
+  mountLoop(fx.cleanup, fresh, freshTop);
+  sh('btrfs', ['subvolume', 'create', path.join(freshTop, 'home')]);
+  unmount(freshTop);
+  const home = path.join(root, 'home');
+  mountLoop(fx.cleanup, fresh, home, 'home');
+  writeFileSync(path.join(home, 'made-by-the-installer.txt'), 'fresh\n');
+  const env = { REWIND_TARGET_ROOT: root };
+  const restore = (keyFile: string) => helper(['restore-subvolume', '--json', '--into', home, '--destination', found.id, '--snapshot', newest, '--replace', '--key', keyFile], env);
+  const subvolumes = () => {
+    mountLoop(fx.cleanup, fresh, freshTop);
+    try {
+      return sh('btrfs', ['subvolume', 'list', '-o', freshTop]).trim().split('\n').map((line) => line.split(' path ')[1]);
+    } finally {
+      unmount(freshTop);
+    }
+  };
+
+  // A wrong key: refused in a sentence that names the recovery key; nothing received, nothing swapped.
+  const wrong = restore(wrongKeyFile);
+  expect(wrong.status).not.toBe(0);
+  expect(wrong.stderr).toContain(`The recovery key in ${wrongKeyFile} does not open these backups: they were encrypted with another key. Nothing was restored or changed.`);
+  expect(subvolumes()).toEqual(['home']);
+  expect(readFileSync(path.join(home, 'made-by-the-installer.txt'), 'utf8')).toBe('fresh\n');
+  const wrongKeep = helper(['keep-backing-up', '--destination', found.id, '--key', wrongKeyFile], env);
+  expect(wrongKeep.status).not.toBe(0);
+  expect(wrongKeep.stderr).toContain('does not open these backups');
+  expect(existsSync(fx.configPath)).toBe(false);
+
+  // The recovery key: the home comes back byte-identical after the restart.
+  const right = restore(recoveryKeyFile);
+  expect({ status: right.status, stderr: right.stderr }).toEqual({ status: 0, stderr: '' });
+  unmount(home);
+  mountLoop(fx.cleanup, fresh, home, 'home');
+  await withTopLevel(fx, fx.destination, (destTop) => {
+    expect(compareTrees(path.join(destTop, 'rewind', fx.hostName, 'home', newest), home)).toEqual([]);
+  });
+
+  // "Keep backing up to this disk": the recovery key becomes this computer's key for it, readable by root only.
+  const keep = helper(['keep-backing-up', '--json', '--destination', found.id, '--key', recoveryKeyFile], env);
+  expect({ status: keep.status, stderr: keep.stderr }).toEqual({ status: 0, stderr: '' });
+  expect((JSON.parse(keep.stdout) as { sources: unknown }).sources).toEqual([{ path: home }]);
+  const kept = path.join(fx.stateDir, 'keys', `${found.id}.agekey`);
+  expect(statSync(kept).mode & 0o777).toBe(0o600);
+  expect(readFileSync(kept, 'utf8').trim()).toBe(identity);
+
+  // The next backup is encrypted for the same key and goes on from the chain on the disk.
+  writeFileSync(path.join(home, 'alice/Documents/fourth.txt'), 'written after the encrypted restore\n');
+  const next = runBackupCli(fx);
+  expect(next.transfers[0]).toMatchObject({ ok: true, kind: 'incremental', parent: newest });
+  const after = discover().discovery;
+  expect(onDisk(after, stickUuid)[0].folders[0].points).toEqual([...found.folders[0].points, next.transfers[0].snapshot]);
 });

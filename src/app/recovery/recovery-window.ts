@@ -3,7 +3,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { configForFound, foundFolder, type Discovery, type FoundBackups } from '../../core/discovery';
+import { foundFolder, type Discovery, type FoundBackups } from '../../core/discovery';
 import { closeOnEscape } from '../close-on-escape';
 import { screenMessage } from '../error-text';
 import { escapeMarkup, formatWhen } from '../format';
@@ -295,9 +295,8 @@ export class RecoveryWindow extends Adw.Window {
     this._show('working');
     this._spinner.visible = true;
     try {
-      const result = await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
+      await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
       this._restoredAll = true;
-      this._homeFolder = result.folder;
       trace('recover restored all');
       this._done.title = _('Your Files Are Back');
       this._done.description = escapeMarkup(
@@ -318,15 +317,12 @@ export class RecoveryWindow extends Adw.Window {
     }
   }
 
-  /** Where the restored folder is on this computer (the helper's answer), for the configuration. */
-  private _homeFolder: string | null = null;
-
   private async _keep(): Promise<void> {
     const found = this._chosen;
     if (!found) return;
-    const config = configForFound(found, [this._homeFolder ?? foundFolder(found)!.folder]);
     try {
-      await this._client.call('SetConfig', config);
+      // The helper makes the configuration from what it found, and keeps the recovery key of encrypted backups as this computer's.
+      await this._client.call('KeepBackingUp', { from: found.id, source: foundFolder(found)!.folder, ...this._key() });
       trace(`recover kept ${this._restoredAll ? 'incremental' : 'full'}`);
       this._done.title = _('Backups Continue on This Disk');
       this._done.description = escapeMarkup(

@@ -11,7 +11,7 @@ import type { ListDisksInput, PrepareDiskRequest } from './disk-requests';
 import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
 import type { SetApartRequest, SetApartResult } from './set-apart-request';
 import type { Discovery } from '../discovery';
-import type { RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
+import type { KeepBackingUpInput, RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
 
 /**
  * The helper's D-Bus contract: one entry per method of
@@ -90,6 +90,7 @@ export const HELPER_METHODS = {
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
   RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),
+  KeepBackingUp: method<KeepBackingUpInput, SetConfigResult>({ action: ACTIONS.configure, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
 } as const;
 
 export type HelperMethods = typeof HELPER_METHODS;

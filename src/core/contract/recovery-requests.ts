@@ -30,3 +30,19 @@ export interface RestoreHomeResult {
 }
 
 export const parseRestoreHomeRequest = (json: string): RestoreHomeRequest => parseJsonRequest(restoreHomeSchema, json);
+
+/**
+ * KeepBackingUp: "Keep backing up to this disk" after a recovery; the found
+ * entry becomes this computer's destination, and for encrypted backups the
+ * recovery key becomes its key. The configuration is the helper's to make.
+ */
+export const keepBackingUpSchema = z.strictObject({
+  from: restoreHomeSchema.shape.from,
+  source: pointFields.source,
+  recoveryKey: pointFields.recoveryKey,
+});
+
+export type KeepBackingUpRequest = z.infer<typeof keepBackingUpSchema>;
+export type KeepBackingUpInput = z.input<typeof keepBackingUpSchema>;
+
+export const parseKeepBackingUpRequest = (json: string): KeepBackingUpRequest => parseJsonRequest(keepBackingUpSchema, json);

@@ -7,7 +7,7 @@ import { HELPER_METHODS, type MethodName } from './methods';
 import { parseProbeRequest, parseSetupRequest, parseTrustRequest } from './ssh-requests';
 import { parseSubvolumeRequest } from './subvolume-request';
 import { parseSetApartRequest } from './set-apart-request';
-import { parseRestoreHomeRequest } from './recovery-requests';
+import { parseKeepBackingUpRequest, parseRestoreHomeRequest } from './recovery-requests';
 
 /**
  * Every method's request parser, one per method of ./methods (the type keeps
@@ -60,6 +60,7 @@ export const REQUEST_PARSERS = {
   WhatChanged: parseWhatChangedRequest,
   DiscoverBackups: none,
   RestoreHome: parseRestoreHomeRequest,
+  KeepBackingUp: parseKeepBackingUpRequest,
 } satisfies Record<MethodName, (argument: never) => unknown>;
 
 /** What a method's handler gets: its parsed request. */

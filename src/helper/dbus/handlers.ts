@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { Config } from '../../core/config';
 import type { MethodName, ResponseOf } from '../../core/contract/methods';
 import type { RequestOf } from '../../core/contract/requests';
 import { ACTIONS, type ActionId } from '../../core/ids';
@@ -18,6 +19,7 @@ import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
 import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
+import { keepBackingUp } from '../recovery/keep-backing-up';
 import { check, probe, setup, trust } from '../destinations/ssh/setup';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
@@ -42,6 +44,13 @@ function configuredPaths(options: DaemonOptions, withAllSubvolumesOf: boolean): 
     (c) => c.sources.flatMap((s) => (s.path ? [s.path] : withAllSubvolumesOf && s.allSubvolumesOf ? [s.allSubvolumesOf] : [])),
     () => [],
   );
+}
+
+/** A saved configuration's schedule takes effect at once; without systemd (a container) there is no timer to set. */
+async function withSchedule(config: Config): Promise<{ config: Config; timer: string }> {
+  let timer = 'not changed: systemd is not running';
+  if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';
+  return { config, timer };
 }
 
 export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers {
@@ -81,11 +90,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     async SetConfig(data) {
       // A folder destination records the mount it must be on; the helper sees the mounts, a sandboxed app may not.
       const previous = await loadConfig(options.configPath).then((c) => c.destinations, () => []);
-      const config = await saveConfig(options.configPath, await withMountPoints(data, previous));
-      // The schedule takes effect at once; without systemd (a container) there is no timer to set.
-      let timer = 'not changed: systemd is not running';
-      if (existsSync('/run/systemd/system')) timer = (await applySchedule(config.schedule)).enabled ? 'enabled' : 'disabled';
-      return { config, timer };
+      return withSchedule(await saveConfig(options.configPath, await withMountPoints(data, previous)));
     },
     // Without an argument (older apps), the configured sources mark their disks.
     ListDisks: async (sources) => listDisks(sources ?? (await configuredPaths(options, true))),
@@ -103,5 +108,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     // Needs no configuration: after a reinstall, what the connected disks hold.
     DiscoverBackups: () => discoverAndRemember(options.runtimeDir),
     RestoreHome: (request) => restoreHome(options, request),
+    // The configuration (and the recovery key) for the found backups is the helper's to make, from what it found.
+    KeepBackingUp: async (request) => withSchedule(await keepBackingUp(options, request)),
   };
 }

@@ -70,6 +70,35 @@ export async function withRecoveryKey<T>(runtimeDir: string, key: string | undef
   }
 }
 
+/** How the person gave the key of encrypted backups: typed (the app) or in a file (the command line). */
+export interface GivenKey {
+  recoveryKey?: string;
+  keyFile?: string;
+}
+
+/**
+ * Runs `fn` with the key given for a found entry's encrypted backups; a key
+ * that does not open them, or none, is refused in a sentence that names the
+ * recovery key (the stream files' own words name a key file this computer
+ * does not have, or a file that lived only for this call). Every check runs
+ * before anything is received, so nothing was restored.
+ */
+export async function withFoundKey<T>(runtimeDir: string, given: GivenKey, fn: (keyFile: string | undefined) => Promise<T>): Promise<T> {
+  try {
+    return await withRecoveryKey(runtimeDir, given.recoveryKey, (file) => fn(file ?? given.keyFile));
+  } catch (error) {
+    if (!(error instanceof RewindError) || error.code !== 'WrongKey') throw error;
+    const what = given.recoveryKey !== undefined ? 'The recovery key you typed' : given.keyFile !== undefined ? `The recovery key in ${given.keyFile}` : undefined;
+    throw new RewindError(
+      'WrongKey',
+      what
+        ? `${what} does not open these backups: they were encrypted with another key. Nothing was restored or changed.`
+        : 'These backups are encrypted: the recovery key you kept when encryption was switched on is needed to open them. Nothing was restored or changed.',
+      { advice: 'Give the recovery key (the line starting with AGE-SECRET-KEY-1) that Rewind showed when encryption was switched on.', cause: error },
+    );
+  }
+}
+
 interface Paths {
   stateDir: string;
   runtimeDir: string;
@@ -97,7 +126,7 @@ export async function openFoundPoint(
   };
   try {
     const opened = await openDestination(destination, found.host, mounts, paths.stateDir);
-    const root = await withRecoveryKey(paths.runtimeDir, request.recoveryKey, (keyFile) => opened.pointFolder(folder.dirName, request.snapshot, inScratch, keyFile)).finally(() => opened.close());
+    const root = await withFoundKey(paths.runtimeDir, { recoveryKey: request.recoveryKey }, (keyFile) => opened.pointFolder(folder.dirName, request.snapshot, inScratch, keyFile)).finally(() => opened.close());
     return { root, sourcePath, done };
   } catch (error) {
     await done();

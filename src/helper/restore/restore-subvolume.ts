@@ -14,7 +14,7 @@ import { openDestination } from '../destinations/open-destination';
 import { receiveCopy } from '../system/btrfs-send';
 import { acquireRunLock } from '../engine/run-lock';
 import { configForFound, isFoundId } from '../../core/discovery';
-import { chosenFolder, lookUpFound, withRecoveryKey } from '../recovery/found-point';
+import { chosenFolder, lookUpFound, withFoundKey } from '../recovery/found-point';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -119,7 +119,7 @@ async function fromFound(request: SubvolumeRestoreRequest, mounts: MountSet, int
   const { folder } = chosenFolder(found, request.source);
   await refuseExisting(into, folder.dirName, name);
   const opened = await openDestination(configForFound(found).destinations[0], found.host, mounts, request.stateDir);
-  return withRecoveryKey(request.runtimeDir, request.recoveryKey, (keyFile) => opened.restorePoint(folder.dirName, name, into, keyFile ?? request.keyFile)).finally(() => opened.close());
+  return withFoundKey(request.runtimeDir, { recoveryKey: request.recoveryKey, keyFile: request.keyFile }, (keyFile) => opened.restorePoint(folder.dirName, name, into, keyFile)).finally(() => opened.close());
 }
 
 /** Whether /etc/fstab mounts something by subvolume id: a swapped subvolume has another id, so the swap would not be what starts. */

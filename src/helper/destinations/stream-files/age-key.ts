@@ -1,4 +1,5 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../../core/errors';
 import { runCommand } from '../../system/run-command';
@@ -23,6 +24,30 @@ export async function createKey(stateDir: string, destinationId: string): Promis
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await runCommand('age-keygen', ['-o', file]);
   return { file, identity: await identityOf(file), recipient: await recipientOf(file) };
+}
+
+/**
+ * Keeps a recovery key as this machine's key for a destination (after a
+ * reinstall, "Keep backing up to this disk"): the backups that follow are
+ * encrypted for the same key and go on from the chain that is there. The
+ * same key again is no change; another key is refused, as in createKey.
+ */
+export async function adoptKey(stateDir: string, destinationId: string, identity: string): Promise<string> {
+  const file = keyFile(stateDir, destinationId);
+  if (await stat(file).catch(() => undefined)) {
+    if ((await identityOf(file).catch(() => undefined)) === identity) return file;
+    throw new RewindError('InvalidArgs', `Destination ${destinationId} already has another key (${file}); replacing it would make its backups unreadable.`, { advice: 'Keep the key it has.' });
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // Written whole under another name first: a key file is never seen half written.
+  const partial = `${file}.${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await writeFile(partial, `${identity}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(partial, file);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return file;
 }
 
 /** What fixes a key file that is gone or garbled: the copy the user was asked to keep. */

@@ -1,0 +1,61 @@
+import { configForFound, type FoundBackups } from '../../core/discovery';
+import type { Config } from '../../core/config';
+import { RewindError } from '../../core/errors';
+import { saveConfig } from '../config/config-file';
+import { adoptKey, identityOf, recipientOf } from '../destinations/stream-files/age-key';
+import { FilesDestination } from '../destinations/stream-files/files-destination';
+import { openDestination } from '../destinations/open-destination';
+import { MountSet } from '../system/mount-set';
+import { chosenFolder, lookUpFound, withFoundKey, type GivenKey } from './found-point';
+
+/**
+ * "Keep backing up to this disk" (D-Bus KeepBackingUp, `rewind-helper
+ * keep-backing-up`): a found entry becomes this computer's destination. The
+ * configuration is the one made for it (src/core/discovery.ts), so backups go
+ * on in the same folder under the old computer's name; for encrypted stream
+ * files the recovery key becomes this computer's key for it (../destinations/
+ * stream-files/age-key.ts), after it is shown to be the key of the backups
+ * there: the next backup is encrypted for the same key and goes on from the
+ * chain that is there.
+ */
+interface Paths {
+  configPath: string;
+  stateDir: string;
+  runtimeDir: string;
+}
+
+export interface KeepRequest extends GivenKey {
+  /** A found id. */
+  from: string;
+  /** Which backed-up folder ("/home" by default), as RestoreHome takes it. */
+  source?: string;
+}
+
+/** The recovery key's identity line, once it is shown to open the backups of `found`'s folder `dirName`. */
+async function checkedIdentity(paths: Paths, found: FoundBackups, dirName: string, given: GivenKey): Promise<string> {
+  const mounts = MountSet.forReader(paths.runtimeDir, 'keep-backing-up');
+  try {
+    const opened = await openDestination(configForFound(found).destinations[0], found.host, mounts, paths.stateDir);
+    try {
+      const manifest = opened instanceof FilesDestination ? await opened.manifest(dirName) : undefined;
+      return await withFoundKey(paths.runtimeDir, given, async (file) => {
+        if (file === undefined) throw new RewindError('WrongKey', 'No key was given.');
+        const identity = await identityOf(file);
+        if (manifest?.recipient && manifest.recipient !== (await recipientOf(file))) throw new RewindError('WrongKey', 'The key is not the one of these backups.');
+        return identity;
+      });
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    await mounts.releaseAll();
+  }
+}
+
+/** Saves the configuration that goes on backing up to `request.from` (and, when encrypted, its key); answers it. */
+export async function keepBackingUp(paths: Paths, request: KeepRequest): Promise<Config> {
+  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const { folder, sourcePath } = chosenFolder(found, request.source);
+  if (found.encrypted) await adoptKey(paths.stateDir, found.id, await checkedIdentity(paths, found, folder.dirName, request));
+  return saveConfig(paths.configPath, configForFound(found, [sourcePath]));
+}
