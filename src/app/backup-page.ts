@@ -6,7 +6,7 @@ import { spaceState, type SpaceState } from '../core/free-space';
 import { headline } from '../core/headline';
 import type { DestinationSummary, RunRecord } from '../core/status';
 import { styleAsProperty } from './compat';
-import { describeKind, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
+import { describeKind, destinationLabel, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
 import { _, fmt } from './i18n';
 import { describeHeadline } from './problems';
@@ -172,7 +172,7 @@ export class BackupPage extends Adw.Bin {
 
     const lastSuccess = status?.lastSuccess;
     if (lastSuccess) {
-      const where = [...new Set(lastSuccess.transfers.filter((t) => t.ok).map((t) => labels.get(t.destination) ?? t.destination))];
+      const where = [...new Set(lastSuccess.transfers.filter((t) => t.ok).map((t) => destinationLabel(labels, t.destination)))];
       this._lastBackup.subtitle = escapeMarkup(
         where.length > 0
           ? // Translators: when, then where: "Today at 14:03, to Blue USB disk".
@@ -199,7 +199,7 @@ export class BackupPage extends Adw.Bin {
     this._cancel.visible = running;
     this._progressBox.visible = running;
     const progress = this._client.progress;
-    this._progressBar.text = describeProgress(progress);
+    this._progressBar.text = describeProgress(progress, labels);
     this._progressDetail.label = describeProgressDetail(progress);
     this._progressDetail.visible = this._progressDetail.label !== '';
     this._currentFile.label = progress?.currentPath ?? '';

@@ -4,6 +4,8 @@ import { failureMessage } from '../core/run-failure';
 import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
+import { screenMessage } from './error-text';
+import { isPlainText } from '../core/plain-text';
 import { describeLeftOut, runLeftOut } from './left-out-text';
 
 /** Text for a property that takes Pango markup (StatusPage descriptions, row subtitles, toasts). */
@@ -39,8 +41,8 @@ function dayNumber(time: GLib.DateTime): number {
     .get_julian();
 }
 
-/** The text on the progress bar: what the helper is doing and how much it copied. */
-export function describeProgress(progress: Progress | null): string {
+/** The text on the progress bar: what the helper is doing and how much it copied; `labels` name destinations by their ids. */
+export function describeProgress(progress: Progress | null, labels: Map<string, string> = new Map()): string {
   if (!progress) return _('Starting…');
   const bytes = GLib.format_size(progress.bytes);
   switch (progress.phase) {
@@ -50,7 +52,7 @@ export function describeProgress(progress: Progress | null): string {
     case 'send': {
       // Translators: the folder, the backup destination, and how much was copied so far ("1.2 GB").
       return progress.destination
-        ? fmt(_('Copying %s to %s — %s'), progress.source, progress.destination, bytes)
+        ? fmt(_('Copying %s to %s — %s'), progress.source, destinationLabel(labels, progress.destination), bytes)
         : fmt(_('Copying %s — %s'), progress.source, bytes);
     }
     case 'verify':
@@ -68,7 +70,7 @@ export function describeProgress(progress: Progress | null): string {
 export function describeRun(run: RunRecord | undefined): string {
   if (!run) return _('No backup has run yet');
   if (run.ok) return _('Success');
-  return run.error?.message ?? _('The backup failed.');
+  return run.error ? screenMessage(run.error) : _('The backup failed.');
 }
 
 const DAY_NAMES: Record<Weekday, () => string> = {
@@ -113,6 +115,14 @@ export function formatNext(iso: string, now: GLib.DateTime = GLib.DateTime.new_n
   // Translators: a strftime format for a date within the next week, e.g. "Monday at 09:30".
   if (days > 1 && days < 7) return when.format(_('%A at %H:%M')) ?? iso;
   return when.format(_('%-d %B %Y at %H:%M')) ?? iso;
+}
+
+/**
+ * A destination's name from the status's labels (id → name). A run in the
+ * history may name one removed since: its id is internal, so it is not shown.
+ */
+export function destinationLabel(labels: Map<string, string>, id: string): string {
+  return labels.get(id) ?? _('a removed destination');
 }
 
 /** What each kind of destination is, in a few words. */
@@ -161,12 +171,15 @@ export function describeResume(reason: PostponeReason | undefined): string {
 export function describeRunDetail(run: RunRecord, labels: Map<string, string>): string {
   if (run.outcome === 'postponed') return describePostponed(run.postponed);
   if (run.outcome === 'skipped') {
-    const away = [...new Set((run.skipped ?? []).map((s) => labels.get(s.destination) ?? s.destination))];
+    const away = [...new Set((run.skipped ?? []).map((s) => destinationLabel(labels, s.destination)))];
     // Translators: the backup disks that were not connected, so this scheduled backup waited for them.
     return fmt(_('Skipped: %s was not connected'), away.join(', '));
   }
-  if (!run.ok) return failureMessage(run) ?? _('The backup failed.');
-  const destinations = [...new Set(run.transfers.map((t) => labels.get(t.destination) ?? t.destination))];
+  if (!run.ok) {
+    const message = failureMessage(run);
+    return message && isPlainText(message) ? message : screenMessage(run.error ?? run.sourceProblems?.[0]?.error ?? run.transfers.find((t) => !t.ok && t.error)?.error);
+  }
+  const destinations = [...new Set(run.transfers.map((t) => destinationLabel(labels, t.destination)))];
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);
   if (destinations.length === 0) return _('Snapshots taken; no destination was connected');
   // Translators: %s is where the backups are ("Backup disk"); nothing had changed, so nothing was copied.

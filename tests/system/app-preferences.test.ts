@@ -16,6 +16,7 @@ import { startUserSession } from '../support/user-session';
  * then after two backups), free space on the main page while the backup disk
  * is mounted as the desktop mounts it, Preferences changing the schedule,
  * retention and a destination (the helper's config file really changes),
+ * renaming the destination (the main window then names it so),
  * the What page with sizes, the Where page not offering the source's own
  * disk, and a folder for stream files chosen in setup and backed up to.
  */
@@ -73,12 +74,12 @@ describe('after setup', () => {
     const [available, blockSize] = sh('stat', ['-f', '-c', '%a %S', media]).trim().split(' ').map(Number);
     expect(Number(free)).toBe(available * blockSize);
     await settle(2500);
-    a.shoot('main-free-space');
+    await a.shoot('main-free-space');
 
     // No runs yet: the history says what will appear there.
     await a.step('history', undefined, 'rewind: history 0');
     await settle(1500);
-    a.shoot('history-empty');
+    await a.shoot('history-empty');
 
     await backUp(a, 1);
     await backUp(a, 2);
@@ -86,14 +87,14 @@ describe('after setup', () => {
     // The open history window takes in each finished run; then a second window opens.
     await waitFor('the open history updated', () => a.count('rewind: history 2') >= 1 || undefined, 30_000);
     await a.step('history', undefined, 'rewind: history 2');
-    a.shoot('history');
+    await a.shoot('history');
 
     // Preferences: sizes of the folders, then each change through the widgets.
     const saved = 'rewind: config saved';
     a.activate('preferences');
     await waitFor('the sizes', () => new RegExp(`rewind: sizes .*${fx.home}=(\\d+)`).exec(a.output())?.[1], 60_000);
     await settle(2000);
-    a.shoot('preferences-sizes');
+    await a.shoot('preferences-sizes');
 
     await a.step('prefs.schedule', JSON.stringify({ kind: 'weekly', day: 'fri', at: '08:15' }), saved);
     expect(config().schedule).toEqual({ kind: 'weekly', day: 'fri', at: '08:15' });
@@ -110,24 +111,41 @@ describe('after setup', () => {
     await a.step('prefs.enable-destination', 'usb=true', saved);
     expect(config().destinations[0]).toMatchObject({ id: 'usb', enabled: true });
 
+    // Renamed: the configuration keeps the id, and the main window shows the new name.
+    await a.step('prefs.rename-destination', 'usb=Blue USB Disk', saved);
+    expect(config().destinations[0]).toMatchObject({ id: 'usb', label: 'Blue USB Disk' });
+    const main = async () => (await a.texts()).find((w) => w.window === 'Rewind')?.texts ?? [];
+    await waitFor('the new name on the main window', async () => ((await main()).includes('Blue USB Disk') ? true : undefined), 30_000);
+    expect(await main()).not.toContain('Test backup disk');
+    await a.shoot('preferences-renamed');
+
     await a.step('prefs.notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), saved);
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: false });
     await a.step('prefs.notifications', JSON.stringify({ onSuccess: true }), saved);
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: true });
-    a.shoot('preferences-notifications');
+    await a.shoot('preferences-notifications');
 
     // Setup's What page with sizes, then its Where page, in the light style.
     const sized = a.count('rewind: sizes ');
     await a.step('setup', undefined, 'rewind: setup page what');
     await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
     await settle();
-    a.shoot('setup-what-sizes');
+    await a.shoot('setup-what-sizes');
     await a.step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
     expect(a.output()).toContain(`${fx.source.device}=source`);
     await settle();
-    a.shoot('setup-where-source-disk');
+    await a.shoot('setup-where-source-disk');
+    await renameDialog(a);
   });
+
+  /** The Rename Destination dialog, over what is open. */
+  async function renameDialog(a: AppDriver): Promise<void> {
+    await a.step('prefs.ask-rename', 'usb', 'rewind: prefs rename usb');
+    const dialog = (await a.texts()).find((w) => w.texts.includes('Rename Destination'))?.texts ?? [];
+    expect(dialog).toContain(config().destinations[0].label);
+    await a.shoot('preferences-rename');
+  }
 
   test('in the dark style: the history, the What page with sizes, the Where page without the source disk, and a folder for stream files', async () => {
     const a = startApp(fx, userEnv, display, shots, 'dark');
@@ -136,20 +154,20 @@ describe('after setup', () => {
     // Under load the first frames lag behind: wait for the destinations' check too.
     await waitFor('the destinations checked', () => a.output().includes('rewind: destinations checked') || undefined, 60_000);
     await settle(2500);
-    a.shoot('main-space-after-backups');
+    await a.shoot('main-space-after-backups');
     await a.step('history', undefined, 'rewind: history 2');
-    a.shoot('history');
+    await a.shoot('history');
     a.activate('preferences');
     await waitFor('the sizes', () => a.output().includes('rewind: sizes ') || undefined, 60_000);
     await settle(2000);
-    a.shoot('preferences-sizes');
+    await a.shoot('preferences-sizes');
 
     await a.step('add-destination', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
     // The disk that holds the folder to back up is not offered.
     expect(a.output()).toContain(`${fx.source.device}=source`);
     await settle();
-    a.shoot('setup-where-source-disk');
+    await a.shoot('setup-where-source-disk');
     const chosen = a.count('rewind: setup page');
     a.activate('setup.choose-disk', fx.source.device);
     await waitFor('the refusal', () => /rewind: setup error .*/.exec(a.output())?.[0], 10_000);
@@ -161,7 +179,7 @@ describe('after setup', () => {
     a.activate('setup.choose-folder', folder);
     await waitFor('the summary', () => a.output().includes('rewind: setup page summary') || undefined, 10_000);
     await settle();
-    a.shoot('setup-folder-summary');
+    await a.shoot('setup-folder-summary');
     await a.step('setup.save', undefined, 'rewind: setup saved');
     expect(config().destinations.at(-1)).toMatchObject({ kind: 'files', path: folder, label: 'folder-backups', enabled: true });
     await backUp(a, 3);
@@ -170,13 +188,15 @@ describe('after setup', () => {
     expect(existsSync(folder) && readdirSync(folder, { recursive: true }).length).toBeGreaterThan(0);
     await waitFor('the open history updated', () => a.count('rewind: history 3') >= 1 || undefined, 30_000);
     await a.step('history', undefined, 'rewind: history 3');
-    a.shoot('history-three');
+    await a.shoot('history-three');
 
     // The What page of setup, with the sizes of the folders.
     const sized = a.count('rewind: sizes ');
     await a.step('setup', undefined, 'rewind: setup page what');
     await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
     await settle();
-    a.shoot('setup-what-sizes');
+    await a.shoot('setup-what-sizes');
+    a.activate('preferences');
+    await renameDialog(a);
   });
 });

@@ -17,9 +17,12 @@ import { REPO } from '../support/system-bus';
  * Up Backups (what: the fixture's home subvolume; where: the fixture's btrfs
  * disk from ListDisks; when: daily), SetConfig, then a first (full) and a
  * second (incremental) backup, the status, preferences and restore points.
- * A second run in the dark style prepares an empty loop disk through the
- * setup's warning page (PrepareDisk). Every step is an app action activated
- * over org.gtk.Actions, as the buttons do; each page is photographed.
+ * Setting up again marks the disk already in use and keeps it: no second
+ * destination for the same disk. A second run in the dark style prepares an
+ * empty loop disk through the setup's warning page (PrepareDisk). Every step
+ * is an app action activated over org.gtk.Actions, as the buttons do; each
+ * page is photographed, and no screen shows a device path, a snapshot name,
+ * validator text or btrfs words (app-driver's shoot).
  */
 jest.setTimeout(300_000);
 
@@ -67,24 +70,24 @@ describe('the first run', () => {
     const { app, step, openSetup } = startApp('light');
     await waitFor('the welcome page', () => app.output().includes('rewind: page not-configured') || undefined, 30_000);
     await settle();
-    app.shoot('welcome');
+    await app.shoot('welcome');
 
     await openSetup();
     // What: the fixture's home subvolume instead of /home.
     await step('setup.add-source', fx.home, `rewind: setup sources /home ${fx.home}`);
     await step('setup.remove-source', '/home', `rewind: setup sources ${fx.home}`);
-    app.shoot('setup-1-what');
+    await app.shoot('setup-1-what');
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${fx.destination.device}=btrfs`);
     await settle();
-    app.shoot('setup-2-where');
+    await app.shoot('setup-2-where');
     await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
     await step('setup.schedule', JSON.stringify({ kind: 'weekly', day: 'mon', at: '09:30' }), 'rewind: setup schedule {"kind":"weekly","day":"mon","at":"09:30"}');
-    app.shoot('setup-3-when');
+    await app.shoot('setup-3-when');
     await step('setup.schedule', JSON.stringify({ kind: 'daily', at: '23:45' }), 'rewind: setup schedule {"kind":"daily","at":"23:45"}');
     await step('setup.continue', undefined, 'rewind: setup page summary');
-    app.shoot('setup-4-summary');
+    await app.shoot('setup-4-summary');
     await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     await waitFor('the main page', () => app.output().includes('rewind: state ready') || undefined, 30_000);
 
@@ -96,7 +99,7 @@ describe('the first run', () => {
       schedule: { kind: 'daily', at: '23:45' },
     });
     await settle(2500);
-    app.shoot('main-configured');
+    await app.shoot('main-configured');
 
     for (const [n, kind] of [
       [1, 'full'],
@@ -114,18 +117,42 @@ describe('the first run', () => {
     }
     await waitFor('the destinations checked', () => app.output().split('rewind: destinations checked').length > 2 || undefined, 60_000);
     await settle(2500);
-    app.shoot('main-after-backups');
+    await app.shoot('main-after-backups');
 
     app.activate('preferences');
     await settle(2500);
-    app.shoot('preferences');
+    await app.shoot('preferences');
     app.activate('restore-points');
     await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(app.output())?.[1], 60_000);
     // Two snapshots on the source and two backups on the disk.
     expect(app.output()).toContain('rewind: restore points 4');
     await settle();
-    app.shoot('restore-points');
+    await app.shoot('restore-points');
+    await setUpAgainOnTheSameDisk(app);
   });
+
+  /** Setup again: the disk in use is marked, choosing it keeps its destination, and none is added. */
+  async function setUpAgainOnTheSameDisk(app: AppDriver): Promise<void> {
+    const before = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
+    const idle = app.count('rewind: setup idle');
+    await app.step('setup', undefined, 'rewind: setup page what');
+    await waitFor('the configuration read', () => app.count('rewind: setup idle') > idle || undefined, 60_000);
+    const listed = app.count('rewind: setup disks');
+    await app.step('setup.continue', undefined, 'rewind: setup page where');
+    await waitFor('the disks', () => app.count('rewind: setup disks') > listed || undefined, 30_000);
+    expect(app.output().split('\n').filter((l) => l.startsWith('rewind: setup disks')).at(-1)).toContain(`${fx.destination.device}=btrfs+used`);
+    await settle();
+    const lines = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts.flatMap((t) => t.split('\n')) ?? [];
+    expect(lines).toContain('Already used for backups');
+    await app.shoot('setup-2-where-in-use');
+    await app.step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
+    await app.step('setup.continue', undefined, 'rewind: setup page summary');
+    await app.shoot('setup-4-summary-in-use');
+    await app.step('setup.save', undefined, 'rewind: setup saved', 60_000);
+    const after = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
+    expect(after.destinations).toEqual(before.destinations);
+    expect(after.destinations.filter((d) => d.kind === 'btrfs' && d.filesystem === fx.destination.uuid)).toHaveLength(1);
+  }
 
   test('in the dark style, prepares an empty disk after the warning, and shows every page', async () => {
     const image = path.join(fx.dir, 'empty-disk.img');
@@ -137,35 +164,36 @@ describe('the first run', () => {
     await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30_000);
     await waitFor('the destinations checked', () => app.output().includes('rewind: destinations checked') || undefined, 60_000);
     await settle(2000);
-    app.shoot('main-after-backups');
+    await app.shoot('main-after-backups');
+    await setUpAgainOnTheSameDisk(app);
 
     await openSetup();
-    app.shoot('setup-1-what');
+    await app.shoot('setup-1-what');
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${device}=empty`);
     await settle();
-    app.shoot('setup-2-where');
+    await app.shoot('setup-2-where');
     await step('setup.choose-disk', device, 'rewind: setup page prepare');
-    app.shoot('setup-2b-prepare');
+    await app.shoot('setup-2b-prepare');
     await step('setup.prepare-disk', undefined, 'rewind: setup page when', 120_000);
     const uuid = /rewind: setup prepared \S+ (\S+)/.exec(app.output())?.[1];
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).trim()).toBe('btrfs');
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'UUID', device]).trim()).toBe(uuid);
-    app.shoot('setup-3-when');
+    await app.shoot('setup-3-when');
     await step('setup.continue', undefined, 'rewind: setup page summary');
-    app.shoot('setup-4-summary');
+    await app.shoot('setup-4-summary');
     await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
     expect(config.destinations.map((d) => d.kind === 'btrfs' && d.filesystem)).toEqual([fx.destination.uuid, uuid]);
 
     app.activate('preferences');
     await settle(2500);
-    app.shoot('preferences');
+    await app.shoot('preferences');
     app.activate('restore-points');
     await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(app.output())?.[1], 60_000);
     await settle();
-    app.shoot('restore-points');
+    await app.shoot('restore-points');
     expect(existsSync(fx.configPath)).toBe(true);
   });
 
@@ -174,6 +202,18 @@ describe('the first run', () => {
     const { app } = startApp('dark');
     await waitFor('the welcome page', () => app.output().includes('rewind: page not-configured') || undefined, 30_000);
     await settle();
-    app.shoot('welcome');
+    await app.shoot('welcome');
+  });
+
+  test('a configuration the validator refuses is told in words, not in the validator’s', async () => {
+    writeFileSync(fx.configPath, JSON.stringify({ version: 1, sources: [{ path: fx.home }], destinations: [{ id: 'usb', kind: 'zip' }] }));
+    const { app } = startApp('light');
+    await waitFor('the welcome page', () => app.output().includes('rewind: page not-configured') || undefined, 30_000);
+    await settle();
+    // shoot checks that no validator path or word is on screen.
+    await app.shoot('welcome-invalid-config');
+    const welcome = (await app.texts()).find((w) => w.window === 'Rewind')?.texts ?? [];
+    expect(welcome).toContain('The backup settings on this computer cannot be used. Set up backups again, or ask an administrator to check them.');
+    rmSync(fx.configPath);
   });
 });

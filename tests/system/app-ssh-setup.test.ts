@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { Config } from '../../src/core/config';
 import { APP_ID } from '../../src/core/ids';
 import { sshPaths } from '../../src/helper/destinations/ssh/identity';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
@@ -109,6 +110,32 @@ async function openDialog(style: 'light' | 'dark') {
 }
 
 describe('adding a backup server in the app', () => {
+  test('a server folder already used for backups is not added a second time', async () => {
+    // As setup or an administrator left it: this server's folder is a destination already.
+    const file = fx.configPath;
+    const config = JSON.parse(readFileSync(file, 'utf8')) as Config;
+    const server = { id: 'home-server', kind: 'ssh', host: '127.0.0.1', port: sshd.port, user: 'root', path: '/srv/rewind', label: 'Home server' } as const;
+    writeFileSync(file, JSON.stringify({ ...config, destinations: [...config.destinations, server] }));
+    fx.cleanup.add('the configuration without the server', () => writeFileSync(file, JSON.stringify(config)));
+    const app = startProcess('runuser', runAsUser(['gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
+    fx.cleanup.add('stop the app', () => stopProcess(app.child));
+    onExit = app;
+    await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30_000);
+    activate('add-ssh-destination');
+    await waitFor('the dialog', () => app.output().includes('rewind: ssh page server') || undefined);
+    // The same server, folder and user, written another way.
+    activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: '', path: '/srv/rewind/' }));
+    await settle();
+    activate('ssh.continue');
+    const refused = await waitFor('the refusal', () => /rewind: ssh error (.*)/.exec(app.output())?.[1], 30_000);
+    expect(refused).toBe('This folder on this server is already used for backups, as “Home server”.');
+    expect(app.output()).not.toContain('rewind: ssh page key');
+    await settle();
+    shoot('1-server-in-use', 'light');
+    writeFileSync(file, JSON.stringify(config));
+    await stopProcess(app.child);
+  });
+
   test('shows the key to install and the server’s fingerprint, and pins it once confirmed', async () => {
     expect(pinned()).toBe('');
     const { app, shown, publicKey, next } = await openDialog('light');
