@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -12,8 +12,8 @@ import { REPO } from '../support/system-bus';
 /**
  * The schedule against systemd itself: the next run Rewind shows is
  * the elapse `systemd-analyze calendar` computes, in many time zones, across
- * clock changes; `rewind-helper schedule` writes a timer that systemd accepts
- * and enables or disables it. The seed is printed; REWIND_SCHEDULE_SEED replays.
+ * clock changes; `rewind-helper schedule` sets the packaged timer to the
+ * schedule with a drop-in that systemd accepts and enables or disables it. The seed is printed; REWIND_SCHEDULE_SEED replays.
  */
 jest.setTimeout(300_000);
 
@@ -89,36 +89,57 @@ describe('rewind-helper schedule', () => {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
-  test('writes a timer systemd accepts, enables it, and disables it for manual', () => {
+  test('sets the packaged timer to the schedule with a drop-in systemd accepts, enables it, and disables it for manual', () => {
     const root = path.join(dir, 'root');
     const unitDir = path.join(root, 'etc/systemd/system');
+    const packagedDir = path.join(root, 'usr/lib/systemd/system');
     mkdirSync(unitDir, { recursive: true });
+    mkdirSync(packagedDir, { recursive: true });
+    // What the package installs: the timer, and the service it starts.
+    const packagedTimer = readFileSync(path.join(REPO, 'data/rewind-backup.timer'), 'utf8');
+    writeFileSync(path.join(packagedDir, 'rewind-backup.timer'), packagedTimer);
+    const helperPath = path.join(dir, 'rewind-helper');
+    writeFileSync(helperPath, '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(
+      path.join(packagedDir, 'rewind-backup.service'),
+      readFileSync(path.join(REPO, 'data/rewind-backup.service.in'), 'utf8').replaceAll('@LIBEXECDIR@/rewind-helper', helperPath),
+    );
+    // A whole timer an earlier version wrote over the packaged one goes.
+    const oldWhole = path.join(unitDir, 'rewind-backup.timer');
+    writeFileSync(oldWhole, '# Written by rewind-helper from /etc/rewind/config.json ("schedule"); changes here are replaced.\n[Timer]\nOnCalendar=daily\n');
+
     const config = configure({ kind: 'weekly', day: 'sat', at: '21:15' });
     const r = helperRun(['schedule', '--json', '--config', config, '--unit-dir', unitDir, '--systemd-root', root]);
     expect(r.status).toBe(0);
-    const timer = readFileSync(path.join(unitDir, 'rewind-backup.timer'), 'utf8');
-    expect(timer).toContain('OnCalendar=Sat *-*-* 21:15:00\n');
+    const dropIn = path.join(unitDir, 'rewind-backup.timer.d/schedule.conf');
+    const timer = readFileSync(dropIn, 'utf8');
+    // The packaged OnCalendar is cleared before ours is added.
+    expect(timer).toContain('[Timer]\nOnCalendar=\nOnCalendar=Sat *-*-* 21:15:00\n');
     expect(timer).toContain('Persistent=true\n');
     expect(timer).toMatch(/^RandomizedDelaySec=\d+$/m);
+    expect(existsSync(oldWhole)).toBe(false);
+    expect(readFileSync(path.join(packagedDir, 'rewind-backup.timer'), 'utf8')).toBe(packagedTimer);
     const wants = path.join(unitDir, 'timers.target.wants/rewind-backup.timer');
-    expect(lstatSync(wants).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(wants)).toBe('/usr/lib/systemd/system/rewind-backup.timer');
 
-    // systemd-analyze verify, with the service the timer starts beside it.
-    const service = path.join(unitDir, 'rewind-backup.service');
-    const helperPath = path.join(dir, 'rewind-helper');
-    writeFileSync(helperPath, '#!/bin/sh\n', { mode: 0o755 });
-    writeFileSync(service, readFileSync(path.join(REPO, 'data/rewind-backup.service.in'), 'utf8').replaceAll('@LIBEXECDIR@/rewind-helper', helperPath));
-    const verify = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(unitDir, 'rewind-backup.timer'), service], { encoding: 'utf8' });
+    // systemd-analyze verify reads the packaged timer with the drop-in (it refuses
+    // a drop-in that leaves no OnCalendar); the trailing ':' keeps systemd's own units.
+    const verify = spawnSync('systemd-analyze', ['verify', '--man=no', 'rewind-backup.timer'], {
+      encoding: 'utf8',
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${unitDir}:${packagedDir}:` },
+    });
     const problems = `${verify.stdout}\n${verify.stderr}`.split('\n').filter((l) => l.trim() !== '' && !/^\/(usr\/)?lib\/systemd\/system\/|^\/etc\/systemd\//.test(l));
     expect({ status: verify.status, problems }).toEqual({ status: 0, problems: [] });
 
-    const json = JSON.parse(r.stdout) as { nextRun: string; onCalendar: string };
+    const json = JSON.parse(r.stdout) as { nextRun: string; onCalendar: string; unitFile: string };
     expect(json.onCalendar).toBe('Sat *-*-* 21:15:00');
+    expect(json.unitFile).toBe(dropIn);
 
     const off = helperRun(['schedule', '--config', configure({ kind: 'manual' }), '--unit-dir', unitDir, '--systemd-root', root]);
     expect(off.status).toBe(0);
-    expect(existsSync(path.join(unitDir, 'rewind-backup.timer'))).toBe(false);
+    expect(existsSync(path.join(unitDir, 'rewind-backup.timer.d'))).toBe(false);
     expect(existsSync(wants)).toBe(false);
+    expect(readFileSync(path.join(packagedDir, 'rewind-backup.timer'), 'utf8')).toBe(packagedTimer);
   });
 
   test('status shows the next run systemd computes', () => {

@@ -4,8 +4,8 @@ import { describeSchedule } from '../format/status';
 export const schedule = command({
   name: 'schedule',
   synopsis: '[--unit-dir DIR] [--systemd-root DIR]',
-  summary: `write rewind-backup.timer from the configured schedule
-and enable it (or disable it for "manual")`,
+  summary: `set rewind-backup.timer to the configured schedule (a drop-in
+beside the packaged timer) and enable it (or disable it for "manual")`,
   options: ['unit-dir', 'systemd-root'],
   run: async ({ values, paths }) => {
     const [{ loadConfig }, { applySchedule }, { nextRun, onCalendar }, { systemTimeZone }] = await Promise.all([
