@@ -95,6 +95,8 @@ export class BackupPage extends Adw.Bin {
     buttons.append(new Gtk.Button({ label: _('_Back Up Now'), use_underline: true, action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }));
     this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, action_name: 'app.cancel-backup', css_classes: ['pill', 'destructive-action'], visible: false });
     buttons.append(this._cancel);
+    // Getting files back is the other half of backing up: beside Back Up Now, not only in the menu.
+    buttons.append(new Gtk.Button({ label: _('_Restore…'), use_underline: true, action_name: 'app.restore-points', css_classes: ['pill'], tooltip_text: _('Get back files and folders as they were at an earlier time') }));
 
     this._progressBar = new Gtk.ProgressBar({ show_text: true });
     this._progressBar.update_property([Gtk.AccessibleProperty.LABEL], [_('Backup progress')]);

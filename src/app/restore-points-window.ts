@@ -2,10 +2,12 @@ import Adw from 'gi://Adw?version=1';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { destinationLabel, escapeMarkup, formatWhen } from './format';
+import { escapeMarkup } from './format';
 import type { HelperClient } from './helper-client';
 import { InventoryModel } from './inventory-model';
-import { _, fmt, ngettext } from './i18n';
+import { _ } from './i18n';
+import type { Moment } from '../core/timeline';
+import { copyPlace, momentPlaces, timelineOf } from './timeline-words';
 import type { PointRef } from './restore-browser/browser-model';
 import { closeOnEscape } from './close-on-escape';
 import { trace } from './trace';
@@ -17,24 +19,25 @@ export function snapshotTime(name: string): string | undefined {
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z` : undefined;
 }
 
-/** When a point was made, for people; its name (the time in UTC) is the helper's and the CLI's. */
-function when(name: string): string {
-  const iso = snapshotTime(name);
-  return iso ? formatWhen(iso) : _('Unknown time');
-}
-
-/** A row that opens the point in the restore browser (app.browse-point). */
-function pointRow(point: PointRef, name: string): Adw.ActionRow {
-  const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), activatable: true, action_name: 'app.browse-point' });
+/** A row that opens the moment in the restore browser (app.browse-point), from its fastest copy. */
+function momentRow(moment: Moment, labels: Map<string, string>): Adw.ActionRow {
+  const open = moment.open;
+  const row = new Adw.ActionRow({ title: escapeMarkup(moment.timeLabel), subtitle: escapeMarkup(momentPlaces(moment, labels)), activatable: !!open });
+  if (!open) {
+    row.subtitle = escapeMarkup(`${momentPlaces(moment, labels)}\n${_('Connect the disk or check the server to open it.')}`);
+    return row;
+  }
+  const point: PointRef = { from: open.from, snapshot: open.snapshot, source: moment.source, where: copyPlace(open.from, labels) };
+  row.action_name = 'app.browse-point';
   row.set_action_target_value(new GLib.Variant('s', JSON.stringify(point)));
   row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
   return row;
 }
 
 /**
- * Restore points: every local snapshot and every backup on each
- * destination, newest first; each opens in the restore browser
- * (./restore-browser).
+ * Restore points: one timeline of every moment (src/core/timeline.ts), a
+ * moment once wherever its copies are, by day, newest first; each opens in
+ * the restore browser (./restore-browser) from its fastest copy.
  */
 export class RestorePointsWindow extends Adw.Window {
   static {
@@ -92,34 +95,25 @@ export class RestorePointsWindow extends Adw.Window {
       return;
     }
     const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
-    let count = 0;
-    for (const source of inventory.sources) {
-      const local = this._group(fmt(_('%s on this computer'), source.source));
-      for (const s of [...source.snapshots].reverse()) {
-        local.add(pointRow({ from: 'local', snapshot: s.name, source: source.source, where: _('This computer') }, s.name));
-        count++;
+    const timelines = timelineOf(inventory, this._client);
+    let copies = 0;
+    let moments = 0;
+    for (const timeline of timelines) {
+      // Several folders backed up: each has its own timeline, under its name.
+      if (timelines.length > 1) this._group(timeline.source);
+      for (const day of timeline.days) {
+        const group = this._group(day.label);
+        for (const moment of day.moments) group.add(momentRow(moment, labels));
+        moments += day.moments.length;
+        copies += day.moments.reduce((n, m) => n + m.copies.length, 0);
       }
-      if (source.snapshots.length === 0) local.add(new Adw.ActionRow({ title: _('No snapshots') }));
-      for (const d of source.destinations) {
-        const name = destinationLabel(labels, d.destination);
-        const group = this._group(
-          fmt(_('%s on %s'), source.source, name),
-          d.connected ? fmt(ngettext('%s backup', '%s backups', d.backups.length), d.backups.length) : _('Not connected: connect the disk or check the server to see its backups.'),
-        );
-        for (const b of [...d.backups].reverse()) {
-          group.add(
-            b.complete
-              ? pointRow({ from: d.destination, snapshot: b.name, source: source.source, where: name }, b.name)
-              : new Adw.ActionRow({ title: escapeMarkup(when(b.name)), subtitle: escapeMarkup(_('Incomplete: this backup was interrupted and cannot be opened')) }),
-          );
-          count++;
-        }
-      }
+      if (timeline.days.length === 0) this._group(timelines.length > 1 ? '' : _('No restore points yet'), _('The first backup makes one.'));
     }
     for (const problem of inventory.problems) this._group(problem.source, screenMessage(problem.error));
     if (inventory.sources.length === 0 && inventory.problems.length === 0) {
       this._group(_('No restore points'), _('Backups are not set up on this computer yet. Set up backups first, or connect the disk that holds backups made before.'));
     }
-    trace(`restore points ${count}`);
+    // Every copy, then the moments they make (each once).
+    trace(`restore points ${copies} in ${moments} moments`);
   }
 }

@@ -17,7 +17,8 @@ import { parseSnapshotName } from './snapshot-name';
  *    first; a moment whose time cannot be told (a name not of ours) goes last.
  * 4. Days are labelled "Today", "Yesterday", then the date ("Monday 3
  *    November", with the year when it is not this year's); a moment is the
- *    day and its time ("Today 13:00"). The words are the caller's (they are
+ *    day and its time ("Today 13:00"), with seconds when another moment of
+ *    that day has the same minute. The words are the caller's (they are
  *    translated), the choice of which is made here.
  */
 
@@ -29,6 +30,7 @@ export interface LocalTime {
   weekday: number;
   hour: number;
   minute: number;
+  second: number;
 }
 
 /** The words a timeline is labelled with, and the local clock. */
@@ -39,8 +41,8 @@ export interface TimelineWords {
   yesterday: string;
   /** A day further back: "Monday 3 November", or "Monday 3 November 2025" with `withYear`. */
   date(t: LocalTime, withYear: boolean): string;
-  /** "13:00" */
-  time(t: LocalTime): string;
+  /** "13:00", or "13:00:07" `withSeconds`. */
+  time(t: LocalTime, withSeconds: boolean): string;
   /** A day and a time: "Today 13:00". */
   moment(day: string, time: string): string;
   /** A moment whose time is not known, as a day's label and as its own. */
@@ -95,11 +97,11 @@ function dayNumber(t: LocalTime): number {
   return Math.floor(Date.UTC(t.year, t.month - 1, t.day) / 86_400_000);
 }
 
-function labelsOf(local: LocalTime | undefined, today: LocalTime, words: TimelineWords): { day: string; time: string; moment: string } {
+function labelsOf(local: LocalTime | undefined, today: LocalTime, words: TimelineWords, withSeconds = false): { day: string; time: string; moment: string } {
   if (!local) return { day: words.unknown, time: words.unknown, moment: words.unknown };
   const ago = dayNumber(today) - dayNumber(local);
   const day = ago === 0 ? words.today : ago === 1 ? words.yesterday : words.date(local, local.year !== today.year);
-  const time = words.time(local);
+  const time = words.time(local, withSeconds);
   return { day, time, moment: words.moment(day, time) };
 }
 
@@ -142,10 +144,15 @@ export function buildTimeline(inventory: Inventory, kinds: ReadonlyMap<string, s
     moments.sort((a, b) => (b.time?.getTime() ?? -Infinity) - (a.time?.getTime() ?? -Infinity));
     const days: TimelineDay[] = [];
     let dayKey: number | undefined | null = null;
-    for (const moment of moments) {
-      const local = moment.time ? words.local(moment.time) : undefined;
+    // Two moments in one minute are told apart by their seconds.
+    const minute = (t: LocalTime) => `${dayNumber(t)} ${t.hour} ${t.minute}`;
+    const minutes = new Map<string, number>();
+    const locals = moments.map((m) => (m.time ? words.local(m.time) : undefined));
+    for (const t of locals) if (t) minutes.set(minute(t), (minutes.get(minute(t)) ?? 0) + 1);
+    for (const [i, moment] of moments.entries()) {
+      const local = locals[i];
       const key = local ? dayNumber(local) : undefined;
-      const labels = labelsOf(local, today, words);
+      const labels = labelsOf(local, today, words, !!local && minutes.get(minute(local))! > 1);
       moment.timeLabel = labels.time;
       moment.label = labels.moment;
       if (key !== dayKey || days.length === 0) days.push({ label: labels.day, moments: [] });

@@ -13,7 +13,7 @@ import { callAs, comparable, inSnapshot } from '../support/browse-calls';
 import { withTopLevel } from '../support/inspection';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
-import { actionObject } from '../support/app-driver';
+import { actionObject, technicalTexts } from '../support/app-driver';
 
 /**
  * The restore browser's helper methods over D-Bus: the real helper
@@ -22,8 +22,10 @@ import { actionObject } from '../support/app-driver';
  * the snapshot itself (lstat as root), and what a user may not read in the
  * snapshot stays hidden from them. Then the real app in Xvfb, driven through
  * its actions over org.gtk.Actions as its buttons are: the timeline, a
- * point's files, a search, what changed, and a deleted file restored; each
- * page photographed in the light and the dark style.
+ * point's files, a search, what changed, and a deleted file restored; Restore
+ * from the main page, one moment once however many copies it has, stepping
+ * to the earlier moment and back in the same folder; each page photographed
+ * in the light and the dark style.
  */
 jest.setTimeout(300_000);
 
@@ -209,8 +211,8 @@ describe('the restore browser in the app', () => {
     sh('runuser', ['-u', userA, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Activate', name, target, '{}']);
   }
 
-  function startApp(style: 'light' | 'dark') {
-    const started = startProcess('runuser', ['-u', userA, '--', 'env', ...userEnv, ...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]);
+  function startApp(style: 'light' | 'dark', env: string[] = []) {
+    const started = startProcess('runuser', ['-u', userA, '--', 'env', ...userEnv, ...env, ...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]);
     fx.cleanup.add('stop the app', () => stopProcess(started.child));
     app = started;
     const count = (line: string) => started.output().split('\n').filter((l) => l.startsWith(line)).length;
@@ -230,7 +232,15 @@ describe('the restore browser in the app', () => {
       if (style === 'light') expect(mean).toBeGreaterThan(0.6);
       else expect(mean).toBeLessThan(0.35);
     };
-    return { app: started, step, shoot };
+    /** Every text on screen now, by window title (app.trace-texts). */
+    const texts = async () => {
+      const lines = () => started.output().split('\n').slice(0, -1).filter((l) => l.startsWith('rewind: texts '));
+      const before = lines().length;
+      activate('trace-texts');
+      await waitFor('the texts on screen', () => lines().length > before || undefined, 10_000);
+      return JSON.parse(lines().at(-1)!.slice('rewind: texts '.length)) as Array<{ window: string; texts: string[] }>;
+    };
+    return { app: started, step, shoot, texts };
   }
 
   async function browse(style: 'light' | 'dark') {
@@ -247,6 +257,8 @@ describe('the restore browser in the app', () => {
     await step('browse-point', point, 'rewind: browser folder . ');
     await step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
     shoot('files');
+    await step('browser.open-folder', 'alice', 'rewind: browser folder alice ');
+    shoot('breadcrumb');
     await step('browser.search', 'report', 'rewind: browser search 2');
     shoot('search');
     await step('browser.search', 'no such name', 'rewind: browser search 0');
@@ -314,5 +326,73 @@ describe('the restore browser in the app', () => {
     await step('browser.restore-to', undefined, 'rewind: browser choosing a folder');
     shoot('choose-folder');
     console.log(`screenshots: ${shots}`);
+  });
+
+  /**
+   * As a person finds it: Restore on the main page, the timeline where each
+   * moment is listed once, the browser at their own home folder (HOME is
+   * alice's folder in /home here), Earlier and Later in the same folder, a
+   * folder that was not there then, and a file restored from the earlier moment.
+   */
+  test.each(['dark', 'light'] as const)('%s: Restore from the main page, one timeline, stepping in time in the same folder', async (style) => {
+    const { app: started, step, shoot, texts } = startApp(style, [`HOME=${path.join(fx.home, 'alice')}`]);
+    await waitFor('the main page', () => started.output().includes('rewind: page ready') || undefined, 30_000);
+    const main = (await texts()).find((w) => w.window === 'Rewind')?.texts ?? [];
+    expect(main).toContain('Restore…');
+    // The main page's Restore button names this action.
+    await step('restore-points', undefined, 'rewind: restore points ');
+    // Two snapshots, each also on the disk: four copies, two moments.
+    expect(started.output()).toContain('rewind: restore points 4 in 2 moments');
+    const timeline = (await texts()).find((w) => w.window === 'Restore Points')?.texts ?? [];
+    expect(timeline).toContain('Today');
+    expect(timeline.filter((t) => t === 'On this computer, Test backup disk')).toHaveLength(2);
+    expect(timeline.join('\n')).not.toMatch(/ on this computer|\/home/);
+    expect(technicalTexts(await texts(), /\busb\b/)).toEqual([]);
+    shoot('timeline-merged');
+
+    // Opened from the timeline's newest moment: at the person's home folder, not at everyone's.
+    const point = JSON.stringify({ from: 'local', snapshot: second, source: fx.home, where: 'This computer' });
+    await step('browse-point', point, 'rewind: browser timeline 2 at 0');
+    await waitFor('the home folder', () => started.output().includes('rewind: browser folder alice ') || undefined, 30_000);
+    expect(started.output()).not.toContain('rewind: browser folder . ');
+    await step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    const titles = async () => (await texts()).map((w) => w.window).filter((t) => t.startsWith('Files from'));
+    const newest = await titles();
+    expect(newest).toEqual([expect.stringMatching(/^Files from (Today|Yesterday) \d\d:\d\d$/)]);
+
+    // Earlier: the same folder as it was then (no "new idea.txt", notes.md under its old name).
+    await step('browser.older', undefined, 'rewind: browser folder alice/Documents 2');
+    expect(started.output()).toContain(`rewind: browser moment 1 local ${first}`);
+    const earlier = await titles();
+    expect(earlier).toEqual([expect.stringMatching(/^Files from (Today|Yesterday) \d\d:\d\d$/)]);
+    // Said when it was made: the title changes with the moment (the two were made a second or more apart, maybe in one minute).
+    expect(technicalTexts(await texts(), /\busb\b/)).toEqual([]);
+    shoot('earlier');
+    // Nothing earlier than the first: the step is disabled and does nothing.
+    activate('browser.older');
+    await settle(1000);
+    expect(started.output().split('rewind: browser moment ').length).toBe(2);
+    await step('browser.newer', undefined, 'rewind: browser folder alice/Documents 3');
+    expect(started.output()).toContain(`rewind: browser moment 0 local ${second}`);
+
+    // A folder that is not in the moment shown: said so, not an empty page.
+    await step('browser.open-folder', 'alice/Nope', 'rewind: browser folder-missing alice/Nope');
+    const missing = (await texts()).flatMap((w) => w.texts);
+    expect(missing).toContain('This folder did not exist then');
+    shoot('not-there');
+    if (style === 'dark') return;
+
+    // notes.md was renamed after the first moment: restored from there, beside the renamed one.
+    await step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents 3');
+    await step('browser.older', undefined, 'rewind: browser folder alice/Documents 2');
+    await step('browser.select', 'alice/Documents/notes.md', 'rewind: browser selection 1');
+    await step('browser.restore', undefined, 'rewind: browser restored 1 user');
+    shoot('restored-earlier');
+    const restored = path.join(fx.home, 'alice/Documents/notes.md');
+    expect(statSync(restored).uid).toBe(fx.allowed.uid);
+    await withTopLevel(fx, fx.source, (top) => {
+      expect(readFileSync(restored).equals(readFileSync(path.join(top, '.rewind/home', first, 'alice/Documents/notes.md')))).toBe(true);
+    });
+    expect(existsSync(path.join(fx.home, 'alice/Documents/notes-renamed.md'))).toBe(true);
   });
 });

@@ -11,12 +11,12 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const words: TimelineWords = {
   local(utc: Date): LocalTime {
     const t = new Date(utc.getTime() + 3_600_000);
-    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), weekday: ((t.getUTCDay() + 6) % 7) + 1, hour: t.getUTCHours(), minute: t.getUTCMinutes() };
+    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), weekday: ((t.getUTCDay() + 6) % 7) + 1, hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
   },
   today: 'Today',
   yesterday: 'Yesterday',
   date: (t, withYear) => `${DAYS[t.weekday - 1]} ${t.day} ${MONTHS[t.month - 1]}${withYear ? ` ${t.year}` : ''}`,
-  time: (t) => `${pad(t.hour)}:${pad(t.minute)}`,
+  time: (t, withSeconds) => `${pad(t.hour)}:${pad(t.minute)}${withSeconds ? `:${pad(t.second)}` : ''}`,
   moment: (day, time) => `${day} ${time}`,
   unknown: 'Unknown time',
 };
@@ -66,7 +66,7 @@ describe('buildTimeline', () => {
           destinations: [{ destination: 'usb', connected: true, backups: [backup('20991231T000000Z', 's1'), backup('20261204T120000Z', 'other')] }],
         },
       ]),
-      [{ source: '/home', days: [['Today', '13:00 open local [local usb]', '13:00 open usb [usb]']] }],
+      [{ source: '/home', days: [['Today', '13:00:00 open local [local usb]', '13:00:00 open usb [usb]']] }],
     ],
     [
       'local snapshot gone: the copies on two destinations are one moment, the disk before the server',
@@ -156,6 +156,16 @@ describe('buildTimeline', () => {
       words,
     );
     expect(home.moments.map((m) => m.label)).toEqual(['Today 13:00', 'Yesterday 09:12', 'Monday 2 November 11:00']);
+  });
+
+  test('two moments in one minute are told apart by their seconds, the others not', () => {
+    const [home] = buildTimeline(
+      inventory([{ source: '/home', snapshots: [local('20261204T120007Z', 'b'), local('20261204T120000Z', 'a'), local('20261204T080000Z', 'c')], destinations: [] }]),
+      kinds,
+      NOW,
+      words,
+    );
+    expect(home.moments.map((m) => m.label)).toEqual(['Today 13:00:07', 'Today 13:00:00', 'Today 09:00']);
   });
 });
 

@@ -1,6 +1,7 @@
 import type Adw from 'gi://Adw?version=1';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
+import { startFolder } from '../../core/start-folder';
 import { exportActionGroup } from '../action-groups';
 import type { HelperClient } from '../helper-client';
 import { BrowserModel, type PointRef } from './browser-model';
@@ -15,7 +16,9 @@ import { chooseFolder } from './choose-folder';
  * browser.open-folder(path), browser.up, browser.search(pattern),
  * browser.view("files" | "changes"), browser.select(path) toggles a path,
  * browser.restore (to where it was), browser.restore-to (asks for a folder),
- * browser.restore-into(folder), browser.restore-deleted(path) (from the previous point).
+ * browser.restore-into(folder), browser.restore-deleted(path) (from the previous point),
+ * browser.older and browser.newer (the moment before or after, same folder;
+ * disabled at either end of the timeline).
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
   let window: RestoreBrowserWindow | null = null;
@@ -41,11 +44,25 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
       return false;
     });
     window = opened;
+    const enableSteps = () => {
+      older.enabled = window === opened && model.neighbour(1) !== undefined;
+      newer.enabled = window === opened && model.neighbour(-1) !== undefined;
+    };
+    model.connect('changed', (_m, what: string) => {
+      if (what === 'timeline' || what === 'point') enableSteps();
+    });
+    enableSteps();
     opened.present();
-    void model.openFolder('');
+    // At the person's own home folder in the point, not among everyone's (an administrator as root starts at the top).
+    void model.openStart(startFolder(point.source, GLib.get_home_dir(), GLib.get_user_name() === 'root'));
+    void model.loadTimeline();
   });
   add(group, 'open-folder', true, (path, browser) => void browser?.model.openFolder(path));
   add(group, 'up', false, (_v, browser) => browser?.model.up());
+  add(group, 'older', false, (_v, browser) => void browser?.model.step(1));
+  add(group, 'newer', false, (_v, browser) => void browser?.model.step(-1));
+  const older = group.lookup_action('older') as Gio.SimpleAction;
+  const newer = group.lookup_action('newer') as Gio.SimpleAction;
   add(group, 'search', true, (pattern, browser) => {
     browser?.showSearch(pattern);
     void browser?.model.find(pattern);

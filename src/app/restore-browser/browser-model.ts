@@ -1,8 +1,10 @@
 import GObject from 'gi://GObject';
 import type { BrowseEntry, SearchResult, WhatChangedResult } from '../../core/browse-request';
 import type { RestoreResult } from '../../core/restore-request';
+import { findMoment, stepMoment, type Moment } from '../../core/timeline';
 import type { Failure, HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
+import { copyPlace, timelineOf } from '../timeline-words';
 import { trace } from '../trace';
 
 /** A restore point as the timeline names it (src/app/restore-points-window.ts). */
@@ -34,7 +36,10 @@ export function failureText(failure: Failure): string {
  * helper answered for the folder, the search and "what changed", and which
  * paths are selected for restoring. The window shows it and names actions;
  * this calls the helper (ListFolder, Search, WhatChanged, RestoreFiles).
- * `changed` says which part changed: folder, search, changes, selection, busy.
+ * The point's timeline (ListRestorePoints, src/core/timeline.ts) lets it
+ * step to an earlier or later moment in the same folder.
+ * `changed` says which part changed: folder, search, changes, selection,
+ * busy, point (another moment is shown), timeline (the moments are known).
  */
 export class BrowserModel extends GObject.Object {
   static {
@@ -51,9 +56,14 @@ export class BrowserModel extends GObject.Object {
     );
   }
 
-  readonly point: PointRef;
+  point: PointRef;
   folder = '';
   listing: ViewState<BrowseEntry[]> = { kind: 'loading' };
+  /** The open folder was not in this moment (created later, or deleted before). */
+  folderMissing = false;
+  /** The moments of the point's folder, newest first, and which one is shown (-1: not known). */
+  moments: Moment[] = [];
+  momentIndex = -1;
   /** null while no search is active. */
   search: { pattern: string; state: ViewState<SearchResult> } | null = null;
   changes: ViewState<WhatChangedResult> = { kind: 'loading' };
@@ -62,6 +72,7 @@ export class BrowserModel extends GObject.Object {
   private _client: HelperClient;
   private _searchSerial = 0;
   private _folderSerial = 0;
+  private _changesSerial = 0;
 
   constructor(client: HelperClient, point: PointRef) {
     super();
@@ -86,6 +97,7 @@ export class BrowserModel extends GObject.Object {
     const serial = ++this._folderSerial;
     this.folder = folder;
     this.listing = { kind: 'loading' };
+    this.folderMissing = false;
     this._changed('folder');
     try {
       const answer = await this._client.callJson('ListFolder', { ...this._pointFields, path: folder });
@@ -94,10 +106,64 @@ export class BrowserModel extends GObject.Object {
       trace(`browser folder ${folder === '' ? '.' : folder} ${answer.entries.length}`);
     } catch (e) {
       if (serial !== this._folderSerial) return;
-      this.listing = { kind: 'failed', message: failureText(e as Failure) };
-      trace(`browser folder-failed ${(e as Failure).code}`);
+      const failure = e as Failure;
+      this.listing = { kind: 'failed', message: failureText(failure) };
+      // Not there (or not a folder) in this moment: said as such, and the folder is kept for the next step in time.
+      this.folderMissing = folder !== '' && failure.kind === 'error' && failure.code === 'InvalidArgs';
+      trace(this.folderMissing ? `browser folder-missing ${folder}` : `browser folder-failed ${failure.code}`);
     }
     this._changed('folder');
+  }
+
+  /** Opens where the browser starts (the person's home), or the top when that is not in this point. */
+  async openStart(folder: string): Promise<void> {
+    await this.openFolder(folder);
+    if (this.folderMissing) await this.openFolder('');
+  }
+
+  /** Reads the point's timeline, for stepping in time; without it the browser shows this point only. */
+  async loadTimeline(): Promise<void> {
+    // Backups found with no configuration (recovery) are not in the configured timeline.
+    if (this.point.recoveryKey !== undefined || this._client.status?.configured === false) return;
+    try {
+      const inventory = await this._client.callJson('ListRestorePoints');
+      const timelines = timelineOf(inventory, this._client);
+      const timeline = timelines.find((t) => t.source === this.point.source) ?? (this.point.source === undefined && timelines.length === 1 ? timelines[0] : undefined);
+      this.moments = timeline?.moments ?? [];
+      this.momentIndex = findMoment(this.moments, this.point.from, this.point.snapshot);
+      trace(`browser timeline ${this.moments.length} at ${this.momentIndex}`);
+    } catch (e) {
+      trace(`browser timeline-failed ${(e as Failure).code}`);
+    }
+    this._changed('timeline');
+  }
+
+  /** The moment an older (1) or newer (-1) step goes to; undefined at an end. */
+  neighbour(step: 1 | -1): number | undefined {
+    return stepMoment(this.moments, this.momentIndex, step);
+  }
+
+  /** Shows an older (1) or newer (-1) moment, in the same folder and view, with the same search. */
+  async step(step: 1 | -1): Promise<void> {
+    const index = this.neighbour(step);
+    const moment = index === undefined ? undefined : this.moments[index];
+    if (index === undefined || !moment?.open) return;
+    const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
+    this.point = { from: moment.open.from, snapshot: moment.open.snapshot, source: moment.source, where: copyPlace(moment.open.from, labels) };
+    this.momentIndex = index;
+    // A selection is of the moment it was made in.
+    this.selection.clear();
+    this.changes = { kind: 'loading' };
+    this._changesSerial++;
+    trace(`browser moment ${index} ${moment.open.from} ${moment.open.snapshot}`);
+    this._changed('point');
+    this._changed('selection');
+    const pattern = this.search?.pattern;
+    await this.openFolder(this.folder);
+    if (pattern) {
+      this.search = null;
+      await this.find(pattern);
+    }
   }
 
   /** The folder above the open one; nothing at the top. */
@@ -135,16 +201,21 @@ export class BrowserModel extends GObject.Object {
   }
 
   async loadChanges(): Promise<void> {
+    const serial = ++this._changesSerial;
     this.changes = { kind: 'loading' };
     this._changed('changes');
+    let changes: ViewState<WhatChangedResult>;
     try {
       const result = await this._client.callJson('WhatChanged', this._pointFields);
-      this.changes = { kind: 'ready', value: result };
+      changes = { kind: 'ready', value: result };
       trace(`browser changes ${result.changes.length}`);
     } catch (e) {
-      this.changes = { kind: 'failed', message: failureText(e as Failure) };
+      changes = { kind: 'failed', message: failureText(e as Failure) };
       trace(`browser changes-failed ${(e as Failure).code}`);
     }
+    // Another moment was opened meanwhile: this answer is not its.
+    if (serial !== this._changesSerial) return;
+    this.changes = changes;
     this._changed('changes');
   }
 

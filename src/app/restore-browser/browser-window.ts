@@ -4,9 +4,10 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import type { BrowseEntry, WhatChangedResult } from '../../core/browse-request';
 import { showAlert } from '../compat';
-import { escapeMarkup, formatWhen } from '../format';
+import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
-import { snapshotTime } from '../restore-points-window';
+import { pointWhen } from '../timeline-words';
+import { Breadcrumb } from './breadcrumb';
 import type { BrowserModel, ViewState } from './browser-model';
 import { StateStack } from './state-stack';
 import { ChangeRow } from './change-row';
@@ -16,8 +17,7 @@ import { trace } from '../trace';
 /** Above "What changed": compared with which point, and how much the caller may not see. */
 function changesCaption(state: ViewState<WhatChangedResult>): string {
   if (state.kind !== 'ready' || state.value.previous === undefined) return '';
-  const iso = snapshotTime(state.value.previous);
-  const since = fmt(_('Since the restore point of %s.'), iso ? formatWhen(iso) : state.value.previous);
+  const since = fmt(_('Since the restore point of %s.'), pointWhen(state.value.previous));
   const hidden = state.value.hidden;
   return hidden === 0 ? since : `${since} ${fmt(ngettext('%s change in folders your account may not read is not shown.', '%s changes in folders your account may not read are not shown.', hidden), hidden)}`;
 }
@@ -26,6 +26,7 @@ function changesCaption(state: ViewState<WhatChangedResult>): string {
  * The restore browser: one restore point's files, searchable by name, and
  * what changed since the point before. Files and folders are selected with
  * their check buttons and restored to where they were or into a folder.
+ * Earlier and Later step through the timeline in the same folder.
  * Every button names a `browser.*` action (./browser-actions), as the tests do.
  */
 export class RestoreBrowserWindow extends Adw.Window {
@@ -37,7 +38,9 @@ export class RestoreBrowserWindow extends Adw.Window {
   private _views!: Adw.ViewStack;
   private _files = new StateStack(_('Files and folders'));
   private _changes = new StateStack(_('Changes'));
-  private _location!: Gtk.Label;
+  private _location!: Breadcrumb;
+  private _title!: Adw.ViewSwitcherTitle;
+  private _pointLabels: Gtk.Label[] = [];
   private _changesCaption!: Gtk.Label;
   private _upButton!: Gtk.Button;
   private _searchBar!: Gtk.SearchBar;
@@ -52,20 +55,27 @@ export class RestoreBrowserWindow extends Adw.Window {
   constructor(parent: Gtk.Window, model: BrowserModel) {
     super({ transient_for: parent, application: parent.application, default_width: 820, default_height: 640, width_request: 360, height_request: 400 });
     this.model = model;
-    const iso = snapshotTime(model.point.snapshot);
-    const when = iso ? formatWhen(iso) : _('Restore point');
-    this.title = fmt(_('Files from %s'), when);
 
     this._views = new Adw.ViewStack({ vexpand: true });
     this._views.add_titled(this._filesPage(), 'files', _('Files')).icon_name = 'folder-symbolic';
     this._views.add_titled(this._changesPage(), 'changes', _('What changed')).icon_name = 'document-open-recent-symbolic';
     this._views.connect('notify::visible-child-name', () => this._viewChanged());
 
-    const title = new Adw.ViewSwitcherTitle({ stack: this._views, title: when, subtitle: model.point.where ?? '' });
+    const title = new Adw.ViewSwitcherTitle({ stack: this._views });
+    this._title = title;
     const header = new Adw.HeaderBar({ title_widget: title });
     this._upButton = new Gtk.Button({ icon_name: 'go-up-symbolic', action_name: 'browser.up', tooltip_text: _('Parent folder') });
     this._upButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Parent folder')]);
     header.pack_start(this._upButton);
+    // Previous and next, as GTK's Ctrl+Page Up and Down go to the previous and next page.
+    const older = new Gtk.Button({ icon_name: 'go-previous-symbolic', action_name: 'browser.older', tooltip_text: _('Earlier restore point (Ctrl+Page Up)') });
+    older.update_property([Gtk.AccessibleProperty.LABEL], [_('Earlier restore point')]);
+    const newer = new Gtk.Button({ icon_name: 'go-next-symbolic', action_name: 'browser.newer', tooltip_text: _('Later restore point (Ctrl+Page Down)') });
+    newer.update_property([Gtk.AccessibleProperty.LABEL], [_('Later restore point')]);
+    const steps = new Gtk.Box({ css_classes: ['linked'] });
+    steps.append(older);
+    steps.append(newer);
+    header.pack_start(steps);
     const searchButton = new Gtk.ToggleButton({ icon_name: 'system-search-symbolic', tooltip_text: _('Search by name') });
     searchButton.update_property([Gtk.AccessibleProperty.LABEL], [_('Search by name')]);
     header.pack_end(searchButton);
@@ -102,6 +112,7 @@ export class RestoreBrowserWindow extends Adw.Window {
 
     model.connect('changed', (_m, what: string) => this._update(what));
     model.connect('restored', (_m, ok: boolean, message: string) => this._restored(ok, message));
+    this._showPoint();
     this._update('folder');
     this._update('selection');
   }
@@ -132,8 +143,8 @@ export class RestoreBrowserWindow extends Adw.Window {
 
   private _filesPage(): Gtk.Widget {
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL });
-    this._location = new Gtk.Label({ xalign: 0, hexpand: true, ellipsize: 1, css_classes: ['heading'] });
-    box.append(this._captionBar(this._location, this._pointLabel()));
+    this._location = new Breadcrumb();
+    box.append(this._captionBar(this._location.widget, this._pointLabel()));
     box.append(this._files.stack);
     this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
       if (row instanceof EntryRow && row.entry.kind === 'folder') {
@@ -151,7 +162,7 @@ export class RestoreBrowserWindow extends Adw.Window {
   }
 
   /** A line above a list: what it shows, and which point it is from. */
-  private _captionBar(main: Gtk.Label, side: Gtk.Label): Gtk.Widget {
+  private _captionBar(main: Gtk.Widget, side: Gtk.Label): Gtk.Widget {
     const line = new Gtk.Box({ spacing: 12, margin_top: 12, margin_start: 18, margin_end: 18 });
     line.append(main);
     line.append(side);
@@ -159,11 +170,25 @@ export class RestoreBrowserWindow extends Adw.Window {
   }
 
   private _pointLabel(): Gtk.Label {
-    const iso = snapshotTime(this.model.point.snapshot);
-    const when = iso ? formatWhen(iso) : _('Restore point');
-    // Translators: which restore point is shown: when it was made and where it is, e.g. "Today at 11:07 · This computer".
-    const text = this.model.point.where ? fmt(_('%s · %s'), when, this.model.point.where) : when;
-    return new Gtk.Label({ label: text, css_classes: ['dim-label'], ellipsize: 1 });
+    const label = new Gtk.Label({ css_classes: ['dim-label'], ellipsize: 1 });
+    this._pointLabels.push(label);
+    return label;
+  }
+
+  /**
+   * Which moment is shown, in the title and above each list: its time in
+   * words from its name ("Yesterday 09:12"), which does not go stale as
+   * "4 minutes ago" would, and where it is read from.
+   */
+  private _showPoint(): void {
+    const { point } = this.model;
+    const when = pointWhen(point.snapshot);
+    this.title = fmt(_('Files from %s'), when);
+    this._title.title = when;
+    this._title.subtitle = point.where ?? '';
+    // Translators: which restore point is shown: when it was made and where it is, e.g. "Today 11:07 · This computer".
+    const text = point.where ? fmt(_('%s · %s'), when, point.where) : when;
+    for (const label of this._pointLabels) label.label = text;
   }
 
   private _actionBar(): Gtk.Widget {
@@ -186,6 +211,8 @@ export class RestoreBrowserWindow extends Adw.Window {
       return true;
     }));
     add('<Alt>Up', Gtk.NamedAction.new('browser.up'));
+    add('<Control>Page_Up', Gtk.NamedAction.new('browser.older'));
+    add('<Control>Page_Down', Gtk.NamedAction.new('browser.newer'));
     add('<Control>w', Gtk.NamedAction.new('window.close'));
     add('Escape', Gtk.NamedAction.new('window.close'));
     this.add_controller(controller);
@@ -213,24 +240,39 @@ export class RestoreBrowserWindow extends Adw.Window {
       if (model.search) {
         const pattern = model.search.pattern;
         const state = model.search.state;
-        this._location.label =
+        this._location.showText(
           state.kind === 'ready' && state.value.truncated
             ? fmt(ngettext('The first %s name containing “%s”', 'The first %s names containing “%s”', state.value.entries.length), state.value.entries.length, pattern)
-            : fmt(_('Names containing “%s”'), pattern);
+            : fmt(_('Names containing “%s”'), pattern),
+        );
         this._files.show(model.search.state, (r) => this._entryRows(r.entries, true), {
           icon: 'system-search-symbolic',
           title: _('No files match'),
           description: fmt(_('No name in this restore point contains “%s”, among the folders your account may read.'), pattern),
         });
       } else {
-        this._location.label = model.folder === '' ? _('Top folder') : model.folder.split('/').join(' › ');
+        this._location.showFolder(model.folder);
         this._files.show(model.listing, (entries) => this._entryRows(entries, false), {
           icon: 'folder-symbolic',
           title: _('Empty folder'),
           description: _('This folder had nothing in it at that time.'),
         });
+        if (model.folderMissing) {
+          const name = model.folder.slice(model.folder.lastIndexOf('/') + 1);
+          this._files.say(
+            'folder-symbolic',
+            _('This folder did not exist then'),
+            fmt(_('“%s” was not there in this restore point. Go to an earlier or later one, or to the folder above.'), name),
+          );
+        }
       }
       this._upButton.sensitive = model.folder !== '' && !model.search;
+    }
+    if (what === 'point') {
+      this._showPoint();
+      // What changed is of the moment shown: read again when it is in view, else when it is next shown.
+      this._changesLoaded = this._views.visible_child_name === 'changes';
+      if (this._changesLoaded) void model.loadChanges();
     }
     if (what === 'changes') {
       this._changesCaption.label = changesCaption(model.changes);

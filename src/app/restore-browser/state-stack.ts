@@ -26,17 +26,18 @@ export class StateStack {
       return;
     }
     if (state.kind === 'failed') {
-      this._say('dialog-warning-symbolic', _('Could not read the restore point'), state.message);
+      this.say('dialog-warning-symbolic', _('Could not read the restore point'), state.message);
       return;
     }
     for (let child = this.list.get_first_child(); child; child = this.list.get_first_child()) this.list.remove(child);
     const made = rows(state.value);
     for (const row of made) this.list.append(row);
-    if (made.length === 0) this._say(empty.icon, empty.title, empty.description);
+    if (made.length === 0) this.say(empty.icon, empty.title, empty.description);
     else this.stack.visible_child_name = 'list';
   }
 
-  private _say(icon: string, title: string, description: string): void {
+  /** A message in place of the list. */
+  say(icon: string, title: string, description: string): void {
     this._message.icon_name = icon;
     this._message.title = title;
     this._message.description = escapeMarkup(description);
