@@ -126,7 +126,6 @@ async function waitForBackups(count: number): Promise<RunRecord> {
 beforeAll(async () => {
   setPower(true);
   fx = await createBackupFixture({ helperEnv: [`REWIND_POWER_SUPPLY_DIR=${powerDir}`] });
-  fx.cleanup.add(`remove ${powerDir}`, () => rmSync(powerDir, { recursive: true, force: true }));
   device = fx.destination.device;
   const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Record<string, unknown>;
   const inThreeDays = WEEKDAYS[(new Date().getDay() + 6 + 3) % 7];
@@ -161,7 +160,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (process.env.REWIND_SHOW_APP_OUTPUT) console.log(`${monitor?.output()}\n${server?.output()}`);
-  await fx?.cleanup.run();
+  try {
+    await fx?.cleanup.run();
+  } finally {
+    // Made before the fixture, so removed also when the fixture could not be made.
+    rmSync(powerDir, { recursive: true, force: true });
+  }
 });
 
 describe('the monitor', () => {
