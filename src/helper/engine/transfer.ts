@@ -254,7 +254,9 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
   if (killedBySignal(s)) throw killed(s, 'btrfs send');
   if (killedBySignal(r)) throw killed(r, 'btrfs receive');
   const codecError = last?.type === 'error' ? last : undefined;
-  const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !(codecError.reason === 'truncated' && failed(s));
+  // A stream that is cut short or never began because btrfs send failed: send's reason is the cause.
+  const cutBySend = failed(s) && (codecError?.reason === 'truncated' || codecError?.reason === 'empty');
+  const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !cutBySend;
   if (failed(r) && !streamError) {
     const error = classifyReceiveFailure(r.stderr);
     if (error.code !== 'TransferFailed' || refusedXattr(r.stderr) || !failed(s)) throw error;

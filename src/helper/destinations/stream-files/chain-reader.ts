@@ -1,6 +1,9 @@
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ADVICE, RewindError } from '../../../core/errors';
+import { sizeText } from '../../../core/space-notice';
 import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
 import { SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
 import { chainTo } from '../../../core/stream-chains';
@@ -126,6 +129,7 @@ export class ChainReader {
         if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
       }
     }
+    await checkRoomToUnpack(into, chain);
     const place = await ReplayPlace.create(into);
     try {
       for (const [index, stream] of chain.entries()) await this.replayOne(place, dirName, stream, index > 0 ? chain[index - 1] : undefined, identity);
@@ -143,9 +147,14 @@ export class ChainReader {
     const file = `${stream.parts[0].file} on ${this.name}`;
     // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
     if (refused?.code === 'BackupDamaged') throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${refused.detail}`);
-    if (failed) {
+    // A decompressor cut off by a receive that stopped (a full disk) only says so: the receive's reason is the cause.
+    const cutOff = failed !== undefined && /SIGPIPE|Broken pipe/i.test(failed);
+    if (failed && !(cutOff && refused)) {
       const wrongKey = isWrongKey(failed);
       throw new RewindError(wrongKey ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
+    }
+    if (refused?.code === 'DestinationFull') {
+      throw new RewindError('DestinationFull', `Unpacking the backup ${stream.name} stopped: ${refused.detail}`, { advice: UNPACK_ROOM_ADVICE });
     }
     if (refused) throw new RewindError(refused.code, `Replaying ${file} failed: ${refused.detail}`);
   }
@@ -154,4 +163,31 @@ export class ChainReader {
 /** Whether age's complaint says the key does not open the file (rather than that the file is damaged). */
 export function isWrongKey(failure: string): boolean {
   return /no identity matched|incorrect|failed to decrypt/i.test(failure);
+}
+
+const UNPACK_ROOM_ADVICE =
+  'The backup is fine. Free space on that disk and try again, or restore from a backup on a btrfs disk, which needs no room to unpack.';
+
+/**
+ * A chain of stream files is unpacked onto a btrfs filesystem here before
+ * anything can be copied out of it: its full stream is written whole, then
+ * each incremental's changes. When even the full stream's data does not fit
+ * (it may take less where the filesystem compresses, never more), the
+ * restore is refused up front, in words, rather than failing half-way in a
+ * way that looks like damage.
+ */
+async function checkRoomToUnpack(into: string, chain: readonly StreamEntry[]): Promise<void> {
+  const needed = chain[0].streamBytes;
+  const free = await statfs(into)
+    .catch(() => statfs(path.dirname(into)))
+    .then(
+      (s) => s.bavail * s.bsize,
+      () => undefined,
+    );
+  if (free === undefined || free >= needed) return;
+  throw new RewindError(
+    'DestinationFull',
+    `Restoring from these backup files needs about ${sizeText(needed)} free to unpack them on the disk that holds ${path.dirname(into)}; ${sizeText(free)} is free there.`,
+    { advice: UNPACK_ROOM_ADVICE },
+  );
 }

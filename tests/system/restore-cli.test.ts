@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
@@ -103,3 +104,28 @@ describe('mistakes on the restore command line are named as mistakes', () => {
     }
   });
 });
+
+describe('restoring from stream files onto a full disk', () => {
+  test('says how much room unpacking needs, and never blames the backup', () => {
+    const folder = path.join(fx.dir, 'files-full');
+    mkdirSync(folder);
+    writeFixtureConfig(fx, [{ id: 'folder', kind: 'files', path: folder, label: 'Folder' }]);
+    writeFileSync(path.join(fx.home, 'alice/Pictures/more.raw'), Buffer.alloc(24 * 1024 * 1024, 5));
+    const last = runBackupCli(fx).transfers[0];
+    expect(last.ok).toBe(true);
+    // Fill the disk that holds home (and the place a restore unpacks onto) to the last few MB.
+    const filler = path.join(fx.home, 'filler');
+    spawnSync('fallocate', ['-l', `${Math.max(0, statfsSync(fx.home).bavail * statfsSync(fx.home).bsize - 4 * 1024 * 1024)}`, filler]);
+    try {
+      const r = helperCommand(fx, ['restore', '--destination', 'folder', '--snapshot', last.snapshot, '--path', 'alice/Documents', '--to', path.join(fx.dir, 'to-full')]);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({
+        status: 1,
+        stderr: expect.stringMatching(/Restoring from these backup files needs about [\d.]+ MB free to unpack them on the disk that holds .*; [\d.]+ (kB|MB|bytes) is free there\. The backup is fine\./),
+      });
+      expect(r.stderr).not.toMatch(/damaged|SIGPIPE/);
+    } finally {
+      rmSync(filler, { force: true });
+    }
+  });
+});
+
