@@ -22,6 +22,15 @@ export function shortcutGroups(): { title: string; shortcuts: Shortcut[] }[] {
       ],
     },
     {
+      // The restore browser's (its window sets them too; the app's accels reach only a window that has the action).
+      title: _('Restore browser'),
+      shortcuts: [
+        { action: 'browser.older', accels: ['<Control>Page_Up'], title: _('Earlier restore point') },
+        { action: 'browser.newer', accels: ['<Control>Page_Down'], title: _('Later restore point') },
+        { action: 'browser.up', accels: ['<Alt>Up'], title: _('Parent folder') },
+      ],
+    },
+    {
       title: _('General'),
       shortcuts: [
         { action: 'app.preferences', accels: ['<Control>comma'], title: _('Preferences') },
