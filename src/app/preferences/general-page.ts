@@ -1,17 +1,14 @@
 import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
-import type { Config } from '../../core/config';
-import { escapeMarkup } from '../format';
-import { _, fmt } from '../i18n';
+import { _ } from '../i18n';
 import { ScheduleRows } from '../schedule-rows';
-import { describeSize } from '../subvolume-sizes';
-import { iconButton, spinRow, switchRow } from '../widgets';
+import { spinRow, switchRow } from '../widgets';
 import type { PreferencesModel } from './preferences-model';
 
 /**
- * Preferences, General: automatic backups and when, the folders to back
- * up with their sizes, and notifications. (AdwSwitchRow and AdwSpinRow are
+ * Preferences, General: automatic backups and when, and notifications
+ * (what to back up has a page of its own: ./what-page). (AdwSwitchRow and AdwSpinRow are
  * libadwaita 1.4: rows here hold a GtkSwitch or GtkSpinButton instead.)
  */
 export class GeneralPage extends Adw.PreferencesPage {
@@ -24,8 +21,6 @@ export class GeneralPage extends Adw.PreferencesPage {
   private _showing = false;
   private _auto: Gtk.Switch;
   private _schedule: ScheduleRows;
-  private _sources: Adw.PreferencesGroup;
-  private _sourceRows: Gtk.Widget[] = [];
   private _onSuccess: Gtk.Switch;
   private _remindDays: Gtk.SpinButton;
   private _lowSpace: Gtk.SpinButton;
@@ -47,19 +42,6 @@ export class GeneralPage extends Adw.PreferencesPage {
     );
     for (const row of this._schedule.rows) schedule.add(row);
     this.add(schedule);
-
-    this._sources = new Adw.PreferencesGroup({ title: _('What to back up'), description: _('Folders Rewind can take snapshots of, such as /home.') });
-    const entry = new Adw.EntryRow({ title: _('Add a folder, such as /home'), show_apply_button: true });
-    entry.connect('apply', () => {
-      const folder = entry.text.trim();
-      if (!folder.startsWith('/')) return;
-      entry.text = '';
-      model.addSource(folder);
-    });
-    const add = new Adw.PreferencesGroup();
-    add.add(entry);
-    this.add(this._sources);
-    this.add(add);
 
     const notifications = new Adw.PreferencesGroup({
       title: _('Notifications'),
@@ -88,27 +70,11 @@ export class GeneralPage extends Adw.PreferencesPage {
     this._auto.active = config.schedule.kind !== 'manual';
     this._schedule.show(config.schedule.kind === 'manual' ? this._model.lastAutomatic : config.schedule);
     this._syncSensitive();
-    this._showSources(config);
     const notifications = this._model.notifications;
     this._onSuccess.active = notifications.onSuccess;
     this._remindDays.value = notifications.remindAfterDays;
     this._lowSpace.value = notifications.lowSpacePercent;
     this._showing = false;
-  }
-
-  private _showSources(config: Config): void {
-    for (const row of this._sourceRows.splice(0)) this._sources.remove(row);
-    for (const source of config.sources) {
-      const path = source.path ?? fmt(_('Everything on the disk that holds %s'), source.allSubvolumesOf ?? '');
-      const size = source.path ? describeSize(this._model.sizes?.find((s) => s.path === source.path), this._model.sizing).text : '';
-      const row = new Adw.ActionRow({ title: escapeMarkup(path), subtitle: escapeMarkup(size), subtitle_lines: 0 });
-      const remove = iconButton('list-remove-symbolic', fmt(_('Remove %s'), path), null);
-      remove.sensitive = config.sources.length > 1;
-      remove.connect('clicked', () => this._model.removeSource(source));
-      row.add_suffix(remove);
-      this._sources.add(row);
-      this._sourceRows.push(row);
-    }
   }
 
   private _syncSensitive(): void {

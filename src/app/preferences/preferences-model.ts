@@ -6,12 +6,10 @@ import { checkDestinationName, renameDestination, type NameProblem } from '../..
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../../core/notification-settings';
 import type { RetentionPolicy } from '../../core/retention-policy';
 import type { Schedule } from '../../core/schedule';
-import type { SubvolumeSize } from '../../core/subvolume-size';
 import { editConfig, failureMessage } from '../config-edit';
 import type { Failure, HelperClient } from '../helper-client';
 import { _ } from '../i18n';
 import { parseSchedule } from '../setup/setup-types';
-import { listSubvolumes } from '../subvolume-sizes';
 
 export const PRESETS = ['time-machine', 'frugal', 'keep-all', 'custom'] as const;
 export const COUNTS = ['keepWithinHours', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -46,7 +44,7 @@ export class PreferencesModel extends GObject.Object {
       {
         GTypeName: 'RewindPreferencesModel',
         Signals: {
-          // The configuration or the sizes changed: the pages show them again.
+          // The configuration changed: the pages show it again.
           changed: {},
           // A short message, and how many seconds it stays (0: until dismissed).
           toast: { param_types: [GObject.TYPE_STRING, GObject.TYPE_INT] },
@@ -60,12 +58,9 @@ export class PreferencesModel extends GObject.Object {
 
   readonly actions = new Gio.SimpleActionGroup();
   config: Config | null = null;
-  sizes: SubvolumeSize[] | null = null;
-  sizing = false;
   /** The automatic schedule shown while backups are manual: the last one the configuration had. */
   lastAutomatic: Exclude<Schedule, { kind: 'manual' }> = { kind: 'hourly' };
   private _client: HelperClient;
-  private _sizedPaths = '';
   private _saveTimer = 0;
   private _pending: ((config: Config) => Config) | null = null;
   private _statusChanged: number;
@@ -122,15 +117,7 @@ export class PreferencesModel extends GObject.Object {
       this._show(await this._client.callJson('GetConfig'));
     } catch (e) {
       this.emit('toast', failureMessage(e as Failure), 5);
-      return;
     }
-    const paths = this.config!.sources.flatMap((s) => (s.path ? [s.path] : []));
-    if (paths.join('\n') === this._sizedPaths) return;
-    this._sizedPaths = paths.join('\n');
-    this.sizing = true;
-    this.sizes = await listSubvolumes(this._client, paths);
-    this.sizing = false;
-    this.emit('changed');
   }
 
   setSchedule(schedule: Schedule): void {
@@ -166,12 +153,11 @@ export class PreferencesModel extends GObject.Object {
     this._save((c) => ({ ...c, destinations: c.destinations.filter((d) => d.id !== id) }));
   }
 
-  addSource(folder: string): void {
-    this._save((c) => ({ ...c, sources: [...c.sources, { path: folder }] }));
-  }
-
-  removeSource(source: Source): void {
-    this._save((c) => ({ ...c, sources: c.sources.filter((x) => x.path !== source.path || x.allSubvolumesOf !== source.allSubvolumesOf) }));
+  /** What to back up (the What to Back Up page): the sources and the folders left out, saved when they changed. */
+  setSources(sources: Source[], exclude: string[]): void {
+    const config = this.config;
+    if (!config || (JSON.stringify(config.sources) === JSON.stringify(sources) && JSON.stringify(config.exclude ?? []) === JSON.stringify(exclude))) return;
+    this._save((c) => ({ ...c, sources, ...(exclude.length > 0 || c.exclude ? { exclude } : {}) }));
   }
 
   private _show(config: Config): void {

@@ -9,10 +9,11 @@ import { DestinationsPage } from './destinations-page';
 import { GeneralPage } from './general-page';
 import { PreferencesModel } from './preferences-model';
 import { RetentionPage } from './retention-page';
+import { WhatPreferencesPage } from './what-page';
 
 /**
  * Preferences: a view of a PreferencesModel, read from GetConfig and saved
- * with SetConfig at each change, in three pages. The model's `prefs`
+ * with SetConfig at each change, in four pages. The model's `prefs`
  * actions are inserted on the window and exported while it is open.
  */
 export class PreferencesWindow extends Adw.PreferencesWindow {
@@ -24,6 +25,7 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
     super({ transient_for: parent, application: parent.application, modal: false, title: _('Preferences'), default_width: 600, default_height: 640, search_enabled: false });
     const model = new PreferencesModel(client);
     this.add(new GeneralPage(model));
+    this.add(new WhatPreferencesPage(model, client));
     this.add(new DestinationsPage(model));
     this.add(new RetentionPage(model));
     this.insert_action_group('prefs', model.actions);

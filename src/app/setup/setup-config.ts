@@ -1,4 +1,4 @@
-import type { Config, Destination } from '../../core/config';
+import type { Config, Destination, Source } from '../../core/config';
 import type { Schedule } from '../../core/schedule';
 import type { DiskInfo, SetupMode } from './setup-types';
 
@@ -26,7 +26,7 @@ export function folderDestination(path: string, label: string, id: string): Dest
  * and schedule (a first run). A destination already in the configuration
  * (setting up again on the same disk) stays where it is, as it is: never twice.
  */
-export function configWith(existing: Config | null, mode: SetupMode, sources: string[], destination: Destination, schedule: Schedule): Config {
+export function configWith(existing: Config | null, mode: SetupMode, sources: Source[], destination: Destination, schedule: Schedule, exclude: string[] = []): Config {
   const base: Config = existing ?? {
     version: 1,
     sources: [],
@@ -37,5 +37,5 @@ export function configWith(existing: Config | null, mode: SetupMode, sources: st
   const known = base.destinations.some((d) => d.id === destination.id);
   const destinations = known ? base.destinations.map((d) => (d.id === destination.id ? destination : d)) : [...base.destinations, destination];
   if (mode === 'add-destination') return { ...base, destinations };
-  return { ...base, sources: sources.map((path) => ({ path })), destinations, schedule };
+  return { ...base, sources, ...(exclude.length > 0 || base.exclude ? { exclude } : {}), destinations, schedule };
 }

@@ -4,11 +4,10 @@ import type { Config, Destination } from '../../core/config';
 import { destinationAt, placeOf, type Place } from '../../core/destination-identity';
 import { destinationName } from '../../core/destination-name';
 import type { Schedule } from '../../core/schedule';
-import type { SubvolumeSize } from '../../core/subvolume-size';
 import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
-import { listSubvolumes } from '../subvolume-sizes';
 import { trace } from '../trace';
+import { WhatModel } from '../what/what-model';
 import { WizardModel } from '../wizard/wizard-model';
 import { diskName, unusableReason } from './disk-rows';
 import { configWith, diskDestination, folderDestination } from './setup-config';
@@ -16,8 +15,9 @@ import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type Setup
 
 /**
  * Setting up backups, as steps (the "page" property):
- * - what: the folders (btrfs subvolumes) to back up; the config's, else /home;
- *   ListSubvolumes adds their sizes and the other mounted subvolumes;
+ * - what: what to back up, in the person's terms (WhatModel, src/app/what):
+ *   the config's sources read as a choice, else "My home folder"; Continue
+ *   waits until the choice can be backed up, then leaves out what was ticked;
  * - where: ListDisks, grouped by what Rewind can do with each disk (btrfs:
  *   used directly; another filesystem: stream files; empty: prepare; the
  *   disk that holds the chosen folders is not offered), a
@@ -37,7 +37,6 @@ import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type Setup
  * dialog's buttons name them and tests activate them over org.gtk.Actions.
  * Each page change prints `rewind: setup page NAME` for the tests.
  */
-const DEFAULT_SOURCES = ['/home'];
 const DEFAULT_SCHEDULE: Schedule = { kind: 'daily', at: '12:00' };
 
 export class SetupFlow extends WizardModel {
@@ -62,11 +61,9 @@ export class SetupFlow extends WizardModel {
   mode: SetupMode = 'first-run';
   /** The configuration as the helper has it, or null on a first run. */
   existing: Config | null = null;
-  sources: string[] = [...DEFAULT_SOURCES];
+  /** What to back up (the What page): its actions are this flow's (setup.what-choice, setup.add-source, …). */
+  readonly what: WhatModel;
   disks: DiskInfo[] | null = null;
-  /** The mounted subvolumes and the chosen folders with their sizes; null until ListSubvolumes answers. */
-  sizes: SubvolumeSize[] | null = null;
-  sizesLoading = false;
   destination: Destination | null = null;
   /** How the destination was described when chosen, for the summary. */
   destinationText = '';
@@ -77,6 +74,7 @@ export class SetupFlow extends WizardModel {
   schedule: Schedule = { ...DEFAULT_SCHEDULE };
   /** True while this flow's dialog is open; the server dialog hands it its destination then. */
   active = false;
+  private _whatSources = '';
 
   constructor(client: HelperClient) {
     super({
@@ -88,8 +86,11 @@ export class SetupFlow extends WizardModel {
     this._client = client;
     this._addAction('continue', () => void this.continue());
     this._addAction('back', () => this.back());
-    this._addAction('add-source', (p) => this.addSource(p), 's');
-    this._addAction('remove-source', (p) => this.removeSource(p), 's');
+    this.what = new WhatModel(client, 'setup');
+    this.what.addActions(this.actions);
+    this.what.connect('changed', () => this._whatChanged());
+    this.what.connect('notify::busy', () => this._setBusy(this.what.busy));
+    this.what.connect('error', (_w, message: string) => this._setError(message));
     this._addAction('refresh-disks', () => void this.loadDisks());
     this._addAction('choose-disk', (p) => this.chooseDisk(p), 's');
     // A destination the configuration has (a server, a folder): set up again, backups go on there.
@@ -118,7 +119,7 @@ export class SetupFlow extends WizardModel {
 
   /** Starts over: reads the configuration (if any) and shows the first page. */
   async start(mode: SetupMode): Promise<void> {
-    const fresh = { mode, existing: null, sources: [...DEFAULT_SOURCES], disks: null, sizes: null, destination: null, destinationText: '', keeping: false, toPrepare: null };
+    const fresh = { mode, existing: null, disks: null, destination: null, destinationText: '', keeping: false, toPrepare: null };
     Object.assign(this, { ...fresh, schedule: { ...DEFAULT_SCHEDULE } });
     this._setError('');
     this._setPage(mode === 'first-run' ? 'what' : 'where');
@@ -126,38 +127,16 @@ export class SetupFlow extends WizardModel {
     const config = await this._call('GetConfig', () => this._client.callJson('GetConfig'), true);
     if (config) {
       this.existing = config.value;
-      this.sources = config.value.sources.map((s) => s.path ?? s.allSubvolumesOf ?? '').filter((p) => p !== '');
       if (config.value.schedule) this.schedule = config.value.schedule;
     }
     this.emit('changed');
     if (mode === 'add-destination') void this.loadDisks();
-    else void this.loadSizes();
+    else this.what.start(config ? config.value.sources : null, config?.value.exclude ?? []);
   }
 
-  /** Sizes for the What page; a folder added later is measured then. */
-  async loadSizes(): Promise<void> {
-    this.sizesLoading = true;
-    this.emit('changed');
-    this.sizes = (await listSubvolumes(this._client, this.sources)) ?? this.sizes;
-    this.sizesLoading = false;
-    this.emit('changed');
-  }
-
-  addSource(path: string): void {
-    const folder = path.trim().replace(/(.)\/+$/, '$1');
-    if (!folder.startsWith('/') || folder.split('/').includes('..')) {
-      this._setError(_('Enter a folder as an absolute path, such as /home.'));
-      return;
-    }
-    this._setError('');
-    if (!this.sources.includes(folder)) this.sources.push(folder);
-    this._sourcesChanged();
-    if (!this.sizes?.some((s) => s.path === folder)) void this.loadSizes();
-  }
-
-  removeSource(path: string): void {
-    this.sources = this.sources.filter((s) => s !== path);
-    this._sourcesChanged();
+  /** The folders the choice backs up (the system's root for the whole system). */
+  get sources(): string[] {
+    return this.what.sourcePaths();
   }
 
   async loadDisks(): Promise<void> {
@@ -239,10 +218,12 @@ export class SetupFlow extends WizardModel {
     if (this.busy) return;
     const page = this.page;
     if (page === 'what') {
-      if (this.sources.length === 0) {
-        this._setError(_('Choose at least one folder to back up.'));
+      if (!this.what.ready) {
+        this._setError(_('Choose what to back up: what is chosen cannot be backed up yet.'));
         return;
       }
+      // The folders ticked under Leave out are kept apart now: the person saw what will happen.
+      if (!(await this.what.applyLeaveOuts())) return;
       this._setPage('where');
       if (!this.disks) await this.loadDisks();
     } else if (page === 'where') {
@@ -288,7 +269,7 @@ export class SetupFlow extends WizardModel {
 
   /** The configuration Save will send. */
   newConfig(): Config | null {
-    return this.destination ? configWith(this.existing, this.mode, this.sources, this.destination, this.schedule) : null;
+    return this.destination ? configWith(this.existing, this.mode, this.what.configSources(), this.destination, this.schedule, this.what.exclude) : null;
   }
 
   async save(): Promise<void> {
@@ -307,16 +288,18 @@ export class SetupFlow extends WizardModel {
     // Every step waits while the helper answers.
     return {
       ...Object.fromEntries(this.actions.list_actions().map((name) => [name, idle])),
-      continue: idle && ['what', 'where', 'when'].includes(page) && (page !== 'what' || this.sources.length > 0),
+      continue: idle && ['what', 'where', 'when'].includes(page) && (page !== 'what' || this.what.ready),
       back: idle && this.steps.indexOf(page) !== 0,
       'prepare-disk': idle && page === 'prepare',
       save: idle && page === 'summary',
     };
   }
 
-  private _sourcesChanged(): void {
-    this.disks = null;
-    this._trace(`sources ${this.sources.join(' ')}`);
+  /** The disks are marked by the folders chosen: looked at again when these change. */
+  private _whatChanged(): void {
+    const sources = this.sources.join('\n');
+    if (sources !== this._whatSources) this.disks = null;
+    this._whatSources = sources;
     this.emit('changed');
     this._syncActions();
   }

@@ -3,6 +3,7 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { describeKind, describeSchedule, escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
+import { whatSummary } from '../what/what-words';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import type { SetupFlow } from './setup-flow';
 
@@ -40,7 +41,7 @@ export class SummaryPage extends WizardPage {
   override refresh(): void {
     const flow = this._flow;
     const firstRun = flow.mode === 'first-run';
-    this._rows.what.subtitle = escapeMarkup(flow.sources.join(', '));
+    this._rows.what.subtitle = escapeMarkup(whatSummary(flow.what));
     this._rows.what.visible = firstRun;
     this._rows.when.visible = firstRun;
     const d = flow.destination;

@@ -95,10 +95,11 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     // Without an argument (older apps), the configured sources mark their disks.
     ListDisks: async (sources) => listDisks(sources ?? (await configuredPaths(options, true))),
     GetHistory: (limit) => new History(options.stateDir).page(limit),
-    // Sizes walk folders as root: mounted subvolumes and the configured sources are status;
-    // any other folder needs the configure action.
+    // Sizes walk folders as root: mounted subvolumes, the configured sources and the caller's own
+    // home are for whoever may read the settings; any other folder needs the configure action.
     async ListSubvolumes(request, call) {
-      if ((await unknownFolders(request, await configuredPaths(options, false))).length > 0) await call.authorize(ACTIONS.configure);
+      const { uid } = await call.caller();
+      if ((await unknownFolders(request, await configuredPaths(options, false), uid)).length > 0) await call.authorize(ACTIONS.configure);
       return listSubvolumeSizes(request);
     },
     // The configured sources are never joined into the folder around them.

@@ -147,7 +147,7 @@ async function start(config: Config, host: string, mounts: MountSet, options: En
     enabled.map(async (d) => [d.id, await openDestination(d, host, mounts, options.stateDir).catch((error: unknown) => toRewindError(error))] as const),
   );
   const resolving: Resolving[] = config.sources.map((source) =>
-    resolveSource(source, mounts, { commitFirst: true }).then(
+    resolveSource(source, mounts, { commitFirst: true, exclude: config.exclude }).then(
       (subvolumes) => ({ subvolumes }),
       (error: unknown) => ({ error }),
     ),

@@ -34,3 +34,13 @@ export async function ownerOf(folder: string): Promise<FolderOwner | undefined> 
   const realName = entry.gecos.split(',')[0].trim();
   return { user: name, ...(realName ? { realName } : {}) };
 }
+
+/** The home folder of a user by uid, from the user database; undefined when it has none. */
+export async function homeOfUid(uid: number): Promise<string | undefined> {
+  try {
+    const fields = (await runCommand('getent', ['passwd', String(uid)], { timeoutMs: TIME_LIMIT_MS })).split('\n')[0].split(':');
+    return fields.length >= 7 && fields[5].startsWith('/') ? fields[5].replace(/\/+$/, '') || '/' : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,3 +1,4 @@
+import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { RewindError, toRewindError } from '../../core/errors';
@@ -9,7 +10,7 @@ import { readMountTable, type MountEntry } from './mountinfo';
 import { isBackupCandidate, locate } from '../engine/sources';
 import { listSubvolumes } from './btrfs';
 import { holderOf } from './folder-holder';
-import { ownerOf } from './home-owners';
+import { homeOfUid, ownerOf } from './home-owners';
 
 /**
  * The folders setup and Preferences offer to back up, with their sizes
@@ -96,7 +97,8 @@ async function measure(dir: string, found: boolean, location: Location | RewindE
     return { ...known, subvolume: false, problem: 'top-level', why: `${dir} is the top level of its filesystem; Rewind backs up subvolumes such as /home.` };
   }
   if (!location.isSubvolumeRoot) {
-    const held = await holderOf(dir).catch(() => undefined);
+    // Its size too: a folder offered to leave out shows what leaving it out saves.
+    const [held, size] = await Promise.all([holderOf(dir).catch(() => undefined), byDu(dir)]);
     // The top level holds everything and is never backed up as it is.
     const holder = held && (await locate(held.holder).catch(() => undefined))?.pathBelowTop ? held : undefined;
     return {
@@ -104,6 +106,7 @@ async function measure(dir: string, found: boolean, location: Location | RewindE
       subvolume: false,
       problem: 'not-subvolume',
       why: `${dir} is on btrfs but is not a subvolume of its own.`,
+      ...(size === undefined ? {} : { sizeBytes: size, measuredBy: 'du' as const }),
       ...(holder ? { holder: holder.holder, others: holder.others, ...(holder.othersMore ? { othersMore: holder.othersMore } : {}) } : {}),
     };
   }
@@ -117,10 +120,31 @@ function clean(p: string): string {
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
 }
 
-/** The asked folders that are neither mounted subvolumes nor in `known` (the configured sources). */
-export async function unknownFolders(request: SubvolumeRequest, known: readonly string[]): Promise<string[]> {
+/**
+ * Whether `folder` is the caller's to measure anyway: the system's root
+ * (whether it is on btrfs is no secret), or a folder of the caller's own home
+ * that is theirs (or not there: the folders offered to leave out). Setup and
+ * Preferences ask about these for everyone who opens them, without an
+ * administrator's password.
+ */
+async function callersOwn(folder: string, uid: number | undefined): Promise<boolean> {
+  if (folder === '/') return true;
+  if (uid === undefined) return false;
+  const home = await homeOfUid(uid);
+  if (!home || (folder !== home && !folder.startsWith(`${home}/`))) return false;
+  const real = await realpath(folder).catch(() => undefined);
+  if (real === undefined) return true;
+  const realHome = await realpath(home).catch(() => home);
+  const info = await lstat(real).catch(() => undefined);
+  return (real === realHome || real.startsWith(`${realHome}/`)) && info?.uid === uid;
+}
+
+/** The asked folders that are neither mounted subvolumes, nor in `known` (the configured sources), nor the caller's own. */
+export async function unknownFolders(request: SubvolumeRequest, known: readonly string[], uid?: number): Promise<string[]> {
   const found = mountedSubvolumes(await readMountTable());
-  return request.paths.map(clean).filter((p) => !found.includes(p) && !known.includes(p));
+  const asked = request.paths.map(clean).filter((p) => !found.includes(p) && !known.includes(p));
+  const own = await Promise.all(asked.map((p) => callersOwn(p, uid)));
+  return asked.filter((_p, i) => !own[i]);
 }
 
 /**

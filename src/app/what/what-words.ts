@@ -1,0 +1,126 @@
+import GLib from 'gi://GLib';
+import type { LeaveOutCandidate, LeaveOutId } from '../../core/leave-out';
+import { homesFolder, otherHomes, planSources, SYSTEM_ROOT, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
+import type { SubvolumeSize } from '../../core/subvolume-size';
+import { _, fmt, ngettext } from '../i18n';
+
+/**
+ * What to back up, in the words a person uses: folders by whose they are
+ * ("Your home folder", "Carol’s home folder", "~/Documents"), sizes, and
+ * why a folder cannot be backed up yet. No subvolume, btrfs or snapshot on
+ * screen: a subvolume of its own is a folder "kept apart".
+ */
+export function choiceTitle(kind: ChoiceKind): string {
+  switch (kind) {
+    case 'my-home':
+      return _('My home folder');
+    case 'all-homes':
+      return _('All users’ home folders');
+    case 'system':
+      return _('The whole system');
+    case 'folders':
+      return _('Folders I choose');
+  }
+}
+
+export function leaveOutTitle(id: LeaveOutId): string {
+  switch (id) {
+    case 'cache':
+      return _('Caches');
+    case 'trash':
+      return _('Trash');
+    case 'downloads':
+      return _('Downloads');
+    case 'vm-images':
+      return _('Virtual machine images');
+    case 'containers':
+      return _('Containers');
+  }
+}
+
+/** A folder as the person knows it: ~/Documents for one in their home, else its path. */
+export function shortPath(path: string, person: Person): string {
+  if (path === person.home) return '~';
+  return path.startsWith(`${person.home}/`) ? `~${path.slice(person.home.length)}` : path;
+}
+
+/** A folder's name in words: whose home it is, or where it is (`short`: its own name only). */
+export function folderName(path: string, person: Person, listing: readonly SubvolumeSize[] | null, short = false): string {
+  const entry = listing?.find((s) => s.path === path);
+  if (path === person.home || entry?.owner?.user === person.user) return _('Your home folder');
+  if (entry?.owner) return fmt(_('%s’s home folder'), entry.owner.realName || entry.owner.user);
+  if (path === SYSTEM_ROOT) return _('The whole system');
+  return short ? path.slice(path.lastIndexOf('/') + 1) : shortPath(path, person);
+}
+
+export function sizeText(bytes: number | undefined): string {
+  return bytes === undefined ? _('size not known') : GLib.format_size(bytes);
+}
+
+/** The size of what a plan backs up: the sum of its sources' sizes (the whole system: every subvolume of its disk). */
+export function planSize(plan: SourcePlan, listing: readonly SubvolumeSize[] | null): { bytes?: number; measuring: boolean } {
+  if (!listing) return { measuring: true };
+  let entries: SubvolumeSize[];
+  if (plan.sources.some((s) => s.allSubvolumesOf !== undefined)) {
+    const root = listing.find((s) => s.path === SYSTEM_ROOT);
+    entries = root?.fsUuid ? listing.filter((s) => s.subvolume && s.fsUuid === root.fsUuid) : [];
+  } else {
+    entries = plan.sources.map((s) => listing.find((e) => e.path === s.path)).filter((e): e is SubvolumeSize => e !== undefined);
+  }
+  if (entries.length === 0 || entries.some((e) => e.sizeBytes === undefined)) return { measuring: false };
+  return { bytes: entries.reduce((sum, e) => sum + (e.sizeBytes ?? 0), 0), measuring: false };
+}
+
+/** The subtitle of a choice's row: what it is and its size, or why not yet. */
+export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, person: Person, listing: readonly SubvolumeSize[] | null): string {
+  if (kind === 'folders' && (!plan || plan.folders.length === 0)) return _('Pick folders with the file chooser, or type them');
+  if (!plan || plan.folders.some((f) => f.state === 'measuring')) return _('Measuring…');
+  const blocked = plan.folders.find((f) => f.state === 'blocked');
+  if (kind === 'system' && blocked) return _('Not possible on this computer: its system disk is not kept in a way Rewind can back up');
+  const size = planSize(plan, listing);
+  const homes = otherHomes(person, listing).length;
+  const text = {
+    'my-home': () => person.home,
+    'all-homes': () => (homes === 0 ? homesFolder(person) : fmt(ngettext('%s and %s home kept apart', '%s and %s homes kept apart', homes), homesFolder(person), homes)),
+    system: () => _('Every part of the system disk'),
+    folders: () => fmt(ngettext('%s folder', '%s folders', plan.folders.length), plan.folders.length),
+  }[kind]();
+  if (blocked) return fmt(_('%s — not possible yet, see below'), text);
+  return size.bytes === undefined ? text : `${text} · ${GLib.format_size(size.bytes)}`;
+}
+
+/** Why a folder cannot be backed up yet, and what the person can do about it. */
+export function blockedText(folder: Extract<PlannedFolder, { state: 'blocked' }>, person: Person, listing: readonly SubvolumeSize[] | null): string {
+  const name = folderName(folder.path, person, listing);
+  switch (folder.problem) {
+    case 'missing':
+      return _('This folder does not exist, or its disk is not connected.');
+    case 'not-btrfs':
+      return _('This folder is on a disk that Rewind cannot back up: Rewind needs a disk that can keep snapshots, as Fedora’s system disk does.');
+    case 'top-level':
+      return _('This is the top of a disk, which holds everything on it. Choose the folders on it instead.');
+    case 'unknown':
+      return _('Rewind cannot back up this folder.');
+    case 'not-subvolume': {
+      if (folder.holder === undefined) return fmt(_('Rewind backs up folders that are kept apart on the disk. Keep %s apart to back it up; nothing is copied and nothing changes for you.'), name);
+      const holder = folder.holder;
+      const others = [...(folder.others ?? []).map((o) => o.slice(holder.length + 1)), ...(folder.othersMore ? [fmt(_('%s more'), folder.othersMore)] : [])].join(', ');
+      return fmt(
+        _('%s shares %s with %s, and Rewind backs up %s as a whole. Keep your folder apart to back it up on its own, or keep the others apart. Nothing is copied and nothing changes for you.'),
+        name,
+        shortPath(holder, person),
+        others,
+        shortPath(holder, person),
+      );
+    }
+  }
+}
+
+/** One line for the summary: the choice, the folders it backs up, and what is left out. */
+export function whatSummary(what: { choice: SourceChoice; person: Person; listing: SubvolumeSize[] | null; leaveOut: string[]; candidates: LeaveOutCandidate[] }): string {
+  const plan = planSources(what.choice, what.person, what.listing);
+  const folders = plan.sources.map((s) => (s.path !== undefined ? folderName(s.path, what.person, what.listing) : _('The whole system')));
+  const title = what.choice.kind === 'folders' ? folders.join(', ') : [choiceTitle(what.choice.kind), ...folders.slice(1)].join(', ');
+  const left = what.candidates.filter((c) => what.leaveOut.includes(c.path)).map((c) => leaveOutTitle(c.id));
+  return left.length > 0 ? fmt(_('%s, leaving out %s'), title, left.join(', ')) : title;
+}

@@ -1,0 +1,179 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { Config } from '../../src/core/config';
+import { subvolumeDirName } from '../../src/core/snapshot-name';
+import type { RunRecord } from '../../src/core/status';
+import { settle, startApp, type AppDriver } from '../support/app-driver';
+import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
+import { artifactsDir, startXvfb } from '../support/display';
+import { sh, shResult, waitFor } from '../support/exec';
+import { REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
+
+/**
+ * What to back up, chosen in the app as a person would, on real btrfs:
+ * /home (the fixture's home subvolume) holds the person's own home (a plain
+ * folder, beside another one, alice), a systemd-homed style home
+ * (`NAME.homedir`, a subvolume, for a user of the user database) and, inside
+ * the person's home, a folder kept apart (a nested subvolume, Projects).
+ * Setup offers "My home folder", says why it cannot be backed up as it is
+ * and keeps the other folder apart; the person adds Projects and leaves
+ * their caches out; the backup holds their home and nobody else's, Projects
+ * on its own, no caches; the restore browser shows Projects' files.
+ * Preferences then switches to all users' homes: the homed home is backed
+ * up too and its files are shown. Screenshots in both styles.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let display: string;
+let userEnv: string[];
+let home: string;
+let carol: { name: string; store: string };
+let app: AppDriver | undefined;
+const shots = artifactsDir(REPO, 'screenshots');
+
+const history = () => JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+const config = () => JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
+const isSubvolume = (folder: string) => shResult('stat', ['-c', '%i', folder]).stdout.trim() === '256';
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  rmSync(fx.configPath);
+  // The person's home, a plain folder in /home beside alice's.
+  home = path.join(fx.home, fx.allowed.name);
+  for (const dir of ['Documents', '.cache/thumbnails', 'Downloads']) mkdirSync(path.join(home, dir), { recursive: true });
+  writeFileSync(path.join(home, 'Documents', 'letter.txt'), 'Dear reader,\n');
+  writeFileSync(path.join(home, '.cache', 'thumbnails', 'big.png'), Buffer.alloc(1024 * 1024, 1));
+  writeFileSync(path.join(home, 'Downloads', 'installer.iso'), Buffer.alloc(512 * 1024, 2));
+  // A folder kept apart inside it: a subvolume of its own, which a snapshot of /home leaves out.
+  sh('btrfs', ['subvolume', 'create', path.join(home, 'Projects')]);
+  writeFileSync(path.join(home, 'Projects', 'plan.md'), '# The plan\n');
+  sh('chown', ['-R', `${fx.allowed.uid}:${fx.allowed.uid}`, home]);
+  chmodSync(home, 0o755);
+  // Carol's home as systemd-homed keeps it with --storage=subvolume: /home/carol.homedir.
+  const name = `rwc${fx.allowed.name.slice(3)}`;
+  sh('useradd', ['--no-create-home', '--home-dir', path.join(fx.home, name), '--comment', 'Carol Test', '--shell', '/usr/sbin/nologin', '--user-group', name]);
+  fx.cleanup.add(`delete user ${name}`, () => shResult('userdel', [name]));
+  carol = { name, store: path.join(fx.home, `${name}.homedir`) };
+  sh('btrfs', ['subvolume', 'create', carol.store]);
+  writeFileSync(path.join(carol.store, 'recipes.txt'), 'Bread: flour, water, salt\n', { mode: 0o644 });
+  display = await startXvfb(fx.cleanup);
+  // The person's session: their home on the btrfs disk; programs keep their caches elsewhere, so the home's own is free to leave out.
+  const cacheHome = path.join(fx.dir, 'user-cache');
+  mkdirSync(cacheHome);
+  chownSync(cacheHome, fx.allowed.uid, fx.allowed.uid);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC', `HOME=${home}`, `XDG_CACHE_HOME=${cacheHome}`]);
+});
+
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+async function backUp(driver: AppDriver, n: number): Promise<RunRecord> {
+  const done = driver.count('rewind: backup completed ok');
+  driver.activate('back-up-now');
+  await waitFor(`backup ${n}`, () => driver.count('rewind: backup completed ok') > done || /rewind: backup failed \S+/.exec(driver.output())?.[0], 90_000);
+  const record = history().at(-1)!;
+  expect(record).toMatchObject({ ok: true });
+  return record;
+}
+
+/** The folder on the disk with the backups of a source (by its path below the top level). */
+function backupDir(disk: string, below: string): string {
+  const d = config().destinations[0];
+  // Setup saves no host name: the machine's own.
+  return path.join(disk, d.kind === 'btrfs' ? d.path : '', config().hostName ?? hostname(), subvolumeDirName(below));
+}
+
+/** The backups of one source on the disk, oldest first. */
+function backupsOf(disk: string, below: string): string[] {
+  const dir = backupDir(disk, below);
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+describe('what to back up', () => {
+  test('My home folder: only the person’s home, with a folder kept apart added and the caches left out', async () => {
+    app = startApp(fx, userEnv, display, shots, 'light');
+    const { step } = app;
+    await waitFor('the welcome page', () => app!.output().includes('rewind: page not-configured') || undefined, 30_000);
+    await step('setup', undefined, 'rewind: setup page what');
+    // My home folder is the first choice; it shares /home with alice's folder, so it cannot be backed up as it is.
+    await waitFor('the sizes', () => app!.output().includes(`rewind: setup sources  blocked`) || undefined, 60_000);
+    await settle();
+    await app.shoot('what-1-home-blocked');
+
+    // The way forward: keep the other folder apart, and back up /home, which then holds only this home.
+    await step('setup.keep-others-apart', home, `rewind: setup sources ${fx.home} ready`, 120_000);
+    expect(app.output()).toContain(`rewind: setup apart ${path.join(fx.home, 'alice')}`);
+    expect(isSubvolume(path.join(fx.home, 'alice'))).toBe(true);
+    await step('setup.include-nested', `${home}/Projects=true`, `rewind: setup sources ${fx.home} ${home}/Projects ready`);
+    await settle();
+    await app.shoot('what-2-home-ready');
+
+    await step('setup.continue', undefined, 'rewind: setup page where', 120_000);
+    // The caches were ticked to leave out: kept apart on Continue; Downloads was offered, not ticked.
+    expect(app.output()).toContain(`rewind: setup apart ${home}/.cache`);
+    expect(isSubvolume(path.join(home, '.cache'))).toBe(true);
+    expect(isSubvolume(path.join(home, 'Downloads'))).toBe(false);
+    await waitFor('the disks', () => app!.output().includes('rewind: setup disks') || undefined, 30_000);
+    await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
+    await step('setup.continue', undefined, 'rewind: setup page summary');
+    await app.shoot('what-3-summary');
+    await step('setup.save', undefined, 'rewind: setup saved', 60_000);
+    expect(config()).toMatchObject({ sources: [{ path: fx.home }, { path: `${home}/Projects` }], exclude: [`${home}/.cache`] });
+
+    await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
+    const record = await backUp(app, 1);
+    expect(record.transfers.map((t) => [t.source, t.kind, t.ok])).toEqual([
+      [fx.home, 'full', true],
+      [`${home}/Projects`, 'full', true],
+    ]);
+    const disk = inspect(fx, fx.destination, 'my-home');
+    const [homeBackup] = backupsOf(disk, 'home');
+    const backedUp = path.join(backupDir(disk, 'home'), homeBackup);
+    // Only this person's home: alice's folder and Carol's home are not in it, nor the caches.
+    expect(readdirSync(backedUp)).toEqual([fx.allowed.name]);
+    expect(readdirSync(path.join(backedUp, fx.allowed.name)).sort()).toEqual(['Documents', 'Downloads']);
+    expect(readFileSync(path.join(backedUp, fx.allowed.name, 'Documents', 'letter.txt'), 'utf8')).toBe('Dear reader,\n');
+    const [projects] = backupsOf(disk, `home/${fx.allowed.name}/Projects`);
+    expect(readFileSync(path.join(backupDir(disk, `home/${fx.allowed.name}/Projects`), projects, 'plan.md'), 'utf8')).toBe('# The plan\n');
+
+    // The restore browser shows the files of the folder kept apart.
+    const point = { from: config().destinations[0].id, snapshot: projects, source: `${home}/Projects`, where: 'Test backup disk' };
+    await step('browse-point', JSON.stringify(point), 'rewind: browser folder . 1');
+    await app.shoot('what-4-restore-projects');
+  });
+
+  test('Preferences, dark: all users’ home folders adds the homed home, backed up and shown by the restore browser', async () => {
+    app = startApp(fx, userEnv, display, shots, 'dark');
+    const { step } = app;
+    await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
+    app.activate('preferences');
+    await waitFor('the choice read from the configuration', () => app!.output().includes(`rewind: prefs sources ${fx.home} ${home}/Projects ready`) || undefined, 60_000);
+    app.activate('prefs.show-what');
+    await settle();
+    await app.shoot('what-5-preferences-my-home');
+    await step('prefs.what-choice', 'all-homes', `rewind: prefs sources ${fx.home} ${carol.store} ${home}/Projects ready`);
+    await waitFor('the configuration saved', () => config().sources.length === 3 || undefined, 30_000);
+    expect(config().sources).toEqual([{ path: fx.home }, { path: carol.store }, { path: `${home}/Projects` }]);
+    await settle(2000);
+    await app.shoot('what-6-preferences-all-homes');
+
+    const record = await backUp(app, 2);
+    expect(record.transfers.find((t) => t.source === carol.store)).toMatchObject({ kind: 'full', ok: true });
+    const disk = inspect(fx, fx.destination, 'all-homes');
+    const [carolBackup] = backupsOf(disk, `home/${carol.name}.homedir`);
+    expect(readFileSync(path.join(backupDir(disk, `home/${carol.name}.homedir`), carolBackup, 'recipes.txt'), 'utf8')).toBe('Bread: flour, water, salt\n');
+    const destinationId = config().destinations[0].id;
+    await step('browse-point', JSON.stringify({ from: destinationId, snapshot: carolBackup, source: carol.store, where: 'Test backup disk' }), 'rewind: browser folder . 1');
+    await app.shoot('what-7-restore-carol');
+  });
+});
