@@ -4,13 +4,14 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { foundFolder, type Discovery, type FoundBackups } from '../../core/discovery';
+import { pointLabels } from '../../core/point-labels';
+import { timelineWords } from '../timeline-words';
 import { closeOnEscape } from '../close-on-escape';
 import { screenMessage } from '../error-text';
-import { escapeMarkup, formatWhen } from '../format';
+import { escapeMarkup } from '../format';
 import type { Failure } from '../helper-call';
 import type { HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
-import { snapshotTime } from '../restore-points-window';
 import { trace } from '../trace';
 
 /** Bytes as GNOME shows them. */
@@ -18,14 +19,16 @@ function size(bytes: number): string {
   return GLib.format_size(bytes);
 }
 
-function when(name: string): string {
-  const iso = snapshotTime(name);
-  return iso ? formatWhen(iso) : _('Unknown time');
+/** The points' times in the timeline's words, two of one minute told apart by their seconds. */
+function labelsOf(found: FoundBackups): Map<string, string> {
+  return pointLabels(foundFolder(found)!.points, new Date(), timelineWords());
 }
 
 /** What a found entry holds, in a line: what, how many points from when to when, and how big. */
 export function describeFound(found: FoundBackups): string {
   const home = foundFolder(found)!;
+  const labels = labelsOf(found);
+  const when = (name: string) => labels.get(name)!;
   const what = found.folders.length === 1 && home.folder === '/home' ? _('Home folders') : found.folders.map((f) => f.folder).join(', ');
   const points = fmt(ngettext('%s restore point', '%s restore points', home.points.length), home.points.length);
   const span = home.points.length === 1 ? when(home.points[0]) : fmt(_('from %s to %s'), when(home.points[0]), when(home.points[home.points.length - 1]));
@@ -228,6 +231,7 @@ export class RecoveryWindow extends Adw.Window {
     const found = this._chosen!;
     this._clear(this._pointPage, this._pointGroups);
     const what = this._group(this._pointPage, this._pointGroups, fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
+    const labels = labelsOf(found);
     let first: Gtk.CheckButton | null = null;
     for (const name of [...foundFolder(found)!.points].reverse()) {
       const check = new Gtk.CheckButton({ active: name === this._point, valign: Gtk.Align.CENTER });
@@ -236,7 +240,7 @@ export class RecoveryWindow extends Adw.Window {
       check.connect('toggled', () => {
         if (check.active && this._point !== name) this._point = name;
       });
-      const row = new Adw.ActionRow({ title: escapeMarkup(when(name)), activatable_widget: check });
+      const row = new Adw.ActionRow({ title: escapeMarkup(labels.get(name)!), activatable_widget: check });
       row.add_prefix(check);
       what.add(row);
     }
@@ -282,7 +286,7 @@ export class RecoveryWindow extends Adw.Window {
       fmt(
         _('Everything in %s will be as it was at the time you chose (%s). What %s holds now is kept on this computer, beside it, until you delete it. The restored files are in use from the next time you start the computer.'),
         folder,
-        when(this._point),
+        labelsOf(found).get(this._point)!,
         folder,
       ),
     );
