@@ -1,0 +1,106 @@
+import { streamUuid } from './parent';
+import type { Subvolume } from './subvolume';
+
+/**
+ * A restore drill's record: which backup of each source was restored in
+ * part, how many files came back and compared equal, and what did not, in
+ * words that name the file. Kept apart from the runs' history
+ * (<state>/drills.json, src/helper/drill/drill-history.ts): a drill is no
+ * backup, and the runs' history decides the last success, a pending
+ * postponed run and the monitor's failure notices, none of which a drill
+ * may change.
+ */
+export type DrillOutcome =
+  /** Every sampled file came back identical. */
+  | 'identical'
+  /** Something came back different, or not at all: `problems` says what. */
+  | 'damaged'
+  /** The destination could not be opened (a disk not attached, a server not answering): not checked. */
+  | 'not-connected'
+  /** No backup there has a snapshot on this computer to compare it with. */
+  | 'nothing-to-check'
+  /** The drill itself failed (not the backup): `problems` says why. */
+  | 'failed';
+
+export interface DrillSourceResult {
+  /** The backed-up folder. */
+  source: string;
+  /** The backup restored from (its name at the destination), when there was one to check. */
+  backup?: string;
+  /** Files restored and compared, and their bytes. */
+  compared: number;
+  bytes: number;
+  /** Files sampled but not compared: the time budget ran out. */
+  notCompared?: number;
+  problems: string[];
+}
+
+export interface DrillRecord {
+  id: string;
+  started: string;
+  finished: string;
+  destination: string;
+  /** The destination's name as people know it. */
+  destinationName: string;
+  /** The sample's seed: the same backup and seed choose the same files again. */
+  seed: number;
+  outcome: DrillOutcome;
+  sources: DrillSourceResult[];
+}
+
+/** `skipped`: a drill that did not start, and why (never recorded). */
+export interface DrillSkipped {
+  skipped: 'on-battery';
+}
+
+export type DrillResult = { drills: DrillRecord[] } | DrillSkipped;
+
+/**
+ * The backup to drill in a folder of backups (`points`, oldest first): the
+ * newest complete one whose snapshot is still on this computer, found by
+ * UUID as the parent choice pairs them (./parent): the point's received
+ * UUID is the local snapshot's own UUID, or the UUID its stream carries
+ * (a snapshot that was itself received). Names are never compared.
+ */
+export function pointToDrill<P extends { name: string; receivedUuid?: string; complete: boolean }>(
+  points: readonly P[],
+  localSnapshots: readonly Subvolume[],
+): { point: P; snapshot: Subvolume; newer: number } | undefined {
+  for (let i = points.length - 1; i >= 0; i--) {
+    const point = points[i];
+    if (!point.complete || point.receivedUuid === undefined) continue;
+    const snapshot = localSnapshots.find((s) => s.readOnly && (streamUuid(s) === point.receivedUuid || s.uuid === point.receivedUuid));
+    if (snapshot) return { point, snapshot, newer: points.length - 1 - i };
+  }
+  return undefined;
+}
+
+export function drillCompared(record: DrillRecord): number {
+  return record.sources.reduce((n, s) => n + s.compared, 0);
+}
+
+export function drillProblems(record: DrillRecord): string[] {
+  return record.sources.flatMap((s) => s.problems);
+}
+
+/** The drill in one sentence, for the command line and the journal (the app says it in its own, translated words). */
+export function drillSummary(record: DrillRecord): string {
+  const compared = drillCompared(record);
+  const problems = drillProblems(record);
+  const files = (n: number) => `${n} file${n === 1 ? '' : 's'}`;
+  switch (record.outcome) {
+    case 'identical': {
+      const short = record.sources.reduce((n, s) => n + (s.notCompared ?? 0), 0);
+      const rest = short > 0 ? ` (${files(short)} more were not compared: the time allowed ran out)` : '';
+      return `${record.destinationName}: all ${compared} sampled file${compared === 1 ? '' : 's'} came back identical${rest}.`;
+    }
+    case 'damaged':
+      return [`${record.destinationName}: DAMAGED. ${files(compared)} compared; ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:`, ...problems.map((p) => `  ${p}`)].join('\n');
+    case 'not-connected':
+      return `${record.destinationName}: not connected, not checked.`;
+    case 'nothing-to-check':
+      return `${record.destinationName}: no backup there has a snapshot on this computer to compare it with; nothing was checked.`;
+    case 'failed':
+      return [`${record.destinationName}: the check could not be done:`, ...problems.map((p) => `  ${p}`)].join('\n');
+  }
+}
