@@ -1,68 +1,34 @@
 #!/usr/bin/env node
 // Bundles the app for GJS and the helper for Node with esbuild.
-// Usage: node build-aux/bundle.mjs [--outdir DIR]   (default: ./dist)
-import { build } from 'esbuild';
+// Usage: node build-aux/bundle.mjs [--outdir DIR] [--esbuild PROGRAM]
+//   --outdir   where the bundles go (default: ./dist)
+//   --esbuild  an esbuild program to run (e.g. a distribution's /usr/bin/esbuild)
+//              instead of the npm package in node_modules, which ships a prebuilt binary
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundleOptions, cliArguments } from './bundle-options.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const argv = process.argv.slice(2);
-const at = argv.indexOf('--outdir');
-const outdir = path.resolve(at >= 0 ? argv[at + 1] : path.join(root, 'dist'));
-
-/** The helper's bundles: CommonJS for Node 20, without comments or spare blanks (less to read and parse at every start). */
-const helperOptions = {
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  // The CommonJS output has no import.meta; the modules that need their own URL get it from __filename.
-  define: { 'import.meta.url': '__rewindModuleUrl' },
-  banner: { js: 'const __rewindModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  legalComments: 'none',
-  logLevel: 'warning',
+const option = (name) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
 };
+const outdir = path.resolve(option('--outdir') ?? path.join(root, 'dist'));
+const program = option('--esbuild');
 
-await Promise.all([
-  build({
-    entryPoints: [path.join(root, 'src/app/main.ts')],
-    outfile: path.join(outdir, 'app/rewind.js'),
-    bundle: true,
-    format: 'esm',
-    // GJS 1.74 (Debian 12) runs SpiderMonkey 102.
-    target: 'firefox102',
-    platform: 'neutral',
-    mainFields: ['module', 'main'],
-    external: ['gi://*', 'resource://*', 'system', 'gettext', 'cairo', 'console'],
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-  }),
-  // The helper, CommonJS (Node starts a CommonJS file sooner than an ES
-  // module): its launcher, and the bundle the launcher compiles with
-  // V8's code cache (src/helper/entry/launcher.ts).
-  build({
-    ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/entry/launcher-entry.ts')],
-    outfile: path.join(outdir, 'helper/rewind-helper.cjs'),
-  }),
-  build({
-    ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/entry/helper-entry.ts')],
-    outfile: path.join(outdir, 'helper/rewind-helper-main.cjs'),
-    // Optional dbus-next dependencies for X11 session-bus autolaunch and abstract sockets; unused on the system bus.
-    external: ['x11', 'usocket'],
-  }),
-  // The codec alone, for the middle of every transfer pipe (src/helper/engine/transfer.ts).
-  build({
-    ...helperOptions,
-    entryPoints: [path.join(root, 'src/helper/entry/stream-codec-entry.ts')],
-    outfile: path.join(outdir, 'helper/rewind-stream-codec.cjs'),
-  }),
-]);
+const all = Object.values(bundleOptions(root, outdir));
+if (program) {
+  for (const options of all) {
+    mkdirSync(path.dirname(options.outfile), { recursive: true });
+    execFileSync(program, cliArguments(options), { stdio: 'inherit', cwd: root });
+  }
+} else {
+  const { build } = await import('esbuild');
+  await Promise.all(all.map((options) => build(options)));
+}
 
 // The launcher reads the helper's bundle as Latin-1, the quickest way to a V8
 // string, which is right only for ASCII; esbuild escapes everything else. And

@@ -15,7 +15,7 @@ packages="
   dbus dbus-daemon dbus-bin polkitd pkexec libglib2.0-bin
   gjs gir1.2-gtk-4.0 gir1.2-adw-1 adwaita-icon-theme fonts-cantarell
   xvfb xauth imagemagick
-  meson ninja-build gettext desktop-file-utils appstream libxml2-utils systemd
+  meson ninja-build esbuild gettext desktop-file-utils appstream libxml2-utils systemd
   git xz-utils rpm rpmlint cpio flatpak-builder
 "
 missing=""

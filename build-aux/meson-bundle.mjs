@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // meson's custom_target for the bundles (see ../meson.build).
-// Usage: node build-aux/meson-bundle.mjs PRIVATE_DIR APP_OUT LAUNCHER_OUT HELPER_OUT CODEC_OUT DEPFILE
+// Usage: node build-aux/meson-bundle.mjs PRIVATE_DIR APP_OUT LAUNCHER_OUT HELPER_OUT CODEC_OUT DEPFILE [--esbuild PROGRAM]
 //
 // Runs bundle.mjs into PRIVATE_DIR and copies the bundles to the outputs meson
 // declared (a custom_target's outputs cannot live in subdirectories). DEPFILE
@@ -11,7 +11,7 @@ import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [privateDir, appOut, launcherOut, helperOut, codecOut, depfile] = process.argv.slice(2);
+const [privateDir, appOut, launcherOut, helperOut, codecOut, depfile, ...bundleArgs] = process.argv.slice(2);
 if (!depfile) {
   console.error('usage: meson-bundle.mjs PRIVATE_DIR APP_OUT LAUNCHER_OUT HELPER_OUT CODEC_OUT DEPFILE');
   process.exit(2);
@@ -20,7 +20,7 @@ if (!depfile) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-execFileSync(process.execPath, [path.join(here, 'bundle.mjs'), '--outdir', privateDir], { stdio: 'inherit' });
+execFileSync(process.execPath, [path.join(here, 'bundle.mjs'), '--outdir', privateDir, ...bundleArgs], { stdio: 'inherit' });
 copyFileSync(path.join(privateDir, 'app', 'rewind.js'), appOut);
 copyFileSync(path.join(privateDir, 'helper', 'rewind-helper.cjs'), launcherOut);
 copyFileSync(path.join(privateDir, 'helper', 'rewind-helper-main.cjs'), helperOut);
@@ -37,6 +37,7 @@ function walk(dir) {
 const inputs = [
   ...walk(path.join(root, 'src')),
   path.join(here, 'bundle.mjs'),
+  path.join(here, 'bundle-options.mjs'),
   path.join(root, 'package.json'),
   path.join(root, 'package-lock.json'),
 ];

@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Makes the vendor tarball that an offline build of a "meson dist" tarball
-// needs (the RPM's Source1): node_modules/ with exactly what bundling takes,
-// that is esbuild and the runtime dependencies the bundles inline, and
-// nothing else (no jest, TypeScript or eslint).
+// needs (the RPM's Source1): node_modules/ with the runtime dependencies the
+// bundles inline and nothing else: no jest, TypeScript or eslint, and no
+// prebuilt binary. esbuild's npm package (a prebuilt Go binary) is left out:
+// the RPM bundles with the distribution's esbuild (meson -Desbuild=), built
+// from source. So is @node-rs/crc32 (a prebuilt native module): the RPM builds
+// with -Dnative_crc=false. The tarball is the same on every architecture.
 //
 // Usage: node build-aux/vendor-node-modules.mjs OUT.tar.xz
 //
 // The package set is the closure, in package-lock.json, of the dependencies
 // in package.json plus esbuild; the files come from the node_modules that
-// "npm ci" installed from that lock file. Platform packages (esbuild's
-// binary) are those of this machine: a tarball made on x86_64 builds on
-// x86_64. The tarball is reproducible: sorted, owned by root, and dated by
+// "npm ci" installed from that lock file. The tarball is reproducible: sorted, owned by root, and dated by
 // SOURCE_DATE_EPOCH or else the lock file's last commit.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -24,8 +25,8 @@ if (!out) {
   process.exit(2);
 }
 
-/** What bundling needs besides the runtime dependencies. */
-const BUILD_TOOLS = ['esbuild'];
+/** Runtime dependencies that are prebuilt native code, and not bundled. */
+const NATIVE = new Set(['@node-rs/crc32']);
 
 const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
 /** @type {Record<string, {dependencies?: Record<string,string>, optionalDependencies?: Record<string,string>, link?: boolean}>} */
@@ -47,7 +48,9 @@ function resolve(from, name) {
 }
 
 const wanted = new Set();
-const queue = [...Object.keys(manifest.dependencies ?? {}), ...BUILD_TOOLS].map((name) => ['', name, false]);
+const queue = Object.keys(manifest.dependencies ?? {})
+  .filter((name) => !NATIVE.has(name))
+  .map((name) => ['', name, false]);
 while (queue.length > 0) {
   const [from, name, optional] = queue.shift();
   const key = resolve(from, name);

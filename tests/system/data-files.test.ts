@@ -423,6 +423,18 @@ describe('systemd units', () => {
       .filter((l) => l.trim() !== '' && !/^\/(usr\/)?lib\/systemd\/system\/|^\/etc\/systemd\//.test(l));
     expect({ status: r.status, problems }).toEqual({ status: 0, problems: [] });
   });
+
+  test("the helper's folders are installed, and systemd-tmpfiles makes the runtime folder only root may enter", () => {
+    for (const dir of ['/etc/rewind', '/var/lib/rewind']) {
+      const st = statSync(installed(dir));
+      expect({ dir, isDir: st.isDirectory(), mode: (st.mode & 0o777).toString(8) }).toEqual({ dir, isDir: true, mode: '755' });
+    }
+    const conf = installed(`${PREFIX}/lib/tmpfiles.d/rewind.conf`);
+    const target = mkdtempSync(path.join(tmp, 'tmpfiles-root-'));
+    must('systemd-tmpfiles', ['--create', `--root=${target}`, conf]);
+    const st = statSync(path.join(target, 'run/rewind'));
+    expect({ isDir: st.isDirectory(), mode: (st.mode & 0o777).toString(8), uid: st.uid }).toEqual({ isDir: true, mode: '700', uid: 0 });
+  });
 });
 
 describe('translations', () => {

@@ -62,12 +62,22 @@ describe('meson dist', () => {
     expect(files.filter((f) => /^(node_modules|dist|build|builddir)\/|\.pot$|\.rpm$/.test(f))).toEqual([]);
   });
 
-  test('the vendor tarball holds node_modules with esbuild and the bundled dependencies only', () => {
-    const entries = lines(must('tar', ['-tJf', path.join(out, 'SOURCES', `rewind-${VERSION}-node-modules.tar.xz`)]));
+  test('the vendor tarball holds node_modules with the bundled dependencies only, and no binary', () => {
+    const vendor = path.join(out, 'SOURCES', `rewind-${VERSION}-node-modules.tar.xz`);
+    const entries = lines(must('tar', ['-tJf', vendor]));
     const packages = new Set(entries.map((e) => e.split('/').slice(0, e.startsWith('node_modules/@') ? 3 : 2).join('/')));
     expect(entries.every((e) => e.startsWith('node_modules/'))).toBe(true);
-    for (const p of ['esbuild', 'dbus-next', 'execa', 'zod']) expect(packages).toContain(`node_modules/${p}`);
-    for (const p of ['jest', 'typescript', 'eslint', '@swc/core']) expect(packages).not.toContain(`node_modules/${p}`);
+    for (const p of ['dbus-next', 'execa', 'zod']) expect(packages).toContain(`node_modules/${p}`);
+    // esbuild is Fedora's (-Desbuild=), and the native CRC32C is left out (-Dnative_crc=false).
+    for (const p of ['esbuild', '@esbuild/linux-x64', '@node-rs/crc32', 'jest', 'typescript', 'eslint', '@swc/core']) expect(packages).not.toContain(`node_modules/${p}`);
+    expect(entries.filter((e) => e.endsWith('.node'))).toEqual([]);
+    // No ELF file in either source tarball.
+    for (const tarball of [vendor, path.join(out, 'SOURCES', `rewind-${VERSION}.tar.xz`)]) {
+      const dir = mkdtempSync(path.join(tmp, 'unpacked-'));
+      must('tar', ['-xJf', tarball, '-C', dir]);
+      const elf = spawnSync('sh', ['-c', `find . -type f -exec grep -lP '\\A\\x7fELF' {} + || true`], { cwd: dir, encoding: 'utf8' });
+      expect(lines(elf.stdout)).toEqual([]);
+    }
   });
 
   test('the versions agree: meson, package.json, the spec', () => {
@@ -100,9 +110,11 @@ describe('RPM', () => {
   test('rewind-helper holds the daemon, CLI, polkit, D-Bus and systemd files', () => {
     const files = lines(must('rpm', ['-qlp', rpm('rewind-helper')])).filter((f) => !f.startsWith(DOC) && !f.startsWith(LICENSES));
     expect(files).toEqual([
+      '/etc/rewind',
       '/usr/lib/systemd/system/rewind-backup.service',
       '/usr/lib/systemd/system/rewind-backup.timer',
       '/usr/lib/systemd/system/rewind-helper.service',
+      '/usr/lib/tmpfiles.d/rewind.conf',
       '/usr/libexec/rewind-helper',
       `/usr/share/dbus-1/system-services/${HELPER_BUS_NAME}.service`,
       `/usr/share/dbus-1/system.d/${HELPER_BUS_NAME}.conf`,
@@ -112,7 +124,35 @@ describe('RPM', () => {
       '/usr/share/rewind/rewind-helper.cjs',
       '/usr/share/rewind/rewind-stream-codec.cjs',
       '/var/cache/rewind',
+      '/var/lib/rewind',
     ]);
+  });
+
+  test('rewind-helper declares the npm packages its bundles inline, their licenses, and ships their license files', () => {
+    // The spec's blocks are what build-aux/bundled-npm.mjs makes from esbuild's metafile now.
+    must(process.execPath, [path.join(REPO, 'build-aux', 'bundled-npm.mjs'), '--check', path.join(REPO, 'build-aux', 'rewind.spec')]);
+    const provides = lines(must('rpm', ['-qp', '--provides', rpm('rewind-helper')])).filter((p) => p.startsWith('bundled('));
+    const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    for (const p of ['dbus-next', 'execa', 'zod', 'xml2js']) expect(provides).toContain(`bundled(nodejs-${p}) = ${lock.packages[`node_modules/${p}`].version}`);
+    expect(provides.length).toBeGreaterThan(30);
+    const license = must('rpm', ['-qp', '--qf', '%{LICENSE}', rpm('rewind-helper')]);
+    expect(license).toMatch(/^GPL-3\.0-or-later AND /);
+    for (const l of ['MIT', 'ISC', 'Apache-2.0', 'BlueOak-1.0.0']) expect(license.split(/[ ()]+/)).toContain(l);
+    const shipped = lines(must('rpm', ['-qlp', rpm('rewind-helper')])).filter((f) => f.startsWith(`${LICENSES}/rewind-helper-${VERSION}/bundled-licenses/`));
+    for (const p of provides.map((x) => /^bundled\(nodejs-(\S+)\)/.exec(x)![1])) {
+      expect({ p, shipped: shipped.some((f) => f.startsWith(`${LICENSES}/rewind-helper-${VERSION}/bundled-licenses/${p}/`)) }).toEqual({ p, shipped: true });
+    }
+    // The helper bundle keeps the notices its sources carry.
+    const bundle = must('sh', ['-c', `rpm2cpio '${rpm('rewind-helper')}' | cpio -i --quiet --to-stdout ./usr/share/rewind/rewind-helper-main.cjs`]);
+    expect(bundle.includes('Bundled license information')).toBe(true);
+  });
+
+  test('the spec: what %check runs is built with, Node architectures only, no restart of a running backup on upgrade', () => {
+    const spec = readFileSync(path.join(REPO, 'build-aux', 'rewind.spec'), 'utf8');
+    for (const br of ['nodejs-devel', 'esbuild', 'appstream', 'desktop-file-utils']) expect(spec).toMatch(new RegExp(`^BuildRequires:\\s+${br}$`, 'm'));
+    expect(spec).toMatch(/^ExclusiveArch:\s+%\{nodejs_arches\} noarch$/m);
+    expect(spec).not.toContain('_with_restart');
+    expect(spec).toMatch(/^%systemd_postun rewind-helper\.service /m);
   });
 
   test('their dependencies', () => {
