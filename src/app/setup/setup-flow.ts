@@ -134,8 +134,9 @@ export class SetupFlow extends WizardModel {
     else this.what.start(config ? config.value.sources : null, config?.value.exclude ?? []);
   }
 
-  /** The folders the choice backs up (the system's root for the whole system). */
+  /** The folders backed up: the choice's (the system's root for the whole system), or the configuration's when adding a destination. */
   get sources(): string[] {
+    if (this.mode === 'add-destination') return (this.existing?.sources ?? []).map((s) => s.path ?? s.allSubvolumesOf ?? '').filter((p) => p !== '');
     return this.what.sourcePaths();
   }
 

@@ -103,7 +103,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
       return listSubvolumeSizes(request);
     },
     // The configured sources are never joined into the folder around them.
-    SetFolderApart: async (request) => setApart(request.path, request.apart ? 'apart' : 'join', { sources: await configuredPaths(options, false) }),
+    SetFolderApart: async (request) => setApart(request.path, request.apart ? 'apart' : 'join', { sources: await configuredPaths(options, false), stateDir: options.stateDir }),
     PrepareDisk: (request) => prepareDisk(request),
     ListRestorePoints: () => withRunContext(options, false, takeInventory),
     // Needs no configuration: after a reinstall, what the connected disks hold.

@@ -8,6 +8,7 @@ import { closeDestinations, openDestination, sendsThroughLocalPipe } from '../de
 import { loadConfig } from '../config/config-file';
 import { History } from './history';
 import { removeStaleScratchFolders } from '../system/btrfs';
+import { finishSetApart } from '../system/set-apart';
 import { MountSet, releaseStaleMounts } from '../system/mount-set';
 import { CommandError } from '../system/run-command';
 import { pruneAll, systemTimeZone } from './prune';
@@ -242,6 +243,8 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
     for (const d of config.destinations) names.set(d.id, d.label ?? d.id);
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);
+    // A folder whose setting apart was interrupted: its leftover goes before any snapshot has it.
+    await finishSetApart(options.stateDir).catch(() => undefined);
     const host = config.hostName ?? hostname();
     const started = await start(config, host, mounts, options, run);
     state = started.state;

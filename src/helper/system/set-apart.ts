@@ -1,10 +1,11 @@
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError, ADVICE } from '../../core/errors';
 import { programsUsing } from '../../core/folder-in-use';
 import { alreadyDone, setApartProblem, type FolderFacts, type SetApartDirection } from '../../core/set-apart-check';
 import { isBackupCandidate, locate } from '../engine/sources';
 import { deleteSubvolume, listSubvolumes } from './btrfs';
+import { writeFileAtomic } from './atomic-write';
 import { exchangePaths } from './exchange';
 import { readMountTable } from './mountinfo';
 import { processesUsing } from './processes';
@@ -23,8 +24,10 @@ import { runCommand } from './run-command';
  *   3. the swap: NAME is now the new one, `.NAME.rewind-new` the old one;
  *   4. the old one deleted.
  * Whenever it stops, NAME is whole: the old folder until step 3, the new one
- * after. What is left named `.NAME.rewind-new` is removed by the next call
- * (the listings never offer it: src/core/nested-subvolume.ts). It refuses a
+ * after. What is left named `.NAME.rewind-new` is removed by the next call,
+ * and by the next backup before it takes a snapshot: the folders being
+ * worked on are listed in `<state>/set-apart-pending` until they are done
+ * (the listings never offer a leftover: src/core/nested-subvolume.ts). It refuses a
  * folder in use in a way the swap would break (src/core/folder-in-use.ts),
  * one that holds a mount point or a subvolume, and the system's own folders.
  */
@@ -35,6 +38,8 @@ export interface SetApartOptions {
   onStep?: (step: SetApartStep) => void;
   /** Folders backed up on their own (the configuration's sources): never joined. */
   sources?: readonly string[];
+  /** The helper's state folder, where the folders being worked on are listed. */
+  stateDir?: string;
 }
 
 /** Cloning a large folder by reference still writes its metadata: minutes for a million files. */
@@ -47,6 +52,34 @@ function leftoverOf(folder: string): string {
 async function isSubvolumeRoot(folder: string): Promise<boolean> {
   // A subvolume's root folder has inode 256 (BTRFS_FIRST_FREE_OBJECTID).
   return (await lstat(folder).catch(() => undefined))?.ino === 256;
+}
+
+const PENDING = 'set-apart-pending';
+
+async function pendingFolders(stateDir: string): Promise<string[]> {
+  const text = await readFile(path.join(stateDir, PENDING), 'utf8').catch(() => '');
+  return text.split('\n').filter((line) => line.startsWith('/'));
+}
+
+async function markPending(stateDir: string | undefined, folder: string, pending: boolean): Promise<void> {
+  if (stateDir === undefined) return;
+  const others = (await pendingFolders(stateDir)).filter((f) => f !== folder);
+  await mkdir(stateDir, { recursive: true, mode: 0o755 });
+  await writeFileAtomic(path.join(stateDir, PENDING), [...others, ...(pending ? [folder] : [])].map((f) => `${f}\n`).join(''), 0o600);
+}
+
+/**
+ * Removes what interrupted calls left beside the folders they worked on (a
+ * backup run does this first, so that a half-deleted old folder is never
+ * backed up); answers those folders.
+ */
+export async function finishSetApart(stateDir: string): Promise<string[]> {
+  const folders = await pendingFolders(stateDir);
+  for (const folder of folders) {
+    await removeLeftover(folder);
+    await markPending(stateDir, folder, false);
+  }
+  return folders;
 }
 
 /** Removes what an interrupted call left beside `folder`. */
@@ -106,6 +139,7 @@ export async function setApart(folder: string, direction: SetApartDirection, opt
   step('checked');
 
   const fresh = leftoverOf(folder);
+  await markPending(options.stateDir, folder, true);
   try {
     if (direction === 'apart') await runCommand('btrfs', ['subvolume', 'create', fresh]);
     else await mkdir(fresh, { mode: 0o700 });
@@ -129,6 +163,7 @@ export async function setApart(folder: string, direction: SetApartDirection, opt
   await exchangePaths(folder, fresh);
   step('swapped');
   await removeLeftover(folder);
+  await markPending(options.stateDir, folder, false);
   step('done');
   return { path: folder, apart: await isSubvolumeRoot(folder) };
 }
