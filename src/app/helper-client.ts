@@ -36,7 +36,7 @@ export { classifyError, parseResult, parseStatus, type BackupResult, type Failur
 export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | 'ListSubvolumes' | RestoreMethod;
 /** The restore browser's methods; RestoreFiles may ask for an administrator's password. */
 export type RestoreMethod = 'ListFolder' | 'Search' | 'WhatChanged' | 'RestoreFiles';
-export type SshMethod = 'GetSshSetup' | 'ProbeHost' | 'TrustHost';
+export type SshMethod = 'GetSshSetup' | 'ProbeHost' | 'TrustHost' | 'CheckServer';
 
 type HelperSignal = { name: 'Progress' | 'Completed'; args: unknown[] };
 

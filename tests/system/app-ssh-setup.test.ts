@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
@@ -18,14 +19,18 @@ import { REPO } from '../support/system-bus';
  * the configure action), a real sshd on 127.0.0.1. The dialog's steps are
  * `ssh.*` actions, activated over org.gtk.Actions on the app's session bus like the
  * buttons that name them; the fields are filled through the `ssh.fill` test
- * hook. GetSshSetup, ProbeHost and TrustHost go to the real helper. Each page
- * is photographed in the light and the dark style.
+ * hook. GetSshSetup, ProbeHost, TrustHost and the connection test
+ * (CheckServer) go to the real helper, and the server side is the real
+ * `rewind-helper serve` as the forced command of the key accept-key
+ * installed. Each page is photographed in the light and the dark style.
  */
 jest.setTimeout(240_000);
 
 let fx: BackupFixture;
 let sshd: Sshd;
 let display: string;
+/** The backup folder on the "server" (a plain folder, so the server keeps compressed backup files). */
+let serverRoot: string;
 let userEnv: string[];
 const shots = artifactsDir(REPO, 'screenshots');
 
@@ -67,7 +72,19 @@ beforeAll(async () => {
   sshd = await startSshd(fx.cleanup, fx.dir);
   display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display);
+  serverRoot = path.join(fx.dir, 'server-backups');
 });
+
+/** What a person does on the server once: the folder, and the accept-key command with this computer's key. */
+function acceptKeyOnServer(): void {
+  mkdirSync(serverRoot, { recursive: true, mode: 0o700 });
+  const helper = path.join(fx.dir, 'rewind-helper');
+  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${path.join(fx.dist, 'helper/rewind-helper.cjs')}' "$@" --runtime-dir '${path.join(fx.dir, 'serve-run')}'\n`, { mode: 0o755 });
+  const key = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8');
+  const accepted = spawnSync(helper, ['accept-key', '--root', serverRoot, '--host', fx.hostName, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], { input: key, encoding: 'utf8' });
+  expect(accepted.stderr).toBe('');
+  expect(accepted.status).toBe(0);
+}
 
 afterAll(async () => {
   await fx?.cleanup.run();
@@ -95,7 +112,7 @@ async function openDialog(style: 'light' | 'dark') {
   };
   activate('add-ssh-destination');
   await waitFor('the dialog', () => pageCount('server') > 0 || undefined);
-  activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: '/srv/rewind' }));
+  activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: serverRoot }));
   await settle();
   shoot('1-server', style);
   await next('ssh.continue', 'key');
@@ -106,7 +123,14 @@ async function openDialog(style: 'light' | 'dark') {
   await next('ssh.continue', 'fingerprint');
   const shown = /rewind: ssh shown fingerprint (\S+) (\w+)/.exec(app.output().split('rewind: ssh page fingerprint').pop()!);
   shoot('3-fingerprint', style);
-  return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next };
+  /** The `n`th connection test's answer in this app's output (1 for the first). */
+  const checked = async (n: number) => {
+    const answers = () => app.output().split('rewind: ssh checked ').slice(1).map((rest) => rest.split('\n')[0]);
+    await waitFor(`connection test ${n}`, () => answers().length >= n || /rewind: ssh error .*/.exec(app.output())?.[0], 60_000);
+    await settle();
+    return answers()[n - 1] ?? app.output();
+  };
+  return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next, checked };
 }
 
 describe('adding a backup server in the app', () => {
@@ -138,7 +162,7 @@ describe('adding a backup server in the app', () => {
 
   test('shows the key to install and the server’s fingerprint, and pins it once confirmed', async () => {
     expect(pinned()).toBe('');
-    const { app, shown, publicKey, next } = await openDialog('light');
+    const { app, shown, publicKey, next, checked } = await openDialog('light');
     expect(publicKey).toMatch(/^ssh-ed25519 /);
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'unknown' });
     expect(pinned()).toBe('');
@@ -146,14 +170,19 @@ describe('adding a backup server in the app', () => {
     expect(app.output()).toContain(`rewind: ssh trusted ${hostFingerprint()}`);
     const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
-    shoot('4-done', 'light');
+    // The key is not on the server yet: the connection test says so, and Add Server waits for a test that passes.
+    expect(await checked(1)).toBe('key-not-accepted');
+    shoot('4-done-key-not-accepted', 'light');
+    activate('ssh.use');
+    await settle();
+    expect(app.output()).not.toContain('rewind: ssh use');
     await stopProcess(app.child);
   });
 
   test('a changed key is a warning, is not trusted until the user confirms it, then replaces the old one', async () => {
     const before = pinned();
     await sshd.regenerateHostKey();
-    const { app, shown, next } = await openDialog('dark');
+    const { app, shown, next, checked } = await openDialog('dark');
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'changed' });
     // Trust does nothing before the confirmation.
     activate('ssh.trust');
@@ -166,7 +195,18 @@ describe('adding a backup server in the app', () => {
     await next('ssh.trust', 'done');
     const [type, blob] = readFileSync(`${sshd.hostKey}.pub`, 'utf8').split(' ');
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
+    expect(await checked(1)).toBe('key-not-accepted');
+    // The person runs the command on the server, then tests again.
+    acceptKeyOnServer();
+    activate('ssh.test');
+    expect(await checked(2)).toBe('ok files');
     shoot('4-done', 'dark');
+    activate('trace-texts');
+    const json = await waitFor('the texts on screen', () => /rewind: texts (.*)\n/.exec(app.output())?.[1], 10_000);
+    const texts = (JSON.parse(json) as Array<{ texts: string[] }>).flatMap((w) => w.texts).join('\n');
+    expect(texts).toMatch(/“127\.0\.0\.1” — [\d.,]+\s[kMGT]?B free — stores backups as compressed files/);
+    expect(texts).not.toMatch(/"(store|kind)"|btrfs|\{/);
+
     await stopProcess(app.child);
   });
 });

@@ -25,7 +25,7 @@ export class KeyPage extends WizardPage {
     this._line = line.label;
     const commandGroup = new Adw.PreferencesGroup({
       title: _('Allow this computer on the server'),
-      description: _('On the server, as an administrator, run this command. It lets this computer’s key run only Rewind’s backup receiver, in the backup folder, and nothing else.'),
+      description: _('Once, on the server, as an administrator: install Rewind (on Fedora: sudo dnf install rewind), create the backup folder, then run this command. It lets this computer’s key run only Rewind’s backup receiver, in the backup folder, and nothing else.'),
       header_suffix: copyButton('command', _('Copy Command')),
     });
     commandGroup.add(command.card);

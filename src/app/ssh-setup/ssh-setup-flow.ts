@@ -6,6 +6,7 @@ import type { Destination, SshDestinationConfig } from '../../core/config';
 import { destinationAt } from '../../core/destination-identity';
 import { destinationName } from '../../core/destination-name';
 import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, type HostProbe, type SshSetup } from '../../core/ssh';
+import type { ServerCheck } from '../../core/server-check';
 import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
@@ -20,9 +21,12 @@ import { WizardModel } from '../wizard/wizard-model';
  * - fingerprint: ProbeHost's SHA256 fingerprint of the server's key, to
  *   compare with what the server shows; a key other than the one trusted
  *   before is a warning, and trusting it needs an explicit confirmation;
- * - done: the key is pinned (TrustHost). "Add Server" (ssh.use) hands
- *   the destination to whoever opened the dialog (signal use-destination):
- *   the setup flow, or the application, which adds it to the configuration.
+ * - done: the key is pinned (TrustHost), and the connection test
+ *   (CheckServer, again with ssh.test) proves that this computer's key is
+ *   accepted and the folder can be written, and says what the server is.
+ *   Only then does "Add Server" (ssh.use) hand the destination to whoever
+ *   opened the dialog (signal use-destination): the setup flow, or the
+ *   application, which adds it to the configuration.
  *
  * The steps are actions of the `ssh` group (ssh.continue, …): the dialog's
  * buttons name them, and tests activate them over org.gtk.Actions.
@@ -58,6 +62,10 @@ export class SshSetupFlow extends WizardModel {
   fields: ServerFields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
   setup: SshSetup | null = null;
   probe: HostProbe | null = null;
+  /** The last connection test's answer; null before one, or while it runs. */
+  check: ServerCheck | null = null;
+  /** Whether the connection test is running. */
+  testing = false;
   /** The port as checked on the server page. */
   private _port = DEFAULT_SSH_PORT;
   private _confirmChanged: Gio.SimpleAction;
@@ -76,6 +84,7 @@ export class SshSetupFlow extends WizardModel {
     this._addAction('trust', () => void this.trust());
     this._addAction('copy', (p) => this.copy(p), 's');
     this._addAction('use', () => this.use());
+    this._addAction('test', () => void this.test());
     // Test hook (documented in docs/architecture.md): fills the server page from JSON {host, port, user, path}.
     this._addAction('fill', (p) => this.fill(p), 's');
     this._confirmChanged = new Gio.SimpleAction({ name: 'confirm-changed', state: GLib.Variant.new_boolean(false) });
@@ -104,6 +113,7 @@ export class SshSetupFlow extends WizardModel {
     this.fields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
     this.setup = null;
     this.probe = null;
+    this.check = null;
     this._setError('');
     this._confirmChanged.set_state(GLib.Variant.new_boolean(false));
     // No configuration yet (a first setup) has nothing in use.
@@ -161,7 +171,7 @@ export class SshSetupFlow extends WizardModel {
   }
 
   use(): void {
-    if (this.page !== 'done') return;
+    if (this.page !== 'done' || !this.check?.ok) return;
     this._trace(`use ${this.host}`);
     this.emit('use-destination', JSON.stringify(this.destination()));
   }
@@ -171,6 +181,7 @@ export class SshSetupFlow extends WizardModel {
     if (this.busy || this.page !== 'fingerprint' || !probe) return;
     if (probe.state === 'known') {
       this._setPage('done');
+      await this.test();
       return;
     }
     if (probe.state === 'changed' && !this._confirmed()) return;
@@ -179,6 +190,24 @@ export class SshSetupFlow extends WizardModel {
     if (!(await this._call('TrustHost', () => this._client.callSshMethod('TrustHost', request)))) return;
     this._trace(`trusted ${probe.fingerprint}`);
     this._setPage('done');
+    await this.test();
+  }
+
+  /** The connection test: the server as a run will meet it. Its answer is shown in words by the done page. */
+  async test(): Promise<void> {
+    if (this.busy || this.page !== 'done') return;
+    this.check = null;
+    this.testing = true;
+    this.emit('changed');
+    const request = { host: this.host, port: this._port, user: this._user };
+    const reply = await this._call('CheckServer', () => this._client.callSshMethod('CheckServer', request));
+    this.testing = false;
+    this.emit('changed');
+    if (!reply) return;
+    this.check = reply.value;
+    this._trace(this.check.ok ? `checked ok ${this.check.store}` : `checked ${this.check.problem}`);
+    this.emit('changed');
+    this._syncActions();
   }
 
   protected override _enabledActions(): Record<string, boolean> {
@@ -189,7 +218,8 @@ export class SshSetupFlow extends WizardModel {
       back: idle && this.hasBack(page),
       trust: idle && page === 'fingerprint' && (this.probe?.state !== 'changed' || this._confirmed()),
       copy: idle,
-      use: page === 'done',
+      use: idle && page === 'done' && this.check?.ok === true,
+      test: idle && page === 'done',
       fill: true,
       'confirm-changed': idle && page === 'fingerprint' && this.probe?.state === 'changed',
     };
