@@ -70,7 +70,11 @@ export class RewindApplication extends Adw.Application {
     exportActionGroup(this, 'setup', this._setupFlow.actions);
     this._setupFlow.connect('add-server', () => this._addSshDestination());
     this._setupFlow.connect('pick-folder', () => this._pickFolder());
-    this._setupFlow.connect('saved', () => this._setupDialog?.close());
+    this._setupFlow.connect('saved', () => {
+      this._setupDialog?.close();
+      // "Start Backups" means it: the first backup runs now, and the main page follows it.
+      if (this._setupFlow?.mode === 'first-run') void this._firstBackup();
+    });
     this._sshFlow.connect('use-destination', (_f, json: string) => void this._useServer(json));
     this._addAction('setup', () => this._setup('first-run'));
     this._addAction('add-destination', () => this._setup('add-destination'));
@@ -142,11 +146,19 @@ export class RewindApplication extends Adw.Application {
     dialog.present();
   }
 
+  /** After setup: the status with the new configuration first (Back Up Now needs it), then the backup. */
+  private async _firstBackup(): Promise<void> {
+    const client = this._client;
+    if (!client) return;
+    await client.refresh();
+    await client.backUpNow();
+  }
+
   private _pickFolder(): void {
     const parent = this._setupDialog;
     if (!parent) return;
     // Gtk.FileDialog is GTK 4.10; 4.8 has the native chooser.
-    const chooser = new Gtk.FileChooserNative({ title: _('Choose a Folder for Backups'), action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true });
+    const chooser = new Gtk.FileChooserNative({ title: _('Choose a Folder for Backups'), accept_label: _('_Select'), action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true });
     chooser.connect('response', (_c, response: number) => {
       const path = response === Gtk.ResponseType.ACCEPT ? chooser.get_file()?.get_path() : null;
       if (path) this._setupFlow?.chooseFolder(path);

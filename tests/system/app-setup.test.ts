@@ -87,7 +87,15 @@ describe('the first run', () => {
     await step('setup.schedule', JSON.stringify({ kind: 'daily', at: '23:45' }), 'rewind: setup schedule {"kind":"daily","at":"23:45"}');
     await step('setup.continue', undefined, 'rewind: setup page summary');
     await app.shoot('setup-4-summary');
+    const summary = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts.join('\n') ?? '';
+    expect(summary).toContain('Every day at 23:45');
+    // A daily schedule makes no hourly backups: the summary does not promise them.
+    expect(summary).not.toMatch(/every hour/i);
+    expect(summary).toContain('The first backup starts as soon as you press Start Backups.');
+    const completed = app.count('rewind: backup completed ok');
     await step('setup.save', undefined, 'rewind: setup saved', 60_000);
+    // Start Backups starts the first backup: the main page follows it, no Back Up Now needed.
+    await waitFor('the first backup, started by the setup', () => app.count('rewind: backup completed ok') > completed || /rewind: backup failed \S+/.exec(app.output())?.[0], 90_000);
     await waitFor('the main page', () => app.output().includes('rewind: state ready') || undefined, 30_000);
 
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
@@ -99,16 +107,20 @@ describe('the first run', () => {
     });
     await settle(2500);
     await app.shoot('main-configured');
+    const main = (await app.texts()).find((w) => w.window === 'Rewind')?.texts.join('\n') ?? '';
+    expect(main).not.toContain('Not backed up yet');
 
     for (const [n, kind] of [
       [1, 'full'],
       [2, 'incremental'],
     ] as const) {
       // A run with nothing changed sends nothing ('up-to-date'): the second backup follows a change.
-      if (n === 2) writeFileSync(path.join(fx.home, 'alice', 'after-the-first-backup.txt'), 'new since the first backup\n');
-      const done = app.output().split('rewind: backup completed ok').length;
-      app.activate('back-up-now');
-      await waitFor(`backup ${n}`, () => app.output().split('rewind: backup completed ok').length > done || /rewind: backup failed \S+/.exec(app.output())?.[0], 90_000);
+      if (n === 2) {
+        writeFileSync(path.join(fx.home, 'alice', 'after-the-first-backup.txt'), 'new since the first backup\n');
+        const done = app.count('rewind: backup completed ok');
+        app.activate('back-up-now');
+        await waitFor(`backup ${n}`, () => app.count('rewind: backup completed ok') > done || /rewind: backup failed \S+/.exec(app.output())?.[0], 90_000);
+      }
       // The run record first: on failure it shows the error a person would read, not just its code.
       expect(history().at(-1)).toMatchObject({ ok: true, transfers: [{ kind, ok: true }] });
       expect(app.output()).not.toMatch(/rewind: backup failed/);

@@ -48,7 +48,8 @@ export class SummaryPage extends WizardPage {
     this._rows.where.subtitle = d ? escapeMarkup(`${flow.destinationText} — ${describeKind(d.kind)}`) : '';
     this._rows.when.subtitle = escapeMarkup(describeSchedule(flow.schedule));
     const lines = [
-      _('The first backup copies everything in these folders. Later backups copy only what changed, and old backups are thinned out over time: every hour for a day, every day for a month, every week for a year, then every month.'),
+      `${_('The first backup copies everything in these folders. Later backups copy only what changed.')} ${thinning(flow)}`,
+      ...(firstRun ? [_('The first backup starts as soon as you press Start Backups.')] : []),
       flow.schedule.kind === 'manual'
         ? _('Backups run only when you press Back Up Now.')
         : _('Backups run automatically in the background. You can also back up at any time with Back Up Now.'),
@@ -60,5 +61,21 @@ export class SummaryPage extends WizardPage {
       lines.push(_('Backups go into a folder named “rewind” on the disk. Connect it now and then; Rewind backs up when it is there.'));
     }
     this._text.label = lines.join('\n\n');
+  }
+}
+
+/** How old backups are thinned out, in the schedule's own terms: a daily schedule makes no hourly backups to keep. */
+function thinning(flow: SetupFlow): string {
+  const policy = flow.existing?.retention?.destinations;
+  if (policy && policy.preset !== 'time-machine') return _('Old backups are thinned out over time, as set in Preferences.');
+  switch (flow.schedule.kind) {
+    case 'hourly':
+      return _('Old backups are thinned out over time: one an hour is kept for a day, one a day for a month, one a week for a year, then one a month.');
+    case 'daily':
+      return _('Old backups are thinned out over time: one a day is kept for a month, one a week for a year, then one a month.');
+    case 'weekly':
+      return _('Old backups are thinned out over time: one a week is kept for a year, then one a month.');
+    case 'manual':
+      return _('Old backups are thinned out over time: all from the last day are kept, then one a day for a month, one a week for a year, then one a month.');
   }
 }
