@@ -83,6 +83,20 @@ export function drillProblems(record: DrillRecord): string[] {
   return record.sources.flatMap((s) => s.problems);
 }
 
+/**
+ * Backups newer than the one drilled (all, when none is) that are not
+ * complete: not read-only, or without a Received UUID. Made writable, a
+ * backup loses its Received UUID, so it pairs with nothing and a drill
+ * cannot compare it; it is reported, never passed over as if it were good.
+ */
+export function incompleteNewer<P extends { name: string; complete: boolean }>(points: readonly P[], drilled: P | undefined): string[] {
+  const from = drilled ? points.indexOf(drilled) + 1 : 0;
+  return points
+    .slice(from)
+    .filter((p) => !p.complete)
+    .map((p) => `The backup ${p.name} was changed or left incomplete after it was received (it is not read-only, or has no Received UUID): what it holds cannot be trusted, and no backup is built on it`);
+}
+
 /** The drill in one sentence, for the command line and the journal (the app says it in its own, translated words). */
 export function drillSummary(record: DrillRecord): string {
   const compared = drillCompared(record);

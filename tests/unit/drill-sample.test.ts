@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { chooseSample, seededRandom, type DrillCandidate } from '../../src/core/drill-sample';
-import { drillSummary, pointToDrill, type DrillRecord } from '../../src/core/drill';
+import { drillSummary, incompleteNewer, pointToDrill, type DrillRecord } from '../../src/core/drill';
 import type { Subvolume } from '../../src/core/subvolume';
 
 const MiB = 1024 * 1024;
@@ -108,6 +108,18 @@ describe('pointToDrill', () => {
 
   test('nothing to pair: undefined', () => {
     expect(pointToDrill([point('p1', 'x')], [snap('s1')])).toBeUndefined();
+  });
+});
+
+describe('incompleteNewer', () => {
+  const p = (name: string, complete = true) => ({ name, complete });
+  const points = [p('a'), p('b', false), p('c'), p('d', false)];
+  test.each([
+    ['after the drilled one', points[2], ['d']],
+    ['all of them when none is drilled', undefined, ['b', 'd']],
+    ['none after the newest', points[3], []],
+  ] as const)('reports incomplete backups %s', (_name, drilled, expected) => {
+    expect(incompleteNewer(points, drilled).map((t) => t.split(' ')[2])).toEqual(expected);
   });
 });
 

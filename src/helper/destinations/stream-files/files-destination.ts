@@ -279,6 +279,24 @@ export class FilesDestination implements BackupDestination {
   }
 
   /**
+   * Every stream of the chain that restores the point `name`, checked as
+   * `verify` checks it: a restore drill's first step, before it replays the
+   * chain. The first bad file, named, or undefined when all are good.
+   */
+  async verifyChainOf(dirName: string, name: string, keyPath?: string): Promise<string | undefined> {
+    const manifest = await this.manifest(dirName);
+    const target = manifest.streams.find((s) => s.name === name);
+    const chain = target && chainTo(manifest.streams, target);
+    if (!chain) return `${dirName}/${name}: a stream that it is built on is not listed`;
+    const identity = chain.some((s) => s.encrypted) ? await this.reader.identityFile(manifest, keyPath) : undefined;
+    for (const stream of chain) {
+      const problem = await this.reader.verifyStream(dirName, stream, identity);
+      if (problem) return `${dirName}/${problem}`;
+    }
+    return undefined;
+  }
+
+  /**
    * What changed in the backup `name` since the one its stream was made
    * against, read from that incremental stream itself (checked as `verify`
    * checks it, nothing received). A full stream records no earlier backup:

@@ -1,0 +1,123 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import type { DrillRecord } from '../../src/core/drill';
+import { createBackupFixture, localSnapshot, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { sh } from '../support/exec';
+import { helperCommand, runBackupCli } from '../support/helper-run';
+import { unmount } from '../support/loop-btrfs';
+import { flipByte, manifestIn } from '../support/stream-damage';
+
+/**
+ * Restore drills on a real btrfs backup disk and on stream files in a
+ * folder: a healthy backup drills clean and says how many files it
+ * compared; damage done the way a disk does it (a file inside the received
+ * backup changed, its time kept; a flipped byte in a stored stream) is
+ * named in words, with the file, and the command exits 1.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let folder: string;
+let snapshot: string;
+/** Regular files in the sample home (the link is no file): each is sampled, the budget being far larger. */
+const FILES = 6;
+
+beforeAll(async () => {
+  fx = await createBackupFixture({ withBus: false });
+  // A hard link and a sparse file beside the fixture's files with xattrs, small and large.
+  sh('ln', [path.join(fx.home, 'alice/Documents/report.txt'), path.join(fx.home, 'alice/report-link.txt')]);
+  sh('truncate', ['-s', '20M', path.join(fx.home, 'alice/disk.img')]);
+  sh('dd', ['if=/dev/urandom', `of=${path.join(fx.home, 'alice/disk.img')}`, 'bs=4096', 'count=3', 'seek=1000', 'conv=notrunc', 'status=none']);
+  folder = path.join(fx.dir, 'streams');
+  mkdirSync(folder);
+  writeFixtureConfig(fx, [
+    { id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, label: 'Test backup disk' },
+    { id: 'folder', kind: 'files', path: folder, label: 'Shared folder' },
+  ]);
+  const record = runBackupCli(fx);
+  expect(record.ok).toBe(true);
+  snapshot = record.transfers[0].snapshot!;
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+function drill(args: string[] = []): { status: number; drills: DrillRecord[]; human: string } {
+  const json = helperCommand(fx, ['drill', '--json', ...args]);
+  const human = helperCommand(fx, ['drill', ...args]);
+  expect(human.status).toBe(json.status);
+  return { status: json.status, drills: (JSON.parse(json.stdout) as { drills: DrillRecord[] }).drills, human: human.stdout };
+}
+
+test('a healthy btrfs disk and stream files drill clean, and say how many files came back', () => {
+  const result = drill();
+  expect(result.status).toBe(0);
+  expect(result.drills.map((d) => [d.destination, d.outcome])).toEqual([
+    ['usb', 'identical'],
+    ['folder', 'identical'],
+  ]);
+  for (const d of result.drills) expect(d.sources).toEqual([expect.objectContaining({ source: fx.home, backup: snapshot, compared: FILES, problems: [] })]);
+  expect(result.human).toContain(`Test backup disk: all ${FILES} sampled files came back identical.`);
+  expect(result.human).toContain(`Shared folder: all ${FILES} sampled files came back identical.`);
+  // Recorded apart from the runs, each with its seed; nothing left in the state folder.
+  expect(readdirSync(fx.stateDir).filter((n) => n.startsWith('drill'))).toEqual(['drills.json']);
+});
+
+/** Mounts the backup disk's top level at a folder of the test's, runs `fn` on this backup's folder, and unmounts it. */
+function onBackupDisk(name: string, options: string, fn: (backup: string) => void): void {
+  const top = path.join(fx.dir, name);
+  mkdirSync(top);
+  sh('mount', ['-o', `${options},subvolid=5`, fx.destination.device, top]);
+  try {
+    fn(path.join(top, fx.hostName, 'home', snapshot));
+  } finally {
+    unmount(top);
+  }
+}
+
+test('a byte flipped on the btrfs disk itself is named, and the drill exits 1', () => {
+  // Where the file's data lies on the loop disk: its extent's address in the filesystem, then on the device.
+  let address = 0;
+  onBackupDisk('look-usb', 'ro', (backup) => {
+    const extents = sh('filefrag', ['-v', '-b4096', path.join(backup, 'alice/Pictures/holiday.raw')]);
+    address = Number(/^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\./m.exec(extents)![1]) * 4096;
+  });
+  const physical = Number(/physical (\d+)/.exec(sh('btrfs-map-logical', ['-l', String(address), fx.destination.device]))![1]);
+  sh('dd', ['of=' + fx.destination.device, 'bs=1', `seek=${physical + 100}`, 'count=1', 'conv=notrunc,fsync', 'status=none'], { input: '\x08' });
+  const result = drill(['--destination', 'usb']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'usb', outcome: 'damaged' })]);
+  const problems = result.drills[0].sources[0].problems;
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/^alice\/Pictures\/holiday\.raw: it could not be restored from the backup: .*Input\/output error/);
+  expect(result.drills[0].sources[0].compared).toBe(FILES - 1);
+  expect(result.human).toContain('Test backup disk: DAMAGED.');
+});
+
+test('a backup made writable and changed is reported, never passed over as good', () => {
+  onBackupDisk('damage-usb', 'rw', (backup) => {
+    sh('btrfs', ['property', 'set', '-f', '-ts', backup, 'ro', 'false']);
+    const file = path.join(backup, 'alice/Documents/notes.md');
+    writeFileSync(file, '# Notes\n- buy mild\n');
+    sh('touch', ['-r', path.join(localSnapshot(fx, snapshot), 'alice/Documents/notes.md'), file]);
+  });
+  const result = drill(['--destination', 'usb']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'usb', outcome: 'damaged' })]);
+  expect(result.drills[0].sources[0].problems).toEqual([expect.stringContaining(`The backup ${snapshot} was changed or left incomplete after it was received`)]);
+  expect(result.human).toContain('Test backup disk: DAMAGED.');
+});
+
+test('a flipped byte in a stored stream file is named, and the drill exits 1', () => {
+  const streams = path.join(folder, fx.hostName, 'home');
+  const part = manifestIn(streams).streams.at(-1)!.parts[0].file;
+  flipByte(path.join(streams, part));
+  const result = drill(['--destination', 'folder']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'folder', outcome: 'damaged' })]);
+  expect(result.drills[0].sources[0].problems[0]).toContain(part);
+  expect(result.human).toContain('Shared folder: DAMAGED.');
+  expect(result.human).toContain(part);
+});
