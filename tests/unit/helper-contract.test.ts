@@ -96,6 +96,13 @@ describe('parseRequest', () => {
     expect(parseRequest('ListDisks', 's', ['{"sources":["/home"]}'])).toEqual(['/home']);
   });
 
+  test('CheckBackups takes no argument, or one destination id', () => {
+    expect(parseRequest('CheckBackups', '', [])).toEqual({});
+    expect(parseRequest('CheckBackups', 's', ['{"destination":"usb"}'])).toEqual({ destination: 'usb' });
+    expect(() => parseRequest('CheckBackups', 's', ['{"destination":"../etc"}'])).toThrow(/^CheckBackups: destination: must be a destination id/);
+    expect(() => parseRequest('CheckBackups', 's', ['{"seed":1}'])).toThrow(/^CheckBackups:/);
+  });
+
   test('refuses a control character in the raw text, naming the method', () => {
     expect(() => parseRequest('GetSshSetup', 's', ['{"path":"/srv\u0001"}'])).toThrow(/^GetSshSetup: path: must not contain control characters/);
   });

@@ -12,6 +12,8 @@ import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
 import type { SetApartRequest, SetApartResult } from './set-apart-request';
 import type { Discovery } from '../discovery';
 import type { KeepBackingUpInput, RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
+import type { CheckBackupsRequest } from './drill-request';
+import type { DrillResult } from '../drill';
 
 /**
  * The helper's D-Bus contract: one entry per method of
@@ -64,6 +66,8 @@ const SSH = 120 * SECONDS;
 const LONG = 180 * SECONDS;
 /** SetFolderApart clones a folder's files by reference: minutes for a million of them. */
 const SET_APART = 30 * 60 * SECONDS;
+/** CheckBackups restores and compares a sample on each destination, each within its time budget (300 s by default). */
+const DRILL = 60 * 60 * SECONDS;
 /** RestoreHome receives a whole home. */
 const WHOLE = 6 * 3600 * SECONDS;
 
@@ -91,6 +95,7 @@ export const HELPER_METHODS = {
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
   RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),
   KeepBackingUp: method<KeepBackingUpInput, SetConfigResult>({ action: ACTIONS.configure, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
+  CheckBackups: method<CheckBackupsRequest | undefined, DrillResult>({ action: ACTIONS.runBackup, in: { ...REQUEST, optional: true }, out: json('result_json'), timeoutMs: DRILL }),
 } as const;
 
 export type HelperMethods = typeof HELPER_METHODS;

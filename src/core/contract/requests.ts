@@ -8,6 +8,7 @@ import { parseProbeRequest, parseSetupRequest, parseTrustRequest } from './ssh-r
 import { parseSubvolumeRequest } from './subvolume-request';
 import { parseSetApartRequest } from './set-apart-request';
 import { parseKeepBackingUpRequest, parseRestoreHomeRequest } from './recovery-requests';
+import { parseCheckBackupsRequest } from './drill-request';
 
 /**
  * Every method's request parser, one per method of ./methods (the type keeps
@@ -61,6 +62,7 @@ export const REQUEST_PARSERS = {
   DiscoverBackups: none,
   RestoreHome: parseRestoreHomeRequest,
   KeepBackingUp: parseKeepBackingUpRequest,
+  CheckBackups: parseCheckBackupsRequest,
 } satisfies Record<MethodName, (argument: never) => unknown>;
 
 /** What a method's handler gets: its parsed request. */

@@ -20,6 +20,7 @@ import { listFolder, search, whatChanged } from '../restore/browse';
 import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
 import { keepBackingUp } from '../recovery/keep-backing-up';
+import { drillDestinations } from '../drill/drill';
 import { check, probe, setup, trust } from '../destinations/ssh/setup';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
@@ -111,5 +112,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     RestoreHome: (request) => restoreHome(options, request),
     // The configuration (and the recovery key) for the found backups is the helper's to make, from what it found.
     KeepBackingUp: async (request) => withSchedule(await keepBackingUp(options, request)),
+    // Under the run lock, as a backup: Busy while one runs.
+    CheckBackups: (request) => drillDestinations(options, { destination: request.destination }),
   };
 }
