@@ -7,7 +7,7 @@ import { createBackupFixture, type BackupFixture } from '../support/backup-fixtu
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, startXvfb } from '../support/display';
 import { settle, startApp as startDriver, type AppDriver } from '../support/app-driver';
-import { sh, waitFor } from '../support/exec';
+import { sh, shResult, waitFor } from '../support/exec';
 import { detachLoop } from '../support/loop-btrfs';
 import { REPO } from '../support/system-bus';
 
@@ -187,6 +187,21 @@ describe('the first run', () => {
     await app.shoot('setup-2-where');
     await step('setup.choose-disk', device, 'rewind: setup page prepare');
     await app.shoot('setup-2b-prepare');
+    const warning = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts ?? [];
+    // The erase page is still step 2, names the disk and says what is lost.
+    expect(warning).toContain('Step 2 of 4');
+    expect(warning.join('\n')).toMatch(/Erase “.+”\?/);
+    expect(warning.join('\n')).toMatch(/Everything on “.+” \(.+\) will be deleted: every file and folder on it\. This cannot be undone\./);
+    // Cancel on a later step: the dialog closes, the disk is not touched and nothing is saved.
+    const configBefore = readFileSync(fx.configPath, 'utf8');
+    await step('setup.cancel', undefined, 'rewind: setup cancelled');
+    await settle();
+    expect((await app.texts()).map((w) => w.window)).not.toContain('Set Up Backups');
+    expect(readFileSync(fx.configPath, 'utf8')).toBe(configBefore);
+    expect(shResult('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).stdout.trim()).toBe('');
+    await openSetup();
+    await step('setup.continue', undefined, 'rewind: setup page where');
+    await step('setup.choose-disk', device, 'rewind: setup page prepare');
     await step('setup.prepare-disk', undefined, 'rewind: setup page when', 120_000);
     const uuid = /rewind: setup prepared \S+ (\S+)/.exec(app.output())?.[1];
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).trim()).toBe('btrfs');

@@ -113,6 +113,11 @@ export class SetupFlow extends WizardModel {
     return this.mode === 'first-run' ? ['what', 'where', 'when', 'summary'] : ['where', 'summary'];
   }
 
+  /** The erase warning is part of choosing where: it keeps that step's number. */
+  override stepOf(page: string): number {
+    return super.stepOf(page === 'prepare' ? 'where' : page);
+  }
+
   override hasBack(page: string): boolean {
     return this.steps.indexOf(page as SetupPage) !== 0;
   }

@@ -18,7 +18,8 @@ export interface WizardDialogOptions {
 }
 
 /**
- * The dialog shell of a wizard: a header with Cancel or Back, the title with
+ * The dialog shell of a wizard: a header with Cancel, or Back and a close
+ * button that cancels, the title with
  * "Step x of N", the spinner while the helper answers and the page's main
  * button; below it, one page per step. It is a view of a WizardModel: the
  * model's actions are inserted on the window, the buttons name them.
@@ -35,6 +36,7 @@ export class WizardDialog extends Adw.Window {
   private _title!: Adw.WindowTitle;
   private _back!: Gtk.Button;
   private _cancel!: Gtk.Button;
+  private _close!: Gtk.Button;
   private _next!: Gtk.Button;
   private _spinner!: Gtk.Spinner;
 
@@ -47,14 +49,17 @@ export class WizardDialog extends Adw.Window {
     this._title = new Adw.WindowTitle({ title: options.title });
     this._back = new Gtk.Button({ icon_name: 'go-previous-symbolic', action_name: `${options.group}.back`, tooltip_text: _('Back') });
     this._back.update_property([Gtk.AccessibleProperty.LABEL], [_('Back')]);
-    this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true });
-    this._cancel.connect('clicked', () => this.close());
+    this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, action_name: `${options.group}.cancel` });
+    // Where Back takes Cancel's place, the header ends with a close button that cancels.
+    this._close = new Gtk.Button({ icon_name: 'window-close-symbolic', action_name: `${options.group}.cancel`, tooltip_text: _('Cancel'), css_classes: ['flat'] });
+    this._close.update_property([Gtk.AccessibleProperty.LABEL], [_('Cancel')]);
     this._next = new Gtk.Button({ use_underline: true, css_classes: ['suggested-action'] });
     this._spinner = new Gtk.Spinner({ spinning: true, visible: false });
     this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
     const header = new Adw.HeaderBar({ title_widget: this._title, show_end_title_buttons: false, show_start_title_buttons: false });
     header.pack_start(this._cancel);
     header.pack_start(this._back);
+    header.pack_end(this._close);
     header.pack_end(this._next);
     header.pack_end(this._spinner);
 
@@ -74,6 +79,7 @@ export class WizardDialog extends Adw.Window {
         this._sync();
       }),
       model.connect('changed', () => this._refresh()),
+      model.connect('cancelled', () => this.close()),
     ];
     this.connect('close-request', () => {
       for (const id of handlers.splice(0)) model.disconnect(id);
@@ -101,8 +107,9 @@ export class WizardDialog extends Adw.Window {
     const back = model.hasBack(name);
     this._cancel.visible = !back;
     this._back.visible = back;
+    this._close.visible = back;
     const steps = model.steps;
-    const at = steps.indexOf(name);
+    const at = model.stepOf(name);
     this._title.subtitle = at >= 0 ? fmt(_('Step %s of %s'), at + 1, steps.length) : '';
     const next = page.next();
     this._next.visible = next !== null;

@@ -15,7 +15,7 @@ import { trace } from '../trace';
  * `<trace name> error MESSAGE`, `<trace name> METHOD failed CODE`.
  *
  * A subclass names its steps, says which actions are enabled, and says which
- * pages have a Back button.
+ * pages have a Back button. Every page can be cancelled (`<group>.cancel`).
  */
 export interface WizardOptions {
   /** The first word of the model's trace lines. */
@@ -40,6 +40,8 @@ export class WizardModel extends GObject.Object {
         Signals: {
           // What the pages show changed: they show it again.
           changed: {},
+          // Cancel: the dialog closes; nothing of the steps taken is saved.
+          cancelled: {},
         },
       },
       this,
@@ -57,6 +59,10 @@ export class WizardModel extends GObject.Object {
     super();
     this._options = options;
     this._page = options.firstPage;
+    this._addAction('cancel', () => {
+      this._trace('cancelled');
+      this.emit('cancelled');
+    });
   }
 
   get page(): string {
@@ -74,6 +80,11 @@ export class WizardModel extends GObject.Object {
   /** The numbered steps, for "Step x of N"; a page not in it has no number. */
   get steps(): string[] {
     return [];
+  }
+
+  /** The page's place in `steps` (-1: no number); a page between two steps may count as the one it belongs to. */
+  stepOf(page: string): number {
+    return this.steps.indexOf(page);
   }
 
   /** Whether the page has a Back button (else it has Cancel). */
@@ -146,7 +157,8 @@ export class WizardModel extends GObject.Object {
     const enabled = this._enabledActions();
     for (const name of this.actions.list_actions()) {
       const action = this.actions.lookup_action(name) as Gio.SimpleAction;
-      action.enabled = enabled[name] ?? true;
+      // Cancel always works, also while the helper answers: the person may give up waiting.
+      action.enabled = name === 'cancel' || (enabled[name] ?? true);
     }
   }
 }
