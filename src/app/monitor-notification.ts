@@ -69,6 +69,18 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
       notification.set_priority(Gio.NotificationPriority.LOW);
       break;
     }
+    case 'check-failed':
+      notification.set_title(n.damaged ? _('Backup damaged') : _('Backup check failed'));
+      notification.set_body(
+        n.damaged
+          ? // Translators: %s is the destination's name.
+            fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Open Rewind to see which; back up to another disk or server, and replace this one if it happens again.'), n.label)
+          : // Translators: %s is the destination's name.
+            fmt(_('Rewind could not check the backups on “%s”. Open Rewind to see why, then choose Check Backups Now.'), n.label),
+      );
+      notification.set_priority(Gio.NotificationPriority.HIGH);
+      notification.add_button(_('Open'), 'app.open');
+      break;
   }
   return notification;
 }

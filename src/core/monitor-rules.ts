@@ -5,6 +5,7 @@ import { failureMessage } from './run-failure';
 import { nextRun } from './schedule';
 import { standingFailure } from './headline';
 import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './status';
+import { drillProblems } from './drill';
 
 /**
  * What the background monitor shows, decided from the helper's status, what
@@ -55,6 +56,10 @@ import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './
  *    from a source disk that ran low, says so once (a failed run only its
  *    snapshots: its failure says the rest). It is not withdrawn by later
  *    runs; the next one that removes something replaces it.
+ * 10. Check failed: a destination's last restore drill (`lastDrill`,
+ *    docs/drills.md) found damage, or could not be done. Said once per
+ *    drill; withdrawn when a later drill there checks out (or finds nothing
+ *    to check), or the destination is no longer configured and enabled.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -85,7 +90,9 @@ export type MonitorNotification =
   | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
   | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean; postponed?: PostponeReason }
   | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number }
-  | { kind: 'space-freed'; id: string; freed: SpaceFreed[]; labels: Record<string, string> };
+  | { kind: 'space-freed'; id: string; freed: SpaceFreed[]; labels: Record<string, string> }
+  /** `damaged`: files came back wrong (`problems` of them); otherwise the check itself could not be done. */
+  | { kind: 'check-failed'; id: string; destination: string; label: string; damaged: boolean; problems: number };
 
 export interface MonitorDecision {
   /** Send these (new, or changed since they were sent). */
@@ -114,6 +121,7 @@ export const notificationId = {
   connected: (destination: string) => `disk-connected-${destination}`,
   spaceLow: (destination: string) => `space-low-${destination}`,
   spaceFreed: 'space-freed',
+  checkFailed: (destination: string) => `check-failed-${destination}`,
 };
 
 function later(a: string | undefined, b: string | undefined): string | undefined {
@@ -221,6 +229,14 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
       } else if (!backedUpSince) {
         keep.add(connected);
       }
+    }
+
+    // Rule 10.
+    const drill = d.lastDrill;
+    if (drill && (drill.outcome === 'damaged' || drill.outcome === 'failed')) {
+      const id = notificationId.checkFailed(d.id);
+      const n: MonitorNotification = { kind: 'check-failed', id, destination: d.id, label: d.label, damaged: drill.outcome === 'damaged', problems: drillProblems(drill).length };
+      wanted.set(id, [n, drill.id]);
     }
 
     const spaceLow = notificationId.spaceLow(d.id);

@@ -1,5 +1,6 @@
 import type { PostponeReason } from './conditions';
 import type { ErrorCode } from './errors';
+import type { DrillRecord } from './drill';
 import type { NotificationSettings } from './notification-settings';
 import type { Schedule } from './schedule';
 import type { XattrsLeftOut } from './xattrs-left-out';
@@ -145,6 +146,12 @@ export interface DestinationSummary {
    */
   freeBytes?: number;
   sizeBytes?: number;
+  /**
+   * The last restore drill that checked something there (docs/drills.md;
+   * one that found it not connected checked nothing and is left out), for
+   * the main page's "Last checked" and the monitor's notice of damage.
+   */
+  lastDrill?: DrillRecord;
 }
 
 /** GetHistory's answer: the newest runs first, and how many the history holds. */

@@ -96,6 +96,12 @@ describe('parseRequest', () => {
     expect(parseRequest('ListDisks', 's', ['{"sources":["/home"]}'])).toEqual(['/home']);
   });
 
+  test("GetStatus's table row names each destination's last restore drill (DestinationSummary.lastDrill)", () => {
+    expect(spec('GetStatus').action).toBe(ACTIONS.readStatus);
+    expect(docsTable().get('GetStatus')?.signature).toBeDefined();
+    expect(readFileSync(path.join(REPO, 'docs/architecture.md'), 'utf8')).toMatch(/\| `GetStatus\(\) → s` \|[^\n]*`lastDrill`/);
+  });
+
   test('CheckBackups takes no argument, or one destination id', () => {
     expect(parseRequest('CheckBackups', '', [])).toEqual({});
     expect(parseRequest('CheckBackups', 's', ['{"destination":"usb"}'])).toEqual({ destination: 'usb' });

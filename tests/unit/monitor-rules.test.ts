@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, scheduleDue, type MonitorState } from '../../src/core/monitor-rules';
+import type { DrillRecord } from '../../src/core/drill';
 import type { DestinationSummary, HelperStatus, RunRecord } from '../../src/core/status';
 
 const at = (iso: string) => new Date(iso);
@@ -350,5 +351,56 @@ describe('space freed', () => {
     const onlyRoom = run('r3', false, '2026-03-10T12:01:00Z', { error: { code: 'DestinationFull', message: 'This backup does not fit.' }, spaceFreed: [room] });
     expect(checks([['2026-03-10T12:02:00Z', status({ lastRun: onlyRoom })]], watching)[0].show).toEqual(['backup-failed']);
     expect(checks([[NOW, status({ lastRun: run('r2', true, NOW, { spaceFreed: [room] }) })]])[0].show).toEqual([]);
+  });
+});
+
+describe('check failed (rule 10)', () => {
+  const drill = (id: string, outcome: DrillRecord['outcome'], problems: string[] = []): DrillRecord => ({
+    id,
+    started: NOW,
+    finished: NOW,
+    destination: 'usb',
+    destinationName: 'My disk',
+    seed: 1,
+    outcome,
+    sources: [{ source: '/home', backup: 'b', compared: 6, bytes: 1, problems }],
+  });
+  const ok = run('r1', true, '2026-03-10T11:00:00Z');
+
+  test.each<[string, DrillRecord | undefined, boolean, boolean]>([
+    ['damaged', drill('d1', 'damaged', ['a.txt differs', 'b.txt is missing']), true, true],
+    ['the check could not be done', drill('d1', 'failed', ['The disk stopped responding.']), true, false],
+    ['identical', drill('d1', 'identical'), false, false],
+    ['nothing to check', drill('d1', 'nothing-to-check'), false, false],
+    ['never checked', undefined, false, false],
+  ])('%s', (_name, last, shown, damaged) => {
+    const [first] = checks([[NOW, status({ lastRun: ok }, [disk(last ? { lastDrill: last } : {})])]]);
+    if (!shown) {
+      expect(first.show).toEqual([]);
+      return;
+    }
+    expect(first.decision.show).toEqual([
+      { kind: 'check-failed', id: 'check-failed-usb', destination: 'usb', label: 'My disk', damaged, problems: last ? last.sources[0].problems.length : 0 },
+    ]);
+  });
+
+  test('said once per drill, again for a newer one, withdrawn when a later drill checks out or the destination goes', () => {
+    const bad = drill('d1', 'damaged', ['a.txt differs']);
+    const [first, again, newer, fixed] = checks([
+      [NOW, status({ lastRun: ok }, [disk({ lastDrill: bad })])],
+      ['2026-03-10T12:05:00Z', status({ lastRun: ok }, [disk({ lastDrill: bad })])],
+      ['2026-03-10T12:10:00Z', status({ lastRun: ok }, [disk({ lastDrill: drill('d2', 'failed', ['x']) })])],
+      ['2026-03-10T12:15:00Z', status({ lastRun: ok }, [disk({ lastDrill: drill('d3', 'identical') })])],
+    ]);
+    expect(first.show).toEqual(['check-failed-usb']);
+    expect(again.show).toEqual([]);
+    expect(again.withdraw).toEqual([]);
+    expect(newer.show).toEqual(['check-failed-usb']);
+    expect(fixed.withdraw).toEqual(['check-failed-usb']);
+    const [, removed] = checks([
+      [NOW, status({ lastRun: ok }, [disk({ lastDrill: bad })])],
+      ['2026-03-10T12:05:00Z', status({ lastRun: ok }, [])],
+    ]);
+    expect(removed.withdraw).toEqual(['check-failed-usb']);
   });
 });

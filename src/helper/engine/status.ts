@@ -9,9 +9,12 @@ import { systemTimeZone } from '../system/time-zone';
 import { readMountTable } from '../system/mountinfo';
 import { destinationName } from '../../core/destination-name';
 import { wouldPostpone } from './postpone';
+import { lastChecks } from '../../core/drill-schedule';
+import { DrillHistory } from '../drill/drill-history';
 
 export async function readStatus(configPath: string, stateDir: string, running: boolean): Promise<HelperStatus> {
   const runs = await new History(stateDir).read();
+  const drills = lastChecks(await new DrillHistory(stateDir).read());
   const status: HelperStatus = {
     configured: false,
     sources: [],
@@ -32,6 +35,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
         label: destinationName(d),
         enabled: d.enabled,
         ...(await destinationPresence(d, runs, table)),
+        ...(drills.has(d.id) ? { lastDrill: drills.get(d.id) } : {}),
       })),
     );
     status.onCalendar = onCalendar(config.schedule);

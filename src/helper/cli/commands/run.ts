@@ -1,6 +1,7 @@
 import type { RunRecord } from '../results';
 import { command } from '../command';
 import { describePostponed, describeRun } from '../format/backup';
+import { drillWhenDue } from '../../drill/scheduled-drill';
 
 export const run = command<{ postponed: RunRecord } | { run: RunRecord }>({
   name: 'run',
@@ -25,6 +26,8 @@ wait, record the run as postponed and exit`,
       ...paths,
       onProgress: values.json ? undefined : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
     });
+    // Once a month per destination, the timer's run also checks what it backed up (src/core/drill-schedule.ts).
+    if (values.scheduled) await drillWhenDue(paths, record);
     return { run: record };
   },
   output: (result) => {
