@@ -24,6 +24,7 @@ import { exportActionGroup } from './action-groups';
 import { RewindWindow } from './window';
 import { trace } from './trace';
 import { visibleTexts } from './screen-texts';
+import { backupCheckFor } from './backup-check';
 
 /**
  * The application owns the model (HelperClient) and the actions; widgets only
@@ -61,6 +62,7 @@ export class RewindApplication extends Adw.Application {
     client.connect('notify::state', () => (cancel.enabled = client.state === 'running'));
     this._addAction(cancel);
     this._addAction('refresh', () => void client.refresh());
+    this._addAction(backupCheckFor(client).action);
     // Test hook: prints every text on screen, for the tests that check their words (./screen-texts).
     this._addAction('trace-texts', () => trace(`texts ${JSON.stringify(visibleTexts())}`));
     this._sshFlow = new SshSetupFlow(client);

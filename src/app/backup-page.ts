@@ -13,6 +13,8 @@ import { describeHeadline } from './problems';
 import { InventoryModel } from './inventory-model';
 import { describeSpaceFreed } from './history-format';
 import { trace } from './trace';
+import { backupCheckFor, type BackupCheck } from './backup-check';
+import { describeLastDrill, drillWentWrong } from './drill-words';
 
 const PULSE_MS = 150;
 
@@ -71,12 +73,17 @@ export class BackupPage extends Adw.Bin {
   private _space!: Adw.ActionRow;
   private _destinations!: Adw.PreferencesGroup;
   private _destinationRows: Gtk.Widget[] = [];
+  private _check!: BackupCheck;
+  private _checking!: Gtk.Box;
+  private _checkResult!: Gtk.Label;
   private _history!: Adw.PreferencesGroup;
   private _historyRows: Gtk.Widget[] = [];
   private _inventory!: InventoryModel;
   private _pulse = 0;
   /** Free-space lines already printed for the tests. */
   private _saidSpace = new Set<string>();
+  /** "Last checked" lines already printed for the tests. */
+  private _saidChecks = new Set<string>();
   /** The headline last printed for the tests. */
   private _saidHeadline = '';
 
@@ -112,7 +119,22 @@ export class BackupPage extends Adw.Bin {
     this._space.subtitle_lines = 0;
     const overview = new Adw.PreferencesGroup();
     for (const row of [this._lastBackup, this._next, this._what, this._space]) overview.add(row);
-    this._destinations = new Adw.PreferencesGroup({ title: _('Destinations') });
+    // Check Backups Now: a restore drill of each destination (docs/drills.md); it takes minutes, so its progress and result stay on the page.
+    this._check = backupCheckFor(client);
+    const checkNow = new Gtk.Button({ label: _('_Check Backups Now'), use_underline: true, action_name: 'app.check-backups', valign: Gtk.Align.CENTER, css_classes: ['flat'], tooltip_text: _('Restore a sample of files from each backup and compare them with this computer') });
+    checkNow.update_property([Gtk.AccessibleProperty.LABEL], [_('Check Backups Now')]);
+    this._destinations = new Adw.PreferencesGroup({ title: _('Destinations'), header_suffix: checkNow });
+    const spinner = new Gtk.Spinner({ spinning: true });
+    spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Checking backups')]);
+    this._checking = new Gtk.Box({ spacing: 12, visible: false });
+    this._checking.append(spinner);
+    this._checking.append(new Gtk.Label({ label: _('Checking backups: restoring a sample of files from each destination and comparing them with this computer…'), wrap: true, xalign: 0, css_classes: ['dim-label'] }));
+    this._checkResult = new Gtk.Label({ wrap: true, xalign: 0, visible: false, selectable: true });
+    const checkBox = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 6, margin_bottom: 6 });
+    checkBox.append(this._checking);
+    checkBox.append(this._checkResult);
+    this._destinations.add(checkBox);
+    for (const property of ['checking', 'result']) this._check.connect(`notify::${property}`, () => this._syncCheck());
     const all = new Gtk.Button({ label: _('_Show All'), use_underline: true, action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     this._history = new Adw.PreferencesGroup({ title: _('Recent backups'), header_suffix: all });
 
@@ -196,6 +218,7 @@ export class BackupPage extends Adw.Bin {
     else this._space.remove_css_class('warning');
 
     this._showDestinations();
+    this._syncCheck();
     this._showHistory(lastRun, lastSuccess, labels);
 
     this._cancel.visible = running;
@@ -238,7 +261,11 @@ export class BackupPage extends Adw.Bin {
       const spaceNow = this._spaceState(d);
       const space = describeSpace(d, spaceNow);
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
-      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([describeKind(d.kind), state, space.short].filter((s) => s).join(' · ')) });
+      const checked = d.lastDrill ? describeLastDrill(d.lastDrill) : '';
+      if (d.lastDrill && drillWentWrong(d.lastDrill)) icon = 'dialog-warning-symbolic';
+      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([[describeKind(d.kind), state, space.short].filter((s) => s).join(' · '), checked].filter((s) => s).join('\n')) });
+      if (checked && !this._saidChecks.has(`${d.id} ${checked}`)) trace(`checked ${d.id}: ${checked}`);
+      this._saidChecks.add(`${d.id} ${checked}`);
       const said = `space ${d.id} ${spaceNow} ${d.freeBytes}`;
       if (space.short && !this._saidSpace.has(said)) trace(said);
       this._saidSpace.add(said);
@@ -248,6 +275,14 @@ export class BackupPage extends Adw.Bin {
       this._destinations.add(row);
       return row;
     });
+  }
+
+  private _syncCheck(): void {
+    this._checking.visible = this._check.checking;
+    this._checkResult.label = this._check.result;
+    this._checkResult.visible = !this._check.checking && this._check.result !== '';
+    if (this._check.went_wrong) this._checkResult.add_css_class('warning');
+    else this._checkResult.remove_css_class('warning');
   }
 
   private _showHistory(lastRun: RunRecord | undefined, lastSuccess: RunRecord | undefined, labels: Map<string, string>): void {

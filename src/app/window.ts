@@ -49,6 +49,7 @@ export class RewindWindow extends Adw.ApplicationWindow {
     section.append(_('_Refresh'), 'app.refresh');
     section.append(_('_Restore Points'), 'app.restore-points');
     section.append(_('Backup _History'), 'app.history');
+    section.append(_('_Check Backups Now'), 'app.check-backups');
     section.append(_('_Add Backup Server…'), 'app.add-ssh-destination');
     section.append(_('_Preferences'), 'app.preferences');
     menu.append_section(null, section);
