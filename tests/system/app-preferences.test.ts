@@ -123,7 +123,40 @@ describe('after setup', () => {
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: false });
     await a.step('prefs.notifications', JSON.stringify({ onSuccess: true }), saved);
     expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: true });
+    const prefs = async () => (await a.texts()).find((w) => w.window === 'Preferences')?.texts ?? [];
+    // Thresholds as sentences and plain choices, not raw numbers.
+    await waitFor('the threshold in words', async () => ((await prefs()).includes('Warn when less than 20 % is free') ? true : undefined), 10_000);
+    expect(await prefs()).toContain('Remind when no backup was made for 3 days');
     await a.shoot('preferences-notifications');
+    await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 0 }), saved);
+    expect(config().notifications).toMatchObject({ lowSpacePercent: 0 });
+    await waitFor('never warn', async () => ((await prefs()).includes('Never warn') ? true : undefined), 10_000);
+    await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 20 }), saved);
+
+    // When backups wait: on battery, on a metered network.
+    expect(await prefs()).toEqual(expect.arrayContaining(['Wait while on battery', 'Wait on a metered network']));
+    await a.step('prefs.conditions', JSON.stringify({ postponeOnBattery: true, postponeOnMetered: false }), saved);
+    expect(config().conditions).toEqual({ postponeOnBattery: true, postponeOnMetered: false });
+    await a.step('prefs.conditions', JSON.stringify({ postponeOnMetered: true }), saved);
+    expect(config().conditions).toEqual({ postponeOnBattery: true, postponeOnMetered: true });
+    await settle();
+    await a.shoot('preferences-general');
+
+    // Old backups: each choice named, with a line that tells it apart.
+    a.activate('prefs.show-page', 'retention');
+    await settle();
+    expect(await prefs()).toEqual(
+      expect.arrayContaining([
+        'Long history',
+        'Keep hourly backups for a day, daily for a month, weekly for a year, then monthly for five years',
+        'Small disk',
+        'Keep hourly backups for a day, then daily for a week, weekly for a month and monthly for half a year',
+        'Everything',
+        'Custom',
+      ]),
+    );
+    await a.shoot('preferences-retention');
+    a.activate('prefs.show-page', 'general');
 
     // Setup's What page with sizes, then its Where page, in the light style.
     const sized = a.count('rewind: sizes ');
@@ -161,6 +194,11 @@ describe('after setup', () => {
     await waitFor('the sizes', () => a.output().includes('rewind: sizes ') || undefined, 60_000);
     await settle(2000);
     await a.shoot('preferences-sizes');
+    for (const page of ['general', 'retention']) {
+      a.activate('prefs.show-page', page);
+      await settle();
+      await a.shoot(`preferences-${page}`);
+    }
 
     await a.step('add-destination', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);

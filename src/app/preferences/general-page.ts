@@ -1,15 +1,18 @@
 import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
-import { _ } from '../i18n';
+import { LOW_SPACE_CHOICES, REMIND_DAYS_CHOICES } from '../../core/setting-choices';
+import { _, fmt, ngettext } from '../i18n';
 import { ScheduleRows } from '../schedule-rows';
-import { spinRow, switchRow } from '../widgets';
+import { switchRow } from '../widgets';
+import { ChoiceRow } from './choice-row';
 import type { PreferencesModel } from './preferences-model';
 
 /**
- * Preferences, General: automatic backups and when, and notifications
- * (what to back up has a page of its own: ./what-page). (AdwSwitchRow and AdwSpinRow are
- * libadwaita 1.4: rows here hold a GtkSwitch or GtkSpinButton instead.)
+ * Preferences, General: automatic backups, when, and when they wait
+ * (battery, metered network), and notifications, their thresholds as plain
+ * choices (what to back up has a page of its own: ./what-page).
+ * (AdwSwitchRow is libadwaita 1.4: rows here hold a GtkSwitch instead.)
  */
 export class GeneralPage extends Adw.PreferencesPage {
   static {
@@ -21,9 +24,11 @@ export class GeneralPage extends Adw.PreferencesPage {
   private _showing = false;
   private _auto: Gtk.Switch;
   private _schedule: ScheduleRows;
+  private _onBattery: Gtk.Switch;
+  private _onMetered: Gtk.Switch;
   private _onSuccess: Gtk.Switch;
-  private _remindDays: Gtk.SpinButton;
-  private _lowSpace: Gtk.SpinButton;
+  private _remindDays: ChoiceRow;
+  private _lowSpace: ChoiceRow;
 
   constructor(model: PreferencesModel) {
     super({ title: _('General'), icon_name: 'emblem-system-symbolic' });
@@ -43,22 +48,46 @@ export class GeneralPage extends Adw.PreferencesPage {
     for (const row of this._schedule.rows) schedule.add(row);
     this.add(schedule);
 
+    const waiting = new Adw.PreferencesGroup({ title: _('Waiting'), description: _('Backups that would start now wait until the reason is gone, then run.') });
+    const conditions = () => {
+      if (!this._showing) model.setConditions({ postponeOnBattery: this._onBattery.active, postponeOnMetered: this._onMetered.active });
+    };
+    const battery = switchRow(_('Wait while on battery'), _('Back up when the computer is plugged in'), conditions);
+    const metered = switchRow(_('Wait on a metered network'), _('Back up to another computer only on a connection without a data limit'), conditions);
+    this._onBattery = battery.toggle;
+    this._onMetered = metered.toggle;
+    waiting.add(battery.row);
+    waiting.add(metered.row);
+    this.add(waiting);
+
     const notifications = new Adw.PreferencesGroup({
       title: _('Notifications'),
       description: _('Rewind tells you when a backup fails, when a backup disk is connected, and when a disk runs out of space, also while its window is closed.'),
     });
-    // From all three widgets; spin buttons save a moment after the last click, as the retention counts do.
-    const save = (later: boolean) => {
+    const save = () => {
       if (this._showing) return;
-      model.setNotifications({ remindAfterDays: this._remindDays.get_value_as_int(), lowSpacePercent: this._lowSpace.get_value_as_int(), onSuccess: this._onSuccess.active }, later);
+      model.setNotifications({ remindAfterDays: this._remindDays.value, lowSpacePercent: this._lowSpace.value, onSuccess: this._onSuccess.active }, false);
     };
-    const success = switchRow(_('Successful backups'), _('Also tell you when a backup finished well'), () => save(false));
+    const success = switchRow(_('Successful backups'), _('Also tell you when a backup finished well'), save);
     this._onSuccess = success.toggle;
-    const remind = spinRow(_('Remind after days without a backup'), _('When a backup disk has not been connected for this long; 0 never reminds'), 365, () => save(true));
-    const low = spinRow(_('Warn below percent free'), _('When a backup disk has less free space than this; 0 never warns'), 90, () => save(true));
-    this._remindDays = remind.spin;
-    this._lowSpace = low.spin;
-    for (const row of [success.row, remind.row, low.row]) notifications.add(row);
+    this._remindDays = new ChoiceRow(
+      _('Remind when a backup disk is away'),
+      REMIND_DAYS_CHOICES,
+      // Translators: a choice in a list, "After 7 days".
+      (days) => (days === 0 ? _('Never') : fmt(ngettext('After %s day', 'After %s days', days), days)),
+      (days) => (days === 0 ? _('Never remind') : fmt(ngettext('Remind when no backup was made for %s day', 'Remind when no backup was made for %s days', days), days)),
+      save,
+    );
+    this._lowSpace = new ChoiceRow(
+      _('Warn when a backup disk is nearly full'),
+      LOW_SPACE_CHOICES,
+      // Translators: a choice in a list, "10 % free"; %s is the number.
+      (percent) => (percent === 0 ? _('Never') : fmt(_('%s % free'), percent)),
+      // Translators: "Warn when less than 10 % is free"; %s is the number.
+      (percent) => (percent === 0 ? _('Never warn') : fmt(_('Warn when less than %s % is free'), percent)),
+      save,
+    );
+    for (const row of [success.row, this._remindDays.row, this._lowSpace.row]) notifications.add(row);
     this.add(notifications);
     model.connect('changed', () => this._show());
   }
@@ -70,10 +99,13 @@ export class GeneralPage extends Adw.PreferencesPage {
     this._auto.active = config.schedule.kind !== 'manual';
     this._schedule.show(config.schedule.kind === 'manual' ? this._model.lastAutomatic : config.schedule);
     this._syncSensitive();
+    const conditions = this._model.conditions;
+    this._onBattery.active = conditions.postponeOnBattery;
+    this._onMetered.active = conditions.postponeOnMetered;
     const notifications = this._model.notifications;
     this._onSuccess.active = notifications.onSuccess;
-    this._remindDays.value = notifications.remindAfterDays;
-    this._lowSpace.value = notifications.lowSpacePercent;
+    this._remindDays.show(notifications.remindAfterDays);
+    this._lowSpace.show(notifications.lowSpacePercent);
     this._showing = false;
   }
 

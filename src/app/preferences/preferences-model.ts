@@ -1,6 +1,7 @@
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
+import type { Conditions } from '../../core/conditions';
 import type { Config, Source } from '../../core/config';
 import { checkDestinationName, renameDestination, type NameProblem } from '../../core/destination-name';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../../core/notification-settings';
@@ -36,7 +37,8 @@ export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partia
  * config spells it), prefs.retention (a preset name, or JSON of custom
  * counts), prefs.enable-destination ("ID=true" or "ID=false"),
  * prefs.rename-destination ("ID=New name"), prefs.ask-rename ("ID": the
- * rename dialog), prefs.notifications (JSON of some of the notification settings).
+ * rename dialog), prefs.notifications (JSON of some of the notification settings),
+ * prefs.conditions (JSON of some of postponeOnBattery, postponeOnMetered).
  */
 export class PreferencesModel extends GObject.Object {
   static {
@@ -87,6 +89,10 @@ export class PreferencesModel extends GObject.Object {
       const wanted = parseJson(json) as Partial<NotificationSettings> | undefined;
       if (wanted) this.setNotifications(wanted, wanted.onSuccess === undefined);
     });
+    add('conditions', (json) => {
+      const wanted = parseJson(json) as Partial<Conditions> | undefined;
+      if (wanted) this.setConditions({ ...this.conditions, ...wanted });
+    });
     add('enable-destination', (value) => {
       const [id, on] = value.split('=');
       this.enableDestination(id, on === 'true');
@@ -106,6 +112,15 @@ export class PreferencesModel extends GObject.Object {
     if (this._saveTimer) GLib.source_remove(this._saveTimer);
     this._saveTimer = 0;
     this._client.disconnect(this._statusChanged);
+  }
+
+  /** When backups wait (the configuration's `conditions`; its defaults when it has none). */
+  get conditions(): Conditions {
+    return { postponeOnBattery: false, postponeOnMetered: true, ...this.config?.conditions };
+  }
+
+  setConditions(conditions: Conditions): void {
+    this._save((c) => ({ ...c, conditions }));
   }
 
   get notifications(): NotificationSettings {

@@ -1,4 +1,6 @@
 import Adw from 'gi://Adw?version=1';
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
 import { exportActionGroup } from '../action-groups';
@@ -24,10 +26,18 @@ export class PreferencesWindow extends Adw.PreferencesWindow {
   constructor(parent: Gtk.Window, client: HelperClient) {
     super({ transient_for: parent, application: parent.application, modal: false, title: _('Preferences'), default_width: 600, default_height: 640, search_enabled: false });
     const model = new PreferencesModel(client);
-    this.add(new GeneralPage(model));
-    this.add(new WhatPreferencesPage(model, client));
-    this.add(new DestinationsPage(model));
-    this.add(new RetentionPage(model));
+    const pages = { general: new GeneralPage(model), what: new WhatPreferencesPage(model, client), destinations: new DestinationsPage(model), retention: new RetentionPage(model) };
+    for (const [name, page] of Object.entries(pages)) {
+      page.name = name;
+      this.add(page);
+    }
+    // prefs.show-page NAME (general, what, destinations, retention): what the page switcher does.
+    const showPage = new Gio.SimpleAction({ name: 'show-page', parameter_type: new GLib.VariantType('s') });
+    showPage.connect('activate', (_a, parameter: GLib.Variant | null) => {
+      const name = parameter?.unpack() as string | undefined;
+      if (name && name in pages) this.visible_page_name = name;
+    });
+    model.actions.add_action(showPage);
     this.insert_action_group('prefs', model.actions);
     const unexport = parent.application ? exportActionGroup(parent.application, 'prefs', model.actions) : () => undefined;
     model.connect('toast', (_m, title: string, timeout: number) => this.add_toast(new Adw.Toast({ title: escapeMarkup(title), timeout })));

@@ -5,14 +5,18 @@ import { _ } from '../i18n';
 import { spinRow } from '../widgets';
 import { COUNTS, PRESETS, retentionPolicy, type Count, type PreferencesModel } from './preferences-model';
 
-/** Preferences, Old Backups: how long backups are kept, as a preset or custom counts. */
+/**
+ * Preferences, Old Backups: how long backups are kept, as named choices,
+ * each a row with a line that explains it (a combo row cut them off), or
+ * custom counts.
+ */
 export class RetentionPage extends Adw.PreferencesPage {
   static {
     GObject.registerClass({ GTypeName: 'RewindPreferencesRetentionPage' }, this);
   }
 
   private _model: PreferencesModel;
-  private _preset: Adw.ComboRow;
+  private _presets: Gtk.CheckButton[] = [];
   private _counts = {} as Record<Count, { row: Adw.ActionRow; spin: Gtk.SpinButton }>;
   /** True while widgets are set from the model, so their signals save nothing. */
   private _showing = false;
@@ -24,12 +28,24 @@ export class RetentionPage extends Adw.PreferencesPage {
       title: _('How long backups are kept'),
       description: _('Older backups are thinned out so the disk does not fill up. The newest backup is always kept.'),
     });
-    this._preset = new Adw.ComboRow({
-      title: _('Keep'),
-      model: Gtk.StringList.new([_('Hourly for a day, daily for a month, weekly for a year, then monthly'), _('Hourly for a day, then 7 daily, 4 weekly and 6 monthly'), _('Everything'), _('Custom')]),
-    });
-    this._preset.connect('notify::selected', () => this._changed());
-    group.add(this._preset);
+    const choices: Record<(typeof PRESETS)[number], [string, string]> = {
+      'time-machine': [_('Long history'), _('Keep hourly backups for a day, daily for a month, weekly for a year, then monthly for five years')],
+      frugal: [_('Small disk'), _('Keep hourly backups for a day, then daily for a week, weekly for a month and monthly for half a year')],
+      'keep-all': [_('Everything'), _('Never delete old backups; only a full disk makes room by removing the oldest')],
+      custom: [_('Custom'), _('Choose how many backups of each kind to keep')],
+    };
+    for (const preset of PRESETS) {
+      const [title, subtitle] = choices[preset];
+      const check = new Gtk.CheckButton({ valign: Gtk.Align.CENTER, group: this._presets[0] ?? null });
+      check.update_property([Gtk.AccessibleProperty.LABEL], [title]);
+      check.connect('toggled', () => {
+        if (check.active) this._changed();
+      });
+      const row = new Adw.ActionRow({ title, subtitle, activatable_widget: check });
+      row.add_prefix(check);
+      group.add(row);
+      this._presets.push(check);
+    }
     const titles: Record<Count, string> = {
       keepWithinHours: _('Keep everything from the last hours'),
       hourly: _('Hourly backups'),
@@ -51,14 +67,14 @@ export class RetentionPage extends Adw.PreferencesPage {
     if (!config) return;
     this._showing = true;
     const policy = config.retention?.destinations ?? { preset: 'time-machine' };
-    this._preset.selected = Math.max(0, PRESETS.indexOf(policy.preset));
+    this._presets[Math.max(0, PRESETS.indexOf(policy.preset))].active = true;
     for (const key of COUNTS) this._counts[key].spin.value = policy.preset === 'custom' ? (policy[key] ?? 0) : 0;
     this._syncRows();
     this._showing = false;
   }
 
   private _syncRows(): void {
-    const custom = PRESETS[this._preset.selected] === 'custom';
+    const custom = PRESETS[this._selected()] === 'custom';
     for (const key of COUNTS) this._counts[key].row.visible = custom;
   }
 
@@ -66,6 +82,10 @@ export class RetentionPage extends Adw.PreferencesPage {
     this._syncRows();
     if (this._showing) return;
     const counts = Object.fromEntries(COUNTS.map((key) => [key, this._counts[key].spin.value]));
-    this._model.setRetention(retentionPolicy(PRESETS[this._preset.selected] ?? 'time-machine', counts));
+    this._model.setRetention(retentionPolicy(PRESETS[this._selected()] ?? 'time-machine', counts));
+  }
+
+  private _selected(): number {
+    return Math.max(0, this._presets.findIndex((check) => check.active));
   }
 }
