@@ -22,8 +22,10 @@ import { startUserSession } from '../support/user-session';
  * and keeps the other folder apart; the person adds Projects and leaves
  * their caches out; the backup holds their home and nobody else's, Projects
  * on its own, no caches; the restore browser shows Projects' files.
- * Preferences then switches to all users' homes: the homed home is backed
- * up too and its files are shown. Screenshots in both styles.
+ * A folder typed as "~/Documents" is offered the same ways forward.
+ * Preferences then switches to all users' homes and includes the caches
+ * again: the homed home is backed up too and its files are shown, and the
+ * caches are back in the home's backup. Screenshots in both styles.
  */
 jest.setTimeout(300_000);
 
@@ -110,6 +112,13 @@ describe('what to back up', () => {
     await settle();
     await app.shoot('what-1-home-blocked');
 
+    // A folder typed as a person writes it: in their home, not kept apart, so it offers the ways forward too.
+    await step('setup.add-source', '~/Documents', 'rewind: setup sources  blocked folders');
+    expect(app.output()).not.toContain('rewind: setup error');
+    await settle();
+    await app.shoot('what-1b-typed-folder-blocked');
+    await step('setup.what-choice', 'my-home', 'rewind: setup sources  blocked my-home');
+
     // The way forward: keep the other folder apart, and back up /home, which then holds only this home.
     await step('setup.keep-others-apart', home, `rewind: setup sources ${fx.home} ready`, 120_000);
     expect(app.output()).toContain(`rewind: setup apart ${path.join(fx.home, 'alice')}`);
@@ -127,11 +136,14 @@ describe('what to back up', () => {
     await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
     await step('setup.continue', undefined, 'rewind: setup page summary');
     await app.shoot('what-3-summary');
+    const completed = app.count('rewind: backup completed ok');
     await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     expect(config()).toMatchObject({ sources: [{ path: fx.home }, { path: `${home}/Projects` }], exclude: [`${home}/.cache`] });
 
-    await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
-    const record = await backUp(app, 1);
+    // Start Backups starts the first backup.
+    await waitFor('the first backup', () => app!.count('rewind: backup completed ok') > completed || /rewind: backup failed \S+/.exec(app!.output())?.[0], 90_000);
+    const record = history().at(-1)!;
+    expect(record).toMatchObject({ ok: true });
     expect(record.transfers.map((t) => [t.source, t.kind, t.ok])).toEqual([
       [fx.home, 'full', true],
       [`${home}/Projects`, 'full', true],
@@ -167,9 +179,16 @@ describe('what to back up', () => {
     await settle(2000);
     await app.shoot('what-6-preferences-all-homes');
 
+    // Include the caches again: a plain folder once more, backed up with the home, every byte as it was.
+    await step('prefs.leave-out', `${home}/.cache=false`, `rewind: prefs joined ${home}/.cache`, 120_000);
+    await waitFor('the configuration saved', () => (config().exclude ?? []).length === 0 || undefined, 30_000);
+    expect(isSubvolume(path.join(home, '.cache'))).toBe(false);
+
     const record = await backUp(app, 2);
     expect(record.transfers.find((t) => t.source === carol.store)).toMatchObject({ kind: 'full', ok: true });
     const disk = inspect(fx, fx.destination, 'all-homes');
+    const newest = backupsOf(disk, 'home').at(-1)!;
+    expect(readFileSync(path.join(backupDir(disk, 'home'), newest, fx.allowed.name, '.cache', 'thumbnails', 'big.png')).equals(Buffer.alloc(1024 * 1024, 1))).toBe(true);
     const [carolBackup] = backupsOf(disk, `home/${carol.name}.homedir`);
     expect(readFileSync(path.join(backupDir(disk, `home/${carol.name}.homedir`), carolBackup, 'recipes.txt'), 'utf8')).toBe('Bread: flour, water, salt\n');
     const destinationId = config().destinations[0].id;

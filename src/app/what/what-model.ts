@@ -25,8 +25,8 @@ import { trace } from '../trace';
  * folder as typed, "~/Documents" too; "" opens the file chooser),
  * remove-source (s), include-nested and leave-out (s: "PATH=true|false"),
  * keep-apart and keep-others-apart (s: the folder that cannot be backed up
- * yet). Each change prints `rewind: <prefix> sources PATHS` (and `ready` or
- * `blocked`) for the tests.
+ * yet). Each change prints `rewind: <prefix> sources PATHS ready|blocked KIND`
+ * for the tests.
  */
 export type WhatMode = 'setup' | 'preferences';
 
@@ -303,7 +303,7 @@ export class WhatModel extends GObject.Object {
 
   private _changed(): void {
     const plan = this.plan();
-    const line = `${this._prefix()} sources ${this._sourcePaths().join(' ')} ${plan.ready ? 'ready' : 'blocked'}`;
+    const line = `${this._prefix()} sources ${this._sourcePaths().join(' ')} ${plan.ready ? 'ready' : 'blocked'} ${this.choice.kind}`;
     if (line !== this._lastTrace && !this.loading) {
       this._lastTrace = line;
       trace(line);
