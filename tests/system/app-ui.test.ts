@@ -11,6 +11,7 @@ import { REPO } from '../support/system-bus';
 import { detachLoop, mountLoop } from '../support/loop-btrfs';
 import { runBackupCli } from '../support/helper-run';
 import { writeRandomFile } from '../support/random-file';
+import { settle, startApp as startAppDriver } from '../support/app-driver';
 
 function expectWindow(file: string, style: 'light' | 'dark'): void {
   const { mean, spread } = windowBrightness(file);
@@ -93,6 +94,21 @@ describe('the app', () => {
     screenshot(display, file);
     expectWindow(file, 'dark');
     await stopProcess(app.child);
+  });
+
+  test.each(['light', 'dark'] as const)('Check Backups Now restores a sample, and the main page says all of it came back identical (%s)', async (style) => {
+    const app = startAppDriver(fx, userEnv, display, shots, style);
+    await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+    await settle();
+    // The button on the main page and the menu item name this action.
+    await app.step('check-backups', undefined, 'rewind: check finished', 120_000);
+    expect(app.output()).toMatch(/rewind: check finished ok: \S.* All \d+ sampled files came back identical/);
+    await waitFor('the last check on the page', () => /rewind: checked \S+: Last checked today: all (\d+) sampled files came back identical/.exec(app.output())?.[1], 30_000);
+    const texts = (await app.texts()).flatMap((w) => w.texts);
+    expect(texts.some((t) => /Last checked today: all \d+ sampled files came back identical/.test(t))).toBe(true);
+    expect(texts).toContain('Check Backups Now');
+    await app.shoot('main-after-check');
+    await app.stop();
   });
 
   /** The last headline the page printed: `<kind>: <title> | <description>`. */
