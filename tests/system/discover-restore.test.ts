@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { configForFound, type Discovery, type FoundBackups } from '../../src/core/discovery';
 import type { RunRecord } from '../../src/core/status';
-import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
+import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { sh } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
-import { createLoopBtrfs, mountLoop, unmount } from '../support/loop-btrfs';
+import { createLoopBtrfs, mountLoop, unmount, type LoopBtrfs } from '../support/loop-btrfs';
 import { mountLoopExt4 } from '../support/loop-ext4';
 import { compareTrees } from '../support/tree-compare';
 
@@ -52,23 +52,32 @@ function onDisk(discovery: Discovery, uuid: string): FoundBackups[] {
   return discovery.found.filter((f) => f.disk.uuid === uuid);
 }
 
+/** A fresh install's disk: a btrfs filesystem whose home subvolume, mounted at <root>/home, holds what the installer made. */
+function freshInstall(suffix: string): { root: string; fresh: LoopBtrfs; freshTop: string; home: string } {
+  const root = path.join(fx.dir, `sysimage${suffix}`);
+  const fresh = createLoopBtrfs(fx.cleanup, fx.dir, `fresh${suffix}`, 256);
+  const freshTop = path.join(fx.dir, `fresh${suffix}-top`);
+  mountLoop(fx.cleanup, fresh, freshTop);
+  sh('btrfs', ['subvolume', 'create', path.join(freshTop, 'home')]);
+  unmount(freshTop);
+  const home = path.join(root, 'home');
+  mountLoop(fx.cleanup, fresh, home, 'home');
+  writeFileSync(path.join(home, 'made-by-the-installer.txt'), 'fresh\n');
+  return { root, fresh, freshTop, home };
+}
+
 beforeAll(async () => {
   fx = await createBackupFixture({ withBus: false });
   const stick = mountLoopExt4(fx.cleanup, fx.dir, 'stick', 128, path.join(fx.dir, 'stick'));
   unmount(path.join(fx.dir, 'stick'));
   stickUuid = sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', stick.device]).trim();
-  writeFileSync(
-    fx.configPath,
-    JSON.stringify({
-      version: 1,
-      hostName: fx.hostName,
-      sources: [{ path: fx.home }],
-      destinations: [
-        { id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, path: 'rewind', label: 'Blue disk' },
-        { id: 'stick', kind: 'files', filesystem: stickUuid, path: 'rewind', label: 'Stick', encrypt: true },
-      ],
-      retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } },
-    }),
+  writeFixtureConfig(
+    fx,
+    [
+      { id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, path: 'rewind', label: 'Blue disk' },
+      { id: 'stick', kind: 'files', filesystem: stickUuid, path: 'rewind', label: 'Stick', encrypt: true },
+    ],
+    { retention: { local: { preset: 'keep-all' }, destinations: { preset: 'keep-all' } } },
   );
   const key = helper(['new-key', '--json', '--destination', 'stick']);
   expect(key.status).toBe(0);
@@ -127,15 +136,7 @@ test('the whole home comes back in place of the fresh one, and keeping on backin
   const newest = found.folders[0].points.at(-1)!;
 
   // The fresh install: a new disk whose /home (at <root>/home) holds what setup made.
-  const root = path.join(fx.dir, 'sysimage');
-  const fresh = createLoopBtrfs(fx.cleanup, fx.dir, 'fresh', 256);
-  const freshTop = path.join(fx.dir, 'fresh-top');
-  mountLoop(fx.cleanup, fresh, freshTop);
-  sh('btrfs', ['subvolume', 'create', path.join(freshTop, 'home')]);
-  unmount(freshTop);
-  const home = path.join(root, 'home');
-  mountLoop(fx.cleanup, fresh, home, 'home');
-  writeFileSync(path.join(home, 'made-by-the-installer.txt'), 'fresh\n');
+  const { root, fresh, freshTop, home } = freshInstall('');
 
   const r = helper(['restore-subvolume', '--json', '--into', home, '--destination', found.id, '--snapshot', newest, '--replace'], { REWIND_TARGET_ROOT: root });
   expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
@@ -172,15 +173,7 @@ test('encrypted backup files: a wrong recovery key changes nothing; the right on
   const newest = found.folders[0].points.at(-1)!;
   expect(newest).toBe(backups[1].transfers[0].snapshot);
 
-  const root = path.join(fx.dir, 'sysimage-2');
-  const fresh = createLoopBtrfs(fx.cleanup, fx.dir, 'fresh-2', 256);
-  const freshTop = path.join(fx.dir, 'fresh-2-top');
-  mountLoop(fx.cleanup, fresh, freshTop);
-  sh('btrfs', ['subvolume', 'create', path.join(freshTop, 'home')]);
-  unmount(freshTop);
-  const home = path.join(root, 'home');
-  mountLoop(fx.cleanup, fresh, home, 'home');
-  writeFileSync(path.join(home, 'made-by-the-installer.txt'), 'fresh\n');
+  const { root, fresh, freshTop, home } = freshInstall('-2');
   const env = { REWIND_TARGET_ROOT: root };
   const restore = (keyFile: string) => helper(['restore-subvolume', '--json', '--into', home, '--destination', found.id, '--snapshot', newest, '--replace', '--key', keyFile], env);
   const subvolumes = () => {
