@@ -126,7 +126,7 @@ describe('after setup', () => {
     const prefs = async () => (await a.texts()).find((w) => w.window === 'Preferences')?.texts ?? [];
     // Thresholds as sentences and plain choices, not raw numbers.
     await waitFor('the threshold in words', async () => ((await prefs()).includes('Warn when less than 20 % is free') ? true : undefined), 10_000);
-    expect(await prefs()).toContain('Remind when no backup was made for 3 days');
+    expect(await prefs()).toContain('Remind after 3 days without a backup');
     await a.shoot('preferences-notifications');
     await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 0 }), saved);
     expect(config().notifications).toMatchObject({ lowSpacePercent: 0 });

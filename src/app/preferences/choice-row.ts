@@ -3,10 +3,11 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { settingChoices } from '../../core/setting-choices';
 
 /**
- * A number setting as a row of plain choices (src/core/setting-choices):
- * each choice in words, and the row's subtitle the whole sentence for the
- * one chosen ("Warn when less than 10 % is free"). `onChange` is called
- * only for a choice the person made, not when the row shows the model.
+ * A number setting as a row of plain choices (src/core/setting-choices),
+ * each a whole sentence ("Warn when less than 10 % is free"); the one
+ * chosen is the row's subtitle (`use_subtitle`), which wraps, where a value
+ * beside the title is cut off in a narrow window. `onChange` is called only
+ * for a choice the person made, not when the row shows the model.
  */
 export class ChoiceRow {
   readonly row: Adw.ComboRow;
@@ -16,15 +17,12 @@ export class ChoiceRow {
   constructor(
     title: string,
     private readonly _usual: readonly number[],
-    private readonly _choice: (value: number) => string,
-    private readonly _sentence: (value: number) => string,
+    private readonly _words: (value: number) => string,
     onChange: (value: number) => void,
   ) {
-    this.row = new Adw.ComboRow({ title });
+    this.row = new Adw.ComboRow({ title, use_subtitle: true });
     this.row.connect('notify::selected', () => {
-      const value = this.value;
-      this.row.subtitle = this._sentence(value);
-      if (!this._showing) onChange(value);
+      if (!this._showing) onChange(this.value);
     });
   }
 
@@ -37,10 +35,9 @@ export class ChoiceRow {
     const values = settingChoices(this._usual, value);
     if (values.join() !== this._values.join()) {
       this._values = values;
-      this.row.model = Gtk.StringList.new(values.map((v) => this._choice(v)));
+      this.row.model = Gtk.StringList.new(values.map((v) => this._words(v)));
     }
     this.row.selected = values.indexOf(value);
-    this.row.subtitle = this._sentence(value);
     this._showing = false;
   }
 }

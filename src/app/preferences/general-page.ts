@@ -71,19 +71,15 @@ export class GeneralPage extends Adw.PreferencesPage {
     const success = switchRow(_('Successful backups'), _('Also tell you when a backup finished well'), save);
     this._onSuccess = success.toggle;
     this._remindDays = new ChoiceRow(
-      _('Remind when a backup disk is away'),
+      _('Reminder'),
       REMIND_DAYS_CHOICES,
-      // Translators: a choice in a list, "After 7 days".
-      (days) => (days === 0 ? _('Never') : fmt(ngettext('After %s day', 'After %s days', days), days)),
-      (days) => (days === 0 ? _('Never remind') : fmt(ngettext('Remind when no backup was made for %s day', 'Remind when no backup was made for %s days', days), days)),
+      (days) => (days === 0 ? _('Never remind') : fmt(ngettext('Remind after %s day without a backup', 'Remind after %s days without a backup', days), days)),
       save,
     );
     this._lowSpace = new ChoiceRow(
-      _('Warn when a backup disk is nearly full'),
+      _('Low space warning'),
       LOW_SPACE_CHOICES,
-      // Translators: a choice in a list, "10 % free"; %s is the number.
-      (percent) => (percent === 0 ? _('Never') : fmt(_('%s % free'), percent)),
-      // Translators: "Warn when less than 10 % is free"; %s is the number.
+      // Translators: "Warn when less than 10 % is free" (of a backup disk); %s is the number.
       (percent) => (percent === 0 ? _('Never warn') : fmt(_('Warn when less than %s % is free'), percent)),
       save,
     );
