@@ -135,6 +135,9 @@ describe('a planted stream is refused, and writes nothing outside its scratch pl
     for (const destination of ['plain', 'locked']) {
       test(`${attack} (${destination === 'locked' ? 'encrypted with the public recipient' : 'plain'}): restore on the command line`, async () => {
         plant(destination, commands());
+        // verify finds it without restoring: the restore's own guard reads every command.
+        const verify = helperCommand(fx, ['verify', '--destination', destination], 60_000);
+        expect({ status: verify.status, out: verify.stdout }).toEqual({ status: 1, out: expect.stringMatching(/DAMAGED: .* would be refused when restored: The stream/) });
         const to = path.join(fx.dir, `restored-${destination}`);
         const result = restoreCli(destination, to);
         expectNothingOutside();

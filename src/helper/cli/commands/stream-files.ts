@@ -5,8 +5,9 @@ import { describeNewKey, describeVerify } from '../format/stream-files';
 export const verify = command<VerifyReport[]>({
   name: 'verify',
   synopsis: '[--destination ID] [--key FILE]',
-  summary: `check every stream file (checksums, and every command's
-CRC) without restoring anything; names the first bad file`,
+  summary: `check every stream file (checksums, every command's CRC,
+and what a restore would refuse) without restoring anything; names the
+first bad file`,
   options: ['destination', 'key'],
   run: async ({ values, paths }) => {
     const [{ withRunContext }, { verifyDestinations }] = await Promise.all([import('../../engine/run-context'), import('../../destinations/stream-files/verify')]);

@@ -1,10 +1,16 @@
 import type { VerifyReport } from '../results';
 
-/** `verify`: a line per destination. */
+/** What `verify` checks, and what only a restore can: said after its findings, so "all good" is never read as more than it is. */
+export const VERIFY_SCOPE =
+  "Checked: each file's size and SHA-256, every command's checksum, each chain's order, and the paths and links a restore refuses. " +
+  "Not checked without restoring: what this computer's kernel refuses to receive (such as labels its policy does not know; a restore leaves those out).";
+
+/** `verify`: a line per destination, then what was and was not checked. */
 export function describeVerify(reports: VerifyReport[]): string {
-  return reports
-    .map((r) => `${r.destination}: ${r.problem ? `DAMAGED: ${r.problem}` : r.connected ? `${r.streams} stream(s), all good` : 'not connected'}`)
-    .join('\n');
+  const lines = reports.map(
+    (r) => `${r.destination}: ${r.problem ? `DAMAGED: ${r.problem}` : r.connected ? `${r.streams} stream(s), all good` : 'not connected'}`,
+  );
+  return [...lines, ...(reports.some((r) => r.connected) ? ['', VERIFY_SCOPE] : [])].join('\n');
 }
 
 /** `new-key`: where the key is, and its recovery key, shown this once. */

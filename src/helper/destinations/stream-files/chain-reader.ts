@@ -11,9 +11,16 @@ import type { StreamEntry, StreamManifest } from '../../../core/stream-manifest'
 import { nativeCrc32cUpdate } from '../../codec/send-stream-pipe';
 import { identityOf, recipientOf } from './age-key';
 import { readParts } from './part-files';
-import { ReplayPlace } from './replay-place';
+import { chainGuard, ReplayPlace } from './replay-place';
+import { StreamCutOff, StreamRefused } from '../../serve/stream-guard';
 import { failureOf, spawnFilter, type Child } from './stream-pipes';
 import { checkPart, type StreamStore } from './stream-store';
+
+/** What a check of one stream knows of its chain, to apply the restore's guard: the stream before it, and the links made so far. */
+export interface ReplayCheck {
+  parent?: StreamEntry;
+  links: Set<string>;
+}
 
 /**
  * Reading stored streams back: checked (`verify`), read for what changed,
@@ -57,12 +64,18 @@ export class ChainReader {
    * command also handed to `onCommand` when given. Returns what is wrong,
    * naming the file, or undefined.
    */
-  async verifyStream(dirName: string, stream: StreamEntry, identity?: string, onCommand?: (command: SendCommand) => void): Promise<string | undefined> {
+  async verifyStream(
+    dirName: string,
+    stream: StreamEntry,
+    identity?: string,
+    onCommand?: (command: SendCommand) => void,
+    replay?: ReplayCheck,
+  ): Promise<string | undefined> {
     for (const part of stream.parts) {
       const problem = await checkPart(this.store, dirName, part);
       if (problem) return `${part.file} ${problem}`;
     }
-    return (await this.decodeStream(dirName, stream, identity, onCommand)).problem;
+    return (await this.decodeStream(dirName, stream, identity, onCommand, replay)).problem;
   }
 
   /**
@@ -76,8 +89,12 @@ export class ChainReader {
     stream: StreamEntry,
     identity?: string,
     onCommand?: (command: SendCommand) => void,
+    replay?: ReplayCheck,
   ): Promise<{ bytes: number; problem?: string }> {
-    const { output, done } = this.openStream(dirName, stream, identity);
+    const opened = this.openStream(dirName, stream, identity);
+    const { done } = opened;
+    // With `replay`, the stream also passes the guard a restore puts it through (./replay-place).
+    const output = replay ? opened.output.pipe(chainGuard(stream, replay.parent, replay.links)) : opened.output;
     // Only a command nobody keeps may live in a reused buffer.
     const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand: onCommand ?? (() => undefined), reuseBuffers: !onCommand });
     let bytes = 0;
@@ -88,6 +105,10 @@ export class ChainReader {
       }
       parser.end();
     } catch (error) {
+      if (error instanceof StreamRefused && !(error instanceof StreamCutOff)) {
+        await done;
+        return { bytes, problem: `${stream.parts[0].file} would be refused when restored: ${error.message}` };
+      }
       // A process that failed (age refusing the key, zstd finding damage) is the cause of a stream cut short.
       const failed = await done;
       return { bytes, problem: `${stream.parts[0].file}: ${failed ?? (error as Error).message}` };

@@ -269,8 +269,13 @@ export class FilesDestination implements BackupDestination {
     for (const dirName of await this.dirNames()) {
       const manifest = await this.manifest(dirName);
       const identity = manifest.streams.some((s) => s.encrypted) ? await this.reader.identityFile(manifest, keyPath) : undefined;
+      // The links each chain made so far, by the stream that left them: what the restore's guard knows at the next stream.
+      const linksAfter = new Map<string, Set<string>>();
       for (const stream of manifest.streams) {
-        const problem = await this.reader.verifyStream(dirName, stream, identity);
+        const parent = stream.parentUuid ? manifest.streams.find((s) => s.receivedUuid === stream.parentUuid) : undefined;
+        const links = new Set(parent ? linksAfter.get(parent.receivedUuid) : undefined);
+        const problem = await this.reader.verifyStream(dirName, stream, identity, undefined, { parent, links });
+        linksAfter.set(stream.receivedUuid, links);
         streams++;
         if (problem) return { streams, problem: `${dirName}/${problem}` };
       }

@@ -59,12 +59,7 @@ export class ReplayPlace {
    */
   async receive(input: Readable, stream: ExpectedBackup, parent: ExpectedBackup | undefined): Promise<RewindError | undefined> {
     const links = new Set(this.links);
-    const guard = new StreamGuard({
-      name: stream.name,
-      links,
-      isOwnParent: (uuid) => (parent !== undefined && uuid === parent.receivedUuid ? undefined : 'The stream is based on a backup other than the one before it in the list.'),
-      isNewUuid: (uuid) => (uuid === stream.receivedUuid ? undefined : `The stream holds the backup ${uuid}, not ${stream.receivedUuid} as the list says.`),
-    });
+    const guard = chainGuard(stream, parent, links);
     const receive = execa('btrfs', ['receive', '-q', '-e', '-C', this.dir], { stdout: 'ignore', buffer: { stderr: true }, encoding: 'utf8', reject: false });
     this.received.push(stream.name);
     // What this machine's kernel refuses (a label its policy does not know, an invalid file capability) is left out:
@@ -127,6 +122,20 @@ export class ReplayPlace {
     }
     this.received.length = 0;
   }
+}
+
+/**
+ * The stream guard for one stream of a chain: the list's name and UUID,
+ * the stream before it as the only parent, and the links the chain made so
+ * far (`links`, updated as the stream makes, moves and removes them).
+ */
+export function chainGuard(stream: ExpectedBackup, parent: ExpectedBackup | undefined, links: Set<string>): StreamGuard {
+  return new StreamGuard({
+    name: stream.name,
+    links,
+    isOwnParent: (uuid) => (parent !== undefined && uuid === parent.receivedUuid ? undefined : 'The stream is based on a backup other than the one before it in the list.'),
+    isNewUuid: (uuid) => (uuid === stream.receivedUuid ? undefined : `The stream holds the backup ${uuid}, not ${stream.receivedUuid} as the list says.`),
+  });
 }
 
 async function entriesOf(dir: string): Promise<Map<string, string>> {
