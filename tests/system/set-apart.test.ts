@@ -122,6 +122,17 @@ describe('setting a folder apart', () => {
       stderr: `Another disk or share is mounted inside ${crossing} (at ${crossing}/usb). Unmount it, then try again.`,
     });
     expect(isSubvolume(crossing)).toBe(false);
+
+    // The same for an administrator, from the command line.
+    const cli = (args: string[]) => {
+      const [file, ...rest] = fx.helperCli(args);
+      return spawnSync(file, rest, { encoding: 'utf8' });
+    };
+    const joined = cli(['join', busy]);
+    expect({ status: joined.status, stdout: joined.stdout.trim() }).toEqual({ status: 0, stdout: `${busy} is a plain folder again: it is backed up with the folder around it.` });
+    expect(isSubvolume(busy)).toBe(false);
+    const refusedCli = cli(['set-apart', crossing]);
+    expect({ status: refusedCli.status, stderr: refusedCli.stderr.trim() }).toEqual({ status: 1, stderr: expect.stringContaining(`Another disk or share is mounted inside ${crossing}`) });
   });
 });
 
@@ -158,7 +169,7 @@ describe('a folder left out', () => {
     // Before: in the backup. Left out: not in it at all. Included again: all of it.
     expect(readdirSync(cacheIn(backups[0])).sort()).toEqual(['state', 'thumbnails']);
     expect(existsSync(cacheIn(backups[1]))).toBe(false);
-    expect(readdirSync(path.dirname(cacheIn(backups[1]))).sort()).toEqual(['.bashrc', 'Corpus', 'Crossing', 'Documents', 'Pictures', 'after.txt', 'latest-report']);
+    expect(readdirSync(path.dirname(cacheIn(backups[1]))).sort()).toEqual(['.bashrc', 'Busy', 'Corpus', 'Crossing', 'Documents', 'Pictures', 'after.txt', 'latest-report']);
     expect(compareDescriptions(cacheBefore, describeTree(cacheIn(backups[2])), { rootTimes: true })).toEqual([]);
     expect(compareDescriptions(cacheBefore, describeTree(cache), { rootTimes: true })).toEqual([]);
   });
