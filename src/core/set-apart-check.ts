@@ -50,7 +50,9 @@ export function setApartProblem(facts: FolderFacts, direction: SetApartDirection
   if (direction === 'join' && facts.configuredSource) return `${p} is backed up on its own; remove it from what to back up first.`;
   if (facts.mountsInside.length > 0) return `Another disk or share is mounted inside ${p} (at ${list(facts.mountsInside)}). Unmount it, then try again.`;
   if (facts.subvolumesInside.length > 0) return `${p} holds folders that are already kept apart (${list(facts.subvolumesInside)}). Include them again first.`;
-  if (facts.programs.length > 0) return `${p} is in use by ${list(facts.programs)}. Close ${facts.programs.length > 1 ? 'these programs' : 'it'}, or log out and back in, then try again.`;
+  if (facts.programs.length > 0) {
+    return `${p} is in use by ${list(facts.programs)}. Close ${facts.programs.length > 1 ? 'these programs' : 'it'}, then try again. A folder your desktop itself keeps using, such as your home folder, can be kept apart only while you are logged out (rewind-helper set-apart, from another account).`;
+  }
   return undefined;
 }
 
