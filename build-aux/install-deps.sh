@@ -11,7 +11,7 @@ fi
 
 packages="
   btrfs-progs util-linux mount procps passwd attr acl bindfs
-  zstd age openssh-server openssh-client dosfstools e2fsprogs fusefat exfat-fuse
+  zstd age openssh-server openssh-client dosfstools e2fsprogs xfsprogs fusefat exfat-fuse
   dbus dbus-daemon dbus-bin polkitd pkexec libglib2.0-bin
   gjs gir1.2-gtk-4.0 gir1.2-adw-1 adwaita-icon-theme fonts-cantarell
   xvfb xauth imagemagick

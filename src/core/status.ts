@@ -47,6 +47,8 @@ export interface TransferRecord {
   codec?: { checksum: 'native' | 'js' | 'custom'; droppedXattrs: number; rewrittenXattrs: number };
   /** xattrs left out because the destination's kernel refuses them (a label its policy does not know): how many, which, where. */
   leftOut?: XattrsLeftOut;
+  /** A server's space once the backup was there: a server is only seen by using it, so the main page says what the last run learnt. */
+  serverSpace?: { freeBytes: number; sizeBytes: number };
 }
 
 export interface SourceProblem {

@@ -54,6 +54,8 @@ export interface BackupDestination {
   changesSince(dirName: string, name: string): Promise<PointChanges>;
   /** Ends what opening started (a connection); the destination is unusable afterwards. */
   close(): Promise<void>;
+  /** A server's free and total bytes, asked over its connection (a disk's are read where it is mounted). */
+  serverSpace?(): Promise<{ freeBytes: number; sizeBytes: number }>;
 }
 
 export type JobProgress = (p: Omit<Progress, 'source' | 'destination'>) => void;

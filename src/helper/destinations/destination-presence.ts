@@ -24,8 +24,8 @@ export async function destinationPresence(destination: Destination, runs: readon
   const presence: Presence = { ...(await destinationSpace(destination, mounts)) };
   const lastBackup = lastBackupTo(runs, destination.id);
   if (lastBackup) presence.lastBackup = lastBackup;
-  // Servers are only seen by using them.
-  if (destination.kind === 'ssh') return presence;
+  // Servers are only seen by using them: their space is what the last run there learnt.
+  if (destination.kind === 'ssh') return { ...presence, ...runs.findLast((r) => r.transfers.some((t) => t.destination === destination.id && t.serverSpace))?.transfers.findLast((t) => t.destination === destination.id && t.serverSpace)?.serverSpace };
   if (destination.kind === 'files' && !destination.filesystem) {
     // Connected as a run finds it (./stream-files/mounted-folder): the space of a share's empty mount point is the system disk's.
     presence.connected = (await folderNotConnected(destination)) === undefined;

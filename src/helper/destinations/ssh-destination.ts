@@ -148,6 +148,11 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
     return (await this.connection.call((c) => c.space())).freeBytes;
   }
 
+  async serverSpace(): Promise<{ freeBytes: number; sizeBytes: number }> {
+    const { freeBytes, totalBytes } = await this.connection.call((c) => c.space());
+    return { freeBytes, sizeBytes: totalBytes };
+  }
+
   async receive(request: ReceiveRequest): Promise<ReceiveResult> {
     const counter = new ByteCounter(request.onBytes);
     request.stream.pipe(counter);

@@ -82,6 +82,9 @@ async function backUpTo(snap: SourceSnapshot, config: Destination, state: RunSta
     const protocol = await sendProtocol(options.stateDir);
     await opened.backUp(snap, { record, progress, protocol, pipe: () => pipes.take(), signal: options.signal });
     record.ok = true;
+    // Best effort: the main page's free space of a server comes from here (destination-presence).
+    const space = config.kind === 'ssh' ? await opened.serverSpace?.().catch(() => undefined) : undefined;
+    if (space) record.serverSpace = space;
   } catch (error) {
     record.error = report(options.signal?.aborted ? new RewindError('Cancelled', 'The backup was cancelled.') : error);
   }

@@ -103,6 +103,11 @@ export class FilesDestination implements BackupDestination {
     return this.store.close();
   }
 
+  async serverSpace(): Promise<{ freeBytes: number; sizeBytes: number }> {
+    if (!this.store.space) throw new Error('a folder’s space is read where it is mounted');
+    return this.store.space();
+  }
+
   async takenNames(dirName: string): Promise<string[]> {
     // A list that cannot be read names nothing here; the backup itself then says why.
     return (await this.manifest(dirName).catch(() => emptyManifest(this.host, dirName))).streams.map((s) => s.name);

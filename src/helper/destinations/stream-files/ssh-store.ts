@@ -48,6 +48,11 @@ export class SshStore implements StreamStore {
     return this.connection.call((c) => c.folders());
   }
 
+  async space(): Promise<{ freeBytes: number; sizeBytes: number }> {
+    const { freeBytes, totalBytes } = await this.connection.call((c) => c.space());
+    return { freeBytes, sizeBytes: totalBytes };
+  }
+
   async files(dirName: string): Promise<string[]> {
     return (await this.connection.call((c) => c.fileList(dirName))).map((f) => f.name);
   }

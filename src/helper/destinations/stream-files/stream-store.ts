@@ -33,6 +33,8 @@ export interface StreamStore {
   remove(dirName: string, file: string): Promise<void>;
   /** Ends what the store holds open (a connection); it is unusable afterwards. */
   close(): Promise<void>;
+  /** A server's free and total bytes (a folder's are read where it is mounted). */
+  space?(): Promise<{ freeBytes: number; sizeBytes: number }>;
 }
 
 export interface FileSink {

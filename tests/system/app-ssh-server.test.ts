@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import type { RunRecord } from '../../src/core/status';
+import { sshPaths } from '../../src/helper/destinations/ssh/identity';
+import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { startUserSession } from '../support/user-session';
+import { artifactsDir, startXvfb } from '../support/display';
+import { waitFor } from '../support/exec';
+import { startSshd, type Sshd } from '../support/sshd';
+import { settle, startApp, type AppDriver } from '../support/app-driver';
+import { mountLoopXfs } from '../support/loop-xfs';
+import { REPO } from '../support/system-bus';
+
+/**
+ * A backup server as a person adds and uses it, end to end through the app:
+ * the real app in Xvfb, the real D-Bus activated helper, a real sshd on
+ * 127.0.0.1 whose forced command is the real `rewind-helper serve` over an
+ * XFS folder (a default Fedora Server's disk). Add Backup Server → the
+ * connection test passes → Add → Back Up Now → the main page names the
+ * server and its free space → the next backup (in the dark style) is
+ * incremental → one file comes back from the server in the restore browser,
+ * byte-identical. Every step is photographed in the light and the dark style
+ * and no screen shows technical words.
+ */
+jest.setTimeout(300_000);
+
+let fx: BackupFixture;
+let sshd: Sshd;
+let display: string;
+let userEnv: string[];
+/** The backup folder on the server's XFS disk. */
+let serverRoot: string;
+const shots = artifactsDir(REPO, 'screenshots');
+/** The id Add Server gave the server (the only destination). */
+const serverId = () => (JSON.parse(readFileSync(fx.configPath, 'utf8')) as { destinations: Array<{ id: string }> }).destinations[0].id;
+const history = () => JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+let app: AppDriver | undefined;
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  sshd = await startSshd(fx.cleanup, fx.dir);
+  display = await startXvfb(fx.cleanup);
+  userEnv = await startUserSession(fx, display);
+  const disk = path.join(fx.dir, 'server-disk');
+  mountLoopXfs(fx.cleanup, fx.dir, 'server-xfs', 300, disk);
+  serverRoot = path.join(disk, 'backups');
+  // No destination yet: the server is the first.
+  writeFixtureConfig(fx, []);
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+afterEach(async () => {
+  await app?.stop();
+  app = undefined;
+});
+
+/** What a person does on the server once: the folder, and accept-key with this computer's key. */
+function acceptKeyOnServer(): void {
+  mkdirSync(serverRoot, { recursive: true, mode: 0o700 });
+  const helper = path.join(fx.dir, 'rewind-helper');
+  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${path.join(fx.dist, 'helper/rewind-helper.cjs')}' "$@" --runtime-dir '${path.join(fx.dir, 'serve-run')}'\n`, { mode: 0o755 });
+  const key = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8');
+  const accepted = spawnSync(helper, ['accept-key', '--root', serverRoot, '--host', fx.hostName, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], { input: key, encoding: 'utf8' });
+  expect(accepted.stderr).toBe('');
+  expect(accepted.status).toBe(0);
+}
+
+/** Activates an Add Backup Server step and waits for its page (or fails with the dialog's error). */
+async function sshStep(a: AppDriver, action: string, line: string): Promise<void> {
+  const before = a.count(line);
+  const from = a.output().length;
+  a.activate(action);
+  await waitFor(line, () => a.count(line) > before || /rewind: ssh error .*/.exec(a.output().slice(from))?.[0], 60_000);
+  expect(a.output().slice(from)).not.toMatch(/rewind: ssh error/);
+  await settle();
+}
+
+/** The dialog up to a connection test's answer; `name` prefixes the screenshots. */
+async function addServer(a: AppDriver, folder: string): Promise<string> {
+  await waitFor('the main page', () => a.output().includes('rewind: page ') || undefined, 30_000);
+  a.activate('add-ssh-destination');
+  await waitFor('the dialog', () => a.count('rewind: ssh page server') > 0 || undefined);
+  a.activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: folder }));
+  await settle();
+  await a.shoot('ssh-server-1-server');
+  await sshStep(a, 'ssh.continue', 'rewind: ssh page key');
+  await a.shoot('ssh-server-2-key');
+  await sshStep(a, 'ssh.continue', 'rewind: ssh page fingerprint');
+  await a.shoot('ssh-server-3-fingerprint');
+  const before = a.count('rewind: ssh checked ');
+  a.activate('ssh.trust');
+  await waitFor('the connection test', () => a.count('rewind: ssh checked ') > before || /rewind: ssh error .*/.exec(a.output())?.[0], 60_000);
+  await settle();
+  return a.output().split('rewind: ssh checked ').at(-1)!.split('\n')[0];
+}
+
+/** Back Up Now, and the main page once it finished. */
+async function backUpNow(a: AppDriver, name: string): Promise<RunRecord> {
+  const runs = a.count('rewind: backup ');
+  a.activate('back-up-now');
+  await waitFor('the backup to finish', () => (a.count('rewind: backup completed') + a.count('rewind: backup failed') > 0 && a.count('rewind: backup ') > runs) || undefined, 120_000);
+  expect(a.output()).toContain('rewind: backup completed ok');
+  await waitFor('the server’s free space', () => /rewind: space \S+ ok \d+/.exec(a.output())?.[0], 30_000);
+  await settle();
+  await a.shoot(name);
+  return history().at(-1)!;
+}
+
+/** The main page names the server and says its free space in words. */
+async function expectServerOnMainPage(a: AppDriver): Promise<void> {
+  const texts = (await a.texts()).flatMap((w) => w.texts);
+  expect(texts).toContain('127.0.0.1');
+  expect(texts.join('\n')).toMatch(/Backup server · .* · [\d.,]+\s[kMGT]?B free/);
+}
+
+describe('a backup server on an XFS disk, through the app', () => {
+  test('light: added after a connection test, backed up to, shown with its free space', async () => {
+    app = startApp(fx, userEnv, display, shots, 'light');
+    expect(await addServer(app, serverRoot)).toBe('key-not-accepted');
+    await app.shoot('ssh-server-4-key-not-accepted');
+    acceptKeyOnServer();
+    await sshStep(app, 'ssh.test', 'rewind: ssh checked ok files');
+    await app.shoot('ssh-server-5-test-passed');
+    const words = (await app.texts()).flatMap((w) => w.texts).join('\n');
+    expect(words).toMatch(/“127\.0\.0\.1” — [\d.,]+\s[kMGT]?B free — stores backups as compressed files/);
+    await sshStep(app, 'ssh.use', 'rewind: ssh added to config');
+    const first = await backUpNow(app, 'ssh-server-6-backed-up');
+    expect(first.transfers).toMatchObject([{ destination: serverId(), ok: true, kind: 'full', serverSpace: { freeBytes: expect.any(Number), sizeBytes: expect.any(Number) } }]);
+    await expectServerOnMainPage(app);
+  });
+
+  test('dark: added again, the next backup is incremental, and a file comes back from the server', async () => {
+    // As on another day: the dialog again, for the same server and folder (its key is known and accepted now).
+    writeFixtureConfig(fx, []);
+    writeFileSync(path.join(fx.home, 'alice/Documents/new idea.txt'), 'written after the first backup\n');
+    app = startApp(fx, userEnv, display, shots, 'dark');
+    expect(await addServer(app, serverRoot)).toBe('ok files');
+    await app.shoot('ssh-server-5-test-passed');
+    await sshStep(app, 'ssh.use', 'rewind: ssh added to config');
+    const second = await backUpNow(app, 'ssh-server-6-backed-up');
+    const full = history().at(-2)!.transfers[0].snapshot;
+    expect(second.transfers).toMatchObject([{ destination: serverId(), ok: true, kind: 'incremental', parent: full }]);
+    await expectServerOnMainPage(app);
+
+    const file = path.join(fx.home, 'alice/Documents/notes.md');
+    const original = readFileSync(file);
+    rmSync(file);
+    await app.step('restore-points', undefined, 'rewind: restore points ');
+    await app.shoot('ssh-server-7-restore-points');
+    const point = JSON.stringify({ from: serverId(), snapshot: second.transfers[0].snapshot, source: fx.home, where: '127.0.0.1' });
+    await app.step('browse-point', point, 'rewind: browser folder ');
+    await app.step('browser.open-folder', 'alice/Documents', 'rewind: browser folder alice/Documents ');
+    await app.shoot('ssh-server-8-browser');
+    await app.step('browser.select', 'alice/Documents/notes.md', 'rewind: browser selection 1');
+    await app.step('browser.restore', undefined, 'rewind: browser restored 1 ');
+    await app.shoot('ssh-server-9-restored');
+    expect(readFileSync(file).equals(original)).toBe(true);
+  });
+});
