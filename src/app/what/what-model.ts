@@ -167,6 +167,8 @@ export class WhatModel extends GObject.Object {
     const listing = await listSubvolumes(this._client, [...folders].slice(0, 32));
     this.loading = false;
     if (listing) this.listing = listing;
+    // Without it nothing can be chosen: say so, rather than wait.
+    else if (!this.listing) this.emit('error', _('Rewind could not look at the folders on this computer. Close this window and try again.'));
     if (this._configured) this._readConfigured();
     this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), this._fresh && this._mode === 'setup');
     this._changed();
