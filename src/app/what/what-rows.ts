@@ -91,7 +91,7 @@ export class WhatRows {
     for (const [kind, { row, check }] of this._choices) {
       check.active = kind === choice.kind;
       const plan = planSources({ ...choice, kind }, person, listing);
-      row.subtitle = escapeMarkup(choiceSubtitle(kind, kind === 'folders' && choice.kind !== 'folders' ? undefined : plan, person, listing));
+      row.subtitle = escapeMarkup(choiceSubtitle(kind, kind === 'folders' && choice.kind !== 'folders' ? undefined : plan, person, listing, kind === choice.kind));
       row.sensitive = !m.busy;
     }
     const plan = m.plan();

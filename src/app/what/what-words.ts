@@ -72,7 +72,7 @@ export function planSize(plan: SourcePlan, listing: readonly SubvolumeSize[] | n
 }
 
 /** The subtitle of a choice's row: what it is and its size, or why not yet. */
-export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, person: Person, listing: readonly SubvolumeSize[] | null): string {
+export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, person: Person, listing: readonly SubvolumeSize[] | null, chosen = true): string {
   if (kind === 'folders' && (!plan || plan.folders.length === 0)) return _('Pick folders with the file chooser, or type them');
   if (!plan || plan.folders.some((f) => f.state === 'measuring')) return _('Measuring…');
   const blocked = plan.folders.find((f) => f.state === 'blocked');
@@ -85,7 +85,7 @@ export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, p
     system: () => _('Every part of the system disk'),
     folders: () => fmt(ngettext('%s folder', '%s folders', plan.folders.length), plan.folders.length),
   }[kind]();
-  if (blocked) return fmt(_('%s — not possible yet, see below'), text);
+  if (blocked) return fmt(chosen ? _('%s — not possible yet, see below') : _('%s — not possible yet'), text);
   return size.bytes === undefined ? text : `${text} · ${GLib.format_size(size.bytes)}`;
 }
 
