@@ -86,4 +86,19 @@ describe('every subvolume of a filesystem', () => {
     );
     await withTopLevel(fx, second, (top) => expect(sh('ls', [path.join(top, 'rewind', fx.hostName)]).split('\n').filter(Boolean).sort()).toEqual(['home', 'projects', 'projects%2Fcache']));
   });
+
+  test('leaves out the folders the configuration excludes, and what they hold', () => {
+    // A folder left out (docs/what-to-back-up.md): a subvolume of its own, inside the mounted home, holding another.
+    const cache = path.join(fx.home, 'alice', '.cache');
+    sh('btrfs', ['subvolume', 'create', cache]);
+    sh('btrfs', ['subvolume', 'create', path.join(cache, 'inner')]);
+    const config = JSON.parse(sh('cat', [fx.configPath])) as Record<string, unknown>;
+    const sources = (run: ReturnType<typeof runBackupCli>) => [...new Set(run.transfers.map((t) => t.source))].sort();
+    const everything = runBackupCli(fx);
+    expect(sources(everything)).toEqual([`${fx.home}: home`, `${fx.home}: home/alice/.cache`, `${fx.home}: home/alice/.cache/inner`, `${fx.home}: projects`, `${fx.home}: projects/cache`]);
+    writeFileSync(fx.configPath, JSON.stringify({ ...config, exclude: [cache] }));
+    const left = runBackupCli(fx);
+    expect(left.error).toBeUndefined();
+    expect(sources(left)).toEqual([`${fx.home}: home`, `${fx.home}: projects`, `${fx.home}: projects/cache`]);
+  });
 });
