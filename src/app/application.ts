@@ -8,6 +8,7 @@ import { showAbout, showAlert } from './compat';
 import { addDestination } from './config-edit';
 import { HelperClient } from './helper-client';
 import { _ } from './i18n';
+import { askForFolder } from './folder-dialog';
 import { installMonitor } from './monitor';
 import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup/ssh-setup-dialog';
@@ -159,14 +160,7 @@ export class RewindApplication extends Adw.Application {
   private _pickFolder(): void {
     const parent = this._setupDialog;
     if (!parent) return;
-    // Gtk.FileDialog is GTK 4.10; 4.8 has the native chooser.
-    const chooser = new Gtk.FileChooserNative({ title: _('Choose a Folder for Backups'), accept_label: _('_Select'), action: Gtk.FileChooserAction.SELECT_FOLDER, transient_for: parent, modal: true });
-    chooser.connect('response', (_c, response: number) => {
-      const path = response === Gtk.ResponseType.ACCEPT ? chooser.get_file()?.get_path() : null;
-      if (path) this._setupFlow?.chooseFolder(path);
-      chooser.destroy();
-    });
-    chooser.show();
+    askForFolder(parent, { title: _('Choose a Folder for Backups'), acceptLabel: _('_Select'), traceAs: 'setup choosing a folder' }, (path) => this._setupFlow?.chooseFolder(path));
   }
 
   /**
