@@ -109,7 +109,7 @@ test('welcome → the backups found → everything back → keep backing up (lig
   await app.step('recover.choose', found.id, 'rewind: recover page point');
   await app.shoot('recover-point');
   // Two points made seconds apart: in the timeline's words, never both "Just now" (with seconds when they share a minute).
-  const times = (await texts(app)).filter((t) => /^Today \d\d:\d\d(:\d\d)?$/.test(t));
+  const times = (await texts(app)).filter((t) => /^Today \d\d:\d\d(:\d\d)?( \(\d\))?$/.test(t));
   expect(new Set(times).size).toBe(2);
   expect(await texts(app)).not.toContain('Just now');
   await app.step('recover.restore-all', undefined, 'rewind: recover page confirm');

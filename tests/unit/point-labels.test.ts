@@ -29,3 +29,8 @@ test('the same minute on two days is no clash, and a name that is not a time is 
   const labels = pointLabels(['20261203T161205Z', '20261204T161231Z', 'not-a-time'], NOW, words);
   expect([...labels.values()]).toEqual(['Yesterday 17:12', 'Today 17:12', 'Unknown time']);
 });
+
+test('two restore points of the same second ("…Z" and "…Z_2") are numbered in order', () => {
+  const labels = pointLabels(['20261204T161205Z', '20261204T161205Z_2'], NOW, words);
+  expect([...labels.values()]).toEqual(['Today 17:12:05', 'Today 17:12:05 (2)']);
+});
