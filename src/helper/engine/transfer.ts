@@ -12,6 +12,7 @@ import { parseCodecMessage } from '../codec/send-stream-process';
 import { sendArguments } from '../system/btrfs-send';
 import { isPathTooLong, pathTooLongError } from '../system/long-path-finder';
 import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
+import { receiveComplaint } from '../system/receive-output';
 
 /**
  * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
@@ -244,7 +245,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);
     throw new RewindError('TransferFailed', `The transfer could not run: ${why}.`);
   }
-  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], await receiveStderr)];
+  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], receiveComplaint(await receiveStderr))];
 
   const killed = (e: Exit, what: string) =>
     new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);

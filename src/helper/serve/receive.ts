@@ -15,6 +15,7 @@ import { StreamCutOff, StreamGuard, StreamRefused } from './stream-guard';
 import { LeftOutCounter, receiverFilter, type ReceiverRules } from '../../core/xattrs-left-out';
 import { SendStreamPipe } from '../codec/send-stream-pipe';
 import { localReceiverRules } from '../system/selinux';
+import { receiveComplaint } from '../system/receive-output';
 
 /**
  * `receive`: one send stream into ROOT/HOST/<subvolume>/<name>.
@@ -78,7 +79,7 @@ function unzipFailure(stderr: unknown): RewindError {
 }
 
 function classify(stderr: string): RewindError {
-  const text = stderr.replace(/^Chroot to .*\n?/gm, '').trim();
+  const text = receiveComplaint(stderr);
   if (/No space left on device/i.test(text)) return new RewindError('DestinationFull', 'The server ran out of space during the backup.');
   return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
 }

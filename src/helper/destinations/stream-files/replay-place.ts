@@ -10,6 +10,7 @@ import { StreamCutOff, StreamGuard, StreamRefused } from '../../serve/stream-gua
 import { receiverFilter } from '../../../core/xattrs-left-out';
 import { SendStreamPipe } from '../../codec/send-stream-pipe';
 import { localReceiverRules } from '../../system/selinux';
+import { receiveComplaint } from '../../system/receive-output';
 
 /**
  * Where a chain of stored streams is received: a folder on a btrfs
@@ -80,7 +81,7 @@ export class ReplayPlace {
       return new RewindError('BackupDamaged', `the stream ends early (${(piped as Error).message}).`);
     }
     if (receiveFailed) {
-      const stderr = String(result.stderr ?? '').replace(/^Chroot to .*\n?/gm, '').trim();
+      const stderr = receiveComplaint(String(result.stderr ?? ''));
       if (/No space left on device/i.test(stderr)) {
         return new RewindError('DestinationFull', `the disk being restored onto ran out of space (${stderr}).`);
       }
