@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
-import { sshPaths } from '../../src/helper/destinations/ssh/identity';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, startXvfb } from '../support/display';
 import { waitFor } from '../support/exec';
+import { acceptKeyOnServer } from '../support/accept-key';
 import { startSshd, type Sshd } from '../support/sshd';
 import { settle, startApp, type AppDriver } from '../support/app-driver';
 import { mountLoopXfs } from '../support/loop-xfs';
@@ -59,16 +58,6 @@ afterEach(async () => {
   app = undefined;
 });
 
-/** What a person does on the server once: the folder, and accept-key with this computer's key. */
-function acceptKeyOnServer(): void {
-  mkdirSync(serverRoot, { recursive: true, mode: 0o700 });
-  const helper = path.join(fx.dir, 'rewind-helper');
-  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${path.join(fx.dist, 'helper/rewind-helper.cjs')}' "$@" --runtime-dir '${path.join(fx.dir, 'serve-run')}'\n`, { mode: 0o755 });
-  const key = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8');
-  const accepted = spawnSync(helper, ['accept-key', '--root', serverRoot, '--host', fx.hostName, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], { input: key, encoding: 'utf8' });
-  expect(accepted.stderr).toBe('');
-  expect(accepted.status).toBe(0);
-}
 
 /** Activates an Add Backup Server step and waits for its page (or fails with the dialog's error). */
 async function sshStep(a: AppDriver, action: string, line: string): Promise<void> {
@@ -123,7 +112,7 @@ describe('a backup server on an XFS disk, through the app', () => {
     app = startApp(fx, userEnv, display, shots, 'light');
     expect(await addServer(app, serverRoot)).toBe('key-not-accepted');
     await app.shoot('ssh-server-4-key-not-accepted');
-    acceptKeyOnServer();
+    acceptKeyOnServer(fx, sshd, serverRoot);
     await sshStep(app, 'ssh.test', 'rewind: ssh checked ok files');
     await app.shoot('ssh-server-5-test-passed');
     const words = (await app.texts()).flatMap((w) => w.texts).join('\n');

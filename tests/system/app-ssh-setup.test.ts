@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
@@ -9,6 +8,7 @@ import { createBackupFixture, type BackupFixture } from '../support/backup-fixtu
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
+import { acceptKeyOnServer } from '../support/accept-key';
 import { startSshd, type Sshd } from '../support/sshd';
 import { actionObject } from '../support/app-driver';
 import { REPO } from '../support/system-bus';
@@ -75,16 +75,6 @@ beforeAll(async () => {
   serverRoot = path.join(fx.dir, 'server-backups');
 });
 
-/** What a person does on the server once: the folder, and the accept-key command with this computer's key. */
-function acceptKeyOnServer(): void {
-  mkdirSync(serverRoot, { recursive: true, mode: 0o700 });
-  const helper = path.join(fx.dir, 'rewind-helper');
-  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${path.join(fx.dist, 'helper/rewind-helper.cjs')}' "$@" --runtime-dir '${path.join(fx.dir, 'serve-run')}'\n`, { mode: 0o755 });
-  const key = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8');
-  const accepted = spawnSync(helper, ['accept-key', '--root', serverRoot, '--host', fx.hostName, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], { input: key, encoding: 'utf8' });
-  expect(accepted.stderr).toBe('');
-  expect(accepted.status).toBe(0);
-}
 
 afterAll(async () => {
   await fx?.cleanup.run();
@@ -197,7 +187,7 @@ describe('adding a backup server in the app', () => {
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
     expect(await checked(1)).toBe('key-not-accepted');
     // The person runs the command on the server, then tests again.
-    acceptKeyOnServer();
+    acceptKeyOnServer(fx, sshd, serverRoot);
     activate('ssh.test');
     expect(await checked(2)).toBe('ok files');
     shoot('4-done', 'dark');

@@ -1,22 +1,6 @@
 import { expect, test } from '@jest/globals';
 import { pointLabels } from '../../src/core/point-labels';
-import type { LocalTime, TimelineWords } from '../../src/core/timeline';
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** English words on a clock one hour ahead of UTC. */
-const words: TimelineWords = {
-  local(utc: Date): LocalTime {
-    const t = new Date(utc.getTime() + 3_600_000);
-    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), weekday: ((t.getUTCDay() + 6) % 7) + 1, hour: t.getUTCHours(), minute: t.getUTCMinutes(), second: t.getUTCSeconds() };
-  },
-  today: 'Today',
-  yesterday: 'Yesterday',
-  date: (t) => `${t.day}/${t.month}`,
-  time: (t, withSeconds) => `${pad(t.hour)}:${pad(t.minute)}${withSeconds ? `:${pad(t.second)}` : ''}`,
-  moment: (day, time) => `${day} ${time}`,
-  unknown: 'Unknown time',
-};
+import { words } from './timeline-words';
 
 const NOW = new Date('2026-12-04T16:13:00Z');
 
