@@ -88,7 +88,8 @@ function grownFiles(snapshot: Map<string, EntryDescription>, backup: Map<string,
 beforeAll(async () => {
   console.log(`awkward corpus: seed ${seed} (REWIND_CORPUS_SEED=${seed} repeats this sequence)`);
   rng = mulberry32(seed);
-  fx = await createBackupFixture({ withBus: false });
+  // Room for 20 rounds of snapshots kept: a source that runs low gives up its oldest (src/core/source-thinning.ts).
+  fx = await createBackupFixture({ withBus: false, sourceMiB: 1024 });
   corpus = createAwkwardCorpus(fx.home, rng);
 });
 
