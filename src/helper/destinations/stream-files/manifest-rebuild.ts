@@ -46,7 +46,9 @@ export async function rebuildStreams(store: StreamStore, reader: ChainReader, di
     else if (entry) found.push(entry);
   }
   // One stream per UUID (the oldest), and only whole chains: a stream whose parent is not among them cannot be restored.
-  const unique = [...new Map(found.sort((a, b) => a.created.localeCompare(b.created)).reverse().map((s) => [s.receivedUuid, s])).values()].reverse();
+  const byUuid = new Map<string, StreamEntry>();
+  for (const stream of found.sort((a, b) => a.created.localeCompare(b.created))) if (!byUuid.has(stream.receivedUuid)) byUuid.set(stream.receivedUuid, stream);
+  const unique = [...byUuid.values()];
   return { streams: unique.filter((s) => chainTo(unique, s) !== undefined), lockedOut, ...(key ? { recipient: key.recipient } : {}) };
 }
 
