@@ -1,4 +1,4 @@
-import { choosePlan, isCompleteBackup } from './parent';
+import { choosePlan, damagedAwaitingFull, isCompleteBackup } from './parent';
 import { planRetention, type RetentionPlan } from './retention';
 import type { RetentionRules } from './retention-policy';
 import { parseSnapshotName } from './snapshot-name';
@@ -18,7 +18,9 @@ import type { Subvolume } from './subvolume';
  *    say, nothing is deleted locally ("destination X is not connected").
  * 4. At a destination (only when connected), the newest backup shared with
  *    the source is kept; incomplete backups are not pruning's business (they
- *    are removed before each transfer and by `clean`).
+ *    are removed before each transfer and by `clean`). A backup a drill found
+ *    damaged is never the next parent, and is kept until a fresh full backup
+ *    has landed after it (./parent, rule 7).
  * 5. Within those bounds, the retention rules decide (./retention).
  */
 export interface PruneDecision {
@@ -29,7 +31,7 @@ export interface PruneDecision {
 }
 
 export type DestinationView =
-  | { id: string; connected: true; backups: readonly Subvolume[] }
+  | { id: string; connected: true; backups: readonly Subvolume[]; damaged?: ReadonlySet<string> }
   | { id: string; connected: false; lastSentUuid?: string };
 
 export interface PruneContext {
@@ -87,7 +89,7 @@ export function localProtection(snapshots: readonly Subvolume[], destinations: r
       protection.add(destination.lastSentUuid, `next parent for ${destination.id}`);
       continue;
     }
-    const plan = choosePlan(snapshots, destination.backups);
+    const plan = choosePlan(snapshots, destination.backups, undefined, destination.damaged);
     if (plan.kind === 'incremental') protection.add(plan.parent.uuid, `next parent for ${destination.id}`);
   }
   return { reasons: protection.reasons };
@@ -103,10 +105,16 @@ export function planLocalPrune(snapshots: readonly Subvolume[], destinations: re
 }
 
 /** Backups of one subvolume at a connected destination. */
-export function planDestinationPrune(backups: readonly Subvolume[], sourceSnapshots: readonly Subvolume[], context: PruneContext): PruneDecision {
+export function planDestinationPrune(
+  backups: readonly Subvolume[],
+  sourceSnapshots: readonly Subvolume[],
+  context: PruneContext,
+  damaged: ReadonlySet<string> = new Set(),
+): PruneDecision {
   const complete = backups.filter(isCompleteBackup);
   const protection = new Protection();
-  const plan = choosePlan(sourceSnapshots, complete);
+  const plan = choosePlan(sourceSnapshots, complete, undefined, damaged);
   if (plan.kind === 'incremental') protection.add(plan.parentBackup.uuid, 'next parent');
+  for (const d of damagedAwaitingFull(complete, damaged)) protection.add(d.uuid, 'damaged, kept until a full backup has landed after it');
   return decide(complete, protection.reasons, context);
 }

@@ -26,6 +26,11 @@ import type { Subvolume } from './subvolume';
  *    that holds the newest stream, and streams of broken chains (never
  *    understood, so never touched). One chain at a time; the caller tries
  *    again after each.
+ * 5. A stream a restore drill found damaged (its UUID in `damaged`), and
+ *    every stream listed before it, is never a parent, as for received
+ *    backups (./parent, rule 7): the next send starts a new chain. Until a
+ *    stream of a whole chain is listed after it, its chain is kept by
+ *    retention and when room is made.
  */
 export interface ChainPolicy {
   maxIncrementals: number;
@@ -76,17 +81,26 @@ export function planStreamSend(
   policy: ChainPolicy,
   now: Date,
   exclude?: string,
+  damaged: ReadonlySet<string> = new Set(),
 ): StreamPlan {
   // Paired as backups are (src/core/parent.ts): the stream's UUID is the snapshot's received UUID, or its own.
   const byStreamUuid = new Map<string, StreamEntry>();
-  for (const entry of entries) if (chainTo(entries, entry)) byStreamUuid.set(entry.receivedUuid, entry);
+  const barrier = lastDamaged(entries, damaged);
+  for (const entry of entries) {
+    const chain = chainTo(entries, entry);
+    // Rule 5: only chains whose full stream is listed after the last damaged one.
+    if (chain && entries.indexOf(chain[0]) > barrier) byStreamUuid.set(entry.receivedUuid, entry);
+  }
   let best: { parent: Subvolume; parentStream: StreamEntry } | undefined;
   for (const snapshot of sourceSnapshots) {
     if (!snapshot.readOnly || snapshot.uuid === exclude) continue;
     const stream = byStreamUuid.get(streamUuid(snapshot));
     if (stream && (!best || snapshot.createdGeneration > best.parent.createdGeneration)) best = { parent: snapshot, parentStream: stream };
   }
-  if (!best) return { kind: 'full', reason: entries.length ? 'no stream shares a snapshot with the source' : 'first backup' };
+  if (!best) {
+    const reason = barrier >= 0 ? `a check found ${entries[barrier].name} damaged` : entries.length ? 'no stream shares a snapshot with the source' : 'first backup';
+    return { kind: 'full', reason };
+  }
   const chain = chainTo(entries, best.parentStream)!;
   if (chain.length - 1 >= policy.maxIncrementals) return { kind: 'full', reason: `the chain holds ${policy.maxIncrementals} incrementals` };
   const age = now.getTime() - Date.parse(chain[0].created);
@@ -105,17 +119,18 @@ export function planChainPrune(
   entries: readonly StreamEntry[],
   sourceSnapshots: readonly Subvolume[],
   context: { rules: RetentionRules; now: Date; timeZone: string },
+  damaged: ReadonlySet<string> = new Set(),
 ): ChainPruneDecision {
   const timed = entries.filter((e) => parseSnapshotName(e.name) !== undefined && chainTo(entries, e));
-  const protect = new Set<string>();
-  const next = planStreamSend(entries, sourceSnapshots, { maxIncrementals: Infinity, maxDays: Infinity }, context.now);
+  const protect = new Set<string>(damagedAwaitingFull(entries, damaged).map((e) => e.receivedUuid));
+  const next = planStreamSend(entries, sourceSnapshots, { maxIncrementals: Infinity, maxDays: Infinity }, context.now, undefined, damaged);
   if (next.kind === 'incremental') protect.add(next.parentStream.receivedUuid);
   const plan = planRetention(
     timed.map((e) => ({ id: e.receivedUuid, time: parseSnapshotName(e.name)! })),
     context.rules,
     { now: context.now, timeZone: context.timeZone, protect },
   );
-  const reasons = new Map(plan.keep.map((k) => [k.id, k.reasons.map((r) => (r === 'protected' ? 'next parent' : r))]));
+  const reasons = new Map(plan.keep.map((k) => [k.id, k.reasons.map((r) => (r === 'protected' ? (damaged.has(k.id) ? 'damaged, kept until a full backup has landed after it' : 'next parent') : r))]));
   const keep: ChainPruneDecision['keep'] = [];
   const remove: StreamEntry[] = [];
   const chained = new Set<string>();
@@ -132,10 +147,14 @@ export function planChainPrune(
 }
 
 /** Rule 4: the streams of the chain to remove for space, or undefined when none may go. */
-export function chainToFreeSpace(entries: readonly StreamEntry[], plan: StreamPlan): StreamEntry[] | undefined {
+export function chainToFreeSpace(entries: readonly StreamEntry[], plan: StreamPlan, damaged: ReadonlySet<string> = new Set()): StreamEntry[] | undefined {
   const chains = chainsOf(entries);
   const newest = entries.reduce<StreamEntry | undefined>((a, e) => (!a || Date.parse(e.created) > Date.parse(a.created) ? e : a), undefined);
-  const protect = new Set([...(plan.kind === 'incremental' ? [plan.parentStream.receivedUuid] : []), ...(newest ? [newest.receivedUuid] : [])]);
+  const protect = new Set([
+    ...(plan.kind === 'incremental' ? [plan.parentStream.receivedUuid] : []),
+    ...(newest ? [newest.receivedUuid] : []),
+    ...damagedAwaitingFull(entries, damaged).map((e) => e.receivedUuid),
+  ]);
   const removable = chains.filter((c) => !c.streams.some((s) => protect.has(s.receivedUuid)));
   const started = (c: Chain) => Date.parse((c.streams.find((s) => s.kind === 'full') ?? c.streams[0]).created);
   removable.sort((a, b) => started(a) - started(b));
@@ -150,4 +169,20 @@ export function streamsAsBackups(entries: readonly StreamEntry[]): Subvolume[] {
   return entries
     .filter((e) => chainTo(entries, e))
     .map((e, index) => ({ id: 0, path: e.name, uuid: e.receivedUuid, receivedUuid: e.receivedUuid, createdGeneration: index, readOnly: true }));
+}
+
+/** Rule 5: the index of the last stream listed that a drill found damaged, or -1. */
+function lastDamaged(entries: readonly StreamEntry[], damaged: ReadonlySet<string>): number {
+  let last = -1;
+  for (const [index, entry] of entries.entries()) if (damaged.has(entry.receivedUuid)) last = index;
+  return last;
+}
+
+/** Rule 5: the damaged streams, while no whole chain started after the last of them. */
+function damagedAwaitingFull(entries: readonly StreamEntry[], damaged: ReadonlySet<string>): StreamEntry[] {
+  const barrier = lastDamaged(entries, damaged);
+  if (barrier < 0) return [];
+  const after = entries.slice(barrier + 1);
+  const followed = after.some((e) => after.includes(chainTo(entries, e)?.[0] as StreamEntry));
+  return followed ? [] : entries.filter((e) => damaged.has(e.receivedUuid));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { checkParents, choosePlan, isCompleteBackup, refusedParentsNotice, snapshotsOf, unchangedSnapshot } from '../../src/core/parent';
+import { checkParents, choosePlan, damagedAwaitingFull, isCompleteBackup, refusedParentsNotice, snapshotsOf, unchangedSnapshot } from '../../src/core/parent';
 import type { Subvolume } from '../../src/core/subvolume';
 
 let nextId = 300;
@@ -79,6 +79,41 @@ describe('choosePlan', () => {
 
   test('a writable source subvolume is not a parent', () => {
     expect(choosePlan([{ ...s2, readOnly: false }, s3], [b2], 's3')).toEqual({ kind: 'full' });
+  });
+});
+
+describe('a backup a drill found damaged (rule 7)', () => {
+  const g1 = subvolume({ uuid: 'g1', receivedUuid: 's1', createdGeneration: 100, path: 'x/20260101T000000Z' });
+  const g2 = subvolume({ uuid: 'g2', receivedUuid: 's2', createdGeneration: 200, path: 'x/20260102T000000Z' });
+  const g3 = subvolume({ uuid: 'g3', receivedUuid: 's3', createdGeneration: 300, path: 'x/20260103T000000Z' });
+  const s4 = subvolume({ uuid: 's4', parentUuid: home, createdGeneration: 40 });
+
+  test('neither it nor an older backup is a parent: the next send is full, and the record says why', () => {
+    const plan = choosePlan([s1, s2, s3, s4], [g1, g2], 's4', new Set(['g2']));
+    expect(plan.kind).toBe('full');
+    expect(plan.refused?.map((r) => r.backup.uuid)).toEqual(['g1', 'g2']);
+    expect(refusedParentsNotice('Disk', plan)).toBe(
+      'A backup on Disk is damaged and never built on: 20260102T000000Z (a check restored files from it and they did not come back as they were backed up); ' +
+        'the backup before it (it may hold the same damaged data). So a full backup was sent instead; the damaged backup is kept.',
+    );
+  });
+
+  test('once a full backup has landed after it, incrementals go on from that one', () => {
+    const full = subvolume({ uuid: 'g3', receivedUuid: 's3', createdGeneration: 300 });
+    expect(choosePlan([s1, s2, s3, s4], [g1, g2, full], 's4', new Set(['g2']))).toEqual({ kind: 'incremental', parent: s3, parentBackup: full });
+  });
+
+  test('without marks the choice is unchanged', () => {
+    expect(choosePlan([s1, s2, s4], [g1, g2], 's4')).toMatchObject({ kind: 'incremental', parent: s2 });
+    expect(checkParents([g1, g2], new Set(['elsewhere'])).usable).toEqual([g1, g2]);
+  });
+
+  test('it is kept until a backup that may be a parent has landed after it', () => {
+    expect(damagedAwaitingFull([g1, g2], new Set(['g2']))).toEqual([g2]);
+    expect(damagedAwaitingFull([g1, g2, g3], new Set(['g2']))).toEqual([]);
+    // A newer backup that is itself damaged is no replacement.
+    expect(damagedAwaitingFull([g1, g2, g3], new Set(['g2', 'g3']))).toEqual([g2, g3]);
+    expect(damagedAwaitingFull([g1, g2], new Set())).toEqual([]);
   });
 });
 

@@ -77,3 +77,28 @@ describe('destination pruning', () => {
     expect(decision.keep.map((k) => k.subvolume.uuid)).toEqual(['b-s10']);
   });
 });
+
+describe('a backup a drill found damaged', () => {
+  const backups = snapshots.map(backupOf);
+  const damaged = new Set(['b-s10']);
+
+  test('is kept at the destination until a full backup has landed after it, and is no next parent', () => {
+    const decision = planDestinationPrune(backups.slice(0, 10), snapshots, context, damaged);
+    const kept = new Map(decision.keep.map((k) => [k.subvolume.uuid, k.reasons]));
+    expect(kept.get('b-s10')).toContain('damaged, kept until a full backup has landed after it');
+    expect([...kept.values()].flat()).not.toContain('next parent');
+  });
+
+  test('once a newer backup has landed, retention alone decides', () => {
+    const later = { ...backupOf(snapshots[9]), uuid: 'b-new', receivedUuid: 's-new', createdGeneration: 1000, path: 'host/home/20261110T070000Z' };
+    const old = { ...backups[1], uuid: 'b-old-damaged' };
+    const decision = planDestinationPrune([backups[0], old, later], snapshots, { ...context, rules: policyRules({ preset: 'custom', daily: 1 }) }, new Set(['b-old-damaged']));
+    expect(decision.remove.map((r) => r.uuid)).toContain('b-old-damaged');
+  });
+
+  test('locally, the snapshot it was made from is no next parent', () => {
+    const usb = { id: 'usb', connected: true as const, backups: [backupOf(snapshots[3])], damaged: new Set(['b-s4']) };
+    const decision = planLocalPrune(snapshots, [usb], context);
+    expect(decision.keep.flatMap((k) => k.reasons)).not.toContain('next parent for usb');
+  });
+});

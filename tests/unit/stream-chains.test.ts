@@ -147,3 +147,33 @@ describe('making room on a full destination', () => {
     expect(rest.map((s) => s.receivedUuid)).toEqual([uuid(4), uuid(5), uuid(6), uuid(7), uuid(8)]);
   });
 });
+
+describe('a stream a drill found damaged (rule 5)', () => {
+  const policy = { maxIncrementals: 30, maxDays: 30 };
+  const entries = [stream(1, 1), stream(2, 2, 1), stream(3, 3, 2)];
+
+  test('neither it nor a stream listed before it is a parent: a new chain starts', () => {
+    expect(planStreamSend(entries, [snapshot(1), snapshot(2), snapshot(3), snapshot(4)], policy, day(4), uuid(4), new Set([uuid(3)]))).toEqual({
+      kind: 'full',
+      reason: `a check found ${nameOf(3)} damaged`,
+    });
+    expect(planStreamSend(entries, [snapshot(2), snapshot(4)], policy, day(4), uuid(4), new Set([uuid(3)]))).toMatchObject({ kind: 'full' });
+  });
+
+  test('a chain started after it is extended as usual', () => {
+    const after = [...entries, stream(4, 4)];
+    expect(planStreamSend(after, [snapshot(3), snapshot(4), snapshot(5)], policy, day(5), uuid(5), new Set([uuid(3)]))).toMatchObject({ kind: 'incremental', parentStream: { receivedUuid: uuid(4) } });
+  });
+
+  test('its chain is kept by retention and when room is made until a new chain has started', () => {
+    const context = { rules: { ...PRESET_RULES['keep-all'], keepAll: false, daily: 1 }, now: day(20), timeZone: 'UTC' };
+    const old = [stream(1, 1), stream(2, 2, 1), stream(3, 10), stream(4, 11, 3)];
+    const damaged = new Set([uuid(2)]);
+    const decision = planChainPrune(old.slice(0, 2), [snapshot(9)], context, damaged);
+    expect(decision.remove).toEqual([]);
+    expect(decision.keep.find((k) => k.stream.receivedUuid === uuid(2))?.reasons).toContain('damaged, kept until a full backup has landed after it');
+    expect(planChainPrune(old, [snapshot(9)], context, damaged).remove.map((e) => e.receivedUuid)).toEqual([uuid(1), uuid(2)]);
+    expect(chainToFreeSpace(old.slice(0, 2), { kind: 'full', reason: 'x' }, damaged)).toBeUndefined();
+    expect(chainToFreeSpace(old, { kind: 'full', reason: 'x' }, damaged)?.map((e) => e.receivedUuid)).toEqual([uuid(1), uuid(2)]);
+  });
+});
