@@ -33,6 +33,12 @@ export interface DrillSourceResult {
   /** Files sampled but not compared: the time budget ran out. */
   notCompared?: number;
   problems: string[];
+  /**
+   * The backup checked is damaged itself (not only a newer one left
+   * incomplete): it is marked so that no backup is built on it, and the
+   * next backup there is full (./parent, rule 7).
+   */
+  damaged?: boolean;
 }
 
 export interface DrillRecord {
@@ -108,8 +114,14 @@ export function drillSummary(record: DrillRecord): string {
       const rest = short > 0 ? ` (${files(short)} more were not compared: the time allowed ran out)` : '';
       return `${record.destinationName}: all ${compared} sampled file${compared === 1 ? '' : 's'} came back identical${rest}.`;
     }
-    case 'damaged':
-      return [`${record.destinationName}: DAMAGED. ${files(compared)} compared; ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:`, ...problems.map((p) => `  ${p}`)].join('\n');
+    case 'damaged': {
+      const marked = record.sources.filter((s) => s.damaged && s.backup !== undefined).map((s) => s.backup as string);
+      const next =
+        marked.length === 0
+          ? []
+          : [`No backup is built on ${marked.join(', ')} or an older one: the next backup there is a full one, and the damaged backup is kept until it has landed.`];
+      return [`${record.destinationName}: DAMAGED. ${files(compared)} compared; ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:`, ...problems.map((p) => `  ${p}`), ...next].join('\n');
+    }
     case 'not-connected':
       return `${record.destinationName}: not connected, not checked.`;
     case 'nothing-to-check':

@@ -9,13 +9,13 @@ function drill(destination: string, finished: string, outcome: DrillOutcome = 'i
   return { id: `${destination}-${finished}`, started: finished, finished, destination, destinationName: destination, seed: 1, outcome, sources: [] };
 }
 
-function run(reached: Array<[string, boolean]>): RunRecord {
+function run(reached: Array<[string, boolean]>, kind: 'full' | 'incremental' = 'incremental'): RunRecord {
   return {
     id: 'r',
     started: NOW.toISOString(),
     finished: NOW.toISOString(),
     ok: reached.every(([, ok]) => ok),
-    transfers: reached.map(([destination, ok]) => ({ source: '/home', destination, snapshot: 's', kind: 'incremental', bytes: 1, seconds: 1, ok })),
+    transfers: reached.map(([destination, ok]) => ({ source: '/home', destination, snapshot: 's', kind, bytes: 1, seconds: 1, ok })),
   };
 }
 
@@ -38,6 +38,19 @@ describe('drillsDue: once a month per destination, after a scheduled backup', ()
 
   test('the interval can be shorter', () => {
     expect(drillsDue(run([['usb', true]]), [drill('usb', '2026-03-24T12:00:00.000Z')], NOW, 7)).toEqual(['usb']);
+  });
+
+  test('the full backup that follows a check that found damage is checked once it has landed', () => {
+    const damaged = [drill('usb', '2026-03-30T12:00:00.000Z', 'damaged')];
+    expect(drillsDue(run([['usb', true]], 'full'), damaged, NOW)).toEqual(['usb']);
+    expect(drillsDue(run([['usb', false]], 'full'), damaged, NOW)).toEqual([]);
+    expect(drillsDue(run([['usb', true]], 'full'), [drill('usb', '2026-03-30T12:00:00.000Z')], NOW)).toEqual([]);
+  });
+
+  test('after a whole restore, each destination checked before it is checked again', () => {
+    const checks = [drill('usb', '2026-03-30T12:00:00.000Z'), drill('server', '2026-03-31T11:00:00.000Z')];
+    expect(drillsDue(run([['usb', true], ['server', true]]), checks, NOW, undefined, '2026-03-31T10:00:00.000Z')).toEqual(['usb']);
+    expect(drillsDue(run([['usb', true]]), checks, NOW, undefined, 'not a time')).toEqual([]);
   });
 
   test('lastChecks leaves out checks that found the destination away', () => {

@@ -3,22 +3,25 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Destination } from '../../core/config';
 import { onBattery } from '../../core/conditions';
+import type { DamagedBackup } from '../../core/damaged-backups';
 import { drillProblems, incompleteNewer, pointToDrill, type DrillOutcome, type DrillRecord, type DrillResult, type DrillSourceResult } from '../../core/drill';
 import { chooseSample, DEFAULT_DRILL_BUDGET, type DrillBudget, type SampledFile } from '../../core/drill-sample';
 import { ADVICE, RewindError, toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
+import type { Subvolume } from '../../core/subvolume';
 import { loadConfig } from '../config/config-file';
-import type { BackupDestination } from '../destinations/backup-destination';
+import type { BackupDestination, PointInfo } from '../destinations/backup-destination';
 import { closeDestinations, openDestination } from '../destinations/open-destination';
 import { FilesDestination } from '../destinations/stream-files/files-destination';
 import { readPowerSupplies } from '../engine/machine-state';
 import { acquireRunLock } from '../engine/run-lock';
-import { listSnapshots, resolveSource } from '../engine/sources';
+import { listSnapshots, resolveSource, type SourceSubvolume } from '../engine/sources';
 import { restoreFiles } from '../restore/user-restore';
 import { MountSet } from '../system/mount-set';
 import { randomUuid } from '../system/random-id';
 import { listCandidates } from './candidates';
 import { compareRestored } from './compare';
+import { DamagedBackups } from './damaged-backups';
 import { DrillHistory } from './drill-history';
 
 /**
@@ -35,7 +38,9 @@ import { DrillHistory } from './drill-history';
  * while the configuration says backups wait on battery (nothing is started
  * or recorded), and keeps to a time budget: once it is spent, what is left
  * is not compared, and the record says how many. Every drill is recorded
- * (./drill-history).
+ * (./drill-history), and a backup found damaged is marked (./damaged-backups):
+ * no backup is built on it, and the next one there is full
+ * (src/core/parent.ts, rule 7).
  */
 export interface DrillPaths {
   configPath: string;
@@ -65,7 +70,10 @@ export async function drillDestinations(paths: DrillPaths, options: DrillOptions
     const drills: DrillRecord[] = [];
     for (const destination of chosen) {
       const seed = options.seed ?? Number.parseInt(randomUuid().slice(0, 8), 16);
-      const record = await drillOne(paths, config, destination, seed, budget);
+      const { record, marks } = await drillOne(paths, config, destination, seed, budget);
+      await new DamagedBackups(paths.stateDir).add(marks).catch((error: unknown) => {
+        console.error(`rewind-helper: could not mark the damaged backups of ${record.destinationName}, so the next backup there may be built on one: ${(error as Error).message}`);
+      });
       await history.append(record);
       drills.push(record);
     }
@@ -75,7 +83,16 @@ export async function drillDestinations(paths: DrillPaths, options: DrillOptions
   }
 }
 
-async function drillOne(paths: DrillPaths, config: Awaited<ReturnType<typeof loadConfig>>, d: Destination, seed: number, budget: DrillBudget): Promise<DrillRecord> {
+/** What a drill found damaged in one folder of a destination, before it is dated and named. */
+type Mark = Pick<DamagedBackup, 'folder' | 'backup' | 'uuid' | 'snapshotUuid'>;
+
+async function drillOne(
+  paths: DrillPaths,
+  config: Awaited<ReturnType<typeof loadConfig>>,
+  d: Destination,
+  seed: number,
+  budget: DrillBudget,
+): Promise<{ record: DrillRecord; marks: DamagedBackup[] }> {
   const started = new Date();
   const deadline = started.getTime() + budget.seconds * 1000;
   const host = config.hostName ?? hostname();
@@ -87,16 +104,17 @@ async function drillOne(paths: DrillPaths, config: Awaited<ReturnType<typeof loa
     destination = await openDestination(d, host, mounts, paths.stateDir);
   } catch (error) {
     await mounts.releaseAll();
-    return done('not-connected', [{ source: '', compared: 0, bytes: 0, problems: [toRewindError(error).message] }]);
+    return { record: done('not-connected', [{ source: '', compared: 0, bytes: 0, problems: [toRewindError(error).message] }]), marks: [] };
   }
   const sources = config.sources.flatMap((s) => (s.path === undefined ? [] : [s.path]));
   const share = { files: Math.max(1, Math.floor(budget.files / Math.max(1, sources.length))), bytes: Math.floor(budget.bytes / Math.max(1, sources.length)) };
   const results: DrillSourceResult[] = [];
+  const found: Mark[] = [];
   let failed = false;
   try {
     for (const source of sources) {
       try {
-        results.push(await drillSource(paths, d.id, destination, mounts, source, seed, share, deadline));
+        results.push(await drillSource(paths, d.id, destination, mounts, source, seed, share, deadline, (m) => found.push(m)));
       } catch (error) {
         failed = true;
         results.push({ source, compared: 0, bytes: 0, problems: [toRewindError(error).message] });
@@ -116,7 +134,7 @@ async function drillOne(paths: DrillPaths, config: Awaited<ReturnType<typeof loa
         : 'identical';
   const record = done(outcome, results);
   if (outcome === 'damaged') console.error(`rewind-helper: the check of ${record.destinationName} found damage: ${drillProblems(record).join('; ')}`);
-  return record;
+  return { record, marks: found.map((m) => ({ ...m, destination: d.id, found: record.finished, drill: record.id })) };
 }
 
 async function drillSource(
@@ -128,6 +146,7 @@ async function drillSource(
   seed: number,
   share: { files: number; bytes: number },
   deadline: number,
+  mark: (m: Mark) => void,
 ): Promise<DrillSourceResult> {
   const [source] = await resolveSource({ path: sourcePath }, mounts);
   const ownDir = path.join(SNAPSHOT_DIR, source.dirName);
@@ -138,21 +157,44 @@ async function drillSource(
   if (result.problems.length > 0) result.backup = points[points.length - 1].name;
   if (!pick) return result;
   result.backup = pick.point.name;
+  // Problems from here on are the checked backup's own: it is marked damaged (a newer incomplete one never was a parent).
+  const before = result.problems.length;
+  await checkPoint(paths, destinationId, destination, source, sourcePath, pick, seed, share, deadline, result);
+  if (result.problems.length > before) {
+    result.damaged = true;
+    mark({ folder: source.dirName, backup: pick.point.name, uuid: pick.point.uuid, snapshotUuid: pick.snapshot.uuid });
+  }
+  return result;
+}
+
+/** Checks the chosen backup's chain (stream files), then restores its sample and compares it; problems go into `result`. */
+async function checkPoint(
+  paths: DrillPaths,
+  destinationId: string,
+  destination: BackupDestination,
+  source: SourceSubvolume,
+  sourcePath: string,
+  pick: { point: PointInfo; snapshot: Subvolume },
+  seed: number,
+  share: { files: number; bytes: number },
+  deadline: number,
+  result: DrillSourceResult,
+): Promise<void> {
   if (destination instanceof FilesDestination) {
     const problem = await destination.verifyChainOf(source.dirName, pick.point.name);
     if (problem) {
       result.problems.push(`The stream files of the backup ${pick.point.name} are damaged: ${problem}`);
-      return result;
+      return;
     }
   }
   const original = path.join(source.top, pick.snapshot.path);
   const sample = chooseSample(await listCandidates(original, Math.max(1000, deadline - Date.now())), seed, share);
-  if (sample.length === 0) return result;
+  if (sample.length === 0) return;
   // A private folder of root's beside the state (never /tmp: others may write there); its real path, as an administrator's restore wants.
   const scratch = await mkdtemp(path.join(await realpath(paths.stateDir), 'drill-'));
   try {
     const unrestored = await restoreSample(paths, destinationId, pick.point.name, sourcePath, sample, scratch, result);
-    if (unrestored === 'all') return result;
+    if (unrestored === 'all') return;
     for (const [index, file] of sample.entries()) {
       if (Date.now() > deadline) {
         result.notCompared = sample.length - index;
@@ -170,8 +212,9 @@ async function drillSource(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  return result;
 }
+
+const NOT_ABOUT_THE_BACKUP = new Set(['DestinationMissing', 'HostUnreachable', 'ConnectionLost', 'Cancelled', 'Busy']);
 
 /**
  * Restores the sample into `scratch` as an administrator's restore into a
@@ -195,7 +238,10 @@ async function restoreSample(
       await restoreFiles(paths, { from, snapshot, source, paths: rest, to: { folder: scratch } }, { uid: 0, gid: 0, admin: true });
       break;
     } catch (error) {
-      const message = toRewindError(error).message;
+      const failure = toRewindError(error);
+      // The destination went away, or the drill was stopped: nothing is known about the backup.
+      if (NOT_ABOUT_THE_BACKUP.has(failure.code)) throw failure;
+      const message = failure.message;
       // The longest path the message names: another sampled path may be the start of it.
       const at = rest.reduce((best, p, i) => (message.includes(p) && (best < 0 || p.length > rest[best].length) ? i : best), -1);
       if (at < 0) {

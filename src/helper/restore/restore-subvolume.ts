@@ -15,6 +15,7 @@ import { receiveCopy } from '../system/btrfs-send';
 import { acquireRunLock } from '../engine/run-lock';
 import { configForFound, isFoundId } from '../../core/discovery';
 import { chosenFolder, lookUpFound, withFoundKey } from '../recovery/found-point';
+import { noteWholeRestore } from '../drill/whole-restore';
 
 /**
  * Brings a whole subvolume back from a backup, as a new subvolume beside the
@@ -176,6 +177,8 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     // btrfs receive leaves the subvolume read-only with its received UUID; the new one is a writable snapshot of it.
     const newPath = `${currentPath}.restored-${stamp(request.now ?? new Date())}`;
     await runCommand('btrfs', ['subvolume', 'snapshot', restored, path.join(top, newPath)]);
+    // The next scheduled run checks what it backs up from here (a restore drill); not knowing so is no reason to fail the restore.
+    await noteWholeRestore(request.stateDir).catch(() => undefined);
     if (request.replace) {
       const keptAs = `${currentPath}.before-restore-${stamp(request.now ?? new Date())}`;
       if (await stat(path.join(top, currentPath)).catch(() => undefined)) await rename(path.join(top, currentPath), path.join(top, keptAs));
