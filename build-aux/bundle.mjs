@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Bundles the app for GJS and the helper for Node with esbuild.
+// Bundles the app for GJS and the helper for Node with esbuild, and compiles
+// the GSettings schema into OUTDIR/schemas, for running the app from there
+// (GSETTINGS_SCHEMA_DIR=OUTDIR/schemas; meson installs and compiles it itself).
 // Usage: node build-aux/bundle.mjs [--outdir DIR] [--esbuild PROGRAM]
 //   --outdir   where the bundles go (default: ./dist)
 //   --esbuild  an esbuild program to run (e.g. a distribution's /usr/bin/esbuild)
@@ -40,4 +42,16 @@ for (const name of ['rewind-helper.cjs', 'rewind-helper-main.cjs', 'rewind-strea
   if (at >= 0) throw new Error(`${name} has a non-ASCII byte at offset ${at}; the launcher reads it as Latin-1`);
   const dynamic = /\bimport\(\s*["'`]([^"'`]+)/.exec(bytes.toString('latin1'));
   if (dynamic) throw new Error(`${name} imports ${dynamic[1]} with import(); import it statically (the launcher's vm.Script may not load it)`);
+}
+
+// The app's GSettings schema (data/*.gschema.xml), checked as strictly as
+// glib-compile-schemas can. Without the program the app still runs, with
+// default notification settings that it does not keep (src/app/notification-prefs.ts).
+const schemas = path.join(outdir, 'schemas');
+mkdirSync(schemas, { recursive: true });
+try {
+  execFileSync('glib-compile-schemas', ['--strict', `--targetdir=${schemas}`, path.join(root, 'data')], { stdio: 'inherit' });
+} catch (error) {
+  if (error.code !== 'ENOENT') throw error;
+  console.warn('glib-compile-schemas is not installed (Debian: libglib2.0-bin, Fedora: glib2): no compiled schema in ' + schemas);
 }

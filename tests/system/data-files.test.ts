@@ -58,6 +58,7 @@ const INSTALLED = {
   desktop: `${PREFIX}/share/applications/${APP_ID}.desktop`,
   autostart: `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
   metainfo: `${PREFIX}/share/metainfo/${APP_ID}.metainfo.xml`,
+  gschema: `${PREFIX}/share/glib-2.0/schemas/${APP_ID}.gschema.xml`,
   icon: `${PREFIX}/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
   symbolicIcon: `${PREFIX}/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
   policy: `${PREFIX}/share/polkit-1/actions/${APP_ID}.policy`,
@@ -255,6 +256,27 @@ describe('desktop entry and AppStream metadata', () => {
     expect(xpath(INSTALLED.metainfo, '/component/provides/binary/text()')).toEqual(['rewind']);
     const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(xpath(INSTALLED.metainfo, '/component/releases/release[1]/@version')).toEqual([version]);
+  });
+
+  test('the GSettings schema compiles strictly where it is installed, and GSettings reads its defaults', () => {
+    const compiled = path.join(tmp, 'schemas-compiled');
+    mkdirSync(compiled);
+    must('glib-compile-schemas', ['--strict', `--targetdir=${compiled}`, path.dirname(installed(INSTALLED.gschema))]);
+    const keys = must('gsettings', ['list-recursively', APP_ID], { env: { ...process.env, GSETTINGS_SCHEMA_DIR: compiled, GSETTINGS_BACKEND: 'memory' } });
+    expect(keys.trim().split('\n').sort()).toEqual([`${APP_ID} low-space-percent uint32 10`, `${APP_ID} notify-on-success false`, `${APP_ID} remind-after-days uint32 7`]);
+  });
+
+  test('meson compiles the schema into the build directory, and into the schemas folder when it installs without a DESTDIR', () => {
+    expect(statSync(path.join(tmp, 'build', 'data', 'gschemas.compiled')).size).toBeGreaterThan(0);
+    // A build with a prefix of its own: meson runs its post-install steps only when no DESTDIR is given.
+    const prefix = path.join(tmp, 'prefix');
+    const build = path.join(tmp, 'build-prefix');
+    must('meson', ['setup', build, src, `--prefix=${prefix}`]);
+    must('meson', ['install', '-C', build]);
+    const schemas = path.join(prefix, 'share', 'glib-2.0', 'schemas');
+    expect(readdirSync(schemas).sort()).toEqual(['gschemas.compiled', `${APP_ID}.gschema.xml`]);
+    const value = must('gsettings', ['get', APP_ID, 'remind-after-days'], { env: { ...process.env, GSETTINGS_SCHEMA_DIR: schemas, GSETTINGS_BACKEND: 'memory' } });
+    expect(value.trim()).toBe('uint32 7');
   });
 
   test('the icons are SVG of the sizes the icon theme expects', () => {

@@ -97,6 +97,7 @@ describe('RPM', () => {
       `/usr/share/applications/${APP_ID}.desktop`,
       `${DOC}/rewind-${VERSION}`,
       `${DOC}/rewind-${VERSION}/README.md`,
+      `/usr/share/glib-2.0/schemas/${APP_ID}.gschema.xml`,
       `/usr/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
       `/usr/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
       `${LICENSES}/rewind-${VERSION}`,
@@ -147,9 +148,9 @@ describe('RPM', () => {
     expect(bundle.includes('Bundled license information')).toBe(true);
   });
 
-  test('the spec: what %check runs is built with, Node architectures only, no restart of a running backup on upgrade', () => {
+  test('the spec: what %check runs and the schema compiler are built with, Node architectures only, no restart of a running backup on upgrade', () => {
     const spec = readFileSync(path.join(REPO, 'build-aux', 'rewind.spec'), 'utf8');
-    for (const br of ['nodejs-devel', 'esbuild', 'appstream', 'desktop-file-utils']) expect(spec).toMatch(new RegExp(`^BuildRequires:\\s+${br}$`, 'm'));
+    for (const br of ['nodejs-devel', 'esbuild', 'appstream', 'desktop-file-utils', 'glib2']) expect(spec).toMatch(new RegExp(`^BuildRequires:\\s+${br}$`, 'm'));
     expect(spec).toMatch(/^ExclusiveArch:\s+%\{nodejs_arches\} noarch$/m);
     expect(spec).not.toContain('_with_restart');
     expect(spec).toMatch(/^%systemd_postun rewind-helper\.service /m);
