@@ -9,6 +9,7 @@ import { styleAsProperty } from './compat';
 import { describeKind, destinationLabel, describeProgress, describeProgressDetail, describeRunDetail, escapeMarkup, formatNext, formatWhen } from './format';
 import type { HelperClient } from './helper-client';
 import { _, fmt } from './i18n';
+import { notificationPrefs } from './notification-prefs';
 import { describeHeadline } from './problems';
 import { InventoryModel } from './inventory-model';
 import { describeSpaceFreed } from './history-format';
@@ -146,6 +147,8 @@ export class BackupPage extends Adw.Bin {
     for (const property of ['state', 'status', 'progress']) client.connect(`notify::${property}`, () => this._sync());
     // Reachability: ListRestorePoints opens each destination, so ask when the page shows and after each run.
     client.connect('backup-finished', () => void this._checkDestinations());
+    const stopPrefs = notificationPrefs().onChanged(() => this._sync());
+    this.connect('destroy', stopPrefs);
     this.connect('unmap', () => this._stopPulse());
     this.connect('map', () => {
       this._sync();
@@ -154,9 +157,9 @@ export class BackupPage extends Adw.Bin {
     this._sync();
   }
 
-  /** By the monitor's rule and the Notifications percentage, so the page warns exactly when a notification does. */
+  /** By the monitor's rule and the user's Notifications percentage, so the page warns exactly when a notification does. */
   private _spaceState(d: DestinationSummary): SpaceState {
-    return spaceState(d.freeBytes, d.sizeBytes, this._client.status?.notifications?.lowSpacePercent);
+    return spaceState(d.freeBytes, d.sizeBytes, notificationPrefs().get().lowSpacePercent);
   }
 
   private _row(title: string): Adw.ActionRow {

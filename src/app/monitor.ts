@@ -7,6 +7,7 @@ import { requestBackground } from './background-portal';
 import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { buildNotification } from './monitor-notification';
+import { notificationPrefs } from './notification-prefs';
 import { trace } from './trace';
 
 /**
@@ -78,6 +79,8 @@ class Monitor {
     this._app.hold();
     requestBackground();
     this._client.connect('notify::status', () => this._decide());
+    // The user's notification settings (GSettings): a change applies to the status at hand.
+    notificationPrefs().onChanged(() => this._decide());
     GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, intervalSeconds(), () => {
       void this._client.refresh();
       return GLib.SOURCE_CONTINUE;
@@ -114,7 +117,7 @@ class Monitor {
   private _decide(): void {
     const status = this._client.status;
     if (!status) return;
-    const decision = decideNotifications(this._state, status, new Date());
+    const decision = decideNotifications(this._state, status, new Date(), notificationPrefs().get());
     for (const id of decision.withdraw) {
       this._app.withdraw_notification(id);
       trace(`monitor withdraw ${id}`);

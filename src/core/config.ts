@@ -188,7 +188,13 @@ const conditionsSchema = z.strictObject({
   postponeOnMetered: z.boolean().default(true),
 });
 
-/** What the background monitor tells the user about (./notification-settings, docs/monitor.md). */
+/**
+ * Notification settings as Rewind 0.1 kept them, before they became each
+ * user's own (GSettings, ./notification-settings). Still valid in a file so
+ * that such a configuration loads; the app no longer writes them. The helper
+ * reads only `lowSpacePercent`, as the free space below which a source disk
+ * gives up its oldest local snapshots (docs/retention.md).
+ */
 const notificationsSchema = z.strictObject({
   remindAfterDays: z.number().int().min(0).max(365).default(DEFAULT_NOTIFICATIONS.remindAfterDays),
   lowSpacePercent: z.number().int().min(0).max(50).default(DEFAULT_NOTIFICATIONS.lowSpacePercent),
@@ -215,7 +221,7 @@ export const configSchema = z.strictObject({
   retention: retentionSettingsSchema.optional(),
   schedule: scheduleSchema.default({ kind: 'hourly' }),
   conditions: conditionsSchema.default({ postponeOnBattery: false, postponeOnMetered: true }),
-  /** Absent: DEFAULT_NOTIFICATIONS. */
+  /** Absent: DEFAULT_NOTIFICATIONS. Only `lowSpacePercent` is read (see notificationsSchema). */
   notifications: notificationsSchema.optional(),
 });
 

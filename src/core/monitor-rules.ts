@@ -150,8 +150,8 @@ function failureCauseGone(run: RunRecord, status: HelperStatus): boolean {
   return concerned.length > 0 && concerned.every((d) => d.connected === true);
 }
 
-export function decideNotifications(previous: MonitorState, status: HelperStatus, now: Date): MonitorDecision {
-  const settings: NotificationSettings = { ...DEFAULT_NOTIFICATIONS, ...status.notifications };
+/** `settings`: the user's (src/app/notification-prefs.ts). */
+export function decideNotifications(previous: MonitorState, status: HelperStatus, now: Date, settings: NotificationSettings = DEFAULT_NOTIFICATIONS): MonitorDecision {
   const nowIso = now.toISOString();
   const configured = new Set(status.destinations.map((d) => d.id));
   const state: MonitorState = {

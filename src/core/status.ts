@@ -1,7 +1,6 @@
 import type { PostponeReason } from './conditions';
 import type { ErrorCode } from './errors';
 import type { DrillRecord } from './drill';
-import type { NotificationSettings } from './notification-settings';
 import type { Schedule } from './schedule';
 import type { XattrsLeftOut } from './xattrs-left-out';
 
@@ -177,8 +176,6 @@ export interface HelperStatus {
   /** The configured schedule and the time zone the timer follows, for the monitor's "a run was missed". */
   schedule?: Schedule;
   timeZone?: string;
-  /** The configuration's notification settings, defaults filled in. */
-  notifications?: NotificationSettings;
   /**
    * Why a scheduled run started now would be postponed (on battery, a
    * metered network, as the configuration's conditions say); absent when it

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
+import { APP_ID } from '../../src/core/ids';
 import type { RunRecord } from '../../src/core/status';
 import { startApp, settle, type AppDriver } from '../support/app-driver';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
@@ -16,6 +17,7 @@ import { startUserSession } from '../support/user-session';
  * then after two backups), free space on the main page while the backup disk
  * is mounted as the desktop mounts it, Preferences changing the schedule,
  * retention and a destination (the helper's config file really changes),
+ * the notification settings (the user's GSettings, with no administrator),
  * renaming the destination (the main window then names it so),
  * the What page with sizes, the Where page not offering the source's own
  * disk, and a folder for stream files chosen in setup and backed up to.
@@ -119,19 +121,33 @@ describe('after setup', () => {
     expect(await main()).not.toContain('Test backup disk');
     await a.shoot('preferences-renamed');
 
-    await a.step('prefs.notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), saved);
-    expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: false });
-    await a.step('prefs.notifications', JSON.stringify({ onSuccess: true }), saved);
-    expect(config().notifications).toEqual({ remindAfterDays: 3, lowSpacePercent: 20, onSuccess: true });
+    // Notifications are the user's own, in GSettings: saved with no helper call, so no
+    // administrator is asked (polkitd is stopped meanwhile: any check would hang),
+    // and the helper's configuration stays as it was.
+    const setting = (key: string) => sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'get', APP_ID, key]).trim();
+    const configBefore = readFileSync(fx.configPath, 'utf8');
+    const notified = 'rewind: notifications saved';
+    process.kill(fx.bus.polkitdPid, 'SIGSTOP');
+    try {
+      await a.step('prefs.notifications', JSON.stringify({ remindAfterDays: 3, lowSpacePercent: 20 }), notified, 10_000);
+      expect(['remind-after-days', 'low-space-percent', 'notify-on-success'].map(setting)).toEqual(['uint32 3', 'uint32 20', 'false']);
+      await a.step('prefs.notifications', JSON.stringify({ onSuccess: true }), notified, 10_000);
+      expect(setting('notify-on-success')).toBe('true');
+    } finally {
+      process.kill(fx.bus.polkitdPid, 'SIGCONT');
+    }
+    expect(readFileSync(fx.configPath, 'utf8')).toBe(configBefore);
+    expect(a.output()).not.toMatch(/rewind: config failed/);
     const prefs = async () => (await a.texts()).find((w) => w.window === 'Preferences')?.texts ?? [];
     // Thresholds as sentences and plain choices, not raw numbers.
     await waitFor('the threshold in words', async () => ((await prefs()).includes('Warn when less than 20 % is free') ? true : undefined), 10_000);
     expect(await prefs()).toContain('Remind after 3 days without a backup');
     await a.shoot('preferences-notifications');
-    await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 0 }), saved);
-    expect(config().notifications).toMatchObject({ lowSpacePercent: 0 });
+    // Changed outside the app (gsettings, another window): Preferences shows it at once.
+    sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'set', APP_ID, 'low-space-percent', '0']);
     await waitFor('never warn', async () => ((await prefs()).includes('Never warn') ? true : undefined), 10_000);
-    await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 20 }), saved);
+    await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 20 }), notified);
+    expect(setting('low-space-percent')).toBe('uint32 20');
 
     // When backups wait: on battery, on a metered network.
     expect(await prefs()).toEqual(expect.arrayContaining(['Wait while on battery', 'Wait on a metered network']));

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, scheduleDue, type MonitorState } from '../../src/core/monitor-rules';
 import type { DrillRecord } from '../../src/core/drill';
+import type { NotificationSettings } from '../../src/core/notification-settings';
 import type { DestinationSummary, HelperStatus, RunRecord } from '../../src/core/status';
 
 const at = (iso: string) => new Date(iso);
@@ -25,11 +26,11 @@ function status(extra: Partial<HelperStatus> = {}, destinations: DestinationSumm
   return { configured: true, sources: ['/home'], destinations, running: false, schedule: { kind: 'hourly' }, timeZone: 'UTC', ...extra };
 }
 
-/** Runs the checks in order, each from the state the previous one left. */
-function checks(steps: Array<[string, HelperStatus]>, from: MonitorState = EMPTY_MONITOR_STATE) {
+/** Runs the checks in order, each from the state the previous one left, with the user's `settings` (defaults when absent). */
+function checks(steps: Array<[string, HelperStatus]>, from: MonitorState = EMPTY_MONITOR_STATE, settings?: NotificationSettings) {
   let state = from;
   return steps.map(([now, s]) => {
-    const decision = decideNotifications(state, s, at(now));
+    const decision = decideNotifications(state, s, at(now), settings);
     state = decision.state;
     return { show: decision.show.map((n) => n.id), withdraw: decision.withdraw, startScheduled: decision.startScheduled, decision };
   });
@@ -117,13 +118,16 @@ describe('backup succeeded', () => {
   });
 
   test('with onSuccess, only for a run that ended while the monitor watched', () => {
-    const on = { notifications: { remindAfterDays: 7, lowSpacePercent: 10, onSuccess: true } };
-    const [start, after] = checks([
-      [NOW, status({ ...on, lastRun: run('r1', true, NOW) })],
-      ['2026-03-10T13:00:00Z', status({ ...on, lastRun: run('r2', true, '2026-03-10T12:59:00Z') })],
-    ]);
+    const on = { remindAfterDays: 7, lowSpacePercent: 10, onSuccess: true };
+    const steps: Array<[string, HelperStatus]> = [
+      [NOW, status({ lastRun: run('r1', true, NOW) })],
+      ['2026-03-10T13:00:00Z', status({ lastRun: run('r2', true, '2026-03-10T12:59:00Z') })],
+    ];
+    const [start, after] = checks(steps, EMPTY_MONITOR_STATE, on);
     expect(start.show).toEqual([]);
     expect(after.show).toEqual(['backup-succeeded']);
+    // Off by default.
+    expect(checks(steps)[1].show).toEqual([]);
   });
 });
 
@@ -155,9 +159,11 @@ describe('destination not seen', () => {
   });
 
   test('N is configurable, and 0 never reminds', () => {
-    const withDays = (remindAfterDays: number) => status({ notifications: { remindAfterDays, lowSpacePercent: 10, onSuccess: false } }, [disk({ connected: false, lastBackup: '2026-03-08T12:00:00Z' })]);
-    expect(checks([[NOW, withDays(2)]])[0].show).toEqual(['not-seen-usb']);
-    expect(checks([[NOW, withDays(0)]])[0].show).toEqual([]);
+    const away = status({}, [disk({ connected: false, lastBackup: '2026-03-08T12:00:00Z' })]);
+    const withDays = (remindAfterDays: number) => checks([[NOW, away]], EMPTY_MONITOR_STATE, { remindAfterDays, lowSpacePercent: 10, onSuccess: false })[0].show;
+    expect(withDays(2)).toEqual(['not-seen-usb']);
+    expect(withDays(0)).toEqual([]);
+    expect(checks([[NOW, away]])[0].show).toEqual([]);
   });
 
   test('a server, which the helper does not probe, counts from its last backup', () => {
@@ -292,6 +298,13 @@ describe('space low', () => {
     expect(lower.show).toEqual([]);
     expect(lower.withdraw).toEqual([]);
     expect(back.withdraw).toEqual(['space-low-usb']);
+  });
+
+  test("the user's percentage: 20 warns at 15 % free, 0 never warns", () => {
+    const shown = (lowSpacePercent: number) => checks([[NOW, space(150)]], EMPTY_MONITOR_STATE, { remindAfterDays: 7, lowSpacePercent, onSuccess: false })[0].show;
+    expect(shown(20)).toEqual(['space-low-usb']);
+    expect(shown(10)).toEqual([]);
+    expect(shown(0)).toEqual([]);
   });
 
   test('stays while the disk is away or not mounted, since its space is unknown then', () => {

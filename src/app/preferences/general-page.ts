@@ -10,8 +10,8 @@ import type { PreferencesModel } from './preferences-model';
 
 /**
  * Preferences, General: automatic backups, when, and when they wait
- * (battery, metered network), and notifications, their thresholds as plain
- * choices (what to back up has a page of its own: ./what-page).
+ * (battery, metered network), and notifications (the user's own, in
+ * GSettings: ../notification-prefs), their thresholds as plain choices (what to back up has a page of its own: ./what-page).
  * (AdwSwitchRow is libadwaita 1.4: rows here hold a GtkSwitch instead.)
  */
 export class GeneralPage extends Adw.PreferencesPage {
@@ -66,7 +66,7 @@ export class GeneralPage extends Adw.PreferencesPage {
     });
     const save = () => {
       if (this._showing) return;
-      model.setNotifications({ remindAfterDays: this._remindDays.value, lowSpacePercent: this._lowSpace.value, onSuccess: this._onSuccess.active }, false);
+      model.setNotifications({ remindAfterDays: this._remindDays.value, lowSpacePercent: this._lowSpace.value, onSuccess: this._onSuccess.active });
     };
     const success = switchRow(_('Successful backups'), _('Also tell you when a backup finished well'), save);
     this._onSuccess = success.toggle;
@@ -86,6 +86,9 @@ export class GeneralPage extends Adw.PreferencesPage {
     for (const row of [success.row, this._remindDays.row, this._lowSpace.row]) notifications.add(row);
     this.add(notifications);
     model.connect('changed', () => this._show());
+    // The user's own settings: shown at once, and again whenever they change.
+    model.connect('notifications-changed', () => this._showNotifications());
+    this._showNotifications();
   }
 
   private _show(): void {
@@ -98,6 +101,11 @@ export class GeneralPage extends Adw.PreferencesPage {
     const conditions = this._model.conditions;
     this._onBattery.active = conditions.postponeOnBattery;
     this._onMetered.active = conditions.postponeOnMetered;
+    this._showing = false;
+  }
+
+  private _showNotifications(): void {
+    this._showing = true;
     const notifications = this._model.notifications;
     this._onSuccess.active = notifications.onSuccess;
     this._remindDays.show(notifications.remindAfterDays);

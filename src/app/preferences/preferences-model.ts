@@ -4,12 +4,14 @@ import GObject from 'gi://GObject';
 import type { Conditions } from '../../core/conditions';
 import type { Config, Source } from '../../core/config';
 import { checkDestinationName, renameDestination, type NameProblem } from '../../core/destination-name';
-import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from '../../core/notification-settings';
+import { pickNotificationSettings, type NotificationSettings } from '../../core/notification-settings';
 import type { RetentionPolicy } from '../../core/retention-policy';
 import type { Schedule } from '../../core/schedule';
 import { editConfig, failureMessage } from '../config-edit';
 import type { Failure, HelperClient } from '../helper-client';
 import { _ } from '../i18n';
+import { notificationPrefs } from '../notification-prefs';
+import { trace } from '../trace';
 import { parseSchedule } from '../setup/setup-types';
 
 export const PRESETS = ['time-machine', 'frugal', 'keep-all', 'custom'] as const;
@@ -28,9 +30,9 @@ export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partia
 /**
  * Preferences: the configuration from GetConfig, and every change saved with
  * SetConfig at once (`later`: a moment after the last one, while spin
- * buttons turn). The notification settings are the configuration's
- * `notifications` (the monitor reads them from the helper's status), not
- * GSettings: the app installs no schema.
+ * buttons turn). The notification settings are not the configuration's:
+ * they are the user's own, in GSettings (../notification-prefs), saved at
+ * once without the helper, so no administrator is asked for them.
  *
  * Its `prefs` action group makes the same changes a person makes (tests
  * activate them over org.gtk.Actions): prefs.schedule (JSON schedule as the
@@ -52,6 +54,8 @@ export class PreferencesModel extends GObject.Object {
           toast: { param_types: [GObject.TYPE_STRING, GObject.TYPE_INT] },
           // The user asked to rename the destination of this id: the page asks for the name.
           'ask-rename': { param_types: [GObject.TYPE_STRING] },
+          // The user's notification settings changed, here or anywhere else.
+          'notifications-changed': {},
         },
       },
       this,
@@ -66,11 +70,13 @@ export class PreferencesModel extends GObject.Object {
   private _saveTimer = 0;
   private _pending: ((config: Config) => Config) | null = null;
   private _statusChanged: number;
+  private _stopNotifications: () => void;
 
   constructor(client: HelperClient) {
     super();
     this._client = client;
     this._statusChanged = client.connect('notify::status', () => void this.load());
+    this._stopNotifications = notificationPrefs().onChanged(() => this.emit('notifications-changed'));
     const add = (name: string, activate: (value: string) => void) => {
       const action = new Gio.SimpleAction({ name, parameter_type: new GLib.VariantType('s') });
       action.connect('activate', (_a, parameter: GLib.Variant | null) => activate((parameter?.unpack() as string | undefined) ?? ''));
@@ -85,10 +91,7 @@ export class PreferencesModel extends GObject.Object {
       const counts = preset ? {} : (parseJson(value) as Partial<Record<Count, number>> | undefined);
       if (preset || counts) this.setRetention(retentionPolicy(preset ?? 'custom', counts ?? {}));
     });
-    add('notifications', (json) => {
-      const wanted = parseJson(json) as Partial<NotificationSettings> | undefined;
-      if (wanted) this.setNotifications(wanted, wanted.onSuccess === undefined);
-    });
+    add('notifications', (json) => this.setNotifications(pickNotificationSettings(parseJson(json))));
     add('conditions', (json) => {
       const wanted = parseJson(json) as Partial<Conditions> | undefined;
       if (wanted) this.setConditions({ ...this.conditions, ...wanted });
@@ -112,6 +115,7 @@ export class PreferencesModel extends GObject.Object {
     if (this._saveTimer) GLib.source_remove(this._saveTimer);
     this._saveTimer = 0;
     this._client.disconnect(this._statusChanged);
+    this._stopNotifications();
   }
 
   /** When backups wait (the configuration's `conditions`; its defaults when it has none). */
@@ -123,8 +127,9 @@ export class PreferencesModel extends GObject.Object {
     this._save((c) => ({ ...c, conditions }));
   }
 
+  /** The user's notification settings (GSettings), whatever the configuration says. */
   get notifications(): NotificationSettings {
-    return { ...DEFAULT_NOTIFICATIONS, ...this.config?.notifications };
+    return notificationPrefs().get();
   }
 
   async load(): Promise<void> {
@@ -144,9 +149,11 @@ export class PreferencesModel extends GObject.Object {
     this._save((c) => ({ ...c, retention: { ...c.retention, destinations: policy } }), true);
   }
 
-  setNotifications(wanted: Partial<NotificationSettings>, later: boolean): void {
-    const notifications = { ...this.notifications, ...wanted };
-    this._save((c) => ({ ...c, notifications }), later);
+  /** Saves some of the user's notification settings at once; no helper call, no administrator. */
+  setNotifications(wanted: Partial<NotificationSettings>): void {
+    if (Object.keys(wanted).length === 0) return;
+    notificationPrefs().set(wanted);
+    trace(`notifications saved ${JSON.stringify(this.notifications)}`);
   }
 
   enableDestination(id: string, enabled: boolean): void {

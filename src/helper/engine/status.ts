@@ -1,7 +1,6 @@
 import { toRewindError } from '../../core/errors';
 import type { HelperStatus } from '../../core/status';
 import { loadConfig } from '../config/config-file';
-import { DEFAULT_NOTIFICATIONS } from '../../core/notification-settings';
 import { destinationPresence } from '../destinations/destination-presence';
 import { History } from './history';
 import { nextRun, onCalendar } from '../../core/schedule';
@@ -42,7 +41,6 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     status.nextRun = nextRun(config.schedule, new Date(), systemTimeZone())?.toISOString();
     status.schedule = config.schedule;
     status.timeZone = systemTimeZone();
-    status.notifications = { ...DEFAULT_NOTIFICATIONS, ...config.notifications };
     // Only a scheduled run waits; reading the machine must never make the status fail.
     const waits = config.schedule.kind === 'manual' ? undefined : await wouldPostpone(config).catch(() => undefined);
     if (waits) status.wouldPostpone = waits;
