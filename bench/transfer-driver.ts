@@ -7,5 +7,5 @@ import { sendReceive, type CodecSummary } from '../src/helper/engine/transfer';
 
 const [helperBundle, snapshot, receiveDir, ...sendArgs] = process.argv.slice(2);
 let codec: CodecSummary | undefined;
-const bytes = await sendReceive({ snapshot, receiveDir, sendArgs, helperBundle, onCodecDone: (summary) => (codec = summary) });
+const bytes = await sendReceive({ snapshot, receiveDir, sendArgs, helperBundle, codecAlways: true, onCodecDone: (summary) => (codec = summary) });
 process.stderr.write(`${JSON.stringify({ type: 'done', stats: { bytesIn: bytes, bytesOut: bytes, ...codec } })}\n`);

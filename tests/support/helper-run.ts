@@ -86,12 +86,14 @@ function isRunning(pid: number): boolean {
  * stream is then begun and not finished: `btrfs send` waits on the full pipe.
  * Only the receiver is ever stopped: a SIGSTOP/SIGCONT of `btrfs send`
  * interrupts the kernel's write of the stream and corrupts it.
+ * `codec` is the stream codec between them, when the destination filters
+ * xattrs (src/helper/engine/transfer.ts); else send writes receive's pipe.
  */
 export async function freezeTransfer(
   fx: BackupFixture,
   dir: string,
   known: readonly string[],
-): Promise<{ send: number; codec: number; receive: number }> {
+): Promise<{ send: number; codec?: number; receive: number }> {
   const deadline = Date.now() + 30000;
   let receive: number[] = [];
   while (receive.length === 0) {
@@ -109,11 +111,25 @@ export async function freezeTransfer(
     process.kill(pid, 'SIGSTOP');
   }
   const send = findProcesses('btrfs send', fx.runtimeDir);
-  // The stream codec between them (`node rewind-stream-codec.cjs stream-codec --options-fd=8`, started
-  // before the transfer was known): the process that writes the pipe this receive reads.
+  // The process that writes the pipe this receive reads: the codec (`node rewind-stream-codec.cjs stream-codec --options-fd=8`) or send itself.
   const codec = codecProcesses().filter((p) => linkOf(p, 1) === linkOf(pid, 0));
-  if (send.length !== 1 || codec.length !== 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
+  if (send.length !== 1 || codec.length > 1 || !isRunning(pid)) throw new Error('the transfer ended before it could be caught');
+  if (codec.length === 0 && linkOf(send[0], 1) !== linkOf(pid, 0)) throw new Error('btrfs send does not write the pipe that btrfs receive reads');
   return { send: send[0], codec: codec[0], receive: pid };
+}
+
+/** Lets a frozen process go on; one already gone (its transfer was stopped for it) is fine. */
+export function resume(pid: number): void {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // gone
+  }
+}
+
+/** Pids of a frozen transfer that still exist. */
+export function transferPids(frozen: { send: number; codec?: number; receive: number }): number[] {
+  return [frozen.send, frozen.codec, frozen.receive].filter((p): p is number => p !== undefined);
 }
 
 /** Runs any helper command on the fixture's config and state; one that hangs is killed after `timeoutMs`. */

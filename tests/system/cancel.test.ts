@@ -6,7 +6,7 @@ import { isCompleteBackup } from '../../src/core/parent';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { waitFor } from '../support/exec';
-import { freezeTransfer, liveBackupDir, runBackupCli, startBackupCli } from '../support/helper-run';
+import { freezeTransfer, liveBackupDir, resume, runBackupCli, startBackupCli } from '../support/helper-run';
 import { backupState } from '../support/inspection';
 import { writeRandomFile } from '../support/random-file';
 
@@ -54,7 +54,7 @@ test('Ctrl+C during a transfer: the run ends as Cancelled and removes its partia
   const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
   run.child.kill('SIGINT');
   // The stopped receive gets the SIGTERM once it runs again.
-  process.kill(frozen.receive, 'SIGCONT');
+  resume(frozen.receive);
   const record = JSON.parse(await run.done) as RunRecord;
   expect(record.ok).toBe(false);
   expect(record.error?.code).toBe('Cancelled');
@@ -86,7 +86,7 @@ test('CancelBackup over D-Bus, as a non-root user: Completed says Cancelled', as
   let cancelOut = '';
   cancel.stdout.on('data', (d: Buffer) => (cancelOut += d.toString()));
   await new Promise((resolve) => cancel.once('exit', resolve));
-  process.kill(frozen.receive, 'SIGCONT');
+  resume(frozen.receive);
   await done;
   expect(cancelOut.trim()).toBe('{"result":true}');
   const completed = out

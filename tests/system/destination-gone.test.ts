@@ -5,7 +5,7 @@ import { isCompleteBackup } from '../../src/core/parent';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exec';
-import { freezeTransfer, liveBackupDir, runBackupCli, startBackupCli } from '../support/helper-run';
+import { freezeTransfer, liveBackupDir, resume, runBackupCli, startBackupCli } from '../support/helper-run';
 import { backupState } from '../support/inspection';
 import { createLoopBtrfs, detachLoop, type LoopBtrfs } from '../support/loop-btrfs';
 import { writeRandomFile } from '../support/random-file';
@@ -74,7 +74,7 @@ describe('a backup disk unplugged mid-run', () => {
     const run = startBackupCli(fx);
     const frozen = await freezeTransfer(fx, liveBackupDir(fx, disk.uuid), known);
     await unplug();
-    process.kill(frozen.receive, 'SIGCONT');
+    resume(frozen.receive);
     const result = JSON.parse(await run.done) as RunRecord;
     expect(result.ok).toBe(false);
     expect(result.transfers[0].ok).toBe(false);

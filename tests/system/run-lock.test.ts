@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { startProcess, stopProcess, waitFor } from '../support/exec';
-import { freezeTransfer, helperCommand, liveBackupDir } from '../support/helper-run';
+import { freezeTransfer, helperCommand, liveBackupDir, resume, transferPids } from '../support/helper-run';
 import { backupState } from '../support/inspection';
 import { writeRandomFile } from '../support/random-file';
 import { spawn, spawnSync } from 'node:child_process';
@@ -93,8 +93,8 @@ test('a run killed with SIGKILL while holding the lock, its PID from another PID
   expect(readFileSync(lockFile(), 'utf8').trim()).toBe('1');
   child.kill('SIGKILL');
   await exited;
-  process.kill(frozen.receive, 'SIGCONT');
-  await waitFor('the killed run to end', () => [frozen.send, frozen.codec, frozen.receive].every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) || undefined);
+  resume(frozen.receive);
+  await waitFor('the killed run to end', () => transferPids(frozen).every((pid) => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z')) || undefined);
   // The file still names the dead run; the kernel released its lock.
   expect(readFileSync(lockFile(), 'utf8').trim()).toBe('1');
   const [first] = twoOrdinaryRuns();

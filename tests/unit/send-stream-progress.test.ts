@@ -2,6 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { SendStreamParser } from '../../src/core/send-stream/parser';
 import { SendStreamProgress, type ProgressSnapshot } from '../../src/core/send-stream/progress';
 import { golden, type GoldenName } from './send-stream-golden';
+import { streamWork } from '../../src/core/send-stream/stream-work';
+import { fractionAndEta, RateWindow } from '../../src/core/send-stream/rate-window';
 
 /** Feeds a stream in pieces, one simulated second per piece, snapshotting after each. */
 function run(name: GoldenName, options: { estimate?: number; pieces?: number } = {}): ProgressSnapshot[] {
@@ -108,5 +110,41 @@ describe('send stream progress', () => {
     progress.setEstimate(last(run('v1-nodata')).work);
     expect(progress.snapshot().fraction).toBeGreaterThan(0);
     expect(progress.snapshot().etaSeconds).toBeGreaterThan(0);
+  });
+});
+
+describe('the estimate of an incremental from its --no-data stream', () => {
+  test.each([
+    ['v1-incremental', 'v1-nodata'],
+    ['v2-incremental', 'v2-nodata'],
+  ] as const)('streamWork of the no-data stream of %s, in any chunks, is the work of the real one', (real, noData) => {
+    const bytes = golden(noData);
+    const chunks = [bytes.subarray(0, 7), bytes.subarray(7, 100), bytes.subarray(100)];
+    expect(streamWork(chunks)).toBe(last(run(real)).work);
+  });
+
+  test('a cut stream is refused rather than estimated low', () => {
+    const bytes = golden('v1-nodata');
+    expect(() => streamWork([bytes.subarray(0, bytes.length - 3)])).toThrow();
+  });
+});
+
+describe('rate window', () => {
+  test('no rate in the first second; then the rate over the last 20 seconds only', () => {
+    const window = new RateWindow(0);
+    expect(window.rates(500, 50, 50)).toEqual({});
+    // 100 per second for 30 s, then 10 per second.
+    let done = 0;
+    for (let t = 1; t <= 30; t++) window.rates(t * 1000, (done += 100), done);
+    for (let t = 31; t <= 60; t++) window.rates(t * 1000, (done += 10), done);
+    const { bytesPerSecond } = window.rates(61_000, done + 10, done + 10);
+    expect(bytesPerSecond).toBeCloseTo(10, 0);
+  });
+
+  test('fraction below 1 until the end, exactly 1 at the end, none without an estimate', () => {
+    expect(fractionAndEta(50, undefined, false, 10)).toEqual({});
+    expect(fractionAndEta(2000, 1000, false, 10)).toEqual({ fraction: 0.999, etaSeconds: 0 });
+    expect(fractionAndEta(250, 1000, false, 50)).toEqual({ fraction: 0.25, etaSeconds: 15 });
+    expect(fractionAndEta(250, 1000, true, 50)).toEqual({ fraction: 1, etaSeconds: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { validateConfig, type BtrfsDestinationConfig } from '../../src/core/config';
-import { classifyReceiveFailure, codecOptions, refusedXattr } from '../../src/helper/engine/transfer';
+import { codecOptions } from '../../src/helper/engine/transfer';
+import { classifyReceiveFailure, refusedXattr } from '../../src/helper/engine/transfer-outcome';
 
 const disk = '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1';
 const withXattrs = (xattrs: unknown) => validateConfig({ version: 1, destinations: [{ id: 'usb', kind: 'btrfs', filesystem: disk, xattrs }] });

@@ -27,6 +27,7 @@
  */
 import { Attribute, CREATING_COMMANDS, Command } from './format';
 import type { SendCommand } from './parser';
+import { fractionAndEta, RateWindow } from './rate-window';
 
 export interface ProgressSnapshot {
   /** Stream bytes that passed, headers included. */
@@ -54,9 +55,6 @@ export interface ProgressSnapshot {
   /** True after an END with nothing after it (yet). */
   ended: boolean;
 }
-
-const WINDOW_MS = 20_000;
-const SAMPLE_MS = 1_000;
 
 const MODIFYING = new Set<number>([
   Command.Write,
@@ -93,13 +91,13 @@ export class SendStreamProgress {
   private readonly unnamed = new Set<string>();
   private lastCreated: string | undefined;
   private lastModified: string | undefined;
-  private readonly samples: Array<{ at: number; work: number; bytes: number }> = [];
+  private readonly window: RateWindow;
 
   constructor(options: { now: () => number; estimate?: number }) {
     this.now = options.now;
     this.startedAt = options.now();
     this.estimate = options.estimate;
-    this.samples.push({ at: this.startedAt, work: 0, bytes: 0 });
+    this.window = new RateWindow(this.startedAt);
   }
 
   /** Sets or replaces the estimate of total work (rule 1), e.g. when a --no-data pass finishes. */
@@ -133,19 +131,9 @@ export class SendStreamProgress {
 
   snapshot(): ProgressSnapshot {
     const at = this.now();
-    this.sample(at);
     const elapsedSeconds = Math.max(0, (at - this.startedAt) / 1000);
-    const first = this.samples[0];
-    const span = (at - first.at) / 1000;
-    const workRate = span >= 1 ? (this.work - first.work) / span : undefined;
-    const bytesPerSecond = span >= 1 ? (this.bytes - first.bytes) / span : undefined;
-    let fraction: number | undefined;
-    let etaSeconds: number | undefined;
-    if (this.estimate !== undefined) {
-      fraction = this.ended ? 1 : Math.min(this.work / this.estimate, 0.999);
-      if (this.ended) etaSeconds = 0;
-      else if (workRate !== undefined && workRate > 0) etaSeconds = Math.max(0, this.estimate - this.work) / workRate;
-    }
+    const { workRate, bytesPerSecond } = this.window.rates(at, this.work, this.bytes);
+    const { fraction, etaSeconds } = fractionAndEta(this.work, this.estimate, this.ended, workRate);
     return {
       bytes: this.bytes,
       dataBytes: this.dataBytes,
@@ -164,12 +152,6 @@ export class SendStreamProgress {
       etaSeconds,
       ended: this.ended,
     };
-  }
-
-  private sample(at: number): void {
-    const last = this.samples[this.samples.length - 1];
-    if (at - last.at >= SAMPLE_MS) this.samples.push({ at, work: this.work, bytes: this.bytes });
-    while (this.samples.length > 2 && at - this.samples[1].at >= WINDOW_MS) this.samples.shift();
   }
 
   private count(command: SendCommand): void {

@@ -27,6 +27,7 @@ export const OPTIONS = {
   port: { type: 'string' },
   fingerprint: { type: 'string' },
   scheduled: { type: 'boolean', default: false },
+  progress: { type: 'boolean', default: false },
   seed: { type: 'string' },
   'unit-dir': { type: 'string' },
   'systemd-root': { type: 'string' },

@@ -4,7 +4,6 @@ import type { PruneContext } from '../../core/prune-plan';
 import type { Change } from '../../core/send-stream/changes';
 import type { Progress, TransferRecord } from '../../core/status';
 import type { Subvolume } from '../../core/subvolume';
-import type { TransferPipe } from '../engine/transfer-pipe';
 import type { SourceSnapshot } from '../engine/sources';
 import type { SendProtocol } from '../system/send-capabilities';
 
@@ -67,8 +66,6 @@ export interface BackUpJob {
   progress: JobProgress;
   /** The send protocol this machine sends (a destination may ask for an older one). */
   protocol: SendProtocol;
-  /** A transfer pipe started ahead, for a local `send | receive`. */
-  pipe?: () => TransferPipe;
   signal?: AbortSignal;
 }
 

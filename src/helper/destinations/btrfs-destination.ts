@@ -10,7 +10,8 @@ import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
 import { runCommand } from '../system/run-command';
 import { noDataStream, receiveCopy } from '../system/btrfs-send';
-import { codecOptions, sendReceive, XattrRefused } from '../engine/transfer';
+import { codecOptions, sendReceive } from '../engine/transfer';
+import { XattrRefused } from '../engine/transfer-outcome';
 import { CAPABILITY_XATTR } from '../../core/xattrs-left-out';
 import { SELINUX_XATTR } from '../../core/send-stream/filter';
 import { ReceivedDestination, type SendOrder } from './received-destination';
@@ -157,8 +158,8 @@ export class BtrfsDestination extends ReceivedDestination {
   }
 
   /**
-   * `btrfs send | stream codec | btrfs receive` into the folder, with this
-   * disk's xattr filters. The machine's own policy writes the disk, so
+   * `btrfs send | btrfs receive` into the folder, through the stream codec
+   * when this disk filters xattrs (../engine/transfer.ts). The machine's own policy writes the disk, so
    * nothing is left out up front; a receive that stops at an xattr the
    * kernel refuses anyway (a disk from another machine, an invalid file
    * capability on the source) is deleted and sent again at once with the
@@ -169,7 +170,7 @@ export class BtrfsDestination extends ReceivedDestination {
     const { record, progress } = job;
     const receiveDir = await this.receiveDir(snap.source.dirName);
     record.protocol = job.protocol.version;
-    const attempt = (codec: ReturnType<typeof codecOptions>, pipe?: ReturnType<NonNullable<typeof job.pipe>>) =>
+    const attempt = (codec: ReturnType<typeof codecOptions>) =>
       sendReceive({
         snapshot,
         parent,
@@ -182,10 +183,9 @@ export class BtrfsDestination extends ReceivedDestination {
           if (leftOut) record.leftOut = leftOut;
         },
         signal: job.signal,
-        pipe,
       });
     try {
-      record.bytes = await attempt(codecOptions(this.config), job.pipe?.());
+      record.bytes = await attempt(codecOptions(this.config));
     } catch (error) {
       if (!(error instanceof XattrRefused) || job.signal?.aborted) throw error;
       const name = path.basename(snapshot);

@@ -35,15 +35,6 @@ export async function openDestination(config: Destination, host: string, mounts:
 }
 
 /**
- * Whether backups to this destination run a local `send | codec | receive`
- * pipe, which the engine starts ahead (engine/transfer-pipes.ts) before the
- * destination is open.
- */
-export function sendsThroughLocalPipe(config: Destination): boolean {
-  return config.kind === 'btrfs';
-}
-
-/**
  * Whether the helper reads this destination's points where they are (a disk
  * it mounts); the others' are fetched into a scratch folder first.
  */

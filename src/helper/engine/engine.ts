@@ -4,7 +4,7 @@ import type { Config, Destination } from '../../core/config';
 import { RewindError, toRewindError } from '../../core/errors';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../../core/status';
 import type { BackupDestination } from '../destinations/backup-destination';
-import { closeDestinations, openDestination, sendsThroughLocalPipe } from '../destinations/open-destination';
+import { closeDestinations, openDestination } from '../destinations/open-destination';
 import { loadConfig } from '../config/config-file';
 import { History } from './history';
 import { removeStaleScratchFolders } from '../system/btrfs';
@@ -15,8 +15,7 @@ import { pruneAll, systemTimeZone } from './prune';
 import { randomUuid } from '../system/random-id';
 import { acquireRunLock } from './run-lock';
 import { sendProtocol } from '../system/send-capabilities';
-import { changedSinceSnapshot, resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
-import { TransferPipes } from './transfer-pipes';
+import { resolveSource, snapshotToBackUp, type SourceSnapshot, type SourceSubvolume } from './sources';
 import { destinationPresence } from '../destinations/destination-presence';
 import { DEFAULT_NOTIFICATIONS } from '../../core/notification-settings';
 import { destinationsSpaceFreed } from '../../core/space-notice';
@@ -58,12 +57,11 @@ interface RunState {
   options: EngineOptions;
   enabled: Destination[];
   destinations: Map<string, Opened>;
-  pipes: TransferPipes;
 }
 
 /** One snapshot to one destination; the record says how it went. */
 async function backUpTo(snap: SourceSnapshot, config: Destination, state: RunState): Promise<TransferRecord> {
-  const { options, pipes } = state;
+  const { options } = state;
   const started = Date.now();
   const record: TransferRecord = {
     source: snap.source.label,
@@ -80,7 +78,7 @@ async function backUpTo(snap: SourceSnapshot, config: Destination, state: RunSta
     const opened = state.destinations.get(config.id)!;
     if (opened instanceof RewindError) throw opened;
     const protocol = await sendProtocol(options.stateDir);
-    await opened.backUp(snap, { record, progress, protocol, pipe: () => pipes.take(), signal: options.signal });
+    await opened.backUp(snap, { record, progress, protocol, signal: options.signal });
     record.ok = true;
     // Best effort: the main page's free space of a server comes from here (destination-presence).
     const space = config.kind === 'ssh' ? await opened.serverSpace?.().catch(() => undefined) : undefined;
@@ -132,7 +130,6 @@ async function backUpSources(config: Config, resolving: Resolving[], state: RunS
       for (const destination of state.enabled) {
         if (cancelled()) break;
         run.transfers.push(await backUpTo(snap, destination, state));
-        if (sendsThroughLocalPipe(destination)) state.pipes.visited();
       }
     }
   }
@@ -140,11 +137,7 @@ async function backUpSources(config: Config, resolving: Resolving[], state: RunS
   return snapshotted;
 }
 
-/**
- * Opens the destinations and resolves the sources side by side (independent
- * commands); the first transfer pipe starts as soon as the listings say a
- * source changed (an idle machine's run never pays for its Node start).
- */
+/** Opens the destinations and resolves the sources side by side (independent commands). */
 async function start(config: Config, host: string, mounts: MountSet, options: EngineOptions, run: RunRecord): Promise<{ state: RunState; resolving: Resolving[] }> {
   const enabled = config.destinations.filter((d) => d.enabled);
   const opening = Promise.all(
@@ -156,22 +149,12 @@ async function start(config: Config, host: string, mounts: MountSet, options: En
       (error: unknown) => ({ error }),
     ),
   );
-  // Transfers through a local pipe to come: at least one per source.
-  const pipes = new TransferPipes(config.sources.length * enabled.filter(sendsThroughLocalPipe).length);
-  for (const r of resolving) {
-    void r
-      .then(async (resolved) => 'subvolumes' in resolved && (await Promise.all(resolved.subvolumes.map(changedSinceSnapshot))).includes(true) && pipes.startAhead())
-      .catch(() => undefined);
-  }
   const destinations = new Map<string, Opened>(await opening);
   try {
     const present = await withoutAbsent(enabled, destinations, run);
-    // A skipped destination takes no transfer: no pipe is started ahead for it.
-    pipes.skip(enabled.filter((d) => !present.includes(d) && sendsThroughLocalPipe(d)).length * config.sources.length);
-    return { state: { options, enabled: present, destinations, pipes }, resolving };
+    return { state: { options, enabled: present, destinations }, resolving };
   } catch (error) {
     // The run never gets the state, so what is open is closed here.
-    pipes.dispose();
     await closeDestinations(destinations.values());
     throw error;
   }
@@ -265,7 +248,6 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   } catch (error) {
     run.error = report(error);
   } finally {
-    state?.pipes.dispose();
     // Also when the run failed or was cancelled: what went is gone either way.
     sayRoomMade(run, names);
     run.finished = new Date().toISOString();

@@ -156,12 +156,6 @@ function reusable(source: SourceSubvolume, all: readonly Subvolume[], snapshots:
   return unchangedSnapshot(all.find((s) => s.uuid === source.uuid)?.generation, own);
 }
 
-/** Whether snapshotToBackUp would take a new snapshot (the source changed since its newest one). */
-export async function changedSinceSnapshot(source: SourceSubvolume): Promise<boolean> {
-  const all = await source.mount.subvolumes();
-  return reusable(source, all, snapshotsOf(source.uuid, all)) === undefined;
-}
-
 /** The source's existing snapshots, oldest first. */
 export async function listSnapshots(source: SourceSubvolume): Promise<Subvolume[]> {
   return snapshotsOf(source.uuid, await source.mount.subvolumes());

@@ -1,5 +1,5 @@
-import { constants } from 'node:os';
 import { statfs } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { BtrfsDestinationConfig } from '../../core/config';
@@ -9,15 +9,19 @@ import type { ProgressSnapshot } from '../../core/send-stream/progress';
 import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
 import { parseCodecMessage } from '../codec/send-stream-process';
-import { sendArguments } from '../system/btrfs-send';
-import { isPathTooLong, pathTooLongError } from '../system/long-path-finder';
+import { streamWork } from '../../core/send-stream/stream-work';
+import { noDataStream, sendArguments } from '../system/btrfs-send';
 import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
 import { receiveComplaint } from '../system/receive-output';
+import { plainSendReceive } from './plain-transfer';
+import { collect, exitOf, failed, killed, killedBySignal, sendFailure, throwIfReceiveIsTheCause, type Exit } from './transfer-outcome';
 
 /**
- * One `btrfs send | rewind-helper stream-codec | btrfs receive`.
+ * One local transfer into a btrfs folder: `btrfs send | btrfs receive`, or,
+ * when the destination filters xattrs (configured, or after a receive refused
+ * one), `btrfs send | rewind-helper stream-codec | btrfs receive`.
  *
- * The three processes run in one bash pipe, each reading the previous one's
+ * With the codec, the three processes run in one bash pipe, each reading the previous one's
  * stdout through a kernel pipe, so no byte of the stream passes through the
  * helper. The codec (src/helper/codec/send-stream-process.ts, the helper bundle's
  * hidden `stream-codec` verb, dispatched by ../entry/helper-entry.ts before the rest of the
@@ -41,9 +45,7 @@ export interface TransferRequest {
   codec?: Pick<CodecProcessOptions, 'selinux' | 'dropXattrs' | 'checksum' | 'receiverRules'>;
   /**
    * Estimated total work, in the codec's units (about the logical bytes to
-   * send). Default: none for an incremental send; for a full one, the space
-   * used on the source filesystem (one statfs, an upper bound when there are
-   * other subvolumes or snapshots on it).
+   * send); null for none. Default: see defaultEstimate.
    */
   estimate?: number | null;
   onBytes?: (bytes: number, detail: TransferProgress) => void;
@@ -51,10 +53,10 @@ export interface TransferRequest {
   helperBundle?: string;
   /** How the codec ran: which CRC32C, what it dropped. */
   onCodecDone?: (summary: CodecSummary) => void;
-  /** Stops the three processes (the user cancelled). */
+  /** Stops the processes (the user cancelled). */
   signal?: AbortSignal;
-  /** A pipe started ahead (TransferPipe.start); default: one started now. */
-  pipe?: TransferPipe;
+  /** The codec in the pipe even with nothing to filter (bench/ measures its hop). */
+  codecAlways?: boolean;
 }
 
 export interface CodecSummary {
@@ -64,16 +66,6 @@ export interface CodecSummary {
   rewrittenXattrs: number;
   /** What the receiver rules left out (codec option receiverRules), by name and file. */
   leftOut?: XattrsLeftOut;
-}
-
-/** A receive that stopped at an xattr the destination's kernel refused: the run retries with the receiver rules. */
-export class XattrRefused extends RewindError {
-  constructor(
-    detail: string,
-    readonly xattr: { path: string; name: string; reason: string },
-  ) {
-    super('TransferFailed', detail, { advice: '' });
-  }
 }
 
 /** A destination's xattr settings as codec options (default: keep everything). */
@@ -86,71 +78,9 @@ export function codecOptions(destination: Pick<BtrfsDestinationConfig, 'xattrs'>
   };
 }
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
-
-/** Everything a stream says, up to 64 KiB. */
-function collect(stream: NodeJS.ReadableStream | null | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    if (!stream) return resolve('');
-    let text = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      if (text.length < 64 * 1024) text += d;
-    });
-    stream.once('end', () => resolve(text));
-    stream.once('error', () => resolve(text));
-  });
-}
-
-/** A status as bash reports it: 128 + n for a process killed by signal n. */
-function exitOf(status: number, stderr: string): Exit {
-  if (status > 128) {
-    const name = Object.entries(constants.signals).find(([, n]) => n === status - 128)?.[0] as NodeJS.Signals | undefined;
-    if (name) return { code: null, signal: name, stderr };
-  }
-  return { code: status, signal: null, stderr };
-}
-
 /** Words for `mapfile -d ""`: each followed by a NUL (an argument cannot hold one). */
 function commandLine(words: readonly string[]): string {
   return words.map((w) => `${w}\0`).join('');
-}
-
-const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
-
-/**
- * What `btrfs receive` said when the destination refused an xattr, e.g.
- * "ERROR: lsetxattr dir/file security.capability=… failed: Invalid argument".
- */
-export function refusedXattr(stderr: string): { path: string; name: string; reason: string } | undefined {
-  const m = /(?:lsetxattr|set_xattr) (.*?) ([^\s=]+)=[\s\S]*? failed: ([^\n]+)/.exec(stderr);
-  return m ? { path: m[1], name: m[2], reason: m[3].trim() } : undefined;
-}
-
-export function classifyReceiveFailure(stderr: string): RewindError {
-  const text = stderr.trim();
-  const xattr = refusedXattr(text);
-  if (xattr) {
-    const selinux = xattr.name === 'security.selinux';
-    return new XattrRefused(
-      `The backup disk refused the extended attribute ${xattr.name} of "${xattr.path}" (${xattr.reason}). ` +
-        (selinux
-          ? 'Set "xattrs": {"selinux": "drop"} (or "keepOnlyKnown") for this destination in the configuration, then back up again.'
-          : `Add "${xattr.name}" to "xattrs": {"drop": [...]} for this destination in the configuration, then back up again.`),
-      xattr,
-    );
-  }
-  if (/No space left on device/i.test(text)) {
-    return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.');
-  }
-  if (/Input\/output error|No such device|not a btrfs/i.test(text)) {
-    return new RewindError('DestinationMissing', `The backup disk stopped responding during the backup (${text}).`);
-  }
-  return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
 }
 
 /** The codec's progress in the shape of status.ts. */
@@ -167,10 +97,20 @@ export function transferProgress(p: ProgressSnapshot): TransferProgress {
   };
 }
 
-async function defaultEstimate(request: TransferRequest): Promise<number | undefined> {
+const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
+
+/**
+ * The estimate of the work to come, in the codec's units (about the bytes to
+ * send): the caller's, else for a full send the space used on the source
+ * filesystem (one statfs, an upper bound when there are other subvolumes or
+ * snapshots on it), for an incremental the work of the `--no-data` stream of
+ * the same pair (a few hundredths of a second on a small change; it runs
+ * beside the transfer and is stopped with it).
+ */
+async function defaultEstimate(request: TransferRequest, stop: AbortSignal): Promise<number | undefined> {
   if (request.estimate !== undefined) return request.estimate ?? undefined;
-  if (request.parent) return undefined;
   try {
+    if (request.parent) return streamWork(await noDataStream(request.parent, request.snapshot, stop));
     const s = await statfs(request.snapshot);
     return (s.blocks - s.bfree) * s.bsize;
   } catch {
@@ -178,28 +118,61 @@ async function defaultEstimate(request: TransferRequest): Promise<number | undef
   }
 }
 
-const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
+/** True when the codec has work to do: an xattr filter, receiver rules or a chosen checksum. */
+export function needsCodec(codec: TransferRequest['codec']): boolean {
+  if (!codec) return false;
+  const selinux = codec.selinux !== undefined && codec.selinux !== 'keep';
+  return selinux || (codec.dropXattrs?.length ?? 0) > 0 || codec.receiverRules !== undefined || codec.checksum !== undefined;
+}
 
-/** Runs the transfer; returns the bytes of the stream btrfs send made (before any filter). */
+/**
+ * Runs the transfer; returns the bytes of the stream btrfs send made (before
+ * any filter). With nothing for the codec to do, send and receive share one
+ * kernel pipe (./plain-transfer.ts); `btrfs receive` checks every command's
+ * CRC itself.
+ */
 export async function sendReceive(request: TransferRequest): Promise<number> {
   const sendArgs = sendArguments({ snapshot: request.snapshot, parent: request.parent, protocol: request.sendArgs });
+  // Confined to the folder it receives into: paths are then resolved from there, so a path as long as the kernel allows still fits in PATH_MAX.
+  const receiveArgs = ['btrfs', 'receive', '-q', '-C', request.receiveDir];
+  const estimating = new AbortController();
+  const estimate = defaultEstimate(request, estimating.signal);
+  try {
+    if (!needsCodec(request.codec) && !request.codecAlways) {
+      return await plainSendReceive({
+        send: ['btrfs', ...sendArgs],
+        receive: receiveArgs,
+        receiveDir: request.receiveDir,
+        name: path.basename(request.snapshot),
+        snapshot: request.snapshot,
+        estimate,
+        onBytes: request.onBytes,
+        signal: request.signal,
+      });
+    }
+    return await codecSendReceive(request, ['btrfs', ...sendArgs], receiveArgs, await estimate);
+  } finally {
+    estimating.abort();
+  }
+}
+
+/** `btrfs send | rewind-helper stream-codec | btrfs receive`. */
+async function codecSendReceive(request: TransferRequest, send: string[], receive: string[], estimate: number | undefined): Promise<number> {
   const options: CodecProcessOptions = {
     ...request.codec,
-    estimate: await defaultEstimate(request),
+    estimate,
     progressIntervalMs: 500,
     helperPid: process.pid,
     label: request.receiveDir,
   };
-  // Confined to the folder it receives into: paths are then resolved from there, so a path as long as the kernel allows still fits in PATH_MAX.
-  const receiveArgs = ['btrfs', 'receive', '-q', '-C', request.receiveDir];
-  const { process: pipe, exit } = (request.pipe ?? TransferPipe.start(request.helperBundle)).take();
+  const { process: pipe, exit } = TransferPipe.start(request.helperBundle).take();
   const cancel = () => stopGroup(pipe);
   if (request.signal?.aborted) cancel();
   request.signal?.addEventListener('abort', cancel, { once: true });
   const writeCommand = (fd: number, text: string) => (pipe.stdio[fd] as Writable | null)?.end(text);
   writeCommand(CODEC_OPTIONS_FD, JSON.stringify(options));
-  writeCommand(7, commandLine(['btrfs', ...sendArgs]));
-  writeCommand(9, commandLine(receiveArgs));
+  writeCommand(7, commandLine(send));
+  writeCommand(9, commandLine(receive));
   const stdio = pipe.stdio as unknown as Array<NodeJS.ReadableStream | null>;
   const statuses = collect(stdio[6]);
   const sendStderr = collect(stdio[3]);
@@ -245,12 +218,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
     const why = bashExit.error?.message ?? ((await bashStderr).trim() || `bash ${bashExit.signal ?? `exited with status ${bashExit.code}`}`);
     throw new RewindError('TransferFailed', `The transfer could not run: ${why}.`);
   }
-  const [s, c, r] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], receiveComplaint(await receiveStderr))];
-
-  const killed = (e: Exit, what: string) =>
-    new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
-  // SIGPIPE is what the others get when one dies: a consequence, not a cause.
-  const killedBySignal = (e: Exit) => e.signal !== null && e.signal !== 'SIGPIPE';
+  const [s, c, r]: Exit[] = [exitOf(codes[0], await sendStderr), exitOf(codes[1], ''), exitOf(codes[2], receiveComplaint(await receiveStderr))];
   if (killedBySignal(c)) throw killed(c, 'the stream codec');
   if (killedBySignal(s)) throw killed(s, 'btrfs send');
   if (killedBySignal(r)) throw killed(r, 'btrfs receive');
@@ -258,21 +226,15 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
   // A stream that is cut short or never began because btrfs send failed: send's reason is the cause.
   const cutBySend = failed(s) && (codecError?.reason === 'truncated' || codecError?.reason === 'empty');
   const streamError = codecError && STREAM_ERRORS.has(codecError.reason) && !cutBySend;
-  if (failed(r) && !streamError) {
-    const error = classifyReceiveFailure(r.stderr);
-    if (error.code !== 'TransferFailed' || refusedXattr(r.stderr) || !failed(s)) throw error;
-  }
+  if (!streamError) throwIfReceiveIsTheCause(s, r);
   if (streamError) {
     throw new RewindError(
       'TransferFailed',
       `The stream from btrfs send is invalid at byte ${codecError.offset} (${codecError.reason}): ${codecError.message}`,
     );
   }
-  if (failed(s)) {
-    if (isPathTooLong(s.stderr)) throw await pathTooLongError(request.snapshot);
-    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${s.stderr.trim() || `btrfs send exited with status ${s.code}`}.`);
-  }
-  if (failed(r)) throw classifyReceiveFailure(r.stderr);
+  if (failed(s)) throw await sendFailure(s, request.snapshot);
+  throwIfReceiveIsTheCause(s, r);
   if (failed(c) || last?.type !== 'done') {
     const why = codecError?.message ?? (codecOther.join('\n').trim() || `it exited with status ${c.code}`);
     throw new RewindError('TransferFailed', `The stream codec failed: ${why}`);

@@ -57,16 +57,16 @@ export async function receiveCopy(backup: string, into: string, what: string): P
 }
 
 /** `btrfs send --no-data -p FROM TO`: what changed between two snapshots, as a whole (small) stream. */
-export async function noDataStream(from: string, to: string): Promise<Buffer[]> {
-  const child = spawn('btrfs', sendArguments({ snapshot: to, parent: from, noData: true }), { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function noDataStream(from: string, to: string, signal?: AbortSignal): Promise<Buffer[]> {
+  const child = spawn('btrfs', sendArguments({ snapshot: to, parent: from, noData: true }), { stdio: ['ignore', 'pipe', 'pipe'], signal });
   const chunks: Buffer[] = [];
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => chunks.push(c));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+  const [code, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (c, s) => resolve([c, s]));
   });
-  if (code !== 0) throw new RewindError('TransferFailed', `btrfs send --no-data failed: ${stderr.trim() || signal || `status ${code}`}.`);
+  if (code !== 0) throw new RewindError('TransferFailed', `btrfs send --no-data failed: ${stderr.trim() || killedBy || `status ${code}`}.`);
   return chunks;
 }

@@ -5,12 +5,13 @@ import { drillWhenDue } from '../../drill/scheduled-drill';
 
 export const run = command<{ postponed: RunRecord } | { run: RunRecord }>({
   name: 'run',
-  synopsis: '[--scheduled]',
+  synopsis: '[--scheduled] [--progress]',
   summary: `back up every source to every enabled destination now;
 --scheduled (the timer): first check the configured
 conditions (battery, metered network); when they say
-wait, record the run as postponed and exit`,
-  options: ['scheduled'],
+wait, record the run as postponed and exit;
+--progress: every progress report as a JSON line on stderr`,
+  options: ['scheduled', 'progress'],
   run: async ({ values, paths }) => {
     if (values.scheduled) {
       const { postponeIfWaiting } = await import('../../engine/postpone');
@@ -24,7 +25,11 @@ wait, record the run as postponed and exit`,
     const record = await runBackup({
       signal: abort.signal,
       ...paths,
-      onProgress: values.json ? undefined : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
+      onProgress: values.progress
+        ? (p) => console.error(JSON.stringify(p))
+        : values.json
+          ? undefined
+          : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
     });
     // Once a month per destination, the timer's run also checks what it backed up (src/core/drill-schedule.ts).
     if (values.scheduled) await drillWhenDue(paths, record);
