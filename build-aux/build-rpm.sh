@@ -43,8 +43,11 @@ step vendor node "$root/build-aux/vendor-node-modules.mjs" "$out/SOURCES/rewind-
 
 # The spec's BuildRequires name Fedora packages; rpm on Debian has an empty
 # package database, so they are not checked here (install-deps.sh installs
-# the Debian equivalents).
+# the Debian equivalents). Debian's rpm runs brp-compress (which gzips man
+# pages) with /bin/sh, and dash has no "read -d" the script uses, so it
+# compresses nothing; run by bash it does what it does on Fedora.
 step rpmbuild rpmbuild -bb --nodeps \
+  --define "__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
   --define "_topdir $work/rpmbuild" \
   --define "_sourcedir $out/SOURCES" \
   --define "_rpmdir $out" \

@@ -7,6 +7,8 @@
 export const APP_ID = 'io.github.rewindbackup.Rewind';
 /** Rewind's version (package.json's; a unit test checks they agree), as a backup server tells it. */
 export const REWIND_VERSION = '0.1.0';
+/** The day of that release, as the metainfo and the RPM changelog give it (tests/unit/release-dates.test.ts). */
+export const REWIND_RELEASE_DATE = '2026-11-26';
 
 export const HELPER_BUS_NAME = `${APP_ID}.Helper`;
 export const HELPER_OBJECT_PATH = '/io/github/rewindbackup/Rewind/Helper';

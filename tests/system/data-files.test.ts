@@ -59,6 +59,7 @@ const INSTALLED = {
   autostart: `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
   metainfo: `${PREFIX}/share/metainfo/${APP_ID}.metainfo.xml`,
   gschema: `${PREFIX}/share/glib-2.0/schemas/${APP_ID}.gschema.xml`,
+  manPage: `${PREFIX}/share/man/man1/rewind-helper.1`,
   icon: `${PREFIX}/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
   symbolicIcon: `${PREFIX}/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
   policy: `${PREFIX}/share/polkit-1/actions/${APP_ID}.policy`,
@@ -211,6 +212,28 @@ describe('meson install', () => {
     must(process.execPath, ['--check', appCopy]);
     for (const bundle of [INSTALLED.helperLauncher, INSTALLED.helperBundle, INSTALLED.codecBundle]) must(process.execPath, ['--check', installed(bundle)]);
     expect(read(INSTALLED.appBundle)).toMatch(/from ["']gi:\/\/Gtk(\?version=4\.0)?["']/);
+  });
+});
+
+describe('the command line as installed', () => {
+  const helper = (...args: string[]) => must(process.execPath, [installed(HELPER_LAUNCHER), ...args]);
+
+  test('--version prints the version, after a command too', () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(helper('--version')).toBe(`rewind-helper ${version}\n`);
+    expect(helper('status', '--version')).toBe(`rewind-helper ${version}\n`);
+  });
+
+  test('the man page has no roff warning, and every command and option of --help', () => {
+    const r = run('man', ['--warnings', '-l', installed(INSTALLED.manPage)], { env: { ...process.env, MANWIDTH: '80', MAN_KEEP_FORMATTING: '' } });
+    expect({ status: r.status, warnings: r.stderr }).toEqual({ status: 0, warnings: '' });
+    const page = r.stdout.replace(/\u2010\n\s*/g, '');
+    const help = helper('--help');
+    const commands = [...help.matchAll(/^ {2}([a-z][a-z-]+) /gm)].map((m) => m[1]);
+    const options = [...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(15);
+    expect(options).toEqual(expect.arrayContaining(['--config', '--json', '--help', '--version']));
+    for (const name of [...commands, ...options]) expect({ name, inPage: page.includes(name) }).toEqual({ name, inPage: true });
   });
 });
 

@@ -108,7 +108,7 @@ describe('RPM', () => {
     ]);
   });
 
-  test('rewind-helper holds the daemon, CLI, polkit, D-Bus and systemd files', () => {
+  test('rewind-helper holds the daemon, CLI and its man page, polkit, D-Bus and systemd files', () => {
     const files = lines(must('rpm', ['-qlp', rpm('rewind-helper')])).filter((f) => !f.startsWith(DOC) && !f.startsWith(LICENSES));
     expect(files).toEqual([
       '/etc/rewind',
@@ -119,6 +119,7 @@ describe('RPM', () => {
       '/usr/libexec/rewind-helper',
       `/usr/share/dbus-1/system-services/${HELPER_BUS_NAME}.service`,
       `/usr/share/dbus-1/system.d/${HELPER_BUS_NAME}.conf`,
+      '/usr/share/man/man1/rewind-helper.1.gz',
       `/usr/share/polkit-1/actions/${APP_ID}.policy`,
       '/usr/share/rewind',
       '/usr/share/rewind/rewind-helper-main.cjs',

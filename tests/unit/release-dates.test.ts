@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
+import { REWIND_RELEASE_DATE, REWIND_VERSION } from '../../src/core/ids';
 
 /**
  * The newest release is told in two places that packagers and software
@@ -40,5 +41,10 @@ describe('release dates', () => {
   test("the changelog's weekday is that date's (rpmbuild warns of a bogus date)", () => {
     const entry = newestChangelog(spec);
     expect(entry.weekday).toBe(WEEKDAYS[new Date(`${entry.date}T12:00:00Z`).getUTCDay()]);
+  });
+
+  test('the code names the same release and day (the man page and the About window show them)', () => {
+    const release = /<release version="([^"]+)" date="(\d{4}-\d{2}-\d{2})"/.exec(metainfo);
+    expect({ version: REWIND_VERSION, date: REWIND_RELEASE_DATE }).toEqual({ version: release?.[1], date: release?.[2] });
   });
 });

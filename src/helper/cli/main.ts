@@ -1,4 +1,5 @@
 import { toRewindError } from '../../core/errors';
+import { REWIND_VERSION } from '../../core/ids';
 import type { Command, CommandArgs } from './command';
 import { findCommand } from './commands/index';
 import { parseCommandLine } from './options';
@@ -27,6 +28,17 @@ function missing(command: Command, { values, operands }: CommandArgs): string | 
 async function main(argv: string[]): Promise<number | undefined> {
   // The server side has options of its own; it must never fall through to the admin commands.
   if (argv[0] === 'serve' || argv[0] === 'accept-key') return (await import('../serve/cli')).runServeCli(argv);
+  // Anywhere before "--", as --help; not an option of the parser, so no command reads it.
+  const end = argv.indexOf('--');
+  if ((end < 0 ? argv : argv.slice(0, end)).includes('--version')) {
+    console.log(`rewind-helper ${REWIND_VERSION}`);
+    return 0;
+  }
+  // Hidden: the man page, which meson writes with the built helper (./man-page.ts).
+  if (argv[0] === 'man-page' && argv.length === 1) {
+    process.stdout.write((await import('./man-page')).manPage());
+    return 0;
+  }
   const { values, positionals } = parseCommandLine(argv);
   const [name, ...operands] = positionals;
   if (values.help || !name) {

@@ -1,40 +1,41 @@
-import { SERVE_USAGE } from '../serve/usage';
-import type { Command } from './command';
+import { SERVE_COMMANDS } from '../serve/usage';
 import { COMMANDS } from './commands/index';
 import { OPTION_HELP } from './options';
+import { commandLines, described } from './usage-layout';
 
-/** Where the descriptions start in the usage text. */
-const COLUMN = 25;
+/**
+ * `rewind-helper --help`, made from the command table and the options. The
+ * man page (./man-page.ts) is made from the same parts, so the two never
+ * disagree.
+ */
 
-/** The lines of `head`, then `text` in the column of descriptions: from the head's own line when it is one line that leaves room. */
-function described(head: string[], text: string): string[] {
-  const [first, ...rest] = text.split('\n');
-  const indent = ' '.repeat(COLUMN);
-  const more = rest.map((l) => indent + l);
-  if (head.length === 1 && head[0].length <= COLUMN - 2) return [head[0].padEnd(COLUMN) + first, ...more];
-  return [...head, indent + first, ...more];
-}
+/** Options that print something and exit, whatever else the command line says. */
+export const INFO_OPTIONS: ReadonlyArray<[string, string]> = [
+  ['help', 'print this help and exit'],
+  ['version', 'print the version and exit'],
+];
 
-/** A command's lines: its synopsis (continued under the end of its name), then its summary. */
-function commandLines(command: Command): string[] {
-  const [first, ...more] = `  ${command.name} ${command.synopsis}`.trimEnd().split('\n');
-  const under = ' '.repeat(command.name.length + 3);
-  return described([first, ...more.map((l) => under + l)], command.summary);
-}
+/** The exit codes of the admin commands. */
+export const EXIT_CODES: ReadonlyArray<[number, string]> = [
+  [0, 'success'],
+  [1, 'the backup or restore failed'],
+  [2, 'wrong usage'],
+];
 
-/** `rewind-helper --help`, made from the command table and the options. */
 export function usage(): string {
-  const options = OPTION_HELP.flatMap(([name, argument, help]) => described([`  --${name}${argument ? ` ${argument}` : ''}`], help));
+  const options = [
+    ...OPTION_HELP.map(([name, argument, help]): [string, string] => [`--${name}${argument ? ` ${argument}` : ''}`, help]),
+    ...INFO_OPTIONS.map(([name, help]): [string, string] => [`--${name}`, help]),
+  ].flatMap(([head, help]) => described([`  ${head}`], help));
   return [
     'Usage: rewind-helper COMMAND [OPTIONS]',
     '',
     'Commands:',
-    ...COMMANDS.flatMap(commandLines),
-    SERVE_USAGE,
+    ...[...COMMANDS, ...SERVE_COMMANDS].flatMap(commandLines),
     '',
     'Options:',
     ...options,
     '',
-    'Exit codes: 0 success, 1 the backup or restore failed, 2 wrong usage.',
+    `Exit codes: ${EXIT_CODES.map(([code, meaning]) => `${code} ${meaning}`).join(', ')}.`,
   ].join('\n');
 }

@@ -1,9 +1,19 @@
 import { DEFAULT_HELPER_PATH } from '../../core/ids';
+import { commandLines, type CommandHelp } from '../cli/usage-layout';
 
-/** The server-side commands' part of `rewind-helper --help`; apart so the help loads nothing else. */
-export const SERVE_USAGE = `  serve --root DIR --host NAME [--runtime-dir DIR]
-                         answer one SSH client on stdin/stdout (the forced command
-                         of its key); acts only in DIR/NAME/ (docs/serve-protocol.md)
-  accept-key --root DIR --host NAME [--authorized-keys FILE] [--helper PATH] < KEY.pub
-                         allow the public key on stdin to run only "serve" for NAME
-                         (default FILE /root/.ssh/authorized_keys, PATH ${DEFAULT_HELPER_PATH})`;
+/** The server-side commands, for `rewind-helper --help` and the man page; apart so the help loads nothing else. */
+export const SERVE_COMMANDS: readonly CommandHelp[] = [
+  {
+    name: 'serve',
+    synopsis: '--root DIR --host NAME [--runtime-dir DIR]',
+    summary: 'answer one SSH client on stdin/stdout (the forced command\nof its key); acts only in DIR/NAME/ (docs/serve-protocol.md)',
+  },
+  {
+    name: 'accept-key',
+    synopsis: '--root DIR --host NAME [--authorized-keys FILE] [--helper PATH] < KEY.pub',
+    summary: `allow the public key on stdin to run only "serve" for NAME\n(default FILE /root/.ssh/authorized_keys, PATH ${DEFAULT_HELPER_PATH})`,
+  },
+];
+
+/** Their part of the usage text. */
+export const SERVE_USAGE = SERVE_COMMANDS.flatMap(commandLines).join('\n');
