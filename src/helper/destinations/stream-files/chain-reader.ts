@@ -5,12 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import { ADVICE, RewindError } from '../../../core/errors';
 import { sizeText } from '../../../core/space-notice';
 import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
-import { SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
+import { SendStreamError, SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
 import { chainTo } from '../../../core/stream-chains';
 import type { StreamEntry, StreamManifest } from '../../../core/stream-manifest';
 import { nativeCrc32cUpdate } from '../../codec/send-stream-pipe';
 import { identityOf, recipientOf } from './age-key';
-import { readParts } from './part-files';
+import { readCheckedParts, readParts } from './part-files';
 import { chainGuard, ReplayPlace } from './replay-place';
 import { StreamCutOff, StreamRefused } from '../../serve/stream-guard';
 import { failureOf, spawnFilter, type Child } from './stream-pipes';
@@ -48,8 +48,8 @@ export class ChainReader {
   }
 
   /** The decrypted, decompressed send stream of one entry, and the processes making it. */
-  private openStream(dirName: string, stream: StreamEntry, identity: string | undefined): { output: Readable; done: Promise<string | undefined> } {
-    const input = readParts(this.store, dirName, stream.parts);
+  private openStream(dirName: string, stream: StreamEntry, identity: string | undefined, checked?: { problem?: string }): { output: Readable; done: Promise<string | undefined> } {
+    const input = checked ? readCheckedParts(this.store, dirName, stream.parts, checked) : readParts(this.store, dirName, stream.parts);
     const age = stream.encrypted ? spawnFilter('age', ['-d', '-i', identity!]) : undefined;
     const zstd = spawnFilter('zstd', ['-q', '-d', '-c']);
     const steps = age ? [pipeline(input, age.stdin!), pipeline(age.stdout as Readable, zstd.stdin!)] : [pipeline(input, zstd.stdin!)];
@@ -133,6 +133,76 @@ export class ChainReader {
     const problem = await this.verifyStream(dirName, stream, identity, (command) => collector.command(command));
     if (problem) throw new RewindError('BackupDamaged', `The backup file ${problem} (on ${this.name}); what changed in it cannot be read.`);
     return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
+  }
+
+  /**
+   * The chain of streams that restores `name`, every part there with the
+   * size the manifest records (their checksums are checked as they are
+   * read), and the identity that opens them.
+   */
+  async chainOf(manifest: StreamManifest, dirName: string, name: string, keyPath?: string): Promise<{ chain: StreamEntry[]; identity?: string }> {
+    const chain = chainTo(manifest.streams, this.entry(manifest, dirName, name));
+    if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
+    const parts = chain.flatMap((s) => s.parts);
+    const sizes = await this.store.sizes(dirName, parts.map((p) => p.file));
+    for (const part of parts) {
+      const size = sizes.get(part.file);
+      const problem = size === undefined ? 'is missing' : size !== part.size ? `is ${size} bytes, the manifest says ${part.size}` : undefined;
+      if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
+    }
+    const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
+    return { chain, identity };
+  }
+
+  /**
+   * Reads one stream of a chain for a restore that writes only some files
+   * (../../restore/stream-extract): each part checked against its SHA-256 as
+   * it is read, the stream through the restore's guard (`parent` the stream
+   * before it, `links` the chain's links so far), every command's CRC32C.
+   * `onCommand` gets each command; `flush` is awaited after each piece, before
+   * the next is read, and what it throws is thrown as it is. Anything wrong
+   * with the stream, or a command `onCommand` refuses, is a BackupDamaged
+   * error naming the file.
+   */
+  async readCommands(
+    dirName: string,
+    stream: StreamEntry,
+    parent: StreamEntry | undefined,
+    links: Set<string>,
+    identity: string | undefined,
+    onCommand: (command: SendCommand) => void,
+    flush: () => Promise<void>,
+  ): Promise<void> {
+    const checked: { problem?: string } = {};
+    const opened = this.openStream(dirName, stream, identity, checked);
+    const output = opened.output.pipe(chainGuard(stream, parent, links));
+    const parser = new SendStreamParser({ checksum: nativeCrc32cUpdate() ?? undefined, onCommand });
+    const file = `${stream.parts[0].file} on ${this.name}`;
+    let effect: { error: unknown } | undefined;
+    try {
+      for await (const chunk of output) {
+        parser.push(chunk as Buffer);
+        await flush().catch((error: unknown) => {
+          effect = { error };
+          throw error;
+        });
+      }
+      parser.end();
+    } catch (error) {
+      // Stopped early: the decompressor must not wait for a reader that is gone.
+      opened.output.destroy();
+      const failed = await opened.done;
+      if (effect) throw effect.error;
+      if (checked.problem) throw new RewindError('BackupDamaged', `The backup file ${checked.problem} (on ${this.name}).`);
+      // Input that ended early: a process that failed (age refusing the key, zstd finding damage) is the cause.
+      // Otherwise the reading stopped here, and the processes failed only because nobody read them any more.
+      const cutShort = error instanceof StreamCutOff || (error instanceof SendStreamError && error.reason === 'truncated');
+      if (cutShort && failed) throw new RewindError(isWrongKey(failed) ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
+      throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${(error as Error).message}`);
+    }
+    const failed = await opened.done;
+    if (checked.problem) throw new RewindError('BackupDamaged', `The backup file ${checked.problem} (on ${this.name}).`);
+    if (failed) throw new RewindError(isWrongKey(failed) ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
   }
 
   /**

@@ -71,3 +71,30 @@ export function readParts(store: StreamStore, dirName: string, parts: readonly S
     { objectMode: false },
   );
 }
+
+/**
+ * The parts one after another, each checked as it is read: its size and
+ * SHA-256 against the manifest's. A part that differs ends the stream with
+ * an error, and `checked.problem` says which, in words; what was read of it
+ * was not yet trusted by the caller (a restore writes only into a place of
+ * its own until the end).
+ */
+export function readCheckedParts(store: StreamStore, dirName: string, parts: readonly StreamPart[], checked: { problem?: string }): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const part of parts) {
+        const hash = createHash('sha256');
+        let size = 0;
+        for await (const chunk of store.readFile(dirName, part.file, part.size)) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          yield chunk as Buffer;
+        }
+        if (size !== part.size) checked.problem = `${part.file} is ${size} bytes, the manifest says ${part.size}`;
+        else if (hash.digest('hex') !== part.sha256) checked.problem = `${part.file} does not match its checksum (the data changed since it was written)`;
+        if (checked.problem) throw new Error(checked.problem);
+      }
+    })(),
+    { objectMode: false },
+  );
+}

@@ -1,0 +1,127 @@
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { RewindError } from '../../core/errors';
+import { ChainExtraction, type DataOp } from '../../core/send-stream/extract-commands';
+import { ChainSurvey, type ExtractPlan } from '../../core/send-stream/extract-plan';
+import type { SendCommand } from '../../core/send-stream/parser';
+import type { StreamEntry, StreamManifest } from '../../core/stream-manifest';
+import type { ChainReader } from '../destinations/stream-files/chain-reader';
+import { ExtractedTree } from './extracted-tree';
+import { StagedFiles } from './staged-files';
+
+/**
+ * Restoring some files from stream files without replaying the chain: no
+ * scratch subvolume, no room needed beyond the restored files themselves.
+ * The chain is read twice, each stream decrypted, decompressed, checked
+ * (each part's SHA-256, each command's CRC) and passed through the
+ * restore's stream guard, as a replay reads it:
+ * 1. the survey (src/core/send-stream/extract-plan) follows every name
+ *    through the chain and says which inodes the paths need — or that the
+ *    paths are not in the backup, or that only a replay can restore them (a
+ *    clone from a snapshot outside the chain, LZO data: the caller then
+ *    replays as before);
+ * 2. the extraction (src/core/send-stream/extract-commands) reads it again
+ *    and writes the data of those inodes only (./staged-files), then puts
+ *    them in place with their metadata (./extracted-tree).
+ * Everything is written inside `into`, a folder of the restore's own that
+ * this makes (its parent must exist), as `into/tree`: the subvolume's root
+ * with the folders down to each path and everything below them. On failure,
+ * `into` is removed.
+ */
+export type Extracted =
+  | { kind: 'extracted'; root: string }
+  | { kind: 'missing'; path: string }
+  | { kind: 'through-link'; path: string }
+  | { kind: 'replay'; reason: string };
+
+export interface ExtractRequest {
+  reader: ChainReader;
+  manifest: StreamManifest;
+  dirName: string;
+  /** The backup (restore point) to restore from. */
+  name: string;
+  /** Relative to the subvolume, checked: no "..", not absolute, not ".". */
+  paths: readonly string[];
+  into: string;
+  keyPath?: string;
+}
+
+export async function extractFromChain(request: ExtractRequest): Promise<Extracted> {
+  const { reader, manifest, dirName, name, paths, into, keyPath } = request;
+  const { chain, identity } = await reader.chainOf(manifest, dirName, name, keyPath);
+  const survey = new ChainSurvey();
+  await readChain(reader, dirName, chain, identity, (command) => void survey.command(command), async () => undefined);
+  const plan = survey.plan(paths);
+  if (plan.kind !== 'plan') return plan;
+
+  await mkdir(into, { mode: 0o700 });
+  try {
+    const staged = await StagedFiles.create(path.join(into, '.data'));
+    const extraction = new ChainExtraction(plan.wanted, plan.staged);
+    let queue: DataOp[] = [];
+    await readChain(
+      reader,
+      dirName,
+      chain,
+      identity,
+      (command) => {
+        for (const op of extraction.command(command)) queue.push(op);
+      },
+      async () => {
+        const ops = queue;
+        queue = [];
+        await staged.run(ops).catch((error: unknown) => {
+          throw writeFailure(error, into);
+        });
+      },
+    );
+    if (!samePlan(plan, extraction.plan(paths))) {
+      throw new RewindError('BackupDamaged', `The backup files of ${name} changed while they were read; nothing was restored.`);
+    }
+    await staged.closeAll();
+    const tree = new ExtractedTree(extraction.survey.model, extraction.meta, (id) => staged.pathOf(id), paths);
+    const root = await tree.build(into, 'tree').catch((error: unknown) => {
+      throw writeFailure(error, into);
+    });
+    await staged.remove();
+    return { kind: 'extracted', root };
+  } catch (error) {
+    await rm(into, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Every stream of the chain in order, each through the guard that knows the links the ones before made. */
+async function readChain(
+  reader: ChainReader,
+  dirName: string,
+  chain: readonly StreamEntry[],
+  identity: string | undefined,
+  onCommand: (command: SendCommand) => void,
+  flush: () => Promise<void>,
+): Promise<void> {
+  let links = new Set<string>();
+  for (const [index, stream] of chain.entries()) {
+    const next = new Set(links);
+    await reader.readCommands(dirName, stream, index > 0 ? chain[index - 1] : undefined, next, identity, onCommand, flush);
+    links = next;
+  }
+}
+
+function samePlan(a: ExtractPlan, b: ExtractPlan): boolean {
+  if (a.kind !== 'plan' || b.kind !== 'plan') return false;
+  const same = (x: ReadonlySet<number>, y: ReadonlySet<number>) => x.size === y.size && [...x].every((v) => y.has(v));
+  return same(a.wanted, b.wanted) && same(a.staged, b.staged);
+}
+
+/** Writing the restored files failed: the place restored into is the user's to fix, not the backup. */
+function writeFailure(error: unknown, into: string): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new RewindError('DestinationFull', `There is not enough space in ${path.dirname(into)} for the restored files.`, {
+      advice: 'Make room there, or restore into a folder on another disk.',
+      cause: error,
+    });
+  }
+  return error;
+}
