@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_DRILL_BUDGET } from './drill-sample';
 import { DEFAULT_NOTIFICATIONS } from './notification-settings';
 import { WEEKDAYS } from './schedule';
 import { retentionPolicySchema, retentionSettingsSchema } from './retention-policy-schema';
@@ -201,6 +202,17 @@ const notificationsSchema = z.strictObject({
   onSuccess: z.boolean().default(DEFAULT_NOTIFICATIONS.onSuccess),
 });
 
+/**
+ * What one restore drill may read of one destination (docs/drills.md): at
+ * most `files` files and `mebibytes` MiB, shared by the backed-up folders,
+ * in at most `minutes` (what is not compared by then is counted, not judged).
+ */
+const drillSchema = z.strictObject({
+  files: z.number().int().min(1).max(100_000).default(DEFAULT_DRILL_BUDGET.files),
+  mebibytes: z.number().int().min(1).max(1024 * 1024).default(DEFAULT_DRILL_BUDGET.bytes / 2 ** 20),
+  minutes: z.number().positive().max(24 * 60).default(DEFAULT_DRILL_BUDGET.seconds / 60),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1),
   /** Name of this machine in the destination layout; defaults to the host name. */
@@ -223,6 +235,8 @@ export const configSchema = z.strictObject({
   conditions: conditionsSchema.default({ postponeOnBattery: false, postponeOnMetered: true }),
   /** Absent: DEFAULT_NOTIFICATIONS. Only `lowSpacePercent` is read (see notificationsSchema). */
   notifications: notificationsSchema.optional(),
+  /** The restore drills' budget; absent: DEFAULT_DRILL_BUDGET. */
+  drill: drillSchema.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

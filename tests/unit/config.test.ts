@@ -78,6 +78,15 @@ describe('config validation', () => {
     expect(validateConfig({ ...valid, notifications: { daily: true } })).toEqual({ ok: false, problems: ['notifications: unknown field "daily"'] });
   });
 
+  test("takes the restore drills' budget, filling what is left out", () => {
+    const result = validateConfig({ ...valid, drill: { files: 40 } });
+    expect(result.ok && result.config.drill).toEqual({ files: 40, mebibytes: 256, minutes: 5 });
+    const plain = validateConfig(valid);
+    expect(plain.ok && plain.config.drill).toBeUndefined();
+    expect(validateConfig({ ...valid, drill: { minutes: 0 } })).toEqual({ ok: false, problems: [expect.stringMatching(/^drill\.minutes: /)] });
+    expect(validateConfig({ ...valid, drill: { files: 1.5 } })).toEqual({ ok: false, problems: [expect.stringMatching(/^drill\.files: /)] });
+  });
+
   test('rejects two destinations with the same id', () => {
     const dup = { ...valid, destinations: [valid.destinations[0], valid.destinations[0]] };
     expect(validateConfig(dup)).toEqual({ ok: false, problems: [expect.stringMatching(/"usb" is used twice/)] });

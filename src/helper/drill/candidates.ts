@@ -12,7 +12,7 @@ import type { DrillCandidate } from '../../core/drill-sample';
 const IGNORED_XATTRS = new Set(['security.selinux']);
 
 /** getfattr writes a name's unusual bytes as \ooo (octal): undone, as UTF-8. */
-function unescapeOctal(text: string): string {
+export function unescapeOctal(text: string): string {
   if (!text.includes('\\')) return text;
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {

@@ -20,7 +20,7 @@ import { restoreFiles } from '../restore/user-restore';
 import { MountSet } from '../system/mount-set';
 import { randomUuid } from '../system/random-id';
 import { listCandidates } from './candidates';
-import { compareRestored } from './compare';
+import { compareRestored, xattrsOfAll } from './compare';
 import { DamagedBackups } from './damaged-backups';
 import { DrillHistory } from './drill-history';
 
@@ -63,7 +63,8 @@ export async function drillDestinations(paths: DrillPaths, options: DrillOptions
     throw new RewindError('InvalidArgs', `There is no destination "${options.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
   }
   if (config.conditions.postponeOnBattery && onBattery(await readPowerSupplies())) return { skipped: 'on-battery' };
-  const budget = { ...DEFAULT_DRILL_BUDGET, ...options.budget };
+  const configured = config.drill ? { files: config.drill.files, bytes: config.drill.mebibytes * 2 ** 20, seconds: config.drill.minutes * 60 } : {};
+  const budget = { ...DEFAULT_DRILL_BUDGET, ...configured, ...options.budget };
   const unlock = await acquireRunLock(paths.stateDir);
   try {
     const history = new DrillHistory(paths.stateDir);
@@ -195,14 +196,16 @@ async function checkPoint(
   try {
     const unrestored = await restoreSample(paths, destinationId, pick.point.name, sourcePath, sample, scratch, result);
     if (unrestored === 'all') return;
-    for (const [index, file] of sample.entries()) {
+    const pairs = sample.map((f) => ({ file: f, original: path.join(original, f.path), restored: path.join(scratch, path.basename(f.path)) }));
+    const xattrs = await xattrsOfAll(pairs.filter((p) => !unrestored.has(p.file.path)).flatMap((p) => [p.original, p.restored]));
+    for (const [index, { file, original: here, restored }] of pairs.entries()) {
       if (Date.now() > deadline) {
         result.notCompared = sample.length - index;
         break;
       }
       // A file the restore stopped at is named once, by the restore.
       if (unrestored.has(file.path)) continue;
-      const problems = await compareRestored(file.path, path.join(original, file.path), path.join(scratch, path.basename(file.path)));
+      const problems = await compareRestored(file.path, here, restored, xattrs);
       if (problems.length > 0) result.problems.push(...problems);
       else {
         result.compared++;
