@@ -5,7 +5,7 @@ import type { DrillRecord } from '../../src/core/drill';
 import { createBackupFixture, localSnapshot, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { sh } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';
-import { unmount } from '../support/loop-btrfs';
+import { flipByteOnDisk, onBackupDisk } from '../support/disk-damage';
 import { flipByte, manifestIn } from '../support/stream-damage';
 
 /**
@@ -65,27 +65,8 @@ test('a healthy btrfs disk and stream files drill clean, and say how many files 
   expect(readdirSync(fx.stateDir).filter((n) => n.startsWith('drill'))).toEqual(['drills.json']);
 });
 
-/** Mounts the backup disk's top level at a folder of the test's, runs `fn` on this backup's folder, and unmounts it. */
-function onBackupDisk(name: string, options: string, fn: (backup: string) => void): void {
-  const top = path.join(fx.dir, name);
-  mkdirSync(top);
-  sh('mount', ['-o', `${options},subvolid=5`, fx.destination.device, top]);
-  try {
-    fn(path.join(top, fx.hostName, 'home', snapshot));
-  } finally {
-    unmount(top);
-  }
-}
-
 test('a byte flipped on the btrfs disk itself is named, and the drill exits 1', () => {
-  // Where the file's data lies on the loop disk: its extent's address in the filesystem, then on the device.
-  let address = 0;
-  onBackupDisk('look-usb', 'ro', (backup) => {
-    const extents = sh('filefrag', ['-v', '-b4096', path.join(backup, 'alice/Pictures/holiday.raw')]);
-    address = Number(/^\s*0:\s+0\.\.\s*\d+:\s+(\d+)\.\./m.exec(extents)![1]) * 4096;
-  });
-  const physical = Number(/physical (\d+)/.exec(sh('btrfs-map-logical', ['-l', String(address), fx.destination.device]))![1]);
-  sh('dd', ['of=' + fx.destination.device, 'bs=1', `seek=${physical + 100}`, 'count=1', 'conv=notrunc,fsync', 'status=none'], { input: '\x08' });
+  flipByteOnDisk(fx, snapshot, 'alice/Pictures/holiday.raw');
   const result = drill(['--destination', 'usb']);
   expect(result.status).toBe(1);
   expect(result.drills).toEqual([expect.objectContaining({ destination: 'usb', outcome: 'damaged' })]);
@@ -97,7 +78,7 @@ test('a byte flipped on the btrfs disk itself is named, and the drill exits 1', 
 });
 
 test('a backup made writable and changed is reported, never passed over as good', () => {
-  onBackupDisk('damage-usb', 'rw', (backup) => {
+  onBackupDisk(fx, 'rw', snapshot, (backup) => {
     sh('btrfs', ['property', 'set', '-f', '-ts', backup, 'ro', 'false']);
     const file = path.join(backup, 'alice/Documents/notes.md');
     writeFileSync(file, '# Notes\n- buy mild\n');

@@ -53,6 +53,13 @@ export interface BackupDestination {
   changesSince(dirName: string, name: string): Promise<PointChanges>;
   /** Ends what opening started (a connection); the destination is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * The UUIDs of its backups that a restore drill found damaged (the
+   * helper's state, ../drill/damaged-backups): never parents, kept until a
+   * full backup has landed after them (src/core/parent.ts, rule 7). Told
+   * once, when it is opened.
+   */
+  knowDamaged?(uuids: ReadonlySet<string>): void;
   /** A server's free and total bytes, asked over its connection (a disk's are read where it is mounted). */
   serverSpace?(): Promise<{ freeBytes: number; sizeBytes: number }>;
 }
@@ -86,6 +93,8 @@ export interface PointChanges {
 export interface RetentionView {
   /** Each backup with the UUID of the snapshot it holds as its received UUID (local pruning's next parent). */
   backups: Subvolume[];
+  /** Those of `backups` a drill found damaged, by UUID: never a next parent. */
+  damaged?: ReadonlySet<string>;
   /** What the rules keep and remove, given the source's snapshots. */
   plan(snapshots: readonly Subvolume[], context: PruneContext): RetentionPlan;
 }

@@ -3,6 +3,8 @@ import { chooseServerStore, serverCapabilities } from '../../core/server-capabil
 import type { BackupDestination } from './backup-destination';
 import { BtrfsDestination } from './btrfs-destination';
 import type { MountSet } from '../system/mount-set';
+import { damagedAt } from '../../core/damaged-backups';
+import { DamagedBackups } from '../drill/damaged-backups';
 
 /**
  * The one place that looks at a destination's kind: it opens the
@@ -14,6 +16,12 @@ import type { MountSet } from '../system/mount-set';
  * never does (docs/benchmarks.md).
  */
 export async function openDestination(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<BackupDestination> {
+  const [destination, marks] = await Promise.all([openKind(config, host, mounts, stateDir), new DamagedBackups(stateDir).read()]);
+  destination.knowDamaged?.(damagedAt(marks, config.id));
+  return destination;
+}
+
+async function openKind(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<BackupDestination> {
   switch (config.kind) {
     case 'btrfs':
       return BtrfsDestination.open(config, host, mounts);

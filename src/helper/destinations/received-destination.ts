@@ -3,7 +3,7 @@ import { previousPoint } from '../../core/browse-request';
 import { RewindError } from '../../core/errors';
 import { listChanges } from '../../core/send-stream/changes';
 import { backupToFreeSpace } from '../../core/make-room';
-import { choosePlan, isCompleteBackup, refusedParentsNotice, streamUuid, type SendPlan } from '../../core/parent';
+import { choosePlan, damagedAwaitingFull, isCompleteBackup, refusedParentsNotice, streamUuid, type SendPlan } from '../../core/parent';
 import { planDestinationPrune, type PruneContext } from '../../core/prune-plan';
 import type { Subvolume } from '../../core/subvolume';
 import type { SourceSnapshot } from '../engine/sources';
@@ -27,10 +27,11 @@ export interface SendOrder {
  * 1. removes what interrupted receives left in the folder;
  * 2. is done when the snapshot is already here, and stops when another
  *    snapshot's backup has its name;
- * 3. chooses the parent by UUID (never a damaged backup; the record names
- *    those it passed over) and sends, full or incremental; when the
- *    destination is full, removes its oldest backup that may go
- *    (src/core/make-room.ts) and tries again;
+ * 3. chooses the parent by UUID (never a damaged backup, nor one older than
+ *    a backup a drill found damaged; the record names those it passed over)
+ *    and sends, full or incremental; when the destination is full, removes
+ *    its oldest backup that may go (src/core/make-room.ts; never a damaged
+ *    one before a full backup has landed after it) and tries again;
  * 4. flushes the destination, then checks that the new backup is read-only
  *    and carries the snapshot's UUID; on any failure, a partial backup is removed.
  * Each kind says how to list, delete, send, flush and fetch a backup.
@@ -63,6 +64,13 @@ export abstract class ReceivedDestination implements BackupDestination {
   abstract pointFolder(dirName: string, name: string, scratch: () => Promise<string>, keyFile?: string): Promise<string>;
   abstract restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string>;
   abstract close(): Promise<void>;
+
+  /** Backups a drill found damaged, by UUID (src/core/parent.ts, rule 7). */
+  protected damaged: ReadonlySet<string> = new Set();
+
+  knowDamaged(uuids: ReadonlySet<string>): void {
+    this.damaged = uuids;
+  }
 
   async remove(backup: Subvolume): Promise<void> {
     await this.removeAll([backup]);
@@ -109,8 +117,9 @@ export abstract class ReceivedDestination implements BackupDestination {
     const backups = await this.backups(dirName);
     return {
       backups,
+      damaged: this.damaged,
       plan: (snapshots: readonly Subvolume[], context: PruneContext): RetentionPlan => {
-        const decision = planDestinationPrune(backups, snapshots, context);
+        const decision = planDestinationPrune(backups, snapshots, context, this.damaged);
         return {
           ...(decision.skipped ? { skipped: decision.skipped } : {}),
           kept: decision.keep.map((k) => ({ name: path.basename(k.subvolume.path), reasons: k.reasons })),
@@ -162,7 +171,7 @@ export abstract class ReceivedDestination implements BackupDestination {
       );
     }
     // Every backup, so that the damaged ones are named (src/core/parent.ts, rule 6).
-    const plan = choosePlan(snap.snapshots, all, snap.snapshot.uuid);
+    const plan = choosePlan(snap.snapshots, all, snap.snapshot.uuid, this.damaged);
     const notice = refusedParentsNotice(this.name, plan);
     if (notice) record.damagedParent = notice;
     record.kind = plan.kind;
@@ -174,7 +183,9 @@ export abstract class ReceivedDestination implements BackupDestination {
   private async sendMakingRoom(snap: SourceSnapshot, plan: SendPlan, job: BackUpJob): Promise<void> {
     const { dirName, top } = snap.source;
     const name = path.basename(snap.snapshot.path);
+    // The parent, and every damaged backup that no full backup has followed yet.
     const keep = new Set(plan.kind === 'incremental' ? [plan.parentBackup.uuid] : []);
+    if (this.damaged.size > 0) for (const backups of (await this.allBackups()).values()) for (const d of damagedAwaitingFull(backups.filter(isCompleteBackup), this.damaged)) keep.add(d.uuid);
     const order: SendOrder = {
       snap,
       plan,

@@ -21,6 +21,8 @@ import { DEFAULT_NOTIFICATIONS } from '../../core/notification-settings';
 import { destinationsSpaceFreed } from '../../core/space-notice';
 import { thinLowSources } from './thin-source';
 import { readMountTable } from '../system/mountinfo';
+import { damagedSnapshots } from '../../core/damaged-backups';
+import { DamagedBackups } from '../drill/damaged-backups';
 
 /**
  * A backup run:
@@ -107,8 +109,9 @@ async function snapshotsOf(resolving: Resolving, state: RunState, label: string)
   // Best effort: a copy a killed helper left is only wasted space, never a reason to fail the backup.
   for (const top of new Set(resolved.subvolumes.map((s) => s.top))) await removeStaleScratchFolders(top).catch(() => undefined);
   const snaps: SourceSnapshot[] = [];
+  const damaged = damagedSnapshots(await new DamagedBackups(state.options.stateDir).read());
   for (const subvolume of resolved.subvolumes) {
-    snaps.push(await snapshotToBackUp(subvolume, new Date(), () => namesAtDestinations(state.destinations, subvolume.dirName)));
+    snaps.push(await snapshotToBackUp(subvolume, new Date(), () => namesAtDestinations(state.destinations, subvolume.dirName), damaged));
   }
   return snaps;
 }

@@ -93,7 +93,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     for (const [id, destination] of destinations) {
       const view = await destination?.retention(source.dirName);
       if (view) retention.set(id, view);
-      views.push(view ? { id, connected: true, backups: view.backups } : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) });
+      views.push(view ? { id, connected: true, backups: view.backups, damaged: view.damaged } : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) });
     }
     const local = planLocalPrune(snapshots, views, { rules: policyRules(policyFor(config.retention, 'local')), now, timeZone });
     const localReport = toReport({ side: 'local', source: source.label }, local);

@@ -138,15 +138,22 @@ export async function takeSnapshot(source: SourceSubvolume, now: Date, takenElse
  * The snapshot this run backs up: the newest one in Rewind's own folder when
  * the source has not changed since it was taken (an idle machine's hourly
  * run then costs a listing, not a snapshot and a send per destination);
- * otherwise a new one. The source must have been resolved with
+ * otherwise a new one, and also when `damaged` (snapshots whose backup a
+ * drill found damaged) holds that one. The source must have been resolved with
  * `commitFirst`: a subvolume's generation moves only when a transaction
  * commits, and a file written a second before is not in it until then.
  */
-export async function snapshotToBackUp(source: SourceSubvolume, now: Date, takenElsewhere: () => Promise<Iterable<string>>): Promise<SourceSnapshot> {
+export async function snapshotToBackUp(
+  source: SourceSubvolume,
+  now: Date,
+  takenElsewhere: () => Promise<Iterable<string>>,
+  damaged: ReadonlySet<string> = new Set(),
+): Promise<SourceSnapshot> {
   const all = await source.mount.subvolumes();
   const snapshots = snapshotsOf(source.uuid, all);
   const unchanged = reusable(source, all, snapshots);
-  if (unchanged) return { source, snapshot: unchanged, snapshots, reused: true };
+  // One whose backup a drill found damaged is not sent again: a new one is, in full (src/core/parent.ts, rule 7).
+  if (unchanged && !damaged.has(unchanged.uuid)) return { source, snapshot: unchanged, snapshots, reused: true };
   return takeSnapshot(source, now, await takenElsewhere());
 }
 

@@ -44,7 +44,7 @@ async function subvolumesOf(sources: readonly SourceSubvolume[], options: ThinOp
     const destinations: DestinationView[] = [];
     for (const [id, destination] of options.destinations) {
       const view = await destination?.retention(source.dirName).catch(() => undefined);
-      destinations.push(view ? { id, connected: true, backups: view.backups } : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) });
+      destinations.push(view ? { id, connected: true, backups: view.backups, damaged: view.damaged } : { id, connected: false, lastSentUuid: lastSentUuid(options.history, source.label, id) });
     }
     subvolumes.push({ label: source.label, snapshots, destinations });
   }
