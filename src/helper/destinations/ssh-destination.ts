@@ -14,6 +14,7 @@ import type { SshPaths } from './ssh/identity';
 import { ReplayPlace } from './stream-files/replay-place';
 import { destinationName } from '../../core/destination-name';
 import { checkLeftOut } from '../../core/xattrs-left-out';
+import { estimateWork, TransferMeter } from '../engine/transfer-meter';
 
 /**
  * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
@@ -186,10 +187,15 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
     // A server whose btrfs receive is older gets the stream version it understands.
     const protocol = this.sendProtocols.includes(job.protocol.version) ? job.protocol : { version: 1 as const, args: [] };
     job.record.protocol = protocol.version;
-    const onBytes = (bytes: number) => job.progress({ phase: 'send', kind: plan.kind, bytes });
+    const estimating = new AbortController();
+    const meter = new TransferMeter(estimateWork(snapshot, parent, estimating.signal));
+    const onBytes = (bytes: number, ended = false) => job.progress({ phase: 'send', kind: plan.kind, bytes, ...meter.progress(bytes, ended) });
     const { sendToStream } = await import('./ssh/send');
     const name = path.basename(snap.snapshot.path);
-    const sent = await sendToStream(this, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal: job.signal });
+    const sent = await sendToStream(this, { snapshot, parent, sendArgs: protocol.args, dirName: snap.source.dirName, name, onBytes, signal: job.signal }).finally(() =>
+      estimating.abort(),
+    );
+    onBytes(sent.bytes, true);
     job.record.bytes = sent.bytes;
     if (sent.wireBytes !== undefined) job.record.wireBytes = sent.wireBytes;
     if (sent.leftOut) job.record.leftOut = sent.leftOut;

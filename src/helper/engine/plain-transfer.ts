@@ -1,10 +1,10 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
-import { fractionAndEta, RateWindow } from '../../core/send-stream/rate-window';
 import type { TransferProgress } from '../../core/status';
 import { receiveComplaint } from '../system/receive-output';
 import { startPlainPipe } from './plain-pipe';
+import { TransferMeter } from './transfer-meter';
 import { stopGroup } from './transfer-pipe';
 import { exitOf, failed, killed, killedBySignal, sendFailure, throwIfReceiveIsTheCause } from './transfer-outcome';
 
@@ -55,20 +55,12 @@ export async function plainSendReceive(request: PlainTransfer): Promise<number> 
   if (request.signal?.aborted) cancel();
   request.signal?.addEventListener('abort', cancel, { once: true });
 
-  let estimate: number | undefined;
-  void request.estimate.then((e) => (estimate = e));
-  const startedAt = Date.now();
-  const window = new RateWindow(startedAt);
+  const meter = new TransferMeter(request.estimate);
   const prefix = path.join(request.receiveDir, request.name) + '/';
   let bytes = 0;
   let currentPath: string | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const report = (ended: boolean) => {
-    const { bytesPerSecond } = window.rates(Date.now(), bytes, bytes);
-    const rounded = bytesPerSecond === undefined ? undefined : Math.round(bytesPerSecond);
-    const { fraction, etaSeconds } = fractionAndEta(bytes, estimate, ended, bytesPerSecond);
-    request.onBytes?.(bytes, { currentPath, bytesPerSecond: rounded, fraction, etaSeconds: etaSeconds === undefined ? undefined : Math.round(etaSeconds) });
-  };
+  const report = (ended: boolean) => request.onBytes?.(bytes, { currentPath, ...meter.progress(bytes, ended) });
   void pipe.started.then((pids) => {
     if (!pids || !request.onBytes) return;
     let polling = false;

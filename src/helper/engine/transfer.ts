@@ -1,4 +1,3 @@
-import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -9,11 +8,11 @@ import type { ProgressSnapshot } from '../../core/send-stream/progress';
 import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
 import { parseCodecMessage } from '../codec/send-stream-process';
-import { streamWork } from '../../core/send-stream/stream-work';
-import { noDataStream, sendArguments } from '../system/btrfs-send';
+import { sendArguments } from '../system/btrfs-send';
 import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
 import { receiveComplaint } from '../system/receive-output';
 import { plainSendReceive } from './plain-transfer';
+import { estimateWork } from './transfer-meter';
 import { collect, exitOf, failed, killed, killedBySignal, sendFailure, throwIfReceiveIsTheCause, type Exit } from './transfer-outcome';
 
 /**
@@ -99,23 +98,10 @@ export function transferProgress(p: ProgressSnapshot): TransferProgress {
 
 const STREAM_ERRORS = new Set(['empty', 'bad-magic', 'unsupported-version', 'truncated', 'command-too-long', 'crc-mismatch', 'bad-attribute']);
 
-/**
- * The estimate of the work to come, in the codec's units (about the bytes to
- * send): the caller's, else for a full send the space used on the source
- * filesystem (one statfs, an upper bound when there are other subvolumes or
- * snapshots on it), for an incremental the work of the `--no-data` stream of
- * the same pair (a few hundredths of a second on a small change; it runs
- * beside the transfer and is stopped with it).
- */
+/** The caller's estimate, else estimateWork's. */
 async function defaultEstimate(request: TransferRequest, stop: AbortSignal): Promise<number | undefined> {
   if (request.estimate !== undefined) return request.estimate ?? undefined;
-  try {
-    if (request.parent) return streamWork(await noDataStream(request.parent, request.snapshot, stop));
-    const s = await statfs(request.snapshot);
-    return (s.blocks - s.bfree) * s.bsize;
-  } catch {
-    return undefined;
-  }
+  return estimateWork(request.snapshot, request.parent, stop);
 }
 
 /** True when the codec has work to do: an xattr filter, receiver rules or a chosen checksum. */

@@ -25,6 +25,7 @@ import { SshStore } from './ssh-store';
 import { isNoSpace } from './stream-pipes';
 import type { StreamStore } from './stream-store';
 import { writeStream } from './stream-writer';
+import { estimateWork, TransferMeter } from '../../engine/transfer-meter';
 
 /**
  * Backups as stream files, for disks, shares and servers that are not btrfs:
@@ -219,6 +220,10 @@ export class FilesDestination implements BackupDestination {
     const name = path.basename(snap.snapshot.path);
     const entry = { name, kind: plan.kind, encrypted: recipient !== undefined };
     job.progress({ phase: 'send', kind: plan.kind, bytes: 0 });
+    const send = { snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: job.protocol.args };
+    const estimating = new AbortController();
+    const meter = new TransferMeter(estimateWork(send.snapshot, send.parent, estimating.signal));
+    const onBytes = (bytes: number, ended = false) => job.progress({ phase: 'send', kind: plan.kind, bytes, ...meter.progress(bytes, ended) });
     let written;
     try {
       written = await writeStream({
@@ -228,15 +233,18 @@ export class FilesDestination implements BackupDestination {
         recipient,
         partName: (index) => partFileName(entry, index),
         partSize: this.config.partSizeMiB * 1024 * 1024,
-        onBytes: (bytes) => job.progress({ phase: 'send', kind: plan.kind, bytes }),
+        onBytes,
         signal: job.signal,
       });
+      onBytes(written.bytes, true);
     } catch (error) {
       await this.removeUnlisted(dirName, manifest).catch(() => undefined);
       if (job.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
       if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error });
       if (error instanceof RewindError) throw error;
       throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error });
+    } finally {
+      estimating.abort();
     }
     job.record.bytes = written.bytes;
     return {
