@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
+import type { RestoreResult } from '../../src/core/restore-request';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { callAs, comparable, inSnapshot } from '../support/browse-calls';
@@ -103,5 +104,28 @@ describe('a point stored as stream files', () => {
     expect(runBackupCli(fx).ok).toBe(true);
     expect(await scratchCopies()).toEqual([]);
     expect(fetchedMounts()).toEqual([]);
+  });
+});
+
+describe('restoring files from a point stored as stream files', () => {
+  test('only what was asked is extracted, and the caller’s own rights decide what is read', () => {
+    const to = path.join(fx.dir, 'restored-from-streams');
+    mkdirSync(to);
+    sh('chown', [`${alice}:${alice}`, to]);
+    const restore = (snapshot: string, rel: string) => call<RestoreResult>('RestoreFiles', { from: 'folder', snapshot, paths: [rel], to: { folder: to } });
+    const mine = restore(first, 'alice/Documents/report.txt');
+    expect(mine.error).toBeUndefined();
+    expect(mine.result).toMatchObject({ as: 'user' });
+    expect(readFileSync(path.join(to, 'report.txt'), 'utf8')).toBe('Quarterly report\n'.repeat(200));
+    expect(lstatSync(path.join(to, 'report.txt')).uid).toBe(Number(sh('id', ['-u', alice]).trim()));
+    // The folders above the path keep their owners and modes: alice may not read root's, and an administrator is asked for.
+    const rootOnly = restore(second, 'root-only/secret.txt');
+    expect(rootOnly.error).toBeUndefined();
+    expect(rootOnly.result).toMatchObject({ as: 'admin' });
+    expect(readFileSync(path.join(to, 'secret.txt'), 'utf8')).toBe('root only\n');
+    const missing = restore(first, 'alice/Documents/streamed.txt');
+    expect(missing.error?.message).toMatch(/^There is no alice\/Documents\/streamed\.txt in this backup\./);
+    // Nothing is left on the source's disk.
+    return expect(scratchCopies()).resolves.toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, rename, rm, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
@@ -10,6 +11,7 @@ import { openDestination } from '../destinations/open-destination';
 import { loadConfig } from '../config/config-file';
 import { sizeText } from '../../core/space-notice';
 import { CommandError, runCommand } from '../system/run-command';
+import { extractedPoint, NotInBackup } from './extract-point';
 
 /**
  * Copies one file or folder out of a backup (on a btrfs disk, received from
@@ -62,6 +64,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   // Mount points of its own: a backup run may have the same disks mounted.
   const mounts = MountSet.forReader(request.runtimeDir, 'restore');
   let scratch: string | undefined;
+  let staging: string | undefined;
   try {
     const opened = await openDestination(destination, host, mounts, request.stateDir);
     // A point that cannot be read where it is (a server's, stream files) is fetched into a scratch
@@ -77,13 +80,32 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
         advice: 'rewind-helper list shows the backups there are.',
       });
     }
+    const notThere = () =>
+      new RewindError('InvalidArgs', `There is no ${relative} in the backup of ${pointTime(request.snapshot)} (${request.snapshot}) on ${opened.name}.`, {
+        advice: `Check the path: it starts inside ${source.path}, as in alice/Documents.`,
+      });
+    // From stream files, the path alone is extracted straight into the target's folder: no room needed on
+    // the source's filesystem, and the result is moved into place, not copied (./extract-point).
+    const into = async () => {
+      await mkdir(request.targetDir, { recursive: true });
+      staging = path.join(request.targetDir, `.rewind-restore-${randomBytes(4).toString('hex')}`);
+      return staging;
+    };
+    const extracted = await extractedPoint(opened, request.stateDir, dirName, request.snapshot, [relative], into, request.keyFile).catch(async (error: unknown) => {
+      await opened.close();
+      if (error instanceof NotInBackup) throw notThere();
+      throw error;
+    });
+    if (extracted !== undefined) {
+      await opened.close();
+      await rename(path.join(extracted, relative), target);
+      return target;
+    }
     const backup = await opened.pointFolder(dirName, request.snapshot, inScratch, request.keyFile).finally(() => opened.close());
     const from = path.join(backup, relative);
     // Refuse anything whose real location is outside the backup (a symlink inside it).
     const real = await runCommand('realpath', ['-e', '--', from]).catch(() => {
-      throw new RewindError('InvalidArgs', `There is no ${relative} in the backup of ${pointTime(request.snapshot)} (${request.snapshot}) on ${opened.name}.`, {
-        advice: `Check the path: it starts inside ${source.path}, as in alice/Documents.`,
-      });
+      throw notThere();
     });
     if (real !== from) throw new RewindError('InvalidArgs', `${relative} is reached through a link in the backup; restore the link's target instead.`, { advice: ADVICE.inDetail });
     await mkdir(request.targetDir, { recursive: true });
@@ -96,6 +118,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
       },
     );
   } finally {
+    if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     if (scratch) await removeScratchFolder(scratch);
     await mounts.releaseAll();
   }

@@ -14,6 +14,7 @@ import { resolveSource } from '../engine/sources';
 import { openDestination } from '../destinations/open-destination';
 import { isFoundId } from '../../core/discovery';
 import { openFoundPoint } from '../recovery/found-point';
+import { extractedPoint } from './extract-point';
 
 /**
  * Restoring files for a user (D-Bus RestoreFiles). The helper finds the
@@ -79,7 +80,11 @@ async function step(args: string[], caller: RestoreCaller, what: string, fd?: nu
 }
 
 /** The folder the restore point's tree starts at, and how to put it away again. */
-export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'from' | 'snapshot' | 'source' | 'recoveryKey'>, mounts: MountSet): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
+export async function openPoint(
+  paths: Paths,
+  request: Pick<RestoreRequest, 'from' | 'snapshot' | 'source' | 'recoveryKey'> & { paths?: readonly string[] },
+  mounts: MountSet,
+): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
   // Backups found with no configuration (after a reinstall): a configuration made in memory for them.
   if (isFoundId(request.from)) return openFoundPoint(paths, request, mounts);
   const config = await loadConfig(paths.configPath);
@@ -100,7 +105,12 @@ export async function openPoint(paths: Paths, request: Pick<RestoreRequest, 'fro
   const done = () => removeScratchFolder(scratch);
   try {
     const opened = await openDestination(destination, host, mounts, paths.stateDir);
-    const root = await opened.pointFolder(source.dirName, request.snapshot, async () => scratch).finally(() => opened.close());
+    const fetch = async () => {
+      // From stream files, only the paths asked for (and the folders above them) are extracted, when they can be (./extract-point).
+      const only = request.paths && (await extractedPoint(opened, paths.stateDir, source.dirName, request.snapshot, request.paths, async () => scratch));
+      return only ?? opened.pointFolder(source.dirName, request.snapshot, async () => scratch);
+    };
+    const root = await fetch().finally(() => opened.close());
     return { root, sourcePath, done };
   } catch (error) {
     await done();

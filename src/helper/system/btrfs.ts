@@ -1,4 +1,4 @@
-import { readdir, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import type { Subvolume } from '../../core/subvolume';
@@ -188,7 +188,8 @@ export async function removeStaleScratchFolders(top: string): Promise<string[]> 
 export async function removeScratchFolder(dir: string): Promise<void> {
   const left = await readdir(dir).catch(() => [] as string[]);
   await deleteSubvolumes(left.map((name) => join(dir, name))).catch(() => undefined);
-  await rmdir(dir).catch(() => undefined);
+  // Files extracted from stream files are plain files and folders (never followed: rm does not follow links).
+  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true })).catch(() => undefined);
 }
 
 /** Filesystem UUID of a block device, read from the device itself (works without udev). */
