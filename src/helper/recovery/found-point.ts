@@ -7,6 +7,7 @@ import { removeScratchFolder, scratchFolder } from '../system/btrfs';
 import type { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
 import { openDestination } from '../destinations/open-destination';
+import { extractedPoint } from '../restore/extract-point';
 import { discoverBackups } from './discover';
 
 /**
@@ -107,7 +108,7 @@ interface Paths {
 /** A found point's root folder (read on the disk, or replayed into a scratch folder on the target's filesystem). */
 export async function openFoundPoint(
   paths: Paths,
-  request: { from: string; snapshot: string; source?: string; recoveryKey?: string },
+  request: { from: string; snapshot: string; source?: string; recoveryKey?: string; paths?: readonly string[] },
   mounts: MountSet,
 ): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
   const found = await lookUpFound(paths.runtimeDir, request.from);
@@ -126,7 +127,11 @@ export async function openFoundPoint(
   };
   try {
     const opened = await openDestination(destination, found.host, mounts, paths.stateDir);
-    const root = await withFoundKey(paths.runtimeDir, { recoveryKey: request.recoveryKey }, (keyFile) => opened.pointFolder(folder.dirName, request.snapshot, inScratch, keyFile)).finally(() => opened.close());
+    // Only the paths asked for, when they can be extracted without a replay (../restore/extract-point).
+    const fetch = async (keyFile?: string) =>
+      (request.paths && (await extractedPoint(opened, paths.stateDir, folder.dirName, request.snapshot, request.paths, inScratch, keyFile))) ??
+      opened.pointFolder(folder.dirName, request.snapshot, inScratch, keyFile);
+    const root = await withFoundKey(paths.runtimeDir, { recoveryKey: request.recoveryKey }, fetch).finally(() => opened.close());
     return { root, sourcePath, done };
   } catch (error) {
     await done();
