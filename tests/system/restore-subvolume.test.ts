@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import type { DrillRecord } from '../../src/core/drill';
 import type { RunRecord } from '../../src/core/status';
 import type { SubvolumeRestoreResult } from '../../src/helper/restore/restore-subvolume';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
@@ -24,6 +25,11 @@ function run(): RunRecord {
   const record = runBackupCli(fx);
   if (!record.ok) throw new Error(`backup failed: ${JSON.stringify(record.error ?? record.transfers.map((t) => t.error))}`);
   return record;
+}
+
+/** Every drill so far, oldest first, as the helper records them. */
+function drills(): DrillRecord[] {
+  return JSON.parse(readFileSync(path.join(fx.stateDir, 'drills.json'), 'utf8')) as DrillRecord[];
 }
 
 function receivedUuid(subvolume: string): string | undefined {
@@ -58,6 +64,8 @@ test('a new disk gets the home back, and the next backup is incremental from the
   const second = run().transfers[0];
   expect(second.kind).toBe('incremental');
   const originalUuid = await withTopLevel(fx, fx.source, (top) => uuidOf(path.join(top, '.rewind/home', second.snapshot)));
+  // A check before the disk died: by the month, none is due again for 30 days.
+  expect(helperCommand(fx, ['drill', '--json']).status).toBe(0);
 
   // The source disk "dies": the home is unmounted and a new, empty disk takes its place.
   unmount(fx.home);
@@ -85,10 +93,22 @@ test('a new disk gets the home back, and the next backup is incremental from the
   mountLoop(fx.cleanup, newDisk, fx.home, 'home');
   writeFileSync(path.join(fx.home, 'alice/Documents/third.txt'), 'written after the restore\n');
 
-  const third = run().transfers[0];
+  // The timer's run: it backs up, then checks what it backed up, as it does after every whole restore.
+  const scheduled = helperCommand(fx, ['run', '--scheduled', '--json']);
+  expect(scheduled.status).toBe(0);
+  const third = (JSON.parse(scheduled.stdout) as RunRecord).transfers[0];
   expect(third).toMatchObject({ ok: true, kind: 'incremental', parent: second.snapshot });
+  expect(drills().map((d) => [d.outcome, d.sources[0]?.backup])).toEqual([
+    ['identical', second.snapshot],
+    ['identical', third.snapshot],
+  ]);
+  expect(scheduled.stderr).toContain('usb: all 6 sampled files came back identical.');
   // Incremental for real: a small stream, not the whole home again.
   expect(third.bytes).toBeLessThan(second.bytes + 64 * 1024);
+  // The next scheduled run checks nothing: the restore was checked once.
+  writeFileSync(path.join(fx.home, 'alice/Documents/fourth.txt'), 'written a little later\n');
+  expect(helperCommand(fx, ['run', '--scheduled', '--json']).status).toBe(0);
+  expect(drills()).toHaveLength(2);
   await withTopLevel(fx, fx.destination, (destTop) => {
     expect(compareTrees(path.join(newTop, '.rewind/home', third.snapshot), path.join(destTop, fx.hostName, 'home', third.snapshot))).toEqual([]);
     expect(receivedUuid(path.join(destTop, fx.hostName, 'home', third.snapshot))).toBe(uuidOf(path.join(newTop, '.rewind/home', third.snapshot)));
