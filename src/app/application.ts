@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import Gio from 'gi://Gio';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { APP_ID } from '../core/ids';
+import { APP_ID, ISSUES_URL, REWIND_VERSION, WEBSITE_URL } from '../core/ids';
 import type { Destination } from '../core/config';
 import { showAbout, showAlert } from './compat';
 import { addDestination } from './config-edit';
@@ -228,12 +228,17 @@ export class RewindApplication extends Adw.Application {
   private _about(): void {
     const parent = this.active_window;
     if (!parent) return;
-    showAbout(parent, {
+    const info = {
       application_name: _('Rewind'),
       application_icon: APP_ID,
       developer_name: _('The Rewind developers'),
+      version: REWIND_VERSION,
+      website: WEBSITE_URL,
+      issue_url: ISSUES_URL,
       license_type: Gtk.License.GPL_3_0,
       comments: _('Back up your files, and get them back from any point in time.'),
-    });
+    };
+    showAbout(parent, info);
+    trace(`about ${JSON.stringify({ version: info.version, website: info.website, issues: info.issue_url })}`);
   }
 }

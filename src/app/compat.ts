@@ -28,14 +28,19 @@ export function showAlert(parent: Gtk.Window, heading: string, body: string, clo
   dialog.present();
 }
 
+/** What the About window tells (the same properties on AdwAboutWindow, 1.2, and AdwAboutDialog, 1.5). */
 export interface AboutInfo {
   application_name: string;
   application_icon: string;
   developer_name: string;
+  version: string;
+  website: string;
+  issue_url: string;
   license_type: Gtk.License;
   comments: string;
 }
 
+/** The About window: a dialog over the window from libadwaita 1.5, a window of its own before. */
 export function showAbout(parent: Gtk.Window, info: AboutInfo): void {
   if (hasAdw(1, 5)) {
     new Adw.AboutDialog(info).present(parent);

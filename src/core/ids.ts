@@ -9,6 +9,9 @@ export const APP_ID = 'io.github.rewindbackup.Rewind';
 export const REWIND_VERSION = '0.1.0';
 /** The day of that release, as the metainfo and the RPM changelog give it (tests/unit/release-dates.test.ts). */
 export const REWIND_RELEASE_DATE = '2026-11-26';
+/** Where the project lives and where to report a problem: the metainfo's and the spec's (tests/unit/project-urls.test.ts). */
+export const WEBSITE_URL = 'https://github.com/rewindbackup/rewind';
+export const ISSUES_URL = `${WEBSITE_URL}/issues`;
 
 export const HELPER_BUS_NAME = `${APP_ID}.Helper`;
 export const HELPER_OBJECT_PATH = '/io/github/rewindbackup/Rewind/Helper';

@@ -111,6 +111,23 @@ describe('the app', () => {
     await app.stop();
   });
 
+  test.each(['light', 'dark'] as const)('the About window tells the version, the website and where to report a problem (%s)', async (style) => {
+    const app = startAppDriver(fx, userEnv, display, shots, style);
+    try {
+      await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+      await app.step('about', undefined, 'rewind: about ');
+      const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+      const links = JSON.parse(/rewind: about (.*)/.exec(app.output())![1]) as Record<string, string>;
+      expect(links).toEqual({ version, website: 'https://github.com/rewindbackup/rewind', issues: 'https://github.com/rewindbackup/rewind/issues' });
+      // What it shows: the version, Details (the description and the website) and a row to report an issue.
+      const texts = (await app.texts()).flatMap((w) => w.texts);
+      expect(texts).toEqual(expect.arrayContaining(['Rewind', version, 'The Rewind developers', 'Details', 'Report an Issue']));
+      await app.shoot('about');
+    } finally {
+      await app.stop();
+    }
+  });
+
   /** The last headline the page printed: `<kind>: <title> | <description>`. */
   function lastHeadline(output: string): string | undefined {
     return output.split('\n').filter((l) => l.startsWith('rewind: headline ')).at(-1)?.slice('rewind: headline '.length);
