@@ -6,6 +6,11 @@
  */
 export const SEND_PATH_MAX = 4095;
 
+/** 4096 → "4,096", without Intl (whose data costs a short run tens of milliseconds to load). */
+function grouped(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+}
+
 /** "alice/deeper/…/far.txt": the first two components and the last. */
 export function briefPath(relative: string): string {
   const parts = relative.split('/').filter((p) => p !== '');
@@ -17,9 +22,9 @@ export function briefPath(relative: string): string {
 /** The sentence for a send that failed on a path too long: `relative` (from the backed-up folder) when it was found. */
 export function pathTooLongMessage(relative?: string): string {
   const which = relative
-    ? `the path ${briefPath(relative)} in the backed-up folder is ${relative.length.toLocaleString('en-US')} bytes long`
-    : `a path in the backed-up folder is longer than ${(SEND_PATH_MAX + 1).toLocaleString('en-US')} bytes`;
+    ? `the path ${briefPath(relative)} in the backed-up folder is ${grouped(new TextEncoder().encode(relative).length)} bytes long`
+    : `a path in the backed-up folder is longer than ${grouped(SEND_PATH_MAX + 1)} bytes`;
   return `This backup cannot be made: ${which}, more than Linux lets a backup name. The problem is on this computer, not on the backup disk.`;
 }
 
-export const PATH_TOO_LONG_ADVICE = `Move that file, or rename a folder on its way, so that its path is shorter than ${(SEND_PATH_MAX + 1).toLocaleString('en-US')} bytes; then back up again.`;
+export const PATH_TOO_LONG_ADVICE = `Move that file, or rename a folder on its way, so that its path is shorter than ${grouped(SEND_PATH_MAX + 1)} bytes; then back up again.`;

@@ -83,7 +83,8 @@ function utcMs(year: number, month: number, day: number, hour = 0, minute = 0, s
 export type PeriodLabels = Readonly<Record<PeriodKind, string>>;
 
 interface Clock {
-  readonly format: Intl.DateTimeFormat;
+  /** The wall clock at an instant. */
+  readonly read: (instant: Date) => LocalTime;
   /**
    * Period labels by epoch ms. Only an optimisation, bounded: a label never
    * changes, and the same snapshots are planned again at every prune.
@@ -93,9 +94,37 @@ interface Clock {
 const clocks = new Map<string, Clock>();
 const MEMO_LIMIT = 200_000;
 
+/**
+ * The zone of the JavaScript engine's own local time, when the process names
+ * it in TZ (the helper does: src/helper/system/time-zone.ts). Its Date
+ * methods then read that zone's wall clock without an Intl formatter, whose
+ * locale data costs a short backup run more than its whole retention plan.
+ */
+function engineZone(): string | undefined {
+  const tz = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TZ;
+  return tz && !tz.startsWith(':') ? tz : undefined;
+}
+
+function engineLocalTime(instant: Date): LocalTime {
+  return {
+    year: instant.getFullYear(),
+    month: instant.getMonth() + 1,
+    day: instant.getDate(),
+    hour: instant.getHours(),
+    offsetSeconds: instant.getTimezoneOffset() * -60 || 0,
+  };
+}
+
 function clockFor(timeZone: string): Clock {
-  let clock = clocks.get(timeZone);
+  // Asked each time: a process may change its TZ, and each zone has its own labels.
+  const key = timeZone === engineZone() ? `engine:${timeZone}` : timeZone;
+  let clock = clocks.get(key);
   if (clock) return clock;
+  if (key !== timeZone) {
+    clock = { read: engineLocalTime, memo: new Map() };
+    clocks.set(key, clock);
+    return clock;
+  }
   let format: Intl.DateTimeFormat;
   try {
     format = new Intl.DateTimeFormat('en-US', {
@@ -113,15 +142,19 @@ function clockFor(timeZone: string): Clock {
   } catch {
     throw new RangeError(`retention: unknown time zone ${JSON.stringify(timeZone)}; expected an IANA name such as "Europe/Berlin"`);
   }
-  clock = { format, memo: new Map() };
+  clock = { read: (instant) => formattedLocalTime(format, instant), memo: new Map() };
   clocks.set(timeZone, clock);
   return clock;
 }
 
 /** The wall clock in `timeZone` at `instant`. */
 export function localTime(instant: Date, timeZone: string): LocalTime {
+  return clockFor(timeZone).read(instant);
+}
+
+function formattedLocalTime(format: Intl.DateTimeFormat, instant: Date): LocalTime {
   const parts: Record<string, number> = {};
-  for (const part of clockFor(timeZone).format.formatToParts(instant)) {
+  for (const part of format.formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   // Some engines write midnight as 24 even with h23; it is hour 0 of the same day.

@@ -1,4 +1,10 @@
-import { describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { buildSync } from 'esbuild';
 import { isoWeek, localTime, periodLabel, planRetention, type RetentionPoint } from '../../src/core/retention';
 import {
   DEFAULT_LOCAL_RETENTION,
@@ -60,6 +66,35 @@ describe('periods', () => {
     const t = localTime(new Date(iso), zone);
     expect((['hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const).map((k) => periodLabel(k, t))).toEqual(labels);
   });
+});
+
+describe("the engine's own local time, when TZ names the zone", () => {
+  // A process of its own: Node follows a change of TZ, the test's sandboxed process.env does not reach it.
+  const script = `
+    const { localTime } = require('./retention.cjs');
+    const zone = process.argv[1];
+    const instants = Array.from({ length: 366 * 24 }, (_, h) => new Date(Date.UTC(2026, 0, 1) + h * 3600000 + 1800000));
+    process.env.TZ = 'Etc/GMT+12' === zone ? 'UTC' : 'Etc/GMT+12';
+    const formatted = instants.map((i) => localTime(i, zone));
+    process.env.TZ = zone;
+    const engine = instants.map((i) => localTime(i, zone));
+    const differ = engine.findIndex((t, k) => JSON.stringify(t) !== JSON.stringify(formatted[k]));
+    console.log(JSON.stringify({ differ, at: instants[differ], engine: engine[differ], formatted: formatted[differ], sample: engine[2000] }));
+  `;
+  const dir = mkdtempSync(path.join(tmpdir(), 'rewind-retention-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(() => {
+    buildSync({ entryPoints: [fileURLToPath(new URL('../../src/core/retention.ts', import.meta.url))], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(dir, 'retention.cjs'), logLevel: 'error' });
+  });
+
+  test.each(['Europe/Berlin', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'UTC'])(
+    'agrees with the formatter in %s, hour by hour across a year and its daylight saving changes',
+    (zone) => {
+      const out = execFileSync(process.execPath, ['-e', script, zone], { cwd: dir, encoding: 'utf8' });
+      const result = JSON.parse(out) as { differ: number; sample: { offsetSeconds: number } };
+      expect(result).toMatchObject({ differ: -1 });
+    },
+  );
 });
 
 describe('planRetention at fixed instants', () => {

@@ -11,9 +11,9 @@ function knownZone(name: string | undefined): string | undefined {
 /**
  * The machine's time zone, which retention's days and the schedule follow:
  * TZ when it names a zone, else the zone /etc/localtime links to (as
- * timedatectl sets it), else what ICU says. Asking ICU first makes a backup
- * run load ICU's locale data, and the run
- * needs no formatter unless its retention counts days.
+ * timedatectl sets it, and then also put in TZ), else what ICU says. Asking
+ * ICU makes a backup run load its locale data, which a run whose TZ names
+ * the zone never needs.
  */
 export function systemTimeZone(): string {
   const tz = process.env.TZ;
@@ -23,7 +23,11 @@ export function systemTimeZone(): string {
   } else {
     try {
       const named = knownZone(/\/zoneinfo\/(.+)$/.exec(readlinkSync('/etc/localtime'))?.[1]);
-      if (named) return named;
+      if (named) {
+        // The zone Node would follow anyway, named: retention then reads the wall clock with Date's own methods (src/core/retention.ts).
+        process.env.TZ = named;
+        return named;
+      }
     } catch {
       // not a link: a copied zone file; ICU reads it
     }

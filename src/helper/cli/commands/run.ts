@@ -1,7 +1,6 @@
 import type { RunRecord } from '../results';
 import { command } from '../command';
 import { describePostponed, describeRun } from '../format/backup';
-import { drillWhenDue } from '../../drill/scheduled-drill';
 
 export const run = command<{ postponed: RunRecord } | { run: RunRecord }>({
   name: 'run',
@@ -32,7 +31,8 @@ wait, record the run as postponed and exit;
           : (p) => p.phase !== 'send' && console.error(`${p.phase}: ${p.source}${p.destination ? ` -> ${p.destination}` : ''}`),
     });
     // Once a month per destination, the timer's run also checks what it backed up (src/core/drill-schedule.ts).
-    if (values.scheduled) await drillWhenDue(paths, record);
+    // Loaded only then: a drill reads stream files and servers, whose modules a run to a disk never needs.
+    if (values.scheduled) await (await import('../../drill/scheduled-drill')).drillWhenDue(paths, record);
     return { run: record };
   },
   output: (result) => {
