@@ -65,6 +65,8 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
   const mounts = MountSet.forReader(request.runtimeDir, 'restore');
   let scratch: string | undefined;
   let staging: string | undefined;
+  /** The first folder of the target made for the extraction: a failed restore leaves none behind. */
+  let made: string | undefined;
   try {
     const opened = await openDestination(destination, host, mounts, request.stateDir);
     // A point that cannot be read where it is (a server's, stream files) is fetched into a scratch
@@ -87,7 +89,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     // From stream files, the path alone is extracted straight into the target's folder: no room needed on
     // the source's filesystem, and the result is moved into place, not copied (./extract-point).
     const into = async () => {
-      await mkdir(request.targetDir, { recursive: true });
+      made = await mkdir(request.targetDir, { recursive: true });
       staging = path.join(request.targetDir, `.rewind-restore-${randomBytes(4).toString('hex')}`);
       return staging;
     };
@@ -99,6 +101,7 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     if (extracted !== undefined) {
       await opened.close();
       await rename(path.join(extracted, relative), target);
+      made = undefined;
       return target;
     }
     const backup = await opened.pointFolder(dirName, request.snapshot, inScratch, request.keyFile).finally(() => opened.close());
@@ -117,8 +120,10 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
         throw await copyFailure(error, from, request.targetDir, relative);
       },
     );
+    made = undefined;
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    if (made) await rm(made, { recursive: true, force: true }).catch(() => undefined);
     if (scratch) await removeScratchFolder(scratch);
     await mounts.releaseAll();
   }

@@ -125,13 +125,20 @@ export class StagedFiles {
     const target = this.handles.get(op.id) ?? (await this.handle(op.id));
     const length = op.length === 0 ? Math.max(0, (await source.stat()).size - op.sourceOffset) : op.length;
     const buffer = new Uint8Array(Math.min(CHUNK, length));
+    let end = (await target.stat()).size;
     let copied = 0;
     while (copied < length) {
       const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, length - copied), op.sourceOffset + copied);
       if (bytesRead === 0) break;
-      await writeAll(target, buffer.subarray(0, bytesRead), op.offset + copied);
+      const chunk = buffer.subarray(0, bytesRead);
+      // Zeroes past the target's end stay a hole, as the clone of a sparse range would.
+      if (op.offset + copied < end || Buffer.compare(chunk, ZEROES.subarray(0, bytesRead)) !== 0) {
+        await writeAll(target, chunk, op.offset + copied);
+        end = Math.max(end, op.offset + copied + bytesRead);
+      }
       copied += bytesRead;
     }
+    if (end < op.offset + copied) await target.truncate(op.offset + copied);
     if (copied < length && (await target.stat()).size < op.offset + length) await target.truncate(op.offset + length);
   }
 }

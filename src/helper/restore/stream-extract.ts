@@ -123,5 +123,9 @@ function writeFailure(error: unknown, into: string): unknown {
       cause: error,
     });
   }
+  // A file larger than any filesystem takes, or at an offset none allows: only a made-up stream asks for one.
+  if (code === 'EFBIG' || code === 'EINVAL') {
+    return new RewindError('BackupDamaged', `The backup asks for a file larger than the disk restored onto allows (${(error as Error).message}).`, { cause: error });
+  }
   return error;
 }

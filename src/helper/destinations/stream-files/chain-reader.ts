@@ -198,7 +198,9 @@ export class ChainReader {
       // Otherwise the reading stopped here, and the processes failed only because nobody read them any more.
       const cutShort = error instanceof StreamCutOff || (error instanceof SendStreamError && error.reason === 'truncated');
       if (cutShort && failed) throw new RewindError(isWrongKey(failed) ? 'WrongKey' : 'BackupDamaged', `Reading the backup file ${file} failed (${failed}).`);
-      throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${(error as Error).message}`);
+      // What the guard refuses, or a command that does not fit the files before it: never a stream Rewind wrote.
+      const why = `${(error as Error).message} Rewind's own backups never do this: the file was changed or made by someone else, and nothing of it was kept.`;
+      throw new RewindError('BackupDamaged', `The backup file ${file} cannot be restored: ${why}`);
     }
     const failed = await opened.done;
     if (checked.problem) throw new RewindError('BackupDamaged', `The backup file ${checked.problem} (on ${this.name}).`);
