@@ -188,7 +188,7 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
     const protocol = this.sendProtocols.includes(job.protocol.version) ? job.protocol : { version: 1 as const, args: [] };
     job.record.protocol = protocol.version;
     const estimating = new AbortController();
-    const meter = new TransferMeter(estimateWork(snapshot, parent, estimating.signal));
+    const meter = new TransferMeter(() => estimateWork(snapshot, parent, estimating.signal));
     const onBytes = (bytes: number, ended = false) => job.progress({ phase: 'send', kind: plan.kind, bytes, ...meter.progress(bytes, ended) });
     const { sendToStream } = await import('./ssh/send');
     const name = path.basename(snap.snapshot.path);

@@ -13,8 +13,8 @@ import { exitOf, failed, killed, killedBySignal, sendFailure, throwIfReceiveIsTh
  * (./plain-pipe.ts), watched from outside: the stream's bytes from the kernel's
  * count of what send wrote (/proc/PID/io), the path being received from the
  * file that receive has open (/proc/PID/fd) — both read twice a second, at no
- * cost to the transfer. The estimate of the total comes from the caller
- * (it may arrive late: `estimate` is a promise).
+ * cost to the transfer. The estimate of the total comes from the caller,
+ * asked for once the transfer lasts (./transfer-meter.ts).
  */
 export interface PlainTransfer {
   send: readonly string[];
@@ -24,7 +24,7 @@ export interface PlainTransfer {
   name: string;
   /** The snapshot being sent, to name a path too long to send. */
   snapshot: string;
-  estimate: Promise<number | undefined>;
+  estimate: () => Promise<number | undefined>;
   onBytes?: (bytes: number, detail: TransferProgress) => void;
   signal?: AbortSignal;
 }

@@ -7,25 +7,38 @@ import { noDataStream } from '../system/btrfs-send';
 /**
  * Progress of a send seen only as a count of bytes (a local pipe watched from
  * outside, a stream to a server or to stream files): the rate, and against an
- * estimate that may arrive late, a percentage and the time left. The stream's
+ * estimate asked for once the transfer lasts, a percentage and the time left. The stream's
  * bytes and the estimate's work (../../core/send-stream/progress.ts, rule 1)
  * differ by a command header per 48 KiB of data, and by compression where
  * data is sent compressed: the percentage is then held below 100 until the end.
  */
 export class TransferMeter {
   private estimate: number | undefined;
+  private asked = false;
+  private readonly startedAt: number;
   private readonly window: RateWindow;
 
+  /**
+   * `estimate` is asked for only once the transfer has lasted `askAfterMs`:
+   * most incrementals are over before anyone could read a percentage, and
+   * need not pay for the --no-data pass.
+   */
   constructor(
-    estimate: Promise<number | undefined>,
+    private readonly ask: () => Promise<number | undefined>,
     private readonly now: () => number = Date.now,
+    private readonly askAfterMs = 400,
   ) {
-    this.window = new RateWindow(now());
-    void estimate.then((e) => (this.estimate = e));
+    this.startedAt = now();
+    this.window = new RateWindow(this.startedAt);
   }
 
   progress(bytes: number, ended = false): TransferProgress {
-    const { bytesPerSecond } = this.window.rates(this.now(), bytes, bytes);
+    const at = this.now();
+    if (!this.asked && at - this.startedAt >= this.askAfterMs) {
+      this.asked = true;
+      void this.ask().then((e) => (this.estimate = e));
+    }
+    const { bytesPerSecond } = this.window.rates(at, bytes, bytes);
     const { fraction, etaSeconds } = fractionAndEta(bytes, this.estimate, ended, bytesPerSecond);
     return {
       bytesPerSecond: bytesPerSecond === undefined ? undefined : Math.round(bytesPerSecond),

@@ -122,7 +122,7 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
   // Confined to the folder it receives into: paths are then resolved from there, so a path as long as the kernel allows still fits in PATH_MAX.
   const receiveArgs = ['btrfs', 'receive', '-q', '-C', request.receiveDir];
   const estimating = new AbortController();
-  const estimate = defaultEstimate(request, estimating.signal);
+  const estimate = () => defaultEstimate(request, estimating.signal);
   try {
     if (!needsCodec(request.codec) && !request.codecAlways) {
       return await plainSendReceive({
@@ -136,7 +136,9 @@ export async function sendReceive(request: TransferRequest): Promise<number> {
         signal: request.signal,
       });
     }
-    return await codecSendReceive(request, ['btrfs', ...sendArgs], receiveArgs, await estimate);
+    // The codec takes its estimate up front: an incremental's --no-data pass would delay the transfer, so it goes without.
+    const codecEstimate = request.parent && request.estimate === undefined ? undefined : await estimate();
+    return await codecSendReceive(request, ['btrfs', ...sendArgs], receiveArgs, codecEstimate);
   } finally {
     estimating.abort();
   }

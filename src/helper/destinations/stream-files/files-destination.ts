@@ -222,7 +222,7 @@ export class FilesDestination implements BackupDestination {
     job.progress({ phase: 'send', kind: plan.kind, bytes: 0 });
     const send = { snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: job.protocol.args };
     const estimating = new AbortController();
-    const meter = new TransferMeter(estimateWork(send.snapshot, send.parent, estimating.signal));
+    const meter = new TransferMeter(() => estimateWork(send.snapshot, send.parent, estimating.signal));
     const onBytes = (bytes: number, ended = false) => job.progress({ phase: 'send', kind: plan.kind, bytes, ...meter.progress(bytes, ended) });
     let written;
     try {
