@@ -279,6 +279,24 @@ describe('desktop entry and AppStream metadata', () => {
     expect(xpath(INSTALLED.metainfo, '/component/provides/binary/text()')).toEqual(['rewind']);
     const { version } = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(xpath(INSTALLED.metainfo, '/component/releases/release[1]/@version')).toEqual([version]);
+    // The developer as AppStream 1.0 names it; developer_name is deprecated.
+    expect(xpath(INSTALLED.metainfo, '/component/developer/@id')).toEqual(['io.github.rewindbackup']);
+    expect(xpath(INSTALLED.metainfo, '/component/developer/name/text()')).toEqual(['The Rewind developers']);
+    expect(xpath(INSTALLED.metainfo, '/component/developer_name')).toEqual([]);
+  });
+
+  test('appstreamcli --pedantic says only what docs/packaging.md explains', () => {
+    const r = run('appstreamcli', ['validate', '--pedantic', '--no-net', installed(INSTALLED.metainfo)]);
+    const said = r.stdout.split('\n').filter((l) => /^[EWIP]: /.test(l)).map((l) => l.replace(/:\d+: /, ': ')).sort();
+    expect({ status: r.status, said }).toEqual({
+      status: 0,
+      said: [
+        // Older than AppStream 1.0, Debian 12's appstreamcli (0.16) does not know <developer>.
+        ...(/^AppStream version: 0\./m.test(must('appstreamcli', ['--version'])) ? [`I: ${APP_ID}: unknown-tag developer`] : []),
+        // GNOME's app ids are reverse DNS with the app's name in CamelCase.
+        `P: ${APP_ID}: cid-contains-uppercase-letter ${APP_ID}`,
+      ],
+    });
   });
 
   test('the GSettings schema compiles strictly where it is installed, and GSettings reads its defaults', () => {
