@@ -10,21 +10,26 @@
 // Usage: sudo node bench/helper-ab.mjs [--runs N] [--job no-change|incremental] LABEL=LAUNCHER …
 //   LAUNCHER: a helper launcher, e.g. dist/helper/rewind-helper.cjs, or one
 //   built with `node build-aux/bundle.mjs --outdir DIR` (node_modules linked
-//   beside DIR for the native CRC module). Each build keeps its own code cache.
+//   beside DIR for the native CRC module). Each build keeps its own code cache,
+//   unless the launcher ends in `:nocache`: that build runs without
+//   REWIND_CODE_CACHE_DIR, so it compiles its bundle anew at every start.
 // Everything it makes (loop devices, mounts, images) is removed at the end.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanup, createSource, createLoopBtrfs, fmt, helperNodeFlags, log, makeTempDir, median, planCorpus, requireRootAndHelper, sh, smallChange, timed, writeCorpus, yieldToSignals, rewindConfig } from './lib.mjs';
 
-const USAGE = 'Usage: sudo node bench/helper-ab.mjs [--runs N] [--job no-change|incremental] LABEL=LAUNCHER …';
+const USAGE = 'Usage: sudo node bench/helper-ab.mjs [--runs N] [--job no-change|incremental] LABEL=LAUNCHER[:nocache] …';
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: { runs: { type: 'string', default: '15' }, job: { type: 'string', default: 'no-change' }, help: { type: 'boolean', default: false } },
 });
 const builds = positionals.map((p) => {
   const at = p.indexOf('=');
-  return at > 0 ? { label: p.slice(0, at), launcher: path.resolve(p.slice(at + 1)) } : undefined;
+  if (at <= 0) return undefined;
+  const file = p.slice(at + 1);
+  const codeCache = !file.endsWith(':nocache');
+  return { label: p.slice(0, at), launcher: path.resolve(codeCache ? file : file.slice(0, -':nocache'.length)), codeCache };
 });
 if (opts.help || builds.length === 0 || builds.includes(undefined) || !['no-change', 'incremental'].includes(opts.job)) {
   console.error(USAGE);
@@ -44,11 +49,12 @@ async function main() {
   writeFileSync(config, rewindConfig(home, destination.uuid));
   const helper = (b) => {
     const cacheDir = path.join(tmp, 'code-cache', b.label);
-    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+    if (b.codeCache) mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
     const args = [...helperNodeFlags(), b.launcher, 'run', '--json', '--config', config, '--state-dir', path.join(tmp, 'state'), '--runtime-dir', path.join(tmp, 'run')];
     return () => {
       // As the installed launcher sets it (build-aux/rewind-helper.in); spawnSync passes process.env as it is now.
-      process.env.REWIND_CODE_CACHE_DIR = cacheDir;
+      if (b.codeCache) process.env.REWIND_CODE_CACHE_DIR = cacheDir;
+      else delete process.env.REWIND_CODE_CACHE_DIR;
       const { seconds, value } = timed(() => sh(process.execPath, args));
       const record = JSON.parse(value);
       if (!record.ok) throw new Error(`${b.label}: the run failed: ${JSON.stringify(record.error ?? record.transfers)}`);
