@@ -149,6 +149,21 @@ describe.each(variants)('$name', ({ dest, args }) => {
   });
 });
 
+test('btrfs receive itself refuses a stream with a flipped byte: nothing checks it for receive on a local backup', () => {
+  const bytes = Buffer.from(send([path.join(src, 'base')]));
+  // A byte in the middle of a command's data, its CRC left as it was.
+  const { commands } = parse(bytes);
+  const write = commands.find((c) => c.name === 'write' || c.name === 'encoded_write')!;
+  bytes[write.offset + Math.floor(write.bytes.length / 2)] ^= 0x10;
+  const into = path.join(dst, 'flipped');
+  mkdirSync(into);
+  const r = spawnSync('btrfs', ['receive', '-q', '-C', into], { input: bytes, encoding: 'utf8' });
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(/crc/i);
+  // What it made is no backup: it never got its Received UUID.
+  expect(receivedUuid(path.join(into, 'base')) ?? '-').toBe('-');
+});
+
 test('two snapshots in one send: both arrive through the pipe', async () => {
   const bytes = send([path.join(src, 'base'), path.join(src, 'next')]);
   const { headers, commands } = parse(bytes);
