@@ -40,13 +40,23 @@ function survey(chain: Uint8Array[]): ChainSurvey {
 
 /** The two readings, as a restore does them: the plan, then the operations and metadata for it. */
 function extract(chain: Uint8Array[], paths: string[]): { plan: ExtractPlan; ops: DataOp[]; run?: ChainExtraction } {
-  const plan = survey(chain).plan(paths);
+  const first = survey(chain);
+  const plan = first.plan(paths);
   if (plan.kind !== 'plan') return { plan, ops: [] };
-  const run = new ChainExtraction(plan.wanted, plan.staged);
+  const run = new ChainExtraction(first, plan.wanted, plan.staged);
   const ops: DataOp[] = [];
-  for (const bytes of chain) for (const c of commands(bytes)) ops.push(...run.command(c));
-  expect(run.plan(paths)).toEqual(plan);
+  for (const [index, bytes] of chain.entries()) {
+    if (!run.needs(index)) continue;
+    run.begin(index);
+    for (const c of commands(bytes)) ops.push(...run.command(c));
+  }
   return { plan, ops, run };
+}
+
+function extractNeeds(chain: Uint8Array[], paths: string[], index: number): boolean {
+  const first = survey(chain);
+  const plan = planOf(first.plan(paths));
+  return new ChainExtraction(first, plan.wanted, plan.staged).needs(index);
 }
 
 const mkfile = (path: string, ino: number): Step => [Command.Mkfile, [[P, path], [Attribute.Ino, ino]]];
@@ -92,6 +102,8 @@ describe('which inodes a restore needs', () => {
     const chain = [FULL, stream(1, [rename('docs/a.txt', 'docs/b.txt'), write('docs/b.txt', 5, ' more')]), stream(2, [rename('docs', 'papers')])];
     const { plan, ops } = extract(chain, ['papers/b.txt']);
     expect(planOf(plan).staged.size).toBe(1);
+    // The last stream only moves the folder: what it does is known, and it is not read again.
+    expect([0, 1, 2].map((i) => extractNeeds(chain, ['papers/b.txt'], i))).toEqual([true, true, false]);
     expect(ops.filter((o) => o.kind === 'write').map((o) => o.kind === 'write' && [o.offset, new TextDecoder().decode(o.data)])).toEqual([[0, 'first'], [5, ' more']]);
     expect(survey(chain).plan(['docs/a.txt'])).toEqual({ kind: 'missing', path: 'docs/a.txt' });
   });
@@ -134,6 +146,13 @@ describe('which inodes a restore needs', () => {
     ];
     expect(survey(fromParent(false)).plan(['docs/copy.bin']).kind).toBe('plan');
     expect(survey(fromParent(true)).plan(['docs/copy.bin'])).toMatchObject({ kind: 'replay' });
+  });
+
+  test('a file made in a later stream needs only the streams from there on to be read again', () => {
+    const chain = [FULL, stream(1, [mkfile('o300-6-0', 300), rename('o300-6-0', 'docs/new.txt'), write('docs/new.txt', 0, 'late')]), stream(2, [write('other.bin', 0, 'x')])];
+    expect([0, 1, 2].map((i) => extractNeeds(chain, ['docs/new.txt'], i))).toEqual([false, true, false]);
+    // Its folder's metadata is in the full stream: a folder is read again where it is made and changed.
+    expect([0, 1, 2].map((i) => extractNeeds(chain, ['docs'], i))).toEqual([true, true, false]);
   });
 
   test('data compressed with LZO needs a replay; zstd does not', () => {

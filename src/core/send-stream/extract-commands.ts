@@ -1,26 +1,28 @@
 /**
  * The second reading of a chain for a restore without a replay (the first
- * is ./extract-plan): the same survey runs again, so each command resolves
- * to the same inode, and only the commands on the planned inodes are kept:
+ * is ./extract-plan): each command acts on the inode the first reading
+ * found for it (by its place in its stream), and only the commands on the
+ * planned inodes are kept:
  * - for a staged file, what its data needs, in order, as DataOps for the
  *   helper to carry out on one hidden file per inode (a clone copies from
  *   another staged file, which holds the source's data at that moment);
- * - for a wanted inode, its metadata, kept here to the end (owner, mode,
- *   times, xattrs, a link's target, a device's number), since the last
- *   command of the chain on it is what counts.
- * At the end the plan is made again from this reading's tree: a chain whose
- * files changed between the two readings gives another plan and is refused.
+ * - for a wanted inode that is not a folder, its metadata (./node-meta), kept
+ *   to the end, since the last command of the chain on it is what counts (the
+ *   folders' was kept by the first reading, so that the streams that only
+ *   touch the times of the folders above a file need not be read again).
+ * A stream with no command on those inodes need not be read again
+ * (`needs`). The caller makes sure the streams read are the very bytes the
+ * first reading read (the helper checks every part's SHA-256 both times).
  *
- * Bounded: what is kept in memory (xattrs, link targets) may not exceed
- * MAX_KEPT_BYTES; a compressed extent may not unpack to more than
- * MAX_EXTENT_BYTES.
+ * Bounded: what is kept of metadata (./node-meta); a compressed extent may
+ * not unpack to more than MAX_EXTENT_BYTES.
  */
 import { Attribute, Command } from './format';
-import type { SendCommand, Timespec } from './parser';
-import { ChainSurvey, type ExtractPlan } from './extract-plan';
-import { StreamShapeError, latin1 } from './tree-model';
+import type { SendCommand } from './parser';
+import type { ChainSurvey } from './extract-plan';
+import { MetaRecorder, type NodeMeta } from './node-meta';
+import { StreamShapeError } from './tree-model';
 
-export const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 /** btrfs compresses at most 128 KiB per extent; room for a larger future limit. */
 export const MAX_EXTENT_BYTES = 4 * 1024 * 1024;
 
@@ -36,46 +38,51 @@ export type DataOp =
   /** Compressed data: unpacked to `unencodedLength` bytes, of which [unencodedOffset, +length) go to `offset`. */
   | { kind: 'encoded'; id: number; offset: number; compression: number; data: Uint8Array; unencodedLength: number; unencodedOffset: number; length: number };
 
-export interface NodeMeta {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atime?: Timespec;
-  mtime?: Timespec;
-  /** Name (latin1) to value. */
-  xattrs: Map<string, Uint8Array>;
-  /** A symlink's target. */
-  target?: Uint8Array;
-  /** A device's number, as send encodes it (new_encode_dev). */
-  rdev?: number;
-}
-
 const FALLOC_FL_KEEP_SIZE = 1;
 const FALLOC_FL_PUNCH_HOLE = 2;
 
 export class ChainExtraction {
-  readonly survey = new ChainSurvey();
-  readonly meta = new Map<number, NodeMeta>();
-  private kept = 0;
+  private readonly recorder = new MetaRecorder();
+  /** The planned inodes that are not folders: their metadata comes from this reading (the folders' from the first). */
+  private readonly entries: ReadonlySet<number>;
+  private stream = -1;
+  private place = 0;
 
   constructor(
-    private readonly wanted: ReadonlySet<number>,
+    private readonly survey: Pick<ChainSurvey, 'acted' | 'cloneSources' | 'model'>,
+    wanted: ReadonlySet<number>,
     private readonly staged: ReadonlySet<number>,
-  ) {}
+  ) {
+    this.entries = new Set([...wanted].filter((id) => survey.model.typeOf(id) !== 'dir'));
+  }
+
+  /** The metadata of the planned inodes that are not folders. */
+  get meta(): ReadonlyMap<number, NodeMeta> {
+    return this.recorder.meta;
+  }
+
+  /** Whether the chain's stream `index` does anything to the planned files (folders: see ChainSurvey.folderMeta). */
+  needs(index: number): boolean {
+    return (this.survey.acted[index] ?? []).some((id) => this.entries.has(id) || this.staged.has(id));
+  }
+
+  /** The next commands are those of the chain's stream `index`, from its start. */
+  begin(index: number): void {
+    this.stream = index;
+    this.place = 0;
+  }
 
   /** One command; the data operations it needs, in order. */
   command(command: SendCommand): DataOp[] {
-    const { id, source } = this.survey.command(command);
-    if (id === undefined) return [];
+    const acted = this.survey.acted[this.stream];
+    if (acted === undefined || this.place >= acted.length) throw new StreamShapeError('The stream has more commands than when it was first read.');
+    const at = this.place++;
+    const id = acted[at];
+    if (id < 0) return [];
     const ops: DataOp[] = [];
-    if (this.staged.has(id)) this.data(command, id, source, ops);
-    if (this.wanted.has(id)) this.metadata(command, id);
+    if (this.staged.has(id)) this.data(command, id, this.survey.cloneSources[this.stream].get(at), ops);
+    if (this.entries.has(id)) this.recorder.record(id, command);
     return ops;
-  }
-
-  /** The plan made again from this reading; the caller compares it with the first. */
-  plan(paths: readonly string[]): ExtractPlan {
-    return this.survey.plan(paths);
   }
 
   private data(command: SendCommand, id: number, source: number | undefined, ops: DataOp[]): void {
@@ -133,48 +140,6 @@ export class ChainExtraction {
     }
   }
 
-  private metadata(command: SendCommand, id: number): void {
-    let meta = this.meta.get(id);
-    if (!meta) this.meta.set(id, (meta = { xattrs: new Map() }));
-    switch (command.type) {
-      case Command.Symlink:
-        meta.target = this.keep(command.get(Attribute.PathLink) ?? new Uint8Array(0));
-        break;
-      case Command.Mknod:
-        meta.rdev = command.number(Attribute.Rdev) ?? 0;
-        meta.mode = (command.number(Attribute.Mode) ?? 0) & 0o7777;
-        break;
-      case Command.Chmod:
-        meta.mode = number(command, Attribute.Mode) & 0o7777;
-        break;
-      case Command.Chown:
-        meta.uid = number(command, Attribute.Uid);
-        meta.gid = number(command, Attribute.Gid);
-        break;
-      case Command.Utimes:
-        meta.atime = command.timespec(Attribute.Atime) ?? meta.atime;
-        meta.mtime = command.timespec(Attribute.Mtime) ?? meta.mtime;
-        break;
-      case Command.SetXattr: {
-        const name = command.get(Attribute.XattrName);
-        if (name === undefined || name.length === 0) throw new StreamShapeError('The stream sets an xattr with no name.');
-        meta.xattrs.set(latin1(name), this.keep(command.get(Attribute.XattrData) ?? new Uint8Array(0), name.length));
-        break;
-      }
-      case Command.RemoveXattr: {
-        const name = command.get(Attribute.XattrName);
-        if (name !== undefined) meta.xattrs.delete(latin1(name));
-        break;
-      }
-    }
-  }
-
-  /** A copy of bytes kept to the end (the command's own are a view of the input), counted against the bound. */
-  private keep(bytes: Uint8Array, extra = 0): Uint8Array {
-    this.kept += bytes.length + extra;
-    if (this.kept > MAX_KEPT_BYTES) throw new StreamShapeError(`The stream's xattrs and links for the restored files exceed ${MAX_KEPT_BYTES} bytes.`);
-    return bytes.slice();
-  }
 }
 
 function number(command: SendCommand, type: number): number {

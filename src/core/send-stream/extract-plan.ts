@@ -1,7 +1,9 @@
 /**
  * Which inodes a restore of some paths needs, read from a chain of send
  * streams without receiving it: the first of two readings of the chain
- * (the second, ./extract-commands, writes them).
+ * (the second, ./extract-commands, writes them). It also records which
+ * inode each command acted on, so that the second reading needs neither the
+ * names again nor the streams that do nothing to the inodes it writes.
  *
  * The survey applies every command's names to a ./tree-model, resolves the
  * inode each command acts on, and notes two things about each inode:
@@ -24,6 +26,7 @@
  *   written to a hidden file and deleted after the restore).
  */
 import { Attribute, Command } from './format';
+import { MetaRecorder } from './node-meta';
 import type { SendCommand } from './parser';
 import { StreamShapeError, TreeModel, latin1, pathParts, type NodeType } from './tree-model';
 
@@ -48,7 +51,7 @@ export type ExtractPlan =
 
 export class ChainSurvey {
   readonly model = new TreeModel();
-  private readonly cloneSources = new Map<number, Set<number>>();
+  private readonly clonedFrom = new Map<number, Set<number>>();
   private readonly unsupported = new Map<number, string>();
   /** Inodes whose data changed in the current stream. */
   private readonly changed = new Set<number>();
@@ -56,8 +59,37 @@ export class ChainSurvey {
   private parentUuid: string | undefined;
   private previousUuid: string | undefined;
 
+  /**
+   * For each stream read so far, the inode each command acted on (-1 for
+   * none), by the command's place in its stream (0 is SUBVOL or SNAPSHOT),
+   * and the source of each clone: what the second reading needs to act on
+   * the same inodes without following the names again.
+   */
+  readonly acted: number[][] = [];
+  readonly cloneSources: Array<Map<number, number>> = [];
+  /**
+   * Every folder's metadata: the streams that change only the times of the
+   * folders above a restored file then need no second reading.
+   */
+  readonly folderMeta = new MetaRecorder();
+
   /** Applies one command's names; answers the inodes it acts on. */
   command(command: SendCommand): Resolved {
+    if (command.type === Command.Subvol || command.type === Command.Snapshot) {
+      this.acted.push([]);
+      this.cloneSources.push(new Map());
+    }
+    const resolved = this.resolve(command);
+    if (resolved.id !== undefined && this.model.typeOf(resolved.id) === 'dir') this.folderMeta.record(resolved.id, command);
+    const acted = this.acted.at(-1);
+    if (acted) {
+      if (resolved.source !== undefined) this.cloneSources.at(-1)!.set(acted.length, resolved.source);
+      acted.push(resolved.id ?? -1);
+    }
+    return resolved;
+  }
+
+  private resolve(command: SendCommand): Resolved {
     const m = this.model;
     const path = command.get(Attribute.Path);
     const p = path === undefined ? undefined : latin1(path);
@@ -164,8 +196,8 @@ export class ChainSurvey {
     if (source === undefined || this.model.typeOf(source) !== 'file') {
       throw new StreamShapeError(`The stream clones into ${JSON.stringify(path)} from ${JSON.stringify(latin1(from))}, which is not a file there.`);
     }
-    let sources = this.cloneSources.get(id);
-    if (!sources) this.cloneSources.set(id, (sources = new Set()));
+    let sources = this.clonedFrom.get(id);
+    if (!sources) this.clonedFrom.set(id, (sources = new Set()));
     sources.add(source);
     return { id, source };
   }
@@ -204,7 +236,7 @@ export class ChainSurvey {
       staged.add(id);
       const why = this.unsupported.get(id);
       if (why !== undefined) return { kind: 'replay', reason: why };
-      for (const source of this.cloneSources.get(id) ?? []) stack.push(source);
+      for (const source of this.clonedFrom.get(id) ?? []) stack.push(source);
     }
     return { kind: 'plan', wanted, staged, targets };
   }

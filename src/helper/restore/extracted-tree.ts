@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, link, lstat, mkdir, open, rename, symlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
-import type { NodeMeta } from '../../core/send-stream/extract-commands';
+import type { NodeMeta } from '../../core/send-stream/node-meta';
 import { pathParts, type NodeType } from '../../core/send-stream/tree-model';
 
 /**

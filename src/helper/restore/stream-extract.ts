@@ -2,9 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import { ChainExtraction, type DataOp } from '../../core/send-stream/extract-commands';
-import { ChainSurvey, type ExtractPlan } from '../../core/send-stream/extract-plan';
+import { ChainSurvey } from '../../core/send-stream/extract-plan';
 import type { SendCommand } from '../../core/send-stream/parser';
-import type { StreamEntry, StreamManifest } from '../../core/stream-manifest';
+import type { StreamManifest } from '../../core/stream-manifest';
 import type { ChainReader } from '../destinations/stream-files/chain-reader';
 import { ExtractedTree } from './extracted-tree';
 import { StagedFiles } from './staged-files';
@@ -20,9 +20,11 @@ import { StagedFiles } from './staged-files';
  *    paths are not in the backup, or that only a replay can restore them (a
  *    clone from a snapshot outside the chain, LZO data: the caller then
  *    replays as before);
- * 2. the extraction (src/core/send-stream/extract-commands) reads it again
- *    and writes the data of those inodes only (./staged-files), then puts
- *    them in place with their metadata (./extracted-tree).
+ * 2. the extraction (src/core/send-stream/extract-commands) reads again the
+ *    streams that act on those inodes (a file made in the last week needs
+ *    only the last week's streams) and writes the data of those inodes only
+ *    (./staged-files), then puts them in place with their metadata
+ *    (./extracted-tree).
  * Everything is written inside `into`, a folder of the restore's own that
  * this makes (its parent must exist), as `into/tree`: the subvolume's root
  * with the folders down to each path and everything below them. On failure,
@@ -50,36 +52,47 @@ export async function extractFromChain(request: ExtractRequest): Promise<Extract
   const { reader, manifest, dirName, name, paths, into, keyPath } = request;
   const { chain, identity } = await reader.chainOf(manifest, dirName, name, keyPath);
   const survey = new ChainSurvey();
-  await readChain(reader, dirName, chain, identity, (command) => void survey.command(command), async () => undefined);
+  // The links each stream's guard starts from, as the streams before it left them.
+  const linksBefore: Array<Set<string>> = [];
+  let links = new Set<string>();
+  for (const [index, stream] of chain.entries()) {
+    linksBefore.push(new Set(links));
+    const next = new Set(links);
+    await reader.readCommands(dirName, stream, index > 0 ? chain[index - 1] : undefined, next, identity, (command) => void survey.command(command), async () => undefined);
+    links = next;
+  }
   const plan = survey.plan(paths);
   if (plan.kind !== 'plan') return plan;
 
   await mkdir(into, { mode: 0o700 });
   try {
     const staged = await StagedFiles.create(path.join(into, '.data'));
-    const extraction = new ChainExtraction(plan.wanted, plan.staged);
+    const extraction = new ChainExtraction(survey, plan.wanted, plan.staged);
     let queue: DataOp[] = [];
-    await readChain(
-      reader,
-      dirName,
-      chain,
-      identity,
-      (command) => {
+    const flush = async () => {
+      const ops = queue;
+      queue = [];
+      await staged.run(ops).catch((error: unknown) => {
+        throw writeFailure(error, into);
+      });
+    };
+    // Only the streams that do something to the planned inodes are read again; each is checked
+    // against its SHA-256 again, so it is the very stream the survey read.
+    for (const [index, stream] of chain.entries()) {
+      if (!extraction.needs(index)) continue;
+      extraction.begin(index);
+      const onCommand = (command: SendCommand) => {
         for (const op of extraction.command(command)) queue.push(op);
-      },
-      async () => {
-        const ops = queue;
-        queue = [];
-        await staged.run(ops).catch((error: unknown) => {
-          throw writeFailure(error, into);
-        });
-      },
-    );
-    if (!samePlan(plan, extraction.plan(paths))) {
-      throw new RewindError('BackupDamaged', `The backup files of ${name} changed while they were read; nothing was restored.`);
+      };
+      await reader.readCommands(dirName, stream, index > 0 ? chain[index - 1] : undefined, new Set(linksBefore[index]), identity, onCommand, flush);
     }
     await staged.closeAll();
-    const tree = new ExtractedTree(extraction.survey.model, extraction.meta, (id) => staged.pathOf(id), paths);
+    const meta = new Map(extraction.meta);
+    for (const id of plan.wanted) {
+      const folder = survey.folderMeta.meta.get(id);
+      if (folder) meta.set(id, folder);
+    }
+    const tree = new ExtractedTree(survey.model, meta, (id) => staged.pathOf(id), paths);
     const root = await tree.build(into, 'tree').catch((error: unknown) => {
       throw writeFailure(error, into);
     });
@@ -89,29 +102,6 @@ export async function extractFromChain(request: ExtractRequest): Promise<Extract
     await rm(into, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
-}
-
-/** Every stream of the chain in order, each through the guard that knows the links the ones before made. */
-async function readChain(
-  reader: ChainReader,
-  dirName: string,
-  chain: readonly StreamEntry[],
-  identity: string | undefined,
-  onCommand: (command: SendCommand) => void,
-  flush: () => Promise<void>,
-): Promise<void> {
-  let links = new Set<string>();
-  for (const [index, stream] of chain.entries()) {
-    const next = new Set(links);
-    await reader.readCommands(dirName, stream, index > 0 ? chain[index - 1] : undefined, next, identity, onCommand, flush);
-    links = next;
-  }
-}
-
-function samePlan(a: ExtractPlan, b: ExtractPlan): boolean {
-  if (a.kind !== 'plan' || b.kind !== 'plan') return false;
-  const same = (x: ReadonlySet<number>, y: ReadonlySet<number>) => x.size === y.size && [...x].every((v) => y.has(v));
-  return same(a.wanted, b.wanted) && same(a.staged, b.staged);
 }
 
 /** Writing the restored files failed: the place restored into is the user's to fix, not the backup. */
