@@ -1,13 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { HelperStatus, RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { helperCommand } from '../support/helper-run';
-import { mountLoopExt4 } from '../support/loop-ext4';
-import { unmount } from '../support/loop-btrfs';
-import { sh } from '../support/exec';
 
 /**
  * The state folder damaged the way a disk or a person damages it: bytes
@@ -21,28 +17,21 @@ jest.setTimeout(300_000);
 let fx: BackupFixture;
 const historyFile = () => path.join(fx.stateDir, 'history.json');
 
-/** The fixture's helper command, with another configuration file when given. */
-function helper(args: string[], config?: string): { status: number; stdout: string; stderr: string } {
-  if (!config) return helperCommand(fx, args);
-  const [file, ...rest] = fx.helperCli(args);
-  rest[rest.indexOf('--config') + 1] = config;
-  const r = spawnSync(file, rest, { encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const helper = (args: string[]) => helperCommand(fx, args);
 
 interface Ran {
   record: RunRecord;
   stderr: string;
 }
 
-function run(config?: string): Ran {
-  const r = helper(['run', '--json'], config);
+function run(): Ran {
+  const r = helper(['run', '--json']);
   expect({ status: r.status, internal: /internal|bug in Rewind|at \w+\.\w+ \(/i.test(r.stderr) }).toEqual({ status: 0, internal: false });
   return { record: JSON.parse(r.stdout) as RunRecord, stderr: r.stderr };
 }
 
-function status(config?: string): HelperStatus {
-  const r = helper(['status', '--json'], config);
+function status(): HelperStatus {
+  const r = helper(['status', '--json']);
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout) as HelperStatus;
 }
@@ -52,12 +41,12 @@ function changeHome(): void {
 }
 
 /** Two ordinary runs after the damage: both succeed, the second incremental. */
-function twoOrdinaryRuns(config?: string): [Ran, Ran] {
+function twoOrdinaryRuns(): [Ran, Ran] {
   changeHome();
-  const first = run(config);
+  const first = run();
   expect(first.record).toMatchObject({ ok: true, transfers: [{ ok: true }] });
   changeHome();
-  const second = run(config);
+  const second = run();
   expect(second.record).toMatchObject({ ok: true, transfers: [{ ok: true, kind: 'incremental', parent: first.record.transfers[0].snapshot }] });
   return [first, second];
 }
@@ -149,50 +138,5 @@ describe('a cache that cannot be read is rebuilt', () => {
     expect(second.stderr).toBe('');
     expect(JSON.parse(readFileSync(cache, 'utf8'))).toEqual(good);
     expect(second.record.transfers[0].protocol).toBe(good.version);
-  });
-});
-
-describe('the checked copy of the configuration', () => {
-  /** Finds `from` on the block device and writes `to` (as long) in its place. */
-  function replaceOnDevice(device: string, from: string, to: string): void {
-    expect(to.length).toBe(from.length);
-    const fd = openSync(device, 'r+');
-    try {
-      const size = 16 * 1024 * 1024;
-      const data = Buffer.alloc(size);
-      readSync(fd, data, 0, size, 0);
-      const at = data.indexOf(from);
-      expect(at).toBeGreaterThan(0);
-      expect(data.indexOf(from, at + 1)).toBe(-1);
-      writeSync(fd, Buffer.from(to), 0, to.length, at);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  test('is not taken for a file whose bytes changed under the same name, inode, size and times', () => {
-    // The configuration on a disk of its own, with its destination off; the bundled helper keeps its checked copy.
-    const disk = path.join(fx.dir, 'etc-disk');
-    const { device } = mountLoopExt4(fx.cleanup, fx.dir, 'etc', 16, disk);
-    const config = path.join(disk, 'config.json');
-    const fixtureConfig = JSON.parse(readFileSync(fx.configPath, 'utf8')) as { destinations: Array<Record<string, unknown>> };
-    fixtureConfig.destinations[0].enabled = false;
-    writeFileSync(config, JSON.stringify(fixtureConfig));
-    expect(status(config).destinations[0].enabled).toBe(false);
-    expect(readFileSync(path.join(fx.stateDir, 'config-checked.json'), 'utf8')).toContain('"enabled":false');
-    const before = statSync(config, { bigint: true });
-
-    // The disk's bytes change under the file (a disk error, an image written back): same identity, other text.
-    unmount(disk);
-    replaceOnDevice(device, '"enabled":false', '"enabled":true ');
-    sh('mount', [device, disk]);
-    const after = statSync(config, { bigint: true });
-    expect([after.dev, after.ino, after.size, after.mtimeNs, after.ctimeNs]).toEqual([before.dev, before.ino, before.size, before.mtimeNs, before.ctimeNs]);
-    expect(readFileSync(config, 'utf8')).toContain('"enabled":true ');
-
-    expect(status(config).destinations[0].enabled).toBe(true);
-    const [first] = twoOrdinaryRuns(config);
-    expect(first.record.transfers).toHaveLength(1);
   });
 });

@@ -3,20 +3,13 @@ import path from 'node:path';
 import type { Config } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { writeFileAtomic } from '../system/atomic-write';
-import { checkedCopyPlace, keepCheckedConfig, readCheckedConfig } from './checked-config';
 import { checkConfigFolders, openTrustedConfig, readBounded } from './config-trust';
 
 /** The validator (zod and the schemas), loaded only when a configuration is to be checked. */
 const validator = () => import('../../core/config');
 
-/**
- * Reads and checks the configuration, once it is known to be root's alone
- * (./config-trust). With `stateDir`, a file checked before by this same
- * helper is not validated again (./checked-config); whether it may be
- * trusted at all is always checked first, so a kept copy never stands in
- * for a file that others could have changed.
- */
-export async function loadConfig(file: string, stateDir?: string): Promise<Config> {
+/** Reads and checks the configuration, once it is known to be root's alone (./config-trust). */
+export async function loadConfig(file: string): Promise<Config> {
   const unreadable = (error: unknown) => new RewindError('InvalidConfig', `Could not read ${file}: ${(error as Error).message}.`);
   let handle: FileHandle;
   try {
@@ -32,15 +25,10 @@ export async function loadConfig(file: string, stateDir?: string): Promise<Confi
     const text = await readBounded(handle, file).catch((error: unknown) => {
       throw error instanceof RewindError ? error : unreadable(error);
     });
-    // The key from the open file and the text read from it, so the text checked is the text the key names.
-    const place = await checkedCopyPlace(stateDir, file, handle, text);
-    const kept = place && (await readCheckedConfig(place));
-    if (kept) return kept;
     const result = (await validator()).parseConfig(text);
     if (!result.ok) {
       throw new RewindError('InvalidConfig', `The configuration ${file} is not valid: ${result.problems.join('; ')}.`);
     }
-    if (place) await keepCheckedConfig(place, result.config);
     return result.config;
   } finally {
     await handle.close();

@@ -57,7 +57,7 @@ export interface DrillOptions {
 }
 
 export async function drillDestinations(paths: DrillPaths, options: DrillOptions = {}): Promise<DrillResult> {
-  const config = await loadConfig(paths.configPath, paths.stateDir);
+  const config = await loadConfig(paths.configPath);
   const chosen = config.destinations.filter((d) => (options.destination === undefined ? d.enabled : d.id === options.destination));
   if (options.destination !== undefined && chosen.length === 0) {
     throw new RewindError('InvalidArgs', `There is no destination "${options.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });

@@ -228,7 +228,7 @@ export async function runBackup(options: EngineOptions): Promise<RunRecord> {
   let state: RunState | undefined;
   const names = new Map<string, string>();
   try {
-    const config: Config = await loadConfig(options.configPath, options.stateDir);
+    const config: Config = await loadConfig(options.configPath);
     for (const d of config.destinations) names.set(d.id, d.label ?? d.id);
     unlock = await acquireRunLock(options.stateDir);
     await releaseStaleMounts(options.runtimeDir);

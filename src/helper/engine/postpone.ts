@@ -31,7 +31,7 @@ export async function wouldPostpone(config: Config): Promise<PostponeReason | un
 
 /** The postponed run, recorded (or the one already pending for the same reason); undefined when the run may go ahead. */
 export async function postponeIfWaiting(options: { configPath: string; stateDir: string }): Promise<RunRecord | undefined> {
-  const reason = await wouldPostpone(await loadConfig(options.configPath, options.stateDir));
+  const reason = await wouldPostpone(await loadConfig(options.configPath));
   if (!reason) return undefined;
   // Under the run lock, as every record is written: a run going on now is Busy, as it would be for the run itself.
   const unlock = await acquireRunLock(options.stateDir);

@@ -24,7 +24,7 @@ export interface ContextOptions {
  * and always releases the mounts and the lock, whatever `fn` does.
  */
 export async function withRunContext<T>(options: ContextOptions, exclusive: boolean, fn: (context: RunContext) => Promise<T>): Promise<T> {
-  const config = await loadConfig(options.configPath, options.stateDir);
+  const config = await loadConfig(options.configPath);
   const unlock = exclusive ? await acquireRunLock(options.stateDir) : undefined;
   // A reader runs beside a backup: its mount points must not be the backup's.
   const mounts = exclusive ? new MountSet(options.runtimeDir) : MountSet.forReader(options.runtimeDir, 'read');

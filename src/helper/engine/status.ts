@@ -23,7 +23,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     lastSuccess: runs.findLast((r) => r.ok),
   };
   try {
-    const config = await loadConfig(configPath, stateDir);
+    const config = await loadConfig(configPath);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `everything on the disk that holds ${s.allSubvolumesOf}`);
     const table = await readMountTable();
