@@ -71,15 +71,24 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
     }
     case 'check-failed':
       notification.set_title(n.damaged ? _('Backup damaged') : _('Backup check failed'));
-      notification.set_body(
-        n.damaged
-          ? // Translators: %s is the destination's name.
-            fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Open Rewind to see which; back up to another disk or server, and replace this one if it happens again.'), n.label)
-          : // Translators: %s is the destination's name.
-            fmt(_('Rewind could not check the backups on “%s”. Open Rewind to see why, then choose Check Backups Now.'), n.label),
-      );
+      if (n.freshFull) {
+        // The next backup there is a full one (the damaged one is never built on): Back Up Now makes it.
+        notification.set_body(
+          // Translators: %s is the destination's name.
+          fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Back up now to make a new, complete backup there; the damaged one is kept until it is done. If this happens again, replace it.'), n.label),
+        );
+      } else {
+        notification.set_body(
+          n.damaged
+            ? // Translators: %s is the destination's name.
+              fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Open Rewind to see which; back up to another disk or server, and replace this one if it happens again.'), n.label)
+            : // Translators: %s is the destination's name.
+              fmt(_('Rewind could not check the backups on “%s”. Open Rewind to see why, then choose Check Backups Now.'), n.label),
+        );
+      }
       notification.set_priority(Gio.NotificationPriority.HIGH);
       notification.add_button(_('Open'), 'app.open');
+      if (n.freshFull) notification.add_button(_('Back Up Now'), 'app.back-up-now');
       break;
   }
   return notification;

@@ -60,6 +60,8 @@ import { drillProblems } from './drill';
  *    docs/drills.md) found damage, or could not be done. Said once per
  *    drill; withdrawn when a later drill there checks out (or finds nothing
  *    to check), or the destination is no longer configured and enabled.
+ *    When the drill marked the backup it checked, the next backup there is
+ *    a full one, and the notification offers Back Up Now to make it.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -91,8 +93,13 @@ export type MonitorNotification =
   | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean; postponed?: PostponeReason }
   | { kind: 'space-low'; id: string; destination: string; label: string; freeBytes: number; sizeBytes: number }
   | { kind: 'space-freed'; id: string; freed: SpaceFreed[]; labels: Record<string, string> }
-  /** `damaged`: files came back wrong (`problems` of them); otherwise the check itself could not be done. */
-  | { kind: 'check-failed'; id: string; destination: string; label: string; damaged: boolean; problems: number };
+  /**
+   * `damaged`: files came back wrong (`problems` of them); otherwise the check
+   * itself could not be done. `freshFull`: the backup checked is marked
+   * damaged, so the next backup there is a full one (src/core/parent.ts,
+   * rule 7): the notification offers to make it now.
+   */
+  | { kind: 'check-failed'; id: string; destination: string; label: string; damaged: boolean; problems: number; freshFull: boolean };
 
 export interface MonitorDecision {
   /** Send these (new, or changed since they were sent). */
@@ -235,7 +242,9 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
     const drill = d.lastDrill;
     if (drill && (drill.outcome === 'damaged' || drill.outcome === 'failed')) {
       const id = notificationId.checkFailed(d.id);
-      const n: MonitorNotification = { kind: 'check-failed', id, destination: d.id, label: d.label, damaged: drill.outcome === 'damaged', problems: drillProblems(drill).length };
+      const damaged = drill.outcome === 'damaged';
+      const freshFull = damaged && drill.sources.some((s) => s.damaged === true);
+      const n: MonitorNotification = { kind: 'check-failed', id, destination: d.id, label: d.label, damaged, problems: drillProblems(drill).length, freshFull };
       wanted.set(id, [n, drill.id]);
     }
 

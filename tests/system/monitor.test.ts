@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -12,6 +12,7 @@ import { sh, shResult, startProcess, stopProcess, waitFor } from '../support/exe
 import { detachLoop, unmount } from '../support/loop-btrfs';
 import { freePort, makeKey, startSshd } from '../support/sshd';
 import { REPO } from '../support/system-bus';
+import { asSessionUser, pressAction, startShellNotifications, type Received, type ShellNotifications } from '../support/shell-notifications';
 import { startUserSession } from '../support/user-session';
 
 /**
@@ -40,7 +41,6 @@ let fx: BackupFixture;
 let userEnv: string[];
 let display: string;
 let device: string;
-let server: ReturnType<typeof startProcess>;
 let monitor: ReturnType<typeof startProcess>;
 const powerDir = mkdtempSync(path.join(os.tmpdir(), 'rewind-power-supply-'));
 /** The environment of the timer's `run --scheduled`, as of the activated helper. */
@@ -48,34 +48,21 @@ const timerEnv = { ...process.env, REWIND_POWER_SUPPLY_DIR: powerDir };
 const DAY = 24 * 60 * 60 * 1000;
 const tenDaysAgo = new Date(Date.now() - 10 * DAY).toISOString();
 
-interface Received {
-  call: 'add' | 'remove';
-  appId: string;
-  id: string;
-  notification?: { title?: string; body?: string; 'default-action'?: string; buttons?: Array<{ label: string; action: string }> };
-}
-
-function received(): Received[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{"call"'))
-    .map((l) => JSON.parse(l) as Received);
-}
+let shell: ShellNotifications;
+const received = (): Received[] => shell.received();
 
 /** Waits for a call about `id` after the first `after` calls, and returns it. */
 async function waitForCall(call: Received['call'], id: string, after: number, timeout = 60_000): Promise<Received> {
-  return waitFor(`${call} ${id} (monitor said:\n${monitor.output()})`, () => received().slice(after).find((r) => r.call === call && r.id === id), timeout);
+  return shell.waitForCall(call, id, after, timeout, () => `monitor said:\n${monitor.output()}`);
 }
 
 function asUser(args: string[]) {
-  return ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
+  return asSessionUser(fx, userEnv, args);
 }
 
 /** Presses a notification's button as GNOME Shell does. */
 function activateAction(action: string): void {
-  sh('runuser', asUser(['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', `/${APP_ID.replaceAll('.', '/')}`,
-    '--method', 'org.freedesktop.Application.ActivateAction', action, '[]', '{}']));
+  pressAction(fx, userEnv, action);
 }
 
 function history(): RunRecord[] {
@@ -145,11 +132,7 @@ beforeAll(async () => {
 
   display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
-  const script = path.join(fx.dir, 'notification-server.js');
-  copyFileSync(path.join(REPO, 'tests/support/notification-server.js'), script);
-  server = startProcess('runuser', asUser(['gjs', '-m', script]));
-  fx.cleanup.add('stop the notification server', () => stopProcess(server.child));
-  await waitFor('the notification server', () => server.output().includes('{"ready":true}') || undefined);
+  shell = await startShellNotifications(fx, userEnv);
 
   // The disk is away when the session starts.
   detachDisk();
@@ -159,7 +142,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (process.env.REWIND_SHOW_APP_OUTPUT) console.log(`${monitor?.output()}\n${server?.output()}`);
+  if (process.env.REWIND_SHOW_APP_OUTPUT) console.log(`${monitor?.output()}\n${JSON.stringify(shell?.received(), null, 1)}`);
   try {
     await fx?.cleanup.run();
   } finally {

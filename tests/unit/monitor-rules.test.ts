@@ -393,8 +393,15 @@ describe('check failed (rule 10)', () => {
       return;
     }
     expect(first.decision.show).toEqual([
-      { kind: 'check-failed', id: 'check-failed-usb', destination: 'usb', label: 'My disk', damaged, problems: last ? last.sources[0].problems.length : 0 },
+      { kind: 'check-failed', id: 'check-failed-usb', destination: 'usb', label: 'My disk', damaged, problems: last ? last.sources[0].problems.length : 0, freshFull: false },
     ]);
+  });
+
+  test('a drill that marked the backup it checked offers the full backup that replaces it', () => {
+    const marked = drill('d1', 'damaged', ['a.txt differs']);
+    marked.sources[0].damaged = true;
+    const [first] = checks([[NOW, status({ lastRun: ok }, [disk({ lastDrill: marked })])]]);
+    expect(first.decision.show).toEqual([expect.objectContaining({ kind: 'check-failed', damaged: true, freshFull: true })]);
   });
 
   test('said once per drill, again for a newer one, withdrawn when a later drill checks out or the destination goes', () => {
