@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Module from 'node:module';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { bundleInto } from '../support/bundle';
 import { REPO } from '../support/system-bus';
@@ -13,9 +14,14 @@ import { REPO } from '../support/system-bus';
  * would have written it again), a damaged one changes nothing a user sees
  * (V8 refuses it: the launcher keeps a cache only when Node checks it) and
  * is replaced, a folder others could write to is never used, and a new
- * bundle leaves one file per command behind.
+ * bundle leaves one file per command behind. Where Node has a compile cache
+ * of its own (22.8 and later) the launcher hands it the folder instead.
  */
 jest.setTimeout(120_000);
+
+/** Node 22.8 and later: the launcher leaves the cache to Node, and the tests of its own cache do not apply. */
+const nodeCompileCache = typeof (Module as unknown as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+const ownCacheTest = nodeCompileCache ? test.skip : test;
 
 let dir: string;
 let dist: string;
@@ -60,14 +66,14 @@ test('without a cache folder the helper runs and writes nothing', () => {
   expect(readdirSync(path.join(dist, 'helper')).sort()).toEqual(['rewind-helper-main.cjs', 'rewind-helper.cjs', 'rewind-stream-codec.cjs']);
 });
 
-test('without V8 checking the cache (no --verify-snapshot-checksum) no cache is kept', () => {
+ownCacheTest('without V8 checking the cache (no --verify-snapshot-checksum) no cache is kept', () => {
   const cacheDir = path.join(dir, 'cache-unchecked');
   mkdirSync(cacheDir);
   expect(status(cacheDir, launcherFlags().filter((f) => f !== '--verify-snapshot-checksum'))).toBe(EXPECTED);
   expect(readdirSync(cacheDir)).toEqual([]);
 });
 
-test('the first start makes the cache (files only root may read), the next one uses it as it is', () => {
+ownCacheTest('the first start makes the cache (files only root may read), the next one uses it as it is', () => {
   const cacheDir = path.join(dir, 'cache-a');
   expect(status(cacheDir)).toBe(EXPECTED);
   expect((statSync(cacheDir).mode & 0o777).toString(8)).toBe('755');
@@ -80,7 +86,7 @@ test('the first start makes the cache (files only root may read), the next one u
   expect(files(cacheDir)).toEqual(first);
 });
 
-test('a damaged cache changes nothing the user sees and is made anew', () => {
+ownCacheTest('a damaged cache changes nothing the user sees and is made anew', () => {
   const cacheDir = path.join(dir, 'cache-b');
   status(cacheDir);
   const [made] = files(cacheDir);
@@ -117,7 +123,7 @@ test('a folder others may write to, or a link, is not used', () => {
   expect(status('relative/cache')).toBe(EXPECTED);
 });
 
-test('a new bundle gets its own file and the old one of that command goes', () => {
+ownCacheTest('a new bundle gets its own file and the old one of that command goes', () => {
   const cacheDir = path.join(dir, 'cache-c');
   status(cacheDir);
   const [old] = files(cacheDir);
@@ -126,4 +132,55 @@ test('a new bundle gets its own file and the old one of that command goes', () =
   const now = files(cacheDir);
   expect(now).toEqual([{ name: expect.stringMatching(/^status\.[0-9a-z]+(-[0-9a-z]+){3}\.v8$/), ino: expect.any(Number), mtimeMs: expect.any(Number), mode: '600' }]);
   expect(now[0].name).not.toBe(old.name);
+});
+
+/**
+ * Node 20 has no module.enableCompileCache(): a stand-in, loaded before the
+ * launcher, records how it is called (and the umask then), so that the
+ * launcher's choice of Node's cache is tested here too.
+ */
+function withStandIn(cacheDir: string): Array<{ dir: string; umask: number }> {
+  const log = path.join(dir, `stand-in-${path.basename(cacheDir)}.log`);
+  const standIn = path.join(dir, 'stand-in.cjs');
+  writeFileSync(
+    standIn,
+    `require('node:module').enableCompileCache = (dir) => {
+      const umask = process.umask(0o777);
+      process.umask(umask);
+      require('node:fs').appendFileSync(process.env.STAND_IN_LOG, JSON.stringify({ dir, umask }) + '\\n');
+      return { status: 1, directory: dir };
+    };\n`,
+  );
+  process.env.STAND_IN_LOG = log;
+  try {
+    expect(status(cacheDir, ['--require', standIn, ...launcherFlags()])).toBe(EXPECTED);
+  } finally {
+    delete process.env.STAND_IN_LOG;
+  }
+  return readFileSync(log, { encoding: 'utf8', flag: 'a+' })
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { dir: string; umask: number });
+}
+
+test('where Node has a compile cache of its own, the launcher hands it the folder with a umask of 077 and keeps no cache itself', () => {
+  const cacheDir = path.join(dir, 'cache-node');
+  expect(withStandIn(cacheDir)).toEqual([{ dir: cacheDir, umask: 0o077 }]);
+  expect(readdirSync(cacheDir)).toEqual([]);
+
+  // A folder others may write to is not handed to Node either; the helper runs all the same.
+  const open = path.join(dir, 'cache-node-open');
+  mkdirSync(open);
+  chmodSync(open, 0o777);
+  expect(withStandIn(open)).toEqual([]);
+});
+
+(nodeCompileCache ? test : test.skip)("with Node's own compile cache, its folder in ours is root's alone and the next start runs the same", () => {
+  const cacheDir = path.join(dir, 'cache-node-real');
+  expect(status(cacheDir)).toBe(EXPECTED);
+  const [own, ...more] = readdirSync(cacheDir);
+  expect(more).toEqual([]);
+  expect((statSync(path.join(cacheDir, own)).mode & 0o077).toString(8)).toBe('0');
+  expect(readdirSync(path.join(cacheDir, own)).length).toBeGreaterThan(0);
+  expect(status(cacheDir)).toBe(EXPECTED);
 });

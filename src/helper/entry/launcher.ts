@@ -1,30 +1,41 @@
 /**
  * What `node rewind-helper.cjs` runs: the helper's bundle
- * (rewind-helper-main.cjs, beside this file), compiled with V8's code cache
+ * (rewind-helper-main.cjs, beside this file), compiled with a code cache
  * when one is kept.
  *
  * Compiling the bundle is a real share of a short backup run from the
- * timer (bench/helper-ab.mjs measures it). V8 can save the code
- * it compiled and load it the next time instead; Node 20 offers that only for
- * a script compiled through `vm`, hence this small first file. It must stay
- * small and CommonJS, with no imports but Node's own: everything it does is
- * paid on every start.
+ * timer: without a cache a run with nothing to do took 0.03-0.05 s
+ * (12-18 %) longer (bench/helper-ab.mjs, docs/benchmarks.md). V8 can save
+ * the code it compiled and load it the next time instead. This first file
+ * must stay small and CommonJS, with no imports but Node's own: everything
+ * it does is paid on every start.
  *
  * The cache is kept only where the installed launcher asks for it
  * (REWIND_CODE_CACHE_DIR, build-aux/rewind-helper.in): a root-owned folder
  * under /var/cache. The code in it runs as root, so a folder that is not
- * ours, that others may write to, or that is not a folder, is not used. One
- * file per command (a daemon and a backup run compile different parts) and
- * per bundle file, named by its length, inode and times: V8 itself checks
- * only the length of the source, and rejects a cache made by another V8 or
- * with other flags, in which case the bundle is compiled as usual and the
- * file made anew. V8 checks a cache's own bytes only when Node runs with
+ * ours, that others may write to, or that is not a folder, is not used.
+ *
+ * Where Node has its own compile cache (module.enableCompileCache(), Node
+ * 22.8 and later), that is used: Node keeps the files in a folder of its own
+ * within ours (named by its version, V8's cache tag and the user), checks
+ * each file's CRC32 before V8 sees it, and writes them atomically; the bundle
+ * is then loaded with require(). Node makes its cache when it compiles a
+ * file, so it holds the bundle's outer code but not the functions the
+ * command compiled later, which the cache below keeps.
+ *
+ * Node 20 offers a code cache only for a script compiled through `vm`, so
+ * there this file does it: one file per command (a daemon and a backup run
+ * compile different parts) and per bundle file, named by its length, inode
+ * and times, written after the command ran. V8 itself checks only the length
+ * of the source, and rejects a cache made by another V8 or with other flags,
+ * in which case the bundle is compiled as usual and the file made anew. V8
+ * checks a cache's own bytes only when Node runs with
  * --verify-snapshot-checksum (a damaged file crashed it in every trial
  * without), so without that flag no cache is used. (Checking the bytes here
  * would mean loading Node's crypto or zlib module at every start.)
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import * as vm from 'node:vm';
 
@@ -98,8 +109,31 @@ function codeCache(setting: string | undefined, argv: readonly string[], file: s
   return { data, save: (compiled) => saveCache(dir, name, compiled) };
 }
 
+/** Node's own compile cache, on a Node that has it (22.8 and later; @types/node is Node 20's). */
+type EnableCompileCache = (dir: string) => unknown;
+
+/** Hands Node the cache folder, if it is safe, and loads the bundle as any CommonJS file. */
+function launchWithNodeCache(enable: EnableCompileCache, file: string, cacheDirSetting: string | undefined): void {
+  const dir = usableCacheDir(cacheDirSetting);
+  if (dir) {
+    // Node makes its folder in ours with mode 0777 less the umask: root's alone, whatever umask the caller had.
+    const umask = process.umask(0o077);
+    try {
+      enable.call(Module, dir);
+    } finally {
+      process.umask(umask);
+    }
+  }
+  createRequire(file)(file);
+}
+
 export function launch(dirname: string, argv: readonly string[], cacheDirSetting: string | undefined): void {
   const file = path.join(dirname, MAIN_BUNDLE);
+  const enable = (Module as unknown as { enableCompileCache?: EnableCompileCache }).enableCompileCache;
+  if (typeof enable === 'function') {
+    launchWithNodeCache(enable, file, cacheDirSetting);
+    return;
+  }
   const source = readFileSync(file, 'latin1');
   const cache = codeCache(cacheDirSetting, argv, file);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
