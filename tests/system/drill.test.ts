@@ -6,7 +6,7 @@ import { createBackupFixture, localSnapshot, writeFixtureConfig, type BackupFixt
 import { sh } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';
 import { flipByteOnDisk, onBackupDisk } from '../support/disk-damage';
-import { flipByte, manifestIn } from '../support/stream-damage';
+import { change, flipByte, manifestIn, run } from '../support/stream-damage';
 
 /**
  * Restore drills on a real btrfs backup disk and on stream files in a
@@ -101,4 +101,28 @@ test('a flipped byte in a stored stream file is named, and the drill exits 1', (
   expect(result.drills[0].sources[0].problems[0]).toContain(part);
   expect(result.human).toContain('Shared folder: DAMAGED.');
   expect(result.human).toContain(part);
+});
+
+test('damage in an older stream of a chain, which a run does not read, is found by a drill, and the next backup starts a new chain', () => {
+  writeFixtureConfig(fx, [{ id: 'folder', kind: 'files', path: folder, label: 'Shared folder' }]);
+  const streams = path.join(folder, fx.hostName, 'home');
+  // The damaged newest stream above is never built on: a new chain, then an incremental on it.
+  change(fx);
+  const full = run(fx);
+  expect(full.kind).toBe('full');
+  change(fx);
+  expect(run(fx)).toMatchObject({ kind: 'incremental', parent: full.snapshot });
+  // A byte of the new chain's full stream: a run checks only the newest stream's data, so it would build on this chain.
+  const part = manifestIn(streams).streams.find((s) => s.name === full.snapshot)!.parts[0].file;
+  flipByte(path.join(streams, part));
+  const result = drill(['--destination', 'folder']);
+  expect(result.status).toBe(1);
+  expect(result.drills[0].sources[0]).toMatchObject({ damaged: true, problems: [expect.stringContaining(part)] });
+
+  change(fx);
+  const next = run(fx);
+  expect(next).toMatchObject({ kind: 'full', damagedParent: expect.stringContaining('a check restored files from it and they did not come back as they were backed up') });
+  const clean = drill(['--destination', 'folder']);
+  expect(clean.status).toBe(0);
+  expect(clean.drills[0].sources[0]).toMatchObject({ backup: next.snapshot, problems: [] });
 });

@@ -59,7 +59,7 @@ export interface BackupDestination {
    * full backup has landed after them (src/core/parent.ts, rule 7). Told
    * once, when it is opened.
    */
-  knowDamaged?(uuids: ReadonlySet<string>): void;
+  knowDamaged(uuids: ReadonlySet<string>): void;
   /** A server's free and total bytes, asked over its connection (a disk's are read where it is mounted). */
   serverSpace?(): Promise<{ freeBytes: number; sizeBytes: number }>;
 }

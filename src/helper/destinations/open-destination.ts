@@ -17,7 +17,7 @@ import { DamagedBackups } from '../drill/damaged-backups';
  */
 export async function openDestination(config: Destination, host: string, mounts: MountSet, stateDir: string): Promise<BackupDestination> {
   const [destination, marks] = await Promise.all([openKind(config, host, mounts, stateDir), new DamagedBackups(stateDir).read()]);
-  destination.knowDamaged?.(damagedAt(marks, config.id));
+  destination.knowDamaged(damagedAt(marks, config.id));
   return destination;
 }
 

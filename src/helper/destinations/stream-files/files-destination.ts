@@ -69,6 +69,13 @@ export class FilesDestination implements BackupDestination {
     return this.config.label ?? this.config.id;
   }
 
+  /** Streams a drill found damaged, by UUID (src/core/stream-chains.ts, rule 5). */
+  private damaged: ReadonlySet<string> = new Set();
+
+  knowDamaged(uuids: ReadonlySet<string>): void {
+    this.damaged = uuids;
+  }
+
   /** This machine's key for the destination, when it has one that can be read. */
   private async ownKey(): Promise<OwnKey | undefined> {
     const file = keyFile(this.stateDir, this.config.id);
@@ -132,8 +139,9 @@ export class FilesDestination implements BackupDestination {
     if (!manifest) return undefined;
     return {
       backups: streamsAsBackups(manifest.streams),
+      damaged: this.damaged,
       plan: (snapshots: readonly Subvolume[], context: PruneContext): RetentionPlan => {
-        const decision = planChainPrune(manifest.streams, snapshots, context);
+        const decision = planChainPrune(manifest.streams, snapshots, context, this.damaged);
         return {
           kept: decision.keep.map((k) => ({ name: k.stream.name, reasons: k.reasons })),
           removed: decision.remove.map((r) => r.name),
@@ -154,8 +162,8 @@ export class FilesDestination implements BackupDestination {
     await retryUntilItFits(this.name, job.record, job.progress, () => this.attempt(snap, job), {
       next: async () => {
         const manifest = await this.manifest(dirName);
-        const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
-        return chainToFreeSpace(manifest.streams, plan);
+        const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid, this.damaged);
+        return chainToFreeSpace(manifest.streams, plan, this.damaged);
       },
       remove: async (victim: StreamEntry[]) => {
         await this.removeStreams(dirName, victim);
@@ -200,7 +208,9 @@ export class FilesDestination implements BackupDestination {
    * starts a new chain, and the record says why.
    */
   private async checkedPlan(snap: SourceSnapshot, manifest: StreamManifest, record: TransferRecord): Promise<StreamPlan> {
-    const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid);
+    const plan = planStreamSend(manifest.streams, snap.snapshots, this.config.chain, new Date(), snap.snapshot.uuid, this.damaged);
+    const found = manifest.streams.filter((st) => this.damaged.has(st.receivedUuid)).at(-1);
+    if (found && plan.kind === 'full' && plan.reason === `a check found ${found.name} damaged`) record.damagedParent = damagedChainNotice(this.name, found, 'a check restored files from it and they did not come back as they were backed up');
     if (plan.kind !== 'incremental') return plan;
     const problem = await this.chainProblemOf(snap.source.dirName, manifest, plan.parentStream);
     if (!problem) return plan;
@@ -229,7 +239,7 @@ export class FilesDestination implements BackupDestination {
       written = await writeStream({
         store: this.store,
         dirName,
-        send: { snapshot: path.join(top, snap.snapshot.path), parent: plan.kind === 'incremental' ? path.join(top, plan.parent.path) : undefined, protocol: job.protocol.args },
+        send,
         recipient,
         partName: (index) => partFileName(entry, index),
         partSize: this.config.partSizeMiB * 1024 * 1024,
