@@ -135,5 +135,10 @@ describe('drillSummary', () => {
     const text = drillSummary(record({ outcome: 'damaged', sources: [{ source: '/home', compared: 3, bytes: 1, problems: ['alice/a.txt: its content differs at byte 5'] }] }));
     expect(text).toContain('DAMAGED');
     expect(text).toContain('alice/a.txt: its content differs at byte 5');
+    expect(text).not.toContain('full one');
+  });
+  test('says that the next backup is full when the backup checked was marked damaged', () => {
+    const text = drillSummary(record({ outcome: 'damaged', sources: [{ source: '/home', backup: 'B1', compared: 3, bytes: 1, problems: ['alice/a.txt: x'], damaged: true }] }));
+    expect(text.split('\n').at(-1)).toBe('No backup is built on B1 or an older one: the next backup there is a full one, and the damaged backup is kept until it has landed.');
   });
 });
