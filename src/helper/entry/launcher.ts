@@ -4,8 +4,8 @@
  * when one is kept.
  *
  * Compiling the bundle is a real share of a short backup run from the
- * timer: without a cache a run with nothing to do took 0.03-0.05 s
- * (12-18 %) longer (bench/helper-ab.mjs, docs/benchmarks.md). V8 can save
+ * timer: without a cache a run with nothing to do took 0.02-0.05 s
+ * (10-19 %) longer (bench/helper-ab.mjs, docs/benchmarks.md). V8 can save
  * the code it compiled and load it the next time instead. This first file
  * must stay small and CommonJS, with no imports but Node's own: everything
  * it does is paid on every start.
