@@ -72,13 +72,21 @@ export interface HostProbe {
   pinnedFingerprint?: string;
 }
 
-/** What GetSshSetup answers: what to install on the server. */
+/** What GetSshSetup answers: what to do once on the server (./server-setup). */
 export interface SshSetup {
   /** This machine's name on the server: backups go to PATH/<host>/. */
   host: string;
   publicKey: string;
   authorizedKeysLine: string;
   acceptKeyCommand: string;
+  /** The account backups arrive as there. */
+  user: string;
+  /** Installs the server's package. */
+  installCommand: string;
+  /** Makes the backup folder (the account's, when it is not root). */
+  folderCommand: string;
+  /** Where authorizedKeysLine goes, by hand. */
+  authorizedKeysFile: string;
 }
 
 /** Validates a JSON object with exactly the given fields; returns the problems. */

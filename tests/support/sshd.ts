@@ -44,7 +44,17 @@ export function makeKey(dir: string, name: string, comment: string): string {
   return key;
 }
 
-export async function startSshd(cleanup: Cleanup, dir: string): Promise<Sshd> {
+export interface SshdOptions {
+  /**
+   * Ordinary accounts that may log in too, each with the keys in its own
+   * ~/.ssh/authorized_keys (as on a real server); their shell runs the
+   * forced command, so it must be a real shell.
+   */
+  users?: string[];
+}
+
+export async function startSshd(cleanup: Cleanup, dir: string, options: SshdOptions = {}): Promise<Sshd> {
+  const users = options.users ?? [];
   const sshDir = path.join(dir, 'sshd');
   mkdirSync(sshDir, { mode: 0o700 });
   const hostKey = makeKey(sshDir, 'ssh_host_ed25519_key', 'rewind-test-host');
@@ -69,7 +79,7 @@ export async function startSshd(cleanup: Cleanup, dir: string): Promise<Sshd> {
       'StrictModes no',
       'UsePAM no',
       'PermitRootLogin prohibit-password',
-      'AllowUsers root',
+      `AllowUsers ${['root', ...users].join(' ')}`,
       'PubkeyAuthentication yes',
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
@@ -80,6 +90,8 @@ export async function startSshd(cleanup: Cleanup, dir: string): Promise<Sshd> {
       // A subsystem the forced command must override.
       'Subsystem sftp internal-sftp',
       'LogLevel VERBOSE',
+      // Match blocks last: everything after one belongs to it.
+      ...(users.length > 0 ? [`Match User ${users.join(',')}`, '  AuthorizedKeysFile .ssh/authorized_keys'] : []),
       '',
     ].join('\n'),
   );

@@ -82,13 +82,15 @@ export function parseTrustRequest(json: string): TrustRequest {
 
 const SHELL_SAFE_ABSOLUTE = /^\/[A-Za-z0-9._+/-]*$/;
 
-/** GetSshSetup's request: the backup folder on the server. */
+/** GetSshSetup's request: the backup folder on the server, and the account backups arrive as there (default root). */
 export interface SetupRequest {
   path: string;
+  user?: string;
 }
 
 export function parseSetupRequest(json: string): SetupRequest {
-  const f = check('GetSshSetup', parseJson('GetSshSetup', json), ['path'], [], [
+  const f = check('GetSshSetup', parseJson('GetSshSetup', json), ['path'], ['user'], [
+    ['user', checkSshUser],
     [
       'path',
       (v) =>
@@ -97,5 +99,5 @@ export function parseSetupRequest(json: string): SetupRequest {
           : `"path" must be an absolute path on the server of letters, digits, ".", "_", "+", "-" and "/", without ".."; found ${JSON.stringify(v)}`,
     ],
   ]);
-  return { path: f.path as string };
+  return { path: f.path as string, user: (f.user as string | undefined) ?? DEFAULT_SSH_USER };
 }

@@ -25,6 +25,7 @@ export const OPTIONS = {
   replace: { type: 'boolean', default: false },
   host: { type: 'string' },
   port: { type: 'string' },
+  user: { type: 'string' },
   fingerprint: { type: 'string' },
   scheduled: { type: 'boolean', default: false },
   progress: { type: 'boolean', default: false },

@@ -1,4 +1,6 @@
-import { chown, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chown, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import { authorizedKeysLine, installAuthorizedKey } from '../../core/serve-protocol';
@@ -10,7 +12,18 @@ import { authorizedKeysLine, installAuthorizedKey } from '../../core/serve-proto
  * changes nothing. The file is written whole or not at all (a temporary file
  * renamed over it), mode 0600, keeping its owner; a missing folder is made
  * 0700.
+ *
+ * It is run by the account the client connects as: root (with sudo), or an
+ * ordinary user in their own ~/.ssh/authorized_keys (the default file is the
+ * running account's). The backup folder must exist and be writable by that
+ * account, since `serve` runs as it; a folder made here could end up on the
+ * wrong disk (one not mounted yet), so it is never created.
  */
+
+/** ~/.ssh/authorized_keys of the account this runs as (from the user database, not $HOME). */
+export function ownAuthorizedKeys(): string {
+  return path.join(userInfo().homedir, '.ssh', 'authorized_keys');
+}
 export interface AcceptKeyRequest {
   root: string;
   host: string;
@@ -32,8 +45,17 @@ export async function acceptKey(request: AcceptKeyRequest): Promise<AcceptKeyRes
     throw new RewindError('InvalidArgs', (error as Error).message);
   }
   const rootInfo = await lstat(request.root).catch(() => undefined);
+  const me = userInfo().username;
+  const ownerHint = process.geteuid?.() === 0 ? '' : ` && sudo chown ${me}: ${request.root}`;
   if (!rootInfo?.isDirectory()) {
-    throw new RewindError('InvalidArgs', `The backup folder ${request.root} does not exist; create it on a btrfs filesystem first.`);
+    throw new RewindError('InvalidArgs', `The backup folder ${request.root} does not exist; create it first (sudo mkdir -p ${request.root}${ownerHint}), then run this again.`);
+  }
+  const writable = await access(request.root, constants.W_OK | constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) {
+    throw new RewindError('InvalidArgs', `The backup folder ${request.root} cannot be written by ${me}, the account backups arrive as; give it to ${me} first (sudo chown ${me}: ${request.root}), then run this again.`);
   }
   const file = path.resolve(request.authorizedKeys);
   const dir = path.dirname(file);

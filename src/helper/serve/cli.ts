@@ -1,13 +1,27 @@
+import { lstatSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { toRewindError } from '../../core/errors';
 import { DEFAULT_RUNTIME_DIR } from '../../core/ids';
 import { DEFAULT_HELPER_PATH } from '../../core/serve-protocol';
-import { acceptKey } from './accept-key';
+import { acceptKey, ownAuthorizedKeys } from './accept-key';
 import { runServe } from './server';
 import { SERVE_USAGE } from './usage';
 
-const DEFAULT_AUTHORIZED_KEYS = '/root/.ssh/authorized_keys';
+/**
+ * Where serve keeps its per-host locks when --runtime-dir is not given: root's
+ * /run/rewind; an ordinary account's own runtime folder ($XDG_RUNTIME_DIR,
+ * which an SSH login has on Fedora), or else a folder in its home.
+ */
+export function defaultServeRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = process.geteuid?.() ?? 0;
+  if (uid === 0) return DEFAULT_RUNTIME_DIR;
+  const runtime = env.XDG_RUNTIME_DIR;
+  const info = runtime && path.isAbsolute(runtime) ? lstatSync(runtime, { throwIfNoEntry: false }) : undefined;
+  if (runtime && info?.isDirectory() && info.uid === uid && (info.mode & 0o077) === 0) return path.join(runtime, 'rewind');
+  return path.join(userInfo().homedir, '.cache', 'rewind');
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -29,10 +43,10 @@ export async function runServeCli(argv: string[]): Promise<number> {
       options: {
         root: { type: 'string' },
         host: { type: 'string' },
-        'authorized-keys': { type: 'string', default: DEFAULT_AUTHORIZED_KEYS },
+        'authorized-keys': { type: 'string' },
         helper: { type: 'string', default: DEFAULT_HELPER_PATH },
         json: { type: 'boolean', default: false },
-        'runtime-dir': { type: 'string', default: DEFAULT_RUNTIME_DIR },
+        'runtime-dir': { type: 'string' },
       },
     });
     values = parsed.values;
@@ -56,22 +70,23 @@ export async function runServeCli(argv: string[]): Promise<number> {
     const signals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
     for (const s of signals) process.on(s, stop);
     try {
-      return await runServe({ root, host, lockDir: path.join(values['runtime-dir'] as string, 'serve'), signal: controller.signal });
+      return await runServe({ root, host, lockDir: path.join((values['runtime-dir'] as string | undefined) ?? defaultServeRuntimeDir(), 'serve'), signal: controller.signal });
     } finally {
       for (const s of signals) process.off(s, stop);
     }
   }
   if (command === 'accept-key') {
+    const authorizedKeys = (values['authorized-keys'] as string | undefined) ?? ownAuthorizedKeys();
     try {
       const result = await acceptKey({
         root,
         host,
-        authorizedKeys: values['authorized-keys'] as string,
+        authorizedKeys,
         helperPath: values.helper as string,
         publicKey: await readStdin(),
       });
       if (values.json) console.log(JSON.stringify(result, null, 2));
-      else console.log(`${result.changed ? 'Added' : 'Already present'} in ${values['authorized-keys']}:\n${result.line}`);
+      else console.log(`${result.changed ? 'Added' : 'Already present'} in ${authorizedKeys}:\n${result.line}`);
       return 0;
     } catch (error) {
       const failure = toRewindError(error);

@@ -161,8 +161,13 @@ export class HostStore {
     return incomplete;
   }
 
+  /** btrfs's own tools for space and sync need root; an ordinary account (stream files only) uses the generic ones. */
+  private get btrfsTools(): boolean {
+    return this.btrfs && process.geteuid?.() === 0;
+  }
+
   async space(): Promise<{ freeBytes: number; totalBytes: number }> {
-    if (!this.btrfs) {
+    if (!this.btrfsTools) {
       const fs = await statfs(this.root);
       return { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
     }
@@ -172,7 +177,7 @@ export class HostStore {
   }
 
   async sync(): Promise<void> {
-    if (!this.btrfs) await runCommand('sync', ['-f', this.root]);
+    if (!this.btrfsTools) await runCommand('sync', ['-f', this.root]);
     else await syncFilesystem(this.root);
   }
 

@@ -9,13 +9,14 @@ function port(value: string | undefined): number | string | undefined {
 
 export const sshSetup = command<SshSetup>({
   name: 'ssh-setup',
-  synopsis: '--path DIR',
+  synopsis: '--path DIR [--user NAME]',
   summary: `make this computer's SSH key if needed, and show the line
-to install on a server whose backup folder is DIR`,
-  options: ['path'],
+to install on a server whose backup folder is DIR, for the account
+NAME there (default root)`,
+  options: ['path', 'user'],
   run: async ({ values, paths }) => {
     const { parseSetupRequest, setup } = await import('../../destinations/ssh/setup');
-    return setup(paths, parseSetupRequest(JSON.stringify({ path: values.path })));
+    return setup(paths, parseSetupRequest(JSON.stringify({ path: values.path, user: values.user })));
   },
   output: (result) => ({ json: result, human: describeSetup(result) }),
 });

@@ -1,13 +1,15 @@
 import type { HostProbe, SshSetup } from '../results';
 
-/** `ssh-setup`: this computer's key, and how to install it on the server. */
+/** `ssh-setup`: this computer's key, and what to do once on the server. */
 export function describeSetup(result: SshSetup): string {
   return [
     `This computer backs up as "${result.host}". Its key:`,
     `  ${result.publicKey}`,
-    'On the server, as root, run:',
+    `On the server, as an administrator, once (backups arrive there as ${result.user}):`,
+    `  ${result.installCommand}`,
+    `  ${result.folderCommand}`,
     `  ${result.acceptKeyCommand}`,
-    'or add this line to /root/.ssh/authorized_keys there:',
+    `The last command adds this line to ${result.authorizedKeysFile}; you can add it by hand instead:`,
     `  ${result.authorizedKeysLine}`,
   ].join('\n');
 }

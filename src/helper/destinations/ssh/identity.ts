@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../../core/errors';
 import { authorizedKeysLine, DEFAULT_HELPER_PATH } from '../../../core/serve-protocol';
+import { acceptKeyCommand, authorizedKeysFileOf, folderCommand, INSTALL_COMMAND } from '../../../core/server-setup';
 import type { SshSetup } from '../../../core/ssh';
 import { runCommand } from '../../system/run-command';
 
@@ -69,11 +70,22 @@ export async function ensureIdentity(paths: SshPaths, comment: string): Promise<
   return (await readFile(`${paths.key}.pub`, 'utf8')).trim();
 }
 
-/** What the user installs on the server so this machine may back up into ROOT/<host>/ there. */
-export async function sshSetup(paths: SshPaths, host: string, root: string, helperPath = DEFAULT_HELPER_PATH): Promise<SshSetup> {
+/**
+ * What the user installs on the server so this machine may back up into
+ * ROOT/<host>/ there, as `user` (../../../core/server-setup).
+ */
+export async function sshSetup(paths: SshPaths, host: string, root: string, user = 'root', helperPath = DEFAULT_HELPER_PATH): Promise<SshSetup> {
   const publicKey = await ensureIdentity(paths, `rewind@${host}`);
   const line = authorizedKeysLine({ helperPath, root, host, publicKey });
   // The key line is base64 and "rewind@<host>" (a checked host name): nothing in it means anything to a shell.
-  const acceptKeyCommand = `echo '${publicKey}' | sudo ${helperPath} accept-key --root ${root} --host ${host}`;
-  return { host, publicKey, authorizedKeysLine: line, acceptKeyCommand };
+  return {
+    host,
+    publicKey,
+    authorizedKeysLine: line,
+    acceptKeyCommand: acceptKeyCommand({ publicKey, helperPath, root, host, user }),
+    user,
+    installCommand: INSTALL_COMMAND,
+    folderCommand: folderCommand(root, user),
+    authorizedKeysFile: authorizedKeysFileOf(user),
+  };
 }

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { RewindError } from '../../../core/errors';
 import { checkHostName } from '../../../core/serve-protocol';
-import type { HostProbe, SshSetup } from '../../../core/ssh';
+import { DEFAULT_SSH_USER, type HostProbe, type SshSetup } from '../../../core/ssh';
 import type { ServerCheck } from '../../../core/server-check';
 import type { ProbeRequest, SetupRequest, TrustRequest } from '../../../core/contract/ssh-requests';
 export { parseProbeRequest, parseSetupRequest, parseTrustRequest, type ProbeRequest, type TrustRequest } from '../../../core/contract/ssh-requests';
@@ -48,5 +48,5 @@ export async function check(context: SetupContext, request: ProbeRequest): Promi
 }
 
 export async function setup(context: SetupContext, request: SetupRequest): Promise<SshSetup> {
-  return sshSetup(sshPaths(context.stateDir), await localHostName(context.configPath), request.path);
+  return sshSetup(sshPaths(context.stateDir), await localHostName(context.configPath), request.path, request.user ?? DEFAULT_SSH_USER);
 }
