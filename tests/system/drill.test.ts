@@ -1,11 +1,11 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { DrillRecord } from '../../src/core/drill';
 import { createBackupFixture, localSnapshot, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { sh } from '../support/exec';
 import { helperCommand, runBackupCli } from '../support/helper-run';
-import { flipByteOnDisk, onBackupDisk } from '../support/disk-damage';
+import { flipByteOnDisk, onBackupDisk, removeXattrOnDisk } from '../support/disk-damage';
 import { change, flipByte, manifestIn, run } from '../support/stream-damage';
 
 /**
@@ -13,7 +13,9 @@ import { change, flipByte, manifestIn, run } from '../support/stream-damage';
  * folder: a healthy backup drills clean and says how many files it
  * compared; damage done the way a disk does it (a file inside the received
  * backup changed, its time kept; a flipped byte in a stored stream) is
- * named in words, with the file, and the command exits 1.
+ * named in words, with the file, and the command exits 1; so are a stream
+ * file cut short, a deleted link of a chain and an xattr removed from the
+ * copy on the disk.
  */
 jest.setTimeout(300_000);
 
@@ -125,4 +127,60 @@ test('damage in an older stream of a chain, which a run does not read, is found 
   const clean = drill(['--destination', 'folder']);
   expect(clean.status).toBe(0);
   expect(clean.drills[0].sources[0]).toMatchObject({ backup: next.snapshot, problems: [] });
+});
+
+test('a stream file cut short is named, and the drill exits 1', () => {
+  const streams = path.join(folder, fx.hostName, 'home');
+  const part = manifestIn(streams).streams.at(-1)!.parts[0].file;
+  const file = path.join(streams, part);
+  const size = statSync(file).size;
+  truncateSync(file, Math.floor(size / 2));
+  const result = drill(['--destination', 'folder']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'folder', outcome: 'damaged' })]);
+  expect(result.drills[0].sources[0]).toMatchObject({
+    damaged: true,
+    compared: 0,
+    problems: [expect.stringContaining(`${part} is ${Math.floor(size / 2)} bytes, the manifest says ${size}`)],
+  });
+  expect(result.human).toContain('Shared folder: DAMAGED.');
+  expect(result.human).toContain(part);
+});
+
+test('a deleted link of a chain is named, though the newest stream is intact, and the drill exits 1', () => {
+  const streams = path.join(folder, fx.hostName, 'home');
+  change(fx);
+  const full = run(fx);
+  expect(full.kind).toBe('full');
+  change(fx);
+  const newest = run(fx);
+  expect(newest).toMatchObject({ kind: 'incremental', parent: full.snapshot });
+  const part = manifestIn(streams).streams.find((s) => s.name === full.snapshot)!.parts[0].file;
+  rmSync(path.join(streams, part));
+  const result = drill(['--destination', 'folder']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'folder', outcome: 'damaged' })]);
+  expect(result.drills[0].sources[0]).toMatchObject({ backup: newest.snapshot, damaged: true, compared: 0, problems: [expect.stringContaining(`${part} is missing`)] });
+  expect(result.human).toContain('Shared folder: DAMAGED.');
+  expect(result.human).toContain(`${part} is missing`);
+});
+
+test('an extended attribute removed from the copy on the btrfs disk, the backup left looking untouched, is named', () => {
+  writeFixtureConfig(fx, [{ id: 'usb', kind: 'btrfs', filesystem: fx.destination.uuid, label: 'Test backup disk' }]);
+  // The backup changed above is no parent: a new full backup, healthy until its xattr goes.
+  change(fx);
+  const backup = run(fx);
+  expect(backup.kind).toBe('full');
+  expect(drill(['--destination', 'usb']).status).toBe(0);
+  removeXattrOnDisk(fx, backup.snapshot!, 'alice/Documents/report.txt', 'user.rewind.tag');
+  const result = drill(['--destination', 'usb']);
+  expect(result.status).toBe(1);
+  expect(result.drills).toEqual([expect.objectContaining({ destination: 'usb', outcome: 'damaged' })]);
+  const problems = result.drills[0].sources[0].problems;
+  expect(problems).toContain('alice/Documents/report.txt: its extended attribute user.rewind.tag did not come back');
+  // Its hard link is the same file; nothing else is named.
+  for (const p of problems) expect(p).toMatch(/^alice\/(Documents\/report|report-link)\.txt: its extended attribute user\.rewind\.tag did not come back$/);
+  expect(result.drills[0].sources[0]).toMatchObject({ backup: backup.snapshot, damaged: true });
+  expect(result.human).toContain('Test backup disk: DAMAGED.');
+  expect(result.human).toContain('user.rewind.tag');
 });

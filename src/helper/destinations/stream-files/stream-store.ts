@@ -48,7 +48,8 @@ export interface FileSink {
 /** Whether a stored part is what the manifest says; the problem in words, or undefined. */
 export async function checkPart(store: StreamStore, dirName: string, part: StreamPart): Promise<string | undefined> {
   const found = await store.hashFile(dirName, part.file, part.size);
-  if ('error' in found) return `cannot be read (${found.error})`;
+  // A file that is not there is said so, not by its error code.
+  if ('error' in found) return found.error === 'ENOENT' ? 'is missing' : `cannot be read (${found.error})`;
   if (found.size !== part.size) return `is ${found.size} bytes, the manifest says ${part.size}`;
   return found.sha256 === part.sha256 ? undefined : 'does not match its checksum (the data changed since it was written)';
 }
