@@ -9,7 +9,7 @@ import { addDestination } from './config-edit';
 import { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { askForFolder } from './folder-dialog';
-import { installMonitor } from './monitor';
+import { installMonitor, type MonitorHandle } from './monitor';
 import { shortcutGroups } from './shortcuts-window';
 import { SshSetupDialog } from './ssh-setup/ssh-setup-dialog';
 import { SshSetupFlow } from './ssh-setup/ssh-setup-flow';
@@ -31,6 +31,14 @@ import { backupCheckFor } from './backup-check';
  * The application owns the model (HelperClient) and the actions; widgets only
  * name actions, so app.back-up-now activated over D-Bus (org.gtk.Actions) is
  * the same as the button.
+ *
+ * It is D-Bus activatable (the desktop entry's DBusActivatable=true and the
+ * session service file data/io.github.rewindbackup.Rewind.service.in, which
+ * runs `rewind --gapplication-service`): GNOME Shell activates the launcher
+ * and a notification's actions (app.open, app.back-up-now) through
+ * org.freedesktop.Application, and the session bus starts Rewind first when
+ * none runs. GApplication handles --gapplication-service itself: it registers
+ * and waits for the call, without opening a window of its own.
  */
 export class RewindApplication extends Adw.Application {
   static {
@@ -43,10 +51,11 @@ export class RewindApplication extends Adw.Application {
   private _setupFlow: SetupFlow | null = null;
   private _setupDialog: SetupDialog | null = null;
   private _preferences: PreferencesWindow | null = null;
+  private readonly _monitor: MonitorHandle;
 
   constructor() {
     super({ application_id: APP_ID, flags: Gio.ApplicationFlags.DEFAULT_FLAGS });
-    installMonitor(this, () => this._client);
+    this._monitor = installMonitor(this, () => this._client);
   }
 
   override vfunc_startup(): void {
@@ -54,9 +63,12 @@ export class RewindApplication extends Adw.Application {
     const client = new HelperClient();
     this._client = client;
 
-    const backUpNow = new Gio.SimpleAction({ name: 'back-up-now', enabled: false });
-    backUpNow.connect('activate', () => void client.backUpNow());
-    client.bind_property('can-back-up', backUpNow, 'enabled', GObject.BindingFlags.SYNC_CREATE);
+    // Enabled before the first status too, so that a notification's Back Up Now that started Rewind is not lost.
+    const backUpNow = new Gio.SimpleAction({ name: 'back-up-now', enabled: true });
+    backUpNow.connect('activate', () => void this._backUpNow());
+    const enableBackUpNow = () => (backUpNow.enabled = client.can_back_up || client.state === 'loading');
+    client.connect('notify::can-back-up', enableBackUpNow);
+    enableBackUpNow();
     this._addAction(backUpNow);
     const cancel = new Gio.SimpleAction({ name: 'cancel-backup', enabled: false });
     cancel.connect('activate', () => void this._cancel());
@@ -147,6 +159,22 @@ export class RewindApplication extends Adw.Application {
     });
     this._setupDialog = dialog;
     dialog.present();
+  }
+
+  /**
+   * Back Up Now, from the window or a notification. With no window and no
+   * monitor to follow it (Rewind was started for this action), the window
+   * opens and shows the backup; the first status comes before the backup.
+   */
+  private async _backUpNow(): Promise<void> {
+    const client = this._client;
+    if (!client) return;
+    if (!this.active_window && !this._monitor.running) {
+      trace('back-up-now opens the window');
+      this.activate();
+    }
+    await client.loaded();
+    await client.backUpNow();
   }
 
   /** After setup: the status with the new configuration first (Back Up Now needs it), then the backup. */

@@ -143,6 +143,12 @@ export class HelperClient extends GObject.Object {
     }
   }
 
+  /** Resolves once the first status was read (or could not be), reading it if nobody asked yet. */
+  loaded(): Promise<void> {
+    if (this._state !== 'loading') return Promise.resolve();
+    return this._refreshing ?? this.refresh();
+  }
+
   /** Asks the helper to back up now, then follows that job to its end. */
   backUpNow(): Promise<void> {
     return this._start(async () => this._follow(await this.call('BackUpNow')));

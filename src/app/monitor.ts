@@ -21,7 +21,9 @@ import { trace } from './trace';
  * So `rewind --monitor` registers and asks the primary to run the monitor
  * (itself, or an instance already running), and exits when that is another
  * process; `rewind` while the monitor runs opens the window there. Quit then
- * closes the windows and leaves the monitor running.
+ * closes the windows and leaves the monitor running. When no Rewind runs, the
+ * session bus starts one for a notification's action (D-Bus activation,
+ * data/io.github.rewindbackup.Rewind.service.in), which opens the window.
  *
  * The helper is D-Bus activated and exits when idle, so the monitor asks for
  * its status every few minutes (REWIND_MONITOR_INTERVAL_SECONDS, default 300;
@@ -135,11 +137,16 @@ class Monitor {
   }
 }
 
+/** Whether this process watches backups in the background (`--monitor` or app.monitor). */
+export interface MonitorHandle {
+  readonly running: boolean;
+}
+
 /**
  * Adds `--monitor` and the app.open and app.monitor actions to the
  * application. `client` gives the application's helper model once it started.
  */
-export function installMonitor(app: Gtk.Application, client: () => HelperClient | null): void {
+export function installMonitor(app: Gtk.Application, client: () => HelperClient | null): MonitorHandle {
   let monitor: Monitor | null = null;
   let skipActivate = false;
   app.add_main_option('monitor', 0, GLib.OptionFlags.NONE, GLib.OptionArg.NONE, _('Watch backups in the background and tell when something needs attention'), null);
@@ -181,4 +188,9 @@ export function installMonitor(app: Gtk.Application, client: () => HelperClient 
     // In a Flatpak, ask once the app runs at all, so the monitor starts at the next login.
     requestBackground();
   });
+  return {
+    get running() {
+      return monitor !== null;
+    },
+  };
 }

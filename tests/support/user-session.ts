@@ -14,6 +14,14 @@ import { REPO } from './system-bus';
  * Returns the environment to run the user's programs with (`runuser -u … env ENV…`).
  */
 export async function startUserSession(fx: BackupFixture, display: string, extraEnv: string[] = []): Promise<string[]> {
+  return (await startUserSessionBus(fx, display, extraEnv)).env;
+}
+
+/**
+ * The same, and what the session bus printed: the output of the programs it
+ * starts by D-Bus activation (dbus-daemon gives them its own stdout and stderr).
+ */
+export async function startUserSessionBus(fx: BackupFixture, display: string, extraEnv: string[] = []): Promise<{ env: string[]; output: () => string }> {
   const home = path.join(fx.dir, 'user-home');
   const runtime = path.join(fx.dir, 'user-runtime');
   for (const dir of [home, runtime]) {
@@ -24,5 +32,5 @@ export async function startUserSession(fx: BackupFixture, display: string, extra
   const session = startProcess('runuser', ['-u', fx.allowed.name, '--', 'env', ...env, 'dbus-daemon', '--session', '--nofork', '--nopidfile', '--print-address=1']);
   fx.cleanup.add('stop the session bus', () => stopProcess(session.child));
   const address = await waitFor('the session bus address', () => session.output().split('\n')[0] || undefined);
-  return [...env, `DBUS_SESSION_BUS_ADDRESS=${address.trim()}`];
+  return { env: [...env, `DBUS_SESSION_BUS_ADDRESS=${address.trim()}`], output: session.output };
 }

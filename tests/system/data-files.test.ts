@@ -64,6 +64,7 @@ const INSTALLED = {
   symbolicIcon: `${PREFIX}/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
   policy: `${PREFIX}/share/polkit-1/actions/${APP_ID}.policy`,
   dbusService: `${PREFIX}/share/dbus-1/system-services/${HELPER_BUS_NAME}.service`,
+  sessionService: `${PREFIX}/share/dbus-1/services/${APP_ID}.service`,
   busPolicy: `${PREFIX}/share/dbus-1/system.d/${HELPER_BUS_NAME}.conf`,
   helperUnit: `${UNIT_DIR}/${HELPER_SERVICE}`,
   backupUnit: `${UNIT_DIR}/${BACKUP_SERVICE}`,
@@ -260,6 +261,8 @@ describe('desktop entry and AppStream metadata', () => {
     expect(iniValue(desktop, 'Desktop Entry', 'Exec')).toBe('rewind');
     expect(iniValue(desktop, 'Desktop Entry', 'Icon')).toBe(APP_ID);
     expect(iniValue(desktop, 'Desktop Entry', 'Categories')).toBe('GTK;GNOME;Utility;Archiving;');
+    // GNOME Shell starts it, and activates a notification's buttons, over D-Bus (the session activation file below).
+    expect(iniValue(desktop, 'Desktop Entry', 'DBusActivatable')).toBe('true');
   });
 
   test('the autostart entry is valid and starts the background monitor at login', () => {
@@ -357,6 +360,55 @@ describe('polkit policy', () => {
 });
 
 describe('D-Bus', () => {
+  test('the session activation file names the app and runs its launcher in GApplication service mode', () => {
+    const service = read(INSTALLED.sessionService);
+    expect([...iniSection(service, 'D-BUS Service').keys()].sort()).toEqual(['Exec', 'Name']);
+    expect(iniValue(service, 'D-BUS Service', 'Name')).toBe(APP_ID);
+    expect(iniValue(service, 'D-BUS Service', 'Exec')).toBe(`${INSTALLED.launcher} --gapplication-service`);
+    // The desktop entry of a D-Bus activatable app is named after its bus name.
+    expect(path.basename(INSTALLED.desktop, '.desktop')).toBe(APP_ID);
+  });
+
+  test('a session dbus-daemon reads it and lists the app as activatable', async () => {
+    const dir = path.join(tmp, 'session-bus');
+    mkdirSync(dir, { recursive: true });
+    const socket = path.join(dir, 'socket');
+    const config = path.join(dir, 'session.conf');
+    writeFileSync(
+      config,
+      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=${socket}</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>${path.dirname(installed(INSTALLED.sessionService))}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+    );
+    const bus = spawn('dbus-daemon', ['--config-file', config, '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    bus.stdout.on('data', (d) => (output += d));
+    bus.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<void>((resolve) => bus.once('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!output.includes(socket) && bus.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const names = must('dbus-send', [`--bus=unix:path=${socket}`, '--print-reply', '--reply-timeout=5000', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.ListActivatableNames']);
+      expect(names).toContain(`"${APP_ID}"`);
+    } finally {
+      if (bus.exitCode === null && bus.signalCode === null) {
+        bus.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   test('the activation file names the helper, its launcher and its unit', () => {
     const service = read(INSTALLED.dbusService);
     expect(iniValue(service, 'D-BUS Service', 'Name')).toBe(HELPER_BUS_NAME);

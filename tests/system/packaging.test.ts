@@ -90,11 +90,12 @@ describe('RPM', () => {
   const DOC = `/usr/share/doc`;
   const LICENSES = `/usr/share/licenses`;
 
-  test("rewind holds the app, its desktop files and the monitor's autostart entry", () => {
+  test("rewind holds the app, its desktop files, its session D-Bus activation file and the monitor's autostart entry", () => {
     expect(lines(must('rpm', ['-qlp', rpm('rewind')]))).toEqual([
       `/etc/xdg/autostart/${APP_ID}.Monitor.desktop`,
       '/usr/bin/rewind',
       `/usr/share/applications/${APP_ID}.desktop`,
+      `/usr/share/dbus-1/services/${APP_ID}.service`,
       `${DOC}/rewind-${VERSION}`,
       `${DOC}/rewind-${VERSION}/README.md`,
       `/usr/share/glib-2.0/schemas/${APP_ID}.gschema.xml`,
