@@ -47,6 +47,7 @@ elif command -v dnf >/dev/null 2>&1; then
   packages="
     btrfs-progs
     util-linux
+    perl-interpreter
     procps-ng
     shadow-utils
     attr
@@ -93,6 +94,8 @@ elif command -v dnf >/dev/null 2>&1; then
   #   btrfs-progs        btrfs-progs.spec (mkfs.btrfs, btrfs)
   #   util-linux         util-linux.spec (runuser; it requires util-linux-core, which has
   #                      mount, losetup and blkid: Debian's mount)
+  #   perl-interpreter   perl.spec %package interpreter (/usr/bin/perl; Debian's perl-base,
+  #                      always installed there)
   #   procps-ng          procps-ng.spec (ps, pkill; Debian's procps)
   #   shadow-utils       shadow-utils.spec (useradd: Provides /usr/sbin/useradd; Debian's passwd)
   #   attr, acl          attr.spec (getfattr, setfattr), acl.spec (getfacl, setfacl)

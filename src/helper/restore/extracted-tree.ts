@@ -6,6 +6,7 @@ import path from 'node:path';
 import { RewindError } from '../../core/errors';
 import type { NodeMeta } from '../../core/send-stream/node-meta';
 import { pathParts, type NodeType } from '../../core/send-stream/tree-model';
+import { ExactTimes, type TimesOf } from './exact-times';
 
 /**
  * The files a restore extracted from stream files, put in place: the
@@ -19,8 +20,9 @@ import { pathParts, type NodeType } from '../../core/send-stream/tree-model';
  * (/proc/self/fd/N/name, so no path is ever longer than one name), and a
  * restored name is given to an entry only at the end. Meanwhile each entry
  * has a hidden ASCII name of this code's choosing, which is what the tools
- * that set what Node cannot set exactly (nanosecond times: touch; xattrs:
- * setfattr; fifos and devices: mkfifo, mknod) are given, never a name from
+ * that set what Node cannot set exactly (nanosecond times: ./exact-times,
+ * one process for the whole tree; xattrs: setfattr, one run per folder that
+ * has any; fifos and devices: mkfifo, mknod) are given, never a name from
  * the stream. Per folder: make the entries (files are hard links to their
  * staged data), fill the subfolders, then owner, mode, xattrs, times, and
  * last the names (a rename changes the folder's own times, which its parent
@@ -67,24 +69,29 @@ export class ExtractedTree {
 
   /** Makes the subvolume's root as `into/name` (into must exist), with what is wanted below it. */
   async build(into: string, name: string): Promise<string> {
-    const top = await openDir(into);
+    const times = ExactTimes.start();
+    const top = await openDir(into).catch(async (error: unknown) => {
+      await times.close();
+      throw error;
+    });
     try {
       await mkdir(at(top, name), { mode: 0o700 });
       const root = await openDir(at(top, name));
       try {
-        await this.fill(root, this.tree.root, this.full.has(this.tree.root));
+        await this.fill(root, this.tree.root, this.full.has(this.tree.root), times);
       } finally {
         await root.close();
       }
-      await this.settle(top, [{ name, id: this.tree.root, temp: name, full: false }]);
+      await this.settle(top, [{ name, id: this.tree.root, temp: name, full: false }], times);
     } finally {
+      await times.close();
       await top.close();
     }
     return path.join(into, name);
   }
 
   /** The entries of the folder `id`, open as `dir`: made, filled, settled and named. */
-  private async fill(dir: FileHandle, id: number, full: boolean): Promise<void> {
+  private async fill(dir: FileHandle, id: number, full: boolean, times: ExactTimes): Promise<void> {
     const only = full ? undefined : this.partial.get(id);
     const chosen = [...this.tree.entriesOf(id)].filter(([name]) => only === undefined || only.has(name));
     const prefix = hiddenPrefix(chosen.map(([name]) => name));
@@ -99,7 +106,7 @@ export class ExtractedTree {
         await mkdir(where, { mode: 0o700 });
         const sub = await openDir(where);
         try {
-          await this.fill(sub, entry.id, entry.full);
+          await this.fill(sub, entry.id, entry.full, times);
         } finally {
           await sub.close();
         }
@@ -108,15 +115,15 @@ export class ExtractedTree {
     if (special.length > 0) await script(dir, special.map((e) => makeSpecial(e.temp, this.tree.typeOf(e.id), this.meta.get(e.id))).join('\n'));
     const made: Entry[] = [];
     for (const entry of entries) if (await lstat(at(dir, entry.temp)).catch(() => undefined)) made.push(entry);
-    await this.settle(dir, made);
+    await this.settle(dir, made, times);
     const here = Buffer.from(`/proc/self/fd/${dir.fd}/`);
     for (const entry of made) await rename(at(dir, entry.temp), Buffer.concat([here, Buffer.from(entry.name, 'latin1')]));
   }
 
   /** Owner, mode, xattrs and times of the entries of one folder, by their hidden names. */
-  private async settle(dir: FileHandle, entries: readonly Entry[]): Promise<void> {
+  private async settle(dir: FileHandle, entries: readonly Entry[], times: ExactTimes): Promise<void> {
     let xattrs = '';
-    const times: string[] = [];
+    const timed: TimesOf[] = [];
     for (const entry of entries) {
       const meta = this.meta.get(entry.id);
       if (!meta) continue;
@@ -129,17 +136,21 @@ export class ExtractedTree {
         for (const [name, value] of meta.xattrs) xattrs += `${quote(Buffer.from(name, 'latin1'))}=0x${Buffer.from(value).toString('hex')}\n`;
         xattrs += '\n';
       }
-      if (meta.atime) times.push(`touch -h -c -a -d ${timeArgument(meta.atime)} -- ${entry.temp}`);
-      if (meta.mtime) times.push(`touch -h -c -m -d ${timeArgument(meta.mtime)} -- ${entry.temp}`);
+      timed.push({ path: fromOutside(dir, entry.temp), atime: meta.atime, mtime: meta.mtime });
     }
     // What this kernel refuses (a label its policy does not know, a capability that is not valid) is left out.
     if (xattrs !== '') await run(dir, ['setfattr', '-h', '--restore=-'], xattrs, false);
-    if (times.length > 0) await script(dir, times.join('\n'));
+    await times.set(timed);
   }
 }
 
 function at(dir: FileHandle, name: string): string {
   return `/proc/self/fd/${dir.fd}/${name}`;
+}
+
+/** The same for another process. */
+function fromOutside(dir: FileHandle, name: string): string {
+  return `/proc/${process.pid}/fd/${dir.fd}/${name}`;
 }
 
 async function openDir(where: string): Promise<FileHandle> {
@@ -159,13 +170,6 @@ function quote(bytes: Buffer): string {
   let out = '';
   for (const b of bytes) out += b <= 0x20 || b >= 0x7f || b === 0x3d || b === 0x5c ? `\\${b.toString(8).padStart(3, '0')}` : String.fromCharCode(b);
   return out;
-}
-
-/** "@SECONDS.NANOSECONDS" for touch -d, exact. */
-export function timeArgument(t: { sec: number; nsec: number }): string {
-  const nsec = Math.min(Math.max(Math.trunc(t.nsec), 0), 999_999_999);
-  if (t.sec >= 0 || nsec === 0) return `@${t.sec}.${String(nsec).padStart(9, '0')}`;
-  return `@-${-(t.sec + 1)}.${String(1_000_000_000 - nsec).padStart(9, '0')}`;
 }
 
 function makeSpecial(temp: string, type: NodeType, meta: NodeMeta | undefined): string {
@@ -192,7 +196,7 @@ function run(dir: FileHandle, command: string[], input: string, mustSucceed: boo
     child.once('error', reject);
     child.once('close', (code) => {
       if (code === 0 || !mustSucceed) resolve();
-      else reject(new RewindError('TransferFailed', `Setting the times of the restored files failed: ${stderr.trim() || `exit ${code}`}.`));
+      else reject(new RewindError('TransferFailed', `Making the restored files failed: ${stderr.trim() || `exit ${code}`}.`));
     });
   });
 }
