@@ -36,28 +36,31 @@ export function flipByteOnDisk(fx: BackupFixture, snapshot: string, file: string
 }
 
 /**
- * Removes the xattr `name` from `file` in the backup `snapshot` and leaves
- * the backup looking untouched: made writable (which clears its Received
- * UUID), changed, given its Received UUID back with the ioctl a receive
- * uses, and made read-only again. What is left to find it is what came
- * back from a restore.
+ * Runs `fn` on the received backup at `backup` (a subvolume's path) and
+ * leaves it looking untouched: made writable (which clears its Received
+ * UUID), changed by `fn`, given its Received UUID back with the ioctl a
+ * receive uses, and made read-only again. What is left to find the change
+ * is what comes back from a restore.
  */
+export function changeReceivedBackup(backup: string, fn: (backup: string) => void): void {
+  const shown = sh('btrfs', ['subvolume', 'show', backup]);
+  const received = /Received UUID:\s+([0-9a-f-]{36})/.exec(shown)![1];
+  const sent = /Send transid:\s+(\d+)/.exec(shown)![1];
+  sh('btrfs', ['property', 'set', '-f', '-ts', backup, 'ro', 'false']);
+  fn(backup);
+  // BTRFS_IOC_SET_RECEIVED_SUBVOL: uuid, stransid, rtransid, stime, rtime, flags, reserved (200 bytes).
+  const ioctl = [
+    'import fcntl, os, struct, sys, uuid',
+    'args = uuid.UUID(sys.argv[2]).bytes + struct.pack("<QQ", int(sys.argv[3]), 0) + bytes(16 + 16 + 8 + 128)',
+    'fd = os.open(sys.argv[1], os.O_RDONLY)',
+    'fcntl.ioctl(fd, 0xC0C89425, bytearray(args))',
+  ].join('\n');
+  sh('python3', ['-c', ioctl, backup, received, sent]);
+  sh('btrfs', ['property', 'set', '-ts', backup, 'ro', 'true']);
+  expect(sh('btrfs', ['subvolume', 'show', backup])).toMatch(new RegExp(`Received UUID:\\s+${received}`));
+}
+
+/** Removes the xattr `name` from `file` in the backup `snapshot` on the fixture's disk, the backup left looking untouched. */
 export function removeXattrOnDisk(fx: BackupFixture, snapshot: string, file: string, name: string): void {
-  onBackupDisk(fx, 'rw', snapshot, (backup) => {
-    const shown = sh('btrfs', ['subvolume', 'show', backup]);
-    const received = /Received UUID:\s+([0-9a-f-]{36})/.exec(shown)![1];
-    const sent = /Send transid:\s+(\d+)/.exec(shown)![1];
-    sh('btrfs', ['property', 'set', '-f', '-ts', backup, 'ro', 'false']);
-    sh('setfattr', ['-x', name, path.join(backup, file)]);
-    // BTRFS_IOC_SET_RECEIVED_SUBVOL: uuid, stransid, rtransid, stime, rtime, flags, reserved (200 bytes).
-    const ioctl = [
-      'import fcntl, os, struct, sys, uuid',
-      'args = uuid.UUID(sys.argv[2]).bytes + struct.pack("<QQ", int(sys.argv[3]), 0) + bytes(16 + 16 + 8 + 128)',
-      'fd = os.open(sys.argv[1], os.O_RDONLY)',
-      'fcntl.ioctl(fd, 0xC0C89425, bytearray(args))',
-    ].join('\n');
-    sh('python3', ['-c', ioctl, backup, received, sent]);
-    sh('btrfs', ['property', 'set', '-ts', backup, 'ro', 'true']);
-    expect(sh('btrfs', ['subvolume', 'show', backup])).toMatch(new RegExp(`Received UUID:\\s+${received}`));
-  });
+  onBackupDisk(fx, 'rw', snapshot, (backup) => changeReceivedBackup(backup, () => sh('setfattr', ['-x', name, path.join(backup, file)])));
 }
