@@ -7,6 +7,7 @@ import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../
 import { sh } from '../support/exec';
 import { mountLoopExt4 } from '../support/loop-ext4';
 import { helperCommand, runBackupCli } from '../support/helper-run';
+import { longPath } from '../support/long-path';
 
 jest.setTimeout(300_000);
 let fx: BackupFixture;
@@ -17,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.cleanup.run();
 });
-
-/** A relative path of exactly `length` bytes below alice/, made of 200-byte folder names. */
-function longPath(length: number): string {
-  const parts: string[] = ['alice'];
-  let used = 'alice'.length;
-  while (length - used > 201 + 20) {
-    parts.push('d'.repeat(200));
-    used += 201;
-  }
-  parts.push('f'.repeat(length - used - 1) );
-  return parts.join('/');
-}
 
 describe('long paths', () => {
   test('a 4,050-byte path is backed up to every kind of destination and restored', () => {
