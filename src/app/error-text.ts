@@ -25,7 +25,7 @@ const SENTENCES: Record<string, () => string> = {
   HostKeyUnknown: () => _('The backup server’s identity is not confirmed yet. Add the server again to compare its key and confirm it.'),
   HostKeyChanged: () => _('The backup server shows a different key than before. If it was reinstalled, confirm its new key; otherwise do not connect to it.'),
   HostUnreachable: () => _('The backup server could not be reached. Check that it is on and connected to the network.'),
-  KeyNotAccepted: () => _('The backup server did not accept this computer’s key. Install the key on the server as Rewind shows it, then try again.'),
+  KeyNotAccepted: () => _('The backup server did not accept this computer’s key; it may have been removed there. An administrator of the server can accept it again with the command Rewind showed when the server was added. The backups already there are kept.'),
   ConnectionLost: () => _('The connection to the backup server was lost. The next backup continues from the last complete one.'),
   Cancelled: () => _('The backup was cancelled. Nothing was lost.'),
   Timeout: () => _('The backup helper did not answer in time. Try again.'),

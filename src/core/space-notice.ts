@@ -42,16 +42,23 @@ export function sourceThinnedMessage(sources: readonly string[], count: number):
 
 /**
  * A backup that did not fit even after making room, in one sentence that
- * says why and what to do. `freeBytes` is the space left once everything
- * that could go went (unknown: not said).
+ * says why and what to do, and who can: on a disk, the person; on a backup
+ * server, whoever looks after it (the person may not be able to sign in
+ * there). `freeBytes` is the space left once everything that could go went
+ * (unknown: not said).
  */
-export function noRoomMessage(destination: string, removed: number, freeBytes?: number): string {
-  const where = freeBytes === undefined ? `on ${destination}` : `in the ${sizeText(freeBytes)} free on ${destination}`;
+export function noRoomMessage(destination: string, removed: number, freeBytes?: number, place: 'disk' | 'server' = 'disk'): string {
+  const name = place === 'server' ? `the backup server ${destination}` : destination;
+  const where = freeBytes === undefined ? `on ${name}` : `in the ${sizeText(freeBytes)} free on ${name}`;
   const why =
     removed === 0
       ? 'and no older backup there may be removed to make room'
       : `even after ${oldestBackups(removed)} removed to make room, and the backups left are needed for the next one`;
-  return `This backup does not fit ${where}, ${why}: delete other files from the disk, or use a larger one.`;
+  const todo =
+    place === 'server'
+      ? 'whoever looks after the server can free space on the disk that holds its backup folder, or you can add the server again with a folder on a larger disk. The backups already there are kept.'
+      : 'delete other files from the disk, or use a larger one.';
+  return `This backup does not fit ${where}, ${why}: ${todo}`;
 }
 
 /**

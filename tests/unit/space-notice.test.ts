@@ -31,6 +31,10 @@ describe('what a run says about the space it found', () => {
       'This backup does not fit in the 142.6 MB free on Blue USB disk, even after the 2 oldest backups were removed to make room, and the backups left are needed for the next one: delete other files from the disk, or use a larger one.',
     ],
     [
+      () => noRoomMessage('nas', 0, 24_117_248, 'server'),
+      'This backup does not fit in the 24.1 MB free on the backup server nas, and no older backup there may be removed to make room: whoever looks after the server can free space on the disk that holds its backup folder, or you can add the server again with a folder on a larger disk. The backups already there are kept.',
+    ],
+    [
       () => noRoomMessage('Server', 1),
       'This backup does not fit on Server, even after the oldest backup was removed to make room, and the backups left are needed for the next one: delete other files from the disk, or use a larger one.',
     ],

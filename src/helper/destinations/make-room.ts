@@ -17,6 +17,8 @@ export interface RoomMaker<Victim> {
   remove(victim: Victim): Promise<string[]>;
   /** The space free once nothing more may go, for the failure's sentence; undefined when not known. */
   freeBytes?(): Promise<number | undefined>;
+  /** A disk here, or a backup server (whose space someone else may look after): the failure's sentence says who can free space. */
+  place?: 'disk' | 'server';
 }
 
 export async function retryUntilItFits<Victim>(
@@ -36,7 +38,7 @@ export async function retryUntilItFits<Victim>(
       if (victim === undefined) {
         const free = await room.freeBytes?.().catch(() => undefined);
         // One sentence that says why and what to do: the code's own advice would repeat it.
-        throw new RewindError('DestinationFull', noRoomMessage(name, record.removedForSpace?.length ?? 0, free), { cause: error, advice: ADVICE.inDetail });
+        throw new RewindError('DestinationFull', noRoomMessage(name, record.removedForSpace?.length ?? 0, free, room.place), { cause: error, advice: ADVICE.inDetail });
       }
       progress({ phase: 'cleanup', bytes: 0 });
       record.removedForSpace = [...(record.removedForSpace ?? []), ...(await room.remove(victim))];

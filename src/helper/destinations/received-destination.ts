@@ -39,6 +39,8 @@ export interface SendOrder {
 export abstract class ReceivedDestination implements BackupDestination {
   abstract readonly name: string;
   abstract readonly usable: boolean;
+  /** A disk here, or a backup server: who can free space when a backup does not fit. */
+  protected readonly place: 'disk' | 'server' = 'disk';
   /** Every subvolume in one source subvolume's folder, complete or not. */
   abstract backups(dirName: string): Promise<Subvolume[]>;
   /** Every subvolume in every folder of this host, by folder. */
@@ -215,6 +217,7 @@ export abstract class ReceivedDestination implements BackupDestination {
         await this.flush();
         return this.freeBytes();
       },
+      place: this.place,
     });
   }
 

@@ -179,6 +179,8 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
   }
 
   /** A server's own words on a failed sync are kept; anything else means it stopped responding. */
+  protected override readonly place = 'server';
+
   protected override flushFailure(error: unknown): RewindError {
     return error instanceof RewindError ? error : super.flushFailure(error);
   }

@@ -94,7 +94,14 @@ export function classifySshFailure(target: SshTarget, stderr: string, connected:
     );
   }
   if (/Permission denied/i.test(text)) {
-    return new RewindError('KeyNotAccepted', `The server ${where(target)} did not accept this computer’s key${detail}.`);
+    // Before any data: nothing was sent. The key line may never have been added, or was removed since.
+    return new RewindError(
+      'KeyNotAccepted',
+      `The server ${target.host} (port ${target.port}) did not accept this computer’s key for the user ${target.user}: it is not, or no longer, among the keys ${target.user} may sign in with there${detail}.`,
+      {
+        advice: `An administrator of the server can accept it again with rewind-helper accept-key, as ${target.user}: the command Rewind showed when the server was added, which rewind-helper ssh-setup on this computer prints again. Nothing was sent, and the backups already there are kept.`,
+      },
+    );
   }
   if (!connected && NOT_REACHED.test(text)) {
     return new RewindError('HostUnreachable', `Could not connect to ${where(target)}${detail}.`);

@@ -169,6 +169,8 @@ export class FilesDestination implements BackupDestination {
         await this.removeStreams(dirName, victim);
         return victim.map((s) => `${dirName}/${s.name}`);
       },
+      // Only a server's store tells its space (a folder's is read where it is mounted).
+      ...(this.store.space ? { freeBytes: async () => (await this.store.space!()).freeBytes, place: 'server' as const } : {}),
     });
   }
 
