@@ -3,6 +3,9 @@
  * Rewind's SSH backup against a hand-run `btrfs send | ssh … btrfs receive`,
  * with and without zstd, over a real sshd on 127.0.0.1, on the same corpus,
  * in the same run. See docs/benchmarks.md ("Over SSH") for what it measures.
+ * The tool `rewind-nofilter` is `rewind` against a serve built here with the
+ * label filter taken out of its receive pipe (the stream guard feeds
+ * `btrfs receive` directly): what the filter costs is rewind / rewind-nofilter.
  *
  *   npm run build && sudo node bench/ssh-vs-raw.mjs [--size-mib N] [--files N] [--repeats R]
  *
@@ -20,30 +23,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { cleanup, createLoopBtrfs, createSource, dropCaches, fmt, log, makeTempDir, median, mkfs, mount, planCorpus, requireRootAndHelper, sh, smallChange, timed, undo, unmount, writeCorpus, yieldToSignals, warnIfLoaded, sendProtocolArgs, machineFacts, loadLine, everySampleTable, useHelperCodeCache } from './lib.mjs';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const ALL_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd'];
+const ALL_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd', 'rewind-nofilter'];
+const DEFAULT_TOOLS = ['raw', 'raw-zstd', 'rewind', 'rewind-zstd'];
 const USAGE = `Usage: sudo node bench/ssh-vs-raw.mjs [--size-mib N] [--files N] [--repeats R] [--tools LIST] [--json FILE] [--helper FILE]
 
   --size-mib N    corpus size in MiB (default 512)
   --files N       number of small files (default 20000 per GiB of corpus)
   --repeats R     measurements per job and tool; the median is reported (default 3)
-  --tools LIST    comma-separated subset of ${ALL_TOOLS.join(',')} (default all)
+  --tools LIST    comma-separated subset of ${ALL_TOOLS.join(',')} (default ${DEFAULT_TOOLS.join(',')})
   --helper FILE   the bundled helper to run (default dist/helper/rewind-helper.cjs, made by "npm run build")
   --json FILE     also write every sample and the machine facts as JSON
 
   raw          btrfs send | ssh root@127.0.0.1 btrfs receive DIR
   raw-zstd     btrfs send | zstd -3 -T0 | ssh root@127.0.0.1 'zstd -d | btrfs receive DIR'
   rewind       rewind-helper run, an "ssh" destination with "compression": "none"
-  rewind-zstd  the same with "compression": "zstd" (Rewind's choice for a host that is not loopback)`;
+  rewind-zstd  the same with "compression": "zstd" (Rewind's choice for a host that is not loopback)
+  rewind-nofilter  rewind, with the server's serve built from this checkout without the label filter`;
 
 const { values: opts } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '512' },
     files: { type: 'string' },
     repeats: { type: 'string', default: '3' },
-    tools: { type: 'string', default: ALL_TOOLS.join(',') },
+    tools: { type: 'string', default: DEFAULT_TOOLS.join(',') },
     json: { type: 'string' },
     helper: { type: 'string', default: path.join(REPO, 'dist/helper/rewind-helper.cjs') },
     help: { type: 'boolean', short: 'h', default: false },
@@ -64,6 +70,37 @@ if (!(SIZE_MIB >= 16) || !(FILES >= 0) || !(REPEATS >= 1) || TOOLS.some((t) => !
 const HELPER = path.resolve(opts.helper);
 const JOBS = ['full', 'incremental'];
 const CLK_TCK = Number(sh('getconf', ['CLK_TCK']).trim()) || 100;
+
+// ---------------------------------------------------------------- serve without the filter
+
+/**
+ * The helper as `npm run build` makes it, but with serve's receive pipe
+ * `guard → btrfs receive` instead of `guard → filter → btrfs receive`
+ * (src/helper/serve/receive.ts). Built for this run only, into `dir`; the
+ * source text is changed at build time and the build fails if the two
+ * pipelines are not found as written.
+ */
+async function buildWithoutFilter(dir) {
+  const { bundleOptions } = await import(path.join(REPO, 'build-aux/bundle-options.mjs'));
+  const options = bundleOptions(REPO, dir);
+  const withoutFilter = {
+    name: 'serve-without-label-filter',
+    setup(build) {
+      build.onLoad({ filter: /src[\\/]helper[\\/]serve[\\/]receive\.ts$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const changed = text
+          .replace('pipeline(unzip.stdout!, guard, filter, receive.stdin!)', 'pipeline(unzip.stdout!, guard, receive.stdin!)')
+          .replace('pipeline(guard, filter, receive.stdin!)', 'pipeline(guard, receive.stdin!)');
+        if ((changed.match(/guard, receive\.stdin!/g) ?? []).length !== 2) throw new Error('src/helper/serve/receive.ts no longer has the two receive pipelines this bench takes the filter out of; update buildWithoutFilter.');
+        return { contents: changed, loader: 'ts' };
+      });
+    },
+  };
+  for (const name of ['launcher', 'helper']) await build({ ...options[name], plugins: [withoutFilter] });
+  // As installed: the native modules beside the bundle.
+  if (!existsSync(path.join(dir, 'node_modules'))) spawnSync('ln', ['-s', path.join(REPO, 'node_modules'), path.join(dir, 'node_modules')]);
+  return path.join(dir, 'helper/rewind-helper.cjs');
+}
 
 // ---------------------------------------------------------------- sshd
 
@@ -216,9 +253,14 @@ async function main() {
   ];
   const rewindTools = TOOLS.filter((t) => t.startsWith('rewind'));
   const state = {};
-  const serveHelper = path.join(tmp, 'rewind-helper');
-  writeFileSync(serveHelper, `#!/bin/sh\nexec '${process.execPath}' '${HELPER}' "$@" --runtime-dir '${path.join(tmp, 'serve-run')}'\n`);
-  chmodSync(serveHelper, 0o755);
+  const serveHelperOf = (bundle, name) => {
+    const file = path.join(tmp, name);
+    writeFileSync(file, `#!/bin/sh\nexec '${process.execPath}' '${bundle}' "$@" --runtime-dir '${path.join(tmp, 'serve-run')}'\n`);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const serveHelper = serveHelperOf(HELPER, 'rewind-helper');
+  const noFilterHelper = TOOLS.includes('rewind-nofilter') ? serveHelperOf(await buildWithoutFilter(path.join(tmp, 'nofilter-build')), 'rewind-helper-nofilter') : undefined;
   for (const tool of rewindTools) {
     // One helper state (so one key and one host name) per Rewind variant: each has its own destination filesystem and serve root.
     state[tool] = {
@@ -276,7 +318,8 @@ async function main() {
     writeConfig(tool);
     // What a user does once: ssh-setup, accept-key on the server, ssh-probe, compare, ssh-trust.
     const setup = JSON.parse(sh(process.execPath, [...helperCli(tool, ['ssh-setup', '--path', state[tool].root, '--json'])]));
-    const accepted = spawnSync(process.execPath, [HELPER, 'accept-key', '--root', state[tool].root, '--host', state[tool].host, '--authorized-keys', sshd.authorizedKeys, '--helper', serveHelper], {
+    const forced = tool === 'rewind-nofilter' ? noFilterHelper : serveHelper;
+    const accepted = spawnSync(process.execPath, [HELPER, 'accept-key', '--root', state[tool].root, '--host', state[tool].host, '--authorized-keys', sshd.authorizedKeys, '--helper', forced], {
       input: `${setup.publicKey}\n`,
       encoding: 'utf8',
     });
@@ -367,12 +410,12 @@ async function main() {
   out.push(`#### Results (median of ${REPEATS}; seconds)`, '');
   out.push(
     `Corpus: ${fmt(corpusMiB, 0)} MiB: ${corpus.small.length} small files of 1–64 KiB (half random, half hex text), ` +
-      `${corpus.large.length} incompressible files of ${fmt(corpus.large[0].size / 2 ** 20, 0)} MiB. Send: ${machine.sendProtocol} (all four). ` +
+      `${corpus.large.length} incompressible files of ${fmt(corpus.large[0].size / 2 ** 20, 0)} MiB. Send: ${machine.sendProtocol} (every tool). ` +
       'Wall time includes the snapshot for every tool; CPU is client + server (sshd and everything under it).',
     '',
   );
   const head = ['job', ...TOOLS.map((t) => `**${t}** wall`), ...TOOLS.map((t) => `${t} CPU`)];
-  const pairs = [['rewind', 'raw'], ['rewind-zstd', 'raw-zstd']].filter(([x, y]) => TOOLS.includes(x) && TOOLS.includes(y));
+  const pairs = [['rewind', 'raw'], ['rewind-zstd', 'raw-zstd'], ['rewind', 'rewind-nofilter']].filter(([x, y]) => TOOLS.includes(x) && TOOLS.includes(y));
   for (const [x, y] of pairs) head.push(`${x}/${y} wall`, `${x}/${y} CPU`);
   out.push(`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`);
   for (const job of JOBS) {
