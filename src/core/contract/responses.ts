@@ -52,10 +52,21 @@ export interface PrepareDiskResult {
   uuid: string;
 }
 
-/** SetConfig's answer: the saved configuration (defaults filled in) and what became of the timer. */
+/** A destination's encryption key, as the recovery key (AGE-SECRET-KEY-1…) the person keeps. */
+export interface NewKey {
+  destination: string;
+  recoveryKey: string;
+}
+
+/**
+ * SetConfig's answer: the saved configuration (defaults filled in), what
+ * became of the timer, and the recovery key of each destination it added
+ * that encrypts (src/helper/config/destination-keys.ts), to show once.
+ */
 export interface SetConfigResult {
   config: Config;
   timer: string;
+  newKeys?: NewKey[];
 }
 
 /** ListRestorePoints: every restore point Rewind knows of, local snapshots and each destination's backups. */

@@ -38,11 +38,14 @@ export async function loadConfig(file: string): Promise<Config> {
 /**
  * Validates and writes the configuration atomically: readers (a run that
  * starts at that moment) see the old file or the new one, never a mix, and
- * an invalid config is refused before anything is written.
+ * an invalid config is refused before anything is written. `beforeWrite`
+ * gets the valid configuration first (what it needs, such as a new
+ * destination's key, exists before the file names it).
  */
-export async function saveConfig(file: string, config: unknown): Promise<Config> {
+export async function saveConfig(file: string, config: unknown, beforeWrite?: (valid: Config) => Promise<void>): Promise<Config> {
   const result = (await validator()).validateConfig(config);
   if (!result.ok) throw new RewindError('InvalidConfig', `The new configuration is not valid: ${result.problems.join('; ')}.`);
+  await beforeWrite?.(result.config);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
   // Root writes here by name: in a folder others can change, they could put a link where the file is written.
   await checkConfigFolders(file);

@@ -5,6 +5,8 @@ import type { RequestOf } from '../../core/contract/requests';
 import { ACTIONS, type ActionId } from '../../core/ids';
 import { specialBitsRemoved } from '../../core/restore-request';
 import { loadConfig, saveConfig } from '../config/config-file';
+import { keysForNewDestinations } from '../config/destination-keys';
+import type { NewKey } from '../../core/contract/responses';
 import { withMountPoints } from '../destinations/stream-files/mounted-folder';
 import { listDisks, prepareDisk } from '../system/disks';
 import { History } from '../engine/history';
@@ -91,7 +93,12 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     async SetConfig(data) {
       // A folder destination records the mount it must be on; the helper sees the mounts, a sandboxed app may not.
       const previous = await loadConfig(options.configPath).then((c) => c.destinations, () => []);
-      return withSchedule(await saveConfig(options.configPath, await withMountPoints(data, previous)));
+      let newKeys: NewKey[] = [];
+      const makeKeys = async (config: Config) => {
+        newKeys = await keysForNewDestinations(options.stateDir, config, new Set(previous.map((d) => d.id)));
+      };
+      const result = await withSchedule(await saveConfig(options.configPath, await withMountPoints(data, previous), makeKeys));
+      return newKeys.length > 0 ? { ...result, newKeys } : result;
     },
     // Without an argument (older apps), the configured sources mark their disks.
     ListDisks: async (sources) => listDisks(sources ?? (await configuredPaths(options, true))),
