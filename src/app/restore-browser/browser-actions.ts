@@ -7,6 +7,7 @@ import type { HelperClient } from '../helper-client';
 import { BrowserModel, type PointRef } from './browser-model';
 import { RestoreBrowserWindow } from './browser-window';
 import { chooseFolder } from './choose-folder';
+import { addVersionsActions } from './versions-actions';
 
 /**
  * The restore browser's actions. The timeline's rows, the browser's
@@ -18,7 +19,8 @@ import { chooseFolder } from './choose-folder';
  * browser.restore (to where it was), browser.restore-to (asks for a folder),
  * browser.restore-into(folder), browser.restore-deleted(path) (from the previous point),
  * browser.older and browser.newer (the moment before or after, same folder;
- * disabled at either end of the timeline).
+ * disabled at either end of the timeline). A point's JSON may name the
+ * folder to open (`folder`). The versions of one path: ./versions-actions.
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
   let window: RestoreBrowserWindow | null = null;
@@ -54,7 +56,7 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
     enableSteps();
     opened.present();
     // At the person's own home folder in the point, not among everyone's (an administrator as root starts at the top).
-    void model.openStart(startFolder(point.source, GLib.get_home_dir(), GLib.get_user_name() === 'root'));
+    void model.openStart(point.folder ?? startFolder(point.source, GLib.get_home_dir(), GLib.get_user_name() === 'root'));
     void model.loadTimeline();
   });
   add(group, 'open-folder', true, (path, browser) => void browser?.model.openFolder(path));
@@ -76,4 +78,5 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
   add(group, 'restore-into', true, (folder, browser) => void browser?.model.restore(folder));
   add(group, 'restore-deleted', true, (path, browser) => void browser?.model.restoreDeleted(path));
   exportActionGroup(app, 'browser', group);
+  addVersionsActions(app, client);
 }

@@ -18,6 +18,8 @@ export interface PointRef {
   where?: string;
   /** Encrypted backups found with no configuration: the recovery key typed in the recovery window. */
   recoveryKey?: string;
+  /** Where the browser opens (relative to the backed-up folder); else the person's home in it, or the top. */
+  folder?: string;
 }
 
 /** What the window shows in each view: loading, the items, or a message. */
@@ -278,7 +280,8 @@ function base(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-function restoredText(result: RestoreResult, folder: string | undefined): string {
+/** What a toast says after a restore (the restore browser's and the versions window's). */
+export function restoredText(result: RestoreResult, folder: string | undefined): string {
   const n = result.restored.length;
   const name = base(result.restored[0]?.path ?? '');
   let done: string;
@@ -294,7 +297,7 @@ function restoredText(result: RestoreResult, folder: string | undefined): string
   return parts.join(' ');
 }
 
-function restoreFailureText(failure: Failure): string {
+export function restoreFailureText(failure: Failure): string {
   if (failure.kind === 'not-authorised') {
     return _('Your account may not read these files in the restore point or write where they go, and an administrator did not allow it.');
   }
