@@ -61,9 +61,11 @@ export function actionObject(action: string): { objectPath: string; name: string
  * `internal`: what else must not be on screen, such as the fixture's
  * destination ids (a whole word, case-sensitive).
  */
-export function startApp(fx: BackupFixture, userEnv: string[], display: string, shots: string, style: 'light' | 'dark', internal = /\busb\b/): AppDriver {
+export function startApp(fx: BackupFixture, userEnv: string[], display: string, shots: string, style: 'light' | 'dark', internal = /\busb\b/, launch: { args?: string[]; cwd?: string } = {}): AppDriver {
   const asUser = (args: string[]) => ['-u', fx.allowed.name, '--', 'env', ...userEnv, ...args];
-  const app = startProcess('runuser', asUser([...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js')]));
+  // `launch`: the command line (`--restore PATH`) and the folder it is run in.
+  const command = [...(style === 'dark' ? ['ADW_DEBUG_COLOR_SCHEME=prefer-dark'] : []), 'gjs', '-m', path.join(fx.dist, 'app/rewind.js'), ...(launch.args ?? [])];
+  const app = startProcess('runuser', ['-u', fx.allowed.name, '--', 'env', ...(launch.cwd ? ['-C', launch.cwd] : []), ...userEnv, ...command]);
   fx.cleanup.add('stop the app', () => stopProcess(app.child));
   const count = (line: string) => app.output().split('\n').filter((l) => l.startsWith(line)).length;
   const activate = (action: string, parameter?: string) => {

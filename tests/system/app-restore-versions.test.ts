@@ -1,0 +1,192 @@
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
+import { startApp, technicalTexts, type AppDriver } from '../support/app-driver';
+import { artifactsDir, screenshot, startXvfb } from '../support/display';
+import { sh, shResult, waitFor } from '../support/exec';
+import { runBackupCli } from '../support/helper-run';
+import { REPO } from '../support/system-bus';
+import { startUserSession } from '../support/user-session';
+
+/**
+ * "Restore previous versions" as a person uses it: `rewind --restore PATH`
+ * for a file that was made after the first backup, changed in three
+ * backups, left as it was in one, and deleted now. The real app under
+ * Xvfb lists its versions with their sizes and times, the unchanged moment
+ * folded, the first moment saying it did not exist; the middle version is
+ * restored and compared with the snapshot, bytes and metadata. A second
+ * `rewind --restore` with a relative path reaches the running app: a path
+ * outside the backed-up folder says so and offers Preferences; a path typed
+ * with "~" that no moment had says that. Light and dark, and 360 px wide.
+ */
+jest.setTimeout(300_000);
+
+const DAY = 86_400;
+let fx: BackupFixture;
+let display: string;
+let userEnv: string[];
+/** The backups, oldest first; the file is in 1, 2 (changed), 3 (unchanged) and 4 (changed). */
+const snapshots: string[] = [];
+const shots = artifactsDir(REPO, 'screenshots');
+let alice: string;
+let file: string;
+const version = (n: number) => Buffer.from(`version ${n}\n`.repeat(100 * n));
+const NOW = Math.floor(Date.now() / 1000);
+/** Each version modified a day apart, the last one a day and an hour ago. */
+const mtimeOf = (n: number) => NOW - (4 - n) * DAY - 3600;
+
+function backUp(): void {
+  const run = runBackupCli(fx);
+  expect(run.ok).toBe(true);
+  snapshots.push(run.transfers[0].snapshot);
+}
+
+beforeAll(async () => {
+  fx = await createBackupFixture();
+  alice = path.join(fx.home, 'alice');
+  file = path.join(alice, 'Documents/plan.txt');
+  sh('chown', ['-R', `${fx.allowed.name}:${fx.allowed.name}`, alice]);
+  // Snapshot names are to the second.
+  const pause = () => new Promise((r) => setTimeout(r, 1100));
+  backUp();
+  let last = 0;
+  for (const n of [1, 2, 2, 3]) {
+    await pause();
+    if (n !== last) {
+      last = n;
+      writeFileSync(file, version(n), { mode: 0o600 });
+      sh('chown', [`${fx.allowed.name}:${fx.allowed.name}`, file]);
+      // The second version: its own permissions and an extended attribute, to be restored with it.
+      if (n === 2) {
+        sh('chmod', ['640', file]);
+        sh('setfattr', ['-n', 'user.rewind.note', '-v', 'second', file]);
+      }
+      utimesSync(file, mtimeOf(n), mtimeOf(n));
+    } else {
+      // Something else changed, so this backup is made (one with no change at all is not).
+      writeFileSync(path.join(alice, 'Documents/other.txt'), 'something else\n');
+    }
+    backUp();
+  }
+  rmSync(file);
+  display = await startXvfb(fx.cleanup);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC', `HOME=${alice}`]);
+});
+
+afterAll(async () => {
+  await fx?.cleanup.run();
+});
+
+/** The versions window's texts. */
+async function versionsTexts(app: AppDriver): Promise<string[]> {
+  return (await app.texts()).filter((w) => w.window.startsWith('Versions of')).flatMap((w) => w.texts);
+}
+
+/** Runs `rewind --restore ARG` in `cwd` as the person, as a second process, and its exit status. */
+function restoreAgain(arg: string, cwd: string): number {
+  return shResult('runuser', ['-u', fx.allowed.name, '--', 'env', '-C', cwd, ...userEnv, 'gjs', '-m', path.join(fx.dist, 'app/rewind.js'), '--restore', arg]).status ?? -1;
+}
+
+/** Resizes the app's window whose title starts with `title` under Xvfb (there is no window manager to do it): Xlib through python's ctypes. */
+function resizeWindow(title: string, width: number, height: number): void {
+  const tree = sh('xwininfo', ['-display', display, '-root', '-tree']);
+  // WM_NAME may spell the quotes otherwise: the title's start is enough.
+  const id = tree.split('\n').find((l) => l.includes(`"${title}`))?.trim().split(' ')[0];
+  expect(id).toBeDefined();
+  const script = [
+    'import ctypes, sys',
+    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
+    'x.XOpenDisplay.restype = ctypes.c_void_p',
+    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
+    'x.XResizeWindow(d, ctypes.c_ulong(int(sys.argv[2], 16)), int(sys.argv[3]), int(sys.argv[4]))',
+    'x.XSync(d, 0)',
+  ].join('\n');
+  sh('python3', ['-c', script, display, id!, String(width), String(height)]);
+}
+
+describe('rewind --restore PATH', () => {
+  test('light: the versions of a deleted file, the middle one restored; a second invocation with a path outside the backups', async () => {
+    // Typed in quotes, so the "~" reaches Rewind, which takes it as the home folder.
+    const app = startApp(fx, userEnv, display, shots, 'light', /\busb\b/, { args: ['--restore', '~/Documents/plan.txt'] });
+    try {
+      await waitFor('the versions', () => /rewind: versions done .*/.exec(app.output())?.[0], 90_000);
+      expect(app.output()).toContain(`rewind: versions source ${fx.home} alice/Documents/plan.txt 5`);
+      const [s0, s1, s2, s3, s4] = snapshots;
+      // Newest first: the third version, the second (in two moments, folded), the first, and not there at first.
+      expect(app.output()).toContain(`rewind: versions done 3 version:${s4}:1 version:${s3}:2 version:${s1}:1 absent:${s0}:1`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const texts = await versionsTexts(app);
+      expect(texts).toEqual(expect.arrayContaining(['Previous Versions', 'plan.txt', 'Now', 'It is not there now. Restore a version to bring it back.', 'It did not exist then']));
+      // GLib puts a no-break space between a size and its unit (\s matches it).
+      const sizes = texts.filter((t) => / · modified /.test(t));
+      expect(sizes).toHaveLength(3);
+      expect(sizes[0]).toMatch(/^3\.\d\skB · modified (Yesterday|\d+ \w+ \d{4}) at \d\d:\d\d$/);
+      // Unchanged since the moment before: its time (UTC here), with seconds when another moment shares its minute.
+      const since = `${s2.slice(9, 11)}:${s2.slice(11, 13)}`;
+      expect(sizes[1]).toMatch(new RegExp(`^2\\.\\d\\skB · modified \\d+ \\w+ \\d{4} at \\d\\d:\\d\\d · unchanged since (Today|Yesterday) ${since}(:\\d\\d)?$`));
+      expect(sizes[2]).toMatch(/^1\.\d\skB · modified /);
+      expect(texts.filter((t) => /^(Today|Yesterday) \d\d:\d\d(:\d\d)?$/.test(t)).length).toBeGreaterThanOrEqual(4);
+      expect(technicalTexts(await app.texts())).toEqual([]);
+      await app.shoot('versions');
+
+      // The middle version, restored where it was.
+      await app.step('versions.select', s3, `rewind: versions selection ${s3}`);
+      expect(await versionsTexts(app)).toEqual(expect.arrayContaining([expect.stringMatching(/^The version of (Today|Yesterday) /)]));
+      await app.shoot('versions-chosen');
+      await app.step('versions.restore', undefined, 'rewind: versions restored 1 user');
+      const original = path.join(localSnapshot(fx, s3), 'alice/Documents/plan.txt');
+      expect(readFileSync(file).equals(version(2))).toBe(true);
+      expect(readFileSync(file).equals(readFileSync(original))).toBe(true);
+      const restored = statSync(file);
+      expect(restored.uid).toBe(fx.allowed.uid);
+      expect(restored.mode & 0o7777).toBe(0o640);
+      expect(restored.mtimeMs).toBe(statSync(original).mtimeMs);
+      expect(Math.floor(restored.mtimeMs / 1000)).toBe(mtimeOf(2));
+      expect(sh('getfattr', ['--only-values', '-n', 'user.rewind.note', file])).toBe('second');
+      // Now it is there again, and the same as the version restored.
+      const after = await versionsTexts(app);
+      expect(after).toEqual(expect.arrayContaining([expect.stringMatching(/^2\.\d\skB · modified .* · the same as now$/)]));
+      expect(after.some((t) => t.startsWith('Restored “plan.txt”.'))).toBe(true);
+      await app.shoot('versions-restored');
+
+      // A second `rewind --restore`, relative to the folder it runs in, outside the backed-up folder: it reaches this app and exits.
+      const outside = path.join(fx.dir, 'user-home');
+      mkdirSync(path.join(outside, 'Notes'), { recursive: true });
+      expect(restoreAgain('Notes/../Notes', outside)).toBe(0);
+      await waitFor('not backed up', () => app.output().includes(`rewind: versions not-backed-up ${outside}/Notes`) || undefined, 30_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      const notBackedUp = await versionsTexts(app);
+      expect(notBackedUp).toEqual(expect.arrayContaining(['This folder is not backed up', 'Open Preferences']));
+      await app.shoot('versions-not-backed-up');
+      // Its button opens Preferences.
+      app.activate('preferences');
+      await waitFor('Preferences', async () => (await app.texts()).some((w) => w.window === 'Preferences') || undefined, 30_000);
+
+      // A path that no restore point has, relative to the home folder.
+      expect(restoreAgain('Documents/never-saved.txt', alice)).toBe(0);
+      await waitFor('the versions', () => app.output().includes('rewind: versions done 0 absent:') || undefined, 60_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await versionsTexts(app)).toContain('Not in any restore point');
+      screenshot(display, path.join(shots, 'versions-never-light.png'));
+    } finally {
+      await app.stop();
+    }
+  });
+
+  test('dark, and 360 px wide: the versions of the file, there again now', async () => {
+    const app = startApp(fx, userEnv, display, shots, 'dark', /\busb\b/, { args: ['--restore', 'plan.txt'], cwd: path.join(alice, 'Documents') });
+    try {
+      await waitFor('the versions', () => /rewind: versions done .*/.exec(app.output())?.[0], 90_000);
+      expect(app.output()).toContain(`rewind: versions done 3 version:${snapshots[4]}:1 version:${snapshots[3]}:2`);
+      await new Promise((r) => setTimeout(r, 1500));
+      await app.shoot('versions');
+      resizeWindow('Versions of', 360, 640);
+      await new Promise((r) => setTimeout(r, 1500));
+      screenshot(display, path.join(shots, 'versions-narrow-dark.png'));
+      expect(technicalTexts(await app.texts())).toEqual([]);
+    } finally {
+      await app.stop();
+    }
+  });
+});
