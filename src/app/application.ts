@@ -17,6 +17,7 @@ import { PreferencesWindow } from './preferences/preferences-window';
 import { HistoryWindow } from './history-window';
 import { RestorePointsWindow } from './restore-points-window';
 import { RecoveryWindow } from './recovery/recovery-window';
+import { RecoveryKeyWindow } from './recovery-key-window';
 import { addRestoreBrowserActions } from './restore-browser/browser-actions';
 import { SetupDialog } from './setup/setup-dialog';
 import { SetupFlow } from './setup/setup-flow';
@@ -87,6 +88,7 @@ export class RewindApplication extends Adw.Application {
     this._setupFlow.connect('pick-folder', () => this._pickFolder());
     this._setupFlow.connect('saved', () => {
       this._setupDialog?.close();
+      this._showRecoveryKeys(this._setupFlow?.newKeys ?? []);
       // "Start Backups" means it: the first backup runs now, and the main page follows it.
       if (this._setupFlow?.mode === 'first-run') void this._firstBackup();
     });
@@ -204,10 +206,24 @@ export class RewindApplication extends Adw.Application {
       flow.useDestination(destination, destination.label ?? destination.id);
       return;
     }
-    const message = await addDestination(this._client!, destination);
-    trace(message ? `ssh add failed ${message}` : 'ssh added to config');
-    if (message && this.active_window) showAlert(this.active_window, _('Could not add the backup server'), message, _('_Close'));
+    const { problem, newKeys } = await addDestination(this._client!, destination);
+    trace(problem ? `ssh add failed ${problem}` : 'ssh added to config');
+    if (problem && this.active_window) showAlert(this.active_window, _('Could not add the backup server'), problem, _('_Close'));
+    this._showRecoveryKeys(newKeys);
     void this._client?.refresh();
+  }
+
+  /** The recovery key of each encrypted destination just added, shown once (its `key` actions exported while open). */
+  private _showRecoveryKeys(keys: ReadonlyArray<{ name: string; recoveryKey: string }>): void {
+    for (const key of keys) {
+      const window = new RecoveryKeyWindow(this.active_window, key.name, key.recoveryKey);
+      const unexport = exportActionGroup(this, 'key', window.actions);
+      window.connect('close-request', () => {
+        unexport();
+        return false;
+      });
+      window.present();
+    }
   }
 
   /** Restore from a Backup with no configuration (the welcome page); its `recover` actions are exported while it is open. */

@@ -1,14 +1,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, startXvfb } from '../support/display';
-import { waitFor } from '../support/exec';
 import { acceptKeyOnServer } from '../support/accept-key';
 import { startSshd, type Sshd } from '../support/sshd';
-import { settle, startApp, type AppDriver } from '../support/app-driver';
+import { startApp, type AppDriver } from '../support/app-driver';
+import { addServer as addServerSteps, backUpNow as backUpNowSteps, expectServerOnMainPage as expectServer, history as runHistory, serverId as firstId, sshStep } from '../support/server-dialog';
 import { mountLoopXfs } from '../support/loop-xfs';
 import { REPO } from '../support/system-bus';
 
@@ -33,8 +32,11 @@ let userEnv: string[];
 let serverRoot: string;
 const shots = artifactsDir(REPO, 'screenshots');
 /** The id Add Server gave the server (the only destination). */
-const serverId = () => (JSON.parse(readFileSync(fx.configPath, 'utf8')) as { destinations: Array<{ id: string }> }).destinations[0].id;
-const history = () => JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
+const serverId = () => firstId(fx);
+const history = () => runHistory(fx);
+const addServer = (a: AppDriver, folder: string) => addServerSteps(a, { host: '127.0.0.1', port: sshd.port, user: 'root', path: folder });
+const backUpNow = (a: AppDriver, name: string) => backUpNowSteps(fx, a, name);
+const expectServerOnMainPage = (a: AppDriver) => expectServer(a, '127.0.0.1');
 let app: AppDriver | undefined;
 
 beforeAll(async () => {
@@ -57,55 +59,6 @@ afterEach(async () => {
   await app?.stop();
   app = undefined;
 });
-
-
-/** Activates an Add Backup Server step and waits for its page (or fails with the dialog's error). */
-async function sshStep(a: AppDriver, action: string, line: string): Promise<void> {
-  const before = a.count(line);
-  const from = a.output().length;
-  a.activate(action);
-  await waitFor(line, () => a.count(line) > before || /rewind: ssh error .*/.exec(a.output().slice(from))?.[0], 60_000);
-  expect(a.output().slice(from)).not.toMatch(/rewind: ssh error/);
-  await settle();
-}
-
-/** The dialog up to a connection test's answer; `name` prefixes the screenshots. */
-async function addServer(a: AppDriver, folder: string): Promise<string> {
-  await waitFor('the main page', () => a.output().includes('rewind: page ') || undefined, 30_000);
-  a.activate('add-ssh-destination');
-  await waitFor('the dialog', () => a.count('rewind: ssh page server') > 0 || undefined);
-  a.activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: folder }));
-  await settle();
-  await a.shoot('ssh-server-1-server');
-  await sshStep(a, 'ssh.continue', 'rewind: ssh page key');
-  await a.shoot('ssh-server-2-key');
-  await sshStep(a, 'ssh.continue', 'rewind: ssh page fingerprint');
-  await a.shoot('ssh-server-3-fingerprint');
-  const before = a.count('rewind: ssh checked ');
-  a.activate('ssh.trust');
-  await waitFor('the connection test', () => a.count('rewind: ssh checked ') > before || /rewind: ssh error .*/.exec(a.output())?.[0], 60_000);
-  await settle();
-  return a.output().split('rewind: ssh checked ').at(-1)!.split('\n')[0];
-}
-
-/** Back Up Now, and the main page once it finished. */
-async function backUpNow(a: AppDriver, name: string): Promise<RunRecord> {
-  const runs = a.count('rewind: backup ');
-  a.activate('back-up-now');
-  await waitFor('the backup to finish', () => (a.count('rewind: backup completed') + a.count('rewind: backup failed') > 0 && a.count('rewind: backup ') > runs) || undefined, 120_000);
-  expect(a.output()).toContain('rewind: backup completed ok');
-  await waitFor('the server’s free space', () => /rewind: space \S+ ok \d+/.exec(a.output())?.[0], 30_000);
-  await settle();
-  await a.shoot(name);
-  return history().at(-1)!;
-}
-
-/** The main page names the server and says its free space in words. */
-async function expectServerOnMainPage(a: AppDriver): Promise<void> {
-  const texts = (await a.texts()).flatMap((w) => w.texts);
-  expect(texts).toContain('127.0.0.1');
-  expect(texts.join('\n')).toMatch(/Backup server · .* · [\d.,]+\s[kMGT]?B free/);
-}
 
 describe('a backup server on an XFS disk, through the app', () => {
   test('light: added after a connection test, backed up to, shown with its free space', async () => {

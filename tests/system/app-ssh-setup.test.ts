@@ -138,7 +138,7 @@ describe('adding a backup server in the app', () => {
     activate('add-ssh-destination');
     await waitFor('the dialog', () => app.output().includes('rewind: ssh page server') || undefined);
     // The same server, folder and user, written another way.
-    activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: '', path: '/srv/rewind/' }));
+    activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: ' root ', path: '/srv/rewind/' }));
     await settle();
     activate('ssh.continue');
     const refused = await waitFor('the refusal', () => /rewind: ssh error (.*)/.exec(app.output())?.[1], 30_000);

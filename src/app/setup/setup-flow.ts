@@ -9,6 +9,7 @@ import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { WhatModel } from '../what/what-model';
 import { WizardModel } from '../wizard/wizard-model';
+import { namedKeys } from '../config-edit';
 import { diskName, unusableReason } from './disk-rows';
 import { configWith, diskDestination, folderDestination } from './setup-config';
 import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type SetupPage } from './setup-types';
@@ -72,6 +73,8 @@ export class SetupFlow extends WizardModel {
   /** The empty disk waiting for the user's go-ahead. */
   toPrepare: DiskInfo | null = null;
   schedule: Schedule = { ...DEFAULT_SCHEDULE };
+  /** After Save: the recovery keys of encrypted destinations it added (a server's, from Add Backup Server), to show once. */
+  newKeys: Array<{ name: string; recoveryKey: string }> = [];
   /** True while this flow's dialog is open; the server dialog hands it its destination then. */
   active = false;
   private _whatSources = '';
@@ -284,6 +287,7 @@ export class SetupFlow extends WizardModel {
     const reply = await this._call('SetConfig', () => this._client.callJson('SetConfig', config));
     if (!reply) return;
     this._trace(`saved ${reply.value.config.destinations.map((d) => d.id).join(' ')} timer ${reply.value.timer}`);
+    this.newKeys = namedKeys(reply.value);
     this.emit('saved');
     void this._client.refresh();
   }

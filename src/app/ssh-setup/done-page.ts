@@ -9,7 +9,8 @@ import type { SshSetupFlow } from './ssh-setup-flow';
 /**
  * Add Backup Server, the end: the server is trusted, and the connection test
  * (CheckServer) says in words what it is, or what stops it and what to do,
- * with Test Again. Add Server makes it a destination only after a test that
+ * with Test Again. Where it keeps compressed files, Encrypt backups can be
+ * switched on. Add Server makes it a destination only after a test that
  * passed. (An administrator who writes the configuration by hand has
  * docs/config.md; nothing is shown here as JSON.)
  */
@@ -25,6 +26,7 @@ export class DonePage extends WizardPage {
   private _detail: Gtk.Label;
   private _spinner: Gtk.Spinner;
   private _again: Gtk.Button;
+  private _encryption: Adw.PreferencesGroup;
 
   constructor(flow: SshSetupFlow) {
     super(false);
@@ -44,8 +46,19 @@ export class DonePage extends WizardPage {
     box.append(row);
     box.append(this._detail);
     this._group.add(box);
+    // Offered only where the server keeps compressed files (the flow's canEncrypt).
+    const toggle = new Gtk.Switch({ valign: Gtk.Align.CENTER, action_name: 'ssh.encrypt' });
+    const encryptRow = new Adw.ActionRow({
+      title: _('Encrypt backups'),
+      subtitle: _('The server keeps only encrypted files, which no one there can read. You get a recovery key to keep: without it, the backups cannot be restored on another computer.'),
+      activatable_widget: toggle,
+    });
+    encryptRow.add_suffix(toggle);
+    this._encryption = new Adw.PreferencesGroup({ visible: false });
+    this._encryption.add(encryptRow);
     this.add(done);
     this.add(this._group);
+    this.add(this._encryption);
   }
 
   override next(): NextButton {
@@ -58,6 +71,7 @@ export class DonePage extends WizardPage {
     this._trusted.label = fmt(_('Rewind will connect to %s only while it shows the key you compared.'), host);
     const check = this._flow.check;
     const testing = this._flow.testing;
+    this._encryption.visible = this._flow.canEncrypt;
     this._spinner.spinning = testing;
     this._spinner.visible = testing;
     if (check === null) {
@@ -65,10 +79,10 @@ export class DonePage extends WizardPage {
       this._detail.label = testing ? _('Rewind connects with this computer’s key and checks the backup folder.') : '';
     } else if (check.ok) {
       this._server.label = describeServer(host, check);
-      this._detail.label = `${describeStore(check)}\n${_('Add Server makes it a backup destination. You can rename it, turn it off or remove it later in Preferences.')}`;
+      this._detail.label = `${describeStore(check, this._flow.user)}\n${_('Add Server makes it a backup destination. You can rename it, turn it off or remove it later in Preferences.')}`;
     } else {
       this._server.label = _('The server cannot be used yet');
-      this._detail.label = describeProblem(check, this._flow.fields.path.trim());
+      this._detail.label = describeProblem(check, this._flow.fields.path.trim(), this._flow.user);
     }
   }
 }

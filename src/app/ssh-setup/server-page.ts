@@ -31,11 +31,11 @@ export class ServerPage extends WizardPage {
     };
     const server = new Adw.PreferencesGroup({
       title: _('Backup server'),
-      description: _('Another computer that keeps this computer’s backups over SSH. It needs Rewind installed, and the backup folder on a disk Rewind can take snapshots on, as on Fedora.'),
+      description: _('Another computer that keeps this computer’s backups over SSH, such as a Fedora Server. The user is the account there that backups arrive as; it needs no administrator rights. The next step shows how to set the server up.'),
     });
     for (const key of ['host', 'port', 'user'] as const) server.add(this._entries[key]);
     const folder = new Adw.PreferencesGroup({
-      description: _('Backups go into a folder named after this computer inside it. The folder must exist on the server.'),
+      description: _('Backups go into a folder named after this computer inside it.'),
     });
     folder.add(this._entries.path);
     this.add(server);

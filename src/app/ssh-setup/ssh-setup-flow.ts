@@ -5,7 +5,7 @@ import GObject from 'gi://GObject';
 import type { Destination, SshDestinationConfig } from '../../core/config';
 import { destinationAt } from '../../core/destination-identity';
 import { destinationName } from '../../core/destination-name';
-import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, DEFAULT_SSH_USER, type HostProbe, type SshSetup } from '../../core/ssh';
+import { checkSshHost, checkSshPort, checkSshUser, DEFAULT_SSH_PORT, type HostProbe, type SshSetup } from '../../core/ssh';
 import type { ServerCheck } from '../../core/server-check';
 import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
@@ -24,6 +24,9 @@ import { WizardModel } from '../wizard/wizard-model';
  * - done: the key is pinned (TrustHost), and the connection test
  *   (CheckServer, again with ssh.test) proves that this computer's key is
  *   accepted and the folder can be written, and says what the server is.
+ *   Where the server keeps compressed files, "Encrypt backups"
+ *   (ssh.encrypt) is offered; the recovery key is shown once the
+ *   destination is saved (SetConfig's newKeys, ../recovery-key-window).
  *   Only then does "Add Server" (ssh.use) hand the destination to whoever
  *   opened the dialog (signal use-destination): the setup flow, or the
  *   application, which adds it to the configuration.
@@ -42,6 +45,20 @@ export interface ServerFields {
 
 export const DEFAULT_SERVER_PATH = '/srv/rewind';
 
+/**
+ * The account on the server, at first: the person's own user name (the same
+ * name on both machines is the usual case), which needs no administrator for
+ * backups to arrive; root only for a person who is root here.
+ */
+export function defaultServerUser(): string {
+  const name = GLib.get_user_name();
+  return checkSshUser(name) === undefined ? name : '';
+}
+
+function emptyFields(): ServerFields {
+  return { host: '', port: String(DEFAULT_SSH_PORT), user: defaultServerUser(), path: DEFAULT_SERVER_PATH };
+}
+
 export class SshSetupFlow extends WizardModel {
   static {
     GObject.registerClass(
@@ -59,7 +76,7 @@ export class SshSetupFlow extends WizardModel {
   }
 
   private _client: HelperClient;
-  fields: ServerFields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
+  fields: ServerFields = emptyFields();
   setup: SshSetup | null = null;
   probe: HostProbe | null = null;
   /** The last connection test's answer; null before one, or while it runs. */
@@ -69,6 +86,8 @@ export class SshSetupFlow extends WizardModel {
   /** The port as checked on the server page. */
   private _port = DEFAULT_SSH_PORT;
   private _confirmChanged: Gio.SimpleAction;
+  /** "Encrypt backups" (ssh.encrypt), offered where the server keeps compressed files. */
+  private _encrypt: Gio.SimpleAction;
   /** The configured destinations, read when the dialog opens: a server is not added twice. */
   private _configured: Promise<Destination[]> = Promise.resolve([]);
 
@@ -93,7 +112,24 @@ export class SshSetupFlow extends WizardModel {
       this._syncActions();
     });
     this.actions.add_action(this._confirmChanged);
+    this._encrypt = new Gio.SimpleAction({ name: 'encrypt', state: GLib.Variant.new_boolean(false) });
+    this._encrypt.connect('change-state', (action, value: GLib.Variant) => {
+      action.set_state(value);
+      this._trace(`encrypt ${value.get_boolean()}`);
+      this.emit('changed');
+    });
+    this.actions.add_action(this._encrypt);
     this._syncActions();
+  }
+
+  /** Whether the server keeps compressed files, where the backups can be encrypted. */
+  get canEncrypt(): boolean {
+    return this.check?.ok === true && this.check.store === 'files';
+  }
+
+  /** Whether the backups will be encrypted: asked for, and possible there. */
+  get encrypt(): boolean {
+    return this.canEncrypt && (this._encrypt.get_state()?.get_boolean() ?? false);
   }
 
   override get page(): SshSetupPage {
@@ -105,17 +141,19 @@ export class SshSetupFlow extends WizardModel {
   }
 
   override hasBack(page: string): boolean {
-    return page === 'key' || page === 'fingerprint';
+    // From the connection test back to the commands for the server, when it says one was not run.
+    return page === 'key' || page === 'fingerprint' || page === 'done';
   }
 
   /** Back to an empty first page (a new dialog). */
   reset(): void {
-    this.fields = { host: '', port: String(DEFAULT_SSH_PORT), user: DEFAULT_SSH_USER, path: DEFAULT_SERVER_PATH };
+    this.fields = emptyFields();
     this.setup = null;
     this.probe = null;
     this.check = null;
     this._setError('');
     this._confirmChanged.set_state(GLib.Variant.new_boolean(false));
+    this._encrypt.set_state(GLib.Variant.new_boolean(false));
     // No configuration yet (a first setup) has nothing in use.
     this._configured = this._client.callJson('GetConfig').then(
       (config) => config.destinations,
@@ -145,11 +183,18 @@ export class SshSetupFlow extends WizardModel {
     if (this.busy) return;
     this._setError('');
     if (this.page === 'key') this._setPage('server');
-    else if (this.page === 'fingerprint') this._setPage('key');
+    else if (this.page === 'fingerprint' || this.page === 'done') this._setPage('key');
   }
 
   copy(what: string): void {
-    const text = what === 'command' ? this.setup?.acceptKeyCommand : what === 'line' ? this.setup?.authorizedKeysLine : undefined;
+    const setup = this.setup;
+    const texts: Record<string, string | undefined> = {
+      install: setup?.installCommand,
+      folder: setup?.folderCommand,
+      command: setup?.acceptKeyCommand,
+      line: setup?.authorizedKeysLine,
+    };
+    const text = Object.hasOwn(texts, what) ? texts[what] : undefined;
     const display = Gdk.Display.get_default();
     if (!text || !display) return;
     display.get_clipboard().set(text);
@@ -160,14 +205,20 @@ export class SshSetupFlow extends WizardModel {
     return this.fields.host.trim();
   }
 
-  private get _user(): string {
-    return this.fields.user.trim() || DEFAULT_SSH_USER;
+  /** The account on the server, as entered. */
+  get user(): string {
+    return this.fields.user.trim();
   }
 
-  /** The trusted server as a destination entry of the configuration. */
+  /**
+   * The trusted server as a destination entry of the configuration. Its store
+   * is the server's to choose at each run, except with encryption: the
+   * encrypted files are pinned (an encrypted backup cannot become a snapshot).
+   */
   destination(): SshDestinationConfig {
     const host = this.host;
-    return { id: 'server', kind: 'ssh', host, port: this._port, user: this._user, path: this.fields.path.trim(), label: host, enabled: true, compression: 'auto' };
+    const entry: SshDestinationConfig = { id: 'server', kind: 'ssh', host, port: this._port, user: this.user, path: this.fields.path.trim(), label: host, enabled: true, compression: 'auto' };
+    return this.encrypt ? { ...entry, store: 'files', encrypt: true } : entry;
   }
 
   use(): void {
@@ -199,13 +250,15 @@ export class SshSetupFlow extends WizardModel {
     this.check = null;
     this.testing = true;
     this.emit('changed');
-    const request = { host: this.host, port: this._port, user: this._user };
+    const request = { host: this.host, port: this._port, user: this.user };
     const reply = await this._call('CheckServer', () => this._client.callSshMethod('CheckServer', request));
     this.testing = false;
     this.emit('changed');
     if (!reply) return;
     this.check = reply.value;
     this._trace(this.check.ok ? `checked ok ${this.check.store}` : `checked ${this.check.problem}`);
+    // Encryption is only for compressed files: what was asked for another server is not carried over.
+    if (!this.canEncrypt) this._encrypt.set_state(GLib.Variant.new_boolean(false));
     this.emit('changed');
     this._syncActions();
   }
@@ -222,6 +275,7 @@ export class SshSetupFlow extends WizardModel {
       test: idle && page === 'done',
       fill: true,
       'confirm-changed': idle && page === 'fingerprint' && this.probe?.state === 'changed',
+      encrypt: idle && page === 'done' && this.canEncrypt,
     };
   }
 
@@ -235,7 +289,8 @@ export class SshSetupFlow extends WizardModel {
     if (checkSshHost(host)) return _('The host must be a host name (letters, digits, “-” and “.”) or an IP address.');
     const port = Number(this.fields.port.trim() || DEFAULT_SSH_PORT);
     if (checkSshPort(port)) return _('The port must be a number from 1 to 65535.');
-    if (checkSshUser(this._user)) return _('The user must be a user name such as root.');
+    if (!this.user) return _('Enter the user name backups arrive as on the server.');
+    if (checkSshUser(this.user)) return _('The user must be a user name on the server: letters, digits, “.”, “_” and “-”.');
     if (!/^\/[A-Za-z0-9._+/-]*$/.test(this.fields.path.trim()) || this.fields.path.split('/').includes('..')) {
       return _('The server folder must be an absolute path of letters, digits, “.”, “_”, “+”, “-” and “/”, such as /srv/rewind.');
     }
@@ -249,14 +304,14 @@ export class SshSetupFlow extends WizardModel {
       this._setError(problem);
       return;
     }
-    const place = { kind: 'server' as const, host: this.host, port: this._port, user: this._user, path: this.fields.path.trim() };
+    const place = { kind: 'server' as const, host: this.host, port: this._port, user: this.user, path: this.fields.path.trim() };
     const used = destinationAt(await this._configured, place);
     if (used) {
       // Translators: %s is the name of the destination that already is this server's folder.
       this._setError(fmt(_('This folder on this server is already used for backups, as “%s”.'), destinationName(used)));
       return;
     }
-    const request = { path: this.fields.path.trim() };
+    const request = { path: this.fields.path.trim(), user: this.user };
     const reply = await this._call('GetSshSetup', () => this._client.callSshMethod('GetSshSetup', request));
     if (!reply) return;
     this.setup = reply.value;
@@ -264,7 +319,7 @@ export class SshSetupFlow extends WizardModel {
   }
 
   private async _probe(): Promise<void> {
-    const request = { host: this.host, port: this._port, user: this._user };
+    const request = { host: this.host, port: this._port, user: this.user };
     const reply = await this._call('ProbeHost', () => this._client.callSshMethod('ProbeHost', request));
     if (!reply) return;
     this.probe = reply.value;
