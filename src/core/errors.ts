@@ -1,4 +1,6 @@
+import type { ErrorParams, ErrorReason, ErrorReasonId } from './error-reasons';
 import { ERROR_PREFIX } from './ids';
+import type { ErrorReport } from './status';
 
 /**
  * One error type for the whole helper. Each code maps to exactly one D-Bus
@@ -108,20 +110,83 @@ export interface RewindErrorOptions {
    * name the wrong remedy for this cause; "" when `detail` already says it.
    */
   advice?: string;
+  /** The cause as the app words it in the user's language (./error-reasons). */
+  reason?: ErrorReason;
 }
 
 /** An error the helper reports to its callers; `detail` names the specific cause. */
 export class RewindError extends Error {
   readonly code: ErrorCode;
   readonly detail: string;
+  readonly reason?: ErrorReason;
 
   constructor(code: ErrorCode, detail: string, options: RewindErrorOptions = {}) {
-    const { advice = ERRORS[code].advice, ...rest } = options;
+    const { advice = ERRORS[code].advice, reason, ...rest } = options;
     super(advice ? `${detail} ${advice}` : detail, rest);
     this.name = 'RewindError';
     this.code = code;
     this.detail = detail;
+    if (reason) this.reason = reason;
   }
+}
+
+/** What the helper reports of an error in its JSON answers and records: the code, the English message, and the reason when it has one. */
+export function errorReport(error: RewindError): ErrorReport {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.reason ? { reason: error.reason.id, params: withoutUndefined(error.reason.params) } : {}),
+  };
+}
+
+function withoutUndefined(params: object): ErrorParams {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as ErrorParams;
+}
+
+/**
+ * A D-Bus error has one string, its message (GDBus reads no other argument).
+ * It is the helper's English message; when the error has a reason, a last
+ * line `rewind-reason: {"reason":…,"params":{…}}` follows, which
+ * `splitDbusErrorMessage` takes off again.
+ */
+const REASON_LINE = '\nrewind-reason: ';
+
+export function dbusErrorMessage(error: RewindError): string {
+  const report = errorReport(error);
+  return report.reason ? `${report.message}${REASON_LINE}${JSON.stringify({ reason: report.reason, params: report.params })}` : report.message;
+}
+
+/** The message and the reason of a D-Bus error's text; a reason line that is not well-formed is dropped. */
+export function splitDbusErrorMessage(text: string): { message: string; reason?: string; params?: ErrorParams } {
+  const at = text.lastIndexOf(REASON_LINE);
+  if (at < 0) return { message: text };
+  const message = text.slice(0, at);
+  const parsed = parseReason(text.slice(at + REASON_LINE.length));
+  return parsed ? { message, ...parsed } : { message };
+}
+
+const REASON_ID = /^[a-z][a-z-]{0,63}$/;
+
+/**
+ * A reason and its parameters as read from JSON, checked: a well-formed id,
+ * and parameters that are short strings or finite numbers; anything else is no reason.
+ */
+export function parseReason(json: unknown): { reason: string; params: ErrorParams } | undefined {
+  let value: unknown = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { reason, params = {} } = value as { reason?: unknown; params?: unknown };
+  if (typeof reason !== 'string' || !REASON_ID.test(reason)) return undefined;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+  const entries = Object.entries(params as Record<string, unknown>);
+  const plain = entries.every(([k, v]) => /^[a-zA-Z]{1,32}$/.test(k) && ((typeof v === 'string' && v.length <= 1000) || (typeof v === 'number' && Number.isFinite(v))));
+  return plain && entries.length <= 16 ? { reason: reason as ErrorReasonId, params: params as ErrorParams } : undefined;
 }
 
 /** Anything thrown becomes a RewindError, keeping the original as the cause. */

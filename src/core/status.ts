@@ -1,4 +1,5 @@
 import type { PostponeReason } from './conditions';
+import type { ErrorParams } from './error-reasons';
 import type { ErrorCode } from './errors';
 import type { DrillRecord } from './drill';
 import type { Schedule } from './schedule';
@@ -10,6 +11,10 @@ export interface ErrorReport {
   code: ErrorCode;
   /** A complete sentence for people: what happened and what to do. */
   message: string;
+  /** The cause, for the app to word in the user's language (./error-reasons); absent when only the code is known. */
+  reason?: string;
+  /** The values that sentence needs. */
+  params?: ErrorParams;
 }
 
 /** 'up-to-date': the source had not changed since a snapshot the destination already holds; nothing was sent. */

@@ -25,7 +25,9 @@ function call(method, then, params = null) {
     } catch (e) {
       const name = Gio.DBusError.get_remote_error(e);
       Gio.DBusError.strip_remote_error(e);
-      emit({ error: { name, message: e.message } });
+      // The helper's English sentence, then on a last line the reason for the app to word (src/core/errors.ts).
+      const [message, reason] = e.message.split('\nrewind-reason: ');
+      emit({ error: { name, message, ...(reason ? JSON.parse(reason) : {}) } });
       exitCode = 3;
       loop.quit();
     }

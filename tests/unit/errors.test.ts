@@ -1,5 +1,18 @@
 import { describe, expect, test } from '@jest/globals';
-import { ADVICE, adviceFor, dbusErrorName, ERROR_CODES, errorCodeFromDbusName, RewindError, toRewindError } from '../../src/core/errors';
+import { reason } from '../../src/core/error-reasons';
+import {
+  ADVICE,
+  adviceFor,
+  dbusErrorMessage,
+  dbusErrorName,
+  ERROR_CODES,
+  errorCodeFromDbusName,
+  errorReport,
+  parseReason,
+  RewindError,
+  splitDbusErrorMessage,
+  toRewindError,
+} from '../../src/core/errors';
 import { isPlainText } from '../../src/core/plain-text';
 
 describe('errors', () => {
@@ -57,5 +70,50 @@ describe('errors', () => {
     const error = toRewindError(cause);
     expect(error.code).toBe('Internal');
     expect(error.cause).toBe(cause);
+  });
+
+  describe('reasons, for the app to word in the user\'s language', () => {
+    const missing = new RewindError('DestinationMissing', 'The backup disk Blue is not connected.', { reason: reason('disk-not-connected', { destination: 'Blue' }) });
+
+    test('a report has the code, the English message and the reason with its parameters', () => {
+      expect(errorReport(missing)).toEqual({
+        code: 'DestinationMissing',
+        message: 'The backup disk Blue is not connected. Connect the backup disk, then try again.',
+        reason: 'disk-not-connected',
+        params: { destination: 'Blue' },
+      });
+      // Without a reason, only the code and the message; a parameter left undefined is left out.
+      expect(errorReport(new RewindError('Busy', 'A backup is already running.'))).toEqual({ code: 'Busy', message: 'A backup is already running. Wait for the running backup to finish, or cancel it.' });
+      const full = new RewindError('DestinationFull', 'No room.', { reason: reason('full-during-backup', { destination: undefined }) });
+      expect(errorReport(full)).toMatchObject({ reason: 'full-during-backup', params: {} });
+    });
+
+    test('a D-Bus error carries the reason on a last line, which the other side takes off again', () => {
+      const text = dbusErrorMessage(missing);
+      expect(text).toBe(
+        'The backup disk Blue is not connected. Connect the backup disk, then try again.\nrewind-reason: {"reason":"disk-not-connected","params":{"destination":"Blue"}}',
+      );
+      expect(splitDbusErrorMessage(text)).toEqual({ message: missing.message, reason: 'disk-not-connected', params: { destination: 'Blue' } });
+      // An error without a reason is its message alone, and a message without the line is taken as it is.
+      expect(dbusErrorMessage(new RewindError('Busy', 'Busy.'))).toBe('Busy. Wait for the running backup to finish, or cancel it.');
+      expect(splitDbusErrorMessage('Anything else.')).toEqual({ message: 'Anything else.' });
+    });
+
+    test('a reason line that is not well-formed is dropped, the message kept', () => {
+      const bad = [
+        'not json',
+        '{"reason":"Disk Not Connected"}',
+        '{"reason":"disk-not-connected","params":{"destination":{"nested":1}}}',
+        '{"reason":"disk-not-connected","params":["Blue"]}',
+        `{"reason":"disk-not-connected","params":{"destination":"${'x'.repeat(1001)}"}}`,
+        '{"reason":"disk-not-connected","params":{"not a name":"Blue"}}',
+      ];
+      for (const line of bad) expect(splitDbusErrorMessage(`Said.\nrewind-reason: ${line}`)).toEqual({ message: 'Said.' });
+      expect(parseReason({ reason: 'no-room', params: { destination: 'Blue', removed: 2, freeBytes: 1024 } })).toEqual({
+        reason: 'no-room',
+        params: { destination: 'Blue', removed: 2, freeBytes: 1024 },
+      });
+      expect(parseReason({ reason: 'no-room', params: { removed: Number.NaN } })).toBeUndefined();
+    });
   });
 });

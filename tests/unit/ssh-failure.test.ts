@@ -33,4 +33,13 @@ describe('classifySshFailure', () => {
   test('a connection that ended after the hello is lost, whatever ssh says', () => {
     expect(classifySshFailure(target, 'client_loop: send disconnect: Broken pipe', true).code).toBe('ConnectionLost');
   });
+
+  test('each names the server for the app, by its host name', () => {
+    const reasonOf = (stderr: string, connected: boolean) => classifySshFailure(target, stderr, connected).reason;
+    expect(reasonOf('ssh: connect to host backup.lan port 22: Connection refused', false)).toEqual({ id: 'server-unreachable', params: { server: 'backup.lan' } });
+    expect(reasonOf('root@backup.lan: Permission denied (publickey).', false)).toEqual({ id: 'key-not-accepted', params: { server: 'backup.lan' } });
+    expect(reasonOf('Host key verification failed.', false)).toEqual({ id: 'host-key-changed', params: { server: 'backup.lan' } });
+    expect(reasonOf('', false)).toEqual({ id: 'server-not-rewind', params: { server: 'backup.lan' } });
+    expect(reasonOf('client_loop: send disconnect: Broken pipe', true)).toEqual({ id: 'connection-lost', params: { server: 'backup.lan' } });
+  });
 });

@@ -1,7 +1,7 @@
 import dbus from 'dbus-next';
 import { HELPER_METHODS, isMethodName, type MethodName } from '../../core/contract/methods';
 import { HELPER_INTERFACE_XML } from '../../core/dbus-interface';
-import { dbusErrorName, toRewindError } from '../../core/errors';
+import { dbusErrorMessage, dbusErrorName, toRewindError } from '../../core/errors';
 import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../../core/ids';
 
 /**
@@ -48,7 +48,7 @@ export function serveHelperObject(bus: dbus.MessageBus, answer: (call: MethodCal
         (error: unknown) => {
           const failure = toRewindError(error);
           if (failure.code === 'Internal') console.error(`rewind-helper: ${member}:`, failure.cause ?? failure);
-          bus.send(dbus.Message.newError(msg as unknown as string, dbusErrorName(failure.code), failure.message));
+          bus.send(dbus.Message.newError(msg as unknown as string, dbusErrorName(failure.code), dbusErrorMessage(failure)));
         },
       )
       .finally(activity.end);

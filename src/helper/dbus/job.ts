@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RewindError, toRewindError } from '../../core/errors';
+import { errorReport, RewindError, toRewindError } from '../../core/errors';
 import type { Progress } from '../../core/status';
 import { runBackup, type EngineOptions } from '../engine/engine';
 
@@ -45,7 +45,7 @@ export class BackupJob {
       .catch((error: unknown) => {
         this._running = undefined;
         const failure = toRewindError(error);
-        this.emit('Completed', 'sbs', [job, false, JSON.stringify({ error: { code: failure.code, message: failure.message } })]);
+        this.emit('Completed', 'sbs', [job, false, JSON.stringify({ error: errorReport(failure) })]);
       })
       .finally(this.onEnd);
     return job;

@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { BtrfsDestinationConfig } from '../../core/config';
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { isCompleteBackup } from '../../core/parent';
 import type { Subvolume } from '../../core/subvolume';
 import { deleteSubvolume, deleteSubvolumes, filesystemUsage, showSubvolume, subvolumeAt, syncFilesystem } from '../system/btrfs';
@@ -44,10 +45,13 @@ export class BtrfsDestination extends ReceivedDestination {
   static async open(config: BtrfsDestinationConfig, host: string, mounts: MountSet): Promise<BtrfsDestination> {
     const device = await findBtrfsDevice(config.filesystem);
     if (!device) {
-      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} is not connected.`);
+      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} is not connected.`, { reason: reason('disk-not-connected', { destination: destinationName(config) }) });
     }
     const mount = await mounts.get(device, config.filesystem).catch((error: unknown) => {
-      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} could not be opened (${(error as Error).message}).`, { cause: error });
+      throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} could not be opened (${(error as Error).message}).`, {
+        cause: error,
+        reason: reason('disk-not-opened', { destination: destinationName(config) }),
+      });
     });
     // Listed now, while the run does other things: every run needs the list.
     void mount.subvolumes();

@@ -1,4 +1,5 @@
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { noRoomMessage } from '../../core/space-notice';
 import type { TransferRecord } from '../../core/status';
 import type { JobProgress } from './backup-destination';
@@ -38,7 +39,12 @@ export async function retryUntilItFits<Victim>(
       if (victim === undefined) {
         const free = await room.freeBytes?.().catch(() => undefined);
         // One sentence that says why and what to do: the code's own advice would repeat it.
-        throw new RewindError('DestinationFull', noRoomMessage(name, record.removedForSpace?.length ?? 0, free, room.place), { cause: error, advice: ADVICE.inDetail });
+        const removed = record.removedForSpace?.length ?? 0;
+        throw new RewindError('DestinationFull', noRoomMessage(name, removed, free, room.place), {
+          cause: error,
+          advice: ADVICE.inDetail,
+          reason: reason('no-room', { destination: name, removed, freeBytes: free, place: room.place ?? 'disk' }),
+        });
       }
       progress({ phase: 'cleanup', bytes: 0 });
       record.removedForSpace = [...(record.removedForSpace ?? []), ...(await room.remove(victim))];

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { previousPoint } from '../../core/browse-request';
 import { RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { listChanges } from '../../core/send-stream/changes';
 import { backupToFreeSpace } from '../../core/make-room';
 import { choosePlan, damagedAwaitingFull, isCompleteBackup, refusedParentsNotice, streamUuid, type SendPlan } from '../../core/parent';
@@ -86,7 +87,10 @@ export abstract class ReceivedDestination implements BackupDestination {
 
   /** What a failed flush means: the disk went away. */
   protected flushFailure(error: unknown): RewindError {
-    return new RewindError('DestinationMissing', `The backup disk ${this.name} stopped responding while the backup was written.`, { cause: error });
+    return new RewindError('DestinationMissing', `The backup disk ${this.name} stopped responding while the backup was written.`, {
+      cause: error,
+      reason: reason('disk-stopped-responding', { destination: this.name }),
+    });
   }
 
   async takenNames(dirName: string): Promise<string[]> {
@@ -230,7 +234,7 @@ export abstract class ReceivedDestination implements BackupDestination {
     });
     const received = await this.received(snap.source.dirName, name);
     if (!received || !isCompleteBackup(received) || received.receivedUuid !== streamUuid(snap.snapshot)) {
-      throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${this.name}.`);
+      throw new RewindError('TransferFailed', `The backup ${name} arrived incomplete on ${this.name}.`, { reason: reason('arrived-incomplete', { destination: this.name }) });
     }
   }
 }

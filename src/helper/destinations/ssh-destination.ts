@@ -4,6 +4,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { ByteCounter } from '../codec/byte-counter';
 import type { SshDestinationConfig } from '../../core/config';
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import type { BackupInfo, Compression } from '../../core/serve-protocol';
 import { isLoopbackHost } from '../../core/ssh';
 import type { Subvolume } from '../../core/subvolume';
@@ -166,7 +167,7 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
     } catch (error) {
       // A server that ran out of space says so in its own words; keep the code the engine acts on.
       if (error instanceof RewindError && error.code === 'DestinationFull') {
-        throw new RewindError('DestinationFull', `The backup disk of ${this.name} ran out of space during the backup.`, { cause: error });
+        throw new RewindError('DestinationFull', `The backup disk of ${this.name} ran out of space during the backup.`, { cause: error, reason: reason('full-during-backup', { destination: this.name }) });
       }
       throw error;
     } finally {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Config, Destination } from '../../core/config';
-import { RewindError, toRewindError } from '../../core/errors';
+import { errorReport, RewindError, toRewindError } from '../../core/errors';
 import type { ErrorReport, Progress, RunRecord, TransferRecord } from '../../core/status';
 import type { BackupDestination } from '../destinations/backup-destination';
 import { closeDestinations, openDestination } from '../destinations/open-destination';
@@ -49,7 +49,7 @@ function report(error: unknown): ErrorReport {
   const failure = toRewindError(
     error instanceof CommandError ? new RewindError('TransferFailed', `${error.message}.`, { cause: error }) : error,
   );
-  return { code: failure.code, message: failure.message };
+  return errorReport(failure);
 }
 
 type Opened = BackupDestination | RewindError;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { toRewindError } from '../../core/errors';
+import { errorReport, toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import type { Inventory } from '../../core/contract/responses';
 export type { Inventory } from '../../core/contract/responses';
@@ -33,7 +33,7 @@ async function inventoryOf(
       resolved = await resolveSource(configured, mounts, { exclude: config.exclude });
     } catch (error) {
       const failure = toRewindError(error);
-      inventory.problems.push({ source: (configured.path ?? configured.allSubvolumesOf) as string, error: { code: failure.code, message: failure.message } });
+      inventory.problems.push({ source: (configured.path ?? configured.allSubvolumesOf) as string, error: errorReport(failure) });
       continue;
     }
     for (const source of resolved) {

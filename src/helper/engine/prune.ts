@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../../core/config';
-import { toRewindError } from '../../core/errors';
+import { errorReport, toRewindError } from '../../core/errors';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { planLocalPrune, type DestinationView, type PruneDecision } from '../../core/prune-plan';
 import { policyFor, policyRules } from '../../core/retention-policy';
@@ -54,9 +54,8 @@ function toReport(base: Omit<PruneReport, 'kept' | 'keptCount' | 'removed'>, dec
   };
 }
 
-function errorReport(error: unknown): PruneReport['error'] {
-  const failure = toRewindError(error);
-  return { code: failure.code, message: failure.message };
+function reportOf(error: unknown): PruneReport['error'] {
+  return errorReport(toRewindError(error));
 }
 
 export { systemTimeZone } from '../system/time-zone';
@@ -80,7 +79,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       } catch (error) {
         const failure = toRewindError(error);
         const label = (source.path ?? source.allSubvolumesOf) as string;
-        reports.push({ side: 'local', source: label, kept: [], keptCount: 0, removed: [], error: { code: failure.code, message: failure.message } });
+        reports.push({ side: 'local', source: label, kept: [], keptCount: 0, removed: [], error: errorReport(failure) });
       }
     }
   }
@@ -101,7 +100,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
     if (!dryRun) {
       if (local.remove.length > 0) source.mount.changed();
       await deleteSubvolumes(local.remove.map((s) => path.join(source.top, s.path))).catch((error: unknown) => {
-        localReport.error = errorReport(error);
+        localReport.error = reportOf(error);
       });
     }
     const removed = new Set(local.remove.map((s) => s.uuid));
@@ -127,7 +126,7 @@ export async function pruneAll(options: PruneOptions): Promise<PruneReport[]> {
       reports.push(report);
       if (!dryRun) {
         await plan.apply().catch((error: unknown) => {
-          report.error = errorReport(error);
+          report.error = reportOf(error);
         });
       }
     }

@@ -2,6 +2,7 @@ import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Source } from '../../core/config';
 import { RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { snapshotsOf, unchangedSnapshot } from '../../core/parent';
 import { snapshotName, subvolumeDirName } from '../../core/snapshot-name';
@@ -40,7 +41,7 @@ interface SourceLocation {
 
 export async function locate(dir: string): Promise<SourceLocation> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${dir} does not exist.`);
+  if (!info?.isDirectory()) throw new RewindError('SourceMissing', `The folder ${dir} does not exist.`, { reason: reason('source-folder-missing', { folder: dir }) });
   const mount = await mountOf(dir);
   if (mount.fstype !== 'btrfs') {
     throw new RewindError('SourceNotBtrfs', `${dir} is on a ${mount.fstype} filesystem, not btrfs.`);

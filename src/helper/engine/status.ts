@@ -1,4 +1,4 @@
-import { toRewindError } from '../../core/errors';
+import { errorReport, toRewindError } from '../../core/errors';
 import type { HelperStatus } from '../../core/status';
 import { loadConfig } from '../config/config-file';
 import { destinationPresence } from '../destinations/destination-presence';
@@ -46,7 +46,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     if (waits) status.wouldPostpone = waits;
   } catch (error) {
     const failure = toRewindError(error);
-    if (failure.code !== 'NotConfigured') status.configError = { code: failure.code, message: failure.message };
+    if (failure.code !== 'NotConfigured') status.configError = errorReport(failure);
   }
   return status;
 }

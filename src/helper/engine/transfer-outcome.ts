@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { isPathTooLong, pathTooLongError } from '../system/long-path-finder';
 
 /**
@@ -42,7 +43,7 @@ export const failed = (e: Exit) => e.code !== 0 || e.signal !== null;
 export const killedBySignal = (e: Exit) => e.signal !== null && e.signal !== 'SIGPIPE';
 
 export function killed(e: Exit, what: string): RewindError {
-  return new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`);
+  return new RewindError('TransferFailed', `The transfer stopped because ${what} was killed (${e.signal}).`, { reason: reason('transfer-killed', {}) });
 }
 
 /** Everything a stream says, up to 64 KiB. */
@@ -82,12 +83,12 @@ export function classifyReceiveFailure(stderr: string): RewindError {
     );
   }
   if (/No space left on device/i.test(text)) {
-    return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.');
+    return new RewindError('DestinationFull', 'The backup disk ran out of space during the backup.', { reason: reason('full-during-backup', {}) });
   }
   if (/Input\/output error|No such device|not a btrfs/i.test(text)) {
-    return new RewindError('DestinationMissing', `The backup disk stopped responding during the backup (${text}).`);
+    return new RewindError('DestinationMissing', `The backup disk stopped responding during the backup (${text}).`, { reason: reason('disk-stopped-responding', {}) });
   }
-  return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`);
+  return new RewindError('TransferFailed', `Receiving the backup failed: ${text || 'no message from btrfs receive'}.`, { reason: reason('receive-failed', {}) });
 }
 
 /**
@@ -104,5 +105,7 @@ export function throwIfReceiveIsTheCause(send: Exit, receive: Exit): void {
 /** Why `btrfs send` of `snapshot` failed, in words: a path too long is named briefly, on this computer. */
 export async function sendFailure(send: Exit, snapshot: string): Promise<RewindError> {
   if (isPathTooLong(send.stderr)) return pathTooLongError(snapshot);
-  return new RewindError('TransferFailed', `Reading the snapshot failed: ${send.stderr.trim() || `btrfs send exited with status ${send.code}`}.`);
+  return new RewindError('TransferFailed', `Reading the snapshot failed: ${send.stderr.trim() || `btrfs send exited with status ${send.code}`}.`, {
+    reason: reason('read-snapshot-failed', {}),
+  });
 }

@@ -19,6 +19,7 @@ import {
 import type { Config } from '../../core/config';
 import type { Change } from '../../core/send-stream/changes';
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason as errorReason } from '../../core/error-reasons';
 import type { PointChanges } from '../destinations/backup-destination';
 import { loadConfig } from '../config/config-file';
 import { comparablePoints, diffSnapshots } from './diff';
@@ -132,7 +133,10 @@ function walkFailure(folder: string, output: Output): RewindError {
   const reason = output.stderr.split('\n').at(-1) ?? '';
   if (output.code === 11) return new RewindError('InvalidArgs', `${where} is a symbolic link in this restore point, not a folder.`, { advice: 'Open the folder it points to by its own path.' });
   if (/Permission denied/.test(reason)) {
-    return new RewindError('NotAuthorized', `Your account may not read ${where} in this restore point: its permissions at that time did not allow it.`, { advice: 'An administrator of this computer can restore it for you.' });
+    return new RewindError('NotAuthorized', `Your account may not read ${where} in this restore point: its permissions at that time did not allow it.`, {
+      advice: 'An administrator of this computer can restore it for you.',
+      reason: errorReason('restore-not-readable', { name: folder }),
+    });
   }
   if (/No such file or directory/.test(reason)) return new RewindError('InvalidArgs', `There is no ${where} in this restore point.`, { advice: ADVICE.chooseAgain });
   if (/Not a directory/.test(reason)) return new RewindError('InvalidArgs', `${where} is not a folder in this restore point.`, { advice: ADVICE.chooseAgain });

@@ -3,6 +3,7 @@ import { lstat, mkdir, rename, rm, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { parseSnapshotName, subvolumeDirName } from '../../core/snapshot-name';
 import { removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
 import { MountSet } from '../system/mount-set';
@@ -139,13 +140,17 @@ async function copyFailure(error: unknown, from: string, targetDir: string, what
     const amounts = needed !== undefined && free !== undefined ? ` It needs ${sizeText(needed)}; ${sizeText(free)} are free there.` : '';
     return new RewindError('DestinationFull', `There is not enough space in ${targetDir} to restore ${what}.${amounts}`, {
       advice: 'Make room there, or restore into a folder on another disk.',
+      reason: reason('restore-no-space', { folder: targetDir }),
     });
   }
   if (/File name too long/i.test(stderr)) {
-    return new RewindError('InvalidArgs', `A path in ${what} is too long to restore into ${targetDir}.`, { advice: 'Restore into a folder with a shorter path, such as /tmp/restore.' });
+    return new RewindError('InvalidArgs', `A path in ${what} is too long to restore into ${targetDir}.`, {
+      advice: 'Restore into a folder with a shorter path, such as /tmp/restore.',
+      reason: reason('restore-path-too-long', { folder: targetDir }),
+    });
   }
   const first = stderr.trim().split('\n')[0] || 'cp failed';
-  return new RewindError('TransferFailed', `Copying ${what} out of the backup into ${targetDir} failed: ${first}`, { cause: error });
+  return new RewindError('TransferFailed', `Copying ${what} out of the backup into ${targetDir} failed: ${first}`, { cause: error, reason: reason('restore-copy-failed', { folder: targetDir }) });
 }
 
 /** "4 December 2026, 17:12 UTC": a point's time for a person reading the command line. */

@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { ChainExtraction, type DataOp } from '../../core/send-stream/extract-commands';
 import { ChainSurvey } from '../../core/send-stream/extract-plan';
 import type { SendCommand } from '../../core/send-stream/parser';
@@ -110,6 +111,7 @@ function writeFailure(error: unknown, into: string): unknown {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new RewindError('DestinationFull', `There is not enough space in ${path.dirname(into)} for the restored files.`, {
       advice: 'Make room there, or restore into a folder on another disk.',
+      reason: reason('restore-no-space', { folder: path.dirname(into) }),
       cause: error,
     });
   }

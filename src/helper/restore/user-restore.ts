@@ -5,6 +5,7 @@ import { lstat, open, realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import { SNAPSHOT_DIR } from '../../core/ids';
 import { asideName, specialBitsRemoved, type RestoreRequest, type RestoreResult, type RestoredItem } from '../../core/restore-request';
 import { removeScratchFolder, scratchFolder } from '../system/btrfs';
@@ -169,7 +170,7 @@ async function restoreOne(rootFd: number, relative: string, target: string, call
   } catch (error) {
     await run(['rm', '-rf', '--', temp], caller);
     if (error instanceof RewindError && /No such file or directory/.test(error.message)) {
-      throw new RewindError('InvalidArgs', `${relative} is not in this backup.`, { advice: ADVICE.chooseAgain });
+      throw new RewindError('InvalidArgs', `${relative} is not in this backup.`, { advice: ADVICE.chooseAgain, reason: reason('restore-not-in-backup', { name: relative }) });
     }
     throw error;
   }
@@ -180,7 +181,11 @@ async function restoreOne(rootFd: number, relative: string, target: string, call
       await step(['mv', '-T', '-n', '--', target, keptAsideAs], caller, `Keeping the current ${name} aside`);
     }
     await step(['mv', '-T', '-n', '--', temp, target], caller, `Putting ${name} in place`);
-    if (await lstat(temp).catch(() => undefined)) throw new RewindError('TransferFailed', `Something new appeared at ${target} during the restore; the restored copy is at ${temp}.`);
+    if (await lstat(temp).catch(() => undefined)) {
+      throw new RewindError('TransferFailed', `Something new appeared at ${target} during the restore; the restored copy is at ${temp}.`, {
+        reason: reason('restore-target-changed', { folder: parent }),
+      });
+    }
   } catch (error) {
     await run(['rm', '-rf', '--', temp], caller);
     throw error;

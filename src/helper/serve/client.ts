@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
 import { ADVICE, ERROR_CODES, RewindError, type ErrorCode } from '../../core/errors';
+import { reason } from '../../core/error-reasons';
 import {
   SERVE_PROTOCOL_VERSION,
   type BackupInfo,
@@ -44,7 +45,7 @@ export class ServeClient {
 
   private async response<T>(): Promise<T> {
     const line = await this.reader.readLine(MAX_RESPONSE_BYTES);
-    if (line === undefined) throw new RewindError('TransferFailed', 'The server closed the connection.');
+    if (line === undefined) throw new RewindError('TransferFailed', 'The server closed the connection.', { reason: reason('server-closed', {}) });
     const response = JSON.parse(line) as { ok?: boolean; error?: { code?: unknown; message?: unknown } };
     if (response.ok !== true) throw toError(response);
     return response as T;
@@ -62,7 +63,7 @@ export class ServeClient {
   async rawLine(line: string): Promise<Record<string, unknown>> {
     await this.writer.text(line);
     const answer = await this.reader.readLine(MAX_RESPONSE_BYTES);
-    if (answer === undefined) throw new RewindError('TransferFailed', 'The server closed the connection.');
+    if (answer === undefined) throw new RewindError('TransferFailed', 'The server closed the connection.', { reason: reason('server-closed', {}) });
     return JSON.parse(answer) as Record<string, unknown>;
   }
 

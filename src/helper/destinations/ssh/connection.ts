@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import { SERVE_ORIGINAL_COMMAND, type HelloResponse } from '../../../core/serve-protocol';
 import { checkSshHost, checkSshPort, checkSshUser } from '../../../core/ssh';
 import { ServeClient } from '../../serve/client';
@@ -91,6 +92,7 @@ export function classifySshFailure(target: SshTarget, stderr: string, connected:
     return new RewindError(
       'HostKeyChanged',
       `The server ${target.host} (port ${target.port}) showed a key other than the one confirmed for it, so Rewind did not connect${detail}.`,
+      { reason: reason('host-key-changed', { server: target.host }) },
     );
   }
   if (/Permission denied/i.test(text)) {
@@ -100,19 +102,21 @@ export function classifySshFailure(target: SshTarget, stderr: string, connected:
       `The server ${target.host} (port ${target.port}) did not accept this computer’s key for the user ${target.user}: it is not, or no longer, among the keys ${target.user} may sign in with there${detail}.`,
       {
         advice: `An administrator of the server can accept it again with rewind-helper accept-key, as ${target.user}: the command Rewind showed when the server was added, which rewind-helper ssh-setup on this computer prints again. Nothing was sent, and the backups already there are kept.`,
+        reason: reason('key-not-accepted', { server: target.host }),
       },
     );
   }
   if (!connected && NOT_REACHED.test(text)) {
-    return new RewindError('HostUnreachable', `Could not connect to ${where(target)}${detail}.`);
+    return new RewindError('HostUnreachable', `Could not connect to ${where(target)}${detail}.`, { reason: reason('server-unreachable', { server: target.host }) });
   }
   if (!connected) {
     // It answered: a refusal, not an absence (a run skips only a server it could not reach).
     return new RewindError('TransferFailed', `${where(target)} answered, but did not start rewind-helper serve${detail || ' (ssh gave no reason)'}.`, {
       advice: 'Check that Rewind is installed on the server and that this computer’s key is set up there with rewind-helper accept-key, then try again.',
+      reason: reason('server-not-rewind', { server: target.host }),
     });
   }
-  return new RewindError('ConnectionLost', `The connection to ${where(target)} was lost${detail}.`);
+  return new RewindError('ConnectionLost', `The connection to ${where(target)} was lost${detail}.`, { reason: reason('connection-lost', { server: target.host }) });
 }
 
 const CLOSED = 'The server closed the connection.';
@@ -151,6 +155,7 @@ export class SshConnection {
       throw new RewindError(
         'HostKeyUnknown',
         `No key is confirmed yet for the server ${target.host} (port ${target.port}), so Rewind cannot tell it is the right machine and did not connect.`,
+        { reason: reason('host-key-unknown', { server: target.host }) },
       );
     }
     const child = execa('ssh', sshArguments(target, paths, timeouts), {
@@ -166,7 +171,8 @@ export class SshConnection {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new RewindError('HostUnreachable', `${where(target)} did not answer within ${HELLO_TIMEOUT_MS / 1000} s.`)), HELLO_TIMEOUT_MS);
+        const late = new RewindError('HostUnreachable', `${where(target)} did not answer within ${HELLO_TIMEOUT_MS / 1000} s.`, { reason: reason('server-unreachable', { server: target.host }) });
+        timer = setTimeout(() => reject(late), HELLO_TIMEOUT_MS);
       });
       connection.hello = await Promise.race([connection.call(() => connection.client.hello(), false), timeout]);
     } catch (error) {
@@ -198,7 +204,10 @@ export class SshConnection {
       if (!exited) this.child.kill('SIGKILL');
       await this.exited;
       if (error instanceof SyntaxError) {
-        throw new RewindError('TransferFailed', `${where(this.target)} did not answer like rewind-helper serve: ${error.message}.`, { cause: error });
+        throw new RewindError('TransferFailed', `${where(this.target)} did not answer like rewind-helper serve: ${error.message}.`, {
+          cause: error,
+          reason: reason('server-not-rewind', { server: this.target.host }),
+        });
       }
       throw classifySshFailure(this.target, this.stderr, connected);
     }

@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import { knownHostsName, type HostProbe } from '../../../core/ssh';
 import { writeFileAtomic } from '../../system/atomic-write';
 import { ensureSshDir, type SshPaths } from './identity';
@@ -66,7 +67,7 @@ export async function scanHost(host: string, port: number): Promise<ScannedKey[]
       .filter((l) => l && !l.startsWith('#'))
       .join(' ')
       .trim();
-    throw new RewindError('HostUnreachable', `The server ${host} (port ${port}) did not show its SSH key${why ? ` (${why})` : ''}.`);
+    throw new RewindError('HostUnreachable', `The server ${host} (port ${port}) did not show its SSH key${why ? ` (${why})` : ''}.`, { reason: reason('server-unreachable', { server: host }) });
   }
   return keys;
 }
@@ -104,6 +105,7 @@ export async function trustHost(paths: SshPaths, host: string, port: number, fin
     throw new RewindError(
       'HostKeyChanged',
       `The server ${host} (port ${port}) now shows the key ${scanned[0].fingerprint}, not the ${fingerprint} that was confirmed; nothing was trusted.`,
+      { reason: reason('host-key-changed', { server: host }) },
     );
   }
   await ensureSshDir(paths);

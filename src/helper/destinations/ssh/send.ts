@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { PassThrough } from 'node:stream';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import type { ReceiveResult, StreamDestination } from '../backup-destination';
 import { outputText } from '../../system/output-text';
 import { sendArguments } from '../../system/btrfs-send';
@@ -48,7 +49,7 @@ export async function sendToStream(destination: StreamDestination, request: Send
   if (sent.exitCode !== 0 || sent.signal) {
     const stderr = outputText(sent.stderr);
     if (isPathTooLong(stderr)) throw await pathTooLongError(request.snapshot);
-    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sent.signal || 'btrfs send failed'}.`);
+    throw new RewindError('TransferFailed', `Reading the snapshot failed: ${stderr.trim() || sent.signal || 'btrfs send failed'}.`, { reason: reason('read-snapshot-failed', {}) });
   }
   return result;
 }

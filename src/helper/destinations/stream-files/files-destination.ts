@@ -2,6 +2,7 @@ import path from 'node:path';
 import { streamFilesSettings, type FilesDestinationConfig, type SshDestinationConfig, type StreamFilesSettings } from '../../../core/config';
 import { previousPoint } from '../../../core/browse-request';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import type { Change } from '../../../core/send-stream/changes';
 import { chainTo, chainToFreeSpace, planChainPrune, planStreamSend, streamsAsBackups, type StreamPlan } from '../../../core/stream-chains';
 import type { PruneContext } from '../../../core/prune-plan';
@@ -252,9 +253,9 @@ export class FilesDestination implements BackupDestination {
     } catch (error) {
       await this.removeUnlisted(dirName, manifest).catch(() => undefined);
       if (job.signal?.aborted) throw new RewindError('Cancelled', 'The backup was cancelled.');
-      if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error });
+      if (isNoSpace(error)) throw new RewindError('DestinationFull', `There is not enough space on ${this.name} for this backup.`, { cause: error, reason: reason('full-during-backup', { destination: this.name }) });
       if (error instanceof RewindError) throw error;
-      throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error });
+      throw new RewindError('DestinationMissing', `Writing to ${this.name} failed (${(error as Error).message}).`, { cause: error, reason: reason('folder-unusable', { destination: this.name }) });
     } finally {
       estimating.abort();
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { FilesDestinationConfig } from '../../../core/config';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import type { MountSet } from '../../system/mount-set';
 import { deviceOfFilesystem } from '../../system/mounts';
 import { ConfinedFolder } from './confined-folder';
@@ -195,9 +196,9 @@ export async function openFolderStore(config: FilesDestinationConfig, host: stri
   let store: FolderStore;
   if (config.filesystem !== undefined) {
     const device = await deviceOfFilesystem(config.filesystem);
-    if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`);
+    if (!device) throw new RewindError('DestinationMissing', `The backup disk ${name} is not connected.`, { reason: reason('disk-not-connected', { destination: name }) });
     const mount = await mounts.disk(device, config.filesystem).catch((error: unknown) => {
-      throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error });
+      throw new RewindError('DestinationMissing', `The backup disk ${name} could not be opened (${(error as Error).message}).`, { cause: error, reason: reason('disk-not-opened', { destination: name }) });
     });
     // Whoever has the disk in hand decides what is on it: below its mount point, no link is followed.
     store = new FolderStore(mount.mountPoint, config.path.split('/').filter((c) => c !== '' && c !== '.'), host);
@@ -208,7 +209,7 @@ export async function openFolderStore(config: FilesDestinationConfig, host: stri
   }
   await store.prepare().catch((error: unknown) => {
     if (error instanceof RewindError) throw error;
-    throw new RewindError('DestinationMissing', `The backup folder ${store.root} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+    throw new RewindError('DestinationMissing', `The backup folder ${store.root} of ${name} cannot be used (${(error as Error).message}).`, { cause: error, reason: reason('folder-unusable', { destination: name }) });
   });
   return store;
 }

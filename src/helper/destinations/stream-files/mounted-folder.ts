@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FilesDestinationConfig } from '../../../core/config';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import { readMountTable, type MountEntry } from '../../system/mountinfo';
 import { destinationName } from '../../../core/destination-name';
 
@@ -103,7 +104,7 @@ async function locate(config: FilesDestinationConfig): Promise<Located> {
 export async function mountedFolderPlace(config: FilesDestinationConfig): Promise<FolderPlace> {
   const name = destinationName(config);
   const located = await locate(config).catch((error: unknown) => {
-    throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error });
+    throw new RewindError('DestinationMissing', `The backup folder ${config.path} of ${name} cannot be used (${(error as Error).message}).`, { cause: error, reason: reason('folder-unusable', { destination: name }) });
   });
   if (!located.ok) throw new RewindError('DestinationMissing', located.problem);
   return { anchor: located.anchor, below: located.below, device: (await stat(located.anchor)).dev };

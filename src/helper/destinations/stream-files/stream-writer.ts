@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import type { StreamPart } from '../../../core/stream-manifest';
 import { ByteCounter } from '../../codec/byte-counter';
 import { sendArguments, type SendArguments } from '../../system/btrfs-send';
@@ -58,7 +59,9 @@ export async function writeStream(request: StreamWrite): Promise<{ parts: Stream
     if (failed && isPathTooLong(failed)) throw await pathTooLongError(request.send.snapshot);
     if (failed) throw new RewindError('TransferFailed', `Writing the backup failed (${failed}).`);
     if (fed.status === 'rejected' || linked.status === 'rejected') {
-      throw new RewindError('TransferFailed', `The backup stream was interrupted: ${String((fed as PromiseRejectedResult).reason ?? (linked as PromiseRejectedResult).reason)}.`);
+      throw new RewindError('TransferFailed', `The backup stream was interrupted: ${String((fed as PromiseRejectedResult).reason ?? (linked as PromiseRejectedResult).reason)}.`, {
+        reason: reason('stream-interrupted', {}),
+      });
     }
     request.signal?.removeEventListener('abort', cancel);
     return { parts: written.value, bytes: counter.bytes };
