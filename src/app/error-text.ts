@@ -1,44 +1,57 @@
 import { isPlainText } from '../core/plain-text';
-import { _ } from './i18n';
+import type { ErrorParams } from '../core/error-reasons';
+import { codeWords, reasonWords, type Words } from './error-words';
 
 /**
- * What a screen says about a helper's error. The helper's message names the
- * cause and what to do, and is shown as it is when it is plain words
- * (src/core/plain-text.ts); one with a device path, a snapshot name, a
- * validator's field path or btrfs words belongs to the CLI and the history's
- * details, so a screen says the sentence for its code instead.
+ * What a screen says about a helper's error. The helper sends its code, its
+ * own English sentence (for the CLI and the journal too) and, for the errors
+ * people meet, a reason with parameters (src/core/error-reasons.ts). In
+ * order:
+ * 1. the app's sentence for the reason, when the user's language has it;
+ * 2. the app's sentence for the code, when the user's language has it;
+ * 3. the helper's sentence, when it is plain words (src/core/plain-text.ts):
+ *    English, or a code this version does not know;
+ * 4. the app's sentence for the reason, then for the code, in English: a
+ *    helper sentence with a device path, a snapshot name or btrfs words
+ *    belongs to the CLI and the history's details;
+ * 5. a sentence that something went wrong.
  */
-const SENTENCES: Record<string, () => string> = {
-  NotAuthorized: () => _('The system’s policy does not allow this account to do that. Ask an administrator.'),
-  Dismissed: () => _('Authentication was cancelled. Try again to authenticate.'),
-  Busy: () => _('A backup is running. Wait for it to finish, or cancel it.'),
-  NotConfigured: () => _('Backups are not set up yet. Set up backups first.'),
-  InvalidConfig: () => _('The backup settings on this computer cannot be used. Set up backups again, or ask an administrator to check them.'),
-  InvalidArgs: () => _('That could not be done: what was chosen may have changed in the meantime. Look again, then choose again.'),
-  SourceNotBtrfs: () => _('A folder cannot be backed up: Rewind backs up folders it can take snapshots of, such as /home on Fedora. Choose other folders in Preferences.'),
-  SourceMissing: () => _('A folder to back up is missing. Check that it exists and that its disk is connected.'),
-  DestinationMissing: () => _('The backup disk is not connected. Connect it, then try again.'),
-  DestinationFull: () => _('The backup disk is full. Free up space on it, or use a larger one.'),
-  TransferFailed: () => _('Copying the backup failed. Try again; if it keeps failing, check the backup disk.'),
-  BackupDamaged: () => _('A backup is damaged and cannot be used. Restore from another point in time, and check the backup disk.'),
-  WrongKey: () => _('The key does not open these backups. Use the recovery key Rewind showed when encryption was turned on.'),
-  HostKeyUnknown: () => _('The backup server’s identity is not confirmed yet. Add the server again to compare its key and confirm it.'),
-  HostKeyChanged: () => _('The backup server shows a different key than before. If it was reinstalled, confirm its new key; otherwise do not connect to it.'),
-  HostUnreachable: () => _('The backup server could not be reached. Check that it is on and connected to the network.'),
-  KeyNotAccepted: () => _('The backup server did not accept this computer’s key; it may have been removed there. An administrator of the server can accept it again with the command Rewind showed when the server was added. The backups already there are kept.'),
-  ConnectionLost: () => _('The connection to the backup server was lost. The next backup continues from the last complete one.'),
-  Cancelled: () => _('The backup was cancelled. Nothing was lost.'),
-  Timeout: () => _('The backup helper did not answer in time. Try again.'),
-};
-
-/** The sentence a screen shows for an error of `code`. */
-export function sentenceFor(code: string | undefined): string {
-  const sentence = code ? SENTENCES[code] : undefined;
-  return sentence ? sentence() : _('Something went wrong in Rewind. If it happens again, please report it with the system log.');
+export interface HelperError {
+  code?: string;
+  message?: string;
+  reason?: string;
+  params?: ErrorParams;
 }
 
-/** The helper's message when it is plain words, else the sentence for its code. */
-export function screenMessage(error: { code?: string; message?: string } | undefined): string {
+/** The words for an error and whether they are in the user's language. */
+export function errorWords(error: HelperError | undefined): Words {
+  const worded = error?.reason ? reasonWords(error.reason, error.params) : undefined;
+  if (worded?.translated) return worded;
+  const sentence = codeWords(error?.code);
+  if (sentence?.translated) return sentence;
   const message = error?.message?.trim();
-  return message && isPlainText(message) ? message : sentenceFor(error?.code);
+  if (message && isPlainText(message)) return { text: message, translated: false };
+  return worded ?? sentence ?? codeWords('Internal')!;
+}
+
+/** The sentence a screen shows for an error of `code` alone. */
+export function sentenceFor(code: string | undefined): string {
+  return (codeWords(code) ?? codeWords('Internal')!).text;
+}
+
+/**
+ * What a failed run says: the app's words for its first error in the user's
+ * language; else all of its errors' sentences (`message`) when they are plain
+ * words; else `otherwise`, or the words for its first error.
+ */
+export function failureText(message: string | undefined, first: HelperError | undefined, otherwise?: string): string {
+  const words = errorWords(first);
+  if (words.translated) return words.text;
+  if (message && isPlainText(message)) return message;
+  return otherwise ?? words.text;
+}
+
+/** The sentence a screen shows for a helper's error. */
+export function screenMessage(error: HelperError | undefined): string {
+  return errorWords(error).text;
 }

@@ -1,11 +1,10 @@
 import GLib from 'gi://GLib';
 import type { PostponeReason } from '../core/conditions';
-import { failureMessage } from '../core/run-failure';
+import { failureMessage, firstFailure } from '../core/run-failure';
 import type { Schedule, Weekday } from '../core/schedule';
 import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
-import { screenMessage } from './error-text';
-import { isPlainText } from '../core/plain-text';
+import { failureText, screenMessage } from './error-text';
 import { describeLeftOut, runLeftOut } from './left-out-text';
 
 /** Text for a property that takes Pango markup (StatusPage descriptions, row subtitles, toasts). */
@@ -177,7 +176,7 @@ export function describeRunDetail(run: RunRecord, labels: Map<string, string>): 
   }
   if (!run.ok) {
     const message = failureMessage(run);
-    return message && isPlainText(message) ? message : screenMessage(run.error ?? run.sourceProblems?.[0]?.error ?? run.transfers.find((t) => !t.ok && t.error)?.error);
+    return failureText(message, firstFailure(run));
   }
   const destinations = [...new Set(run.transfers.map((t) => destinationLabel(labels, t.destination)))];
   const bytes = run.transfers.reduce((sum, t) => sum + t.bytes, 0);

@@ -2,7 +2,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import { HELPER_METHODS, type ArgsOf, type MethodName, type ResponseOf } from '../core/contract/methods';
 import { HELPER_INTERFACE_XML } from '../core/dbus-interface';
-import { errorCodeFromDbusName, type ErrorCode } from '../core/errors';
+import { errorCodeFromDbusName, splitDbusErrorMessage, type ErrorCode } from '../core/errors';
 import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../core/ids';
 import type { HelperStatus, HistoryPage, RunRecord, SpaceFreed } from '../core/status';
 import { _ } from './i18n';
@@ -70,8 +70,8 @@ export function classifyError(error: unknown): Failure {
     if (code === 'NotAuthorized') return { kind: 'not-authorised', code };
     if (code === 'Dismissed') return { kind: 'dismissed', code };
     Gio.DBusError.strip_remote_error(error);
-    // The helper's messages are sentences written for people; those with its technical words are the CLI's.
-    return { kind: 'error', code: code ?? remote, message: screenMessage({ code: code ?? remote, message: error.message }) };
+    // The helper's English sentence and the reason it sends with it, worded in the user's language (./error-text).
+    return { kind: 'error', code: code ?? remote, message: screenMessage({ code: code ?? remote, ...splitDbusErrorMessage(error.message) }) };
   }
   if (error.domain === Gio.DBusError.quark() && UNREACHABLE_CODES.includes(error.code)) {
     return { kind: 'unreachable', code: 'Spawn' };
@@ -89,6 +89,8 @@ export interface BackupResult {
   message?: string;
   /** What the run removed to make room or to free a source disk, to be told after it. */
   spaceFreed?: SpaceFreed[];
+  /** Nothing was backed up: no destination was there (`message` says which is missing). */
+  skipped?: boolean;
 }
 
 /** Completed's result JSON: a run record, or an error report on its own. */
@@ -102,12 +104,15 @@ export function parseResult(success: boolean, json: string): BackupResult {
   }
   const spaceFreed = Array.isArray(record.spaceFreed) && record.spaceFreed.length > 0 ? { spaceFreed: record.spaceFreed } : {};
   if (success) return { ok: true, ...spaceFreed };
-  const report = record.error ?? (record.code ? { code: record.code, message: record.message } : undefined);
+  // A run that found no destination: why the first one was not there.
+  const skipped = record.outcome === 'skipped' && Array.isArray(record.skipped) ? record.skipped[0]?.reason : undefined;
+  const report = record.error ?? skipped ?? (record.code ? { code: record.code, message: record.message } : undefined);
   return {
     ok: false,
     code: report?.code ?? 'Internal',
     message: report ? screenMessage(report) : _('The backup failed.'),
     ...spaceFreed,
+    ...(skipped && !record.error ? { skipped: true } : {}),
   };
 }
 

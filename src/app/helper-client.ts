@@ -283,7 +283,7 @@ export class HelperClient extends GObject.Object {
     } else {
       const result = parseResult(signal.args[1] as boolean, signal.args[2] as string);
       trace(result.ok ? 'backup completed ok' : `backup failed ${result.code}`);
-      this._finish(result.ok, result.code, result.message, result.spaceFreed);
+      this._finish(result);
       void this.refresh();
     }
   }
@@ -302,18 +302,18 @@ export class HelperClient extends GObject.Object {
   private _onOwnerChanged(): void {
     if (this._proxy?.g_name_owner || this._jobId === null) return;
     trace('backup failed HelperExited');
-    this._finish(false, 'HelperExited', _('The backup helper stopped before the backup finished. Try again.'));
+    this._finish({ ok: false, code: 'HelperExited', message: _('The backup helper stopped before the backup finished. Try again.') });
     void this.refresh();
   }
 
-  private _finish(ok: boolean, code: string | undefined, message: string | undefined, spaceFreed?: BackupResult['spaceFreed']): void {
+  private _finish(result: BackupResult): void {
     this._jobId = null;
     this._progress = null;
     this.notify('progress');
-    this._lastResult = { ok, code, message, ...(spaceFreed ? { spaceFreed } : {}) };
+    this._lastResult = result;
     this.notify('last-result');
     if (this._state === 'running') this._setState(this._status?.configured === false ? 'not-configured' : 'ready');
-    this.emit('backup-finished', ok, message ?? '');
+    this.emit('backup-finished', result.ok, result.message ?? '');
   }
 
   private _stateFor(status: HelperStatus): HelperState {

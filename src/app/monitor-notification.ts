@@ -3,7 +3,7 @@ import GLib from 'gi://GLib';
 import type { MonitorNotification } from '../core/monitor-rules';
 import { describeSpaceFreed } from './history-format';
 import { _, fmt, ngettext } from './i18n';
-import { isPlainText } from '../core/plain-text';
+import { failureText } from './error-text';
 
 /**
  * The words and actions of each notification the monitor sends
@@ -17,8 +17,7 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
   switch (n.kind) {
     case 'backup-failed':
       notification.set_title(_('Backup failed'));
-      // The helper's message when it is plain words; the history's details keep the technical ones.
-      notification.set_body(n.message && isPlainText(n.message) ? n.message : _('The last backup did not complete. Open Rewind to see why.'));
+      notification.set_body(failureText(n.message, n.error, _('The last backup did not complete. Open Rewind to see why.')));
       notification.set_priority(Gio.NotificationPriority.HIGH);
       notification.add_button(_('Open'), 'app.open');
       break;

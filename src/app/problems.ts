@@ -1,4 +1,5 @@
 import type { Headline } from '../core/headline';
+import { firstFailure } from '../core/run-failure';
 import type { RunRecord } from '../core/status';
 import { formatWhen } from './format';
 import { _, fmt } from './i18n';
@@ -12,17 +13,13 @@ export interface Problem {
   whatToDo: string;
 }
 
-/** The first error of a failed run: the run's own, a source's, then a transfer's. */
-export function firstError(run: RunRecord): { code: string; message: string } | undefined {
-  return run.error ?? run.sourceProblems?.[0]?.error ?? run.transfers.find((t) => !t.ok && t.error)?.error;
-}
 
 /**
  * A failed run as the main page heads it. The helper's message already says
  * what happened and what to do; the heading names the kind of problem.
  */
 export function problemFor(run: RunRecord): Problem {
-  const error = firstError(run);
+  const error = firstFailure(run);
   const message = error ? screenMessage(error) : _('The backup failed. Try again.');
   switch (error?.code) {
     case 'SourceNotBtrfs':

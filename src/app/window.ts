@@ -119,6 +119,8 @@ export class RewindWindow extends Adw.ApplicationWindow {
       // What was removed for room is said where it stays to be read: the main page's run and the history.
       else if (ok && client.last_result?.spaceFreed) this._toastWithDetails(_('Backup finished; older copies removed for space'), 'app.history');
       else if (ok) this.toast(_('Backup finished'));
+      // No destination was there: nothing failed, and nothing was backed up.
+      else if (client.last_result?.skipped) this._alert(_('Nothing was backed up'), message);
       else this._alert(_('Backup failed'), message);
     });
     client.connect('backup-refused', (_c, message: string) => this._alert(_('Could not start the backup'), message));

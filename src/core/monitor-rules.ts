@@ -1,10 +1,10 @@
 import type { PostponeReason } from './conditions';
 import { spaceState } from './free-space';
 import { DEFAULT_NOTIFICATIONS, type NotificationSettings } from './notification-settings';
-import { failureMessage } from './run-failure';
+import { failureMessage, firstFailure } from './run-failure';
 import { nextRun } from './schedule';
 import { standingFailure } from './headline';
-import type { DestinationSummary, HelperStatus, RunRecord, SpaceFreed } from './status';
+import type { DestinationSummary, ErrorReport, HelperStatus, RunRecord, SpaceFreed } from './status';
 import { drillProblems } from './drill';
 
 /**
@@ -87,7 +87,8 @@ export interface MonitorState {
 export const EMPTY_MONITOR_STATE: MonitorState = Object.freeze({ shown: {}, seen: {}, connectedAt: {}, reminded: {}, detached: [] });
 
 export type MonitorNotification =
-  | { kind: 'backup-failed'; id: string; message: string }
+  /** `message`: every error's sentence, in English; `error`: the first error, for the app to word. */
+  | { kind: 'backup-failed'; id: string; message: string; error?: ErrorReport }
   | { kind: 'backup-succeeded'; id: string }
   | { kind: 'not-seen'; id: string; destination: string; label: string; destinationKind: string; days: number }
   | { kind: 'disk-connected'; id: string; destination: string; label: string; backingUp: boolean; postponed?: PostponeReason }
@@ -179,7 +180,8 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
   if (run && !run.ok && run.outcome === undefined && run.error?.code !== 'Cancelled') {
     if (!failureCauseGone(run, status)) {
       const message = failureMessage(run) ?? '';
-      wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message }, `${run.id}`]);
+      const error = firstFailure(run);
+      wanted.set(notificationId.failed, [{ kind: 'backup-failed', id: notificationId.failed, message, ...(error ? { error } : {}) }, `${run.id}`]);
     }
   } else if (run && !run.ok) {
     // A cancelled, skipped or postponed run changes nothing.

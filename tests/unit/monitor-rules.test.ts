@@ -47,7 +47,15 @@ describe('backup failed', () => {
       ['2026-03-10T12:05:00Z', status({ lastRun: failed }, away)],
       ['2026-03-10T12:10:00Z', status({ lastRun: run('r3', true, '2026-03-10T12:08:00Z') })],
     ]);
-    expect(first.decision.show).toEqual([{ kind: 'backup-failed', id: 'backup-failed', message: 'The backup disk is not connected. Connect it, then try again.' }]);
+    // The English sentence, and the first error for the app to word in the user's language.
+    expect(first.decision.show).toEqual([
+      {
+        kind: 'backup-failed',
+        id: 'backup-failed',
+        message: 'The backup disk is not connected. Connect it, then try again.',
+        error: { code: 'DestinationMissing', message: 'The backup disk is not connected. Connect it, then try again.' },
+      },
+    ]);
     expect(again.show).toEqual([]);
     expect(again.withdraw).toEqual([]);
     expect(fixed.withdraw).toEqual(['backup-failed']);

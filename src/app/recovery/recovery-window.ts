@@ -7,7 +7,6 @@ import { foundFolder, type Discovery, type FoundBackups } from '../../core/disco
 import { pointLabels } from '../../core/point-labels';
 import { timelineWords } from '../timeline-words';
 import { closeOnEscape } from '../close-on-escape';
-import { screenMessage } from '../error-text';
 import { escapeMarkup } from '../format';
 import type { Failure } from '../helper-call';
 import type { HelperClient } from '../helper-client';
@@ -37,7 +36,7 @@ export function describeFound(found: FoundBackups): string {
 }
 
 function failureText(failure: Failure): string {
-  if (failure.kind === 'error') return screenMessage(failure);
+  if (failure.kind === 'error') return failure.message;
   if (failure.kind === 'unreachable') return _('The backup helper is not available. Install the rewind-helper package.');
   return _('The system’s policy does not allow this account to do this.');
 }
