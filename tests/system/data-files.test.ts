@@ -263,6 +263,10 @@ describe('desktop entry and AppStream metadata', () => {
     expect(iniValue(desktop, 'Desktop Entry', 'Categories')).toBe('GTK;GNOME;Utility;Archiving;');
     // GNOME Shell starts it, and activates a notification's buttons, over D-Bus (the session activation file below).
     expect(iniValue(desktop, 'Desktop Entry', 'DBusActivatable')).toBe('true');
+    // Restore Previous Versions: `rewind --restore PATH` from a launcher with the path, app.restore-versions over D-Bus without one.
+    expect(iniValue(desktop, 'Desktop Entry', 'Actions')).toBe('restore-versions;');
+    expect(iniValue(desktop, 'Desktop Action restore-versions', 'Exec')).toBe('rewind --restore %f');
+    expect(iniValue(desktop, 'Desktop Action restore-versions', 'Name')).toBe('Restore Previous Versions');
   });
 
   test('the autostart entry is valid and starts the background monitor at login', () => {
