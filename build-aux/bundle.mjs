@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the app for GJS and the helper for Node with esbuild, and compiles
-// the GSettings schema into OUTDIR/schemas, for running the app from there
+// the translations into OUTDIR/locale and the GSettings schema into
+// OUTDIR/schemas, for running the app from there
 // (GSETTINGS_SCHEMA_DIR=OUTDIR/schemas; meson installs and compiles it itself).
 // Usage: node build-aux/bundle.mjs [--outdir DIR] [--esbuild PROGRAM]
 //   --outdir   where the bundles go (default: ./dist)
@@ -42,6 +43,25 @@ for (const name of ['rewind-helper.cjs', 'rewind-helper-main.cjs', 'rewind-strea
   if (at >= 0) throw new Error(`${name} has a non-ASCII byte at offset ${at}; the launcher reads it as Latin-1`);
   const dynamic = /\bimport\(\s*["'`]([^"'`]+)/.exec(bytes.toString('latin1'));
   if (dynamic) throw new Error(`${name} imports ${dynamic[1]} with import(); import it statically (the launcher's vm.Script may not load it)`);
+}
+
+// The translations (po/LINGUAS) compiled into OUTDIR/locale/LANG/LC_MESSAGES/rewind.mo,
+// where the app of this build finds them (src/app/i18n.ts), as meson compiles
+// and installs them into <prefix>/share/locale.
+const languages = readFileSync(path.join(root, 'po', 'LINGUAS'), 'utf8')
+  .split('\n')
+  .map((line) => line.replace(/#.*/, '').trim())
+  .filter((line) => line !== '');
+for (const language of languages) {
+  const dir = path.join(outdir, 'locale', language, 'LC_MESSAGES');
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('msgfmt', ['--check', '-o', path.join(dir, 'rewind.mo'), path.join(root, 'po', `${language}.po`)], { stdio: 'inherit' });
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    console.warn(`msgfmt is not installed (Debian and Fedora: gettext): the app of ${outdir} is in English only`);
+    break;
+  }
 }
 
 // The app's GSettings schema (data/*.gschema.xml), checked as strictly as

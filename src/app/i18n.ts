@@ -5,14 +5,17 @@ export const GETTEXT_DOMAIN = 'rewind';
 
 /**
  * Translations live in <prefix>/share/locale next to the installed bundle
- * (<prefix>/share/rewind/…); REWIND_LOCALEDIR overrides that for a build tree.
+ * (<prefix>/share/rewind/…); a build of `npm run build` has them in
+ * dist/locale, next to dist/app; REWIND_LOCALEDIR overrides both.
  */
 function localeDir(): string {
   const override = GLib.getenv('REWIND_LOCALEDIR');
   if (override) return override;
   const [bundlePath] = GLib.filename_from_uri(import.meta.url);
   const share = bundlePath.lastIndexOf('/share/');
-  return share >= 0 ? `${bundlePath.slice(0, share)}/share/locale` : '/usr/share/locale';
+  if (share >= 0) return `${bundlePath.slice(0, share)}/share/locale`;
+  const built = GLib.build_filenamev([GLib.path_get_dirname(GLib.path_get_dirname(bundlePath)), 'locale']);
+  return GLib.file_test(built, GLib.FileTest.IS_DIR) ? built : '/usr/share/locale';
 }
 
 export function initI18n(): void {

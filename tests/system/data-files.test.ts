@@ -60,6 +60,7 @@ const INSTALLED = {
   metainfo: `${PREFIX}/share/metainfo/${APP_ID}.metainfo.xml`,
   gschema: `${PREFIX}/share/glib-2.0/schemas/${APP_ID}.gschema.xml`,
   manPage: `${PREFIX}/share/man/man1/rewind-helper.1`,
+  germanTranslation: `${PREFIX}/share/locale/de/LC_MESSAGES/rewind.mo`,
   icon: `${PREFIX}/share/icons/hicolor/scalable/apps/${APP_ID}.svg`,
   symbolicIcon: `${PREFIX}/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
   policy: `${PREFIX}/share/polkit-1/actions/${APP_ID}.policy`,
@@ -564,6 +565,29 @@ describe('translations', () => {
     }
     expect(pot).toMatch(/^#: .*src\/app\/\S+\.ts:\d+/m);
     expect(pot).toContain('msgid "Authentication is required to run the backup"');
+  });
+
+  test('po/LINGUAS names each translation in po/, and each is tidy (msgfmt --check)', () => {
+    const languages = readFileSync(path.join(REPO, 'po', 'LINGUAS'), 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter((l) => l !== '');
+    expect(languages).toContain('de');
+    const files = readdirSync(path.join(REPO, 'po')).filter((f) => f.endsWith('.po'));
+    expect(files.sort()).toEqual(languages.map((l) => `${l}.po`).sort());
+    for (const language of languages) {
+      const r = run('msgfmt', ['--check', '--statistics', '-o', '/dev/null', path.join(REPO, 'po', `${language}.po`)]);
+      expect({ language, status: r.status, said: r.stderr.replace(/\d+ translated messages?(, \d+ untranslated messages?)?\.\n/, '') }).toEqual({ language, status: 0, said: '' });
+    }
+  });
+
+  test('meson compiles and installs the German translation, and merges it into the desktop entries', () => {
+    const mo = installed(INSTALLED.germanTranslation);
+    const text = must('msgunfmt', ['--no-wrap', mo]);
+    expect(text).toContain('msgid "Your files are backed up"\nmsgstr "Ihre Dateien sind gesichert"');
+    expect(text).toMatch(/msgid "The backup disk “%s” is not connected\. Connect it, then try again\."\nmsgstr "Das Sicherungslaufwerk „%s“ ist nicht angeschlossen\./);
+    expect(iniValue(read(INSTALLED.desktop), 'Desktop Entry', 'Comment[de]')).toBe('Sichern Sie Ihre Dateien und stellen Sie sie von jedem beliebigen Zeitpunkt wieder her');
+    expect(iniValue(read(INSTALLED.autostart), 'Desktop Entry', 'Name[de]')).toBe('Rewind-Sicherungsüberwachung');
   });
 
   test('po/POTFILES.in lists existing files, and every app source with translatable strings', () => {

@@ -103,10 +103,13 @@ describe('RPM', () => {
       `/usr/share/icons/hicolor/symbolic/apps/${APP_ID}-symbolic.svg`,
       `${LICENSES}/rewind-${VERSION}`,
       `${LICENSES}/rewind-${VERSION}/COPYING`,
+      // Each translation of po/LINGUAS, marked with its language (%find_lang).
+      '/usr/share/locale/de/LC_MESSAGES/rewind.mo',
       `/usr/share/metainfo/${APP_ID}.metainfo.xml`,
       '/usr/share/rewind',
       '/usr/share/rewind/rewind.js',
     ]);
+    expect(must('rpm', ['-qp', '--qf', '[%{FILELANGS} %{FILENAMES}\n]', rpm('rewind')])).toContain('de /usr/share/locale/de/LC_MESSAGES/rewind.mo\n');
   });
 
   test('rewind-helper holds the daemon, CLI and its man page, polkit, D-Bus and systemd files', () => {
