@@ -185,6 +185,11 @@ describe('rewind --restore PATH', () => {
       await new Promise((r) => setTimeout(r, 1500));
       screenshot(display, path.join(shots, 'versions-narrow-dark.png'));
       expect(technicalTexts(await app.texts())).toEqual([]);
+      // A version's folder button: that moment in the restore browser, in the folder that holds the file (the first version's own).
+      // Then: report.txt, notes.md and the first plan.txt; the second moment of five from the oldest.
+      await app.step('versions.browse', snapshots[1], 'rewind: browser folder alice/Documents 3');
+      await waitFor('the timeline', () => app.output().includes('rewind: browser timeline 5 at 3') || undefined, 30_000);
+      expect((await app.texts()).some((w) => w.window.startsWith('Files from '))).toBe(true);
     } finally {
       await app.stop();
     }
