@@ -165,7 +165,7 @@ describe('RPM', () => {
     const requires = (name: string): string[] => lines(must('rpm', ['-qRp', rpm(name)])).filter((r) => !r.startsWith('rpmlib('));
     // config(rewind): rpm's own tag for a package with a %config file (the monitor's autostart entry).
     expect(requires('rewind').sort()).toEqual([`config(rewind) = ${VERSION}-1`, 'gjs', 'gtk4', 'hicolor-icon-theme', 'libadwaita', `rewind-helper = ${VERSION}-1`]);
-    expect(requires('rewind-helper').sort()).toEqual(['/bin/sh', 'btrfs-progs', 'dbus-common', 'nodejs >= 1:20', 'polkit', 'util-linux', 'zstd']);
+    expect(requires('rewind-helper').sort()).toEqual(['/bin/sh', 'btrfs-progs', 'dbus-common', 'nodejs >= 1:20', 'perl-interpreter', 'polkit', 'util-linux', 'zstd']);
     expect(lines(must('rpm', ['-qp', '--recommends', rpm('rewind-helper')])).sort()).toEqual(['age', 'openssh-clients']);
   });
 
