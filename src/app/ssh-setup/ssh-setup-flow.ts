@@ -12,6 +12,9 @@ import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { WizardModel } from '../wizard/wizard-model';
 
+// A string, not a regular expression literal: xgettext reads the '/' inside its brackets as its end and loses every string after it.
+const SERVER_FOLDER = new RegExp('^/[A-Za-z0-9._+/-]*$');
+
 /**
  * First contact with a backup server, as steps (the "page" property):
  * - server: host, port, user and the server's backup folder; one that
@@ -291,7 +294,7 @@ export class SshSetupFlow extends WizardModel {
     if (checkSshPort(port)) return _('The port must be a number from 1 to 65535.');
     if (!this.user) return _('Enter the user name backups arrive as on the server.');
     if (checkSshUser(this.user)) return _('The user must be a user name on the server: letters, digits, “.”, “_” and “-”.');
-    if (!/^\/[A-Za-z0-9._+/-]*$/.test(this.fields.path.trim()) || this.fields.path.split('/').includes('..')) {
+    if (!SERVER_FOLDER.test(this.fields.path.trim()) || this.fields.path.split('/').includes('..')) {
       return _('The server folder must be an absolute path of letters, digits, “.”, “_”, “+”, “-” and “/”, such as /srv/rewind.');
     }
     this._port = port;
