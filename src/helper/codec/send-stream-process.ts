@@ -249,7 +249,7 @@ function blocking(fd: number, flags: 'r' | 'w'): number {
   }
 }
 
-/** Everything on descriptor `fd` up to its end (the options a pipe started ahead waits for). */
+/** Everything on descriptor `fd` up to its end (the options the transfer pipe writes there). */
 function readToEnd(fd: number): string {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(64 * 1024);
@@ -259,8 +259,8 @@ function readToEnd(fd: number): string {
 
 /**
  * The whole child process: options as one JSON argument, or
- * `--options-fd=N` to read them from descriptor N once they are known (a
- * pipe started ahead of its transfer, ../engine/transfer-pipe.ts); stdin to stdout,
+ * `--options-fd=N` to read them from descriptor N (as
+ * ../engine/transfer-pipe.ts hands them over); stdin to stdout,
  * messages on stderr. Returns the exit status. For the helper's CLI verb.
  */
 export function codecProcessMain(argv: string[]): number {

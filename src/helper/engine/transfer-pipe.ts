@@ -15,9 +15,8 @@ function codecBundlePath(helperBundle: string): string {
  * its own stderr (fds 3, 4, 5) and no other extra fds; fd 6 gets the exit
  * statuses. The codec starts at once and waits for its options on fd 8;
  * send and receive wait for their command lines (NUL-separated words) on fds
- * 7 and 9. So the pipe, and the codec's Node start-up above all, can be
- * started before the transfer is known (TransferPipe).
- * No command on fd 7 or 9 (the helper went, or dropped the pipe): status 125.
+ * 7 and 9.
+ * No command on fd 7 or 9 (the helper went): status 125.
  */
 const PIPE_SCRIPT = [
   'stage() { local -a cmd; mapfile -d "" -t cmd <&"$1"; exec 7<&- 8<&- 9<&-; ((${#cmd[@]})) || exit 125; exec "${cmd[@]}"; }',
@@ -35,53 +34,29 @@ export interface PipeExit {
 }
 
 /**
- * `btrfs send | rewind-helper stream-codec | btrfs receive`, started before
- * the transfer is known: bash and the codec's Node start-up, which can take
- * longer than an incremental send, overlap the snapshot and the parent
- * choice before it. Used by one transfer (`sendReceive`), or
- * dropped; a helper that dies closes its end of the three command pipes, and
- * the waiting processes exit.
+ * Starts `btrfs send | rewind-helper stream-codec | btrfs receive` for one
+ * transfer (`sendReceive`, for a disk that filters xattrs); the caller then
+ * writes the codec's options and the two command lines to their fds. A
+ * helper that dies closes its end of those pipes, and the waiting processes
+ * exit.
  */
-export class TransferPipe {
-  private used = false;
-  private constructor(
-    private readonly process: ChildProcess,
-    private readonly exit: Promise<PipeExit>,
-  ) {}
-
-  static start(helperBundle: string = helperBundlePath()): TransferPipe {
-    const codec = [process.execPath, codecBundlePath(helperBundle), 'stream-codec', `--options-fd=${CODEC_OPTIONS_FD}`];
-    // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
-    // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
-    // EAGAIN and the transfer is several times slower.)
-    // A process group of its own, so that cancelling stops all three at once.
-    const child = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', ...codec], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
-    // Watched from the start: a pipe that fails (no bash) before a transfer takes it reports that then.
-    const exit = new Promise<PipeExit>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, signal: null, error }));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-    // A pipe dropped unused, or whose processes died, refuses the commands: that is reported by its exit.
-    for (const fd of [7, 8, 9]) (child.stdio[fd] as Writable | null)?.on('error', () => undefined);
-    return new TransferPipe(child, exit);
-  }
-
-  /** Hands over the pipe for one transfer; a pipe serves once. */
-  take(): { process: ChildProcess; exit: Promise<PipeExit> } {
-    if (this.used) throw new Error('This transfer pipe was used already.');
-    this.used = true;
-    return { process: this.process, exit: this.exit };
-  }
-
-  /** Stops the waiting processes of a pipe no transfer took. */
-  dispose(): void {
-    if (this.used) return;
-    this.used = true;
-    stopGroup(this.process);
-  }
+export function startCodecPipe(helperBundle: string = helperBundlePath()): { process: ChildProcess; exit: Promise<PipeExit> } {
+  const codec = [process.execPath, codecBundlePath(helperBundle), 'stream-codec', `--options-fd=${CODEC_OPTIONS_FD}`];
+  // bash makes the two pipes: kernel pipes, blocking, as in a shell. (Node's
+  // own stdio 'pipe' is a non-blocking socket pair: the codec then spins on
+  // EAGAIN and the transfer is several times slower.)
+  // A process group of its own, so that cancelling stops all three at once.
+  const child = spawn('bash', ['-c', PIPE_SCRIPT, 'rewind-transfer', ...codec], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const exit = new Promise<PipeExit>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, signal: null, error }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  // A pipe whose processes died refuses the commands: that is reported by its exit.
+  for (const fd of [7, 8, 9]) (child.stdio[fd] as Writable | null)?.on('error', () => undefined);
+  return { process: child, exit };
 }
 
 export function stopGroup(child: ChildProcess): void {

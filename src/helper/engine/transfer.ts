@@ -9,7 +9,7 @@ import type { TransferProgress } from '../../core/status';
 import type { CodecMessage, CodecProcessOptions } from '../codec/send-stream-process';
 import { parseCodecMessage } from '../codec/send-stream-process';
 import { sendArguments } from '../system/btrfs-send';
-import { CODEC_OPTIONS_FD, stopGroup, TransferPipe } from './transfer-pipe';
+import { CODEC_OPTIONS_FD, startCodecPipe, stopGroup } from './transfer-pipe';
 import { receiveComplaint } from '../system/receive-output';
 import { plainSendReceive } from './plain-transfer';
 import { estimateWork } from './transfer-meter';
@@ -153,7 +153,7 @@ async function codecSendReceive(request: TransferRequest, send: string[], receiv
     helperPid: process.pid,
     label: request.receiveDir,
   };
-  const { process: pipe, exit } = TransferPipe.start(request.helperBundle).take();
+  const { process: pipe, exit } = startCodecPipe(request.helperBundle);
   const cancel = () => stopGroup(pipe);
   if (request.signal?.aborted) cancel();
   request.signal?.addEventListener('abort', cancel, { once: true });
