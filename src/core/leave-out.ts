@@ -56,6 +56,10 @@ export interface LeaveOutChanges {
   joinAgain: string[];
   /** Subvolumes Rewind did not make that are to be backed up: sources of their own. */
   backUpApart: string[];
+  /** The whole system: subvolumes already, to add to `exclude` (nothing changes on the disk). */
+  excludeApart: string[];
+  /** The whole system: subvolumes to drop from `exclude`, left as they are on the disk. */
+  excludeNoMore: string[];
 }
 
 export function leaveOutChanges(
@@ -63,24 +67,38 @@ export function leaveOutChanges(
   wanted: readonly string[],
   listing: readonly SubvolumeSize[] | null,
   exclude: readonly string[],
+  everySubvolume = false,
 ): LeaveOutChanges {
-  const changes: LeaveOutChanges = { setApart: [], joinAgain: [], backUpApart: [] };
+  const changes: LeaveOutChanges = { setApart: [], joinAgain: [], backUpApart: [], excludeApart: [], excludeNoMore: [] };
   for (const c of candidates) {
     const state = leaveOutState(c.path, listing, exclude);
     const leave = wanted.includes(c.path);
     if (state === 'included' && leave) changes.setApart.push(c.path);
-    else if (state === 'set-apart' && !leave) changes.joinAgain.push(c.path);
-    else if (state === 'apart' && !leave) changes.backUpApart.push(c.path);
+    else if (state === 'set-apart' && !leave) (everySubvolume ? changes.excludeNoMore : changes.joinAgain).push(c.path);
+    else if (state === 'apart' && leave && everySubvolume) changes.excludeApart.push(c.path);
+    else if (state === 'apart' && !leave && !everySubvolume) changes.backUpApart.push(c.path);
   }
   return changes;
 }
 
-/** The candidates left out now, or left out when first offered (`fresh`: setup, nothing chosen yet). */
-export function leftOutNow(candidates: readonly LeaveOutCandidate[], listing: readonly SubvolumeSize[] | null, exclude: readonly string[], sources: readonly string[], fresh: boolean): string[] {
+/**
+ * The candidates left out now, or left out when first offered (`fresh`:
+ * setup, nothing chosen yet). `everySubvolume`: the choice is the whole
+ * system, which backs up a subvolume unless `exclude` names it.
+ */
+export function leftOutNow(
+  candidates: readonly LeaveOutCandidate[],
+  listing: readonly SubvolumeSize[] | null,
+  exclude: readonly string[],
+  sources: readonly string[],
+  fresh: boolean,
+  everySubvolume = false,
+): string[] {
   return candidates
     .filter((c) => {
       const state = leaveOutState(c.path, listing, exclude);
       if (state === 'included') return fresh && c.byDefault;
+      if (state === 'apart' && everySubvolume) return fresh && c.byDefault;
       return state === 'set-apart' || (state === 'apart' && !sources.includes(c.path));
     })
     .map((c) => c.path);

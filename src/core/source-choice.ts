@@ -21,10 +21,12 @@ export type ChoiceKind = 'my-home' | 'all-homes' | 'system' | 'folders';
 
 export const CHOICE_KINDS: readonly ChoiceKind[] = ['my-home', 'all-homes', 'system', 'folders'];
 
-/** The person setting it up: their user name and home folder. */
+/** The person setting it up: their user name and home folder, and the system's root folder ("/" unless given). */
 export interface Person {
   user: string;
   home: string;
+  /** A stand-in for "/" (the tests' system disk: src/app/what/what-model.ts, currentPerson). */
+  systemRoot?: string;
 }
 
 export interface SourceChoice {
@@ -66,6 +68,10 @@ export interface SourcePlan {
 
 /** The system's root folder: "The whole system" is every subvolume of its filesystem. */
 export const SYSTEM_ROOT = '/';
+
+export function systemRoot(person: Person): string {
+  return person.systemRoot ?? SYSTEM_ROOT;
+}
 
 function parent(folder: string): string {
   const at = folder.lastIndexOf('/');
@@ -137,18 +143,18 @@ export function nestedInside(sources: readonly string[], listing: readonly Subvo
 }
 
 /** The whole system can be backed up when its root is on btrfs. */
-function systemPlan(listing: readonly SubvolumeSize[] | null): PlannedFolder {
-  const root = listing?.find((s) => s.path === SYSTEM_ROOT);
-  if (!root) return { path: SYSTEM_ROOT, state: 'measuring' };
-  if (root.fsUuid !== undefined) return { path: SYSTEM_ROOT, state: 'ok', source: SYSTEM_ROOT };
-  return { path: SYSTEM_ROOT, state: 'blocked', problem: root.problem === 'missing' ? 'missing' : 'not-btrfs' };
+function systemPlan(root: string, listing: readonly SubvolumeSize[] | null): PlannedFolder {
+  const entry = listing?.find((s) => s.path === root);
+  if (!entry) return { path: root, state: 'measuring' };
+  if (entry.fsUuid !== undefined) return { path: root, state: 'ok', source: root };
+  return { path: root, state: 'blocked', problem: entry.problem === 'missing' ? 'missing' : 'not-btrfs' };
 }
 
 /** What a choice backs up, and whether it can be backed up now. */
 export function planSources(choice: SourceChoice, person: Person, listing: readonly SubvolumeSize[] | null): SourcePlan {
   if (choice.kind === 'system') {
-    const folder = systemPlan(listing);
-    return { folders: [folder], sources: [{ allSubvolumesOf: SYSTEM_ROOT }], ready: folder.state === 'ok' };
+    const folder = systemPlan(systemRoot(person), listing);
+    return { folders: [folder], sources: [{ allSubvolumesOf: systemRoot(person) }], ready: folder.state === 'ok' };
   }
   const folders = chosenFolders(choice, person, listing).map((f) => planFolder(f, listing));
   const paths: string[] = [];
@@ -170,7 +176,7 @@ function sameSources(a: readonly Source[], b: readonly Source[]): boolean {
  * gives exactly these sources; else the folders themselves.
  */
 export function choiceOf(sources: readonly Source[], person: Person, listing: readonly SubvolumeSize[] | null): SourceChoice {
-  if (sources.length === 1 && sources[0].allSubvolumesOf === SYSTEM_ROOT) return { kind: 'system', folders: [], nested: [] };
+  if (sources.length === 1 && sources[0].allSubvolumesOf === systemRoot(person)) return { kind: 'system', folders: [], nested: [] };
   const paths = sources.flatMap((s) => (s.path !== undefined ? [s.path] : []));
   for (const kind of ['my-home', 'all-homes'] as const) {
     const base = planSources({ kind, folders: [], nested: [] }, person, listing);

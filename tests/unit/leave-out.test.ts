@@ -45,7 +45,30 @@ describe('folders to leave out', () => {
   });
 
   test('changes: set apart, join again, or back up what is apart', () => {
-    expect(leaveOutChanges(candidates, [cache, downloads], listing, [trash])).toEqual({ setApart: [cache, downloads], joinAgain: [trash], backUpApart: [containers] });
-    expect(leaveOutChanges(candidates, [trash, containers], listing, [trash])).toEqual({ setApart: [], joinAgain: [], backUpApart: [] });
+    const none = { setApart: [], joinAgain: [], backUpApart: [], excludeApart: [], excludeNoMore: [] };
+    expect(leaveOutChanges(candidates, [cache, downloads], listing, [trash])).toEqual({ ...none, setApart: [cache, downloads], joinAgain: [trash], backUpApart: [containers] });
+    expect(leaveOutChanges(candidates, [trash, containers], listing, [trash])).toEqual(none);
+  });
+
+  describe('the whole system, which backs up every subvolume unless excluded', () => {
+    const none = { setApart: [], joinAgain: [], backUpApart: [], excludeApart: [], excludeNoMore: [] };
+    test('a subvolume ticked to leave out goes into exclude, with nothing changed on the disk', () => {
+      // The container store is a subvolume already: ticking it must exclude it, or every backup of the system holds it.
+      expect(leaveOutChanges(candidates, [containers], listing, [], true)).toEqual({ ...none, excludeApart: [containers] });
+      expect(leaveOutChanges(candidates, [cache, containers], listing, [], true)).toEqual({ ...none, setApart: [cache], excludeApart: [containers] });
+    });
+    test('a subvolume unticked leaves exclude and stays a subvolume, whoever made it', () => {
+      expect(leaveOutChanges(candidates, [], listing, [trash, containers], true)).toEqual({ ...none, excludeNoMore: [trash, containers] });
+      // Already as wanted: nothing to do.
+      expect(leaveOutChanges(candidates, [trash, containers], listing, [trash, containers], true)).toEqual(none);
+      expect(leaveOutChanges(candidates, [], listing, [], true)).toEqual(none);
+    });
+    test('a subvolume not excluded is backed up, so it is shown included (ticked only in a first setup, by default)', () => {
+      expect(leftOutNow(candidates, listing, [], ['/'], false, true)).toEqual([]);
+      expect(leftOutNow(candidates, listing, [containers], ['/'], false, true)).toEqual([containers]);
+      expect(leftOutNow(candidates, listing, [], ['/'], true, true)).toEqual([cache, trash, containers]);
+      // The same subvolume in a home choice is left out without being excluded.
+      expect(leftOutNow(candidates, listing, [], ['/home'], false, false)).toEqual([trash, containers]);
+    });
   });
 });

@@ -43,6 +43,16 @@ describe('what a choice backs up', () => {
     expect({ sources: plan.sources, ready: plan.ready }).toEqual({ sources: ready || sources.length > 0 ? sources : [], ready });
   });
 
+  test('the whole system with a stand-in for its root: that folder, on btrfs or not, and read back as the whole system', () => {
+    const standIn = { ...alice, systemRoot: '/tmp/sysroot' };
+    const mounted: SubvolumeSize = { ...root, path: '/tmp/sysroot' };
+    expect(planSources(choice('system'), standIn, [notBtrfs, mounted])).toMatchObject({ sources: [{ allSubvolumesOf: '/tmp/sysroot' }], ready: true });
+    // The real root says nothing about the stand-in.
+    expect(planSources(choice('system'), standIn, [root]).ready).toBe(false);
+    expect(choiceOf([{ allSubvolumesOf: '/tmp/sysroot' }], standIn, [mounted])).toEqual(choice('system'));
+    expect(choiceOf([{ allSubvolumesOf: '/tmp/sysroot' }], alice, [mounted]).kind).toBe('folders');
+  });
+
   test('a folder beside others says what holds it and what else is there', () => {
     expect(planSources(choice('my-home'), alice, [home, aliceWithBob]).folders).toEqual([
       { path: '/home/alice', state: 'blocked', problem: 'not-subvolume', holder: '/home', others: ['/home/bob'] },

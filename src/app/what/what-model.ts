@@ -3,7 +3,7 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { Source } from '../../core/config';
 import { leaveOutCandidates, leaveOutChanges, leftOutNow, type LeaveOutCandidate } from '../../core/leave-out';
-import { CHOICE_KINDS, choiceOf, homesFolder, planSources, SYSTEM_ROOT, typedFolder, type ChoiceKind, type Person, type SourceChoice, type SourcePlan } from '../../core/source-choice';
+import { CHOICE_KINDS, choiceOf, homesFolder, planSources, systemRoot, typedFolder, type ChoiceKind, type Person, type SourceChoice, type SourcePlan } from '../../core/source-choice';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import type { Failure, HelperClient } from '../helper-client';
 import { _ } from '../i18n';
@@ -30,11 +30,22 @@ import { trace } from '../trace';
  */
 export type WhatMode = 'setup' | 'preferences';
 
-/** The person running the app, and their Downloads folder (named in their language). */
+/**
+ * The person running the app, and their Downloads folder (named in their
+ * language). REWIND_SYSTEM_ROOT stands in for "/" where the system disk is
+ * not btrfs (the tests mount a btrfs disk's root subvolume instead). Only
+ * the app reads it, and the app runs as the person: the helper checks what
+ * it then asks (ListSubvolumes of that folder, a configuration naming it)
+ * as it checks any caller's, and has no such setting of its own.
+ */
 export function currentPerson(): { person: Person; downloads: string } {
   const home = GLib.get_home_dir();
   const downloads = GLib.get_user_special_dir(GLib.UserDirectory.DIRECTORY_DOWNLOAD);
-  return { person: { user: GLib.get_user_name(), home }, downloads: downloads && downloads !== home ? downloads : `${home}/Downloads` };
+  const root = GLib.getenv('REWIND_SYSTEM_ROOT');
+  return {
+    person: { user: GLib.get_user_name(), home, ...(root?.startsWith('/') ? { systemRoot: root } : {}) },
+    downloads: downloads && downloads !== home ? downloads : `${home}/Downloads`,
+  };
 }
 
 export class WhatModel extends GObject.Object {
@@ -135,7 +146,7 @@ export class WhatModel extends GObject.Object {
       this._configured = sources;
       this._readConfigured();
     }
-    this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), false);
+    this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), false, this._everySubvolume());
     this._changed();
   }
 
@@ -160,7 +171,7 @@ export class WhatModel extends GObject.Object {
 
   /** Sizes, and whether each folder can be backed up; every folder the page may show is asked at once. */
   async load(): Promise<void> {
-    const folders = new Set([this.person.home, homesFolder(this.person), SYSTEM_ROOT, ...this.choice.folders, ...this.candidates.map((c) => c.path)]);
+    const folders = new Set([this.person.home, homesFolder(this.person), systemRoot(this.person), ...this.choice.folders, ...this.candidates.map((c) => c.path)]);
     for (const s of this._configured ?? []) if (s.path) folders.add(s.path);
     this.loading = true;
     this._changed();
@@ -170,14 +181,20 @@ export class WhatModel extends GObject.Object {
     // Without it nothing can be chosen: say so, rather than wait.
     else if (!this.listing) this.emit('error', _('Rewind could not look at the folders on this computer. Close this window and try again.'));
     if (this._configured) this._readConfigured();
-    this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), this._fresh && this._mode === 'setup');
+    this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), this._fresh && this._mode === 'setup', this._everySubvolume());
     this._changed();
   }
 
+  /**
+   * Preferences keeps the folders left out as they are shown: the whole
+   * system backs up every subvolume, so those left out go into `exclude`,
+   * and a subvolume backed up there becomes a source of its own elsewhere.
+   */
   choose(kind: ChoiceKind): void {
     if (kind === this.choice.kind) return;
     this.choice = { ...this.choice, kind };
-    this._changedByPerson();
+    if (this._mode === 'preferences') void this.applyLeaveOuts();
+    else this._changedByPerson();
   }
 
   /** A folder typed ("~/Documents") or picked: the choice becomes "Folders I choose". */
@@ -220,11 +237,14 @@ export class WhatModel extends GObject.Object {
   /**
    * Makes the folders to leave out so (src/core/leave-out.ts): sets apart
    * those ticked, joins again those unticked that Rewind had set apart, and
-   * adds those unticked that are apart already to the sources. False, with
-   * the reason told, when one could not be changed: it stays as it is.
+   * adds those unticked that are apart already to the sources; for the
+   * whole system, names the subvolumes ticked in `exclude` and drops those
+   * unticked from it. False, with the reason told, when one could not be
+   * changed: it stays as it is.
    */
   async applyLeaveOuts(): Promise<boolean> {
-    const changes = leaveOutChanges(this.candidates, this.leaveOut, this.listing, this.exclude);
+    const changes = leaveOutChanges(this.candidates, this.leaveOut, this.listing, this.exclude, this._everySubvolume());
+    this.exclude = [...this.exclude.filter((p) => !changes.excludeNoMore.includes(p) && !changes.excludeApart.includes(p)), ...changes.excludeApart];
     const steps = [...changes.setApart.map((p) => [p, true] as const), ...changes.joinAgain.map((p) => [p, false] as const)];
     let ok = true;
     for (const [path, apart] of steps) {
@@ -279,6 +299,11 @@ export class WhatModel extends GObject.Object {
     if (!sources || !this.listing) return;
     this.choice = choiceOf(sources, this.person, this.listing);
     this._configured = null;
+  }
+
+  /** The choice backs up every subvolume of the system's disk, so only `exclude` leaves one out. */
+  private _everySubvolume(): boolean {
+    return this.choice.kind === 'system';
   }
 
   private _sourcePaths(): string[] {

@@ -1,6 +1,6 @@
 import GLib from 'gi://GLib';
 import type { LeaveOutCandidate, LeaveOutId } from '../../core/leave-out';
-import { homesFolder, otherHomes, planSources, SYSTEM_ROOT, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
+import { homesFolder, otherHomes, planSources, systemRoot, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import { _, fmt, ngettext } from '../i18n';
 
@@ -49,7 +49,7 @@ export function folderName(path: string, person: Person, listing: readonly Subvo
   const entry = listing?.find((s) => s.path === path);
   if (path === person.home || entry?.owner?.user === person.user) return _('Your home folder');
   if (entry?.owner) return fmt(_('%s’s home folder'), entry.owner.realName || entry.owner.user);
-  if (path === SYSTEM_ROOT) return _('The whole system');
+  if (path === systemRoot(person)) return _('The whole system');
   return short ? path.slice(path.lastIndexOf('/') + 1) : shortPath(path, person);
 }
 
@@ -62,7 +62,7 @@ export function planSize(plan: SourcePlan, listing: readonly SubvolumeSize[] | n
   if (!listing) return { measuring: true };
   let entries: SubvolumeSize[];
   if (plan.sources.some((s) => s.allSubvolumesOf !== undefined)) {
-    const root = listing.find((s) => s.path === SYSTEM_ROOT);
+    const root = listing.find((s) => s.path === plan.sources[0].allSubvolumesOf);
     entries = root?.fsUuid ? listing.filter((s) => s.subvolume && s.fsUuid === root.fsUuid) : [];
   } else {
     entries = plan.sources.map((s) => listing.find((e) => e.path === s.path)).filter((e): e is SubvolumeSize => e !== undefined);
