@@ -93,6 +93,15 @@ async function openDialog(style: 'light' | 'dark') {
   onExit = app;
   await waitFor('the app to reach the helper', () => app.output().includes('rewind: state ready') || undefined, 30_000);
   const pageCount = (page: string) => app.output().split(`rewind: ssh page ${page}\n`).length - 1;
+  /** Every text on screen now, by window (app.trace-texts). */
+  const screenTexts = async () => {
+    const before = app.output().split('rewind: texts ').length;
+    activate('trace-texts');
+    await waitFor('the texts on screen', () => app.output().split('rewind: texts ').length > before || undefined, 10_000);
+    return JSON.parse(app.output().split('rewind: texts ').pop()!.split('\n')[0]) as Array<{ window: string; texts: string[] }>;
+  };
+  /** The "Step x of N" the dialog's title shows now. */
+  const step = async () => (await screenTexts()).find((w) => w.window === 'Add Backup Server')?.texts.find((t) => /^Step \d+ of \d+$/.test(t));
   const next = async (action: string, page: string) => {
     const before = pageCount(page);
     activate(action);
@@ -105,7 +114,9 @@ async function openDialog(style: 'light' | 'dark') {
   activate('ssh.fill', JSON.stringify({ host: '127.0.0.1', port: sshd.port, user: 'root', path: serverRoot }));
   await settle();
   shoot('1-server', style);
+  expect(await step()).toBe('Step 1 of 4');
   await next('ssh.continue', 'key');
+  expect(await step()).toBe('Step 2 of 4');
   // The exact command and line of the helper's own key.
   const publicKey = readFileSync(`${sshPaths(fx.stateDir).key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
   expect(app.output()).not.toContain('failed');
@@ -113,6 +124,7 @@ async function openDialog(style: 'light' | 'dark') {
   await next('ssh.continue', 'fingerprint');
   const shown = /rewind: ssh shown fingerprint (\S+) (\w+)/.exec(app.output().split('rewind: ssh page fingerprint').pop()!);
   shoot('3-fingerprint', style);
+  expect(await step()).toBe('Step 3 of 4');
   /** The `n`th connection test's answer in this app's output (1 for the first). */
   const checked = async (n: number) => {
     const answers = () => app.output().split('rewind: ssh checked ').slice(1).map((rest) => rest.split('\n')[0]);
@@ -120,7 +132,7 @@ async function openDialog(style: 'light' | 'dark') {
     await settle();
     return answers()[n - 1] ?? app.output();
   };
-  return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next, checked };
+  return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next, checked, step, screenTexts };
 }
 
 describe('adding a backup server in the app', () => {
@@ -152,7 +164,7 @@ describe('adding a backup server in the app', () => {
 
   test('shows the key to install and the server’s fingerprint, and pins it once confirmed', async () => {
     expect(pinned()).toBe('');
-    const { app, shown, publicKey, next, checked } = await openDialog('light');
+    const { app, shown, publicKey, next, checked, step } = await openDialog('light');
     expect(publicKey).toMatch(/^ssh-ed25519 /);
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'unknown' });
     expect(pinned()).toBe('');
@@ -162,6 +174,8 @@ describe('adding a backup server in the app', () => {
     expect(pinned()).toBe(`[127.0.0.1]:${sshd.port} ${type} ${blob}\n`);
     // The key is not on the server yet: the connection test says so, and Add Server waits for a test that passes.
     expect(await checked(1)).toBe('key-not-accepted');
+    // The connection test is the last step: no page follows the one that says it is the last.
+    expect(await step()).toBe('Step 4 of 4');
     shoot('4-done-key-not-accepted', 'light');
     activate('ssh.use');
     await settle();
@@ -172,7 +186,7 @@ describe('adding a backup server in the app', () => {
   test('a changed key is a warning, is not trusted until the user confirms it, then replaces the old one', async () => {
     const before = pinned();
     await sshd.regenerateHostKey();
-    const { app, shown, next, checked } = await openDialog('dark');
+    const { app, shown, next, checked, step, screenTexts } = await openDialog('dark');
     expect(shown).toEqual({ fingerprint: hostFingerprint(), state: 'changed' });
     // Trust does nothing before the confirmation.
     activate('ssh.trust');
@@ -190,10 +204,9 @@ describe('adding a backup server in the app', () => {
     acceptKeyOnServer(fx, sshd, serverRoot);
     activate('ssh.test');
     expect(await checked(2)).toBe('ok files');
+    expect(await step()).toBe('Step 4 of 4');
     shoot('4-done', 'dark');
-    activate('trace-texts');
-    const json = await waitFor('the texts on screen', () => /rewind: texts (.*)\n/.exec(app.output())?.[1], 10_000);
-    const texts = (JSON.parse(json) as Array<{ texts: string[] }>).flatMap((w) => w.texts).join('\n');
+    const texts = (await screenTexts()).flatMap((w) => w.texts).join('\n');
     expect(texts).toMatch(/“127\.0\.0\.1” — [\d.,]+\s[kMGT]?B free — stores backups as compressed files/);
     expect(texts).not.toMatch(/"(store|kind)"|btrfs|\{/);
 

@@ -139,8 +139,9 @@ export class SshSetupFlow extends WizardModel {
     return this._page as SshSetupPage;
   }
 
+  /** Every page is a step the person takes: the connection test and Add Server are the last of them. */
   override get steps(): SshSetupPage[] {
-    return ['server', 'key', 'fingerprint'];
+    return ['server', 'key', 'fingerprint', 'done'];
   }
 
   override hasBack(page: string): boolean {
