@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } 
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
-import { startApp, technicalTexts, type AppDriver } from '../support/app-driver';
+import { settle, startApp, technicalTexts, type AppDriver } from '../support/app-driver';
 import { artifactsDir, screenshot, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
@@ -18,7 +18,8 @@ import { startUserSession } from '../support/user-session';
  * restored and compared with the snapshot, bytes and metadata. A second
  * `rewind --restore` with a relative path reaches the running app: a path
  * outside the backed-up folder says so and offers Preferences; a path typed
- * with "~" that no moment had says that. Light and dark, and 360 px wide.
+ * with "~" that no moment had says that. From the restore browser, a file's
+ * menu opens its previous versions. Light and dark, and 360 px wide.
  */
 jest.setTimeout(300_000);
 
@@ -189,7 +190,18 @@ describe('rewind --restore PATH', () => {
       // Then: report.txt, notes.md and the first plan.txt; the second moment of five from the oldest.
       await app.step('versions.browse', snapshots[1], 'rewind: browser folder alice/Documents 3');
       await waitFor('the timeline', () => app.output().includes('rewind: browser timeline 5 at 3') || undefined, 30_000);
-      expect((await app.texts()).some((w) => w.window.startsWith('Files from '))).toBe(true);
+      const browser = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
+      // Each row has its menu: report.txt, notes.md and plan.txt.
+      expect(browser.filter((t) => t === 'More actions')).toHaveLength(3);
+      await app.shoot('browser-row-menus');
+
+      // Previous Versions in a row's menu: the versions window for that file, which no backup changed.
+      await app.step('browser.versions', 'alice/Documents/report.txt', `rewind: versions done 1 version:${snapshots[4]}:5`);
+      expect(app.output()).toContain(`rewind: versions open ${alice}/Documents/report.txt`);
+      await settle();
+      const report = (await app.texts()).find((w) => w.window === 'Versions of “report.txt”')?.texts ?? [];
+      expect(report).toEqual(expect.arrayContaining(['Previous Versions', 'report.txt', expect.stringMatching(/ · unchanged since /)]));
+      await app.shoot('versions-from-browser');
     } finally {
       await app.stop();
     }

@@ -1,3 +1,4 @@
+import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { BrowseEntry, SearchResult, WhatChangedResult } from '../../core/browse-request';
 import type { RestoreResult } from '../../core/restore-request';
@@ -166,6 +167,17 @@ export class BrowserModel extends GObject.Object {
       this.search = null;
       await this.find(pattern);
     }
+  }
+
+  /**
+   * Where a path of the point is on this computer now (for its previous
+   * versions); undefined for backups found with no configuration, whose
+   * folder may not be this computer's.
+   */
+  livePath(relative: string): string | undefined {
+    const { source, recoveryKey } = this.point;
+    if (source === undefined || recoveryKey !== undefined || this._client.status?.configured !== true) return undefined;
+    return relative === '' ? source : GLib.build_filenamev([source, relative]);
   }
 
   /** The folder above the open one; nothing at the top. */

@@ -11,7 +11,7 @@ import { Breadcrumb } from './breadcrumb';
 import type { BrowserModel, ViewState } from './browser-model';
 import { StateStack } from './state-stack';
 import { ChangeRow } from './change-row';
-import { EntryRow } from './entry-row';
+import { EntryRow, entryMenu } from './entry-row';
 import { trace } from '../trace';
 
 /** Above "What changed": compared with which point, and how much the caller may not see. */
@@ -228,7 +228,8 @@ export class RestoreBrowserWindow extends Adw.Window {
 
   private _entryRows(entries: BrowseEntry[], inSearch: boolean): Gtk.Widget[] {
     return entries.map((entry) => {
-      const row = new EntryRow(entry, this.model.selection.has(entry.path), inSearch);
+      const menu = this.model.livePath(entry.path) === undefined ? null : entryMenu(entry);
+      const row = new EntryRow(entry, this.model.selection.has(entry.path), inSearch, menu);
       row.check.connect('toggled', () => this.model.setSelected(entry.path, entry.kind, row.check.active));
       return row;
     });

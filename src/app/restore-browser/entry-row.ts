@@ -1,4 +1,5 @@
 import Adw from 'gi://Adw?version=1';
+import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
@@ -27,9 +28,23 @@ function describe(entry: BrowseEntry, showFolder: boolean): string {
 }
 
 /**
+ * What a row's menu offers for its entry (`browser.*` actions, with the
+ * entry's path): its previous versions, when the moment's backed-up folder
+ * is known (not for backups found with no configuration).
+ */
+export function entryMenu(entry: BrowseEntry): Gio.Menu {
+  const menu = new Gio.Menu();
+  const item = Gio.MenuItem.new(_('Previous _Versions'), null);
+  item.set_action_and_target_value('browser.versions', new GLib.Variant('s', entry.path));
+  menu.append_item(item);
+  return menu;
+}
+
+/**
  * One file or folder of a restore point: a check button to select it for
- * restoring, its name, size and modification time. A folder's row opens it;
- * another row toggles its check button.
+ * restoring, its name, size and modification time, and a menu of what else
+ * can be done with it (its button, or a right click on the row). A folder's
+ * row opens it; another row toggles its check button.
  */
 export class EntryRow extends Adw.ActionRow {
   static {
@@ -39,7 +54,7 @@ export class EntryRow extends Adw.ActionRow {
   readonly entry: BrowseEntry;
   readonly check: Gtk.CheckButton;
 
-  constructor(entry: BrowseEntry, selected: boolean, showFolder: boolean) {
+  constructor(entry: BrowseEntry, selected: boolean, showFolder: boolean, menu: Gio.MenuModel | null) {
     super({ title: escapeMarkup(entry.name), subtitle: escapeMarkup(describe(entry, showFolder)), activatable: true });
     this.entry = entry;
     this.check = new Gtk.CheckButton({ active: selected, valign: Gtk.Align.CENTER, tooltip_text: _('Select for restoring') });
@@ -49,7 +64,21 @@ export class EntryRow extends Adw.ActionRow {
     // Prefixes are shown last added first: the check button leads.
     this.add_prefix(icon);
     this.add_prefix(this.check);
+    if (menu) this._addMenu(menu);
     if (entry.kind === 'folder') this.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
     else this.activatable_widget = this.check;
+  }
+
+  private _addMenu(menu: Gio.MenuModel): void {
+    const button = new Gtk.MenuButton({ icon_name: 'view-more-symbolic', menu_model: menu, valign: Gtk.Align.CENTER, css_classes: ['flat'], tooltip_text: _('More actions') });
+    button.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('More actions for “%s”'), this.entry.name)]);
+    this.add_suffix(button);
+    // A right click on the row opens the same menu, as in a file manager.
+    const click = new Gtk.GestureClick({ button: 3 });
+    click.connect('pressed', () => {
+      click.set_state(Gtk.EventSequenceState.CLAIMED);
+      button.popup();
+    });
+    this.add_controller(click);
   }
 }
