@@ -2,6 +2,7 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import type { MonitorNotification } from '../core/monitor-rules';
 import { describeSpaceFreed } from './history-format';
+import { affectedSentence, namedFiles, streamWhen } from './drill-words';
 import { _, fmt, ngettext } from './i18n';
 import { failureText } from './error-text';
 
@@ -70,25 +71,34 @@ export function buildNotification(n: MonitorNotification): Gio.Notification {
     }
     case 'check-failed':
       notification.set_title(n.damaged ? _('Backup damaged') : _('Backup check failed'));
-      if (n.freshFull) {
-        // The next backup there is a full one (the damaged one is never built on): Back Up Now makes it.
-        notification.set_body(
-          // Translators: %s is the destination's name.
-          fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Back up now to make a new, complete backup there; the damaged one is kept until it is done. If this happens again, replace it.'), n.label),
-        );
-      } else {
-        notification.set_body(
-          n.damaged
-            ? // Translators: %s is the destination's name.
-              fmt(_('Some files restored from “%s” as a check did not come back as they were backed up. Open Rewind to see which; back up to another disk or server, and replace this one if it happens again.'), n.label)
-            : // Translators: %s is the destination's name.
-              fmt(_('Rewind could not check the backups on “%s”. Open Rewind to see why, then choose Check Backups Now.'), n.label),
-        );
-      }
+      notification.set_body(n.damaged ? damagedBody(n) : fmt(_('Rewind could not check the backups on “%s”. Open Rewind to see why, then choose Check Backups Now.'), n.label));
       notification.set_priority(Gio.NotificationPriority.HIGH);
       notification.add_button(_('Open'), 'app.open');
       if (n.freshFull) notification.add_button(_('Back Up Now'), 'app.back-up-now');
       break;
   }
   return notification;
+}
+
+/**
+ * What was found damaged first, then the restore points it leaves not known
+ * to be good, then what to do: GNOME Shell cuts a long body short, so the
+ * most useful words come first.
+ */
+function damagedBody(n: Extract<MonitorNotification, { kind: 'check-failed' }>): string {
+  const stream = streamWhen(n.damage);
+  const what =
+    n.damage.files.length > 0
+      ? // Translators: the destination's name, then a list of files such as "Documents/a.txt, Music/b.ogg and 2 more".
+        fmt(_('Files restored from “%s” as a check did not come back as they were backed up: %s.'), n.label, namedFiles(n.damage.files))
+      : stream !== undefined
+        ? // Translators: a restore point such as "Today 13:00", then the destination's name.
+          fmt(_('The stored backup of %s on “%s” is damaged and cannot be restored.'), stream, n.label)
+        : // Translators: %s is the destination's name.
+          fmt(_('A backup on “%s” was changed after it was made and cannot be trusted.'), n.label);
+  // The next backup there is a full one (the damaged one is never built on): Back Up Now makes it.
+  const todo = n.freshFull
+    ? _('Back up now to make a new, complete backup there; the damaged one is kept until it is done.')
+    : _('Back up to another disk or server as well, and replace this one if it happens again.');
+  return [what, affectedSentence(n.damage), todo].filter((s) => s).join(' ');
 }

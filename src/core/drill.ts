@@ -39,6 +39,13 @@ export interface DrillSourceResult {
    * next backup there is full (./parent, rule 7).
    */
   damaged?: boolean;
+  /** Stream files: the point whose stream was found damaged (a part missing, cut short, or failing a checksum). */
+  damagedStream?: string;
+  /**
+   * The restore points (names at the destination, oldest first) that the
+   * problems leave not known to be good (./drill-damage says which).
+   */
+  affected?: string[];
 }
 
 export interface DrillRecord {
@@ -120,7 +127,12 @@ export function drillSummary(record: DrillRecord): string {
         marked.length === 0
           ? []
           : [`No backup is built on ${marked.join(', ')} or an older one: the next backup there is a full one, and the damaged backup is kept until it has landed.`];
-      return [`${record.destinationName}: DAMAGED. ${files(compared)} compared; ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:`, ...problems.map((p) => `  ${p}`), ...next].join('\n');
+      const affected = record.sources.flatMap((s) => {
+        const names = s.affected ?? [];
+        const which = names.length <= 3 ? names.join(', ') : `${names[0]} to ${names[names.length - 1]}`;
+        return names.length === 0 ? [] : [`Restore points not known to be good${s.source ? ` of ${s.source}` : ''} (${names.length}): ${which}.`];
+      });
+      return [`${record.destinationName}: DAMAGED. ${files(compared)} compared; ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:`, ...problems.map((p) => `  ${p}`), ...affected, ...next].join('\n');
     }
     case 'not-connected':
       return `${record.destinationName}: not connected, not checked.`;

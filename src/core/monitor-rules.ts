@@ -6,6 +6,7 @@ import { nextRun } from './schedule';
 import { standingFailure } from './headline';
 import type { DestinationSummary, ErrorReport, HelperStatus, RunRecord, SpaceFreed } from './status';
 import { drillProblems } from './drill';
+import { drillDamage, type DrillDamage } from './drill-damage';
 
 /**
  * What the background monitor shows, decided from the helper's status, what
@@ -60,8 +61,10 @@ import { drillProblems } from './drill';
  *    docs/drills.md) found damage, or could not be done. Said once per
  *    drill; withdrawn when a later drill there checks out (or finds nothing
  *    to check), or the destination is no longer configured and enabled.
- *    When the drill marked the backup it checked, the next backup there is
- *    a full one, and the notification offers Back Up Now to make it.
+ *    It names the damaged files (or the stream) and the restore points
+ *    affected (./drill-damage). When the drill marked the backup it
+ *    checked, the next backup there is a full one, and the notification
+ *    offers Back Up Now to make it.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -98,9 +101,10 @@ export type MonitorNotification =
    * `damaged`: files came back wrong (`problems` of them); otherwise the check
    * itself could not be done. `freshFull`: the backup checked is marked
    * damaged, so the next backup there is a full one (src/core/parent.ts,
-   * rule 7): the notification offers to make it now.
+   * rule 7): the notification offers to make it now. `damage`: the files
+   * or streams found damaged and the restore points affected, for its words.
    */
-  | { kind: 'check-failed'; id: string; destination: string; label: string; damaged: boolean; problems: number; freshFull: boolean };
+  | { kind: 'check-failed'; id: string; destination: string; label: string; damaged: boolean; problems: number; freshFull: boolean; damage: DrillDamage };
 
 export interface MonitorDecision {
   /** Send these (new, or changed since they were sent). */
@@ -246,7 +250,8 @@ export function decideNotifications(previous: MonitorState, status: HelperStatus
       const id = notificationId.checkFailed(d.id);
       const damaged = drill.outcome === 'damaged';
       const freshFull = damaged && drill.sources.some((s) => s.damaged === true);
-      const n: MonitorNotification = { kind: 'check-failed', id, destination: d.id, label: d.label, damaged, problems: drillProblems(drill).length, freshFull };
+      const damage = drillDamage(drill);
+      const n: MonitorNotification = { kind: 'check-failed', id, destination: d.id, label: d.label, damaged, problems: drillProblems(drill).length, freshFull, damage };
       wanted.set(id, [n, drill.id]);
     }
 

@@ -401,7 +401,16 @@ describe('check failed (rule 10)', () => {
       return;
     }
     expect(first.decision.show).toEqual([
-      { kind: 'check-failed', id: 'check-failed-usb', destination: 'usb', label: 'My disk', damaged, problems: last ? last.sources[0].problems.length : 0, freshFull: false },
+      {
+        kind: 'check-failed',
+        id: 'check-failed-usb',
+        destination: 'usb',
+        label: 'My disk',
+        damaged,
+        problems: last ? last.sources[0].problems.length : 0,
+        freshFull: false,
+        damage: { files: [], streams: [], affected: [] },
+      },
     ]);
   });
 
@@ -410,6 +419,18 @@ describe('check failed (rule 10)', () => {
     marked.sources[0].damaged = true;
     const [first] = checks([[NOW, status({ lastRun: ok }, [disk({ lastDrill: marked })])]]);
     expect(first.decision.show).toEqual([expect.objectContaining({ kind: 'check-failed', damaged: true, freshFull: true })]);
+  });
+
+  test('names the damaged files and the restore points the damage leaves not known to be good', () => {
+    const marked = drill('d1', 'damaged', ["Documents/a.txt: its content differs from this computer's snapshot from byte 3 on", 'b.raw: it could not be restored from the backup: Input/output error']);
+    Object.assign(marked.sources[0], { backup: '20260310T110000Z', damaged: true, affected: ['20260309T110000Z', '20260310T110000Z'] });
+    const [first] = checks([[NOW, status({ lastRun: ok }, [disk({ lastDrill: marked })])]]);
+    expect(first.decision.show).toEqual([
+      expect.objectContaining({
+        kind: 'check-failed',
+        damage: { files: ['Documents/a.txt', 'b.raw'], streams: [], affected: [{ names: ['20260309T110000Z', '20260310T110000Z'], found: '20260310T110000Z' }] },
+      }),
+    ]);
   });
 
   test('said once per drill, again for a newer one, withdrawn when a later drill checks out or the destination goes', () => {

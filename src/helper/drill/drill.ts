@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Destination } from '../../core/config';
 import { onBattery } from '../../core/conditions';
 import type { DamagedBackup } from '../../core/damaged-backups';
+import { inPointOrder, receivedAffected, streamAffected } from '../../core/drill-damage';
 import { drillProblems, incompleteNewer, pointToDrill, type DrillOutcome, type DrillRecord, type DrillResult, type DrillSourceResult } from '../../core/drill';
 import { chooseSample, DEFAULT_DRILL_BUDGET, type DrillBudget, type SampledFile } from '../../core/drill-sample';
 import { ADVICE, RewindError, toRewindError } from '../../core/errors';
@@ -155,7 +156,11 @@ async function drillSource(
   const points = await destination.points(source.dirName);
   const pick = pointToDrill(points, local);
   const result: DrillSourceResult = { source: sourcePath, compared: 0, bytes: 0, problems: incompleteNewer(points, pick?.point) };
-  if (result.problems.length > 0) result.backup = points[points.length - 1].name;
+  if (result.problems.length > 0) {
+    result.backup = points[points.length - 1].name;
+    // ../../core/drill-damage, rule 4: each such backup itself.
+    result.affected = points.slice(pick ? points.indexOf(pick.point) + 1 : 0).flatMap((p) => (p.complete ? [] : [p.name]));
+  }
   if (!pick) return result;
   result.backup = pick.point.name;
   // Problems from here on are the checked backup's own: it is marked damaged (a newer incomplete one never was a parent).
@@ -164,6 +169,11 @@ async function drillSource(
   if (result.problems.length > before) {
     result.damaged = true;
     mark({ folder: source.dirName, backup: pick.point.name, uuid: pick.point.uuid, snapshotUuid: pick.snapshot.uuid });
+    const reached =
+      destination instanceof FilesDestination
+        ? streamAffected((await destination.manifest(source.dirName)).streams, pick.point.name, result.damagedStream)
+        : receivedAffected(points, pick.point.name);
+    result.affected = inPointOrder(points, [...(result.affected ?? []), ...reached]);
   }
   return result;
 }
@@ -182,9 +192,10 @@ async function checkPoint(
   result: DrillSourceResult,
 ): Promise<void> {
   if (destination instanceof FilesDestination) {
-    const problem = await destination.verifyChainOf(source.dirName, pick.point.name);
-    if (problem) {
-      result.problems.push(`The stream files of the backup ${pick.point.name} are damaged: ${problem}`);
+    const failed = await destination.verifyChainOf(source.dirName, pick.point.name);
+    if (failed) {
+      result.problems.push(`The stream files of the backup ${pick.point.name} are damaged: ${failed.problem}`);
+      result.damagedStream = failed.stream;
       return;
     }
   }

@@ -27,6 +27,7 @@ import { isNoSpace } from './stream-pipes';
 import type { StreamStore } from './stream-store';
 import { writeStream } from './stream-writer';
 import { estimateWork, TransferMeter } from '../../engine/transfer-meter';
+import type { RestoreWatch } from '../../restore/restore-watch';
 
 /**
  * Backups as stream files, for disks, shares and servers that are not btrfs:
@@ -312,17 +313,18 @@ export class FilesDestination implements BackupDestination {
   /**
    * Every stream of the chain that restores the point `name`, checked as
    * `verify` checks it: a restore drill's first step, before it replays the
-   * chain. The first bad file, named, or undefined when all are good.
+   * chain. The first bad file, named, with the stream (point) it belongs
+   * to, or undefined when all are good.
    */
-  async verifyChainOf(dirName: string, name: string, keyPath?: string): Promise<string | undefined> {
+  async verifyChainOf(dirName: string, name: string, keyPath?: string): Promise<{ stream: string; problem: string } | undefined> {
     const manifest = await this.manifest(dirName);
     const target = manifest.streams.find((s) => s.name === name);
     const chain = target && chainTo(manifest.streams, target);
-    if (!chain) return `${dirName}/${name}: a stream that it is built on is not listed`;
+    if (!chain) return { stream: name, problem: `${dirName}/${name}: a stream that it is built on is not listed` };
     const identity = chain.some((s) => s.encrypted) ? await this.reader.identityFile(manifest, keyPath) : undefined;
     for (const stream of chain) {
       const problem = await this.reader.verifyStream(dirName, stream, identity);
-      if (problem) return `${dirName}/${problem}`;
+      if (problem) return { stream: stream.name, problem: `${dirName}/${problem}` };
     }
     return undefined;
   }
@@ -363,8 +365,8 @@ export class FilesDestination implements BackupDestination {
    * behind the stream guard that `serve` uses, with the chain's own parent as
    * the only parent and the manifest's UUID as the only subvolume.
    */
-  async replay(dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
-    return this.reader.replay(await this.manifest(dirName), dirName, name, into, keyPath);
+  async replay(dirName: string, name: string, into: string, keyPath?: string, watch?: RestoreWatch): Promise<string> {
+    return this.reader.replay(await this.manifest(dirName), dirName, name, into, keyPath, watch);
   }
 
   /** Replayed into the scratch folder. */
@@ -373,7 +375,7 @@ export class FilesDestination implements BackupDestination {
   }
 
   /** Replayed (confined) straight into `into`: a received subvolume cannot be moved to another folder later. */
-  restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string> {
-    return this.replay(dirName, name, into, keyFile);
+  restorePoint(dirName: string, name: string, into: string, keyFile?: string, watch?: RestoreWatch): Promise<string> {
+    return this.replay(dirName, name, into, keyFile, watch);
   }
 }
