@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Config } from '../../src/core/config';
+import { APP_ID } from '../../src/core/ids';
 import { subvolumeDirName } from '../../src/core/snapshot-name';
 import type { RunRecord } from '../../src/core/status';
 import { settle, startApp, type AppDriver } from '../support/app-driver';
@@ -79,6 +80,18 @@ afterAll(async () => {
   await fx?.cleanup.run();
 });
 
+/** Whether the setup dialog's Continue (setup.continue) can be pressed now, as its button shows it. */
+function continueEnabled(): boolean {
+  const objectPath = `/${APP_ID.replaceAll('.', '/')}/setup`;
+  const reply = sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Describe', 'continue']);
+  return reply.trim().startsWith('((true,');
+}
+
+/** The texts one window shows now. */
+async function shown(window: string): Promise<string[]> {
+  return (await app!.texts()).find((w) => w.window === window)?.texts ?? [];
+}
+
 async function backUp(driver: AppDriver, n: number): Promise<RunRecord> {
   const done = driver.count('rewind: backup completed ok');
   driver.activate('back-up-now');
@@ -111,12 +124,23 @@ describe('what to back up', () => {
     await waitFor('the sizes', () => app!.output().includes(`rewind: setup sources  blocked`) || undefined, 60_000);
     await settle();
     await app.shoot('what-1-home-blocked');
+    // Continue is off, and one sentence above the choices says why and what to do.
+    expect(continueEnabled()).toBe(false);
+    expect(await shown('Set Up Backups')).toContain('Your home folder cannot be backed up as it is: choose a way forward below, or something else to back up.');
 
     // A folder typed as a person writes it: in their home, not kept apart, so it offers the ways forward too.
     await step('setup.add-source', '~/Documents', 'rewind: setup sources  blocked folders');
     expect(app.output()).not.toContain('rewind: setup error');
     await settle();
     await app.shoot('what-1b-typed-folder-blocked');
+    expect(continueEnabled()).toBe(false);
+    expect(await shown('Set Up Backups')).toContain('~/Documents cannot be backed up as it is: choose a way forward below, or something else to back up.');
+    // No folder left: the sentence says to add one.
+    // (Its trace line is the one before: the sources are as empty as they were.)
+    app.activate('setup.remove-source', `${home}/Documents`);
+    await settle();
+    expect(await shown('Set Up Backups')).toContain('To continue, add a folder to back up.');
+    await app.shoot('what-1c-no-folder');
     await step('setup.what-choice', 'my-home', 'rewind: setup sources  blocked my-home');
 
     // The way forward: keep the other folder apart, and back up /home, which then holds only this home.
@@ -126,6 +150,8 @@ describe('what to back up', () => {
     await step('setup.include-nested', `${home}/Projects=true`, `rewind: setup sources ${fx.home} ${home}/Projects ready`);
     await settle();
     await app.shoot('what-2-home-ready');
+    expect(continueEnabled()).toBe(true);
+    expect((await shown('Set Up Backups')).filter((t) => /cannot be backed up|To continue/.test(t))).toEqual([]);
 
     await step('setup.continue', undefined, 'rewind: setup page where', 120_000);
     // The caches were ticked to leave out: kept apart on Continue; Downloads was offered, not ticked.

@@ -8,6 +8,7 @@ import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { WhatModel } from '../what/what-model';
+import { notReadyText } from '../what/not-ready-text';
 import { WizardModel } from '../wizard/wizard-model';
 import { namedKeys } from '../config-edit';
 import { diskName, unusableReason } from './disk-rows';
@@ -228,7 +229,7 @@ export class SetupFlow extends WizardModel {
     const page = this.page;
     if (page === 'what') {
       if (!this.what.ready) {
-        this._setError(_('Choose what to back up: what is chosen cannot be backed up yet.'));
+        this._setError(notReadyText(this.what.choice, this.what.person, this.what.listing) || _('Wait until Rewind has looked at what you chose.'));
         return;
       }
       // The folders ticked under Leave out are kept apart now: the person saw what will happen.

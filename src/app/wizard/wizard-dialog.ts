@@ -95,6 +95,7 @@ export class WizardDialog extends Adw.Window {
 
   private _refresh(): void {
     for (const page of Object.values(this._pages)) page.refresh();
+    this._pages[this._model.page]?.showHint(this._model.busy);
   }
 
   private _sync(): void {
@@ -104,6 +105,7 @@ export class WizardDialog extends Adw.Window {
     this._stack.visible_child_name = name;
     this._spinner.visible = model.busy;
     for (const p of Object.values(this._pages)) p.showError(model.error_message);
+    page.showHint(model.busy);
     const back = model.hasBack(name);
     this._cancel.visible = !back;
     this._back.visible = back;

@@ -13,9 +13,10 @@ export interface NextButton {
 
 /**
  * One step of a wizard: a preferences page whose first group shows the
- * model's error message (unless `withError` is false). A page says what its
- * main button does (`next`, null: none), shows the model again in `refresh`,
- * and may name the widget that takes the focus.
+ * model's error message (unless `withError` is false) and, while its main
+ * button is disabled, why (`hint`). A page says what its main button does
+ * (`next`, null: none), shows the model again in `refresh`, and may name
+ * the widget that takes the focus.
  */
 export class WizardPage extends Adw.PreferencesPage {
   static {
@@ -23,13 +24,16 @@ export class WizardPage extends Adw.PreferencesPage {
   }
 
   private _error: Gtk.Label | null = null;
+  private _hint: Gtk.Label | null = null;
 
   constructor(withError = true) {
     super();
     if (!withError) return;
     this._error = new Gtk.Label({ wrap: true, xalign: 0, visible: false, css_classes: ['error'], margin_bottom: 12 });
+    this._hint = new Gtk.Label({ wrap: true, xalign: 0, visible: false, css_classes: ['dim-label'], margin_bottom: 12 });
     const group = new Adw.PreferencesGroup();
     group.add(this._error);
+    group.add(this._hint);
     this.add(group);
   }
 
@@ -37,6 +41,19 @@ export class WizardPage extends Adw.PreferencesPage {
     if (!this._error) return;
     this._error.label = message;
     this._error.visible = message !== '';
+  }
+
+  /** Shows `hint()` (or nothing while the helper answers: the spinner says why then). */
+  showHint(busy: boolean): void {
+    if (!this._hint) return;
+    const text = busy ? '' : this.hint();
+    this._hint.label = text;
+    this._hint.visible = text !== '';
+  }
+
+  /** Why the main button is disabled now, in one sentence; "" while it is enabled. */
+  hint(): string {
+    return '';
   }
 
   next(): NextButton | null {
