@@ -201,6 +201,56 @@ export function newHelperProxy(): Promise<Gio.DBusProxy> {
   });
 }
 
+/**
+ * The helper's release (its Version property), read without polkit; null
+ * when the helper has no such property (a release from before it). Rejects
+ * with a Failure when the helper cannot be reached at all.
+ */
+export async function readHelperVersion(proxy: Promise<Gio.DBusProxy>): Promise<string | null> {
+  try {
+    const helper = await proxy;
+    const reply = await new Promise<GLib.Variant>((resolve, reject) => {
+      helper.g_connection.call(
+        HELPER_BUS_NAME,
+        HELPER_OBJECT_PATH,
+        'org.freedesktop.DBus.Properties',
+        'Get',
+        new GLib.Variant('(ss)', [HELPER_INTERFACE, 'Version']),
+        new GLib.VariantType('(v)'),
+        Gio.DBusCallFlags.NONE,
+        READ_VERSION_MS,
+        null,
+        (connection, result) => {
+          try {
+            resolve(connection!.call_finish(result));
+          } catch (e) {
+            reject(e);
+          }
+        },
+      );
+    });
+    const value = reply.get_child_value(0).get_variant();
+    return value.is_of_type(new GLib.VariantType('s')) ? value.get_string()[0] : null;
+  } catch (e) {
+    if (e instanceof GLib.Error) {
+      const remote = Gio.DBusError.get_remote_error(e);
+      if (remote && NO_PROPERTY_NAMES.includes(remote)) return null;
+    }
+    throw classifyError(e);
+  }
+}
+
+/** What a helper without the Version property answers (dbus-next's default, or a bus of another make). */
+const NO_PROPERTY_NAMES = [
+  'org.freedesktop.DBus.Error.UnknownProperty',
+  'org.freedesktop.DBus.Error.UnknownMethod',
+  'org.freedesktop.DBus.Error.UnknownInterface',
+  'org.freedesktop.DBus.Error.UnknownObject',
+  'org.freedesktop.DBus.Error.InvalidArgs',
+];
+/** As long as a status read: the helper may be started by this call. */
+const READ_VERSION_MS = HELPER_METHODS.GetStatus.timeoutMs;
+
 /** Calls `method` on the helper's proxy. Rejects with a Failure. */
 export async function callHelper<M extends MethodName>(proxy: Promise<Gio.DBusProxy>, method: M, ...args: ArgsOf<M>): Promise<ResponseOf<M>> {
   try {

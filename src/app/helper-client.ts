@@ -3,7 +3,9 @@ import type GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { ArgsOf, MethodName, ResponseOf } from '../core/contract/methods';
 import type { HelperStatus, HistoryPage, Progress } from '../core/status';
-import { callHelper, newHelperProxy, parseResult, type BackupResult, type Failure } from './helper-call';
+import { versionAgreement, type VersionAgreement } from '../core/helper-version';
+import { REWIND_VERSION } from '../core/ids';
+import { callHelper, newHelperProxy, parseResult, readHelperVersion, type BackupResult, type Failure } from './helper-call';
 import { _ } from './i18n';
 import { trace } from './trace';
 
@@ -25,6 +27,8 @@ export type HelperState =
   | 'loading'
   | 'unreachable'
   | 'not-authorised'
+  /** The helper is of another release (`helper_version`, `version_agreement`): the app does not call it. */
+  | 'other-version'
   | 'error'
   | 'not-configured'
   | 'ready'
@@ -69,6 +73,7 @@ export class HelperClient extends GObject.Object {
   private _progress: Progress | null = null;
   private _lastResult: BackupResult | null = null;
   private _errorMessage = '';
+  private _helperVersion: string | null = null;
   private _proxy: Gio.DBusProxy | null = null;
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
@@ -102,6 +107,15 @@ export class HelperClient extends GObject.Object {
     return this._errorMessage;
   }
 
+  /** The helper's release as it said it; null when it has none (older than the property). */
+  get helper_version(): string | null {
+    return this._helperVersion;
+  }
+
+  get version_agreement(): VersionAgreement {
+    return versionAgreement(REWIND_VERSION, this._helperVersion ?? undefined);
+  }
+
   get can_back_up(): boolean {
     return this._state === 'ready' && !this._starting;
   }
@@ -129,9 +143,27 @@ export class HelperClient extends GObject.Object {
   private async _refresh(): Promise<void> {
     // Keep a page that shows status on screen; show loading when there is none.
     if (!['ready', 'running', 'not-configured'].includes(this._state)) this._setState('loading');
+    // Both at once: the version costs no polkit check and adds no wait to the status.
+    const version = readHelperVersion(this._getProxy()).then(
+      (v) => ({ read: true as const, v }),
+      // Not reached at all: the status read says so, below.
+      () => ({ read: false as const }),
+    );
+    const statusRead = this.call('GetStatus');
+    // Awaited below, or not at all when the versions differ.
+    statusRead.catch(() => undefined);
+    const answer = await version;
+    if (answer.read) {
+      this._helperVersion = answer.v;
+      if (this.version_agreement !== 'same') {
+        trace(`helper version ${answer.v ?? 'none'}`);
+        this._setState('other-version');
+        return;
+      }
+    }
     try {
       // A status this version does not understand comes back as an error Failure that says so.
-      const status = await this.call('GetStatus');
+      const status = await statusRead;
       this._status = status;
       this.notify('status');
       this._setState(this._stateFor(status));

@@ -21,27 +21,27 @@ export class MessagePage extends Adw.Bin {
 
   // AdwStatusPage is final, so the page wraps one.
   private _page: Adw.StatusPage;
+  private _code: Gtk.Label;
+  private _card: Gtk.Box;
 
   constructor(options: MessagePageOptions) {
     super();
     this._page = new Adw.StatusPage({ icon_name: options.iconName, title: options.title, description: options.description });
     this.set_child(this._page);
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24, halign: Gtk.Align.CENTER });
-    if (options.code) {
-      const code = new Gtk.Label({
-        label: options.code,
-        selectable: true,
-        wrap: true,
-        css_classes: ['monospace'],
-        margin_top: 12,
-        margin_bottom: 12,
-        margin_start: 18,
-        margin_end: 18,
-      });
-      const card = new Gtk.Box({ css_classes: ['card'], halign: Gtk.Align.CENTER });
-      card.append(code);
-      box.append(card);
-    }
+    this._code = new Gtk.Label({
+      label: options.code ?? '',
+      selectable: true,
+      wrap: true,
+      css_classes: ['monospace'],
+      margin_top: 12,
+      margin_bottom: 12,
+      margin_start: 18,
+      margin_end: 18,
+    });
+    this._card = new Gtk.Box({ css_classes: ['card'], halign: Gtk.Align.CENTER, visible: Boolean(options.code) });
+    this._card.append(this._code);
+    box.append(this._card);
     box.append(
       new Gtk.Button({
         label: options.buttonLabel,
@@ -55,5 +55,15 @@ export class MessagePage extends Adw.Bin {
 
   set description(markup: string) {
     this._page.description = markup;
+  }
+
+  set title(text: string) {
+    this._page.title = text;
+  }
+
+  /** The command shown to copy; none when empty. */
+  set code(text: string) {
+    this._code.label = text;
+    this._card.visible = text !== '';
   }
 }

@@ -11,6 +11,8 @@ import { _ } from './i18n';
 import { MessagePage } from './message-page';
 import { newShortcutsWindow } from './shortcuts-window';
 import { WelcomePage } from './welcome-page';
+import { otherVersionWords } from './version-words';
+import { REWIND_VERSION } from '../core/ids';
 import { trace } from './trace';
 import { screenMessage } from './error-text';
 
@@ -38,6 +40,7 @@ export class RewindWindow extends Adw.ApplicationWindow {
   private _welcome!: WelcomePage;
   private _shownPage = '';
   private _error!: MessagePage;
+  private _otherVersion!: MessagePage;
 
   constructor(application: Adw.Application, client: HelperClient) {
     super({ application, title: _('Rewind'), default_width: 600, default_height: 680, width_request: 360, height_request: 400 });
@@ -92,6 +95,14 @@ export class RewindWindow extends Adw.ApplicationWindow {
       }),
       'not-authorised',
     );
+    this._otherVersion = new MessagePage({
+      iconName: 'software-update-available-symbolic',
+      title: '',
+      description: '',
+      buttonLabel: _('Try Again'),
+      actionName: 'app.refresh',
+    });
+    this._stack.add_named(this._otherVersion, 'other-version');
     this._welcome = new WelcomePage();
     this._stack.add_named(this._welcome, 'not-configured');
     this._error = new MessagePage({
@@ -136,6 +147,13 @@ export class RewindWindow extends Adw.ApplicationWindow {
     const state = this._client.state;
     this._stack.visible_child_name = state === 'running' ? 'ready' : state;
     this._error.description = escapeMarkup(this._client.error_message);
+    const agreement = this._client.version_agreement;
+    if (state === 'other-version' && agreement !== 'same') {
+      const words = otherVersionWords(agreement, REWIND_VERSION, this._client.helper_version);
+      this._otherVersion.title = words.title;
+      this._otherVersion.description = escapeMarkup(words.description);
+      this._otherVersion.code = words.command;
+    }
     const configError = this._client.status?.configError;
     this._welcome.problem = configError ? screenMessage(configError) : '';
     if (this._shownPage !== this._stack.visible_child_name) {

@@ -34,6 +34,8 @@ export const HELPER_INTERFACE_XML = [
   `  <interface name="${HELPER_INTERFACE}">`,
   ...METHOD_NAMES.map(methodXml),
   ...Object.entries(HELPER_SIGNALS).map(([name, args]) => signalXml(name, args)),
+  // The helper's release, answered without polkit (src/core/helper-version.ts says why the app reads it).
+  '    <property name="Version" type="s" access="read"/>',
   '  </interface>',
   '</node>',
 ].join('\n');
