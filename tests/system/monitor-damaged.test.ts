@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
@@ -13,7 +13,9 @@ import { startUserSession } from '../support/user-session';
 /**
  * A drill that finds a backup damaged, as a user's session hears of it: the
  * monitor (the real app under Xvfb, the helper activated on the test system
- * bus) posts "Backup damaged" with Back Up Now; pressed, the backup it starts
+ * bus) posts "Backup damaged", naming the file and the restore points not
+ * known to be good (the damaged backup and the older one it was built on),
+ * with Back Up Now; pressed, the backup it starts
  * is a full one, never built on the damaged backup; the next drill comes back
  * identical and the notification is withdrawn.
  */
@@ -24,6 +26,15 @@ let userEnv: string[];
 let shell: ShellNotifications;
 let monitor: ReturnType<typeof startProcess>;
 let snapshot: string;
+let older: string;
+
+/** A restore point as the app names it, on the session's clock (UTC): "Today 13:00", with seconds beside another of the same minute. */
+function when(name: string, other: string): string {
+  const [, date, hh, mm, ss] = /^(\d{8})T(\d\d)(\d\d)(\d\d)Z$/.exec(name)!;
+  const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  expect(date).toBe(today);
+  return `Today ${hh}:${mm}${name.slice(0, 13) === other.slice(0, 13) ? `:${ss}` : ''}`;
+}
 
 function history(): RunRecord[] {
   const file = path.join(fx.stateDir, 'history.json');
@@ -34,7 +45,14 @@ beforeAll(async () => {
   fx = await createBackupFixture();
   const first = runBackupCli(fx);
   expect(first.ok).toBe(true);
-  snapshot = first.transfers[0].snapshot!;
+  older = first.transfers[0].snapshot!;
+  // A second backup, on the first: the damage found in it may lie in data the first one shares.
+  writeFileSync(path.join(fx.home, 'alice/Documents/notes.md'), '# Notes\n- changed\n');
+  // Snapshot names have a one-second resolution.
+  await new Promise((r) => setTimeout(r, 1100));
+  const second = runBackupCli(fx);
+  expect(second).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: older }] });
+  snapshot = second.transfers[0].snapshot!;
   const display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
   shell = await startShellNotifications(fx, userEnv);
@@ -55,8 +73,9 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
   expect(said.notification).toMatchObject({
     title: 'Backup damaged',
     body:
-      'Some files restored from “Test backup disk” as a check did not come back as they were backed up. ' +
-      'Back up now to make a new, complete backup there; the damaged one is kept until it is done. If this happens again, replace it.',
+      'Files restored from “Test backup disk” as a check did not come back as they were backed up: alice/Pictures/holiday.raw. ' +
+      `Not known to be good: the backup of ${when(snapshot, older)} and the one before it. ` +
+      'Back up now to make a new, complete backup there; the damaged one is kept until it is done.',
     'default-action': 'app.open',
     buttons: [
       { label: 'Open', action: 'app.open' },
@@ -65,7 +84,7 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
   });
 
   pressAction(fx, userEnv, 'back-up-now');
-  const run = await waitFor('the backup Back Up Now started', () => history()[1], 120_000);
+  const run = await waitFor('the backup Back Up Now started', () => history()[2], 120_000);
   expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'full', ok: true }] });
   expect(run.transfers[0].snapshot).not.toBe(snapshot);
   expect(run.transfers[0].damagedParent).toContain(`${snapshot} (a check restored files from it`);
