@@ -18,8 +18,9 @@ import { startUserSession } from '../support/user-session';
  * restored and compared with the snapshot, bytes and metadata. A second
  * `rewind --restore` with a relative path reaches the running app: a path
  * outside the backed-up folder says so and offers Preferences; a path typed
- * with "~" that no moment had says that. From the restore browser, a file's
- * menu opens its previous versions. Light and dark, and 360 px wide.
+ * with "~" that no moment had says that. In the restore browser, files show
+ * their type's icon, and a file's menu opens its previous versions. Light
+ * and dark, and 360 px wide.
  */
 jest.setTimeout(300_000);
 
@@ -150,6 +151,9 @@ describe('rewind --restore PATH', () => {
       expect(after).toEqual(expect.arrayContaining([expect.stringMatching(/^2\.\d\skB · modified .* · the same as now$/)]));
       expect(after.some((t) => t.startsWith('Restored “plan.txt”.'))).toBe(true);
       await app.shoot('versions-restored');
+      // That version's moment in the restore browser: each file with its type's icon and its menu.
+      await app.step('versions.browse', s3, 'rewind: browser folder alice/Documents ');
+      await app.shoot('browser-row-menus');
 
       // A second `rewind --restore`, relative to the folder it runs in, outside the backed-up folder: it reaches this app and exits.
       const outside = path.join(fx.dir, 'user-home');
@@ -193,6 +197,9 @@ describe('rewind --restore PATH', () => {
       const browser = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
       // Each row has its menu: report.txt, notes.md and plan.txt.
       expect(browser.filter((t) => t === 'More actions')).toHaveLength(3);
+      // Each file with the icon and the name of its type.
+      expect(browser.filter((t) => t === 'Plain text document')).toHaveLength(2);
+      expect(browser.filter((t) => t === 'Markdown document')).toHaveLength(1);
       await app.shoot('browser-row-menus');
 
       // Previous Versions in a row's menu: the versions window for that file, which no backup changed.

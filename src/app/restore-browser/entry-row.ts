@@ -7,7 +7,19 @@ import type { BrowseEntry } from '../../core/browse-request';
 import { escapeMarkup, formatWhen } from '../format';
 import { _, fmt } from '../i18n';
 
-const ICONS: Record<BrowseEntry['kind'], string> = { folder: 'folder-symbolic', file: 'text-x-generic-symbolic', link: 'emblem-symbolic-link-symbolic', other: 'text-x-generic-symbolic' };
+/**
+ * The icon of an entry and what kind of thing it is, in words. A file's
+ * type is guessed from its name alone: its content is in the backup, not to
+ * be read for a picture (and a name is all ListFolder gives).
+ */
+export function entryType(entry: BrowseEntry): { icon: Gio.Icon; label: string } {
+  if (entry.kind === 'folder') return { icon: Gio.ThemedIcon.new('folder-symbolic'), label: _('Folder') };
+  if (entry.kind === 'link') return { icon: Gio.ThemedIcon.new('emblem-symbolic-link-symbolic'), label: _('Link') };
+  const [type, uncertain] = Gio.content_type_guess(entry.name, null);
+  if (uncertain || !type) return { icon: Gio.ThemedIcon.new('text-x-generic-symbolic'), label: _('File') };
+  const description = Gio.content_type_get_description(type);
+  return { icon: Gio.content_type_get_symbolic_icon(type), label: description.charAt(0).toUpperCase() + description.slice(1) };
+}
 
 /** When an entry was last modified, for people. */
 export function modifiedWhen(mtime: number): string {
@@ -42,9 +54,9 @@ export function entryMenu(entry: BrowseEntry): Gio.Menu {
 
 /**
  * One file or folder of a restore point: a check button to select it for
- * restoring, its name, size and modification time, and a menu of what else
- * can be done with it (its button, or a right click on the row). A folder's
- * row opens it; another row toggles its check button.
+ * restoring, the icon of its type, its name, size and modification time,
+ * and a menu of what else can be done with it (its button, or a right click
+ * on the row). A folder's row opens it; another row toggles its check button.
  */
 export class EntryRow extends Adw.ActionRow {
   static {
@@ -59,8 +71,10 @@ export class EntryRow extends Adw.ActionRow {
     this.entry = entry;
     this.check = new Gtk.CheckButton({ active: selected, valign: Gtk.Align.CENTER, tooltip_text: _('Select for restoring') });
     this.check.update_property([Gtk.AccessibleProperty.LABEL], [fmt(_('Select “%s”'), entry.name)]);
-    const icon = new Gtk.Image({ icon_name: ICONS[entry.kind] });
-    icon.update_property([Gtk.AccessibleProperty.LABEL], [entry.kind === 'folder' ? _('Folder') : entry.kind === 'link' ? _('Link') : _('File')]);
+    const type = entryType(entry);
+    // The kind in words (a file's type, "Plain text document") as the icon's tooltip and its name for a screen reader.
+    const icon = new Gtk.Image({ gicon: type.icon, tooltip_text: type.label });
+    icon.update_property([Gtk.AccessibleProperty.LABEL], [type.label]);
     // Prefixes are shown last added first: the check button leads.
     this.add_prefix(icon);
     this.add_prefix(this.check);
