@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
@@ -19,8 +19,10 @@ import { startUserSession } from '../support/user-session';
  * `rewind --restore` with a relative path reaches the running app: a path
  * outside the backed-up folder says so and offers Preferences; a path typed
  * with "~" that no moment had says that. In the restore browser, files show
- * their type's icon, and a file's menu opens its previous versions. Light
- * and dark, and 360 px wide.
+ * their type's icon, a file's menu opens its previous versions, and Open a
+ * Copy opens the file as it was, read-only, in the default app for its type
+ * (the test's own, which writes down what it opened). Light and dark, and
+ * 360 px wide.
  */
 jest.setTimeout(300_000);
 
@@ -33,6 +35,8 @@ const snapshots: string[] = [];
 const shots = artifactsDir(REPO, 'screenshots');
 let alice: string;
 let file: string;
+/** What the test's default app for text files was asked to open, a line each. */
+let opened: string;
 const version = (n: number) => Buffer.from(`version ${n}\n`.repeat(100 * n));
 const NOW = Math.floor(Date.now() / 1000);
 /** Each version modified a day apart, the last one a day and an hour ago. */
@@ -73,7 +77,17 @@ beforeAll(async () => {
   }
   rmSync(file);
   display = await startXvfb(fx.cleanup);
-  userEnv = await startUserSession(fx, display, ['TZ=UTC', `HOME=${alice}`]);
+  // A default app for text files that writes down what it was asked to open.
+  const data = path.join(fx.dir, 'user-data');
+  const config = path.join(fx.dir, 'user-config');
+  opened = path.join(data, 'opened.txt');
+  mkdirSync(path.join(data, 'applications'), { recursive: true });
+  mkdirSync(config);
+  writeFileSync(path.join(data, 'record-open'), `#!/bin/sh\nprintf '%s\\n' "$1" >> ${opened}\n`, { mode: 0o755 });
+  writeFileSync(path.join(data, 'applications/rewind-test-viewer.desktop'), `[Desktop Entry]\nType=Application\nName=Test viewer\nExec=${data}/record-open %f\nMimeType=text/plain;\nNoDisplay=true\n`);
+  writeFileSync(path.join(config, 'mimeapps.list'), '[Default Applications]\ntext/plain=rewind-test-viewer.desktop\n');
+  sh('chown', ['-R', `${fx.allowed.name}:${fx.allowed.name}`, data, config]);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC', `HOME=${alice}`, `XDG_DATA_HOME=${data}`, `XDG_CONFIG_HOME=${config}`]);
 });
 
 afterAll(async () => {
@@ -201,6 +215,24 @@ describe('rewind --restore PATH', () => {
       expect(browser.filter((t) => t === 'Plain text document')).toHaveLength(2);
       expect(browser.filter((t) => t === 'Markdown document')).toHaveLength(1);
       await app.shoot('browser-row-menus');
+
+      const now = readFileSync(file);
+      // Open a Copy: the first version, as it was then, read-only in a private folder, in the default app for text.
+      await app.step('browser.open-copy', 'alice/Documents/plan.txt', 'rewind: browser copy-opened ');
+      const copy = /rewind: browser copy-opened (.*)/.exec(app.output())![1];
+      const folder = path.dirname(copy);
+      expect(path.dirname(folder)).toBe(path.join(fx.dir, 'user-runtime/rewind-copies'));
+      expect(path.basename(copy)).toBe('plan.txt');
+      expect(readFileSync(copy).equals(version(1))).toBe(true);
+      expect(statSync(copy)).toMatchObject({ mode: 0o100400, uid: fx.allowed.uid });
+      expect(statSync(folder)).toMatchObject({ mode: 0o40700, uid: fx.allowed.uid });
+      await waitFor('the default app', () => (existsSync(opened) && readFileSync(opened, 'utf8')) || undefined, 30_000);
+      expect(readFileSync(opened, 'utf8')).toBe(`${copy}\n`);
+      // The file itself stays as it is now.
+      expect(readFileSync(file).equals(now)).toBe(true);
+      const toast = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
+      expect(toast).toContain('Opened a read-only copy of “plan.txt”. Restore it to keep it.');
+      await app.shoot('browser-copy-opened');
 
       // Previous Versions in a row's menu: the versions window for that file, which no backup changed.
       await app.step('browser.versions', 'alice/Documents/report.txt', `rewind: versions done 1 version:${snapshots[4]}:5`);

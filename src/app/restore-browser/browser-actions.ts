@@ -20,7 +20,9 @@ import { addVersionsActions } from './versions-actions';
  * browser.restore-into(folder), browser.restore-deleted(path) (from the previous point),
  * browser.older and browser.newer (the moment before or after, same folder;
  * disabled at either end of the timeline), browser.versions(path) opens the
- * previous versions of that path (as it is on this computer now). A point's JSON may name the
+ * previous versions of that path (as it is on this computer now),
+ * browser.open-copy(path) opens a read-only copy of a file in its default
+ * app (./open-copy). A point's JSON may name the
  * folder to open (`folder`). The versions of one path: ./versions-actions.
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
@@ -78,6 +80,7 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
   });
   add(group, 'restore-into', true, (folder, browser) => void browser?.model.restore(folder));
   add(group, 'restore-deleted', true, (path, browser) => void browser?.model.restoreDeleted(path));
+  add(group, 'open-copy', true, (path, browser) => void browser?.model.openCopy(path));
   add(group, 'versions', true, (path, browser) => {
     const live = browser?.model.livePath(path);
     if (live !== undefined) app.activate_action('restore-path', new GLib.Variant('s', live));

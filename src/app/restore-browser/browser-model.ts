@@ -1,3 +1,4 @@
+import type Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { BrowseEntry, SearchResult, WhatChangedResult } from '../../core/browse-request';
@@ -6,6 +7,7 @@ import { findMoment, stepMoment, type Moment } from '../../core/timeline';
 import type { Failure, HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
 import { copyPlace, timelineOf } from '../timeline-words';
+import { launchDefault, privateCopyFolder, readOnlyCopy } from './open-copy';
 import { trace } from '../trace';
 
 /** A restore point as the timeline names it (src/app/restore-points-window.ts). */
@@ -53,6 +55,8 @@ export class BrowserModel extends GObject.Object {
           changed: { param_types: [GObject.TYPE_STRING] },
           // message: a restore finished (ok) or failed.
           restored: { param_types: [GObject.TYPE_BOOLEAN, GObject.TYPE_STRING] },
+          // ok, message: a read-only copy was opened, or could not be.
+          'copy-opened': { param_types: [GObject.TYPE_BOOLEAN, GObject.TYPE_STRING] },
         },
       },
       this,
@@ -265,6 +269,43 @@ export class BrowserModel extends GObject.Object {
     const deleted = this.changes.kind === 'ready' && this.changes.value.changes.some((c) => c.kind === 'deleted' && c.path === path);
     if (previous === undefined || !deleted) return;
     await this._restore({ ...this._pointFields, snapshot: previous, paths: [path] }, undefined, () => undefined);
+  }
+
+  /**
+   * Opens a read-only copy of one file of this moment in its default app
+   * (./open-copy), without restoring it.
+   */
+  async openCopy(path: string): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this._changed('busy');
+    const name = base(path);
+    try {
+      let copy: Gio.File;
+      try {
+        const result = await this._client.callJson('RestoreFiles', { ...this._pointFields, paths: [path], to: { folder: privateCopyFolder() } });
+        copy = readOnlyCopy(result.restored[0]?.restoredTo ?? '');
+      } catch (e) {
+        const failure = e as Failure;
+        trace(`browser copy-failed ${failure.kind ? failure.code : 'local'}`);
+        // Closing the password dialog is the person's choice: nothing to say.
+        if (failure.kind !== 'dismissed') this.emit('copy-opened', false, failure.kind ? restoreFailureText(failure) : fmt(_('A private folder for the copy could not be made: %s'), (e as Error).message));
+        return;
+      }
+      trace(`browser copy ${copy.get_path()}`);
+      try {
+        await launchDefault(copy);
+      } catch {
+        trace('browser copy-failed open');
+        this.emit('copy-opened', false, fmt(_('No app on this computer could open “%s”.'), name));
+        return;
+      }
+      trace(`browser copy-opened ${copy.get_path()}`);
+      this.emit('copy-opened', true, fmt(_('Opened a read-only copy of “%s”. Restore it to keep it.'), name));
+    } finally {
+      this.busy = false;
+      this._changed('busy');
+    }
   }
 
   private async _restore(request: { from: string; snapshot: string; source?: string; paths: string[] }, folder: string | undefined, done: () => void): Promise<void> {

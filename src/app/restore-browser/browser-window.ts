@@ -112,6 +112,10 @@ export class RestoreBrowserWindow extends Adw.Window {
 
     model.connect('changed', (_m, what: string) => this._update(what));
     model.connect('restored', (_m, ok: boolean, message: string) => this._restored(ok, message));
+    model.connect('copy-opened', (_m, ok: boolean, message: string) => {
+      if (ok) this._toasts.add_toast(new Adw.Toast({ title: escapeMarkup(message), timeout: 8 }));
+      else showAlert(this, _('Could not open a copy'), message, _('_Close'));
+    });
     this._showPoint();
     this._update('folder');
     this._update('selection');
@@ -228,7 +232,7 @@ export class RestoreBrowserWindow extends Adw.Window {
 
   private _entryRows(entries: BrowseEntry[], inSearch: boolean): Gtk.Widget[] {
     return entries.map((entry) => {
-      const menu = this.model.livePath(entry.path) === undefined ? null : entryMenu(entry);
+      const menu = entryMenu(entry, this.model.livePath(entry.path) !== undefined);
       const row = new EntryRow(entry, this.model.selection.has(entry.path), inSearch, menu);
       row.check.connect('toggled', () => this.model.setSelected(entry.path, entry.kind, row.check.active));
       return row;

@@ -41,15 +41,21 @@ function describe(entry: BrowseEntry, showFolder: boolean): string {
 
 /**
  * What a row's menu offers for its entry (`browser.*` actions, with the
- * entry's path): its previous versions, when the moment's backed-up folder
- * is known (not for backups found with no configuration).
+ * entry's path): a file opened as a read-only copy, and the previous
+ * versions, when the moment's backed-up folder is known (not for backups
+ * found with no configuration).
  */
-export function entryMenu(entry: BrowseEntry): Gio.Menu {
+export function entryMenu(entry: BrowseEntry, withVersions: boolean): Gio.Menu | null {
   const menu = new Gio.Menu();
-  const item = Gio.MenuItem.new(_('Previous _Versions'), null);
-  item.set_action_and_target_value('browser.versions', new GLib.Variant('s', entry.path));
-  menu.append_item(item);
-  return menu;
+  const add = (label: string, action: string) => {
+    const item = Gio.MenuItem.new(label, null);
+    item.set_action_and_target_value(action, new GLib.Variant('s', entry.path));
+    menu.append_item(item);
+  };
+  // A file as it was then, in the app that opens it, without restoring it.
+  if (entry.kind === 'file') add(_('_Open a Copy'), 'browser.open-copy');
+  if (withVersions) add(_('Previous _Versions'), 'browser.versions');
+  return menu.get_n_items() > 0 ? menu : null;
 }
 
 /**
