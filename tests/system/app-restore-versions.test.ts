@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
@@ -18,7 +18,9 @@ import { startUserSession } from '../support/user-session';
  * restored and compared with the snapshot, bytes and metadata. A second
  * `rewind --restore` with a relative path reaches the running app: a path
  * outside the backed-up folder says so and offers Preferences; a path typed
- * with "~" that no moment had says that. In the restore browser, files show
+ * with "~" that no moment had says that; a file in a folder set apart is
+ * said to be left out of backups; a path through a link to the backed-up
+ * folder finds the file where the link leads. In the restore browser, files show
  * their type's icon, a file's menu opens its previous versions, and Open a
  * Copy opens the file as it was, read-only, in the default app for its type
  * (the test's own, which writes down what it opened). Light and dark, and
@@ -188,6 +190,27 @@ describe('rewind --restore PATH', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(await versionsTexts(app)).toContain('Not in any restore point');
       screenshot(display, path.join(shots, 'versions-never-light.png'));
+
+      // A folder set apart (a subvolume of its own, which every backup of the home leaves out): that is the reason given.
+      const videos = path.join(alice, 'Videos');
+      sh('btrfs', ['subvolume', 'create', videos]);
+      writeFileSync(path.join(videos, 'clip.txt'), 'a clip\n');
+      sh('chown', ['-R', `${fx.allowed.name}:${fx.allowed.name}`, videos]);
+      expect(restoreAgain('Videos/clip.txt', alice)).toBe(0);
+      await waitFor('the versions', () => app.count('rewind: versions done 0 absent:') >= 2 || undefined, 60_000);
+      expect(app.output()).toContain(`rewind: versions left-out ${videos}`);
+      await settle();
+      const leftOut = await versionsTexts(app);
+      expect(leftOut).toEqual(expect.arrayContaining(['Left out of backups', 'Open Preferences']));
+      expect(leftOut).not.toContain('Not in any restore point');
+      await app.shoot('versions-left-out');
+
+      // A link to the folder, from outside the backed-up folder: the versions of the file where the link leads.
+      symlinkSync(path.join(alice, 'Documents'), path.join(outside, 'Docs'));
+      expect(restoreAgain('Docs/plan.txt', outside)).toBe(0);
+      const found = `rewind: versions source ${fx.home} alice/Documents/plan.txt 5`;
+      await waitFor('the versions', () => app.count(found) >= 2 || undefined, 60_000);
+      expect(app.count(`rewind: versions open ${file}`)).toBe(2);
     } finally {
       await app.stop();
     }

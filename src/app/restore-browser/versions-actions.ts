@@ -9,13 +9,15 @@ import type { HelperClient } from '../helper-client';
 import { _ } from '../i18n';
 import { trace } from '../trace';
 import { chooseFolder } from './choose-folder';
+import { resolveFolderLinks } from './path-facts';
 import { VersionsModel } from './versions-model';
 import { VersionsWindow } from './versions-window';
 
 /**
  * "Restore previous versions" of a file or folder.
  * app.restore-path(absolute path) opens the versions window for it (over the
- * main window, which opens first when it is not open); app.restore-versions
+ * main window, which opens first when it is not open), the symbolic links
+ * among its folders resolved; app.restore-versions
  * (the desktop entry's action, which GNOME Shell activates with no path)
  * opens the main window and its Restore Points. The `versions` group,
  * inserted on the versions window, acts on it: versions.select(snapshot)
@@ -33,8 +35,10 @@ export function addVersionsActions(app: Adw.Application, client: HelperClient): 
     map.add_action(action);
   };
 
-  add(app, 'restore-path', true, (path) => {
-    if (!path.startsWith('/')) return;
+  add(app, 'restore-path', true, (asked) => {
+    if (!asked.startsWith('/')) return;
+    // Where it really is: a link among its folders leads to the backed-up folder that holds it.
+    const path = resolveFolderLinks(asked);
     trace(`versions open ${path}`);
     if (!app.active_window) app.activate();
     const parent = app.get_windows().find((w) => !(w instanceof VersionsWindow)) ?? null;

@@ -9,6 +9,7 @@ import type { Failure, HelperClient } from '../helper-client';
 import { copyPlace, timelineOf } from '../timeline-words';
 import { trace } from '../trace';
 import { failureText, restoredText, restoreFailureText, type PointRef } from './browser-model';
+import { leftOutFolder } from './path-facts';
 
 /** Where the versions window is: reading, a reason to show nothing, or the versions (while more are read). */
 export type VersionsState = { kind: 'loading' } | { kind: 'not-configured' } | { kind: 'not-backed-up' } | { kind: 'failed'; message: string } | { kind: 'ready' };
@@ -58,6 +59,8 @@ export class VersionsModel extends GObject.Object {
   observations: Observation<Moment>[] = [];
   folded: FoldedVersions<Moment> = { rows: [], versions: 0, unavailable: 0 };
   now: NowEntry | undefined;
+  /** The folder on the way to the path that backups leave out (set apart, or another disk), if any. */
+  leftOut: string | undefined;
   /** The snapshot of the chosen version's moment (its newest). */
   selected: string | null = null;
   busy = false;
@@ -105,6 +108,8 @@ export class VersionsModel extends GObject.Object {
       }
       this.source = found.source;
       this.relative = found.relative;
+      this.leftOut = leftOutFolder(found.source, found.relative);
+      if (this.leftOut !== undefined) trace(`versions left-out ${this.leftOut}`);
       moments = timelines.find((t) => t.source === found.source)?.moments ?? [];
     } catch (e) {
       trace(`versions failed ${(e as Failure).code}`);

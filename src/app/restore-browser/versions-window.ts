@@ -153,6 +153,13 @@ export class VersionsWindow extends Adw.Window {
     if (state.kind === 'failed') return this._say('dialog-warning-symbolic', _('Could not read the restore points'), state.message);
     if (!reading && total === 0) return this._say('document-open-recent-symbolic', _('No restore points yet'), _('The first backup of this folder makes one.'));
     if (!reading && folded.versions === 0 && folded.rows.every((r) => r.kind === 'absent')) {
+      const leftOut = this.model.leftOut;
+      // Nothing there, because backups leave its folder out: that is the reason, not when it was made.
+      if (leftOut !== undefined) {
+        const folder = GLib.path_get_basename(leftOut);
+        const text = leftOut === this.model.path ? fmt(_('“%s” is left out of backups, so no restore point has it. Choose what to back up in Preferences.'), folder) : fmt(_('“%s” is in “%s”, a folder left out of backups, so no restore point has it. Choose what to back up in Preferences.'), name, folder);
+        return this._say('folder-symbolic', _('Left out of backups'), text, { label: _('Open _Preferences'), action: 'app.preferences' });
+      }
       const away = folded.unavailable > 0 ? ` ${this._awayText(folded.unavailable)}` : '';
       return this._say('edit-find-symbolic', _('Not in any restore point'), fmt(_('“%s” is not in any restore point. It may have been made after the last backup, or had another name then.'), name) + away);
     }
