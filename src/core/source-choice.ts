@@ -118,6 +118,23 @@ export function planFolder(folder: string, listing: readonly SubvolumeSize[] | n
   };
 }
 
+/**
+ * "Keep the others apart" sets apart, one SetFolderApart call each, every
+ * other entry of the subvolume that holds a folder, so that backing up that
+ * subvolume backs up the folder alone. It is offered while they are at most
+ * this many, so the work stays bounded and the count the person is shown is
+ * exact (the listing names a few and counts the rest); beyond it, keeping
+ * the folder itself apart is the way.
+ */
+export const MAX_KEEP_OTHERS_APART = 100;
+
+/** How many entries "keep the others apart" would set apart, or undefined when it is not offered. */
+export function othersToKeepApart(folder: PlannedFolder): number | undefined {
+  if (folder.state !== 'blocked' || folder.problem !== 'not-subvolume' || folder.holder === undefined) return undefined;
+  const count = (folder.others?.length ?? 0) + (folder.othersMore ?? 0);
+  return count > 0 && count <= MAX_KEEP_OTHERS_APART ? count : undefined;
+}
+
 /** The users' homes that are subvolumes of their own inside the homes folder, apart from it. */
 export function otherHomes(person: Person, listing: readonly SubvolumeSize[] | null): SubvolumeSize[] {
   return (listing ?? []).filter((s) => s.subvolume && s.owner !== undefined && s.nestedIn !== undefined && parent(s.path) === homesFolder(person));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { isOfferedNested } from '../../src/core/nested-subvolume';
-import { choiceOf, planSources, typedFolder, type SourceChoice } from '../../src/core/source-choice';
+import { choiceOf, MAX_KEEP_OTHERS_APART, othersToKeepApart, planSources, typedFolder, type SourceChoice } from '../../src/core/source-choice';
 import type { SubvolumeSize } from '../../src/core/subvolume-size';
 
 const alice = { user: 'alice', home: '/home/alice' };
@@ -51,6 +51,19 @@ describe('what a choice backs up', () => {
     expect(planSources(choice('system'), standIn, [root]).ready).toBe(false);
     expect(choiceOf([{ allSubvolumesOf: '/tmp/sysroot' }], standIn, [mounted])).toEqual(choice('system'));
     expect(choiceOf([{ allSubvolumesOf: '/tmp/sysroot' }], alice, [mounted]).kind).toBe('folders');
+  });
+
+  test('keeping the others apart is offered with their count while it is at most MAX_KEEP_OTHERS_APART', () => {
+    const blocked = (others: string[], othersMore?: number) => planSources(choice('my-home'), alice, [home, { ...aliceAlone, others, ...(othersMore ? { othersMore } : {}) }]).folders[0];
+    expect(othersToKeepApart(blocked(['/home/bob']))).toBe(1);
+    // The listing names a few and counts the rest: offered all the same, with the whole count.
+    expect(othersToKeepApart(blocked(['/home/bob', '/home/carol'], 38))).toBe(40);
+    expect(othersToKeepApart(blocked(['/home/bob'], MAX_KEEP_OTHERS_APART - 1))).toBe(MAX_KEEP_OTHERS_APART);
+    expect(othersToKeepApart(blocked(['/home/bob'], MAX_KEEP_OTHERS_APART))).toBeUndefined();
+    // Nothing else there: /home is backed up as it is, nothing to offer.
+    expect(othersToKeepApart(blocked([]))).toBeUndefined();
+    // A folder not held by a subvolume (the top level) has no others to keep apart.
+    expect(othersToKeepApart({ path: '/x', state: 'blocked', problem: 'not-subvolume' })).toBeUndefined();
   });
 
   test('a folder beside others says what holds it and what else is there', () => {

@@ -3,7 +3,7 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { Source } from '../../core/config';
 import { leaveOutCandidates, leaveOutChanges, leftOutNow, type LeaveOutCandidate } from '../../core/leave-out';
-import { CHOICE_KINDS, choiceOf, homesFolder, planSources, systemRoot, typedFolder, type ChoiceKind, type Person, type SourceChoice, type SourcePlan } from '../../core/source-choice';
+import { CHOICE_KINDS, choiceOf, homesFolder, MAX_KEEP_OTHERS_APART, planSources, systemRoot, typedFolder, type ChoiceKind, type Person, type SourceChoice, type SourcePlan } from '../../core/source-choice';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import type { Failure, HelperClient } from '../helper-client';
 import { _ } from '../i18n';
@@ -268,11 +268,28 @@ export class WhatModel extends GObject.Object {
     this._changedByPerson();
   }
 
-  /** The other way forward: keep apart everything else its holder holds, and back up the holder. */
+  /**
+   * The other way forward: keep apart everything else its holder holds, and
+   * back up the holder. The listing names a few of them at a time; each one
+   * kept apart drops out of it, so it is asked again until none is left, one
+   * fails, or MAX_KEEP_OTHERS_APART were tried (each at most once).
+   */
   async keepOthersApart(path: string): Promise<void> {
-    const others = this.listing?.find((s) => s.path === path)?.others ?? [];
-    for (const other of others) if (!(await this._setApart(other, true))) break;
-    await this.load();
+    const tried = new Set<string>();
+    for (;;) {
+      const others = (this.listing?.find((s) => s.path === path)?.others ?? []).filter((o) => !tried.has(o));
+      if (others.length === 0 || tried.size >= MAX_KEEP_OTHERS_APART) break;
+      let failed = false;
+      for (const other of others.slice(0, MAX_KEEP_OTHERS_APART - tried.size)) {
+        tried.add(other);
+        if (!(await this._setApart(other, true))) {
+          failed = true;
+          break;
+        }
+      }
+      await this.load();
+      if (failed) break;
+    }
     this._changedByPerson();
   }
 

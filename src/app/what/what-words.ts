@@ -1,6 +1,6 @@
 import GLib from 'gi://GLib';
 import type { LeaveOutCandidate, LeaveOutId } from '../../core/leave-out';
-import { homesFolder, otherHomes, planSources, systemRoot, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
+import { homesFolder, otherHomes, othersToKeepApart, planSources, systemRoot, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import { _, fmt, ngettext } from '../i18n';
 
@@ -89,6 +89,9 @@ export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, p
   return size.bytes === undefined ? text : `${text} · ${GLib.format_size(size.bytes)}`;
 }
 
+/** How many of the other entries beside a folder are named. */
+const NAMED_OTHERS = 5;
+
 /** Why a folder cannot be backed up yet, and what the person can do about it. */
 export function blockedText(folder: Extract<PlannedFolder, { state: 'blocked' }>, person: Person, listing: readonly SubvolumeSize[] | null): string {
   const name = folderName(folder.path, person, listing);
@@ -104,7 +107,20 @@ export function blockedText(folder: Extract<PlannedFolder, { state: 'blocked' }>
     case 'not-subvolume': {
       if (folder.holder === undefined) return fmt(_('Rewind backs up folders that are kept apart on the disk. Keep %s apart to back it up; nothing is copied and nothing changes for you.'), name);
       const holder = folder.holder;
-      const others = [...(folder.others ?? []).map((o) => o.slice(holder.length + 1)), ...(folder.othersMore ? [fmt(_('%s more'), folder.othersMore)] : [])].join(', ');
+      // A few by name, the rest as a count: a long list of names says no more.
+      const named = (folder.others ?? []).slice(0, NAMED_OTHERS);
+      const more = (folder.others?.length ?? 0) + (folder.othersMore ?? 0) - named.length;
+      const others = [...named.map((o) => o.slice(holder.length + 1)), ...(more > 0 ? [fmt(_('%s more'), more)] : [])].join(', ');
+      if (othersToKeepApart(folder) === undefined) {
+        // Too many to keep apart one by one: the folder itself is the way.
+        return fmt(
+          _('%s shares %s with %s, and Rewind backs up %s as a whole. Keep your folder apart to back it up on its own. Nothing is copied and nothing changes for you.'),
+          name,
+          shortPath(holder, person),
+          others,
+          shortPath(holder, person),
+        );
+      }
       return fmt(
         _('%s shares %s with %s, and Rewind backs up %s as a whole. Keep your folder apart to back it up on its own, or keep the others apart. Nothing is copied and nothing changes for you.'),
         name,
