@@ -15,7 +15,9 @@ import { change, flipByte, manifestIn, run } from '../support/stream-damage';
  * backup changed, its time kept; a flipped byte in a stored stream) is
  * named in words, with the file, and the command exits 1; so are a stream
  * file cut short, a deleted link of a chain and an xattr removed from the
- * copy on the disk.
+ * copy on the disk. Each says which restore points it leaves not known to
+ * be good: a damaged stream's and the later ones replaying it, a received
+ * backup and the older ones.
  */
 jest.setTimeout(300_000);
 
@@ -76,6 +78,8 @@ test('a byte flipped on the btrfs disk itself is named, and the drill exits 1', 
   expect(problems).toHaveLength(1);
   expect(problems[0]).toMatch(/^alice\/Pictures\/holiday\.raw: it could not be restored from the backup: .*Input\/output error/);
   expect(result.drills[0].sources[0].compared).toBe(FILES - 1);
+  // The only backup there is the one damaged: no older one shares its data.
+  expect(result.drills[0].sources[0].affected).toEqual([snapshot]);
   expect(result.human).toContain('Test backup disk: DAMAGED.');
 });
 
@@ -90,6 +94,8 @@ test('a backup made writable and changed is reported, never passed over as good'
   expect(result.status).toBe(1);
   expect(result.drills).toEqual([expect.objectContaining({ destination: 'usb', outcome: 'damaged' })]);
   expect(result.drills[0].sources[0].problems).toEqual([expect.stringContaining(`The backup ${snapshot} was changed or left incomplete after it was received`)]);
+  // That backup itself: a change made to it does not reach any other.
+  expect(result.drills[0].sources[0].affected).toEqual([snapshot]);
   expect(result.human).toContain('Test backup disk: DAMAGED.');
 });
 
@@ -100,6 +106,7 @@ test('a flipped byte in a stored stream file is named, and the drill exits 1', (
   const result = drill(['--destination', 'folder']);
   expect(result.status).toBe(1);
   expect(result.drills).toEqual([expect.objectContaining({ destination: 'folder', outcome: 'damaged' })]);
+  expect(result.drills[0].sources[0]).toMatchObject({ damagedStream: snapshot, affected: [snapshot] });
   expect(result.drills[0].sources[0].problems[0]).toContain(part);
   expect(result.human).toContain('Shared folder: DAMAGED.');
   expect(result.human).toContain(part);
@@ -113,13 +120,21 @@ test('damage in an older stream of a chain, which a run does not read, is found 
   const full = run(fx);
   expect(full.kind).toBe('full');
   change(fx);
-  expect(run(fx)).toMatchObject({ kind: 'incremental', parent: full.snapshot });
+  const incremental = run(fx);
+  expect(incremental).toMatchObject({ kind: 'incremental', parent: full.snapshot });
   // A byte of the new chain's full stream: a run checks only the newest stream's data, so it would build on this chain.
   const part = manifestIn(streams).streams.find((s) => s.name === full.snapshot)!.parts[0].file;
   flipByte(path.join(streams, part));
   const result = drill(['--destination', 'folder']);
   expect(result.status).toBe(1);
-  expect(result.drills[0].sources[0]).toMatchObject({ damaged: true, problems: [expect.stringContaining(part)] });
+  // The damaged full stream's point, and the incremental that replays it; not the older chain, which is files of its own.
+  expect(result.drills[0].sources[0]).toMatchObject({
+    damaged: true,
+    damagedStream: full.snapshot,
+    affected: [full.snapshot, incremental.snapshot],
+    problems: [expect.stringContaining(part)],
+  });
+  expect(result.human).toContain(`Restore points not known to be good of ${fx.home} (2): ${full.snapshot}, ${incremental.snapshot}.`);
 
   change(fx);
   const next = run(fx);
@@ -131,7 +146,8 @@ test('damage in an older stream of a chain, which a run does not read, is found 
 
 test('a stream file cut short is named, and the drill exits 1', () => {
   const streams = path.join(folder, fx.hostName, 'home');
-  const part = manifestIn(streams).streams.at(-1)!.parts[0].file;
+  const newest = manifestIn(streams).streams.at(-1)!;
+  const part = newest.parts[0].file;
   const file = path.join(streams, part);
   const size = statSync(file).size;
   truncateSync(file, Math.floor(size / 2));
@@ -141,6 +157,8 @@ test('a stream file cut short is named, and the drill exits 1', () => {
   expect(result.drills[0].sources[0]).toMatchObject({
     damaged: true,
     compared: 0,
+    damagedStream: newest.name,
+    affected: [newest.name],
     problems: [expect.stringContaining(`${part} is ${Math.floor(size / 2)} bytes, the manifest says ${size}`)],
   });
   expect(result.human).toContain('Shared folder: DAMAGED.');
@@ -160,7 +178,14 @@ test('a deleted link of a chain is named, though the newest stream is intact, an
   const result = drill(['--destination', 'folder']);
   expect(result.status).toBe(1);
   expect(result.drills).toEqual([expect.objectContaining({ destination: 'folder', outcome: 'damaged' })]);
-  expect(result.drills[0].sources[0]).toMatchObject({ backup: newest.snapshot, damaged: true, compared: 0, problems: [expect.stringContaining(`${part} is missing`)] });
+  expect(result.drills[0].sources[0]).toMatchObject({
+    backup: newest.snapshot,
+    damaged: true,
+    compared: 0,
+    damagedStream: full.snapshot,
+    affected: [full.snapshot, newest.snapshot],
+    problems: [expect.stringContaining(`${part} is missing`)],
+  });
   expect(result.human).toContain('Shared folder: DAMAGED.');
   expect(result.human).toContain(`${part} is missing`);
 });
@@ -180,6 +205,10 @@ test('an extended attribute removed from the copy on the btrfs disk, the backup 
   expect(problems).toContain('alice/Documents/report.txt: its extended attribute user.rewind.tag did not come back');
   // Its hard link is the same file; nothing else is named.
   for (const p of problems) expect(p).toMatch(/^alice\/(Documents\/report|report-link)\.txt: its extended attribute user\.rewind\.tag did not come back$/);
+  // Every backup on the disk older than the damaged one may share its data.
+  const older = result.drills[0].sources[0].affected!;
+  expect(older.at(-1)).toBe(backup.snapshot);
+  expect(older).toContain(snapshot);
   expect(result.drills[0].sources[0]).toMatchObject({ backup: backup.snapshot, damaged: true });
   expect(result.human).toContain('Test backup disk: DAMAGED.');
   expect(result.human).toContain('user.rewind.tag');
