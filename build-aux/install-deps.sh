@@ -24,6 +24,7 @@ if command -v apt-get >/dev/null 2>&1; then
     xvfb xauth imagemagick
     meson ninja-build esbuild gettext desktop-file-utils appstream libxml2-utils systemd
     git xz-utils rpm rpmlint cpio flatpak-builder man-db
+    xdg-desktop-portal xdg-dbus-proxy
   "
   missing=""
   for p in $packages; do
@@ -89,6 +90,8 @@ elif command -v dnf >/dev/null 2>&1; then
     man-db
     nodejs
     nodejs-npm
+    xdg-desktop-portal
+    xdg-dbus-proxy
   "
   # Where each is confirmed (see above):
   #   btrfs-progs        btrfs-progs.spec (mkfs.btrfs, btrfs)
@@ -135,6 +138,9 @@ elif command -v dnf >/dev/null 2>&1; then
   #   man-db             man-db.spec (man)
   #   nodejs, nodejs-npm nodejs22.spec, Fedora's default Node.js: its packages are named
   #                      nodejs and nodejs-npm (which Provides npm)
+  #   xdg-desktop-portal xdg-desktop-portal.spec (/usr/libexec/xdg-document-portal and
+  #                      xdg-permission-store; it requires fuse3, for fusermount3)
+  #   xdg-dbus-proxy     xdg-dbus-proxy.spec (/usr/bin/xdg-dbus-proxy)
   missing=""
   for p in $packages; do
     rpm -q --quiet "$p" || missing="$missing $p"

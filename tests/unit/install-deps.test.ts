@@ -13,14 +13,15 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 const SCRIPT = fileURLToPath(new URL('../../build-aux/install-deps.sh', import.meta.url));
 const text = readFileSync(SCRIPT, 'utf8');
 
-/** The Debian packages, as before the dnf branch came (and man-db for the man page test). */
+/** The Debian packages, as before the dnf branch came (and man-db for the man page test, the portals for the Flatpak tests). */
 const DEBIAN = `btrfs-progs util-linux mount procps passwd attr acl bindfs
   zstd age openssh-server openssh-client dosfstools e2fsprogs xfsprogs fusefat exfat-fuse
   dbus dbus-daemon dbus-bin polkitd pkexec libglib2.0-bin
   gjs gir1.2-gtk-4.0 gir1.2-adw-1 adwaita-icon-theme fonts-cantarell
   xvfb xauth imagemagick
   meson ninja-build esbuild gettext desktop-file-utils appstream libxml2-utils systemd
-  git xz-utils rpm rpmlint cpio flatpak-builder man-db`.split(/\s+/);
+  git xz-utils rpm rpmlint cpio flatpak-builder man-db
+  xdg-desktop-portal xdg-dbus-proxy`.split(/\s+/);
 
 /** The dnf branch's package list. */
 const fedora = /elif command -v dnf[\s\S]*?packages="([^"]*)"/.exec(text)![1].trim().split(/\s+/);
