@@ -1,15 +1,18 @@
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
-import type { FolderListing } from '../../core/browse-request';
-import { parentOf } from '../../core/browse-request';
 import { backedUpSource, folderVersion, foldVersions, type FoldedVersions, type Observation, type Sighting, type VersionEntry } from '../../core/file-versions';
 import type { Moment } from '../../core/timeline';
+import type { PointLook } from '../../core/versions-request';
+import { screenMessage } from '../error-text';
 import type { Failure, HelperClient } from '../helper-client';
 import { copyPlace, timelineOf } from '../timeline-words';
 import { trace } from '../trace';
 import { failureText, restoredText, restoreFailureText, type PointRef } from './browser-model';
 import { leftOutFolder } from './path-facts';
+
+/** Moments read in one ListVersions call: the rows come a few at a time, and no call runs long. */
+const MOMENTS_A_CALL = 20;
 
 /** Where the versions window is: reading, a reason to show nothing, or the versions (while more are read). */
 export type VersionsState = { kind: 'loading' } | { kind: 'not-configured' } | { kind: 'not-backed-up' } | { kind: 'failed'; message: string } | { kind: 'ready' };
@@ -24,8 +27,8 @@ export interface NowEntry {
 /**
  * The previous versions of one path (src/core/file-versions.ts): which
  * backed-up folder holds it, what each moment of that folder's timeline had
- * there (read with ListFolder, as the restore browser reads a folder, one
- * moment after another, newest first), folded into versions; and a chosen
+ * there (read with ListVersions, as the restore browser reads a folder, a
+ * few moments a call, newest first), folded into versions; and a chosen
  * version restored with RestoreFiles, to where it was (the current one kept
  * aside) or into a folder. `changed` says what changed: state, rows (another
  * moment was read), selection, busy, now.
@@ -120,8 +123,11 @@ export class VersionsModel extends GObject.Object {
     this.reading = true;
     this._set({ kind: 'ready' });
     const started = GLib.get_monotonic_time();
-    for (const moment of moments) {
-      this.observations.push({ moment, seen: await this._look(moment) });
+    // A few moments a call, newest first, so the rows come as they are read.
+    for (let at = 0; at < moments.length; at += MOMENTS_A_CALL) {
+      const chunk = moments.slice(at, at + MOMENTS_A_CALL);
+      const seen = await this._look(chunk);
+      chunk.forEach((moment, i) => this.observations.push({ moment, seen: seen[i] }));
       this.folded = foldVersions(this.observations);
       this._changed('rows');
     }
@@ -165,39 +171,35 @@ export class VersionsModel extends GObject.Object {
     return { from: open.from, snapshot: open.snapshot, source: moment.source, where: copyPlace(open.from, this._labels) };
   }
 
-  private async _list(moment: Moment, folder: string): Promise<FolderListing | 'absent'> {
-    const open = moment.open!;
-    try {
-      return await this._client.callJson('ListFolder', { from: open.from, snapshot: open.snapshot, source: moment.source, path: folder });
-    } catch (e) {
-      const failure = e as Failure;
-      // Not there, or not a folder, in this moment (as the browser's "did not exist then").
-      if (failure.kind === 'error' && failure.code === 'InvalidArgs') return 'absent';
-      throw e;
+  /**
+   * What some moments had at the path (rule 3 of src/core/file-versions.ts),
+   * in one ListVersions call for those that can be opened.
+   */
+  private async _look(moments: Moment[]): Promise<Sighting[]> {
+    const open = moments.filter((m) => m.open);
+    const looks = new Map<Moment, PointLook>();
+    if (open.length > 0) {
+      try {
+        const points = open.map((m) => ({ from: m.open!.from, snapshot: m.open!.snapshot }));
+        const answer = await this._client.callJson('ListVersions', { source: this.source, path: this.relative, points });
+        open.forEach((m, i) => looks.set(m, answer.looks[i] ?? { kind: 'absent' }));
+      } catch (e) {
+        const failure = e as Failure;
+        trace(`versions moments-failed ${failure.code}`);
+        return moments.map((m) => (m.open ? { kind: 'unreadable', message: failureText(failure) } : { kind: 'unavailable' }));
+      }
     }
+    return moments.map((m) => this._sighting(looks.get(m)));
   }
 
-  /** What one moment had at the path (rule 3 of src/core/file-versions.ts). */
-  private async _look(moment: Moment): Promise<Sighting> {
-    if (!moment.open) return { kind: 'unavailable' };
-    try {
-      let own: { kind: VersionEntry['kind']; size: number; mtime: number; target?: string };
-      if (this.relative === '') own = { kind: 'folder', size: 0, mtime: 0 };
-      else {
-        const listing = await this._list(moment, parentOf(this.relative));
-        const entry = listing === 'absent' ? undefined : listing.entries.find((e) => e.path === this.relative);
-        if (!entry) return { kind: 'absent' };
-        own = entry;
-      }
-      if (own.kind !== 'folder') return { kind: 'present', entry: { kind: own.kind, size: own.size, mtime: own.mtime, ...(own.target !== undefined ? { target: own.target } : {}) } };
-      const inside = await this._list(moment, this.relative);
-      if (inside === 'absent') return { kind: 'absent' };
-      return { kind: 'present', entry: folderVersion(own.mtime, inside.entries) };
-    } catch (e) {
-      const failure = e as Failure;
-      trace(`versions moment-failed ${moment.open.snapshot} ${failure.code}`);
-      return { kind: 'unreadable', message: failureText(failure) };
-    }
+  private _sighting(look: PointLook | undefined): Sighting {
+    if (look === undefined) return { kind: 'unavailable' };
+    if (look.kind === 'absent') return { kind: 'absent' };
+    if (look.kind === 'unreadable') return { kind: 'unreadable', message: screenMessage(look.error) };
+    const { entry, items } = look;
+    // The backed-up folder itself: its own time is not a version's (as when it was listed from above).
+    if (entry.kind === 'folder') return { kind: 'present', entry: folderVersion(this.relative === '' ? 0 : entry.mtime, items ?? []) };
+    return { kind: 'present', entry: { kind: entry.kind, size: entry.size, mtime: entry.mtime, ...(entry.target !== undefined ? { target: entry.target } : {}) } };
   }
 
   /** The point a version row restores from and opens in the browser. */

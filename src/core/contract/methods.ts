@@ -14,6 +14,7 @@ import type { Discovery } from '../discovery';
 import type { KeepBackingUpInput, RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
 import type { CheckBackupsRequest } from './drill-request';
 import type { DrillResult } from '../drill';
+import type { ListVersionsInput, VersionsListing } from '../versions-request';
 
 /**
  * The helper's D-Bus contract: one entry per method of
@@ -90,6 +91,7 @@ export const HELPER_METHODS = {
   ListRestorePoints: method<void, Inventory>({ action: ACTIONS.readConfig, out: json('inventory_json'), timeoutMs: LONG }),
   RestoreFiles: method<RestoreRequest, RestoreResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   ListFolder: method<ListFolderInput, FolderListing>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('listing_json'), timeoutMs: LONG }),
+  ListVersions: method<ListVersionsInput, VersionsListing>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('versions_json'), timeoutMs: LONG }),
   Search: method<SearchInput, SearchResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),

@@ -1,4 +1,5 @@
 import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../browse-request';
+import { parseListVersionsRequest } from '../versions-request';
 import { controlCharacterProblem, rawControlCharacterProblem } from '../control-characters';
 import { RewindError } from '../errors';
 import { parseRestoreRequest } from '../restore-request';
@@ -57,6 +58,7 @@ export const REQUEST_PARSERS = {
   ListRestorePoints: none,
   RestoreFiles: parseRestoreRequest,
   ListFolder: parseListFolderRequest,
+  ListVersions: parseListVersionsRequest,
   Search: parseSearchRequest,
   WhatChanged: parseWhatChangedRequest,
   DiscoverBackups: none,

@@ -19,6 +19,7 @@ import { postponeIfWaiting } from '../engine/postpone';
 import { applySchedule } from '../system/timer';
 import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
+import { listVersions } from '../restore/versions';
 import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
 import { keepBackingUp } from '../recovery/keep-backing-up';
@@ -87,6 +88,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     },
     // The restore browser reads as the caller, like RestoreFiles without an administrator.
     ListFolder: async (request, call) => listFolder(options, request, await call.caller()),
+    ListVersions: async (request, call) => listVersions(options, request, await call.caller()),
     Search: async (request, call) => search(options, request, await call.caller()),
     WhatChanged: async (request, call) => whatChanged(options, request, await call.caller()),
     GetConfig: () => loadConfig(options.configPath),

@@ -53,7 +53,7 @@ export interface BrowseCaller {
   gid: number;
 }
 
-interface Paths {
+export interface Paths {
   configPath: string;
   stateDir: string;
   runtimeDir: string;
@@ -70,7 +70,7 @@ interface Output {
 }
 
 /** Runs `args` as the caller with the given folders as fds 3, 4, …; stops after `maxNuls` NUL bytes of output. */
-function runAsCaller(args: string[], caller: BrowseCaller, fds: number[], options: { input?: Buffer; maxNuls?: number; timeoutMs?: number } = {}): Promise<Output> {
+export function runAsCaller(args: string[], caller: BrowseCaller, fds: number[], options: { input?: Buffer; maxNuls?: number; timeoutMs?: number } = {}): Promise<Output> {
   const command = ['setpriv', `--reuid=${caller.uid}`, `--regid=${caller.gid}`, '--init-groups', '--inh-caps=-all', '--', ...args];
   const child = spawn(command[0], command.slice(1), { cwd: '/', stdio: ['pipe', 'pipe', 'pipe', ...fds], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
   const chunks: Buffer[] = [];
@@ -121,13 +121,13 @@ while [ "$n" -gt 0 ]; do
 done
 exec "$@"`;
 
-function walkTo(folder: string, command: string[]): string[] {
+export function walkTo(folder: string, command: string[]): string[] {
   const parts = folder === '' ? [] : folder.split('/');
   return ['bash', '-c', WALK, 'rewind-walk', String(parts.length), ...parts, ...command];
 }
 
 /** The caller's listing or search was refused: say what and why, in the caller's terms. */
-function walkFailure(folder: string, output: Output): RewindError {
+export function walkFailure(folder: string, output: Output): RewindError {
   const where = folder === '' ? 'the top folder' : `“${folder}”`;
   // The last line is the failed step's (cd or find); bash may warn before it.
   const reason = output.stderr.split('\n').at(-1) ?? '';
@@ -144,7 +144,7 @@ function walkFailure(folder: string, output: Output): RewindError {
 }
 
 /** Points the helper cannot read in place (a server's backups, stream files): they are fetched, and the copy kept a while. */
-function needsFetching(config: Config, from: string): boolean {
+export function needsFetching(config: Config, from: string): boolean {
   if (from === 'local') return false;
   const destination = config.destinations.find((d) => d.id === from);
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${from}" in the configuration.`, { advice: ADVICE.chooseAgain });
@@ -154,7 +154,7 @@ function needsFetching(config: Config, from: string): boolean {
 /** Copies of fetched points, kept between the browser's calls; the daemon puts them away before it exits. */
 export const fetchedPoints = new FetchedPoints();
 
-async function openRoot(root: string, request: { from: string; snapshot: string }): Promise<FileHandle> {
+export async function openRoot(root: string, request: { from: string; snapshot: string }): Promise<FileHandle> {
   return open(root, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => {
     throw new RewindError('InvalidArgs', `There is no snapshot or backup ${request.snapshot} in ${request.from === 'local' ? 'the local snapshots' : request.from}.`, { advice: ADVICE.chooseAgain });
   });
