@@ -145,7 +145,7 @@ export function formatEta(seconds: number): string {
  * The line under the progress bar: "42 % · 1.2 GB · 30 MB/s · about 2 minutes
  * left"; the codec's fields (fraction, rate, ETA) are there only when the helper knows them.
  */
-export function describeProgressDetail(progress: Progress | null): string {
+export function describeProgressDetail(progress: Pick<Progress, 'bytes' | 'fraction' | 'bytesPerSecond' | 'etaSeconds'> | null): string {
   if (!progress) return '';
   const parts: string[] = [];
   if (typeof progress.fraction === 'number') parts.push(`${Math.floor(progress.fraction * 100)} %`);

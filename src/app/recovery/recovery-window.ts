@@ -12,6 +12,7 @@ import type { Failure } from '../helper-call';
 import type { HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
 import { trace } from '../trace';
+import { RestoreProgressPage } from './restore-progress-page';
 
 /** Bytes as GNOME shows them. */
 function size(bytes: number): string {
@@ -65,7 +66,7 @@ export class RecoveryWindow extends Adw.Window {
   private _pointPage = new Adw.PreferencesPage();
   private _pointGroups: Adw.PreferencesGroup[] = [];
   private _confirm = new Adw.StatusPage({ icon_name: 'dialog-warning-symbolic' });
-  private _working = new Adw.StatusPage({ title: _('Restoring Everything…'), description: _('This can take a long time. Your current home folders are not changed until the restore is finished.') });
+  private _working = new RestoreProgressPage();
   private _done = new Adw.StatusPage({ icon_name: 'emblem-ok-symbolic' });
   private _keepButton = new Gtk.Button({ label: _('_Keep Backing Up to This Disk'), use_underline: true, css_classes: ['pill', 'suggested-action'], halign: Gtk.Align.CENTER });
   private _keepNote = new Gtk.Label({ wrap: true, justify: Gtk.Justification.CENTER, max_width_chars: 60, css_classes: ['dim-label'] });
@@ -76,6 +77,8 @@ export class RecoveryWindow extends Adw.Window {
   private _point: string | null = null;
   /** Whether the whole home came back from the chosen backups: the next backup then goes on from them. */
   private _restoredAll = false;
+  /** The whole restore stopped (cancelled or failed): Back goes to the points again. */
+  private _stopped = false;
   private _looking = false;
   private _monitor = Gio.VolumeMonitor.get();
   private _monitorIds: number[] = [];
@@ -97,7 +100,7 @@ export class RecoveryWindow extends Adw.Window {
     this._stack.add_named(this._foundPage, 'found');
     this._stack.add_named(this._pointPage, 'point');
     this._stack.add_named(this._confirm, 'confirm');
-    this._stack.add_named(this._working, 'working');
+    this._stack.add_named(this._working.widget, 'working');
     this._stack.add_named(this._done, 'done');
     const confirmButtons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
     confirmButtons.append(new Gtk.Button({ label: _('_Cancel'), use_underline: true, css_classes: ['pill'], action_name: 'recover.back' }));
@@ -117,6 +120,7 @@ export class RecoveryWindow extends Adw.Window {
     this._addAction('browse', false, () => this._browse());
     this._addAction('restore-all', false, () => this._askRestoreAll());
     this._addAction('confirm', false, () => void this._restoreAll());
+    this._addAction('cancel', false, () => void this._cancelRestore());
     this._addAction('keep', false, () => void this._keep());
     this._addAction('back', false, () => this._goBack());
     this._addAction('close', false, () => this.close());
@@ -127,6 +131,9 @@ export class RecoveryWindow extends Adw.Window {
       this._monitorIds.push(this._monitor.connect(signal, () => void this._look()));
     }
     this.connect('close-request', () => {
+      // Closed while it runs: the restore stops, as Cancel stops it.
+      if (this._stack.visible_child_name === 'working') void this._cancelRestore();
+      this._working.stop();
       for (const id of this._monitorIds) this._monitor.disconnect(id);
       this._monitorIds = [];
       return false;
@@ -143,7 +150,7 @@ export class RecoveryWindow extends Adw.Window {
 
   private _show(page: Page): void {
     this._stack.visible_child_name = page;
-    this._back.visible = page === 'point' || page === 'confirm';
+    this._back.visible = page === 'point' || page === 'confirm' || (page === 'done' && this._stopped);
     trace(`recover page ${page}`);
   }
 
@@ -151,6 +158,7 @@ export class RecoveryWindow extends Adw.Window {
     const page = this._stack.visible_child_name as Page;
     if (page === 'confirm') this._show('point');
     else if (page === 'point') this._show('found');
+    else if (page === 'done' && this._stopped) this._show('point');
   }
 
   private _clear(page: Adw.PreferencesPage, groups: Adw.PreferencesGroup[]): void {
@@ -295,12 +303,14 @@ export class RecoveryWindow extends Adw.Window {
   private async _restoreAll(): Promise<void> {
     const found = this._chosen;
     if (!found || !this._point) return;
+    this._stopped = false;
     this._show('working');
-    this._spinner.visible = true;
+    this._working.start();
     try {
       await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
       this._restoredAll = true;
       trace('recover restored all');
+      this._done.icon_name = 'emblem-ok-symbolic';
       this._done.title = _('Your Files Are Back');
       this._done.description = escapeMarkup(
         fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
@@ -309,14 +319,32 @@ export class RecoveryWindow extends Adw.Window {
       this._keepButton.visible = true;
       this._show('done');
     } catch (e) {
-      trace(`recover restore failed ${(e as Failure).code}`);
-      this._done.title = _('Could Not Restore Everything');
-      this._done.description = escapeMarkup(`${failureText(e as Failure)} ${_('Your home folders were not changed.')}`);
+      const failure = e as Failure;
+      trace(`recover restore failed ${failure.code}`);
+      const cancelled = failure.code === 'Cancelled';
+      this._stopped = true;
+      this._done.icon_name = cancelled ? 'process-stop-symbolic' : 'dialog-warning-symbolic';
+      this._done.title = cancelled ? _('Restore Cancelled') : _('Could Not Restore Everything');
+      this._done.description = escapeMarkup(
+        cancelled ? _('Your home folders were not changed, and nothing of the restore was kept.') : `${failureText(failure)} ${_('Your home folders were not changed.')}`,
+      );
       this._keepNote.label = '';
       this._keepButton.visible = false;
       this._show('done');
     } finally {
-      this._spinner.visible = false;
+      this._working.stop();
+    }
+  }
+
+  /** Stops the running whole restore; RestoreHome then fails with Cancelled, and the done page says so. */
+  private async _cancelRestore(): Promise<void> {
+    if (this._stack.visible_child_name !== 'working') return;
+    this._working.cancelling();
+    trace('recover cancelling');
+    try {
+      await this._client.call('CancelRestore');
+    } catch (e) {
+      trace(`recover cancel failed ${(e as Failure).code}`);
     }
   }
 
@@ -327,6 +355,8 @@ export class RecoveryWindow extends Adw.Window {
       // The helper makes the configuration from what it found, and keeps the recovery key of encrypted backups as this computer's.
       await this._client.call('KeepBackingUp', { from: found.id, source: foundFolder(found)!.folder, ...this._key() });
       trace(`recover kept ${this._restoredAll ? 'incremental' : 'full'}`);
+      this._stopped = false;
+      this._done.icon_name = 'emblem-ok-symbolic';
       this._done.title = _('Backups Continue on This Disk');
       this._done.description = escapeMarkup(
         this._restoredAll

@@ -96,6 +96,7 @@ export const HELPER_METHODS = {
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
   RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),
+  CancelRestore: method<void, boolean>({ action: ACTIONS.restoreFiles, out: { type: 'b', name: 'was_running' }, timeoutMs: LONG }),
   KeepBackingUp: method<KeepBackingUpInput, SetConfigResult>({ action: ACTIONS.configure, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   CheckBackups: method<CheckBackupsRequest | undefined, DrillResult>({ action: ACTIONS.runBackup, in: { ...REQUEST, optional: true }, out: json('result_json'), timeoutMs: DRILL }),
 } as const;
@@ -117,8 +118,12 @@ export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(HELPER_METHODS, name);
 }
 
-/** The signals, for the introspection XML: BackUpNow's job reports Progress and ends with one Completed. */
-export const HELPER_SIGNALS: Record<'Progress' | 'Completed', ArgSpec[]> = {
+/**
+ * The signals, for the introspection XML: BackUpNow's job reports Progress
+ * and ends with one Completed; a running RestoreHome reports RestoreProgress
+ * (one at a time: it holds the run lock) until its call answers.
+ */
+export const HELPER_SIGNALS: Record<'Progress' | 'Completed' | 'RestoreProgress', ArgSpec[]> = {
   Progress: [
     { type: 's', name: 'job_id' },
     { type: 's', name: 'progress_json' },
@@ -128,4 +133,5 @@ export const HELPER_SIGNALS: Record<'Progress' | 'Completed', ArgSpec[]> = {
     { type: 'b', name: 'success' },
     { type: 's', name: 'result_json' },
   ],
+  RestoreProgress: [{ type: 's', name: 'progress_json' }],
 };

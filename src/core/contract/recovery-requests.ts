@@ -29,6 +29,19 @@ export interface RestoreHomeResult {
   keptCurrent: boolean;
 }
 
+/**
+ * How far a running RestoreHome is (signal RestoreProgress): the bytes of
+ * the backup read so far, and where the helper can tell, the fraction done,
+ * the rate and the time left.
+ */
+export interface RestoreProgress {
+  bytes: number;
+  /** 0 to 1. */
+  fraction?: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+}
+
 export const parseRestoreHomeRequest = (json: string): RestoreHomeRequest => parseJsonRequest(restoreHomeSchema, json);
 
 /**

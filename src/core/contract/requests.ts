@@ -63,6 +63,7 @@ export const REQUEST_PARSERS = {
   WhatChanged: parseWhatChangedRequest,
   DiscoverBackups: none,
   RestoreHome: parseRestoreHomeRequest,
+  CancelRestore: none,
   KeepBackingUp: parseKeepBackingUpRequest,
   CheckBackups: parseCheckBackupsRequest,
 } satisfies Record<MethodName, (argument: never) => unknown>;

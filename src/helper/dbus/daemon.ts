@@ -9,6 +9,7 @@ import { emitSignal, ownHelperName, serveHelperObject, type MethodCall } from '.
 import { callerIdentity, callerUid } from './caller';
 import { helperHandlers, type CallContext } from './handlers';
 import { BackupJob } from './job';
+import { RestoreJob } from './restore-job';
 import { authorize } from './polkit';
 
 /**
@@ -52,7 +53,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     shutdown(job.running ? 1 : 0);
   });
 
-  const handlers = helperHandlers(options, job);
+  const restoreJob = new RestoreJob((progress) => emitSignal(bus, 'RestoreProgress', 's', [JSON.stringify(progress)]));
+  const handlers = helperHandlers(options, job, restoreJob);
   const check = (member: string, sender: string, action: ActionId): Promise<void> =>
     authorize(bus, sender, action).catch(async (error: unknown) => {
       if (error instanceof RewindError && error.code === 'NotAuthorized') {

@@ -27,6 +27,7 @@ import { drillDestinations } from '../drill/drill';
 import { check, probe, setup, trust } from '../destinations/ssh/setup';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
+import type { RestoreJob } from './restore-job';
 import type { DaemonOptions } from './daemon';
 
 /**
@@ -57,7 +58,7 @@ async function withSchedule(config: Config): Promise<{ config: Config; timer: st
   return { config, timer };
 }
 
-export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers {
+export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJob: RestoreJob): Handlers {
   return {
     GetStatus: () => readStatus(options.configPath, options.stateDir, job.running !== undefined),
     CancelBackup: async () => job.cancel(),
@@ -118,7 +119,8 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob): Handlers
     ListRestorePoints: () => withRunContext(options, false, takeInventory),
     // Needs no configuration: after a reinstall, what the connected disks hold.
     DiscoverBackups: () => discoverAndRemember(options.runtimeDir),
-    RestoreHome: (request) => restoreHome(options, request),
+    RestoreHome: (request) => restoreJob.run((watch) => restoreHome(options, request, watch)),
+    CancelRestore: async () => restoreJob.cancel(),
     // The configuration (and the recovery key) for the found backups is the helper's to make, from what it found.
     KeepBackingUp: async (request) => withSchedule(await keepBackingUp(options, request)),
     // Under the run lock, as a backup: Busy while one runs.

@@ -6,6 +6,7 @@ import type { Progress, TransferRecord } from '../../core/status';
 import type { Subvolume } from '../../core/subvolume';
 import type { SourceSnapshot } from '../engine/sources';
 import type { SendProtocol } from '../system/send-capabilities';
+import type { RestoreWatch } from '../restore/restore-watch';
 
 /**
  * Every destination, whatever keeps its backups: a btrfs disk
@@ -43,8 +44,9 @@ export interface BackupDestination {
   /**
    * The point received into `into` (a folder on a btrfs filesystem) as a
    * read-only subvolume that keeps the backup's received UUID; returns its path.
+   * `watch` is told how far it is and may stop it (then nothing received is kept).
    */
-  restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string>;
+  restorePoint(dirName: string, name: string, into: string, keyFile?: string, watch?: RestoreWatch): Promise<string>;
   /**
    * What changed in the point `name` since the point before it here, as the
    * destination tells it without fetching either point; no `previous` for a

@@ -10,7 +10,9 @@ import type { MountSet } from '../system/mount-set';
 import { findBtrfsDevice } from '../system/btrfs-superblock';
 import type { TopLevelMount } from '../system/mounts';
 import { runCommand } from '../system/run-command';
-import { noDataStream, receiveCopy } from '../system/btrfs-send';
+import { noDataStream } from '../system/btrfs-send';
+import { receiveCopyWatched } from '../restore/receive-copy';
+import type { RestoreWatch } from '../restore/restore-watch';
 import { codecOptions, sendReceive } from '../engine/transfer';
 import { XattrRefused } from '../engine/transfer-outcome';
 import { CAPABILITY_XATTR } from '../../core/xattrs-left-out';
@@ -211,10 +213,10 @@ export class BtrfsDestination extends ReceivedDestination {
     return path.join(this.top, this.dirBelowTop(dirName), name);
   }
 
-  async restorePoint(dirName: string, name: string, into: string): Promise<string> {
+  async restorePoint(dirName: string, name: string, into: string, _keyFile?: string, watch?: RestoreWatch): Promise<string> {
     const backup = await this.pointFolder(dirName, name);
     if (!(await stat(backup).catch(() => undefined))) throw new RewindError('InvalidArgs', `There is no backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
-    return receiveCopy(backup, into, `${name} from ${this.name}`);
+    return receiveCopyWatched(backup, into, `${name} from ${this.name}`, watch);
   }
 
   /** The mount set unmounts the disk. */

@@ -10,6 +10,7 @@ import type { Subvolume } from '../../core/subvolume';
 import type { SourceSnapshot } from '../engine/sources';
 import type { BackUpJob, BackupDestination, PointChanges, PointInfo, RetentionPlan, RetentionView } from './backup-destination';
 import { retryUntilItFits } from './make-room';
+import type { RestoreWatch } from '../restore/restore-watch';
 
 /** What one send of a snapshot needs: its paths, below the source's top level, and how to send. */
 export interface SendOrder {
@@ -65,7 +66,7 @@ export abstract class ReceivedDestination implements BackupDestination {
   /** Sends one snapshot here; fills in the record's bytes. */
   protected abstract send(order: SendOrder): Promise<void>;
   abstract pointFolder(dirName: string, name: string, scratch: () => Promise<string>, keyFile?: string): Promise<string>;
-  abstract restorePoint(dirName: string, name: string, into: string, keyFile?: string): Promise<string>;
+  abstract restorePoint(dirName: string, name: string, into: string, keyFile?: string, watch?: RestoreWatch): Promise<string>;
   abstract close(): Promise<void>;
 
   /** Backups a drill found damaged, by UUID (src/core/parent.ts, rule 7). */

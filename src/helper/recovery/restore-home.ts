@@ -1,5 +1,6 @@
 import type { RestoreHomeRequest, RestoreHomeResult } from '../../core/contract/recovery-requests';
 import { restoreSubvolume } from '../restore/restore-subvolume';
+import type { RestoreWatch } from '../restore/restore-watch';
 import { chosenFolder, lookUpFound, targetFolder } from './found-point';
 
 interface Paths {
@@ -13,9 +14,10 @@ interface Paths {
  * the whole-subvolume restore: received beside the current subvolume, then
  * swapped in by name, the current one kept under another name. It takes
  * effect at the next start; until then nothing in use changes, and a failure
- * before the swap leaves the current folder as it was.
+ * before the swap leaves the current folder as it was, and so does a
+ * cancel (`watch`), which deletes what was received.
  */
-export async function restoreHome(paths: Paths, request: RestoreHomeRequest): Promise<RestoreHomeResult> {
+export async function restoreHome(paths: Paths, request: RestoreHomeRequest, watch?: RestoreWatch): Promise<RestoreHomeResult> {
   const found = await lookUpFound(paths.runtimeDir, request.from);
   const { folder } = chosenFolder(found, request.source);
   const into = targetFolder(folder.folder);
@@ -28,6 +30,7 @@ export async function restoreHome(paths: Paths, request: RestoreHomeRequest): Pr
     source: folder.folder,
     ...(request.recoveryKey !== undefined ? { recoveryKey: request.recoveryKey } : {}),
     replace: true,
+    ...(watch ? { watch } : {}),
   });
   return { folder: into, snapshot: request.snapshot, keptCurrent: result.keptAs !== undefined };
 }

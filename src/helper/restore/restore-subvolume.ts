@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rmdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { ADVICE, RewindError } from '../../core/errors';
@@ -11,7 +11,8 @@ import { mountOf, mountedBtrfsUuid } from '../system/mountinfo';
 import { runCommand } from '../system/run-command';
 import type { Config } from '../../core/config';
 import { openDestination } from '../destinations/open-destination';
-import { receiveCopy } from '../system/btrfs-send';
+import { receiveCopyWatched } from './receive-copy';
+import { restoreCancelled, type RestoreWatch } from './restore-watch';
 import { acquireRunLock } from '../engine/run-lock';
 import { configForFound, isFoundId } from '../../core/discovery';
 import { chosenFolder, lookUpFound, withFoundKey } from '../recovery/found-point';
@@ -59,6 +60,8 @@ export interface SubvolumeRestoreRequest {
   recoveryKey?: string;
   /** Swap the restored subvolume in for the current one (kept under another name). */
   replace?: boolean;
+  /** Told how far the receive is, and able to stop it before anything is replaced. */
+  watch?: RestoreWatch;
   now?: Date;
 }
 
@@ -92,11 +95,12 @@ async function fromPath(backup: string, into: string, dirName: string): Promise<
     throw new RewindError('InvalidArgs', `${backup} is not a btrfs subvolume.`, { advice: 'Name a backup (a read-only subvolume) with --backup.' });
   });
   await refuseExisting(into, dirName, path.basename(backup));
-  return receiveCopy(backup, into, backup);
+  return receiveCopyWatched(backup, into, backup);
 }
 
 /** A backup named by destination and snapshot: the destination brings it into `into` (beside the snapshots it continues). */
 async function fromDestination(request: SubvolumeRestoreRequest, config: Config | undefined, mounts: MountSet, into: string, dirName: string): Promise<string> {
+  if (request.watch?.signal?.aborted) throw restoreCancelled();
   if (request.destination !== undefined && isFoundId(request.destination)) return fromFound(request, mounts, into);
   if (!config) throw new RewindError('InvalidArgs', '--destination needs the configuration (--config).', { advice: ADVICE.inDetail });
   const name = request.snapshot;
@@ -107,7 +111,7 @@ async function fromDestination(request: SubvolumeRestoreRequest, config: Config 
   if (!destination) throw new RewindError('InvalidArgs', `There is no destination "${request.destination}" in the configuration.`, { advice: ADVICE.chooseAgain });
   await refuseExisting(into, dirName, name);
   const opened = await openDestination(destination, config.hostName ?? hostname(), mounts, request.stateDir);
-  return opened.restorePoint(dirName, name, into, request.keyFile).finally(() => opened.close());
+  return opened.restorePoint(dirName, name, into, request.keyFile, request.watch).finally(() => opened.close());
 }
 
 /** A backup found with no configuration: read with a configuration made for it in memory. */
@@ -120,7 +124,7 @@ async function fromFound(request: SubvolumeRestoreRequest, mounts: MountSet, int
   const { folder } = chosenFolder(found, request.source);
   await refuseExisting(into, folder.dirName, name);
   const opened = await openDestination(configForFound(found).destinations[0], found.host, mounts, request.stateDir);
-  return withFoundKey(request.runtimeDir, { recoveryKey: request.recoveryKey, keyFile: request.keyFile }, (keyFile) => opened.restorePoint(folder.dirName, name, into, keyFile)).finally(() => opened.close());
+  return withFoundKey(request.runtimeDir, { recoveryKey: request.recoveryKey, keyFile: request.keyFile }, (keyFile) => opened.restorePoint(folder.dirName, name, into, keyFile, request.watch)).finally(() => opened.close());
 }
 
 /** Whether /etc/fstab mounts something by subvolume id: a swapped subvolume has another id, so the swap would not be what starts. */
@@ -128,6 +132,13 @@ async function fstabUsesSubvolid(): Promise<boolean> {
   const root = process.env.REWIND_TARGET_ROOT || '/';
   const text = await readFile(path.join(root, 'etc/fstab'), 'utf8').catch(() => '');
   return text.split('\n').some((line) => !line.trimStart().startsWith('#') && /(^|[\s,])subvolid=/.test(line));
+}
+
+/** Removes `folder` and the folders above it up to `top`, each only if it is empty. */
+async function removeEmptyUpTo(folder: string, top: string): Promise<void> {
+  for (let dir = folder; dir.startsWith(top); dir = path.dirname(dir)) {
+    if (!(await rmdir(dir).then(() => true, () => false))) return;
+  }
 }
 
 function stamp(now: Date): string {
@@ -172,8 +183,20 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
   try {
     const top = (await mounts.get(mount.source, fsUuid)).mountPoint;
     const into = path.join(top, SNAPSHOT_DIR, dirName);
-    await mkdir(into, { recursive: true, mode: 0o700 });
-    const restored = request.backup !== undefined ? await fromPath(request.backup, into, dirName) : await fromDestination(request, config, mounts, into, dirName);
+    const made = await mkdir(into, { recursive: true, mode: 0o700 });
+    let restored: string;
+    try {
+      restored = request.backup !== undefined ? await fromPath(request.backup, into, dirName) : await fromDestination(request, config, mounts, into, dirName);
+      // Cancelled after the receive ended: it is deleted as a cancelled receive is; nothing has been replaced yet.
+      if (request.watch?.signal?.aborted) {
+        await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+        throw restoreCancelled();
+      }
+    } catch (error) {
+      // A failed or cancelled restore leaves no folder it made either.
+      if (made) await removeEmptyUpTo(into, made);
+      throw error;
+    }
     // btrfs receive leaves the subvolume read-only with its received UUID; the new one is a writable snapshot of it.
     const newPath = `${currentPath}.restored-${stamp(request.now ?? new Date())}`;
     await runCommand('btrfs', ['subvolume', 'snapshot', restored, path.join(top, newPath)]);

@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { RewindError } from '../../core/errors';
-import { runCommand } from './run-command';
 
 /**
  * The command line of `btrfs send`, built in one place for every caller:
@@ -39,21 +37,6 @@ export function finished(child: ChildProcess): Promise<{ code: number | null; st
     child.once('error', (error) => resolve({ code: -1, stderr: error.message }));
     child.once('close', (code) => resolve({ code, stderr }));
   });
-}
-
-/** `btrfs send BACKUP | btrfs receive INTO`; a failed receive leaves nothing behind. */
-export async function receiveCopy(backup: string, into: string, what: string): Promise<string> {
-  // The stream goes from one process to the other; the helper holds neither end.
-  const send = spawn('btrfs', sendArguments({ snapshot: backup }), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const receive = spawn('btrfs', ['receive', '-q', into], { stdio: [send.stdout, 'ignore', 'pipe'] });
-  send.stdout.destroy();
-  const [sent, received] = await Promise.all([finished(send), finished(receive)]);
-  const restored = path.join(into, path.basename(backup));
-  if (sent.code !== 0 || received.code !== 0) {
-    await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
-    throw new RewindError('TransferFailed', `Restoring ${what} failed: ${(received.stderr || sent.stderr || 'btrfs send failed').trim()}.`);
-  }
-  return restored;
 }
 
 /** `btrfs send --no-data -p FROM TO`: what changed between two snapshots, as a whole (small) stream. */

@@ -15,6 +15,8 @@ import { chainGuard, ReplayPlace } from './replay-place';
 import { StreamCutOff, StreamRefused } from '../../serve/stream-guard';
 import { failureOf, spawnFilter, type Child } from './stream-pipes';
 import { checkPart, type StreamStore } from './stream-store';
+import { TransferMeter } from '../../engine/transfer-meter';
+import { countedStream, restoreCancelled, type RestoreWatch } from '../../restore/restore-watch';
 
 /** What a check of one stream knows of its chain, to apply the restore's guard: the stream before it, and the links made so far. */
 export interface ReplayCheck {
@@ -211,7 +213,7 @@ export class ChainReader {
    * Replays the chain of `name` into `into`, checking every file first; see
    * FilesDestination.replay for why each stream is received confined.
    */
-  async replay(manifest: StreamManifest, dirName: string, name: string, into: string, keyPath?: string): Promise<string> {
+  async replay(manifest: StreamManifest, dirName: string, name: string, into: string, keyPath?: string, watch?: RestoreWatch): Promise<string> {
     const target = this.entry(manifest, dirName, name);
     const chain = chainTo(manifest.streams, target);
     if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);
@@ -223,19 +225,43 @@ export class ChainReader {
       }
     }
     await checkRoomToUnpack(into, chain);
+    if (watch?.signal?.aborted) throw restoreCancelled();
     const place = await ReplayPlace.create(into);
+    // How far: the decoded bytes against the streams' lengths the manifest gives, known before the first byte.
+    const total = chain.reduce((sum, s) => sum + s.streamBytes, 0);
+    const meter = new TransferMeter(async () => total, Date.now, 0);
+    let bytes = 0;
+    const counted = (output: Readable) =>
+      watch
+        ? countedStream(
+            output,
+            (n) => {
+              bytes += n;
+              watch.onProgress?.({ bytes, ...meter.progress(bytes) });
+            },
+            watch.signal,
+          )
+        : output;
     try {
-      for (const [index, stream] of chain.entries()) await this.replayOne(place, dirName, stream, index > 0 ? chain[index - 1] : undefined, identity);
+      for (const [index, stream] of chain.entries()) await this.replayOne(place, dirName, stream, index > 0 ? chain[index - 1] : undefined, identity, counted);
+      if (watch?.signal?.aborted) throw restoreCancelled();
       return await place.keep(name);
     } catch (error) {
       await place.remove();
-      throw error;
+      throw watch?.signal?.aborted ? restoreCancelled() : error;
     }
   }
 
-  private async replayOne(place: ReplayPlace, dirName: string, stream: StreamEntry, parent: StreamEntry | undefined, identity: string | undefined): Promise<void> {
+  private async replayOne(
+    place: ReplayPlace,
+    dirName: string,
+    stream: StreamEntry,
+    parent: StreamEntry | undefined,
+    identity: string | undefined,
+    counted: (output: Readable) => Readable,
+  ): Promise<void> {
     const { output, done } = this.openStream(dirName, stream, identity);
-    const refused = await place.receive(output, stream, parent);
+    const refused = await place.receive(counted(output), stream, parent);
     const failed = await done;
     const file = `${stream.parts[0].file} on ${this.name}`;
     // A refused stream stops the decompressor too: the refusal is the cause, not the broken pipe.
