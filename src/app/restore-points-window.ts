@@ -12,6 +12,7 @@ import type { PointRef } from './restore-browser/browser-model';
 import { closeOnEscape } from './close-on-escape';
 import { trace } from './trace';
 import { screenMessage } from './error-text';
+import { sourceName } from './source-name';
 
 /** A snapshot name (YYYYMMDDTHHMMSSZ) as ISO 8601, for formatWhen. */
 export function snapshotTime(name: string): string | undefined {
@@ -99,8 +100,8 @@ export class RestorePointsWindow extends Adw.Window {
     let copies = 0;
     let moments = 0;
     for (const timeline of timelines) {
-      // Several folders backed up: each has its own timeline, under its name.
-      if (timelines.length > 1) this._group(timeline.source);
+      // Several folders backed up: each has its own timeline, under its name in words.
+      if (timelines.length > 1) this._group(sourceName(timeline.source));
       for (const day of timeline.days) {
         const group = this._group(day.label);
         for (const moment of day.moments) group.add(momentRow(moment, labels));
@@ -109,7 +110,7 @@ export class RestorePointsWindow extends Adw.Window {
       }
       if (timeline.days.length === 0) this._group(timelines.length > 1 ? '' : _('No restore points yet'), _('The first backup makes one.'));
     }
-    for (const problem of inventory.problems) this._group(problem.source, screenMessage(problem.error));
+    for (const problem of inventory.problems) this._group(sourceName(problem.source), screenMessage(problem.error));
     if (inventory.sources.length === 0 && inventory.problems.length === 0) {
       this._group(_('No restore points'), _('Backups are not set up on this computer yet. Set up backups first, or connect the disk that holds backups made before.'));
     }

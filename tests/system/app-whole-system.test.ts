@@ -155,6 +155,9 @@ describe('the whole system', () => {
     expect(nothingIn(path.join(homes, fx.allowed.name, '.cache'))).toEqual([]);
     expect(nothingIn(path.join(homes, fx.allowed.name, '.local/share/containers'))).toEqual([]);
     expect(readdirSync(path.join(homes, fx.allowed.name)).sort()).toEqual(['.local', 'Documents']);
+    await app.step('restore-points', undefined, 'rewind: restore points ');
+    await settle();
+    await app.shoot('whole-system-4-restore-points');
   });
 
   test('Preferences, dark: including the container store again backs it up, still a subvolume, and still not Rewind’s own snapshots', async () => {
@@ -186,5 +189,13 @@ describe('the whole system', () => {
     const disk = inspect(fx, fx.destination, 'whole-system-2');
     expect(readFileSync(path.join(newest(disk, storeBelow()), 'layer.tar')).equals(Buffer.alloc(128 * 1024, 3))).toBe(true);
     expect(existsSync(path.join(machineDir(disk), subvolumeDirName(`home/${fx.allowed.name}/.cache`)))).toBe(false);
+
+    // Restore Points names each part of the system in words, not by where it is on the disk.
+    await app.step('restore-points', undefined, 'rewind: restore points ');
+    await settle();
+    const texts = (await app.texts()).filter((w) => w.window === 'Restore Points').flatMap((w) => w.texts);
+    for (const title of ['The system', 'Home folders', 'machines, part of the whole system', 'containers, part of the whole system']) expect(texts).toContain(title);
+    expect(texts.filter((t) => t.includes(sysroot))).toEqual([]);
+    await app.shoot('whole-system-4-restore-points');
   });
 });

@@ -1,0 +1,28 @@
+import GLib from 'gi://GLib';
+import { _, fmt } from './i18n';
+
+/**
+ * A backed-up folder as the helper labels it (its path, or "ROOT: PATH" for
+ * one subvolume of the whole system, PATH being where it is on the disk),
+ * named in words for the person: their home folder, someone's home folder,
+ * a folder in their home, a part of the system; else the folder's path.
+ */
+export function sourceName(label: string, home = GLib.get_home_dir()): string {
+  const part = /^(\/[^\n]*?): ([^/\n][^\n]*)$/.exec(label);
+  if (part) return systemPart(part[2]);
+  const homes = home.slice(0, home.lastIndexOf('/')) || '/';
+  if (label === home) return _('Your home folder');
+  if (label.startsWith(`${home}/`)) return fmt(_('%s, in your home folder'), label.slice(home.length + 1));
+  if (label === homes) return _('Home folders');
+  const parent = label.slice(0, label.lastIndexOf('/')) || '/';
+  // Someone else's home: /home/NAME, or systemd-homed's /home/NAME.homedir.
+  if (parent === homes && homes !== '/') return fmt(_('%s’s home folder'), label.slice(parent.length + 1).replace(/\.homedir$/, ''));
+  return label;
+}
+
+/** A subvolume of the whole system by its place on the disk: Fedora's "root" and "home" (Ubuntu's "@", "@home"), else its folder's name. */
+function systemPart(below: string): string {
+  if (below === 'root' || below === '@') return _('The system');
+  if (below === 'home' || below === '@home') return _('Home folders');
+  return fmt(_('%s, part of the whole system'), below.slice(below.lastIndexOf('/') + 1));
+}
