@@ -225,7 +225,8 @@ export const configSchema = z.strictObject({
   /**
    * Folders left out of every backup. Rewind made each a subvolume of its own
    * (src/helper/system/set-apart.ts), which a snapshot of the folder around it
-   * leaves out by itself; "allSubvolumesOf" skips them and what they hold.
+   * leaves out by itself; "allSubvolumesOf" skips them and what they hold,
+   * and for it they may also be subvolumes Rewind did not make (src/core/leave-out.ts).
    */
   exclude: z.array(absolutePath).max(256).optional(),
   destinations: z.array(destinationSchema),
