@@ -123,6 +123,29 @@ function resizeWindow(title: string, width: number, height: number): void {
   sh('python3', ['-c', script, display, id!, String(width), String(height)]);
 }
 
+/** A click (1: left, 3: right) at a point of the screen, or a key by its keysym, under Xvfb: XTest through python's ctypes. */
+function fakeInput(what: { click: [number, number, number] } | { keysym: number }): void {
+  const script = [
+    'import ctypes, sys',
+    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
+    "t = ctypes.cdll.LoadLibrary('libXtst.so.6')",
+    'x.XOpenDisplay.restype = ctypes.c_void_p',
+    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
+    'a = [int(v) for v in sys.argv[3:]]',
+    "if sys.argv[2] == 'click':",
+    '    t.XTestFakeMotionEvent(d, -1, a[0], a[1], 0)',
+    '    t.XTestFakeButtonEvent(d, a[2], 1, 0)',
+    '    t.XTestFakeButtonEvent(d, a[2], 0, 0)',
+    'else:',
+    '    k = x.XKeysymToKeycode(d, ctypes.c_ulong(a[0]))',
+    '    t.XTestFakeKeyEvent(d, k, 1, 0)',
+    '    t.XTestFakeKeyEvent(d, k, 0, 0)',
+    'x.XSync(d, 0)',
+  ].join('\n');
+  const args = 'click' in what ? ['click', ...what.click.map(String)] : ['key', String(what.keysym)];
+  sh('python3', ['-c', script, display, ...args]);
+}
+
 describe('rewind --restore PATH', () => {
   test('light: the versions of a deleted file, the middle one restored; a second invocation with a path outside the backups', async () => {
     // Typed in quotes, so the "~" reaches Rewind, which takes it as the home folder.
@@ -238,6 +261,14 @@ describe('rewind --restore PATH', () => {
       expect(browser.filter((t) => t === 'Plain text document')).toHaveLength(2);
       expect(browser.filter((t) => t === 'Markdown document')).toHaveLength(1);
       await app.shoot('browser-row-menus');
+      // A right click on plan.txt's row (the second; the browser is at the screen's corner, with no window manager) opens its menu.
+      fakeInput({ click: [400, 192, 3] });
+      await settle(1000);
+      const menu = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
+      expect(menu).toEqual(expect.arrayContaining(['Open a Copy', 'Previous Versions']));
+      await app.shoot('browser-row-menu-open');
+      fakeInput({ keysym: 0xff1b });
+      await settle(1000);
 
       const now = readFileSync(file);
       // Open a Copy: the first version, as it was then, read-only in a private folder, in the default app for text.
