@@ -213,8 +213,11 @@ export class HelperClient extends GObject.Object {
       const failure = e as Failure;
       this._early = [];
       trace(`backup failed ${failure.code}`);
-      if (failure.kind === 'unreachable' || failure.kind === 'not-authorised') {
+      if (failure.kind === 'unreachable') {
         this._setState(failure.kind);
+      } else if (failure.kind === 'not-authorised') {
+        // Only starting a backup is refused: the status this account may read stays on screen, with why.
+        this.emit('backup-refused', _('The system’s policy does not allow this account to start backups. Ask an administrator.'));
       } else if (failure.kind === 'error') {
         this._lastResult = { ok: false, code: failure.code, message: failure.message };
         this.notify('last-result');

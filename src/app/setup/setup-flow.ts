@@ -66,6 +66,8 @@ export class SetupFlow extends WizardModel {
   /** What to back up (the What page): its actions are this flow's (setup.what-choice, setup.add-source, …). */
   readonly what: WhatModel;
   disks: DiskInfo[] | null = null;
+  /** ListDisks did not answer the disks (refused, failed, or the password dialog was closed): the page offers to look again. */
+  disksUnread = false;
   destination: Destination | null = null;
   /** How the destination was described when chosen, for the summary. */
   destinationText = '';
@@ -128,7 +130,7 @@ export class SetupFlow extends WizardModel {
 
   /** Starts over: reads the configuration (if any) and shows the first page. */
   async start(mode: SetupMode): Promise<void> {
-    const fresh = { mode, existing: null, disks: null, destination: null, destinationText: '', keeping: false, toPrepare: null };
+    const fresh = { mode, existing: null, disks: null, disksUnread: false, destination: null, destinationText: '', keeping: false, toPrepare: null };
     Object.assign(this, { ...fresh, schedule: { ...DEFAULT_SCHEDULE } });
     this._setError('');
     this._setPage(mode === 'first-run' ? 'what' : 'where');
@@ -151,8 +153,16 @@ export class SetupFlow extends WizardModel {
 
   async loadDisks(): Promise<void> {
     // The chosen folders' own disks are marked, so they are not offered.
-    const reply = await this._call('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }));
-    if (!reply) return;
+    const dismissed = _('You closed the password dialog, so Rewind did not look for disks. Look again when you are ready.');
+    this.disksUnread = false;
+    this.emit('changed');
+    const reply = await this._call('ListDisks', () => this._client.callJson('ListDisks', { sources: this.sources }), false, dismissed);
+    if (!reply) {
+      // The page stops saying it is looking.
+      this.disksUnread = !this.disks;
+      this.emit('changed');
+      return;
+    }
     this.disks = reply.value;
     this._trace(`disks ${this.disks.map((d) => `${d.path}=${d.use}${this.diskInUse(d) ? '+used' : ''}`).join(' ')}`);
     this.emit('changed');

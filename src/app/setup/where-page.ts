@@ -75,10 +75,7 @@ export class WherePage extends WizardPage {
     for (const d of others) this._add(this._used, usedDestinationRow(d, keep));
     const btrfs = this._groups.btrfs;
     for (const disk of disks.filter((d) => d.use === 'source')) this._add(btrfs, sourceDiskRow(disk));
-    if (!disks.some((d) => d.use === 'btrfs')) {
-      const title = this._flow.disks ? _('No backup disk found') : _('Looking for disks…');
-      this._add(btrfs, new Adw.ActionRow({ title, subtitle: _('Connect a disk, then look again.') }));
-    }
+    if (!disks.some((d) => d.use === 'btrfs')) this._add(btrfs, this._noDiskRow());
     const unusable = disks.filter((d) => d.use === 'system' || d.use === 'other');
     this._unusableGroup.visible = unusable.length > 0;
     for (const disk of unusable) {
@@ -86,6 +83,14 @@ export class WherePage extends WizardPage {
       this._unusable.add_row(row);
       this._rows.push({ group: this._unusable, row });
     }
+  }
+
+  /** Instead of the backup disks: still looking, none found, or not looked for (the password dialog was closed). */
+  private _noDiskRow(): Adw.ActionRow {
+    const flow = this._flow;
+    if (flow.disks) return new Adw.ActionRow({ title: _('No backup disk found'), subtitle: _('Connect a disk, then look again.') });
+    if (!flow.disksUnread) return new Adw.ActionRow({ title: _('Looking for disks…') });
+    return navigationRow('view-refresh-symbolic', _('Look for disks'), _('Rewind has not looked for disks yet.'), 'setup.refresh-disks');
   }
 
   private _add(group: Adw.PreferencesGroup, row: Gtk.Widget): void {

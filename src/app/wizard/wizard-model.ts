@@ -112,9 +112,11 @@ export class WizardModel extends GObject.Object {
   /**
    * One helper call with the model busy; a failure becomes the page's error
    * message and undefined. `quiet`: a failure is expected and says nothing.
-   * Dismissed (the user closed the authentication dialog) says nothing either.
+   * Dismissed (the person closed the password dialog) is no failure, but the
+   * page says what did not happen and that they can try again (`dismissed`),
+   * rather than wait for an answer that is not coming.
    */
-  protected async _call<T>(method: string, call: () => Promise<T>, quiet = false): Promise<{ value: T } | undefined> {
+  protected async _call<T>(method: string, call: () => Promise<T>, quiet = false, dismissed?: string): Promise<{ value: T } | undefined> {
     this._setBusy(true);
     if (!quiet) this._setError('');
     try {
@@ -126,6 +128,7 @@ export class WizardModel extends GObject.Object {
       if (failure.kind === 'error') this._setError(failure.message);
       else if (failure.kind === 'not-authorised') this._setError(this._options.notAuthorised);
       else if (failure.kind === 'unreachable') this._setError(_('The backup helper is not available. Install the rewind-helper package.'));
+      else this._setError(dismissed ?? _('You closed the password dialog, so nothing was done. Try again when you are ready.'));
       return undefined;
     } finally {
       this._setBusy(false);
