@@ -9,6 +9,7 @@ import { _ } from './i18n';
 import { buildNotification } from './monitor-notification';
 import { notificationPrefs } from './notification-prefs';
 import { trace } from './trace';
+import { watchDisks } from './disk-watch';
 
 /**
  * `rewind --monitor`: the background half of the app (docs/monitor.md).
@@ -87,8 +88,8 @@ class Monitor {
       void this._client.refresh();
       return GLib.SOURCE_CONTINUE;
     });
-    const volumes = Gio.VolumeMonitor.get();
-    for (const signal of ['drive-connected', 'drive-disconnected', 'volume-added', 'volume-removed']) volumes.connect(signal, () => this._refreshSoon());
+    // A backup disk plugged in or taken out: the status says so at once. Watched for as long as the monitor runs.
+    watchDisks(() => this._refreshSoon());
     // A postponed run runs as soon as its reason ends (src/core/monitor-rules.ts, rule 8).
     Gio.NetworkMonitor.get_default().connect('notify::network-metered', () => this._refreshSoon());
     this._watchPower();

@@ -1,5 +1,6 @@
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
+import { watchDisks } from '../disk-watch';
 import { _ } from '../i18n';
 import { WizardDialog } from '../wizard/wizard-dialog';
 import { PreparePage } from './prepare-page';
@@ -12,6 +13,7 @@ import { WherePage } from './where-page';
 /**
  * The "Set Up Backups" dialog (or "Add Destination"): a view of SetupFlow,
  * one page per step. Its buttons and rows name the flow's `setup.*` actions.
+ * While it is open, disks plugged in or taken out update the list of disks.
  */
 export class SetupDialog extends WizardDialog {
   static {
@@ -27,6 +29,14 @@ export class SetupDialog extends WizardDialog {
       height: 680,
       transition: Gtk.StackTransitionType.SLIDE_LEFT_RIGHT,
       transitionMs: 200,
+    });
+    // The disks as they are now: one plugged in or taken out while the list is shown is looked at again.
+    const stop = watchDisks(() => {
+      if (flow.page === 'where' && !flow.busy) void flow.loadDisks();
+    });
+    this.connect('close-request', () => {
+      stop();
+      return false;
     });
   }
 }

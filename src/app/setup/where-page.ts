@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
 import { _ } from '../i18n';
-import { clearRows, iconButton, navigationRow } from '../widgets';
+import { clearRows, navigationRow } from '../widgets';
 import { WizardPage } from '../wizard/wizard-page';
 import { offeredDiskRow, sourceDiskRow, unusableDiskRow, usedDestinationRow } from './disk-rows';
 import type { SetupFlow } from './setup-flow';
@@ -15,7 +15,8 @@ type Use = 'btrfs' | 'files' | 'empty';
  * another computer, a folder, and the disks Rewind cannot use. Choosing one
  * goes on: the page has no Continue button. What the configuration already
  * has is marked "Already used for backups": a disk in its group, anything
- * else in a group of its own.
+ * else in a group of its own. The list follows disks as they are plugged
+ * in and taken out (the dialog watches them), so it has no refresh button.
  */
 export class WherePage extends WizardPage {
   static {
@@ -36,7 +37,6 @@ export class WherePage extends WizardPage {
       btrfs: new Adw.PreferencesGroup({
         title: _('Backup disks'),
         description: _('Disks set up for Rewind. Backups on them are folders you can browse like any other.'),
-        header_suffix: iconButton('view-refresh-symbolic', _('Look for Disks Again'), 'setup.refresh-disks'),
       }),
       files: new Adw.PreferencesGroup({
         title: _('Other disks'),
@@ -88,7 +88,7 @@ export class WherePage extends WizardPage {
   /** Instead of the backup disks: still looking, none found, or not looked for (the password dialog was closed). */
   private _noDiskRow(): Adw.ActionRow {
     const flow = this._flow;
-    if (flow.disks) return new Adw.ActionRow({ title: _('No backup disk found'), subtitle: _('Connect a disk, then look again.') });
+    if (flow.disks) return new Adw.ActionRow({ title: _('No backup disk found'), subtitle: _('Connect a disk: it shows here when it is ready.') });
     if (!flow.disksUnread) return new Adw.ActionRow({ title: _('Looking for disks…') });
     return navigationRow('view-refresh-symbolic', _('Look for disks'), _('Rewind has not looked for disks yet.'), 'setup.refresh-disks');
   }
