@@ -3,11 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { startXvfb } from '../support/display';
+import { artifactsDir, screenshot, startXvfb } from '../support/display';
 import { startProcess, stopProcess, waitFor } from '../support/exec';
 import { flipByteOnDisk } from '../support/disk-damage';
 import { helperCommand, runBackupCli } from '../support/helper-run';
 import { asSessionUser, pressAction, startShellNotifications, type ShellNotifications } from '../support/shell-notifications';
+import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
 /**
@@ -15,14 +16,16 @@ import { startUserSession } from '../support/user-session';
  * monitor (the real app under Xvfb, the helper activated on the test system
  * bus) posts "Backup damaged", naming the file and the restore points not
  * known to be good (the damaged backup and the older one it was built on),
- * with Back Up Now; pressed, the backup it starts
- * is a full one, never built on the damaged backup; the next drill comes back
- * identical and the notification is withdrawn.
+ * with Back Up Now; opened, the main page says the same under the disk;
+ * Back Up Now pressed, the backup it starts is a full one, never built on
+ * the damaged backup; the next drill comes back identical and the
+ * notification is withdrawn.
  */
 jest.setTimeout(180_000);
 
 let fx: BackupFixture;
 let userEnv: string[];
+let display: string;
 let shell: ShellNotifications;
 let monitor: ReturnType<typeof startProcess>;
 let snapshot: string;
@@ -53,7 +56,7 @@ beforeAll(async () => {
   const second = runBackupCli(fx);
   expect(second).toMatchObject({ ok: true, transfers: [{ kind: 'incremental', parent: older }] });
   snapshot = second.transfers[0].snapshot!;
-  const display = await startXvfb(fx.cleanup);
+  display = await startXvfb(fx.cleanup);
   userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
   shell = await startShellNotifications(fx, userEnv);
   monitor = startProcess('runuser', asSessionUser(fx, userEnv, ['gjs', '-m', path.join(fx.dist, 'app/rewind.js'), '--monitor']));
@@ -82,6 +85,17 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
       { label: 'Back Up Now', action: 'app.back-up-now' },
     ],
   });
+
+  // Opened from the notification, the main page says the same under the disk.
+  pressAction(fx, userEnv, 'open');
+  const row = await waitFor('the check on the main page', () => /rewind: checked usb: (.*)/.exec(monitor.output())?.[1], 30_000);
+  expect(row).toBe(
+    'Last checked today: some files did not come back as they were backed up (alice/Pictures/holiday.raw). ' +
+      `Not known to be good: the backup of ${when(snapshot, older)} and the one before it. ` +
+      'Back up to another disk or server as well, and replace this one if it happens again.',
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  screenshot(display, path.join(artifactsDir(REPO, 'screenshots'), 'main-check-damaged-light.png'));
 
   pressAction(fx, userEnv, 'back-up-now');
   const run = await waitFor('the backup Back Up Now started', () => history()[2], 120_000);
