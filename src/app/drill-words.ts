@@ -87,7 +87,10 @@ export function describeDrillOutcome(record: DrillRecord): string {
           : stream !== undefined
             ? // Translators: a restore point, e.g. "Today 13:00".
               fmt(_('the stored backup of %s is damaged and cannot be restored'), stream)
-            : _('a backup there was changed after it was made and cannot be trusted');
+            : record.sources.some((s) => s.damaged)
+              ? // The backup checked could not be restored at all: no one file is named.
+                _('files restored from a backup there as a check did not come back')
+              : _('a backup there was changed after it was made and cannot be trusted');
       return [`${what}.`, affectedSentence(damage), _('Back up to another disk or server as well, and replace this one if it happens again.')].filter((s) => s).join(' ');
     }
     case 'failed': {

@@ -94,8 +94,11 @@ function damagedBody(n: Extract<MonitorNotification, { kind: 'check-failed' }>):
       : stream !== undefined
         ? // Translators: a restore point such as "Today 13:00", then the destination's name.
           fmt(_('The stored backup of %s on “%s” is damaged and cannot be restored.'), stream, n.label)
-        : // Translators: %s is the destination's name.
-          fmt(_('A backup on “%s” was changed after it was made and cannot be trusted.'), n.label);
+        : n.freshFull
+          ? // Translators: %s is the destination's name. The backup checked could not be restored at all: no one file is named.
+            fmt(_('Files restored from “%s” as a check did not come back.'), n.label)
+          : // Translators: %s is the destination's name.
+            fmt(_('A backup on “%s” was changed after it was made and cannot be trusted.'), n.label);
   // The next backup there is a full one (the damaged one is never built on): Back Up Now makes it.
   const todo = n.freshFull
     ? _('Back up now to make a new, complete backup there; the damaged one is kept until it is done.')
