@@ -101,7 +101,13 @@ test('a file changed in place in the server’s copy is named, and the backup is
   const record = await drill();
   expect(record).toMatchObject({ destination: 'server', outcome: 'damaged' });
   expect(record.sources).toEqual([
-    expect.objectContaining({ backup: snapshot, damaged: true, compared: 1, problems: ["alice/notes.txt: its content differs from this computer's snapshot from byte 1000 on"] }),
+    expect.objectContaining({
+      backup: snapshot,
+      damaged: true,
+      compared: 1,
+      affected: [snapshot],
+      problems: ["alice/notes.txt: its content differs from this computer's snapshot from byte 1000 on"],
+    }),
   ]);
   const marks = JSON.parse(readFileSync(path.join(paths.stateDir, 'damaged-backups.json'), 'utf8')) as unknown;
   expect(JSON.stringify(marks)).toContain(snapshot);
