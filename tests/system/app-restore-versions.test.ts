@@ -187,6 +187,8 @@ describe('rewind --restore PATH', () => {
       expect(sh('getfattr', ['--only-values', '-n', 'user.rewind.note', file])).toBe('second');
       // Now it is there again, and the same as the version restored.
       const after = await versionsTexts(app);
+      // Now that it is there again: the icon of its type, named.
+      expect(after).toContain('Plain text document');
       expect(after).toEqual(expect.arrayContaining([expect.stringMatching(/^2\.\d\skB · modified .* · the same as now$/)]));
       expect(after.some((t) => t.startsWith('Restored “plan.txt”.'))).toBe(true);
       await app.shoot('versions-restored');
@@ -269,6 +271,10 @@ describe('rewind --restore PATH', () => {
       await app.shoot('browser-row-menu-open');
       fakeInput({ keysym: 0xff1b });
       await settle(1000);
+      // 360 px wide: each row's name, details and menu still fit.
+      resizeWindow('Files from', 360, 640);
+      await settle();
+      screenshot(display, path.join(shots, 'browser-narrow-dark.png'));
 
       const now = readFileSync(file);
       // Open a Copy: the first version, as it was then, read-only in a private folder, in the default app for text.

@@ -12,7 +12,7 @@ import { _, fmt } from '../i18n';
  * type is guessed from its name alone: its content is in the backup, not to
  * be read for a picture (and a name is all ListFolder gives).
  */
-export function entryType(entry: BrowseEntry): { icon: Gio.Icon; label: string } {
+export function entryType(entry: Pick<BrowseEntry, 'name' | 'kind'>): { icon: Gio.Icon; label: string } {
   if (entry.kind === 'folder') return { icon: Gio.ThemedIcon.new('folder-symbolic'), label: _('Folder') };
   if (entry.kind === 'link') return { icon: Gio.ThemedIcon.new('emblem-symbolic-link-symbolic'), label: _('Link') };
   const [type, uncertain] = Gio.content_type_guess(entry.name, null);

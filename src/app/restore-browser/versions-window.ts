@@ -8,7 +8,7 @@ import { closeOnEscape } from '../close-on-escape';
 import { showAlert } from '../compat';
 import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
-import { modifiedWhen } from './entry-row';
+import { entryType, modifiedWhen } from './entry-row';
 import type { NowEntry, VersionsModel } from './versions-model';
 
 /** A version's size and time in words: "4.1 kB · modified Yesterday at 17:02". */
@@ -124,7 +124,15 @@ export class VersionsWindow extends Adw.Window {
     if (what === 'state' || what === 'rows' || (what === 'now' && this.model.state.kind === 'ready')) this._showState();
     if (what === 'now' || what === 'rows') {
       this._nowRow.subtitle = escapeMarkup(model.now ? describeEntry(model.now) : _('It is not there now. Restore a version to bring it back.'));
-      this._nowIcon.icon_name = !model.now ? 'action-unavailable-symbolic' : model.now.kind === 'folder' ? 'folder-symbolic' : 'text-x-generic-symbolic';
+      if (!model.now) {
+        this._nowIcon.icon_name = 'action-unavailable-symbolic';
+        this._nowIcon.tooltip_text = null;
+      } else {
+        // As the restore browser shows it: the icon of its type, named in the tooltip.
+        const type = entryType({ name: model.name, kind: model.now.kind });
+        this._nowIcon.gicon = type.icon;
+        this._nowIcon.tooltip_text = type.label;
+      }
     }
     if (what === 'selection' || what === 'busy' || what === 'rows') {
       const point = model.selected === null ? undefined : model.pointOf(model.selected);
