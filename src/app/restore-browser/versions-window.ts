@@ -126,7 +126,7 @@ export class VersionsWindow extends Adw.Window {
       this._nowRow.subtitle = escapeMarkup(model.now ? describeEntry(model.now) : _('It is not there now. Restore a version to bring it back.'));
       if (!model.now) {
         this._nowIcon.icon_name = 'action-unavailable-symbolic';
-        this._nowIcon.tooltip_text = null;
+        this._nowIcon.set_tooltip_text(null);
       } else {
         // As the restore browser shows it: the icon of its type, named in the tooltip.
         const type = entryType({ name: model.name, kind: model.now.kind });
