@@ -37,7 +37,8 @@ export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partia
  * Its `prefs` action group makes the same changes a person makes (tests
  * activate them over org.gtk.Actions): prefs.schedule (JSON schedule as the
  * config spells it), prefs.retention (a preset name, or JSON of custom
- * counts), prefs.enable-destination ("ID=true" or "ID=false"),
+ * counts), prefs.destination-retention ("ID=PRESET": time-machine, frugal
+ * or keep-all; "ID=default": like the others), prefs.enable-destination ("ID=true" or "ID=false"),
  * prefs.rename-destination ("ID=New name"), prefs.ask-rename ("ID": the
  * rename dialog), prefs.notifications (JSON of some of the notification settings),
  * prefs.conditions (JSON of some of postponeOnBattery, postponeOnMetered).
@@ -90,6 +91,12 @@ export class PreferencesModel extends GObject.Object {
       const preset = PRESETS.find((p) => p === value && p !== 'custom');
       const counts = preset ? {} : (parseJson(value) as Partial<Record<Count, number>> | undefined);
       if (preset || counts) this.setRetention(retentionPolicy(preset ?? 'custom', counts ?? {}));
+    });
+    add('destination-retention', (value) => {
+      const at = value.lastIndexOf('=');
+      const [id, preset] = [value.slice(0, at), value.slice(at + 1)];
+      if (at <= 0 || !['default', 'time-machine', 'frugal', 'keep-all'].includes(preset)) return;
+      this.setDestinationRetention(id, preset === 'default' ? undefined : retentionPolicy(preset as (typeof PRESETS)[number], {}));
     });
     add('notifications', (json) => this.setNotifications(pickNotificationSettings(parseJson(json))));
     add('conditions', (json) => {
@@ -147,6 +154,17 @@ export class PreferencesModel extends GObject.Object {
 
   setRetention(policy: RetentionPolicy): void {
     this._save((c) => ({ ...c, retention: { ...c.retention, destinations: policy } }), true);
+  }
+
+  /** A destination's own retention; undefined: it keeps its backups like the others (retention.destinations). */
+  setDestinationRetention(id: string, policy: RetentionPolicy | undefined): void {
+    if (!this.config?.destinations.some((d) => d.id === id)) return;
+    const own = (d: Config['destinations'][number]) => {
+      const rest = { ...d };
+      delete rest.retention;
+      return policy ? { ...rest, retention: policy } : rest;
+    };
+    this._save((c) => ({ ...c, destinations: c.destinations.map((d) => (d.id === id ? own(d) : d)) }));
   }
 
   /** Saves some of the user's notification settings at once; no helper call, no administrator. */

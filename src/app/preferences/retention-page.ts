@@ -3,12 +3,14 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { _ } from '../i18n';
 import { spinRow } from '../widgets';
+import { DestinationRetentionGroup } from './destination-retention';
 import { COUNTS, PRESETS, retentionPolicy, type Count, type PreferencesModel } from './preferences-model';
 
 /**
  * Preferences, Old Backups: how long backups are kept, as named choices,
  * each a row with a line that explains it (a combo row cut them off), or
- * custom counts.
+ * custom counts; then, where there are several destinations, each one's
+ * own choice.
  */
 export class RetentionPage extends Adw.PreferencesPage {
   static {
@@ -18,6 +20,7 @@ export class RetentionPage extends Adw.PreferencesPage {
   private _model: PreferencesModel;
   private _presets: Gtk.CheckButton[] = [];
   private _counts = {} as Record<Count, { row: Adw.ActionRow; spin: Gtk.SpinButton }>;
+  private _each: DestinationRetentionGroup;
   /** True while widgets are set from the model, so their signals save nothing. */
   private _showing = false;
 
@@ -59,6 +62,8 @@ export class RetentionPage extends Adw.PreferencesPage {
       group.add(this._counts[key].row);
     }
     this.add(group);
+    this._each = new DestinationRetentionGroup(model);
+    this.add(this._each.group);
     model.connect('changed', () => this._show());
   }
 
@@ -70,6 +75,7 @@ export class RetentionPage extends Adw.PreferencesPage {
     this._presets[Math.max(0, PRESETS.indexOf(policy.preset))].active = true;
     for (const key of COUNTS) this._counts[key].spin.value = policy.preset === 'custom' ? (policy[key] ?? 0) : 0;
     this._syncRows();
+    this._each.show(config.destinations);
     this._showing = false;
   }
 
