@@ -96,5 +96,26 @@ describe('refused and dismissed', () => {
       expect(driver.output()).toContain('rewind: setup page where');
       await stopProcess(agent.child);
     });
+
+    test(`${style}: closing the password dialog while setup looks at the folders says so, and offers to look again`, async () => {
+      const driver = await open(style);
+      const pid = sh('pgrep', ['-n', '-u', fx.allowed.name, '-x', 'gjs']).trim();
+      const agent = startProcess('gjs', ['-m', path.join(REPO, 'tests/support/cancelling-agent.js'), pid], { env: fx.bus.env });
+      fx.cleanup.add('stop the polkit agent', () => stopProcess(agent.child));
+      await waitFor('the agent', () => agent.output().includes('agent registered') || /error/i.exec(agent.output())?.[0], 15_000);
+      // Setting up again: the What page looks at the person's own home, which needs the password here.
+      driver.activate('setup');
+      await waitFor('the dismissal', () => driver.output().includes('rewind: sizes failed Dismissed') || undefined, 60_000);
+      await settle();
+      await driver.shoot('permissions-setup-what-dismissed');
+      const texts = await onScreen(driver);
+      expect(texts).toContain('You closed the password dialog, so Rewind did not look at the folders on this computer. Look again when you are ready.');
+      expect(texts).toContain('Look at the folders again');
+      // Looking again asks again: the same answer, and no other page.
+      driver.activate('setup.look-again', '');
+      await waitFor('the second dismissal', () => driver.output().split('rewind: sizes failed Dismissed').length > 2 || undefined, 60_000);
+      expect(driver.output()).not.toContain('rewind: setup page where');
+      await stopProcess(agent.child);
+    });
   }
 });

@@ -25,8 +25,9 @@ import { trace } from '../trace';
  * folder as typed, "~/Documents" too; "" opens the file chooser),
  * remove-source (s), include-nested and leave-out (s: "PATH=true|false"),
  * keep-apart and keep-others-apart (s: the folder that cannot be backed up
- * yet). Each change prints `rewind: <prefix> sources PATHS ready|blocked KIND`
- * for the tests.
+ * yet), look-again (s, ignored: look at the folders again after that
+ * failed). Each change prints `rewind: <prefix> sources PATHS ready|blocked
+ * KIND` for the tests.
  */
 export type WhatMode = 'setup' | 'preferences';
 
@@ -75,6 +76,8 @@ export class WhatModel extends GObject.Object {
   /** ListSubvolumes' answer; null until it comes. */
   listing: SubvolumeSize[] | null = null;
   loading = false;
+  /** The last look at the folders failed and none came before: nothing can be chosen until a look again (look-again). */
+  unread = false;
   /** The configuration's `exclude`: the folders Rewind set apart. */
   exclude: string[] = [];
   /** The candidates to leave out, as ticked. */
@@ -124,6 +127,7 @@ export class WhatModel extends GObject.Object {
     add('leave-out', (value) => toggle(value, (path, on) => void this.setLeaveOut(path, on)));
     add('keep-apart', (path) => void this.keepApart(path));
     add('keep-others-apart', (path) => void this.keepOthersApart(path));
+    add('look-again', () => void this.load());
   }
 
   /** Starts from the configuration's sources and exclude (none: a first setup, "My home folder"). */
@@ -177,9 +181,20 @@ export class WhatModel extends GObject.Object {
     this._changed();
     const listing = await listSubvolumes(this._client, [...folders].slice(0, 32));
     this.loading = false;
-    if (listing) this.listing = listing;
-    // Without it nothing can be chosen: say so, rather than wait.
-    else if (!this.listing) this.emit('error', _('Rewind could not look at the folders on this computer. Close this window and try again.'));
+    const wasUnread = this.unread;
+    if (Array.isArray(listing)) this.listing = listing;
+    this.unread = !this.listing;
+    // Without it nothing can be chosen: say so, and how to look again (what-choice rows offer look-again), rather than wait.
+    if (!Array.isArray(listing) && !this.listing) {
+      this.emit(
+        'error',
+        listing.kind === 'dismissed'
+          ? _('You closed the password dialog, so Rewind did not look at the folders on this computer. Look again when you are ready.')
+          : _('Rewind could not look at the folders on this computer. Look again, or close this window and try later.'),
+      );
+    } else if (wasUnread && !this.unread) {
+      this.emit('error', '');
+    }
     if (this._configured) this._readConfigured();
     this.leaveOut = leftOutNow(this.candidates, this.listing, this.exclude, this._sourcePaths(), this._fresh && this._mode === 'setup', this._everySubvolume());
     this._changed();

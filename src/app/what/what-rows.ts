@@ -5,7 +5,7 @@ import { leaveOutState } from '../../core/leave-out';
 import { CHOICE_KINDS, nestedInside, othersToKeepApart, planSources, type ChoiceKind, type PlannedFolder } from '../../core/source-choice';
 import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
-import { clearRows, iconButton } from '../widgets';
+import { clearRows, iconButton, navigationRow } from '../widgets';
 import type { WhatModel } from './what-model';
 import { blockedText, choiceSubtitle, choiceTitle, folderName, leaveOutTitle, shortPath, sizeText } from './what-words';
 
@@ -23,6 +23,7 @@ export class WhatRows {
   private _model: WhatModel;
   private _prefix: string;
   private _choices = new Map<ChoiceKind, { row: Adw.ActionRow; check: Gtk.CheckButton }>();
+  private _choicesGroup: Adw.PreferencesGroup;
   private _folders: Adw.PreferencesGroup;
   private _entry: Adw.EntryRow;
   private _blocked: Adw.PreferencesGroup;
@@ -50,6 +51,7 @@ export class WhatRows {
       this._choices.set(kind, { row, check });
     }
     page.add(choices);
+    this._choicesGroup = choices;
 
     const choose = new Gtk.Button({ label: _('_Choose Folder…'), use_underline: true, valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     choose.connect('clicked', () => this._activate('add-source', ''));
@@ -95,6 +97,8 @@ export class WhatRows {
       row.sensitive = !m.busy;
     }
     const plan = m.plan();
+    // The look at the folders failed (the password dialog closed): the way to look again, where the choices wait for it.
+    if (m.unread && !m.loading) this._add(this._choicesGroup, navigationRow('view-refresh-symbolic', _('Look at the folders again'), _('Sizes, and what can be backed up, come from a look at this computer.'), `${this._prefix}.look-again`, ''));
 
     this._folders.visible = choice.kind === 'folders';
     for (const folder of choice.kind === 'folders' ? plan.folders : []) this._add(this._folders, this._folderRow(folder));
