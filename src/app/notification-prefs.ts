@@ -1,4 +1,5 @@
 import Gio from 'gi://Gio';
+import { BACKGROUND_REFUSED_KEY } from '../core/background-answer';
 import { APP_ID } from '../core/ids';
 import { DEFAULT_NOTIFICATIONS, NOTIFICATION_KEYS, type NotificationSettings } from '../core/notification-settings';
 
@@ -23,6 +24,9 @@ export interface NotificationPrefs {
   set(wanted: Partial<NotificationSettings>): void;
   /** Calls `listener` after any change; returns what stops it. */
   onChanged(listener: () => void): () => void;
+  /** Whether the user refused to let Rewind run in the background (the Background portal's answer, ./background-portal). */
+  backgroundRefused(): boolean;
+  setBackgroundRefused(refused: boolean): void;
 }
 
 class GSettingsPrefs implements NotificationPrefs {
@@ -58,12 +62,30 @@ class GSettingsPrefs implements NotificationPrefs {
     const id = this._settings.connect('changed', () => listener());
     return () => this._settings.disconnect(id);
   }
+
+  backgroundRefused(): boolean {
+    return this._settings.get_boolean(BACKGROUND_REFUSED_KEY);
+  }
+
+  setBackgroundRefused(refused: boolean): void {
+    if (this.backgroundRefused() !== refused) this._settings.set_boolean(BACKGROUND_REFUSED_KEY, refused);
+  }
 }
 
 class MemoryPrefs implements NotificationPrefs {
   readonly kept = false;
   private _values: NotificationSettings = { ...DEFAULT_NOTIFICATIONS };
+  private _backgroundRefused = false;
   private readonly _listeners = new Set<() => void>();
+
+  backgroundRefused(): boolean {
+    return this._backgroundRefused;
+  }
+
+  setBackgroundRefused(refused: boolean): void {
+    this._backgroundRefused = refused;
+    for (const listener of [...this._listeners]) listener();
+  }
 
   get(): NotificationSettings {
     return { ...this._values };

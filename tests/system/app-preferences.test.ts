@@ -148,6 +148,19 @@ describe('after setup', () => {
     await waitFor('never warn', async () => ((await prefs()).includes('Never warn') ? true : undefined), 10_000);
     await a.step('prefs.notifications', JSON.stringify({ lowSpacePercent: 20 }), notified);
     expect(setting('low-space-percent')).toBe('uint32 20');
+    // In a Flatpak whose user refused to let it run in the background (the Background portal's answer, kept in
+    // background-refused), one sentence says notifications come only while Rewind is open, and where to change it.
+    const closedToo = 'also while its window is closed';
+    const onlyOpen = 'Notifications come only while Rewind is open, because it may not run in the background; to change that, allow it to run in the background in Settings, under Apps.';
+    expect((await prefs()).some((t) => t.includes(closedToo))).toBe(true);
+    expect(await prefs()).not.toContain(onlyOpen);
+    sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'set', APP_ID, 'background-refused', 'true']);
+    await waitFor('the sentence for a refused background', async () => ((await prefs()).includes(onlyOpen) ? true : undefined), 10_000);
+    expect((await prefs()).some((t) => t.includes(closedToo))).toBe(false);
+    await settle();
+    await a.shoot('preferences-background-refused');
+    sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'set', APP_ID, 'background-refused', 'false']);
+    await waitFor('the usual sentence', async () => ((await prefs()).some((t) => t.includes(closedToo)) ? true : undefined), 10_000);
 
     // When backups wait: on battery, on a metered network.
     expect(await prefs()).toEqual(expect.arrayContaining(['Wait while on battery', 'Wait on a metered network']));

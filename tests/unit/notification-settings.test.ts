@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
+import { BACKGROUND_REFUSED_KEY } from '../../src/core/background-answer';
 import { APP_ID } from '../../src/core/ids';
 import { DEFAULT_NOTIFICATIONS, NOTIFICATION_KEYS, NOTIFICATION_RANGES, pickNotificationSettings } from '../../src/core/notification-settings';
 
@@ -26,7 +27,8 @@ describe('the GSettings schema', () => {
 
   test('has exactly the settings of the code, with its defaults and ranges', () => {
     const keys = schemaKeys(xml);
-    expect([...keys.keys()].sort()).toEqual(Object.values(NOTIFICATION_KEYS).sort());
+    expect([...keys.keys()].sort()).toEqual([...Object.values(NOTIFICATION_KEYS), BACKGROUND_REFUSED_KEY].sort());
+    expect(keys.get(BACKGROUND_REFUSED_KEY)).toEqual({ type: 'b', default: 'false' });
     expect(keys.get(NOTIFICATION_KEYS.onSuccess)).toEqual({ type: 'b', default: String(DEFAULT_NOTIFICATIONS.onSuccess) });
     for (const setting of ['remindAfterDays', 'lowSpacePercent'] as const) {
       expect(keys.get(NOTIFICATION_KEYS[setting])).toEqual({ type: 'u', default: String(DEFAULT_NOTIFICATIONS[setting]), range: NOTIFICATION_RANGES[setting] });

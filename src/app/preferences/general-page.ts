@@ -3,6 +3,7 @@ import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
 import { LOW_SPACE_CHOICES, REMIND_DAYS_CHOICES } from '../../core/setting-choices';
 import { _, fmt, ngettext } from '../i18n';
+import { notificationPrefs } from '../notification-prefs';
 import { ScheduleRows } from '../schedule-rows';
 import { switchRow } from '../widgets';
 import { ChoiceRow } from './choice-row';
@@ -29,6 +30,7 @@ export class GeneralPage extends Adw.PreferencesPage {
   private _onSuccess: Gtk.Switch;
   private _remindDays: ChoiceRow;
   private _lowSpace: ChoiceRow;
+  private _notifications: Adw.PreferencesGroup;
 
   constructor(model: PreferencesModel) {
     super({ title: _('General'), icon_name: 'emblem-system-symbolic' });
@@ -60,10 +62,8 @@ export class GeneralPage extends Adw.PreferencesPage {
     waiting.add(metered.row);
     this.add(waiting);
 
-    const notifications = new Adw.PreferencesGroup({
-      title: _('Notifications'),
-      description: _('Rewind tells you when a backup fails, when a backup disk is connected, and when a disk runs out of space, also while its window is closed.'),
-    });
+    const notifications = new Adw.PreferencesGroup({ title: _('Notifications') });
+    this._notifications = notifications;
     const save = () => {
       if (this._showing) return;
       model.setNotifications({ remindAfterDays: this._remindDays.value, lowSpacePercent: this._lowSpace.value, onSuccess: this._onSuccess.active });
@@ -108,6 +108,10 @@ export class GeneralPage extends Adw.PreferencesPage {
     this._showing = true;
     const notifications = this._model.notifications;
     this._onSuccess.active = notifications.onSuccess;
+    // In a Flatpak whose user refused the Background portal (../background-portal), the monitor runs only with the window.
+    this._notifications.description = notificationPrefs().backgroundRefused()
+      ? _('Notifications come only while Rewind is open, because it may not run in the background; to change that, allow it to run in the background in Settings, under Apps.')
+      : _('Rewind tells you when a backup fails, when a backup disk is connected, and when a disk runs out of space, also while its window is closed.');
     this._remindDays.show(notifications.remindAfterDays);
     this._lowSpace.show(notifications.lowSpacePercent);
     this._showing = false;
