@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, jest, test } from '@jest/globals';
@@ -11,7 +11,8 @@ import { artifactsDir, startXvfb } from '../support/display';
 import { startApp as startDriver, type AppDriver } from '../support/app-driver';
 import { sh, shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
-import { createLoopBtrfs, mountLoop, unmount, type LoopBtrfs } from '../support/loop-btrfs';
+import { unmount } from '../support/loop-btrfs';
+import { freshInstall, type FreshInstall, type TopLook } from '../support/fresh-install';
 import { writeRandomFile } from '../support/random-file';
 import { compareTrees, describeTree } from '../support/tree-compare';
 import { withTopLevel } from '../support/inspection';
@@ -34,28 +35,12 @@ let fx: BackupFixture;
 let display: string;
 let userEnv: string[];
 let root: string;
-let fresh: LoopBtrfs;
+let fresh: FreshInstall;
 let found: FoundBackups;
 let throttle: string;
 /** The fresh install's disk as the installer left it. */
-let pristine: { entries: string[]; subvolumes: string[] };
+let pristine: TopLook;
 const shots = artifactsDir(REPO, 'screenshots');
-
-/** The fresh install's filesystem, from its top: what is there besides the home, and its subvolumes. */
-function freshTop(): { entries: string[]; subvolumes: string[] } {
-  const top = path.join(fx.dir, 'fresh-look');
-  mkdirSync(top, { recursive: true });
-  mountLoop(fx.cleanup, fresh, top);
-  try {
-    const subvolumes = sh('btrfs', ['subvolume', 'list', '-o', top])
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => l.replace(/^.* path /, ''));
-    return { entries: readdirSync(top).sort(), subvolumes };
-  } finally {
-    unmount(top);
-  }
-}
 
 function throttleReads(on: boolean): void {
   const device = sh('lsblk', ['-dno', 'MAJ:MIN', fx.destination.device]).trim();
@@ -82,14 +67,8 @@ beforeAll(async () => {
   rmSync(fx.configPath);
   rmSync(fx.stateDir, { recursive: true, force: true });
   unmount(fx.home);
-  fresh = createLoopBtrfs(fx.cleanup, fx.dir, 'fresh', 256);
-  const top = path.join(fx.dir, 'fresh-top');
-  mountLoop(fx.cleanup, fresh, top);
-  sh('btrfs', ['subvolume', 'create', path.join(top, 'home')]);
-  unmount(top);
-  mountLoop(fx.cleanup, fresh, path.join(root, 'home'), 'home');
-  writeFileSync(path.join(root, 'home/made-by-the-installer.txt'), 'fresh\n');
-  pristine = freshTop();
+  fresh = freshInstall(fx, root);
+  pristine = fresh.look();
 
   const [file, ...args] = fx.helperCli(['discover', '--json']);
   const discovery = JSON.parse(spawnSync(file, args, { encoding: 'utf8' }).stdout) as Discovery;
@@ -144,11 +123,11 @@ test('the restore under way and cancelled, in the dark style', async () => {
 });
 
 test('a percentage while it runs; Cancel half-way leaves the home as it was and nothing beside it; then it restores (light)', async () => {
-  const home = path.join(root, 'home');
+  const home = fresh.home;
   const before = describeTree(home);
   // The installer's disk as it was made, before any restore started (the dark one was cancelled too).
   expect(pristine).toEqual({ entries: ['home'], subvolumes: ['home'] });
-  expect(freshTop()).toEqual(pristine);
+  expect(fresh.look()).toEqual(pristine);
 
   const app = await startSlowRestore('light');
   const shown = await texts(app);
@@ -168,17 +147,16 @@ test('a percentage while it runs; Cancel half-way leaves the home as it was and 
 
   // The home is byte for byte what it was, and nothing received is left on its disk.
   expect(describeTree(home)).toEqual(before);
-  const helperMounts = () => shResult('findmnt', ['-rno', 'TARGET', '-S', fresh.device]).stdout.split('\n').filter((t) => t.startsWith(fx.runtimeDir));
+  const helperMounts = () => shResult('findmnt', ['-rno', 'TARGET', '-S', fresh.fresh.device]).stdout.split('\n').filter((t) => t.startsWith(fx.runtimeDir));
   await waitFor('the helper to let go of the fresh disk', () => helperMounts().length === 0 || undefined, 10_000);
-  expect(freshTop()).toEqual(pristine);
+  expect(fresh.look()).toEqual(pristine);
 
   // Again, at the disk's own speed: it goes through, onto a home the cancel left clean.
   throttleReads(false);
   await app.step('recover.back', undefined, 'rewind: recover page point');
   await app.step('recover.restore-all', undefined, 'rewind: recover page confirm');
   await app.step('recover.confirm', undefined, 'rewind: recover restored all', 120_000);
-  unmount(home);
-  mountLoop(fx.cleanup, fresh, home, 'home');
+  fresh.restart();
   const point = found.folders[0].points.at(-1)!;
   await withTopLevel(fx, fx.destination, (destTop) => {
     expect(compareTrees(path.join(destTop, 'rewind', fx.hostName, 'home', point), home)).toEqual([]);

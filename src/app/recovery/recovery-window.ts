@@ -326,7 +326,12 @@ export class RecoveryWindow extends Adw.Window {
       this._done.icon_name = cancelled ? 'process-stop-symbolic' : 'dialog-warning-symbolic';
       this._done.title = cancelled ? _('Restore Cancelled') : _('Could Not Restore Everything');
       this._done.description = escapeMarkup(
-        cancelled ? _('Your home folders were not changed, and nothing of the restore was kept.') : `${failureText(failure)} ${_('Your home folders were not changed.')}`,
+        cancelled
+          ? _('Your home folders were not changed, and nothing of the restore was kept.')
+          : // A wrong key is refused before anything is received, and its words say so already.
+            failure.code === 'WrongKey'
+            ? failureText(failure)
+            : `${failureText(failure)} ${_('Your home folders were not changed.')}`,
       );
       this._keepNote.label = '';
       this._keepButton.visible = false;
