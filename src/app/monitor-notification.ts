@@ -90,13 +90,13 @@ function damagedBody(n: Extract<MonitorNotification, { kind: 'check-failed' }>):
   const what =
     n.damage.files.length > 0
       ? // Translators: the destination's name, then a list of files such as "Documents/a.txt, Music/b.ogg and 2 more".
-        fmt(_('Files restored from “%s” as a check did not come back as they were backed up: %s.'), n.label, namedFiles(n.damage.files))
+        fmt(ngettext('A check of “%s” found a damaged file: %s.', 'A check of “%s” found damaged files: %s.', n.damage.files.length), n.label, namedFiles(n.damage.files))
       : stream !== undefined
-        ? // Translators: a restore point such as "Today 13:00", then the destination's name.
-          fmt(_('The stored backup of %s on “%s” is damaged and cannot be restored.'), stream, n.label)
+        ? // Translators: the destination's name, then a restore point such as "Today 13:00".
+          fmt(_('A check of “%s” found the stored backup of %s damaged: it cannot be restored.'), n.label, stream)
         : n.freshFull
           ? // Translators: %s is the destination's name. The backup checked could not be restored at all: no one file is named.
-            fmt(_('Files restored from “%s” as a check did not come back.'), n.label)
+            fmt(_('A check of “%s” found a backup that could not be restored.'), n.label)
           : // Translators: %s is the destination's name.
             fmt(_('A backup on “%s” was changed after it was made and cannot be trusted.'), n.label);
   // The next backup there is a full one (the damaged one is never built on): Back Up Now makes it.

@@ -76,7 +76,7 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
   expect(said.notification).toMatchObject({
     title: 'Backup damaged',
     body:
-      'Files restored from “Test backup disk” as a check did not come back as they were backed up: alice/Pictures/holiday.raw. ' +
+      'A check of “Test backup disk” found a damaged file: alice/Pictures/holiday.raw. ' +
       `Not known to be good: the backup of ${when(snapshot, older)} and the one before it. ` +
       'Back up now to make a new, complete backup there; the damaged one is kept until it is done.',
     'default-action': 'app.open',
