@@ -104,7 +104,7 @@ export class RewindApplication extends Adw.Application {
     this._addAction('quit', () => this.quit());
 
     for (const group of shortcutGroups()) {
-      for (const shortcut of group.shortcuts) this.set_accels_for_action(shortcut.action, shortcut.accels);
+      for (const shortcut of group.shortcuts) if (!shortcut.windowOnly) this.set_accels_for_action(shortcut.action, shortcut.accels);
     }
   }
 

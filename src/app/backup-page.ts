@@ -16,6 +16,7 @@ import { describeSpaceFreed } from './history-format';
 import { trace } from './trace';
 import { backupCheckFor, type BackupCheck } from './backup-check';
 import { describeLastDrill, drillWentWrong } from './drill-words';
+import { infoRow, mnemonicButton } from './widgets';
 
 const PULSE_MS = 150;
 
@@ -100,11 +101,11 @@ export class BackupPage extends Adw.Bin {
     this.set_child(this._page);
 
     const buttons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
-    buttons.append(new Gtk.Button({ label: _('_Back Up Now'), use_underline: true, action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }));
-    this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, action_name: 'app.cancel-backup', css_classes: ['pill', 'destructive-action'], visible: false });
+    buttons.append(mnemonicButton({ label: _('_Back Up Now'), action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }));
+    this._cancel = mnemonicButton({ label: _('_Cancel'), action_name: 'app.cancel-backup', css_classes: ['pill', 'destructive-action'], visible: false });
     buttons.append(this._cancel);
     // Getting files back is the other half of backing up: beside Back Up Now, not only in the menu.
-    buttons.append(new Gtk.Button({ label: _('_Restore…'), use_underline: true, action_name: 'app.restore-points', css_classes: ['pill'], tooltip_text: _('Get back files and folders as they were at an earlier time') }));
+    buttons.append(mnemonicButton({ label: _('_Restore…'), action_name: 'app.restore-points', css_classes: ['pill'], tooltip_text: _('Get back files and folders as they were at an earlier time') }));
 
     this._progressBar = new Gtk.ProgressBar({ show_text: true });
     this._progressBar.update_property([Gtk.AccessibleProperty.LABEL], [_('Backup progress')]);
@@ -122,8 +123,7 @@ export class BackupPage extends Adw.Bin {
     for (const row of [this._lastBackup, this._next, this._what, this._space]) overview.add(row);
     // Check Backups Now: a restore drill of each destination (docs/drills.md); it takes minutes, so its progress and result stay on the page.
     this._check = backupCheckFor(client);
-    const checkNow = new Gtk.Button({ label: _('_Check Backups Now'), use_underline: true, action_name: 'app.check-backups', valign: Gtk.Align.CENTER, css_classes: ['flat'], tooltip_text: _('Restore a sample of files from each backup and compare them with this computer') });
-    checkNow.update_property([Gtk.AccessibleProperty.LABEL], [_('Check Backups Now')]);
+    const checkNow = mnemonicButton({ label: _('_Check Backups Now'), action_name: 'app.check-backups', valign: Gtk.Align.CENTER, css_classes: ['flat'], tooltip_text: _('Restore a sample of files from each backup and compare them with this computer') });
     this._destinations = new Adw.PreferencesGroup({ title: _('Destinations'), header_suffix: checkNow });
     const spinner = new Gtk.Spinner({ spinning: true });
     spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Checking backups')]);
@@ -136,7 +136,7 @@ export class BackupPage extends Adw.Bin {
     checkBox.append(this._checkResult);
     this._destinations.add(checkBox);
     for (const property of ['checking', 'result']) this._check.connect(`notify::${property}`, () => this._syncCheck());
-    const all = new Gtk.Button({ label: _('_Show All'), use_underline: true, action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
+    const all = mnemonicButton({ label: _('_Show All'), action_name: 'app.history', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     this._history = new Adw.PreferencesGroup({ title: _('Recent backups'), header_suffix: all });
 
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 24 });
@@ -163,7 +163,7 @@ export class BackupPage extends Adw.Bin {
   }
 
   private _row(title: string): Adw.ActionRow {
-    const row = new Adw.ActionRow({ title });
+    const row = infoRow({ title });
     styleAsProperty(row);
     return row;
   }
@@ -266,7 +266,7 @@ export class BackupPage extends Adw.Bin {
       if (space.warning && d.enabled) icon = 'dialog-warning-symbolic';
       const checked = d.lastDrill ? describeLastDrill(d.lastDrill) : '';
       if (d.lastDrill && drillWentWrong(d.lastDrill)) icon = 'dialog-warning-symbolic';
-      const row = new Adw.ActionRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([[describeKind(d.kind), state, space.short].filter((s) => s).join(' · '), checked].filter((s) => s).join('\n')) });
+      const row = infoRow({ title: escapeMarkup(d.label), subtitle: escapeMarkup([[describeKind(d.kind), state, space.short].filter((s) => s).join(' · '), checked].filter((s) => s).join('\n')) });
       if (checked && !this._saidChecks.has(`${d.id} ${checked}`)) trace(`checked ${d.id}: ${checked}`);
       this._saidChecks.add(`${d.id} ${checked}`);
       const said = `space ${d.id} ${spaceNow} ${d.freeBytes}`;
@@ -294,7 +294,7 @@ export class BackupPage extends Adw.Bin {
     const runs = [lastRun, lastSuccess].filter((r, i, all): r is RunRecord => !!r && all.findIndex((x) => x?.id === r.id) === i);
     this._history.visible = runs.length > 0;
     this._historyRows = runs.map((run) => {
-      const row = new Adw.ActionRow({
+      const row = infoRow({
         title: escapeMarkup(formatWhen(run.finished)),
         // What the run removed for space is told with it, until a newer run replaces it here.
         subtitle: escapeMarkup([describeRunDetail(run, labels), ...(run.spaceFreed ?? []).map((f) => describeSpaceFreed(f, labels))].join('\n')),

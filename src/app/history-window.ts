@@ -10,6 +10,7 @@ import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 import { closeOnEscape } from './close-on-escape';
 import { trace } from './trace';
+import { mnemonicButton } from './widgets';
 
 /**
  * Every run the helper remembers (GetHistory), newest first. A run is a row
@@ -43,7 +44,7 @@ export class HistoryWindow extends Adw.Window {
       title: _('No backups yet'),
       description: escapeMarkup(_('Each backup appears here with what it copied, where to and how long it took, and what to do when one fails.')),
     });
-    this._empty.set_child(new Gtk.Button({ label: _('_Back Up Now'), use_underline: true, action_name: 'app.back-up-now', halign: Gtk.Align.CENTER, css_classes: ['pill', 'suggested-action'] }));
+    this._empty.set_child(mnemonicButton({ label: _('_Back Up Now'), action_name: 'app.back-up-now', halign: Gtk.Align.CENTER, css_classes: ['pill', 'suggested-action'] }));
     const page = new Adw.PreferencesPage();
     this._group = new Adw.PreferencesGroup();
     page.add(this._group);

@@ -7,6 +7,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { closeOnEscape } from './close-on-escape';
 import { _, fmt } from './i18n';
 import { trace } from './trace';
+import { mnemonicButton } from './widgets';
 
 /** GTK's own version (Gtk.FileDialog is 4.10 and later; Debian 12 has 4.8). */
 function hasGtk(major: number, minor: number): boolean {
@@ -72,7 +73,7 @@ export class RecoveryKeyWindow extends Adw.Window {
     this.insert_action_group('key', this.actions);
 
     const header = new Adw.HeaderBar({ show_end_title_buttons: false });
-    header.pack_end(new Gtk.Button({ label: _('_Done'), use_underline: true, action_name: 'key.done', css_classes: ['suggested-action'] }));
+    header.pack_end(mnemonicButton({ label: _('_Done'), action_name: 'key.done', css_classes: ['suggested-action'] }));
     const page = new Adw.PreferencesPage({ vexpand: true });
     const group = new Adw.PreferencesGroup({
       // Translators: %s is the backup server's or disk's name.
@@ -84,8 +85,8 @@ export class RecoveryKeyWindow extends Adw.Window {
     card.append(label);
     group.add(card);
     const buttons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.END, margin_top: 12 });
-    buttons.append(new Gtk.Button({ label: _('_Copy'), use_underline: true, action_name: 'key.copy' }));
-    buttons.append(new Gtk.Button({ label: _('_Save As…'), use_underline: true, action_name: 'key.save-as' }));
+    buttons.append(mnemonicButton({ label: _('_Copy'), action_name: 'key.copy' }));
+    buttons.append(mnemonicButton({ label: _('_Save As…'), action_name: 'key.save-as' }));
     group.add(buttons);
     this._status = new Gtk.Label({ wrap: true, xalign: 0, visible: false, margin_top: 12, css_classes: ['dim-label'] });
     group.add(this._status);

@@ -7,6 +7,8 @@ interface Shortcut {
   /** The first one is shown in the shortcuts window. */
   accels: string[];
   title: string;
+  /** Set by its window alone (a key it handles itself): the application sets no accelerator for it. */
+  windowOnly?: boolean;
 }
 
 /** Every keyboard shortcut, in one table: the app sets them, the window lists them. */
@@ -28,6 +30,7 @@ export function shortcutGroups(): { title: string; shortcuts: Shortcut[] }[] {
         { action: 'browser.older', accels: ['<Control>Page_Up'], title: _('Earlier restore point') },
         { action: 'browser.newer', accels: ['<Control>Page_Down'], title: _('Later restore point') },
         { action: 'browser.up', accels: ['<Alt>Up'], title: _('Parent folder') },
+        { action: 'browser.search', accels: ['<Control>f'], title: _('Search by name'), windowOnly: true },
       ],
     },
     {

@@ -4,6 +4,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { APP_ID } from '../core/ids';
 import { escapeMarkup } from './format';
 import { _ } from './i18n';
+import { mnemonicButton } from './widgets';
 
 /** The first run: set up backups, or get files back from backups made before (a reinstall). */
 export class WelcomePage extends Adw.Bin {
@@ -26,8 +27,8 @@ export class WelcomePage extends Adw.Bin {
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 12, halign: Gtk.Align.CENTER });
     this._problem = new Gtk.Label({ wrap: true, visible: false, justify: Gtk.Justification.CENTER, css_classes: ['error'], max_width_chars: 60 });
     box.append(this._problem);
-    box.append(new Gtk.Button({ label: _('_Set Up Backups'), use_underline: true, action_name: 'app.setup', css_classes: ['pill', 'suggested-action'] }));
-    box.append(new Gtk.Button({ label: _('_Restore from a Backup'), use_underline: true, action_name: 'app.recover', css_classes: ['pill'] }));
+    box.append(mnemonicButton({ label: _('_Set Up Backups'), action_name: 'app.setup', css_classes: ['pill', 'suggested-action'] }));
+    box.append(mnemonicButton({ label: _('_Restore from a Backup'), action_name: 'app.recover', css_classes: ['pill'] }));
     this._page.set_child(box);
   }
 

@@ -11,6 +11,38 @@ export function iconButton(icon: string, name: string, action: string | null, ta
   return button;
 }
 
+/** A label's words without its mnemonic marks: "_Back Up Now" → "Back Up Now" ("__" is a real underscore). */
+export function withoutMnemonic(label: string): string {
+  return label.replace(/_(_?)/g, '$1');
+}
+
+/**
+ * A button whose label has a mnemonic ("_Back Up Now"). GTK 4.8 names such
+ * a button for screen readers twice: from its label as written and from the
+ * label inside it that it is "labelled by" ("_Back Up Now Back Up Now").
+ * Its name is set to the words alone, and the second source dropped, again
+ * whenever the label changes (setting a label makes the relation again).
+ */
+export function mnemonicButton(properties: Partial<Gtk.Button.ConstructorProps>): Gtk.Button {
+  const button = new Gtk.Button({ ...properties, use_underline: true });
+  const name = () => {
+    button.update_property([Gtk.AccessibleProperty.LABEL], [withoutMnemonic(button.label ?? '')]);
+    button.reset_relation(Gtk.AccessibleRelation.LABELLED_BY);
+  };
+  name();
+  button.connect('notify::label', name);
+  return button;
+}
+
+/**
+ * A row that only shows something (a status, a fact). A row takes the
+ * keyboard focus by default, as if pressing it did something; this one lets
+ * Tab pass it by.
+ */
+export function infoRow(properties: Partial<Adw.ActionRow.ConstructorProps>): Adw.ActionRow {
+  return new Adw.ActionRow({ ...properties, activatable: false, focusable: false });
+}
+
 /** A row with a switch at its end; the whole row toggles it. */
 export function switchRow(title: string, subtitle: string, onToggle: (active: boolean) => void): { row: Adw.ActionRow; toggle: Gtk.Switch } {
   const toggle = new Gtk.Switch({ valign: Gtk.Align.CENTER });

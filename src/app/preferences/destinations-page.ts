@@ -6,7 +6,7 @@ import { checkDestinationName, destinationName } from '../../core/destination-na
 import { describeKind, escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
-import { iconButton, switchRow } from '../widgets';
+import { iconButton, mnemonicButton, switchRow } from '../widgets';
 import { nameProblem, type PreferencesModel } from './preferences-model';
 
 /** Preferences, Destinations: each one by its name, with a switch, Rename and Remove; Add… opens Add Destination. */
@@ -24,7 +24,7 @@ export class DestinationsPage extends Adw.PreferencesPage {
   constructor(model: PreferencesModel) {
     super({ title: _('Destinations'), icon_name: 'drive-harddisk-symbolic' });
     this._model = model;
-    const addButton = new Gtk.Button({ label: _('_Add…'), use_underline: true, action_name: 'app.add-destination', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
+    const addButton = mnemonicButton({ label: _('_Add…'), action_name: 'app.add-destination', valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     this._group = new Adw.PreferencesGroup({ title: _('Destinations'), description: _('Where backups go. A turned-off destination keeps its backups but gets no new ones.'), header_suffix: addButton });
     this.add(this._group);
     model.connect('changed', () => this._show());

@@ -5,6 +5,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import type { ChangeAspect, Change } from '../../core/send-stream/changes';
 import { escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
+import { mnemonicButton } from '../widgets';
 
 function kindLabel(kind: Change['kind']): string {
   switch (kind) {
@@ -64,9 +65,8 @@ export class ChangeRow extends Adw.ActionRow {
       this.tooltip_text = _('Show in its folder');
     } else {
       // Not in this point, so nothing to show here: what a user wants is it back.
-      const restore = new Gtk.Button({
+      const restore = mnemonicButton({
         label: _('_Restore'),
-        use_underline: true,
         valign: Gtk.Align.CENTER,
         action_name: 'browser.restore-deleted',
         action_target: new GLib.Variant('s', change.path),

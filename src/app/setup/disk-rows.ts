@@ -5,7 +5,7 @@ import type { Destination } from '../../core/config';
 import { destinationName } from '../../core/destination-name';
 import { describeKind, escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
-import { navigationRow } from '../widgets';
+import { infoRow, navigationRow } from '../widgets';
 import type { DiskInfo } from './setup-types';
 
 /**
@@ -51,7 +51,7 @@ export function offeredDiskRow(disk: DiskInfo, used: Destination | undefined, ke
 
 /** The disk that holds the folders themselves: shown where people look for it, but not offered. */
 export function sourceDiskRow(disk: DiskInfo): Adw.ActionRow {
-  const row = new Adw.ActionRow({
+  const row = infoRow({
     title: escapeMarkup(diskName(disk)),
     subtitle: escapeMarkup(`${diskSubtitle(disk)}\n${_('Not offered: it holds the folders you back up, and a backup on the same disk would be lost with them.')}`),
     subtitle_lines: 0,
@@ -83,7 +83,7 @@ export function unusableReason(disk: DiskInfo): string {
 
 /** A disk Rewind cannot use, and why. */
 export function unusableDiskRow(disk: DiskInfo): Adw.ActionRow {
-  return new Adw.ActionRow({ title: escapeMarkup(diskName(disk)), subtitle: escapeMarkup(`${diskSubtitle(disk)}\n${unusableReason(disk)}`), subtitle_lines: 0 });
+  return infoRow({ title: escapeMarkup(diskName(disk)), subtitle: escapeMarkup(`${diskSubtitle(disk)}\n${unusableReason(disk)}`), subtitle_lines: 0 });
 }
 
 /**
@@ -98,7 +98,7 @@ export function usedDestinationRow(d: Destination, keep: boolean): Adw.ActionRow
   const subtitle = escapeMarkup(fmt(_('%s · %s'), describeKind(d.kind), _('Already used for backups')));
   const title = escapeMarkup(destinationName(d));
   if (keep) return navigationRow(icon, title, subtitle, 'setup.keep-destination', d.id);
-  const row = new Adw.ActionRow({ title, subtitle, sensitive: false });
+  const row = infoRow({ title, subtitle, sensitive: false });
   row.add_prefix(new Gtk.Image({ icon_name: icon }));
   return row;
 }

@@ -7,6 +7,7 @@ import { _, fmt } from '../i18n';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import { diskName, diskSubtitle } from './disk-rows';
 import type { SetupFlow } from './setup-flow';
+import { infoRow } from '../widgets';
 
 /**
  * Set Up Backups, only for an empty disk: a warning, in the warning colour,
@@ -37,7 +38,7 @@ export class PreparePage extends WizardPage {
     top.add(warning);
     this.add(top);
     const group = new Adw.PreferencesGroup({ title: _('Disk to erase') });
-    this._disk = new Adw.ActionRow();
+    this._disk = infoRow({});
     this._disk.add_prefix(new Gtk.Image({ icon_name: 'drive-harddisk-symbolic' }));
     group.add(this._disk);
     const note = new Gtk.Label({ wrap: true, xalign: 0, margin_top: 12, css_classes: ['dim-label'], label: _('Make sure it is the disk you mean. If you are not sure, go back and choose another disk.') });

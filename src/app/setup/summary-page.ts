@@ -6,6 +6,7 @@ import { _, fmt } from '../i18n';
 import { whatSummary } from '../what/what-words';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import type { SetupFlow } from './setup-flow';
+import { infoRow } from '../widgets';
 
 /** Set Up Backups, the last step: what, where and when, and what will happen. */
 export class SummaryPage extends WizardPage {
@@ -22,7 +23,7 @@ export class SummaryPage extends WizardPage {
     this._flow = flow;
     const group = new Adw.PreferencesGroup({ title: _('Ready to back up') });
     const row = (title: string) => {
-      const r = new Adw.ActionRow({ title });
+      const r = infoRow({ title });
       group.add(r);
       return r;
     };

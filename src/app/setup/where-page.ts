@@ -2,7 +2,7 @@ import Adw from 'gi://Adw?version=1';
 import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
 import { _ } from '../i18n';
-import { clearRows, navigationRow } from '../widgets';
+import { clearRows, infoRow, navigationRow } from '../widgets';
 import { WizardPage } from '../wizard/wizard-page';
 import { offeredDiskRow, sourceDiskRow, unusableDiskRow, usedDestinationRow } from './disk-rows';
 import type { SetupFlow } from './setup-flow';
@@ -88,8 +88,8 @@ export class WherePage extends WizardPage {
   /** Instead of the backup disks: still looking, none found, or not looked for (the password dialog was closed). */
   private _noDiskRow(): Adw.ActionRow {
     const flow = this._flow;
-    if (flow.disks) return new Adw.ActionRow({ title: _('No backup disk found'), subtitle: _('Connect a disk: it shows here when it is ready.') });
-    if (!flow.disksUnread) return new Adw.ActionRow({ title: _('Looking for disks…') });
+    if (flow.disks) return infoRow({ title: _('No backup disk found'), subtitle: _('Connect a disk: it shows here when it is ready.') });
+    if (!flow.disksUnread) return infoRow({ title: _('Looking for disks…') });
     return navigationRow('view-refresh-symbolic', _('Look for disks'), _('Rewind has not looked for disks yet.'), 'setup.refresh-disks');
   }
 

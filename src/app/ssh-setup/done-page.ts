@@ -5,6 +5,7 @@ import { _, fmt } from '../i18n';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import { describeProblem, describeServer, describeStore } from './server-words';
 import type { SshSetupFlow } from './ssh-setup-flow';
+import { mnemonicButton } from '../widgets';
 
 /**
  * Add Backup Server, the end: the server is trusted, and the connection test
@@ -34,7 +35,7 @@ export class DonePage extends WizardPage {
     this._trusted = new Gtk.Label({ wrap: true, xalign: 0 });
     const done = new Adw.PreferencesGroup({ title: _('Server trusted') });
     done.add(this._trusted);
-    this._again = new Gtk.Button({ label: _('_Test Again'), use_underline: true, action_name: 'ssh.test', valign: Gtk.Align.CENTER });
+    this._again = mnemonicButton({ label: _('_Test Again'), action_name: 'ssh.test', valign: Gtk.Align.CENTER });
     this._group = new Adw.PreferencesGroup({ title: _('Connection test'), header_suffix: this._again });
     const box = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 6 });
     const row = new Gtk.Box({ spacing: 12 });

@@ -5,7 +5,7 @@ import { leaveOutState } from '../../core/leave-out';
 import { CHOICE_KINDS, nestedInside, othersToKeepApart, planSources, type ChoiceKind, type PlannedFolder } from '../../core/source-choice';
 import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
-import { clearRows, iconButton, navigationRow } from '../widgets';
+import { clearRows, iconButton, mnemonicButton, navigationRow } from '../widgets';
 import type { WhatModel } from './what-model';
 import { blockedText, choiceSubtitle, choiceTitle, folderName, leaveOutTitle, shortPath, sizeText } from './what-words';
 
@@ -53,7 +53,7 @@ export class WhatRows {
     page.add(choices);
     this._choicesGroup = choices;
 
-    const choose = new Gtk.Button({ label: _('_Choose Folder…'), use_underline: true, valign: Gtk.Align.CENTER, css_classes: ['flat'] });
+    const choose = mnemonicButton({ label: _('_Choose Folder…'), valign: Gtk.Align.CENTER, css_classes: ['flat'] });
     choose.connect('clicked', () => this._activate('add-source', ''));
     this._folders = new Adw.PreferencesGroup({ title: _('Folders to back up'), header_suffix: choose });
     this._entry = new Adw.EntryRow({ title: _('Add a folder, such as ~/Documents'), show_apply_button: true });
@@ -161,7 +161,7 @@ export class WhatRows {
     if (folder.problem !== 'not-subvolume') return row;
     const buttons = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 6, valign: Gtk.Align.CENTER });
     const button = (label: string, action: string) => {
-      const b = new Gtk.Button({ label, use_underline: true, action_name: `${this._prefix}.${action}`, action_target: GLib.Variant.new_string(folder.path), sensitive: !m.busy });
+      const b = mnemonicButton({ label, action_name: `${this._prefix}.${action}`, action_target: GLib.Variant.new_string(folder.path), sensitive: !m.busy });
       buttons.append(b);
     };
     button(_('_Keep Apart'), 'keep-apart');

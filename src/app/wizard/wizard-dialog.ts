@@ -6,6 +6,7 @@ import { escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
 import type { WizardModel } from './wizard-model';
 import type { WizardPage } from './wizard-page';
+import { mnemonicButton } from '../widgets';
 
 export interface WizardDialogOptions {
   title: string;
@@ -49,11 +50,11 @@ export class WizardDialog extends Adw.Window {
     this._title = new Adw.WindowTitle({ title: options.title });
     this._back = new Gtk.Button({ icon_name: 'go-previous-symbolic', action_name: `${options.group}.back`, tooltip_text: _('Back') });
     this._back.update_property([Gtk.AccessibleProperty.LABEL], [_('Back')]);
-    this._cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, action_name: `${options.group}.cancel` });
+    this._cancel = mnemonicButton({ label: _('_Cancel'), action_name: `${options.group}.cancel` });
     // Where Back takes Cancel's place, the header ends with a close button that cancels.
     this._close = new Gtk.Button({ icon_name: 'window-close-symbolic', action_name: `${options.group}.cancel`, tooltip_text: _('Cancel'), css_classes: ['flat'] });
     this._close.update_property([Gtk.AccessibleProperty.LABEL], [_('Cancel')]);
-    this._next = new Gtk.Button({ use_underline: true, css_classes: ['suggested-action'] });
+    this._next = mnemonicButton({ css_classes: ['suggested-action'] });
     this._spinner = new Gtk.Spinner({ spinning: true, visible: false });
     this._spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Waiting for the backup helper')]);
     const header = new Adw.HeaderBar({ title_widget: this._title, show_end_title_buttons: false, show_start_title_buttons: false });
