@@ -1,38 +1,37 @@
 #!/usr/bin/env node
-// Writes the Flatpak sources of every npm package in package-lock.json, in
-// flatpak-node-generator's npm format, so that flatpak-builder downloads them
-// (each pinned by its sha512) and the build runs "npm ci --offline".
+// Writes the Flatpak's npm sources: exactly the packages that bundling needs,
+// each an "archive" source that flatpak-builder downloads (pinned by its
+// sha512) and unpacks at its place in node_modules/, as package-lock.json lays
+// the tree out. No npm runs in the build, and nothing else is fetched: not
+// jest, TypeScript or eslint, and not @node-rs/crc32 (a prebuilt native
+// module for the helper's codec, which the Flatpak does not hold).
+//
+// The packages: the closure, in package-lock.json, of package.json's
+// dependencies (the bundles inline them) and esbuild (the bundler), with
+// those optional dependencies that are a platform's build (esbuild's binary)
+// for Linux on the CPUs Flatpak builds for, marked only-arches. Other
+// optional dependencies (dbus-next's usocket and x11) stay out, as the
+// bundles leave them out.
 //
 // Usage: node build-aux/flatpak-npm-sources.mjs [OUT]
 //        (default: build-aux/generated-sources.json; run it after every
 //        change to package-lock.json and commit the result)
-//        node build-aux/flatpak-npm-sources.mjs --resolve-lock
-//        (in the Flatpak build, before npm ci: see below)
-//
-// Our lock file has no "resolved" addresses, and without them npm asks the
-// registry for each package's metadata even with --offline. --resolve-lock
-// writes into package-lock.json the same addresses the sources use, so npm
-// ci finds every tarball in the cache.
-//
-// Each tarball goes where npm's cache (cacache) keeps content by digest:
-// flatpak-node/npm-cache/_cacache/content-v2/sha512/ab/cd/ef…. npm ci reads a
-// tarball from there by the lock file's integrity without any index entry
-// (pacote short-circuits to the cache when it has "resolved" and
-// "integrity"), so no index is generated. Packages for one CPU get
-// only-arches; those for other systems than Linux, or for CPUs Flatpak does
-// not build for, are left out because npm does not install them.
+//        node build-aux/flatpak-npm-sources.mjs --check
+//        (fails when the committed file differs from what it would write)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const resolveLock = process.argv[2] === '--resolve-lock';
-const out = path.resolve(resolveLock ? path.join(root, 'package-lock.json') : (process.argv[2] ?? path.join(here, 'generated-sources.json')));
+const check = process.argv[2] === '--check';
+const out = path.resolve(check || !process.argv[2] ? path.join(here, 'generated-sources.json') : process.argv[2]);
 
 /** npm's cpu names → Flatpak's arches. */
 const ARCHES = { x64: 'x86_64', arm64: 'aarch64' };
-const CACHE = 'flatpak-node/npm-cache';
+/** Dependencies that are prebuilt native code for the helper alone. */
+const NATIVE = new Set(['@node-rs/crc32']);
+const BUNDLER = 'esbuild';
 
 /** Whether a package.json os/cpu list (with "!x" negations) allows VALUE. */
 function allows(list, value) {
@@ -41,53 +40,86 @@ function allows(list, value) {
   return list.includes(value) || list.every((v) => v.startsWith('!'));
 }
 
-/**
- * The tarball's address in the npm registry, for a lock file written without
- * "resolved" (npm's omit-lockfile-registry-resolved): REGISTRY/NAME/-/BASE-VERSION.tgz.
- */
+/** The tarball's address in the npm registry (our lock file has no "resolved"): REGISTRY/NAME/-/BASE-VERSION.tgz. */
 function registryUrl(key, entry) {
   const name = entry.name ?? key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length);
   const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
   return `https://registry.npmjs.org/${name}/-/${base}-${entry.version}.tgz`;
 }
 
-const lockText = readFileSync(path.join(root, 'package-lock.json'), 'utf8');
-const lock = JSON.parse(lockText);
+const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
 if (lock.lockfileVersion < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3');
+const packages = lock.packages;
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
-if (resolveLock) {
-  for (const [key, entry] of Object.entries(lock.packages)) {
-    if (key !== '' && !entry.link && !entry.resolved) entry.resolved = registryUrl(key, entry);
+/** Where node finds NAME from the package at FROM ('' is the project): the nearest node_modules up the tree. */
+function resolve(from, name) {
+  for (let dir = from; ; ) {
+    const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+    if (packages[candidate]) return candidate;
+    if (!dir) return undefined;
+    const at = dir.lastIndexOf('/node_modules/');
+    dir = at < 0 ? '' : dir.slice(0, at);
   }
-  writeFileSync(out, `${JSON.stringify(lock, null, 2)}\n`);
-  process.exit(0);
 }
 
-const byDigest = new Map();
-for (const [key, entry] of Object.entries(lock.packages)) {
-  if (key === '' || entry.link) continue;
-  if (!allows(entry.os, 'linux')) continue;
-  const arches = Object.entries(ARCHES)
+/** The Flatpak arches a package installs on; none when npm would not install it on Linux there. */
+function archesOf(entry) {
+  if (!allows(entry.os, 'linux')) return [];
+  return Object.entries(ARCHES)
     .filter(([cpu]) => allows(entry.cpu, cpu))
     .map(([, arch]) => arch);
-  if (arches.length === 0) continue;
-  const integrity = String(entry.integrity ?? '')
-    .split(/\s+/)
-    .find((i) => i.startsWith('sha512-'));
-  if (!integrity) throw new Error(`${key} has no sha512 integrity in package-lock.json`);
-  const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex');
-  const source = {
-    type: 'file',
-    url: entry.resolved ?? registryUrl(key, entry),
-    sha512: hex,
-    dest: `${CACHE}/_cacache/content-v2/sha512/${hex.slice(0, 2)}/${hex.slice(2, 4)}`,
-    'dest-filename': hex.slice(4),
-    ...(arches.length < Object.keys(ARCHES).length ? { 'only-arches': arches } : {}),
-  };
-  // The same tarball can be installed at several places in the tree.
-  byDigest.set(hex, source);
 }
 
-const sources = [...byDigest.values()].sort((a, b) => a.url.localeCompare(b.url));
-writeFileSync(out, `${JSON.stringify(sources, null, 2)}\n`);
-console.log(`${path.relative(process.cwd(), out)}: ${sources.length} npm tarballs`);
+const wanted = new Map();
+const queue = [...Object.keys(manifest.dependencies ?? {}).filter((name) => !NATIVE.has(name)), BUNDLER].map((name) => ['', name, false]);
+while (queue.length > 0) {
+  const [from, name, optional] = queue.shift();
+  const key = resolve(from, name);
+  if (!key) {
+    if (optional) continue;
+    throw new Error(`${name} (needed by ${from || 'package.json'}) is not in package-lock.json`);
+  }
+  if (wanted.has(key)) continue;
+  const entry = packages[key];
+  // An optional dependency for a platform (esbuild's binary) is needed; the others (dbus-next's
+  // usocket and x11, which the bundles leave out) are not.
+  if (optional && !entry.os && !entry.cpu) continue;
+  const arches = archesOf(entry);
+  if (arches.length === 0) {
+    if (optional || entry.optional) continue;
+    throw new Error(`${key} is needed but does not install on Linux`);
+  }
+  wanted.set(key, arches);
+  for (const dep of Object.keys(entry.dependencies ?? {})) queue.push([key, dep, false]);
+  for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push([key, dep, true]);
+}
+
+const sources = [...wanted.entries()]
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([key, arches]) => {
+    const entry = packages[key];
+    const integrity = String(entry.integrity ?? '')
+      .split(/\s+/)
+      .find((i) => i.startsWith('sha512-'));
+    if (!integrity) throw new Error(`${key} has no sha512 integrity in package-lock.json`);
+    return {
+      type: 'archive',
+      url: entry.resolved ?? registryUrl(key, entry),
+      sha512: Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex'),
+      // npm's tarballs hold one folder (package/): flatpak-builder strips it.
+      dest: key,
+      ...(arches.length < Object.keys(ARCHES).length ? { 'only-arches': arches } : {}),
+    };
+  });
+
+const text = `${JSON.stringify(sources, null, 2)}\n`;
+if (check) {
+  if (readFileSync(out, 'utf8') !== text) {
+    console.error(`${path.relative(process.cwd(), out)} is not what package-lock.json gives: run node build-aux/flatpak-npm-sources.mjs`);
+    process.exit(1);
+  }
+} else {
+  writeFileSync(out, text);
+  console.log(`${path.relative(process.cwd(), out)}: ${sources.length} npm packages`);
+}

@@ -10,8 +10,9 @@ import { APP_ID, HELPER_BUS_NAME } from '../../src/core/ids';
  * The packages (docs/packaging.md): build-aux/build-rpm.sh makes the
  * "meson dist" tarball and the vendor tarball of node_modules, builds the
  * rewind and rewind-helper RPMs from them offline with build-aux/rewind.spec
- * and runs rpmlint; the Flatpak manifest is checked as far as can be without
- * the network (no runtime to build against here).
+ * and runs rpmlint. The Flatpak manifest is linted by
+ * tests/unit/flatpak-manifest.test.ts, and its npm sources bundled by
+ * tests/system/flatpak-sources.test.ts (no runtime to build against here).
  *
  * meson dist archives the last commit: uncommitted changes are not tested.
  */
@@ -19,8 +20,6 @@ jest.setTimeout(600_000);
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
-const MANIFEST = path.join(REPO, 'build-aux', `${APP_ID}.json`);
-const SOURCES = path.join(REPO, 'build-aux', 'generated-sources.json');
 
 let tmp = '';
 let out = '';
@@ -190,86 +189,5 @@ describe('RPM', () => {
     // rpmlint also reports a filter that matched nothing (unused-rpmlintrc-filter).
     const report = readFileSync(path.join(out, 'rpmlint.txt'), 'utf8');
     expect(report).toMatch(/2 packages and 1 specfiles checked; 0 errors, 0 warnings/);
-  });
-});
-
-describe('Flatpak manifest', () => {
-  interface Source {
-    type: string;
-    url?: string;
-    sha512?: string;
-    dest?: string;
-    'dest-filename'?: string;
-    'only-arches'?: string[];
-  }
-  interface Module {
-    name: string;
-    buildsystem: string;
-    'build-options'?: { 'append-path'?: string; env?: Record<string, string> };
-    'build-commands'?: string[];
-    sources: Array<Source | string>;
-  }
-  const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Record<string, unknown> & { modules: Module[]; 'finish-args': string[] };
-
-  test('names the app, a GNOME runtime and the node SDK extension', () => {
-    expect(manifest.id).toBe(APP_ID);
-    expect(manifest.command).toBe('rewind');
-    expect(manifest.runtime).toBe('org.gnome.Platform');
-    expect(manifest.sdk).toBe('org.gnome.Sdk');
-    expect(Number(manifest['runtime-version'])).toBeGreaterThanOrEqual(47);
-    expect(manifest['sdk-extensions']).toEqual([expect.stringMatching(/^org\.freedesktop\.Sdk\.Extension\.node(20|22)$/)]);
-  });
-
-  test('has exactly the allowed finish-args: no host files, only the helper on the system bus', () => {
-    expect([...manifest['finish-args']].sort()).toEqual(
-      ['--device=dri', '--share=ipc', '--socket=fallback-x11', '--socket=wayland', `--system-talk-name=${HELPER_BUS_NAME}`].sort(),
-    );
-  });
-
-  test('builds the app alone, offline, with node on the PATH only while building', () => {
-    expect(manifest.modules).toHaveLength(1);
-    const [module] = manifest.modules;
-    const ext = String((manifest['sdk-extensions'] as string[])[0]).replace(/^org\.freedesktop\.Sdk\.Extension\./, '');
-    expect(module['build-options']?.['append-path']).toBe(`/usr/lib/sdk/${ext}/bin`);
-    const commands = module['build-commands'] ?? [];
-    expect(commands.filter((c) => /\bnpm (ci|install)\b/.test(c))).toEqual([expect.stringContaining('--offline')]);
-    expect(commands.some((c) => /meson setup .*--prefix=\/app .*-Dhelper=false/.test(c))).toBe(true);
-    expect(module.sources).toContain('generated-sources.json');
-    // Nothing from the SDK extension is copied into /app.
-    expect(commands.filter((c) => c.includes('/usr/lib/sdk'))).toEqual([]);
-  });
-
-  test('generated-sources.json is what build-aux/flatpak-npm-sources.mjs makes from package-lock.json', () => {
-    const fresh = path.join(tmp, 'generated-sources.json');
-    must(process.execPath, [path.join(REPO, 'build-aux', 'flatpak-npm-sources.mjs'), fresh]);
-    expect(readFileSync(SOURCES, 'utf8')).toBe(readFileSync(fresh, 'utf8'));
-  });
-
-  test('every npm tarball is pinned by the lock file integrity, into npm cache', () => {
-    const sources = JSON.parse(readFileSync(SOURCES, 'utf8')) as Source[];
-    const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { integrity?: string }> };
-    const digests = new Set(
-      Object.values(lock.packages)
-        .map((p) => p.integrity)
-        .filter((i): i is string => typeof i === 'string')
-        .map((i) => Buffer.from(i.replace(/^sha512-/, ''), 'base64').toString('hex')),
-    );
-    expect(sources.length).toBeGreaterThan(100);
-    for (const s of sources) {
-      expect(s.type).toBe('file');
-      expect(s.url).toMatch(/^https:\/\/registry\.npmjs\.org\/.+\.tgz$/);
-      expect(digests.has(s.sha512 ?? '')).toBe(true);
-      expect(`${s.dest}/${s['dest-filename']}`).toBe(`flatpak-node/npm-cache/_cacache/content-v2/sha512/${s.sha512!.slice(0, 2)}/${s.sha512!.slice(2, 4)}/${s.sha512!.slice(4)}`);
-    }
-    // The build's own node_modules: esbuild for both Flatpak arches.
-    const esbuild = sources.filter((s) => /\/@esbuild\/linux-(x64|arm64)\//.test(s.url ?? '')).map((s) => s['only-arches']);
-    expect(esbuild.sort()).toEqual([['aarch64'], ['x86_64']]);
-  });
-
-  test('flatpak-builder reads it', () => {
-    const shown = JSON.parse(must('flatpak-builder', ['--show-manifest', MANIFEST], tmp)) as { id: string; modules: Module[] };
-    expect(shown.id).toBe(APP_ID);
-    const generated = (JSON.parse(readFileSync(SOURCES, 'utf8')) as Source[]).length;
-    expect(shown.modules[0].sources).toHaveLength(1 + generated);
   });
 });
