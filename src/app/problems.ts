@@ -68,6 +68,18 @@ export function describeHeadline(h: Headline): PageHeadline {
       const problem = problemFor({ id: '', started: '', finished: '', ok: false, transfers: [], error: h.error.message ? h.error : undefined });
       return { icon: problem.icon, title: problem.title, description: problem.whatToDo };
     }
+    case 'damaged': {
+      const names = h.destinations.join(', ');
+      return {
+        icon: 'dialog-warning-symbolic',
+        title: _('A backup check found damage'),
+        description: fmt(
+          // Translators: %s is the name of a backup disk or server (or several, separated by commas).
+          _('Files restored from “%s” as a check did not come back as they were backed up, so the backups there cannot be trusted. Back up now to make a new, complete backup there; the damaged one is kept until it is done.'),
+          names,
+        ),
+      };
+    }
     case 'waiting': {
       const names = h.destinations.join(', ');
       const last = h.lastBackup

@@ -1,4 +1,4 @@
-import type { ErrorReport, HelperStatus, RunRecord } from './status';
+import type { DestinationSummary, ErrorReport, HelperStatus, RunRecord } from './status';
 
 /**
  * What the main page says at its top: the state of backups now, not the
@@ -14,22 +14,35 @@ import type { ErrorReport, HelperStatus, RunRecord } from './status';
  *    absent destination, which rule 4 or 5 describes as it is now, and a
  *    cancel, which is no failure; a skipped or postponed run did not fail):
  *    'failed', with the run's first error.
- * 4. Every enabled destination the helper can see is not attached, and none
+ * 4. A restore drill found damage on an enabled destination and no backup
+ *    has reached it since: 'damaged', with those destinations. The backups
+ *    there are not known to be good, whatever the last run says; the next
+ *    backup there is a new one (src/core/parent.ts, rule 7), after which the
+ *    page says what that run says.
+ * 5. Every enabled destination the helper can see is not attached, and none
  *    is of a kind it cannot see (a server): 'waiting' for them, with the
  *    last backup's date. A laptop away from its disk is normal, not an error.
- * 5. A backup exists: 'backed-up', with when, the destinations away now,
+ * 6. A backup exists: 'backed-up', with when, the destinations away now,
  *    and whether the last run, after it, was cancelled.
- * 6. Otherwise 'never', with the same cancel flag.
+ * 7. Otherwise 'never', with the same cancel flag.
  */
 export type Headline =
   | { kind: 'running' }
   | { kind: 'not-configured' }
   | { kind: 'failed'; error: ErrorReport }
+  | { kind: 'damaged'; destinations: string[] }
   | { kind: 'waiting'; destinations: string[]; lastBackup?: string }
   | { kind: 'backed-up'; finished: string; away: string[]; cancelled: boolean }
   | { kind: 'never'; cancelled: boolean };
 
 export type HeadlineInput = Pick<HelperStatus, 'configured' | 'destinations' | 'running' | 'lastRun' | 'lastSuccess'>;
+
+/** A destination whose last drill found damage that no backup has replaced since. */
+export function damageStands(d: DestinationSummary): boolean {
+  const drill = d.lastDrill;
+  if (!drill || drill.outcome !== 'damaged') return false;
+  return d.lastBackup === undefined || Date.parse(d.lastBackup) <= Date.parse(drill.finished);
+}
 
 /** Errors that say only that a destination was not there; what is true now is read from the status instead. */
 const ABSENCE = new Set(['DestinationMissing', 'HostUnreachable']);
@@ -68,6 +81,8 @@ export function headline(status: HeadlineInput): Headline {
   if (failure) return { kind: 'failed', error: failure };
 
   const enabled = status.destinations.filter((d) => d.enabled);
+  const damaged = enabled.filter(damageStands).map((d) => d.label);
+  if (damaged.length > 0) return { kind: 'damaged', destinations: damaged };
   const away = enabled.filter((d) => d.connected === false).map((d) => d.label);
   const lastBackup = status.lastSuccess?.finished;
   if (enabled.length > 0 && away.length === enabled.length) {

@@ -94,6 +94,12 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
       `Not known to be good: the backup of ${when(snapshot, older)} and the one before it. ` +
       'Back up to another disk or server as well, and replace this one if it happens again.',
   );
+  // The top of the page too: no "Your files are backed up" over a backup found damaged.
+  const headlines = () => [...monitor.output().matchAll(/rewind: headline (\S+): (.*)/g)].map((m) => `${m[1]}: ${m[2]}`);
+  expect(headlines().at(-1)).toBe(
+    'damaged: A backup check found damage | Files restored from “Test backup disk” as a check did not come back as they were backed up, so the backups there cannot be trusted. ' +
+      'Back up now to make a new, complete backup there; the damaged one is kept until it is done.',
+  );
   await new Promise((r) => setTimeout(r, 1500));
   screenshot(display, path.join(artifactsDir(REPO, 'screenshots'), 'main-check-damaged-light.png'));
 
@@ -102,6 +108,8 @@ test('damage a drill found offers Back Up Now, which makes a full backup; a clea
   expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'full', ok: true }] });
   expect(run.transfers[0].snapshot).not.toBe(snapshot);
   expect(run.transfers[0].damagedParent).toContain(`${snapshot} (a check restored files from it`);
+  // The new full backup replaces the damaged one as what the page stands on.
+  await waitFor('the page backed up again', () => headlines().at(-1)?.startsWith('backed-up: Your files are backed up') || undefined, 30_000);
 
   expect(helperCommand(fx, ['drill', '--json']).status).toBe(0);
   await shell.waitForCall('remove', 'check-failed-usb', before, 60_000, () => monitor.output());

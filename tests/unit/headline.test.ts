@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { headline, standingFailure, type Headline, type HeadlineInput } from '../../src/core/headline';
+import type { DrillRecord } from '../../src/core/drill';
 import type { DestinationSummary, ErrorReport, RunRecord } from '../../src/core/status';
 
 const OLD = '2026-03-01T10:00:00.000Z';
@@ -131,6 +132,38 @@ const TABLE: Array<[string, HeadlineInput, Headline]> = [
 describe('the main page headline', () => {
   test.each(TABLE)('%s', (_name, status, expected) => {
     expect(headline(status)).toEqual(expected);
+  });
+});
+
+const drill = (outcome: DrillRecord['outcome'], finished: string): DrillRecord => ({
+  id: 'd1',
+  started: finished,
+  finished,
+  destination: 'usb',
+  destinationName: 'Blue USB disk',
+  seed: 1,
+  outcome,
+  sources: [{ source: '/home', backup: 'b', compared: 3, bytes: 10, problems: outcome === 'damaged' ? ['a.txt: its content differs'] : [], ...(outcome === 'damaged' ? { damaged: true } : {}) }],
+});
+const DAY_AFTER = '2026-03-11T09:00:00.000Z';
+
+describe('a drill that found damage', () => {
+  const backedUp = { lastRun: success('s1', OLD), lastSuccess: success('s1', OLD) };
+  test.each<[string, DestinationSummary[], Headline]>([
+    ['damage found after the last backup there: damaged, whatever the last run says', [disk(true, { lastBackup: OLD, lastDrill: drill('damaged', NEW) })], { kind: 'damaged', destinations: ['Blue USB disk'] }],
+    ['the same with the disk away: damage before waiting', [disk(false, { lastBackup: OLD, lastDrill: drill('damaged', NEW) })], { kind: 'damaged', destinations: ['Blue USB disk'] }],
+    ['a backup landed there after the damage: backed up again', [disk(true, { lastBackup: DAY_AFTER, lastDrill: drill('damaged', NEW) })], { kind: 'backed-up', finished: OLD, away: [], cancelled: false }],
+    ['a clean drill: backed up', [disk(true, { lastBackup: OLD, lastDrill: drill('identical', NEW) })], { kind: 'backed-up', finished: OLD, away: [], cancelled: false }],
+    ['a drill that could not be done is no damage', [disk(true, { lastBackup: OLD, lastDrill: drill('failed', NEW) })], { kind: 'backed-up', finished: OLD, away: [], cancelled: false }],
+    ['a disabled destination is not told', [disk(true, { enabled: false, lastBackup: OLD, lastDrill: drill('damaged', NEW) }), server()], { kind: 'backed-up', finished: OLD, away: [], cancelled: false }],
+    ['only the damaged one of two is named', [disk(true, { lastBackup: OLD, lastDrill: drill('damaged', NEW) }), server()], { kind: 'damaged', destinations: ['Blue USB disk'] }],
+  ])('%s', (_name, destinations, expected) => {
+    expect(headline(input({ destinations, ...backedUp }))).toEqual(expected);
+  });
+
+  test('a failed run that still stands comes first', () => {
+    const destinations = [disk(true, { lastBackup: OLD, lastDrill: drill('damaged', NEW) })];
+    expect(headline(input({ destinations, lastRun: failedRun(err('DestinationFull')), lastSuccess: success() })).kind).toBe('failed');
   });
 });
 
