@@ -277,6 +277,15 @@ describe('rewind --restore PATH', () => {
       screenshot(display, path.join(shots, 'browser-narrow-dark.png'));
 
       const now = readFileSync(file);
+      // Copies from before: one made two days ago is removed with the next copy, one from an hour ago stays.
+      const copies = path.join(fx.dir, 'user-runtime/rewind-copies');
+      const [old, recent] = [path.join(copies, 'two-days-ago'), path.join(copies, 'an-hour-ago')];
+      for (const [folder, age] of [[old, 2 * DAY], [recent, 3600]] as const) {
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        writeFileSync(path.join(folder, 'seen.txt'), 'looked at\n', { mode: 0o400 });
+        utimesSync(folder, NOW - age, NOW - age);
+      }
+      sh('chown', ['-R', `${fx.allowed.name}:${fx.allowed.name}`, copies]);
       // Open a Copy: the first version, as it was then, read-only in a private folder, in the default app for text.
       await app.step('browser.open-copy', 'alice/Documents/plan.txt', 'rewind: browser copy-opened ');
       const copy = /rewind: browser copy-opened (.*)/.exec(app.output())![1];
@@ -288,6 +297,8 @@ describe('rewind --restore PATH', () => {
       expect(statSync(folder)).toMatchObject({ mode: 0o40700, uid: fx.allowed.uid });
       await waitFor('the default app', () => (existsSync(opened) && readFileSync(opened, 'utf8')) || undefined, 30_000);
       expect(readFileSync(opened, 'utf8')).toBe(`${copy}\n`);
+      expect(existsSync(old)).toBe(false);
+      expect(existsSync(path.join(recent, 'seen.txt'))).toBe(true);
       // The file itself stays as it is now.
       expect(readFileSync(file).equals(now)).toBe(true);
       const toast = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];

@@ -17,10 +17,48 @@ import GLib from 'gi://GLib';
  * itself.
  */
 
-/** Makes a new private folder for one copy; its path. */
+/** Copies older than this are removed when the next one is made: an app has long had them open by then. */
+const KEEP_SECONDS = 24 * 3600;
+
+/**
+ * Removes the copies made more than a day ago: the runtime folder is often
+ * in memory, and a person who looks at many files in a long session should
+ * not fill it. Only folders of ours (a copy each, made here), never through a link.
+ */
+function removeOldCopies(base: Gio.File): void {
+  const before = GLib.get_real_time() / 1e6 - KEEP_SECONDS;
+  const flags = Gio.FileQueryInfoFlags.NOFOLLOW_SYMLINKS;
+  const remove = (folder: Gio.File) => {
+    const inside = folder.enumerate_children('standard::name,standard::type', flags, null);
+    for (let info = inside.next_file(null); info; info = inside.next_file(null)) {
+      const child = folder.get_child(info.get_name());
+      if (info.get_file_type() === Gio.FileType.DIRECTORY) remove(child);
+      else child.delete(null);
+    }
+    inside.close(null);
+    folder.delete(null);
+  };
+  try {
+    const copies = base.enumerate_children('standard::name,standard::type,time::modified', flags, null);
+    for (let info = copies.next_file(null); info; info = copies.next_file(null)) {
+      if (info.get_file_type() !== Gio.FileType.DIRECTORY || info.get_attribute_uint64('time::modified') > before) continue;
+      try {
+        remove(base.get_child(info.get_name()));
+      } catch {
+        // One that cannot be removed now is tried again with the next copy.
+      }
+    }
+    copies.close(null);
+  } catch {
+    // Nothing to remove.
+  }
+}
+
+/** Makes a new private folder for one copy, after removing old ones; its path. */
 export function privateCopyFolder(): string {
   const base = GLib.build_filenamev([GLib.get_user_runtime_dir(), 'rewind-copies']);
   if (GLib.mkdir_with_parents(base, 0o700) !== 0) throw new Error(`could not make ${base}`);
+  removeOldCopies(Gio.File.new_for_path(base));
   const folder = Gio.File.new_for_path(GLib.build_filenamev([base, GLib.uuid_string_random()]));
   // Fails if the name exists already: the folder is always a new one.
   folder.make_directory(null);
