@@ -12,6 +12,7 @@ import type { Failure } from '../helper-call';
 import type { HelperClient } from '../helper-client';
 import { _, fmt, ngettext } from '../i18n';
 import { trace } from '../trace';
+import { watchDisks } from '../disk-watch';
 import { RestoreProgressPage } from './restore-progress-page';
 
 /** Bytes as GNOME shows them. */
@@ -80,8 +81,8 @@ export class RecoveryWindow extends Adw.Window {
   /** The whole restore stopped (cancelled or failed): Back goes to the points again. */
   private _stopped = false;
   private _looking = false;
-  private _monitor = Gio.VolumeMonitor.get();
-  private _monitorIds: number[] = [];
+  /** Stops watching disks come and go (../disk-watch). */
+  private _stopWatching: () => void = () => undefined;
   readonly actions = new Gio.SimpleActionGroup();
 
   constructor(parent: Gtk.Window, client: HelperClient) {
@@ -127,15 +128,12 @@ export class RecoveryWindow extends Adw.Window {
     this.insert_action_group('recover', this.actions);
 
     // A disk plugged in, or taken out, while the list is open: look again.
-    for (const signal of ['drive-connected', 'drive-disconnected', 'volume-added', 'volume-removed']) {
-      this._monitorIds.push(this._monitor.connect(signal, () => void this._look()));
-    }
+    this._stopWatching = watchDisks(() => void this._look());
     this.connect('close-request', () => {
       // Closed while it runs: the restore stops, as Cancel stops it.
       if (this._stack.visible_child_name === 'working') void this._cancelRestore();
       this._working.stop();
-      for (const id of this._monitorIds) this._monitor.disconnect(id);
-      this._monitorIds = [];
+      this._stopWatching();
       return false;
     });
     this._show('found');
