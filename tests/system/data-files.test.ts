@@ -312,7 +312,7 @@ describe('desktop entry and AppStream metadata', () => {
     mkdirSync(compiled);
     must('glib-compile-schemas', ['--strict', `--targetdir=${compiled}`, path.dirname(installed(INSTALLED.gschema))]);
     const keys = must('gsettings', ['list-recursively', APP_ID], { env: { ...process.env, GSETTINGS_SCHEMA_DIR: compiled, GSETTINGS_BACKEND: 'memory' } });
-    expect(keys.trim().split('\n').sort()).toEqual([`${APP_ID} low-space-percent uint32 10`, `${APP_ID} notify-on-success false`, `${APP_ID} remind-after-days uint32 7`]);
+    expect(keys.trim().split('\n').sort()).toEqual([`${APP_ID} background-refused false`, `${APP_ID} low-space-percent uint32 10`, `${APP_ID} notify-on-success false`, `${APP_ID} remind-after-days uint32 7`]);
   });
 
   test('meson compiles the schema into the build directory, and into the schemas folder when it installs without a DESTDIR', () => {
