@@ -14,6 +14,7 @@ import { _, fmt, ngettext } from '../i18n';
 import { trace } from '../trace';
 import { watchDisks } from '../disk-watch';
 import { RestoreProgressPage } from './restore-progress-page';
+import { mnemonicButton } from '../widgets';
 
 /** Bytes as GNOME shows them. */
 function size(bytes: number): string {
@@ -69,7 +70,7 @@ export class RecoveryWindow extends Adw.Window {
   private _confirm = new Adw.StatusPage({ icon_name: 'dialog-warning-symbolic' });
   private _working = new RestoreProgressPage();
   private _done = new Adw.StatusPage({ icon_name: 'emblem-ok-symbolic' });
-  private _keepButton = new Gtk.Button({ label: _('_Keep Backing Up to This Disk'), use_underline: true, css_classes: ['pill', 'suggested-action'], halign: Gtk.Align.CENTER });
+  private _keepButton = mnemonicButton({ label: _('_Keep Backing Up to This Disk'), css_classes: ['pill', 'suggested-action'], halign: Gtk.Align.CENTER });
   private _keepNote = new Gtk.Label({ wrap: true, justify: Gtk.Justification.CENTER, max_width_chars: 60, css_classes: ['dim-label'] });
   private _keyRow = new Adw.PasswordEntryRow({ title: _('Recovery key') });
   private _back = new Gtk.Button({ icon_name: 'go-previous-symbolic', tooltip_text: _('Back'), visible: false });
@@ -104,14 +105,14 @@ export class RecoveryWindow extends Adw.Window {
     this._stack.add_named(this._working.widget, 'working');
     this._stack.add_named(this._done, 'done');
     const confirmButtons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
-    confirmButtons.append(new Gtk.Button({ label: _('_Cancel'), use_underline: true, css_classes: ['pill'], action_name: 'recover.back' }));
-    confirmButtons.append(new Gtk.Button({ label: _('_Restore Everything'), use_underline: true, css_classes: ['pill', 'destructive-action'], action_name: 'recover.confirm' }));
+    confirmButtons.append(mnemonicButton({ label: _('_Cancel'), css_classes: ['pill'], action_name: 'recover.back' }));
+    confirmButtons.append(mnemonicButton({ label: _('_Restore Everything'), css_classes: ['pill', 'destructive-action'], action_name: 'recover.confirm' }));
     this._confirm.set_child(confirmButtons);
     const doneBox = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 12, halign: Gtk.Align.CENTER });
     this._keepButton.action_name = 'recover.keep';
     doneBox.append(this._keepNote);
     doneBox.append(this._keepButton);
-    doneBox.append(new Gtk.Button({ label: _('_Close'), use_underline: true, css_classes: ['pill'], halign: Gtk.Align.CENTER, action_name: 'recover.close' }));
+    doneBox.append(mnemonicButton({ label: _('_Close'), css_classes: ['pill'], halign: Gtk.Align.CENTER, action_name: 'recover.close' }));
     this._done.set_child(doneBox);
 
     this._addAction('look', false, () => void this._look());
@@ -198,7 +199,7 @@ export class RecoveryWindow extends Adw.Window {
         _('No backups found'),
         _('None of the connected disks has backups made by Rewind. Connect the disk your backups are on; it is looked at as soon as it is connected.'),
       );
-      group.add(new Gtk.Button({ label: _('_Look Again'), use_underline: true, halign: Gtk.Align.START, action_name: 'recover.look' }));
+      group.add(mnemonicButton({ label: _('_Look Again'), halign: Gtk.Align.START, action_name: 'recover.look' }));
     }
     const byDisk = new Map<string, FoundBackups[]>();
     for (const found of discovery.found) byDisk.set(found.disk.name, [...(byDisk.get(found.disk.name) ?? []), found]);

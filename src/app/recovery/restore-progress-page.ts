@@ -7,6 +7,7 @@ import { HELPER_BUS_NAME, HELPER_INTERFACE, HELPER_OBJECT_PATH } from '../../cor
 import { describeProgressDetail } from '../format';
 import { _ } from '../i18n';
 import { trace } from '../trace';
+import { mnemonicButton } from '../widgets';
 
 /**
  * The page of a running whole restore: a bar with the percentage, how much
@@ -21,7 +22,7 @@ export class RestoreProgressPage {
   });
   private _bar = new Gtk.ProgressBar({ show_text: true, text: '', width_request: 300 });
   private _detail = new Gtk.Label({ wrap: true, justify: Gtk.Justification.CENTER, css_classes: ['dim-label', 'numeric'] });
-  private _cancel = new Gtk.Button({ label: _('_Cancel'), use_underline: true, css_classes: ['pill'], halign: Gtk.Align.CENTER, action_name: 'recover.cancel' });
+  private _cancel = mnemonicButton({ label: _('_Cancel'), css_classes: ['pill'], halign: Gtk.Align.CENTER, action_name: 'recover.cancel' });
   private _subscription: number | null = null;
   private _pulse: number | null = null;
   private _percent = -1;

@@ -13,6 +13,7 @@ import { StateStack } from './state-stack';
 import { ChangeRow } from './change-row';
 import { EntryRow, entryMenu } from './entry-row';
 import { trace } from '../trace';
+import { mnemonicButton } from '../widgets';
 
 /** Above "What changed": compared with which point, and how much the caller may not see. */
 function changesCaption(state: ViewState<WhatChangedResult>): string {
@@ -199,8 +200,8 @@ export class RestoreBrowserWindow extends Adw.Window {
     const bar = new Gtk.ActionBar();
     this._selected = new Gtk.Label({ css_classes: ['dim-label'], ellipsize: 3, margin_start: 6 });
     bar.pack_start(this._selected);
-    const restore = new Gtk.Button({ label: _('_Restore'), use_underline: true, action_name: 'browser.restore', css_classes: ['suggested-action'], tooltip_text: _('Put the selected items back where they were; current versions are kept aside') });
-    const restoreTo = new Gtk.Button({ label: _('Restore _to…'), use_underline: true, action_name: 'browser.restore-to', tooltip_text: _('Put copies of the selected items into a folder you choose') });
+    const restore = mnemonicButton({ label: _('_Restore'), action_name: 'browser.restore', css_classes: ['suggested-action'], tooltip_text: _('Put the selected items back where they were; current versions are kept aside') });
+    const restoreTo = mnemonicButton({ label: _('Restore _to…'), action_name: 'browser.restore-to', tooltip_text: _('Put copies of the selected items into a folder you choose') });
     bar.pack_end(restore);
     bar.pack_end(restoreTo);
     this._restoreButtons = [restore, restoreTo];

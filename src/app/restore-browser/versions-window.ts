@@ -10,6 +10,7 @@ import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
 import { entryType, modifiedWhen } from './entry-row';
 import type { NowEntry, VersionsModel } from './versions-model';
+import { mnemonicButton } from '../widgets';
 
 /** A version's size and time in words: "4.1 kB · modified Yesterday at 17:02". */
 function describeEntry(entry: VersionEntry | NowEntry): string {
@@ -40,7 +41,7 @@ export class VersionsWindow extends Adw.Window {
   readonly model: VersionsModel;
   private _stack = new Gtk.Stack({ vexpand: true, transition_type: Gtk.StackTransitionType.CROSSFADE });
   private _status = new Adw.StatusPage({ vexpand: true });
-  private _statusButton = new Gtk.Button({ halign: Gtk.Align.CENTER, use_underline: true, css_classes: ['pill', 'suggested-action'] });
+  private _statusButton = mnemonicButton({ halign: Gtk.Align.CENTER, css_classes: ['pill', 'suggested-action'] });
   private _nowGroup = new Adw.PreferencesGroup({ title: _('Now') });
   private _nowRow = new Adw.ActionRow({ title: '' });
   private _nowIcon = new Gtk.Image();
@@ -98,8 +99,8 @@ export class VersionsWindow extends Adw.Window {
     const bar = this._bar;
     this._selected = new Gtk.Label({ css_classes: ['dim-label'], ellipsize: 3, margin_start: 6 });
     bar.pack_start(this._selected);
-    const restore = new Gtk.Button({ label: _('_Restore'), use_underline: true, action_name: 'versions.restore', css_classes: ['suggested-action'], tooltip_text: _('Put this version back where it is; the current one is kept aside') });
-    const restoreTo = new Gtk.Button({ label: _('Restore _to…'), use_underline: true, action_name: 'versions.restore-to', tooltip_text: _('Put a copy of this version into a folder you choose') });
+    const restore = mnemonicButton({ label: _('_Restore'), action_name: 'versions.restore', css_classes: ['suggested-action'], tooltip_text: _('Put this version back where it is; the current one is kept aside') });
+    const restoreTo = mnemonicButton({ label: _('Restore _to…'), action_name: 'versions.restore-to', tooltip_text: _('Put a copy of this version into a folder you choose') });
     bar.pack_end(restore);
     bar.pack_end(restoreTo);
     return bar;
