@@ -143,3 +143,17 @@ test('a wrong recovery key is refused in words and changes nothing; the right on
   fresh.restart();
   expect(compareTrees(localSnapshot(fx, newest), fresh.home)).toEqual([]);
 });
+
+// Last: the browsed point stays fetched (its disks mounted) for a while, and a disk the helper holds is not looked at by discovery.
+test('the files of a found point and what changed in it, opened with the recovery key', async () => {
+  const app = await openPoints('light');
+  app.activate('recover.key', recoveryKey);
+  await app.step('recover.browse', undefined, 'rewind: browser folder . ');
+  await app.step('browser.view', 'changes', 'rewind: browser changes ', 120_000);
+  // The newest point added day-1.txt since the one before it.
+  expect(Number(/rewind: browser changes (\d+)/.exec(app.output())?.[1])).toBeGreaterThanOrEqual(1);
+  expect(app.output()).not.toContain('browser changes-failed');
+  const shown = await texts(app);
+  expect(shown.some((t) => t.includes('day-1.txt'))).toBe(true);
+  await app.shoot('recover-browser-changes');
+});

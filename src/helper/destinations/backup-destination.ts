@@ -52,7 +52,7 @@ export interface BackupDestination {
    * destination tells it without fetching either point; no `previous` for a
    * first point.
    */
-  changesSince(dirName: string, name: string): Promise<PointChanges>;
+  changesSince(dirName: string, name: string, keyFile?: string): Promise<PointChanges>;
   /** Ends what opening started (a connection); the destination is unusable afterwards. */
   close(): Promise<void>;
   /**

@@ -7,6 +7,7 @@ import { removeScratchFolder, scratchFolder } from '../system/btrfs';
 import type { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
 import { openDestination } from '../destinations/open-destination';
+import type { PointChanges } from '../destinations/backup-destination';
 import { extractedPoint } from '../restore/extract-point';
 import { discoverBackups } from './discover';
 
@@ -142,4 +143,18 @@ export async function openFoundPoint(
 /** Whether a found entry's points are fetched (stream files) rather than read on the disk. */
 export async function foundNeedsFetching(runtimeDir: string, id: string): Promise<boolean> {
   return (await lookUpFound(runtimeDir, id)).kind !== 'btrfs';
+}
+
+/**
+ * What changed in a found point since the one before it, as its destination
+ * tells it (a btrfs disk: `btrfs send --no-data`; stream files: the point's
+ * own incremental stream, opened with the recovery key typed), with no
+ * configuration: the restore browser's "What changed" after a reinstall.
+ */
+export async function foundChangesSince(paths: Paths, request: { from: string; snapshot: string; source?: string; recoveryKey?: string }, mounts: MountSet): Promise<PointChanges> {
+  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const { folder, sourcePath } = chosenFolder(found, request.source);
+  const [destination] = configForFound(found, [sourcePath]).destinations;
+  const opened = await openDestination(destination, found.host, mounts, paths.stateDir);
+  return withFoundKey(paths.runtimeDir, { recoveryKey: request.recoveryKey }, (keyFile) => opened.changesSince(folder.dirName, request.snapshot, keyFile)).finally(() => opened.close());
 }

@@ -31,7 +31,7 @@ import { withRunContext } from '../engine/run-context';
 import { resolveSource } from '../engine/sources';
 import { openPoint } from './user-restore';
 import { isFoundId } from '../../core/discovery';
-import { foundNeedsFetching } from '../recovery/found-point';
+import { foundChangesSince, foundNeedsFetching } from '../recovery/found-point';
 
 /**
  * The restore browser's reads (D-Bus ListFolder, Search, WhatChanged). The
@@ -270,6 +270,7 @@ async function changesAtDestination(paths: Paths, context: RunContext, request: 
  * place) to learn what the caller may read in them.
  */
 export async function whatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
+  if (isFoundId(request.from)) return foundWhatChanged(paths, request, caller);
   return withRunContext(paths, false, async (context) => {
     const { config, mounts } = context;
     return withPointRoot(paths, config, request, mounts, async (thisPoint) => {
@@ -284,4 +285,30 @@ export async function whatChanged(paths: Paths, request: WhatChangedRequest, cal
       return withPointRoot(paths, config, before, mounts, (point) => answer(caller, request, thisPoint.root, previous, point.root, changes));
     });
   });
+}
+
+/**
+ * whatChanged for backups found with no configuration (after a reinstall):
+ * the found entry's destination tells the changes, and both points are
+ * opened as ListFolder opens a found point (read on the disk, or fetched).
+ */
+async function foundWhatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
+  const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
+  const fetches = await foundNeedsFetching(paths.runtimeDir, request.from);
+  const withRoot = async <T>(point: WhatChangedRequest, fn: (point: { root: string }) => Promise<T>): Promise<T> => {
+    if (fetches) return fetchedPoints.use(paths, point, fn);
+    const opened = await openPoint(paths, point, mounts);
+    return fn(opened).finally(() => opened.done());
+  };
+  try {
+    return await withRoot(request, async (thisPoint) => {
+      // The point must be there before anything is compared.
+      await (await openRoot(thisPoint.root, request)).close();
+      const { previous, changes } = await foundChangesSince(paths, request, mounts);
+      if (previous === undefined) return { changes: [], hidden: 0 };
+      return withRoot({ ...request, snapshot: previous }, (point) => answer(caller, request, thisPoint.root, previous, point.root, changes));
+    });
+  } finally {
+    await mounts.releaseAll();
+  }
 }

@@ -340,9 +340,9 @@ export class FilesDestination implements BackupDestination {
   }
 
   /** Read from the point's own incremental stream; a stream that starts a new chain records none. */
-  async changesSince(dirName: string, name: string): Promise<PointChanges> {
+  async changesSince(dirName: string, name: string, keyFile?: string): Promise<PointChanges> {
     const manifest = await this.manifest(dirName);
-    const found = await this.reader.changesOf(manifest, dirName, name);
+    const found = await this.reader.changesOf(manifest, dirName, name, keyFile);
     const earlier = previousPoint(manifest.streams.map((s) => s.name), name);
     if (found.previous === undefined && earlier !== undefined) {
       throw new RewindError(
