@@ -10,7 +10,7 @@ import { _, fmt, ngettext } from './i18n';
 import { problemFor } from './problems';
 import { closeOnEscape } from './close-on-escape';
 import { trace } from './trace';
-import { mnemonicButton } from './widgets';
+import { infoRow, mnemonicButton } from './widgets';
 
 /**
  * Every run the helper remembers (GetHistory), newest first. A run is a row
@@ -114,7 +114,7 @@ export class HistoryWindow extends Adw.Window {
     image.update_property([Gtk.AccessibleProperty.LABEL], [label]);
     row.add_prefix(image);
     const detail = (title: string, subtitle: string, icon?: string) => {
-      const r = new Adw.ActionRow({ title: escapeMarkup(title), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });
+      const r = infoRow({ title: escapeMarkup(title), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });
       if (icon) r.add_prefix(new Gtk.Image({ icon_name: icon }));
       row.add_row(r);
     };

@@ -23,7 +23,7 @@ export function snapshotTime(name: string): string | undefined {
 /** A row that opens the moment in the restore browser (app.browse-point), from its fastest copy. */
 function momentRow(moment: Moment, labels: Map<string, string>): Adw.ActionRow {
   const open = moment.open;
-  const row = new Adw.ActionRow({ title: escapeMarkup(moment.timeLabel), subtitle: escapeMarkup(momentPlaces(moment, labels)), activatable: !!open });
+  const row = new Adw.ActionRow({ title: escapeMarkup(moment.timeLabel), subtitle: escapeMarkup(momentPlaces(moment, labels)), activatable: !!open, focusable: !!open });
   if (!open) {
     row.subtitle = escapeMarkup(`${momentPlaces(moment, labels)}\n${_('Connect the disk or check the server to open it.')}`);
     return row;

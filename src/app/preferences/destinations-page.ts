@@ -6,7 +6,7 @@ import { checkDestinationName, destinationName } from '../../core/destination-na
 import { describeKind, escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
-import { iconButton, mnemonicButton, switchRow } from '../widgets';
+import { iconButton, infoRow, mnemonicButton, switchRow } from '../widgets';
 import { nameProblem, type PreferencesModel } from './preferences-model';
 
 /** Preferences, Destinations: each one by its name, with a switch, Rename and Remove; Add… opens Add Destination. */
@@ -52,7 +52,7 @@ export class DestinationsPage extends Adw.PreferencesPage {
       row.add_suffix(remove);
       this._add(row);
     }
-    if (config.destinations.length === 0) this._add(new Adw.ActionRow({ title: _('No destinations'), subtitle: _('Backups are only kept as snapshots on this computer.') }));
+    if (config.destinations.length === 0) this._add(infoRow({ title: _('No destinations'), subtitle: _('Backups are only kept as snapshots on this computer.') }));
     this._showing = false;
   }
 

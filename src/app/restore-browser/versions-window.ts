@@ -10,7 +10,7 @@ import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
 import { entryType, modifiedWhen } from './entry-row';
 import type { NowEntry, VersionsModel } from './versions-model';
-import { mnemonicButton } from '../widgets';
+import { infoRow, mnemonicButton } from '../widgets';
 
 /** A version's size and time in words: "4.1 kB · modified Yesterday at 17:02". */
 function describeEntry(entry: VersionEntry | NowEntry): string {
@@ -43,7 +43,7 @@ export class VersionsWindow extends Adw.Window {
   private _status = new Adw.StatusPage({ vexpand: true });
   private _statusButton = mnemonicButton({ halign: Gtk.Align.CENTER, css_classes: ['pill', 'suggested-action'] });
   private _nowGroup = new Adw.PreferencesGroup({ title: _('Now') });
-  private _nowRow = new Adw.ActionRow({ title: '' });
+  private _nowRow = infoRow({ title: '' });
   private _nowIcon = new Gtk.Image();
   private _versionsGroup = new Adw.PreferencesGroup({ title: _('In restore points') });
   private _rows: Gtk.Widget[] = [];
@@ -183,13 +183,13 @@ export class VersionsWindow extends Adw.Window {
       this._add(made.row);
     }
     if (reading) {
-      const looking = new Adw.ActionRow({ title: escapeMarkup(fmt(_('Looking through restore points… %s of %s'), this.model.observations.length, total)) });
+      const looking = infoRow({ title: escapeMarkup(fmt(_('Looking through restore points… %s of %s'), this.model.observations.length, total)) });
       const spinner = new Gtk.Spinner({ spinning: true });
       spinner.update_property([Gtk.AccessibleProperty.LABEL], [_('Loading')]);
       looking.add_prefix(spinner);
       this._add(looking);
     }
-    if (folded.unavailable > 0) this._add(new Adw.ActionRow({ title: escapeMarkup(this._awayText(folded.unavailable)), css_classes: ['dim-label'] }));
+    if (folded.unavailable > 0) this._add(infoRow({ title: escapeMarkup(this._awayText(folded.unavailable)), css_classes: ['dim-label'] }));
   }
 
   private _awayText(n: number): string {
@@ -206,12 +206,12 @@ export class VersionsWindow extends Adw.Window {
     if (row.kind === 'absent') {
       // Translators: the file was in none of these restore points; %s is the oldest of them, e.g. "Monday 3 November 09:00".
       const text = row.count === 1 ? _('It did not exist then') : fmt(_('It did not exist then, nor in any restore point since %s'), row.oldest.label);
-      const made = new Adw.ActionRow({ title, subtitle: escapeMarkup(text) });
+      const made = infoRow({ title, subtitle: escapeMarkup(text) });
       made.add_prefix(new Gtk.Image({ icon_name: 'action-unavailable-symbolic', css_classes: ['dim-label'] }));
       return { row: made };
     }
     if (row.kind === 'unreadable') {
-      const made = new Adw.ActionRow({ title, subtitle: escapeMarkup(row.message) });
+      const made = infoRow({ title, subtitle: escapeMarkup(row.message) });
       made.add_prefix(new Gtk.Image({ icon_name: 'dialog-warning-symbolic' }));
       return { row: made };
     }

@@ -7,6 +7,7 @@ import { trace } from '../trace';
 import { WizardPage, type NextButton } from '../wizard/wizard-page';
 import { codeCard } from './code-card';
 import type { SshSetupFlow } from './ssh-setup-flow';
+import { infoRow } from '../widgets';
 
 /**
  * Add Backup Server, step 3: the server's key fingerprint to compare on the
@@ -40,7 +41,7 @@ export class FingerprintPage extends WizardPage {
       description: _('On the server, run this command. Trust the server only if it shows the same fingerprint.'),
     });
     compareGroup.add(compare.card);
-    this._pinned = new Adw.ActionRow({ title: _('Key trusted before') });
+    this._pinned = infoRow({ title: _('Key trusted before') });
     const confirm = new Gtk.CheckButton({ label: _('I compared the new fingerprint on the server'), action_name: 'ssh.confirm-changed' });
     this._changed = new Adw.PreferencesGroup({ visible: false });
     this._changed.add(this._pinned);

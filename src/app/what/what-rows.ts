@@ -5,7 +5,7 @@ import { leaveOutState } from '../../core/leave-out';
 import { CHOICE_KINDS, nestedInside, othersToKeepApart, planSources, type ChoiceKind, type PlannedFolder } from '../../core/source-choice';
 import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
-import { clearRows, iconButton, mnemonicButton, navigationRow } from '../widgets';
+import { clearRows, iconButton, infoRow, mnemonicButton, navigationRow } from '../widgets';
 import type { WhatModel } from './what-model';
 import { blockedText, choiceSubtitle, choiceTitle, folderName, leaveOutTitle, shortPath, sizeText } from './what-words';
 
@@ -147,7 +147,7 @@ export class WhatRows {
     if (folder.state === 'measuring') subtitle = `${subtitle} · ${_('Measuring…')}`;
     else if (folder.state === 'ok') subtitle = `${subtitle} · ${sizeText(listing?.find((s) => s.path === folder.source)?.sizeBytes ?? entry?.sizeBytes)}`;
     else subtitle = `${subtitle} · ${_('not possible yet, see below')}`;
-    const row = new Adw.ActionRow({ title: escapeMarkup(folderName(folder.path, person, listing, true)), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });
+    const row = infoRow({ title: escapeMarkup(folderName(folder.path, person, listing, true)), subtitle: escapeMarkup(subtitle), subtitle_lines: 0 });
     if (folder.state === 'blocked') row.add_css_class('warning');
     row.add_prefix(new Gtk.Image({ icon_name: folder.state === 'blocked' ? 'dialog-warning-symbolic' : 'folder-symbolic' }));
     row.add_suffix(iconButton('list-remove-symbolic', fmt(_('Remove %s'), shortPath(folder.path, person)), `${this._prefix}.remove-source`, folder.path));
@@ -156,7 +156,7 @@ export class WhatRows {
 
   private _blockedRow(folder: Extract<PlannedFolder, { state: 'blocked' }>): Adw.ActionRow {
     const m = this._model;
-    const row = new Adw.ActionRow({ title: escapeMarkup(folderName(folder.path, m.person, m.listing)), subtitle: escapeMarkup(blockedText(folder, m.person, m.listing)), subtitle_lines: 0 });
+    const row = infoRow({ title: escapeMarkup(folderName(folder.path, m.person, m.listing)), subtitle: escapeMarkup(blockedText(folder, m.person, m.listing)), subtitle_lines: 0 });
     row.add_prefix(new Gtk.Image({ icon_name: 'dialog-information-symbolic', valign: Gtk.Align.START, margin_top: 12 }));
     if (folder.problem !== 'not-subvolume') return row;
     const buttons = new Gtk.Box({ orientation: Gtk.Orientation.VERTICAL, spacing: 6, valign: Gtk.Align.CENTER });
