@@ -40,7 +40,8 @@ beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-flatpak-sources-'));
   const tree = path.join(dir, 'rewind');
   mkdirSync(tree);
-  execFileSync('sh', ['-c', `git -C "${REPO}" ls-files -z | (cd "${REPO}" && xargs -0 tar -cf -) | tar -xf - -C "${tree}"`]);
+  // The last commit, as the git source checks out a tag: not what is being edited in the checkout.
+  execFileSync('sh', ['-c', `git -C "${REPO}" archive HEAD | tar -xf - -C "${tree}"`]);
   const sources = JSON.parse(readFileSync(path.join(REPO, 'build-aux/generated-sources.json'), 'utf8')) as ArchiveSource[];
   const cache = sh('npm', ['config', 'get', 'cache']).trim();
   for (const source of sources.filter((s) => !s['only-arches'] || s['only-arches'].includes(ARCH!))) {
