@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from '@jest/globals';
 import { APP_ID, HELPER_BUS_NAME, WEBSITE_URL } from '../../src/core/ids';
@@ -83,7 +85,10 @@ describe('the Flatpak manifest', () => {
   });
 
   test('flatpak-builder (install-deps.sh installs it) reads it', () => {
-    const r = spawnSync('flatpak-builder', ['--show-manifest', file(`${APP_ID}.json`)], { encoding: 'utf8' });
+    // It leaves its state folder (.flatpak-builder) where it runs.
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'rewind-flatpak-manifest-'));
+    const r = spawnSync('flatpak-builder', ['--show-manifest', file(`${APP_ID}.json`)], { encoding: 'utf8', cwd });
+    rmSync(cwd, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     const shown = JSON.parse(r.stdout) as { id: string; command: string; modules: Array<{ sources: unknown[] }> };
     expect(shown).toEqual(expect.objectContaining({ id: APP_ID, command: 'rewind', 'runtime-version': manifest['runtime-version'] }));
