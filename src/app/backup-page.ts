@@ -17,6 +17,7 @@ import { trace } from './trace';
 import { backupCheckFor, type BackupCheck } from './backup-check';
 import { describeLastDrill, drillWentWrong } from './drill-words';
 import { infoRow, mnemonicButton } from './widgets';
+import { backedUpWords } from './source-name';
 
 const PULSE_MS = 150;
 
@@ -118,7 +119,7 @@ export class BackupPage extends Adw.Bin {
     this._next = this._row(_('Next backup'));
     this._what = this._row(_('Backing up'));
     this._space = this._row(_('Space left'));
-    this._space.subtitle_lines = 0;
+    for (const row of [this._what, this._space]) row.subtitle_lines = 0;
     const overview = new Adw.PreferencesGroup();
     for (const row of [this._lastBackup, this._next, this._what, this._space]) overview.add(row);
     // Check Backups Now: a restore drill of each destination (docs/drills.md); it takes minutes, so its progress and result stay on the page.
@@ -210,7 +211,7 @@ export class BackupPage extends Adw.Bin {
       this._lastBackup.subtitle = escapeMarkup(_('Never'));
     }
     this._next.subtitle = escapeMarkup(status?.nextRun ? formatNext(status.nextRun) : _('Automatic backups are off; back up when you want to'));
-    this._what.subtitle = escapeMarkup((status?.sources ?? []).join(', '));
+    this._what.subtitle = escapeMarkup(status ? backedUpWords(status) : '');
     const spaces = (status?.destinations ?? [])
       .filter((d) => d.enabled)
       .map((d) => describeSpace(d, this._spaceState(d)))

@@ -1,4 +1,5 @@
 import GLib from 'gi://GLib';
+import type { HelperStatus } from '../core/status';
 import { _, fmt } from './i18n';
 
 /**
@@ -25,4 +26,16 @@ function systemPart(below: string): string {
   if (below === 'root' || below === '@') return _('The system');
   if (below === 'home' || below === '@home') return _('Home folders');
   return fmt(_('%s, part of the whole system'), below.slice(below.lastIndexOf('/') + 1));
+}
+
+/**
+ * What is backed up, for the main page: each configured source in words, one
+ * a line. A helper older than `backedUp` gives only its labels, worded as far
+ * as they can be.
+ */
+export function backedUpWords(status: Pick<HelperStatus, 'sources' | 'backedUp'>, home = GLib.get_home_dir()): string {
+  const names = Array.isArray(status.backedUp)
+    ? status.backedUp.map((s) => (typeof s?.path === 'string' ? sourceName(s.path, home) : _('The whole system')))
+    : status.sources.filter((s) => typeof s === 'string').map((s) => sourceName(s, home));
+  return names.join('\n');
 }

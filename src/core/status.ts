@@ -166,10 +166,22 @@ export interface HistoryPage {
   total: number;
 }
 
+/** One configured source: exactly one of the two is set, as in the configuration. */
+export interface BackedUp {
+  path?: string;
+  allSubvolumesOf?: string;
+}
+
 export interface HelperStatus {
   configured: boolean;
   configError?: ErrorReport;
+  /** What is backed up, in the helper's English (the CLI prints it). */
   sources: string[];
+  /**
+   * The same, as configured, for the app to word: a folder by its path, or
+   * the whole system by where its disk is mounted. Absent from an older helper.
+   */
+  backedUp?: BackedUp[];
   destinations: DestinationSummary[];
   running: boolean;
   lastRun?: RunRecord;

@@ -163,6 +163,15 @@ describe('the whole system', () => {
   test('Preferences, dark: including the container store again backs it up, still a subvolume, and still not Rewind’s own snapshots', async () => {
     app = startApp(fx, userEnv, display, shots, 'dark');
     await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
+    // The main page says what is backed up in words: the whole system, not where its disk is mounted.
+    const main = await waitFor('what is backed up', async () => {
+      const texts = (await app!.texts()).flatMap((w) => w.texts);
+      return texts.includes('The whole system') ? texts : undefined;
+    }, 30_000);
+    expect(main.filter((t) => t.includes(sysroot) || t.includes('everything on the disk'))).toEqual([]);
+    await waitFor('the page shown', () => app!.output().includes('rewind: page ready') || undefined, 30_000);
+    await settle();
+    await app.shoot('whole-system-0-main');
     app.activate('preferences');
     await waitFor('the choice read from the configuration', () => app!.output().includes(`rewind: prefs sources ${sysroot} ready system`) || undefined, 60_000);
     app.activate('prefs.show-what');

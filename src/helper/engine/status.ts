@@ -26,6 +26,7 @@ export async function readStatus(configPath: string, stateDir: string, running: 
     const config = await loadConfig(configPath);
     status.configured = true;
     status.sources = config.sources.map((s) => s.path ?? `everything on the disk that holds ${s.allSubvolumesOf}`);
+    status.backedUp = config.sources.map((s) => (s.path !== undefined ? { path: s.path } : { allSubvolumesOf: s.allSubvolumesOf }));
     const table = await readMountTable();
     status.destinations = await Promise.all(
       config.destinations.map(async (d) => ({
