@@ -7,7 +7,7 @@ import { Cleanup } from './cleanup';
 import { sh } from './exec';
 import { createLoopBtrfs, mountHomeSubvolume, unmount, type LoopBtrfs } from './loop-btrfs';
 import { REPO, startSystemBus, type PolkitRule, type SystemBus } from './system-bus';
-import { createTestUser, type TestUser } from './test-user';
+import { createNamedUser, createTestUser, type TestUser } from './test-user';
 
 /**
  * Everything a system test of Rewind needs, real and private to the test:
@@ -58,11 +58,18 @@ export interface FixtureOptions {
   extraRules?: (allowed: TestUser, denied: TestUser) => PolkitRule[];
   /** Environment of the helper the bus activates (`NAME=value`), as systemd's unit would set it. */
   helperEnv?: string[];
+  /**
+   * A scene in place of the tests' names (the metainfo's screenshots): the
+   * backup disk's label, the computer's name, the allowed user's exact name,
+   * the temporary folder's prefix and the files of the home.
+   */
+  scene?: { diskLabel: string; hostName: string; userName: string; dirPrefix: string; writeFiles: (home: string) => void };
 }
 
 export async function createBackupFixture(options: FixtureOptions = {}): Promise<BackupFixture> {
   const cleanup = new Cleanup();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
+  const scene = options.scene;
+  const dir = mkdtempSync(path.join(os.tmpdir(), scene?.dirPrefix ?? 'rewind-test-'));
   cleanup.add(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o755);
   try {
@@ -74,10 +81,10 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
 
     const source = createLoopBtrfs(cleanup, dir, 'source', options.sourceMiB);
     const home = mountHomeSubvolume(cleanup, source, dir);
-    writeSampleFiles(home);
+    (scene?.writeFiles ?? writeSampleFiles)(home);
 
     const destination = createLoopBtrfs(cleanup, dir, 'backup-disk', options.destinationMiB);
-    const hostName = 'testhost';
+    const hostName = scene?.hostName ?? 'testhost';
     const configPath = path.join(dir, 'config.json');
     writeFileSync(
       configPath,
@@ -85,7 +92,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
         version: 1,
         hostName,
         sources: [{ path: home }],
-        destinations: [{ id: 'usb', kind: 'btrfs', filesystem: destination.uuid, label: 'Test backup disk' }],
+        destinations: [{ id: 'usb', kind: 'btrfs', filesystem: destination.uuid, label: scene?.diskLabel ?? 'Test backup disk' }],
       }),
     );
     const stateDir = path.join(dir, 'state');
@@ -99,7 +106,7 @@ export async function createBackupFixture(options: FixtureOptions = {}): Promise
       '--runtime-dir', runtimeDir,
     ];
 
-    const allowed = createTestUser(cleanup, 'rwa');
+    const allowed = scene ? createNamedUser(cleanup, scene.userName) : createTestUser(cleanup, 'rwa');
     const denied = createTestUser(cleanup, 'rwd');
     const bus =
       options.withBus === false

@@ -9,7 +9,11 @@ export interface TestUser {
 
 /** A unique unprivileged account, deleted by the cleanup. */
 export function createTestUser(cleanup: Cleanup, prefix: string): TestUser {
-  const name = `${prefix}${randomBytes(3).toString('hex')}`;
+  return createNamedUser(cleanup, `${prefix}${randomBytes(3).toString('hex')}`);
+}
+
+/** An unprivileged account of exactly this name (useradd fails if it exists), deleted by the cleanup. */
+export function createNamedUser(cleanup: Cleanup, name: string): TestUser {
   sh('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', name]);
   cleanup.add(`delete user ${name}`, () => {
     shResult('pkill', ['-KILL', '-u', name]);
