@@ -144,7 +144,7 @@ test('a wrong recovery key is refused in words and changes nothing; the right on
   expect(compareTrees(localSnapshot(fx, newest), fresh.home)).toEqual([]);
 });
 
-// Last: the browsed point stays fetched (its disks mounted) for a while, and a disk the helper holds is not looked at by discovery.
+// Last: the browsed point stays fetched for a while (a copy on the fresh install's disk, the stick mounted by the helper).
 test('the files of a found point and what changed in it, opened with the recovery key', async () => {
   const app = await openPoints('light');
   app.activate('recover.key', recoveryKey);
@@ -156,4 +156,8 @@ test('the files of a found point and what changed in it, opened with the recover
   const shown = await texts(app);
   expect(shown.some((t) => t.includes('day-1.txt'))).toBe(true);
   await app.shoot('recover-browser-changes');
+  // Looking again while the browser holds the point: the stick, mounted by the helper, is still listed with the rest.
+  await app.step('recover.look', undefined, 'rewind: recover found');
+  const counts = [...app.output().matchAll(/^rewind: recover found (\d+)$/gm)].map((m) => Number(m[1]));
+  expect(counts.at(-1)).toBe(counts[0]);
 });

@@ -7,6 +7,7 @@ import { parseSnapshotName } from '../../core/snapshot-name';
 import { MANIFEST_FILE, parseManifest } from '../../core/stream-manifest';
 import { listSubvolumes } from '../system/btrfs';
 import { listDisks, type DiskInfo } from '../system/disks';
+import { readMountTable } from '../system/mountinfo';
 import { randomHex } from '../system/random-id';
 import { runCommand } from '../system/run-command';
 import { ConfinedFolder } from '../destinations/stream-files/confined-folder';
@@ -122,7 +123,16 @@ async function findStreamFiles(mountPoint: string, disk: FoundDisk, problems: st
 async function mountReadOnly(device: string, fstype: string, where: string): Promise<void> {
   await mkdir(where, { recursive: true, mode: 0o700 });
   const options = fstype === 'btrfs' ? 'ro,subvolid=5,noatime' : 'ro,noatime,nosuid,nodev,noexec';
-  await runCommand('mount', ['-t', fstype, '-o', options, device, where]);
+  try {
+    await runCommand('mount', ['-t', fstype, '-o', options, device, where]);
+  } catch (error) {
+    // A disk mounted read-write already (a stick the person opened, or the helper's own while the restore
+    // browser keeps a point of it) cannot be mounted again read-only: its whole filesystem is looked at
+    // where it is mounted, through a read-only bind. btrfs mounts again as it is.
+    const whole = fstype === 'btrfs' ? undefined : (await readMountTable()).find((m) => m.source === device && m.root === '/');
+    if (!whole) throw error;
+    await runCommand('mount', ['--bind', '-o', 'ro,nosuid,nodev,noexec', whole.target, where]);
+  }
 }
 
 /** Looks at every disk (or those `only` names) and answers what Rewind backups they hold. */
