@@ -5,10 +5,12 @@ import type { SubvolumeSize } from './subvolume-size';
  * out means here. A snapshot leaves out the subvolumes inside it, so a
  * folder is left out by making it a subvolume of its own ("set apart":
  * src/helper/system/set-apart.ts): nothing to filter at backup time, nothing
- * copied. Including it again turns it back into a plain folder. A folder that
- * is already a subvolume Rewind did not make (a container store, a virtual
- * machine pool) is left out already; including it backs it up as a source
- * of its own.
+ * copied. Including it again turns it back into a plain folder, but only
+ * when Rewind made it (the helper keeps a record). A folder that is already
+ * a subvolume Rewind did not make (a container store, a virtual machine
+ * pool) is left out already; including it backs it up as a source of its
+ * own and leaves the disk as it is (under the whole system: it leaves
+ * `exclude`).
  */
 export type LeaveOutId = 'cache' | 'trash' | 'downloads' | 'vm-images' | 'containers';
 
@@ -36,16 +38,21 @@ export type LeaveOutState =
   | 'absent'
   /** A plain folder, backed up with the folder around it. */
   | 'included'
-  /** A subvolume Rewind made (in the configuration's `exclude`): left out; including it again makes it a folder. */
+  /** A subvolume Rewind made (the helper's record: keptApartByRewind): left out; including it again makes it a folder. */
   | 'set-apart'
-  /** A subvolume Rewind did not make: left out unless chosen as a source of its own. */
+  /**
+   * A subvolume Rewind did not make (a container store, a virtual machine
+   * pool): left out unless chosen as a source of its own. Including it
+   * never changes the disk: Rewind does not know what relies on it being so.
+   */
   | 'apart';
 
-export function leaveOutState(path: string, listing: readonly SubvolumeSize[] | null, exclude: readonly string[]): LeaveOutState {
+/** `_exclude` is not read: the configuration's `exclude` also names subvolumes Rewind did not make (the whole system's). */
+export function leaveOutState(path: string, listing: readonly SubvolumeSize[] | null, _exclude?: readonly string[]): LeaveOutState {
   const entry = listing?.find((s) => s.path === path);
   if (!entry || entry.problem === 'missing') return 'absent';
   if (!entry.subvolume) return entry.problem === 'not-subvolume' ? 'included' : 'absent';
-  return exclude.includes(path) ? 'set-apart' : 'apart';
+  return entry.keptApartByRewind === true ? 'set-apart' : 'apart';
 }
 
 /** What to do so that exactly `wanted` of the candidates are left out. */
@@ -54,29 +61,45 @@ export interface LeaveOutChanges {
   setApart: string[];
   /** Subvolumes Rewind made to turn back into folders (and drop from `exclude`). */
   joinAgain: string[];
-  /** Subvolumes Rewind did not make that are to be backed up: sources of their own. */
+  /** Subvolumes Rewind did not make that are to be backed up: sources of their own (and dropped from `exclude`). */
   backUpApart: string[];
+  /** Subvolumes backed up as sources of their own, to be left out again: no longer sources. */
+  backUpNoMore: string[];
   /** The whole system: subvolumes already, to add to `exclude` (nothing changes on the disk). */
   excludeApart: string[];
   /** The whole system: subvolumes to drop from `exclude`, left as they are on the disk. */
   excludeNoMore: string[];
 }
 
+/**
+ * `sources`: the folders the choice backs up (a subvolume among them is
+ * not left out). `everySubvolume`: the choice is the whole system, which
+ * backs up a subvolume unless `exclude` names it.
+ */
 export function leaveOutChanges(
   candidates: readonly LeaveOutCandidate[],
   wanted: readonly string[],
   listing: readonly SubvolumeSize[] | null,
   exclude: readonly string[],
   everySubvolume = false,
+  sources: readonly string[] = [],
 ): LeaveOutChanges {
-  const changes: LeaveOutChanges = { setApart: [], joinAgain: [], backUpApart: [], excludeApart: [], excludeNoMore: [] };
+  const changes: LeaveOutChanges = { setApart: [], joinAgain: [], backUpApart: [], backUpNoMore: [], excludeApart: [], excludeNoMore: [] };
   for (const c of candidates) {
-    const state = leaveOutState(c.path, listing, exclude);
+    const state = leaveOutState(c.path, listing);
     const leave = wanted.includes(c.path);
-    if (state === 'included' && leave) changes.setApart.push(c.path);
-    else if (state === 'set-apart' && !leave) (everySubvolume ? changes.excludeNoMore : changes.joinAgain).push(c.path);
-    else if (state === 'apart' && leave && everySubvolume) changes.excludeApart.push(c.path);
-    else if (state === 'apart' && !leave && !everySubvolume) changes.backUpApart.push(c.path);
+    if (state === 'included') {
+      if (leave) changes.setApart.push(c.path);
+    } else if (state === 'absent') {
+      continue;
+    } else if (everySubvolume) {
+      if (leave && !exclude.includes(c.path)) changes.excludeApart.push(c.path);
+      else if (!leave && exclude.includes(c.path)) changes.excludeNoMore.push(c.path);
+    } else if (sources.includes(c.path)) {
+      if (leave) changes.backUpNoMore.push(c.path);
+    } else if (!leave) {
+      (state === 'set-apart' ? changes.joinAgain : changes.backUpApart).push(c.path);
+    }
   }
   return changes;
 }
@@ -96,10 +119,11 @@ export function leftOutNow(
 ): string[] {
   return candidates
     .filter((c) => {
-      const state = leaveOutState(c.path, listing, exclude);
+      const state = leaveOutState(c.path, listing);
+      if (state === 'absent') return false;
       if (state === 'included') return fresh && c.byDefault;
-      if (state === 'apart' && everySubvolume) return fresh && c.byDefault;
-      return state === 'set-apart' || (state === 'apart' && !sources.includes(c.path));
+      if (everySubvolume) return exclude.includes(c.path) || (fresh && (state === 'set-apart' || c.byDefault));
+      return !sources.includes(c.path);
     })
     .map((c) => c.path);
 }

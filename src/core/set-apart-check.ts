@@ -24,6 +24,12 @@ export interface FolderFacts {
   programs: string[];
   /** It is backed up on its own (a configured source). */
   configuredSource: boolean;
+  /**
+   * For a subvolume: whether Rewind made it by setting the folder apart (the
+   * helper's own record, src/helper/system/kept-apart.ts). Undefined: not
+   * known, not asked. Only what Rewind made is joined again.
+   */
+  madeByRewind?: boolean;
 }
 
 /** Folders of the operating system itself: never swapped under running programs. */
@@ -47,6 +53,9 @@ export function setApartProblem(facts: FolderFacts, direction: SetApartDirection
   if (facts.isMountRoot) return `${p} is a disk or share of its own; Rewind leaves it as it is.`;
   if (direction === 'apart' && facts.isSubvolumeRoot) return undefined;
   if (direction === 'join' && !facts.isSubvolumeRoot) return undefined;
+  if (direction === 'join' && facts.madeByRewind === false) {
+    return `Rewind did not keep ${p} apart: it came that way with the system or another program (such as a container store or a virtual machine pool), so Rewind leaves it as it is. To back it up, add it to what to back up.`;
+  }
   if (direction === 'join' && facts.configuredSource) return `${p} is backed up on its own; remove it from what to back up first.`;
   if (facts.mountsInside.length > 0) return `Another disk or share is mounted inside ${p} (at ${list(facts.mountsInside)}). Unmount it, then try again.`;
   if (facts.subvolumesInside.length > 0) return `${p} holds folders that are already kept apart (${list(facts.subvolumesInside)}). Include them again first.`;

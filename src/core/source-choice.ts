@@ -8,7 +8,7 @@ import type { FolderProblem, SubvolumeSize } from './subvolume-size';
  * exactly what the person chose:
  * - "My home folder": the person's home when it is a subvolume of its own
  *   (systemd-homed's `NAME.homedir`, or one Rewind set apart); else the
- *   subvolume that holds it, when that holds nothing else (a computer with
+ *   subvolume that holds it, when that holds no other folder (a computer with
  *   one user); else it cannot be backed up yet, and the page offers a way
  *   forward (set it apart, or keep the other folders apart).
  * - "All users' home folders": the folder that holds the homes (/home) and
@@ -43,8 +43,10 @@ export type PlannedFolder =
       /** The folder as the person chose it. */
       path: string;
       state: 'ok';
-      /** The folder the configuration names: `path`, or the one holding it when that holds nothing else. */
+      /** The folder the configuration names: `path`, or the one holding it when that holds no other folder. */
       source: string;
+      /** Backing up `source` instead of `path`: the files beside it on the way down, backed up too (files cannot be kept apart). */
+      filesBeside?: number;
     }
   | { path: string; state: 'measuring' }
   | {
@@ -56,6 +58,7 @@ export type PlannedFolder =
       /** What else the holder holds (see SubvolumeSize.others). */
       others?: string[];
       othersMore?: number;
+      filesBeside?: number;
     };
 
 export interface SourcePlan {
@@ -105,8 +108,8 @@ export function planFolder(folder: string, listing: readonly SubvolumeSize[] | n
   if (!entry) return { path: folder, state: 'measuring' };
   if (entry.subvolume) return { path: folder, state: 'ok', source: folder };
   if (entry.problem === 'not-subvolume' && entry.holder !== undefined && entry.others?.length === 0 && !entry.othersMore) {
-    // Its subvolume holds nothing else: backing that up is backing up this folder alone.
-    return { path: folder, state: 'ok', source: entry.holder };
+    // Its subvolume holds no other folder: backing that up backs up this folder, and files beside it, which cannot be kept apart.
+    return { path: folder, state: 'ok', source: entry.holder, ...(entry.filesBeside ? { filesBeside: entry.filesBeside } : {}) };
   }
   return {
     path: folder,
@@ -115,13 +118,15 @@ export function planFolder(folder: string, listing: readonly SubvolumeSize[] | n
     ...(entry.holder !== undefined ? { holder: entry.holder } : {}),
     ...(entry.others ? { others: entry.others } : {}),
     ...(entry.othersMore ? { othersMore: entry.othersMore } : {}),
+    ...(entry.filesBeside ? { filesBeside: entry.filesBeside } : {}),
   };
 }
 
 /**
  * "Keep the others apart" sets apart, one SetFolderApart call each, every
- * other entry of the subvolume that holds a folder, so that backing up that
- * subvolume backs up the folder alone. It is offered while they are at most
+ * other folder of the subvolume that holds a folder, so that backing up that
+ * subvolume backs up the folder and only the files beside it (files cannot
+ * be kept apart; the page says how many). It is offered while they are at most
  * this many, so the work stays bounded and the count the person is shown is
  * exact (the listing names a few and counts the rest); beyond it, keeping
  * the folder itself apart is the way.

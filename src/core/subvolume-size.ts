@@ -36,13 +36,22 @@ export interface SubvolumeSize {
    */
   holder?: string;
   /**
-   * What else `holder` holds besides this folder: the entries beside it and
+   * What else `holder` holds besides this folder: the folders beside it and
    * beside each folder on the way down, which would have to be kept apart
-   * for this folder alone to be backed up (none: backing up `holder` backs up
-   * this folder and nothing else). At most MAX_OTHERS, then `othersMore`.
+   * for this folder to be backed up without them (none: backing up `holder`
+   * backs up this folder and the files beside it, `filesBeside`). At most
+   * MAX_OTHERS, then `othersMore`.
    */
   others?: string[];
   othersMore?: number;
+  /**
+   * Files (anything but a folder) beside this folder and beside each folder
+   * on the way down from `holder`: they cannot be kept apart, so backing up
+   * `holder` backs them up too.
+   */
+  filesBeside?: number;
+  /** A subvolume Rewind made by keeping the folder apart (the helper's record, by path and UUID); only such a one is joined again. */
+  keptApartByRewind?: boolean;
 }
 
 export type FolderProblem = 'missing' | 'not-btrfs' | 'top-level' | 'not-subvolume';

@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, jest, test } from '@jest/globals';
 import { MAX_OTHERS } from '../../src/core/subvolume-size';
@@ -51,6 +51,10 @@ test('Keep the others apart, when they are more than the listing names', async (
     mkdirSync(team(i));
     writeFileSync(path.join(team(i), 'notes.txt'), `team ${i}\n`);
   }
+  // Files beside it, which cannot be kept apart: they stay in /srv's backup, and the page says so.
+  writeFileSync(path.join(srv, 'README.txt'), 'Shared folders of the office\n');
+  writeFileSync(path.join(srv, 'budget.ods'), 'numbers\n');
+  symlinkSync('shared', path.join(srv, 'latest'));
   const display = await startXvfb(fx.cleanup);
   const home = path.join(fx.home, fx.allowed.name);
   mkdirSync(home);
@@ -66,12 +70,27 @@ test('Keep the others apart, when they are more than the listing names', async (
   await waitFor('the folder measured', async () => (await app!.texts()).some((w) => w.texts.some((t) => t.replace(/_/g, '') === `Keep the ${OTHERS} Others Apart`)) || undefined, 30_000);
   await settle();
   await app.shoot('keep-others-1-offered');
+  const texts = async () => (await app!.texts()).flatMap((w) => w.texts);
+  expect((await texts()).some((t) => t.endsWith('Keeping the others apart backs up the 3 files beside it too: files cannot be kept apart.'))).toBe(true);
 
   await step('setup.keep-others-apart', shared, `rewind: setup sources ${srv} ready folders`, 240_000);
   for (let i = 1; i <= OTHERS; i++) expect([team(i), isSubvolume(team(i))]).toEqual([team(i), true]);
   expect(isSubvolume(shared)).toBe(false);
   expect(sh('cat', [path.join(shared, 'minutes.txt')])).toBe('Monday: nothing decided\n');
   expect(sh('cat', [path.join(team(OTHERS), 'notes.txt')])).toBe(`team ${OTHERS}\n`);
+  // The files are as they were, plain files still, and the choice says they are backed up with the folder.
+  expect([sh('cat', [path.join(srv, 'README.txt')]), readlinkSync(path.join(srv, 'latest'))]).toEqual(['Shared folders of the office\n', 'shared']);
   await settle();
+  expect((await texts()).filter((t) => t.endsWith('3 files beside it are backed up too'))).toEqual([expect.stringMatching(new RegExp('^1 folder · .+ · 3 files beside it are backed up too$'))]);
   await app.shoot('keep-others-2-ready');
+
+  // The same page, dark: the folder can be backed up as it is now, files and all.
+  await app.stop();
+  app = startApp(fx, userEnv, display, shots, 'dark');
+  await waitFor('the welcome page', () => app!.output().includes('rewind: page not-configured') || undefined, 30_000);
+  await app.step('setup', undefined, 'rewind: setup page what');
+  await waitFor('the sizes', () => app!.output().includes('rewind: setup sources ') || undefined, 60_000);
+  await app.step('setup.add-source', shared, `rewind: setup sources ${srv} ready folders`);
+  await settle();
+  await app.shoot('keep-others-3-files-beside');
 });

@@ -26,7 +26,10 @@ import { startUserSession } from '../support/user-session';
  * A folder typed as "~/Documents" is offered the same ways forward.
  * Preferences then switches to all users' homes and includes the caches
  * again: the homed home is backed up too and its files are shown, and the
- * caches are back in the home's backup. Screenshots in both styles.
+ * caches are back in the home's backup. A container store another program
+ * made, left out (in exclude, as the whole system leaves one out), is
+ * included again as a source of its own: never turned into a plain folder.
+ * Screenshots in both styles.
  */
 jest.setTimeout(300_000);
 
@@ -191,6 +194,15 @@ describe('what to back up', () => {
   });
 
   test('Preferences, dark: all users’ home folders adds the homed home, backed up and shown by the restore browser', async () => {
+    // A container store another program made, left out once by "The whole system" (in exclude): not Rewind's to turn into a folder.
+    const store = path.join(home, '.local', 'share', 'containers');
+    mkdirSync(path.dirname(store), { recursive: true });
+    sh('btrfs', ['subvolume', 'create', store]);
+    writeFileSync(path.join(store, 'layer.tar'), 'a layer\n');
+    sh('chown', ['-R', `${fx.allowed.uid}:${fx.allowed.uid}`, path.join(home, '.local')]);
+    const storeUuid = () => /UUID:\s+(\S+)/.exec(sh('btrfs', ['subvolume', 'show', store]))?.[1];
+    const uuidBefore = storeUuid();
+    writeFileSync(fx.configPath, JSON.stringify({ ...config(), exclude: [...(config().exclude ?? []), store] }, null, 2));
     app = startApp(fx, userEnv, display, shots, 'dark');
     const { step } = app;
     await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
@@ -205,16 +217,30 @@ describe('what to back up', () => {
     await settle(2000);
     await app.shoot('what-6-preferences-all-homes');
 
-    // Include the caches again: a plain folder once more, backed up with the home, every byte as it was.
+    // Include the container store again: backed up on its own, and left a subvolume, as its program made it.
+    expect((await app.texts()).flatMap((w) => w.texts).some((t) => t.endsWith('Kept apart by another program. Included, it is backed up on its own and left as it is.'))).toBe(true);
+    app.activate('prefs.leave-out', `${store}=false`);
+    await waitFor('the store a source of its own', () => config().sources.some((s) => s.path === store) || undefined, 30_000);
+    expect(config().exclude).toEqual([`${home}/.cache`]);
+    expect(app.output()).not.toContain(`rewind: prefs joined ${store}`);
+    expect([isSubvolume(store), storeUuid()]).toEqual([true, uuidBefore]);
+    await settle();
+    await app.shoot('what-6b-preferences-store-included');
+
+    // Include the caches again: Rewind kept them apart, so they are a plain folder once more, backed up with the home, every byte as it was.
     await step('prefs.leave-out', `${home}/.cache=false`, `rewind: prefs joined ${home}/.cache`, 120_000);
     await waitFor('the configuration saved', () => (config().exclude ?? []).length === 0 || undefined, 30_000);
     expect(isSubvolume(path.join(home, '.cache'))).toBe(false);
 
     const record = await backUp(app, 2);
     expect(record.transfers.find((t) => t.source === carol.store)).toMatchObject({ kind: 'full', ok: true });
+    expect(record.transfers.find((t) => t.source === store)).toMatchObject({ kind: 'full', ok: true });
+    expect([isSubvolume(store), storeUuid()]).toEqual([true, uuidBefore]);
     const disk = inspect(fx, fx.destination, 'all-homes');
     const newest = backupsOf(disk, 'home').at(-1)!;
     expect(readFileSync(path.join(backupDir(disk, 'home'), newest, fx.allowed.name, '.cache', 'thumbnails', 'big.png')).equals(Buffer.alloc(1024 * 1024, 1))).toBe(true);
+    const [storeBackup] = backupsOf(disk, `home/${fx.allowed.name}/.local/share/containers`);
+    expect(readFileSync(path.join(backupDir(disk, `home/${fx.allowed.name}/.local/share/containers`), storeBackup, 'layer.tar'), 'utf8')).toBe('a layer\n');
     const [carolBackup] = backupsOf(disk, `home/${carol.name}.homedir`);
     expect(readFileSync(path.join(backupDir(disk, `home/${carol.name}.homedir`), carolBackup, 'recipes.txt'), 'utf8')).toBe('Bread: flour, water, salt\n');
     const destinationId = config().destinations[0].id;

@@ -29,6 +29,9 @@ describe('whether a folder may be set apart', () => {
     ['a folder in use by one program', facts({ programs: ['firefox'] }), 'apart', /in use by firefox\. Close it,/],
     ['a folder in use by two', facts({ programs: ['firefox', 'tracker'] }), 'apart', /in use by firefox, tracker\. Close these programs/],
     ['joining a subvolume', facts({ isSubvolumeRoot: true }), 'join', undefined],
+    ['joining one Rewind kept apart', facts({ isSubvolumeRoot: true, madeByRewind: true }), 'join', undefined],
+    ['joining one that came with the system', facts({ isSubvolumeRoot: true, madeByRewind: false }), 'join', /Rewind did not keep .* apart: .* leaves it as it is\. To back it up, add it/],
+    ['setting apart one that came with the system: already so', facts({ isSubvolumeRoot: true, madeByRewind: false }), 'apart', undefined],
     ['joining one backed up on its own', facts({ isSubvolumeRoot: true, configuredSource: true }), 'join', /backed up on its own/],
     ['joining one in use', facts({ isSubvolumeRoot: true, programs: ['podman'] }), 'join', /in use by podman/],
   ] as const)('%s', (_name, f, direction, problem) => {

@@ -66,6 +66,19 @@ describe('what a choice backs up', () => {
     expect(othersToKeepApart({ path: '/x', state: 'blocked', problem: 'not-subvolume' })).toBeUndefined();
   });
 
+  test('files beside a folder cannot be kept apart: with no other folder there, the holder is backed up, files and all, and says how many', () => {
+    const withFiles = { ...aliceAlone, filesBeside: 3 };
+    expect(planSources(choice('my-home'), alice, [home, withFiles])).toEqual({
+      folders: [{ path: '/home/alice', state: 'ok', source: '/home', filesBeside: 3 }],
+      sources: [{ path: '/home' }],
+      ready: true,
+    });
+    // Beside a folder too: the folder is what keeping the others apart is for, and the files are carried along for the words.
+    const blocked = planSources(choice('my-home'), alice, [home, { ...aliceWithBob, filesBeside: 3 }]).folders[0];
+    expect(blocked).toEqual({ path: '/home/alice', state: 'blocked', problem: 'not-subvolume', holder: '/home', others: ['/home/bob'], filesBeside: 3 });
+    expect(othersToKeepApart(blocked)).toBe(1);
+  });
+
   test('a folder beside others says what holds it and what else is there', () => {
     expect(planSources(choice('my-home'), alice, [home, aliceWithBob]).folders).toEqual([
       { path: '/home/alice', state: 'blocked', problem: 'not-subvolume', holder: '/home', others: ['/home/bob'] },

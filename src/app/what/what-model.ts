@@ -78,7 +78,7 @@ export class WhatModel extends GObject.Object {
   loading = false;
   /** The last look at the folders failed and none came before: nothing can be chosen until a look again (look-again). */
   unread = false;
-  /** The configuration's `exclude`: the folders Rewind set apart. */
+  /** The configuration's `exclude`: the folders left out (under the whole system, subvolumes Rewind did not make too). */
   exclude: string[] = [];
   /** The candidates to leave out, as ticked. */
   leaveOut: string[] = [];
@@ -252,14 +252,16 @@ export class WhatModel extends GObject.Object {
   /**
    * Makes the folders to leave out so (src/core/leave-out.ts): sets apart
    * those ticked, joins again those unticked that Rewind had set apart, and
-   * adds those unticked that are apart already to the sources; for the
+   * adds those unticked that are apart already (Rewind did not make them)
+   * to the sources, leaving the disk as it is; for the
    * whole system, names the subvolumes ticked in `exclude` and drops those
    * unticked from it. False, with the reason told, when one could not be
    * changed: it stays as it is.
    */
   async applyLeaveOuts(): Promise<boolean> {
-    const changes = leaveOutChanges(this.candidates, this.leaveOut, this.listing, this.exclude, this._everySubvolume());
-    this.exclude = [...this.exclude.filter((p) => !changes.excludeNoMore.includes(p) && !changes.excludeApart.includes(p)), ...changes.excludeApart];
+    const changes = leaveOutChanges(this.candidates, this.leaveOut, this.listing, this.exclude, this._everySubvolume(), this._sourcePaths());
+    const dropped = [...changes.excludeNoMore, ...changes.excludeApart, ...changes.backUpApart];
+    this.exclude = [...this.exclude.filter((p) => !dropped.includes(p)), ...changes.excludeApart];
     const steps = [...changes.setApart.map((p) => [p, true] as const), ...changes.joinAgain.map((p) => [p, false] as const)];
     let ok = true;
     for (const [path, apart] of steps) {
@@ -271,7 +273,9 @@ export class WhatModel extends GObject.Object {
       }
       this.exclude = apart ? [...this.exclude.filter((p) => p !== path), path] : this.exclude.filter((p) => p !== path);
     }
+    // A subvolume Rewind did not make is included as a source of its own: the disk stays as it is.
     for (const path of changes.backUpApart) if (!this.choice.nested.includes(path)) this.choice = { ...this.choice, nested: [...this.choice.nested, path] };
+    if (changes.backUpNoMore.length > 0) this.choice = { ...this.choice, nested: this.choice.nested.filter((n) => !changes.backUpNoMore.includes(n)) };
     if (steps.length > 0) await this.load();
     this._changedByPerson();
     return ok;

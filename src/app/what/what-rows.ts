@@ -7,7 +7,7 @@ import { escapeMarkup } from '../format';
 import { _, fmt, ngettext } from '../i18n';
 import { clearRows, iconButton, infoRow, mnemonicButton, navigationRow } from '../widgets';
 import type { WhatModel } from './what-model';
-import { blockedText, choiceSubtitle, choiceTitle, folderName, leaveOutTitle, shortPath, sizeText } from './what-words';
+import { blockedText, choiceSubtitle, choiceTitle, folderName, leaveOutSubtitle, leaveOutTitle, shortPath, sizeText } from './what-words';
 
 type Rows = { group: Adw.PreferencesGroup; row: Gtk.Widget }[];
 
@@ -131,8 +131,7 @@ export class WhatRows {
       check.connect('toggled', () => {
         if (!this._showing) this._activate('leave-out', `${c.path}=${check.active}`);
       });
-      const size = listing?.find((s) => s.path === c.path)?.sizeBytes;
-      const row = new Adw.ActionRow({ title: leaveOutTitle(c.id), subtitle: escapeMarkup(`${shortPath(c.path, person)} · ${sizeText(size)}`), activatable_widget: check, sensitive: !m.busy });
+      const row = new Adw.ActionRow({ title: leaveOutTitle(c.id), subtitle: escapeMarkup(leaveOutSubtitle(c.path, person, listing)), subtitle_lines: 0, activatable_widget: check, sensitive: !m.busy });
       row.add_prefix(check);
       if (m.working === c.path) row.add_suffix(new Gtk.Spinner({ spinning: true }));
       this._add(this._leaveOut, row);

@@ -1,5 +1,5 @@
 import GLib from 'gi://GLib';
-import type { LeaveOutCandidate, LeaveOutId } from '../../core/leave-out';
+import { leaveOutState, type LeaveOutCandidate, type LeaveOutId } from '../../core/leave-out';
 import { homesFolder, otherHomes, othersToKeepApart, planSources, systemRoot, type ChoiceKind, type Person, type PlannedFolder, type SourceChoice, type SourcePlan } from '../../core/source-choice';
 import type { SubvolumeSize } from '../../core/subvolume-size';
 import { _, fmt, ngettext } from '../i18n';
@@ -36,6 +36,24 @@ export function leaveOutTitle(id: LeaveOutId): string {
     case 'containers':
       return _('Containers');
   }
+}
+
+/**
+ * The subtitle of a folder offered to leave out: where it is and its size;
+ * for one another program keeps apart, that including it leaves it as it
+ * is (Rewind backs it up on its own rather than change the disk under that
+ * program: src/core/leave-out.ts).
+ */
+export function leaveOutSubtitle(path: string, person: Person, listing: readonly SubvolumeSize[] | null): string {
+  const line = `${shortPath(path, person)} · ${sizeText(listing?.find((s) => s.path === path)?.sizeBytes)}`;
+  if (leaveOutState(path, listing) !== 'apart') return line;
+  return `${line}\n${_('Kept apart by another program. Included, it is backed up on its own and left as it is.')}`;
+}
+
+/** Files beside the chosen folders that their holders' backups carry too (files cannot be kept apart), or "". */
+export function filesBesideText(plan: SourcePlan): string {
+  const files = plan.folders.reduce((sum, f) => sum + (f.state === 'ok' ? (f.filesBeside ?? 0) : 0), 0);
+  return files === 0 ? '' : fmt(ngettext('%s file beside it is backed up too', '%s files beside it are backed up too', files), files);
 }
 
 /** A folder as the person knows it: ~/Documents for one in their home, else its path. */
@@ -86,7 +104,8 @@ export function choiceSubtitle(kind: ChoiceKind, plan: SourcePlan | undefined, p
     folders: () => fmt(ngettext('%s folder', '%s folders', plan.folders.length), plan.folders.length),
   }[kind]();
   if (blocked) return fmt(chosen ? _('%s — not possible yet, see below') : _('%s — not possible yet'), text);
-  return size.bytes === undefined ? text : `${text} · ${GLib.format_size(size.bytes)}`;
+  const files = filesBesideText(plan);
+  return [text, ...(size.bytes === undefined ? [] : [GLib.format_size(size.bytes)]), ...(files ? [files] : [])].join(' · ');
 }
 
 /** How many of the other entries beside a folder are named. */
@@ -121,13 +140,16 @@ export function blockedText(folder: Extract<PlannedFolder, { state: 'blocked' }>
           shortPath(holder, person),
         );
       }
-      return fmt(
+      const text = fmt(
         _('%s shares %s with %s, and Rewind backs up %s as a whole. Keep your folder apart to back it up on its own, or keep the others apart. Nothing is copied and nothing changes for you.'),
         name,
         shortPath(holder, person),
         others,
         shortPath(holder, person),
       );
+      // Only folders can be kept apart: files beside it stay in the backup of the folder around it.
+      const files = folder.filesBeside ?? 0;
+      return files === 0 ? text : `${text} ${fmt(ngettext('Keeping the others apart backs up the %s file beside it too: files cannot be kept apart.', 'Keeping the others apart backs up the %s files beside it too: files cannot be kept apart.', files), files)}`;
     }
   }
 }

@@ -111,7 +111,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
     async ListSubvolumes(request, call) {
       const { uid } = await call.caller();
       if ((await unknownFolders(request, await configuredPaths(options, false), uid)).length > 0) await call.authorize(ACTIONS.configure);
-      return listSubvolumeSizes(request);
+      return listSubvolumeSizes(request, options.stateDir);
     },
     // The configured sources are never joined into the folder around them.
     SetFolderApart: async (request) => setApart(request.path, request.apart ? 'apart' : 'join', { sources: await configuredPaths(options, false), stateDir: options.stateDir }),

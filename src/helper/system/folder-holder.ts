@@ -13,9 +13,11 @@ const MAX_SEEN = 5000;
  * on the same device) and what else that subvolume's snapshot would copy:
  * the entries beside each folder on the way from the holder down to this
  * one. Entries that are subvolumes or mount points (another device) are not
- * in that snapshot and are not named.
+ * in that snapshot and are not named. Only folders can be kept apart, so
+ * `others` names folders; files (and links, sockets…) are counted in
+ * `files`: they stay in the holder's snapshot whatever is done.
  */
-export async function holderOf(folder: string): Promise<{ holder: string; others: string[]; othersMore: number } | undefined> {
+export async function holderOf(folder: string): Promise<{ holder: string; others: string[]; othersMore: number; files: number } | undefined> {
   const own = await lstat(folder);
   let holder = folder;
   for (;;) {
@@ -28,20 +30,22 @@ export async function holderOf(folder: string): Promise<{ holder: string; others
   }
   const others: string[] = [];
   let more = 0;
+  let files = 0;
   let seen = 0;
   const steps = path.relative(holder, folder).split('/');
   let level = holder;
   for (const step of steps) {
     for (const name of await readdir(level)) {
       if (name === step) continue;
-      if (++seen > MAX_SEEN) return { holder, others, othersMore: more + 1 };
+      if (++seen > MAX_SEEN) return { holder, others, othersMore: more + 1, files };
       const entry = path.join(level, name);
       const info = await lstat(entry).catch(() => undefined);
       if (!info || info.dev !== own.dev) continue;
-      if (others.length < MAX_OTHERS) others.push(entry);
+      if (!info.isDirectory()) files++;
+      else if (others.length < MAX_OTHERS) others.push(entry);
       else more++;
     }
     level = path.join(level, step);
   }
-  return { holder, others, othersMore: more };
+  return { holder, others, othersMore: more, files };
 }

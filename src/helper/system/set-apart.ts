@@ -7,6 +7,7 @@ import { isBackupCandidate, locate } from '../engine/sources';
 import { deleteSubvolume, listSubvolumes } from './btrfs';
 import { writeFileAtomic } from './atomic-write';
 import { exchangePaths } from './exchange';
+import { isKeptApartByRewind, keptApartList, noteKeptApart, uuidAt } from './kept-apart';
 import { readMountTable } from './mountinfo';
 import { processesUsing } from './processes';
 import { runCommand } from './run-command';
@@ -30,6 +31,9 @@ import { runCommand } from './run-command';
  * (the listings never offer a leftover: src/core/nested-subvolume.ts). It refuses a
  * folder in use in a way the swap would break (src/core/folder-in-use.ts),
  * one that holds a mount point or a subvolume, and the system's own folders.
+ * With a state folder, the subvolumes it makes are noted there
+ * (./kept-apart.ts), before the swap, and only those are joined again: a
+ * subvolume that came with the system is left as it is.
  */
 export type SetApartStep = 'checked' | 'created' | 'copied' | 'swapped' | 'done';
 
@@ -91,7 +95,7 @@ export async function removeLeftover(folder: string): Promise<void> {
   else await rm(left, { recursive: true, force: true });
 }
 
-async function factsOf(folder: string, sources: readonly string[]): Promise<FolderFacts & { fsUuid?: string; dev?: number; ino?: number }> {
+async function factsOf(folder: string, sources: readonly string[], stateDir: string | undefined): Promise<FolderFacts & { fsUuid?: string; dev?: number; ino?: number }> {
   const info = await lstat(folder).catch(() => undefined);
   const base: FolderFacts = {
     path: folder,
@@ -117,6 +121,7 @@ async function factsOf(folder: string, sources: readonly string[]): Promise<Fold
     dev: info.dev,
     ino: info.ino,
     isSubvolumeRoot: location.isSubvolumeRoot,
+    ...(location.isSubvolumeRoot && stateDir !== undefined ? { madeByRewind: await isKeptApartByRewind(await keptApartList(stateDir), folder) } : {}),
     isMountRoot: below === '' || mounts.some((m) => m.target === folder),
     mountsInside: mounts.filter((m) => m.target.startsWith(`${folder}/`)).map((m) => m.target),
     subvolumesInside: subvolumes.filter((s) => s.path.startsWith(`${below}/`) && isBackupCandidate(s)).map((s) => path.join(folder, s.path.slice(below.length + 1))),
@@ -132,7 +137,7 @@ function refuse(detail: string): never {
 export async function setApart(folder: string, direction: SetApartDirection, options: SetApartOptions = {}): Promise<{ path: string; apart: boolean }> {
   const step = options.onStep ?? (() => undefined);
   await removeLeftover(folder);
-  const facts = await factsOf(folder, options.sources ?? []);
+  const facts = await factsOf(folder, options.sources ?? [], options.stateDir);
   if (alreadyDone(facts, direction)) return { path: folder, apart: direction === 'apart' };
   const problem = setApartProblem(facts, direction);
   if (problem) refuse(problem);
@@ -141,8 +146,11 @@ export async function setApart(folder: string, direction: SetApartDirection, opt
   const fresh = leftoverOf(folder);
   await markPending(options.stateDir, folder, true);
   try {
-    if (direction === 'apart') await runCommand('btrfs', ['subvolume', 'create', fresh]);
-    else await mkdir(fresh, { mode: 0o700 });
+    if (direction === 'apart') {
+      await runCommand('btrfs', ['subvolume', 'create', fresh]);
+      // Noted before the swap: a kill after it leaves a subvolume Rewind knows it made.
+      if (options.stateDir !== undefined) await noteKeptApart(options.stateDir, folder, await uuidAt(fresh));
+    } else await mkdir(fresh, { mode: 0o700 });
     step('created');
     await runCommand('cp', ['-a', '--reflink=always', '--', `${folder}/.`, `${fresh}/`], { timeoutMs: COPY_TIME_LIMIT_MS });
     step('copied');
@@ -163,6 +171,7 @@ export async function setApart(folder: string, direction: SetApartDirection, opt
   await exchangePaths(folder, fresh);
   step('swapped');
   await removeLeftover(folder);
+  if (direction === 'join' && options.stateDir !== undefined) await noteKeptApart(options.stateDir, folder, undefined);
   await markPending(options.stateDir, folder, false);
   step('done');
   return { path: folder, apart: await isSubvolumeRoot(folder) };

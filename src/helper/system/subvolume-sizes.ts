@@ -11,6 +11,7 @@ import { isBackupCandidate, locate } from '../engine/sources';
 import { listSubvolumes } from './btrfs';
 import { holderOf } from './folder-holder';
 import { homeOfUid, ownerOf } from './home-owners';
+import { isKeptApartByRewind, keptApartList } from './kept-apart';
 
 /**
  * The folders setup and Preferences offer to back up, with their sizes
@@ -107,7 +108,7 @@ async function measure(dir: string, found: boolean, location: Location | RewindE
       problem: 'not-subvolume',
       why: `${dir} is on btrfs but is not a subvolume of its own.`,
       ...(size === undefined ? {} : { sizeBytes: size, measuredBy: 'du' as const }),
-      ...(holder ? { holder: holder.holder, others: holder.others, ...(holder.othersMore ? { othersMore: holder.othersMore } : {}) } : {}),
+      ...(holder ? { holder: holder.holder, others: holder.others, ...(holder.othersMore ? { othersMore: holder.othersMore } : {}), ...(holder.files ? { filesBeside: holder.files } : {}) } : {}),
     };
   }
   const qgroup = await byQgroup(dir);
@@ -179,8 +180,12 @@ async function nestedFolders(listed: { path: string; location: Location | Rewind
   return nested;
 }
 
-/** The mounted subvolumes, the asked folders not among them, and the subvolumes inside them; every one measured at once. */
-export async function listSubvolumeSizes(request: SubvolumeRequest): Promise<SubvolumeSize[]> {
+/**
+ * The mounted subvolumes, the asked folders not among them, and the
+ * subvolumes inside them; every one measured at once. With the helper's
+ * state folder, those Rewind set apart say so (./kept-apart.ts).
+ */
+export async function listSubvolumeSizes(request: SubvolumeRequest, stateDir?: string): Promise<SubvolumeSize[]> {
   const found = mountedSubvolumes(await readMountTable()).slice(0, MAX_PATHS);
   const asked = [...new Set(request.paths.map(clean))].filter((p) => !found.includes(p));
   const listed = await Promise.all(
@@ -193,5 +198,7 @@ export async function listSubvolumeSizes(request: SubvolumeRequest): Promise<Sub
   const around = (p: string) => nested.find((n) => n.path === p)?.nestedIn;
   const more = nested.filter((n) => !listed.some((l) => l.path === n.path)).slice(0, MAX_PATHS);
   const nestedLocations = await Promise.all(more.map(async (n) => ({ ...n, location: await locate(n.path).catch((error: unknown) => toRewindError(error)) })));
-  return Promise.all([...listed.map((l) => measure(l.path, l.found, l.location, around(l.path))), ...nestedLocations.map((n) => measure(n.path, true, n.location, n.nestedIn))]);
+  const sizes = await Promise.all([...listed.map((l) => measure(l.path, l.found, l.location, around(l.path))), ...nestedLocations.map((n) => measure(n.path, true, n.location, n.nestedIn))]);
+  const kept = stateDir === undefined ? [] : await keptApartList(stateDir);
+  return Promise.all(sizes.map(async (s) => (s.subvolume && (await isKeptApartByRewind(kept, s.path)) ? { ...s, keptApartByRewind: true } : s)));
 }

@@ -7,7 +7,8 @@ import { command } from '../command';
  * example for a home folder its own desktop session keeps in use: from
  * another account, or a text console while that person is logged out.
  * The configuration is not changed: a folder set apart inside a backed-up
- * folder is left out of its backups by itself.
+ * folder is left out of its backups by itself. `join` undoes only what
+ * set-apart (or the app) made: the helper keeps a record of those.
  */
 function folderCommand(name: 'set-apart' | 'join', summary: string) {
   return command<{ path: string; apart: boolean }>({
@@ -36,4 +37,8 @@ export const setApartCommand = folderCommand(
 backups of the folder around it leave it out; refused while in use`,
 );
 
-export const joinCommand = folderCommand('join', `make FOLDER, a subvolume, a plain folder again (nothing is copied)`);
+export const joinCommand = folderCommand(
+  'join',
+  `make FOLDER, a subvolume set-apart made, a plain folder again (nothing
+is copied); one that came with the system is left as it is`,
+);
