@@ -39,7 +39,7 @@ export { classifyError, parseResult, parseStatus, type BackupResult, type Failur
 /** Methods that take no argument or one JSON string and answer JSON (the contract, src/core/contract/methods.ts). */
 export type JsonMethod = 'GetConfig' | 'SetConfig' | 'ListDisks' | 'PrepareDisk' | 'ListRestorePoints' | 'CancelBackup' | 'ListSubvolumes' | RestoreMethod;
 /** The restore browser's methods; RestoreFiles may ask for an administrator's password. */
-export type RestoreMethod = 'ListFolder' | 'ListVersions' | 'Search' | 'WhatChanged' | 'RestoreFiles';
+export type RestoreMethod = 'ListFolder' | 'ListVersions' | 'Search' | 'SearchMoments' | 'WhatChanged' | 'RestoreFiles';
 export type SshMethod = 'GetSshSetup' | 'ProbeHost' | 'TrustHost' | 'CheckServer';
 
 type HelperSignal = { name: 'Progress' | 'Completed'; args: unknown[] };

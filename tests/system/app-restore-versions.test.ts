@@ -317,3 +317,44 @@ describe('rewind --restore PATH', () => {
     }
   });
 });
+
+describe('find across time', () => {
+  test('light: a file deleted two moments ago is found with its moment, after a name in the newest; its hit shows that moment and folder', async () => {
+    // plan.txt goes; a new name with "plan" in it comes: two more backups, the second with plan.txt gone for two moments.
+    rmSync(file, { force: true });
+    writeFileSync(path.join(alice, 'Documents/plan-b.txt'), 'the next plan\n');
+    sh('chown', [`${fx.allowed.name}:${fx.allowed.name}`, path.join(alice, 'Documents/plan-b.txt')]);
+    await new Promise((r) => setTimeout(r, 1100));
+    backUp();
+    await new Promise((r) => setTimeout(r, 1100));
+    writeFileSync(path.join(alice, 'Documents/other.txt'), 'something else again\n');
+    backUp();
+    const newest = snapshots.at(-1)!;
+    const had = snapshots.at(-3)!;
+    const app = startApp(fx, userEnv, display, shots, 'light');
+    try {
+      await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30_000);
+      await app.step('browse-point', JSON.stringify({ from: 'local', snapshot: newest, source: fx.home }), 'rewind: browser folder ');
+      await waitFor('the timeline', () => app.output().includes(`rewind: browser timeline ${snapshots.length} at 0`) || undefined, 30_000);
+      await app.step('browser.every-moment', undefined, 'rewind: browser every-moment true');
+      await app.step('browser.search', 'PLAN', 'rewind: browser search-moments ');
+      // Newest first: the name in the newest moment, then plan.txt in the last moment that had it; every moment searched.
+      expect(app.output()).toContain(`rewind: browser search-moments ${snapshots.length}/${snapshots.length} ${newest}:alice/Documents/plan-b.txt ${had}:alice/Documents/plan.txt\n`);
+      const hhmm = `${had.slice(9, 11)}:${had.slice(11, 13)}`;
+      const texts = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
+      expect(texts).toEqual(expect.arrayContaining(['plan-b.txt', 'plan.txt', `Today ${hhmm} · in alice/Documents`, 'Names containing “PLAN” in every moment on this computer']));
+      expect(texts.indexOf('plan-b.txt')).toBeLessThan(texts.indexOf('plan.txt'));
+      await app.shoot('browser-every-moment');
+      // The hit: that moment, in the folder that held it, plan.txt there.
+      await app.step('browser.open-moment', JSON.stringify({ snapshot: had, folder: 'alice/Documents' }), 'rewind: browser folder alice/Documents ');
+      expect(app.output()).toContain(`rewind: browser moment 2 local ${had}`);
+      const shown = (await app.texts()).find((w) => w.window.startsWith('Files from '));
+      expect(shown?.window).toBe(`Files from Today ${hhmm}`);
+      expect(shown?.texts).toContain('plan.txt');
+      expect(shown?.texts).not.toContain('plan-b.txt');
+      await app.shoot('browser-every-moment-hit');
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -22,7 +22,8 @@ import { addVersionsActions } from './versions-actions';
  * disabled at either end of the timeline), browser.versions(path) opens the
  * previous versions of that path (as it is on this computer now),
  * browser.open-copy(path) opens a read-only copy of a file in its default
- * app (./open-copy). A point's JSON may name the
+ * app (./open-copy); browser.every-moment (on or off) searches every local
+ * moment, browser.open-moment({snapshot, folder}) shows a hit's moment. A point's JSON may name the
  * folder to open (`folder`). The versions of one path: ./versions-actions.
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
@@ -42,6 +43,7 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
     const point = JSON.parse(json) as PointRef;
     window?.close();
     const model = new BrowserModel(client, point);
+    model.everyMoment = everyMoment.get_state()?.get_boolean() ?? false;
     const opened = new RestoreBrowserWindow(parent, model);
     opened.insert_action_group('browser', group);
     opened.connect('close-request', () => {
@@ -52,6 +54,8 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
     const enableSteps = () => {
       older.enabled = window === opened && model.neighbour(1) !== undefined;
       newer.enabled = window === opened && model.neighbour(-1) !== undefined;
+      // Across time: the moments of a configured folder on this computer (none for backups found after a reinstall).
+      everyMoment.enabled = window === opened && model.moments.length > 0;
     };
     model.connect('changed', (_m, what: string) => {
       if (what === 'timeline' || what === 'point') enableSteps();
@@ -71,6 +75,17 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
   add(group, 'search', true, (pattern, browser) => {
     browser?.showSearch(pattern);
     void browser?.model.find(pattern);
+  });
+  // The search bar's "Every moment" button: a search across time (SearchMoments), and a hit's moment and folder shown.
+  const everyMoment = Gio.SimpleAction.new_stateful('every-moment', null, GLib.Variant.new_boolean(false));
+  everyMoment.connect('notify::state', () => void window?.model.setEveryMoment(everyMoment.get_state()?.get_boolean() ?? false));
+  group.add_action(everyMoment);
+  add(group, 'open-moment', true, (json, browser) => {
+    const { snapshot, folder } = JSON.parse(json) as { snapshot: string; folder: string };
+    // The search is over: the hit's folder is shown, in its moment.
+    browser?.showSearch('');
+    void browser?.model.find('');
+    void browser?.model.openMoment(snapshot, folder);
   });
   add(group, 'view', true, (name, browser) => browser?.showView(name === 'changes' ? 'changes' : 'files'));
   add(group, 'select', true, (path, browser) => browser?.model.toggle(path));

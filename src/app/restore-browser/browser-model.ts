@@ -2,6 +2,7 @@ import type Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { BrowseEntry, SearchResult, WhatChangedResult } from '../../core/browse-request';
+import type { MomentsSearchResult } from '../../core/moments-search';
 import type { RestoreResult } from '../../core/restore-request';
 import { findMoment, stepMoment, type Moment } from '../../core/timeline';
 import type { Failure, HelperClient } from '../helper-client';
@@ -71,8 +72,9 @@ export class BrowserModel extends GObject.Object {
   /** The moments of the point's folder, newest first, and which one is shown (-1: not known). */
   moments: Moment[] = [];
   momentIndex = -1;
-  /** null while no search is active. */
-  search: { pattern: string; state: ViewState<SearchResult> } | null = null;
+  /** null while no search is active; across every moment (SearchMoments) when `everyMoment`. */
+  search: { pattern: string; state: ViewState<SearchResult | MomentsSearchResult> } | null = null;
+  everyMoment = false;
   changes: ViewState<WhatChangedResult> = { kind: 'loading' };
   readonly selection = new Map<string, BrowseEntry['kind']>();
   busy = false;
@@ -153,8 +155,18 @@ export class BrowserModel extends GObject.Object {
   /** Shows an older (1) or newer (-1) moment, in the same folder and view, with the same search. */
   async step(step: 1 | -1): Promise<void> {
     const index = this.neighbour(step);
-    const moment = index === undefined ? undefined : this.moments[index];
-    if (index === undefined || !moment?.open) return;
+    if (index !== undefined) await this.showMoment(index, this.folder);
+  }
+
+  /** Shows the moment of a local snapshot (a hit of a search across time) at `folder`. */
+  async openMoment(snapshot: string, folder: string): Promise<void> {
+    const index = findMoment(this.moments, 'local', snapshot);
+    if (index >= 0) await this.showMoment(index, folder);
+  }
+
+  private async showMoment(index: number, folder: string): Promise<void> {
+    const moment = this.moments[index];
+    if (!moment?.open) return;
     const labels = new Map((this._client.status?.destinations ?? []).map((d) => [d.id, d.label]));
     this.point = { from: moment.open.from, snapshot: moment.open.snapshot, source: moment.source, where: copyPlace(moment.open.from, labels) };
     this.momentIndex = index;
@@ -166,8 +178,9 @@ export class BrowserModel extends GObject.Object {
     this._changed('point');
     this._changed('selection');
     const pattern = this.search?.pattern;
-    await this.openFolder(this.folder);
-    if (pattern) {
+    await this.openFolder(folder);
+    // A search across time is of every moment: it stays as it is.
+    if (pattern && !this.everyMoment) {
       this.search = null;
       await this.find(pattern);
     }
@@ -191,7 +204,18 @@ export class BrowserModel extends GObject.Object {
     void this.openFolder(at < 0 ? '' : this.folder.slice(0, at));
   }
 
-  /** Searches the whole point; an empty pattern ends the search. */
+  /** Searches every moment (on), or the one shown (off), for the same text. */
+  async setEveryMoment(on: boolean): Promise<void> {
+    if (on === this.everyMoment) return;
+    this.everyMoment = on;
+    trace(`browser every-moment ${on}`);
+    const pattern = this.search?.pattern;
+    this.search = null;
+    this._changed('search');
+    if (pattern) await this.find(pattern);
+  }
+
+  /** Searches the whole point (or every moment); an empty pattern ends the search. */
   async find(pattern: string): Promise<void> {
     // The search entry reports the text the action put there: same search.
     if (pattern === (this.search?.pattern ?? '')) return;
@@ -204,11 +228,17 @@ export class BrowserModel extends GObject.Object {
     }
     this.search = { pattern, state: { kind: 'loading' } };
     this._changed('search');
-    let state: ViewState<SearchResult>;
+    let state: ViewState<SearchResult | MomentsSearchResult>;
     try {
-      const result = await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 });
-      state = { kind: 'ready', value: result };
-      trace(`browser search ${result.entries.length}`);
+      if (this.everyMoment) {
+        const result = await this._client.callJson('SearchMoments', { ...(this.point.source ? { source: this.point.source } : {}), pattern, limit: 500 });
+        state = { kind: 'ready', value: result };
+        trace(`browser search-moments ${result.searched}/${result.moments} ${result.hits.map((h) => `${h.snapshot}:${h.entry.path}`).join(' ')}`);
+      } else {
+        const result = await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 });
+        state = { kind: 'ready', value: result };
+        trace(`browser search ${result.entries.length}`);
+      }
     } catch (e) {
       state = { kind: 'failed', message: failureText(e as Failure) };
       trace(`browser search-failed ${(e as Failure).code}`);
@@ -247,7 +277,7 @@ export class BrowserModel extends GObject.Object {
 
   /** Selects a path by name (the test's and the keyboard's way); its kind is looked up in what is shown. */
   toggle(path: string): void {
-    const shown = [...(this.listing.kind === 'ready' ? this.listing.value : []), ...(this.search?.state.kind === 'ready' ? this.search.state.value.entries : [])];
+    const shown = [...(this.listing.kind === 'ready' ? this.listing.value : []), ...(this.search?.state.kind === 'ready' && 'entries' in this.search.state.value ? this.search.state.value.entries : [])];
     this.setSelected(path, shown.find((e) => e.path === path)?.kind ?? 'file', !this.selection.has(path));
   }
 

@@ -13,7 +13,8 @@ import { StateStack } from './state-stack';
 import { ChangeRow } from './change-row';
 import { EntryRow, entryMenu } from './entry-row';
 import { trace } from '../trace';
-import { mnemonicButton } from '../widgets';
+import { mnemonicButton, withoutMnemonic } from '../widgets';
+import { MomentHitRow, momentsCaption } from './moment-hit-row';
 
 /** Above "What changed": compared with which point, and how much the caller may not see. */
 function changesCaption(state: ViewState<WhatChangedResult>): string {
@@ -89,7 +90,13 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._searchEntry.connect('search-changed', () => {
       if (!this._settingText) this.activate_action('browser.search', new GLib.Variant('s', this._searchEntry.text));
     });
-    this._searchBar = new Gtk.SearchBar({ child: new Adw.Clamp({ maximum_size: 500, child: this._searchEntry }) });
+    // Every moment kept on this computer, newest first, instead of the one shown.
+    const everyMoment = new Gtk.ToggleButton({ label: _('_Every moment'), use_underline: true, action_name: 'browser.every-moment', tooltip_text: _('Search all the moments on this computer, newest first') });
+    everyMoment.update_property([Gtk.AccessibleProperty.LABEL], [withoutMnemonic(everyMoment.label ?? '')]);
+    const searchLine = new Gtk.Box({ spacing: 6 });
+    searchLine.append(this._searchEntry);
+    searchLine.append(everyMoment);
+    this._searchBar = new Gtk.SearchBar({ child: new Adw.Clamp({ maximum_size: 600, child: searchLine }) });
     this._searchBar.connect_entry(this._searchEntry);
     this._searchBar.set_key_capture_widget(this);
     this._searchBar.bind_property('search-mode-enabled', searchButton, 'active', GObject.BindingFlags.BIDIRECTIONAL | GObject.BindingFlags.SYNC_CREATE);
@@ -152,6 +159,11 @@ export class RestoreBrowserWindow extends Adw.Window {
     box.append(this._captionBar(this._location.widget, this._pointLabel()));
     box.append(this._files.stack);
     this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
+      if (row instanceof MomentHitRow) {
+        const { snapshot, entry } = row.hit;
+        this.activate_action('browser.open-moment', new GLib.Variant('s', JSON.stringify({ snapshot, folder: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/'))) })));
+        return;
+      }
       if (row instanceof EntryRow && row.entry.kind === 'folder') {
         this._searchBar.search_mode_enabled = false;
         this.activate_action('browser.open-folder', new GLib.Variant('s', row.entry.path));
@@ -243,15 +255,26 @@ export class RestoreBrowserWindow extends Adw.Window {
   private _update(what: string): void {
     const model = this.model;
     if (what === 'folder' || what === 'search') {
-      if (model.search) {
+      const placeholder = model.everyMoment ? _('Search in every moment') : _('Search in this restore point');
+      this._searchEntry.placeholder_text = placeholder;
+      this._searchEntry.update_property([Gtk.AccessibleProperty.LABEL], [placeholder]);
+      if (model.search && model.everyMoment) {
+        const { pattern, state } = model.search;
+        this._location.showText(momentsCaption(pattern, state.kind === 'ready' && 'hits' in state.value ? state.value : undefined));
+        this._files.show(state, (r) => ('hits' in r ? r.hits.map((h) => new MomentHitRow(h)) : []), {
+          icon: 'system-search-symbolic',
+          title: _('No files match'),
+          description: fmt(_('No name contains “%s” in any moment on this computer, among the folders your account may read.'), pattern),
+        });
+      } else if (model.search) {
         const pattern = model.search.pattern;
         const state = model.search.state;
         this._location.showText(
-          state.kind === 'ready' && state.value.truncated
+          state.kind === 'ready' && 'entries' in state.value && state.value.truncated
             ? fmt(ngettext('The first %s name containing “%s”', 'The first %s names containing “%s”', state.value.entries.length), state.value.entries.length, pattern)
             : fmt(_('Names containing “%s”'), pattern),
         );
-        this._files.show(model.search.state, (r) => this._entryRows(r.entries, true), {
+        this._files.show(model.search.state, (r) => ('entries' in r ? this._entryRows(r.entries, true) : []), {
           icon: 'system-search-symbolic',
           title: _('No files match'),
           description: fmt(_('No name in this restore point contains “%s”, among the folders your account may read.'), pattern),

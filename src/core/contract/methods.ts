@@ -15,6 +15,7 @@ import type { KeepBackingUpInput, RestoreHomeInput, RestoreHomeResult } from './
 import type { CheckBackupsRequest } from './drill-request';
 import type { DrillResult } from '../drill';
 import type { ListVersionsInput, VersionsListing } from '../versions-request';
+import type { MomentsSearchResult, SearchMomentsInput } from '../moments-search';
 
 /**
  * The helper's D-Bus contract: one entry per method of
@@ -93,6 +94,7 @@ export const HELPER_METHODS = {
   ListFolder: method<ListFolderInput, FolderListing>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('listing_json'), timeoutMs: LONG }),
   ListVersions: method<ListVersionsInput, VersionsListing>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('versions_json'), timeoutMs: LONG }),
   Search: method<SearchInput, SearchResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
+  SearchMoments: method<SearchMomentsInput, MomentsSearchResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
   RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),

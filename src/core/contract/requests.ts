@@ -1,5 +1,6 @@
 import { parseListFolderRequest, parseSearchRequest, parseWhatChangedRequest } from '../browse-request';
 import { parseListVersionsRequest } from '../versions-request';
+import { parseSearchMomentsRequest } from '../moments-search';
 import { controlCharacterProblem, rawControlCharacterProblem } from '../control-characters';
 import { RewindError } from '../errors';
 import { parseRestoreRequest } from '../restore-request';
@@ -60,6 +61,7 @@ export const REQUEST_PARSERS = {
   ListFolder: parseListFolderRequest,
   ListVersions: parseListVersionsRequest,
   Search: parseSearchRequest,
+  SearchMoments: parseSearchMomentsRequest,
   WhatChanged: parseWhatChangedRequest,
   DiscoverBackups: none,
   RestoreHome: parseRestoreHomeRequest,

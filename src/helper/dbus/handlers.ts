@@ -20,6 +20,7 @@ import { applySchedule } from '../system/timer';
 import { NeedsAdmin, restoreFiles } from '../restore/user-restore';
 import { listFolder, search, whatChanged } from '../restore/browse';
 import { listVersions } from '../restore/versions';
+import { searchMoments } from '../restore/search-moments';
 import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
 import { keepBackingUp } from '../recovery/keep-backing-up';
@@ -91,6 +92,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
     ListFolder: async (request, call) => listFolder(options, request, await call.caller()),
     ListVersions: async (request, call) => listVersions(options, request, await call.caller()),
     Search: async (request, call) => search(options, request, await call.caller()),
+    SearchMoments: async (request, call) => searchMoments(options, request, await call.caller()),
     WhatChanged: async (request, call) => whatChanged(options, request, await call.caller()),
     GetConfig: () => loadConfig(options.configPath),
     async SetConfig(data) {
