@@ -42,6 +42,70 @@ export function windowBrightness(file: string): { mean: number; spread: number }
   return { mean, spread };
 }
 
+/**
+ * Resizes the app's window whose title starts with `title` under Xvfb (there
+ * is no window manager to do it): Xlib through python's ctypes. Gives the
+ * size it had, to put it back.
+ */
+export function resizeWindow(display: string, title: string, width: number, height: number): { width: number; height: number } {
+  const tree = sh('xwininfo', ['-display', display, '-root', '-tree']);
+  // WM_NAME may spell the quotes otherwise: the title's start is enough.
+  const line = tree.split('\n').find((l) => l.includes(`"${title}`));
+  const id = line?.trim().split(' ')[0];
+  if (!line || !id) throw new Error(`no window titled "${title}…" on ${display}`);
+  const size = / (\d+)x(\d+)\+-?\d+\+-?\d+/.exec(line);
+  const script = [
+    'import ctypes, sys',
+    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
+    'x.XOpenDisplay.restype = ctypes.c_void_p',
+    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
+    'x.XResizeWindow(d, ctypes.c_ulong(int(sys.argv[2], 16)), int(sys.argv[3]), int(sys.argv[4]))',
+    'x.XSync(d, 0)',
+  ].join('\n');
+  sh('python3', ['-c', script, display, id, String(width), String(height)]);
+  return { width: Number(size?.[1] ?? width), height: Number(size?.[2] ?? height) };
+}
+
+/**
+ * The window whose title starts with `title` photographed 360 px wide (a
+ * phone's width, where labels must wrap and nothing may be cut off), then
+ * put back at its size for the test's next screens.
+ */
+export async function narrowShot(display: string, title: string, file: string): Promise<void> {
+  const was = resizeWindow(display, title, 360, 720);
+  await new Promise((r) => setTimeout(r, 1200));
+  screenshot(display, file);
+  resizeWindow(display, title, was.width, was.height);
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+/**
+ * A click at a point of the screen (button 1: left, 3: right, 4 and 5: the
+ * wheel up and down), or a key by its keysym, under Xvfb: XTest through
+ * python's ctypes.
+ */
+export function fakeInput(display: string, what: { click: [number, number, number] } | { keysym: number }): void {
+  const script = [
+    'import ctypes, sys',
+    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
+    "t = ctypes.cdll.LoadLibrary('libXtst.so.6')",
+    'x.XOpenDisplay.restype = ctypes.c_void_p',
+    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
+    'a = [int(v) for v in sys.argv[3:]]',
+    "if sys.argv[2] == 'click':",
+    '    t.XTestFakeMotionEvent(d, -1, a[0], a[1], 0)',
+    '    t.XTestFakeButtonEvent(d, a[2], 1, 0)',
+    '    t.XTestFakeButtonEvent(d, a[2], 0, 0)',
+    'else:',
+    '    k = x.XKeysymToKeycode(d, ctypes.c_ulong(a[0]))',
+    '    t.XTestFakeKeyEvent(d, k, 1, 0)',
+    '    t.XTestFakeKeyEvent(d, k, 0, 0)',
+    'x.XSync(d, 0)',
+  ].join('\n');
+  const args = 'click' in what ? ['click', ...what.click.map(String)] : ['key', String(what.keysym)];
+  sh('python3', ['-c', script, display, ...args]);
+}
+
 /** Where tests put screenshots; CI keeps this folder. */
 export function artifactsDir(repo: string, name: string): string {
   const dir = process.env.REWIND_ARTIFACTS ?? path.join(repo, 'test-artifacts');

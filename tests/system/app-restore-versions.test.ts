@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
 import { settle, startApp, technicalTexts, type AppDriver } from '../support/app-driver';
-import { artifactsDir, screenshot, startXvfb } from '../support/display';
+import { artifactsDir, fakeInput, resizeWindow, screenshot, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { REPO } from '../support/system-bus';
@@ -104,46 +104,6 @@ async function versionsTexts(app: AppDriver): Promise<string[]> {
 /** Runs `rewind --restore ARG` in `cwd` as the person, as a second process, and its exit status. */
 function restoreAgain(arg: string, cwd: string): number {
   return shResult('runuser', ['-u', fx.allowed.name, '--', 'env', '-C', cwd, ...userEnv, 'gjs', '-m', path.join(fx.dist, 'app/rewind.js'), '--restore', arg]).status ?? -1;
-}
-
-/** Resizes the app's window whose title starts with `title` under Xvfb (there is no window manager to do it): Xlib through python's ctypes. */
-function resizeWindow(title: string, width: number, height: number): void {
-  const tree = sh('xwininfo', ['-display', display, '-root', '-tree']);
-  // WM_NAME may spell the quotes otherwise: the title's start is enough.
-  const id = tree.split('\n').find((l) => l.includes(`"${title}`))?.trim().split(' ')[0];
-  expect(id).toBeDefined();
-  const script = [
-    'import ctypes, sys',
-    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
-    'x.XOpenDisplay.restype = ctypes.c_void_p',
-    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
-    'x.XResizeWindow(d, ctypes.c_ulong(int(sys.argv[2], 16)), int(sys.argv[3]), int(sys.argv[4]))',
-    'x.XSync(d, 0)',
-  ].join('\n');
-  sh('python3', ['-c', script, display, id!, String(width), String(height)]);
-}
-
-/** A click (1: left, 3: right) at a point of the screen, or a key by its keysym, under Xvfb: XTest through python's ctypes. */
-function fakeInput(what: { click: [number, number, number] } | { keysym: number }): void {
-  const script = [
-    'import ctypes, sys',
-    "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
-    "t = ctypes.cdll.LoadLibrary('libXtst.so.6')",
-    'x.XOpenDisplay.restype = ctypes.c_void_p',
-    'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
-    'a = [int(v) for v in sys.argv[3:]]',
-    "if sys.argv[2] == 'click':",
-    '    t.XTestFakeMotionEvent(d, -1, a[0], a[1], 0)',
-    '    t.XTestFakeButtonEvent(d, a[2], 1, 0)',
-    '    t.XTestFakeButtonEvent(d, a[2], 0, 0)',
-    'else:',
-    '    k = x.XKeysymToKeycode(d, ctypes.c_ulong(a[0]))',
-    '    t.XTestFakeKeyEvent(d, k, 1, 0)',
-    '    t.XTestFakeKeyEvent(d, k, 0, 0)',
-    'x.XSync(d, 0)',
-  ].join('\n');
-  const args = 'click' in what ? ['click', ...what.click.map(String)] : ['key', String(what.keysym)];
-  sh('python3', ['-c', script, display, ...args]);
 }
 
 describe('rewind --restore PATH', () => {
@@ -248,7 +208,7 @@ describe('rewind --restore PATH', () => {
       expect(app.output()).toContain(`rewind: versions done 3 version:${snapshots[4]}:1 version:${snapshots[3]}:2`);
       await new Promise((r) => setTimeout(r, 1500));
       await app.shoot('versions');
-      resizeWindow('Versions of', 360, 640);
+      resizeWindow(display, 'Versions of', 360, 640);
       await new Promise((r) => setTimeout(r, 1500));
       screenshot(display, path.join(shots, 'versions-narrow-dark.png'));
       expect(technicalTexts(await app.texts())).toEqual([]);
@@ -264,15 +224,15 @@ describe('rewind --restore PATH', () => {
       expect(browser.filter((t) => t === 'Markdown document')).toHaveLength(1);
       await app.shoot('browser-row-menus');
       // A right click on plan.txt's row (the second; the browser is at the screen's corner, with no window manager) opens its menu.
-      fakeInput({ click: [400, 192, 3] });
+      fakeInput(display, { click: [400, 192, 3] });
       await settle(1000);
       const menu = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
       expect(menu).toEqual(expect.arrayContaining(['Open a Copy', 'Previous Versions']));
       await app.shoot('browser-row-menu-open');
-      fakeInput({ keysym: 0xff1b });
+      fakeInput(display, { keysym: 0xff1b });
       await settle(1000);
       // 360 px wide: each row's name, details and menu still fit.
-      resizeWindow('Files from', 360, 640);
+      resizeWindow(display, 'Files from', 360, 640);
       await settle();
       screenshot(display, path.join(shots, 'browser-narrow-dark.png'));
 
