@@ -84,6 +84,11 @@ export interface AuthorizedKeyOptions {
   host: string;
   /** The client's public key line. */
   publicKey: string;
+  /**
+   * Only reading ROOT/HOST/ (`serve --read-only`): a new computer's key that
+   * finds and restores an existing computer's backups, and changes nothing.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -100,17 +105,25 @@ export function authorizedKeysLine(options: AuthorizedKeyOptions): string {
   const parsed = parsePublicKey(options.publicKey);
   if (!parsed.ok) throw new Error(`The public key is not valid: ${parsed.problem}`);
   const { type, data, comment } = parsed.key;
-  return `command="${options.helperPath} serve --root ${options.root} --host ${options.host}",restrict ${type} ${data} ${comment ?? `rewind@${options.host}`}`;
+  const readOnly = options.readOnly ? ' --read-only' : '';
+  return `command="${options.helperPath} serve --root ${options.root} --host ${options.host}${readOnly}",restrict ${type} ${data} ${comment ?? `rewind@${options.host}`}`;
 }
 
-/** The host a line written by authorizedKeysLine is for, or undefined for any other line. */
+/** The host a line written by authorizedKeysLine is for (reading and writing), or undefined for any other line. */
 export function hostOfAuthorizedKeysLine(line: string): string | undefined {
   return /^command="\/[^" ]* serve --root \/[^" ]* --host ([A-Za-z0-9._-]+)",restrict /.exec(line)?.[1];
 }
 
+/** The host a read-only line written by authorizedKeysLine is for, or undefined for any other line. */
+export function readOnlyHostOfAuthorizedKeysLine(line: string): string | undefined {
+  return /^command="\/[^" ]* serve --root \/[^" ]* --host ([A-Za-z0-9._-]+) --read-only",restrict /.exec(line)?.[1];
+}
+
 /**
  * The new content of an authorized_keys file with `line` installed for
- * `host`: any earlier line for that host is replaced, every other line kept.
+ * `host`: any earlier line of the same kind for that host is replaced (a
+ * read-only line replaces the host's earlier read-only line and leaves its
+ * backing-up line alone), every other line kept.
  * Refused when the same key appears in another line, because sshd would use
  * whichever line comes first and the key could escape its forced command.
  */
@@ -121,18 +134,19 @@ export function installAuthorizedKey(
 ): { ok: true; text: string; changed: boolean } | { ok: false; problem: string } {
   const keyData = /",restrict \S+ (\S+)/.exec(line)?.[1];
   if (keyData === undefined) return { ok: false, problem: 'the line was not made by authorizedKeysLine' };
+  const slotOf = readOnlyHostOfAuthorizedKeysLine(line) === undefined ? hostOfAuthorizedKeysLine : readOnlyHostOfAuthorizedKeysLine;
   const lines = existing === '' ? [] : existing.replace(/\n$/, '').split('\n');
   const result: string[] = [];
   let placed = false;
   for (const old of lines) {
-    if (hostOfAuthorizedKeysLine(old) === host) {
+    if (slotOf(old) === host) {
       // The first earlier line for this host is replaced in place, any others dropped.
       if (!placed) result.push(line);
       placed = true;
       continue;
     }
     if (!old.trimStart().startsWith('#') && old.split(/[ \t]+/).includes(keyData)) {
-      const owner = hostOfAuthorizedKeysLine(old);
+      const owner = hostOfAuthorizedKeysLine(old) ?? readOnlyHostOfAuthorizedKeysLine(old);
       return {
         ok: false,
         problem: owner

@@ -111,6 +111,8 @@ export interface HelloResponse {
   writable?: boolean;
   /** Whether "receive" leaves out the xattrs this server's kernel refuses, and says how many in its answer. */
   filtersXattrs?: boolean;
+  /** This key only lists and reads the host's backups (accept-key --read-only); every changing op is refused. */
+  readOnly?: boolean;
 }
 
 export interface BackupInfo {

@@ -10,6 +10,7 @@ import {
   checkStoredFileName,
   checkSubvolumeDir,
   hostOfAuthorizedKeysLine,
+  readOnlyHostOfAuthorizedKeysLine,
   installAuthorizedKey,
   parsePublicKey,
   parsePutTrailer,
@@ -237,6 +238,33 @@ describe('public keys and authorized_keys', () => {
     });
     // A commented-out line does not count.
     expect(installAuthorizedKey(`# ${KEY}\n`, lineFor('alice-laptop'), 'alice-laptop').ok).toBe(true);
+  });
+
+  const readOnlyFor = (host: string, key = KEY) =>
+    authorizedKeysLine({ helperPath: '/usr/libexec/rewind-helper', root: '/srv/rewind', host, publicKey: key, readOnly: true });
+
+  test('a read-only line: its own forced command, recognised apart from the backing-up line', () => {
+    expect(readOnlyFor('alice-laptop')).toBe(`command="/usr/libexec/rewind-helper serve --root /srv/rewind --host alice-laptop --read-only",restrict ssh-ed25519 ${BLOB} rewind@alice-laptop`);
+    expect(readOnlyHostOfAuthorizedKeysLine(readOnlyFor('alice-laptop'))).toBe('alice-laptop');
+    expect(hostOfAuthorizedKeysLine(readOnlyFor('alice-laptop'))).toBeUndefined();
+    expect(readOnlyHostOfAuthorizedKeysLine(lineFor('alice-laptop'))).toBeUndefined();
+  });
+
+  test("installing a read-only line keeps the host's backing-up line and replaces its earlier read-only line", () => {
+    const own = lineFor('alice-laptop', otherKey);
+    const added = installAuthorizedKey(`${own}\n`, readOnlyFor('alice-laptop'), 'alice-laptop');
+    expect(added).toEqual({ ok: true, changed: true, text: `${own}\n${readOnlyFor('alice-laptop')}\n` });
+    const third = keyLine('ssh-rsa');
+    const replaced = installAuthorizedKey(added.ok ? added.text : '', readOnlyFor('alice-laptop', third), 'alice-laptop');
+    expect(replaced).toEqual({ ok: true, changed: true, text: `${own}\n${readOnlyFor('alice-laptop', third)}\n` });
+    // The backing-up line, installed again, leaves the read-only one alone.
+    const again = installAuthorizedKey(replaced.ok ? replaced.text : '', lineFor('alice-laptop', otherKey), 'alice-laptop');
+    expect(again).toEqual({ ok: true, changed: false, text: replaced.ok ? replaced.text : '' });
+    // A key read-only for one host is not given to another.
+    expect(installAuthorizedKey(`${readOnlyFor('bob')}\n`, lineFor('alice-laptop'), 'alice-laptop')).toEqual({
+      ok: false,
+      problem: 'this key is already allowed for the host bob; each host needs its own key',
+    });
   });
 });
 

@@ -47,6 +47,7 @@ export async function runServeCli(argv: string[]): Promise<number> {
         helper: { type: 'string', default: DEFAULT_HELPER_PATH },
         json: { type: 'boolean', default: false },
         'runtime-dir': { type: 'string' },
+        'read-only': { type: 'boolean', default: false },
       },
     });
     values = parsed.values;
@@ -70,7 +71,7 @@ export async function runServeCli(argv: string[]): Promise<number> {
     const signals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
     for (const s of signals) process.on(s, stop);
     try {
-      return await runServe({ root, host, lockDir: path.join((values['runtime-dir'] as string | undefined) ?? defaultServeRuntimeDir(), 'serve'), signal: controller.signal });
+      return await runServe({ root, host, readOnly: values['read-only'] === true, lockDir: path.join((values['runtime-dir'] as string | undefined) ?? defaultServeRuntimeDir(), 'serve'), signal: controller.signal });
     } finally {
       for (const s of signals) process.off(s, stop);
     }
@@ -84,6 +85,7 @@ export async function runServeCli(argv: string[]): Promise<number> {
         authorizedKeys,
         helperPath: values.helper as string,
         publicKey: await readStdin(),
+        readOnly: values['read-only'] === true,
       });
       if (values.json) console.log(JSON.stringify(result, null, 2));
       else console.log(`${result.changed ? 'Added' : 'Already present'} in ${authorizedKeys}:\n${result.line}`);

@@ -37,16 +37,24 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   /** Aborting ends the connection; a receive in progress is removed first. */
   signal?: AbortSignal;
+  /** Only list and read (a recovering computer's key, from accept-key --read-only): every changing op is refused. */
+  readOnly?: boolean;
 }
 
 /** Ops that act on received subvolumes, which only a btrfs ROOT holds. */
 const BTRFS_OPS = new Set<ServeRequest['op']>(['list', 'receive', 'delete', 'clean', 'read', 'readdir', 'send', 'diff']);
+/** Ops that change what the server keeps, refused to a read-only key. */
+const CHANGING_OPS = new Set<ServeRequest['op']>(['receive', 'delete', 'clean', 'file-put', 'file-delete']);
 
-async function handle(store: HostStore, request: ServeRequest, reader: FrameReader, writer: FrameWriter): Promise<void> {
+async function handle(store: HostStore, request: ServeRequest, reader: FrameReader, writer: FrameWriter, readOnly: boolean): Promise<void> {
+  if (readOnly && CHANGING_OPS.has(request.op)) {
+    throw new RewindError('InvalidArgs', `This key may only read ${store.host}'s backups on this server; ${request.op} is refused.`);
+  }
   if (BTRFS_OPS.has(request.op)) store.needBtrfs();
   switch (request.op) {
     case 'hello': {
-      await writer.line(await helloAnswer(store));
+      const hello = await helloAnswer(store);
+      await writer.line(readOnly ? { ...hello, writable: false, readOnly: true } : hello);
       return;
     }
     case 'list': {
@@ -168,7 +176,7 @@ export async function runServe(options: ServeOptions): Promise<number> {
         continue;
       }
       try {
-        await handle(store, parsed.request, reader, writer);
+        await handle(store, parsed.request, reader, writer, options.readOnly === true);
       } catch (error) {
         if (error instanceof FramingError) {
           await writer.line(serveFailure('InvalidArgs', error.message)).catch(() => undefined);
