@@ -8,7 +8,7 @@ import { subvolumeDirName } from '../../src/core/snapshot-name';
 import type { RunRecord } from '../../src/core/status';
 import { settle, startApp, type AppDriver } from '../support/app-driver';
 import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
-import { artifactsDir, startXvfb } from '../support/display';
+import { artifactsDir, fakeInput, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
@@ -88,6 +88,11 @@ function continueEnabled(): boolean {
   const objectPath = `/${APP_ID.replaceAll('.', '/')}/setup`;
   const reply = sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Describe', 'continue']);
   return reply.trim().startsWith('((true,');
+}
+
+/** Scrolls the window under the middle of the screen's top left to its end, with the mouse wheel. */
+function scrollToEnd(): void {
+  for (let i = 0; i < 15; i++) fakeInput(display, { click: [300, 400, 5] });
 }
 
 /** The texts one window shows now. */
@@ -225,6 +230,8 @@ describe('what to back up', () => {
     expect(app.output()).not.toContain(`rewind: prefs joined ${store}`);
     expect([isSubvolume(store), storeUuid()]).toEqual([true, uuidBefore]);
     await settle();
+    scrollToEnd();
+    await settle();
     await app.shoot('what-6b-preferences-store-included');
 
     // Include the caches again: Rewind kept them apart, so they are a plain folder once more, backed up with the home, every byte as it was.
@@ -246,5 +253,17 @@ describe('what to back up', () => {
     const destinationId = config().destinations[0].id;
     await step('browse-point', JSON.stringify({ from: destinationId, snapshot: carolBackup, source: carol.store, where: 'Test backup disk' }), 'rewind: browser folder . 1');
     await app.shoot('what-7-restore-carol');
+
+    // The store's row in the light style too: included, and still said to be left as it is.
+    await app.stop();
+    app = startApp(fx, userEnv, display, shots, 'light');
+    await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
+    app.activate('preferences');
+    await waitFor('the choice read from the configuration', () => app!.output().includes('rewind: prefs sources ') || undefined, 60_000);
+    app.activate('prefs.show-what');
+    await settle(2000);
+    scrollToEnd();
+    await settle();
+    await app.shoot('what-6b-preferences-store-included');
   });
 });
