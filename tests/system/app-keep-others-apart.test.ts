@@ -4,7 +4,7 @@ import { afterAll, expect, jest, test } from '@jest/globals';
 import { MAX_OTHERS } from '../../src/core/subvolume-size';
 import { settle, startApp, type AppDriver } from '../support/app-driver';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { artifactsDir, startXvfb } from '../support/display';
+import { artifactsDir, fakeInput, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
 import { mountLoop, unmount } from '../support/loop-btrfs';
 import { REPO } from '../support/system-bus';
@@ -72,6 +72,10 @@ test('Keep the others apart, when they are more than the listing names', async (
   await app.shoot('keep-others-1-offered');
   const texts = async () => (await app!.texts()).flatMap((w) => w.texts);
   expect((await texts()).some((t) => t.endsWith('Keeping the others apart backs up the 3 files beside it too: files cannot be kept apart.'))).toBe(true);
+  // The sentence is further down the page: scrolled into view with the mouse wheel.
+  for (let i = 0; i < 15; i++) fakeInput(display, { click: [300, 400, 5] });
+  await settle();
+  await app.shoot('keep-others-1b-files-beside');
 
   await step('setup.keep-others-apart', shared, `rewind: setup sources ${srv} ready folders`, 240_000);
   for (let i = 1; i <= OTHERS; i++) expect([team(i), isSubvolume(team(i))]).toEqual([team(i), true]);
