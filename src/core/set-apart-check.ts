@@ -18,6 +18,13 @@ export interface FolderFacts {
   isMountRoot: boolean;
   /** Mount points inside it (another disk, a share, a bind mount). */
   mountsInside: string[];
+  /**
+   * Where it, or a folder inside it, is mounted elsewhere too (a bind mount:
+   * a container's volume, a sandbox's view): after the swap those would go
+   * on showing the old folder, and what is written through them would land
+   * where nobody looks.
+   */
+  mountedElsewhere?: string[];
   /** Subvolumes inside it, other than itself. */
   subvolumesInside: string[];
   /** Programs using it in a way a swap would break (src/core/folder-in-use.ts). */
@@ -58,6 +65,9 @@ export function setApartProblem(facts: FolderFacts, direction: SetApartDirection
   }
   if (direction === 'join' && facts.configuredSource) return `${p} is backed up on its own; remove it from what to back up first.`;
   if (facts.mountsInside.length > 0) return `Another disk or share is mounted inside ${p} (at ${list(facts.mountsInside)}). Unmount it, then try again.`;
+  if ((facts.mountedElsewhere ?? []).length > 0) {
+    return `${p} is also mounted elsewhere (at ${list(facts.mountedElsewhere ?? [])}), for example as a container's or a sandbox's folder. Unmount it there, then try again.`;
+  }
   if (facts.subvolumesInside.length > 0) return `${p} holds folders that are already kept apart (${list(facts.subvolumesInside)}). Include them again first.`;
   if (facts.programs.length > 0) {
     return `${p} is in use by ${list(facts.programs)}. Close ${facts.programs.length > 1 ? 'these programs' : 'it'}, then try again. A folder your desktop itself keeps using, such as your home folder, can be kept apart only while you are logged out (rewind-helper set-apart, from another account).`;

@@ -98,7 +98,7 @@ describe('setting a folder apart', () => {
     expect(isSubvolume(folder)).toBe(false);
   });
 
-  test('refuses a folder in use and one with a disk mounted inside, in words, and leaves both as they were', async () => {
+  test('refuses a folder in use, one with a disk mounted inside and one mounted elsewhere too, in words, and leaves both as they were', async () => {
     const busy = path.join(fx.home, 'alice', 'Busy');
     mkdirSync(busy);
     writeFileSync(path.join(busy, 'log.txt'), 'written to\n');
@@ -123,6 +123,24 @@ describe('setting a folder apart', () => {
       stderr: `Another disk or share is mounted inside ${crossing} (at ${crossing}/usb). Unmount it, then try again.`,
     });
     expect(isSubvolume(crossing)).toBe(false);
+
+    // Mounted elsewhere too, as a container's volume is: the swap would leave that view on the old folder.
+    const shared = path.join(fx.home, 'alice', 'Shared');
+    mkdirSync(path.join(shared, 'inner'), { recursive: true });
+    writeFileSync(path.join(shared, 'inner', 'data.txt'), 'seen from a container\n');
+    const view = path.join(fx.dir, 'container-view');
+    mkdirSync(view);
+    sh('mount', ['--bind', path.join(shared, 'inner'), view]);
+    fx.cleanup.add('unmount the bind mount', () => unmount(view));
+    const bound = run(shared, 'apart');
+    expect({ status: bound.status, stderr: bound.stderr.trim() }).toEqual({
+      status: 1,
+      stderr: `${shared} is also mounted elsewhere (at ${view}), for example as a container's or a sandbox's folder. Unmount it there, then try again.`,
+    });
+    expect([isSubvolume(shared), leftovers(shared)]).toEqual([false, []]);
+    unmount(view);
+    expect(run(shared, 'apart').status).toBe(0);
+    expect(sh('cat', [path.join(shared, 'inner', 'data.txt')])).toBe('seen from a container\n');
 
     // The same for an administrator, from the command line.
     const cli = (args: string[]) => {

@@ -25,6 +25,8 @@ describe('whether a folder may be set apart', () => {
     ['a folder on ext4', facts({ onBtrfs: false }), 'apart', /cannot keep folders apart/],
     ['a mount point', facts({ isMountRoot: true }), 'apart', /disk or share of its own/],
     ['a folder with a disk mounted inside', facts({ mountsInside: [`${folder}/usb`] }), 'apart', /mounted inside .* \(at \/home\/alice\/\.cache\/usb\)/],
+    ['a folder also mounted elsewhere (a bind mount)', facts({ mountedElsewhere: ['/var/lib/containers/volume'] }), 'apart', /also mounted elsewhere \(at \/var\/lib\/containers\/volume\)/],
+    ['joining a folder bound elsewhere', facts({ isSubvolumeRoot: true, madeByRewind: true, mountedElsewhere: ['/srv/view'] }), 'join', /also mounted elsewhere \(at \/srv\/view\)/],
     ['a folder holding one kept apart', facts({ subvolumesInside: [`${folder}/a`, `${folder}/b`, `${folder}/c`, `${folder}/d`] }), 'apart', /already kept apart \(.*\/a, .*\/b, .*\/c and 1 more\)/],
     ['a folder in use by one program', facts({ programs: ['firefox'] }), 'apart', /in use by firefox\. Close it,/],
     ['a folder in use by two', facts({ programs: ['firefox', 'tracker'] }), 'apart', /in use by firefox, tracker\. Close these programs/],

@@ -8,7 +8,7 @@ import { deleteSubvolume, listSubvolumes } from './btrfs';
 import { writeFileAtomic } from './atomic-write';
 import { exchangePaths } from './exchange';
 import { isKeptApartByRewind, keptApartList, noteKeptApart, uuidAt } from './kept-apart';
-import { readMountTable } from './mountinfo';
+import { readMountTable, type MountEntry } from './mountinfo';
 import { processesUsing } from './processes';
 import { runCommand } from './run-command';
 
@@ -124,9 +124,24 @@ async function factsOf(folder: string, sources: readonly string[], stateDir: str
     ...(location.isSubvolumeRoot && stateDir !== undefined ? { madeByRewind: await isKeptApartByRewind(await keptApartList(stateDir), folder) } : {}),
     isMountRoot: below === '' || mounts.some((m) => m.target === folder),
     mountsInside: mounts.filter((m) => m.target.startsWith(`${folder}/`)).map((m) => m.target),
+    mountedElsewhere: boundElsewhere(mounts, folder, location.device, below),
     subvolumesInside: subvolumes.filter((s) => s.path.startsWith(`${below}/`) && isBackupCandidate(s)).map((s) => path.join(folder, s.path.slice(below.length + 1))),
     programs: programsUsing(await processesUsing(folder), folder),
   };
+}
+
+/**
+ * Mounts of the same filesystem whose root is `below` (the folder's path
+ * from the filesystem's top) or inside it, mounted somewhere outside the
+ * folder: bind mounts of it. mountinfo names each mount's root from the top
+ * of the filesystem, whichever subvolume or folder it was mounted from.
+ */
+function boundElsewhere(mounts: readonly MountEntry[], folder: string, device: string, below: string): string[] {
+  const root = `/${below}`;
+  return mounts
+    .filter((m) => m.fstype === 'btrfs' && m.source === device && (m.root === root || m.root.startsWith(`${root}/`)))
+    .filter((m) => m.target !== folder && !m.target.startsWith(`${folder}/`))
+    .map((m) => m.target);
 }
 
 function refuse(detail: string): never {
