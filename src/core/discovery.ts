@@ -77,6 +77,8 @@ export interface Discovery {
   found: FoundBackups[];
   /** How many disks were looked at. */
   disksSearched: number;
+  /** How many servers were looked at (discover --host): the backups this computer's key may read there. */
+  serversSearched?: number;
   /** Disks that could not be read, in words (the disk's name and why). */
   problems: string[];
 }

@@ -34,3 +34,14 @@ export function acceptKeyCommand(options: { publicKey: string; helperPath: strin
 export function authorizedKeysFileOf(user: string): string {
   return isRootAccount(user) ? '/root/.ssh/authorized_keys' : `~${user}/.ssh/authorized_keys`;
 }
+
+/**
+ * Lets a new computer's key read one lost computer's backups on the server
+ * (accept-key --read-only): `root` and `computer` are what the administrator
+ * knows there, shown as ROOT and COMPUTER placeholders when this computer
+ * cannot know them.
+ */
+export function readOnlyAcceptKeyCommand(options: { publicKey: string; helperPath: string; user: string; root?: string; computer?: string }): string {
+  const sudo = isRootAccount(options.user) ? 'sudo' : `sudo -u ${options.user}`;
+  return `echo '${options.publicKey}' | ${sudo} ${options.helperPath} accept-key --root ${options.root ?? 'ROOT'} --host ${options.computer ?? 'COMPUTER'} --read-only`;
+}

@@ -4,13 +4,28 @@ import { RewindError } from '../../../core/errors';
 import { command } from '../command';
 import { describeDiscovery } from '../format/discover';
 
+/** --port as the request parser takes it: a number when it is one, else as written (and refused there). */
+function port(value: string | undefined): number | string | undefined {
+  return value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value;
+}
+
 export const discover = command<Discovery>({
   name: 'discover',
-  synopsis: '',
+  synopsis: '[--host H --user NAME [--port P]]',
   summary: `find every Rewind backup on the connected disks, with no
-configuration (after a reinstall, or from a live USB); only reads`,
-  options: [],
-  run: async ({ paths }) => {
+configuration (after a reinstall, or from a live USB); only reads;
+--host: instead, the backups this computer's key may read on the
+server H as NAME (its host key trusted with ssh-probe and ssh-trust,
+the key accepted there with accept-key --read-only)`,
+  options: ['host', 'user', 'port'],
+  run: async ({ values, paths }) => {
+    if (values.host !== undefined) {
+      const { parseProbeRequest, localHostName } = await import('../../destinations/ssh/setup');
+      const { sshPaths } = await import('../../destinations/ssh/identity');
+      const { discoverOnServer } = await import('../../recovery/discover-server');
+      const target = parseProbeRequest(JSON.stringify({ host: values.host, port: port(values.port), user: values.user }));
+      return discoverOnServer(sshPaths(paths.stateDir), target, await localHostName(paths.configPath));
+    }
     const { discoverBackups } = await import('../../recovery/discover');
     return discoverBackups({ runtimeDir: paths.runtimeDir });
   },

@@ -18,8 +18,10 @@ function when(iso: string): string {
 }
 
 function describeOne(found: FoundBackups): string[] {
-  const what = found.kind === 'btrfs' ? 'backup disk' : found.encrypted ? 'encrypted backup files' : 'backup files';
-  const lines = [`${found.host}, on ${found.disk.name} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, `  id: ${found.id}`];
+  const onServer = found.disk.uuid.startsWith('ssh:');
+  const what = found.kind === 'btrfs' ? (onServer ? 'backups' : 'backup disk') : found.encrypted ? 'encrypted backup files' : 'backup files';
+  const place = onServer ? `the server ${found.disk.name}` : found.disk.name;
+  const lines = [`${found.host}, on ${place} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, `  id: ${found.id}`];
   for (const folder of found.folders) {
     const n = folder.points.length;
     lines.push(`  ${folder.folder}: ${n} restore point${n === 1 ? '' : 's'}, ${when(parseName(folder.points[0]))} to ${when(parseName(folder.points[n - 1]))} (newest ${folder.points[n - 1]})`);
@@ -37,11 +39,13 @@ function parseName(name: string): string {
 /** `discover`: each computer's backups found, how to restore one, and the disks that could not be read. */
 export function describeDiscovery(discovery: Discovery): string {
   const lines: string[] = [];
-  if (discovery.found.length === 0) {
+  if (discovery.found.length === 0 && discovery.serversSearched) {
+    lines.push('No Rewind backups that this computer may read on the server.');
+  } else if (discovery.found.length === 0) {
     lines.push(`No Rewind backups on the ${discovery.disksSearched} disk${discovery.disksSearched === 1 ? '' : 's'} looked at.`);
   } else {
     for (const found of discovery.found) lines.push(...describeOne(found), '');
-    lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
+    if (discovery.found.some((f) => !f.disk.uuid.startsWith('ssh:'))) lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
   }
   for (const problem of discovery.problems) lines.push(`Not read: ${problem}`);
   return lines.join('\n').trimEnd();
