@@ -2,6 +2,9 @@ import GLib from 'gi://GLib';
 import type { HelperStatus } from '../core/status';
 import { _, fmt } from './i18n';
 
+// A string, not a literal: xgettext reads a '/' inside brackets as the literal's end and loses the strings after it.
+const SYSTEM_PART = new RegExp('^(/[^\\n]*?): ([^/\\n][^\\n]*)$');
+
 /**
  * A backed-up folder as the helper labels it (its path, or "ROOT: PATH" for
  * one subvolume of the whole system, PATH being where it is on the disk),
@@ -9,7 +12,7 @@ import { _, fmt } from './i18n';
  * a folder in their home, a part of the system; else the folder's path.
  */
 export function sourceName(label: string, home = GLib.get_home_dir()): string {
-  const part = /^(\/[^\n]*?): ([^/\n][^\n]*)$/.exec(label);
+  const part = SYSTEM_PART.exec(label);
   if (part) return systemPart(part[2]);
   const homes = home.slice(0, home.lastIndexOf('/')) || '/';
   if (label === home) return _('Your home folder');
