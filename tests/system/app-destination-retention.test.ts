@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@j
 import type { Config } from '../../src/core/config';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
-import { artifactsDir, startXvfb } from '../support/display';
+import { artifactsDir, fakeInput, startXvfb } from '../support/display';
 import { settle, startApp, type AppDriver } from '../support/app-driver';
 import { waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
@@ -13,7 +13,8 @@ import { REPO } from '../support/system-bus';
  * How long each destination keeps its backups, chosen in Preferences (Old
  * Backups) rather than written in the configuration file: a backup disk and
  * a folder, one set to "Small disk" while the other stays like the others,
- * then set back. The real app in Xvfb as an ordinary user, the real helper's
+ * then set back; and the copies kept on this computer set to keep all of
+ * them, then back. The real app in Xvfb as an ordinary user, the real helper's
  * SetConfig (the configuration file really changes); light and dark.
  */
 jest.setTimeout(180_000);
@@ -72,6 +73,23 @@ describe('retention per destination', () => {
 
       await a.step('prefs.destination-retention', 'shelf=default', saved);
       expect(config().destinations.every((d) => d.retention === undefined)).toBe(true);
+
+      // The copies kept on this computer: named choices, each with its line, the configuration's (or the default) chosen.
+      expect(await prefs()).toEqual(expect.arrayContaining(['Copies kept on this computer', 'Half a year', 'Five years', 'All of them']));
+      expect(await prefs()).toContain('Never delete copies on this computer, unless its disk runs low on space: then the oldest go first');
+      expect(await prefs()).not.toContain('As set in the configuration file');
+      expect(a.output()).toContain('rewind: prefs local retention shows frugal');
+      const shown = a.count('rewind: prefs local retention shows keep-all');
+      await a.step('prefs.local-retention', 'keep-all', saved);
+      expect(config().retention?.local).toEqual({ preset: 'keep-all' });
+      expect(config().retention?.destinations).toBeUndefined();
+      await waitFor('the choice on screen', () => (a.count('rewind: prefs local retention shows keep-all') > shown ? true : undefined), 10_000);
+      // The page's end, where the copies kept on this computer are: the wheel, over the page.
+      for (let i = 0; i < 12; i++) fakeInput(display, { click: [300, 400, 5] });
+      await settle();
+      await a.shoot('preferences-retention-local');
+      await a.step('prefs.local-retention', 'frugal', saved);
+      expect(config().retention?.local).toEqual({ preset: 'frugal' });
       expect(a.output()).not.toMatch(/rewind: config failed/);
     });
   }

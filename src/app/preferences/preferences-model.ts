@@ -37,8 +37,9 @@ export function retentionPolicy(preset: (typeof PRESETS)[number], counts: Partia
  * Its `prefs` action group makes the same changes a person makes (tests
  * activate them over org.gtk.Actions): prefs.schedule (JSON schedule as the
  * config spells it), prefs.retention (a preset name, or JSON of custom
- * counts), prefs.destination-retention ("ID=PRESET": time-machine, frugal
- * or keep-all; "ID=default": like the others), prefs.enable-destination ("ID=true" or "ID=false"),
+ * counts), prefs.local-retention (time-machine, frugal or keep-all: the
+ * copies kept on this computer), prefs.destination-retention ("ID=PRESET":
+ * time-machine, frugal or keep-all; "ID=default": like the others), prefs.enable-destination ("ID=true" or "ID=false"),
  * prefs.rename-destination ("ID=New name"), prefs.ask-rename ("ID": the
  * rename dialog), prefs.notifications (JSON of some of the notification settings),
  * prefs.conditions (JSON of some of postponeOnBattery, postponeOnMetered).
@@ -98,6 +99,9 @@ export class PreferencesModel extends GObject.Object {
       if (at <= 0 || !['default', 'time-machine', 'frugal', 'keep-all'].includes(preset)) return;
       this.setDestinationRetention(id, preset === 'default' ? undefined : retentionPolicy(preset as (typeof PRESETS)[number], {}));
     });
+    add('local-retention', (preset) => {
+      if (['time-machine', 'frugal', 'keep-all'].includes(preset)) this.setLocalRetention(retentionPolicy(preset as (typeof PRESETS)[number], {}));
+    });
     add('notifications', (json) => this.setNotifications(pickNotificationSettings(parseJson(json))));
     add('conditions', (json) => {
       const wanted = parseJson(json) as Partial<Conditions> | undefined;
@@ -154,6 +158,11 @@ export class PreferencesModel extends GObject.Object {
 
   setRetention(policy: RetentionPolicy): void {
     this._save((c) => ({ ...c, retention: { ...c.retention, destinations: policy } }), true);
+  }
+
+  /** How long the copies kept on this computer (local snapshots) stay. */
+  setLocalRetention(policy: RetentionPolicy): void {
+    this._save((c) => ({ ...c, retention: { ...c.retention, local: policy } }), true);
   }
 
   /** A destination's own retention; undefined: it keeps its backups like the others (retention.destinations). */

@@ -4,13 +4,14 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { _ } from '../i18n';
 import { spinRow } from '../widgets';
 import { DestinationRetentionGroup } from './destination-retention';
+import { LocalRetentionGroup } from './local-retention';
 import { COUNTS, PRESETS, retentionPolicy, type Count, type PreferencesModel } from './preferences-model';
 
 /**
  * Preferences, Old Backups: how long backups are kept, as named choices,
  * each a row with a line that explains it (a combo row cut them off), or
  * custom counts; then, where there are several destinations, each one's
- * own choice.
+ * own choice; then the copies kept on this computer.
  */
 export class RetentionPage extends Adw.PreferencesPage {
   static {
@@ -21,6 +22,7 @@ export class RetentionPage extends Adw.PreferencesPage {
   private _presets: Gtk.CheckButton[] = [];
   private _counts = {} as Record<Count, { row: Adw.ActionRow; spin: Gtk.SpinButton }>;
   private _each: DestinationRetentionGroup;
+  private _local: LocalRetentionGroup;
   /** True while widgets are set from the model, so their signals save nothing. */
   private _showing = false;
 
@@ -64,6 +66,8 @@ export class RetentionPage extends Adw.PreferencesPage {
     this.add(group);
     this._each = new DestinationRetentionGroup(model);
     this.add(this._each.group);
+    this._local = new LocalRetentionGroup(model);
+    this.add(this._local.group);
     model.connect('changed', () => this._show());
   }
 
@@ -76,6 +80,7 @@ export class RetentionPage extends Adw.PreferencesPage {
     for (const key of COUNTS) this._counts[key].spin.value = policy.preset === 'custom' ? (policy[key] ?? 0) : 0;
     this._syncRows();
     this._each.show(config.destinations);
+    this._local.show(config.retention?.local);
     this._showing = false;
   }
 
