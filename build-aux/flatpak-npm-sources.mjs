@@ -21,6 +21,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dependencyClosure, readLock } from './npm-lock.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -47,21 +48,7 @@ function registryUrl(key, entry) {
   return `https://registry.npmjs.org/${name}/-/${base}-${entry.version}.tgz`;
 }
 
-const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
-if (lock.lockfileVersion < 2) throw new Error('package-lock.json must be lockfileVersion 2 or 3');
-const packages = lock.packages;
-const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-
-/** Where node finds NAME from the package at FROM ('' is the project): the nearest node_modules up the tree. */
-function resolve(from, name) {
-  for (let dir = from; ; ) {
-    const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
-    if (packages[candidate]) return candidate;
-    if (!dir) return undefined;
-    const at = dir.lastIndexOf('/node_modules/');
-    dir = at < 0 ? '' : dir.slice(0, at);
-  }
-}
+const { packages, manifest } = readLock(root);
 
 /** The Flatpak arches a package installs on; none when npm would not install it on Linux there. */
 function archesOf(entry) {
@@ -71,29 +58,16 @@ function archesOf(entry) {
     .map(([, arch]) => arch);
 }
 
-const wanted = new Map();
-const queue = [...Object.keys(manifest.dependencies ?? {}).filter((name) => !NATIVE.has(name)), BUNDLER].map((name) => ['', name, false]);
-while (queue.length > 0) {
-  const [from, name, optional] = queue.shift();
-  const key = resolve(from, name);
-  if (!key) {
-    if (optional) continue;
-    throw new Error(`${name} (needed by ${from || 'package.json'}) is not in package-lock.json`);
-  }
-  if (wanted.has(key)) continue;
-  const entry = packages[key];
+const names = [...Object.keys(manifest.dependencies ?? {}).filter((name) => !NATIVE.has(name)), BUNDLER];
+const wanted = dependencyClosure(packages, names, (key, entry, optional) => {
   // An optional dependency for a platform (esbuild's binary) is needed; the others (dbus-next's
   // usocket and x11, which the bundles leave out) are not.
-  if (optional && !entry.os && !entry.cpu) continue;
+  if (optional && !entry.os && !entry.cpu) return undefined;
   const arches = archesOf(entry);
-  if (arches.length === 0) {
-    if (optional || entry.optional) continue;
-    throw new Error(`${key} is needed but does not install on Linux`);
-  }
-  wanted.set(key, arches);
-  for (const dep of Object.keys(entry.dependencies ?? {})) queue.push([key, dep, false]);
-  for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push([key, dep, true]);
-}
+  if (arches.length > 0) return arches;
+  if (optional || entry.optional) return undefined;
+  throw new Error(`${key} is needed but does not install on Linux`);
+});
 
 const sources = [...wanted.entries()]
   .sort(([a], [b]) => a.localeCompare(b))

@@ -10,13 +10,14 @@
 // Usage: node build-aux/vendor-node-modules.mjs OUT.tar.xz
 //
 // The package set is the closure, in package-lock.json, of the dependencies
-// in package.json plus esbuild; the files come from the node_modules that
+// in package.json (./npm-lock.mjs); the files come from the node_modules that
 // "npm ci" installed from that lock file. The tarball is reproducible: sorted, owned by root, and dated by
 // SOURCE_DATE_EPOCH or else the lock file's last commit.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dependencyClosure, readLock } from './npm-lock.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = process.argv[2];
@@ -28,47 +29,14 @@ if (!out) {
 /** Runtime dependencies that are prebuilt native code, and not bundled. */
 const NATIVE = new Set(['@node-rs/crc32']);
 
-const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
-/** @type {Record<string, {dependencies?: Record<string,string>, optionalDependencies?: Record<string,string>, link?: boolean}>} */
-const packages = lock.packages;
-const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-
-/**
- * Where node finds NAME from the package at FROM ('' is the project): the
- * nearest node_modules up the tree, as the lock file records it.
- */
-function resolve(from, name) {
-  for (let dir = from; ; ) {
-    const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
-    if (packages[candidate]) return candidate;
-    if (!dir) return undefined;
-    const at = dir.lastIndexOf('/node_modules/');
-    dir = at < 0 ? '' : dir.slice(0, at);
-  }
-}
-
-const wanted = new Set();
-const queue = Object.keys(manifest.dependencies ?? {})
-  .filter((name) => !NATIVE.has(name))
-  .map((name) => ['', name, false]);
-while (queue.length > 0) {
-  const [from, name, optional] = queue.shift();
-  const key = resolve(from, name);
-  if (!key) {
-    if (optional) continue;
-    throw new Error(`${name} (needed by ${from || 'package.json'}) is not in package-lock.json`);
-  }
-  if (wanted.has(key)) continue;
+const { packages, manifest } = readLock(root);
+const names = Object.keys(manifest.dependencies ?? {}).filter((name) => !NATIVE.has(name));
+const wanted = dependencyClosure(packages, names, (key, entry, optional) => {
   // Optional packages for other platforms are in the lock file but not installed.
-  if (!existsSync(path.join(root, key))) {
-    if (optional || packages[key].optional) continue;
-    throw new Error(`${key} is not installed: run "npm ci" first`);
-  }
-  wanted.add(key);
-  const entry = packages[key];
-  for (const dep of Object.keys(entry.dependencies ?? {})) queue.push([key, dep, false]);
-  for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push([key, dep, true]);
-}
+  if (existsSync(path.join(root, key))) return true;
+  if (optional || entry.optional) return undefined;
+  throw new Error(`${key} is not installed: run "npm ci" first`);
+});
 
 // node_modules may be a symlink (a git worktree sharing one install).
 const modules = realpathSync(path.join(root, 'node_modules'));
@@ -76,7 +44,8 @@ const epoch =
   process.env.SOURCE_DATE_EPOCH ??
   execFileSync('git', ['log', '-1', '--format=%ct', '--', 'package-lock.json'], { cwd: root, encoding: 'utf8' }).trim();
 // A package's directory holds its nested node_modules: list only the outermost.
-const list = [...wanted].sort().filter((key) => ![...wanted].some((other) => key.startsWith(`${other}/node_modules/`)));
+const keys = [...wanted.keys()];
+const list = keys.sort().filter((key) => !keys.some((other) => key.startsWith(`${other}/node_modules/`)));
 execFileSync(
   'tar',
   [
