@@ -5,7 +5,7 @@ import { APP_ID } from '../../src/core/ids';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
-import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../support/display';
+import { artifactsDir, narrowShot, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
 import { detachLoop, mountLoop } from '../support/loop-btrfs';
@@ -69,6 +69,7 @@ describe('the app', () => {
     const before = path.join(shots, 'main-before-backup-light.png');
     screenshot(display, before);
     expectWindow(before, 'light');
+    await narrowShot(display, 'Rewind', path.join(shots, 'main-narrow-light.png'));
 
     activate('back-up-now');
     await waitFor('the backup to finish', () => /rewind: backup (completed ok|failed \S+)/.exec(app.output())?.[0], 60000);
@@ -93,6 +94,7 @@ describe('the app', () => {
     const file = path.join(shots, 'main-after-backup-dark.png');
     screenshot(display, file);
     expectWindow(file, 'dark');
+    await narrowShot(display, 'Rewind', path.join(shots, 'main-narrow-dark.png'));
     await stopProcess(app.child);
   });
 
