@@ -83,6 +83,24 @@ export interface Discovery {
   problems: string[];
 }
 
+/** What DiscoverServerBackups answers: as DiscoverBackups, or why the server let this computer read nothing. */
+export interface ServerDiscovery extends Discovery {
+  /**
+   * The server refused this computer's key: the key, and the command its
+   * administrator runs (ROOT and COMPUTER to fill in) to let it read a lost
+   * computer's backups there (accept-key --read-only).
+   */
+  keyNotAccepted?: { publicKey: string; acceptKeyCommand: string };
+}
+
+/** Whether a found entry is on a server (discover --host) rather than a disk. */
+export function isOnServer(found: FoundBackups): boolean {
+  return found.disk.uuid.startsWith(SERVER_PLACE);
+}
+
+/** How a server's finds are filed where a disk's UUID files a disk's: "ssh:USER@HOST:PORT". */
+export const SERVER_PLACE = 'ssh:';
+
 const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FOUND_ID = /^found-[0-9a-f]{16}$/;
 

@@ -1,13 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import type { Discovery } from '../../src/core/discovery';
+import type { Discovery, ServerDiscovery } from '../../src/core/discovery';
 import type { SshSetup } from '../../src/core/ssh';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { shResult } from '../support/exec';
-import { runBackupCli } from '../support/helper-run';
 import { makeServerAccount, runShownCommand, serverHelper } from '../support/server-account';
 import { startSshd, type Sshd } from '../support/sshd';
+import { asUser } from '../support/system-bus';
 
 /**
  * A computer backed up to a server (an ordinary account there, through a
@@ -16,7 +16,9 @@ import { startSshd, type Sshd } from '../support/sshd';
  * --host --user`: first the server's key must be confirmed, then the server
  * refuses the new key and the helper says the command that lets it read;
  * once the administrator ran it (naming the lost computer's folder), the
- * backups are listed in words, and nothing on the server changed.
+ * backups are listed in words, and nothing on the server changed. The same
+ * through D-Bus DiscoverServerBackups, as the app asks, over the real system
+ * bus as an ordinary user.
  */
 jest.setTimeout(300_000);
 
@@ -25,20 +27,28 @@ let sshd: Sshd;
 let helper: string;
 let root: string;
 let user: string;
-let freshState: string;
+let oldState: string;
 
-const cli = (args: string[]) => {
+/** The fresh install's helper (the fixture's state folder, which the D-Bus helper uses too). */
+const fresh = (args: string[]) => {
   const [command, ...rest] = fx.helperCli(args);
   return shResult(command, rest);
 };
-/** The same helper on the fresh install: its own state folder, so its own key and no confirmed server. */
-const fresh = (args: string[]) => {
+/** The lost computer's helper: a state folder of its own, so its own key. */
+const cli = (args: string[]) => {
   const [command, ...rest] = fx.helperCli(args);
   const at = rest.indexOf('--state-dir');
   expect(at).toBeGreaterThan(-1);
-  rest[at + 1] = freshState;
+  rest[at + 1] = oldState;
   return shResult(command, rest);
 };
+function callOverBus(method: string, argument: string): { result?: ServerDiscovery; error?: { name: string; message: string } } {
+  const r = asUser(fx.allowed.name, fx.bus, 'gjs', ['-m', fx.callHelper, 'call', method, argument]);
+  const line = r.stdout.trim().split('\n').at(-1);
+  if (!line) throw new Error(`no answer (exit ${r.status}): ${r.stderr}\n${fx.bus.log()}`);
+  return JSON.parse(line) as { result?: ServerDiscovery; error?: { name: string; message: string } };
+}
+const busRequest = () => JSON.stringify({ host: '127.0.0.1', port: sshd.port, user });
 const discoverArgs = () => ['discover', '--host', '127.0.0.1', '--port', String(sshd.port), '--user', user];
 const serverState = () =>
   readdirSync(path.join(root, fx.hostName, 'home'))
@@ -49,14 +59,14 @@ const serverState = () =>
     });
 
 beforeAll(async () => {
-  fx = await createBackupFixture({ withBus: false });
+  fx = await createBackupFixture();
   user = fx.allowed.name;
   makeServerAccount(fx, fx.allowed);
   sshd = await startSshd(fx.cleanup, fx.dir, { users: [user] });
   helper = serverHelper(fx);
   root = path.join(fx.dir, 'server-backups');
-  freshState = path.join(fx.dir, 'fresh-state');
-  mkdirSync(freshState);
+  oldState = path.join(fx.dir, 'old-state');
+  mkdirSync(oldState);
 
   // The lost computer, set up as a person does, backed up once.
   const setup = JSON.parse(cli(['ssh-setup', '--path', root, '--user', user, '--json']).stdout) as SshSetup;
@@ -64,7 +74,12 @@ beforeAll(async () => {
   const probe = JSON.parse(cli(['ssh-probe', '--host', '127.0.0.1', '--port', String(sshd.port), '--json']).stdout) as { fingerprint: string };
   expect(cli(['ssh-trust', '--host', '127.0.0.1', '--port', String(sshd.port), '--fingerprint', probe.fingerprint]).status).toBe(0);
   writeFixtureConfig(fx, [{ id: 'nas', kind: 'ssh', host: '127.0.0.1', port: sshd.port, user, path: root, label: 'nas' }]);
-  expect(runBackupCli(fx).transfers).toMatchObject([{ destination: 'nas', ok: true, kind: 'full' }]);
+  const [command, ...rest] = fx.helperCli(['run', '--json']);
+  rest[rest.indexOf('--state-dir') + 1] = oldState;
+  const run = shResult(command, rest);
+  expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, transfers: [{ destination: 'nas', ok: true, kind: 'full' }] });
+  // The computer is lost: the fresh install has no configuration.
+  rmSync(fx.configPath);
 });
 
 afterAll(async () => {
@@ -87,12 +102,16 @@ describe('discover --host on a fresh install', () => {
     const before = serverState();
     const r = fresh(discoverArgs());
     expect(r.status).not.toBe(0);
-    const newKey = readFileSync(path.join(freshState, 'ssh/id_ed25519.pub'), 'utf8').trim();
-    expect(newKey).not.toBe(readFileSync(path.join(fx.stateDir, 'ssh/id_ed25519.pub'), 'utf8').trim());
+    const newKey = readFileSync(path.join(fx.stateDir, 'ssh/id_ed25519.pub'), 'utf8').trim();
+    expect(newKey).not.toBe(readFileSync(path.join(oldState, 'ssh/id_ed25519.pub'), 'utf8').trim());
     expect(r.stderr).toContain(`did not accept this computer’s key for the user ${user}`);
     const shown = /with: (echo '.*' \| .* --read-only) \(ROOT/.exec(r.stderr.replace(/\n/g, ' '));
     expect(shown?.[1]).toBe(`echo '${newKey}' | sudo -u ${user} /usr/libexec/rewind-helper accept-key --root ROOT --host COMPUTER --read-only`);
     refusedCommand = shown![1];
+    // The app gets the same as an answer, not an error.
+    const overBus = callOverBus('DiscoverServerBackups', busRequest());
+    expect(overBus.error).toBeUndefined();
+    expect(overBus.result).toMatchObject({ found: [], keyNotAccepted: { publicKey: newKey, acceptKeyCommand: refusedCommand } });
     expect(serverState()).toEqual(before);
   });
 
@@ -114,6 +133,9 @@ describe('discover --host on a fresh install', () => {
     expect(human.stdout).toContain(`${fx.hostName}, on the server 127.0.0.1 (backup files)`);
     expect(human.stdout).toMatch(/: 1 restore point, /);
     expect(human.stdout).toMatch(/size: [\d.]+ (kB|MB)/);
+    const overBus = callOverBus('DiscoverServerBackups', busRequest());
+    expect(overBus.result?.keyNotAccepted).toBeUndefined();
+    expect(overBus.result?.found).toEqual(discovery.found);
     expect(serverState()).toEqual(before);
   });
 });

@@ -10,7 +10,7 @@ import type { DiskInfo, Inventory, PrepareDiskResult, ScheduledStart, SetConfigR
 import type { ListDisksInput, PrepareDiskRequest } from './disk-requests';
 import type { ProbeInput, SetupRequest, TrustInput } from './ssh-requests';
 import type { SetApartRequest, SetApartResult } from './set-apart-request';
-import type { Discovery } from '../discovery';
+import type { Discovery, ServerDiscovery } from '../discovery';
 import type { KeepBackingUpInput, RestoreHomeInput, RestoreHomeResult } from './recovery-requests';
 import type { CheckBackupsRequest } from './drill-request';
 import type { DrillResult } from '../drill';
@@ -97,6 +97,8 @@ export const HELPER_METHODS = {
   SearchMoments: method<SearchMomentsInput, MomentsSearchResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   WhatChanged: method<WhatChangedInput, WhatChangedResult>({ action: ACTIONS.restoreOwnFiles, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),
   DiscoverBackups: method<void, Discovery>({ action: ACTIONS.readConfig, out: json('discovery_json'), timeoutMs: LONG }),
+  // Connects with the helper's own key, as CheckServer: configuring's authorization.
+  DiscoverServerBackups: method<ProbeInput, ServerDiscovery>({ action: ACTIONS.configure, in: REQUEST, out: json('discovery_json'), timeoutMs: SSH }),
   RestoreHome: method<RestoreHomeInput, RestoreHomeResult>({ action: ACTIONS.restoreFiles, in: REQUEST, out: json('result_json'), timeoutMs: WHOLE }),
   CancelRestore: method<void, boolean>({ action: ACTIONS.restoreFiles, out: { type: 'b', name: 'was_running' }, timeoutMs: LONG }),
   KeepBackingUp: method<KeepBackingUpInput, SetConfigResult>({ action: ACTIONS.configure, in: REQUEST, out: json('result_json'), timeoutMs: LONG }),

@@ -64,6 +64,7 @@ export const REQUEST_PARSERS = {
   SearchMoments: parseSearchMomentsRequest,
   WhatChanged: parseWhatChangedRequest,
   DiscoverBackups: none,
+  DiscoverServerBackups: parseProbeRequest,
   RestoreHome: parseRestoreHomeRequest,
   CancelRestore: none,
   KeepBackingUp: parseKeepBackingUpRequest,

@@ -25,7 +25,8 @@ import { discoverAndRemember } from '../recovery/found-point';
 import { restoreHome } from '../recovery/restore-home';
 import { keepBackingUp } from '../recovery/keep-backing-up';
 import { drillDestinations } from '../drill/drill';
-import { check, probe, setup, trust } from '../destinations/ssh/setup';
+import { check, localHostName, probe, setup, trust } from '../destinations/ssh/setup';
+import { sshPaths } from '../destinations/ssh/identity';
 import type { CallerIdentity } from './caller';
 import type { BackupJob } from './job';
 import type { RestoreJob } from './restore-job';
@@ -121,6 +122,11 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
     ListRestorePoints: () => withRunContext(options, false, takeInventory),
     // Needs no configuration: after a reinstall, what the connected disks hold.
     DiscoverBackups: () => discoverAndRemember(options.runtimeDir),
+    // Only reads on the server: the backups this computer's key may read there (accept-key --read-only).
+    async DiscoverServerBackups(request) {
+      const { discoverServerForApp } = await import('../recovery/discover-server');
+      return discoverServerForApp(sshPaths(options.stateDir), request, await localHostName(options.configPath));
+    },
     RestoreHome: (request) => restoreJob.run((watch) => restoreHome(options, request, watch)),
     CancelRestore: async () => restoreJob.cancel(),
     // The configuration (and the recovery key) for the found backups is the helper's to make, from what it found.

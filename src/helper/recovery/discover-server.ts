@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { shapeDiscovery, type Discovery, type FoundDisk, type RawFind } from '../../core/discovery';
+import { SERVER_PLACE, shapeDiscovery, type Discovery, type FoundDisk, type RawFind, type ServerDiscovery } from '../../core/discovery';
 import { RewindError } from '../../core/errors';
 import { DEFAULT_HELPER_PATH, checkSubvolumeDir, type HelloResponse } from '../../core/serve-protocol';
 import { readOnlyAcceptKeyCommand } from '../../core/server-setup';
@@ -27,7 +27,7 @@ const MAX_ENTRIES = 200;
 
 /** The place a server's finds are filed under: its address, as a disk's UUID files a disk's. */
 export function serverPlace(target: SshTarget): string {
-  return `ssh:${target.user}@${target.host}:${target.port}`;
+  return `${SERVER_PLACE}${target.user}@${target.host}:${target.port}`;
 }
 
 function serverDisk(target: SshTarget, hello: HelloResponse): FoundDisk {
@@ -42,9 +42,13 @@ function usedOnServer(hello: HelloResponse): { diskUsedBytes?: number } {
   return valid(totalBytes) && valid(freeBytes) && freeBytes <= totalBytes ? { diskUsedBytes: totalBytes - freeBytes } : {};
 }
 
+function acceptCommand(target: SshTarget, publicKey: string): string {
+  return readOnlyAcceptKeyCommand({ publicKey, helperPath: DEFAULT_HELPER_PATH, user: target.user });
+}
+
 /** A key the server does not accept yet: the error says the command that lets it read. */
 function notAccepted(error: RewindError, target: SshTarget, publicKey: string): RewindError {
-  const command = readOnlyAcceptKeyCommand({ publicKey, helperPath: DEFAULT_HELPER_PATH, user: target.user });
+  const command = acceptCommand(target, publicKey);
   return new RewindError('KeyNotAccepted', error.detail, {
     advice: `An administrator of the server can let this computer read a lost computer's backups there with: ${command} (ROOT: the server's backup folder; COMPUTER: the lost computer's name, the folder of its backups there). Then look again.`,
   });
@@ -134,5 +138,20 @@ export async function discoverOnServer(paths: SshPaths, target: SshTarget, thisC
     return { found: shapeDiscovery(finds), disksSearched: 0, serversSearched: 1, problems };
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * DiscoverServerBackups: as discoverOnServer, but a key the server does not
+ * accept is an answer (the key and the command to accept it, for the app to
+ * show), not an error.
+ */
+export async function discoverServerForApp(paths: SshPaths, target: SshTarget, thisComputer: string): Promise<ServerDiscovery> {
+  try {
+    return await discoverOnServer(paths, target, thisComputer);
+  } catch (error) {
+    if (!(error instanceof RewindError) || error.code !== 'KeyNotAccepted') throw error;
+    const publicKey = await ensureIdentity(paths, `rewind@${thisComputer}`);
+    return { found: [], disksSearched: 0, serversSearched: 1, problems: [], keyNotAccepted: { publicKey, acceptKeyCommand: acceptCommand(target, publicKey) } };
   }
 }

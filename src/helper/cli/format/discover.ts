@@ -1,4 +1,4 @@
-import type { Discovery, FoundBackups } from '../../../core/discovery';
+import { isOnServer, type Discovery, type FoundBackups } from '../../../core/discovery';
 
 /** Bytes as people read them: "1.2 GB" (powers of 1000, as GNOME shows sizes). */
 function size(bytes: number): string {
@@ -18,7 +18,7 @@ function when(iso: string): string {
 }
 
 function describeOne(found: FoundBackups): string[] {
-  const onServer = found.disk.uuid.startsWith('ssh:');
+  const onServer = isOnServer(found);
   const what = found.kind === 'btrfs' ? (onServer ? 'backups' : 'backup disk') : found.encrypted ? 'encrypted backup files' : 'backup files';
   const place = onServer ? `the server ${found.disk.name}` : found.disk.name;
   const lines = [`${found.host}, on ${place} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, `  id: ${found.id}`];
@@ -45,7 +45,7 @@ export function describeDiscovery(discovery: Discovery): string {
     lines.push(`No Rewind backups on the ${discovery.disksSearched} disk${discovery.disksSearched === 1 ? '' : 's'} looked at.`);
   } else {
     for (const found of discovery.found) lines.push(...describeOne(found), '');
-    if (discovery.found.some((f) => !f.disk.uuid.startsWith('ssh:'))) lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
+    if (discovery.found.some((f) => !isOnServer(f))) lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
   }
   for (const problem of discovery.problems) lines.push(`Not read: ${problem}`);
   return lines.join('\n').trimEnd();
