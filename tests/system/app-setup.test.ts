@@ -5,7 +5,7 @@ import type { Config } from '../../src/core/config';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { startUserSession } from '../support/user-session';
-import { artifactsDir, startXvfb } from '../support/display';
+import { artifactsDir, narrowShot, startXvfb } from '../support/display';
 import { settle, startApp as startDriver, type AppDriver } from '../support/app-driver';
 import { sh, shResult, waitFor } from '../support/exec';
 import { detachLoop } from '../support/loop-btrfs';
@@ -76,17 +76,21 @@ describe('the first run', () => {
     // What: the fixture's home subvolume instead of /home.
     await step('setup.add-source', fx.home, `rewind: setup sources ${fx.home} ready`);
     await app.shoot('setup-1-what');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-1-what-narrow-light.png'));
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${fx.destination.device}=btrfs`);
     await settle();
     await app.shoot('setup-2-where');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-2-where-narrow-light.png'));
     await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
     await step('setup.schedule', JSON.stringify({ kind: 'weekly', day: 'mon', at: '09:30' }), 'rewind: setup schedule {"kind":"weekly","day":"mon","at":"09:30"}');
     await app.shoot('setup-3-when');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-3-when-narrow-light.png'));
     await step('setup.schedule', JSON.stringify({ kind: 'daily', at: '23:45' }), 'rewind: setup schedule {"kind":"daily","at":"23:45"}');
     await step('setup.continue', undefined, 'rewind: setup page summary');
     await app.shoot('setup-4-summary');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-4-summary-narrow-light.png'));
     const summary = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts.join('\n') ?? '';
     expect(summary).toContain('Every day at 23:45');
     // A daily schedule makes no hourly backups: the summary does not promise them.
@@ -180,13 +184,16 @@ describe('the first run', () => {
 
     await openSetup();
     await app.shoot('setup-1-what');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-1-what-narrow-dark.png'));
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${device}=empty`);
     await settle();
     await app.shoot('setup-2-where');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-2-where-narrow-dark.png'));
     await step('setup.choose-disk', device, 'rewind: setup page prepare');
     await app.shoot('setup-2b-prepare');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-2b-prepare-narrow-dark.png'));
     const warning = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts ?? [];
     // The erase page is still step 2, names the disk and says what is lost.
     expect(warning).toContain('Step 2 of 4');
@@ -207,8 +214,10 @@ describe('the first run', () => {
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).trim()).toBe('btrfs');
     expect(sh('blkid', ['-p', '-o', 'value', '-s', 'UUID', device]).trim()).toBe(uuid);
     await app.shoot('setup-3-when');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-3-when-narrow-dark.png'));
     await step('setup.continue', undefined, 'rewind: setup page summary');
     await app.shoot('setup-4-summary');
+    await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-4-summary-narrow-dark.png'));
     await step('setup.save', undefined, 'rewind: setup saved', 60_000);
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
     expect(config.destinations.map((d) => d.kind === 'btrfs' && d.filesystem)).toEqual([fx.destination.uuid, uuid]);
