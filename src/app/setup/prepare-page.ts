@@ -47,7 +47,7 @@ export class PreparePage extends WizardPage {
   }
 
   override next(): NextButton {
-    return { label: _('_Erase and Prepare'), action: 'setup.prepare-disk', destructive: true, guarded: true };
+    return { label: _('_Erase Disk'), action: 'setup.prepare-disk', destructive: true, guarded: true };
   }
 
   override refresh(): void {
