@@ -6,7 +6,7 @@ import { APP_ID } from '../../src/core/ids';
 import type { RunRecord } from '../../src/core/status';
 import { startApp, settle, type AppDriver } from '../support/app-driver';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { artifactsDir, startXvfb } from '../support/display';
+import { artifactsDir, narrowShot, startXvfb } from '../support/display';
 import { sh, waitFor } from '../support/exec';
 import { unmount } from '../support/loop-btrfs';
 import { REPO } from '../support/system-bus';
@@ -228,6 +228,12 @@ describe('after setup', () => {
       await settle();
       await a.shoot(`preferences-${page}`);
     }
+    // Each page 360 px wide: labels wrap, nothing is cut off.
+    for (const page of ['general', 'what', 'destinations', 'retention']) {
+      a.activate('prefs.show-page', page);
+      await narrowShot(display, 'Preferences', path.join(shots, `preferences-${page}-narrow-dark.png`));
+    }
+    a.activate('prefs.show-page', 'general');
 
     await a.step('add-destination', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
