@@ -14,6 +14,7 @@ import { _, fmt, ngettext } from '../i18n';
 import { trace } from '../trace';
 import { watchDisks } from '../disk-watch';
 import { RestoreProgressPage } from './restore-progress-page';
+import { ServerSearch, type ServerPage } from './server-search';
 import { mnemonicButton } from '../widgets';
 
 /** Bytes as GNOME shows them. */
@@ -44,7 +45,7 @@ function failureText(failure: Failure): string {
   return _('The system’s policy does not allow this account to do this.');
 }
 
-type Page = 'found' | 'point' | 'confirm' | 'working' | 'done';
+type Page = 'found' | 'point' | 'confirm' | 'working' | 'done' | ServerPage;
 
 /**
  * Restore from a Backup with no configuration (the welcome page): the
@@ -104,6 +105,15 @@ export class RecoveryWindow extends Adw.Window {
     this._stack.add_named(this._confirm, 'confirm');
     this._stack.add_named(this._working.widget, 'working');
     this._stack.add_named(this._done, 'done');
+    const server = new ServerSearch({
+      client,
+      actions: this.actions,
+      show: (page) => this._show(page),
+      busy: (on) => (this._spinner.visible = on),
+      describe: describeFound,
+      failureText,
+    });
+    for (const [name, page] of server.pages) this._stack.add_named(page, name);
     const confirmButtons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
     confirmButtons.append(mnemonicButton({ label: _('_Cancel'), css_classes: ['pill'], action_name: 'recover.back' }));
     confirmButtons.append(mnemonicButton({ label: _('_Restore Everything'), css_classes: ['pill', 'destructive-action'], action_name: 'recover.confirm' }));
@@ -149,7 +159,7 @@ export class RecoveryWindow extends Adw.Window {
 
   private _show(page: Page): void {
     this._stack.visible_child_name = page;
-    this._back.visible = page === 'point' || page === 'confirm' || (page === 'done' && this._stopped);
+    this._back.visible = page === 'point' || page === 'confirm' || (page === 'done' && this._stopped) || page.startsWith('server-');
     trace(`recover page ${page}`);
   }
 
@@ -158,6 +168,8 @@ export class RecoveryWindow extends Adw.Window {
     if (page === 'confirm') this._show('point');
     else if (page === 'point') this._show('found');
     else if (page === 'done' && this._stopped) this._show('point');
+    else if (page === 'server-ask') this._show('found');
+    else if (page.startsWith('server-')) this._show('server-ask');
   }
 
   private _clear(page: Adw.PreferencesPage, groups: Adw.PreferencesGroup[]): void {
@@ -214,6 +226,8 @@ export class RecoveryWindow extends Adw.Window {
       }
     }
     if (discovery.problems.length > 0) this._group(this._foundPage, this._foundGroups, _('Some disks could not be read'), discovery.problems.join('\n'));
+    const server = this._group(this._foundPage, this._foundGroups, _('Backups on a server'), _('A server is looked at when you name it.'));
+    server.add(mnemonicButton({ label: _('Backups on a _Server…'), halign: Gtk.Align.START, action_name: 'recover.server' }));
   }
 
   private _choose(id: string): void {
