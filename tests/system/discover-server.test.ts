@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import type { Discovery, ServerDiscovery } from '../../src/core/discovery';
@@ -28,6 +28,7 @@ let helper: string;
 let root: string;
 let user: string;
 let oldState: string;
+let serverHome: string;
 
 /** The fresh install's helper (the fixture's state folder, which the D-Bus helper uses too). */
 const fresh = (args: string[]) => {
@@ -61,7 +62,7 @@ const serverState = () =>
 beforeAll(async () => {
   fx = await createBackupFixture();
   user = fx.allowed.name;
-  makeServerAccount(fx, fx.allowed);
+  serverHome = makeServerAccount(fx, fx.allowed);
   sshd = await startSshd(fx.cleanup, fx.dir, { users: [user] });
   helper = serverHelper(fx);
   root = path.join(fx.dir, 'server-backups');
@@ -137,5 +138,51 @@ describe('discover --host on a fresh install', () => {
     expect(overBus.result?.keyNotAccepted).toBeUndefined();
     expect(overBus.result?.found).toEqual(discovery.found);
     expect(serverState()).toEqual(before);
+  });
+});
+
+describe('discover --host on a server that answers what it likes', () => {
+  test('names that are not a computer, a folder or a restore point, sizes that are not sizes and a list of backups too large are left out or said, not believed', () => {
+    // In place of serve: a script that answers each request with hostile JSON, for this key only.
+    const script = path.join(fx.dir, 'hostile-serve');
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        'while IFS= read -r line; do',
+        '  case "$line" in',
+        `    *'"op":"hello"'*) echo '{"ok":true,"version":1,"host":"lost-laptop","btrfs":true,"totalBytes":-5,"freeBytes":"x"}' ;;`,
+        `    *'"op":"folders"'*) echo '{"ok":true,"folders":["home","../etc",7,"a/b",null]}' ;;`,
+        `    *'"op":"list"'*) echo '{"ok":true,"backups":[{"name":"20260101T080000Z","complete":true},{"name":"../../x","complete":true},{"name":"20260102T080000Z","complete":false},{"name":7,"complete":true},null]}' ;;`,
+        `    *'"op":"file-list"'*) echo '{"ok":true,"files":[{"name":"manifest.json","size":999999999999}]}' ;;`,
+        `    *) echo '{"ok":false,"error":{"code":"InvalidArgs","message":"no"}}' ;;`,
+        '  esac',
+        'done',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const hostileState = path.join(fx.dir, 'hostile-state');
+    mkdirSync(path.join(hostileState, 'ssh'), { recursive: true, mode: 0o700 });
+    cpSync(path.join(fx.stateDir, 'ssh/known_hosts'), path.join(hostileState, 'ssh/known_hosts'));
+    const hostile = (args: string[]) => {
+      const [command, ...rest] = fx.helperCli(args);
+      rest[rest.indexOf('--state-dir') + 1] = hostileState;
+      return shResult(command, rest);
+    };
+    // The first look makes the key, which the server does not know yet.
+    expect(hostile(discoverArgs()).status).not.toBe(0);
+    const key = readFileSync(path.join(hostileState, 'ssh/id_ed25519.pub'), 'utf8').trim();
+    appendFileSync(path.join(serverHome, '.ssh/authorized_keys'), `command="${script}",restrict ${key}\n`);
+
+    const r = hostile([...discoverArgs(), '--json']);
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const discovery = JSON.parse(r.stdout) as Discovery;
+    expect(discovery.found).toHaveLength(1);
+    const [found] = discovery.found;
+    expect(found).toMatchObject({ host: 'lost-laptop', kind: 'btrfs', disk: { name: '127.0.0.1', sizeBytes: 0 } });
+    expect(found.folders.map((f) => [f.dirName, f.points])).toEqual([['home', ['20260101T080000Z']]]);
+    expect(found.diskUsedBytes).toBeUndefined();
+    expect(discovery.problems).toEqual(['The list of backups of lost-laptop (home) on 127.0.0.1 could not be read: its size (999999999999) is not that of a list of backups.']);
   });
 });
