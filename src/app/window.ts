@@ -5,6 +5,7 @@ import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
 import { BackupPage } from './backup-page';
 import { showAlert } from './compat';
+import { watchDisks } from './disk-watch';
 import { escapeMarkup } from './format';
 import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
@@ -49,7 +50,6 @@ export class RewindWindow extends Adw.ApplicationWindow {
 
     const menu = new Gio.Menu();
     const section = new Gio.Menu();
-    section.append(_('_Refresh'), 'app.refresh');
     section.append(_('_Restore Points'), 'app.restore-points');
     section.append(_('Backup _History'), 'app.history');
     section.append(_('_Check Backups Now'), 'app.check-backups');
@@ -135,6 +135,12 @@ export class RewindWindow extends Adw.ApplicationWindow {
       else this._alert(_('Backup failed'), message);
     });
     client.connect('backup-refused', (_c, message: string) => this._alert(_('Could not start the backup'), message));
+    // A backup disk plugged in or taken out: the page says so without a Refresh item (the monitor, when it runs, does the same).
+    const stopWatching = watchDisks(() => void client.refresh());
+    this.connect('close-request', () => {
+      stopWatching();
+      return false;
+    });
     // For the start-up benchmark (bench/app-startup.mjs) and tests: the window is on screen.
     const mapped = this.connect('map', () => {
       this.disconnect(mapped);
