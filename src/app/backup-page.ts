@@ -65,7 +65,7 @@ export class BackupPage extends Adw.Bin {
   private _client!: HelperClient;
   // AdwStatusPage is final, so the page wraps one.
   private _page!: Adw.StatusPage;
-  private _cancel!: Gtk.Button;
+  private _runButtons!: Gtk.Stack;
   private _progressBox!: Gtk.Box;
   private _progressBar!: Gtk.ProgressBar;
   private _progressDetail!: Gtk.Label;
@@ -102,9 +102,13 @@ export class BackupPage extends Adw.Bin {
     this.set_child(this._page);
 
     const buttons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
-    buttons.append(mnemonicButton({ label: _('_Back Up Now'), action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }));
-    this._cancel = mnemonicButton({ label: _('_Cancel'), action_name: 'app.cancel-backup', css_classes: ['pill', 'destructive-action'], visible: false });
-    buttons.append(this._cancel);
+    // One button in one place: Cancel takes Back Up Now's place while a backup runs (the stack keeps the
+    // wider one's size, so nothing moves). Not destructive-styled: cancelling loses no backup, the next run
+    // picks up from the last finished one.
+    this._runButtons = new Gtk.Stack({ transition_type: Gtk.StackTransitionType.NONE });
+    this._runButtons.add_named(mnemonicButton({ label: _('_Back Up Now'), action_name: 'app.back-up-now', css_classes: ['pill', 'suggested-action'] }), 'idle');
+    this._runButtons.add_named(mnemonicButton({ label: _('_Cancel'), action_name: 'app.cancel-backup', css_classes: ['pill'] }), 'running');
+    buttons.append(this._runButtons);
     // Getting files back is the other half of backing up: beside Back Up Now, not only in the menu.
     buttons.append(mnemonicButton({ label: _('_Restore…'), action_name: 'app.restore-points', css_classes: ['pill'], tooltip_text: _('Get back files and folders as they were at an earlier time') }));
 
@@ -225,7 +229,7 @@ export class BackupPage extends Adw.Bin {
     this._syncCheck();
     this._showHistory(lastRun, lastSuccess, labels);
 
-    this._cancel.visible = running;
+    this._runButtons.visible_child_name = running ? 'running' : 'idle';
     this._progressBox.visible = running;
     const progress = this._client.progress;
     this._progressBar.text = describeProgress(progress, labels);

@@ -9,7 +9,8 @@ import { artifactsDir, narrowShot, screenshot, startXvfb, windowBrightness } fro
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { REPO } from '../support/system-bus';
 import { detachLoop, mountLoop } from '../support/loop-btrfs';
-import { runBackupCli } from '../support/helper-run';
+import { freezeTransfer, liveBackupDir, resume, runBackupCli } from '../support/helper-run';
+import { backupState } from '../support/inspection';
 import { writeRandomFile } from '../support/random-file';
 import { settle, startApp as startAppDriver } from '../support/app-driver';
 
@@ -134,6 +135,41 @@ describe('the app', () => {
   function lastHeadline(output: string): string | undefined {
     return output.split('\n').filter((l) => l.startsWith('rewind: headline ')).at(-1)?.slice('rewind: headline '.length);
   }
+
+  test.each(['light', 'dark'] as const)('while a backup runs one button, Cancel, stands where Back Up Now was, and it stops the backup (%s)', async (style) => {
+    const big = path.join(fx.home, `alice/running-${style}.bin`);
+    writeRandomFile(big, 16);
+    const known = (await backupState(fx)).backups.map((b) => path.basename(b.path));
+    const app = startAppDriver(fx, userEnv, display, shots, style);
+    try {
+      await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30000);
+      await settle();
+      const idle = (await app.texts()).flatMap((w) => w.texts);
+      expect(idle).toContain('Back Up Now');
+      expect(idle).not.toContain('Cancel');
+      app.activate('back-up-now');
+      // The transfer held still, so the screen is read while the backup surely runs.
+      const frozen = await freezeTransfer(fx, liveBackupDir(fx), known);
+      await waitFor('the running state', () => app.output().includes('rewind: state running') || undefined, 30000);
+      await settle();
+      const running = (await app.texts()).flatMap((w) => w.texts);
+      expect(running).toContain('Cancel');
+      expect(running).not.toContain('Back Up Now');
+      await app.shoot('main-running');
+      app.activate('cancel-backup');
+      await waitFor('the cancel asked', () => app.output().includes('rewind: cancel requested') || undefined, 30000);
+      resume(frozen.receive);
+      await waitFor('the backup to end', () => /rewind: backup (completed ok|failed \S+)/.exec(app.output())?.[0], 60000);
+      expect(app.output()).toContain('rewind: backup failed Cancelled');
+      await settle();
+      const after = (await app.texts()).flatMap((w) => w.texts);
+      expect(after).toContain('Back Up Now');
+      expect(after).not.toContain('Cancel');
+    } finally {
+      rmSync(big, { force: true });
+      await app.stop();
+    }
+  });
 
   test('after a cancel the page says the files are backed up and the backup was cancelled, not that it failed', async () => {
     const file = path.join(fx.stateDir, 'history.json');
