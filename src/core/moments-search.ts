@@ -6,7 +6,8 @@ import { parseJsonRequest, pointFields } from './restore-request';
 
 /**
  * Find across time (D-Bus SearchMoments): names containing a text in every
- * local snapshot of a backed-up folder, newest match first, each hit with
+ * local snapshot of a backed-up folder and every backup kept only on a
+ * btrfs disk (its local snapshot pruned), newest match first, each hit with
  * the newest moment in which its path has that name.
  *
  * Running find in each of hundreds of snapshots of a large home would take
@@ -16,8 +17,10 @@ import { parseJsonRequest, pointFields } from './restore-request';
  * --no-data, as What changed reads them) name it. So for each step, newest
  * first, the helper keeps the deleted and renamed-away paths these rules
  * pick (`leftBehind`), and looks at them in the older moment as the caller.
- * The search stops at a number of hits and at a time limit, and says how
- * many moments it got through.
+ * A btrfs disk's backups are searched the same way, after the local ones:
+ * its newest disk-only moment whole, then its steps. The search stops at a
+ * number of hits and at a time limit, and says how many moments it got
+ * through.
  */
 export const searchMomentsSchema = z.strictObject({
   source: pointFields.source,
@@ -31,8 +34,10 @@ export type SearchMomentsInput = z.input<typeof searchMomentsSchema>;
 export const parseSearchMomentsRequest = (json: string): SearchMomentsRequest => parseJsonRequest(searchMomentsSchema, json);
 
 export interface MomentHit {
-  /** The newest local snapshot in which the path has this name. */
+  /** The newest moment in which the path has this name: a local snapshot, or a backup on `from`. */
   snapshot: string;
+  /** The btrfs disk (destination id) of a moment kept only there; absent for a local snapshot. */
+  from?: string;
   entry: BrowseEntry;
 }
 
@@ -40,7 +45,7 @@ export interface MomentsSearchResult {
   pattern: string;
   /** Newest moment first. */
   hits: MomentHit[];
-  /** Local snapshots of the folder, and how many of them, newest first, were searched through. */
+  /** Moments of the folder (local snapshots, then those only on connected btrfs disks), and how many of them, newest first, were searched through. */
   moments: number;
   searched: number;
   /** More hits than `limit`. */
@@ -110,6 +115,16 @@ export function newestFirst(names: readonly string[]): string[] {
   });
 }
 
+/**
+ * Hits in their moments' order, newest first (stable): a disk's moments are
+ * searched after the local ones, but one kept only on a disk may be newer
+ * than a local one that is kept longer.
+ */
+export function hitsNewestFirst(hits: readonly MomentHit[]): MomentHit[] {
+  const rank = new Map(newestFirst([...new Set(hits.map((h) => h.snapshot))]).map((name, i) => [name, i]));
+  return [...hits].sort((a, b) => rank.get(a.snapshot)! - rank.get(b.snapshot)!);
+}
+
 /** Hits newest moment first, one per path (the first, newest, wins), at most `limit` (then `full`). */
 export class HitList {
   readonly hits: MomentHit[] = [];
@@ -122,7 +137,7 @@ export class HitList {
     return this._seen.has(path);
   }
 
-  add(snapshot: string, entries: readonly BrowseEntry[]): void {
+  add(snapshot: string, entries: readonly BrowseEntry[], from = 'local'): void {
     for (const entry of entries) {
       if (this._seen.has(entry.path)) continue;
       if (this.hits.length >= this.limit) {
@@ -130,7 +145,7 @@ export class HitList {
         return;
       }
       this._seen.add(entry.path);
-      this.hits.push({ snapshot, entry });
+      this.hits.push(from === 'local' ? { snapshot, entry } : { snapshot, from, entry });
     }
   }
 }

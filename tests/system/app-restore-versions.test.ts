@@ -6,6 +6,7 @@ import { settle, startApp, technicalTexts, type AppDriver } from '../support/app
 import { artifactsDir, fakeInput, resizeWindow, screenshot, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
+import { withTopLevel } from '../support/inspection';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
@@ -279,18 +280,23 @@ describe('rewind --restore PATH', () => {
 });
 
 describe('find across time', () => {
-  test('light: a file deleted two moments ago is found with its moment, after a name in the newest; its hit shows that moment and folder', async () => {
+  test('light: a file deleted two moments ago is found with its moment, after a name in the newest and one kept only on the backup disk; its hit shows that moment and folder', async () => {
     // plan.txt goes; a new name with "plan" in it comes: two more backups, the second with plan.txt gone for two moments.
     rmSync(file, { force: true });
     writeFileSync(path.join(alice, 'Documents/plan-b.txt'), 'the next plan\n');
-    sh('chown', [`${fx.allowed.name}:${fx.allowed.name}`, path.join(alice, 'Documents/plan-b.txt')]);
+    // A name in the first of them only, whose local snapshot is deleted below: it is only on the disk.
+    writeFileSync(path.join(alice, 'Documents/planning-notes.txt'), 'notes\n');
+    sh('chown', [`${fx.allowed.name}:${fx.allowed.name}`, path.join(alice, 'Documents/plan-b.txt'), path.join(alice, 'Documents/planning-notes.txt')]);
     await new Promise((r) => setTimeout(r, 1100));
     backUp();
     await new Promise((r) => setTimeout(r, 1100));
+    rmSync(path.join(alice, 'Documents/planning-notes.txt'));
     writeFileSync(path.join(alice, 'Documents/other.txt'), 'something else again\n');
     backUp();
     const newest = snapshots.at(-1)!;
+    const diskOnly = snapshots.at(-2)!;
     const had = snapshots.at(-3)!;
+    await withTopLevel(fx, fx.source, (top) => sh('btrfs', ['subvolume', 'delete', path.join(top, '.rewind/home', diskOnly)]));
     const app = startApp(fx, userEnv, display, shots, 'light');
     try {
       await waitFor('the main page', () => app.output().includes('rewind: page ready') || undefined, 30_000);
@@ -298,12 +304,17 @@ describe('find across time', () => {
       await waitFor('the timeline', () => app.output().includes(`rewind: browser timeline ${snapshots.length} at 0`) || undefined, 30_000);
       await app.step('browser.every-moment', undefined, 'rewind: browser every-moment true');
       await app.step('browser.search', 'PLAN', 'rewind: browser search-moments ');
-      // Newest first: the name in the newest moment, then plan.txt in the last moment that had it; every moment searched.
-      expect(app.output()).toContain(`rewind: browser search-moments ${snapshots.length}/${snapshots.length} ${newest}:alice/Documents/plan-b.txt ${had}:alice/Documents/plan.txt\n`);
+      // Newest first: the name in the newest moment, the one only on the disk, then plan.txt in the last moment that had it; every moment searched.
+      expect(app.output()).toContain(
+        `rewind: browser search-moments ${snapshots.length}/${snapshots.length} ${newest}:alice/Documents/plan-b.txt usb/${diskOnly}:alice/Documents/planning-notes.txt ${had}:alice/Documents/plan.txt\n`,
+      );
       const hhmm = `${had.slice(9, 11)}:${had.slice(11, 13)}`;
       const texts = (await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts ?? [];
-      expect(texts).toEqual(expect.arrayContaining(['plan-b.txt', 'plan.txt', `Today ${hhmm} · in alice/Documents`, 'Names containing “PLAN” in every moment on this computer']));
-      expect(texts.indexOf('plan-b.txt')).toBeLessThan(texts.indexOf('plan.txt'));
+      expect(texts).toEqual(
+        expect.arrayContaining(['plan-b.txt', 'planning-notes.txt', 'plan.txt', `Today ${hhmm} · in alice/Documents`, 'Names containing “PLAN” in every moment here and on backup disks']),
+      );
+      expect(texts.indexOf('plan-b.txt')).toBeLessThan(texts.indexOf('planning-notes.txt'));
+      expect(texts.indexOf('planning-notes.txt')).toBeLessThan(texts.indexOf('plan.txt'));
       await app.shoot('browser-every-moment');
       // The hit: that moment, in the folder that held it, plan.txt there.
       await app.step('browser.open-moment', JSON.stringify({ snapshot: had, folder: 'alice/Documents' }), 'rewind: browser folder alice/Documents ');
@@ -313,6 +324,10 @@ describe('find across time', () => {
       expect(shown?.texts).toContain('plan.txt');
       expect(shown?.texts).not.toContain('plan-b.txt');
       await app.shoot('browser-every-moment-hit');
+      // The hit only on the disk: its moment, read on the disk, with the file.
+      await app.step('browser.open-moment', JSON.stringify({ snapshot: diskOnly, from: 'usb', folder: 'alice/Documents' }), 'rewind: browser folder alice/Documents ');
+      expect(app.output()).toContain(`rewind: browser moment 1 usb ${diskOnly}`);
+      expect((await app.texts()).find((w) => w.window.startsWith('Files from '))?.texts).toContain('planning-notes.txt');
     } finally {
       await app.stop();
     }

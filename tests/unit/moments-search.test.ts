@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { BrowseEntry } from '../../src/core/browse-request';
-import { exactName, HitList, leftBehind, nameHas, newestFirst, parseSearchMomentsRequest } from '../../src/core/moments-search';
+import { exactName, HitList, hitsNewestFirst, leftBehind, nameHas, newestFirst, parseSearchMomentsRequest } from '../../src/core/moments-search';
 import type { Change } from '../../src/core/send-stream/changes';
 
 const entry = (path: string): BrowseEntry => ({ name: path.slice(path.lastIndexOf('/') + 1), path, kind: 'file', size: 1, mtime: 0, mode: 0o644, uid: 1000 });
@@ -57,5 +57,32 @@ describe('find across time', () => {
     expect(() => parseSearchMomentsRequest('{"pattern":"plan","limit":5000}')).toThrow();
     expect(() => parseSearchMomentsRequest('{"pattern":"plan","path":"../etc"}')).toThrow();
     expect(() => parseSearchMomentsRequest('{"pattern":"plan","from":"local"}')).toThrow();
+  });
+});
+
+describe('hitsNewestFirst', () => {
+  test('a hit in a moment kept only on a disk goes before the older local moments, in order, stable', () => {
+    const entry = (p: string) => ({ path: p, name: p, kind: 'file', size: 1, mtime: 0 }) as never;
+    const hits = [
+      { snapshot: '20260101T120000Z', entry: entry('a') },
+      { snapshot: '20250101T120000Z', entry: entry('b') },
+      { snapshot: '20250601T120000Z', from: 'usb', entry: entry('c') },
+      { snapshot: '20240101T120000Z', from: 'usb', entry: entry('d') },
+      { snapshot: '20260101T120000Z', entry: entry('e') },
+    ];
+    expect(hitsNewestFirst(hits).map((h) => h.entry)).toEqual(['a', 'e', 'c', 'b', 'd'].map(entry));
+  });
+});
+
+describe('HitList with a destination', () => {
+  test('a hit on a disk names the disk; a local one names none; the first of a path wins', () => {
+    const list = new HitList(10);
+    const entry = (p: string) => ({ path: p, name: p, kind: 'file', size: 1, mtime: 0 }) as never;
+    list.add('20260101T120000Z', [entry('a')]);
+    list.add('20250101T120000Z', [entry('a'), entry('b')], 'usb');
+    expect(list.hits).toEqual([
+      { snapshot: '20260101T120000Z', entry: entry('a') },
+      { snapshot: '20250101T120000Z', from: 'usb', entry: entry('b') },
+    ]);
   });
 });

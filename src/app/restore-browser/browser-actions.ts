@@ -22,8 +22,8 @@ import { addVersionsActions } from './versions-actions';
  * disabled at either end of the timeline), browser.versions(path) opens the
  * previous versions of that path (as it is on this computer now),
  * browser.open-copy(path) opens a read-only copy of a file in its default
- * app (./open-copy); browser.every-moment (on or off) searches every local
- * moment, browser.open-moment({snapshot, folder}) shows a hit's moment. A point's JSON may name the
+ * app (./open-copy); browser.every-moment (on or off) searches every
+ * moment on this computer and on connected backup disks, browser.open-moment({snapshot, folder, from}) shows a hit's moment. A point's JSON may name the
  * folder to open (`folder`). The versions of one path: ./versions-actions.
  */
 export function addRestoreBrowserActions(app: Adw.Application, client: HelperClient): void {
@@ -81,11 +81,11 @@ export function addRestoreBrowserActions(app: Adw.Application, client: HelperCli
   everyMoment.connect('notify::state', () => void window?.model.setEveryMoment(everyMoment.get_state()?.get_boolean() ?? false));
   group.add_action(everyMoment);
   add(group, 'open-moment', true, (json, browser) => {
-    const { snapshot, folder } = JSON.parse(json) as { snapshot: string; folder: string };
+    const { snapshot, folder, from } = JSON.parse(json) as { snapshot: string; folder: string; from?: string };
     // The search is over: the hit's folder is shown, in its moment.
     browser?.showSearch('');
     void browser?.model.find('');
-    void browser?.model.openMoment(snapshot, folder);
+    void browser?.model.openMoment(snapshot, folder, from);
   });
   add(group, 'view', true, (name, browser) => browser?.showView(name === 'changes' ? 'changes' : 'files'));
   add(group, 'select', true, (path, browser) => browser?.model.toggle(path));

@@ -158,9 +158,9 @@ export class BrowserModel extends GObject.Object {
     if (index !== undefined) await this.showMoment(index, this.folder);
   }
 
-  /** Shows the moment of a local snapshot (a hit of a search across time) at `folder`. */
-  async openMoment(snapshot: string, folder: string): Promise<void> {
-    const index = findMoment(this.moments, 'local', snapshot);
+  /** Shows the moment of a hit of a search across time (a local snapshot, or a backup on a disk, `from`) at `folder`. */
+  async openMoment(snapshot: string, folder: string, from = 'local'): Promise<void> {
+    const index = findMoment(this.moments, from, snapshot);
     if (index >= 0) await this.showMoment(index, folder);
   }
 
@@ -233,7 +233,7 @@ export class BrowserModel extends GObject.Object {
       if (this.everyMoment) {
         const result = await this._client.callJson('SearchMoments', { ...(this.point.source ? { source: this.point.source } : {}), pattern, limit: 500 });
         state = { kind: 'ready', value: result };
-        trace(`browser search-moments ${result.searched}/${result.moments} ${result.hits.map((h) => `${h.snapshot}:${h.entry.path}`).join(' ')}`);
+        trace(`browser search-moments ${result.searched}/${result.moments} ${result.hits.map((h) => `${h.from ? `${h.from}/` : ''}${h.snapshot}:${h.entry.path}`).join(' ')}`);
       } else {
         const result = await this._client.callJson('Search', { ...this._pointFields, pattern, limit: 500 });
         state = { kind: 'ready', value: result };

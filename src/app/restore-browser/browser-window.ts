@@ -90,8 +90,8 @@ export class RestoreBrowserWindow extends Adw.Window {
     this._searchEntry.connect('search-changed', () => {
       if (!this._settingText) this.activate_action('browser.search', new GLib.Variant('s', this._searchEntry.text));
     });
-    // Every moment kept on this computer, newest first, instead of the one shown.
-    const everyMoment = new Gtk.ToggleButton({ label: _('_Every moment'), use_underline: true, action_name: 'browser.every-moment', tooltip_text: _('Search all the moments on this computer, newest first') });
+    // Every moment kept on this computer or on a connected backup disk, newest first, instead of the one shown.
+    const everyMoment = new Gtk.ToggleButton({ label: _('_Every moment'), use_underline: true, action_name: 'browser.every-moment', tooltip_text: _('Search all the moments on this computer and on connected backup disks, newest first. Backups on a server or in backup files are not searched.') });
     everyMoment.update_property([Gtk.AccessibleProperty.LABEL], [withoutMnemonic(everyMoment.label ?? '')]);
     const searchLine = new Gtk.Box({ spacing: 6 });
     searchLine.append(this._searchEntry);
@@ -160,8 +160,8 @@ export class RestoreBrowserWindow extends Adw.Window {
     box.append(this._files.stack);
     this._files.list.connect('row-activated', (_l, row: Gtk.ListBoxRow) => {
       if (row instanceof MomentHitRow) {
-        const { snapshot, entry } = row.hit;
-        this.activate_action('browser.open-moment', new GLib.Variant('s', JSON.stringify({ snapshot, folder: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/'))) })));
+        const { snapshot, from, entry } = row.hit;
+        this.activate_action('browser.open-moment', new GLib.Variant('s', JSON.stringify({ snapshot, from, folder: entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/'))) })));
         return;
       }
       if (row instanceof EntryRow && row.entry.kind === 'folder') {
@@ -264,7 +264,7 @@ export class RestoreBrowserWindow extends Adw.Window {
         this._files.show(state, (r) => ('hits' in r ? r.hits.map((h) => new MomentHitRow(h)) : []), {
           icon: 'system-search-symbolic',
           title: _('No files match'),
-          description: fmt(_('No name contains “%s” in any moment on this computer, among the folders your account may read.'), pattern),
+          description: fmt(_('No name contains “%s” in any moment on this computer or on a connected backup disk, among the folders your account may read. Backups on a server or in backup files are not searched.'), pattern),
         });
       } else if (model.search) {
         const pattern = model.search.pattern;

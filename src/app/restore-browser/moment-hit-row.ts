@@ -10,7 +10,8 @@ import { entryType } from './entry-row';
 
 /**
  * One hit of a search across time: the name, the newest moment that had it
- * (in the timeline's words) and its folder. Activating it shows that moment
+ * (in the timeline's words, on this computer or only on a backup disk)
+ * and its folder. Activating it shows that moment
  * at that folder.
  */
 export class MomentHitRow extends Adw.ActionRow {
@@ -42,5 +43,6 @@ export function momentsCaption(pattern: string, result: MomentsSearchResult | un
     // Translators: a search across time that ran out of time: "Names containing “plan” in the newest 120 of 200 moments".
     return fmt(ngettext('Names containing “%s” in the newest %s of %s moment', 'Names containing “%s” in the newest %s of %s moments', result.moments), pattern, result.searched, result.moments);
   }
-  return fmt(_('Names containing “%s” in every moment on this computer'), pattern);
+  // Short, to fit beside the time; the button's tooltip says which backups are not searched.
+  return fmt(_('Names containing “%s” in every moment here and on backup disks'), pattern);
 }
