@@ -1,3 +1,4 @@
+import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import type { Config, Destination } from '../../core/config';
@@ -31,7 +32,9 @@ import { destinationId, parseSchedule, type DiskInfo, type SetupMode, type Setup
  * - prepare: only for an empty disk: a warning that names the disk and its
  *   size, then PrepareDisk (mkfs.btrfs) with exactly that path and size;
  * - when: hourly, daily at a time, weekly on a day at a time, or manual;
- * - summary: what will happen; Save calls SetConfig.
+ * - summary: what will happen, and for a new folder or disk written as
+ *   stream files "Encrypt backups" (setup.encrypt, off until turned on);
+ *   Save calls SetConfig, which makes the recovery key shown once after.
  * Adding a destination later (Preferences) runs where → prepare → summary
  * and appends the destination to the config as it is.
  *
@@ -76,11 +79,12 @@ export class SetupFlow extends WizardModel {
   /** The empty disk waiting for the user's go-ahead. */
   toPrepare: DiskInfo | null = null;
   schedule: Schedule = { ...DEFAULT_SCHEDULE };
-  /** After Save: the recovery keys of encrypted destinations it added (a server's, from Add Backup Server), to show once. */
+  /** After Save: the recovery keys of encrypted destinations it added (a server's, a folder's), to show once. */
   newKeys: Array<{ name: string; recoveryKey: string }> = [];
   /** True while this flow's dialog is open; the server dialog hands it its destination then. */
   active = false;
   private _whatSources = '';
+  private _encrypt = new Gio.SimpleAction({ name: 'encrypt', state: GLib.Variant.new_boolean(false) });
 
   constructor(client: HelperClient) {
     super({
@@ -108,6 +112,12 @@ export class SetupFlow extends WizardModel {
     // JSON of a schedule as the config spells it: {"kind":"weekly","day":"mon","at":"09:30"}.
     this._addAction('schedule', (p) => this.setScheduleJson(p), 's');
     this._addAction('save', () => void this.save());
+    this._encrypt.connect('change-state', (action, value: GLib.Variant) => {
+      action.set_state(value);
+      this._trace(`encrypt ${value.get_boolean()}`);
+      this.emit('changed');
+    });
+    this.actions.add_action(this._encrypt);
     this._syncActions();
   }
 
@@ -132,6 +142,7 @@ export class SetupFlow extends WizardModel {
   async start(mode: SetupMode): Promise<void> {
     const fresh = { mode, existing: null, disks: null, disksUnread: false, destination: null, destinationText: '', keeping: false, toPrepare: null };
     Object.assign(this, { ...fresh, schedule: { ...DEFAULT_SCHEDULE } });
+    this._encrypt.set_state(GLib.Variant.new_boolean(false));
     this._setError('');
     this._setPage(mode === 'first-run' ? 'what' : 'where');
     // No configuration yet is what a first run expects: quiet.
@@ -287,9 +298,22 @@ export class SetupFlow extends WizardModel {
     void this.loadDisks();
   }
 
+  /** Whether "Encrypt backups" is offered: a new destination written as stream files (one kept stays as it is). */
+  get canEncrypt(): boolean {
+    return this.destination?.kind === 'files' && !this.keeping;
+  }
+
+  /** Whether the backups will be encrypted: offered, and turned on. */
+  get encrypt(): boolean {
+    return this.canEncrypt && (this._encrypt.get_state()?.get_boolean() ?? false);
+  }
+
   /** The configuration Save will send. */
   newConfig(): Config | null {
-    return this.destination ? configWith(this.existing, this.mode, this.what.configSources(), this.destination, this.schedule, this.what.exclude) : null;
+    const chosen = this.destination;
+    if (!chosen) return null;
+    const destination = this.encrypt ? { ...chosen, encrypt: true } : chosen;
+    return configWith(this.existing, this.mode, this.what.configSources(), destination, this.schedule, this.what.exclude);
   }
 
   async save(): Promise<void> {

@@ -17,6 +17,7 @@ export class SummaryPage extends WizardPage {
   private _flow: SetupFlow;
   private _rows: Record<'what' | 'where' | 'when', Adw.ActionRow>;
   private _text: Gtk.Label;
+  private _encryption: Adw.PreferencesGroup;
 
   constructor(flow: SetupFlow) {
     super();
@@ -31,7 +32,18 @@ export class SummaryPage extends WizardPage {
     this._text = new Gtk.Label({ wrap: true, xalign: 0, margin_top: 12 });
     const text = new Adw.PreferencesGroup();
     text.add(this._text);
+    // Offered for a new folder or disk written as stream files (the flow's canEncrypt).
+    const toggle = new Gtk.Switch({ valign: Gtk.Align.CENTER, action_name: 'setup.encrypt' });
+    const encryptRow = new Adw.ActionRow({
+      title: _('Encrypt backups'),
+      subtitle: _('A recovery key is shown once: keep it, it is needed to restore on another computer.'),
+      activatable_widget: toggle,
+    });
+    encryptRow.add_suffix(toggle);
+    this._encryption = new Adw.PreferencesGroup({ visible: false });
+    this._encryption.add(encryptRow);
     this.add(group);
+    this.add(this._encryption);
     this.add(text);
   }
 
@@ -48,6 +60,7 @@ export class SummaryPage extends WizardPage {
     const d = flow.destination;
     this._rows.where.subtitle = d ? escapeMarkup(`${flow.destinationText} — ${describeKind(d.kind)}`) : '';
     this._rows.when.subtitle = escapeMarkup(describeSchedule(flow.schedule));
+    this._encryption.visible = flow.canEncrypt;
     const lines = [
       `${_('The first backup copies everything in these folders. Later backups copy only what changed.')} ${thinning(flow)}`,
       ...(firstRun ? [_('The first backup starts as soon as you press Start Backups.')] : []),
