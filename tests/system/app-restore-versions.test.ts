@@ -313,6 +313,7 @@ describe('find across time', () => {
       expect(texts).toEqual(
         expect.arrayContaining(['plan-b.txt', 'planning-notes.txt', 'plan.txt', `Today ${hhmm} · in alice/Documents`, 'Names containing “PLAN” in every moment here and on backup disks']),
       );
+      expect(texts).toContain(`Today ${diskOnly.slice(9, 11)}:${diskOnly.slice(11, 13)} · in alice/Documents · only on a backup disk`);
       expect(texts.indexOf('plan-b.txt')).toBeLessThan(texts.indexOf('planning-notes.txt'));
       expect(texts.indexOf('planning-notes.txt')).toBeLessThan(texts.indexOf('plan.txt'));
       await app.shoot('browser-every-moment');

@@ -23,8 +23,12 @@ export class MomentHitRow extends Adw.ActionRow {
 
   constructor(hit: MomentHit) {
     const folder = parentOf(hit.entry.path);
-    // Translators: a name found in an earlier moment: the moment, e.g. "Yesterday 09:12", then the folder it was in.
-    const where = fmt(_('%s · in %s'), pointWhen(hit.snapshot), folder === '' ? _('the top folder') : folder);
+    const inFolder = folder === '' ? _('the top folder') : folder;
+    const where = hit.from
+      ? // Translators: as "%s · in %s", for a moment this computer no longer keeps and that a backup disk still has.
+        fmt(_('%s · in %s · only on a backup disk'), pointWhen(hit.snapshot), inFolder)
+      : // Translators: a name found in an earlier moment: the moment, e.g. "Yesterday 09:12", then the folder it was in.
+        fmt(_('%s · in %s'), pointWhen(hit.snapshot), inFolder);
     super({ title: escapeMarkup(hit.entry.name), subtitle: escapeMarkup(where), activatable: true });
     this.hit = hit;
     const type = entryType(hit.entry);
