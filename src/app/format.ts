@@ -6,6 +6,7 @@ import type { Progress, RunRecord } from '../core/status';
 import { _, fmt, ngettext } from './i18n';
 import { failureText, screenMessage } from './error-text';
 import { describeLeftOut, runLeftOut } from './left-out-text';
+import { sourceName } from './source-name';
 
 /** Text for a property that takes Pango markup (StatusPage descriptions, row subtitles, toasts). */
 export function escapeMarkup(text: string): string {
@@ -44,19 +45,21 @@ function dayNumber(time: GLib.DateTime): number {
 export function describeProgress(progress: Progress | null, labels: Map<string, string> = new Map()): string {
   if (!progress) return _('Starting…');
   const bytes = GLib.format_size(progress.bytes);
+  // The folder in words ("Your home folder", "The system"), never the helper's path; it stands after a colon, as it starts with a capital.
+  const folder = sourceName(progress.source);
   switch (progress.phase) {
     case 'snapshot':
-      // Translators: %s is the folder being backed up.
-      return fmt(_('Taking a snapshot of %s…'), progress.source);
+      // Translators: %s is the folder being backed up, such as "Your home folder".
+      return fmt(_('Preparing the backup: %s…'), folder);
     case 'send': {
-      // Translators: the folder, the backup destination, and how much was copied so far ("1.2 GB").
+      // Translators: the backup destination, the folder ("Your home folder"), and how much was copied so far ("1.2 GB").
       return progress.destination
-        ? fmt(_('Copying %s to %s — %s'), progress.source, destinationLabel(labels, progress.destination), bytes)
-        : fmt(_('Copying %s — %s'), progress.source, bytes);
+        ? fmt(_('Copying to %s: %s — %s'), destinationLabel(labels, progress.destination), folder, bytes)
+        : fmt(_('Copying: %s — %s'), folder, bytes);
     }
     case 'verify':
-      // Translators: the folder, and how much was copied ("1.2 GB").
-      return fmt(_('Checking the copy of %s — %s'), progress.source, bytes);
+      // Translators: the folder ("Your home folder"), and how much was copied ("1.2 GB").
+      return fmt(_('Checking the copy: %s — %s'), folder, bytes);
     case 'cleanup':
       return _('Cleaning up…');
     default:
