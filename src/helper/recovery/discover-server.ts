@@ -3,10 +3,11 @@ import { SERVER_PLACE, shapeDiscovery, type Discovery, type FoundDisk, type RawF
 import { RewindError } from '../../core/errors';
 import { DEFAULT_HELPER_PATH, checkSubvolumeDir, type HelloResponse } from '../../core/serve-protocol';
 import { readOnlyAcceptKeyCommand } from '../../core/server-setup';
-import { MANIFEST_FILE, parseManifest } from '../../core/stream-manifest';
+import { MANIFEST_FILE } from '../../core/stream-manifest';
 import { SshConnection, type SshTarget } from '../destinations/ssh/connection';
 import { ensureIdentity, type SshPaths } from '../destinations/ssh/identity';
 import { MAX_TEXT_FILE } from '../destinations/stream-files/folder-store';
+import { manifestFind } from './discover';
 
 /**
  * The backups one server keeps for the computer this computer's key may
@@ -98,21 +99,8 @@ async function findsOf(connection: SshConnection, disk: FoundDisk, problems: str
       continue;
     }
     if (text === undefined) continue;
-    try {
-      const manifest = parseManifest(text);
-      finds.push({
-        disk,
-        kind: 'files',
-        path: '',
-        host,
-        dirName,
-        names: manifest.streams.map((s) => s.name),
-        bytes: manifest.streams.reduce((sum, s) => sum + s.parts.reduce((a, p) => a + p.size, 0), 0),
-        encrypted: manifest.streams.some((s) => s.encrypted),
-      });
-    } catch (error) {
-      problems.push(`The list of backups of ${host} (${dirName}) on ${disk.name} is damaged: ${(error as Error).message}.`);
-    }
+    const find = manifestFind(disk, '', host, dirName, text, problems);
+    if (find) finds.push(find);
   }
   return finds;
 }

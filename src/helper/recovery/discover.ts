@@ -89,6 +89,30 @@ async function foldersIn(mountPoint: string, below: readonly string[]): Promise<
   }
 }
 
+/**
+ * One folder of stream files, from its manifest's text (read by the caller,
+ * bounded, from a disk or a server: untrusted, checked as any manifest);
+ * undefined, with the problem said, when the manifest is damaged.
+ */
+export function manifestFind(disk: FoundDisk, path: string, host: string, dirName: string, text: string, problems: string[]): RawFind | undefined {
+  try {
+    const manifest = parseManifest(text);
+    return {
+      disk,
+      kind: 'files',
+      path,
+      host,
+      dirName,
+      names: manifest.streams.map((s) => s.name),
+      bytes: manifest.streams.reduce((sum, s) => sum + s.parts.reduce((a, p) => a + p.size, 0), 0),
+      encrypted: manifest.streams.some((s) => s.encrypted),
+    };
+  } catch (error) {
+    problems.push(`The list of backups of ${host} (${dirName}) on ${disk.name} is damaged: ${(error as Error).message}.`);
+    return undefined;
+  }
+}
+
 async function findStreamFiles(mountPoint: string, disk: FoundDisk, problems: string[]): Promise<RawFind[]> {
   const finds: RawFind[] = [];
   const look = async (below: string[], depth: number) => {
@@ -97,21 +121,8 @@ async function findStreamFiles(mountPoint: string, disk: FoundDisk, problems: st
       for (const dirName of await store.folders().catch(() => [])) {
         const text = await store.readText(dirName, MANIFEST_FILE).catch(() => undefined);
         if (text === undefined) continue;
-        try {
-          const manifest = parseManifest(text);
-          finds.push({
-            disk,
-            kind: 'files',
-            path: below.join('/'),
-            host,
-            dirName,
-            names: manifest.streams.map((s) => s.name),
-            bytes: manifest.streams.reduce((sum, s) => sum + s.parts.reduce((a, p) => a + p.size, 0), 0),
-            encrypted: manifest.streams.some((s) => s.encrypted),
-          });
-        } catch (error) {
-          problems.push(`The list of backups of ${host} (${dirName}) on ${disk.name} is damaged: ${(error as Error).message}.`);
-        }
+        const find = manifestFind(disk, below.join('/'), host, dirName, text, problems);
+        if (find) finds.push(find);
       }
       if (depth < MAX_DEPTH && !finds.some((f) => f.path === below.join('/'))) await look([...below, host], depth + 1);
     }
