@@ -1,6 +1,5 @@
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
-import GObject from 'gi://GObject';
 import type Gtk from 'gi://Gtk?version=4.0';
 import { afterRestart, decideNotifications, EMPTY_MONITOR_STATE, type MonitorState } from '../core/monitor-rules';
 import { requestBackground } from './background-portal';
@@ -8,6 +7,7 @@ import type { HelperClient } from './helper-client';
 import { _ } from './i18n';
 import { buildNotification } from './monitor-notification';
 import { notificationPrefs } from './notification-prefs';
+import { primaryAction } from './primary-action';
 import { trace } from './trace';
 import { watchDisks } from './disk-watch';
 
@@ -149,22 +149,12 @@ export interface MonitorHandle {
  */
 export function installMonitor(app: Gtk.Application, client: () => HelperClient | null): MonitorHandle {
   let monitor: Monitor | null = null;
-  let skipActivate = false;
+  const inPrimary = primaryAction(app);
   app.add_main_option('monitor', 0, GLib.OptionFlags.NONE, GLib.OptionArg.NONE, _('Watch backups in the background and tell when something needs attention'), null);
 
   app.connect('handle-local-options', (_app, options: GLib.VariantDict) => {
     if (!options.contains('monitor')) return -1;
-    app.register(null);
-    app.activate_action('monitor', null);
-    if (app.get_is_remote()) return 0;
-    // The primary goes on into its main loop, without the window run() would open.
-    skipActivate = true;
-    return -1;
-  });
-  app.connect('activate', () => {
-    if (!skipActivate) return;
-    skipActivate = false;
-    GObject.signal_stop_emission_by_name(app, 'activate');
+    return inPrimary('monitor', null);
   });
 
   app.connect('startup', () => {

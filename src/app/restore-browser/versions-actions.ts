@@ -1,10 +1,10 @@
 import type Adw from 'gi://Adw?version=1';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
-import GObject from 'gi://GObject';
 import { parentOf } from '../../core/browse-request';
 import { resolvePathArgument } from '../../core/file-versions';
 import { exportActionGroup } from '../action-groups';
+import { primaryAction } from '../primary-action';
 import type { HelperClient } from '../helper-client';
 import { _ } from '../i18n';
 import { trace } from '../trace';
@@ -95,7 +95,7 @@ function resolveArgument(arg: string): string | undefined {
  * Call before run().
  */
 export function installRestoreOption(app: Gio.Application): void {
-  let skipActivate = false;
+  const inPrimary = primaryAction(app);
   app.add_main_option('restore', 0, GLib.OptionFlags.NONE, GLib.OptionArg.NONE, _('Show the previous versions of a file or folder, to restore one'), null);
   app.add_main_option(GLib.OPTION_REMAINING, 0, GLib.OptionFlags.NONE, GLib.OptionArg.FILENAME_ARRAY, '', _('[PATH]'));
   app.connect('handle-local-options', (_app, options: GLib.VariantDict) => {
@@ -110,17 +110,6 @@ export function installRestoreOption(app: Gio.Application): void {
       return 2;
     }
     const path = args.length === 1 ? resolveArgument(args[0]) : undefined;
-    app.register(null);
-    if (path) app.activate_action('restore-path', new GLib.Variant('s', path));
-    else app.activate_action('restore-versions', null);
-    if (app.get_is_remote()) return 0;
-    // The primary goes on into its main loop; its windows are open already.
-    skipActivate = true;
-    return -1;
-  });
-  app.connect('activate', () => {
-    if (!skipActivate) return;
-    skipActivate = false;
-    GObject.signal_stop_emission_by_name(app, 'activate');
+    return path ? inPrimary('restore-path', new GLib.Variant('s', path)) : inPrimary('restore-versions', null);
   });
 }
