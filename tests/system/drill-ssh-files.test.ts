@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DrillRecord } from '../../src/core/drill';
 import type { StreamManifest } from '../../src/core/stream-manifest';
 import { runBackup } from '../../src/helper/engine/engine';
-import { drillDestinations } from '../../src/helper/drill/drill';
-import { probe, setup, trust } from '../../src/helper/destinations/ssh/setup';
-import { sh } from '../support/exec';
-import { writeRandomFile } from '../support/random-file';
 import { createServeFixture, type ServeFixture } from '../support/serve-fixture';
-import { startSshd, type Sshd } from '../support/sshd';
+import { drillServer, serverClient } from '../support/drill-server';
 import { flipByte } from '../support/stream-damage';
 
 /**
@@ -25,7 +20,6 @@ jest.setTimeout(300_000);
 
 const HOST = 'carol-laptop';
 let fx: ServeFixture;
-let sshd: Sshd;
 let paths: { configPath: string; stateDir: string; runtimeDir: string };
 const made: string[] = [];
 
@@ -35,35 +29,7 @@ function folder(): string {
 
 beforeAll(async () => {
   fx = createServeFixture('rewind-drill-ssh-files');
-  const helper = path.join(fx.dir, 'rewind-helper');
-  writeFileSync(helper, `#!/bin/sh\nexec '${process.execPath}' '${fx.bundle}' "$@" --runtime-dir '${fx.runtimeDir}'\n`);
-  chmodSync(helper, 0o755);
-  sshd = await startSshd(fx.cleanup, fx.dir);
-  const configPath = path.join(fx.dir, 'config.json');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      version: 1,
-      hostName: HOST,
-      sources: [{ path: fx.home }],
-      destinations: [{ id: 'server', kind: 'ssh', host: '127.0.0.1', port: sshd.port, path: fx.root, store: 'files', label: 'Home server' }],
-      retention: { local: { preset: 'keep-all' } },
-    }),
-  );
-  paths = { configPath, stateDir: path.join(fx.dir, 'state'), runtimeDir: path.join(fx.dir, 'client-run') };
-  const context = { configPath, stateDir: paths.stateDir };
-  const { publicKey } = await setup(context, { path: fx.root });
-  const r = spawnSync(process.execPath, [fx.bundle, 'accept-key', '--root', fx.root, '--host', HOST, '--authorized-keys', sshd.authorizedKeys, '--helper', helper], {
-    input: `${publicKey}\n`,
-    encoding: 'utf8',
-  });
-  expect(r.status).toBe(0);
-  const shown = await probe(context, { host: '127.0.0.1', port: sshd.port, user: 'root' });
-  await trust(context, { host: '127.0.0.1', port: sshd.port, fingerprint: shown.fingerprint });
-  mkdirSync(path.join(fx.home, 'alice'));
-  writeFileSync(path.join(fx.home, 'alice/notes.txt'), 'notes\n'.repeat(10_000));
-  writeRandomFile(path.join(fx.home, 'alice/photo.bin'), 2);
-  sh('setfattr', ['-n', 'user.rewind.tag', '-v', 'kept', path.join(fx.home, 'alice/notes.txt')]);
+  ({ paths } = await serverClient(fx, HOST, { store: 'files' }, { retention: { local: { preset: 'keep-all' } } }));
   // A full stream, then an incremental on it.
   for (const kind of ['full', 'incremental']) {
     if (kind === 'incremental') {
@@ -81,12 +47,7 @@ afterAll(async () => {
   await fx?.cleanup.run();
 });
 
-async function drill(): Promise<DrillRecord> {
-  const result = await drillDestinations(paths);
-  if (!('drills' in result)) throw new Error(`the drill did not start: ${result.skipped}`);
-  expect(result.drills).toHaveLength(1);
-  return result.drills[0];
-}
+const drill = (): Promise<DrillRecord> => drillServer(paths);
 
 /** The server's folder: each file with its size and time. */
 function serverFiles(): string {
