@@ -1,5 +1,7 @@
 import type { Config, Destination } from './config';
+import { SNAPSHOT_DIR } from './ids';
 import { parseSnapshotName } from './snapshot-name';
+import { checkSshHost, checkSshPort, checkSshUser, normalizeSshHost } from './ssh';
 
 /**
  * Backups found with no configuration (D-Bus DiscoverBackups, `rewind-helper
@@ -21,13 +23,34 @@ export interface FoundDisk {
   name: string;
   sizeBytes: number;
   removable: boolean;
+  /** Set for a server (discover --host): where it is, checked, to connect to it again for a restore. */
+  server?: FoundServer;
 }
+
+/** A server looked at with discover --host: the SSH address this computer's (read-only accepted) key reaches. */
+export interface FoundServer {
+  host: string;
+  port: number;
+  user: string;
+}
+
+/** Why `server` is not an address to connect to, or undefined when it is one. */
+export function checkFoundServer(server: FoundServer): string | undefined {
+  return checkSshHost(server.host) ?? checkSshPort(server.port) ?? checkSshUser(server.user);
+}
+
+/** Backups received on a btrfs disk, backup files, or the snapshots an old system disk kept (not backups: nothing goes on from them). */
+export type FoundKind = 'btrfs' | 'files' | 'snapshots';
 
 /** One subvolume folder of one computer on a disk, as the helper read it. */
 export interface RawFind {
   disk: FoundDisk;
-  /** btrfs: received subvolumes; files: stream files and their manifest. */
-  kind: 'btrfs' | 'files';
+  /**
+   * btrfs: received subvolumes; files: stream files and their manifest;
+   * snapshots: the snapshots Rewind kept on a computer's own system disk
+   * (`.rewind`, ./old-snapshots.ts), found on an old one after a reinstall.
+   */
+  kind: FoundKind;
   /** The folder below the disk's top that holds the computers' folders ("rewind", or "" for the top). */
   path: string;
   host: string;
@@ -56,10 +79,14 @@ export interface FoundFolder {
 export interface FoundBackups {
   /** Stable for this disk, folder and computer: "found-" and 16 hex digits. */
   id: string;
-  kind: 'btrfs' | 'files';
+  kind: FoundKind;
   disk: FoundDisk;
   path: string;
-  /** The computer's name, as its backups are filed. */
+  /**
+   * The computer's name, as its backups are filed; for snapshots on an old
+   * system disk, the name that system gave itself, or "" when it is unknown
+   * (an earlier installation).
+   */
   host: string;
   /** Home first, then by folder. */
   folders: FoundFolder[];
@@ -95,7 +122,7 @@ export interface ServerDiscovery extends Discovery {
 
 /** Whether a found entry is on a server (discover --host) rather than a disk. */
 export function isOnServer(found: FoundBackups): boolean {
-  return found.disk.uuid.startsWith(SERVER_PLACE);
+  return found.disk.server !== undefined || found.disk.uuid.startsWith(SERVER_PLACE);
 }
 
 /** How a server's finds are filed where a disk's UUID files a disk's: "ssh:USER@HOST:PORT". */
@@ -150,7 +177,9 @@ function homeFirst(a: FoundFolder, b: FoundFolder): number {
 export function shapeDiscovery(finds: readonly RawFind[]): FoundBackups[] {
   const groups = new Map<string, { first: RawFind; folders: FoundFolder[] }>();
   for (const find of finds) {
-    if (!HOST.test(find.host) || find.dirName === '' || find.dirName.includes('/')) continue;
+    // An old system disk's snapshots may not say whose they are.
+    const knownHost = HOST.test(find.host) || (find.kind === 'snapshots' && find.host === '');
+    if (!knownHost || find.dirName === '' || find.dirName.includes('/')) continue;
     const points = [...new Set(find.names.filter((n) => parseSnapshotName(n) !== undefined))].sort(byTime);
     if (points.length === 0) continue;
     const id = foundId(find.kind, find.disk.uuid, find.path, find.host);
@@ -191,11 +220,35 @@ export function foundFolder(found: FoundBackups, dirName?: string): FoundFolder 
   return dirName === undefined ? found.folders.find((f) => f.folder === '/home') ?? found.folders[0] : found.folders.find((f) => f.dirName === dirName);
 }
 
+/**
+ * The server's backup folder in a server find's destination. The client never
+ * sends it (the key line on the server fixes ROOT, docs/serve-protocol.md) and
+ * the server never tells it; the schema needs an absolute folder only to print
+ * a key line, which is never printed for a find: "/" is valid and claims no
+ * folder that might not be the server's.
+ */
+export const UNKNOWN_SERVER_FOLDER = '/';
+
 /** The destination that reads a found entry, as setup would have written it (its id is the entry's). */
 export function foundDestination(found: FoundBackups): Destination {
+  const server = found.disk.server;
+  if (server) {
+    const problem = checkFoundServer(server);
+    if (problem) throw new Error(`The server of these backups is not an address: ${problem}`);
+    const common = { id: found.id, kind: 'ssh' as const, host: normalizeSshHost(server.host), port: server.port, user: server.user, path: UNKNOWN_SERVER_FOLDER, label: found.disk.name, enabled: true, compression: 'auto' as const };
+    if (found.kind === 'btrfs') return { ...common, store: 'btrfs' };
+    return { ...common, store: 'files', encrypt: found.encrypted, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 };
+  }
   const common = { id: found.id, filesystem: found.disk.uuid, path: found.path, label: found.disk.name, enabled: true };
+  // Snapshots on an old system disk are read where they are, in its snapshots' folder, with no computer's folder (src/helper/destinations/btrfs-destination.ts).
+  if (found.kind === 'snapshots') return { ...common, kind: 'btrfs', path: SNAPSHOT_DIR };
   if (found.kind === 'btrfs') return { ...common, kind: 'btrfs' };
   return { ...common, kind: 'files', encrypt: found.encrypted, chain: { maxIncrementals: 30, maxDays: 30 }, partSizeMiB: 1024 };
+}
+
+/** Whether a found entry's restore points are read where they are (a btrfs disk the helper mounts), not fetched first. */
+export function foundReadInPlace(found: FoundBackups): boolean {
+  return foundDestination(found).kind === 'btrfs';
 }
 
 /**

@@ -1,6 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
 import { validateConfig } from '../../src/core/config';
-import { configForFound, folderOfDirName, foundDestination, foundFolder, foundId, isFoundId, shapeDiscovery, type FoundDisk, type RawFind } from '../../src/core/discovery';
+import {
+  checkFoundServer,
+  configForFound,
+  folderOfDirName,
+  foundDestination,
+  foundFolder,
+  foundId,
+  foundReadInPlace,
+  isFoundId,
+  isOnServer,
+  shapeDiscovery,
+  type FoundDisk,
+  type RawFind,
+} from '../../src/core/discovery';
 
 const BLUE: FoundDisk = { uuid: '0b0e2bb4-9c8a-4d35-a1a5-33b0c8a7c0e1', name: 'Blue USB Disk', sizeBytes: 1e12, removable: true };
 const STICK: FoundDisk = { uuid: '1A2B-3C4D', name: 'SanDisk Ultra', sizeBytes: 64e9, removable: true };
@@ -98,6 +111,30 @@ describe('reading and keeping a found entry', () => {
       expect(config.sources).toEqual([{ path: '/home' }]);
       expect(validateConfig(JSON.parse(JSON.stringify(config)))).toEqual({ ok: true, config });
     }
+  });
+
+  test('a server find becomes an ssh destination at the address it was found at, its store by the find’s kind, and is valid', () => {
+    const server: FoundDisk = { uuid: 'ssh:alice@NAS.home:2222', name: 'NAS.home', sizeBytes: 4e12, removable: false, server: { host: 'NAS.home', port: 2222, user: 'alice' } };
+    const [received] = shapeDiscovery([find({ disk: server, path: '' })]);
+    const [files] = shapeDiscovery([find({ disk: server, kind: 'files', path: '', encrypted: true })]);
+    expect(isOnServer(received)).toBe(true);
+    expect(foundDestination(received)).toEqual({ id: received.id, kind: 'ssh', host: 'nas.home', port: 2222, user: 'alice', path: '/', label: 'NAS.home', enabled: true, compression: 'auto', store: 'btrfs' });
+    expect(foundDestination(files)).toMatchObject({ id: files.id, kind: 'ssh', host: 'nas.home', store: 'files', encrypt: true });
+    expect(foundReadInPlace(received)).toBe(false);
+    expect(foundReadInPlace(shapeDiscovery([find({})])[0])).toBe(true);
+    for (const found of [received, files]) {
+      const config = configForFound(found);
+      expect(validateConfig(JSON.parse(JSON.stringify(config)))).toEqual({ ok: true, config });
+    }
+  });
+
+  test('a server address that is not one is refused before anything connects', () => {
+    for (const bad of [{ host: '-oProxyCommand=x', port: 22, user: 'alice' }, { host: 'nas', port: 0, user: 'alice' }, { host: 'nas', port: 22, user: '-x' }]) {
+      expect(checkFoundServer(bad)).toBeDefined();
+      const [found] = shapeDiscovery([find({ disk: { ...BLUE, uuid: 'ssh:x', server: bad }, path: '' })]);
+      expect(() => foundDestination(found)).toThrow(/not an address/);
+    }
+    expect(checkFoundServer({ host: '127.0.0.1', port: 22, user: 'root' })).toBeUndefined();
   });
 
   test('the folder to restore is home unless another is named', () => {
