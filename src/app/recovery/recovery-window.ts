@@ -3,41 +3,19 @@ import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gtk from 'gi://Gtk?version=4.0';
-import { foundFolder, type Discovery, type FoundBackups } from '../../core/discovery';
-import { pointLabels } from '../../core/point-labels';
-import { timelineWords } from '../timeline-words';
+import { foundFolder, isOnServer, type Discovery, type FoundBackups } from '../../core/discovery';
 import { closeOnEscape } from '../close-on-escape';
 import { escapeMarkup } from '../format';
 import type { Failure } from '../helper-call';
 import type { HelperClient } from '../helper-client';
-import { _, fmt, ngettext } from '../i18n';
+import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { watchDisks } from '../disk-watch';
+import { describeFound, keepWords, labelsOf } from './found-words';
+import { PointsPage } from './points-page';
 import { RestoreProgressPage } from './restore-progress-page';
 import { ServerSearch, type ServerPage } from './server-search';
 import { mnemonicButton } from '../widgets';
-
-/** Bytes as GNOME shows them. */
-function size(bytes: number): string {
-  return GLib.format_size(bytes);
-}
-
-/** The points' times in the timeline's words, two of one minute told apart by their seconds. */
-function labelsOf(found: FoundBackups): Map<string, string> {
-  return pointLabels(foundFolder(found)!.points, new Date(), timelineWords());
-}
-
-/** What a found entry holds, in a line: what, how many points from when to when, and how big. */
-export function describeFound(found: FoundBackups): string {
-  const home = foundFolder(found)!;
-  const labels = labelsOf(found);
-  const when = (name: string) => labels.get(name)!;
-  const what = found.folders.length === 1 && home.folder === '/home' ? _('Home folders') : found.folders.map((f) => f.folder).join(', ');
-  const points = fmt(ngettext('%s restore point', '%s restore points', home.points.length), home.points.length);
-  const span = home.points.length === 1 ? when(home.points[0]) : fmt(_('from %s to %s'), when(home.points[0]), when(home.points[home.points.length - 1]));
-  const amount = found.bytes !== undefined ? size(found.bytes) : found.diskUsedBytes !== undefined ? fmt(_('%s used on the disk'), size(found.diskUsedBytes)) : '';
-  return [what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
-}
 
 function failureText(failure: Failure): string {
   if (failure.kind === 'error') return failure.message;
@@ -45,16 +23,25 @@ function failureText(failure: Failure): string {
   return _('The system’s policy does not allow this account to do this.');
 }
 
+/**
+ * Whether the helper saves Keep backing up for a server's backups. The server
+ * accepted this computer's key to read only; backing up there needs its
+ * administrator first.
+ */
+const KEEP_ON_SERVER = true;
+
 type Page = 'found' | 'point' | 'confirm' | 'working' | 'done' | ServerPage;
 
 /**
  * Restore from a Backup with no configuration (the welcome page): the
  * backups on the connected disks (DiscoverBackups; a disk plugged in looks
- * again), one computer's restore points, then either its files in the
- * restore browser or everything back (RestoreHome) after a page that says
- * what is replaced and what is kept, and "Keep Backing Up to This Disk",
- * which saves a configuration that goes on in the same folder. The
- * `recover` group's actions do what the buttons do, for the tests.
+ * again) or on a server (./server-search), one computer's restore points
+ * (./points-page), then either its files in the restore browser or
+ * everything back (RestoreHome) after a page that says what is replaced and
+ * what is kept, and "Keep Backing Up to This Disk", which saves a
+ * configuration that goes on in the same folder. A server's entries go the
+ * same way as a disk's: the helper takes their ids as it takes a disk's.
+ * The `recover` group's actions do what the buttons do, for the tests.
  */
 export class RecoveryWindow extends Adw.Window {
   static {
@@ -66,18 +53,15 @@ export class RecoveryWindow extends Adw.Window {
   private _spinner = new Gtk.Spinner({ spinning: true });
   private _foundPage = new Adw.PreferencesPage();
   private _foundGroups: Adw.PreferencesGroup[] = [];
-  private _pointPage = new Adw.PreferencesPage();
-  private _pointGroups: Adw.PreferencesGroup[] = [];
+  private _points = new PointsPage();
   private _confirm = new Adw.StatusPage({ icon_name: 'dialog-warning-symbolic' });
   private _working = new RestoreProgressPage();
   private _done = new Adw.StatusPage({ icon_name: 'emblem-ok-symbolic' });
   private _keepButton = mnemonicButton({ label: _('_Keep Backing Up to This Disk'), css_classes: ['pill', 'suggested-action'], halign: Gtk.Align.CENTER });
   private _keepNote = new Gtk.Label({ wrap: true, justify: Gtk.Justification.CENTER, max_width_chars: 60, css_classes: ['dim-label'] });
-  private _keyRow = new Adw.PasswordEntryRow({ title: _('Recovery key') });
   private _back = new Gtk.Button({ icon_name: 'go-previous-symbolic', tooltip_text: _('Back'), visible: false });
   private _discovery: Discovery | null = null;
-  private _chosen: FoundBackups | null = null;
-  private _point: string | null = null;
+  private _server: ServerSearch;
   /** Whether the whole home came back from the chosen backups: the next backup then goes on from them. */
   private _restoredAll = false;
   /** The whole restore stopped (cancelled or failed): Back goes to the points again. */
@@ -101,18 +85,18 @@ export class RecoveryWindow extends Adw.Window {
     closeOnEscape(this);
 
     this._stack.add_named(this._foundPage, 'found');
-    this._stack.add_named(this._pointPage, 'point');
+    this._stack.add_named(this._points.widget, 'point');
     this._stack.add_named(this._confirm, 'confirm');
     this._stack.add_named(this._working.widget, 'working');
     this._stack.add_named(this._done, 'done');
-    const server = new ServerSearch({
+    const server = (this._server = new ServerSearch({
       client,
       actions: this.actions,
       show: (page) => this._show(page),
       busy: (on) => (this._spinner.visible = on),
       describe: describeFound,
       failureText,
-    });
+    }));
     for (const [name, page] of server.pages) this._stack.add_named(page, name);
     const confirmButtons = new Gtk.Box({ spacing: 12, halign: Gtk.Align.CENTER });
     confirmButtons.append(mnemonicButton({ label: _('_Cancel'), css_classes: ['pill'], action_name: 'recover.back' }));
@@ -127,8 +111,8 @@ export class RecoveryWindow extends Adw.Window {
 
     this._addAction('look', false, () => void this._look());
     this._addAction('choose', true, (id) => this._choose(id));
-    this._addAction('point', true, (name) => this._choosePoint(name));
-    this._addAction('key', true, (key) => (this._keyRow.text = key));
+    this._addAction('point', true, (name) => this._points.choose(name, this._keepOffered()));
+    this._addAction('key', true, (key) => (this._points.key = key));
     this._addAction('browse', false, () => this._browse());
     this._addAction('restore-all', false, () => this._askRestoreAll());
     this._addAction('confirm', false, () => void this._restoreAll());
@@ -166,7 +150,7 @@ export class RecoveryWindow extends Adw.Window {
   private _goBack(): void {
     const page = this._stack.visible_child_name as Page;
     if (page === 'confirm') this._show('point');
-    else if (page === 'point') this._show('found');
+    else if (page === 'point') this._show(this._chosen && isOnServer(this._chosen) ? 'server-found' : 'found');
     else if (page === 'done' && this._stopped) this._show('point');
     else if (page === 'server-ask') this._show('found');
     else if (page.startsWith('server-')) this._show('server-ask');
@@ -230,64 +214,35 @@ export class RecoveryWindow extends Adw.Window {
     server.add(mnemonicButton({ label: _('Backups on a _Server…'), halign: Gtk.Align.START, action_name: 'recover.server' }));
   }
 
+  /** The entry `id`, from the disks' list or the server's. */
   private _choose(id: string): void {
-    const found = this._discovery?.found.find((f) => f.id === id);
+    const found = this._discovery?.found.find((f) => f.id === id) ?? this._server.found(id);
     if (!found) return;
-    this._chosen = found;
     this._restoredAll = false;
-    const points = foundFolder(found)!.points;
-    this._point = points[points.length - 1];
-    this._showPoints();
+    this._points.show(found, this._keepOffered(found));
     this._show('point');
   }
 
-  private _choosePoint(name: string): void {
-    if (!this._chosen || !foundFolder(this._chosen)!.points.includes(name)) return;
-    this._point = name;
-    this._showPoints();
+  private get _chosen(): FoundBackups | null {
+    return this._points.found;
   }
 
-  private _showPoints(): void {
-    const found = this._chosen!;
-    this._clear(this._pointPage, this._pointGroups);
-    const what = this._group(this._pointPage, this._pointGroups, fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
-    const labels = labelsOf(found);
-    let first: Gtk.CheckButton | null = null;
-    for (const name of [...foundFolder(found)!.points].reverse()) {
-      const check = new Gtk.CheckButton({ active: name === this._point, valign: Gtk.Align.CENTER });
-      if (first) check.group = first;
-      else first = check;
-      check.connect('toggled', () => {
-        if (check.active && this._point !== name) this._point = name;
-      });
-      const row = new Adw.ActionRow({ title: escapeMarkup(labels.get(name)!), activatable_widget: check });
-      row.add_prefix(check);
-      what.add(row);
-    }
-    if (found.encrypted) {
-      const key = this._group(this._pointPage, this._pointGroups, _('Encrypted backups'), _('Type the recovery key you kept when encryption was switched on. It starts with AGE-SECRET-KEY-1.'));
-      key.add(this._keyRow);
-    }
-    const actions = this._group(this._pointPage, this._pointGroups, _('What to restore'));
-    const everything = new Adw.ActionRow({ title: _('Restore everything'), subtitle: _('Your home folders come back as they were at that time; what they hold now is kept.'), activatable: true, action_name: 'recover.restore-all' });
-    everything.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
-    const browse = new Adw.ActionRow({ title: _('Choose files and folders'), subtitle: _('See the files of that time and restore only some of them.'), activatable: true, action_name: 'recover.browse' });
-    browse.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
-    const keep = new Adw.ActionRow({
-      title: _('Keep backing up to this disk'),
-      subtitle: _('Back up this computer to the same place from now on; the backups already there stay. The first backup copies all your files once.'),
-      activatable: true,
-      action_name: 'recover.keep',
-    });
-    actions.add(everything);
-    actions.add(browse);
-    actions.add(keep);
+  private get _point(): string | null {
+    return this._points.point;
+  }
+
+  /**
+   * Whether Keep backing up is offered for `found`. A server lets a fresh
+   * install's key only read there (accept-key --read-only), so it is offered
+   * for a server's backups only as far as the helper can save it.
+   */
+  private _keepOffered(found: FoundBackups | null = this._chosen): boolean {
+    return found !== null && (!isOnServer(found) || KEEP_ON_SERVER);
   }
 
   /** The recovery key typed, when the backups are encrypted. */
   private _key(): { recoveryKey?: string } {
-    const key = this._keyRow.text.trim();
-    return this._chosen?.encrypted && key !== '' ? { recoveryKey: key } : {};
+    return this._points.key;
   }
 
   private _browse(): void {
@@ -328,8 +283,10 @@ export class RecoveryWindow extends Adw.Window {
       this._done.description = escapeMarkup(
         fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
       );
-      this._keepNote.label = _('Keep backing up to this disk: the next backup copies only what changes from now on.');
-      this._keepButton.visible = true;
+      const keep = keepWords(found);
+      this._keepNote.label = this._keepOffered() ? keep.note : '';
+      this._keepButton.label = keep.button;
+      this._keepButton.visible = this._keepOffered();
       this._show('done');
     } catch (e) {
       const failure = e as Failure;
@@ -368,19 +325,16 @@ export class RecoveryWindow extends Adw.Window {
 
   private async _keep(): Promise<void> {
     const found = this._chosen;
-    if (!found) return;
+    if (!found || !this._keepOffered()) return;
     try {
       // The helper makes the configuration from what it found, and keeps the recovery key of encrypted backups as this computer's.
       await this._client.call('KeepBackingUp', { from: found.id, source: foundFolder(found)!.folder, ...this._key() });
       trace(`recover kept ${this._restoredAll ? 'incremental' : 'full'}`);
       this._stopped = false;
       this._done.icon_name = 'emblem-ok-symbolic';
-      this._done.title = _('Backups Continue on This Disk');
-      this._done.description = escapeMarkup(
-        this._restoredAll
-          ? fmt(_('This computer backs up to %s, beside the backups already there. The next backup copies only what changed.'), found.disk.name)
-          : fmt(_('This computer backs up to %s, beside the backups already there. The first backup copies all your files once.'), found.disk.name),
-      );
+      const words = keepWords(found);
+      this._done.title = words.doneTitle;
+      this._done.description = escapeMarkup(words.done(this._restoredAll));
       this._keepNote.label = '';
       this._keepButton.visible = false;
       this._show('done');

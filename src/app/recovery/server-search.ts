@@ -3,7 +3,7 @@ import Gdk from 'gi://Gdk?version=4.0';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
 import Gtk from 'gi://Gtk?version=4.0';
-import type { ServerDiscovery } from '../../core/discovery';
+import type { FoundBackups, ServerDiscovery } from '../../core/discovery';
 import { hostKeyFile, type HostProbe } from '../../core/ssh';
 import { escapeMarkup } from '../format';
 import type { Failure } from '../helper-call';
@@ -22,7 +22,7 @@ export interface ServerSearchHost {
   show: (page: ServerPage) => void;
   busy: (on: boolean) => void;
   /** One found entry, in the words the disks' list uses. */
-  describe: (found: ServerDiscovery['found'][number]) => string;
+  describe: (found: FoundBackups) => string;
   failureText: (failure: Failure) => string;
 }
 
@@ -33,6 +33,8 @@ export interface ServerSearchHost {
  * (DiscoverServerBackups). A fresh install's key is new, so the server first
  * refuses it: the page then shows the command its administrator runs there
  * (accept-key --read-only, naming the lost computer's folder), and Look Again.
+ * A computer in the list is chosen as on the disks' list (`recover.choose`
+ * with its id), and the window goes on to its restore points.
  * Actions in the window's `recover` group: server, server-host, server-port, server-user,
  * server-continue, server-trust, server-look, server-copy.
  */
@@ -50,6 +52,8 @@ export class ServerSearch {
   private _foundPage = new Adw.PreferencesPage();
   private _foundGroups: Adw.PreferencesGroup[] = [];
   private _probe: HostProbe | null = null;
+  /** The server's entries last listed: the window finds the chosen one here. */
+  private _found: FoundBackups[] = [];
 
   constructor(private readonly _window: ServerSearchHost) {
     const ask = new Adw.PreferencesPage();
@@ -93,6 +97,11 @@ export class ServerSearch {
     this._add('server-trust', false, () => void this._trustServer());
     this._add('server-look', false, () => void this._look());
     this._add('server-copy', false, () => Gdk.Display.get_default()?.get_clipboard().set(this._command.label.label));
+  }
+
+  /** The entry `id` of the server's list, if it is one. */
+  found(id: string): FoundBackups | undefined {
+    return this._found.find((f) => f.id === id);
   }
 
   private _add(name: string, withString: boolean, activate: (value: string) => void): void {
@@ -172,16 +181,19 @@ export class ServerSearch {
 
   private _showFound(answer: ServerDiscovery): void {
     for (const group of this._foundGroups.splice(0)) this._foundPage.remove(group);
+    this._found = answer.found;
     const group = new Adw.PreferencesGroup({
       title: escapeMarkup(fmt(_('On %s'), this._request.host)),
       description:
         answer.found.length === 0
           ? _('This computer may read no backups on this server. Ask its administrator to run the command again, with the lost computer’s name.')
-          : _('Restoring from a server is not possible from here yet.'),
+          : _('Choose the computer whose files you want back.'),
     });
     for (const found of answer.found) {
-      const row = new Adw.ActionRow({ title: escapeMarkup(found.host), subtitle: escapeMarkup(this._window.describe(found)) });
+      const row = new Adw.ActionRow({ title: escapeMarkup(found.host), subtitle: escapeMarkup(this._window.describe(found)), activatable: true, action_name: 'recover.choose' });
+      row.set_action_target_value(new GLib.Variant('s', found.id));
       row.add_prefix(new Gtk.Image({ icon_name: 'computer-symbolic' }));
+      row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
       group.add(row);
     }
     this._foundPage.add(group);
