@@ -90,12 +90,12 @@ async function refuseExisting(into: string, dirName: string, name: string): Prom
 }
 
 /** A received backup subvolume named by its path (a live USB system without Rewind's configuration). */
-async function fromPath(backup: string, into: string, dirName: string): Promise<string> {
+async function fromPath(backup: string, into: string, dirName: string, watch?: RestoreWatch): Promise<string> {
   await showSubvolume(backup).catch(() => {
     throw new RewindError('InvalidArgs', `${backup} is not a btrfs subvolume.`, { advice: 'Name a backup (a read-only subvolume) with --backup.' });
   });
   await refuseExisting(into, dirName, path.basename(backup));
-  return receiveCopyWatched(backup, into, backup);
+  return receiveCopyWatched(backup, into, backup, watch);
 }
 
 /** A backup named by destination and snapshot: the destination brings it into `into` (beside the snapshots it continues). */
@@ -186,7 +186,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     const made = await mkdir(into, { recursive: true, mode: 0o700 });
     let restored: string;
     try {
-      restored = request.backup !== undefined ? await fromPath(request.backup, into, dirName) : await fromDestination(request, config, mounts, into, dirName);
+      restored = request.backup !== undefined ? await fromPath(request.backup, into, dirName, request.watch) : await fromDestination(request, config, mounts, into, dirName);
       // Cancelled after the receive ended: it is deleted as a cancelled receive is; nothing has been replaced yet.
       if (request.watch?.signal?.aborted) {
         await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);

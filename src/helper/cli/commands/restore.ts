@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { SubvolumeRestoreResult } from '../results';
 import { command } from '../command';
-import { describeRestoredSubvolume } from '../format/restore';
+import { describeRestoreProgress, describeRestoredSubvolume } from '../format/restore';
+import type { RestoreWatch } from '../../restore/restore-watch';
 
 export const restore = command<string>({
   name: 'restore',
@@ -30,17 +31,23 @@ key of an encrypted stream-file destination)`,
 export const restoreSubvolume = command<SubvolumeRestoreResult>({
   name: 'restore-subvolume',
   synopsis: `--into DIR (--destination ID --snapshot NAME | --backup PATH)
-[--subvolume NAME] [--source DIR] [--key FILE] [--replace]`,
+[--subvolume NAME] [--source DIR] [--key FILE] [--replace] [--progress]`,
   summary: `bring a whole subvolume back as a new subvolume beside the
 current one on the btrfs filesystem of DIR, and print the
 steps to switch to it (works from a live USB with --backup,
 or with an id that discover printed as ID); --replace: it
-takes the current one's place from the next start`,
-  options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key', 'replace'],
+takes the current one's place from the next start; how far
+it is goes to stderr once a second (--progress: as JSON
+lines); Ctrl+C stops it and deletes what was received`,
+  options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key', 'replace', 'progress'],
   required: ['into'],
   run: async ({ values, paths }) => {
     const { restoreSubvolume } = await import('../../restore/restore-subvolume');
+    // A whole home takes minutes to hours: say how far it is, and let Ctrl+C stop it cleanly.
+    const abort = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
     return restoreSubvolume({
+      watch: watchFromTerminal(abort.signal, values.progress ? 'json' : values.json ? 'none' : 'lines'),
       runtimeDir: paths.runtimeDir,
       stateDir: paths.stateDir,
       into: values.into!,
@@ -57,3 +64,16 @@ takes the current one's place from the next start`,
   },
   output: (result) => ({ json: result, human: describeRestoredSubvolume(result) }),
 });
+
+/** Progress of a whole restore on stderr, at most once a second: JSON lines, lines for a person, or none (--json alone). */
+function watchFromTerminal(signal: AbortSignal, how: 'json' | 'lines' | 'none'): RestoreWatch {
+  let last = 0;
+  return {
+    signal,
+    onProgress: (progress) => {
+      if (how === 'none' || Date.now() - last < 1000) return;
+      last = Date.now();
+      console.error(how === 'json' ? JSON.stringify(progress) : describeRestoreProgress(progress));
+    },
+  };
+}
