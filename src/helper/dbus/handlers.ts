@@ -125,7 +125,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
     // Only reads on the server: the backups this computer's key may read there (accept-key --read-only).
     async DiscoverServerBackups(request) {
       const { discoverServerForApp } = await import('../recovery/discover-server');
-      return discoverServerForApp(sshPaths(options.stateDir), request, await localHostName(options.configPath));
+      return discoverServerForApp(sshPaths(options.stateDir), request, await localHostName(options.configPath), options.runtimeDir);
     },
     RestoreHome: (request) => restoreJob.run((watch) => restoreHome(options, request, watch)),
     CancelRestore: async () => restoreJob.cancel(),

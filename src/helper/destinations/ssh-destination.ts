@@ -16,6 +16,7 @@ import { ReplayPlace } from './stream-files/replay-place';
 import { destinationName } from '../../core/destination-name';
 import { checkLeftOut } from '../../core/xattrs-left-out';
 import { estimateWork, TransferMeter } from '../engine/transfer-meter';
+import { countedStream, restoreCancelled, type RestoreWatch } from '../restore/restore-watch';
 
 /**
  * Another machine running `rewind-helper serve` (docs/serve-protocol.md),
@@ -231,11 +232,24 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
    * else may appear beside it. A server that is not what it should be can
    * write nothing outside `into`; what it sent is deleted.
    */
-  async restorePoint(dirName: string, name: string, into: string): Promise<string> {
+  async restorePoint(dirName: string, name: string, into: string, _keyFile?: string, watch?: RestoreWatch): Promise<string> {
     const backup = (await this.backups(dirName)).find((b) => path.basename(b.path) === name);
     if (!backup?.readOnly || !backup.receivedUuid) throw new RewindError('InvalidArgs', `There is no complete backup ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
+    if (watch?.signal?.aborted) throw restoreCancelled();
     const place = await ReplayPlace.create(into);
     const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
+    // A whole restore (RestoreHome) is told the bytes received (the server tells no size ahead), and a cancel cuts the stream.
+    let bytes = 0;
+    const input = watch
+      ? countedStream(
+          sink,
+          (n) => {
+            bytes += n;
+            watch.onProgress?.({ bytes });
+          },
+          watch.signal,
+        )
+      : sink;
     const sending = this.connection.call((c) => c.sendBackup({ subvolume: dirName, name, sink })).then(
       () => {
         sink.end();
@@ -246,10 +260,11 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
         return error;
       },
     );
-    const problem = await place.receive(sink, { name, receivedUuid: backup.receivedUuid }, undefined);
+    const problem = await place.receive(input, { name, receivedUuid: backup.receivedUuid }, undefined);
     const sent = await sending;
-    if (problem || sent) {
+    if (problem || sent || watch?.signal?.aborted) {
       await place.remove();
+      if (watch?.signal?.aborted) throw restoreCancelled();
       if (sent && (!problem || problem.code !== 'BackupDamaged')) throw sent;
       throw new RewindError(problem!.code, `Restoring ${name} from ${this.name} failed: ${problem!.detail}`);
     }

@@ -8,6 +8,7 @@ import { SshConnection, type SshTarget } from '../destinations/ssh/connection';
 import { ensureIdentity, type SshPaths } from '../destinations/ssh/identity';
 import { MAX_TEXT_FILE } from '../destinations/stream-files/folder-store';
 import { manifestFind } from './discover';
+import { rememberServerFinds } from './found-point';
 
 /**
  * The backups one server keeps for the computer this computer's key may
@@ -33,7 +34,14 @@ export function serverPlace(target: SshTarget): string {
 
 function serverDisk(target: SshTarget, hello: HelloResponse): FoundDisk {
   const total = hello.totalBytes;
-  return { uuid: serverPlace(target), name: target.host, sizeBytes: typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : 0, removable: false };
+  return {
+    uuid: serverPlace(target),
+    name: target.host,
+    sizeBytes: typeof total === 'number' && Number.isSafeInteger(total) && total >= 0 ? total : 0,
+    removable: false,
+    // Where to connect again to restore from it (core/discovery foundDestination); checked before it came here (parseProbeRequest).
+    server: { host: target.host, port: target.port, user: target.user },
+  };
 }
 
 /** Received backups' own sizes are unknown (as on a disk): the space used on the server's backup disk stands for them. */
@@ -134,9 +142,12 @@ export async function discoverOnServer(paths: SshPaths, target: SshTarget, thisC
  * accept is an answer (the key and the command to accept it, for the app to
  * show), not an error.
  */
-export async function discoverServerForApp(paths: SshPaths, target: SshTarget, thisComputer: string): Promise<ServerDiscovery> {
+export async function discoverServerForApp(paths: SshPaths, target: SshTarget, thisComputer: string, runtimeDir: string): Promise<ServerDiscovery> {
   try {
-    return await discoverOnServer(paths, target, thisComputer);
+    const discovery = await discoverOnServer(paths, target, thisComputer);
+    // RestoreHome, the restore browser and KeepBackingUp name a find by its id only, maybe after this helper exited when idle.
+    await rememberServerFinds(runtimeDir, target, discovery);
+    return discovery;
   } catch (error) {
     if (!(error instanceof RewindError) || error.code !== 'KeyNotAccepted') throw error;
     const publicKey = await ensureIdentity(paths, `rewind@${thisComputer}`);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { configForFound, foundFolder, type Discovery, type FoundBackups, type FoundFolder } from '../../core/discovery';
+import { configForFound, foundFolder, foundReadInPlace, type Discovery, type FoundBackups, type FoundFolder, type FoundServer } from '../../core/discovery';
 import { ADVICE, RewindError } from '../../core/errors';
 import { removeScratchFolder, scratchFolder } from '../system/btrfs';
 import type { MountSet } from '../system/mount-set';
@@ -10,6 +11,7 @@ import { openDestination } from '../destinations/open-destination';
 import type { PointChanges } from '../destinations/backup-destination';
 import { extractedPoint } from '../restore/extract-point';
 import { discoverBackups } from './discover';
+import { rememberServer, searchedServers } from './searched-servers';
 
 /**
  * A restore point of backups found with no configuration (./discover), named
@@ -28,13 +30,73 @@ export async function discoverAndRemember(runtimeDir: string): Promise<Discovery
   return discovery;
 }
 
-/** The found entry `id`, looked for again when it is not known (a helper started since). */
-export async function lookUpFound(runtimeDir: string, id: string): Promise<FoundBackups> {
-  const found = known.get(id) ?? (await discoverAndRemember(runtimeDir)).found.find((f) => f.id === id);
-  if (!found) {
-    throw new RewindError('DestinationMissing', 'The backups you chose are not on any connected disk any more.', { advice: 'Connect the backup disk, then look for backups again.' });
+/**
+ * What a server answered (discover --host, DiscoverServerBackups), kept as
+ * a disk's finds are, and the server noted in the runtime folder with the ids
+ * it answered (./searched-servers), so that a later call, in this process or
+ * another one, can ask it again.
+ */
+export async function rememberServerFinds(runtimeDir: string, server: FoundServer, discovery: Discovery): Promise<void> {
+  for (const found of discovery.found) known.set(found.id, found);
+  await rememberServer(
+    runtimeDir,
+    server,
+    discovery.found.map((f) => f.id),
+  );
+}
+
+interface Paths {
+  stateDir: string;
+  runtimeDir: string;
+}
+
+/** Asks a searched server again; what it answers is remembered anew, what went wrong is said naming it. */
+async function askServer(paths: Paths, server: FoundServer, problems: string[]): Promise<FoundBackups[]> {
+  const { discoverOnServer } = await import('./discover-server');
+  const { sshPaths } = await import('../destinations/ssh/identity');
+  try {
+    const discovery = await discoverOnServer(sshPaths(paths.stateDir), server, hostname());
+    await rememberServerFinds(paths.runtimeDir, server, discovery);
+    return discovery.found;
+  } catch (error) {
+    problems.push(`the server ${server.host} could not be asked for them (${error instanceof RewindError ? error.detail : (error as Error).message})`);
+    return [];
   }
-  return found;
+}
+
+/**
+ * The found entry `id`, looked for again when it is not known (a helper
+ * started since): first on the server that answered it, when one did, then
+ * on the connected disks, then on the other servers searched.
+ */
+export async function lookUpFound(paths: Paths, id: string): Promise<FoundBackups> {
+  const remembered = known.get(id);
+  if (remembered) return remembered;
+  const servers = await searchedServers(paths.runtimeDir);
+  const problems: string[] = [];
+  const answeredIt = servers.filter((s) => s.ids.includes(id));
+  for (const server of answeredIt) {
+    const found = (await askServer(paths, server, problems)).find((f) => f.id === id);
+    if (found) return found;
+  }
+  if (answeredIt.length === 0) {
+    const found = (await discoverAndRemember(paths.runtimeDir)).found.find((f) => f.id === id);
+    if (found) return found;
+    for (const server of servers) {
+      const onIt = (await askServer(paths, server, problems)).find((f) => f.id === id);
+      if (onIt) return onIt;
+    }
+  }
+  if (answeredIt.length > 0) {
+    throw new RewindError('DestinationMissing', `The backups you chose are on a server that cannot be read now: ${problems.length > 0 ? problems.join('; ') : `the server ${answeredIt[0].host} does not list them any more`}.`, {
+      advice: 'Check that the server is on and reachable, and that it still lets this computer read the backups there; then look for backups again.',
+    });
+  }
+  const servedNote = servers.length > 0 ? ` or on the server${servers.length === 1 ? '' : 's'} ${servers.map((s) => s.host).join(', ')}` : '';
+  const problemNote = problems.length > 0 ? ` (${problems.join('; ')})` : '';
+  throw new RewindError('DestinationMissing', `The backups you chose are not on any connected disk${servedNote} any more${problemNote}.`, {
+    advice: 'Connect the backup disk, then look for backups again.',
+  });
 }
 
 /**
@@ -101,18 +163,13 @@ export async function withFoundKey<T>(runtimeDir: string, given: GivenKey, fn: (
   }
 }
 
-interface Paths {
-  stateDir: string;
-  runtimeDir: string;
-}
-
 /** A found point's root folder (read on the disk, or replayed into a scratch folder on the target's filesystem). */
 export async function openFoundPoint(
   paths: Paths,
   request: { from: string; snapshot: string; source?: string; recoveryKey?: string; paths?: readonly string[] },
   mounts: MountSet,
 ): Promise<{ root: string; sourcePath: string; done: () => Promise<void> }> {
-  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const found = await lookUpFound(paths, request.from);
   const { folder, sourcePath } = chosenFolder(found, request.source);
   const [destination] = configForFound(found, [sourcePath]).destinations;
   let scratch: string | undefined;
@@ -140,9 +197,9 @@ export async function openFoundPoint(
   }
 }
 
-/** Whether a found entry's points are fetched (stream files) rather than read on the disk. */
-export async function foundNeedsFetching(runtimeDir: string, id: string): Promise<boolean> {
-  return (await lookUpFound(runtimeDir, id)).kind !== 'btrfs';
+/** Whether a found entry's points are fetched (stream files, a server) rather than read on the disk. */
+export async function foundNeedsFetching(paths: Paths, id: string): Promise<boolean> {
+  return !foundReadInPlace(await lookUpFound(paths, id));
 }
 
 /**
@@ -152,7 +209,7 @@ export async function foundNeedsFetching(runtimeDir: string, id: string): Promis
  * configuration: the restore browser's "What changed" after a reinstall.
  */
 export async function foundChangesSince(paths: Paths, request: { from: string; snapshot: string; source?: string; recoveryKey?: string }, mounts: MountSet): Promise<PointChanges> {
-  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const found = await lookUpFound(paths, request.from);
   const { folder, sourcePath } = chosenFolder(found, request.source);
   const [destination] = configForFound(found, [sourcePath]).destinations;
   const opened = await openDestination(destination, found.host, mounts, paths.stateDir);

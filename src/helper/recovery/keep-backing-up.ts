@@ -1,4 +1,6 @@
-import { configForFound, type FoundBackups } from '../../core/discovery';
+import { configForFound, type FoundBackups, type FoundServer } from '../../core/discovery';
+import { DEFAULT_HELPER_PATH } from '../../core/serve-protocol';
+import { acceptKeyCommand, authorizedKeysFileOf } from '../../core/server-setup';
 import type { Config } from '../../core/config';
 import { RewindError } from '../../core/errors';
 import { saveConfig } from '../config/config-file';
@@ -52,9 +54,34 @@ async function checkedIdentity(paths: Paths, found: FoundBackups, dirName: strin
   }
 }
 
+/**
+ * Backups found on a server are read through a key the server accepted
+ * read-only, which can never back up: saving a configuration for them would
+ * only make every backup fail. So nothing is saved, and the words say what
+ * the server's administrator runs so that this computer backs up there in
+ * the lost computer's place (docs/backup-server.md): the read-only line
+ * taken out (the same key may not have two lines), the key accepted as
+ * setup's command accepts one; then the server is added in setup as any.
+ */
+async function refuseOnServer(paths: Paths, found: FoundBackups, server: FoundServer): Promise<never> {
+  const { ensureIdentity, sshPaths } = await import('../destinations/ssh/identity');
+  const publicKey = await ensureIdentity(sshPaths(paths.stateDir), `rewind@${found.host}`);
+  const command = acceptKeyCommand({ publicKey, helperPath: DEFAULT_HELPER_PATH, root: 'ROOT', host: found.host, user: server.user });
+  throw new RewindError(
+    'KeyNotAccepted',
+    `These backups are on the server ${server.host}, which lets this computer only read them, so Rewind cannot keep backing up there yet. Nothing was saved.`,
+    {
+      advice:
+        `An administrator of the server can let this computer back up there in place of ${found.host}: remove the line with --read-only for this computer's key from ${authorizedKeysFileOf(server.user)}, ` +
+        `then run: ${command} (ROOT: the server's backup folder). Then set up backups to the server ${server.host} in Rewind.`,
+    },
+  );
+}
+
 /** Saves the configuration that goes on backing up to `request.from` (and, when encrypted, its key); answers it. */
 export async function keepBackingUp(paths: Paths, request: KeepRequest): Promise<Config> {
-  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const found = await lookUpFound(paths, request.from);
+  if (found.disk.server) return refuseOnServer(paths, found, found.disk.server);
   const { folder, sourcePath } = chosenFolder(found, request.source);
   if (found.encrypted) await adoptKey(paths.stateDir, found.id, await checkedIdentity(paths, found, folder.dirName, request));
   return saveConfig(paths.configPath, configForFound(found, [sourcePath]));

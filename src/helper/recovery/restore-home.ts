@@ -18,7 +18,7 @@ interface Paths {
  * cancel (`watch`), which deletes what was received.
  */
 export async function restoreHome(paths: Paths, request: RestoreHomeRequest, watch?: RestoreWatch): Promise<RestoreHomeResult> {
-  const found = await lookUpFound(paths.runtimeDir, request.from);
+  const found = await lookUpFound(paths, request.from);
   const { folder } = chosenFolder(found, request.source);
   const into = targetFolder(folder.folder);
   const result = await restoreSubvolume({

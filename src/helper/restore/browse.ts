@@ -170,7 +170,7 @@ async function withPoint<T>(paths: Paths, request: ListFolderRequest | SearchReq
       await handle.close();
     }
   };
-  const fetches = isFoundId(request.from) ? await foundNeedsFetching(paths.runtimeDir, request.from) : needsFetching(await loadConfig(paths.configPath), request.from);
+  const fetches = isFoundId(request.from) ? await foundNeedsFetching(paths, request.from) : needsFetching(await loadConfig(paths.configPath), request.from);
   if (fetches) return fetchedPoints.use(paths, request, (point) => read(point.root));
   const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
   try {
@@ -294,7 +294,7 @@ export async function whatChanged(paths: Paths, request: WhatChangedRequest, cal
  */
 async function foundWhatChanged(paths: Paths, request: WhatChangedRequest, caller: BrowseCaller): Promise<WhatChangedResult> {
   const mounts = MountSet.forReader(paths.runtimeDir, 'browse');
-  const fetches = await foundNeedsFetching(paths.runtimeDir, request.from);
+  const fetches = await foundNeedsFetching(paths, request.from);
   const withRoot = async <T>(point: WhatChangedRequest, fn: (point: { root: string }) => Promise<T>): Promise<T> => {
     if (fetches) return fetchedPoints.use(paths, point, fn);
     const opened = await openPoint(paths, point, mounts);

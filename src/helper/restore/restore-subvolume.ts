@@ -120,7 +120,7 @@ async function fromFound(request: SubvolumeRestoreRequest, mounts: MountSet, int
   if (!name || !parseSnapshotName(name)) {
     throw new RewindError('InvalidArgs', `${JSON.stringify(name ?? '')} is not the name of a backup.`, { advice: ADVICE.chooseAgain });
   }
-  const found = await lookUpFound(request.runtimeDir, request.destination!);
+  const found = await lookUpFound(request, request.destination!);
   const { folder } = chosenFolder(found, request.source);
   await refuseExisting(into, folder.dirName, name);
   const opened = await openDestination(configForFound(found).destinations[0], found.host, mounts, request.stateDir);

@@ -24,7 +24,11 @@ the key accepted there with accept-key --read-only)`,
       const { sshPaths } = await import('../../destinations/ssh/identity');
       const { discoverOnServer } = await import('../../recovery/discover-server');
       const target = parseProbeRequest(JSON.stringify({ host: values.host, port: port(values.port), user: values.user }));
-      return discoverOnServer(sshPaths(paths.stateDir), target, await localHostName(paths.configPath));
+      const discovery = await discoverOnServer(sshPaths(paths.stateDir), target, await localHostName(paths.configPath));
+      // restore-subvolume --destination ID, a command of its own, asks this server again.
+      const { rememberServerFinds } = await import('../../recovery/found-point');
+      await rememberServerFinds(paths.runtimeDir, target, discovery);
+      return discovery;
     }
     const { discoverBackups } = await import('../../recovery/discover');
     return discoverBackups({ runtimeDir: paths.runtimeDir });

@@ -45,7 +45,9 @@ export function describeDiscovery(discovery: Discovery): string {
     lines.push(`No Rewind backups on the ${discovery.disksSearched} disk${discovery.disksSearched === 1 ? '' : 's'} looked at.`);
   } else {
     for (const found of discovery.found) lines.push(...describeOne(found), '');
-    if (discovery.found.some((f) => !isOnServer(f))) lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
+    // A server's finds restore as a disk's: restore-subvolume asks the server again (it is remembered until the next start).
+    lines.push('To bring a home back: rewind-helper restore-subvolume --into /home --destination ID --snapshot NAME [--replace]');
+    if (discovery.found.some((f) => f.encrypted)) lines.push('For encrypted backups, add --key FILE: a file with the recovery key.');
   }
   for (const problem of discovery.problems) lines.push(`Not read: ${problem}`);
   return lines.join('\n').trimEnd();
