@@ -19,6 +19,7 @@ import { CAPABILITY_XATTR } from '../../core/xattrs-left-out';
 import { SELINUX_XATTR } from '../../core/send-stream/filter';
 import { ReceivedDestination, type SendOrder } from './received-destination';
 import { destinationName } from '../../core/destination-name';
+import { SNAPSHOT_DIR } from '../../core/ids';
 
 /** The xattrs the receiver rules judge by value (the others a retry leaves out whole). */
 const RULED_XATTRS = [SELINUX_XATTR, CAPABILITY_XATTR];
@@ -26,6 +27,13 @@ const RULED_XATTRS = [SELINUX_XATTR, CAPABILITY_XATTR];
 /**
  * A btrfs backup disk, found by filesystem UUID and mounted at its top level.
  * Backups of one source subvolume live in <path>/<host>/<subvolume>/.
+ *
+ * With `path` the snapshots' folder (`.rewind`), it is an old system disk
+ * whose own snapshots are restore points (src/core/old-snapshots.ts, found
+ * with no configuration): someone's disk that is only read. It is mounted
+ * read-only, its points are `.rewind/<subvolume>/<time>` with no computer's
+ * folder, and a point is one only while the disk lists it as a read-only
+ * subvolume of that name.
  */
 export class BtrfsDestination extends ReceivedDestination {
   /** A disk mounted here stays usable for the whole run, or its commands say why not. */
@@ -35,6 +43,7 @@ export class BtrfsDestination extends ReceivedDestination {
     readonly config: BtrfsDestinationConfig,
     readonly host: string,
     private readonly mount: TopLevelMount,
+    private readonly oldSnapshots = false,
   ) {
     super();
   }
@@ -49,7 +58,8 @@ export class BtrfsDestination extends ReceivedDestination {
     if (!device) {
       throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} is not connected.`, { reason: reason('disk-not-connected', { destination: destinationName(config) }) });
     }
-    const mount = await mounts.get(device, config.filesystem).catch((error: unknown) => {
+    const oldSnapshots = config.path === SNAPSHOT_DIR;
+    const mount = await (oldSnapshots ? mounts.getReadOnly(device, config.filesystem) : mounts.get(device, config.filesystem)).catch((error: unknown) => {
       throw new RewindError('DestinationMissing', `The backup disk ${destinationName(config)} could not be opened (${(error as Error).message}).`, {
         cause: error,
         reason: reason('disk-not-opened', { destination: destinationName(config) }),
@@ -57,7 +67,7 @@ export class BtrfsDestination extends ReceivedDestination {
     });
     // Listed now, while the run does other things: every run needs the list.
     void mount.subvolumes();
-    return new BtrfsDestination(config, host, mount);
+    return oldSnapshots ? new BtrfsDestination(config, '', mount, true) : new BtrfsDestination(config, host, mount);
   }
 
   get name(): string {
@@ -208,8 +218,16 @@ export class BtrfsDestination extends ReceivedDestination {
     return noDataStream(path.join(folder, from), path.join(folder, to));
   }
 
-  /** A backup on this disk is read where it is. */
+  /** An old system disk's snapshots: the read-only ones, whatever their received UUID (a restored one has one). */
+  protected override isPoint(backup: Subvolume): boolean {
+    return this.oldSnapshots ? backup.readOnly : isCompleteBackup(backup);
+  }
+
+  /** A backup on this disk is read where it is; on an old system disk, only a snapshot it lists as one. */
   async pointFolder(dirName: string, name: string): Promise<string> {
+    if (this.oldSnapshots && !(await this.backups(dirName)).some((b) => path.basename(b.path) === name && b.readOnly)) {
+      throw new RewindError('InvalidArgs', `There is no snapshot ${name} of ${dirName} on ${this.name}.`, { advice: ADVICE.chooseAgain });
+    }
     return path.join(this.top, this.dirBelowTop(dirName), name);
   }
 

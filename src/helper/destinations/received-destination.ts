@@ -98,15 +98,20 @@ export abstract class ReceivedDestination implements BackupDestination {
     return (await this.backups(dirName)).map((b) => path.basename(b.path));
   }
 
+  /** Whether a subvolume of a folder is a restore point: a complete backup. */
+  protected isPoint(backup: Subvolume): boolean {
+    return isCompleteBackup(backup);
+  }
+
   async points(dirName: string): Promise<PointInfo[]> {
     return (await this.backups(dirName))
       .sort((a, b) => a.createdGeneration - b.createdGeneration)
-      .map((b) => ({ name: path.basename(b.path), uuid: b.uuid, receivedUuid: b.receivedUuid, complete: isCompleteBackup(b) }));
+      .map((b) => ({ name: path.basename(b.path), uuid: b.uuid, receivedUuid: b.receivedUuid, complete: this.isPoint(b) }));
   }
 
   /** From the backup before it (by name, among the complete ones), as `btrfs send --no-data` tells it. */
   async changesSince(dirName: string, name: string): Promise<PointChanges> {
-    const previous = previousPoint((await this.backups(dirName)).filter(isCompleteBackup).map((b) => path.basename(b.path)), name);
+    const previous = previousPoint((await this.backups(dirName)).filter((b) => this.isPoint(b)).map((b) => path.basename(b.path)), name);
     if (previous === undefined) return { changes: [] };
     const stream = await this.noDataStream(dirName, previous, name);
     return { previous, changes: listChanges(stream).flatMap((l) => l.changes) };

@@ -12,6 +12,7 @@ import { randomHex } from '../system/random-id';
 import { runCommand } from '../system/run-command';
 import { ConfinedFolder } from '../destinations/stream-files/confined-folder';
 import { FolderStore } from '../destinations/stream-files/folder-store';
+import { oldSnapshotFinds } from './old-snapshots';
 
 /**
  * Every Rewind backup on the connected disks, with no configuration (after
@@ -22,6 +23,8 @@ import { FolderStore } from '../destinations/stream-files/folder-store';
  * - btrfs: the layout `<folder>/<computer>/<subvolume>/<time>` of complete
  *   received backups (read-only, with a Received UUID), for folders up to
  *   two levels below the top;
+ * - btrfs, too: the snapshots Rewind kept at `.rewind/<subvolume>/<time>`
+ *   when the disk was a computer's own system disk (./old-snapshots);
  * - other filesystems: `<folder>/<computer>/<subvolume>/manifest.json`, read
  *   through the stream files' confined folder (no link followed, bounded
  *   reads) and checked like every manifest.
@@ -67,7 +70,10 @@ export function btrfsFinds(disk: FoundDisk, subvolumes: ReadonlyArray<{ path: st
 
 async function findOnBtrfs(mountPoint: string, disk: FoundDisk): Promise<RawFind[]> {
   const used = await usedBytes(mountPoint);
-  return btrfsFinds(disk, await listSubvolumes(mountPoint)).map((f) => ({ ...f, ...(used !== undefined ? { diskUsedBytes: used } : {}) }));
+  const subvolumes = await listSubvolumes(mountPoint);
+  const backups = btrfsFinds(disk, subvolumes).map((f) => ({ ...f, ...(used !== undefined ? { diskUsedBytes: used } : {}) }));
+  // The snapshots an old system disk kept are restore points too; the space its whole system uses says nothing of them.
+  return [...backups, ...(await oldSnapshotFinds(mountPoint, disk, subvolumes))];
 }
 
 /** The folders in `<mountPoint>/<below>`, no link followed on the way, or none when it cannot be read. */

@@ -3,6 +3,7 @@ import { DEFAULT_HELPER_PATH } from '../../core/serve-protocol';
 import { acceptKeyCommand, authorizedKeysFileOf } from '../../core/server-setup';
 import type { Config } from '../../core/config';
 import { RewindError } from '../../core/errors';
+import { refuseKeepingOldSnapshots } from '../../core/old-snapshots';
 import { saveConfig } from '../config/config-file';
 import { adoptKey, identityOf, recipientOf } from '../destinations/stream-files/age-key';
 import { FilesDestination } from '../destinations/stream-files/files-destination';
@@ -81,6 +82,7 @@ async function refuseOnServer(paths: Paths, found: FoundBackups, server: FoundSe
 /** Saves the configuration that goes on backing up to `request.from` (and, when encrypted, its key); answers it. */
 export async function keepBackingUp(paths: Paths, request: KeepRequest): Promise<Config> {
   const found = await lookUpFound(paths, request.from);
+  refuseKeepingOldSnapshots(found);
   if (found.disk.server) return refuseOnServer(paths, found, found.disk.server);
   const { folder, sourcePath } = chosenFolder(found, request.source);
   if (found.encrypted) await adoptKey(paths.stateDir, found.id, await checkedIdentity(paths, found, folder.dirName, request));

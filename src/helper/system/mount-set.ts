@@ -24,6 +24,11 @@ export class MountSet {
     return this.once(fsUuid, () => mountTopLevel(device, this.runtimeDir, fsUuid));
   }
 
+  /** The top level of a btrfs filesystem that is only read (an old system disk), mounted read-only. */
+  getReadOnly(device: string, fsUuid: string): Promise<TopLevelMount> {
+    return this.once(`ro-${fsUuid}`, () => mountTopLevel(device, this.runtimeDir, `ro-${fsUuid}`, true));
+  }
+
   /** A disk of any filesystem, for stream files. */
   disk(device: string, fsUuid: string): Promise<{ mountPoint: string }> {
     return this.once(`disk-${fsUuid}`, () => mountDisk(device, this.runtimeDir, `disk-${fsUuid}`));

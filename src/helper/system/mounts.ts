@@ -38,12 +38,12 @@ export interface TopLevelMount {
   added(subvolume: Subvolume): void;
 }
 
-/** Mounts the top level of the btrfs filesystem on `device` under `runtimeDir`. */
-export async function mountTopLevel(device: string, runtimeDir: string, name: string): Promise<TopLevelMount> {
+/** Mounts the top level of the btrfs filesystem on `device` under `runtimeDir` (`readOnly`: a disk that is only read, never written). */
+export async function mountTopLevel(device: string, runtimeDir: string, name: string, readOnly = false): Promise<TopLevelMount> {
   await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
   const mountPoint = path.join(runtimeDir, name);
   await mkdir(mountPoint, { recursive: true, mode: 0o700 });
-  await runCommand('mount', ['-t', 'btrfs', '-o', 'subvolid=5,noatime', device, mountPoint]);
+  await runCommand('mount', ['-t', 'btrfs', '-o', readOnly ? 'ro,subvolid=5,noatime' : 'subvolid=5,noatime', device, mountPoint]);
   let listing: Promise<Subvolume[]> | undefined;
   return {
     mountPoint,

@@ -17,11 +17,21 @@ function when(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+/** An old system disk's snapshots: whose they are, or that they are an earlier installation's. */
+function describeSnapshots(found: FoundBackups): string {
+  return `${found.host || 'An earlier installation'}, on ${found.disk.name} (snapshots kept on the old computer's own disk: they can be restored from, not backed up to)`;
+}
+
 function describeOne(found: FoundBackups): string[] {
+  if (found.kind === 'snapshots') return [describeSnapshots(found), ...pointLines(found)];
   const onServer = isOnServer(found);
   const what = found.kind === 'btrfs' ? (onServer ? 'backups' : 'backup disk') : found.encrypted ? 'encrypted backup files' : 'backup files';
   const place = onServer ? `the server ${found.disk.name}` : found.disk.name;
-  const lines = [`${found.host}, on ${place} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, `  id: ${found.id}`];
+  return [`${found.host}, on ${place} (${what}${found.path ? ` in the folder ${found.path}` : ''})`, ...pointLines(found)];
+}
+
+function pointLines(found: FoundBackups): string[] {
+  const lines = [`  id: ${found.id}`];
   for (const folder of found.folders) {
     const n = folder.points.length;
     lines.push(`  ${folder.folder}: ${n} restore point${n === 1 ? '' : 's'}, ${when(parseName(folder.points[0]))} to ${when(parseName(folder.points[n - 1]))} (newest ${folder.points[n - 1]})`);
