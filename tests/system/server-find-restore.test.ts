@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
@@ -25,7 +25,8 @@ import { compareTrees, describeTree } from '../support/tree-compare';
  * backups with `restore-subvolume`, a command of its own (the helper asks
  * the server it remembers again), the same file by file as the old home;
  * one file from the stream files through RestoreFiles, as the restore
- * browser asks over D-Bus, with the recovery key. Nothing on the server
+ * browser asks over D-Bus, with the recovery key, and the whole home again
+ * through RestoreHome, as the app asks. Nothing on the server
  * changes; keeping on backing up there is refused in words that say what
  * the server's administrator runs; a server that cannot be reached is named.
  */
@@ -122,6 +123,7 @@ afterAll(async () => {
 });
 
 let received: FoundBackups;
+let files: FoundBackups;
 
 test('the whole home comes back from received backups found on the server, file by file as it was, and nothing there changed', async () => {
   const before = serverSide();
@@ -151,7 +153,7 @@ test('one file comes back from encrypted stream files found on the server, throu
   const before = serverSide();
   const discovery = callAs<ServerDiscovery>(fx, alice, 'DiscoverServerBackups', { host: '127.0.0.1', port: sshd.port, user: alice });
   expect(discovery.error).toBeUndefined();
-  const [files] = discovery.result!.found;
+  [files] = discovery.result!.found;
   expect(files).toMatchObject({ kind: 'files', encrypted: true, host: fx.hostName, disk: { server: { user: alice } } });
   const to = path.join(fx.dir, 'restored-file');
   mkdirSync(to);
@@ -174,6 +176,19 @@ test('one file comes back from encrypted stream files found on the server, throu
     expect(described(to)).toEqual(original);
   });
   expect(serverSide()).toEqual(before);
+});
+
+test('the whole home comes back through RestoreHome from the encrypted backup files on the server, as the app asks', async () => {
+  // The home restored before steps aside again; its received snapshot is deleted, so this one is received anew.
+  await withTopLevel(fx, home.fresh, (top) => sh('btrfs', ['subvolume', 'delete', path.join(top, '.rewind/home', newest)]));
+  writeFileSync(path.join(home.home, 'made-since.txt'), 'not in the backup\n');
+  const restored = callAs<{ folder: string; keptCurrent: boolean }>(fx, alice, 'RestoreHome', { from: files.id, snapshot: newest, recoveryKey });
+  expect(restored.error).toBeUndefined();
+  expect(restored.result).toMatchObject({ folder: home.home, keptCurrent: true });
+  home.restart();
+  await withTopLevel(fx, fx.source, (top) => {
+    expect(compareTrees(path.join(top, '.rewind/home', newest), home.home)).toEqual([]);
+  });
 });
 
 test('keeping on backing up to a server that lets this computer only read is refused, saying what its administrator runs', () => {
