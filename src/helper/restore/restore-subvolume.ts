@@ -12,6 +12,8 @@ import { runCommand } from '../system/run-command';
 import type { Config } from '../../core/config';
 import { openDestination } from '../destinations/open-destination';
 import { receiveCopyWatched } from './receive-copy';
+import { ownedCopy } from './owned-copy';
+import type { OwnersChange } from '../../core/owner-mapping';
 import { restoreCancelled, type RestoreWatch } from './restore-watch';
 import { acquireRunLock } from '../engine/run-lock';
 import { configForFound, isFoundId } from '../../core/discovery';
@@ -35,6 +37,12 @@ import { noteWholeRestore } from '../drill/whole-restore';
  *   backup subvolume on a btrfs filesystem the administrator mounted;
  * - found with no configuration (../recovery): the found entry's id as the
  *   destination, and a snapshot name.
+ *
+ * The restored files of people with an account here of their folder's name
+ * are given to that account, in the copy before it is swapped in
+ * (./owned-copy.ts): on a fresh install their numbers may differ. Not for a
+ * backup named by path: a live system's accounts are not the installed
+ * one's.
  *
  * With `replace`, the restored subvolume takes the current one's name and the
  * current one is kept beside it under another name: renames in the top level,
@@ -77,6 +85,8 @@ export interface SubvolumeRestoreResult {
   steps: string[];
   /** With `replace`: the current subvolume's new name; the restored one has its old name. */
   keptAs?: string;
+  /** Whose files were given to the account of their folder's name on this computer, and whose kept their owner (not with `backup`). */
+  owners?: OwnersChange;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
@@ -199,7 +209,15 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
     }
     // btrfs receive leaves the subvolume read-only with its received UUID; the new one is a writable snapshot of it.
     const newPath = `${currentPath}.restored-${stamp(request.now ?? new Date())}`;
-    await runCommand('btrfs', ['subvolume', 'snapshot', restored, path.join(top, newPath)]);
+    const owners = await ownedCopy(restored, path.join(top, newPath), request.backup === undefined ? request.into : undefined, request.watch?.signal).catch(async (error: unknown) => {
+      // As a failed receive: nothing of the restore is kept, and nothing was replaced.
+      await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+      if (made) await removeEmptyUpTo(into, made);
+      if (request.watch?.signal?.aborted) throw restoreCancelled();
+      throw new RewindError('Internal', `The restored files could not be given to their owners on this computer: ${(error as Error).message}`, {
+        advice: 'Nothing was replaced. Try again; if it keeps failing, report it with the system log.',
+      });
+    });
     // The next scheduled run checks what it backs up from here (a restore drill); not knowing so is no reason to fail the restore.
     await noteWholeRestore(request.stateDir).catch(() => undefined);
     if (request.replace) {
@@ -213,6 +231,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
         currentPath,
         device: mount.source,
         keptAs,
+        ...(owners ? { owners } : {}),
         steps: [
           `Restart the computer: from then on ${currentPath} is the restored one.`,
           `What ${currentPath} held until now is kept as ${keptAs}; when everything is back, delete it: btrfs subvolume delete on the top level of ${mount.source}.`,
@@ -232,6 +251,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
       newPath,
       currentPath,
       device: mount.source,
+      ...(owners ? { owners } : {}),
       steps,
     };
   } finally {

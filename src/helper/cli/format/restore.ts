@@ -1,3 +1,4 @@
+import type { KeptReason, OwnersChange } from '../../../core/owner-mapping';
 import type { RestoreProgress } from '../../../core/contract/recovery-requests';
 import type { SubvolumeRestoreResult } from '../results';
 
@@ -30,8 +31,29 @@ export function describeRestoreProgress(progress: RestoreProgress): string {
   return parts.join(', ');
 }
 
-/** `restore-subvolume`: where the subvolume came back, and the steps to switch to it. */
+const KEPT: Record<KeptReason, string> = {
+  'no-account': 'there is no account of that name here',
+  root: "root's files are never given to anyone",
+  taken: "its number here is another folder's owner's, who keeps theirs: the two people's files would be mixed",
+  ambiguous: 'two folders would end up with one owner here, or one owner with two numbers',
+};
+
+/** Whose files were given to whom, and whose kept their owner, one line each. */
+export function describeOwners(owners: OwnersChange): string[] {
+  const lines = owners.given.map((g) => {
+    const ids = [g.uid && `uid ${g.uid[0]} → ${g.uid[1]}`, g.gid && `group ${g.gid[0]} → ${g.gid[1]}`].filter(Boolean).join(', ');
+    const group = g.groupKept ? `; their group stays as it was (${KEPT[g.groupKept]})` : '';
+    return `Files of ${g.name} were given to ${g.name} on this computer (${ids})${group}.`;
+  });
+  if (owners.given.length > 0) lines.push(`  ${owners.entries} files and folders changed owner; modes, times and contents are as they were.`);
+  // A folder of root's is nobody's to give: not worth a line.
+  for (const k of owners.kept.filter((k) => k.reason !== 'root')) lines.push(`Files of ${k.name} keep the owner they had: ${KEPT[k.reason]}.`);
+  return lines;
+}
+
+/** `restore-subvolume`: where the subvolume came back, whose files are whose, and the steps to switch to it. */
 export function describeRestoredSubvolume(result: SubvolumeRestoreResult): string {
-  if (result.keptAs) return [`Restored ${result.currentPath} from ${result.snapshot} on ${result.device}.`, ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n');
-  return [`Restored as ${result.subvolume} (from ${result.snapshot}) on ${result.device}. To switch to it:`, ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n');
+  const owners = result.owners ? describeOwners(result.owners) : [];
+  if (result.keptAs) return [`Restored ${result.currentPath} from ${result.snapshot} on ${result.device}.`, ...owners, ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n');
+  return [`Restored as ${result.subvolume} (from ${result.snapshot}) on ${result.device}.`, ...owners, 'To switch to it:', ...result.steps.map((s, i) => `  ${i + 1}. ${s}`)].join('\n');
 }

@@ -1,0 +1,44 @@
+import { rename } from 'node:fs/promises';
+import { ownerMapping, type OwnersChange } from '../../core/owner-mapping';
+import { accountsLivingIn } from '../system/accounts';
+import { runCommand } from '../system/run-command';
+import { giveOwners, homeFolderOwners } from './give-owners';
+
+/**
+ * The writable subvolume a whole restore swaps in, made at `target` from
+ * the received read-only one (`restored`), with the files of the people
+ * who have an account here given to that account (../../core/owner-mapping.ts).
+ *
+ * `homes`: the folder the home comes back to (/home), whose accounts are
+ * looked up; undefined where this computer's accounts are not the ones the
+ * home is for (a live system restoring a backup by path), and then the
+ * owners stay as they were.
+ *
+ * The owners are changed in a copy beside the received one, in the
+ * helper's folder of snapshots that only root can enter: nobody can reach
+ * it or swap a link into it while it is walked, and only a complete copy is
+ * moved to `target`. A failure or cancel deletes the copy.
+ */
+export async function ownedCopy(restored: string, target: string, homes: string | undefined, signal?: AbortSignal): Promise<OwnersChange | undefined> {
+  if (homes === undefined) {
+    await runCommand('btrfs', ['subvolume', 'snapshot', restored, target]);
+    return undefined;
+  }
+  const folders = await homeFolderOwners(restored);
+  const mapping = ownerMapping(folders, await accountsLivingIn(homes, folders.map((f) => f.name)));
+  const change = (entries: number): OwnersChange => ({ given: mapping.given, kept: mapping.kept, entries });
+  if (mapping.uids.length === 0 && mapping.gids.length === 0) {
+    await runCommand('btrfs', ['subvolume', 'snapshot', restored, target]);
+    return change(0);
+  }
+  const copy = `${restored}.giving-owners`;
+  await runCommand('btrfs', ['subvolume', 'snapshot', restored, copy]);
+  try {
+    const given = await giveOwners(copy, mapping, signal);
+    await rename(copy, target);
+    return change(given.entries);
+  } catch (error) {
+    await runCommand('btrfs', ['subvolume', 'delete', copy]).catch(() => undefined);
+    throw error;
+  }
+}

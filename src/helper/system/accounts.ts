@@ -1,0 +1,92 @@
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ACCOUNT_NAME, type AccountIds } from '../../core/owner-mapping';
+import { runCommand } from './run-command';
+
+/**
+ * This computer's accounts of some names, with their uid and primary gid,
+ * for giving a restored home's files to them (../../core/owner-mapping.ts).
+ *
+ * Only an account whose home is in `homes` (the folder the home comes back
+ * to, /home) counts: /home/alice stands for the alice who lives there, and a
+ * system account that happens to share a folder's name (a "backup" folder,
+ * the account "backup") does not.
+ *
+ * Where the installed system is: on the running one, the user database is
+ * asked through NSS (`getent`), which knows systemd-homed's and a
+ * directory's users too. On a live system that mounted the installation
+ * somewhere (REWIND_TARGET_ROOT), the live system's accounts are not the
+ * installation's: its /etc/passwd is read instead.
+ */
+const TIME_LIMIT_MS = 3000;
+/** More than any /etc/passwd of a desktop; a bigger one is not read. */
+const PASSWD_LIMIT = 4 * 1024 * 1024;
+
+interface Entry extends AccountIds {
+  home: string;
+}
+
+function parseEntry(line: string): [string, Entry] | undefined {
+  const fields = line.split(':');
+  if (fields.length < 7) return undefined;
+  const [name, , uid, gid, , home] = fields;
+  if (!ACCOUNT_NAME.test(name) || !/^\d{1,10}$/.test(uid) || !/^\d{1,10}$/.test(gid)) return undefined;
+  const ids = { uid: Number(uid), gid: Number(gid) };
+  // 4294967295 is (uid_t)-1, "no change" to chown: never anybody's.
+  if (ids.uid >= 0xffffffff || ids.gid >= 0xffffffff) return undefined;
+  return [name, { ...ids, home }];
+}
+
+async function getentEntry(name: string): Promise<Entry | undefined> {
+  try {
+    const parsed = parseEntry((await runCommand('getent', ['passwd', '--', name], { timeoutMs: TIME_LIMIT_MS })).split('\n')[0]);
+    return parsed && parsed[0] === name ? parsed[1] : undefined;
+  } catch {
+    // Not a user (exit 2), or no answer in time.
+    return undefined;
+  }
+}
+
+/** The installation's /etc/passwd under `root`, opened without following a link at its last name. */
+async function passwdFileEntries(root: string): Promise<Map<string, Entry>> {
+  const handle = await open(path.join(root, 'etc/passwd'), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > PASSWD_LIMIT) return new Map();
+    const text = (await handle.readFile()).subarray(0, PASSWD_LIMIT).toString('utf8');
+    const entries = new Map<string, Entry>();
+    for (const line of text.split('\n')) {
+      const parsed = parseEntry(line);
+      // The first entry of a name is the one the system uses.
+      if (parsed && !entries.has(parsed[0])) entries.set(parsed[0], parsed[1]);
+    }
+    return entries;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function resolved(folder: string): Promise<string> {
+  return realpath(folder).catch(() => path.resolve(folder));
+}
+
+/**
+ * The accounts of `names` whose home is `homes`/NAME. `targetRoot`: where
+ * the installed system is ("/" for the running one).
+ */
+export async function accountsLivingIn(homes: string, names: readonly string[], targetRoot = process.env.REWIND_TARGET_ROOT || '/'): Promise<Map<string, AccountIds>> {
+  const wanted = names.filter((n) => ACCOUNT_NAME.test(n));
+  const onTarget = path.resolve(targetRoot) !== '/' ? await passwdFileEntries(targetRoot).catch(() => new Map<string, Entry>()) : undefined;
+  const here = await resolved(homes);
+  const accounts = new Map<string, AccountIds>();
+  for (const name of wanted) {
+    const entry = onTarget ? onTarget.get(name) : await getentEntry(name);
+    if (!entry?.home.startsWith('/')) continue;
+    // A home in the installation's own terms (/home/alice) is under the target root on a live system.
+    const home = onTarget ? path.join(targetRoot, entry.home) : entry.home;
+    if (path.basename(home) !== name || (await resolved(path.dirname(home))) !== here) continue;
+    accounts.set(name, { uid: entry.uid, gid: entry.gid });
+  }
+  return accounts;
+}
