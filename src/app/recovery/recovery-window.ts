@@ -275,13 +275,20 @@ export class RecoveryWindow extends Adw.Window {
     this._show('working');
     this._working.start();
     try {
-      await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
+      const restored = await this._client.call('RestoreHome', { from: found.id, snapshot: this._point, source: foundFolder(found)!.folder, ...this._key() });
       this._restoredAll = true;
       trace('recover restored all');
       this._done.icon_name = 'emblem-ok-symbolic';
       this._done.title = _('Your Files Are Back');
+      // On a fresh install an account may have another number than on the old computer: the helper gave each person's files to their account here.
+      const given = restored.owners?.given ?? [];
+      const kept = restored.owners?.kept ?? [];
       this._done.description = escapeMarkup(
-        fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
+        [
+          fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
+          ...(given.length > 0 ? [fmt(_('The files of %s now belong to the account of the same name on this computer.'), given.join(', '))] : []),
+          ...(kept.length > 0 ? [fmt(_('The files of %s keep the owner they had on the old computer: no account on this computer can take them over.'), kept.join(', '))] : []),
+        ].join(' '),
       );
       const keep = keepWords(found);
       this._keepNote.label = this._keepOffered() ? keep.note : '';

@@ -27,6 +27,13 @@ export interface RestoreHomeResult {
   snapshot: string;
   /** What the folder held until now is kept (under another name on the same disk). */
   keptCurrent: boolean;
+  /**
+   * Folder (account) names of the old computer: whose files were given to
+   * the account of the same name here (another number on this computer),
+   * and whose keep the owner they had (no such account here, or it would
+   * mix them with someone else's; root's folders are not named).
+   */
+  owners?: { given: string[]; kept: string[] };
 }
 
 /**

@@ -15,7 +15,9 @@ interface Paths {
  * swapped in by name, the current one kept under another name. It takes
  * effect at the next start; until then nothing in use changes, and a failure
  * before the swap leaves the current folder as it was, and so does a
- * cancel (`watch`), which deletes what was received.
+ * cancel (`watch`), which deletes what was received. The files of each
+ * person with an account here of their folder's name are theirs again
+ * (../restore/owned-copy.ts), and the answer says whose.
  */
 export async function restoreHome(paths: Paths, request: RestoreHomeRequest, watch?: RestoreWatch): Promise<RestoreHomeResult> {
   const found = await lookUpFound(paths, request.from);
@@ -32,5 +34,9 @@ export async function restoreHome(paths: Paths, request: RestoreHomeRequest, wat
     replace: true,
     ...(watch ? { watch } : {}),
   });
-  return { folder: into, snapshot: request.snapshot, keptCurrent: result.keptAs !== undefined };
+  const owners = result.owners && {
+    given: result.owners.given.map((g) => g.name),
+    kept: result.owners.kept.filter((k) => k.reason !== 'root').map((k) => k.name),
+  };
+  return { folder: into, snapshot: request.snapshot, keptCurrent: result.keptAs !== undefined, ...(owners ? { owners } : {}) };
 }
