@@ -2,8 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import type { FolderListing } from '../../src/core/browse-request';
 import type { Discovery, FoundBackups } from '../../src/core/discovery';
+import type { RestoreResult } from '../../src/core/restore-request';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { callAs } from '../support/browse-calls';
 import { sh } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { createLoopBtrfs, mountLoop, unmount } from '../support/loop-btrfs';
@@ -19,7 +22,8 @@ import { compareTrees } from '../support/tree-compare';
  * the state are thrown away and the old disk is only plugged in.
  * `discover` lists its snapshots as their own kind of find, named after the
  * old computer, with exactly the two points; the newer one comes back
- * byte-identical onto a new disk; keeping on backing up there is refused in
+ * byte-identical onto a new disk, whole and one file through the restore
+ * browser's calls; keeping on backing up there is refused in
  * words; and the old disk is never written: every mount of it is read-only
  * (the real mount, with what it was asked written down on the way) and its
  * superblock's generation stays the same.
@@ -67,7 +71,7 @@ function generation(): string {
 }
 
 beforeAll(async () => {
-  fx = await createBackupFixture({ withBus: false });
+  fx = await createBackupFixture();
   mountLog = path.join(fx.dir, 'mounts.log');
   watchBin = path.join(fx.dir, 'watch-bin');
   mkdirSync(watchBin);
@@ -161,6 +165,28 @@ test('the newer snapshot comes back onto a new disk byte-identical; what was pla
   const mounts = oldDiskMounts();
   expect(mounts.length).toBeGreaterThan(0);
   expect(mounts.filter((options) => !options.includes('ro'))).toEqual([]);
+  expect(generation()).toBe(before);
+});
+
+test("one file comes back through the restore browser's calls, read where it is on the old disk", () => {
+  const user = fx.allowed.name;
+  const discovery = callAs<Discovery>(fx, user, 'DiscoverBackups', {});
+  expect(discovery.error).toBeUndefined();
+  const found = oldSnapshots(discovery.result!)[0];
+  expect(found).toMatchObject({ kind: 'snapshots', host: 'oldbox' });
+  const before = generation();
+  const listing = callAs<FolderListing>(fx, user, 'ListFolder', { from: found.id, snapshot: names[1], path: 'alice/Documents' });
+  expect(listing.error).toBeUndefined();
+  expect(listing.result!.entries.map((e) => e.name)).toContain('second.txt');
+  // Named like a snapshot, not one: nothing to list.
+  expect(callAs<FolderListing>(fx, user, 'ListFolder', { from: found.id, snapshot: '20990101T000000Z', path: 'alice' }).error?.message).toContain('There is no snapshot 20990101T000000Z');
+
+  const to = path.join(fx.dir, 'restored-file');
+  mkdirSync(to);
+  sh('chown', [`${user}:${user}`, to]);
+  const restored = callAs<RestoreResult>(fx, user, 'RestoreFiles', { from: found.id, snapshot: names[1], paths: ['alice/Documents/second.txt'], to: { folder: to } });
+  expect(restored.error).toBeUndefined();
+  expect(readFileSync(path.join(to, 'second.txt'), 'utf8')).toBe('written before the reinstall\n');
   expect(generation()).toBe(before);
 });
 
