@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, jest, test } from '@jest/globals';
@@ -22,7 +22,9 @@ import { REPO } from '../support/system-bus';
  * empty home takes its place. The welcome page's Restore from a Backup finds
  * the disk and names the computer, the chosen point comes back whole after
  * a page that says what is replaced and kept, and Keep Backing Up to This
- * Disk saves the configuration that goes on from there. Every page is
+ * Disk saves the configuration that goes on from there. The files of a
+ * person whose account has another number on the installation are given to
+ * it, and the done page says whose were and whose were not. Every page is
  * photographed in the light and the dark style.
  */
 jest.setTimeout(300_000);
@@ -42,6 +44,14 @@ beforeAll(async () => {
   fx.cleanup.add(`remove ${root}`, () => rmSync(root, { recursive: true, force: true }));
   const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
   writeFileSync(fx.configPath, JSON.stringify({ ...config, destinations: [{ ...config.destinations[0], path: 'rewind' }] }));
+  // bob and carol had 60200 and 60201 on the old computer; the installation has an account bob of another number, and no carol.
+  for (const [name, id] of [['bob', 60200], ['carol', 60201]] as const) {
+    mkdirSync(path.join(fx.home, name));
+    writeFileSync(path.join(fx.home, name, 'notes.txt'), `${name}'s notes\n`);
+    sh('chown', ['-R', `${id}:${id}`, path.join(fx.home, name)]);
+  }
+  mkdirSync(path.join(root, 'etc'));
+  writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nbob:x:1005:1005:Bob:/home/bob:/bin/bash\n');
   for (let i = 0; i < 2; i++) {
     writeFileSync(path.join(fx.home, `alice/Documents/day-${i}.txt`), `day ${i}\n`);
     expect(runBackupCli(fx).ok).toBe(true);
@@ -119,6 +129,10 @@ test('welcome → the backups found → everything back → keep backing up (lig
   await app.step('recover.confirm', undefined, 'rewind: recover restored all', 120_000);
   await app.shoot('recover-done');
   expect(await texts(app)).toContain('Your Files Are Back');
+  // bob's files are his account's on this computer; carol's keep their owner, and the page says both.
+  const done = (await texts(app)).join('\n');
+  expect(done).toContain('The files of bob now belong to the account of the same name on this computer.');
+  expect(done).toContain('The files of carol keep the owner they had on the old computer: no account on this computer can take them over.');
   await app.step('recover.keep', undefined, 'rewind: recover kept incremental');
   await app.shoot('recover-kept');
 
@@ -133,7 +147,10 @@ test('welcome → the backups found → everything back → keep backing up (lig
   mountLoop(fx.cleanup, fresh, home, 'home');
   const newest = found.folders[0].points.at(-1)!;
   await withTopLevel(fx, fx.destination, (destTop) => {
-    expect(compareTrees(path.join(destTop, 'rewind', fx.hostName, 'home', newest), home)).toEqual([]);
+    // Only bob's owner is another: the account bob of the installation's /etc/passwd.
+    expect(compareTrees(path.join(destTop, 'rewind', fx.hostName, 'home', newest), home)).toEqual(
+      ['"bob"', '"bob/notes.txt"'].flatMap((rel) => [`${rel}: uid 60200 != 1005`, `${rel}: gid 60200 != 1005`]),
+    );
   });
   writeFileSync(path.join(home, 'alice/Documents/after.txt'), 'after the restore\n');
   const next = runBackupCli(fx);

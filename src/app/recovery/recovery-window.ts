@@ -286,9 +286,13 @@ export class RecoveryWindow extends Adw.Window {
       this._done.description = escapeMarkup(
         [
           fmt(_('Restart the computer to use them. What %s held before is kept beside it until you delete it.'), foundFolder(found)!.folder),
-          ...(given.length > 0 ? [fmt(_('The files of %s now belong to the account of the same name on this computer.'), given.join(', '))] : []),
-          ...(kept.length > 0 ? [fmt(_('The files of %s keep the owner they had on the old computer: no account on this computer can take them over.'), kept.join(', '))] : []),
-        ].join(' '),
+          [
+            ...(given.length > 0 ? [fmt(_('The files of %s now belong to the account of the same name on this computer.'), given.join(', '))] : []),
+            ...(kept.length > 0 ? [fmt(_('The files of %s keep the owner they had on the old computer: no account on this computer can take them over.'), kept.join(', '))] : []),
+          ].join(' '),
+        ]
+          .filter((part) => part !== '')
+          .join('\n\n'),
       );
       const keep = keepWords(found);
       this._keepNote.label = this._keepOffered() ? keep.note : '';
