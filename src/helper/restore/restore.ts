@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, rm, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -8,11 +7,11 @@ import { parseSnapshotName, subvolumeDirName } from '../../core/snapshot-name';
 import { removeScratchFolder, scratchFolder, showSubvolume } from '../system/btrfs';
 import { MountSet } from '../system/mount-set';
 import { resolveSource } from '../engine/sources';
-import { openDestination } from '../destinations/open-destination';
+import { openDestination, pointsReadInPlace } from '../destinations/open-destination';
 import { loadConfig } from '../config/config-file';
 import { sizeText } from '../../core/space-notice';
 import { CommandError, runCommand } from '../system/run-command';
-import { extractedPoint, NotInBackup } from './extract-point';
+import { randomHex } from '../system/random-id';
 
 /**
  * Copies one file or folder out of a backup (on a btrfs disk, received from
@@ -91,12 +90,14 @@ export async function restorePath(request: RestoreRequest): Promise<string> {
     // the source's filesystem, and the result is moved into place, not copied (./extract-point).
     const into = async () => {
       made = await mkdir(request.targetDir, { recursive: true });
-      staging = path.join(request.targetDir, `.rewind-restore-${randomBytes(4).toString('hex')}`);
+      staging = path.join(request.targetDir, `.rewind-restore-${randomHex(4)}`);
       return staging;
     };
-    const extracted = await extractedPoint(opened, request.stateDir, dirName, request.snapshot, [relative], into, request.keyFile).catch(async (error: unknown) => {
+    // Loaded only for points not read in place: a restore from a disk never needs the stream-file modules.
+    const extract = pointsReadInPlace(destination) ? undefined : await import('./extract-point');
+    const extracted = await extract?.extractedPoint(opened, request.stateDir, dirName, request.snapshot, [relative], into, request.keyFile).catch(async (error: unknown) => {
       await opened.close();
-      if (error instanceof NotInBackup) throw notThere();
+      if (error instanceof extract.NotInBackup) throw notThere();
       throw error;
     });
     if (extracted !== undefined) {
