@@ -15,6 +15,11 @@ export function labelsOf(found: FoundBackups): Map<string, string> {
   return pointLabels(foundFolder(found)!.points, new Date(), timelineWords());
 }
 
+/** Whose a found entry is: the computer's name, or, for the snapshots of an old system disk that names none, an earlier installation. */
+export function computerOf(found: FoundBackups): string {
+  return found.host || _('An earlier installation');
+}
+
 /** What a found entry holds, in a line: what, how many points from when to when, and how big. */
 export function describeFound(found: FoundBackups): string {
   const home = foundFolder(found)!;
@@ -25,7 +30,8 @@ export function describeFound(found: FoundBackups): string {
   const span = home.points.length === 1 ? when(home.points[0]) : fmt(_('from %s to %s'), when(home.points[0]), when(home.points[home.points.length - 1]));
   const used = (bytes: number) => (isOnServer(found) ? fmt(_('%s used on the server'), GLib.format_size(bytes)) : fmt(_('%s used on the disk'), GLib.format_size(bytes)));
   const amount = found.bytes !== undefined ? GLib.format_size(found.bytes) : found.diskUsedBytes !== undefined ? used(found.diskUsedBytes) : '';
-  return [what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
+  const kind = found.kind === 'snapshots' ? _('Snapshots kept on the old computer’s disk') : '';
+  return [kind, what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
 }
 
 /** "Keep backing up" in the words of the entry's place: a row on the points page, a note and a button after a restore, and the page once saved. */
