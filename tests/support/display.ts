@@ -42,28 +42,43 @@ export function windowBrightness(file: string): { mean: number; spread: number }
   return { mean, spread };
 }
 
-/**
- * Resizes the app's window whose title starts with `title` under Xvfb (there
- * is no window manager to do it): Xlib through python's ctypes. Gives the
- * size it had, to put it back.
- */
-export function resizeWindow(display: string, title: string, width: number, height: number): { width: number; height: number } {
+/** The X window id and size of the app's window whose title starts with `title` (xwininfo). */
+function findWindow(display: string, title: string): { id: string; width?: number; height?: number } {
   const tree = sh('xwininfo', ['-display', display, '-root', '-tree']);
   // WM_NAME may spell the quotes otherwise: the title's start is enough.
   const line = tree.split('\n').find((l) => l.includes(`"${title}`));
   const id = line?.trim().split(' ')[0];
   if (!line || !id) throw new Error(`no window titled "${title}…" on ${display}`);
   const size = / (\d+)x(\d+)\+-?\d+\+-?\d+/.exec(line);
+  return { id, ...(size ? { width: Number(size[1]), height: Number(size[2]) } : {}) };
+}
+
+/** Runs one Xlib call on the window `id` through python's ctypes (there is no window manager to ask). */
+function xlib(display: string, id: string, call: 'XResizeWindow' | 'XMoveWindow', a: number, b: number): void {
   const script = [
     'import ctypes, sys',
     "x = ctypes.cdll.LoadLibrary('libX11.so.6')",
     'x.XOpenDisplay.restype = ctypes.c_void_p',
     'd = ctypes.c_void_p(x.XOpenDisplay(sys.argv[1].encode()))',
-    'x.XResizeWindow(d, ctypes.c_ulong(int(sys.argv[2], 16)), int(sys.argv[3]), int(sys.argv[4]))',
+    `x.${call}(d, ctypes.c_ulong(int(sys.argv[2], 16)), int(sys.argv[3]), int(sys.argv[4]))`,
     'x.XSync(d, 0)',
   ].join('\n');
-  sh('python3', ['-c', script, display, id, String(width), String(height)]);
-  return { width: Number(size?.[1] ?? width), height: Number(size?.[2] ?? height) };
+  sh('python3', ['-c', script, display, id, String(a), String(b)]);
+}
+
+/**
+ * Resizes the app's window whose title starts with `title` under Xvfb (there
+ * is no window manager to do it). Gives the size it had, to put it back.
+ */
+export function resizeWindow(display: string, title: string, width: number, height: number): { width: number; height: number } {
+  const found = findWindow(display, title);
+  xlib(display, found.id, 'XResizeWindow', width, height);
+  return { width: found.width ?? width, height: found.height ?? height };
+}
+
+/** Moves the app's window whose title starts with `title` to x, y: off the screen, it no longer hides the one under it. */
+export function moveWindow(display: string, title: string, x: number, y: number): void {
+  xlib(display, findWindow(display, title).id, 'XMoveWindow', x, y);
 }
 
 /**

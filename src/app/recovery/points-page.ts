@@ -3,7 +3,7 @@ import Gtk from 'gi://Gtk?version=4.0';
 import { foundFolder, type FoundBackups } from '../../core/discovery';
 import { escapeMarkup } from '../format';
 import { _, fmt } from '../i18n';
-import { keepWords, labelsOf } from './found-words';
+import { labelsOf } from './found-words';
 
 /**
  * The recovery window's page of one computer's restore points, whether they
@@ -30,7 +30,7 @@ export class PointsPage {
     return this._point;
   }
 
-  /** Shows `found`'s points with its newest chosen; `keep` says whether Keep backing up is offered. */
+  /** Shows `found`'s points with its newest chosen; `keep` says whether Keep backing up (to a disk) is offered. */
   show(found: FoundBackups, keep: boolean): void {
     const points = foundFolder(found)!.points;
     this._found = found;
@@ -69,7 +69,7 @@ export class PointsPage {
     this._keyGroup = null;
     for (const group of this._groups.splice(0)) this.widget.remove(group);
     // The place's name alone (a disk's label, a server's address) says whether it is a disk or a server.
-    const what = this._group(found.kind === 'snapshots' ? _('Snapshots kept on the old computer’s disk') : fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
+    const what = this._group(fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
     const labels = labelsOf(found);
     let first: Gtk.CheckButton | null = null;
     for (const name of [...foundFolder(found)!.points].reverse()) {
@@ -95,8 +95,13 @@ export class PointsPage {
     actions.add(everything);
     actions.add(browse);
     if (keep) {
-      const words = keepWords(found);
-      actions.add(new Adw.ActionRow({ title: escapeMarkup(words.row), subtitle: escapeMarkup(words.rowDetail), activatable: true, action_name: 'recover.keep' }));
+      const row = new Adw.ActionRow({
+        title: _('Keep backing up to this disk'),
+        subtitle: _('Back up this computer to the same place from now on; the backups already there stay. The first backup copies all your files once.'),
+        activatable: true,
+        action_name: 'recover.keep',
+      });
+      actions.add(row);
     }
   }
 }

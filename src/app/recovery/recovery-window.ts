@@ -11,7 +11,7 @@ import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { watchDisks } from '../disk-watch';
-import { computerOf, describeFound, keepWords, labelsOf } from './found-words';
+import { describeFound, keepNote, labelsOf } from './found-words';
 import { PointsPage } from './points-page';
 import { RestoreProgressPage } from './restore-progress-page';
 import { ServerSearch, type ServerPage } from './server-search';
@@ -23,13 +23,6 @@ function failureText(failure: Failure): string {
   return _('The system’s policy does not allow this account to do this.');
 }
 
-/**
- * Whether the helper saves Keep backing up for a server's backups. The server
- * accepted this computer's key to read only; backing up there needs its
- * administrator first.
- */
-const KEEP_ON_SERVER = true;
-
 type Page = 'found' | 'point' | 'confirm' | 'working' | 'done' | ServerPage;
 
 /**
@@ -40,7 +33,8 @@ type Page = 'found' | 'point' | 'confirm' | 'working' | 'done' | ServerPage;
  * everything back (RestoreHome) after a page that says what is replaced and
  * what is kept, and "Keep Backing Up to This Disk", which saves a
  * configuration that goes on in the same folder. A server's entries go the
- * same way as a disk's: the helper takes their ids as it takes a disk's.
+ * same way as a disk's (the helper takes their ids as it takes a disk's),
+ * but for keeping on backing up there, which the server does not allow yet.
  * The `recover` group's actions do what the buttons do, for the tests.
  */
 export class RecoveryWindow extends Adw.Window {
@@ -202,7 +196,7 @@ export class RecoveryWindow extends Adw.Window {
     for (const [disk, founds] of byDisk) {
       const group = this._group(this._foundPage, this._foundGroups, fmt(_('On %s'), disk), _('Choose the computer whose files you want back.'));
       for (const found of founds) {
-        const row = new Adw.ActionRow({ title: escapeMarkup(computerOf(found)), subtitle: escapeMarkup(describeFound(found)), activatable: true, action_name: 'recover.choose' });
+        const row = new Adw.ActionRow({ title: escapeMarkup(found.host), subtitle: escapeMarkup(describeFound(found)), activatable: true, action_name: 'recover.choose' });
         row.set_action_target_value(new GLib.Variant('s', found.id));
         row.add_prefix(new Gtk.Image({ icon_name: 'computer-symbolic' }));
         row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
@@ -232,13 +226,12 @@ export class RecoveryWindow extends Adw.Window {
   }
 
   /**
-   * Whether Keep backing up is offered for `found`. A server lets a fresh
-   * install's key only read there (accept-key --read-only), so it is offered
-   * for a server's backups only as far as the helper can save it.
+   * Whether Keep backing up is offered for `found`: for a disk's backups. A
+   * server lets a fresh install's key only read there (accept-key
+   * --read-only), and the helper refuses to save it (./found-words keepNote).
    */
   private _keepOffered(found: FoundBackups | null = this._chosen): boolean {
-    // Nor for an old system disk's snapshots: they are no backups, and the helper only reads that disk.
-    return found !== null && (!isOnServer(found) || KEEP_ON_SERVER) && found.kind !== 'snapshots';
+    return found !== null && !isOnServer(found);
   }
 
   /** The recovery key typed, when the backups are encrypted. */
@@ -257,7 +250,7 @@ export class RecoveryWindow extends Adw.Window {
     const found = this._chosen;
     if (!found || !this._point) return;
     const folder = foundFolder(found)!.folder;
-    this._confirm.title = found.kind === 'snapshots' ? fmt(_('Replace %s with the files of the time you chose?'), folder) : fmt(_('Replace %s with the backup of %s?'), folder, found.host);
+    this._confirm.title = fmt(_('Replace %s with the backup of %s?'), folder, found.host);
     this._confirm.description = escapeMarkup(
       fmt(
         _('Everything in %s will be as it was at the time you chose (%s). What %s holds now is kept on this computer, beside it, until you delete it. The restored files are in use from the next time you start the computer.'),
@@ -295,9 +288,7 @@ export class RecoveryWindow extends Adw.Window {
           .filter((part) => part !== '')
           .join('\n\n'),
       );
-      const keep = keepWords(found);
-      this._keepNote.label = this._keepOffered() ? keep.note : '';
-      this._keepButton.label = keep.button;
+      this._keepNote.label = keepNote(found);
       this._keepButton.visible = this._keepOffered();
       this._show('done');
     } catch (e) {
@@ -344,9 +335,12 @@ export class RecoveryWindow extends Adw.Window {
       trace(`recover kept ${this._restoredAll ? 'incremental' : 'full'}`);
       this._stopped = false;
       this._done.icon_name = 'emblem-ok-symbolic';
-      const words = keepWords(found);
-      this._done.title = words.doneTitle;
-      this._done.description = escapeMarkup(words.done(this._restoredAll));
+      this._done.title = _('Backups Continue on This Disk');
+      this._done.description = escapeMarkup(
+        this._restoredAll
+          ? fmt(_('This computer backs up to %s, beside the backups already there. The next backup copies only what changed.'), found.disk.name)
+          : fmt(_('This computer backs up to %s, beside the backups already there. The first backup copies all your files once.'), found.disk.name),
+      );
       this._keepNote.label = '';
       this._keepButton.visible = false;
       this._show('done');
