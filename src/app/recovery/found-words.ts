@@ -16,6 +16,11 @@ export function labelsOf(found: FoundBackups): Map<string, string> {
   return pointLabels(foundFolder(found)!.points, new Date(), timelineWords());
 }
 
+/** Whose a found entry is: the computer's name, or, for the snapshots of an old system disk that names none, an earlier installation. */
+export function computerOf(found: FoundBackups): string {
+  return found.host || _('An earlier installation');
+}
+
 /** What a found entry holds, in a line: what, how many points from when to when, and how big. */
 export function describeFound(found: FoundBackups): string {
   const home = foundFolder(found)!;
@@ -26,7 +31,8 @@ export function describeFound(found: FoundBackups): string {
   const span = home.points.length === 1 ? when(home.points[0]) : fmt(_('from %s to %s'), when(home.points[0]), when(home.points[home.points.length - 1]));
   const used = (bytes: number) => (isOnServer(found) ? fmt(_('%s used on the server'), GLib.format_size(bytes)) : fmt(_('%s used on the disk'), GLib.format_size(bytes)));
   const amount = found.bytes !== undefined ? GLib.format_size(found.bytes) : found.diskUsedBytes !== undefined ? used(found.diskUsedBytes) : '';
-  return [what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
+  const kind = found.kind === 'snapshots' ? _('Snapshots kept on the old computer’s disk') : '';
+  return [kind, what, `${points}, ${span}`, amount].filter((s) => s !== '').join(' · ');
 }
 
 /**
@@ -37,6 +43,7 @@ export function describeFound(found: FoundBackups): string {
  * instead of a button that could only fail.
  */
 export function keepNote(found: FoundBackups): string {
+  if (found.kind === 'snapshots') return _('These were snapshots kept on the old computer’s disk, not backups. To keep your files safe from now on, set up backups.');
   return isOnServer(found)
     ? _('To keep backing up to this server, its administrator first lets this computer write there; then add the server when you set up backups.')
     : _('Keep backing up to this disk: the next backup copies only what changes from now on.');

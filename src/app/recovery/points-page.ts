@@ -69,7 +69,7 @@ export class PointsPage {
     this._keyGroup = null;
     for (const group of this._groups.splice(0)) this.widget.remove(group);
     // The place's name alone (a disk's label, a server's address) says whether it is a disk or a server.
-    const what = this._group(fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
+    const what = this._group(found.kind === 'snapshots' ? _('Snapshots kept on the old computer’s disk') : fmt(_('Backups of %s'), found.host), fmt(_('On %s. Choose the time to go back to.'), found.disk.name));
     const labels = labelsOf(found);
     let first: Gtk.CheckButton | null = null;
     for (const name of [...foundFolder(found)!.points].reverse()) {

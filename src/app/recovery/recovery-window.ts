@@ -11,7 +11,7 @@ import type { HelperClient } from '../helper-client';
 import { _, fmt } from '../i18n';
 import { trace } from '../trace';
 import { watchDisks } from '../disk-watch';
-import { describeFound, keepNote, labelsOf } from './found-words';
+import { computerOf, describeFound, keepNote, labelsOf } from './found-words';
 import { PointsPage } from './points-page';
 import { RestoreProgressPage } from './restore-progress-page';
 import { ServerSearch, type ServerPage } from './server-search';
@@ -196,7 +196,7 @@ export class RecoveryWindow extends Adw.Window {
     for (const [disk, founds] of byDisk) {
       const group = this._group(this._foundPage, this._foundGroups, fmt(_('On %s'), disk), _('Choose the computer whose files you want back.'));
       for (const found of founds) {
-        const row = new Adw.ActionRow({ title: escapeMarkup(found.host), subtitle: escapeMarkup(describeFound(found)), activatable: true, action_name: 'recover.choose' });
+        const row = new Adw.ActionRow({ title: escapeMarkup(computerOf(found)), subtitle: escapeMarkup(describeFound(found)), activatable: true, action_name: 'recover.choose' });
         row.set_action_target_value(new GLib.Variant('s', found.id));
         row.add_prefix(new Gtk.Image({ icon_name: 'computer-symbolic' }));
         row.add_suffix(new Gtk.Image({ icon_name: 'go-next-symbolic' }));
@@ -231,7 +231,8 @@ export class RecoveryWindow extends Adw.Window {
    * --read-only), and the helper refuses to save it (./found-words keepNote).
    */
   private _keepOffered(found: FoundBackups | null = this._chosen): boolean {
-    return found !== null && !isOnServer(found);
+    // Nor for an old system disk's snapshots: they are no backups, and the helper only reads that disk.
+    return found !== null && !isOnServer(found) && found.kind !== 'snapshots';
   }
 
   /** The recovery key typed, when the backups are encrypted. */
@@ -250,7 +251,7 @@ export class RecoveryWindow extends Adw.Window {
     const found = this._chosen;
     if (!found || !this._point) return;
     const folder = foundFolder(found)!.folder;
-    this._confirm.title = fmt(_('Replace %s with the backup of %s?'), folder, found.host);
+    this._confirm.title = found.kind === 'snapshots' ? fmt(_('Replace %s with the files of the time you chose?'), folder) : fmt(_('Replace %s with the backup of %s?'), folder, found.host);
     this._confirm.description = escapeMarkup(
       fmt(
         _('Everything in %s will be as it was at the time you chose (%s). What %s holds now is kept on this computer, beside it, until you delete it. The restored files are in use from the next time you start the computer.'),
