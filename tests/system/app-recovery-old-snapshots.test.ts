@@ -84,6 +84,7 @@ test("the old disk's snapshots are listed by the old computer's name, and restor
     expect(point).not.toContain('Keep backing up to this disk');
 
     await app.step('recover.restore-all', undefined, 'rewind: recover page confirm');
+    await app.shoot('recover-confirm-old-disk');
     expect((await texts(app)).some((t) => t.startsWith('Replace /home with the files of the time you chose?'))).toBe(true);
   } finally {
     await app.stop();
