@@ -12,9 +12,9 @@ export function createTestUser(cleanup: Cleanup, prefix: string): TestUser {
   return createNamedUser(cleanup, `${prefix}${randomBytes(3).toString('hex')}`);
 }
 
-/** An unprivileged account of exactly this name (useradd fails if it exists), deleted by the cleanup; `home`: its home folder, not made. */
-export function createNamedUser(cleanup: Cleanup, name: string, home = '/nonexistent'): TestUser {
-  sh('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/usr/sbin/nologin', '--user-group', name]);
+/** An unprivileged account of exactly this name (useradd fails if it exists), deleted by the cleanup. */
+export function createNamedUser(cleanup: Cleanup, name: string): TestUser {
+  sh('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', name]);
   cleanup.add(`delete user ${name}`, () => {
     shResult('pkill', ['-KILL', '-u', name]);
     const r = shResult('userdel', [name]);

@@ -1,15 +1,15 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import type { Discovery } from '../../src/core/discovery';
+import type { Discovery, FoundBackups } from '../../src/core/discovery';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
-import { sh } from '../support/exec';
+import { sh, waitFor } from '../support/exec';
 import { freshInstall } from '../support/fresh-install';
 import { runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
-import { createNamedUser } from '../support/test-user';
+import { createNamedUser, type TestUser } from '../support/test-user';
 import { describeTree, type EntryDescription } from '../support/tree-compare';
 
 /**
@@ -21,7 +21,8 @@ import { describeTree, type EntryDescription } from '../support/tree-compare';
  * modes (setuid and setgid too), times, extended attributes and hard links
  * as they were, ACL entries naming the old number naming the new one, a
  * symbolic link's own owner changed and its target not; a folder with no
- * account of its name here keeps its owners, and so do root's files.
+ * account of its name here keeps its owners, and so do root's files. A
+ * cancel while the owners are given leaves the fresh home as it was.
  */
 jest.setTimeout(180_000);
 
@@ -88,12 +89,36 @@ function writeOldHome(home: string): void {
   sh('find', [mine, '-depth', '-exec', 'touch', '-h', '-a', '-d', '2022-05-06 07:08:09.987654321', '{}', '+']);
 }
 
+/** The second backup's many more files of alice's, so that giving them their owner takes long enough to cancel it half-way. */
+const MANY = 30_000;
+let found: FoundBackups;
+let account: TestUser;
+let group: number;
+
 beforeAll(async () => {
   fx = await createBackupFixture({ withBus: false });
   for (const id of [OLD, GONE]) expect(spawnSync('getent', ['passwd', String(id)]).status).toBe(2);
   writeOldHome(fx.home);
-  const backup = runBackupCli(fx);
-  expect({ ok: backup.ok, errors: backup.transfers.filter((t) => !t.ok) }).toEqual({ ok: true, errors: [] });
+  const first = runBackupCli(fx);
+  const many = path.join(fx.home, alice, 'many');
+  mkdirSync(many);
+  for (let i = 0; i < MANY; i++) writeFileSync(path.join(many, `${i}`), '');
+  sh('chown', ['-R', `${OLD}:${OLD}`, many]);
+  const second = runBackupCli(fx);
+  for (const backup of [first, second]) expect({ ok: backup.ok, errors: backup.transfers.filter((t) => !t.ok) }).toEqual({ ok: true, errors: [] });
+
+  // The computer dies: no configuration, no state, no home.
+  rmSync(fx.configPath);
+  rmSync(fx.stateDir, { recursive: true, force: true });
+  sh('umount', [fx.home]);
+  const discover = helper(['discover', '--json']);
+  expect(discover.status).toBe(0);
+  found = (JSON.parse(discover.stdout) as Discovery).found.find((f) => f.disk.uuid === fx.destination.uuid)!;
+  expect(found.folders[0].points).toHaveLength(2);
+  // The fresh install's alice, made after someone else: her uid is not 60100. Each test makes her home its installation's.
+  account = createNamedUser(fx.cleanup, alice);
+  group = Number(sh('id', ['-g', alice]).trim());
+  expect(account.uid).not.toBe(OLD);
 });
 
 afterAll(async () => {
@@ -101,20 +126,11 @@ afterAll(async () => {
 });
 
 test("on a fresh install where the account has another number, the restored home's files are given to it", async () => {
-  // The computer dies: no configuration, no state, no home.
-  rmSync(fx.configPath);
-  rmSync(fx.stateDir, { recursive: true, force: true });
-  sh('umount', [fx.home]);
-  const discover = helper(['discover', '--json']);
-  expect(discover.status).toBe(0);
-  const found = (JSON.parse(discover.stdout) as Discovery).found.find((f) => f.disk.uuid === fx.destination.uuid)!;
-  const point = found.folders[0].points.at(-1)!;
+  const point = found.folders[0].points[0];
 
-  // The fresh install, where alice was made after someone else: her uid is not 60100.
+  // The fresh install: alice lives in its home.
   const install = freshInstall(fx, path.join(fx.dir, 'sysimage'));
-  const account = createNamedUser(fx.cleanup, alice, path.join(install.home, alice));
-  const group = Number(sh('id', ['-g', alice]).trim());
-  expect(account.uid).not.toBe(OLD);
+  sh('usermod', ['--home', path.join(install.home, alice), alice]);
 
   const r = helper(['restore-subvolume', '--into', install.home, '--destination', found.id, '--snapshot', point, '--replace']);
   expect({ status: r.status, problems: r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('restoring:')) }).toEqual({ status: 0, problems: [] });
@@ -162,4 +178,27 @@ test("on a fresh install where the account has another number, the restored home
   expect(lstatSync(path.join(mine, 'their-notes')).uid).toBe(account.uid);
   expect(statSync(path.join(install.home, gone, 'notes.txt')).uid).toBe(GONE);
   expect(statSync(path.join(install.home, gone)).uid).toBe(GONE);
+});
+
+test('a cancel while the files are given their owners replaces nothing and keeps nothing of the restore', async () => {
+  const point = found.folders[0].points[1];
+  const install = freshInstall(fx, path.join(fx.dir, 'sysimage-2'), 'fresh-2');
+  sh('usermod', ['--home', path.join(install.home, alice), alice]);
+  const [file, ...args] = fx.helperCli(['restore-subvolume', '--into', install.home, '--destination', found.id, '--snapshot', point, '--replace']);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // The copy whose owners are being given, in the helper's own mount of the new disk's top level.
+  const giving = () =>
+    readdirSync(fx.runtimeDir)
+      .filter((d) => d.startsWith('restore-subvolume-'))
+      .some((d) => existsSync(path.join(fx.runtimeDir, d, install.fresh.uuid, '.rewind/home', `${point}.giving-owners`, alice, 'many'))) || undefined;
+  await waitFor('the owners being given', giving, 120_000, 10);
+  child.kill('SIGINT');
+  expect(await exited).not.toBe(0);
+  expect(stderr).toContain('The restore was cancelled; what was received so far was deleted and nothing was replaced.');
+  // The fresh home is the one in use and the only subvolume; no folder of the restore is left.
+  expect(install.look()).toEqual({ entries: ['home'], subvolumes: ['home'] });
+  expect(readdirSync(install.home)).toEqual(['made-by-the-installer.txt']);
 });

@@ -218,6 +218,13 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
         advice: 'Nothing was replaced. Try again; if it keeps failing, report it with the system log.',
       });
     });
+    // Cancelled while the owners were given, after the last entry: still nothing replaced, and nothing of the restore kept.
+    if (request.watch?.signal?.aborted) {
+      await runCommand('btrfs', ['subvolume', 'delete', path.join(top, newPath)]).catch(() => undefined);
+      await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
+      if (made) await removeEmptyUpTo(into, made);
+      throw restoreCancelled();
+    }
     // The next scheduled run checks what it backs up from here (a restore drill); not knowing so is no reason to fail the restore.
     await noteWholeRestore(request.stateDir).catch(() => undefined);
     if (request.replace) {
