@@ -36,9 +36,11 @@ export const restoreSubvolume = command<SubvolumeRestoreResult>({
 current one on the btrfs filesystem of DIR, and print the
 steps to switch to it (works from a live USB with --backup,
 or with an id that discover printed as ID); --replace: it
-takes the current one's place from the next start; how far
-it is goes to stderr once a second (--progress: as JSON
-lines); Ctrl+C stops it and deletes what was received`,
+takes the current one's place from the next start; the files
+of each /home/NAME go to the account NAME here when its
+number differs (not with --backup); how far it is goes to
+stderr once a second (--progress: as JSON lines); Ctrl+C
+stops it and deletes what was received`,
   options: ['into', 'destination', 'snapshot', 'backup', 'subvolume', 'source', 'key', 'replace', 'progress'],
   required: ['into'],
   run: async ({ values, paths }) => {
