@@ -60,3 +60,18 @@ export function refuseKeepingOldSnapshots(found: FoundBackups): void {
     { advice: 'Bring back what you need from them, then set up backups to a backup disk or a server.' },
   );
 }
+
+/**
+ * The folders /etc/fstab mounts: a filesystem mounted at one of them is
+ * this system's own (a data disk, a second home), whose snapshots are no
+ * old computer's. fstab escapes a space as \040.
+ */
+export function fstabTargets(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => line.split(/\s+/)[1])
+    .filter((target): target is string => target !== undefined && target.startsWith('/'))
+    .map((target) => target.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+}

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { validateConfig } from '../../src/core/config';
 import { configForFound, foundDestination, foundId, shapeDiscovery, type FoundDisk } from '../../src/core/discovery';
 import { RewindError } from '../../src/core/errors';
-import { hostNameFrom, refuseKeepingOldSnapshots, snapshotFinds } from '../../src/core/old-snapshots';
+import { fstabTargets, hostNameFrom, refuseKeepingOldSnapshots, snapshotFinds } from '../../src/core/old-snapshots';
 import { describeDiscovery } from '../../src/helper/cli/format/discover';
 
 const OLD: FoundDisk = { uuid: '5d2f7a10-7f5e-4c3b-9a41-2b8c0e6d1f93', name: 'fedora', sizeBytes: 512e9, removable: false };
@@ -79,6 +79,21 @@ describe("the old computer's name, from its /etc/hostname", () => {
     [`${'x'.repeat(65)}\n`, ''],
   ])('%j names %j', (text, name) => {
     expect(hostNameFrom(text)).toBe(name);
+  });
+});
+
+describe("the folders this system's /etc/fstab mounts (its own filesystems, whose snapshots are no old computer's)", () => {
+  test('are the second field of each entry, unescaped; comments, blank lines and swap are none', () => {
+    const fstab = [
+      '# /etc/fstab: static file system information.',
+      'UUID=5d2f7a10-7f5e-4c3b-9a41-2b8c0e6d1f93 /                       btrfs   subvol=root,compress=zstd:1 0 0',
+      'UUID=5d2f7a10-7f5e-4c3b-9a41-2b8c0e6d1f93 /home                   btrfs   subvol=home,compress=zstd:1 0 0',
+      '',
+      '   LABEL=data\t/srv/my\\040data btrfs defaults 0 0',
+      'UUID=0e2f-11aa none swap defaults 0 0',
+      'broken-line',
+    ].join('\n');
+    expect(fstabTargets(fstab)).toEqual(['/', '/home', '/srv/my data']);
   });
 });
 

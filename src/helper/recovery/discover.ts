@@ -12,7 +12,7 @@ import { randomHex } from '../system/random-id';
 import { runCommand } from '../system/run-command';
 import { ConfinedFolder } from '../destinations/stream-files/confined-folder';
 import { FolderStore } from '../destinations/stream-files/folder-store';
-import { oldSnapshotFinds } from './old-snapshots';
+import { oldSnapshotFinds, ownMountedDevices } from './old-snapshots';
 
 /**
  * Every Rewind backup on the connected disks, with no configuration (after
@@ -24,7 +24,8 @@ import { oldSnapshotFinds } from './old-snapshots';
  *   received backups (read-only, with a Received UUID), for folders up to
  *   two levels below the top;
  * - btrfs, too: the snapshots Rewind kept at `.rewind/<subvolume>/<time>`
- *   when the disk was a computer's own system disk (./old-snapshots);
+ *   when the disk was a computer's own system disk (./old-snapshots), unless
+ *   this system's /etc/fstab mounts it (then they are this computer's);
  * - other filesystems: `<folder>/<computer>/<subvolume>/manifest.json`, read
  *   through the stream files' confined folder (no link followed, bounded
  *   reads) and checked like every manifest.
@@ -68,12 +69,12 @@ export function btrfsFinds(disk: FoundDisk, subvolumes: ReadonlyArray<{ path: st
   return [...groups.values()];
 }
 
-async function findOnBtrfs(mountPoint: string, disk: FoundDisk): Promise<RawFind[]> {
+async function findOnBtrfs(mountPoint: string, disk: FoundDisk, ownSystem: boolean): Promise<RawFind[]> {
   const used = await usedBytes(mountPoint);
   const subvolumes = await listSubvolumes(mountPoint);
   const backups = btrfsFinds(disk, subvolumes).map((f) => ({ ...f, ...(used !== undefined ? { diskUsedBytes: used } : {}) }));
   // The snapshots an old system disk kept are restore points too; the space its whole system uses says nothing of them.
-  return [...backups, ...(await oldSnapshotFinds(mountPoint, disk, subvolumes))];
+  return ownSystem ? backups : [...backups, ...(await oldSnapshotFinds(mountPoint, disk, subvolumes))];
 }
 
 /** The folders in `<mountPoint>/<below>`, no link followed on the way, or none when it cannot be read. */
@@ -158,6 +159,7 @@ export async function discoverBackups(options: DiscoverOptions): Promise<Discove
   const base = path.join(options.runtimeDir, `discover-${process.pid}-${randomHex(3)}`);
   const finds: RawFind[] = [];
   const problems: string[] = [];
+  const own = await ownMountedDevices();
   // One disk after another: a busy USB hub answers no faster to several mounts at once.
   for (const [index, disk] of disks.entries()) {
     const found = diskOf(disk, disk.uuid!);
@@ -170,7 +172,7 @@ export async function discoverBackups(options: DiscoverOptions): Promise<Discove
       continue;
     }
     try {
-      finds.push(...(disk.use === 'btrfs' ? await findOnBtrfs(where, found) : await findStreamFiles(where, found, problems)));
+      finds.push(...(disk.use === 'btrfs' ? await findOnBtrfs(where, found, own.has(disk.path)) : await findStreamFiles(where, found, problems)));
     } catch (error) {
       problems.push(`${found.name} could not be read (${(error as Error).message.split('\n')[0]}).`);
     } finally {

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import type { FoundDisk, RawFind } from '../../core/discovery';
-import { HOST_NAME_MAX_BYTES, ROOT_SUBVOLUMES, hostNameFrom, snapshotFinds } from '../../core/old-snapshots';
+import { HOST_NAME_MAX_BYTES, ROOT_SUBVOLUMES, fstabTargets, hostNameFrom, snapshotFinds } from '../../core/old-snapshots';
 import { ConfinedFolder } from '../destinations/stream-files/confined-folder';
+import { readMountTable } from '../system/mountinfo';
 
 /**
  * Rewind's snapshots on an old system disk (../../core/old-snapshots.ts), as
@@ -9,6 +11,17 @@ import { ConfinedFolder } from '../destinations/stream-files/confined-folder';
  * read without following a link on the way, at most a few bytes, and checked
  * as a host name; unknown ("") when there is none that passes.
  */
+
+/**
+ * The devices this system mounts as its own, where its /etc/fstab says
+ * (beyond the folders the system runs from, which discovery never looks
+ * at): their snapshots are this computer's, not an old one's. A disk
+ * plugged in and opened (/run/media/…), or mounted by hand, is not one.
+ */
+export async function ownMountedDevices(): Promise<Set<string>> {
+  const targets = new Set(fstabTargets(await readFile('/etc/fstab', 'utf8').catch(() => '')));
+  return new Set((await readMountTable()).filter((m) => targets.has(m.target)).map((m) => m.source));
+}
 
 /** The name in `<top>/<root subvolume>/etc/hostname`, or "" when no installation there names itself. */
 export async function oldHostName(top: string, subvolumes: ReadonlyArray<{ path: string }>): Promise<string> {
