@@ -38,6 +38,19 @@ const KEPT: Record<KeptReason, string> = {
   ambiguous: 'two folders would end up with one owner here, or one owner with two numbers',
 };
 
+/**
+ * A folder name of the restored home as the terminal shows it: it came from
+ * the backup, and a kept folder's name may be any name (given ones are
+ * account names). One with a control character (C0, DEL or C1, which a
+ * terminal would obey) is shown quoted with those escaped.
+ */
+function shownName(name: string): string {
+  const control = (c: string) => c.charCodeAt(0) <= 0x1f || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f);
+  if (![...name].some(control)) return name;
+  // JSON escapes C0 and the quote; DEL and C1 it leaves as they are.
+  return [...JSON.stringify(name)].map((c) => (control(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+}
+
 /** Whose files were given to whom, and whose kept their owner, one line each. */
 export function describeOwners(owners: OwnersChange): string[] {
   const lines = owners.given.map((g) => {
@@ -47,7 +60,7 @@ export function describeOwners(owners: OwnersChange): string[] {
   });
   if (owners.given.length > 0) lines.push(`  ${owners.entries} files and folders changed owner; modes, times and contents are as they were.`);
   // A folder of root's is nobody's to give: not worth a line.
-  for (const k of owners.kept.filter((k) => k.reason !== 'root')) lines.push(`Files of ${k.name} keep the owner they had: ${KEPT[k.reason]}.`);
+  for (const k of owners.kept.filter((k) => k.reason !== 'root')) lines.push(`Files of ${shownName(k.name)} keep the owner they had: ${KEPT[k.reason]}.`);
   return lines;
 }
 
