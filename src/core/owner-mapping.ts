@@ -15,7 +15,8 @@
  *   given to root;
  * - a folder with no account of its name here is left as it is;
  * - two people's files are never merged: a number that would become the
- *   number of another folder's owner who keeps theirs, or two old numbers
+ *   number of another folder's owner who keeps theirs (or of any file's in
+ *   the home, when the caller knows them: IdsInHome), or two old numbers
  *   that would become one, or one old number claimed by two accounts, is
  *   refused, and that folder is left as it is.
  * Two people who swap numbers (old alice 1000 and bob 1001; here alice 1001
@@ -103,7 +104,17 @@ function settle(pairs: Pair[], owners: number[]): { accepted: Pair[]; refused: M
 }
 
 /** `accounts`: this computer's accounts by name (only those of the folders' names are needed). */
-export function ownerMapping(folders: readonly FolderOwnerIds[], accounts: ReadonlyMap<string, AccountIds>): OwnerMapping {
+/**
+ * The ids that own anything in the home, folders or not. A file of an old
+ * account that had no folder (1001, whose folder was deleted) would be
+ * mixed with alice's if alice became 1001: with them, that is refused too.
+ */
+export interface IdsInHome {
+  uids: Iterable<number>;
+  gids: Iterable<number>;
+}
+
+export function ownerMapping(folders: readonly FolderOwnerIds[], accounts: ReadonlyMap<string, AccountIds>, inHome: IdsInHome = { uids: [], gids: [] }): OwnerMapping {
   const sorted = [...folders].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const kept = new Map<string, KeptReason>();
   const uidPairs: Pair[] = [];
@@ -127,12 +138,12 @@ export function ownerMapping(folders: readonly FolderOwnerIds[], accounts: Reado
     if (folder.uid !== account.uid) uidPairs.push({ name: folder.name, from: folder.uid, to: account.uid });
     if (folder.gid !== account.gid && folder.gid !== 0 && account.gid !== 0) gidPairs.push({ name: folder.name, from: folder.gid, to: account.gid });
   }
-  const uids = settle(uidPairs, sorted.map((f) => f.uid));
+  const uids = settle(uidPairs, [...sorted.map((f) => f.uid), ...inHome.uids]);
   for (const [name, reason] of uids.refused) kept.set(name, reason);
   // A folder whose files keep their owner keeps their group too.
   const gids = settle(
     gidPairs.filter((p) => !uids.refused.has(p.name)),
-    sorted.map((f) => f.gid),
+    [...sorted.map((f) => f.gid), ...inHome.gids],
   );
   const given: GivenOwner[] = [];
   for (const name of matched) {

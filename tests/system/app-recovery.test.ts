@@ -44,14 +44,17 @@ beforeAll(async () => {
   fx.cleanup.add(`remove ${root}`, () => rmSync(root, { recursive: true, force: true }));
   const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
   writeFileSync(fx.configPath, JSON.stringify({ ...config, destinations: [{ ...config.destinations[0], path: 'rewind' }] }));
-  // bob and carol had 60200 and 60201 on the old computer; the installation has an account bob of another number, and no carol.
-  for (const [name, id] of [['bob', 60200], ['carol', 60201]] as const) {
+  // bob, carol and dave had 60200, 60201 and 60202 on the old computer; the installation has an account bob of another number, no carol,
+  // and a dave of 60203, the number of a file in carol's folder: giving it to dave would mix it with his.
+  for (const [name, id] of [['bob', 60200], ['carol', 60201], ['dave', 60202]] as const) {
     mkdirSync(path.join(fx.home, name));
     writeFileSync(path.join(fx.home, name, 'notes.txt'), `${name}'s notes\n`);
     sh('chown', ['-R', `${id}:${id}`, path.join(fx.home, name)]);
   }
+  writeFileSync(path.join(fx.home, 'carol/from-someone.txt'), 'a file of an account with no folder\n');
+  sh('chown', ['60203:60203', path.join(fx.home, 'carol/from-someone.txt')]);
   mkdirSync(path.join(root, 'etc'));
-  writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nbob:x:1005:1005:Bob:/home/bob:/bin/bash\n');
+  writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\nbob:x:1005:1005:Bob:/home/bob:/bin/bash\ndave:x:60203:60203::/home/dave:/bin/bash\n');
   for (let i = 0; i < 2; i++) {
     writeFileSync(path.join(fx.home, `alice/Documents/day-${i}.txt`), `day ${i}\n`);
     expect(runBackupCli(fx).ok).toBe(true);
@@ -129,10 +132,10 @@ test('welcome → the backups found → everything back → keep backing up (lig
   await app.step('recover.confirm', undefined, 'rewind: recover restored all', 120_000);
   await app.shoot('recover-done');
   expect(await texts(app)).toContain('Your Files Are Back');
-  // bob's files are his account's on this computer; carol's keep their owner, and the page says both.
+  // bob's files are his account's on this computer; carol's and dave's keep their owner, and the page says both.
   const done = (await texts(app)).join('\n');
   expect(done).toContain('The files of bob now belong to the account of the same name on this computer.');
-  expect(done).toContain('The files of carol keep the owner they had on the old computer: no account on this computer can take them over.');
+  expect(done).toContain('The files of carol, dave keep the owner they had on the old computer: no account on this computer can take them over.');
   await app.step('recover.keep', undefined, 'rewind: recover kept incremental');
   await app.shoot('recover-kept');
 

@@ -151,3 +151,20 @@ test("a second folder of the same owner follows them; a shared group claimed by 
   ]);
   expect(m.kept).toEqual([]);
 });
+
+test("a new number that owns files in the home without a folder is refused too, for the uid and for the group", () => {
+  // 1001's folder was deleted on the old computer, but files of 1001 (group 1002) are still in alice's.
+  const folders = [{ name: 'alice', uid: 1000, gid: 1000 }];
+  expect(ownerMapping(folders, here({ alice: [1001, 1001] }), { uids: [1000, 1001], gids: [1000] })).toEqual({
+    uids: [],
+    gids: [],
+    given: [],
+    kept: [{ name: 'alice', reason: 'taken' }],
+  });
+  expect(ownerMapping(folders, here({ alice: [1003, 1002] }), { uids: [1000, 1001], gids: [1000, 1002] })).toEqual({
+    uids: [[1000, 1003]],
+    gids: [],
+    given: [{ name: 'alice', uid: [1000, 1003], groupKept: 'taken' }],
+    kept: [],
+  });
+});

@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, lchown, lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
-import type { FolderOwnerIds, OwnerMapping } from '../../core/owner-mapping';
+import { createInterface } from 'node:readline';
+import type { FolderOwnerIds, IdsInHome, OwnerMapping } from '../../core/owner-mapping';
 import { restoreCancelled } from './restore-watch';
 
 /**
@@ -39,6 +40,33 @@ export async function homeFolderOwners(root: string): Promise<FolderOwnerIds[]> 
     if (info?.isDirectory()) folders.push({ name: entry.name, uid: info.uid, gid: info.gid });
   }
   return folders;
+}
+
+/**
+ * Every uid and gid that owns something in the home (`find -printf`, which
+ * never follows links), so that nobody is given a number that files in it
+ * already have (../../core/owner-mapping.ts, IdsInHome).
+ */
+export function idsInHome(root: string, signal?: AbortSignal): Promise<IdsInHome> {
+  return new Promise((resolve, reject) => {
+    const uids = new Set<number>();
+    const gids = new Set<number>();
+    const child = spawn('find', [root, '-printf', '%U %G\\n'], { stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const [uid, gid] = line.split(' ').map(Number);
+      uids.add(uid);
+      gids.add(gid);
+    });
+    child.once('error', (error) => reject(signal?.aborted ? restoreCancelled() : error));
+    child.once('close', (code) => {
+      if (signal?.aborted) reject(restoreCancelled());
+      else if (code !== 0) reject(new Error(`find: ${stderr.trim() || `exit ${code}`}`));
+      else resolve({ uids, gids });
+    });
+  });
 }
 
 export interface OwnersGiven {

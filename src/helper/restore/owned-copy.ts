@@ -2,7 +2,7 @@ import { rename } from 'node:fs/promises';
 import { ownerMapping, type OwnersChange } from '../../core/owner-mapping';
 import { accountsLivingIn } from '../system/accounts';
 import { runCommand } from '../system/run-command';
-import { giveOwners, homeFolderOwners } from './give-owners';
+import { giveOwners, homeFolderOwners, idsInHome } from './give-owners';
 
 /**
  * The writable subvolume a whole restore swaps in, made at `target` from
@@ -25,7 +25,10 @@ export async function ownedCopy(restored: string, target: string, homes: string 
     return undefined;
   }
   const folders = await homeFolderOwners(restored);
-  const mapping = ownerMapping(folders, await accountsLivingIn(homes, folders.map((f) => f.name)));
+  const accounts = await accountsLivingIn(homes, folders.map((f) => f.name));
+  let mapping = ownerMapping(folders, accounts);
+  // Only when someone is to be given a number: whether files of the home have it already (a walk of the whole tree).
+  if (mapping.uids.length > 0 || mapping.gids.length > 0) mapping = ownerMapping(folders, accounts, await idsInHome(restored, signal));
   const change = (entries: number): OwnersChange => ({ given: mapping.given, kept: mapping.kept, entries });
   if (mapping.uids.length === 0 && mapping.gids.length === 0) {
     await runCommand('btrfs', ['subvolume', 'snapshot', restored, target]);
