@@ -1,8 +1,8 @@
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ACCOUNT_NAME, type AccountIds } from '../../core/owner-mapping';
-import { runCommand } from './run-command';
 
 /**
  * This computer's accounts of some names, with their uid and primary gid,
@@ -19,7 +19,9 @@ import { runCommand } from './run-command';
  * somewhere (REWIND_TARGET_ROOT), the live system's accounts are not the
  * installation's: its /etc/passwd is read instead.
  */
-const TIME_LIMIT_MS = 3000;
+/** For one `getent` of a batch of names. */
+const TIME_LIMIT_MS = 10_000;
+const BATCH = 200;
 /** More than any /etc/passwd of a desktop; a bigger one is not read. */
 const PASSWD_LIMIT = 4 * 1024 * 1024;
 
@@ -38,14 +40,27 @@ function parseEntry(line: string): [string, Entry] | undefined {
   return [name, { ...ids, home }];
 }
 
-async function getentEntry(name: string): Promise<Entry | undefined> {
-  try {
-    const parsed = parseEntry((await runCommand('getent', ['passwd', '--', name], { timeoutMs: TIME_LIMIT_MS })).split('\n')[0]);
-    return parsed && parsed[0] === name ? parsed[1] : undefined;
-  } catch {
-    // Not a user (exit 2), or no answer in time.
-    return undefined;
+/**
+ * The entries of `names` from NSS, many names per `getent` (one per name
+ * would be slow with a directory service): it prints those it knows and
+ * exits 2 when some are not known, which is no failure here.
+ */
+async function getentEntries(names: readonly string[]): Promise<Map<string, Entry>> {
+  const entries = new Map<string, Entry>();
+  for (let i = 0; i < names.length; i += BATCH) {
+    const batch = names.slice(i, i + BATCH);
+    const stdout = await new Promise<string>((resolve) => {
+      execFile('getent', ['passwd', '--', ...batch], { encoding: 'utf8', timeout: TIME_LIMIT_MS, killSignal: 'SIGKILL', maxBuffer: PASSWD_LIMIT }, (error, out) => {
+        // Exit 2: some names are nobody's. Anything else (no answer in time): none of this batch is known.
+        resolve(!error || error.code === 2 ? out : '');
+      });
+    });
+    for (const line of stdout.split('\n')) {
+      const parsed = parseEntry(line);
+      if (parsed && batch.includes(parsed[0]) && !entries.has(parsed[0])) entries.set(parsed[0], parsed[1]);
+    }
   }
+  return entries;
 }
 
 /** The installation's /etc/passwd under `root`, opened without following a link at its last name. */
@@ -77,11 +92,12 @@ async function resolved(folder: string): Promise<string> {
  */
 export async function accountsLivingIn(homes: string, names: readonly string[], targetRoot = process.env.REWIND_TARGET_ROOT || '/'): Promise<Map<string, AccountIds>> {
   const wanted = names.filter((n) => ACCOUNT_NAME.test(n));
-  const onTarget = path.resolve(targetRoot) !== '/' ? await passwdFileEntries(targetRoot).catch(() => new Map<string, Entry>()) : undefined;
+  const onTarget = path.resolve(targetRoot) !== '/';
+  const entries = onTarget ? await passwdFileEntries(targetRoot).catch(() => new Map<string, Entry>()) : await getentEntries(wanted);
   const here = await resolved(homes);
   const accounts = new Map<string, AccountIds>();
   for (const name of wanted) {
-    const entry = onTarget ? onTarget.get(name) : await getentEntry(name);
+    const entry = entries.get(name);
     if (!entry?.home.startsWith('/')) continue;
     // A home in the installation's own terms (/home/alice) is under the target root on a live system.
     const home = onTarget ? path.join(targetRoot, entry.home) : entry.home;
