@@ -1,7 +1,11 @@
 import type { RestoreHomeRequest, RestoreHomeResult } from '../../core/contract/recovery-requests';
+import { ACCOUNT_NAME } from '../../core/owner-mapping';
 import { restoreSubvolume } from '../restore/restore-subvolume';
 import type { RestoreWatch } from '../restore/restore-watch';
 import { chosenFolder, lookUpFound, targetFolder } from './found-point';
+
+/** The folders a done page names at most. */
+const MAX_NAMED = 20;
 
 interface Paths {
   stateDir: string;
@@ -36,7 +40,11 @@ export async function restoreHome(paths: Paths, request: RestoreHomeRequest, wat
   });
   const owners = result.owners && {
     given: result.owners.given.map((g) => g.name),
-    kept: result.owners.kept.filter((k) => k.reason !== 'root').map((k) => k.name),
+    // Names from the backup, shown on a page: only those an account could have (lost+found, or anything else, is nobody's), and not too many.
+    kept: result.owners.kept
+      .filter((k) => k.reason !== 'root' && ACCOUNT_NAME.test(k.name))
+      .map((k) => k.name)
+      .slice(0, MAX_NAMED),
   };
   return { folder: into, snapshot: request.snapshot, keptCurrent: result.keptAs !== undefined, ...(owners ? { owners } : {}) };
 }
