@@ -16,8 +16,9 @@ import { writeRandomFile } from '../support/random-file';
  * A whole restore from received backups found on a server, stopped half-way
  * the way the D-Bus helper stops one (its watch's signal, here the command
  * line's Ctrl+C sent to the helper alone, so the ssh it started is not
- * killed by the terminal): the helper says it was cancelled, and the fresh
- * install is left as it was. The server's disk is read slowly (a block-I/O
+ * killed by the terminal): the helper says it was cancelled at once, not
+ * once the server has sent the rest of the backup, and the fresh install is
+ * left as it was. The server's disk is read slowly (a block-I/O
  * throttle on its device for sshd and what it starts, the page cache
  * dropped), so the whole backup takes many seconds to come.
  */
@@ -110,7 +111,7 @@ afterAll(async () => {
   }
 });
 
-test('a whole restore from a server stopped half-way is cancelled, and the fresh install is as it was', async () => {
+test('a whole restore from a server stopped half-way is cancelled at once, and the fresh install is as it was', async () => {
   throttleReads(true);
   const [file, ...args] = fx.helperCli(['restore-subvolume', '--progress', '--into', home.home, '--destination', found.id, '--snapshot', newest, '--replace']);
   const child = spawn(file, args, { env: { ...process.env, REWIND_TARGET_ROOT: target }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -125,13 +126,17 @@ test('a whole restore from a server stopped half-way is cancelled, and the fresh
     if (Date.now() - started > 60_000 || child.exitCode !== null) throw new Error(`no progress: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const cancelledAt = Date.now();
   // To the helper alone, as CancelRestore stops a restore the D-Bus helper runs: the processes it started are not signalled.
   child.kill('SIGINT');
   const status = await exited;
+  const took = Date.now() - cancelledAt;
   throttleReads(false);
   // Not killed by the signal: it deleted what it received and said so.
   expect({ status, signal: child.signalCode, stdout }).toEqual({ status: 1, signal: null, stdout: '' });
   expect(stderr).toContain('The restore was cancelled; what was received so far was deleted and nothing was replaced.');
+  // At once: the rest of the backup would take about ten more seconds to come.
+  expect(took).toBeLessThan(4000);
   expect(readdirSync(home.home).sort()).toEqual(['made-by-the-installer.txt']);
   expect(home.look()).toEqual(pristine);
 });

@@ -260,8 +260,11 @@ export class SshDestination extends ReceivedDestination implements StreamDestina
         return error;
       },
     );
+    // A cancel cuts the connection too: the client reads a download to its end even for a reader that stopped.
+    const cut = () => this.connection.cut();
+    watch?.signal?.addEventListener('abort', cut, { once: true });
     const problem = await place.receive(input, { name, receivedUuid: backup.receivedUuid }, undefined);
-    const sent = await sending;
+    const sent = await sending.finally(() => watch?.signal?.removeEventListener('abort', cut));
     if (problem || sent || watch?.signal?.aborted) {
       await place.remove();
       if (watch?.signal?.aborted) throw restoreCancelled();

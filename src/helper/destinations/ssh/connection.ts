@@ -213,6 +213,16 @@ export class SshConnection {
     }
   }
 
+  /**
+   * Ends the connection now (ssh killed), with a transfer under way: a
+   * stopped restore is not left waiting while the server sends the rest of
+   * a backup that is only read off the connection and dropped. The
+   * connection cannot be used again.
+   */
+  cut(): void {
+    if (!this.ended) this.child.kill('SIGKILL');
+  }
+
   /** Closes stdin (the server ends the session), then waits for ssh; kills it after `graceMs`. */
   async close(graceMs = 10_000): Promise<void> {
     if (!this.ended) {
