@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -101,6 +101,27 @@ function attachDisk(): void {
   fx.cleanup.add(`detach ${attached}`, () => detachLoop(attached));
 }
 
+/** The monitor's state file as it is now: the monitor replaces it (a new file renamed into place) each time it decides from a status. */
+function stateVersion(): string {
+  const file = path.join(fx.dir, 'user-home/.local/state/rewind/monitor.json');
+  if (!existsSync(file)) return '';
+  const { ino, mtimeNs } = statSync(file, { bigint: true });
+  return `${ino}:${mtimeNs}`;
+}
+
+/** Waits until the monitor has checked the status `count` more times (every second, and on its events). */
+async function monitorChecks(count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let last = stateVersion();
+  for (let seen = 0; seen < count; ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} checks of the monitor (saw ${seen})`);
+    await new Promise((r) => setTimeout(r, 50));
+    const now = stateVersion();
+    if (now !== last) seen++;
+    last = now;
+  }
+}
+
 async function waitUntilMonitorSees(connected: boolean): Promise<void> {
   await waitFor(`the monitor to see the disk ${connected ? 'attached' : 'detached'}`, () => (monitorState()?.detached.includes('usb') === !connected) || undefined, 30_000);
 }
@@ -131,7 +152,7 @@ beforeAll(async () => {
   writeFileSync(path.join(fx.stateDir, 'history.json'), JSON.stringify([old]));
 
   display = await startXvfb(fx.cleanup);
-  userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=2']);
+  userEnv = await startUserSession(fx, display, ['TZ=UTC', 'REWIND_MONITOR_INTERVAL_SECONDS=1']);
   shell = await startShellNotifications(fx, userEnv);
 
   // The disk is away when the session starts.
@@ -160,8 +181,8 @@ describe('the monitor', () => {
       body: '“Test backup disk” has not been connected for 10 days. Connect it to back up your latest files.',
       'default-action': 'app.open',
     });
-    // Checks every 2 s; at most one reminder a day.
-    await new Promise((r) => setTimeout(r, 6000));
+    // Checks every second; at most one reminder a day.
+    await monitorChecks(3);
     expect(received().filter((r) => r.id === 'not-seen-usb')).toHaveLength(1);
   });
 
@@ -180,8 +201,8 @@ describe('the monitor', () => {
     const postponed = await waitForBackups(2);
     expect(postponed).toMatchObject({ ok: false, outcome: 'postponed', postponed: 'on-battery', transfers: [] });
     expect(postponed.error).toBeUndefined();
-    // Several checks of the monitor (every 2 seconds) go by on battery.
-    await new Promise((r) => setTimeout(r, 6000));
+    // Several checks of the monitor go by on battery.
+    await monitorChecks(3);
     expect(history()).toHaveLength(2);
 
     setPower(true);
@@ -190,7 +211,7 @@ describe('the monitor', () => {
     // Backed up since it was connected: nothing left to say.
     await waitForCall('remove', 'disk-connected-usb', before);
     // Run once: the postponed run is no longer pending.
-    await new Promise((r) => setTimeout(r, 4000));
+    await monitorChecks(2);
     expect(history()).toHaveLength(3);
     expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
   });
@@ -205,7 +226,7 @@ describe('the monitor', () => {
       body: '“Test backup disk” is ready for backups.',
       buttons: [{ label: 'Back Up Now', action: 'app.back-up-now' }],
     });
-    await new Promise((r) => setTimeout(r, 4000));
+    await monitorChecks(2);
     expect(history()).toHaveLength(3);
 
     // Something to back up: a run with nothing changed sends nothing ('up-to-date').
@@ -225,8 +246,8 @@ describe('the monitor', () => {
     const run = await waitForBackups(5);
     expect(run).toMatchObject({ ok: false, outcome: 'skipped', skipped: [{ destination: 'usb', reason: { code: 'DestinationMissing' } }] });
     expect(run.error).toBeUndefined();
-    // Several checks of the monitor (every 2 seconds) go by.
-    await new Promise((r) => setTimeout(r, 6000));
+    // Several checks of the monitor go by.
+    await monitorChecks(3);
     expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
   });
 
@@ -320,12 +341,12 @@ describe('the monitor', () => {
     activateAction('history');
     await waitFor('the history window', () => monitor.output().includes('rewind: history newest Postponed: running on battery') || undefined, 30_000);
 
-    await new Promise((r) => setTimeout(r, 6000));
+    await monitorChecks(3);
     expect(history()).toHaveLength(count + 1);
     setPower(true);
     const run = await waitForBackups(count + 2);
     expect(run).toMatchObject({ ok: true, transfers: [{ destination: 'usb', kind: 'incremental', ok: true }] });
-    await new Promise((r) => setTimeout(r, 4000));
+    await monitorChecks(2);
     expect(history()).toHaveLength(count + 2);
     expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
   });
@@ -356,7 +377,7 @@ describe('the monitor', () => {
     expect(skipped).toMatchObject({ ok: false, outcome: 'skipped', transfers: [] });
     expect(skipped.skipped?.map((s) => [s.destination, s.reason.code]).sort()).toEqual([['srv', 'HostUnreachable'], ['usb', 'DestinationMissing']]);
     expect(skipped.error).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 6000));
+    await monitorChecks(3);
     expect(received().slice(before).filter((r) => r.id === 'backup-failed')).toEqual([]);
 
     // The server is there and refuses this computer's key: that is for the user to fix.
