@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { lstat, rename } from 'node:fs/promises';
 import { ownerMapping, type OwnersChange } from '../../core/owner-mapping';
 import { accountsLivingIn } from '../system/accounts';
 import { runCommand } from '../system/run-command';
@@ -35,6 +35,8 @@ export async function ownedCopy(restored: string, target: string, homes: string 
     return change(0);
   }
   const copy = `${restored}.giving-owners`;
+  // One left by a restore stopped hard (the helper killed) is half-changed: btrfs would make the new copy inside it.
+  if (await lstat(copy).catch(() => undefined)) await runCommand('btrfs', ['subvolume', 'delete', copy]);
   await runCommand('btrfs', ['subvolume', 'snapshot', restored, copy]);
   try {
     const given = await giveOwners(copy, mapping, signal);
