@@ -125,6 +125,9 @@ const REASONS: { [K in ErrorReasonId]: (p: ErrorReasonParams[K], say: Say) => st
   'restore-target-changed': (p, { _ }) =>
     // Translators: %s is the folder the files are restored into.
     fmt(_('Something new appeared in “%s” during the restore, so nothing was replaced. Look there, then try again.'), param(p.folder)),
+  'restore-file-damaged': (p, { _ }) =>
+    // Translators: %s is the name of the disk, server or folder the backups are on.
+    fmt(_('A file of the backups on “%s” is damaged, and this point in time needs it, so it cannot be restored from there. Choose another point in time or another backup, and check that disk for errors.'), param(p.destination)),
 };
 
 /** What to say for each error code when its reason is not known (or the helper gave none). */

@@ -73,6 +73,8 @@ export interface ErrorReasonParams {
   'restore-path-too-long': { folder: string };
   /** Something new appeared where the files were to go, during the restore. */
   'restore-target-changed': { folder: string };
+  /** A stored backup file a restore needs is missing, cut short or changed since it was written. */
+  'restore-file-damaged': { destination: string };
 }
 
 export type ErrorReasonId = keyof ErrorReasonParams;

@@ -8,6 +8,7 @@ import { createBackupFixture, localSnapshot, writeFixtureConfig, type BackupFixt
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, startXvfb } from '../support/display';
 import { startApp as startDriver, type AppDriver } from '../support/app-driver';
+import { withDamagedBackupFile } from '../support/damaged-file';
 import { sh, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { unmount } from '../support/loop-btrfs';
@@ -37,6 +38,8 @@ let found: FoundBackups;
 let recoveryKey: string;
 let wrongKey: string;
 let newest: string;
+/** The stick's loop device, to damage one of its backup files by hand. */
+let stickDevice: string;
 const shots = artifactsDir(REPO, 'screenshots');
 
 function helper(args: string[]): string {
@@ -53,6 +56,7 @@ beforeAll(async () => {
   const stick = mountLoopExt4(fx.cleanup, fx.dir, 'stick', 128, path.join(fx.dir, 'stick'));
   unmount(path.join(fx.dir, 'stick'));
   const stickUuid = sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', stick.device]).trim();
+  stickDevice = stick.device;
   writeFixtureConfig(fx, [{ id: 'stick', kind: 'files', filesystem: stickUuid, path: 'rewind', label: 'Stick', encrypt: true }]);
   recoveryKey = (JSON.parse(helper(['new-key', '--json', '--destination', 'stick'])) as { identity: string }).identity;
   const other = path.join(fx.dir, 'another-key.txt');
@@ -132,6 +136,17 @@ test('a wrong recovery key is refused in words and changes nothing; the right on
   expect(refused).toContain('Could Not Restore Everything');
   expect(refused).toContain(
     'The recovery key you typed does not open these backups: they were encrypted with another key. Nothing was restored or changed. Give the recovery key (the line starting with AGE-SECRET-KEY-1) that Rewind showed when encryption was switched on.',
+  );
+  expect(describeTree(fresh.home)).toEqual(before);
+  expect(fresh.look()).toEqual(pristine);
+
+  // The right key, but a backup file on the stick changed since it was written: said in words, nothing changed.
+  await app.step('recover.back', undefined, 'rewind: recover page point');
+  await withDamagedBackupFile(stickDevice, path.join(fx.dir, 'stick-by-hand'), path.join('rewind', found.host, found.folders[0].dirName), () =>
+    restoreWith(app, recoveryKey, 'rewind: recover restore failed BackupDamaged'),
+  );
+  expect(await texts(app)).toContain(
+    `A file of the backups on “${found.disk.name}” is damaged, and this point in time needs it, so it cannot be restored from there. Choose another point in time or another backup, and check that disk for errors. Your home folders were not changed.`,
   );
   expect(describeTree(fresh.home)).toEqual(before);
   expect(fresh.look()).toEqual(pristine);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { configForFound, type Discovery, type FoundBackups } from '../../src/core/discovery';
 import type { RunRecord } from '../../src/core/status';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { withDamagedBackupFile } from '../support/damaged-file';
 import { sh } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { withTopLevel } from '../support/inspection';
@@ -28,6 +29,7 @@ jest.setTimeout(300_000);
 
 let fx: BackupFixture;
 let stickUuid: string;
+let stickDevice: string;
 let backups: RunRecord[];
 /** The recovery key `new-key` showed, as the person kept it, and another key. */
 let recoveryKeyFile: string;
@@ -71,6 +73,7 @@ beforeAll(async () => {
   const stick = mountLoopExt4(fx.cleanup, fx.dir, 'stick', 128, path.join(fx.dir, 'stick'));
   unmount(path.join(fx.dir, 'stick'));
   stickUuid = sh('blkid', ['-p', '-s', 'UUID', '-o', 'value', stick.device]).trim();
+  stickDevice = stick.device;
   writeFixtureConfig(
     fx,
     [
@@ -195,6 +198,15 @@ test('encrypted backup files: a wrong recovery key changes nothing; the right on
   expect(wrongKeep.status).not.toBe(0);
   expect(wrongKeep.stderr).toContain('does not open these backups');
   expect(existsSync(fx.configPath)).toBe(false);
+
+  // A damaged backup file: the restore names it and stops before anything is swapped in.
+  const damaged = await withDamagedBackupFile(stickDevice, path.join(fx.dir, 'stick-by-hand'), path.join('rewind', fx.hostName, found.folders[0].dirName), () =>
+    restore(recoveryKeyFile),
+  );
+  expect(damaged.result.status).not.toBe(0);
+  expect(damaged.result.stderr).toContain(damaged.file);
+  expect(subvolumes()).toEqual(['home']);
+  expect(readFileSync(path.join(home, 'made-by-the-installer.txt'), 'utf8')).toBe('fresh\n');
 
   // The recovery key: the home comes back byte-identical after the restart.
   const right = restore(recoveryKeyFile);

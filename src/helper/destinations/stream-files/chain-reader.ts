@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ADVICE, RewindError } from '../../../core/errors';
+import { reason } from '../../../core/error-reasons';
 import { sizeText } from '../../../core/space-notice';
 import { ChangeCollector, type Change } from '../../../core/send-stream/changes';
 import { SendStreamError, SendStreamParser, type SendCommand } from '../../../core/send-stream/parser';
@@ -137,6 +138,13 @@ export class ChainReader {
     return { previous: parent.name, changes: collector.result().flatMap((l) => l.changes) };
   }
 
+  /** A backup file the restore of `name` needs, found missing, cut short or changed: named for the command line, the disk for the app. */
+  private damagedFile(file: string, problem: string, name: string): RewindError {
+    return new RewindError('BackupDamaged', `The backup file ${file} on ${this.name} ${problem}; the restore of ${name} needs it.`, {
+      reason: reason('restore-file-damaged', { destination: this.name }),
+    });
+  }
+
   /**
    * The chain of streams that restores `name`, every part there with the
    * size the manifest records (their checksums are checked as they are
@@ -150,7 +158,7 @@ export class ChainReader {
     for (const part of parts) {
       const size = sizes.get(part.file);
       const problem = size === undefined ? 'is missing' : size !== part.size ? `is ${size} bytes, the manifest says ${part.size}` : undefined;
-      if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
+      if (problem) throw this.damagedFile(part.file, problem, name);
     }
     const identity = chain.some((s) => s.encrypted) ? await this.identityFile(manifest, keyPath) : undefined;
     return { chain, identity };
@@ -221,7 +229,7 @@ export class ChainReader {
     for (const stream of chain) {
       for (const part of stream.parts) {
         const problem = await checkPart(this.store, dirName, part);
-        if (problem) throw new RewindError('BackupDamaged', `The backup file ${part.file} on ${this.name} ${problem}; the restore of ${name} needs it.`);
+        if (problem) throw this.damagedFile(part.file, problem, name);
       }
     }
     await checkRoomToUnpack(into, chain);
