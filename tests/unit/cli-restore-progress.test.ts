@@ -3,7 +3,7 @@ import { describeRestoreProgress } from '../../src/helper/cli/format/restore';
 describe('restore-subvolume progress on the terminal', () => {
   it('says what was read, the share, the rate and the time left', () => {
     expect(describeRestoreProgress({ bytes: 1288490189, fraction: 0.4261, bytesPerSecond: 89128960, etaSeconds: 19.6 })).toBe(
-      'restoring: 1.2 GiB read (42 %), 85.0 MiB/s, about 20 s left',
+      'restoring: 1.3 GB read (42 %), 89.1 MB/s, about 20 s left',
     );
   });
 

@@ -1,16 +1,5 @@
 import { isOnServer, type Discovery, type FoundBackups } from '../../../core/discovery';
-
-/** Bytes as people read them: "1.2 GB" (powers of 1000, as GNOME shows sizes). */
-function size(bytes: number): string {
-  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-}
+import { sizeText } from '../../../core/space-notice';
 
 /** A time in UTC, as the snapshot names are. */
 function when(iso: string): string {
@@ -36,8 +25,8 @@ function pointLines(found: FoundBackups): string[] {
     const n = folder.points.length;
     lines.push(`  ${folder.folder}: ${n} restore point${n === 1 ? '' : 's'}, ${when(parseName(folder.points[0]))} to ${when(parseName(folder.points[n - 1]))} (newest ${folder.points[n - 1]})`);
   }
-  if (found.bytes !== undefined) lines.push(`  size: ${size(found.bytes)}`);
-  else if (found.diskUsedBytes !== undefined) lines.push(`  size: ${size(found.diskUsedBytes)} used on the disk`);
+  if (found.bytes !== undefined) lines.push(`  size: ${sizeText(found.bytes)}`);
+  else if (found.diskUsedBytes !== undefined) lines.push(`  size: ${sizeText(found.diskUsedBytes)} used on the disk`);
   return lines;
 }
 
