@@ -2,8 +2,9 @@ import path from 'node:path';
 import { expect } from '@jest/globals';
 import type { BackupFixture } from './backup-fixture';
 import { screenshot, windowBrightness } from './display';
-import { launchApp, settle, technicalTexts } from './app-launch';
+import { launchApp, technicalTexts } from './app-launch';
 import { waitFor } from './exec';
+import { screenDigest, stillScreen } from './still-screen';
 
 export { actionObject, settle, TECHNICAL_ON_SCREEN, technicalTexts } from './app-launch';
 
@@ -46,10 +47,12 @@ export function startApp(fx: BackupFixture, userEnv: string[], display: string, 
       // Only what this step printed counts as its failure.
       const from = output().length;
       const failure = () => /rewind: (setup error|config failed) .*/.exec(output().slice(from))?.[0];
+      const screen = screenDigest(display);
       activate(action, parameter);
       await waitFor(line, () => count(line) > before || failure(), timeout);
       expect(failure()).toBeUndefined();
-      await settle();
+      // Drawn: the screen changed and stopped changing (a step that changes nothing on screen waits the whole 1.5 s).
+      await stillScreen(display, 1500, screen);
     },
     async shoot(name) {
       const file = path.join(shots, `${name}-${style}.png`);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Cleanup } from './cleanup';
 import { sh, shResult, stopProcess } from './exec';
+import { screenDigest, stillScreen } from './still-screen';
 
 /** A private X server (Xvfb) for GUI tests; the cleanup stops it. */
 export async function startXvfb(cleanup: Cleanup): Promise<string> {
@@ -87,11 +88,13 @@ export function moveWindow(display: string, title: string, x: number, y: number)
  * put back at its size for the test's next screens.
  */
 export async function narrowShot(display: string, title: string, file: string): Promise<void> {
+  const wide = screenDigest(display);
   const was = resizeWindow(display, title, 360, 720);
-  await new Promise((r) => setTimeout(r, 1200));
+  await stillScreen(display, 1200, wide);
   screenshot(display, file);
+  const narrow = screenDigest(display);
   resizeWindow(display, title, was.width, was.height);
-  await new Promise((r) => setTimeout(r, 500));
+  await stillScreen(display, 500, narrow);
 }
 
 /**
