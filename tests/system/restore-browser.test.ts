@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { ACTIONS, APP_ID } from '../../src/core/ids';
+import { parseSnapshotName } from '../../src/core/snapshot-name';
 import type { FolderListing, SearchResult, WhatChangedResult } from '../../src/core/browse-request';
 import { createBackupFixture, type BackupFixture } from '../support/backup-fixture';
 import { Cleanup } from '../support/cleanup';
@@ -12,6 +13,7 @@ import { runBackupCli } from '../support/helper-run';
 import { callAs, comparable, inSnapshot } from '../support/browse-calls';
 import { withTopLevel } from '../support/inspection';
 import { REPO } from '../support/system-bus';
+import { screenDigest, stillScreen } from '../support/still-screen';
 import { startUserSession } from '../support/user-session';
 import { actionObject, technicalTexts } from '../support/app-driver';
 
@@ -65,7 +67,9 @@ beforeAll(async () => {
   renameSync(path.join(fx.home, 'alice/Documents/notes.md'), path.join(fx.home, 'alice/Documents/notes-renamed.md'));
   rmSync(path.join(fx.home, 'alice/.bashrc'));
   writeFileSync(path.join(fx.home, 'bob/diary-report.txt'), 'private\n');
-  await new Promise((r) => setTimeout(r, 1100));
+  // Snapshot names are to the second: the second point a second or more after the first (a backup often takes longer).
+  const firstTaken = parseSnapshotName(first)!.getTime();
+  while (Date.now() < firstTaken + 1000) await new Promise((r) => setTimeout(r, 50));
   const two = runBackupCli(fx);
   expect(two.ok).toBe(true);
   second = two.transfers[0].snapshot;
@@ -219,10 +223,12 @@ describe('the restore browser in the app', () => {
     /** Activates an action and waits for a new line starting with `line`. */
     const step = async (action: string, parameter: string | undefined, line: string) => {
       const before = count(line);
+      const screen = screenDigest(display);
       activate(action, parameter);
       await waitFor(line, () => count(line) > before || /rewind: browser \S+-failed .*/.exec(started.output())?.[0], 60_000);
       expect(started.output()).not.toMatch(/rewind: browser \S+-failed/);
-      await settle();
+      // Drawn: the screen changed and stopped changing.
+      await stillScreen(display, 1500, screen);
     };
     const shoot = (name: string) => {
       const file = path.join(shots, `restore-browser-${name}-${style}.png`);
@@ -247,11 +253,12 @@ describe('the restore browser in the app', () => {
     const session = startApp(style);
     const { app: started, step, shoot } = session;
     await waitFor('the main page', () => started.output().includes('rewind: page ready') || undefined, 30_000);
+    const main = screenDigest(display);
     activate('restore-points');
     await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(started.output())?.[1], 60_000);
     // Two snapshots here and two backups on the disk.
     expect(started.output()).toContain('rewind: restore points 4');
-    await settle();
+    await stillScreen(display, 1500, main);
     shoot('timeline');
     const point = JSON.stringify({ from: 'local', snapshot: second, source: fx.home, where: 'This computer' });
     await step('browse-point', point, 'rewind: browser folder . ');
