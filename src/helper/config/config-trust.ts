@@ -61,7 +61,7 @@ function tooLarge(file: string): RewindError {
  * following symbolic links as it does: a link is only as safe as the folder
  * holding it, and its target's folders are checked as well.
  */
-async function foldersOnTheWay(dir: string): Promise<string[]> {
+export async function foldersOnTheWay(dir: string): Promise<string[]> {
   const pending = dir.split('/');
   const folders = ['/'];
   let current = '/';

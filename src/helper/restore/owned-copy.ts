@@ -1,8 +1,10 @@
 import { lstat, rename } from 'node:fs/promises';
+import path from 'node:path';
 import { ownerMapping, type OwnersChange } from '../../core/owner-mapping';
 import { accountsLivingIn } from '../system/accounts';
 import { runCommand } from '../system/run-command';
 import { giveOwners, homeFolderOwners, idsInHome } from './give-owners';
+import { checkRootOnly } from './root-only-folder';
 
 /**
  * The writable subvolume a whole restore swaps in, made at `target` from
@@ -15,15 +17,17 @@ import { giveOwners, homeFolderOwners, idsInHome } from './give-owners';
  * owners stay as they were.
  *
  * The owners are changed in a copy beside the received one, in the
- * helper's folder of snapshots that only root can enter: nobody can reach
- * it or swap a link into it while it is walked, and only a complete copy is
- * moved to `target`. A failure or cancel deletes the copy.
+ * helper's folder of snapshots that only root can enter (checked first,
+ * ./root-only-folder.ts: the folder may be older than the restore): nobody
+ * can reach it or swap a link into it while it is walked, and only a
+ * complete copy is moved to `target`. A failure or cancel deletes the copy.
  */
 export async function ownedCopy(restored: string, target: string, homes: string | undefined, signal?: AbortSignal): Promise<OwnersChange | undefined> {
   if (homes === undefined) {
     await runCommand('btrfs', ['subvolume', 'snapshot', restored, target]);
     return undefined;
   }
+  await checkRootOnly(path.dirname(restored));
   const folders = await homeFolderOwners(restored);
   const accounts = await accountsLivingIn(homes, folders.map((f) => f.name));
   let mapping = ownerMapping(folders, accounts);
