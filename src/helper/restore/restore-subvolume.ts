@@ -12,7 +12,7 @@ import { runCommand } from '../system/run-command';
 import type { Config } from '../../core/config';
 import { openDestination } from '../destinations/open-destination';
 import { receiveCopyWatched } from './receive-copy';
-import { ownedCopy } from './owned-copy';
+import { copyFailure, ownedCopy } from './owned-copy';
 import type { OwnersChange } from '../../core/owner-mapping';
 import { restoreCancelled, type RestoreWatch } from './restore-watch';
 import { acquireRunLock } from '../engine/run-lock';
@@ -214,9 +214,7 @@ export async function restoreSubvolume(request: SubvolumeRestoreRequest): Promis
       await runCommand('btrfs', ['subvolume', 'delete', restored]).catch(() => undefined);
       if (made) await removeEmptyUpTo(into, made);
       if (request.watch?.signal?.aborted) throw restoreCancelled();
-      throw new RewindError('Internal', `The restored files could not be given to their owners on this computer: ${(error as Error).message}`, {
-        advice: 'Nothing was replaced. Try again; if it keeps failing, report it with the system log.',
-      });
+      throw copyFailure(error);
     });
     // Cancelled while the owners were given, after the last entry: still nothing replaced, and nothing of the restore kept.
     if (request.watch?.signal?.aborted) {
