@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
@@ -28,7 +28,8 @@ import { compareTrees, describeTree } from '../support/tree-compare';
  * browser asks over D-Bus, with the recovery key, and the whole home again
  * through RestoreHome, as the app asks. Nothing on the server
  * changes; keeping on backing up there is refused in words that say what
- * the server's administrator runs; a server that cannot be reached is named.
+ * the server's administrator runs; a server that no longer lists the
+ * backups chosen says so, and one that cannot be reached is named.
  */
 jest.setTimeout(240_000);
 
@@ -198,6 +199,19 @@ test('keeping on backing up to a server that lets this computer only read is ref
   const newKey = readFileSync(path.join(fx.stateDir, 'ssh/id_ed25519.pub'), 'utf8').trim();
   expect(answer.error?.message).toContain(`echo '${newKey}' | sudo /usr/libexec/rewind-helper accept-key --root ROOT --host ${fx.hostName} (ROOT`);
   expect(existsSync(fx.configPath)).toBe(false);
+});
+
+test('a server that answers but no longer lists the backups chosen says so, not that it cannot be read', () => {
+  // Its administrator moved this computer's received backups away.
+  const hostFolder = path.join(receivedRoot, fx.hostName);
+  const moved = path.join(path.dirname(receivedRoot), 'moved-away');
+  renameSync(hostFolder, moved);
+  const r = helper(['restore-subvolume', '--into', home.home, '--destination', received.id, '--snapshot', newest]);
+  renameSync(moved, hostFolder);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toContain('The backups you chose are not on the server 127.0.0.1 any more: it answered, but no longer lists them.');
+  expect(r.stderr).toContain('look for backups on the server again');
+  expect(r.stderr).not.toContain('cannot be read now');
 });
 
 test('a server that cannot be reached any more is named', () => {

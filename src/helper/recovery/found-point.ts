@@ -87,9 +87,16 @@ export async function lookUpFound(paths: Paths, id: string): Promise<FoundBackup
       if (onIt) return onIt;
     }
   }
-  if (answeredIt.length > 0) {
-    throw new RewindError('DestinationMissing', `The backups you chose are on a server that cannot be read now: ${problems.length > 0 ? problems.join('; ') : `the server ${answeredIt[0].host} does not list them any more`}.`, {
+  if (answeredIt.length > 0 && problems.length > 0) {
+    throw new RewindError('DestinationMissing', `The backups you chose are on a server that cannot be read now: ${problems.join('; ')}.`, {
       advice: 'Check that the server is on and reachable, and that it still lets this computer read the backups there; then look for backups again.',
+    });
+  }
+  // The server answered: it is reachable, and what it no longer lists was deleted or moved there.
+  if (answeredIt.length > 0) {
+    const hosts = answeredIt.map((s) => s.host).join(', ');
+    throw new RewindError('DestinationMissing', `The backups you chose are not on the server ${hosts} any more: it answered, but no longer lists them.`, {
+      advice: 'They may have been deleted or moved there since they were found; look for backups on the server again, and choose among those it has now.',
     });
   }
   const servedNote = servers.length > 0 ? ` or on the server${servers.length === 1 ? '' : 's'} ${servers.map((s) => s.host).join(', ')}` : '';
