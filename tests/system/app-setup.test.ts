@@ -9,6 +9,7 @@ import { artifactsDir, narrowShot, startXvfb } from '../support/display';
 import { settle, startApp as startDriver, type AppDriver } from '../support/app-driver';
 import { sh, shResult, waitFor } from '../support/exec';
 import { detachLoop } from '../support/loop-btrfs';
+import { screenDigest, stillScreen } from '../support/still-screen';
 import { REPO } from '../support/system-bus';
 
 /**
@@ -80,7 +81,7 @@ describe('the first run', () => {
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${fx.destination.device}=btrfs`);
-    await settle();
+    await stillScreen(display);
     await app.shoot('setup-2-where');
     await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-2-where-narrow-light.png'));
     await step('setup.choose-disk', fx.destination.device, 'rewind: setup page when');
@@ -131,17 +132,18 @@ describe('the first run', () => {
       expect(history()).toHaveLength(n);
     }
     await waitFor('the destinations checked', () => app.output().split('rewind: destinations checked').length > 2 || undefined, 60_000);
-    await settle(2500);
+    await stillScreen(display, 2500);
     await app.shoot('main-after-backups');
 
+    const beforePreferences = screenDigest(display);
     app.activate('preferences');
-    await settle(2500);
+    await stillScreen(display, 2500, beforePreferences);
     await app.shoot('preferences');
     app.activate('restore-points');
     await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(app.output())?.[1], 60_000);
     // Two snapshots on the source and two backups on the disk.
     expect(app.output()).toContain('rewind: restore points 4');
-    await settle();
+    await stillScreen(display);
     await app.shoot('restore-points');
     await setUpAgainOnTheSameDisk(app);
   });
@@ -156,7 +158,7 @@ describe('the first run', () => {
     await app.step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.count('rewind: setup disks') > listed || undefined, 30_000);
     expect(app.output().split('\n').filter((l) => l.startsWith('rewind: setup disks')).at(-1)).toContain(`${fx.destination.device}=btrfs+used`);
-    await settle();
+    await stillScreen(display);
     const lines = (await app.texts()).find((w) => w.window === 'Set Up Backups')?.texts.flatMap((t) => t.split('\n')) ?? [];
     expect(lines).toContain('Already used for backups');
     await app.shoot('setup-2-where-in-use');
@@ -188,7 +190,7 @@ describe('the first run', () => {
     await step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => app.output().includes('rewind: setup disks') || undefined, 30_000);
     expect(app.output()).toContain(`${device}=empty`);
-    await settle();
+    await stillScreen(display);
     await app.shoot('setup-2-where');
     await narrowShot(display, 'Set Up Backups', path.join(shots, 'setup-2-where-narrow-dark.png'));
     await step('setup.choose-disk', device, 'rewind: setup page prepare');
@@ -202,7 +204,7 @@ describe('the first run', () => {
     // Cancel on a later step: the dialog closes, the disk is not touched and nothing is saved.
     const configBefore = readFileSync(fx.configPath, 'utf8');
     await step('setup.cancel', undefined, 'rewind: setup cancelled');
-    await settle();
+    await stillScreen(display);
     expect((await app.texts()).map((w) => w.window)).not.toContain('Set Up Backups');
     expect(readFileSync(fx.configPath, 'utf8')).toBe(configBefore);
     expect(shResult('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device]).stdout.trim()).toBe('');
@@ -222,12 +224,13 @@ describe('the first run', () => {
     const config = JSON.parse(readFileSync(fx.configPath, 'utf8')) as Config;
     expect(config.destinations.map((d) => d.kind === 'btrfs' && d.filesystem)).toEqual([fx.destination.uuid, uuid]);
 
+    const beforePreferences = screenDigest(display);
     app.activate('preferences');
-    await settle(2500);
+    await stillScreen(display, 2500, beforePreferences);
     await app.shoot('preferences');
     app.activate('restore-points');
     await waitFor('the restore points', () => /rewind: restore points (\d+)/.exec(app.output())?.[1], 60_000);
-    await settle();
+    await stillScreen(display);
     await app.shoot('restore-points');
     expect(existsSync(fx.configPath)).toBe(true);
   });
