@@ -10,6 +10,7 @@ import { artifactsDir, narrowShot, startXvfb } from '../support/display';
 import { sh, waitFor } from '../support/exec';
 import { unmount } from '../support/loop-btrfs';
 import { REPO } from '../support/system-bus';
+import { screenDigest, stillScreen } from '../support/still-screen';
 import { startUserSession } from '../support/user-session';
 
 /**
@@ -70,17 +71,18 @@ describe('after setup', () => {
     mkdirSync(media);
     sh('mount', [fx.destination.device, media]);
     fx.cleanup.add(`unmount ${media}`, () => unmount(media));
+    const withoutSpace = screenDigest(display);
     a.activate('refresh');
     const [, state, free] = await waitFor('the free space', () => /rewind: space usb (\w+) (\d+)/.exec(a.output()) ?? undefined, 30_000);
     expect(state).toBe('ok'); // about 70 % of the 256 MiB disk is free: not low (under 10 %, the Notifications preference)
     const [available, blockSize] = sh('stat', ['-f', '-c', '%a %S', media]).trim().split(' ').map(Number);
     expect(Number(free)).toBe(available * blockSize);
-    await settle(2500);
+    await stillScreen(display, 2500, withoutSpace);
     await a.shoot('main-free-space');
 
     // No runs yet: the history says what will appear there.
     await a.step('history', undefined, 'rewind: history 0');
-    await settle(1500);
+    await stillScreen(display);
     await a.shoot('history-empty');
 
     await backUp(a, 1);
@@ -93,9 +95,10 @@ describe('after setup', () => {
 
     // Preferences: sizes of the folders, then each change through the widgets.
     const saved = 'rewind: config saved';
+    const beforePreferences = screenDigest(display);
     a.activate('preferences');
     await waitFor('the sizes', () => new RegExp(`rewind: sizes .*${fx.home}=(\\d+)`).exec(a.output())?.[1], 60_000);
-    await settle(2000);
+    await stillScreen(display, 2000, beforePreferences);
     await a.shoot('preferences-sizes');
 
     await a.step('prefs.schedule', JSON.stringify({ kind: 'weekly', day: 'fri', at: '08:15' }), saved);
@@ -157,7 +160,7 @@ describe('after setup', () => {
     sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'set', APP_ID, 'background-refused', 'true']);
     await waitFor('the sentence for a refused background', async () => ((await prefs()).includes(onlyOpen) ? true : undefined), 10_000);
     expect((await prefs()).some((t) => t.includes(closedToo))).toBe(false);
-    await settle();
+    await stillScreen(display);
     await a.shoot('preferences-background-refused');
     sh('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gsettings', 'set', APP_ID, 'background-refused', 'false']);
     await waitFor('the usual sentence', async () => ((await prefs()).some((t) => t.includes(closedToo)) ? true : undefined), 10_000);
@@ -168,12 +171,13 @@ describe('after setup', () => {
     expect(config().conditions).toEqual({ postponeOnBattery: true, postponeOnMetered: false });
     await a.step('prefs.conditions', JSON.stringify({ postponeOnMetered: true }), saved);
     expect(config().conditions).toEqual({ postponeOnBattery: true, postponeOnMetered: true });
-    await settle();
+    await stillScreen(display);
     await a.shoot('preferences-general');
 
     // Old backups: each choice named, with a line that tells it apart.
+    const general = screenDigest(display);
     a.activate('prefs.show-page', 'retention');
-    await settle();
+    await stillScreen(display, 1500, general);
     expect(await prefs()).toEqual(
       expect.arrayContaining([
         'Long history',
@@ -191,12 +195,12 @@ describe('after setup', () => {
     const sized = a.count('rewind: sizes ');
     await a.step('setup', undefined, 'rewind: setup page what');
     await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
-    await settle();
+    await stillScreen(display);
     await a.shoot('setup-what-sizes');
     await a.step('setup.continue', undefined, 'rewind: setup page where');
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
     expect(a.output()).toContain(`${fx.source.device}=source`);
-    await settle();
+    await stillScreen(display);
     await a.shoot('setup-where-source-disk');
     await renameDialog(a);
   });
@@ -219,13 +223,16 @@ describe('after setup', () => {
     await a.shoot('main-space-after-backups');
     await a.step('history', undefined, 'rewind: history 2');
     await a.shoot('history');
+    const main = screenDigest(display);
     a.activate('preferences');
     await waitFor('the sizes', () => a.output().includes('rewind: sizes ') || undefined, 60_000);
-    await settle(2000);
+    await stillScreen(display, 2000, main);
     await a.shoot('preferences-sizes');
     for (const page of ['general', 'retention']) {
+      const shown = screenDigest(display);
       a.activate('prefs.show-page', page);
-      await settle();
+      // The first of them may be the page already shown: then the whole 1.5 s.
+      await stillScreen(display, 1500, shown);
       await a.shoot(`preferences-${page}`);
     }
     // Each page 360 px wide: labels wrap, nothing is cut off.
@@ -239,7 +246,7 @@ describe('after setup', () => {
     await waitFor('the disks', () => /rewind: setup disks .*/.exec(a.output())?.[0], 60_000);
     // The disk that holds the folder to back up is not offered.
     expect(a.output()).toContain(`${fx.source.device}=source`);
-    await settle();
+    await stillScreen(display);
     await a.shoot('setup-where-source-disk');
     const chosen = a.count('rewind: setup page');
     a.activate('setup.choose-disk', fx.source.device);
@@ -249,9 +256,10 @@ describe('after setup', () => {
     // A folder for stream files, as the folder chooser hands it over.
     const folder = path.join(fx.dir, 'folder-backups');
     mkdirSync(folder);
+    const where = screenDigest(display);
     a.activate('setup.choose-folder', folder);
     await waitFor('the summary', () => a.output().includes('rewind: setup page summary') || undefined, 10_000);
-    await settle();
+    await stillScreen(display, 1500, where);
     await a.shoot('setup-folder-summary');
     await a.step('setup.save', undefined, 'rewind: setup saved');
     expect(config().destinations.at(-1)).toMatchObject({ kind: 'files', path: folder, label: 'folder-backups', enabled: true });
@@ -267,7 +275,7 @@ describe('after setup', () => {
     const sized = a.count('rewind: sizes ');
     await a.step('setup', undefined, 'rewind: setup page what');
     await waitFor('the sizes', () => a.count('rewind: sizes ') > sized || undefined, 60_000);
-    await settle();
+    await stillScreen(display);
     await a.shoot('setup-what-sizes');
     a.activate('preferences');
     await renameDialog(a);
