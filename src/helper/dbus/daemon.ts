@@ -11,6 +11,7 @@ import { helperHandlers, type CallContext } from './handlers';
 import { BackupJob } from './job';
 import { RestoreJob } from './restore-job';
 import { authorize } from './polkit';
+import { onStopSignal } from '../system/stop-signals';
 
 /**
  * The helper on the system bus. Every method has the same shape, from its
@@ -47,7 +48,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         bus.disconnect();
         process.exit(code);
       });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => shutdown(job.running ? 1 : 0));
+  // Deleting the fetched copies may wait for a command under execa to end (../system/stop-signals.ts).
+  onStopSignal(() => shutdown(job.running ? 1 : 0));
   bus.on('error', (error) => {
     console.error(`rewind-helper: lost the system bus: ${String(error)}`);
     shutdown(job.running ? 1 : 0);

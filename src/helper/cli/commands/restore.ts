@@ -3,6 +3,7 @@ import type { SubvolumeRestoreResult } from '../results';
 import { command } from '../command';
 import { describeRestoreProgress, describeRestoredSubvolume } from '../format/restore';
 import type { RestoreWatch } from '../../restore/restore-watch';
+import { onStopSignal } from '../../system/stop-signals';
 
 export const restore = command<string>({
   name: 'restore',
@@ -47,14 +48,7 @@ stops it and deletes what was received`,
     const { restoreSubvolume } = await import('../../restore/restore-subvolume');
     // A whole home takes minutes to hours: say how far it is, and let Ctrl+C stop it cleanly.
     const abort = new AbortController();
-    // Not process.once: it takes the listener off before the others run, and execa's exit handler (there while ssh
-    // or zstd runs) then finds itself alone and kills the helper before anything is deleted. Taken off after the
-    // signal's listeners ran, so that a second Ctrl+C ends it at once.
-    const stop = (signal: NodeJS.Signals) => {
-      abort.abort();
-      setImmediate(() => process.off(signal, stop));
-    };
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+    onStopSignal(() => abort.abort());
     return restoreSubvolume({
       watch: watchFromTerminal(abort.signal, values.progress ? 'json' : values.json ? 'none' : 'lines'),
       runtimeDir: paths.runtimeDir,

@@ -1,6 +1,7 @@
 import type { RunRecord } from '../results';
 import { command } from '../command';
 import { describePostponed, describeRun } from '../format/backup';
+import { onStopSignal } from '../../system/stop-signals';
 
 export const run = command<{ postponed: RunRecord } | { run: RunRecord }>({
   name: 'run',
@@ -20,7 +21,7 @@ wait, record the run as postponed and exit;
     const { runBackup } = await import('../../engine/engine');
     // Ctrl+C or a service stop: cancel cleanly (partial backups removed, the run recorded) instead of dying mid-transfer.
     const abort = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => abort.abort());
+    onStopSignal(() => abort.abort());
     const record = await runBackup({
       signal: abort.signal,
       ...paths,
