@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { parseSnapshotName } from '../../src/core/snapshot-name';
 import { createBackupFixture, localSnapshot, type BackupFixture } from '../support/backup-fixture';
 import { settle, startApp, technicalTexts, type AppDriver } from '../support/app-driver';
 import { artifactsDir, fakeInput, resizeWindow, screenshot, startXvfb } from '../support/display';
@@ -51,17 +52,21 @@ function backUp(): void {
   snapshots.push(run.transfers[0].snapshot);
 }
 
+/** Snapshot names are to the second: waits until the clock has left the newest one's second (a backup often takes longer). */
+async function nextSecond(): Promise<void> {
+  const newest = parseSnapshotName(snapshots.at(-1)!)!.getTime();
+  while (Date.now() < newest + 1000) await new Promise((r) => setTimeout(r, 50));
+}
+
 beforeAll(async () => {
   fx = await createBackupFixture();
   alice = path.join(fx.home, 'alice');
   file = path.join(alice, 'Documents/plan.txt');
   sh('chown', ['-R', `${fx.allowed.name}:${fx.allowed.name}`, alice]);
-  // Snapshot names are to the second.
-  const pause = () => new Promise((r) => setTimeout(r, 1100));
   backUp();
   let last = 0;
   for (const n of [1, 2, 2, 3]) {
-    await pause();
+    await nextSecond();
     if (n !== last) {
       last = n;
       writeFileSync(file, version(n), { mode: 0o600 });
@@ -287,9 +292,9 @@ describe('find across time', () => {
     // A name in the first of them only, whose local snapshot is deleted below: it is only on the disk.
     writeFileSync(path.join(alice, 'Documents/planning-notes.txt'), 'notes\n');
     sh('chown', [`${fx.allowed.name}:${fx.allowed.name}`, path.join(alice, 'Documents/plan-b.txt'), path.join(alice, 'Documents/planning-notes.txt')]);
-    await new Promise((r) => setTimeout(r, 1100));
+    await nextSecond();
     backUp();
-    await new Promise((r) => setTimeout(r, 1100));
+    await nextSecond();
     rmSync(path.join(alice, 'Documents/planning-notes.txt'));
     writeFileSync(path.join(alice, 'Documents/other.txt'), 'something else again\n');
     backUp();
