@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { FolderListing } from '../../src/core/browse-request';
 import type { Discovery, FoundBackups } from '../../src/core/discovery';
 import type { RestoreResult } from '../../src/core/restore-request';
+import { ACTIONS } from '../../src/core/ids';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
 import { callAs } from '../support/browse-calls';
 import { sh } from '../support/exec';
@@ -71,7 +72,14 @@ function generation(): string {
 }
 
 beforeAll(async () => {
-  fx = await createBackupFixture();
+  // The second account may use the restore browser (as a person at the computer may) but is no administrator.
+  fx = await createBackupFixture({
+    extraRules: (_allowed, denied) => [
+      { user: denied.name, action: ACTIONS.readConfig, result: 'YES' },
+      { user: denied.name, action: ACTIONS.restoreOwnFiles, result: 'YES' },
+      { user: denied.name, action: ACTIONS.restoreFiles, result: 'NO' },
+    ],
+  });
   mountLog = path.join(fx.dir, 'mounts.log');
   watchBin = path.join(fx.dir, 'watch-bin');
   mkdirSync(watchBin);
@@ -188,6 +196,22 @@ test("one file comes back through the restore browser's calls, read where it is 
   expect(restored.error).toBeUndefined();
   expect(readFileSync(path.join(to, 'second.txt'), 'utf8')).toBe('written before the reinstall\n');
   expect(generation()).toBe(before);
+
+  // Another computer's files carry its owner numbers, which here may be anyone's: only an administrator opens them.
+  const other = fx.denied.name;
+  expect(callAs<Discovery>(fx, other, 'DiscoverBackups', {}).error).toBeUndefined();
+  const point = { from: found.id, snapshot: names[1] };
+  const refusals = [
+    callAs<FolderListing>(fx, other, 'ListFolder', { ...point, path: 'alice/Documents' }),
+    callAs<unknown>(fx, other, 'WhatChanged', point),
+    callAs<unknown>(fx, other, 'Search', { ...point, pattern: 'second' }),
+    callAs<unknown>(fx, other, 'ListVersions', { points: [point], path: 'alice/Documents/second.txt' }),
+    callAs<RestoreResult>(fx, other, 'RestoreFiles', { ...point, paths: ['alice/Documents/second.txt'], to: { folder: to } }),
+  ];
+  for (const answer of refusals) {
+    expect(answer.result).toBeUndefined();
+    expect(answer.error?.message).toContain('Your account is not allowed to restore files your account cannot read');
+  }
 });
 
 test('keeping on backing up to the old snapshots is refused in words, and nothing is saved', () => {

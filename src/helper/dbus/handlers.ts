@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../core/config';
+import { isFoundId } from '../../core/discovery';
 import type { MethodName, ResponseOf } from '../../core/contract/methods';
 import type { RequestOf } from '../../core/contract/requests';
 import { ACTIONS, type ActionId } from '../../core/ids';
@@ -60,6 +61,17 @@ async function withSchedule(config: Config): Promise<{ config: Config; timer: st
   return { config, timer };
 }
 
+/**
+ * Backups found with no configuration (another computer's, on a disk or a
+ * server) carry that computer's owner numbers, which on this one may be
+ * anyone's: reading them as the caller would let one person read another's
+ * old files. Opening them is an administrator's, as restoring them whole is
+ * (RestoreHome), whatever the method's own action allows.
+ */
+async function adminForFound(call: CallContext, froms: readonly string[]): Promise<void> {
+  if (froms.some(isFoundId)) await call.authorize(ACTIONS.restoreFiles);
+}
+
 export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJob: RestoreJob): Handlers {
   return {
     GetStatus: () => readStatus(options.configPath, options.stateDir, job.running !== undefined),
@@ -77,6 +89,7 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
     GetSshSetup: (request) => setup(options, request),
     CheckServer: (request) => check(options, request),
     async RestoreFiles(request, call) {
+      await adminForFound(call, [request.from]);
       const { uid, gid } = await call.caller();
       try {
         return await restoreFiles(options, request, { uid, gid, admin: false });
@@ -90,11 +103,24 @@ export function helperHandlers(options: DaemonOptions, job: BackupJob, restoreJo
       }
     },
     // The restore browser reads as the caller, like RestoreFiles without an administrator.
-    ListFolder: async (request, call) => listFolder(options, request, await call.caller()),
-    ListVersions: async (request, call) => listVersions(options, request, await call.caller()),
-    Search: async (request, call) => search(options, request, await call.caller()),
+    ListFolder: async (request, call) => {
+      await adminForFound(call, [request.from]);
+      return listFolder(options, request, await call.caller());
+    },
+    ListVersions: async (request, call) => {
+      await adminForFound(call, request.points.map((p) => p.from));
+      return listVersions(options, request, await call.caller());
+    },
+    Search: async (request, call) => {
+      await adminForFound(call, [request.from]);
+      return search(options, request, await call.caller());
+    },
+    // Every moment of this computer's own configuration: found backups are not searched.
     SearchMoments: async (request, call) => searchMoments(options, request, await call.caller()),
-    WhatChanged: async (request, call) => whatChanged(options, request, await call.caller()),
+    WhatChanged: async (request, call) => {
+      await adminForFound(call, [request.from]);
+      return whatChanged(options, request, await call.caller());
+    },
     GetConfig: () => loadConfig(options.configPath),
     async SetConfig(data) {
       // A folder destination records the mount it must be on; the helper sees the mounts, a sandboxed app may not.
