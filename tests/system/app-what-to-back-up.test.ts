@@ -6,10 +6,11 @@ import type { Config } from '../../src/core/config';
 import { APP_ID } from '../../src/core/ids';
 import { subvolumeDirName } from '../../src/core/snapshot-name';
 import type { RunRecord } from '../../src/core/status';
-import { settle, startApp, type AppDriver } from '../support/app-driver';
+import { startApp, type AppDriver } from '../support/app-driver';
 import { createBackupFixture, inspect, type BackupFixture } from '../support/backup-fixture';
 import { artifactsDir, fakeInput, startXvfb } from '../support/display';
 import { sh, shResult, waitFor } from '../support/exec';
+import { screenDigest, stillScreen } from '../support/still-screen';
 import { REPO } from '../support/system-bus';
 import { startUserSession } from '../support/user-session';
 
@@ -90,9 +91,11 @@ function continueEnabled(): boolean {
   return reply.trim().startsWith('((true,');
 }
 
-/** Scrolls the window under the middle of the screen's top left to its end, with the mouse wheel. */
-function scrollToEnd(): void {
+/** Scrolls the window under the middle of the screen's top left to its end, with the mouse wheel, and waits until it is drawn there. */
+async function scrollToEnd(): Promise<void> {
+  const before = screenDigest(display);
   for (let i = 0; i < 15; i++) fakeInput(display, { click: [300, 400, 5] });
+  await stillScreen(display, 1500, before);
 }
 
 /** The texts one window shows now. */
@@ -130,7 +133,7 @@ describe('what to back up', () => {
     await step('setup', undefined, 'rewind: setup page what');
     // My home folder is the first choice; it shares /home with alice's folder, so it cannot be backed up as it is.
     await waitFor('the sizes', () => app!.output().includes(`rewind: setup sources  blocked`) || undefined, 60_000);
-    await settle();
+    await stillScreen(display);
     await app.shoot('what-1-home-blocked');
     // Continue is off, and one sentence above the choices says why and what to do.
     expect(continueEnabled()).toBe(false);
@@ -139,14 +142,15 @@ describe('what to back up', () => {
     // A folder typed as a person writes it: in their home, not kept apart, so it offers the ways forward too.
     await step('setup.add-source', '~/Documents', 'rewind: setup sources  blocked folders');
     expect(app.output()).not.toContain('rewind: setup error');
-    await settle();
+    await stillScreen(display);
     await app.shoot('what-1b-typed-folder-blocked');
     expect(continueEnabled()).toBe(false);
     expect(await shown('Set Up Backups')).toContain('~/Documents cannot be backed up as it is: choose a way forward below, or something else to back up.');
     // No folder left: the sentence says to add one.
     // (Its trace line is the one before: the sources are as empty as they were.)
+    const typed = screenDigest(display);
     app.activate('setup.remove-source', `${home}/Documents`);
-    await settle();
+    await stillScreen(display, 1500, typed);
     expect(await shown('Set Up Backups')).toContain('To continue, add a folder to back up.');
     await app.shoot('what-1c-no-folder');
     await step('setup.what-choice', 'my-home', 'rewind: setup sources  blocked my-home');
@@ -156,7 +160,7 @@ describe('what to back up', () => {
     expect(app.output()).toContain(`rewind: setup apart ${path.join(fx.home, 'alice')}`);
     expect(isSubvolume(path.join(fx.home, 'alice'))).toBe(true);
     await step('setup.include-nested', `${home}/Projects=true`, `rewind: setup sources ${fx.home} ${home}/Projects ready`);
-    await settle();
+    await stillScreen(display);
     await app.shoot('what-2-home-ready');
     expect(continueEnabled()).toBe(true);
     expect((await shown('Set Up Backups')).filter((t) => /cannot be backed up|To continue/.test(t))).toEqual([]);
@@ -213,13 +217,14 @@ describe('what to back up', () => {
     await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
     app.activate('preferences');
     await waitFor('the choice read from the configuration', () => app!.output().includes(`rewind: prefs sources ${fx.home} ${home}/Projects ready`) || undefined, 60_000);
+    const general = screenDigest(display);
     app.activate('prefs.show-what');
-    await settle();
+    await stillScreen(display, 1500, general);
     await app.shoot('what-5-preferences-my-home');
     await step('prefs.what-choice', 'all-homes', `rewind: prefs sources ${fx.home} ${carol.store} ${home}/Projects ready`);
     await waitFor('the configuration saved', () => config().sources.length === 3 || undefined, 30_000);
     expect(config().sources).toEqual([{ path: fx.home }, { path: carol.store }, { path: `${home}/Projects` }]);
-    await settle(2000);
+    await stillScreen(display, 2000);
     await app.shoot('what-6-preferences-all-homes');
 
     // Include the container store again: backed up on its own, and left a subvolume, as its program made it.
@@ -229,9 +234,8 @@ describe('what to back up', () => {
     expect(config().exclude).toEqual([`${home}/.cache`]);
     expect(app.output()).not.toContain(`rewind: prefs joined ${store}`);
     expect([isSubvolume(store), storeUuid()]).toEqual([true, uuidBefore]);
-    await settle();
-    scrollToEnd();
-    await settle();
+    await stillScreen(display);
+    await scrollToEnd();
     await app.shoot('what-6b-preferences-store-included');
 
     // Include the caches again: Rewind kept them apart, so they are a plain folder once more, backed up with the home, every byte as it was.
@@ -260,10 +264,10 @@ describe('what to back up', () => {
     await waitFor('the main page', () => app!.output().includes('rewind: state ready') || undefined, 30_000);
     app.activate('preferences');
     await waitFor('the choice read from the configuration', () => app!.output().includes('rewind: prefs sources ') || undefined, 60_000);
+    const lightGeneral = screenDigest(display);
     app.activate('prefs.show-what');
-    await settle(2000);
-    scrollToEnd();
-    await settle();
+    await stillScreen(display, 2000, lightGeneral);
+    await scrollToEnd();
     await app.shoot('what-6b-preferences-store-included');
   });
 });
