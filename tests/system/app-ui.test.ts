@@ -7,6 +7,7 @@ import { createBackupFixture, type BackupFixture } from '../support/backup-fixtu
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, narrowShot, screenshot, startXvfb, windowBrightness } from '../support/display';
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
+import { stillScreen } from '../support/still-screen';
 import { REPO } from '../support/system-bus';
 import { detachLoop, mountLoop } from '../support/loop-btrfs';
 import { freezeTransfer, liveBackupDir, resume, runBackupCli } from '../support/helper-run';
@@ -214,7 +215,7 @@ describe('the app', () => {
     const history = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
     expect(history.at(-1)?.spaceFreed?.map((f) => f.message)).toEqual(['To make room on Test backup disk, the 2 oldest backups were removed.']);
     expect(app.output()).toContain('rewind: toast Backup finished; older copies removed for space');
-    await new Promise((r) => setTimeout(r, 1500));
+    await stillScreen(display);
     const shot = path.join(shots, 'main-room-made-light.png');
     screenshot(display, shot);
     expectWindow(shot, 'light');
@@ -228,7 +229,7 @@ describe('the app', () => {
     const failed = JSON.parse(readFileSync(path.join(fx.stateDir, 'history.json'), 'utf8')) as RunRecord[];
     expect(failed.at(-1)?.error?.message).toMatch(/^This backup does not fit in the [\d.]+ (kB|MB) free on Test backup disk, even after the oldest backup was removed to make room/);
     await waitFor('the failure said', () => /rewind: (alert|toast) Backup failed/.exec(app.output())?.[0], 10000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await stillScreen(display);
     const failure = path.join(shots, 'main-disk-full-light.png');
     screenshot(display, failure);
     if (app.output().includes('rewind: toast Backup failed')) {
