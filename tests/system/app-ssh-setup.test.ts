@@ -11,6 +11,7 @@ import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { acceptKeyOnServer } from '../support/accept-key';
 import { startSshd, type Sshd } from '../support/sshd';
 import { actionObject } from '../support/app-driver';
+import { screenDigest, stillScreen } from '../support/still-screen';
 import { REPO } from '../support/system-bus';
 
 /**
@@ -104,10 +105,12 @@ async function openDialog(style: 'light' | 'dark') {
   const step = async () => (await screenTexts()).find((w) => w.window === 'Add Backup Server')?.texts.find((t) => /^Step \d+ of \d+$/.test(t));
   const next = async (action: string, page: string) => {
     const before = pageCount(page);
+    const screen = screenDigest(display);
     activate(action);
     await waitFor(`the ${page} page`, () => pageCount(page) > before || /rewind: ssh error .*/.exec(app.output())?.[0], 60_000);
     expect(app.output()).not.toMatch(/rewind: ssh error/);
-    await settle();
+    // Drawn: the screen changed and stopped changing.
+    await stillScreen(display, 1500, screen);
   };
   activate('add-ssh-destination');
   await waitFor('the dialog', () => pageCount('server') > 0 || undefined);
@@ -129,7 +132,7 @@ async function openDialog(style: 'light' | 'dark') {
   const checked = async (n: number) => {
     const answers = () => app.output().split('rewind: ssh checked ').slice(1).map((rest) => rest.split('\n')[0]);
     await waitFor(`connection test ${n}`, () => answers().length >= n || /rewind: ssh error .*/.exec(app.output())?.[0], 60_000);
-    await settle();
+    await stillScreen(display);
     return answers()[n - 1] ?? app.output();
   };
   return { app, shown: { fingerprint: shown?.[1], state: shown?.[2] }, publicKey, next, checked, step, screenTexts };
