@@ -1,4 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Runs a command and returns stdout; throws with stderr on failure. */
 export function sh(file: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
@@ -32,10 +34,34 @@ export function startProcess(file: string, args: string[], options: SpawnOptions
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  // runuser, when it is signalled, passes the signal on and then sleeps 2 s before it exits, however soon
+  // its command ended. So the command it runs is told to stop, and runuser ends with it.
+  const commands = path.basename(child.spawnfile) === 'runuser' && child.pid ? childrenOf(child.pid) : [];
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of commands) killQuietly(pid, name);
+    if (!commands.length || name === 'SIGKILL') child.kill(name);
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/** The processes `pid` started and that still run (/proc/PID/task/PID/children). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already.
+  }
 }
 
 export async function waitFor<T>(
