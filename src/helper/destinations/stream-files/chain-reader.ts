@@ -222,6 +222,20 @@ export class ChainReader {
    * FilesDestination.replay for why each stream is received confined.
    */
   async replay(manifest: StreamManifest, dirName: string, name: string, into: string, keyPath?: string, watch?: RestoreWatch): Promise<string> {
+    // A cancel cuts a server's connection: its checks and downloads would otherwise run to their end first (up to a part, 1 GiB).
+    const cut = () => this.store.cut?.();
+    if (watch?.signal?.aborted) throw restoreCancelled();
+    watch?.signal?.addEventListener('abort', cut, { once: true });
+    try {
+      return await this.replayChain(manifest, dirName, name, into, keyPath, watch);
+    } catch (error) {
+      throw watch?.signal?.aborted ? restoreCancelled() : error;
+    } finally {
+      watch?.signal?.removeEventListener('abort', cut);
+    }
+  }
+
+  private async replayChain(manifest: StreamManifest, dirName: string, name: string, into: string, keyPath?: string, watch?: RestoreWatch): Promise<string> {
     const target = this.entry(manifest, dirName, name);
     const chain = chainTo(manifest.streams, target);
     if (!chain) throw new RewindError('BackupDamaged', `The backup ${name} on ${this.name} depends on a stream that is missing from its list.`);

@@ -150,4 +150,9 @@ export class SshStore implements StreamStore {
   async close(): Promise<void> {
     await this.connection.close();
   }
+
+  /** The client reads a download to its end, even for a reader that stopped: only a cut ends it before the server has sent the rest. */
+  cut(): void {
+    this.connection.cut();
+  }
 }

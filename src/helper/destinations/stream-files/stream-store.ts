@@ -33,6 +33,11 @@ export interface StreamStore {
   remove(dirName: string, file: string): Promise<void>;
   /** Ends what the store holds open (a connection); it is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * Ends it now, a transfer under way not waited for (a server's connection
+   * cut): for a cancelled restore. A local folder has nothing to cut.
+   */
+  cut?(): void;
   /** A server's free and total bytes (a folder's are read where it is mounted). */
   space?(): Promise<{ freeBytes: number; sizeBytes: number }>;
 }
