@@ -110,7 +110,7 @@ test('a whole restore from encrypted backup files on a server, stopped while the
   throttleReads(false);
   expect({ status, signal: child.signalCode, stdout }).toEqual({ status: 1, signal: null, stdout: '' });
   expect(stderr).toContain('The restore was cancelled; what was received so far was deleted and nothing was replaced.');
-  // At once: the rest of the file would take about ten more seconds to come.
-  expect(took).toBeLessThan(4000);
+  // At once: the rest of the file would take about ten more seconds to come, and nothing else is waited for.
+  expect(took).toBeLessThan(1500);
   expect(subvolumes()).toBe(before);
 });

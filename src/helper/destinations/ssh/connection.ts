@@ -200,7 +200,10 @@ export class SshConnection {
       const fromServer = error instanceof RewindError && error.detail !== CLOSED;
       if (fromServer) throw error;
       // The connection ended (or never started): wait a little for ssh to exit and say why.
-      const exited = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      // The timer is cleared: a helper that is done otherwise (a cancelled restore) would wait for it before it ends.
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000)))]);
+      clearTimeout(timer);
       if (!exited) this.child.kill('SIGKILL');
       await this.exited;
       if (error instanceof SyntaxError) {
