@@ -2,12 +2,11 @@ import path from 'node:path';
 import { expect } from '@jest/globals';
 import type { BackupFixture } from './backup-fixture';
 import { screenshot, windowBrightness } from './display';
-import { APP_ID } from '../../src/core/ids';
-import { actionObject, launchApp, technicalTexts } from './app-launch';
-import { shResult, waitFor } from './exec';
+import { actionEnabled, launchApp, technicalTexts } from './app-launch';
+import { waitFor } from './exec';
 import { screenDigest, stillScreen } from './still-screen';
 
-export { actionObject, settle, TECHNICAL_ON_SCREEN, technicalTexts } from './app-launch';
+export { actionEnabled, actionObject, settle, TECHNICAL_ON_SCREEN, technicalTexts } from './app-launch';
 
 /**
  * Drives the real app as the fixture's allowed user: starts it in a style,
@@ -38,12 +37,6 @@ export interface AppDriver {
 export function startApp(fx: BackupFixture, userEnv: string[], display: string, shots: string, style: 'light' | 'dark', internal = /\busb\b/, launch: { args?: string[]; cwd?: string } = {}): AppDriver {
   const app = launchApp(fx, userEnv, style, launch);
   const { output, count, activate, texts } = app;
-  /** Whether the action is there and enabled now (org.gtk.Actions.Describe). */
-  const enabled = (action: string): boolean => {
-    const { objectPath, name } = actionObject(action);
-    const args = ['call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Describe', name];
-    return shResult('runuser', ['-u', fx.allowed.name, '--', 'env', ...userEnv, 'gdbus', ...args]).stdout.trim().startsWith('((true,');
-  };
   return {
     output,
     count,
@@ -55,7 +48,7 @@ export function startApp(fx: BackupFixture, userEnv: string[], display: string, 
       const from = output().length;
       const failure = () => /rewind: (setup error|config failed) .*/.exec(output().slice(from))?.[0];
       // As a person can press a button only once it is enabled: an action activated while disabled does nothing.
-      await waitFor(`${action} enabled`, () => enabled(action) || undefined, timeout);
+      await waitFor(`${action} enabled`, () => actionEnabled(fx.allowed.name, userEnv, action) || undefined, timeout);
       const screen = screenDigest(display);
       activate(action, parameter);
       await waitFor(line, () => count(line) > before || failure(), timeout);

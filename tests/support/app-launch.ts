@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { APP_ID } from '../../src/core/ids';
 import type { BackupFixture } from './backup-fixture';
-import { sh, startProcess, stopProcess, waitFor } from './exec';
+import { sh, shResult, startProcess, stopProcess, waitFor } from './exec';
 
 /**
  * The real app run as the fixture's allowed user, without test assertions,
@@ -46,6 +46,13 @@ export function actionObject(action: string): { objectPath: string; name: string
   const root = `/${APP_ID.replaceAll('.', '/')}`;
   const dot = action.indexOf('.');
   return dot < 0 ? { objectPath: root, name: action } : { objectPath: `${root}/${action.slice(0, dot)}`, name: action.slice(dot + 1) };
+}
+
+/** Whether the app's action is there and enabled now (org.gtk.Actions.Describe), asked as `user` in `userEnv`'s session. */
+export function actionEnabled(user: string, userEnv: string[], action: string): boolean {
+  const { objectPath, name } = actionObject(action);
+  const call = ['gdbus', 'call', '--session', '--dest', APP_ID, '--object-path', objectPath, '--method', 'org.gtk.Actions.Describe', name];
+  return shResult('runuser', ['-u', user, '--', 'env', ...userEnv, ...call]).stdout.trim().startsWith('((true,');
 }
 
 /** `launch`: the command line (`--restore PATH`) and the folder it is run in. */
