@@ -15,7 +15,7 @@ import { withTopLevel } from '../support/inspection';
 import { REPO } from '../support/system-bus';
 import { screenDigest, stillScreen } from '../support/still-screen';
 import { startUserSession } from '../support/user-session';
-import { actionObject, technicalTexts } from '../support/app-driver';
+import { actionEnabled, actionObject, technicalTexts } from '../support/app-driver';
 
 /**
  * The restore browser's helper methods over D-Bus: the real helper
@@ -223,6 +223,8 @@ describe('the restore browser in the app', () => {
     /** Activates an action and waits for a new line starting with `line`. */
     const step = async (action: string, parameter: string | undefined, line: string) => {
       const before = count(line);
+      // An action activated while disabled does nothing: wait until it can be pressed.
+      await waitFor(`${action} enabled`, () => actionEnabled(userA, userEnv, action) || undefined, 60_000);
       const screen = screenDigest(display);
       activate(action, parameter);
       await waitFor(line, () => count(line) > before || /rewind: browser \S+-failed .*/.exec(started.output())?.[0], 60_000);
