@@ -10,7 +10,7 @@ import { artifactsDir, screenshot, startXvfb, windowBrightness } from '../suppor
 import { sh, startProcess, stopProcess, waitFor } from '../support/exec';
 import { acceptKeyOnServer } from '../support/accept-key';
 import { startSshd, type Sshd } from '../support/sshd';
-import { actionObject } from '../support/app-driver';
+import { actionEnabled, actionObject } from '../support/app-driver';
 import { screenDigest, stillScreen } from '../support/still-screen';
 import { REPO } from '../support/system-bus';
 
@@ -105,6 +105,8 @@ async function openDialog(style: 'light' | 'dark') {
   const step = async () => (await screenTexts()).find((w) => w.window === 'Add Backup Server')?.texts.find((t) => /^Step \d+ of \d+$/.test(t));
   const next = async (action: string, page: string) => {
     const before = pageCount(page);
+    // An action activated while disabled does nothing: wait until it can be pressed.
+    await waitFor(`${action} enabled`, () => actionEnabled(fx.allowed.name, userEnv, action) || undefined, 60_000);
     const screen = screenDigest(display);
     activate(action);
     await waitFor(`the ${page} page`, () => pageCount(page) > before || /rewind: ssh error .*/.exec(app.output())?.[0], 60_000);
