@@ -30,6 +30,29 @@ const LIST_SCRIPT = [
 ].join('\n');
 const READ_ONLY_MARK = '-- read-only --';
 
+/** Waits before each further try of a listing, in milliseconds. */
+const LIST_RETRY_MS = [100, 400];
+
+/**
+ * The listing (two btrfs-progs 6.2 processes under one bash) now and then
+ * exits 255 with nothing on stderr: seen in the system tests, after
+ * subvolumes of the filesystem had just been deleted, and in bench/helper-ab;
+ * 420 tries of deleting, remounting and listing did not bring it about on
+ * their own. A listing only reads, so it is asked again before its failure
+ * counts; a filesystem that cannot be listed fails the same way three times.
+ */
+async function listedAgainOnFailure(list: () => Promise<string>): Promise<string> {
+  for (const wait of LIST_RETRY_MS) {
+    try {
+      return await list();
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  return list();
+}
+
 /**
  * Every subvolume of the filesystem mounted (top level) at `mountPoint`.
  * `anyFolder`: `mountPoint` is any folder of the filesystem (a subvolume
@@ -37,7 +60,8 @@ const READ_ONLY_MARK = '-- read-only --';
  * with a "<FS_TREE>/" in front, which is taken off.
  */
 export async function listSubvolumes(mountPoint: string, options: { anyFolder?: boolean } = {}): Promise<Subvolume[]> {
-  const out = await runCommand('bash', ['-c', LIST_SCRIPT, 'rewind-list', mountPoint, READ_ONLY_MARK, options.anyFolder ? '-a' : '']).catch((error: unknown) => {
+  const list = () => runCommand('bash', ['-c', LIST_SCRIPT, 'rewind-list', mountPoint, READ_ONLY_MARK, options.anyFolder ? '-a' : '']);
+  const out = await listedAgainOnFailure(list).catch((error: unknown) => {
     // Named as what failed, not as the script that ran it.
     if (!(error instanceof CommandError)) throw error;
     throw new CommandError(`btrfs subvolume list ${mountPoint}`, error.exitCode, error.stderr, { cause: error });
