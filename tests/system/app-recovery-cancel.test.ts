@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, jest, test } from '@jest/globals';
@@ -9,7 +9,8 @@ import { createBackupFixture, type BackupFixture } from '../support/backup-fixtu
 import { startUserSession } from '../support/user-session';
 import { artifactsDir, startXvfb } from '../support/display';
 import { startApp as startDriver, type AppDriver } from '../support/app-driver';
-import { sh, shResult, waitFor } from '../support/exec';
+import { startReadThrottle, type ReadThrottle } from '../support/read-throttle';
+import { shResult, waitFor } from '../support/exec';
 import { runBackupCli } from '../support/helper-run';
 import { unmount } from '../support/loop-btrfs';
 import { freshInstall, type FreshInstall, type TopLook } from '../support/fresh-install';
@@ -37,25 +38,18 @@ let userEnv: string[];
 let root: string;
 let fresh: FreshInstall;
 let found: FoundBackups;
-let throttle: string;
+let throttle: ReadThrottle | undefined;
 /** The fresh install's disk as the installer left it. */
 let pristine: TopLook;
 const shots = artifactsDir(REPO, 'screenshots');
 
 function throttleReads(on: boolean): void {
-  const device = sh('lsblk', ['-dno', 'MAJ:MIN', fx.destination.device]).trim();
-  writeFileSync(path.join(throttle, 'blkio.throttle.read_bps_device'), `${device} ${on ? SLOW_READ : 0}`);
-  if (on) {
-    sh('sync', []);
-    writeFileSync('/proc/sys/vm/drop_caches', '3');
-  }
+  throttle!.slow(fx.destination.device, on);
 }
 
 beforeAll(async () => {
   // This process and all it starts (the bus, the helper it activates, btrfs send) read the backup disk through the throttle; it is off until a test turns it on.
-  throttle = path.join('/sys/fs/cgroup/blkio', `rewind-test-${process.pid}`);
-  mkdirSync(throttle);
-  writeFileSync(path.join(throttle, 'cgroup.procs'), String(process.pid));
+  throttle = startReadThrottle(SLOW_READ);
   root = mkdtempSync(path.join(os.tmpdir(), 'rewind-sysimage-'));
   fx = await createBackupFixture({ helperEnv: [`REWIND_TARGET_ROOT=${root}`] });
   fx.cleanup.add(`remove ${root}`, () => rmSync(root, { recursive: true, force: true }));
@@ -79,10 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.cleanup.run();
-  if (throttle && existsSync(throttle)) {
-    writeFileSync('/sys/fs/cgroup/blkio/cgroup.procs', String(process.pid));
-    rmdirSync(throttle);
-  }
+  throttle?.remove();
 });
 
 let current: AppDriver | undefined;

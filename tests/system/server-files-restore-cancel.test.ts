@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
+import { startReadThrottle, type ReadThrottle } from '../support/read-throttle';
 import { sh } from '../support/exec';
 import { withTopLevel } from '../support/inspection';
 import { mountLoop } from '../support/loop-btrfs';
@@ -26,7 +27,7 @@ const SLOW_READ = 4_000_000;
 
 let fx: BackupFixture;
 let sshd: Sshd;
-let throttle: string;
+let throttle: ReadThrottle | undefined;
 let newest: string;
 
 function helper(args: string[]): { status: number; stdout: string; stderr: string } {
@@ -38,19 +39,12 @@ function helper(args: string[]): { status: number; stdout: string; stderr: strin
 const dropCaches = () => writeFileSync('/proc/sys/vm/drop_caches', '1');
 
 function throttleReads(on: boolean): void {
-  const device = sh('lsblk', ['-dno', 'MAJ:MIN', fx.destination.device]).trim();
-  writeFileSync(path.join(throttle, 'blkio.throttle.read_bps_device'), `${device} ${on ? SLOW_READ : 0}`);
-  if (on) {
-    sh('sync', []);
-    dropCaches();
-  }
+  throttle!.slow(fx.destination.device, on);
 }
 
 beforeAll(async () => {
   // This process and all it starts (sshd, and through it serve) read the server's disk through the throttle, off until the test turns it on.
-  throttle = path.join('/sys/fs/cgroup/blkio', `rewind-test-${process.pid}`);
-  mkdirSync(throttle);
-  writeFileSync(path.join(throttle, 'cgroup.procs'), String(process.pid));
+  throttle = startReadThrottle(SLOW_READ, '1');
   fx = await createBackupFixture();
   for (let i = 0; i < 3; i++) writeRandomFile(path.join(fx.home, `alice/Videos-${i}.bin`), 16);
   const serverDisk = path.join(fx.dir, 'server-disk');
@@ -78,10 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.cleanup.run();
-  if (throttle && existsSync(throttle)) {
-    writeFileSync('/sys/fs/cgroup/blkio/cgroup.procs', String(process.pid));
-    rmdirSync(throttle);
-  }
+  throttle?.remove();
 });
 
 test('a whole restore from encrypted backup files on a server, stopped while the file comes, is cancelled at once and leaves nothing', async () => {

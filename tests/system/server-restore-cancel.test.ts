@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import type { Discovery, FoundBackups } from '../../src/core/discovery';
 import { createBackupFixture, writeFixtureConfig, type BackupFixture } from '../support/backup-fixture';
-import { sh } from '../support/exec';
+import { startReadThrottle, type ReadThrottle } from '../support/read-throttle';
 import { freshInstall, type FreshInstall, type TopLook } from '../support/fresh-install';
 import { mountLoop } from '../support/loop-btrfs';
 import { serverHelper } from '../support/server-account';
@@ -33,7 +33,7 @@ let target: string;
 let home: FreshInstall;
 let found: FoundBackups;
 let newest: string;
-let throttle: string;
+let throttle: ReadThrottle | undefined;
 let pristine: TopLook;
 
 function helper(args: string[], state?: string): { status: number; stdout: string; stderr: string } {
@@ -44,19 +44,12 @@ function helper(args: string[], state?: string): { status: number; stdout: strin
 }
 
 function throttleReads(on: boolean): void {
-  const device = sh('lsblk', ['-dno', 'MAJ:MIN', fx.destination.device]).trim();
-  writeFileSync(path.join(throttle, 'blkio.throttle.read_bps_device'), `${device} ${on ? SLOW_READ : 0}`);
-  if (on) {
-    sh('sync', []);
-    writeFileSync('/proc/sys/vm/drop_caches', '3');
-  }
+  throttle!.slow(fx.destination.device, on);
 }
 
 beforeAll(async () => {
   // This process and all it starts (sshd, and through it serve's btrfs send) read the server's disk through the throttle, off until the test turns it on.
-  throttle = path.join('/sys/fs/cgroup/blkio', `rewind-test-${process.pid}`);
-  mkdirSync(throttle);
-  writeFileSync(path.join(throttle, 'cgroup.procs'), String(process.pid));
+  throttle = startReadThrottle(SLOW_READ);
   target = mkdtempSync(path.join(os.tmpdir(), 'rewind-sysimage-'));
   fx = await createBackupFixture({ helperEnv: [`REWIND_TARGET_ROOT=${target}`] });
   fx.cleanup.add(`remove ${target}`, () => rmSync(target, { recursive: true, force: true }));
@@ -105,10 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fx?.cleanup.run();
-  if (throttle && existsSync(throttle)) {
-    writeFileSync('/sys/fs/cgroup/blkio/cgroup.procs', String(process.pid));
-    rmdirSync(throttle);
-  }
+  throttle?.remove();
 });
 
 test('a whole restore from a server stopped half-way is cancelled at once, and the fresh install is as it was', async () => {
